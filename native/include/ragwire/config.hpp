@@ -1,0 +1,72 @@
+// Index configuration and per-search options.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "ragwire/status.hpp"
+
+namespace ragwire {
+
+enum class Metric : uint32_t { kL2 = 0, kIp = 1, kCosine = 2, kL1 = 3 };
+enum class IndexKind : uint32_t { kFlat = 0, kHnsw = 1, kBq = 2 };
+enum class StorageKind : uint32_t { kF32 = 0, kF16 = 1, kSq8 = 2 };
+
+constexpr uint32_t kNoLabel = 0xffffffffu;
+constexpr size_t kMaxDim = 65536;
+constexpr size_t kMaxK = 10000;
+constexpr size_t kMaxVectors = 0xfffffff0u;
+
+const char* metric_name(Metric m);
+const char* kind_name(IndexKind k);
+const char* storage_name(StorageKind s);
+bool parse_metric(const std::string& s, Metric* out);
+bool parse_kind(const std::string& s, IndexKind* out);
+bool parse_storage(const std::string& s, StorageKind* out);
+
+struct HnswParams {
+  uint32_t M = 16;
+  uint32_t ef_construction = 200;
+  uint32_t ef_search = 64;
+  uint64_t seed = 42;
+};
+
+struct BqParams {
+  uint32_t rerank_factor = 20;
+};
+
+struct IndexConfig {
+  uint32_t dim = 0;
+  Metric metric = Metric::kL2;
+  IndexKind kind = IndexKind::kHnsw;
+  StorageKind storage = StorageKind::kF32;
+  HnswParams hnsw;
+  BqParams bq;
+
+  Status validate() const;
+};
+
+// An allow-list over labels: a bitset (bit label&7 of byte label>>3) or a
+// sorted array of labels. Empty means "everything allowed".
+struct AllowList {
+  const uint8_t* bits = nullptr;
+  size_t bits_len = 0;
+  const uint32_t* sorted = nullptr;
+  size_t sorted_len = 0;
+
+  bool active() const { return bits != nullptr || sorted != nullptr; }
+  bool allows(uint32_t label) const;
+  // Number of labels the list allows (upper bound for a bitset).
+  size_t cardinality() const;
+};
+
+struct SearchOptions {
+  uint32_t ef_search = 0;       // 0: the index default
+  uint32_t rerank_factor = 0;   // 0: the index default
+  // HNSW: a filter allowing at most this many labels is answered by an exact
+  // scan of the allowed rows instead of a graph walk.
+  uint32_t filter_scan_threshold = 1000;
+  AllowList filter;
+};
+
+}  // namespace ragwire

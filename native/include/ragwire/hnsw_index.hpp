@@ -1,0 +1,71 @@
+// Hierarchical navigable small world graph (Malkov & Yashunin). Layer 0 links
+// live in one flat array (2*M per node); upper layers in per-node lists. The
+// build inserts in parallel with striped node locks and exact f32 distances;
+// searches traverse on the stored codes, honour the allow-list during the
+// traversal, and rerank on f32 where storage is quantized.
+#pragma once
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include "ragwire/index.hpp"
+
+namespace ragwire {
+
+class HnswIndex final : public Index {
+ public:
+  explicit HnswIndex(const IndexConfig& cfg);
+
+ protected:
+  Status index_rows(uint32_t first, size_t n, ThreadPool& pool) override;
+  void search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts, const Acceptor& accept,
+                       TopK* results, ThreadPool& pool) const override;
+  Status rebuild(ThreadPool& pool) override;
+  void save_structure(SnapshotWriter& w) const override;
+  Status load_structure(const SnapshotReader& r) override;
+  size_t structure_bytes() const override;
+  int max_level() const override { return entry_ == kNone ? -1 : max_level_; }
+
+ private:
+  static constexpr uint32_t kNone = 0xffffffffu;
+  struct Visited;
+  class VisitedPool;
+
+  uint32_t* links0(uint32_t id) { return links0_.data() + (size_t)id * (M0_ + 1); }
+  const uint32_t* links0(uint32_t id) const { return links0_.data() + (size_t)id * (M0_ + 1); }
+  uint32_t* links(uint32_t id, int level) {
+    return level == 0 ? links0(id) : upper_[id].data() + (size_t)(level - 1) * (M_ + 1);
+  }
+  const uint32_t* links(uint32_t id, int level) const {
+    return level == 0 ? links0(id) : upper_[id].data() + (size_t)(level - 1) * (M_ + 1);
+  }
+  uint32_t max_links(int level) const { return level == 0 ? M0_ : M_; }
+  std::mutex& lock_of(uint32_t id) const { return stripes_[id & (kStripes - 1)]; }
+
+  int random_level();
+  void insert(uint32_t id, int level);
+  // Beam search on one layer with exact distances, for the build.
+  void search_layer_build(const float* q, uint32_t entry, int level, uint32_t ef, std::vector<Hit>& out) const;
+  void select_neighbors(std::vector<Hit>& candidates, uint32_t m) const;
+  void connect(uint32_t from, uint32_t to, int level);
+  // Greedy descent through the upper layers to a layer-0 entry point.
+  uint32_t descend(const float* q, bool exact) const;
+  void search_one(const float* q, size_t k, uint32_t ef, const SearchOptions& opts, const Acceptor& accept,
+                  TopK& out) const;
+
+  uint32_t M_, M0_;
+  double level_mult_;
+  std::mt19937_64 rng_;
+  PodArray<uint32_t> links0_;
+  PodArray<uint8_t> levels_;
+  std::vector<std::vector<uint32_t>> upper_;
+  uint32_t entry_ = kNone;
+  int max_level_ = -1;
+  std::mutex entry_mu_;
+  static constexpr size_t kStripes = 4096;
+  mutable std::unique_ptr<std::mutex[]> stripes_;
+  std::unique_ptr<VisitedPool> visited_;
+};
+
+}  // namespace ragwire

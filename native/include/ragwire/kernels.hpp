@@ -1,0 +1,43 @@
+// Distance kernels. One table per instruction set, chosen once at load time
+// (AVX-512, AVX2, NEON, scalar). All kernels return a distance where lower
+// means closer: l2 = squared L2, ip = -dot, l1 = Manhattan.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace ragwire {
+
+struct KernelTable {
+  const char* isa;
+  // f32 query against f32 vector
+  float (*l2_f32)(const float* q, const float* x, size_t n);
+  float (*ip_f32)(const float* q, const float* x, size_t n);
+  float (*l1_f32)(const float* q, const float* x, size_t n);
+  // f32 query against f16 vector
+  float (*l2_f16)(const float* q, const uint16_t* x, size_t n);
+  float (*ip_f16)(const float* q, const uint16_t* x, size_t n);
+  float (*l1_f16)(const float* q, const uint16_t* x, size_t n);
+  // f32 query against sq8 codes: x_i = lo_i + code_i * step_i
+  float (*l2_sq8)(const float* q, const uint8_t* c, const float* lo, const float* step, size_t n);
+  float (*ip_sq8)(const float* q, const uint8_t* c, const float* lo, const float* step, size_t n);
+  float (*l1_sq8)(const float* q, const uint8_t* c, const float* lo, const float* step, size_t n);
+  uint32_t (*hamming)(const uint64_t* a, const uint64_t* b, size_t words);
+  void (*f32_to_f16)(const float* in, uint16_t* out, size_t n);
+  void (*f16_to_f32)(const uint16_t* in, float* out, size_t n);
+  // sum of the buffer (a streaming read, for the bandwidth probe)
+  float (*sum_f32)(const float* x, size_t n);
+};
+
+// The table picked for this CPU (computed once, thread-safe).
+const KernelTable& kernels();
+// The instruction set the picked table uses: "avx512", "avx2", "neon" or "scalar".
+const char* isa();
+
+namespace kernel_tables {
+const KernelTable* scalar();
+const KernelTable* avx2();    // null when not compiled in
+const KernelTable* avx512();  // null when not compiled in
+const KernelTable* neon();    // null when not compiled in
+}  // namespace kernel_tables
+
+}  // namespace ragwire

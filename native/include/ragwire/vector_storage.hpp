@@ -1,0 +1,70 @@
+// The vectors of an index, one row per internal id, in the index's storage
+// format. Quantized formats (f16, sq8) keep an f32 copy for the exact rerank;
+// graph building always uses exact f32 distances.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "ragwire/config.hpp"
+#include "ragwire/kernels.hpp"
+#include "ragwire/pod_array.hpp"
+#include "ragwire/snapshot.hpp"
+
+namespace ragwire {
+
+class VectorStorage {
+ public:
+  void init(uint32_t dim, Metric metric, StorageKind storage);
+
+  // Appends n rows (already normalised for cosine). False when out of memory.
+  bool append(const float* rows, size_t n);
+  size_t size() const { return f32_.size() / dim_; }
+  bool quantized() const { return storage_ != StorageKind::kF32; }
+
+  // Distance (lower = closer) from an f32 query to row id, on the stored codes.
+  float approx(const float* q, uint32_t id) const {
+    switch (storage_) {
+      case StorageKind::kF16: return f16_fn_(q, f16_.data() + (size_t)id * dim_, dim_);
+      case StorageKind::kSq8: return sq8_fn_(q, sq8_.data() + (size_t)id * dim_, lo_.data(), step_.data(), dim_);
+      default: return f32_fn_(q, f32_.data() + (size_t)id * dim_, dim_);
+    }
+  }
+  // Exact distance on the f32 rows.
+  float exact(const float* q, uint32_t id) const { return f32_fn_(q, row(id), dim_); }
+  const float* row(uint32_t id) const { return f32_.data() + (size_t)id * dim_; }
+
+  void prefetch(uint32_t id) const {
+    const char* p;
+    size_t bytes;
+    switch (storage_) {
+      case StorageKind::kF16: p = (const char*)(f16_.data() + (size_t)id * dim_); bytes = dim_ * 2; break;
+      case StorageKind::kSq8: p = (const char*)(sq8_.data() + (size_t)id * dim_); bytes = dim_; break;
+      default: p = (const char*)row(id); bytes = dim_ * 4; break;
+    }
+    size_t lines = bytes > 256 ? 4 : (bytes + 63) / 64;
+    for (size_t i = 0; i < lines; i++) __builtin_prefetch(p + i * 64);
+  }
+
+  // Keeps rows whose keep[id] is set, in order.
+  bool compact(const uint8_t* keep);
+
+  void save(SnapshotWriter& w) const;
+  Status load(const SnapshotReader& r, size_t rows);
+  size_t bytes() const { return f32_.bytes() + f16_.bytes() + sq8_.bytes() + lo_.bytes() + step_.bytes(); }
+
+ private:
+  bool encode(size_t first, size_t n);
+  bool widen_sq8_range(const float* rows, size_t n);
+
+  uint32_t dim_ = 0;
+  StorageKind storage_ = StorageKind::kF32;
+  float (*f32_fn_)(const float*, const float*, size_t) = nullptr;
+  float (*f16_fn_)(const float*, const uint16_t*, size_t) = nullptr;
+  float (*sq8_fn_)(const float*, const uint8_t*, const float*, const float*, size_t) = nullptr;
+  PodArray<float> f32_;
+  PodArray<uint16_t> f16_;
+  PodArray<uint8_t> sq8_;
+  PodArray<float> lo_, step_, hi_;  // sq8: per-dimension range
+};
+
+}  // namespace ragwire

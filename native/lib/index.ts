@@ -1,0 +1,159 @@
+/**
+ * @ragwire/native: the C++ vector engine. Batch in, columnar typed arrays out;
+ * every add and search runs on the engine's own threads and returns a Promise.
+ */
+import { ClosedError, NO_LABEL, type IndexKind, type Metric, type Storage } from '@ragwire/protocol';
+import { native, type NativeIndexHandle } from './binding';
+import type { IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
+import {
+  MAX_DIM, MAX_K, checkFilter, checkInt, checkKeys, checkKind, checkLabels, checkMetric, checkStorage, checkVectors,
+} from './validate';
+
+export type { BqParams, HnswParams, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
+export { NO_LABEL };
+
+const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq'] as const;
+const HNSW_KEYS = ['M', 'efConstruction', 'efSearch', 'seed'] as const;
+const BQ_KEYS = ['rerankFactor'] as const;
+const SEARCH_KEYS = ['efSearch', 'rerankFactor', 'filter', 'filterScanThreshold'] as const;
+
+/** A vector index: flat (exact), hnsw (graph) or bq (binary codes + rerank). */
+export class Index {
+  readonly dim: number;
+  readonly metric: Metric;
+  readonly kind: IndexKind;
+  readonly storage: Storage;
+  #handle: NativeIndexHandle | null;
+
+  /** @internal use createIndex() or loadIndex() */
+  constructor(handle: NativeIndexHandle) {
+    this.#handle = handle;
+    const s = handle.stats() as { dim: number; metric: Metric; kind: IndexKind; storage: Storage };
+    this.dim = s.dim;
+    this.metric = s.metric;
+    this.kind = s.kind;
+    this.storage = s.storage;
+  }
+
+  /** Adds labelled vectors: `vectors.length === labels.length * dim`. A live label cannot be added twice. */
+  add(labels: Uint32Array, vectors: Float32Array): Promise<void> {
+    return this.#call(h => h.add(checkLabels(labels), checkVectors('vectors', vectors, this.dim, labels.length)));
+  }
+
+  /**
+   * Finds the k nearest of each query. Scores are "higher = more similar":
+   * cosine similarity, dot product, or minus the squared L2 / the L1 distance.
+   */
+  search(queries: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchResult> {
+    return this.#call(h => h.search(...this.#searchArgs(queries, k, options)));
+  }
+
+  /** search() on the calling thread: for small indexes and raw engine timings. */
+  searchSync(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {
+    return this.#live().searchSync(...this.#searchArgs(queries, k, options));
+  }
+
+  /** Tombstones the labels; resolves to how many were present. */
+  remove(labels: Uint32Array): Promise<number> {
+    return this.#call(h => h.remove(checkLabels(labels)));
+  }
+
+  /** Reclaims the space of removed vectors (rebuilds the graph for hnsw). */
+  compact(): Promise<void> {
+    return this.#call(h => h.compact());
+  }
+
+  /** Writes a versioned, checksummed snapshot (atomically: temp file, fsync, rename). */
+  save(path: string, options: SaveOptions = {}): Promise<void> {
+    checkKeys('save', options, ['userData']);
+    return this.#call(h => h.save(path, options.userData));
+  }
+
+  stats(): IndexStats {
+    return this.#live().stats() as unknown as IndexStats;
+  }
+
+  /** Live vectors. */
+  get size(): number {
+    return this.stats().count;
+  }
+
+  /** Frees the engine memory now; later calls throw ClosedError. Running calls finish first. */
+  close(): void {
+    this.#handle?.close();
+    this.#handle = null;
+  }
+
+  #live(): NativeIndexHandle {
+    if (!this.#handle) throw new ClosedError('the index is closed');
+    return this.#handle;
+  }
+
+  // Validation errors become rejections, not synchronous throws, for async methods.
+  #call<T>(fn: (h: NativeIndexHandle) => Promise<T>): Promise<T> {
+    try {
+      return fn(this.#live());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #searchArgs(queries: Float32Array, k: number, options: SearchOptions) {
+    checkKeys('search', options, SEARCH_KEYS);
+    checkVectors('queries', queries, this.dim);
+    checkInt('k', k, 1, MAX_K);
+    const ef = options.efSearch === undefined ? undefined : checkInt('efSearch', options.efSearch, 1, 10000);
+    const rerank = options.rerankFactor === undefined ? undefined : checkInt('rerankFactor', options.rerankFactor, 1, 10000);
+    const scan = options.filterScanThreshold === undefined
+      ? undefined : checkInt('filterScanThreshold', options.filterScanThreshold, 0, 0xffffffff);
+    return [queries, k, ef, rerank, scan, checkFilter(options.filter)] as const;
+  }
+}
+
+/** Creates an empty index. */
+export function createIndex(options: IndexOptions): Index {
+  checkKeys('index', options, INDEX_KEYS);
+  const dim = checkInt('dim', options.dim, 1, MAX_DIM);
+  const hnsw = options.hnsw ?? {};
+  const bq = options.bq ?? {};
+  checkKeys('hnsw', hnsw, HNSW_KEYS);
+  checkKeys('bq', bq, BQ_KEYS);
+  const config = {
+    dim,
+    metric: checkMetric(options.metric),
+    kind: checkKind(options.kind ?? 'hnsw'),
+    storage: checkStorage(options.storage ?? 'f32'),
+    M: hnsw.M === undefined ? undefined : checkInt('hnsw.M', hnsw.M, 2, 256),
+    efConstruction: hnsw.efConstruction === undefined ? undefined : checkInt('hnsw.efConstruction', hnsw.efConstruction, 1, 10000),
+    efSearch: hnsw.efSearch === undefined ? undefined : checkInt('hnsw.efSearch', hnsw.efSearch, 1, 10000),
+    seed: hnsw.seed === undefined ? undefined : checkInt('hnsw.seed', hnsw.seed, 0, 0xffffffff),
+    rerankFactor: bq.rerankFactor === undefined ? undefined : checkInt('bq.rerankFactor', bq.rerankFactor, 1, 10000),
+  };
+  return new Index(new (native().NativeIndex)(config));
+}
+
+/** An index read back from a snapshot (the file is mapped, not copied), with the bytes saved beside it. */
+export interface LoadedIndex extends Index {
+  readonly userData: Uint8Array | null;
+}
+
+/** Loads a snapshot; a truncated, bit-flipped or foreign file is refused with CorruptSnapshotError. */
+export async function loadIndex(path: string): Promise<LoadedIndex> {
+  const { index, userData } = await native().loadIndex(path);
+  return Object.assign(new Index(index), { userData }) as LoadedIndex;
+}
+
+/** The instruction set the kernels use: 'avx512' | 'avx2' | 'neon' | 'scalar'. */
+export function isa(): string {
+  return native().isa();
+}
+
+/** Threads in the engine's pool (RAGWIRE_THREADS overrides the hardware count). */
+export function engineThreads(): number {
+  return native().threads();
+}
+
+/** Streaming read bandwidth in GB/s on the engine's threads: the bound of an exact scan. */
+export function measureReadBandwidth(bytes?: number): number {
+  return native().measureReadBandwidth(bytes);
+}

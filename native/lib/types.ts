@@ -1,0 +1,74 @@
+import type { IndexKind, Metric, Storage } from '@ragwire/protocol';
+
+export interface HnswParams {
+  /** Links per node on the upper layers (layer 0 keeps 2*M). Default 16. */
+  M?: number;
+  /** Beam width while building. Default 200. */
+  efConstruction?: number;
+  /** Default beam width while searching; a search may override it. Default 64. */
+  efSearch?: number;
+  /** Seed of the level generator, for reproducible graphs. Default 42. */
+  seed?: number;
+}
+
+export interface BqParams {
+  /** How many Hamming-nearest candidates get an exact rerank, as a multiple of k. Default 20 (at least 200 candidates). */
+  rerankFactor?: number;
+}
+
+export interface IndexOptions {
+  /** Vector dimension, 1..65536. */
+  dim: number;
+  metric: Metric;
+  /** Default 'hnsw'. */
+  kind?: IndexKind;
+  /** Default 'f32'. Quantized storages keep an f32 copy for the final rerank. */
+  storage?: Storage;
+  hnsw?: HnswParams;
+  bq?: BqParams;
+}
+
+export interface SearchOptions {
+  /** HNSW beam width for this search (>= k is used). */
+  efSearch?: number;
+  /** BQ rerank multiple for this search. */
+  rerankFactor?: number;
+  /**
+   * Allow-list over labels: a bitset (bit `label` of byte `label >> 3`, LSB first)
+   * or a sorted Uint32Array of labels. Only allowed labels are returned.
+   */
+  filter?: Uint8Array | Uint32Array;
+}
+
+/**
+ * Columnar results, row-major: query i's j-th hit is at i * k + j.
+ * Empty slots hold NO_LABEL (0xFFFFFFFF) and -Infinity.
+ * Scores are "higher = more similar" for every metric:
+ * cosine: cosine similarity; ip: dot product; l2: minus the squared L2 distance; l1: minus the L1 distance.
+ */
+export interface SearchResult {
+  labels: Uint32Array;
+  scores: Float32Array;
+  k: number;
+}
+
+export interface IndexStats {
+  dim: number;
+  metric: Metric;
+  kind: IndexKind;
+  storage: Storage;
+  /** Live vectors (added and not removed). */
+  count: number;
+  /** Removed vectors still holding space until compact(). */
+  deleted: number;
+  /** Bytes held by vectors, codes, graph and labels. */
+  memoryBytes: number;
+  /** HNSW only: top layer of the graph. */
+  maxLevel?: number;
+  isa: string;
+}
+
+export interface SaveOptions {
+  /** Opaque bytes stored in the snapshot and returned by loadIndex (e.g. a log sequence number). */
+  userData?: Uint8Array;
+}

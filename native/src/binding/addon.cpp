@@ -1,0 +1,64 @@
+// Module entry: initialize(errorClasses) must be called once by the TS loader
+// before anything else, so core errors arrive as @ragwire/protocol's classes.
+#include <napi.h>
+
+#include "addon_state.hpp"
+#include "async_job.hpp"
+#include "index_wrap.hpp"
+#include "ragwire/diagnostics.hpp"
+#include "ragwire/kernels.hpp"
+
+namespace ragwire::binding {
+
+AddonState& state(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }
+
+namespace {
+
+Napi::Value initialize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "initialize expects the error classes by code");
+  Napi::Object classes = info[0].As<Napi::Object>();
+  Napi::Array keys = classes.GetPropertyNames();
+  AddonState& s = state(env);
+  for (uint32_t i = 0; i < keys.Length(); i++) {
+    Napi::Value key = keys.Get(i);
+    Napi::Value cls = classes.Get(key);
+    if (cls.IsFunction()) s.error_classes[key.As<Napi::String>().Utf8Value()] = Napi::Persistent(cls.As<Napi::Function>());
+  }
+  return env.Undefined();
+}
+
+Napi::Value isa_name(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), isa()); }
+
+Napi::Value threads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)ThreadPool::shared().size());
+}
+
+Napi::Value read_bandwidth(const Napi::CallbackInfo& info) {
+  double bytes = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 256.0 * 1024 * 1024;
+  if (!(bytes >= 4096) || bytes > 16.0 * 1024 * 1024 * 1024) bytes = 256.0 * 1024 * 1024;
+  return Napi::Number::New(info.Env(), measure_read_bandwidth((size_t)bytes, ThreadPool::shared()));
+}
+
+}  // namespace
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  auto* s = new AddonState();
+  env.SetInstanceData<AddonState>(s);
+  init_completions(env);
+  Napi::Function ctor = IndexWrap::define(env);
+  s->index_ctor = Napi::Persistent(ctor);
+  exports.Set("NativeIndex", ctor);
+  exports.Set("loadIndex", Napi::Function::New(env, IndexWrap::load, "loadIndex"));
+  exports.Set("initialize", Napi::Function::New(env, initialize, "initialize"));
+  exports.Set("isa", Napi::Function::New(env, isa_name, "isa"));
+  exports.Set("threads", Napi::Function::New(env, threads, "threads"));
+  exports.Set("measureReadBandwidth", Napi::Function::New(env, read_bandwidth, "measureReadBandwidth"));
+  return exports;
+}
+
+}  // namespace ragwire::binding
+
+static Napi::Object InitRagwire(Napi::Env env, Napi::Object exports) { return ragwire::binding::init(env, exports); }
+
+NODE_API_MODULE(ragwire_native, InitRagwire)

@@ -1,0 +1,105 @@
+#include "ragwire/config.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ragwire {
+
+const char* code_name(Code code) {
+  switch (code) {
+    case Code::kOk: return "OK";
+    case Code::kInvalidArgument: return "RAGWIRE_ERR_INVALID_ARGUMENT";
+    case Code::kDimMismatch: return "RAGWIRE_ERR_DIM_MISMATCH";
+    case Code::kNonFinite: return "RAGWIRE_ERR_NON_FINITE";
+    case Code::kDuplicateLabel: return "RAGWIRE_ERR_DUPLICATE_LABEL";
+    case Code::kCorruptSnapshot: return "RAGWIRE_ERR_CORRUPT_SNAPSHOT";
+    case Code::kIo: return "RAGWIRE_ERR_IO";
+    case Code::kLimit: return "RAGWIRE_ERR_LIMIT";
+    case Code::kInternal: return "RAGWIRE_ERR_INTERNAL";
+  }
+  return "RAGWIRE_ERR_INTERNAL";
+}
+
+const char* metric_name(Metric m) {
+  switch (m) {
+    case Metric::kL2: return "l2";
+    case Metric::kIp: return "ip";
+    case Metric::kCosine: return "cosine";
+    case Metric::kL1: return "l1";
+  }
+  return "?";
+}
+const char* kind_name(IndexKind k) {
+  switch (k) {
+    case IndexKind::kFlat: return "flat";
+    case IndexKind::kHnsw: return "hnsw";
+    case IndexKind::kBq: return "bq";
+  }
+  return "?";
+}
+const char* storage_name(StorageKind s) {
+  switch (s) {
+    case StorageKind::kF32: return "f32";
+    case StorageKind::kF16: return "f16";
+    case StorageKind::kSq8: return "sq8";
+  }
+  return "?";
+}
+
+bool parse_metric(const std::string& s, Metric* out) {
+  for (Metric m : {Metric::kL2, Metric::kIp, Metric::kCosine, Metric::kL1})
+    if (s == metric_name(m)) { *out = m; return true; }
+  return false;
+}
+bool parse_kind(const std::string& s, IndexKind* out) {
+  for (IndexKind k : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kBq})
+    if (s == kind_name(k)) { *out = k; return true; }
+  return false;
+}
+bool parse_storage(const std::string& s, StorageKind* out) {
+  for (StorageKind k : {StorageKind::kF32, StorageKind::kF16, StorageKind::kSq8})
+    if (s == storage_name(k)) { *out = k; return true; }
+  return false;
+}
+
+Status IndexConfig::validate() const {
+  if (dim == 0) return Status(Code::kInvalidArgument, "dim must be a positive integer, got 0");
+  if (dim > kMaxDim) return Status(Code::kLimit, "dim must be at most " + std::to_string(kMaxDim) + ", got " + std::to_string(dim));
+  if ((uint32_t)metric > 3) return Status(Code::kInvalidArgument, "unknown metric");
+  if ((uint32_t)kind > 2) return Status(Code::kInvalidArgument, "unknown index kind");
+  if ((uint32_t)storage > 2) return Status(Code::kInvalidArgument, "unknown storage");
+  if (hnsw.M < 2 || hnsw.M > 256) return Status(Code::kInvalidArgument, "hnsw.M must be in 2..256, got " + std::to_string(hnsw.M));
+  if (hnsw.ef_construction < 1 || hnsw.ef_construction > 10000)
+    return Status(Code::kInvalidArgument, "hnsw.efConstruction must be in 1..10000, got " + std::to_string(hnsw.ef_construction));
+  if (hnsw.ef_search < 1 || hnsw.ef_search > 10000)
+    return Status(Code::kInvalidArgument, "hnsw.efSearch must be in 1..10000, got " + std::to_string(hnsw.ef_search));
+  if (bq.rerank_factor < 1 || bq.rerank_factor > 10000)
+    return Status(Code::kInvalidArgument, "rerankFactor must be in 1..10000, got " + std::to_string(bq.rerank_factor));
+  return Status::ok();
+}
+
+bool AllowList::allows(uint32_t label) const {
+  if (bits) {
+    size_t byte = label >> 3;
+    return byte < bits_len && (bits[byte] >> (label & 7)) & 1;
+  }
+  if (sorted) return std::binary_search(sorted, sorted + sorted_len, label);
+  return true;
+}
+
+size_t AllowList::cardinality() const {
+  if (sorted) return sorted_len;
+  if (bits) {
+    size_t c = 0, i = 0;
+    for (; i + 8 <= bits_len; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, bits + i, 8);
+      c += (size_t)__builtin_popcountll(w);
+    }
+    for (; i < bits_len; i++) c += (size_t)__builtin_popcount(bits[i]);
+    return c;
+  }
+  return SIZE_MAX;
+}
+
+}  // namespace ragwire

@@ -1,0 +1,82 @@
+#include "ragwire/flat_index.hpp"
+
+#include <algorithm>
+
+namespace ragwire {
+
+namespace {
+constexpr size_t kQueryBlock = 8;
+constexpr size_t kTileBytes = 192 * 1024;  // a tile of rows that stays in L2 while a query block sweeps it
+}  // namespace
+
+// Distances of a query block against rows [begin, end), tile by tile.
+void FlatIndex::sweep(const float* queries, size_t nq, uint32_t begin, uint32_t end, const Acceptor& accept,
+                      TopK* tops) const {
+  size_t dim = cfg_.dim;
+  size_t row_bytes = dim * (cfg_.storage == StorageKind::kF32 ? 4 : cfg_.storage == StorageKind::kF16 ? 2 : 1);
+  uint32_t tile = (uint32_t)std::max<size_t>(16, kTileBytes / row_bytes);
+  bool all = accept.everything();
+  for (uint32_t t0 = begin; t0 < end; t0 += tile) {
+    uint32_t t1 = std::min<uint32_t>(end, t0 + tile);
+    for (size_t qi = 0; qi < nq; qi++) {
+      const float* q = queries + qi * dim;
+      TopK& top = tops[qi];
+      for (uint32_t id = t0; id < t1; id++) {
+        if (!all && !accept(id)) continue;
+        float d = vectors_.approx(q, id);
+        if (d < top.bound()) top.push(d, id);
+      }
+    }
+  }
+}
+
+void FlatIndex::rerank(const float* q, TopK& candidates, size_t k, TopK& out) const {
+  out.reset(k);
+  for (const Hit& h : candidates.items()) out.push(vectors_.exact(q, h.id), h.id);
+}
+
+void FlatIndex::search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts,
+                                const Acceptor& accept, TopK* results, ThreadPool& pool) const {
+  size_t dim = cfg_.dim;
+  uint32_t n = (uint32_t)rows();
+  bool quantized = vectors_.quantized();
+  size_t keep = quantized ? std::max(k, k * (size_t)rerank_factor(opts)) : k;
+  size_t threads = pool.size();
+  size_t blocks = (nq + kQueryBlock - 1) / kQueryBlock;
+
+  if (blocks >= threads || n < 4096) {
+    // Enough query blocks to keep every thread busy: split by queries.
+    pool.parallel_for(blocks, 1, [&](size_t b0, size_t b1, size_t) {
+      std::vector<TopK> tops(kQueryBlock);
+      for (size_t b = b0; b < b1; b++) {
+        size_t q0 = b * kQueryBlock, q1 = std::min(nq, q0 + kQueryBlock);
+        for (size_t i = 0; i < q1 - q0; i++) tops[i].reset(keep);
+        sweep(queries + q0 * dim, q1 - q0, 0, n, accept, tops.data());
+        for (size_t i = 0; i < q1 - q0; i++) {
+          if (quantized) rerank(queries + (q0 + i) * dim, tops[i], k, results[q0 + i]);
+          else results[q0 + i] = std::move(tops[i]);
+        }
+      }
+    });
+    return;
+  }
+  // Few queries, many rows: split the rows, then merge each thread's selection.
+  size_t parts = threads * 4;
+  uint32_t span = (uint32_t)((n + parts - 1) / parts);
+  std::vector<std::vector<TopK>> partial(parts, std::vector<TopK>(nq, TopK(keep)));
+  pool.parallel_for(parts, 1, [&](size_t p0, size_t p1, size_t) {
+    for (size_t p = p0; p < p1; p++) {
+      uint32_t b = (uint32_t)std::min<size_t>(n, p * span), e = (uint32_t)std::min<size_t>(n, b + (size_t)span);
+      for (size_t q0 = 0; q0 < nq; q0 += kQueryBlock)
+        sweep(queries + q0 * dim, std::min(kQueryBlock, nq - q0), b, e, accept, partial[p].data() + q0);
+    }
+  });
+  for (size_t i = 0; i < nq; i++) {
+    TopK merged(keep);
+    for (size_t p = 0; p < parts; p++) merged.merge(partial[p][i]);
+    if (quantized) rerank(queries + i * dim, merged, k, results[i]);
+    else results[i] = std::move(merged);
+  }
+}
+
+}  // namespace ragwire

@@ -1,0 +1,126 @@
+#include "ragwire/vector_storage.hpp"
+
+#include <cmath>
+
+namespace ragwire {
+
+namespace {
+constexpr uint32_t kF32 = section_tag("VF32");
+constexpr uint32_t kF16 = section_tag("VF16");
+constexpr uint32_t kSq8 = section_tag("VSQ8");
+constexpr uint32_t kLo = section_tag("SQLO");
+constexpr uint32_t kHi = section_tag("SQHI");
+}  // namespace
+
+void VectorStorage::init(uint32_t dim, Metric metric, StorageKind storage) {
+  dim_ = dim;
+  storage_ = storage;
+  const KernelTable& k = kernels();
+  switch (metric) {
+    case Metric::kL2: f32_fn_ = k.l2_f32; f16_fn_ = k.l2_f16; sq8_fn_ = k.l2_sq8; break;
+    case Metric::kL1: f32_fn_ = k.l1_f32; f16_fn_ = k.l1_f16; sq8_fn_ = k.l1_sq8; break;
+    default: f32_fn_ = k.ip_f32; f16_fn_ = k.ip_f16; sq8_fn_ = k.ip_sq8; break;
+  }
+}
+
+bool VectorStorage::append(const float* rows, size_t n) {
+  size_t first = size();
+  if (!f32_.append(rows, n * dim_)) return false;
+  if (storage_ == StorageKind::kSq8 && widen_sq8_range(rows, n)) return encode(0, first + n);
+  return encode(first, n);
+}
+
+// Grows the per-dimension range to cover the new rows (with a margin, so it
+// rarely grows again). True when it changed: every row is then re-encoded.
+bool VectorStorage::widen_sq8_range(const float* rows, size_t n) {
+  bool first = hi_.size() == 0;
+  if (first) {
+    lo_.resize(dim_, INFINITY);
+    hi_.resize(dim_, -INFINITY);
+    step_.resize(dim_, 0.f);
+  }
+  bool changed = first;
+  for (uint32_t d = 0; d < dim_; d++) {
+    float lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+      float v = rows[i * dim_ + d];
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
+    }
+    if (lo < lo_[d] || hi > hi_[d]) {
+      float nlo = lo < lo_[d] ? lo : lo_[d], nhi = hi > hi_[d] ? hi : hi_[d];
+      float margin = first ? 0.f : (nhi - nlo) * 0.05f;
+      lo_[d] = nlo - margin;
+      hi_[d] = nhi + margin;
+      step_[d] = (hi_[d] - lo_[d]) / 255.f;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+bool VectorStorage::encode(size_t first, size_t n) {
+  size_t total = first + n;
+  const float* src = f32_.data() + first * dim_;
+  if (storage_ == StorageKind::kF16) {
+    if (!f16_.resize(total * dim_)) return false;
+    kernels().f32_to_f16(src, f16_.data() + first * dim_, n * dim_);
+  } else if (storage_ == StorageKind::kSq8) {
+    if (!sq8_.resize(total * dim_)) return false;
+    uint8_t* out = sq8_.data() + first * dim_;
+    for (size_t i = 0; i < n; i++) {
+      for (uint32_t d = 0; d < dim_; d++) {
+        float s = step_[d];
+        float c = s > 0 ? std::nearbyint((src[i * dim_ + d] - lo_[d]) / s) : 0.f;
+        out[i * dim_ + d] = (uint8_t)(c < 0 ? 0 : c > 255 ? 255 : c);
+      }
+    }
+  }
+  return true;
+}
+
+bool VectorStorage::compact(const uint8_t* keep) {
+  size_t n = size(), w = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!keep[i]) continue;
+    if (w != i) {
+      std::memmove(f32_.data() + w * dim_, f32_.data() + i * dim_, dim_ * sizeof(float));
+      if (storage_ == StorageKind::kF16) std::memmove(f16_.data() + w * dim_, f16_.data() + i * dim_, dim_ * 2);
+      if (storage_ == StorageKind::kSq8) std::memmove(sq8_.data() + w * dim_, sq8_.data() + i * dim_, dim_);
+    }
+    w++;
+  }
+  f32_.resize(w * dim_);
+  if (storage_ == StorageKind::kF16) f16_.resize(w * dim_);
+  if (storage_ == StorageKind::kSq8) sq8_.resize(w * dim_);
+  return true;
+}
+
+void VectorStorage::save(SnapshotWriter& w) const {
+  w.add_array(kF32, f32_, f32_.size());
+  if (storage_ == StorageKind::kF16) w.add_array(kF16, f16_, f16_.size());
+  if (storage_ == StorageKind::kSq8) {
+    w.add_array(kSq8, sq8_, sq8_.size());
+    if (hi_.size()) {
+      w.add_array(kLo, lo_, lo_.size());
+      w.add_array(kHi, hi_, hi_.size());
+    }
+  }
+}
+
+Status VectorStorage::load(const SnapshotReader& r, size_t rows) {
+  RAGWIRE_RETURN_IF_ERROR(r.borrow(kF32, &f32_, rows * dim_));
+  if (storage_ == StorageKind::kF16) RAGWIRE_RETURN_IF_ERROR(r.borrow(kF16, &f16_, rows * dim_));
+  if (storage_ == StorageKind::kSq8) {
+    RAGWIRE_RETURN_IF_ERROR(r.borrow(kSq8, &sq8_, rows * dim_));
+    if (r.has(kLo) || rows > 0) {
+      RAGWIRE_RETURN_IF_ERROR(r.borrow(kLo, &lo_, dim_));
+      RAGWIRE_RETURN_IF_ERROR(r.borrow(kHi, &hi_, dim_));
+      step_.resize(dim_);
+      for (uint32_t d = 0; d < dim_; d++) step_[d] = (hi_[d] - lo_[d]) / 255.f;
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace ragwire
