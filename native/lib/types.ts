@@ -38,6 +38,11 @@ export interface SearchOptions {
    * or a sorted Uint32Array of labels. Only allowed labels are returned.
    */
   filter?: Uint8Array | Uint32Array;
+  /**
+   * HNSW: when the filter allows at most this many labels, the search scans
+   * the allowed vectors exactly instead of walking the graph. Default 1000.
+   */
+  filterScanThreshold?: number;
 }
 
 /**

@@ -29,6 +29,30 @@ class VectorStorage {
       default: return f32_fn_(q, f32_.data() + (size_t)id * dim_, dim_);
     }
   }
+  // Calls fn(id, distance) for ids [begin, end) that pass `keep`, on the stored
+  // codes, with the storage switch hoisted out of the loop.
+  template <class Keep, class Fn>
+  void scan(const float* q, uint32_t begin, uint32_t end, Keep keep, Fn fn) const {
+    switch (storage_) {
+      case StorageKind::kF16: {
+        const uint16_t* base = f16_.data();
+        for (uint32_t id = begin; id < end; id++)
+          if (keep(id)) fn(id, f16_fn_(q, base + (size_t)id * dim_, dim_));
+        break;
+      }
+      case StorageKind::kSq8: {
+        const uint8_t* base = sq8_.data();
+        for (uint32_t id = begin; id < end; id++)
+          if (keep(id)) fn(id, sq8_fn_(q, base + (size_t)id * dim_, lo_.data(), step_.data(), dim_));
+        break;
+      }
+      default: {
+        const float* base = f32_.data();
+        for (uint32_t id = begin; id < end; id++)
+          if (keep(id)) fn(id, f32_fn_(q, base + (size_t)id * dim_, dim_));
+      }
+    }
+  }
   // Exact distance on the f32 rows.
   float exact(const float* q, uint32_t id) const { return f32_fn_(q, row(id), dim_); }
   const float* row(uint32_t id) const { return f32_.data() + (size_t)id * dim_; }

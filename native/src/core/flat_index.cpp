@@ -21,11 +21,11 @@ void FlatIndex::sweep(const float* queries, size_t nq, uint32_t begin, uint32_t 
     for (size_t qi = 0; qi < nq; qi++) {
       const float* q = queries + qi * dim;
       TopK& top = tops[qi];
-      for (uint32_t id = t0; id < t1; id++) {
-        if (!all && !accept(id)) continue;
-        float d = vectors_.approx(q, id);
+      auto push = [&top](uint32_t id, float d) {
         if (d < top.bound()) top.push(d, id);
-      }
+      };
+      if (all) vectors_.scan(q, t0, t1, [](uint32_t) { return true; }, push);
+      else vectors_.scan(q, t0, t1, [&accept](uint32_t id) { return accept(id); }, push);
     }
   }
 }

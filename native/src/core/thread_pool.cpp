@@ -93,8 +93,9 @@ void ThreadPool::parallel_for(size_t n, size_t grain, const std::function<void(s
       shared->cv.notify_all();
     }
   };
-  // Helpers: at most one per other worker; a helper that starts late finds no chunk left.
-  size_t helpers = std::min(workers_.size(), chunks - 1);
+  // The caller works too, so size()-1 helpers keep exactly size() threads busy
+  // (one more would oversubscribe the cores). A late helper finds no chunk left.
+  size_t helpers = std::min(workers_.size() - 1, chunks - 1);
   for (size_t i = 0; i < helpers; i++) {
     submit([work, this] { work(current_slot()); });
   }
