@@ -80,6 +80,20 @@ describe('engine', () => {
     index.close();
   });
 
+  it('close() during a running search lets it finish; later calls throw', async () => {
+    const index = createIndex({ dim: 16, metric: 'l2', kind: 'flat' });
+    const data = Float32Array.from({ length: 20_000 * 16 }, (_, i) => Math.sin(i * 0.31));
+    await index.add(labelRange(20_000), data);
+    const running = index.search(data.subarray(0, 2000 * 16), 10);
+    const removing = index.remove(labelRange(10));
+    index.close();
+    const r = await running;
+    expect(r.labels.length).toBe(20_000);
+    expect(r.labels.includes(NO_LABEL)).toBe(false);
+    await removing.catch(() => undefined); // finishes or reports ClosedError; must not crash
+    expect(() => index.searchSync(data.subarray(0, 16), 1)).toThrow(/closed/i);
+  });
+
   it('many concurrent searches on one index all resolve with the same answers', async () => {
     const index = createIndex({ dim: 8, metric: 'l2', kind: 'hnsw' });
     try {

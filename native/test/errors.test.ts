@@ -139,6 +139,8 @@ describe('add, search and remove refuse bad input', () => {
             ['unknown search option', () => index.search(q, 3, loose({ ef: 10 })), UNKNOWN],
             ['filter as Int32Array', () => index.search(q, 3, { filter: loose(Int32Array.from([1])) }), INVALID],
             ['filter as an array', () => index.search(q, 3, { filter: loose([1, 2]) }), INVALID],
+            ['sorted-label filter out of order', () => index.search(q, 3, { filter: Uint32Array.from([5, 3]) }), INVALID],
+            ['sorted-label filter with a repeat', () => index.search(q, 3, { filter: Uint32Array.from([3, 3, 5]) }), INVALID],
             ['efSearch -1', () => index.search(q, 3, { efSearch: -1 }), INVALID],
           ];
           for (const [what, call, [cls, code]] of bad) {

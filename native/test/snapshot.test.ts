@@ -104,6 +104,28 @@ describe('save and load', () => {
     }
   });
 
+  it('a loaded index can be saved over its own file and keeps answering', async () => {
+    const path = join(dir, 'self.rwx');
+    const index = createIndex({ dim: DIM, metric: 'l2', kind: 'hnsw', hnsw: { M: 8, efConstruction: 40 } });
+    await index.add(labelRange(N), base);
+    await index.save(path);
+    index.close();
+    const loaded = await loadIndex(path);
+    try {
+      await loaded.add(labelRange(50, 1_000_000), extra);
+      const want = await loaded.search(data.queries, K);
+      // The file being replaced is the one `loaded` maps.
+      await loaded.save(path);
+      expect((await loaded.search(data.queries, K)).labels).toEqual(want.labels);
+      const again = await loadIndex(path);
+      expect(again.stats().count).toBe(N + 50);
+      expect((await again.search(data.queries, K)).labels).toEqual(want.labels);
+      again.close();
+    } finally {
+      loaded.close();
+    }
+  });
+
   it('an empty index saves and loads', async () => {
     const path = join(dir, 'empty.rwx');
     const index = createIndex({ dim: 3, metric: 'cosine', kind: 'hnsw' });
@@ -137,7 +159,11 @@ describe('damaged snapshots are refused', () => {
   async function expectCorrupt(content: Uint8Array, what: string): Promise<void> {
     const bad = join(dir, `bad-${what}.rwx`);
     writeFileSync(bad, content);
-    await expectRagwireError(() => loadIndex(bad), CorruptSnapshotError, 'RAGWIRE_ERR_CORRUPT_SNAPSHOT');
+    try {
+      await expectRagwireError(() => loadIndex(bad), CorruptSnapshotError, 'RAGWIRE_ERR_CORRUPT_SNAPSHOT');
+    } catch (e) {
+      throw new Error(`${what} (file of ${bytes.length} bytes): ${(e as Error).message}`);
+    }
   }
 
   it('the undamaged file loads', async () => {

@@ -139,3 +139,34 @@ export function expectRagwireErrorSync(
 export function rowLabels(r: SearchResult, q: number): number[] {
   return Array.from(r.labels.subarray(q * r.k, (q + 1) * r.k));
 }
+
+/**
+ * Recall@k that counts ties as hits: a returned label counts when its true
+ * score is at least the k-th best true score (within float tolerance), so two
+ * equally near neighbours are interchangeable. `exactScores` holds the exact
+ * top-k scores (row-major, k per query) from bruteForceTopK.
+ */
+export function tieAwareRecall(
+  got: SearchResult,
+  exactScores: Float32Array,
+  base: Float32Array,
+  queries: Float32Array,
+  dim: number,
+  metric: Metric,
+  rowOf: (label: number) => number = (l) => l,
+): number {
+  const k = got.k;
+  const nq = got.labels.length / k;
+  let hits = 0;
+  for (let q = 0; q < nq; q++) {
+    const kth = exactScores[q * k + k - 1]!;
+    const seen = new Set<number>();
+    for (let j = 0; j < k; j++) {
+      const label = got.labels[q * k + j]!;
+      if (label === NO_ID || seen.has(label)) continue;
+      seen.add(label);
+      if (similarity(metric, queries, q, base, rowOf(label), dim) >= kth - scoreTolerance(kth)) hits++;
+    }
+  }
+  return hits / (nq * k);
+}

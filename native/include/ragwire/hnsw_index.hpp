@@ -49,6 +49,7 @@ class HnswIndex final : public Index {
   void search_layer_build(const float* q, uint32_t entry, int level, uint32_t ef, std::vector<Hit>& out) const;
   void select_neighbors(std::vector<Hit>& candidates, uint32_t m) const;
   void connect(uint32_t from, uint32_t to, int level);
+  void set_links(uint32_t id, int level, std::vector<Hit>& chosen);
   // Greedy descent through the upper layers to a layer-0 entry point.
   uint32_t descend(const float* q, bool exact) const;
   void search_one(const float* q, size_t k, uint32_t ef, const SearchOptions& opts, const Acceptor& accept,

@@ -5,7 +5,7 @@
 // Layout (little-endian):
 //   0  char[8] magic "RAGWIRE\0"     8  u32 format version    12 u32 section count
 //   16 u64 file size                 24 u32 crc32c of bytes [64, file size)
-//   28 u32 crc32c of bytes [0, 28)   32 reserved (zero) up to 64
+//   28 u32 crc32c of bytes [0, 28) and [32, 64)   32 reserved (zero) up to 64
 //   64 section table: count x { u32 tag, u32 zero, u64 offset, u64 size }
 //   then the sections, each at a 64-byte aligned offset.
 #pragma once

@@ -65,7 +65,7 @@ class VectorStorage {
       case StorageKind::kSq8: p = (const char*)(sq8_.data() + (size_t)id * dim_); bytes = dim_; break;
       default: p = (const char*)row(id); bytes = dim_ * 4; break;
     }
-    size_t lines = bytes > 256 ? 4 : (bytes + 63) / 64;
+    size_t lines = bytes > 1024 ? 16 : (bytes + 63) / 64;
     for (size_t i = 0; i < lines; i++) __builtin_prefetch(p + i * 64);
   }
 

@@ -12,6 +12,8 @@ constexpr uint32_t kLinks0 = section_tag("HNL0");
 constexpr uint32_t kLevels = section_tag("HNLV");
 constexpr uint32_t kUpper = section_tag("HNUP");
 constexpr int kMaxLevel = 31;
+constexpr uint32_t kMaxM0 = 512;        // M <= 256
+constexpr uint32_t kPrefetchAhead = 8;  // neighbour vectors in flight while computing
 
 struct GraphMeta {
   uint32_t entry;
@@ -209,6 +211,25 @@ void HnswIndex::connect(uint32_t from, uint32_t to, int level) {
   for (size_t j = 0; j < cands.size(); j++) l[1 + j] = cands[j].id;
 }
 
+// Writes a new node's links on one layer. Other inserters may already have
+// linked back to it here (they reached it through a layer above): keep those
+// links too, pruning with the heuristic if the list overflows.
+void HnswIndex::set_links(uint32_t id, int level, std::vector<Hit>& chosen) {
+  std::lock_guard<std::mutex> lock(lock_of(id));
+  uint32_t* l = links(id, level);
+  if (l[0] > 0) {
+    const float* v = vectors_.row(id);
+    for (uint32_t j = 1; j <= l[0]; j++) {
+      bool dup = false;
+      for (const Hit& h : chosen) dup = dup || h.id == l[j];
+      if (!dup) chosen.push_back({vectors_.exact(v, l[j]), l[j]});
+    }
+    select_neighbors(chosen, max_links(level));
+  }
+  l[0] = (uint32_t)chosen.size();
+  for (size_t j = 0; j < chosen.size(); j++) l[1 + j] = chosen[j].id;
+}
+
 void HnswIndex::insert(uint32_t id, int level) {
   const float* q = vectors_.row(id);
   std::unique_lock<std::mutex> entry_lock(entry_mu_);
@@ -249,12 +270,7 @@ void HnswIndex::insert(uint32_t id, int level) {
     std::sort(found.begin(), found.end());
     uint32_t next = found.front().id;
     select_neighbors(found, M_);
-    {
-      std::lock_guard<std::mutex> lock(lock_of(id));
-      uint32_t* l = links(id, lev);
-      l[0] = (uint32_t)found.size();
-      for (size_t j = 0; j < found.size(); j++) l[1 + j] = found[j].id;
-    }
+    set_links(id, lev, found);
     for (const Hit& h : found) connect(h.id, id, lev);
     cur = next;
   }
@@ -272,6 +288,7 @@ void HnswIndex::search_one(const float* q, size_t k, uint32_t ef, const SearchOp
   std::vector<Hit> cand;
   cand.reserve(ef * 4);
   TopK top(ef);
+  uint32_t todo[kMaxM0 + 1];
   float d = vectors_.approx(q, entry);
   visited->test_and_set(entry);
   cand.push_back({d, entry});
@@ -281,15 +298,17 @@ void HnswIndex::search_one(const float* q, size_t k, uint32_t ef, const SearchOp
     if (top.full() && c.dist > top.bound()) break;
     std::pop_heap(cand.begin(), cand.end(), Farther());
     cand.pop_back();
+    // Sift out visited neighbours first, then fetch the rest's vectors ahead
+    // of computing on them: the walk is bound by memory latency, not arithmetic.
     const uint32_t* l = links0(c.id);
-    uint32_t cnt = l[0];
-    for (uint32_t j = 1; j <= cnt; j++) {
-      __builtin_prefetch(&visited->tags[l[j]]);
-      vectors_.prefetch(l[j]);
-    }
-    for (uint32_t j = 1; j <= cnt; j++) {
-      uint32_t nb = l[j];
-      if (visited->test_and_set(nb)) continue;
+    uint32_t cnt = l[0], fresh = 0;
+    for (uint32_t j = 1; j <= cnt; j++) __builtin_prefetch(&visited->tags[l[j]]);
+    for (uint32_t j = 1; j <= cnt; j++)
+      if (!visited->test_and_set(l[j])) todo[fresh++] = l[j];
+    for (uint32_t j = 0; j < fresh && j < kPrefetchAhead; j++) vectors_.prefetch(todo[j]);
+    for (uint32_t j = 0; j < fresh; j++) {
+      if (j + kPrefetchAhead < fresh) vectors_.prefetch(todo[j + kPrefetchAhead]);
+      uint32_t nb = todo[j];
       float dn = vectors_.approx(q, nb);
       if (!top.full() || dn < top.bound()) {
         cand.push_back({dn, nb});

@@ -1,6 +1,9 @@
 // Picks the kernel table once, from what the CPU supports.
 #include "ragwire/kernels.hpp"
 
+#include <cstdlib>
+#include <string>
+
 namespace ragwire {
 namespace kernel_tables {
 #if defined(RAGWIRE_HAVE_AVX2)
@@ -26,18 +29,42 @@ const KernelTable* scalar() { return impl_scalar::table(); }
 }  // namespace kernel_tables
 
 namespace {
-const KernelTable* pick() {
+
+bool cpu_has_avx512() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (kernel_tables::avx512() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-    return kernel_tables::avx512();
-  if (kernel_tables::avx2() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    return kernel_tables::avx2();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+#else
+  return false;
 #endif
-  if (kernel_tables::neon()) return kernel_tables::neon();
+}
+
+bool cpu_has_avx2() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+#else
+  return false;
+#endif
+}
+
+const KernelTable* pick() {
+  const KernelTable* avx512 = cpu_has_avx512() ? kernel_tables::avx512() : nullptr;
+  const KernelTable* avx2 = cpu_has_avx2() ? kernel_tables::avx2() : nullptr;
+  const KernelTable* neon = kernel_tables::neon();
+  // RAGWIRE_ISA caps the choice (for tests and comparisons); it never picks
+  // an instruction set this CPU lacks.
+  const char* cap = std::getenv("RAGWIRE_ISA");
+  std::string want = cap ? cap : "";
+  if (want == "scalar") return kernel_tables::scalar();
+  if (want == "avx2" && avx2) return avx2;
+  if (avx512 && (want.empty() || want == "avx512")) return avx512;
+  if (avx2) return avx2;
+  if (neon) return neon;
   return kernel_tables::scalar();
 }
+
 }  // namespace
 
 const KernelTable& kernels() {

@@ -85,6 +85,15 @@ constexpr size_t kEntry = 24;
 
 size_t align64(size_t v) { return (v + 63) & ~size_t(63); }
 
+}  // namespace
+
+uint32_t crc32c(uint32_t crc, const void* data, size_t n);
+
+namespace {
+
+// The header checksum covers all 64 header bytes but its own four.
+uint32_t header_crc(const uint8_t* head) { return crc32c(crc32c(0, head, 28), head + 32, 32); }
+
 Status io_error(const std::string& what, const std::string& path) {
   return Status(Code::kIo, what + " '" + path + "': " + std::strerror(errno));
 }
@@ -141,7 +150,7 @@ Status SnapshotWriter::write(const std::string& path) const {
   put32(head.data() + 12, (uint32_t)sections_.size());
   put64(head.data() + 16, file_size);
   put32(head.data() + 24, crc);
-  put32(head.data() + 28, crc32c(0, head.data(), 28));
+  put32(head.data() + 28, header_crc(head.data()));
 
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -195,7 +204,7 @@ Status SnapshotReader::open(const std::string& path, std::unique_ptr<SnapshotRea
     return Status(Code::kCorruptSnapshot, "snapshot '" + path + "' is corrupt: " + why);
   };
   if (std::memcmp(p, kMagic, 8) != 0) return corrupt("not a ragwire snapshot (bad magic)");
-  if (crc32c(0, p, 28) != get32(p + 28)) return corrupt("header checksum mismatch");
+  if (header_crc(p) != get32(p + 28)) return corrupt("header checksum mismatch");
   uint32_t version = get32(p + 8);
   if (version != kSnapshotVersion)
     return corrupt("unsupported format version " + std::to_string(version) + " (this build reads " +

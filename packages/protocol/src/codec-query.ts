@@ -1,0 +1,149 @@
+// docs/protocol.md §5.7-§5.8: QUERY (n x dim float32 queries) and RESULT (columnar hits).
+import { BadFrameError, UnknownOptionError } from './errors';
+import { Fields, isPlainObject } from './fields';
+import { validateFilter } from './filter';
+import { MessageType } from './header';
+import type { ProtocolLimits } from './limits';
+import type { MessageCodec } from './message-codec';
+import type { QueryOptions, QueryRequest, ResultReply } from './messages';
+
+const QUERY_OPTIONS = ['withPayload', 'efSearch', 'exact'];
+const QUERY_BINARY = ['type', 'vectors'];
+const RESULT_BINARY = ['type', 'counts', 'scores', 'payloads'];
+
+function readQueryOptions(value: unknown, limits: ProtocolLimits): QueryOptions | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) throw new BadFrameError('query.options must be a map');
+  for (const name of Object.keys(value)) {
+    if (!QUERY_OPTIONS.includes(name)) {
+      throw new UnknownOptionError(`unknown query option ${JSON.stringify(name)} (known: ${QUERY_OPTIONS.join(', ')})`);
+    }
+  }
+  const f: Fields = new Fields(value, 'query.options');
+  const out: QueryOptions = {};
+  const withPayload = f.bool('withPayload', true);
+  const efSearch = f.int('efSearch', 1, limits.maxEfSearch, 'maxEfSearch', true);
+  const exact = f.bool('exact', true);
+  f.done();
+  if (withPayload !== undefined) out.withPayload = withPayload;
+  if (efSearch !== undefined) out.efSearch = efSearch;
+  if (exact !== undefined) out.exact = exact;
+  return out;
+}
+
+interface QueryMeta {
+  collection: string;
+  dim: number;
+  n: number;
+  k: number;
+  filter?: QueryRequest['filter'];
+  options?: QueryOptions;
+}
+
+function readQueryMeta(f: Fields, limits: ProtocolLimits): QueryMeta {
+  const meta: QueryMeta = {
+    collection: f.collection(),
+    dim: f.int('dim', 1, limits.maxDim, 'maxDim'),
+    n: f.int('n', 1, limits.maxQueryBatch, 'maxQueryBatch'),
+    k: f.int('k', 1, limits.maxK, 'maxK'),
+  };
+  const filter = f.raw('filter');
+  if (filter !== undefined) meta.filter = validateFilter(filter, limits);
+  const options = readQueryOptions(f.raw('options'), limits);
+  if (options !== undefined) meta.options = options;
+  f.done();
+  return meta;
+}
+
+export const queryCodec: MessageCodec<QueryRequest> = {
+  name: 'query',
+  code: MessageType.QUERY,
+  response: false,
+  encode(msg, w, limits) {
+    const { vectors, dim } = msg;
+    if (!(vectors instanceof Float32Array)) throw new BadFrameError('query.vectors must be a Float32Array');
+    const n = Number.isInteger(dim) && dim > 0 ? vectors.length / dim : NaN;
+    if (!Number.isInteger(n)) {
+      throw new BadFrameError(`query.vectors has ${vectors.length} floats, not a multiple of dim = ${String(dim)}`);
+    }
+    const meta = readQueryMeta(new Fields(msg, 'query', { ignore: QUERY_BINARY, extra: { n } }), limits);
+    w.meta(meta);
+    w.f32(vectors);
+  },
+  decode(r, limits) {
+    const meta = readQueryMeta(new Fields(r.meta, 'query'), limits);
+    const msg: QueryRequest = {
+      type: 'query',
+      collection: meta.collection,
+      dim: meta.dim,
+      k: meta.k,
+      vectors: r.f32(meta.n * meta.dim, 'query.vectors'),
+    };
+    if (meta.filter !== undefined) msg.filter = meta.filter;
+    if (meta.options !== undefined) msg.options = meta.options;
+    return msg;
+  },
+};
+
+interface ResultMeta {
+  k: number;
+  n: number;
+  ids: string[];
+  withPayloads: boolean;
+}
+
+function readResultMeta(f: Fields, limits: ProtocolLimits): ResultMeta {
+  const k = f.int('k', 1, limits.maxK, 'maxK');
+  const n = f.int('n', 1, limits.maxQueryBatch, 'maxQueryBatch');
+  const raw = f.raw('ids');
+  if (Array.isArray(raw) && raw.length > n * k) f.fail('ids', `has ${raw.length} entries, more than n x k = ${n * k}`);
+  // Any id length the sender's limits allowed: a reply is not refused for an id the store accepted.
+  const ids = f.stringList('ids', n * k, 'n x k', Number.MAX_SAFE_INTEGER, 'id');
+  const meta = { k, n, ids, withPayloads: f.bool('withPayloads') };
+  f.done();
+  return meta;
+}
+
+/** Sum of per-query hit counts, each checked against k. */
+function totalHits(counts: Uint32Array, k: number, what: string): number {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i]!;
+    if (c > k) throw new BadFrameError(`${what}[${i}] is ${c}, more than k = ${k}`);
+    total += c;
+  }
+  return total;
+}
+
+export const resultCodec: MessageCodec<ResultReply> = {
+  name: 'result',
+  code: MessageType.RESULT,
+  response: true,
+  encode(msg, w, limits) {
+    const { counts, scores, payloads } = msg;
+    if (!(counts instanceof Uint32Array)) throw new BadFrameError('result.counts must be a Uint32Array');
+    if (!(scores instanceof Float32Array)) throw new BadFrameError('result.scores must be a Float32Array');
+    const withPayloads = payloads !== undefined && payloads !== null;
+    const meta = readResultMeta(new Fields(msg, 'result', { ignore: RESULT_BINARY, extra: { n: counts.length, withPayloads } }), limits);
+    const total = totalHits(counts, meta.k, 'result.counts');
+    if (meta.ids.length !== total || scores.length !== total) {
+      throw new BadFrameError(`result has ${meta.ids.length} ids and ${scores.length} scores, expected sum(counts) = ${total}`);
+    }
+    if (withPayloads && (!Array.isArray(payloads) || payloads.length !== total)) {
+      throw new BadFrameError(`result.payloads must be an array of ${total} entries (one per hit)`);
+    }
+    w.meta(meta);
+    w.u32(counts);
+    w.f32(scores);
+    if (withPayloads) w.payloads(payloads!, 'result.payloads');
+  },
+  decode(r, limits) {
+    const meta = readResultMeta(new Fields(r.meta, 'result'), limits);
+    const counts = r.u32(meta.n, 'result.counts');
+    const total = totalHits(counts, meta.k, 'result.counts');
+    if (meta.ids.length !== total) throw new BadFrameError(`result has ${meta.ids.length} ids, expected sum(counts) = ${total}`);
+    const msg: ResultReply = { type: 'result', k: meta.k, counts, ids: meta.ids, scores: r.f32(total, 'result.scores') };
+    if (meta.withPayloads) msg.payloads = r.payloads(total, 'result.payloads');
+    return msg;
+  },
+};

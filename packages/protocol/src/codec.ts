@@ -1,0 +1,150 @@
+// docs/protocol.md §2-§5: encoding a message into a frame and decoding one complete frame.
+import { BodyReader, BodyWriter } from './body';
+import { errorCodec, snapshotCodec, snapshotReplyCodec, statsCodec, statsReplyCodec } from './codec-admin';
+import {
+  createCodec,
+  createReplyCodec,
+  describeCodec,
+  describeReplyCodec,
+  dropCodec,
+  dropReplyCodec,
+  helloCodec,
+  helloReplyCodec,
+} from './codec-collection';
+import { queryCodec, resultCodec } from './codec-query';
+import { deleteCodec, deleteReplyCodec, upsertCodec, upsertReplyCodec } from './codec-write';
+import { BadFrameError, InternalError, InvalidArgumentError, isRagwireError, type RagwireError } from './errors';
+import {
+  FLAG_RESPONSE,
+  HEADER_BYTES,
+  MessageType,
+  assertLittleEndianHost,
+  checkHeader,
+  readHeader,
+  type FrameHeader,
+} from './header';
+import { DEFAULT_LIMITS, type ProtocolLimits } from './limits';
+import type { MessageCodec } from './message-codec';
+import type { Message, MessageName } from './messages';
+
+const CODECS: readonly MessageCodec[] = [
+  helloCodec, helloReplyCodec,
+  createCodec, createReplyCodec,
+  dropCodec, dropReplyCodec,
+  describeCodec, describeReplyCodec,
+  upsertCodec, upsertReplyCodec,
+  deleteCodec, deleteReplyCodec,
+  queryCodec, resultCodec,
+  statsCodec, statsReplyCodec,
+  snapshotCodec, snapshotReplyCodec,
+  errorCodec,
+] as unknown as readonly MessageCodec[];
+
+const byName = new Map<string, MessageCodec>(CODECS.map((c) => [c.name, c]));
+const byWire = new Map<number, MessageCodec>(CODECS.map((c) => [wireKey(c.code, c.response), c]));
+
+function wireKey(type: number, response: boolean): number {
+  return type * 2 + (response ? 1 : 0);
+}
+
+/** Every message name the codec knows, requests and replies. */
+export const MESSAGE_NAMES: readonly MessageName[] = CODECS.map((c) => c.name);
+
+/** Wire type code and direction of a message name (docs/protocol.md §4). */
+export function wireTypeOf(name: MessageName): { code: number; response: boolean } {
+  const codec = byName.get(name);
+  if (codec === undefined) throw new InvalidArgumentError(`unknown message type ${JSON.stringify(name)}`);
+  return { code: codec.code, response: codec.response };
+}
+
+/**
+ * Encodes `msg` as one frame, in parts for a gathered write (`socket.cork()` + writes, or writev):
+ * their concatenation is the frame. Tail parts are views on the message's typed arrays, so do not
+ * modify those until the write completed. Throws InvalidArgumentError (or LimitExceededError,
+ * FrameTooLargeError) for a message the receiver would refuse under `limits`.
+ */
+export function encodeFrameParts(msg: Message, requestId: number, limits: ProtocolLimits = DEFAULT_LIMITS): Uint8Array[] {
+  assertLittleEndianHost();
+  const codec = typeof msg === 'object' && msg !== null ? byName.get(msg.type) : undefined;
+  if (codec === undefined) throw new InvalidArgumentError(`unknown message type ${JSON.stringify((msg as { type?: unknown })?.type)}`);
+  if (!Number.isInteger(requestId) || requestId < 0 || requestId > 0xffff_ffff) {
+    throw new InvalidArgumentError(`requestId must be an integer in [0, 2^32 - 1], got ${requestId}`);
+  }
+  if (requestId === 0 && codec.code !== MessageType.ERROR) {
+    throw new InvalidArgumentError('requestId 0 is reserved for connection-level ERROR frames');
+  }
+  const w = new BodyWriter(limits);
+  try {
+    codec.encode(msg as never, w, limits);
+  } catch (error) {
+    // A malformed outgoing message is the caller's argument error, not a bad frame on the wire.
+    if (isRagwireError(error) && error.code === 'RAGWIRE_ERR_BAD_FRAME') {
+      throw new InvalidArgumentError(error.message, { cause: error });
+    }
+    throw error;
+  }
+  return w.finish(codec.code, codec.response ? FLAG_RESPONSE : 0, requestId);
+}
+
+/** Encodes `msg` as one contiguous frame (one copy of the vectors; see encodeFrameParts to avoid it). */
+export function encodeFrame(msg: Message, requestId: number, limits: ProtocolLimits = DEFAULT_LIMITS): Uint8Array {
+  const parts = encodeFrameParts(msg, requestId, limits);
+  if (parts.length === 1) return parts[0]!;
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
+/**
+ * Decodes the body of a frame whose header already passed `checkHeader`. `frame` holds exactly
+ * the frame and starts at a 4-byte-aligned offset of its buffer. Throws a RagwireError.
+ */
+export function decodeFrameBody(frame: Uint8Array, header: FrameHeader, limits: ProtocolLimits): Message {
+  const codec = byWire.get(wireKey(header.type, (header.flags & FLAG_RESPONSE) !== 0));
+  if (codec === undefined) throw new BadFrameError(`no codec for type 0x${header.type.toString(16)}`);
+  try {
+    const reader = new BodyReader(frame, limits, { nodes: limits.maxStructuredNodes });
+    const msg = codec.decode(reader, limits);
+    reader.done();
+    return msg;
+  } catch (error) {
+    throw asRagwireError(error);
+  }
+}
+
+/** Anything but a RagwireError escaping a decoder is a bug: report it as INTERNAL, never crash. */
+function asRagwireError(error: unknown): RagwireError {
+  if (isRagwireError(error)) return error;
+  return new InternalError(`frame decoder failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
+
+/** One complete frame decoded. */
+export interface DecodedFrame {
+  requestId: number;
+  message: Message;
+  /** Whole frame in bytes. */
+  frameBytes: number;
+}
+
+/**
+ * Decodes exactly one complete frame (a datagram, a test, a shared-memory slot). Streams use
+ * FrameDecoder. A frame at an unaligned offset is copied once so its vectors can be viewed.
+ */
+export function decodeFrame(bytes: Uint8Array, limits: ProtocolLimits = DEFAULT_LIMITS): DecodedFrame {
+  assertLittleEndianHost();
+  if (bytes.length < HEADER_BYTES) throw new BadFrameError(`a frame needs at least ${HEADER_BYTES} bytes, got ${bytes.length}`);
+  const header = readHeader(bytes, 0);
+  const fault = checkHeader(header, limits);
+  if (fault !== undefined) throw fault.error;
+  if (header.frameBytes !== bytes.length) {
+    throw new BadFrameError(`length prefix says ${header.frameBytes} bytes, got ${bytes.length}`);
+  }
+  const frame = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
+  return { requestId: header.requestId, message: decodeFrameBody(frame, header, limits), frameBytes: header.frameBytes };
+}

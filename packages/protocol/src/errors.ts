@@ -1,0 +1,120 @@
+/**
+ * Every error ragwire raises, in one file. Users match on `error.code`; the
+ * brand (a registered Symbol) makes `isRagwireError` agree across two copies
+ * of this package. docs/errors.md lists every code; a test keeps them in sync.
+ */
+
+const BRAND = Symbol.for('ragwire.error');
+
+/** Base class: `code` is stable, `message` is for humans. */
+export class RagwireError extends Error {
+  readonly code: string = 'RAGWIRE_ERR';
+  /** HTTP status an admin or proxy endpoint answers with for this error. */
+  readonly status: number = 500;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this === RagwireError) return isRagwireError(value);
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+}
+
+/** True for any ragwire error, even one made by another copy of this package. */
+export function isRagwireError(value: unknown): value is RagwireError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+function defineError(code: string, status: number, name: string) {
+  const cls = class extends RagwireError {
+    override readonly code = code;
+    override readonly status = status;
+  };
+  Object.defineProperty(cls, 'name', { value: name });
+  return cls;
+}
+
+/** An argument is out of range or of the wrong type (k <= 0, a negative count, ...). */
+export const InvalidArgumentError = defineError('RAGWIRE_ERR_INVALID_ARGUMENT', 400, 'InvalidArgumentError');
+/** A vector's length does not match the index or collection dimension. */
+export const DimensionMismatchError = defineError('RAGWIRE_ERR_DIM_MISMATCH', 400, 'DimensionMismatchError');
+/** A vector holds NaN or +-Infinity. */
+export const NonFiniteVectorError = defineError('RAGWIRE_ERR_NON_FINITE', 400, 'NonFiniteVectorError');
+/** An option name that no version of ragwire understands (a likely typo). */
+export const UnknownOptionError = defineError('RAGWIRE_ERR_UNKNOWN_OPTION', 400, 'UnknownOptionError');
+/** A label is added twice without being removed in between. */
+export const DuplicateLabelError = defineError('RAGWIRE_ERR_DUPLICATE_LABEL', 409, 'DuplicateLabelError');
+/** A snapshot file is truncated, bit-flipped, of another format or of an unsupported version. */
+export const CorruptSnapshotError = defineError('RAGWIRE_ERR_CORRUPT_SNAPSHOT', 500, 'CorruptSnapshotError');
+/** The operating system refused a file operation (open, write, mmap, rename). */
+export const IoError = defineError('RAGWIRE_ERR_IO', 500, 'IoError');
+/** An index or collection was used after `close()`. */
+export const ClosedError = defineError('RAGWIRE_ERR_CLOSED', 409, 'ClosedError');
+/** A fixed limit was exceeded (max dim, max k, max vectors per index). */
+export const LimitExceededError = defineError('RAGWIRE_ERR_LIMIT', 413, 'LimitExceededError');
+/** The native engine could not be loaded (not built, or built for another Node ABI). */
+export const NativeLoadError = defineError('RAGWIRE_ERR_NATIVE_LOAD', 500, 'NativeLoadError');
+/** A bug: an invariant broke. Please report it with the message. */
+export const InternalError = defineError('RAGWIRE_ERR_INTERNAL', 500, 'InternalError');
+
+// Wire protocol (docs/protocol.md §9). A decoder raises the first four; a shard server answers with the rest.
+/** A frame is malformed: inconsistent lengths, bad msgpack, a missing or mistyped field, nonzero padding. */
+export const BadFrameError = defineError('RAGWIRE_ERR_BAD_FRAME', 400, 'BadFrameError');
+/** A frame's length prefix exceeds the receiver's max frame size; the connection is closed. */
+export const FrameTooLargeError = defineError('RAGWIRE_ERR_FRAME_TOO_LARGE', 413, 'FrameTooLargeError');
+/** A frame carries a protocol version the receiver does not speak. */
+export const UnsupportedVersionError = defineError('RAGWIRE_ERR_UNSUPPORTED_VERSION', 400, 'UnsupportedVersionError');
+/** A frame carries a message type code the receiver does not know. */
+export const UnknownMessageTypeError = defineError('RAGWIRE_ERR_UNKNOWN_MESSAGE_TYPE', 400, 'UnknownMessageTypeError');
+/** A metadata filter is malformed (unknown operator, empty range, wrong value type). */
+export const InvalidFilterError = defineError('RAGWIRE_ERR_INVALID_FILTER', 400, 'InvalidFilterError');
+/** The named collection does not exist. */
+export const UnknownCollectionError = defineError('RAGWIRE_ERR_UNKNOWN_COLLECTION', 404, 'UnknownCollectionError');
+/** CREATE named a collection that already exists (and `ifNotExists` was not set). */
+export const CollectionExistsError = defineError('RAGWIRE_ERR_COLLECTION_EXISTS', 409, 'CollectionExistsError');
+/** No token, or a token the server does not know. */
+export const UnauthorizedError = defineError('RAGWIRE_ERR_UNAUTHORIZED', 401, 'UnauthorizedError');
+/** A valid token without the scope (read, write, admin) this request needs on this collection. */
+export const ForbiddenError = defineError('RAGWIRE_ERR_FORBIDDEN', 403, 'ForbiddenError');
+/** A shard did not answer within the request's timeout. */
+export const ShardTimeoutError = defineError('RAGWIRE_ERR_SHARD_TIMEOUT', 504, 'ShardTimeoutError');
+/** A shard cannot be reached (connection refused or lost, every replica down). */
+export const ShardUnavailableError = defineError('RAGWIRE_ERR_SHARD_UNAVAILABLE', 503, 'ShardUnavailableError');
+
+/** Every error class by code, for the native binding and for decoding ERROR frames. */
+export const errorClassesByCode = {
+  RAGWIRE_ERR_INVALID_ARGUMENT: InvalidArgumentError,
+  RAGWIRE_ERR_DIM_MISMATCH: DimensionMismatchError,
+  RAGWIRE_ERR_NON_FINITE: NonFiniteVectorError,
+  RAGWIRE_ERR_UNKNOWN_OPTION: UnknownOptionError,
+  RAGWIRE_ERR_DUPLICATE_LABEL: DuplicateLabelError,
+  RAGWIRE_ERR_CORRUPT_SNAPSHOT: CorruptSnapshotError,
+  RAGWIRE_ERR_IO: IoError,
+  RAGWIRE_ERR_CLOSED: ClosedError,
+  RAGWIRE_ERR_LIMIT: LimitExceededError,
+  RAGWIRE_ERR_NATIVE_LOAD: NativeLoadError,
+  RAGWIRE_ERR_INTERNAL: InternalError,
+  RAGWIRE_ERR_BAD_FRAME: BadFrameError,
+  RAGWIRE_ERR_FRAME_TOO_LARGE: FrameTooLargeError,
+  RAGWIRE_ERR_UNSUPPORTED_VERSION: UnsupportedVersionError,
+  RAGWIRE_ERR_UNKNOWN_MESSAGE_TYPE: UnknownMessageTypeError,
+  RAGWIRE_ERR_INVALID_FILTER: InvalidFilterError,
+  RAGWIRE_ERR_UNKNOWN_COLLECTION: UnknownCollectionError,
+  RAGWIRE_ERR_COLLECTION_EXISTS: CollectionExistsError,
+  RAGWIRE_ERR_UNAUTHORIZED: UnauthorizedError,
+  RAGWIRE_ERR_FORBIDDEN: ForbiddenError,
+  RAGWIRE_ERR_SHARD_TIMEOUT: ShardTimeoutError,
+  RAGWIRE_ERR_SHARD_UNAVAILABLE: ShardUnavailableError,
+} as const;
+
+export type RagwireErrorCode = keyof typeof errorClassesByCode | 'RAGWIRE_ERR';
+
+/** Builds the typed error for a code (an unknown code becomes an InternalError). */
+export function errorFromCode(code: string, message: string): RagwireError {
+  const cls = (errorClassesByCode as Record<string, new (m: string) => RagwireError>)[code];
+  return cls ? new cls(message) : new InternalError(`${code}: ${message}`);
+}

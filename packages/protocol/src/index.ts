@@ -1,0 +1,27 @@
+export * from './errors';
+export * from './types';
+export * from './limits';
+export {
+  PROTOCOL_VERSION,
+  SUPPORTED_VERSIONS,
+  HEADER_BYTES,
+  MessageType,
+  FLAG_RESPONSE,
+  readHeader,
+  checkHeader,
+  type MessageTypeCode,
+  type FrameHeader,
+  type HeaderFault,
+} from './header';
+export * from './messages';
+export { validateFilter, type Filter, type Condition, type FilterValue, type RangeBounds } from './filter';
+export {
+  encodeFrame,
+  encodeFrameParts,
+  decodeFrame,
+  wireTypeOf,
+  MESSAGE_NAMES,
+  type DecodedFrame,
+} from './codec';
+export { toErrorReply, fromErrorReply } from './codec-admin';
+export { FrameDecoder, type DecodeEvent, type DecodedFrameEvent, type FrameErrorEvent, type FrameDecoderStats } from './decoder';

@@ -1,0 +1,86 @@
+// docs/protocol.md §8: the limits every decoder enforces before it allocates.
+import { InvalidArgumentError, UnknownOptionError } from './errors';
+
+/** What one frame may carry. A decoder rejects anything past these before it allocates for it. */
+export interface ProtocolLimits {
+  /** Whole frame, length prefix included. Checked on the length prefix alone: the body is never buffered. */
+  readonly maxFrameBytes: number;
+  /** Results per query (k). */
+  readonly maxK: number;
+  /** Query vectors in one QUERY frame. */
+  readonly maxQueryBatch: number;
+  /** Documents in one UPSERT frame, ids in one DELETE frame. */
+  readonly maxWriteBatch: number;
+  /** Vector dimension. */
+  readonly maxDim: number;
+  /** One document's encoded payload (msgpack of text + metadata). */
+  readonly maxPayloadBytes: number;
+  /** One document id, UTF-8. */
+  readonly maxIdBytes: number;
+  /** Conditions in one filter, all clauses together. */
+  readonly maxFilterConditions: number;
+  /** Values in one `in` condition. */
+  readonly maxFilterValues: number;
+  /** msgpack values (map, array, string, number, ...) in one frame, all sections together. */
+  readonly maxStructuredNodes: number;
+  /** Nesting depth of any msgpack value (a scalar at top level is depth 1). */
+  readonly maxStructuredDepth: number;
+  /** Upper bound for the `efSearch` query option. */
+  readonly maxEfSearch: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** The documented defaults (docs/protocol.md §8). Frozen; override per decoder with `resolveLimits`. */
+export const DEFAULT_LIMITS: ProtocolLimits = Object.freeze({
+  maxFrameBytes: 64 * MiB, // 64 MiB
+  maxK: 10_000,
+  maxQueryBatch: 4096,
+  maxWriteBatch: 16_384,
+  maxDim: 65_536,
+  maxPayloadBytes: 1 * MiB, // 1 MiB per document
+  maxIdBytes: 512,
+  maxFilterConditions: 1024,
+  maxFilterValues: 4096,
+  maxStructuredNodes: 2_097_152, // 2 Mi values: bounds the JS heap a frame can decode into
+  maxStructuredDepth: 32,
+  maxEfSearch: 65_536,
+});
+
+/** Hard ceilings: a u32 length prefix, and sizes a JS typed array can always hold. */
+const CEILINGS: Partial<Record<keyof ProtocolLimits, number>> = {
+  maxFrameBytes: 0xffff_fffc,
+  maxDim: 1 << 24,
+  maxStructuredDepth: 256,
+};
+
+/** Smallest frame limit that still admits every fixed-size part of a frame. */
+const MIN_FRAME_BYTES = 64;
+
+/**
+ * Defaults overridden by `overrides`, validated and frozen. Unknown names throw
+ * UnknownOptionError; a value that is not a positive integer throws InvalidArgumentError.
+ */
+export function resolveLimits(overrides?: Partial<ProtocolLimits>): ProtocolLimits {
+  if (overrides === undefined) return DEFAULT_LIMITS;
+  if (resolved.has(overrides)) return overrides as ProtocolLimits;
+  const out: Record<string, number> = { ...DEFAULT_LIMITS };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (!(name in DEFAULT_LIMITS)) throw new UnknownOptionError(`unknown protocol limit "${name}"`);
+    if (value === undefined) continue;
+    const ceiling = CEILINGS[name as keyof ProtocolLimits] ?? Number.MAX_SAFE_INTEGER;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > ceiling) {
+      throw new InvalidArgumentError(`limit ${name} must be an integer in [1, ${ceiling}], got ${String(value)}`);
+    }
+    out[name] = value;
+  }
+  if (out.maxFrameBytes! < MIN_FRAME_BYTES) {
+    throw new InvalidArgumentError(`limit maxFrameBytes must be at least ${MIN_FRAME_BYTES}, got ${out.maxFrameBytes}`);
+  }
+  const limits = Object.freeze(out) as unknown as ProtocolLimits;
+  resolved.add(limits);
+  return limits;
+}
+
+/** Limits objects this module validated and froze: passing one again skips the checks. */
+const resolved = new WeakSet<object>([DEFAULT_LIMITS]);

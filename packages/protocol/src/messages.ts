@@ -1,0 +1,228 @@
+// docs/protocol.md §4-§5: every message as a TypeScript type, discriminated by `type`.
+import type { Filter } from './filter';
+import type { ProtocolLimits } from './limits';
+import type { IndexKind, Metric, Storage } from './types';
+
+/** A document's payload (docs/protocol.md §7): its text and JSON-like metadata. */
+export interface Payload {
+  text?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** What DESCRIBE and CREATE answer with for one collection (docs/protocol.md §5.4). */
+export interface CollectionInfo {
+  name: string;
+  dim: number;
+  metric: Metric;
+  kind: IndexKind;
+  storage: Storage;
+  /** Live documents. */
+  count: number;
+  /** Index parameters as the server applied them (m, efConstruction, ...). */
+  params?: Record<string, number>;
+}
+
+// §5.1
+export interface HelloRequest {
+  type: 'hello';
+  /** Protocol versions the client speaks. */
+  versions: number[];
+  /** Bearer token; required when the server has tokens configured. */
+  token?: string;
+  /** Client name and version, for the server's logs. */
+  client?: string;
+}
+export interface HelloReply {
+  type: 'hello_ok';
+  /** The version both sides now speak. */
+  version: number;
+  server: string;
+  /** The server's limits, so a client can split batches to fit. */
+  limits?: Partial<ProtocolLimits>;
+}
+
+// §5.2
+export interface CreateRequest {
+  type: 'create';
+  collection: string;
+  dim: number;
+  metric: Metric;
+  kind: IndexKind;
+  storage: Storage;
+  params?: Record<string, number>;
+  /** Answer `created: false` instead of COLLECTION_EXISTS when it exists with the same settings. */
+  ifNotExists?: boolean;
+}
+export interface CreateReply {
+  type: 'create_ok';
+  created: boolean;
+  info: CollectionInfo;
+}
+
+// §5.3
+export interface DropRequest {
+  type: 'drop';
+  collection: string;
+  /** Answer `dropped: false` instead of UNKNOWN_COLLECTION when it does not exist. */
+  ifExists?: boolean;
+}
+export interface DropReply {
+  type: 'drop_ok';
+  dropped: boolean;
+}
+
+// §5.4
+export interface DescribeRequest {
+  type: 'describe';
+  /** One collection; absent: every collection on the server. */
+  collection?: string;
+}
+export interface DescribeReply {
+  type: 'describe_ok';
+  collections: CollectionInfo[];
+}
+
+// §5.5
+export interface UpsertRequest {
+  type: 'upsert';
+  collection: string;
+  dim: number;
+  /** n document ids; an existing id is replaced. */
+  ids: string[];
+  /** n x dim float32, row-major. Decoded: a view on the received frame. */
+  vectors: Float32Array;
+  /** n entries (null: no payload), or absent for none at all. */
+  payloads?: (Payload | null)[];
+}
+export interface UpsertReply {
+  type: 'upsert_ok';
+  upserted: number;
+  /** The collection's sequence number after this write. */
+  seq: number;
+}
+
+// §5.6
+/** Exactly one of `ids` and `filter`. */
+export interface DeleteRequest {
+  type: 'delete';
+  collection: string;
+  ids?: string[];
+  filter?: Filter;
+}
+export interface DeleteReply {
+  type: 'delete_ok';
+  deleted: number;
+  seq: number;
+}
+
+// §5.7
+export interface QueryOptions {
+  /** Return each hit's payload. Default false. */
+  withPayload?: boolean;
+  /** HNSW candidate list size (>= k for useful recall). Default: the collection's. */
+  efSearch?: number;
+  /** Exact (brute-force) search whatever the index kind. Default false. */
+  exact?: boolean;
+}
+export interface QueryRequest {
+  type: 'query';
+  collection: string;
+  dim: number;
+  k: number;
+  /** n x dim float32 query vectors, row-major. Decoded: a view on the received frame. */
+  vectors: Float32Array;
+  filter?: Filter;
+  options?: QueryOptions;
+}
+
+// §5.8
+/**
+ * Columnar results of n queries: query i has `counts[i]` hits (<= k, best first); its hits are
+ * ids/scores/payloads[offset_i, offset_i + counts[i]) where offset_i is the sum of earlier counts.
+ */
+export interface ResultReply {
+  type: 'result';
+  k: number;
+  counts: Uint32Array;
+  ids: string[];
+  /** Higher is more similar, whatever the metric. */
+  scores: Float32Array;
+  /** Present when the query asked for payloads; one entry per hit. */
+  payloads?: (Payload | null)[];
+}
+
+// §5.9
+export interface StatsRequest {
+  type: 'stats';
+  collection?: string;
+}
+export type StatValue = number | string | boolean;
+export interface StatsReply {
+  type: 'stats_ok';
+  /** Flat map: "docs", "index.bytes", "queries.total", ... */
+  stats: Record<string, StatValue>;
+}
+
+// §5.10
+export interface SnapshotRequest {
+  type: 'snapshot';
+  /** One collection; absent: every collection. */
+  collection?: string;
+}
+export interface SnapshotInfo {
+  collection: string;
+  /** Last write sequence the snapshot contains. */
+  seq: number;
+  bytes: number;
+}
+export interface SnapshotReply {
+  type: 'snapshot_ok';
+  snapshots: SnapshotInfo[];
+}
+
+// §5.11
+export interface ErrorReply {
+  type: 'error';
+  /** A RAGWIRE_ERR_* code (docs/errors.md). */
+  code: string;
+  message: string;
+}
+
+export type Request =
+  | HelloRequest
+  | CreateRequest
+  | DropRequest
+  | DescribeRequest
+  | UpsertRequest
+  | DeleteRequest
+  | QueryRequest
+  | StatsRequest
+  | SnapshotRequest;
+
+export type Response =
+  | HelloReply
+  | CreateReply
+  | DropReply
+  | DescribeReply
+  | UpsertReply
+  | DeleteReply
+  | ResultReply
+  | StatsReply
+  | SnapshotReply
+  | ErrorReply;
+
+export type Message = Request | Response;
+export type MessageName = Message['type'];
+
+/** The success reply each request type is answered with (any request may also get ERROR). */
+export interface ReplyFor {
+  hello: HelloReply;
+  create: CreateReply;
+  drop: DropReply;
+  describe: DescribeReply;
+  upsert: UpsertReply;
+  delete: DeleteReply;
+  query: ResultReply;
+  stats: StatsReply;
+  snapshot: SnapshotReply;
+}
