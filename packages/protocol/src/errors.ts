@@ -61,7 +61,8 @@ export const NativeLoadError = defineError('RAGWIRE_ERR_NATIVE_LOAD', 500, 'Nati
 /** A bug: an invariant broke. Please report it with the message. */
 export const InternalError = defineError('RAGWIRE_ERR_INTERNAL', 500, 'InternalError');
 
-// Wire protocol (docs/protocol.md §9). A decoder raises the first four; a shard server answers with the rest.
+// Wire protocol (docs/protocol.md §9): a frame decoder raises the first five, a shard server answers
+// with the next four, and the client raises the SHARD_* codes itself.
 /** A frame is malformed: inconsistent lengths, bad msgpack, a missing or mistyped field, nonzero padding. */
 export const BadFrameError = defineError('RAGWIRE_ERR_BAD_FRAME', 400, 'BadFrameError');
 /** A frame's length prefix exceeds the receiver's max frame size; the connection is closed. */
