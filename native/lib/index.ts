@@ -2,7 +2,7 @@
  * @ragwire/native: the C++ vector engine. Batch in, columnar typed arrays out;
  * every add and search runs on the engine's own threads and returns a Promise.
  */
-import { ClosedError, NO_LABEL, type IndexKind, type Metric, type Storage } from '@ragwire/protocol';
+import { ClosedError, InvalidArgumentError, NO_LABEL, type IndexKind, type Metric, type Storage } from '@ragwire/protocol';
 import { native, type NativeIndexHandle } from './binding';
 import type { IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
 import {
@@ -15,7 +15,7 @@ export { NO_LABEL };
 const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq'] as const;
 const HNSW_KEYS = ['M', 'efConstruction', 'efSearch', 'seed'] as const;
 const BQ_KEYS = ['rerankFactor'] as const;
-const SEARCH_KEYS = ['efSearch', 'rerankFactor', 'filter', 'filterScanThreshold'] as const;
+const SEARCH_KEYS = ['efSearch', 'rerankFactor', 'filter', 'filterScanThreshold', 'exact'] as const;
 
 /** A vector index: flat (exact), hnsw (graph) or bq (binary codes + rerank). */
 export class Index {
@@ -106,7 +106,10 @@ export class Index {
     const rerank = options.rerankFactor === undefined ? undefined : checkInt('rerankFactor', options.rerankFactor, 1, 10000);
     const scan = options.filterScanThreshold === undefined
       ? undefined : checkInt('filterScanThreshold', options.filterScanThreshold, 0, 0xffffffff);
-    return [queries, k, ef, rerank, scan, checkFilter(options.filter)] as const;
+    if (options.exact !== undefined && typeof options.exact !== 'boolean') {
+      throw new InvalidArgumentError(`exact must be a boolean, got ${typeof options.exact}`);
+    }
+    return [queries, k, ef, rerank, scan, checkFilter(options.filter), options.exact === true] as const;
   }
 }
 

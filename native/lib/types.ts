@@ -43,6 +43,8 @@ export interface SearchOptions {
    * the allowed vectors exactly instead of walking the graph. Default 1000.
    */
   filterScanThreshold?: number;
+  /** Scan every vector exactly (on f32), whatever the index kind. Default false. */
+  exact?: boolean;
 }
 
 /**

@@ -66,6 +66,8 @@ struct SearchOptions {
   // HNSW: a filter allowing at most this many labels is answered by an exact
   // scan of the allowed rows instead of a graph walk.
   uint32_t filter_scan_threshold = 1000;
+  // Exact: scan every row on f32, whatever the index kind.
+  bool exact = false;
   AllowList filter;
 };
 

@@ -103,7 +103,15 @@ Status Index::search(const float* queries, size_t nq, size_t k, const SearchOpti
   const float* q = prepare(queries, nq, scratch);
   std::vector<TopK> results(nq, TopK(k));
   Acceptor accept(deleted_.data(), deleted_count_, labels_.data(), &opts.filter);
-  if (live() > 0) search_prepared(q, nq, k, opts, accept, results.data(), pool);
+  if (live() > 0 && opts.exact) {
+    uint32_t n = (uint32_t)rows();
+    size_t dim = cfg_.dim;
+    pool.parallel_for(nq, 1, [&](size_t b, size_t e, size_t) {
+      for (size_t i = b; i < e; i++) scan_exact(q + i * dim, 0, n, accept, results[i]);
+    });
+  } else if (live() > 0) {
+    search_prepared(q, nq, k, opts, accept, results.data(), pool);
+  }
   for (size_t i = 0; i < nq; i++) {
     std::vector<Hit>& hits = results[i].sorted();
     size_t j = 0;

@@ -1,0 +1,73 @@
+import { createIndex, type Index, type SearchResult } from '@ragwire/native';
+import type { AnnEngine, EngineConfig } from './engine';
+
+/** ragwire's embedded hnsw index (f32), M and efConstruction as configured. */
+export class RagwireEngine implements AnnEngine {
+  readonly name = 'ragwire';
+  readonly exact = false;
+  readonly memorySource = 'stats().memoryBytes';
+  #index: Index;
+  #queries: Float32Array = new Float32Array(0);
+  #dim: number;
+  #ef = 64;
+
+  constructor(config: EngineConfig, chunkRows: number) {
+    this.#dim = config.dim;
+    this.#chunkRows = chunkRows;
+    this.#index = createIndex({
+      dim: config.dim,
+      metric: config.metric,
+      kind: 'hnsw',
+      storage: 'f32',
+      hnsw: { M: config.M, efConstruction: config.efConstruction, seed: config.seed },
+    });
+  }
+
+  #chunkRows: number;
+
+  async build(base: Float32Array, n: number, onProgress: (rowsDone: number) => void): Promise<void> {
+    const labels = new Uint32Array(n);
+    for (let i = 0; i < n; i++) labels[i] = i;
+    for (let start = 0; start < n; start += this.#chunkRows) {
+      const end = Math.min(n, start + this.#chunkRows);
+      await this.#index.add(labels.subarray(start, end), base.subarray(start * this.#dim, end * this.#dim));
+      onProgress(end);
+    }
+  }
+
+  memoryBytes(): number {
+    return this.#index.stats().memoryBytes;
+  }
+
+  prepareQueries(queries: Float32Array): void {
+    this.#queries = queries;
+  }
+
+  setEfSearch(ef: number): void {
+    this.#ef = ef;
+  }
+
+  #query(i: number): Float32Array {
+    return this.#queries.subarray(i * this.#dim, (i + 1) * this.#dim);
+  }
+
+  searchOne(i: number, k: number): SearchResult {
+    return this.#index.searchSync(this.#query(i), k, { efSearch: this.#ef });
+  }
+
+  searchOneAsync(i: number, k: number): Promise<SearchResult> {
+    return this.#index.search(this.#query(i), k, { efSearch: this.#ef });
+  }
+
+  ids(raw: unknown, k: number, out: Uint32Array, offset: number): void {
+    out.set((raw as SearchResult).labels.subarray(0, k), offset);
+  }
+
+  async searchBatch(k: number): Promise<Uint32Array> {
+    return (await this.#index.search(this.#queries, k, { efSearch: this.#ef })).labels;
+  }
+
+  close(): void {
+    this.#index.close();
+  }
+}
