@@ -1,0 +1,330 @@
+// One durable collection. LMDB is the source of truth (documents, vectors and
+// a write log, committed together); the engine index and the filter index are
+// derived from it in memory. A write resolves after its LMDB commit (lmdb-js
+// batches concurrent writers into one sync: group commit) and after the
+// derived indexes applied it, in commit order, so a query issued after the
+// write sees it.
+import type { Database, RootDatabase } from 'lmdb';
+import {
+  ClosedError, DimensionMismatchError, InvalidArgumentError, LimitExceededError, NO_LABEL, NonFiniteVectorError,
+  validateFilter, type CollectionInfo, type Filter, type Payload, type SnapshotInfo, type StatValue,
+} from '@ragwire/protocol';
+import type { Index } from '@ragwire/native';
+import { FilterIndex } from './filter-index';
+import type { CollectionSettings } from './settings';
+
+/** The per-collection record in the `collections` database. */
+export interface CollectionRecord {
+  settings: CollectionSettings;
+  /** Distinguishes this collection from an earlier one of the same name. */
+  incarnation: string;
+  seq: number;
+  nextLabel: number;
+}
+
+export interface DocRecord {
+  label: number;
+  text?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** One write as the log keeps it: labels added and removed. */
+export interface LogEntry {
+  add: number[];
+  remove: number[];
+}
+
+export interface CollectionDbs {
+  collections: Database<CollectionRecord, string>;
+  docs: Database<DocRecord, string>;
+  vectors: Database<Buffer, number>;
+  log: Database<LogEntry, number>;
+}
+
+export interface UpsertInput {
+  ids: string[];
+  vectors: Float32Array;
+  payloads?: (Payload | null)[];
+}
+
+export interface QueryInput {
+  vectors: Float32Array;
+  k: number;
+  filter?: Filter;
+  options?: { withPayload?: boolean; efSearch?: number; exact?: boolean };
+}
+
+export interface QueryResult {
+  k: number;
+  counts: Uint32Array;
+  ids: string[];
+  scores: Float32Array;
+  payloads?: (Payload | null)[];
+}
+
+export interface CollectionHooks {
+  /** Writes the index snapshot and trims the log (see Store). */
+  snapshot(c: Collection): Promise<SnapshotInfo>;
+  snapshotEveryOps: number;
+}
+
+const MAX_ID_BYTES = 1024;
+const MAX_K = 10_000;
+
+export class Collection {
+  readonly settings: CollectionSettings;
+  readonly record: CollectionRecord;
+  /** label -> document id, for the live documents. */
+  readonly labelToId: Map<number, string>;
+  readonly filters: FilterIndex;
+  index: Index;
+  snapshotSeq: number;
+  #applied: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  #queries = 0;
+  #writes = 0;
+
+  constructor(
+    readonly root: RootDatabase,
+    readonly dbs: CollectionDbs,
+    record: CollectionRecord,
+    state: { index: Index; labelToId: Map<number, string>; filters: FilterIndex; snapshotSeq: number },
+    readonly hooks: CollectionHooks,
+  ) {
+    this.record = record;
+    this.settings = record.settings;
+    this.index = state.index;
+    this.labelToId = state.labelToId;
+    this.filters = state.filters;
+    this.snapshotSeq = state.snapshotSeq;
+  }
+
+  get name(): string {
+    return this.settings.name;
+  }
+
+  /** Inserts or replaces documents. Resolves once committed to disk and searchable. */
+  upsert(input: UpsertInput): Promise<{ upserted: number; seq: number }> {
+    this.#open();
+    const { ids, vectors, payloads } = input;
+    const n = this.#checkIds(ids);
+    this.#checkVectors(vectors, n, 'vectors');
+    if (payloads !== undefined && (!Array.isArray(payloads) || payloads.length !== n)) {
+      throw new InvalidArgumentError(`payloads must hold one entry (or null) per id: ${n}, got ${Array.isArray(payloads) ? payloads.length : typeof payloads}`);
+    }
+    if (this.record.nextLabel + n >= NO_LABEL) throw new LimitExceededError('the collection has used every engine label; re-create it');
+    const dim = this.settings.dim;
+    const labels = new Uint32Array(n);
+    for (let i = 0; i < n; i++) labels[i] = this.record.nextLabel++;
+    const seq = ++this.record.seq;
+    const removed: number[] = [];
+    const own = new Float32Array(vectors); // the caller may reuse its buffer once we return
+    const committed = this.dbs.docs.transaction(() => {
+      for (let i = 0; i < n; i++) {
+        const id = ids[i]!;
+        const old = this.dbs.docs.get(id);
+        if (old) {
+          removed.push(old.label);
+          this.dbs.vectors.remove(old.label);
+        }
+        const p = payloads?.[i];
+        const doc: DocRecord = { label: labels[i]! };
+        if (p?.text !== undefined) doc.text = p.text;
+        if (p?.metadata !== undefined) doc.metadata = p.metadata;
+        this.dbs.docs.put(id, doc);
+        this.dbs.vectors.put(labels[i]!, Buffer.from(own.buffer, i * dim * 4, dim * 4));
+      }
+      this.dbs.log.put(seq, { add: Array.from(labels), remove: removed });
+      this.dbs.collections.put(this.name, this.record);
+    });
+    return this.#apply(committed, async () => {
+      if (removed.length) await this.#unindex(removed);
+      await this.index.add(labels, own);
+      for (let i = 0; i < n; i++) {
+        this.labelToId.set(labels[i]!, ids[i]!);
+        this.filters.add(labels[i]!, payloads?.[i]?.metadata);
+      }
+      return { upserted: n, seq };
+    });
+  }
+
+  /** Deletes by ids, or every document a filter matches (as of when the delete is applied). */
+  delete(input: { ids?: string[]; filter?: Filter }): Promise<{ deleted: number; seq: number }> {
+    this.#open();
+    if ((input.ids === undefined) === (input.filter === undefined)) {
+      throw new InvalidArgumentError('delete takes exactly one of ids and filter');
+    }
+    let ids: string[];
+    if (input.ids) {
+      this.#checkIds(input.ids, true);
+      ids = input.ids;
+    } else {
+      const bits = this.#allowList(validateFilter(input.filter));
+      ids = [];
+      for (const [label, id] of this.labelToId) if ((bits[label >>> 3]! >> (label & 7)) & 1) ids.push(id);
+    }
+    const seq = ++this.record.seq;
+    const removed: number[] = [];
+    const committed = this.dbs.docs.transaction(() => {
+      for (const id of ids) {
+        const old = this.dbs.docs.get(id);
+        if (!old) continue;
+        removed.push(old.label);
+        this.dbs.docs.remove(id);
+        this.dbs.vectors.remove(old.label);
+      }
+      this.dbs.log.put(seq, { add: [], remove: removed });
+      this.dbs.collections.put(this.name, this.record);
+    });
+    return this.#apply(committed, async () => {
+      await this.#unindex(removed);
+      return { deleted: removed.length, seq };
+    });
+  }
+
+  /** k nearest documents of each query vector, best first; scores are higher = more similar. */
+  async query(input: QueryInput): Promise<QueryResult> {
+    this.#open();
+    const { vectors, k, options = {} } = input;
+    const dim = this.settings.dim;
+    if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidArgumentError(`k must be an integer in 1..${MAX_K}, got ${k}`);
+    this.#checkVectors(vectors, undefined, 'query vectors');
+    const nq = vectors.length / dim;
+    if (nq === 0) throw new InvalidArgumentError('a query needs at least one vector');
+    const filter = input.filter === undefined ? undefined : this.#allowList(validateFilter(input.filter));
+    this.#queries += nq;
+    const r = await this.index.search(vectors, k, { efSearch: options.efSearch, exact: options.exact, filter });
+    const counts = new Uint32Array(nq);
+    const ids: string[] = [];
+    const scores: number[] = [];
+    for (let q = 0; q < nq; q++) {
+      for (let j = 0; j < k; j++) {
+        const label = r.labels[q * k + j]!;
+        if (label === NO_LABEL) break;
+        const id = this.labelToId.get(label);
+        if (id === undefined) continue; // replaced or deleted while the search ran
+        ids.push(id);
+        scores.push(r.scores[q * k + j]!);
+        counts[q]!++;
+      }
+    }
+    const out: QueryResult = { k, counts, ids, scores: Float32Array.from(scores) };
+    if (options.withPayload) out.payloads = ids.map((id) => this.payload(id));
+    return out;
+  }
+
+  /** A document's stored payload, or null when it has none (or is gone). */
+  payload(id: string): Payload | null {
+    const doc = this.dbs.docs.get(id);
+    if (!doc || (doc.text === undefined && doc.metadata === undefined)) return null;
+    const p: Payload = {};
+    if (doc.text !== undefined) p.text = doc.text;
+    if (doc.metadata !== undefined) p.metadata = doc.metadata;
+    return p;
+  }
+
+  info(): CollectionInfo {
+    const { name, dim, metric, kind, storage, params } = this.settings;
+    return { name, dim, metric, kind, storage, count: this.labelToId.size, params: { ...params } };
+  }
+
+  stats(): Record<string, StatValue> {
+    const s = this.index.stats();
+    return {
+      docs: this.labelToId.size,
+      seq: this.record.seq,
+      'snapshot.seq': this.snapshotSeq,
+      'index.kind': s.kind,
+      'index.storage': s.storage,
+      'index.deleted': s.deleted,
+      'index.bytes': s.memoryBytes,
+      'queries.total': this.#queries,
+      'writes.total': this.#writes,
+      isa: s.isa,
+    };
+  }
+
+  /** Saves the index (with the seq it holds) so a restart loads it instead of rebuilding. */
+  snapshot(): Promise<SnapshotInfo> {
+    this.#open();
+    return this.#serial(() => this.hooks.snapshot(this));
+  }
+
+  /** Waits for applied writes, then stops accepting calls. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#applied.catch(() => undefined);
+    this.#closed = true;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Runs fn after every earlier write applied; writes and snapshots are serialised. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#applied.then(fn, fn);
+    this.#applied = run.catch(() => undefined);
+    return run;
+  }
+
+  #apply<T>(committed: Promise<unknown>, fn: () => Promise<T>): Promise<T> {
+    this.#writes++;
+    const result = this.#serial(async () => {
+      await committed;
+      return fn();
+    });
+    if (this.record.seq - this.snapshotSeq >= this.hooks.snapshotEveryOps) {
+      this.#serial(() => this.hooks.snapshot(this)).catch(() => undefined);
+    }
+    return result;
+  }
+
+  async #unindex(labels: number[]): Promise<void> {
+    if (labels.length === 0) return;
+    await this.index.remove(Uint32Array.from(labels));
+    for (const label of labels) {
+      this.labelToId.delete(label);
+      this.filters.remove(label);
+    }
+  }
+
+  #allowList(filter: Filter): Uint8Array {
+    return this.filters.evaluate(filter, this.record.nextLabel, () => this.labelToId.keys());
+  }
+
+  #checkIds(ids: unknown, allowEmpty = false): number {
+    if (!Array.isArray(ids) || (!allowEmpty && ids.length === 0)) {
+      throw new InvalidArgumentError('ids must be a non-empty array of strings');
+    }
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (typeof id !== 'string' || id.length === 0 || Buffer.byteLength(id) > MAX_ID_BYTES) {
+        throw new InvalidArgumentError(`every id must be a non-empty string of at most ${MAX_ID_BYTES} bytes, got ${JSON.stringify(id)}`);
+      }
+      if (seen.has(id)) throw new InvalidArgumentError(`id ${JSON.stringify(id)} appears twice in one write`);
+      seen.add(id);
+    }
+    return ids.length;
+  }
+
+  #checkVectors(vectors: unknown, rows: number | undefined, what: string): void {
+    const dim = this.settings.dim;
+    if (!(vectors instanceof Float32Array)) throw new InvalidArgumentError(`${what} must be a Float32Array`);
+    if (rows !== undefined ? vectors.length !== rows * dim : vectors.length % dim !== 0) {
+      throw new DimensionMismatchError(
+        `${what} hold ${vectors.length} floats; the collection ${this.name} has dim ${dim}` +
+          (rows !== undefined ? ` (expected ${rows} x ${dim})` : ''),
+      );
+    }
+    // Checked before the commit: nothing non-finite may reach the durable log.
+    for (let i = 0; i < vectors.length; i++) {
+      const v = vectors[i]!;
+      if (v - v !== 0) throw new NonFiniteVectorError(`${what} row ${Math.floor(i / dim)} holds ${v} at dimension ${i % dim}`);
+    }
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError(`collection ${this.name} is closed`);
+  }
+}

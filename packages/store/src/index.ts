@@ -1,0 +1,9 @@
+/**
+ * @ragwire/store: a durable collection on one machine. LMDB holds ids,
+ * payloads and vectors; the engine index and the metadata filter index are
+ * derived from it, snapshotted, and recovered on open.
+ */
+export { Store, openStore, type CreateCollectionInput, type StoreOptions } from './store';
+export { Collection, type QueryInput, type QueryResult, type UpsertInput } from './collection';
+export { FilterIndex, indexedFields } from './filter-index';
+export { validateSettings, type CollectionSettings } from './settings';

@@ -1,0 +1,114 @@
+// Bringing a collection's derived state back from LMDB: the label map and
+// filter index from the documents; the engine index from its snapshot plus
+// the write log since, or rebuilt from the stored vectors.
+import { existsSync } from 'node:fs';
+import { createIndex, loadIndex, type Index } from '@ragwire/native';
+import type { CollectionDbs, CollectionRecord } from './collection';
+import { FilterIndex } from './filter-index';
+import { indexOptions } from './settings';
+
+const BATCH = 8192;
+
+export interface DerivedState {
+  index: Index;
+  labelToId: Map<number, string>;
+  filters: FilterIndex;
+  snapshotSeq: number;
+  /** How the index came back: 'snapshot' (+ replayed log), 'rebuilt' or 'empty'. */
+  source: 'snapshot' | 'rebuilt' | 'empty';
+}
+
+/** What a snapshot's userData holds, so a file is never applied to the wrong collection. */
+export interface SnapshotTag {
+  incarnation: string;
+  seq: number;
+}
+
+export function encodeTag(tag: SnapshotTag): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(tag));
+}
+
+function decodeTag(bytes: Uint8Array | null): SnapshotTag | null {
+  if (!bytes) return null;
+  try {
+    const t = JSON.parse(new TextDecoder().decode(bytes)) as SnapshotTag;
+    return typeof t.incarnation === 'string' && Number.isInteger(t.seq) ? t : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function recover(dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string): Promise<DerivedState> {
+  const labelToId = new Map<number, string>();
+  const filters = new FilterIndex();
+  for (const { key, value } of dbs.docs.getRange()) {
+    labelToId.set(value.label, key);
+    filters.add(value.label, value.metadata);
+  }
+
+  const fromSnapshot = await loadSnapshot(snapshotPath, record);
+  if (fromSnapshot) {
+    const { index, seq } = fromSnapshot;
+    await replayLog(dbs, index, seq, record.settings.dim);
+    if (index.size === labelToId.size) return { index, labelToId, filters, snapshotSeq: seq, source: 'snapshot' };
+    index.close(); // disagrees with the documents: trust LMDB and rebuild
+  }
+  const index = createIndex(indexOptions(record.settings));
+  await addStoredVectors(dbs, index, record.settings.dim, null);
+  return { index, labelToId, filters, snapshotSeq: 0, source: labelToId.size ? 'rebuilt' : 'empty' };
+}
+
+async function loadSnapshot(path: string, record: CollectionRecord): Promise<{ index: Index; seq: number } | null> {
+  if (!existsSync(path)) return null;
+  try {
+    const index = await loadIndex(path);
+    const tag = decodeTag(index.userData);
+    const s = record.settings;
+    if (!tag || tag.incarnation !== record.incarnation || tag.seq > record.seq || index.dim !== s.dim ||
+        index.metric !== s.metric || index.kind !== s.kind || index.storage !== s.storage) {
+      index.close();
+      return null;
+    }
+    return { index, seq: tag.seq };
+  } catch {
+    return null; // corrupt or unreadable: rebuilt from LMDB
+  }
+}
+
+/** Applies the net effect of the writes logged after `seq` to a snapshot's index. */
+async function replayLog(dbs: CollectionDbs, index: Index, seq: number, dim: number): Promise<void> {
+  const added = new Set<number>();
+  const removed = new Set<number>();
+  for (const { value } of dbs.log.getRange({ start: seq + 1 })) {
+    for (const label of value.remove) {
+      if (!added.delete(label)) removed.add(label);
+    }
+    for (const label of value.add) added.add(label);
+  }
+  if (removed.size) await index.remove(Uint32Array.from(removed));
+  if (added.size) await addStoredVectors(dbs, index, dim, added);
+}
+
+/** Adds stored vectors (all, or only the given labels) to the index in batches. */
+async function addStoredVectors(dbs: CollectionDbs, index: Index, dim: number, only: Set<number> | null): Promise<void> {
+  let labels = new Uint32Array(BATCH);
+  let vectors = new Float32Array(BATCH * dim);
+  let bytes = new Uint8Array(vectors.buffer);
+  let n = 0;
+  const flush = async () => {
+    if (n === 0) return;
+    await index.add(labels.subarray(0, n), vectors.subarray(0, n * dim));
+    labels = new Uint32Array(BATCH);
+    vectors = new Float32Array(BATCH * dim);
+    bytes = new Uint8Array(vectors.buffer);
+    n = 0;
+  };
+  const rows = only ? [...only].sort((a, b) => a - b).map((key) => ({ key, value: dbs.vectors.get(key) })) : dbs.vectors.getRange();
+  for (const { key, value } of rows) {
+    if (!value) continue;
+    labels[n] = key;
+    bytes.set(value, n * dim * 4);
+    if (++n === BATCH) await flush();
+  }
+  await flush();
+}

@@ -1,0 +1,79 @@
+// Collection settings: validated once at creation, stored with the collection.
+import {
+  INDEX_KINDS, InvalidArgumentError, METRICS, STORAGES, UnknownOptionError,
+  type IndexKind, type Metric, type Storage,
+} from '@ragwire/protocol';
+import type { IndexOptions } from '@ragwire/native';
+
+export interface CollectionSettings {
+  name: string;
+  dim: number;
+  metric: Metric;
+  kind: IndexKind;
+  storage: Storage;
+  /** Index parameters: M, efConstruction, efSearch, seed (hnsw); rerankFactor (bq, quantized flat). */
+  params: Record<string, number>;
+}
+
+const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+const PARAMS: Record<string, [number, number]> = {
+  M: [2, 256],
+  efConstruction: [1, 10_000],
+  efSearch: [1, 10_000],
+  seed: [0, 0xffffffff],
+  rerankFactor: [1, 10_000],
+};
+
+export function validateSettings(input: {
+  name: unknown; dim: unknown; metric: unknown; kind?: unknown; storage?: unknown; params?: unknown;
+}): CollectionSettings {
+  const { name, dim } = input;
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw new InvalidArgumentError(`collection name must be 1-128 of A-Z a-z 0-9 _ . -, got ${JSON.stringify(name)}`);
+  }
+  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1 || dim > 65_536) {
+    throw new InvalidArgumentError(`dim must be an integer in 1..65536, got ${String(dim)}`);
+  }
+  const oneOf = <T extends string>(what: string, v: unknown, allowed: readonly T[]): T => {
+    if (typeof v !== 'string' || !allowed.includes(v as T)) {
+      throw new InvalidArgumentError(`${what} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+    }
+    return v as T;
+  };
+  const params: Record<string, number> = {};
+  const raw = input.params ?? {};
+  if (typeof raw !== 'object' || raw === null) throw new InvalidArgumentError('params must be an object');
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const range = PARAMS[key];
+    if (!range) throw new UnknownOptionError(`unknown index parameter ${key}; expected one of ${Object.keys(PARAMS).join(', ')}`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) {
+      throw new InvalidArgumentError(`params.${key} must be an integer in ${range[0]}..${range[1]}, got ${String(value)}`);
+    }
+    params[key] = value;
+  }
+  return {
+    name,
+    dim,
+    metric: oneOf('metric', input.metric, METRICS),
+    kind: oneOf('kind', input.kind ?? 'hnsw', INDEX_KINDS),
+    storage: oneOf('storage', input.storage ?? 'f32', STORAGES),
+    params,
+  };
+}
+
+export function sameSettings(a: CollectionSettings, b: CollectionSettings): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The engine options for a collection's index. */
+export function indexOptions(s: CollectionSettings): IndexOptions {
+  const { M, efConstruction, efSearch, seed, rerankFactor } = s.params;
+  return {
+    dim: s.dim,
+    metric: s.metric,
+    kind: s.kind,
+    storage: s.storage,
+    hnsw: { M, efConstruction, efSearch, seed },
+    bq: { rerankFactor },
+  };
+}

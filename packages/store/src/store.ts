@@ -1,0 +1,197 @@
+// A store: one directory, one LMDB environment, many collections. One live
+// process owns a directory at a time (a pid file refuses a second owner; a
+// dead owner's file, after kill -9, is taken over).
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import {
+  ClosedError, CollectionExistsError, IoError, UnknownCollectionError,
+  type CollectionInfo, type SnapshotInfo, type StatValue,
+} from '@ragwire/protocol';
+import { Collection, type CollectionDbs, type CollectionRecord } from './collection';
+import { encodeTag, recover } from './recovery';
+import { sameSettings, validateSettings, type CollectionSettings } from './settings';
+
+export interface StoreOptions {
+  /** Directory of the store (created if missing). */
+  path: string;
+  /** Snapshot a collection's index after this many writes since the last one. Default 10,000. */
+  snapshotEveryOps?: number;
+  /** Compact the index before a snapshot when this share of its rows are deleted. Default 0.2. */
+  compactRatio?: number;
+}
+
+export interface CreateCollectionInput {
+  name: string;
+  dim: number;
+  metric: CollectionSettings['metric'];
+  kind?: CollectionSettings['kind'];
+  storage?: CollectionSettings['storage'];
+  params?: Record<string, number>;
+  ifNotExists?: boolean;
+}
+
+export class Store {
+  readonly path: string;
+  readonly #root: RootDatabase;
+  readonly #collectionsDb: Database<CollectionRecord, string>;
+  readonly #collections = new Map<string, Collection>();
+  readonly #options: Required<StoreOptions>;
+  #closed = false;
+
+  private constructor(root: RootDatabase, options: Required<StoreOptions>) {
+    this.#root = root;
+    this.path = options.path;
+    this.#options = options;
+    this.#collectionsDb = root.openDB<CollectionRecord, string>({ name: 'collections' });
+  }
+
+  /** Opens (or creates) the store at options.path and recovers every collection. */
+  static async open(options: StoreOptions): Promise<Store> {
+    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, ...options };
+    mkdirSync(join(resolved.path, 'snapshots'), { recursive: true });
+    claimOwnership(resolved.path);
+    const root = open({ path: join(resolved.path, 'data.mdb'), maxDbs: 1024 });
+    const store = new Store(root, resolved);
+    for (const { value } of store.#collectionsDb.getRange()) await store.#load(value);
+    return store;
+  }
+
+  async createCollection(input: CreateCollectionInput): Promise<{ created: boolean; info: CollectionInfo }> {
+    this.#open();
+    const settings = validateSettings(input);
+    const existing = this.#collections.get(settings.name);
+    if (existing) {
+      if (input.ifNotExists && sameSettings(existing.settings, settings)) return { created: false, info: existing.info() };
+      throw new CollectionExistsError(`collection ${settings.name} exists` + (input.ifNotExists ? ' with other settings' : ''));
+    }
+    const record: CollectionRecord = { settings, incarnation: randomUUID(), seq: 0, nextLabel: 0 };
+    await this.#collectionsDb.put(settings.name, record);
+    const c = await this.#load(record);
+    return { created: true, info: c.info() };
+  }
+
+  async dropCollection(name: string, options: { ifExists?: boolean } = {}): Promise<{ dropped: boolean }> {
+    this.#open();
+    const c = this.#collections.get(name);
+    if (!c) {
+      if (options.ifExists) return { dropped: false };
+      throw new UnknownCollectionError(`no collection named ${name}`);
+    }
+    this.#collections.delete(name);
+    await c.close();
+    c.index.close();
+    await this.#collectionsDb.remove(name);
+    for (const db of [c.dbs.docs, c.dbs.vectors, c.dbs.log]) await db.drop();
+    rmSync(this.#snapshotPath(c.record), { force: true });
+    return { dropped: true };
+  }
+
+  collection(name: string): Collection {
+    this.#open();
+    const c = this.#collections.get(name);
+    if (!c) throw new UnknownCollectionError(`no collection named ${name}`);
+    return c;
+  }
+
+  describe(name?: string): CollectionInfo[] {
+    if (name !== undefined) return [this.collection(name).info()];
+    this.#open();
+    return [...this.#collections.values()].map((c) => c.info());
+  }
+
+  async snapshot(name?: string): Promise<SnapshotInfo[]> {
+    const targets = name !== undefined ? [this.collection(name)] : [...this.#collections.values()];
+    return Promise.all(targets.map((c) => c.snapshot()));
+  }
+
+  stats(name?: string): Record<string, StatValue> {
+    if (name !== undefined) return this.collection(name).stats();
+    this.#open();
+    const out: Record<string, StatValue> = { collections: this.#collections.size };
+    for (const c of this.#collections.values()) {
+      for (const [k, v] of Object.entries(c.stats())) out[`${c.name}.${k}`] = v;
+    }
+    return out;
+  }
+
+  /** Snapshots collections with writes since their last snapshot, then closes LMDB. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    for (const c of this.#collections.values()) {
+      if (c.record.seq > c.snapshotSeq) await c.snapshot().catch(() => undefined);
+      await c.close();
+      c.index.close();
+    }
+    this.#closed = true;
+    await this.#root.close();
+    rmSync(join(this.path, 'owner.pid'), { force: true });
+  }
+
+  async #load(record: CollectionRecord): Promise<Collection> {
+    const prefix = `c/${record.incarnation}`;
+    const dbs: CollectionDbs = {
+      collections: this.#collectionsDb,
+      docs: this.#root.openDB({ name: `${prefix}/docs` }),
+      vectors: this.#root.openDB({ name: `${prefix}/vectors`, encoding: 'binary', keyEncoding: 'uint32' }),
+      log: this.#root.openDB({ name: `${prefix}/log` }),
+    };
+    const state = await recover(dbs, record, this.#snapshotPath(record));
+    const c = new Collection(this.#root, dbs, record, state, {
+      snapshotEveryOps: this.#options.snapshotEveryOps,
+      snapshot: (col) => this.#writeSnapshot(col),
+    });
+    this.#collections.set(record.settings.name, c);
+    return c;
+  }
+
+  #snapshotPath(record: CollectionRecord): string {
+    return join(this.path, 'snapshots', `${record.incarnation}.snap`);
+  }
+
+  // Runs serialised with the collection's writes, so the index holds exactly the writes up to seq.
+  async #writeSnapshot(c: Collection): Promise<SnapshotInfo> {
+    const seq = c.record.seq;
+    const path = this.#snapshotPath(c.record);
+    const s = c.index.stats();
+    if (s.deleted > 0 && s.deleted >= (s.count + s.deleted) * this.#options.compactRatio) await c.index.compact();
+    await c.index.save(path, { userData: encodeTag({ incarnation: c.record.incarnation, seq }) });
+    c.snapshotSeq = seq;
+    await c.dbs.log.transaction(() => {
+      for (const key of c.dbs.log.getKeys({ end: seq + 1 })) c.dbs.log.remove(key);
+    });
+    return { collection: c.name, seq, bytes: statSync(path).size };
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError('the store is closed');
+  }
+}
+
+/** Opens the store at `path` (see Store.open). */
+export function openStore(options: StoreOptions): Promise<Store> {
+  return Store.open(options);
+}
+
+function claimOwnership(dir: string): void {
+  const file = join(dir, 'owner.pid');
+  try {
+    const pid = Number(readFileSync(file, 'utf8'));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new IoError(`the store at ${dir} is open in process ${pid}; one process owns a store at a time`);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  writeFileSync(file, String(process.pid));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
