@@ -14,6 +14,7 @@ namespace ragwire {
 
 class VectorStorage {
  public:
+  static constexpr size_t kScanAheadBytes = 4096;
   void init(uint32_t dim, Metric metric, StorageKind storage);
 
   // Appends n rows (already normalised for cosine). False when out of memory.
@@ -48,8 +49,16 @@ class VectorStorage {
       }
       default: {
         const float* base = f32_.data();
-        for (uint32_t id = begin; id < end; id++)
+        const size_t row_bytes = (size_t)dim_ * 4, ahead = kScanAheadBytes / row_bytes + 1;
+        for (uint32_t id = begin; id < end; id++) {
+          // Ask for the row a few KiB ahead: more loads in flight than the
+          // hardware prefetcher alone keeps when each row is one short sweep.
+          if (id + ahead < end) {
+            const char* p = (const char*)(base + (size_t)(id + ahead) * dim_);
+            for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(p + off);
+          }
           if (keep(id)) fn(id, f32_fn_(q, base + (size_t)id * dim_, dim_));
+        }
       }
     }
   }

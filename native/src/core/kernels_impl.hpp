@@ -243,6 +243,10 @@ float sum_f32(const float* x, size_t n) {
 #if defined(__AVX512F__)
   __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps(), c = _mm512_setzero_ps(), d = _mm512_setzero_ps();
   for (; i + 64 <= n; i += 64) {
+    __builtin_prefetch(x + i + 1024);  // 4 KiB ahead, as the scans do
+    __builtin_prefetch(x + i + 1040);
+    __builtin_prefetch(x + i + 1056);
+    __builtin_prefetch(x + i + 1072);
     a = _mm512_add_ps(a, _mm512_loadu_ps(x + i));
     b = _mm512_add_ps(b, _mm512_loadu_ps(x + i + 16));
     c = _mm512_add_ps(c, _mm512_loadu_ps(x + i + 32));
@@ -252,6 +256,8 @@ float sum_f32(const float* x, size_t n) {
 #elif defined(__AVX2__)
   __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps(), c = _mm256_setzero_ps(), d = _mm256_setzero_ps();
   for (; i + 32 <= n; i += 32) {
+    __builtin_prefetch(x + i + 1024);
+    __builtin_prefetch(x + i + 1040);
     a = _mm256_add_ps(a, _mm256_loadu_ps(x + i));
     b = _mm256_add_ps(b, _mm256_loadu_ps(x + i + 8));
     c = _mm256_add_ps(c, _mm256_loadu_ps(x + i + 16));

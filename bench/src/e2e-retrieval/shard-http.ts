@@ -1,0 +1,51 @@
+/**
+ * One benchmark shard process: a store served both by ragwire-shard (binary protocol over TCP and a
+ * Unix socket) and by a fastify HTTP/JSON search endpoint, the "traditional" path. Same process,
+ * same store, same engine: only the wire differs.
+ *
+ *   shard-http.ts <data dir> <unix socket path>   prints one JSON line {tcp, unix, http, pid} when ready
+ */
+import Fastify from 'fastify';
+import { startShardServer } from '@ragwire/shard-server';
+import { openStore } from '@ragwire/store';
+import type { Payload } from '@ragwire/protocol';
+
+const [dir, sock] = [process.argv[2]!, process.argv[3]!];
+const store = await openStore({ path: dir });
+const server = await startShardServer({ listen: ['tcp://127.0.0.1:0', `unix://${sock}`], store, logLevel: 'error' });
+
+interface QueryBody {
+  vector: number[];
+  k: number;
+  withPayload?: boolean;
+  efSearch?: number;
+  exact?: boolean;
+}
+
+const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
+app.post<{ Params: { name: string }; Body: QueryBody }>('/collections/:name/query', async (req) => {
+  const { vector, k, withPayload, efSearch, exact } = req.body;
+  const options: { withPayload?: boolean; efSearch?: number; exact?: boolean } = {};
+  if (withPayload) options.withPayload = true;
+  if (efSearch !== undefined) options.efSearch = efSearch;
+  if (exact) options.exact = true;
+  const r = await store.collection(req.params.name).query({ vectors: Float32Array.from(vector), k, options });
+  const hits: { id: string; score: number; payload?: Payload | null }[] = [];
+  for (let i = 0; i < r.ids.length; i++) {
+    const hit: { id: string; score: number; payload?: Payload | null } = { id: r.ids[i]!, score: r.scores[i]! };
+    if (r.payloads) hit.payload = r.payloads[i] ?? null;
+    hits.push(hit);
+  }
+  return { hits };
+});
+const http = await app.listen({ host: '127.0.0.1', port: 0 });
+
+process.stdout.write(JSON.stringify({ tcp: server.addresses[0], unix: server.addresses[1], http, pid: process.pid }) + '\n');
+process.once('SIGTERM', () => {
+  void (async () => {
+    await app.close();
+    await server.close();
+    await store.close();
+    process.exit(0);
+  })();
+});

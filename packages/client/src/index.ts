@@ -1,0 +1,13 @@
+export { type Transport, type TransportHandlers, type TransportOptions, type TransportFactory, createTransport, registerTransport, parseShardUrl } from './transport';
+export { SocketTransport } from './socket-transport';
+export { EmbeddedTransport, closeEmbeddedStores } from './embedded-transport';
+export { dispatchToStore, type EmbeddedStore, type EmbeddedCollection } from './store-dispatch';
+export { PipelinedConnection } from './connection';
+export { Backoff, type BackoffOptions } from './backoff';
+export { ShardClient, type ShardClientOptions, type RequestOptions } from './shard-client';
+export { hedgedRequest, isReplicaFault, type HedgeOptions } from './hedged-request';
+export { ShardedCollection, type ShardedCollectionOptions, type ShardedQuery, type ShardedResult, type ShardedUpsert } from './sharded-collection';
+export { fnv1a64, jumpConsistentHash, shardOf } from './jump-hash';
+export { mergeTopK, type ColumnarHits } from './merge-top-k';
+export { QueryCache, queryCacheKey, type QueryCacheOptions } from './query-cache';
+export { upsertBatchesByShard, type ShardBatch } from './write-routing';

@@ -1,0 +1,289 @@
+// N shards x R replicas behind one collection: id-hash routing for writes, fan-out and merge for queries.
+import {
+  InvalidArgumentError,
+  ShardTimeoutError,
+  ShardUnavailableError,
+  isRagwireError,
+  type CollectionInfo,
+  type CreateRequest,
+  type Filter,
+  type Payload,
+  type QueryOptions,
+  type ResultReply,
+  type SnapshotInfo,
+  type StatValue,
+} from '@ragwire/protocol';
+import { hedgedRequest, isReplicaFault } from './hedged-request';
+import { shardOf } from './jump-hash';
+import { mergeTopK, type ColumnarHits } from './merge-top-k';
+import { QueryCache, queryCacheKey, type QueryCacheOptions } from './query-cache';
+import { ShardClient, type ShardClientOptions } from './shard-client';
+import { upsertBatchesByShard } from './write-routing';
+
+export interface ShardedCollectionOptions {
+  /** One entry per shard, each the URLs of its replicas: `[[a1, a2], [b1]]`. The order of shards is part of the routing: never reorder. */
+  shards: string[][];
+  collection: string;
+  /** Bearer token for every server. */
+  token?: string;
+  /** The collection's dimension; learnt from DESCRIBE on first use when absent. */
+  dim?: number;
+  /** Send a read to another replica of a shard that has not answered after this long. Default: off. */
+  hedgeAfterMs?: number;
+  /** A whole call (every shard, hedges and retries included) fails after this long. Default 10000 ms. */
+  timeoutMs?: number;
+  /** When a shard has no replica answering: 'fail' rejects with ShardUnavailableError (default); 'allow' answers with `partial: true`. */
+  partial?: 'fail' | 'allow';
+  /** Exact query-result cache, invalidated by every write through this object. Default: off. */
+  cache?: boolean | QueryCacheOptions;
+  /** Options for each ShardClient (connections, backoff, transport, ...). */
+  client?: Omit<ShardClientOptions, 'token' | 'timeoutMs'>;
+}
+
+export interface ShardedQuery {
+  /** n x dim query vectors, row-major. */
+  vectors: Float32Array;
+  k: number;
+  filter?: Filter;
+  options?: QueryOptions;
+  /** Ask each shard for ceil(k x oversample) hits (ANN recall after the merge). Default 1. */
+  oversample?: number;
+}
+
+/** Merged hits of n queries (see ResultReply) and which shards, if any, did not answer. */
+export interface ShardedResult extends ColumnarHits {
+  k: number;
+  /** True when some shard had no replica answering and `partial: 'allow'` was chosen. */
+  partial: boolean;
+  /** Indices (into `shards`) of the shards missing from this result. */
+  missingShards: number[];
+}
+
+export interface ShardedUpsert {
+  ids: string[];
+  /** ids.length x dim float32, row-major. */
+  vectors: Float32Array;
+  payloads?: (Payload | null)[];
+}
+
+/**
+ * A collection spread over shard servers. Writes go to every replica of the shard that owns each
+ * id (jump consistent hash of the id's FNV-1a 64), and resolve once all of them are durable.
+ * Queries go to all shards at once, each asked for k, and merge into the global top-k.
+ *
+ * Replicas are written independently (no log between them yet): a write that fails on one replica
+ * rejects, and the caller retries it (upserts and deletes by id are idempotent).
+ */
+export class ShardedCollection {
+  readonly collection: string;
+  readonly shardCount: number;
+  private readonly replicas: ShardClient[][];
+  private readonly timeoutMs: number;
+  private readonly hedgeAfterMs: number | undefined;
+  private readonly partial: 'fail' | 'allow';
+  private readonly cache: QueryCache<ShardedResult> | undefined;
+  private dim: number | undefined;
+  private dimLookup: Promise<number> | undefined;
+  private rotation = 0;
+  /** Bumped by every write: a query that started before a write does not fill the cache. */
+  private writeGeneration = 0;
+
+  constructor(options: ShardedCollectionOptions) {
+    if (!Array.isArray(options.shards) || options.shards.length === 0) throw new InvalidArgumentError('shards must list at least one shard');
+    options.shards.forEach((urls, i) => {
+      if (!Array.isArray(urls) || urls.length === 0) throw new InvalidArgumentError(`shards[${i}] must list at least one replica URL`);
+    });
+    if (typeof options.collection !== 'string' || options.collection === '') throw new InvalidArgumentError('collection must be a non-empty string');
+    if (options.partial !== undefined && options.partial !== 'fail' && options.partial !== 'allow') {
+      throw new InvalidArgumentError(`partial must be 'fail' or 'allow', got ${JSON.stringify(options.partial)}`);
+    }
+    this.collection = options.collection;
+    this.shardCount = options.shards.length;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.hedgeAfterMs = options.hedgeAfterMs;
+    this.partial = options.partial ?? 'fail';
+    this.dim = options.dim;
+    const clientOptions: ShardClientOptions = { ...options.client, timeoutMs: this.timeoutMs };
+    if (options.token !== undefined) clientOptions.token = options.token;
+    this.replicas = options.shards.map((urls) => urls.map((url) => new ShardClient(url, clientOptions)));
+    if (options.cache) this.cache = new QueryCache(options.cache === true ? {} : options.cache);
+  }
+
+  /** Hit and miss counts of the query cache (zeros when it is off). */
+  get cacheStats(): { hits: number; misses: number; size: number } {
+    return { hits: this.cache?.hits ?? 0, misses: this.cache?.misses ?? 0, size: this.cache?.size ?? 0 };
+  }
+
+  /** Creates the collection on every replica of every shard. */
+  async createCollection(spec: Omit<CreateRequest, 'type' | 'collection'>): Promise<{ created: boolean; info: CollectionInfo }> {
+    this.invalidate();
+    const replies = await this.everyReplica((c) => c.createCollection({ ...spec, collection: this.collection }));
+    this.dim = spec.dim;
+    return { created: replies.some((r) => r.created), info: { ...replies[0]!.info, count: 0 } };
+  }
+
+  /** Drops the collection on every replica of every shard. */
+  async drop(options: { ifExists?: boolean } = {}): Promise<{ dropped: boolean }> {
+    this.invalidate();
+    const replies = await this.everyReplica((c) => c.request({ type: 'drop', collection: this.collection, ...options }));
+    this.dim = undefined;
+    this.dimLookup = undefined;
+    return { dropped: replies.some((r) => r.dropped) };
+  }
+
+  /** The collection's info, `count` summed over shards (one replica of each asked). */
+  async describe(): Promise<CollectionInfo> {
+    const infos = await this.eachShard((c) => c.request({ type: 'describe', collection: this.collection }));
+    const first = infos[0]!.collections[0]!;
+    return { ...first, count: infos.reduce((sum, r) => sum + (r.collections[0]?.count ?? 0), 0) };
+  }
+
+  /** Each shard's stats, in shard order (one replica of each asked). */
+  stats(): Promise<Record<string, StatValue>[]> {
+    return this.eachShard((c) => c.request({ type: 'stats', collection: this.collection })).then((r) => r.map((s) => s.stats));
+  }
+
+  /** Snapshots the collection on every replica of every shard. */
+  async snapshot(): Promise<SnapshotInfo[]> {
+    const replies = await this.everyReplica((c) => c.request({ type: 'snapshot', collection: this.collection }));
+    return replies.flatMap((r) => r.snapshots);
+  }
+
+  /** Inserts or replaces documents; resolves once every replica of every owning shard made them durable. */
+  async upsert(batch: ShardedUpsert): Promise<{ upserted: number }> {
+    const n = batch.ids.length;
+    if (n === 0) return { upserted: 0 };
+    if (batch.vectors.length % n !== 0) throw new InvalidArgumentError(`vectors.length ${batch.vectors.length} is not a multiple of ids.length ${n}`);
+    const dim = batch.vectors.length / n;
+    if (batch.payloads && batch.payloads.length !== n) throw new InvalidArgumentError(`payloads.length ${batch.payloads.length} differs from ids.length ${n}`);
+    this.invalidate();
+    try {
+      const parts = upsertBatchesByShard(batch, dim, this.shardCount);
+      await Promise.all(
+        parts.map((part, shard) =>
+          part === undefined
+            ? undefined
+            : Promise.all(this.replicas[shard]!.map((c) => c.upsert({ collection: this.collection, dim, ...part }))),
+        ),
+      );
+    } finally {
+      this.invalidate();
+    }
+    return { upserted: n };
+  }
+
+  /** Deletes documents by id (routed to their shards) or by filter (sent to every shard). */
+  async delete(what: { ids: string[] } | { filter: Filter }): Promise<{ deleted: number }> {
+    this.invalidate();
+    try {
+      if ('filter' in what && what.filter !== undefined) {
+        const replies = await Promise.all(this.replicas.map((rs) => Promise.all(rs.map((c) => c.delete({ collection: this.collection, filter: what.filter })))));
+        return { deleted: replies.reduce((sum, r) => sum + r[0]!.deleted, 0) };
+      }
+      const ids = (what as { ids: string[] }).ids;
+      const byShard: string[][] = Array.from({ length: this.shardCount }, () => []);
+      for (const id of ids) byShard[shardOf(id, this.shardCount)]!.push(id);
+      const replies = await Promise.all(
+        byShard.map((shardIds, shard) =>
+          shardIds.length === 0 ? [{ deleted: 0 }] : Promise.all(this.replicas[shard]!.map((c) => c.delete({ collection: this.collection, ids: shardIds }))),
+        ),
+      );
+      return { deleted: replies.reduce((sum, r) => sum + r[0]!.deleted, 0) };
+    } finally {
+      this.invalidate();
+    }
+  }
+
+  /** The global top-k of each query vector, merged from every shard's top-k. */
+  async query(q: ShardedQuery): Promise<ShardedResult> {
+    const dim = this.dim ?? (await this.lookupDim());
+    if (q.vectors.length === 0 || q.vectors.length % dim !== 0) {
+      throw new InvalidArgumentError(`vectors.length must be a positive multiple of dim ${dim}, got ${q.vectors.length}`);
+    }
+    const n = q.vectors.length / dim;
+    const key = this.cache ? queryCacheKey(this.collection, q.vectors, q.k, q.filter, q.options) : undefined;
+    if (key !== undefined) {
+      const hit = this.cache!.get(key);
+      if (hit) return hit;
+    }
+    const generation = this.writeGeneration;
+    const perShardK = Math.max(q.k, Math.ceil(q.k * (q.oversample ?? 1)));
+    const request = {
+      collection: this.collection, dim, k: perShardK, vectors: q.vectors,
+      ...(q.filter ? { filter: q.filter } : {}),
+      ...(q.options ? { options: q.options } : {}),
+    };
+    const start = this.rotation++;
+    const settled = await Promise.allSettled(
+      this.replicas.map((replicas, shard) =>
+        hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, (c, timeoutMs) => c.query(request, { timeoutMs })),
+      ),
+    );
+    const lists: ResultReply[] = [];
+    const missingShards: number[] = [];
+    let firstFault: unknown;
+    for (let shard = 0; shard < settled.length; shard++) {
+      const s = settled[shard]!;
+      if (s.status === 'fulfilled') lists.push(s.value);
+      else if (isReplicaFault(s.reason)) {
+        missingShards.push(shard);
+        firstFault ??= s.reason;
+      } else throw s.reason;
+    }
+    if (missingShards.length > 0 && (this.partial === 'fail' || lists.length === 0)) {
+      const message = `shard(s) ${missingShards.join(', ')} of ${this.shardCount} did not answer: ${(firstFault as Error).message}`;
+      // Every missing shard timed out: say so; any shard unreachable: unavailable.
+      const allTimedOut = missingShards.every((s) => (settled[s] as PromiseRejectedResult).reason?.code === 'RAGWIRE_ERR_SHARD_TIMEOUT');
+      throw allTimedOut ? new ShardTimeoutError(message, { cause: firstFault }) : new ShardUnavailableError(message, { cause: firstFault });
+    }
+    const merged = mergeTopK(lists, n, q.k);
+    const result: ShardedResult = { k: q.k, counts: merged.counts, ids: merged.ids, scores: merged.scores, partial: missingShards.length > 0, missingShards };
+    if (merged.payloads) result.payloads = merged.payloads;
+    if (key !== undefined && !result.partial && generation === this.writeGeneration) this.cache!.set(key, result);
+    return result;
+  }
+
+  /** Closes every connection. */
+  async close(): Promise<void> {
+    await Promise.all(this.replicas.flat().map((c) => c.close()));
+  }
+
+  private invalidate(): void {
+    this.writeGeneration++;
+    this.cache?.clear();
+  }
+
+  private lookupDim(): Promise<number> {
+    // Any one shard knows the dimension: a dead shard must not stop a partial-tolerant query.
+    const start = this.rotation++;
+    this.dimLookup ??= Promise.any(
+      this.replicas.map((replicas, shard) =>
+        hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, (c, timeoutMs) =>
+          c.request({ type: 'describe', collection: this.collection }, { timeoutMs }),
+        ),
+      ),
+    ).then(
+      (reply) => (this.dim = reply.collections[0]!.dim),
+      (error: unknown) => {
+        this.dimLookup = undefined;
+        throw error instanceof AggregateError ? error.errors[0] : error;
+      },
+    );
+    return this.dimLookup;
+  }
+
+  /** One read per shard, hedged across its replicas; fails when any shard has no replica answering. */
+  private eachShard<T>(send: (c: ShardClient, timeoutMs: number) => Promise<T>): Promise<T[]> {
+    const start = this.rotation++;
+    return Promise.all(
+      this.replicas.map((replicas, shard) => hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, send)),
+    );
+  }
+
+  private async everyReplica<T>(send: (c: ShardClient) => Promise<T>): Promise<T[]> {
+    const settled = await Promise.allSettled(this.replicas.flat().map(send));
+    const failed = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed) throw isRagwireError(failed.reason) ? failed.reason : new ShardUnavailableError(String(failed.reason));
+    return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+  }
+}

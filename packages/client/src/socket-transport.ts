@@ -1,0 +1,132 @@
+// tcp:// and unix:// transports: frames (docs/protocol.md §2-§3) over a node:net socket.
+import net from 'node:net';
+import {
+  BadFrameError,
+  FrameDecoder,
+  InvalidArgumentError,
+  ShardUnavailableError,
+  encodeFrameParts,
+  type ProtocolLimits,
+  type Request,
+  type Response,
+} from '@ragwire/protocol';
+import { registerTransport, type Transport, type TransportHandlers, type TransportOptions } from './transport';
+
+const RESPONSE_TYPES = new Set<string>([
+  'hello_ok', 'create_ok', 'drop_ok', 'describe_ok', 'upsert_ok', 'delete_ok', 'result', 'stats_ok', 'snapshot_ok', 'error',
+]);
+
+type Endpoint = { port: number; host: string } | { path: string };
+
+/** Frames over a byte stream socket. Writes made in one tick leave in one gathered write. */
+export class SocketTransport implements Transport {
+  readonly url: string;
+  private readonly endpoint: Endpoint;
+  private readonly connectTimeoutMs: number;
+  private readonly limits: ProtocolLimits | undefined;
+  private socket: net.Socket | undefined;
+  private handlers: TransportHandlers | undefined;
+  private corked = false;
+  private ended = false;
+
+  constructor(url: string, endpoint: Endpoint, options: TransportOptions) {
+    this.url = url;
+    this.endpoint = endpoint;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 2000;
+    this.limits = options.limits as ProtocolLimits | undefined;
+  }
+
+  connect(handlers: TransportHandlers): Promise<void> {
+    if (this.socket) throw new InvalidArgumentError(`${this.url}: connect() called twice`);
+    this.handlers = handlers;
+    const decoder = new FrameDecoder(this.limits);
+    const socket = net.connect(this.endpoint as net.NetConnectOpts);
+    this.socket = socket;
+    socket.setNoDelay(true);
+    let connected = false;
+    let lastError: Error | undefined;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy(new Error(`no connection within ${this.connectTimeoutMs} ms`));
+      }, this.connectTimeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        connected = true;
+        resolve();
+      });
+      socket.on('data', (chunk: Buffer) => this.receive(decoder, chunk));
+      socket.on('error', (error) => (lastError = error));
+      socket.once('close', () => {
+        clearTimeout(timer);
+        const why = lastError ? lastError.message : 'connection closed by the shard';
+        const error = new ShardUnavailableError(`${this.url}: ${why}`, { cause: lastError });
+        if (!connected) {
+          this.ended = true;
+          reject(error);
+          return;
+        }
+        const broke = !this.ended;
+        this.ended = true;
+        this.handlers?.closed(broke ? error : undefined);
+      });
+    });
+  }
+
+  send(requestId: number, request: Request): void {
+    const socket = this.socket;
+    if (socket === undefined || this.ended) throw new ShardUnavailableError(`${this.url}: not connected`);
+    const parts = encodeFrameParts(request, requestId, this.limits);
+    if (!this.corked) {
+      // Gather every frame sent in this tick into one writev.
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    for (let i = 0; i < parts.length; i++) socket.write(parts[i]!);
+  }
+
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.socket?.destroy();
+  }
+
+
+  private receive(decoder: FrameDecoder, chunk: Buffer): void {
+    const handlers = this.handlers!;
+    for (const e of decoder.push(chunk)) {
+      if (e.ok) {
+        if (RESPONSE_TYPES.has(e.message.type)) handlers.reply(e.requestId, e.message as Response);
+        else this.fail(new BadFrameError(`${this.url} sent a request frame (${e.message.type}) to a client`));
+      } else if (e.fatal) {
+        this.fail(e.error);
+        return;
+      } else if (e.requestId !== undefined) {
+        handlers.reply(e.requestId, e.error);
+      }
+    }
+  }
+
+  /** A stream the decoder cannot continue: drop the connection ('close' reports the error). */
+  private fail(error: Error): void {
+    this.socket?.destroy(error);
+  }
+}
+
+registerTransport('tcp', (url, raw, options) => {
+  const port = Number(url.port);
+  if (!url.hostname || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new InvalidArgumentError(`tcp URL needs a host and a port, got ${JSON.stringify(raw)}`);
+  }
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return new SocketTransport(raw, { host, port }, options);
+});
+
+registerTransport('unix', (url, raw, options) => {
+  const path = decodeURIComponent(url.pathname);
+  if (!path || path === '/') throw new InvalidArgumentError(`unix URL needs a socket path (unix:///run/ragwire.sock), got ${JSON.stringify(raw)}`);
+  return new SocketTransport(raw, { path }, options);
+});

@@ -1,0 +1,239 @@
+/**
+ * The proxy's configuration: one schema with documented defaults (units in
+ * comments), merged from a YAML file, the environment and CLI flags (in that
+ * order of precedence, lowest first), validated at start with the offending
+ * field named, then frozen.
+ */
+
+export interface ApiKeyConfig {
+  key: string;
+  /** Shown in logs and metrics instead of the key. */
+  name: string;
+  /** Requests per second for this key; 0: the default `rateLimit.requestsPerSecond`. */
+  requestsPerSecond: number;
+  /** Burst for this key; 0: the default `rateLimit.burst`. */
+  burst: number;
+}
+
+export interface ProxyConfig {
+  host: string; // '127.0.0.1'
+  port: number; // 8080; 0 picks an ephemeral port
+  /** Base URLs of vLLM-compatible servers, e.g. http://10.0.0.5:8000 */
+  upstreams: string[];
+  /** Models to serve; empty: every model the upstreams list at /v1/models. */
+  models: string[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  bodyLimitBytes: number; // 8 MiB
+  /** Whole upstream call, first byte to last (streams included). */
+  upstreamTimeoutMs: number; // 600000 ms
+  /** Until the upstream's response headers arrive. */
+  upstreamHeadersTimeoutMs: number; // 60000 ms
+  connectTimeoutMs: number; // 2000 ms
+  /** Keep-alive connections kept per upstream. */
+  connectionsPerUpstream: number; // 128
+  auth: {
+    /** No keys: no authentication (bind to loopback, or put auth in front). */
+    keys: ApiKeyConfig[];
+  };
+  rateLimit: {
+    /** Default per-key request rate; 0: unlimited. */
+    requestsPerSecond: number; // 0 req/s
+    /** Default per-key burst (bucket size); 0: equal to requestsPerSecond. */
+    burst: number; // 0 requests
+  };
+  admission: {
+    /** Requests waiting per model beyond those running; more are shed with 429 at once. */
+    maxQueue: number; // 256 requests
+    /** Longest wait in the queue before a 429. */
+    maxQueueWaitMs: number; // 30000 ms
+    /** Most requests in flight to one upstream. */
+    maxConcurrencyPerUpstream: number; // 64 requests
+    /** The adaptive limit never drops below this. */
+    minConcurrencyPerUpstream: number; // 4 requests
+    /** Shrink an upstream's limit when its vllm:num_requests_waiting exceeds this. */
+    upstreamWaitingHigh: number; // 0 requests
+    /** Shrink an upstream's limit when its KV-cache usage exceeds this fraction. */
+    kvCacheUsageHigh: number; // 0.95
+  };
+  routing: {
+    strategy: 'prefix-affinity' | 'least-outstanding' | 'round-robin';
+    /** Prompt prefixes are hashed in blocks of this many characters. */
+    prefixBlockChars: number; // 256 chars
+    /** A shorter prompt has no affinity. */
+    minPrefixChars: number; // 512 chars
+    /** Affinity needs a remembered prefix covering at least this fraction of the prompt's blocks. */
+    minMatchRatio: number; // 0.5
+    /** Prefix-block entries remembered (LRU). */
+    affinityEntries: number; // 65536 entries
+    /** Leave the affine upstream when it has this many more requests in flight than the least loaded. */
+    maxImbalance: number; // 16 requests
+  };
+  retries: {
+    /** Attempts per request, the first included; a stream is never retried after its first byte. */
+    maxAttempts: number; // 3
+    baseDelayMs: number; // 25 ms, doubled per attempt, full jitter
+    maxDelayMs: number; // 1000 ms
+  };
+  health: {
+    /** Poll each upstream's /metrics (gauges and liveness) this often. */
+    intervalMs: number; // 1000 ms
+    timeoutMs: number; // 1000 ms
+  };
+  embeddingsBatching: {
+    enabled: boolean; // true
+    /** Most inputs in one upstream call. */
+    maxItems: number; // 64 inputs
+    /** Most estimated tokens (chars / 4) in one upstream call. */
+    maxTokens: number; // 16384 tokens
+    /** Longest a first input waits for company. */
+    maxWaitMs: number; // 2 ms
+  };
+  cache: {
+    /** Exact response cache for non-streaming requests with temperature 0. */
+    enabled: boolean; // false
+    maxEntries: number; // 1000 responses
+    ttlMs: number; // 300000 ms
+  };
+}
+
+export const defaultProxyConfig: ProxyConfig = {
+  host: '127.0.0.1',
+  port: 8080,
+  upstreams: [],
+  models: [],
+  logLevel: 'info',
+  bodyLimitBytes: 8 * 1024 * 1024,
+  upstreamTimeoutMs: 600_000,
+  upstreamHeadersTimeoutMs: 60_000,
+  connectTimeoutMs: 2_000,
+  connectionsPerUpstream: 128,
+  auth: { keys: [] },
+  rateLimit: { requestsPerSecond: 0, burst: 0 },
+  admission: { maxQueue: 256, maxQueueWaitMs: 30_000, maxConcurrencyPerUpstream: 64, minConcurrencyPerUpstream: 4, upstreamWaitingHigh: 0, kvCacheUsageHigh: 0.95 },
+  routing: { strategy: 'prefix-affinity', prefixBlockChars: 256, minPrefixChars: 512, minMatchRatio: 0.5, affinityEntries: 65_536, maxImbalance: 16 },
+  retries: { maxAttempts: 3, baseDelayMs: 25, maxDelayMs: 1_000 },
+  health: { intervalMs: 1_000, timeoutMs: 1_000 },
+  embeddingsBatching: { enabled: true, maxItems: 64, maxTokens: 16_384, maxWaitMs: 2 },
+  cache: { enabled: false, maxEntries: 1_000, ttlMs: 300_000 },
+};
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U extends object ? Partial<U>[] : U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** A configuration field is unknown, of the wrong type or out of range. */
+export class ConfigError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`config field "${field}": ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ENUMS: Record<string, readonly string[]> = {
+  logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  'routing.strategy': ['prefix-affinity', 'least-outstanding', 'round-robin'],
+};
+/** Numeric fields that may be 0; every other number must be positive. */
+const MAY_BE_ZERO = new Set(['port', 'rateLimit.requestsPerSecond', 'rateLimit.burst', 'admission.maxQueue', 'admission.upstreamWaitingHigh', 'retries.baseDelayMs', 'embeddingsBatching.maxWaitMs']);
+const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'cache.maxEntries']);
+
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, defaults: Record<string, unknown>, path: string): void {
+  for (const [key, value] of Object.entries(source)) {
+    const field = path ? `${path}.${key}` : key;
+    if (!(key in defaults)) throw new ConfigError(field, 'unknown field');
+    if (value === undefined) continue;
+    const def = defaults[key];
+    if (def !== null && typeof def === 'object' && !Array.isArray(def)) {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(field, `must be an object, got ${JSON.stringify(value)}`);
+      const nested = { ...(target[key] as Record<string, unknown>) };
+      mergeInto(nested, value as Record<string, unknown>, def as Record<string, unknown>, field);
+      target[key] = nested;
+    } else {
+      target[key] = value;
+    }
+  }
+}
+
+function check(config: Record<string, unknown>, defaults: Record<string, unknown>, path: string): void {
+  for (const [key, def] of Object.entries(defaults)) {
+    const field = path ? `${path}.${key}` : key;
+    const value = config[key];
+    if (Array.isArray(def)) {
+      if (!Array.isArray(value)) throw new ConfigError(field, `must be a list, got ${JSON.stringify(value)}`);
+    } else if (def !== null && typeof def === 'object') {
+      check(value as Record<string, unknown>, def as Record<string, unknown>, field);
+    } else if (typeof def === 'number') {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(field, `must be a number, got ${JSON.stringify(value)}`);
+      if (INTEGERS.has(field) && !Number.isInteger(value)) throw new ConfigError(field, `must be an integer, got ${value}`);
+      if (MAY_BE_ZERO.has(field) ? value < 0 : value <= 0) throw new ConfigError(field, `must be ${MAY_BE_ZERO.has(field) ? '>= 0' : '> 0'}, got ${value}`);
+    } else if (typeof def === 'boolean') {
+      if (typeof value !== 'boolean') throw new ConfigError(field, `must be true or false, got ${JSON.stringify(value)}`);
+    } else if (typeof def === 'string') {
+      if (typeof value !== 'string' || value.length === 0) throw new ConfigError(field, `must be a non-empty string, got ${JSON.stringify(value)}`);
+      if (ENUMS[field] && !ENUMS[field].includes(value)) throw new ConfigError(field, `must be one of ${ENUMS[field].join(', ')}, got "${value}"`);
+    }
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Merges `layers` (lowest precedence first) over the defaults, validates every
+ * field and returns a deep-frozen config. Throws ConfigError naming the field.
+ */
+export function resolveProxyConfig(...layers: DeepPartial<ProxyConfig>[]): Readonly<ProxyConfig> {
+  const merged = structuredClone(defaultProxyConfig) as unknown as Record<string, unknown>;
+  for (const layer of layers) {
+    if (layer === null || typeof layer !== 'object' || Array.isArray(layer)) throw new ConfigError('(root)', 'must be a mapping');
+    mergeInto(merged, layer as Record<string, unknown>, defaultProxyConfig as unknown as Record<string, unknown>, '');
+  }
+  check(merged, defaultProxyConfig as unknown as Record<string, unknown>, '');
+  const config = merged as unknown as ProxyConfig;
+  if (config.port > 65535) throw new ConfigError('port', `must be <= 65535, got ${config.port}`);
+  if (config.upstreams.length === 0) throw new ConfigError('upstreams', 'at least one upstream URL is required');
+  config.upstreams = config.upstreams.map((u, i) => {
+    let url: URL;
+    try {
+      url = new URL(String(u));
+    } catch {
+      throw new ConfigError(`upstreams[${i}]`, `not a URL: ${JSON.stringify(u)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`upstreams[${i}]`, `must be http:// or https://, got ${url.protocol}`);
+    return url.origin;
+  });
+  config.models.forEach((m, i) => {
+    if (typeof m !== 'string' || m.length === 0) throw new ConfigError(`models[${i}]`, 'must be a non-empty string');
+  });
+  config.auth.keys = config.auth.keys.map((k, i) => {
+    const entry = (typeof k === 'string' ? { key: k } : k) as Partial<ApiKeyConfig>;
+    for (const f of Object.keys(entry)) if (!['key', 'name', 'requestsPerSecond', 'burst'].includes(f)) throw new ConfigError(`auth.keys[${i}].${f}`, 'unknown field');
+    if (typeof entry.key !== 'string' || entry.key.length === 0) throw new ConfigError(`auth.keys[${i}].key`, 'must be a non-empty string');
+    for (const f of ['requestsPerSecond', 'burst'] as const) {
+      const v = entry[f] ?? 0;
+      if (typeof v !== 'number' || !(v >= 0)) throw new ConfigError(`auth.keys[${i}].${f}`, `must be a number >= 0, got ${JSON.stringify(v)}`);
+    }
+    return { key: entry.key, name: entry.name ?? `key${i}`, requestsPerSecond: entry.requestsPerSecond ?? 0, burst: entry.burst ?? 0 };
+  });
+  if (config.admission.minConcurrencyPerUpstream > config.admission.maxConcurrencyPerUpstream) {
+    throw new ConfigError('admission.minConcurrencyPerUpstream', 'must be <= admission.maxConcurrencyPerUpstream');
+  }
+  if (config.routing.minMatchRatio > 1) throw new ConfigError('routing.minMatchRatio', 'must be a fraction in (0, 1]');
+  if (config.admission.kvCacheUsageHigh > 1) throw new ConfigError('admission.kvCacheUsageHigh', 'must be a fraction in (0, 1]');
+  return deepFreeze(config);
+}
+
+/** Config layer from RAGWIRE_PROXY_* environment variables. */
+export function configFromEnv(env: NodeJS.ProcessEnv): DeepPartial<ProxyConfig> {
+  const layer: DeepPartial<ProxyConfig> = {};
+  if (env.RAGWIRE_PROXY_HOST) layer.host = env.RAGWIRE_PROXY_HOST;
+  if (env.RAGWIRE_PROXY_PORT) layer.port = Number(env.RAGWIRE_PROXY_PORT);
+  if (env.RAGWIRE_PROXY_UPSTREAMS) layer.upstreams = env.RAGWIRE_PROXY_UPSTREAMS.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.RAGWIRE_PROXY_MODELS) layer.models = env.RAGWIRE_PROXY_MODELS.split(',').map((s) => s.trim()).filter(Boolean);
+  if (env.RAGWIRE_PROXY_API_KEYS) layer.auth = { keys: env.RAGWIRE_PROXY_API_KEYS.split(',').map((key) => ({ key: key.trim() })).filter((k) => k.key) };
+  if (env.RAGWIRE_PROXY_LOG_LEVEL) layer.logLevel = env.RAGWIRE_PROXY_LOG_LEVEL as ProxyConfig['logLevel'];
+  return layer;
+}

@@ -1,0 +1,55 @@
+/**
+ * Every error the proxy answers, in one table. Each is sent in OpenAI's shape
+ * `{error:{message,type,param,code}}` with the status below, so the `openai`
+ * SDK raises its matching typed error (BadRequestError, AuthenticationError,
+ * NotFoundError, RateLimitError, InternalServerError, ...). docs/errors.md
+ * lists every code; a test keeps the two in sync.
+ */
+export const proxyErrors = {
+  invalid_json: { status: 400, type: 'invalid_request_error', meaning: 'The request body is not valid JSON.' },
+  invalid_request: { status: 400, type: 'invalid_request_error', meaning: 'A field is missing, of the wrong type or out of range; `param` names it.' },
+  invalid_api_key: { status: 401, type: 'invalid_request_error', meaning: 'API keys are configured and the request has no key or an unknown one.' },
+  not_found: { status: 404, type: 'invalid_request_error', meaning: 'No such route.' },
+  model_not_found: { status: 404, type: 'invalid_request_error', meaning: 'No upstream serves the requested model.' },
+  body_too_large: { status: 413, type: 'invalid_request_error', meaning: 'The request body exceeds `bodyLimitBytes`.' },
+  rate_limit_exceeded: { status: 429, type: 'requests', meaning: "The API key's request rate limit is spent; retry after `retry-after-ms`." },
+  queue_full: { status: 429, type: 'server_overloaded', meaning: "The model's admission queue is full; the request was shed at once. Retry after `retry-after-ms`." },
+  queue_timeout: { status: 429, type: 'server_overloaded', meaning: 'The request waited `admission.maxQueueWaitMs` in the queue without an upstream slot.' },
+  internal_error: { status: 500, type: 'server_error', meaning: 'A bug in the proxy; the message says where.' },
+  upstream_error: { status: 502, type: 'server_error', meaning: 'Every attempt at an upstream failed (connection refused or reset, 5xx, invalid answer).' },
+  upstream_stream_interrupted: { status: 502, type: 'server_error', meaning: 'The upstream failed after streaming began; sent as the last SSE event instead of `[DONE]`.' },
+  no_healthy_upstream: { status: 503, type: 'server_error', meaning: 'No healthy upstream serves the model right now.' },
+  upstream_timeout: { status: 504, type: 'server_error', meaning: 'The upstream did not answer within `upstreamTimeoutMs`.' },
+} as const satisfies Record<string, { status: number; type: string; meaning: string }>;
+
+export type ProxyErrorCode = keyof typeof proxyErrors;
+
+/** An error the proxy answers with; `code` picks the status and type from the table. */
+export class ProxyError extends Error {
+  readonly status: number;
+  readonly type: string;
+
+  constructor(
+    readonly code: ProxyErrorCode,
+    message: string,
+    readonly param: string | null = null,
+    /** Extra response headers, such as retry-after for 429s. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ProxyError';
+    this.status = proxyErrors[code].status;
+    this.type = proxyErrors[code].type;
+  }
+
+  /** The OpenAI-shaped body. */
+  toJSON(): { error: { message: string; type: string; param: string | null; code: string } } {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+/** The headers of a 429: `retry-after` in whole seconds (at least 1) and `retry-after-ms`. */
+export function retryAfterHeaders(ms: number): Record<string, string> {
+  const clamped = Math.max(1, Math.round(ms));
+  return { 'retry-after': String(Math.max(1, Math.ceil(clamped / 1000))), 'retry-after-ms': String(clamped) };
+}

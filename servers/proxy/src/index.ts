@@ -1,0 +1,10 @@
+export { startProxy, type RunningProxy, type ProxyContext } from './server';
+export { resolveProxyConfig, configFromEnv, defaultProxyConfig, ConfigError, type ProxyConfig, type ApiKeyConfig, type DeepPartial } from './config';
+export { ProxyError, proxyErrors, retryAfterHeaders, type ProxyErrorCode } from './errors';
+export { AdmissionController, type Lease, type AdmissionRequest } from './admission';
+export { PrefixAffinityRouter, LeastOutstandingRouter, RoundRobinRouter, createRouter, type Router, type RouteReason } from './router';
+export { EmbeddingsBatcher, apportion, estimateTokens } from './embeddings-batcher';
+export { ResponseCache } from './response-cache';
+export { KeyRateLimiter } from './rate-limit';
+export { Upstream, parseVllmGauges, type UpstreamGauges } from './upstream';
+export { ProxyMetrics } from './metrics';

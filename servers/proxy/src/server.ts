@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { AdmissionController } from './admission';
+import { resolveProxyConfig, type DeepPartial, type ProxyConfig } from './config';
+import { EmbeddingsBatcher } from './embeddings-batcher';
+import { ProxyError, retryAfterHeaders } from './errors';
+import { ProxyMetrics } from './metrics';
+import { KeyRateLimiter } from './rate-limit';
+import { ResponseCache } from './response-cache';
+import { createRouter } from './router';
+import { registerOpenAIRoutes } from './routes';
+import { UpstreamCaller } from './upstream-call';
+import { UpstreamSet } from './upstream-set';
+
+/** Everything a route needs, built once per proxy. */
+export interface ProxyContext {
+  config: Readonly<ProxyConfig>;
+  log: Logger;
+  metrics: ProxyMetrics;
+  upstreams: UpstreamSet;
+  admission: AdmissionController;
+  caller: UpstreamCaller;
+  batcher: EmbeddingsBatcher;
+  cache: ResponseCache | undefined;
+}
+
+export interface RunningProxy {
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  url: string;
+  app: FastifyInstance;
+  context: ProxyContext;
+  close(): Promise<void>;
+}
+
+const REQUEST_ID = /^[\w.:@+\-=/]{1,200}$/;
+const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Per-request log lines at debug level: at thousands of requests a second, info-level access logs cost real CPU. */
+class QuietRequestLog extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ method: request.method, url: request.url }, 'incoming request');
+  }
+
+  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    request.log.debug({ statusCode: reply.statusCode, ms: reply.elapsedTime, err: error ?? undefined }, 'request completed');
+  }
+}
+
+/** Sends a ProxyError in OpenAI's shape. */
+export function sendProxyError(reply: FastifyReply, error: ProxyError): void {
+  void reply.code(error.status).headers(error.headers).header('content-type', 'application/json').send(JSON.stringify(error.toJSON()));
+}
+
+/**
+ * Builds and starts a proxy. `options` layers over the defaults (see
+ * ProxyConfig); the config is validated before anything listens.
+ */
+export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<ProxyConfig>, logger?: Logger): Promise<RunningProxy> {
+  const config = Object.isFrozen(options) ? (options as Readonly<ProxyConfig>) : resolveProxyConfig(options as DeepPartial<ProxyConfig>);
+  const log = logger ?? pino({ level: config.logLevel, base: { name: 'ragwire-proxy' } });
+  const metrics = new ProxyMetrics();
+  const upstreams = new UpstreamSet(config, metrics, log);
+  const admission = new AdmissionController(config.admission, upstreams, createRouter(config.routing), metrics);
+  const caller = new UpstreamCaller(config, admission, upstreams, metrics, log);
+  const context: ProxyContext = {
+    config,
+    log,
+    metrics,
+    upstreams,
+    admission,
+    caller,
+    batcher: new EmbeddingsBatcher(config.embeddingsBatching, caller, metrics),
+    cache: config.cache.enabled ? new ResponseCache(config.cache.maxEntries, config.cache.ttlMs) : undefined,
+  };
+
+  const app = Fastify({
+    loggerInstance: log as unknown as FastifyBaseLogger,
+    logController: new QuietRequestLog(),
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    keepAliveTimeout: 65_000,
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, text, done) => {
+    try {
+      done(null, (text as string).length === 0 ? undefined : JSON.parse(text as string));
+    } catch (error) {
+      done(new ProxyError('invalid_json', `the request body is not valid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  const keys = new Map(config.auth.keys.map((k) => [k.key, k]));
+  const limiter = new KeyRateLimiter();
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    void reply.header('x-request-id', request.id);
+    const path = request.url.split('?')[0]!;
+    if (OPEN_ROUTES.has(path)) return;
+    let principal = request.ip;
+    let rate = config.rateLimit.requestsPerSecond;
+    let burst = config.rateLimit.burst;
+    if (keys.size > 0) {
+      const auth = request.headers.authorization;
+      const key = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
+      const entry = key === undefined ? undefined : keys.get(key);
+      if (!entry) throw new ProxyError('invalid_api_key', key === undefined ? 'no API key given: send Authorization: Bearer <key>' : 'incorrect API key provided');
+      principal = entry.name;
+      rate = entry.requestsPerSecond || rate;
+      burst = entry.burst || burst;
+    }
+    const waitMs = limiter.take(principal, rate, burst);
+    if (waitMs > 0) {
+      metrics.shed.inc({ model: '', reason: 'rate_limit' });
+      throw new ProxyError('rate_limit_exceeded', `rate limit of ${rate} requests per second reached for ${keys.size > 0 ? `key "${principal}"` : principal}`, null, retryAfterHeaders(waitMs));
+    }
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    let failure: ProxyError;
+    if (error instanceof ProxyError) failure = error;
+    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') failure = new ProxyError('body_too_large', `the request body exceeds ${config.bodyLimitBytes} bytes`);
+    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') failure = new ProxyError('invalid_json', error.message);
+    else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) failure = new ProxyError('invalid_request', error.message);
+    else {
+      request.log.error({ err: error, reqId: request.id }, 'unhandled error');
+      failure = new ProxyError('internal_error', `internal error: ${error.message}`);
+    }
+    const model = (request.body as { model?: unknown } | undefined)?.model;
+    metrics.requests.inc({ model: typeof model === 'string' ? model : '', route: request.routeOptions.url ?? 'unknown', status: failure.status });
+    if (failure.status >= 500) request.log.warn({ reqId: request.id, code: failure.code, msg: failure.message }, 'request failed');
+    sendProxyError(reply, failure);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    sendProxyError(reply, new ProxyError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const healthy = upstreams.upstreams.filter((u) => u.healthy).map((u) => u.url);
+    const ready = healthy.length > 0 && upstreams.models().length > 0;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', healthyUpstreams: healthy, models: upstreams.models() });
+  });
+  app.get('/metrics', async (_request, reply) => {
+    for (const model of upstreams.models()) metrics.queueDepth.set({ model }, admission.queueDepth(model));
+    return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  registerOpenAIRoutes(app, context);
+
+  await upstreams.start();
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await upstreams.close();
+    throw error;
+  }
+  const addr = app.server.address() as AddressInfo;
+  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  log.info({ url, upstreams: config.upstreams, models: upstreams.models(), routing: config.routing.strategy }, 'ragwire-proxy listening');
+  return {
+    url,
+    app,
+    context,
+    close: async () => {
+      await app.close();
+      await upstreams.close();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { ProxyError } from './errors';
+import type { StreamingAnswer } from './upstream-call';
+
+const DONE = /data: \[DONE\]\s*$/;
+
+/**
+ * Relays an upstream SSE stream to the client chunk by chunk, bytes
+ * untouched (tool-call deltas and the usage chunk included). The stream must
+ * end with `data: [DONE]`; when the upstream fails or ends early, the client
+ * gets an `error` event in OpenAI's shape instead, never a clean-looking end.
+ * Resolves when the client response is finished; `onEnd` learns the outcome.
+ */
+export async function relayStream(
+  raw: ServerResponse,
+  answer: StreamingAnswer,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<'done' | 'interrupted' | 'client-gone'> {
+  raw.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  let tail = '';
+  const write = async (chunk: Buffer) => {
+    tail = (tail + chunk.toString('latin1')).slice(-64);
+    if (!raw.write(chunk)) await once(raw, 'drain', { signal });
+  };
+  try {
+    await write(answer.first);
+    for (;;) {
+      const next = await answer.rest.next();
+      if (next.done) break;
+      await write(next.value);
+    }
+    if (!DONE.test(tail)) throw new Error('upstream ended the stream without data: [DONE]');
+    raw.end();
+    return 'done';
+  } catch (error) {
+    if (signal.aborted || raw.destroyed) {
+      raw.destroy();
+      return 'client-gone';
+    }
+    const failure = new ProxyError('upstream_stream_interrupted', `the upstream stream failed after it began: ${(error as Error).message}`);
+    // Close any half-written event first, so the error event parses on its own.
+    const prefix = tail.endsWith('\n\n') || tail.length === 0 ? '' : '\n\n';
+    raw.end(`${prefix}event: error\ndata: ${JSON.stringify(failure.toJSON())}\n\n`);
+    return 'interrupted';
+  }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { startShardServer } from './server';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const program = new Command('ragwire-shard')
+  .description('Serve one ragwire store over the binary protocol (tcp:// and unix://), with token auth, metrics and graceful drain.')
+  .option('--listen <url>', 'tcp://host:port or unix:///path; repeat for more (default tcp://127.0.0.1:7070)', collect)
+  .requiredOption('--data <dir>', 'store directory (created if missing; one server per directory)')
+  .option('--admin <host:port>', 'admin HTTP address for /healthz, /readyz, /metrics, /stats')
+  .option('--token <spec>', 'TOKEN[:read|write|admin[:collection|*]], default scope admin on *; repeat for more. Without any: loopback only', collect)
+  .option('--snapshot-every <ops>', 'snapshot a collection after this many writes (default 10000)', (v) => Number(v))
+  .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for requests in flight (default 10000)', (v) => Number(v))
+  .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', 'info');
+
+program.parse();
+const opts = program.opts<{
+  listen?: string[]; data: string; admin?: string; token?: string[]; snapshotEvery?: number; drainTimeout?: number; logLevel: string;
+}>();
+const tokens = opts.token ?? (process.env.RAGWIRE_SHARD_TOKENS ? process.env.RAGWIRE_SHARD_TOKENS.split(',') : undefined);
+
+try {
+  const server = await startShardServer({
+    listen: opts.listen ?? ['tcp://127.0.0.1:7070'],
+    dataDir: opts.data,
+    logLevel: opts.logLevel,
+    ...(opts.admin !== undefined ? { admin: opts.admin } : {}),
+    ...(tokens ? { tokens } : {}),
+    ...(opts.snapshotEvery !== undefined ? { snapshotEveryOps: opts.snapshotEvery } : {}),
+    ...(opts.drainTimeout !== undefined ? { drainTimeoutMs: opts.drainTimeout } : {}),
+  });
+  // Scripts and supervisors wait for this line: print it at any log level.
+  if (!server.log.isLevelEnabled('info')) {
+    process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), name: 'ragwire-shard', msg: 'ragwire-shard listening', addresses: server.addresses, admin: server.adminUrl }) + '\n');
+  }
+  const stop = (signal: string) => {
+    server.log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        server.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+} catch (error) {
+  process.stderr.write(`ragwire-shard: ${(error as Error).message}\n`);
+  process.exit(2);
+}

@@ -1,0 +1,128 @@
+// The shard server's configuration: one schema, validated at start, then frozen.
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { InvalidArgumentError, resolveLimits, type ProtocolLimits } from '@ragwire/protocol';
+import type { Store } from '@ragwire/store';
+import { parseTokenSpec, type TokenGrant } from './auth';
+
+export interface ShardServerOptions {
+  /** Where to accept connections: `tcp://host:port` (port 0: ephemeral) and `unix:///path.sock`. At least one. */
+  listen: string[];
+  /** Store directory (opened with openStore). Exactly one of `dataDir` and `store`. */
+  dataDir?: string;
+  /** An already open store to serve; the caller keeps ownership (close() does not close it). */
+  store?: Store;
+  /** Admin HTTP address `host:port` for /healthz, /readyz, /metrics, /stats. Default: none. */
+  admin?: string;
+  /** Accepted tokens, as grants or the CLI form `TOKEN[:scope[:collection]]`. None: loopback only, no auth. */
+  tokens?: (TokenGrant | string)[];
+  /** pino logger; default: JSON to stdout at `logLevel`. */
+  logger?: Logger;
+  /** Default 'info'. */
+  logLevel?: string;
+  /** Protocol limits this server enforces and advertises (docs/protocol.md §8). Default: the protocol's. */
+  limits?: Partial<ProtocolLimits>;
+  /** Requests in flight per connection before the server stops reading from it. Default 1024. */
+  maxInFlightPerConnection?: number; // requests
+  /** How long close() waits for in-flight requests before closing connections. Default 10000 ms. */
+  drainTimeoutMs?: number; // ms
+  /** Store option: snapshot a collection after this many writes. Default: the store's (10,000). */
+  snapshotEveryOps?: number;
+}
+
+export type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+export interface ResolvedConfig {
+  listen: ListenAddress[];
+  dataDir: string | undefined;
+  store: Store | undefined;
+  admin: { host: string; port: number } | undefined;
+  tokens: TokenGrant[];
+  limits: ProtocolLimits;
+  maxInFlightPerConnection: number;
+  drainTimeoutMs: number;
+  snapshotEveryOps: number | undefined;
+}
+
+function fail(field: string, message: string): never {
+  throw new InvalidArgumentError(`shard server option ${field}: ${message}`);
+}
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return net.isIPv4(host) && host.startsWith('127.');
+}
+
+export function parseListen(url: string, field = 'listen'): ListenAddress {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    fail(field, `expected tcp://host:port or unix:///path, got ${JSON.stringify(url)}`);
+  }
+  if (u.protocol === 'tcp:') {
+    const port = Number(u.port === '' ? NaN : u.port);
+    if (!u.hostname || !Number.isInteger(port) || port < 0 || port > 65535) fail(field, `tcp address needs a host and a port (0: ephemeral), got ${JSON.stringify(url)}`);
+    const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+    return { kind: 'tcp', host, port };
+  }
+  if (u.protocol === 'unix:') {
+    const path = decodeURIComponent(u.pathname);
+    if (!path || path === '/') fail(field, `unix address needs a socket path (unix:///run/ragwire.sock), got ${JSON.stringify(url)}`);
+    return { kind: 'unix', path };
+  }
+  fail(field, `unsupported scheme ${u.protocol}// in ${JSON.stringify(url)}: use tcp:// or unix://`);
+}
+
+function parseHostPort(value: string, field: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(value);
+  if (!m) fail(field, `expected host:port, got ${JSON.stringify(value)}`);
+  const port = Number(m[2]);
+  if (port > 65535) fail(field, `port must be 0..65535, got ${port}`);
+  const host = m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!;
+  return { host, port };
+}
+
+function positiveInt(field: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) fail(field, `must be a positive integer, got ${value}`);
+  return value;
+}
+
+/**
+ * Validates `options`. A server without tokens accepts only loopback TCP addresses (and Unix
+ * sockets, which are local by nature); anything else fails here, naming the field.
+ */
+export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedConfig> {
+  if (!Array.isArray(options.listen) || options.listen.length === 0) fail('listen', 'give at least one tcp:// or unix:// address');
+  if ((options.dataDir === undefined) === (options.store === undefined)) fail('dataDir', 'give exactly one of dataDir and store');
+  const listen = options.listen.map((u, i) => parseListen(u, `listen[${i}]`));
+  const tokens = (options.tokens ?? []).map((t) => (typeof t === 'string' ? parseTokenSpec(t) : t));
+  const admin = options.admin !== undefined ? parseHostPort(options.admin, 'admin') : undefined;
+  if (tokens.length === 0) {
+    for (const [i, a] of listen.entries()) {
+      if (a.kind === 'tcp' && !isLoopbackHost(a.host)) {
+        fail(`listen[${i}]`, `${a.host} is not a loopback address; without --token the server listens on loopback only`);
+      }
+    }
+    if (admin && !isLoopbackHost(admin.host)) fail('admin', `${admin.host} is not a loopback address; without --token the admin port is loopback only`);
+  }
+  let limits: ProtocolLimits;
+  try {
+    limits = resolveLimits(options.limits);
+  } catch (error) {
+    fail('limits', (error as Error).message);
+  }
+  if (options.snapshotEveryOps !== undefined) positiveInt('snapshotEveryOps', options.snapshotEveryOps, 1);
+  return Object.freeze({
+    listen,
+    dataDir: options.dataDir,
+    store: options.store,
+    admin,
+    tokens,
+    limits,
+    maxInFlightPerConnection: positiveInt('maxInFlightPerConnection', options.maxInFlightPerConnection, 1024),
+    drainTimeoutMs: positiveInt('drainTimeoutMs', options.drainTimeoutMs, 10_000),
+    snapshotEveryOps: options.snapshotEveryOps,
+  });
+}

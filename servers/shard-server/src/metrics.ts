@@ -1,0 +1,46 @@
+// Prometheus metrics of one shard server, on a registry of its own (several servers may share a process).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Store } from '@ragwire/store';
+
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+
+export class ShardMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({ name: 'ragwire_shard_requests_total', help: 'Requests answered, by message type and outcome (ok or the error code).', labelNames: ['type', 'code'], registers: [this.registry] });
+  readonly latency = new Histogram({ name: 'ragwire_shard_request_duration_seconds', help: 'Time from a decoded request to its reply being written, by message type.', labelNames: ['type'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly inFlight = new Gauge({ name: 'ragwire_shard_inflight_requests', help: 'Requests decoded and not yet answered (the server queue depth).', registers: [this.registry] });
+  readonly connections = new Gauge({ name: 'ragwire_shard_connections', help: 'Open client connections.', registers: [this.registry] });
+  readonly frameErrors = new Counter({ name: 'ragwire_shard_frame_errors_total', help: 'Frames the decoder refused, by error code.', labelNames: ['code'], registers: [this.registry] });
+  readonly pausedConnections = new Gauge({ name: 'ragwire_shard_paused_connections', help: 'Connections not read from because they hit maxInFlightPerConnection.', registers: [this.registry] });
+
+  constructor(store: () => Store | undefined, defaultMetrics = true) {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'ragwire_shard_collection_documents',
+      help: 'Live documents per collection (the index size in vectors).',
+      labelNames: ['collection'],
+      registers,
+      collect() {
+        this.reset();
+        for (const info of store()?.describe() ?? []) this.set({ collection: info.name }, info.count);
+      },
+    });
+    new Gauge({
+      name: 'ragwire_shard_collection_stat',
+      help: "Each collection's numeric store stats (index bytes, deleted rows, ...), by stat name.",
+      labelNames: ['collection', 'stat'],
+      registers,
+      collect() {
+        this.reset();
+        const s = store();
+        for (const info of s?.describe() ?? []) {
+          for (const [stat, value] of Object.entries(s!.stats(info.name))) {
+            if (typeof value === 'number' && Number.isFinite(value)) this.set({ collection: info.name, stat }, value);
+          }
+        }
+      },
+    });
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'ragwire_shard_' });
+  }
+}

@@ -1,0 +1,163 @@
+// startShardServer: listeners, auth, admin HTTP and a graceful drain in front of one store.
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino, type Logger } from 'pino';
+import { isa } from '@ragwire/native';
+import { openStore, type Store } from '@ragwire/store';
+import { startAdmin } from './admin';
+import { TokenTable } from './auth';
+import { ClientConnection, type ConnectionContext } from './client-connection';
+import { resolveConfig, type ListenAddress, type ShardServerOptions } from './config';
+import { ShardMetrics } from './metrics';
+
+export interface ShardServer {
+  /** The bound addresses, ports resolved: `tcp://127.0.0.1:40123`, `unix:///run/ragwire.sock`. */
+  readonly addresses: string[];
+  /** `http://host:port` of the admin port, when one was asked for. */
+  readonly adminUrl: string | undefined;
+  readonly store: Store;
+  readonly metrics: ShardMetrics;
+  readonly log: Logger;
+  /**
+   * Stops accepting connections, answers new requests with RAGWIRE_ERR_CLOSED, waits for the
+   * requests in flight (up to drainTimeoutMs), closes connections, then closes the store (which
+   * snapshots what changed) unless the caller passed it in. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+function serverVersion(): string {
+  try {
+    const here = dirname(fileURLToPath(import.meta.url));
+    return (JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Removes a Unix socket file left by a process that died, refusing one a live server still accepts on. */
+async function clearStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw new Error(`unix socket ${path} is in use by a running server`);
+  unlinkSync(path);
+}
+
+function listen(server: net.Server, address: ListenAddress): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = (): void => {
+      server.off('error', reject);
+      if (address.kind === 'unix') return resolve(`unix://${address.path}`);
+      const a = server.address() as net.AddressInfo;
+      resolve(`tcp://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
+    };
+    if (address.kind === 'unix') server.listen(address.path, done);
+    else server.listen(address.port, address.host, done);
+  });
+}
+
+/** Opens the store (or takes the given one) and starts serving it. */
+export async function startShardServer(options: ShardServerOptions): Promise<ShardServer> {
+  const config = resolveConfig(options);
+  const log = options.logger ?? pino({ name: 'ragwire-shard', level: options.logLevel ?? 'info' });
+  const version = serverVersion();
+  const store =
+    config.store ??
+    (await openStore({ path: config.dataDir!, ...(config.snapshotEveryOps !== undefined ? { snapshotEveryOps: config.snapshotEveryOps } : {}) }));
+  const ownsStore = config.store === undefined;
+  const metrics = new ShardMetrics(() => store);
+  const tokens = config.tokens.length > 0 ? new TokenTable(config.tokens) : undefined;
+  let draining = false;
+  let ready = false;
+  const connections = new Set<ClientConnection>();
+  let nextConnId = 1;
+  const ctx: ConnectionContext = {
+    store, tokens, limits: config.limits, metrics, log,
+    maxInFlight: config.maxInFlightPerConnection,
+    serverName: `ragwire-shard/${version}`,
+    draining: () => draining,
+  };
+
+  const listeners: net.Server[] = [];
+  const addresses: string[] = [];
+  let admin: Awaited<ReturnType<typeof startAdmin>> | undefined;
+  try {
+    for (const address of config.listen) {
+      if (address.kind === 'unix') await clearStaleSocket(address.path);
+      const server = net.createServer((socket) => {
+        if (draining) {
+          socket.destroy();
+          return;
+        }
+        const conn = new ClientConnection(nextConnId++, socket, ctx);
+        connections.add(conn);
+        metrics.connections.inc();
+        socket.once('close', () => {
+          connections.delete(conn);
+          metrics.connections.dec();
+        });
+      });
+      listeners.push(server);
+      addresses.push(await listen(server, address));
+    }
+    if (config.admin) {
+      admin = await startAdmin(config.admin.host, config.admin.port, {
+        store: () => store,
+        ready: () => ready && !draining,
+        metrics,
+        tokens,
+        health: { server: `ragwire-shard/${version}`, isa: isa() },
+      });
+    }
+  } catch (error) {
+    for (const l of listeners) l.close();
+    await admin?.close();
+    if (ownsStore) await store.close();
+    throw error;
+  }
+  ready = true;
+  if (tokens === undefined) {
+    log.warn({ addresses }, 'no token configured: listening on loopback (and unix sockets) only, without authentication');
+  }
+  log.info(
+    { addresses, admin: admin?.url, data: config.dataDir, collections: store.describe().map((c) => c.name), tokens: tokens?.size ?? 0, isa: isa() },
+    'ragwire-shard listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      draining = true;
+      log.info({ connections: connections.size }, 'draining');
+      const stopped = Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([
+        Promise.all([...connections].map((c) => c.idle())).then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), config.drainTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!drained) log.warn({ drainTimeoutMs: config.drainTimeoutMs }, 'drain timed out; closing connections with requests in flight');
+      for (const c of connections) c.end();
+      const forced = setTimeout(() => {
+        for (const c of connections) c.destroy();
+      }, 1000);
+      await stopped;
+      clearTimeout(forced);
+      await admin?.close();
+      if (ownsStore) await store.close();
+      for (const a of config.listen) if (a.kind === 'unix' && existsSync(a.path)) unlinkSync(a.path);
+      log.info('stopped');
+    })());
+
+  return { addresses, adminUrl: admin?.url, store, metrics, log, close };
+}
