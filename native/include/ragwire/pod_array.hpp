@@ -8,6 +8,8 @@
 #include <new>
 #include <type_traits>
 
+#include <sys/mman.h>
+
 namespace ragwire {
 
 // A mapped file region; unmapped when the last array borrowing from it goes.
@@ -54,7 +56,7 @@ class PodArray {
     if (n <= cap_) return true;  // borrowed memory is a private mapping: writable in place
     size_t cap = cap_ < 16 ? 16 : cap_;
     while (cap < n) cap += cap / 2;
-    T* p = static_cast<T*>(std::aligned_alloc(64, round_up(cap * sizeof(T))));
+    T* p = static_cast<T*>(allocate(cap * sizeof(T)));
     if (!p) return false;
     if (size_) std::memcpy(p, data_, size_ * sizeof(T));
     release_memory();
@@ -91,7 +93,19 @@ class PodArray {
   bool borrowed() const { return mapping_ != nullptr; }
 
  private:
-  static size_t round_up(size_t b) { return (b + 63) & ~size_t(63); }
+  // Large arrays (vectors, graph links) are read at random by searches: back
+  // them with transparent huge pages where the kernel offers them on request,
+  // so a walk over hundreds of MiB does not miss the TLB on every hop.
+  static void* allocate(size_t bytes) {
+    constexpr size_t kHuge = size_t(2) << 20;
+    if (bytes < 2 * kHuge) return std::aligned_alloc(64, (bytes + 63) & ~size_t(63));
+    size_t rounded = (bytes + kHuge - 1) & ~(kHuge - 1);
+    void* p = std::aligned_alloc(kHuge, rounded);
+#if defined(MADV_HUGEPAGE)
+    if (p) madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+    return p;
+  }
   void release_memory() {
     if (mapping_) mapping_.reset();
     else std::free(data_);

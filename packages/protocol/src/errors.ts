@@ -52,7 +52,7 @@ export const DuplicateLabelError = defineError('RAGWIRE_ERR_DUPLICATE_LABEL', 40
 export const CorruptSnapshotError = defineError('RAGWIRE_ERR_CORRUPT_SNAPSHOT', 500, 'CorruptSnapshotError');
 /** The operating system refused a file operation (open, write, mmap, rename). */
 export const IoError = defineError('RAGWIRE_ERR_IO', 500, 'IoError');
-/** An index or collection was used after `close()`. */
+/** An index, collection or store was used after `close()`, or a shard server is draining for shutdown. */
 export const ClosedError = defineError('RAGWIRE_ERR_CLOSED', 409, 'ClosedError');
 /** A fixed limit was exceeded (max dim, max k, max vectors per index). */
 export const LimitExceededError = defineError('RAGWIRE_ERR_LIMIT', 413, 'LimitExceededError');
@@ -73,6 +73,8 @@ export const UnsupportedVersionError = defineError('RAGWIRE_ERR_UNSUPPORTED_VERS
 export const UnknownMessageTypeError = defineError('RAGWIRE_ERR_UNKNOWN_MESSAGE_TYPE', 400, 'UnknownMessageTypeError');
 /** A metadata filter is malformed (unknown operator, empty range, wrong value type). */
 export const InvalidFilterError = defineError('RAGWIRE_ERR_INVALID_FILTER', 400, 'InvalidFilterError');
+/** A framework's filter (LangChain, LlamaIndex) uses an operator or combination ragwire filters cannot express; never ignored silently. */
+export const UnsupportedFilterError = defineError('RAGWIRE_ERR_UNSUPPORTED_FILTER', 400, 'UnsupportedFilterError');
 /** The named collection does not exist. */
 export const UnknownCollectionError = defineError('RAGWIRE_ERR_UNKNOWN_COLLECTION', 404, 'UnknownCollectionError');
 /** CREATE named a collection that already exists (and `ifNotExists` was not set). */
@@ -104,6 +106,7 @@ export const errorClassesByCode = {
   RAGWIRE_ERR_UNSUPPORTED_VERSION: UnsupportedVersionError,
   RAGWIRE_ERR_UNKNOWN_MESSAGE_TYPE: UnknownMessageTypeError,
   RAGWIRE_ERR_INVALID_FILTER: InvalidFilterError,
+  RAGWIRE_ERR_UNSUPPORTED_FILTER: UnsupportedFilterError,
   RAGWIRE_ERR_UNKNOWN_COLLECTION: UnknownCollectionError,
   RAGWIRE_ERR_COLLECTION_EXISTS: CollectionExistsError,
   RAGWIRE_ERR_UNAUTHORIZED: UnauthorizedError,

@@ -51,7 +51,7 @@ export interface QueryInput {
   vectors: Float32Array;
   k: number;
   filter?: Filter;
-  options?: { withPayload?: boolean; efSearch?: number; exact?: boolean };
+  options?: { withPayload?: boolean; efSearch?: number; exact?: boolean; withVectors?: boolean };
 }
 
 export interface QueryResult {
@@ -60,12 +60,16 @@ export interface QueryResult {
   ids: string[];
   scores: Float32Array;
   payloads?: (Payload | null)[];
+  /** With `withVectors`: sum(counts) x dim, each hit's vector as written. */
+  vectors?: Float32Array;
 }
 
 export interface CollectionHooks {
   /** Writes the index snapshot and trims the log (see Store). */
   snapshot(c: Collection): Promise<SnapshotInfo>;
   snapshotEveryOps: number;
+  /** Single queries estimated to read at most this many floats run on the calling thread. */
+  inlineSearchBudget: number;
 }
 
 const MAX_ID_BYTES = 1024;
@@ -193,10 +197,16 @@ export class Collection {
     if (nq === 0) throw new InvalidArgumentError('a query needs at least one vector');
     const filter = input.filter === undefined ? undefined : this.#allowList(validateFilter(input.filter));
     this.#queries += nq;
-    const r = await this.index.search(vectors, k, { efSearch: options.efSearch, exact: options.exact, filter });
+    const searchOptions = { efSearch: options.efSearch, exact: options.exact, filter };
+    // A small search costs less than the two thread hand-offs of an async one
+    // (~50 us each here): run it inline; anything larger goes to the engine's pool.
+    const r = nq === 1 && this.#searchWork(k, options) <= this.hooks.inlineSearchBudget
+      ? this.index.searchSync(vectors, k, searchOptions)
+      : await this.index.search(vectors, k, searchOptions);
     const counts = new Uint32Array(nq);
     const ids: string[] = [];
     const scores: number[] = [];
+    const labels: number[] = [];
     for (let q = 0; q < nq; q++) {
       for (let j = 0; j < k; j++) {
         const label = r.labels[q * k + j]!;
@@ -204,12 +214,36 @@ export class Collection {
         const id = this.labelToId.get(label);
         if (id === undefined) continue; // replaced or deleted while the search ran
         ids.push(id);
+        labels.push(label);
         scores.push(r.scores[q * k + j]!);
         counts[q]!++;
       }
     }
     const out: QueryResult = { k, counts, ids, scores: Float32Array.from(scores) };
     if (options.withPayload) out.payloads = ids.map((id) => this.payload(id));
+    if (options.withVectors) out.vectors = this.#vectorsOf(labels);
+    return out;
+  }
+
+  /** Floats one query reads, roughly: what decides between an inline and a pooled search. */
+  #searchWork(k: number, options: NonNullable<QueryInput['options']>): number {
+    const { dim, kind, params } = this.settings;
+    const rows = this.labelToId.size;
+    if (options.exact || kind === 'flat') return rows * dim;
+    if (kind === 'bq') return rows * Math.ceil(dim / 32) + k * (params.rerankFactor ?? 20) * dim;
+    const ef = Math.max(k, options.efSearch ?? params.efSearch ?? 64);
+    return ef * 2 * (params.M ?? 16) * dim;
+  }
+
+  /** The stored vectors of `labels`, row-major; a row of a document removed meanwhile stays zero. */
+  #vectorsOf(labels: number[]): Float32Array {
+    const dim = this.settings.dim;
+    const out = new Float32Array(labels.length * dim);
+    labels.forEach((label, i) => {
+      const bytes = this.dbs.vectors.getBinary(label);
+      // Copied byte-wise: LMDB's buffer need not be 4-byte aligned.
+      if (bytes) new Uint8Array(out.buffer, i * dim * 4, dim * 4).set(bytes.subarray(0, dim * 4));
+    });
     return out;
   }
 

@@ -162,6 +162,21 @@ describe('store', () => {
     expect(store.collection('a').info().count).toBe(0);
   });
 
+  it('gives the same answers inline and on the engine pool', async () => {
+    const { d } = await fill('a', 1000);
+    const c = store.collection('a');
+    const inline = [];
+    for (let q = 0; q < 20; q++) inline.push(await c.query({ vectors: d.queries.slice(q * DIM, (q + 1) * DIM), k: 10 }));
+    await store.close();
+    store = await openStore({ path: dir, inlineSearchBudget: 0 });
+    const pooled = store.collection('a');
+    for (let q = 0; q < 20; q++) {
+      const r = await pooled.query({ vectors: d.queries.slice(q * DIM, (q + 1) * DIM), k: 10 });
+      expect(r.ids).toEqual(inline[q]!.ids);
+      expect(Array.from(r.scores)).toEqual(Array.from(inline[q]!.scores));
+    }
+  });
+
   it('refuses a second live owner of the directory', async () => {
     writeFileSync(join(dir, 'owner.pid'), String(process.ppid));
     await expect(openStore({ path: dir })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_IO' });

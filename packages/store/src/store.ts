@@ -20,6 +20,12 @@ export interface StoreOptions {
   snapshotEveryOps?: number;
   /** Compact the index before a snapshot when this share of its rows are deleted. Default 0.2. */
   compactRatio?: number;
+  /**
+   * A single query estimated to read at most this many floats (HNSW: efSearch x 2M x dim; flat: rows x dim)
+   * runs on the calling thread, skipping the engine pool's two thread hand-offs. 0 sends every search
+   * to the pool. Default 2,000,000 (a few hundred microseconds at most).
+   */
+  inlineSearchBudget?: number;
 }
 
 export interface CreateCollectionInput {
@@ -49,7 +55,7 @@ export class Store {
 
   /** Opens (or creates) the store at options.path and recovers every collection. */
   static async open(options: StoreOptions): Promise<Store> {
-    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, ...options };
+    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, ...options };
     mkdirSync(join(resolved.path, 'snapshots'), { recursive: true });
     claimOwnership(resolved.path);
     const root = open({ path: join(resolved.path, 'data.mdb'), maxDbs: 1024 });
@@ -140,6 +146,7 @@ export class Store {
     const state = await recover(dbs, record, this.#snapshotPath(record));
     const c = new Collection(this.#root, dbs, record, state, {
       snapshotEveryOps: this.#options.snapshotEveryOps,
+      inlineSearchBudget: this.#options.inlineSearchBudget,
       snapshot: (col) => this.#writeSnapshot(col),
     });
     this.#collections.set(record.settings.name, c);
