@@ -223,7 +223,7 @@ Measured beside this run on the same 2-core VM (one shard of the default data, 5
 
 if (markdown) {
   const doc = `# End-to-end retrieval benchmark\n\nIssue 3 §6. Embedding excluded; k = 10; every query fans out to ${SHARDS} shard processes on loopback and the top-k is merged in the client. The HTTP/JSON rows call the same store, in the same shard processes, through a fastify endpoint; the client merges by sorting.\n\n${summary.split('\n').map((l) => `- ${l}`).join('\n')}\n\n## Latency and throughput\n\n${table}\n\n## 1536-d transfer (seed 000)\n\n${transferTable}\n\n## Targets\n\n${targetTable}\n\n${LIMITS}`;
-  writeFileSync(join(here, '..', '..', '..', 'docs', 'benchmarks-retrieval.md'), doc);
+  writeFileSync(join(here, '..', '..', 'results', 'e2e-retrieval.md'), doc); // pasted into docs/benchmarks.md
 }
 
 await Promise.all([tcp.close(), unix.close(), transferClient.close(), undici.close(), fetchFanout.close()]);

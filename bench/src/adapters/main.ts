@@ -1,0 +1,153 @@
+/**
+ * Adapter benchmark (issue 4 §5): `retriever.invoke()` latency and throughput through each
+ * framework, embeddings precomputed (a lookup, so embedding is excluded), ragwire's adapters against
+ * LangChain's MemoryVectorStore and LlamaIndex's SimpleVectorStore in the same run, with recall@10
+ * of each against the exact top-10 (ragwire's exact scan).
+ *
+ *   pnpm --filter @ragwire/bench adapters [--sizes 10000,100000] [--full (adds 1000000)] [--dim 384]
+ *        [--queries 200] [--markdown]
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Document } from '@langchain/core/documents';
+import { Embeddings } from '@langchain/core/embeddings';
+import { MemoryVectorStore } from '@langchain/classic/vectorstores/memory';
+import { BaseEmbedding } from '@llamaindex/core/embeddings';
+import { TextNode } from '@llamaindex/core/schema';
+import { SimpleVectorStore, VectorStoreIndex, Settings } from 'llamaindex';
+import { closeEmbeddedStores } from '@ragwire/client';
+import { gaussianMixture } from '@ragwire/datasets';
+import { RagwireVectorStore as RagwireLangChain } from '@ragwire/langchain';
+import { RagwireVectorStore as RagwireLlamaIndex } from '@ragwire/llamaindex';
+import { describeMachine, machineLine } from '../machine';
+import { withProgress } from '../progress';
+import { fmt, quantile } from '../stats';
+import { renderTable } from '../table';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, fallback: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1]! : fallback;
+};
+const SIZES = arg('sizes', '10000,100000').split(',').map(Number).concat(argv.includes('--full') ? [1_000_000] : []);
+const DIM = Number(arg('dim', '384'));
+const QUERIES = Number(arg('queries', '200'));
+const K = 10;
+/** The in-memory peers hold number[][] (8 bytes a float): past this they are skipped. */
+const PEER_MAX_N = 200_000;
+const markdown = argv.includes('--markdown');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** Query text `q<i>` -> its precomputed vector; documents are never embedded here. */
+const queryVectors = new Map<string, number[]>();
+class LookupEmbeddings extends Embeddings {
+  constructor() {
+    super({});
+  }
+  async embedDocuments(): Promise<number[][]> {
+    throw new Error('documents are added with precomputed vectors');
+  }
+  async embedQuery(text: string): Promise<number[]> {
+    return queryVectors.get(text)!;
+  }
+}
+class LookupEmbedding extends BaseEmbedding {
+  constructor() {
+    super();
+  }
+  async getTextEmbedding(text: string): Promise<number[]> {
+    return queryVectors.get(text)!;
+  }
+}
+
+interface Row {
+  n: number;
+  store: string;
+  p50ms: number;
+  p99ms: number;
+  qps: number;
+  recall: number;
+}
+
+async function measure(label: string, n: number, retrieve: (q: string) => Promise<string[]>, truth: string[][]): Promise<Row> {
+  for (let i = 0; i < Math.min(20, QUERIES); i++) await retrieve(`q${i}`); // warm-up
+  const times: number[] = [];
+  let hits = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < QUERIES; i++) {
+    const s = performance.now();
+    const ids = await retrieve(`q${i}`);
+    times.push(performance.now() - s);
+    const want = new Set(truth[i]);
+    hits += ids.filter((id) => want.has(id)).length;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { n, store: label, p50ms: quantile(times, 0.5), p99ms: quantile(times, 0.99), qps: QUERIES / seconds, recall: hits / (QUERIES * K) };
+}
+
+const machine = describeMachine();
+log(`adapters: gmm n in {${SIZES.join(', ')}} x ${DIM}, ${QUERIES} queries, k = ${K}, embeddings precomputed`);
+log(machineLine(machine));
+Settings.embedModel = new LookupEmbedding();
+const rows: Row[] = [];
+
+for (const n of SIZES) {
+  const data = gaussianMixture({ n, nQueries: QUERIES, dim: DIM, clusters: 1000, seed: 42 });
+  queryVectors.clear();
+  for (let i = 0; i < QUERIES; i++) queryVectors.set(`q${i}`, Array.from(data.queries.subarray(i * DIM, (i + 1) * DIM)));
+  const ids = Array.from({ length: n }, (_, i) => `doc-${i}`);
+  const dir = mkdtempSync(join(tmpdir(), 'ragwire-bench-adapters-'));
+
+  const ragwire = new RagwireLangChain(new LookupEmbeddings(), {
+    path: dir, collection: 'lc', metric: 'cosine', kind: 'hnsw', params: { M: 16, efConstruction: 100 }, efSearch: 64, batchSize: 2000,
+  });
+  await withProgress(`ragwire ingest + HNSW build, n = ${n}`, n, async (p) => {
+    for (let s = 0; s < n; s += 10_000) {
+      const e = Math.min(n, s + 10_000);
+      const vectors = Array.from({ length: e - s }, (_, j) => Array.from(data.base.subarray((s + j) * DIM, (s + j + 1) * DIM)));
+      await ragwire.addVectors(vectors, ids.slice(s, e).map((id) => new Document({ pageContent: id, metadata: {} })), { ids: ids.slice(s, e) });
+      p.update(e);
+    }
+  });
+  const exact = new RagwireLangChain(new LookupEmbeddings(), { path: dir, collection: 'lc', exact: true });
+  const truth: string[][] = [];
+  for (let i = 0; i < QUERIES; i++) truth.push((await exact.similaritySearch(`q${i}`, K)).map((d) => d.id!));
+
+  const lcRetriever = ragwire.asRetriever(K);
+  rows.push(await measure('ragwire (LangChain, HNSW)', n, async (q) => (await lcRetriever.invoke(q)).map((d) => d.id!), truth));
+  const liStore = new RagwireLlamaIndex({ path: dir, collection: 'lc', efSearch: 64 });
+  const liRetriever = (await VectorStoreIndex.fromVectorStore(liStore)).asRetriever({ similarityTopK: K });
+  // Documents were written through LangChain: LlamaIndex rebuilds nodes from text alone (no _node_content).
+  rows.push(await measure('ragwire (LlamaIndex, HNSW)', n, async (q) => (await liRetriever.retrieve({ query: q })).map((h) => h.node.id_), truth));
+
+  if (n <= PEER_MAX_N) {
+    const memory = new MemoryVectorStore(new LookupEmbeddings());
+    const vectors = Array.from({ length: n }, (_, i) => Array.from(data.base.subarray(i * DIM, (i + 1) * DIM)));
+    await memory.addVectors(vectors, ids.map((id) => new Document({ id, pageContent: id, metadata: { id } })));
+    const memRetriever = memory.asRetriever(K);
+    rows.push(await measure('LangChain MemoryVectorStore', n, async (q) => (await memRetriever.invoke(q)).map((d) => d.metadata.id as string), truth));
+
+    const simple = new SimpleVectorStore();
+    await simple.add(ids.map((id, i) => new TextNode({ id_: id, text: id, embedding: vectors[i]! })));
+    const simpleRetriever = (await VectorStoreIndex.fromVectorStore(simple)).asRetriever({ similarityTopK: K });
+    rows.push(await measure('LlamaIndex SimpleVectorStore', n, async (q) => (await simpleRetriever.retrieve({ query: q })).map((h) => h.node.id_), truth));
+  }
+  await Promise.all([ragwire.close(), exact.close(), liStore.close()]);
+  await closeEmbeddedStores();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const table = renderTable(
+  ['n', 'store', 'p50 ms', 'p99 ms', 'QPS (1 client)', 'recall@10', 'x MemoryVectorStore (p50)'],
+  rows.map((r) => {
+    const mem = rows.find((m) => m.n === r.n && m.store === 'LangChain MemoryVectorStore');
+    return [fmt(r.n), r.store, fmt(r.p50ms, 3), fmt(r.p99ms, 3), fmt(r.qps), fmt(r.recall, 3), mem ? fmt(mem.p50ms / r.p50ms, 1) : '-'];
+  }),
+  markdown,
+);
+process.stdout.write(`${machineLine(machine)}\n\n${table}\n`);
+const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'adapters.json'), JSON.stringify({ machine, dim: DIM, queries: QUERIES, k: K, rows }, null, 2));
