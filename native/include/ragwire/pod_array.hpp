@@ -54,8 +54,9 @@ class PodArray {
   // Ensures room for n values (amortised growth); false when out of memory.
   bool reserve(size_t n) {
     if (n <= cap_) return true;  // borrowed memory is a private mapping: writable in place
-    size_t cap = cap_ < 16 ? 16 : cap_;
-    while (cap < n) cap += cap / 2;
+    // Grow by half for a stream of small appends; take a large request as asked.
+    size_t grown = cap_ < 16 ? 16 : cap_ + cap_ / 2;
+    size_t cap = n > grown ? n : grown;
     T* p = static_cast<T*>(allocate(cap * sizeof(T)));
     if (!p) return false;
     if (size_) std::memcpy(p, data_, size_ * sizeof(T));
