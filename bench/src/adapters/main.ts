@@ -1,6 +1,6 @@
 /**
  * Adapter benchmark (issue 4 §5): `retriever.invoke()` latency and throughput through each
- * framework, embeddings precomputed (a lookup, so embedding is excluded), ragwire's adapters against
+ * framework (LlamaIndex: `vectorStore.query()`), embeddings precomputed (a lookup, so embedding is excluded), ragwire's adapters against
  * LangChain's MemoryVectorStore and LlamaIndex's SimpleVectorStore in the same run, with recall@10
  * of each against the exact top-10 (ragwire's exact scan).
  *
@@ -16,7 +16,8 @@ import { Embeddings } from '@langchain/core/embeddings';
 import { MemoryVectorStore } from '@langchain/classic/vectorstores/memory';
 import { BaseEmbedding } from '@llamaindex/core/embeddings';
 import { TextNode } from '@llamaindex/core/schema';
-import { SimpleVectorStore, VectorStoreIndex, Settings } from 'llamaindex';
+import { VectorStoreQueryMode, type VectorStoreQuery } from '@llamaindex/core/vector-store';
+import { SimpleVectorStore, Settings } from 'llamaindex';
 import { closeEmbeddedStores } from '@ragwire/client';
 import { gaussianMixture } from '@ragwire/datasets';
 import { RagwireVectorStore as RagwireLangChain } from '@ragwire/langchain';
@@ -60,6 +61,14 @@ class LookupEmbedding extends BaseEmbedding {
   async getTextEmbedding(text: string): Promise<number[]> {
     return queryVectors.get(text)!;
   }
+}
+
+/**
+ * LlamaIndex rows go through `vectorStore.query()`, the call its retriever makes: a VectorStoreIndex
+ * cannot be opened on a SimpleVectorStore alone (it does not store text).
+ */
+function llamaQuery(q: string): VectorStoreQuery {
+  return { queryEmbedding: queryVectors.get(q)!, similarityTopK: K, mode: VectorStoreQueryMode.DEFAULT };
 }
 
 interface Row {
@@ -118,9 +127,8 @@ for (const n of SIZES) {
   const lcRetriever = ragwire.asRetriever(K);
   rows.push(await measure('ragwire (LangChain, HNSW)', n, async (q) => (await lcRetriever.invoke(q)).map((d) => d.id!), truth));
   const liStore = new RagwireLlamaIndex({ path: dir, collection: 'lc', efSearch: 64 });
-  const liRetriever = (await VectorStoreIndex.fromVectorStore(liStore)).asRetriever({ similarityTopK: K });
   // Documents were written through LangChain: LlamaIndex rebuilds nodes from text alone (no _node_content).
-  rows.push(await measure('ragwire (LlamaIndex, HNSW)', n, async (q) => (await liRetriever.retrieve({ query: q })).map((h) => h.node.id_), truth));
+  rows.push(await measure('ragwire (LlamaIndex, HNSW)', n, async (q) => (await liStore.query(llamaQuery(q))).ids, truth));
 
   if (n <= PEER_MAX_N) {
     const memory = new MemoryVectorStore(new LookupEmbeddings());
@@ -131,8 +139,7 @@ for (const n of SIZES) {
 
     const simple = new SimpleVectorStore();
     await simple.add(ids.map((id, i) => new TextNode({ id_: id, text: id, embedding: vectors[i]! })));
-    const simpleRetriever = (await VectorStoreIndex.fromVectorStore(simple)).asRetriever({ similarityTopK: K });
-    rows.push(await measure('LlamaIndex SimpleVectorStore', n, async (q) => (await simpleRetriever.retrieve({ query: q })).map((h) => h.node.id_), truth));
+    rows.push(await measure('LlamaIndex SimpleVectorStore', n, async (q) => (await simple.query(llamaQuery(q))).ids, truth));
   }
   await Promise.all([ragwire.close(), exact.close(), liStore.close()]);
   await closeEmbeddedStores();

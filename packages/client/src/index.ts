@@ -11,3 +11,4 @@ export { fnv1a64, jumpConsistentHash, shardOf } from './jump-hash';
 export { mergeTopK, type ColumnarHits } from './merge-top-k';
 export { QueryCache, queryCacheKey, type QueryCacheOptions } from './query-cache';
 export { upsertBatchesByShard, type ShardBatch } from './write-routing';
+export { connectCollection, ensureCollection, type CollectionTarget, type CollectionSpec } from './collection-target';

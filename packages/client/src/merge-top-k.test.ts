@@ -57,6 +57,18 @@ describe('mergeTopK', () => {
     }
   });
 
+  it('carries each hit vector along with it', () => {
+    const withVectors = (l: ColumnarHits, dim: number): ColumnarHits => ({
+      ...l, vectors: Float32Array.from([...l.scores].flatMap((s) => Array.from({ length: dim }, (_, j) => s * 10 + j))),
+    });
+    const a = withVectors(list([[['a1', 0.9], ['a2', 0.5]]]), 3);
+    const b = withVectors(list([[['b1', 0.8]]]), 3);
+    const m = mergeTopK([a, b], 1, 2);
+    expect(m.ids).toEqual(['a1', 'b1']);
+    expect([...m.vectors!]).toEqual([9, 10, 11, 8, 9, 10].map(Math.fround));
+    expect(mergeTopK([a, list([[['b1', 0.8]]])], 1, 2).vectors).toBeUndefined();
+  });
+
   it('drops payloads when a list has none', () => {
     const withP = list([[['a', 1]]]);
     const { payloads: _, ...without } = list([[['b', 0.5]]]);

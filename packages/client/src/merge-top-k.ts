@@ -7,12 +7,14 @@ export interface ColumnarHits {
   ids: string[];
   scores: Float32Array;
   payloads?: (Payload | null)[];
+  /** sum(counts) x dim hit vectors, row-major, when the query asked for them. */
+  vectors?: Float32Array;
 }
 
 /**
  * The best `k` hits of each of `n` queries across `lists` (one per shard, each best first, higher
  * score = better), by a k-way merge over a binary heap of one cursor per list. Equal scores keep
- * list order (lower list index first). Payloads are merged when every list carries them.
+ * list order (lower list index first). Payloads and vectors are merged when every list carries them.
  */
 export function mergeTopK(lists: readonly ColumnarHits[], n: number, k: number): ColumnarHits {
   const s = lists.length;
@@ -23,6 +25,9 @@ export function mergeTopK(lists: readonly ColumnarHits[], n: number, k: number):
   const ids: string[] = [];
   const scoreOut: number[] = [];
   const payloads: (Payload | null)[] | undefined = withPayloads ? [] : undefined;
+  const withVectors = s > 0 && lists.every((l) => l.vectors !== undefined);
+  const dim = withVectors ? vectorDim(lists) : 0;
+  const rows: Float32Array[] = [];
   // Heap of list indices, ordered by the score at each list's cursor.
   const heap = new Int32Array(s);
   const pos = new Int32Array(s);
@@ -63,6 +68,7 @@ export function mergeTopK(lists: readonly ColumnarHits[], n: number, k: number):
       ids.push(list.ids[p]!);
       scoreOut.push(list.scores[p]!);
       if (payloads) payloads.push(list.payloads![p] ?? null);
+      if (withVectors) rows.push(list.vectors!.subarray(p * dim, (p + 1) * dim));
       taken++;
       pos[l] = p + 1;
       if (pos[l]! >= end[l]!) heap[0] = heap[--size]!;
@@ -72,5 +78,16 @@ export function mergeTopK(lists: readonly ColumnarHits[], n: number, k: number):
   }
   const out: ColumnarHits = { counts, ids, scores: Float32Array.from(scoreOut) };
   if (payloads) out.payloads = payloads;
+  if (withVectors) {
+    const vectors = new Float32Array(rows.length * dim);
+    rows.forEach((row, i) => vectors.set(row, i * dim));
+    out.vectors = vectors;
+  }
   return out;
+}
+
+/** The vectors' dimension, from any list that has hits (every list holds the same collection's). */
+function vectorDim(lists: readonly ColumnarHits[]): number {
+  for (const l of lists) if (l.ids.length > 0) return l.vectors!.length / l.ids.length;
+  return 0;
 }

@@ -239,6 +239,7 @@ export class ShardedCollection {
     const merged = mergeTopK(lists, n, q.k);
     const result: ShardedResult = { k: q.k, counts: merged.counts, ids: merged.ids, scores: merged.scores, partial: missingShards.length > 0, missingShards };
     if (merged.payloads) result.payloads = merged.payloads;
+    if (merged.vectors) result.vectors = merged.vectors;
     if (key !== undefined && !result.partial && generation === this.writeGeneration) this.cache!.set(key, result);
     return result;
   }

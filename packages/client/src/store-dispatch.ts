@@ -31,7 +31,7 @@ export interface EmbeddedCollection {
   upsert(batch: { ids: string[]; vectors: Float32Array; payloads?: (Payload | null)[] }): Promise<{ upserted: number; seq: number }>;
   delete(what: { ids: string[] } | { filter: Filter }): Promise<{ deleted: number; seq: number }>;
   query(q: { vectors: Float32Array; k: number; filter?: Filter; options?: QueryOptions }): Promise<{
-    k: number; counts: Uint32Array; ids: string[]; scores: Float32Array; payloads?: (Payload | null)[];
+    k: number; counts: Uint32Array; ids: string[]; scores: Float32Array; payloads?: (Payload | null)[]; vectors?: Float32Array;
   }>;
 }
 
@@ -79,6 +79,7 @@ export async function dispatchToStore(store: EmbeddedStore, request: Request, se
       });
       const reply: Response = { type: 'result', k: r.k, counts: r.counts, ids: r.ids, scores: r.scores };
       if (r.payloads) reply.payloads = r.payloads;
+      if (r.vectors) reply.vectors = r.vectors;
       return reply;
     }
     case 'stats':

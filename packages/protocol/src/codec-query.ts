@@ -7,9 +7,9 @@ import type { ProtocolLimits } from './limits';
 import type { MessageCodec } from './message-codec';
 import type { QueryOptions, QueryRequest, ResultReply } from './messages';
 
-const QUERY_OPTIONS = ['withPayload', 'efSearch', 'exact'];
+const QUERY_OPTIONS = ['withPayload', 'efSearch', 'exact', 'withVectors'];
 const QUERY_BINARY = ['type', 'vectors'];
-const RESULT_BINARY = ['type', 'counts', 'scores', 'payloads'];
+const RESULT_BINARY = ['type', 'counts', 'scores', 'payloads', 'vectors'];
 
 function readQueryOptions(value: unknown, limits: ProtocolLimits): QueryOptions | undefined {
   if (value === undefined) return undefined;
@@ -24,10 +24,12 @@ function readQueryOptions(value: unknown, limits: ProtocolLimits): QueryOptions 
   const withPayload = f.bool('withPayload', true);
   const efSearch = f.int('efSearch', 1, limits.maxEfSearch, 'maxEfSearch', true);
   const exact = f.bool('exact', true);
+  const withVectors = f.bool('withVectors', true);
   f.done();
   if (withPayload !== undefined) out.withPayload = withPayload;
   if (efSearch !== undefined) out.efSearch = efSearch;
   if (exact !== undefined) out.exact = exact;
+  if (withVectors !== undefined) out.withVectors = withVectors;
   return out;
 }
 
@@ -90,6 +92,8 @@ interface ResultMeta {
   n: number;
   ids: string[];
   withPayloads: boolean;
+  /** Dimension of the vectors section; absent when there is none. */
+  vectorDim?: number;
 }
 
 function readResultMeta(f: Fields, limits: ProtocolLimits): ResultMeta {
@@ -99,7 +103,9 @@ function readResultMeta(f: Fields, limits: ProtocolLimits): ResultMeta {
   if (Array.isArray(raw) && raw.length > n * k) f.fail('ids', `has ${raw.length} entries, more than n x k = ${n * k}`);
   // Any id length the sender's limits allowed: a reply is not refused for an id the store accepted.
   const ids = f.stringList('ids', n * k, 'n x k', Number.MAX_SAFE_INTEGER, 'id');
-  const meta = { k, n, ids, withPayloads: f.bool('withPayloads') };
+  const meta: ResultMeta = { k, n, ids, withPayloads: f.bool('withPayloads') };
+  const vectorDim = f.int('vectorDim', 1, limits.maxDim, 'maxDim', true);
+  if (vectorDim !== undefined) meta.vectorDim = vectorDim;
   f.done();
   return meta;
 }
@@ -120,11 +126,21 @@ export const resultCodec: MessageCodec<ResultReply> = {
   code: MessageType.RESULT,
   response: true,
   encode(msg, w, limits) {
-    const { counts, scores, payloads } = msg;
+    const { counts, scores, payloads, vectors } = msg;
     if (!(counts instanceof Uint32Array)) throw new BadFrameError('result.counts must be a Uint32Array');
     if (!(scores instanceof Float32Array)) throw new BadFrameError('result.scores must be a Float32Array');
     const withPayloads = payloads !== undefined && payloads !== null;
-    const meta = readResultMeta(new Fields(msg, 'result', { ignore: RESULT_BINARY, extra: { n: counts.length, withPayloads } }), limits);
+    const extra: Record<string, unknown> = { n: counts.length, withPayloads };
+    if (vectors !== undefined && vectors !== null) {
+      if (!(vectors instanceof Float32Array)) throw new BadFrameError('result.vectors must be a Float32Array');
+      const hits = scores.length;
+      const dim = hits === 0 ? 1 : vectors.length / hits;
+      if (!Number.isInteger(dim) || (hits === 0 && vectors.length !== 0)) {
+        throw new BadFrameError(`result.vectors has ${vectors.length} floats, not a multiple of the ${hits} hits`);
+      }
+      extra.vectorDim = dim;
+    }
+    const meta = readResultMeta(new Fields(msg, 'result', { ignore: RESULT_BINARY, extra }), limits);
     const total = totalHits(counts, meta.k, 'result.counts');
     if (meta.ids.length !== total || scores.length !== total) {
       throw new BadFrameError(`result has ${meta.ids.length} ids and ${scores.length} scores, expected sum(counts) = ${total}`);
@@ -135,6 +151,7 @@ export const resultCodec: MessageCodec<ResultReply> = {
     w.meta(meta);
     w.u32(counts);
     w.f32(scores);
+    if (meta.vectorDim !== undefined) w.f32(vectors!);
     if (withPayloads) w.payloads(payloads!, 'result.payloads');
   },
   decode(r, limits) {
@@ -143,6 +160,7 @@ export const resultCodec: MessageCodec<ResultReply> = {
     const total = totalHits(counts, meta.k, 'result.counts');
     if (meta.ids.length !== total) throw new BadFrameError(`result has ${meta.ids.length} ids, expected sum(counts) = ${total}`);
     const msg: ResultReply = { type: 'result', k: meta.k, counts, ids: meta.ids, scores: r.f32(total, 'result.scores') };
+    if (meta.vectorDim !== undefined) msg.vectors = r.f32(total * meta.vectorDim, 'result.vectors');
     if (meta.withPayloads) msg.payloads = r.payloads(total, 'result.payloads');
     return msg;
   },

@@ -60,6 +60,17 @@ describe('encodeFrame / decodeFrame', () => {
     }
   });
 
+  it('carries the hits\' vectors in RESULT when the query asked withVectors', () => {
+    const query = decodeFrame(encodeFrame({ type: 'query', collection: 'c', dim: 2, k: 2, vectors: new Float32Array([1, 0]), options: { withVectors: true } }, 1));
+    expect((query.message as QueryRequest).options).toEqual({ withVectors: true });
+    const vectors = new Float32Array([1, 2, 3, 4]);
+    const frame = encodeFrame({ type: 'result', k: 2, counts: new Uint32Array([2]), ids: ['a', 'b'], scores: new Float32Array([0.9, 0.1]), vectors, payloads: [null, { text: 't' }] }, 2);
+    const r = decodeFrame(frame).message as ResultReply;
+    expect([...r.vectors!]).toEqual([1, 2, 3, 4]);
+    expect(r.payloads).toEqual([null, { text: 't' }]);
+    expect(() => encodeFrame({ type: 'result', k: 2, counts: new Uint32Array([2]), ids: ['a', 'b'], scores: new Float32Array([0.9, 0.1]), vectors: new Float32Array(3) }, 3)).toThrow(/not a multiple/);
+  });
+
   it('decodes vectors as views on the received buffer, not copies', () => {
     const vectors = new Float32Array(64 * 16).map((_, i) => i / 7);
     const frame = encodeFrame({ type: 'upsert', collection: 'c', dim: 16, ids: Array.from({ length: 64 }, (_, i) => `id${i}`), vectors }, 5);

@@ -123,6 +123,8 @@ export interface QueryOptions {
   efSearch?: number;
   /** Exact (brute-force) search whatever the index kind. Default false. */
   exact?: boolean;
+  /** Return each hit's stored vector (as written, full precision): MMR and re-ranking need them. Default false. */
+  withVectors?: boolean;
 }
 export interface QueryRequest {
   type: 'query';
@@ -149,6 +151,8 @@ export interface ResultReply {
   scores: Float32Array;
   /** Present when the query asked for payloads; one entry per hit. */
   payloads?: (Payload | null)[];
+  /** Present when the query asked for vectors: sum(counts) x dim float32, row-major, one row per hit. */
+  vectors?: Float32Array;
 }
 
 // §5.9

@@ -36,6 +36,7 @@ export async function dispatch(store: Store, principal: Principal, request: Excl
       });
       const reply: Response = { type: 'result', k: r.k, counts: r.counts, ids: r.ids, scores: r.scores };
       if (r.payloads) reply.payloads = r.payloads;
+      if (r.vectors) reply.vectors = r.vectors;
       return reply;
     }
     case 'upsert': {

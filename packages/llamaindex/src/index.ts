@@ -1,0 +1,2 @@
+export { RagwireVectorStore, type RagwireVectorStoreParams } from './vector-store';
+export { toRagwireFilter } from './filter';

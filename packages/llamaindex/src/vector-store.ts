@@ -1,0 +1,155 @@
+// RagwireVectorStore: LlamaIndex's BaseVectorStore over a ragwire collection (embedded or sharded).
+import { getTopKMMREmbeddings } from '@llamaindex/core/embeddings';
+import { MetadataMode, type BaseNode } from '@llamaindex/core/schema';
+import {
+  BaseVectorStore,
+  VectorStoreQueryMode,
+  metadataDictToNode,
+  nodeToMetadata,
+  type VectorStoreBaseParams,
+  type VectorStoreQuery,
+  type VectorStoreQueryResult,
+} from '@llamaindex/core/vector-store';
+import { connectCollection, ensureCollection, type CollectionSpec, type CollectionTarget, type ShardedCollection, type ShardedResult } from '@ragwire/client';
+import { InvalidArgumentError, isRagwireError, type Payload, type QueryOptions } from '@ragwire/protocol';
+import { toRagwireFilter } from './filter';
+
+/** Where the nodes live (exactly one of `path`, `shards`, `client`), how a new collection is indexed, how searches run. */
+export interface RagwireVectorStoreParams extends CollectionTarget, CollectionSpec, VectorStoreBaseParams {
+  /** Brute-force search whatever the index kind: exact top-k. Default false. */
+  exact?: boolean;
+  /** HNSW candidate list size per search. Default: the collection's. */
+  efSearch?: number;
+  /** MMR mode fetches similarityTopK x this many candidates. Default 4. */
+  mmrPrefetchFactor?: number;
+  /** Nodes per upsert request. Default 1000. */
+  batchSize?: number;
+}
+
+/**
+ * A LlamaIndex vector store on ragwire that stores the text (`storesText`): each node's text is the
+ * payload text, and its metadata holds the node's own metadata plus LlamaIndex's serialised node
+ * (`_node_content`, `ref_doc_id`, ...), so query results rebuild the same TextNodes. Similarities
+ * are higher = more similar for every metric.
+ */
+export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
+  storesText = true;
+  /** The underlying ragwire collection. */
+  readonly collection: ShardedCollection;
+  private readonly owned: boolean;
+  private readonly spec: CollectionSpec;
+  private readonly queryOptions: QueryOptions;
+  private readonly mmrPrefetchFactor: number;
+  private readonly batchSize: number;
+  private ready: Promise<unknown> | undefined;
+
+  constructor(params: RagwireVectorStoreParams) {
+    super(params);
+    const { collection, owned } = connectCollection(params, 'RagwireVectorStore');
+    this.collection = collection;
+    this.owned = owned;
+    this.spec = { ...(params.metric ? { metric: params.metric } : {}), ...(params.kind ? { kind: params.kind } : {}), ...(params.storage ? { storage: params.storage } : {}), ...(params.params ? { params: params.params } : {}) };
+    this.queryOptions = { ...(params.exact ? { exact: true } : {}), ...(params.efSearch !== undefined ? { efSearch: params.efSearch } : {}) };
+    this.mmrPrefetchFactor = params.mmrPrefetchFactor ?? 4;
+    this.batchSize = params.batchSize ?? 1000;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new InvalidArgumentError(`batchSize must be a positive integer, got ${params.batchSize}`);
+  }
+
+  client(): ShardedCollection {
+    return this.collection;
+  }
+
+  /** Stores embedded nodes under their own ids (a node id already stored is replaced). */
+  async add(nodes: BaseNode[]): Promise<string[]> {
+    if (nodes.length === 0) return [];
+    const dim = nodes[0]!.getEmbedding().length;
+    await this.ensure(dim);
+    for (let start = 0; start < nodes.length; start += this.batchSize) {
+      const batch = nodes.slice(start, start + this.batchSize);
+      const vectors = new Float32Array(batch.length * dim);
+      const payloads: Payload[] = batch.map((node, i) => {
+        const e = node.getEmbedding();
+        if (e.length !== dim) throw new InvalidArgumentError(`node ${node.id_} has a ${e.length}-dimensional embedding, expected ${dim}`);
+        vectors.set(e, i * dim);
+        return { text: node.getContent(MetadataMode.NONE), metadata: nodeToMetadata(node, true, 'text', false) };
+      });
+      await this.collection.upsert({ ids: batch.map((n) => n.id_), vectors, payloads });
+    }
+    return nodes.map((n) => n.id_);
+  }
+
+  /** Removes every node of the source document `refDocId`. */
+  async delete(refDocId: string): Promise<void> {
+    try {
+      await this.collection.delete({ filter: { must: [{ key: 'ref_doc_id', eq: refDocId }] } });
+    } catch (error) {
+      if (!isUnknownCollection(error)) throw error;
+    }
+  }
+
+  /** DEFAULT: the similarityTopK nearest nodes; MMR: that many picked among a larger candidate set. */
+  async query(query: VectorStoreQuery): Promise<VectorStoreQueryResult> {
+    const mode = query.mode ?? VectorStoreQueryMode.DEFAULT;
+    if (mode !== VectorStoreQueryMode.DEFAULT && mode !== VectorStoreQueryMode.MMR) {
+      throw new InvalidArgumentError(`query mode ${mode} is not supported by ragwire (default, mmr)`);
+    }
+    if (!query.queryEmbedding) throw new InvalidArgumentError('query needs a queryEmbedding');
+    const topK = query.similarityTopK;
+    if (!Number.isInteger(topK) || topK < 1) throw new InvalidArgumentError(`similarityTopK must be a positive integer, got ${topK}`);
+    const mmr = mode === VectorStoreQueryMode.MMR;
+    const filter = toRagwireFilter(query.filters, query.docIds);
+    let r: ShardedResult;
+    try {
+      r = await this.collection.query({
+        vectors: Float32Array.from(query.queryEmbedding),
+        k: mmr ? topK * this.mmrPrefetchFactor : topK,
+        ...(filter ? { filter } : {}),
+        options: { ...this.queryOptions, withPayload: true, ...(mmr ? { withVectors: true } : {}) },
+      });
+    } catch (error) {
+      if (isUnknownCollection(error)) return { nodes: [], similarities: [], ids: [] };
+      throw error;
+    }
+    let order = r.ids.map((_, i) => i);
+    if (mmr && order.length > 0) {
+      const dim = query.queryEmbedding.length;
+      const vectors = order.map((i) => Array.from(r.vectors!.subarray(i * dim, (i + 1) * dim)));
+      const [, picked] = getTopKMMREmbeddings(query.queryEmbedding, vectors, null, topK, order, null, query.mmrThreshold ?? 0.5);
+      order = picked as number[];
+    }
+    return {
+      ids: order.map((i) => r.ids[i]!),
+      similarities: order.map((i) => r.scores[i]!),
+      nodes: order.map((i) => toNode(r.ids[i]!, r.payloads?.[i] ?? null)),
+    };
+  }
+
+  /** Closes the connections (or the embedded store) this store opened; an injected client stays open. */
+  async close(): Promise<void> {
+    if (this.owned) await this.collection.close();
+  }
+
+  private ensure(dim: number): Promise<unknown> {
+    this.ready ??= ensureCollection(this.collection, dim, this.spec).catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+}
+
+/** Keys nodeToMetadata adds beside the node's own metadata. */
+const NODE_KEYS = new Set(['_node_content', '_node_type', 'document_id', 'doc_id', 'ref_doc_id']);
+
+function toNode(id: string, payload: Payload | null): BaseNode {
+  const stored = payload?.metadata ?? {};
+  // A document written without LlamaIndex (no _node_content) becomes a TextNode of its text and metadata.
+  const metadata = Object.fromEntries(Object.entries(stored).filter(([k]) => !NODE_KEYS.has(k)));
+  const node = metadataDictToNode(stored, { fallback: { id_: id, text: payload?.text ?? '', metadata } });
+  node.setContent(payload?.text ?? '');
+  return node;
+}
+
+function isUnknownCollection(error: unknown): boolean {
+  return isRagwireError(error) && error.code === 'RAGWIRE_ERR_UNKNOWN_COLLECTION';
+}
