@@ -1,7 +1,7 @@
 // embedded:// : a store opened in this process; requests are calls, not frames.
 import path from 'node:path';
 import { InvalidArgumentError, ShardUnavailableError, isRagwireError, type Request } from '@ragwire/protocol';
-import { dispatchToStore, type EmbeddedStore } from './store-dispatch';
+import { dispatchToStore, type EmbeddedStore, type EmbeddedStoreModule } from './store-dispatch';
 import { registerTransport, type Transport, type TransportHandlers } from './transport';
 
 interface OpenStore {
@@ -9,19 +9,20 @@ interface OpenStore {
   users: number;
 }
 
+let storeModule: EmbeddedStoreModule | undefined;
+
 /** One store per directory per process (a store directory has one owner), shared by every embedded transport. */
 const stores = new Map<string, OpenStore>();
 
 async function loadStore(dir: string): Promise<EmbeddedStore> {
-  let mod: { openStore(options: { path: string }): Promise<EmbeddedStore> };
   try {
     // A variable specifier keeps bundlers from resolving the optional peer at build time.
     const specifier = '@ragwire/store';
-    mod = (await import(specifier)) as typeof mod;
+    storeModule ??= (await import(specifier)) as EmbeddedStoreModule;
   } catch (error) {
     throw new ShardUnavailableError(`embedded:// needs the optional peer dependency @ragwire/store: ${(error as Error).message}`, { cause: error });
   }
-  return mod.openStore({ path: dir });
+  return storeModule.openStore({ path: dir });
 }
 
 function acquire(dir: string): Promise<EmbeddedStore> {
@@ -76,7 +77,7 @@ export class EmbeddedTransport implements Transport {
   send(requestId: number, request: Request): void {
     if (this.state !== 'open') throw new ShardUnavailableError(`${this.url}: not connected`);
     const handlers = this.handlers!;
-    dispatchToStore(this.store!, request, 'ragwire-embedded').then(
+    dispatchToStore(storeModule!, this.store!, request, 'ragwire-embedded').then(
       (reply) => {
         handlers.reply(requestId, reply);
       },

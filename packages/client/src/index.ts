@@ -1,7 +1,7 @@
 export { type Transport, type TransportHandlers, type TransportOptions, type TransportFactory, createTransport, registerTransport, parseShardUrl } from './transport';
 export { SocketTransport } from './socket-transport';
 export { EmbeddedTransport, closeEmbeddedStores } from './embedded-transport';
-export { dispatchToStore, type EmbeddedStore, type EmbeddedCollection } from './store-dispatch';
+export { dispatchToStore, type EmbeddedStore, type EmbeddedStoreModule } from './store-dispatch';
 export { PipelinedConnection } from './connection';
 export { Backoff, type BackoffOptions } from './backoff';
 export { ShardClient, type ShardClientOptions, type RequestOptions } from './shard-client';

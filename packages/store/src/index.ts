@@ -7,3 +7,4 @@ export { Store, openStore, type CreateCollectionInput, type StoreOptions } from 
 export { Collection, type QueryInput, type QueryResult, type UpsertInput } from './collection';
 export { FilterIndex, indexedFields } from './filter-index';
 export { validateSettings, type CollectionSettings } from './settings';
+export { answerRequest, type AnswerOptions, type StoreRequest } from './requests';
