@@ -7,6 +7,7 @@
  */
 import { Pool } from 'undici';
 import { quantile } from '../stats';
+import { Prng } from '@ragwire/datasets';
 
 export type Arrival = 'constant' | 'poisson' | 'uniform' | 'bursts';
 
@@ -67,21 +68,11 @@ export interface LoadReport {
   maxLagMs: number;
 }
 
-/** mulberry32, so schedules repeat across runs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Send offsets (ms from start) for a schedule. */
 export function schedule(spec: LoadSpec): number[] {
-  const random = prng(spec.seed ?? 1);
+  const rng = new Prng(spec.seed ?? 1); // seeded, so schedules repeat across runs
+  const random = () => rng.nextFloat();
   const total = Math.round(spec.rate * spec.durationS);
   const horizon = spec.durationS * 1000;
   const gap = 1000 / spec.rate;

@@ -242,7 +242,6 @@ Napi::Value IndexWrap::load(const Napi::CallbackInfo& info) {
   Job* job = new Job(env);
   auto loaded = std::make_shared<std::unique_ptr<Index>>();
   auto user = std::make_shared<std::vector<uint8_t>>();
-  auto has_user = std::make_shared<bool>(false);
   job->work = [path, loaded, user] { return Index::load(path, loaded.get(), user.get()); };
   job->result = [loaded, user](Napi::Env env) -> Napi::Value {
     Napi::Object obj = state(env).index_ctor.New({Napi::External<void>::New(env, nullptr)});
@@ -259,7 +258,6 @@ Napi::Value IndexWrap::load(const Napi::CallbackInfo& info) {
     }
     return out;
   };
-  (void)has_user;
   return run_async(env, job);
 }
 

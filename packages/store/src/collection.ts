@@ -4,10 +4,10 @@
 // batches concurrent writers into one sync: group commit) and after the
 // derived indexes applied it, in commit order, so a query issued after the
 // write sees it.
-import type { Database, RootDatabase } from 'lmdb';
+import type { Database } from 'lmdb';
 import {
   ClosedError, DimensionMismatchError, InvalidArgumentError, LimitExceededError, NO_LABEL, NonFiniteVectorError,
-  validateFilter, type CollectionInfo, type Filter, type Payload, type SnapshotInfo, type StatValue,
+  validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type StatValue,
 } from '@ragwire/protocol';
 import type { Index } from '@ragwire/native';
 import { FilterIndex } from './filter-index';
@@ -51,18 +51,11 @@ export interface QueryInput {
   vectors: Float32Array;
   k: number;
   filter?: Filter;
-  options?: { withPayload?: boolean; efSearch?: number; exact?: boolean; withVectors?: boolean };
+  options?: QueryOptions;
 }
 
-export interface QueryResult {
-  k: number;
-  counts: Uint32Array;
-  ids: string[];
-  scores: Float32Array;
-  payloads?: (Payload | null)[];
-  /** With `withVectors`: sum(counts) x dim, each hit's vector as written. */
-  vectors?: Float32Array;
-}
+/** The protocol's RESULT, less its type tag. */
+export type QueryResult = Omit<ResultReply, 'type'>;
 
 export interface CollectionHooks {
   /** Writes the index snapshot and trims the log (see Store). */
@@ -89,7 +82,6 @@ export class Collection {
   #writes = 0;
 
   constructor(
-    readonly root: RootDatabase,
     readonly dbs: CollectionDbs,
     record: CollectionRecord,
     state: { index: Index; labelToId: Map<number, string>; filters: FilterIndex; snapshotSeq: number },

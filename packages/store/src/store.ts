@@ -144,7 +144,7 @@ export class Store {
       log: this.#root.openDB({ name: `${prefix}/log` }),
     };
     const state = await recover(dbs, record, this.#snapshotPath(record));
-    const c = new Collection(this.#root, dbs, record, state, {
+    const c = new Collection(dbs, record, state, {
       snapshotEveryOps: this.#options.snapshotEveryOps,
       inlineSearchBudget: this.#options.inlineSearchBudget,
       snapshot: (col) => this.#writeSnapshot(col),
