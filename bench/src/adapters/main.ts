@@ -4,8 +4,11 @@
  * LangChain's MemoryVectorStore and LlamaIndex's SimpleVectorStore in the same run, with recall@10
  * of each against the exact top-10 (ragwire's exact scan).
  *
+ * The ragwire adapters run embedded (`path`) and over `--shards` shard servers (default 2, each a
+ * child process on loopback; 0 leaves them out).
+ *
  *   pnpm --filter @ragwire/bench adapters [--sizes 10000,100000] [--full (adds 1000000)] [--dim 384]
- *        [--queries 200] [--markdown]
+ *        [--queries 200] [--shards 2] [--markdown]
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +25,7 @@ import { closeEmbeddedStores } from '@ragwire/client';
 import { gaussianMixture } from '@ragwire/datasets';
 import { RagwireVectorStore as RagwireLangChain } from '@ragwire/langchain';
 import { RagwireVectorStore as RagwireLlamaIndex } from '@ragwire/llamaindex';
+import { killChildren, startChild, stopChild } from '../e2e-retrieval/processes';
 import { describeMachine, machineLine } from '../machine';
 import { withProgress } from '../progress';
 import { fmt, quantile } from '../stats';
@@ -35,9 +39,11 @@ const arg = (name: string, fallback: string): string => {
 const SIZES = arg('sizes', '10000,100000').split(',').map(Number).concat(argv.includes('--full') ? [1_000_000] : []);
 const DIM = Number(arg('dim', '384'));
 const QUERIES = Number(arg('queries', '200'));
+const SHARDS = Number(arg('shards', '2'));
 const K = 10;
-/** The in-memory peers hold number[][] (8 bytes a float): past this they are skipped. */
-const PEER_MAX_N = 200_000;
+/** Past this size the in-memory peers (a full scan per query, seconds at 1M) are timed on fewer queries. */
+const PEER_FULL_N = 200_000;
+const PEER_QUERIES_LARGE = Number(arg('peer-queries', '20'));
 const markdown = argv.includes('--markdown');
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -78,14 +84,15 @@ interface Row {
   p99ms: number;
   qps: number;
   recall: number;
+  queries: number;
 }
 
-async function measure(label: string, n: number, retrieve: (q: string) => Promise<string[]>, truth: string[][]): Promise<Row> {
-  for (let i = 0; i < Math.min(20, QUERIES); i++) await retrieve(`q${i}`); // warm-up
+async function measure(label: string, n: number, retrieve: (q: string) => Promise<string[]>, truth: string[][], queries = QUERIES): Promise<Row> {
+  for (let i = 0; i < Math.min(20, Math.ceil(queries / 10)); i++) await retrieve(`q${i}`); // warm-up
   const times: number[] = [];
   let hits = 0;
   const t0 = performance.now();
-  for (let i = 0; i < QUERIES; i++) {
+  for (let i = 0; i < queries; i++) {
     const s = performance.now();
     const ids = await retrieve(`q${i}`);
     times.push(performance.now() - s);
@@ -93,12 +100,13 @@ async function measure(label: string, n: number, retrieve: (q: string) => Promis
     hits += ids.filter((id) => want.has(id)).length;
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { n, store: label, p50ms: quantile(times, 0.5), p99ms: quantile(times, 0.99), qps: QUERIES / seconds, recall: hits / (QUERIES * K) };
+  return { n, store: label, p50ms: quantile(times, 0.5), p99ms: quantile(times, 0.99), qps: queries / seconds, recall: hits / (queries * K), queries };
 }
 
 const machine = describeMachine();
 log(`adapters: gmm n in {${SIZES.join(', ')}} x ${DIM}, ${QUERIES} queries, k = ${K}, embeddings precomputed`);
 log(machineLine(machine));
+process.once('exit', killChildren);
 Settings.embedModel = new LookupEmbedding();
 const rows: Row[] = [];
 
@@ -109,17 +117,18 @@ for (const n of SIZES) {
   const ids = Array.from({ length: n }, (_, i) => `doc-${i}`);
   const dir = mkdtempSync(join(tmpdir(), 'ragwire-bench-adapters-'));
 
-  const ragwire = new RagwireLangChain(new LookupEmbeddings(), {
-    path: dir, collection: 'lc', metric: 'cosine', kind: 'hnsw', params: { M: 16, efConstruction: 100 }, efSearch: 64, batchSize: 2000,
-  });
-  await withProgress(`ragwire ingest + HNSW build, n = ${n}`, n, async (p) => {
-    for (let s = 0; s < n; s += 10_000) {
-      const e = Math.min(n, s + 10_000);
-      const vectors = Array.from({ length: e - s }, (_, j) => Array.from(data.base.subarray((s + j) * DIM, (s + j + 1) * DIM)));
-      await ragwire.addVectors(vectors, ids.slice(s, e).map((id) => new Document({ pageContent: id, metadata: {} })), { ids: ids.slice(s, e) });
-      p.update(e);
-    }
-  });
+  const hnsw = { collection: 'lc', metric: 'cosine', kind: 'hnsw', params: { M: 16, efConstruction: 100 }, efSearch: 64, batchSize: 2000 } as const;
+  const addAll = (store: RagwireLangChain, where: string) =>
+    withProgress(`ragwire ingest + HNSW build (${where}), n = ${n}`, n, async (p) => {
+      for (let s = 0; s < n; s += 10_000) {
+        const e = Math.min(n, s + 10_000);
+        const vectors = Array.from({ length: e - s }, (_, j) => Array.from(data.base.subarray((s + j) * DIM, (s + j + 1) * DIM)));
+        await store.addVectors(vectors, ids.slice(s, e).map((id) => new Document({ pageContent: id, metadata: {} })), { ids: ids.slice(s, e) });
+        p.update(e);
+      }
+    });
+  const ragwire = new RagwireLangChain(new LookupEmbeddings(), { path: dir, ...hnsw });
+  await addAll(ragwire, 'embedded');
   const exact = new RagwireLangChain(new LookupEmbeddings(), { path: dir, collection: 'lc', exact: true });
   const truth: string[][] = [];
   for (let i = 0; i < QUERIES; i++) truth.push((await exact.similaritySearch(`q${i}`, K)).map((d) => d.id!));
@@ -130,16 +139,36 @@ for (const n of SIZES) {
   // Documents were written through LangChain: LlamaIndex rebuilds nodes from text alone (no _node_content).
   rows.push(await measure('ragwire (LlamaIndex, HNSW)', n, async (q) => (await liStore.query(llamaQuery(q))).ids, truth));
 
-  if (n <= PEER_MAX_N) {
+  if (SHARDS > 0) {
+    const shards = await Promise.all(
+      Array.from({ length: SHARDS }, (_, i) => {
+        const shardDir = join(dir, `shard-${i}`);
+        mkdirSync(shardDir);
+        return startChild<{ tcp: string }>('shard-http.ts', [shardDir, join(dir, `shard-${i}.sock`)]);
+      }),
+    );
+    const target = { shards: shards.map((s) => [s.tcp]) };
+    const remote = new RagwireLangChain(new LookupEmbeddings(), { ...target, ...hnsw });
+    await addAll(remote, `${SHARDS} shard servers`);
+    const remoteRetriever = remote.asRetriever(K);
+    rows.push(await measure(`ragwire (LangChain, ${SHARDS} shards, HNSW)`, n, async (q) => (await remoteRetriever.invoke(q)).map((d) => d.id!), truth));
+    const liRemote = new RagwireLlamaIndex({ ...target, collection: 'lc', efSearch: 64 });
+    rows.push(await measure(`ragwire (LlamaIndex, ${SHARDS} shards, HNSW)`, n, async (q) => (await liRemote.query(llamaQuery(q))).ids, truth));
+    await Promise.all([remote.close(), liRemote.close()]);
+    await Promise.all(shards.map((s) => stopChild(s.child)));
+  }
+
+  {
+    const peerQueries = n <= PEER_FULL_N ? QUERIES : Math.min(QUERIES, PEER_QUERIES_LARGE);
     const memory = new MemoryVectorStore(new LookupEmbeddings());
     const vectors = Array.from({ length: n }, (_, i) => Array.from(data.base.subarray(i * DIM, (i + 1) * DIM)));
     await memory.addVectors(vectors, ids.map((id) => new Document({ id, pageContent: id, metadata: { id } })));
     const memRetriever = memory.asRetriever(K);
-    rows.push(await measure('LangChain MemoryVectorStore', n, async (q) => (await memRetriever.invoke(q)).map((d) => d.metadata.id as string), truth));
+    rows.push(await measure('LangChain MemoryVectorStore', n, async (q) => (await memRetriever.invoke(q)).map((d) => d.metadata.id as string), truth, peerQueries));
 
     const simple = new SimpleVectorStore();
     await simple.add(ids.map((id, i) => new TextNode({ id_: id, text: id, embedding: vectors[i]! })));
-    rows.push(await measure('LlamaIndex SimpleVectorStore', n, async (q) => (await simple.query(llamaQuery(q))).ids, truth));
+    rows.push(await measure('LlamaIndex SimpleVectorStore', n, async (q) => (await simple.query(llamaQuery(q))).ids, truth, peerQueries));
   }
   await Promise.all([ragwire.close(), exact.close(), liStore.close()]);
   await closeEmbeddedStores();
@@ -147,10 +176,10 @@ for (const n of SIZES) {
 }
 
 const table = renderTable(
-  ['n', 'store', 'p50 ms', 'p99 ms', 'QPS (1 client)', 'recall@10', 'x MemoryVectorStore (p50)'],
+  ['n', 'store', 'queries', 'p50 ms', 'p99 ms', 'QPS (1 client)', 'recall@10', 'x MemoryVectorStore (p50)'],
   rows.map((r) => {
     const mem = rows.find((m) => m.n === r.n && m.store === 'LangChain MemoryVectorStore');
-    return [fmt(r.n), r.store, fmt(r.p50ms, 3), fmt(r.p99ms, 3), fmt(r.qps), fmt(r.recall, 3), mem ? fmt(mem.p50ms / r.p50ms, 1) : '-'];
+    return [fmt(r.n), r.store, fmt(r.queries), fmt(r.p50ms, 3), fmt(r.p99ms, 3), fmt(r.qps), fmt(r.recall, 3), mem ? fmt(mem.p50ms / r.p50ms, 1) : '-'];
   }),
   markdown,
 );

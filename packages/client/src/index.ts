@@ -6,7 +6,7 @@ export { PipelinedConnection } from './connection';
 export { Backoff, type BackoffOptions } from './backoff';
 export { ShardClient, type ShardClientOptions, type RequestOptions } from './shard-client';
 export { hedgedRequest, isReplicaFault, type HedgeOptions } from './hedged-request';
-export { ShardedCollection, type ShardedCollectionOptions, type ShardedQuery, type ShardedResult, type ShardedUpsert } from './sharded-collection';
+export { ShardedCollection, type ShardedCollectionOptions, type ShardedQuery, type ShardedResult, type ShardedUpsert, type QueryTiming } from './sharded-collection';
 export { fnv1a64, jumpConsistentHash, shardOf } from './jump-hash';
 export { mergeTopK, type ColumnarHits } from './merge-top-k';
 export { QueryCache, queryCacheKey, type QueryCacheOptions } from './query-cache';

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ShardUnavailableError, type QueryRequest, type Request, type Response } from '@ragwire/protocol';
 import { shardOf } from './jump-hash';
-import { ShardedCollection } from './sharded-collection';
+import { ShardedCollection, type QueryTiming } from './sharded-collection';
 import { fakeShard, fakeTransports, resultOf, type FakeShard } from './testing-fake-transport';
 
 const vec = Float32Array.of(1, 0);
@@ -71,6 +71,24 @@ describe('ShardedCollection over fake transports', () => {
     const fail = make('fail');
     await expect(fail.query({ vectors: vec, k: 5 })).rejects.toBeInstanceOf(ShardUnavailableError);
     await Promise.all([allow.close(), fail.close()]);
+  });
+
+  it('reports per-shard and merge time to onQuery, NaN for a shard that did not answer', async () => {
+    const shards = { a: fakeShard(() => resultOf([['a', 1]])), b: fakeShard() };
+    shards.b.down = true;
+    const timings: QueryTiming[] = [];
+    const col = new ShardedCollection({
+      shards: [['a'], ['b']], collection: 'docs', dim: 2, partial: 'allow', onQuery: (t) => timings.push(t), client: { transport: fakeTransports(shards) },
+    });
+    await col.query({ vectors: Float32Array.of(1, 0, 0, 1), k: 1 });
+    expect(timings).toHaveLength(1);
+    const [t] = timings;
+    expect(t!.n).toBe(2);
+    expect(t!.shardMs[0]).toBeGreaterThanOrEqual(0);
+    expect(Number.isNaN(t!.shardMs[1])).toBe(true);
+    expect(t!.mergeMs).toBeGreaterThanOrEqual(0);
+    expect(t!.totalMs).toBeGreaterThanOrEqual(t!.shardMs[0]!);
+    await col.close();
   });
 
   it('never waits past its timeout when no replica answers', async () => {

@@ -38,6 +38,20 @@ export interface ShardedCollectionOptions {
   cache?: boolean | QueryCacheOptions;
   /** Options for each ShardClient (connections, backoff, transport, ...). */
   client?: Omit<ShardClientOptions, 'token' | 'timeoutMs'>;
+  /** Called after every query that reached the shards (not for cache hits) with where its time went. */
+  onQuery?: (timing: QueryTiming) => void;
+}
+
+/** Where one query's time went, as seen by the client. */
+export interface QueryTiming {
+  /** Per shard, ms from sending to its answer (hedges included); NaN for a shard that did not answer. */
+  shardMs: number[];
+  /** ms spent merging the shards' top-k lists. */
+  mergeMs: number;
+  /** ms for the whole call, fan-out to merged result. */
+  totalMs: number;
+  /** Number of query vectors. */
+  n: number;
 }
 
 export interface ShardedQuery {
@@ -82,6 +96,7 @@ export class ShardedCollection {
   private readonly hedgeAfterMs: number | undefined;
   private readonly partial: 'fail' | 'allow';
   private readonly cache: QueryCache<ShardedResult> | undefined;
+  private readonly onQuery: ((timing: QueryTiming) => void) | undefined;
   private dim: number | undefined;
   private dimLookup: Promise<number> | undefined;
   private rotation = 0;
@@ -107,6 +122,7 @@ export class ShardedCollection {
     if (options.token !== undefined) clientOptions.token = options.token;
     this.replicas = options.shards.map((urls) => urls.map((url) => new ShardClient(url, clientOptions)));
     if (options.cache) this.cache = new QueryCache(options.cache === true ? {} : options.cache);
+    this.onQuery = options.onQuery;
   }
 
   /** Hit and miss counts of the query cache (zeros when it is off). */
@@ -214,10 +230,13 @@ export class ShardedCollection {
       ...(q.options ? { options: q.options } : {}),
     };
     const start = this.rotation++;
+    const sentAt = performance.now();
+    const shardMs = this.onQuery ? new Array<number>(this.shardCount).fill(Number.NaN) : undefined;
     const settled = await Promise.allSettled(
-      this.replicas.map((replicas, shard) =>
-        hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, (c, timeoutMs) => c.query(request, { timeoutMs })),
-      ),
+      this.replicas.map((replicas, shard) => {
+        const reply = hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, (c, timeoutMs) => c.query(request, { timeoutMs }));
+        return shardMs ? reply.then((r) => ((shardMs[shard] = performance.now() - sentAt), r)) : reply;
+      }),
     );
     const lists: ResultReply[] = [];
     const missingShards: number[] = [];
@@ -236,7 +255,12 @@ export class ShardedCollection {
       const allTimedOut = missingShards.every((s) => (settled[s] as PromiseRejectedResult).reason?.code === 'RAGWIRE_ERR_SHARD_TIMEOUT');
       throw allTimedOut ? new ShardTimeoutError(message, { cause: firstFault }) : new ShardUnavailableError(message, { cause: firstFault });
     }
+    const mergeStart = performance.now();
     const merged = mergeTopK(lists, n, q.k);
+    if (shardMs) {
+      const end = performance.now();
+      this.onQuery!({ shardMs, mergeMs: end - mergeStart, totalMs: end - sentAt, n });
+    }
     const result: ShardedResult = { k: q.k, counts: merged.counts, ids: merged.ids, scores: merged.scores, partial: missingShards.length > 0, missingShards };
     if (merged.payloads) result.payloads = merged.payloads;
     if (merged.vectors) result.vectors = merged.vectors;

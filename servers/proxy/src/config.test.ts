@@ -8,6 +8,7 @@ describe('resolveProxyConfig', () => {
     const c = resolveProxyConfig(base);
     expect(c.upstreams).toEqual(['http://127.0.0.1:8000']);
     expect(c.admission.maxQueue).toBe(256);
+    expect(c.dashboard).toEqual({ enabled: true, windowSeconds: 300, abTimeoutMs: 120_000 });
     expect(Object.isFrozen(c.admission)).toBe(true);
   });
 
@@ -21,6 +22,9 @@ describe('resolveProxyConfig', () => {
     [{ upstreams: ['ftp://x'] }, 'upstreams[0]'],
     [{}, 'upstreams'],
     [{ ...base, auth: { keys: [{ key: '' }] } }, 'auth.keys[0].key'],
+    [{ ...base, dashboard: { enabled: 'no' } }, 'dashboard.enabled'],
+    [{ ...base, dashboard: { windowSeconds: 7200 } }, 'dashboard.windowSeconds'],
+    [{ ...base, dashboard: { windowSeconds: 0.5 } }, 'dashboard.windowSeconds'],
   ])('names the bad field in %j', (layer, field) => {
     let error: unknown;
     try {

@@ -94,6 +94,14 @@ export interface ProxyConfig {
     maxEntries: number; // 1000 responses
     ttlMs: number; // 300000 ms
   };
+  dashboard: {
+    /** Serve the live dashboard at /dashboard (open, like /metrics); false: no /dashboard routes at all. */
+    enabled: boolean; // true
+    /** Seconds of per-stage latency history kept and charted (at most 3600). */
+    windowSeconds: number; // 300 s
+    /** Longest an A/B run may take before it answers `ab_failed`. */
+    abTimeoutMs: number; // 120000 ms
+  };
 }
 
 export const defaultProxyConfig: ProxyConfig = {
@@ -115,6 +123,7 @@ export const defaultProxyConfig: ProxyConfig = {
   health: { intervalMs: 1_000, timeoutMs: 1_000 },
   embeddingsBatching: { enabled: true, maxItems: 64, maxTokens: 16_384, maxWaitMs: 2 },
   cache: { enabled: false, maxEntries: 1_000, ttlMs: 300_000 },
+  dashboard: { enabled: true, windowSeconds: 300, abTimeoutMs: 120_000 },
 };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U extends object ? Partial<U>[] : U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -133,7 +142,7 @@ const ENUMS: Record<string, readonly string[]> = {
 };
 /** Numeric fields that may be 0; every other number must be positive. */
 const MAY_BE_ZERO = new Set(['port', 'rateLimit.requestsPerSecond', 'rateLimit.burst', 'admission.maxQueue', 'admission.upstreamWaitingHigh', 'retries.baseDelayMs', 'embeddingsBatching.maxWaitMs']);
-const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'cache.maxEntries']);
+const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'cache.maxEntries', 'dashboard.windowSeconds']);
 
 function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, defaults: Record<string, unknown>, path: string): void {
   for (const [key, value] of Object.entries(source)) {
@@ -223,6 +232,7 @@ export function resolveProxyConfig(...layers: DeepPartial<ProxyConfig>[]): Reado
   }
   if (config.routing.minMatchRatio > 1) throw new ConfigError('routing.minMatchRatio', 'must be a fraction in (0, 1]');
   if (config.admission.kvCacheUsageHigh > 1) throw new ConfigError('admission.kvCacheUsageHigh', 'must be a fraction in (0, 1]');
+  if (config.dashboard.windowSeconds > 3600) throw new ConfigError('dashboard.windowSeconds', `must be <= 3600, got ${config.dashboard.windowSeconds}`);
   return deepFreeze(config);
 }
 

@@ -6,6 +6,9 @@
  * lists every code; a test keeps the two in sync.
  */
 export const proxyErrors = {
+  ab_unavailable: { status: 501, type: 'server_error', meaning: 'The dashboard has no A/B comparison: the process that started the proxy registered no `runAb` hook.' },
+  ab_busy: { status: 429, type: 'server_overloaded', meaning: 'An A/B run is in progress; runs never overlap, so each measures an otherwise idle path. Retry after `retry-after-ms`.' },
+  ab_failed: { status: 502, type: 'server_error', meaning: 'The A/B hook threw, timed out (`dashboard.abTimeoutMs`) or returned a malformed report; the message says which.' },
   invalid_json: { status: 400, type: 'invalid_request_error', meaning: 'The request body is not valid JSON.' },
   invalid_request: { status: 400, type: 'invalid_request_error', meaning: 'A field is missing, of the wrong type or out of range; `param` names it.' },
   invalid_api_key: { status: 401, type: 'invalid_request_error', meaning: 'API keys are configured and the request has no key or an unknown one.' },

@@ -1,4 +1,4 @@
-export { startProxy, type RunningProxy, type ProxyContext } from './server';
+export { startProxy, type RunningProxy, type ProxyContext, type ProxyExtensions } from './server';
 export { resolveProxyConfig, configFromEnv, defaultProxyConfig, ConfigError, type ProxyConfig, type ApiKeyConfig, type DeepPartial } from './config';
 export { ProxyError, proxyErrors, retryAfterHeaders, type ProxyErrorCode } from './errors';
 export { AdmissionController, type Lease, type AdmissionRequest } from './admission';
@@ -8,3 +8,5 @@ export { ResponseCache } from './response-cache';
 export { KeyRateLimiter } from './rate-limit';
 export { Upstream, parseVllmGauges, type UpstreamGauges } from './upstream';
 export { ProxyMetrics } from './metrics';
+export { StageRecorder, type StageSample, type StageRecorderOptions, type StageSeries, type ShardLatency } from './dashboard/stage-recorder';
+export { abReport, type AbReport, type AbRun, type DashboardHooks } from './dashboard/ab-runner';

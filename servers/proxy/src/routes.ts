@@ -92,6 +92,7 @@ async function generation(ctx: ProxyContext, path: string, info: GenerationReque
     return sendUpstreamAnswer(reply, answer.status, Buffer.concat(chunks), upstream);
   }
   ctx.metrics.ttft.observe({ model: info.model, upstream }, reply.elapsedTime / 1000);
+  ctx.stages.record({ stage: 'generate_ttft', ms: reply.elapsedTime });
   reply.hijack();
   const started = performance.now() - reply.elapsedTime;
   const outcome = await relayStream(reply.raw, answer, { 'x-request-id': request.id, 'x-ragwire-upstream': upstream }, abort.signal);

@@ -10,6 +10,10 @@ import { ProxyMetrics } from './metrics';
 import { KeyRateLimiter } from './rate-limit';
 import { ResponseCache } from './response-cache';
 import { createRouter } from './router';
+import type { DashboardHooks } from './dashboard/ab-runner';
+import { recordProxyStages } from './dashboard/proxy-stages';
+import { isDashboardPath, registerDashboardRoutes } from './dashboard/routes';
+import { StageRecorder } from './dashboard/stage-recorder';
 import { registerOpenAIRoutes } from './routes';
 import { UpstreamCaller } from './upstream-call';
 import { UpstreamSet } from './upstream-set';
@@ -24,6 +28,19 @@ export interface ProxyContext {
   caller: UpstreamCaller;
   batcher: EmbeddingsBatcher;
   cache: ResponseCache | undefined;
+  /**
+   * Per-stage latencies, throughput and queue depth behind /dashboard. The
+   * proxy records its own stages; an app in the same process may add its own
+   * (`stages.record({ stage: 'retrieve', ms })`), one in another process
+   * posts them to /dashboard/api/stages.
+   */
+  stages: StageRecorder;
+}
+
+/** What the process starting a proxy may plug into it. */
+export interface ProxyExtensions {
+  /** The dashboard's A/B comparison. */
+  dashboard?: DashboardHooks;
 }
 
 export interface RunningProxy {
@@ -57,7 +74,7 @@ export function sendProxyError(reply: FastifyReply, error: ProxyError): void {
  * Builds and starts a proxy. `options` layers over the defaults (see
  * ProxyConfig); the config is validated before anything listens.
  */
-export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<ProxyConfig>, logger?: Logger): Promise<RunningProxy> {
+export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<ProxyConfig>, logger?: Logger, extensions: ProxyExtensions = {}): Promise<RunningProxy> {
   const config = Object.isFrozen(options) ? (options as Readonly<ProxyConfig>) : resolveProxyConfig(options as DeepPartial<ProxyConfig>);
   const log = logger ?? pino({ level: config.logLevel, base: { name: 'ragwire-proxy' } });
   const metrics = new ProxyMetrics();
@@ -73,6 +90,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     caller,
     batcher: new EmbeddingsBatcher(config.embeddingsBatching, caller, metrics),
     cache: config.cache.enabled ? new ResponseCache(config.cache.maxEntries, config.cache.ttlMs) : undefined,
+    stages: new StageRecorder({ windowSeconds: config.dashboard.windowSeconds }),
   };
 
   const app = Fastify({
@@ -101,7 +119,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     void reply.header('x-request-id', request.id);
     const path = request.url.split('?')[0]!;
-    if (OPEN_ROUTES.has(path)) return;
+    if (OPEN_ROUTES.has(path) || (config.dashboard.enabled && isDashboardPath(path))) return;
     let principal = request.ip;
     let rate = config.rateLimit.requestsPerSecond;
     let burst = config.rateLimit.burst;
@@ -152,6 +170,10 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   registerOpenAIRoutes(app, context);
+  if (config.dashboard.enabled) {
+    recordProxyStages(app, context);
+    registerDashboardRoutes(app, context, extensions.dashboard);
+  }
 
   await upstreams.start();
   try {

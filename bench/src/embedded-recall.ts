@@ -1,5 +1,5 @@
 /**
- * The embedded demo: build a ragwire hnsw index in this process over real
+ * Embedded recall check (`pnpm --filter @ragwire/bench embedded-recall`): build a ragwire hnsw index in this process over real
  * SIFT vectors (../shared/data/bigann10k) or, when that folder is absent, a
  * generated set; answer the queries one at a time; print recall@10 and latency.
  */
@@ -22,7 +22,7 @@ function data(): { set: VectorSet; truth: Int32Array | Uint32Array; stride: numb
 }
 
 const { set, truth, stride, source } = data();
-process.stdout.write(`ragwire embedded demo on ${machineLine(describeMachine())}\n`);
+process.stdout.write(`ragwire embedded recall check on ${machineLine(describeMachine())}\n`);
 process.stdout.write(`data: ${source}: ${set.nBase} x ${set.dim}, ${set.nQueries} queries, metric ${set.metric}\n`);
 
 const index = createIndex({ dim: set.dim, metric: set.metric, kind: 'hnsw', hnsw: { M: 16, efConstruction: 200, efSearch: EF_SEARCH } });
