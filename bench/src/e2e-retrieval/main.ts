@@ -5,7 +5,10 @@
  * Embedding is excluded. Also the 1536-d transfer scenario with payloads.
  *
  *   pnpm --filter @ragwire/bench e2e-retrieval [--n 200000] [--full] [--dim 384] [--shards 4]
- *        [--seconds 5] [--reuse] [--markdown]
+ *        [--shard-threads 1] [--seconds 5] [--reuse] [--markdown]
+ *
+ * Each shard process runs `--shard-threads` engine threads (RAGWIRE_THREADS): with 4 shard
+ * processes on a 2-core host, one each, as a deployment would size them.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +34,7 @@ const N = full ? 1_000_000 : Number(arg('n', '200000'));
 const DIM = Number(arg('dim', '384'));
 const SHARDS = Number(arg('shards', '4'));
 const SECONDS = Number(arg('seconds', '5'));
+const SHARD_THREADS = arg('shard-threads', '1');
 const LATENCY_QUERIES = Number(arg('latency-queries', '2000'));
 const RECALL_QUERIES = 200;
 const K = 10;
@@ -45,7 +49,7 @@ process.on('SIGINT', () => process.exit(130));
 
 const machine = describeMachine();
 const dataName = `gmm ${N.toLocaleString('en-US')} x ${DIM}, 1000 clusters, seed 42`;
-log(`e2e-retrieval: ${dataName} over ${SHARDS} shards${full ? ' (full size)' : ' (default size; --full for 1M x 384)'}`);
+log(`e2e-retrieval: ${dataName} over ${SHARDS} shards (${SHARD_THREADS} engine thread(s) each)${full ? ' (full size)' : ' (default size; --full for 1M x 384)'}`);
 log(machineLine(machine));
 
 const data = await withProgress('generating vectors', N + 1000, (p) =>
@@ -58,7 +62,7 @@ mkdirSync(root, { recursive: true });
 
 type ShardInfo = { tcp: string; unix: string; http: string; pid: number };
 const shards = await Promise.all(
-  Array.from({ length: SHARDS }, (_, i) => startChild<ShardInfo>('shard-http.ts', [join(root, `shard-${i}`), join(root, `shard-${i}.sock`)])),
+  Array.from({ length: SHARDS }, (_, i) => startChild<ShardInfo>('shard-http.ts', [join(root, `shard-${i}`), join(root, `shard-${i}.sock`)], { RAGWIRE_THREADS: SHARD_THREADS })),
 );
 const tcp = new ShardedCollection({ shards: shards.map((s) => [s.tcp]), collection: 'bench', timeoutMs: 60_000 });
 const unix = new ShardedCollection({ shards: shards.map((s) => [s.unix]), collection: 'bench', timeoutMs: 60_000 });
@@ -197,7 +201,7 @@ mkdirSync(resultsDir, { recursive: true });
 const stamp = new Date().toISOString().slice(0, 10);
 writeFileSync(
   join(resultsDir, `e2e-retrieval-${stamp}.json`),
-  JSON.stringify({ machine, command, data: { name: dataName, n: N, dim: DIM, shards: SHARDS, full }, hnsw: { ...HNSW, efSearch, recall, httpRecall }, floor, results, transfer: { codec, wireBinary, wireJson }, targets }, null, 2),
+  JSON.stringify({ machine, command, data: { name: dataName, n: N, dim: DIM, shards: SHARDS, shardThreads: Number(SHARD_THREADS), full }, hnsw: { ...HNSW, efSearch, recall, httpRecall }, floor, results, transfer: { codec, wireBinary, wireJson }, targets }, null, 2),
 );
 const LIMITS = `## What limits the missed targets
 

@@ -9,8 +9,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const children = new Set<ChildProcess>();
 
 /** Starts a TypeScript entry point of this folder and resolves with the JSON of its first stdout line. */
-export async function startChild<T>(file: string, args: string[]): Promise<T & { child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--conditions=ragwire-source', '--import', 'tsx', join(here, file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startChild<T>(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<T & { child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--conditions=ragwire-source', '--import', 'tsx', join(here, file), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const line = await new Promise<string>((resolve, reject) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { apportion, estimateTokens } from './embeddings-batcher';
+import { apportion } from './coalescer';
+import { estimateTokens } from './embeddings-batcher';
 import { KeyRateLimiter } from './rate-limit';
 import { ResponseCache } from './response-cache';
 

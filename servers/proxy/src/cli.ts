@@ -24,13 +24,14 @@ const program = new Command('ragwire-proxy')
   .option('--max-queue <n>', 'admission queue per model (requests)', int)
   .option('--max-concurrency <n>', 'most requests in flight per upstream', int)
   .option('--no-embeddings-batching', 'forward each /v1/embeddings call on its own')
+  .option('--completions-batching', 'coalesce concurrent non-streaming /v1/completions calls into list prompts')
   .option('--cache', 'enable the exact response cache for temperature-0 requests')
   .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent');
 
 program.parse();
 const opts = program.opts<{
   config?: string; host?: string; port?: number; upstream?: string[]; model?: string[]; apiKey?: string[];
-  routing?: ProxyConfig['routing']['strategy']; maxQueue?: number; maxConcurrency?: number; embeddingsBatching: boolean; cache?: boolean; logLevel?: ProxyConfig['logLevel'];
+  routing?: ProxyConfig['routing']['strategy']; maxQueue?: number; maxConcurrency?: number; embeddingsBatching: boolean; completionsBatching?: boolean; cache?: boolean; logLevel?: ProxyConfig['logLevel'];
 }>();
 
 function fromFlags(): DeepPartial<ProxyConfig> {
@@ -47,6 +48,7 @@ function fromFlags(): DeepPartial<ProxyConfig> {
     if (opts.maxConcurrency !== undefined) layer.admission.maxConcurrencyPerUpstream = opts.maxConcurrency;
   }
   if (!opts.embeddingsBatching) layer.embeddingsBatching = { enabled: false };
+  if (opts.completionsBatching) layer.completionsBatching = { enabled: true };
   if (opts.cache) layer.cache = { enabled: true };
   if (opts.logLevel) layer.logLevel = opts.logLevel;
   return layer;

@@ -88,6 +88,20 @@ export interface ProxyConfig {
     /** Longest a first input waits for company. */
     maxWaitMs: number; // 2 ms
   };
+  completionsBatching: {
+    /**
+     * Coalesce concurrent non-streaming /v1/completions calls (one string prompt, n = 1) that share
+     * every sampling parameter into one list-prompt upstream call. Usage in a coalesced answer is
+     * apportioned (an estimate), hence off by default.
+     */
+    enabled: boolean; // false
+    /** Most prompts in one upstream call. */
+    maxItems: number; // 32 prompts
+    /** Most estimated prompt tokens (chars / 4) in one upstream call. */
+    maxTokens: number; // 32768 tokens
+    /** Longest a first prompt waits for company. */
+    maxWaitMs: number; // 2 ms
+  };
   cache: {
     /** Exact response cache for non-streaming requests with temperature 0. */
     enabled: boolean; // false
@@ -122,6 +136,7 @@ export const defaultProxyConfig: ProxyConfig = {
   retries: { maxAttempts: 3, baseDelayMs: 25, maxDelayMs: 1_000 },
   health: { intervalMs: 1_000, timeoutMs: 1_000 },
   embeddingsBatching: { enabled: true, maxItems: 64, maxTokens: 16_384, maxWaitMs: 2 },
+  completionsBatching: { enabled: false, maxItems: 32, maxTokens: 32_768, maxWaitMs: 2 },
   cache: { enabled: false, maxEntries: 1_000, ttlMs: 300_000 },
   dashboard: { enabled: true, windowSeconds: 300, abTimeoutMs: 120_000 },
 };
@@ -141,8 +156,8 @@ const ENUMS: Record<string, readonly string[]> = {
   'routing.strategy': ['prefix-affinity', 'least-outstanding', 'round-robin'],
 };
 /** Numeric fields that may be 0; every other number must be positive. */
-const MAY_BE_ZERO = new Set(['port', 'rateLimit.requestsPerSecond', 'rateLimit.burst', 'admission.maxQueue', 'admission.upstreamWaitingHigh', 'retries.baseDelayMs', 'embeddingsBatching.maxWaitMs']);
-const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'cache.maxEntries', 'dashboard.windowSeconds']);
+const MAY_BE_ZERO = new Set(['port', 'rateLimit.requestsPerSecond', 'rateLimit.burst', 'admission.maxQueue', 'admission.upstreamWaitingHigh', 'retries.baseDelayMs', 'embeddingsBatching.maxWaitMs', 'completionsBatching.maxWaitMs']);
+const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'completionsBatching.maxItems', 'cache.maxEntries', 'dashboard.windowSeconds']);
 
 function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, defaults: Record<string, unknown>, path: string): void {
   for (const [key, value] of Object.entries(source)) {

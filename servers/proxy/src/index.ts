@@ -3,7 +3,9 @@ export { resolveProxyConfig, configFromEnv, defaultProxyConfig, ConfigError, typ
 export { ProxyError, proxyErrors, retryAfterHeaders, type ProxyErrorCode } from './errors';
 export { AdmissionController, type Lease, type AdmissionRequest } from './admission';
 export { PrefixAffinityRouter, LeastOutstandingRouter, RoundRobinRouter, createRouter, type Router, type RouteReason } from './router';
-export { EmbeddingsBatcher, apportion, estimateTokens } from './embeddings-batcher';
+export { EmbeddingsBatcher, estimateTokens } from './embeddings-batcher';
+export { CompletionsBatcher, coalescibleCompletion } from './completions-batcher';
+export { Coalescer, apportion, type CoalescerLimits } from './coalescer';
 export { ResponseCache } from './response-cache';
 export { KeyRateLimiter } from './rate-limit';
 export { Upstream, parseVllmGauges, type UpstreamGauges } from './upstream';

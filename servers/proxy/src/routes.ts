@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { UpstreamAnswerError } from './embeddings-batcher';
+import { UpstreamAnswerError } from './coalescer';
+import { coalescibleCompletion } from './completions-batcher';
 import { ProxyError } from './errors';
 import { ResponseCache } from './response-cache';
 import type { ProxyContext } from './server';
@@ -53,10 +54,34 @@ function requireModel(ctx: ProxyContext, model: string): void {
   if (!ctx.upstreams.isServed(model)) throw new ProxyError('model_not_found', `The model \`${model}\` does not exist or is not served by this proxy`, 'model');
 }
 
-function forwardBody(body: Record<string, unknown>): string {
-  if (!('priority' in body)) return JSON.stringify(body);
+function withoutPriority(body: Record<string, unknown>): Record<string, unknown> {
+  if (!('priority' in body)) return body;
   const { priority: _, ...rest } = body;
-  return JSON.stringify(rest);
+  return rest;
+}
+
+function forwardBody(body: Record<string, unknown>): string {
+  return JSON.stringify(withoutPriority(body));
+}
+
+/** A non-streaming completion sent through the completions batcher: its own response, split from a shared call. */
+async function coalescedCompletion(ctx: ProxyContext, body: Record<string, unknown>, info: GenerationRequest, priority: number, request: FastifyRequest, reply: FastifyReply, cacheKey: string | undefined): Promise<void> {
+  const { prompt, ...params } = withoutPriority(body);
+  try {
+    const share = await ctx.completions!.submit({ model: info.model, prompt: prompt as string, params, priority, requestId: request.id });
+    if (cacheKey) {
+      ctx.cache!.set(cacheKey, Buffer.from(share.body));
+      void reply.header('x-ragwire-cache', 'miss');
+    }
+    ctx.metrics.requests.inc({ model: info.model, route: '/v1/completions', status: 200 });
+    return void reply.header('content-type', 'application/json').header('x-ragwire-coalesced', String(share.coalesced)).send(share.body);
+  } catch (error) {
+    if (error instanceof UpstreamAnswerError) {
+      ctx.metrics.requests.inc({ model: info.model, route: '/v1/completions', status: error.status });
+      return sendUpstreamAnswer(reply, error.status, error.body, 'batch');
+    }
+    throw error;
+  }
 }
 
 async function generation(ctx: ProxyContext, path: string, info: GenerationRequest, body: Record<string, unknown>, request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -71,6 +96,7 @@ async function generation(ctx: ProxyContext, path: string, info: GenerationReque
       return void reply.header('content-type', 'application/json').header('x-ragwire-cache', 'hit').send(hit);
     }
   }
+  if (ctx.completions && path === '/v1/completions' && coalescibleCompletion(body)) return coalescedCompletion(ctx, body, info, priority, request, reply, cacheKey);
   const abort = clientGone(request, reply, ctx, info.model);
   const call = { model: info.model, path, body: forwardBody(body), prefixText: info.prefixText, priority, requestId: request.id, signal: abort.signal };
   if (!info.stream) {

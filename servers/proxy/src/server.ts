@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import pino, { type Logger } from 'pino';
 import { AdmissionController } from './admission';
 import { resolveProxyConfig, type DeepPartial, type ProxyConfig } from './config';
+import { CompletionsBatcher } from './completions-batcher';
 import { EmbeddingsBatcher } from './embeddings-batcher';
 import { ProxyError, retryAfterHeaders } from './errors';
 import { ProxyMetrics } from './metrics';
@@ -27,6 +28,8 @@ export interface ProxyContext {
   admission: AdmissionController;
   caller: UpstreamCaller;
   batcher: EmbeddingsBatcher;
+  /** Present when `completionsBatching.enabled`. */
+  completions: CompletionsBatcher | undefined;
   cache: ResponseCache | undefined;
   /**
    * Per-stage latencies, throughput and queue depth behind /dashboard. The
@@ -89,6 +92,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     admission,
     caller,
     batcher: new EmbeddingsBatcher(config.embeddingsBatching, caller, metrics),
+    completions: config.completionsBatching.enabled ? new CompletionsBatcher(config.completionsBatching, caller, metrics) : undefined,
     cache: config.cache.enabled ? new ResponseCache(config.cache.maxEntries, config.cache.ttlMs) : undefined,
     stages: new StageRecorder({ windowSeconds: config.dashboard.windowSeconds }),
   };

@@ -204,3 +204,41 @@ describe('configuration', () => {
     expect(stderr).toContain('admission.maxQueue');
   });
 });
+
+describe('completions coalescing (completionsBatching.enabled)', () => {
+  it("merges concurrent same-parameter completions into list prompts and gives each caller its own answer", async () => {
+    const coalescing = await startProxyProcess([...sim.urls.flatMap((u) => ['--upstream', u]), '--completions-batching', '--log-level', 'warn']);
+    try {
+      const via = new OpenAI({ apiKey: 'unused', baseURL: `${coalescing.url}/v1`, maxRetries: 0 });
+      const direct = new OpenAI({ apiKey: 'unused', baseURL: `${sim.urls[0]}/v1`, maxRetries: 0 });
+      const prompts = Array.from({ length: 16 }, (_, i) => `Question ${i}: which shard holds document ${i * 7}?`);
+      const ask = (c: OpenAI, prompt: string) => c.completions.create({ model: MODEL, prompt, max_tokens: 6, temperature: 0 }).withResponse();
+      const merged = await Promise.all(prompts.map((p) => ask(via, p)));
+      const alone = await Promise.all(prompts.map((p) => ask(direct, p)));
+      merged.forEach(({ data }, i) => {
+        expect(data.choices).toHaveLength(1);
+        expect(data.choices[0]!.index).toBe(0);
+        expect(data.choices[0]!.text).toBe(alone[i]!.data.choices[0]!.text);
+        expect(data.usage!.total_tokens).toBe(data.usage!.prompt_tokens + data.usage!.completion_tokens);
+      });
+      const sum = (rs: typeof merged, f: (u: OpenAI.CompletionUsage) => number) => rs.reduce((s, r) => s + f(r.data.usage!), 0);
+      expect(sum(merged, (u) => u.prompt_tokens)).toBe(sum(alone, (u) => u.prompt_tokens));
+      expect(sum(merged, (u) => u.completion_tokens)).toBe(sum(alone, (u) => u.completion_tokens));
+      expect(new Set(merged.map((r) => r.data.id)).size).toBe(prompts.length);
+      const sizes = merged.map((r) => Number(r.response.headers.get('x-ragwire-coalesced')));
+      expect(Math.max(...sizes)).toBeGreaterThan(1);
+      const metrics = await (await fetch(`${coalescing.url}/metrics`)).text();
+      const count = Number(/ragwire_proxy_batch_size_count\{kind="completions",model="ragwire\/sim-8b"\} (\d+)/.exec(metrics)![1]);
+      const total = Number(/ragwire_proxy_batch_size_sum\{kind="completions",model="ragwire\/sim-8b"\} (\d+)/.exec(metrics)![1]);
+      expect(total).toBe(prompts.length);
+      expect(count).toBeLessThan(prompts.length);
+
+      // n = 2 is not coalescible: it goes upstream on its own, with both choices.
+      const two = await via.completions.create({ model: MODEL, prompt: 'two answers', max_tokens: 3, n: 2 }).withResponse();
+      expect(two.data.choices).toHaveLength(2);
+      expect(two.response.headers.get('x-ragwire-coalesced')).toBeNull();
+    } finally {
+      await coalescing.stop();
+    }
+  });
+});
