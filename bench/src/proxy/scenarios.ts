@@ -89,6 +89,28 @@ export async function embeddings(o: Options): Promise<Row[]> {
   return rows;
 }
 
+/** Single-prompt, non-streaming /v1/completions clients through the proxy, list-prompt coalescing on and off. */
+export async function completions(o: Options): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const mode of ['coalescing off', 'coalescing on'] as const) {
+    // As for embeddings: vLLM's API server spends ~2 ms per HTTP request before the engine sees it.
+    const sim = await startSim(['--frontend-per-request-ms', '2', '--step-base-ms', '2', '--step-per-seq-ms', '0.05', '--prefill-per-token-ms', '0.002']);
+    const proxy = await startProxy(['--upstream', sim.url, '--max-queue', '512', '--max-concurrency', '256', ...(mode === 'coalescing on' ? ['--completions-batching'] : [])]);
+    for (const rate of [300, 600, 1200]) {
+      const report = await load(proxy.url, { arrival: 'poisson', rate, durationS: 4 * o.scale, seed: rate }, (i) => ({
+        path: '/v1/completions',
+        body: JSON.stringify({ model: MODEL, prompt: `Classify ticket ${i % 500}: the shard server refused a frame`, max_tokens: 4, ignore_eos: true, temperature: 0 }),
+        stream: false,
+      }));
+      const batch = (await scrape(proxy.url, 'ragwire_proxy_batch_size_sum')) / Math.max(1, await scrape(proxy.url, 'ragwire_proxy_batch_size_count'));
+      o.log(`  completions: ${mode} @${rate}/s: ${report.throughputRps.toFixed(0)} ok/s, p50 ${report.e2eOk.p50.toFixed(1)} ms, ${JSON.stringify(report.byStatus)}`);
+      rows.push({ scenario: 'completions, single-prompt clients', variant: `${mode} @${rate}/s`, report, extra: { offeredRps: rate, meanBatch: mode === 'coalescing on' ? batch : 1 } });
+    }
+    await Promise.all([sim.stop(), proxy.stop()]);
+  }
+  return rows;
+}
+
 /** A RAG-shaped chat workload over 4 replicas: round robin vs prefix affinity. */
 export async function routing(o: Options): Promise<Row[]> {
   const rows: Row[] = [];
