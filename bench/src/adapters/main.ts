@@ -5,7 +5,8 @@
  * of each against the exact top-10 (ragwire's exact scan).
  *
  * The ragwire adapters run embedded (`path`) and over `--shards` shard servers (default 2, each a
- * child process on loopback; 0 leaves them out).
+ * child process on loopback; 0 leaves them out). For each, efSearch is the smallest of a ladder whose
+ * recall@10 on the queries reaches `--recall` (default 0.95).
  *
  *   pnpm --filter @ragwire/bench adapters [--sizes 10000,100000] [--full (adds 1000000)] [--dim 384]
  *        [--queries 200] [--shards 2] [--markdown]
@@ -40,6 +41,8 @@ const SIZES = arg('sizes', '10000,100000').split(',').map(Number).concat(argv.in
 const DIM = Number(arg('dim', '384'));
 const QUERIES = Number(arg('queries', '200'));
 const SHARDS = Number(arg('shards', '2'));
+const RECALL_TARGET = Number(arg('recall', '0.95'));
+const EF_LADDER = [32, 48, 64, 96, 128, 192, 256, 384, 512];
 const K = 10;
 /** Past this size the in-memory peers (a full scan per query, seconds at 1M) are timed on fewer queries. */
 const PEER_FULL_N = 200_000;
@@ -85,6 +88,25 @@ interface Row {
   qps: number;
   recall: number;
   queries: number;
+  efSearch?: number;
+}
+
+/** The smallest efSearch of the ladder whose recall@10 reaches the target (the largest when none does). */
+async function tuneEf(target: { path: string } | { shards: string[][] }, truth: string[][]): Promise<{ ef: number; recall: number }> {
+  let last = { ef: EF_LADDER[0]!, recall: 0 };
+  for (const ef of EF_LADDER) {
+    const store = new RagwireLangChain(new LookupEmbeddings(), { ...target, collection: 'lc', efSearch: ef });
+    let hits = 0;
+    for (let i = 0; i < QUERIES; i++) {
+      const want = new Set(truth[i]);
+      hits += (await store.similaritySearch(`q${i}`, K)).filter((d) => want.has(d.id!)).length;
+    }
+    await store.close();
+    last = { ef, recall: hits / (QUERIES * K) };
+    if (last.recall >= RECALL_TARGET) break;
+  }
+  log(`  efSearch ${last.ef}: recall@10 ${last.recall.toFixed(3)} (${'path' in target ? 'embedded' : `${target.shards.length} shards`})`);
+  return last;
 }
 
 async function measure(label: string, n: number, retrieve: (q: string) => Promise<string[]>, truth: string[][], queries = QUERIES): Promise<Row> {
@@ -133,11 +155,13 @@ for (const n of SIZES) {
   const truth: string[][] = [];
   for (let i = 0; i < QUERIES; i++) truth.push((await exact.similaritySearch(`q${i}`, K)).map((d) => d.id!));
 
-  const lcRetriever = ragwire.asRetriever(K);
-  rows.push(await measure('ragwire (LangChain, HNSW)', n, async (q) => (await lcRetriever.invoke(q)).map((d) => d.id!), truth));
-  const liStore = new RagwireLlamaIndex({ path: dir, collection: 'lc', efSearch: 64 });
+  const { ef } = await tuneEf({ path: dir }, truth);
+  const tuned = new RagwireLangChain(new LookupEmbeddings(), { path: dir, collection: 'lc', efSearch: ef });
+  const lcRetriever = tuned.asRetriever(K);
+  rows.push({ ...(await measure('ragwire (LangChain, HNSW)', n, async (q) => (await lcRetriever.invoke(q)).map((d) => d.id!), truth)), efSearch: ef });
+  const liStore = new RagwireLlamaIndex({ path: dir, collection: 'lc', efSearch: ef });
   // Documents were written through LangChain: LlamaIndex rebuilds nodes from text alone (no _node_content).
-  rows.push(await measure('ragwire (LlamaIndex, HNSW)', n, async (q) => (await liStore.query(llamaQuery(q))).ids, truth));
+  rows.push({ ...(await measure('ragwire (LlamaIndex, HNSW)', n, async (q) => (await liStore.query(llamaQuery(q))).ids, truth)), efSearch: ef });
 
   if (SHARDS > 0) {
     const shards = await Promise.all(
@@ -150,11 +174,13 @@ for (const n of SIZES) {
     const target = { shards: shards.map((s) => [s.tcp]) };
     const remote = new RagwireLangChain(new LookupEmbeddings(), { ...target, ...hnsw });
     await addAll(remote, `${SHARDS} shard servers`);
-    const remoteRetriever = remote.asRetriever(K);
-    rows.push(await measure(`ragwire (LangChain, ${SHARDS} shards, HNSW)`, n, async (q) => (await remoteRetriever.invoke(q)).map((d) => d.id!), truth));
-    const liRemote = new RagwireLlamaIndex({ ...target, collection: 'lc', efSearch: 64 });
-    rows.push(await measure(`ragwire (LlamaIndex, ${SHARDS} shards, HNSW)`, n, async (q) => (await liRemote.query(llamaQuery(q))).ids, truth));
-    await Promise.all([remote.close(), liRemote.close()]);
+    const { ef: remoteEf } = await tuneEf(target, truth);
+    const remoteTuned = new RagwireLangChain(new LookupEmbeddings(), { ...target, collection: 'lc', efSearch: remoteEf });
+    const remoteRetriever = remoteTuned.asRetriever(K);
+    rows.push({ ...(await measure(`ragwire (LangChain, ${SHARDS} shards, HNSW)`, n, async (q) => (await remoteRetriever.invoke(q)).map((d) => d.id!), truth)), efSearch: remoteEf });
+    const liRemote = new RagwireLlamaIndex({ ...target, collection: 'lc', efSearch: remoteEf });
+    rows.push({ ...(await measure(`ragwire (LlamaIndex, ${SHARDS} shards, HNSW)`, n, async (q) => (await liRemote.query(llamaQuery(q))).ids, truth)), efSearch: remoteEf });
+    await Promise.all([remote.close(), remoteTuned.close(), liRemote.close()]);
     await Promise.all(shards.map((s) => stopChild(s.child)));
   }
 
@@ -170,20 +196,20 @@ for (const n of SIZES) {
     await simple.add(ids.map((id, i) => new TextNode({ id_: id, text: id, embedding: vectors[i]! })));
     rows.push(await measure('LlamaIndex SimpleVectorStore', n, async (q) => (await simple.query(llamaQuery(q))).ids, truth, peerQueries));
   }
-  await Promise.all([ragwire.close(), exact.close(), liStore.close()]);
+  await Promise.all([ragwire.close(), tuned.close(), exact.close(), liStore.close()]);
   await closeEmbeddedStores();
   rmSync(dir, { recursive: true, force: true });
 }
 
 const table = renderTable(
-  ['n', 'store', 'queries', 'p50 ms', 'p99 ms', 'QPS (1 client)', 'recall@10', 'x MemoryVectorStore (p50)'],
+  ['n', 'store', 'efSearch', 'queries', 'p50 ms', 'p99 ms', 'QPS (1 client)', 'recall@10', 'x MemoryVectorStore (p50)'],
   rows.map((r) => {
     const mem = rows.find((m) => m.n === r.n && m.store === 'LangChain MemoryVectorStore');
-    return [fmt(r.n), r.store, fmt(r.queries), fmt(r.p50ms, 3), fmt(r.p99ms, 3), fmt(r.qps), fmt(r.recall, 3), mem ? fmt(mem.p50ms / r.p50ms, 1) : '-'];
+    return [fmt(r.n), r.store, r.efSearch === undefined ? '-' : String(r.efSearch), fmt(r.queries), fmt(r.p50ms, 3), fmt(r.p99ms, 3), fmt(r.qps), fmt(r.recall, 3), mem ? fmt(mem.p50ms / r.p50ms, 1) : '-'];
   }),
   markdown,
 );
 process.stdout.write(`${machineLine(machine)}\n\n${table}\n`);
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'adapters.json'), JSON.stringify({ machine, dim: DIM, queries: QUERIES, k: K, rows }, null, 2));
+writeFileSync(join(out, 'adapters.json'), JSON.stringify({ machine, command: `pnpm --filter @ragwire/bench adapters ${argv.join(' ')}`.trim(), dim: DIM, queries: QUERIES, k: K, recallTarget: RECALL_TARGET, rows }, null, 2));

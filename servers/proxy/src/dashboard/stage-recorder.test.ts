@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Prng } from '@ragwire/datasets';
 import { nearestRank, StageRecorder, type StageRecorderOptions } from './stage-recorder';
 
 /** A recorder on a clock the test moves. */
@@ -8,16 +9,10 @@ function recorderAt(startMs: number, options: StageRecorderOptions = {}) {
   return { recorder, clock };
 }
 
-/** mulberry32: a small seeded PRNG, so reservoir tests are repeatable. */
+/** A seeded uniform source, so reservoir tests are repeatable. */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.nextFloat();
 }
 
 describe('StageRecorder', () => {
