@@ -80,17 +80,18 @@ if (!preloaded) {
       p.update(e);
     }
   });
-  await transferClient.request({ type: 'drop', collection: 'transfer', ifExists: true });
-  await transferClient.createCollection({ collection: 'transfer', dim: TRANSFER_DIM, metric: 'cosine', kind: 'flat', storage: 'f32' });
-  const tv = gaussianMixture({ n: TRANSFER_DOCS, nQueries: 1, dim: TRANSFER_DIM, seed: 7 });
-  await transferClient.upsert({
-    collection: 'transfer', dim: TRANSFER_DIM,
-    ids: Array.from({ length: TRANSFER_DOCS }, (_, i) => `chunk-${i}`),
-    vectors: tv.base,
-    payloads: Array.from({ length: TRANSFER_DOCS }, (_, i) => transferPayload(i)),
-  });
   writeFileSync(loadedMarker, JSON.stringify({ n: N, dim: DIM, shards: SHARDS }));
 }
+// The transfer collection is small: written afresh every run, so it is stored as this build stores payloads.
+await transferClient.request({ type: 'drop', collection: 'transfer', ifExists: true });
+await transferClient.createCollection({ collection: 'transfer', dim: TRANSFER_DIM, metric: 'cosine', kind: 'flat', storage: 'f32' });
+const tv = gaussianMixture({ n: TRANSFER_DOCS, nQueries: 1, dim: TRANSFER_DIM, seed: 7 });
+await transferClient.upsert({
+  collection: 'transfer', dim: TRANSFER_DIM,
+  ids: Array.from({ length: TRANSFER_DOCS }, (_, i) => `chunk-${i}`),
+  vectors: tv.base,
+  payloads: Array.from({ length: TRANSFER_DOCS }, (_, i) => transferPayload(i)),
+});
 
 // Recall: exact top-10 as ground truth, then the smallest efSearch with recall@10 >= 0.95.
 const recallQueries = data.queries.subarray(0, RECALL_QUERIES * DIM);

@@ -1,5 +1,5 @@
 // Seed 000's transfer scenario: one 1536-d query and its 10 hits with payloads, binary frames vs HTTP/JSON.
-import { FrameDecoder, encodeFrameParts, type Payload, type ResultReply } from '@ragwire/protocol';
+import { EncodedPayload, FrameDecoder, encodeFrameParts, type Payload, type ResultReply } from '@ragwire/protocol';
 import type { ShardClient } from '@ragwire/client';
 import type { HttpFanout } from './http-search';
 import { measureLatency, type LatencyReport } from './load';
@@ -30,17 +30,20 @@ function cpuUs(): number {
 /**
  * What the wire costs the two processes, without the search: the client encodes the query, the
  * server decodes it, encodes the reply (10 hits with payloads), the client decodes it. Binary:
- * the frame codec (vectors viewed in place); JSON: JSON.stringify / JSON.parse of the same content.
+ * the frame codec (vectors viewed in place; payloads as the store keeps them, in their wire form,
+ * copied into the frame as the shard server does); JSON: JSON.stringify / JSON.parse of the same
+ * content, payloads from objects as a JSON server holds them.
  */
 export function measureCodecCost(query: Float32Array, reply: ResultReply, iterations: number): CodecCost {
   const request = { type: 'query' as const, collection: 'transfer', dim: TRANSFER_DIM, k: 10, vectors: query, options: { withPayload: true } };
+  const served: ResultReply = { ...reply, payloads: reply.payloads?.map((p) => (p ? EncodedPayload.encode(p) : null)) };
   const concat = (parts: Uint8Array[]) => Buffer.concat(parts);
   let sink = 0;
   const binaryOnce = () => {
     const req = concat(encodeFrameParts(request, 1));
     const got = new FrameDecoder().push(req)[0]!;
     if (!got.ok) throw got.error;
-    const rep = concat(encodeFrameParts(reply, 1));
+    const rep = concat(encodeFrameParts(served, 1));
     const back = new FrameDecoder().push(rep)[0]!;
     if (!back.ok) throw back.error;
     sink += (back.message as ResultReply).ids.length + req.length;

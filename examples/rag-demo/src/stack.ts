@@ -132,7 +132,9 @@ export async function startDemoStack(o: DemoOptions): Promise<DemoStack> {
     const embeddingsVia = (baseURL: string) => new OpenAIEmbeddings({ model: o.embeddingModel, apiKey: API_KEY, configuration: { baseURL } });
     const chatVia = (baseURL: string) => new ChatOpenAI({ model, apiKey: API_KEY, configuration: { baseURL }, temperature: 0, maxTokens: o.maxTokens, streaming: true, maxRetries: 2 });
     ragwire = new RagPipeline('ragwire', embeddingsVia(proxyV1), (embeddings) => new RagwireVectorStore(embeddings, { client: collection }).asRetriever({ k: o.k }), chatVia(proxyV1));
-    const baseline = new RagPipeline('HTTP/JSON baseline', embeddingsVia(`${upstreams[0]}/v1`), (embeddings) => new JsonSearchRetriever(search.url, embeddings, o.k), chatVia(`${upstreams[0]}/v1`));
+    // The baseline calls the model servers directly: the first upstream serving each model.
+    const direct = (m: string) => `${proxy.context.upstreams.serving(m)[0]?.url ?? upstreams[0]}/v1`;
+    const baseline = new RagPipeline('HTTP/JSON baseline', embeddingsVia(direct(o.embeddingModel)), (embeddings) => new JsonSearchRetriever(search.url, embeddings, o.k), chatVia(direct(model)));
 
     const record = (a: Answer) => {
       const { stages } = proxy.context;

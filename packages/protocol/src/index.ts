@@ -14,6 +14,7 @@ export {
   type HeaderFault,
 } from './header';
 export * from './messages';
+export { EncodedPayload, isEncodedPayload } from './payload';
 export { validateFilter, type Filter, type Condition, type FilterValue, type RangeBounds } from './filter';
 export {
   encodeFrame,

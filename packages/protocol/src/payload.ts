@@ -2,7 +2,7 @@
 import { BadFrameError, LimitExceededError } from './errors';
 import { isPlainObject } from './fields';
 import { align4 } from './header';
-import type { ProtocolLimits } from './limits';
+import { DEFAULT_LIMITS, type ProtocolLimits } from './limits';
 import type { Payload } from './messages';
 import { packValue, skimMsgpack, unpackChecked, type NodeBudget } from './msgpack';
 
@@ -27,6 +27,60 @@ function checkPayloadShape(value: unknown, what: string): Payload {
 }
 
 /**
+ * A payload already in its wire form (docs/protocol.md §7: the msgpack map `{ text?, metadata? }`),
+ * as a store keeps it: the encoder copies its bytes into a frame without unpacking and packing them
+ * again. Read as a Payload, `text` and `metadata` are decoded on first access.
+ */
+const ENCODED_PAYLOAD = Symbol.for('ragwire.EncodedPayload');
+
+export class EncodedPayload implements Payload {
+  /** The brand `isEncodedPayload` checks: two copies of this package still recognise each other's. */
+  readonly [ENCODED_PAYLOAD] = true;
+  #decoded: Payload | undefined;
+
+  /** `bytes` must come from `EncodedPayload.encode` (or a payload section): they are sent unchecked. */
+  constructor(readonly bytes: Uint8Array) {}
+
+  /** Checks a payload's shape and limits and packs it, as the encoder would. */
+  static encode(payload: Payload, limits: ProtocolLimits = DEFAULT_LIMITS, what = 'payload'): EncodedPayload {
+    return new EncodedPayload(packPayload(payload, limits, { nodes: limits.maxStructuredNodes }, what));
+  }
+
+  get text(): string | undefined {
+    return this.decoded().text;
+  }
+
+  get metadata(): Record<string, unknown> | undefined {
+    return this.decoded().metadata;
+  }
+
+  /** The payload as a plain object. */
+  decoded(): Payload {
+    if (this.#decoded === undefined) {
+      const limits = DEFAULT_LIMITS;
+      const value = unpackChecked(this.bytes, 0, this.bytes.length, { nodes: limits.maxStructuredNodes }, limits.maxStructuredDepth, 'payload');
+      this.#decoded = checkPayloadShape(value, 'payload');
+    }
+    return this.#decoded;
+  }
+}
+
+/** True for an EncodedPayload, from this copy of the package or another. */
+export function isEncodedPayload(value: unknown): value is EncodedPayload {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ENCODED_PAYLOAD] === true;
+}
+
+function packPayload(payload: Payload, limits: ProtocolLimits, budget: NodeBudget, what: string): Uint8Array {
+  const blob = packValue(checkPayloadShape(payload, what));
+  if (blob.length > limits.maxPayloadBytes) {
+    throw new LimitExceededError(`${what} encodes to ${blob.length} bytes, over maxPayloadBytes = ${limits.maxPayloadBytes}`);
+  }
+  // Refuse what the receiver would refuse (Date, Map with non-string keys, binary, NaN, ...).
+  skimMsgpack(blob, budget, limits.maxStructuredDepth, what);
+  return blob;
+}
+
+/**
  * Encodes n payloads as a payload section (docs/protocol.md §3.3): `u32 lengths[n]`, then the
  * msgpack blobs back to back, then zero padding to a multiple of 4. Length 0 means no payload.
  */
@@ -37,13 +91,13 @@ export function encodePayloadSection(payloads: readonly (Payload | null | undefi
   for (let i = 0; i < payloads.length; i++) {
     const p = payloads[i];
     if (p === null || p === undefined) continue;
-    const shaped = checkPayloadShape(p, `${what}[${i}]`);
-    const blob = packValue(shaped);
-    if (blob.length > limits.maxPayloadBytes) {
-      throw new LimitExceededError(`${what}[${i}] encodes to ${blob.length} bytes, over maxPayloadBytes = ${limits.maxPayloadBytes}`);
+    let blob: Uint8Array;
+    if (isEncodedPayload(p)) {
+      blob = p.bytes; // already checked when it was encoded
+      if (blob.length > limits.maxPayloadBytes) throw new LimitExceededError(`${what}[${i}] is ${blob.length} bytes, over maxPayloadBytes = ${limits.maxPayloadBytes}`);
+    } else {
+      blob = packPayload(p, limits, budget, `${what}[${i}]`);
     }
-    // Refuse what the receiver would refuse (Date, Map with non-string keys, binary, NaN, ...).
-    skimMsgpack(blob, budget, limits.maxStructuredDepth, `${what}[${i}]`);
     blobs[i] = blob;
     blobBytes += blob.length;
   }

@@ -6,8 +6,8 @@
 // write sees it.
 import type { Database } from 'lmdb';
 import {
-  ClosedError, DimensionMismatchError, InvalidArgumentError, LimitExceededError, NO_LABEL, NonFiniteVectorError,
-  validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type StatValue,
+  BadFrameError, ClosedError, DEFAULT_LIMITS, DimensionMismatchError, EncodedPayload, InvalidArgumentError, LimitExceededError, NO_LABEL, NonFiniteVectorError,
+  isEncodedPayload, validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type StatValue,
 } from '@ragwire/protocol';
 import type { Index } from '@ragwire/native';
 import { FilterIndex } from './filter-index';
@@ -24,8 +24,12 @@ export interface CollectionRecord {
 
 export interface DocRecord {
   label: number;
-  text?: string;
+  /** The payload in its wire form (msgpack of { text?, metadata? }), served as is; absent: no payload. */
+  payload?: Uint8Array;
+  /** The payload's metadata again, for the filter index (rebuilt from these records on open). */
   metadata?: Record<string, unknown>;
+  /** Records written before `payload` existed keep the text here. */
+  text?: string;
 }
 
 /** One write as the log keeps it: labels added and removed. */
@@ -108,6 +112,8 @@ export class Collection {
     if (payloads !== undefined && (!Array.isArray(payloads) || payloads.length !== n)) {
       throw new InvalidArgumentError(`payloads must hold one entry (or null) per id: ${n}, got ${Array.isArray(payloads) ? payloads.length : typeof payloads}`);
     }
+    // Encoded (and so checked) before anything changes: a bad payload fails the whole write.
+    const encoded = payloads?.map((p, i) => (p === null || p === undefined ? undefined : isEncodedPayload(p) ? p : encodePayload(p, `payloads[${i}]`)));
     if (this.record.nextLabel + n >= NO_LABEL) throw new LimitExceededError('the collection has used every engine label; re-create it');
     const dim = this.settings.dim;
     const labels = new Uint32Array(n);
@@ -123,10 +129,12 @@ export class Collection {
           removed.push(old.label);
           this.dbs.vectors.remove(old.label);
         }
-        const p = payloads?.[i];
+        const p = encoded?.[i];
         const doc: DocRecord = { label: labels[i]! };
-        if (p?.text !== undefined) doc.text = p.text;
-        if (p?.metadata !== undefined) doc.metadata = p.metadata;
+        if (p !== undefined) {
+          doc.payload = p.bytes;
+          if (p.metadata !== undefined) doc.metadata = p.metadata;
+        }
         this.dbs.docs.put(id, doc);
         this.dbs.vectors.put(labels[i]!, Buffer.from(own.buffer, i * dim * 4, dim * 4));
       }
@@ -138,7 +146,7 @@ export class Collection {
       await this.index.add(labels, own);
       for (let i = 0; i < n; i++) {
         this.labelToId.set(labels[i]!, ids[i]!);
-        this.filters.add(labels[i]!, payloads?.[i]?.metadata);
+        this.filters.add(labels[i]!, encoded?.[i]?.metadata);
       }
       return { upserted: n, seq };
     });
@@ -178,8 +186,12 @@ export class Collection {
     });
   }
 
-  /** k nearest documents of each query vector, best first; scores are higher = more similar. */
-  async query(input: QueryInput): Promise<QueryResult> {
+  /**
+   * k nearest documents of each query vector, best first; scores are higher = more similar. With
+   * `encodedPayloads`, payloads come as EncodedPayload (their stored wire form, for a server to send
+   * without unpacking them); otherwise as plain objects.
+   */
+  async query(input: QueryInput, how: { encodedPayloads?: boolean } = {}): Promise<QueryResult> {
     this.#open();
     const { vectors, k, options = {} } = input;
     const dim = this.settings.dim;
@@ -212,7 +224,7 @@ export class Collection {
       }
     }
     const out: QueryResult = { k, counts, ids, scores: Float32Array.from(scores) };
-    if (options.withPayload) out.payloads = ids.map((id) => this.payload(id));
+    if (options.withPayload) out.payloads = how.encodedPayloads ? ids.map((id) => this.encodedPayload(id)) : ids.map((id) => this.payload(id));
     if (options.withVectors) out.vectors = this.#vectorsOf(labels);
     return out;
   }
@@ -242,11 +254,19 @@ export class Collection {
   /** A document's stored payload, or null when it has none (or is gone). */
   payload(id: string): Payload | null {
     const doc = this.dbs.docs.get(id);
-    if (!doc || (doc.text === undefined && doc.metadata === undefined)) return null;
-    const p: Payload = {};
-    if (doc.text !== undefined) p.text = doc.text;
-    if (doc.metadata !== undefined) p.metadata = doc.metadata;
-    return p;
+    if (!doc) return null;
+    if (doc.payload !== undefined) return new EncodedPayload(doc.payload).decoded();
+    return legacyPayload(doc);
+  }
+
+  /** A document's payload in its wire form, or null when it has none (or is gone). */
+  encodedPayload(id: string): EncodedPayload | null {
+    const doc = this.dbs.docs.get(id);
+    if (!doc) return null;
+    // Copied: a value read from LMDB may share a buffer the next read reuses.
+    if (doc.payload !== undefined) return new EncodedPayload(Uint8Array.prototype.slice.call(doc.payload));
+    const p = legacyPayload(doc);
+    return p === null ? null : EncodedPayload.encode(p);
   }
 
   info(): CollectionInfo {
@@ -353,4 +373,23 @@ export class Collection {
   #open(): void {
     if (this.#closed) throw new ClosedError(`collection ${this.name} is closed`);
   }
+}
+
+/** A payload in its wire form; a shape the wire refuses is the caller's InvalidArgumentError here. */
+function encodePayload(p: Payload, what: string): EncodedPayload {
+  try {
+    return EncodedPayload.encode(p, DEFAULT_LIMITS, what);
+  } catch (error) {
+    if (error instanceof BadFrameError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+}
+
+/** The payload of a record written before payloads were kept in their wire form. */
+function legacyPayload(doc: DocRecord): Payload | null {
+  if (doc.text === undefined && doc.metadata === undefined) return null;
+  const p: Payload = {};
+  if (doc.text !== undefined) p.text = doc.text;
+  if (doc.metadata !== undefined) p.metadata = doc.metadata;
+  return p;
 }

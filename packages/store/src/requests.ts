@@ -11,6 +11,11 @@ export type StoreRequest = Exclude<Request, { type: 'hello' }>;
 export interface AnswerOptions {
   /** Which collections a server-wide DESCRIBE lists (the caller's read scope). Default: all. */
   visible?: (collection: string) => boolean;
+  /**
+   * Answer payloads in their stored wire form (EncodedPayload), for a server that encodes the reply
+   * into a frame: no unpack and re-pack. In-process callers leave it off and get plain objects.
+   */
+  encodedPayloads?: boolean;
 }
 
 function checkDim(info: CollectionInfo, dim: number): void {
@@ -28,7 +33,7 @@ export async function answerRequest(store: Store, request: StoreRequest, options
         k: request.k,
         ...(request.filter ? { filter: request.filter } : {}),
         ...(request.options ? { options: request.options } : {}),
-      });
+      }, { encodedPayloads: options.encodedPayloads ?? false });
       const reply: Response = { type: 'result', k: r.k, counts: r.counts, ids: r.ids, scores: r.scores };
       if (r.payloads) reply.payloads = r.payloads;
       if (r.vectors) reply.vectors = r.vectors;

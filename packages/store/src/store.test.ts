@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bruteForceTopK, gaussianMixture } from '@ragwire/datasets';
+import { encodeFrame, FrameDecoder, isEncodedPayload, type Payload, type ResultReply } from '@ragwire/protocol';
 import { openStore, type Store } from './index';
 
 const DIM = 16;
@@ -33,6 +34,44 @@ async function fill(name: string, n: number, kind: 'flat' | 'hnsw' = 'hnsw') {
 }
 
 describe('store', () => {
+  it('keeps payloads in their wire form and serves them without re-encoding, the same as plain ones', async () => {
+    const { d } = await fill('wire', 300, 'flat');
+    const c = store.collection('wire');
+    const query = { vectors: d.queries.subarray(0, DIM), k: 5, options: { withPayload: true } };
+    const plain = await c.query(query);
+    const encoded = await c.query(query, { encodedPayloads: true });
+    expect(encoded.ids).toEqual(plain.ids);
+    for (const p of encoded.payloads!) expect(isEncodedPayload(p)).toBe(true);
+    // Read as Payloads they are the same; sent in a RESULT frame they decode to the same.
+    encoded.payloads!.forEach((p, i) => expect({ text: p!.text, metadata: p!.metadata }).toEqual(plain.payloads![i]));
+    const frame = encodeFrame({ type: 'result', ...encoded }, 7);
+    const [event] = new FrameDecoder().push(frame);
+    expect(event!.ok).toBe(true);
+    expect((event as { message: ResultReply }).message.payloads).toEqual(plain.payloads);
+  });
+
+  it('serves payloads of records written before the wire form existed', async () => {
+    await fill('legacy', 20, 'flat');
+    const c = store.collection('legacy');
+    const old: Payload = { text: 'old text', metadata: { era: 'before' } };
+    const label = c.dbs.docs.get('doc-3')!.label;
+    await c.dbs.docs.put('doc-3', { label, ...old }); // the earlier record layout
+    expect(c.payload('doc-3')).toEqual(old);
+    const again = c.encodedPayload('doc-3')!;
+    expect(again.decoded()).toEqual(old);
+    expect(c.payload('doc-4')).toEqual({ text: 'text of doc-4', metadata: { i: 4, parity: 'even', tags: ['t4'], nested: { bucket: 4 } } });
+  });
+
+  it('refuses a payload the wire could not carry before writing anything', async () => {
+    await fill('bad', 10, 'flat');
+    const c = store.collection('bad');
+    const before = c.info().count;
+    const vectors = new Float32Array(2 * DIM).fill(0.5);
+    await expect(async () => c.upsert({ ids: ['x', 'y'], vectors, payloads: [{ text: 'fine' }, { text: 42 as unknown as string }] })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' });
+    expect(c.info().count).toBe(before);
+    expect(c.payload('x')).toBeNull();
+  });
+
   it('answers exact queries equal to a brute force, with payloads', async () => {
     const { d } = await fill('a', 2000);
     const r = await store.collection('a').query({ vectors: d.queries, k: 10, options: { exact: true, withPayload: true } });

@@ -12,7 +12,8 @@ export async function dispatch(store: Store, principal: Principal, request: Stor
   const collection = 'collection' in request ? request.collection : undefined;
   // DESCRIBE of the whole server lists what the token may read instead of refusing.
   if (!(request.type === 'describe' && collection === undefined)) principal.check(REQUIRED_SCOPE[request.type], collection);
-  return answerRequest(store, request, { visible: (name) => principal.may('read', name) });
+  // Payloads go out as the store keeps them (their wire form): the reply's encoder copies the bytes.
+  return answerRequest(store, request, { visible: (name) => principal.may('read', name), encodedPayloads: true });
 }
 
 /** hello_ok.limits: what a client needs to split its batches (docs/protocol.md §5.1). */
