@@ -206,24 +206,15 @@ writeFileSync(
 );
 const LIMITS = `## What limits the missed targets
 
-Measured beside this run on the same 2-core VM (one shard of the default data, 5k-50k x 384):
-
-- **Not the wire.** The bare echo is ~50 us; one binary round trip to one shard process with an HNSW search
-  is ~200 us in-process and more across processes. Against the same store, the binary path beats HTTP/JSON
-  by the JSON and HTTP work it skips (the p50 column), but the rest is common to both.
-- **CPU oversubscription.** A query wakes 4 shard processes, each with its event loop and 2 engine worker
-  threads, plus the client: 13 runnable threads on 2 cores. Every wake-up costs 50-60 us here and the
-  p99 is scheduler noise. QPS at 16 and 100 clients is bound by total CPU: each query costs 4 HNSW
-  searches plus 4 frame round trips; the load generator shares the same 2 cores. On a host with a core
-  per shard, or with 1 shard per core, the fan-out overlaps instead of queueing.
-- **The engine's async hop.** \`index.search()\` resolves on the engine's thread pool: p50 ~72 us vs ~26 us
-  for \`searchSync\` on 5k x 384 (ef 32). Per query that is 4 x ~45 us of thread hand-off. A synchronous
-  fast path for small searches in the store, or one engine thread per shard process, would remove most of it.
-- **Transfer CPU (3.5x, target 5x).** The binary codec's cost is the payloads' msgpack (encode ~22 us,
-  decode ~16 us for 10 ~1 KB payloads) and the frame copy, not the vector (the 6 KB query encodes in ~9 us
-  and is viewed in place on decode). JSON spends most of its time printing and parsing 1536 floats.
-  Sending payloads as the store keeps them (msgpack blobs, passed through without decode/re-encode on
-  the server) would close most of the gap.
+- **Not the wire.** The bare echo is ~50-70 us; the binary codec costs ~30 us of CPU for a 1536-d query and
+  10 hits with payloads, both sides together. A query's time is the fan-out: four shard processes each
+  woken, each searching, and the client, on two cores.
+- **CPU oversubscription.** Four shard event loops (one engine thread each), the client and the load
+  generator share 2 cores; every wake-up costs 50-60 us here and the p99 is scheduler noise. Throughput at
+  16 and 100 clients is bound by total CPU: each query is 4 HNSW searches plus 4 frame round trips. With a
+  core per shard the fan-out overlaps instead of queueing.
+- **The search itself at 1M.** efSearch 64 over 250k points per shard is most of the single-client p50, and
+  is the same for the HTTP/JSON rows: the binary path's lead is what the wire and JSON cost on top.
 `;
 
 if (markdown) {
