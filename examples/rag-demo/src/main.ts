@@ -74,6 +74,11 @@ const stack = await startDemoStack({
   k: opts.k,
   maxTokens: opts.maxTokens,
   log: say,
+}).catch((error: unknown) => {
+  const e = error as NodeJS.ErrnoException;
+  const why = e.code === 'EADDRINUSE' ? `port ${opts.port} is in use: pass --port with a free port (0 picks one)` : (e.stack ?? String(error));
+  process.stderr.write(`demo could not start: ${why}\n`);
+  process.exit(1);
 });
 
 let stopping = false;
