@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isRagwireError } from './errors';
-import { validateFilter } from './filter';
+import { MAX_FILTER_STRING_CHARS, validateFilter } from './filter';
 import { resolveLimits } from './limits';
 
 function codeOf(value: unknown, limits = resolveLimits()): string | undefined {
@@ -57,6 +57,14 @@ describe('validateFilter', () => {
     ['exists not boolean', { must: [{ key: 'a', exists: 1 }] }],
   ])('refuses %s with INVALID_FILTER', (_, value) => {
     expect(codeOf(value)).toBe('RAGWIRE_ERR_INVALID_FILTER');
+  });
+
+  it('compares strings of at most MAX_FILTER_STRING_CHARS characters', () => {
+    const ok = 'a'.repeat(MAX_FILTER_STRING_CHARS);
+    const long = `${ok}b`;
+    expect(codeOf({ must: [{ key: 'k', eq: ok }] })).toBeUndefined();
+    expect(codeOf({ must: [{ key: 'k', eq: long }] })).toBe('RAGWIRE_ERR_INVALID_FILTER');
+    expect(codeOf({ should: [{ key: 'k', in: [ok, long] }] })).toBe('RAGWIRE_ERR_INVALID_FILTER');
   });
 
   it('enforces maxFilterConditions and maxFilterValues', () => {

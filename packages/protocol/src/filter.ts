@@ -34,9 +34,20 @@ export interface Filter {
 const CLAUSES = ['must', 'should', 'must_not'] as const;
 const RANGE_BOUNDS = ['gt', 'gte', 'lt', 'lte'] as const;
 export const MAX_FILTER_KEY_BYTES = 256;
+/**
+ * Longest string an `eq` or `in` compares with. Longer metadata strings (serialized nodes, whole texts)
+ * are not value-indexed by the store, only noted as present: `exists` still sees them.
+ */
+export const MAX_FILTER_STRING_CHARS = 512;
 
 function fail(path: string, message: string): never {
   throw new InvalidFilterError(`filter${path} ${message}`);
+}
+
+function checkStringLength(v: FilterValue, path: string): void {
+  if (typeof v === 'string' && v.length > MAX_FILTER_STRING_CHARS) {
+    fail(path, `must be at most ${MAX_FILTER_STRING_CHARS} characters (longer metadata strings are not indexed for eq / in), got ${v.length}`);
+  }
 }
 
 function isFilterValue(v: unknown): v is FilterValue {
@@ -84,6 +95,7 @@ function validateCondition(c: unknown, path: string, limits: ProtocolLimits): Co
   switch (op) {
     case 'eq':
       if (!isFilterValue(operand)) fail(`${path}.eq`, 'must be a string, a finite number or a boolean');
+      checkStringLength(operand, `${path}.eq`);
       return { key, eq: operand };
     case 'in':
       if (!Array.isArray(operand)) fail(`${path}.in`, 'must be an array of values');
@@ -92,6 +104,7 @@ function validateCondition(c: unknown, path: string, limits: ProtocolLimits): Co
       }
       for (let i = 0; i < operand.length; i++) {
         if (!isFilterValue(operand[i])) fail(`${path}.in[${i}]`, 'must be a string, a finite number or a boolean');
+        checkStringLength(operand[i], `${path}.in[${i}]`);
       }
       return { key, in: operand as FilterValue[] };
     case 'range':

@@ -15,7 +15,7 @@ export {
 } from './header';
 export * from './messages';
 export { EncodedPayload, isEncodedPayload } from './payload';
-export { validateFilter, type Filter, type Condition, type FilterValue, type RangeBounds } from './filter';
+export { validateFilter, MAX_FILTER_STRING_CHARS, type Filter, type Condition, type FilterValue, type RangeBounds } from './filter';
 export {
   encodeFrame,
   encodeFrameParts,

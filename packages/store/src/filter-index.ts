@@ -1,8 +1,10 @@
 // The metadata filter index: an inverted index from (field, value) to labels,
 // derived from the payloads in LMDB, that turns a Filter into the engine's
 // allow-list bitset. Nested maps are addressed with dots ("author.name");
-// an array field matches when any element does.
-import type { Condition, Filter, FilterValue } from '@ragwire/protocol';
+// an array field matches when any element does. A string longer than a filter may
+// compare with (MAX_FILTER_STRING_CHARS) is noted as present only: `exists` sees it,
+// and the index holds no copy of it (LlamaIndex's serialized nodes, whole texts).
+import { MAX_FILTER_STRING_CHARS, type Condition, type Filter, type FilterValue } from '@ragwire/protocol';
 
 type Postings = Set<number>;
 
@@ -21,12 +23,17 @@ function valueKey(v: FilterValue): string {
   return typeof v === 'string' ? `s:${v}` : typeof v === 'number' ? `n:${v}` : `b:${v}`;
 }
 
+/** A field's indexed value; `undefined`: the field is present, its value too long to compare with. */
+type IndexedValue = FilterValue | undefined;
+
 /** The (field, value) pairs a metadata object is indexed under. */
-export function indexedFields(metadata: Record<string, unknown> | undefined): [string, FilterValue][] {
-  const out: [string, FilterValue][] = [];
+export function indexedFields(metadata: Record<string, unknown> | undefined): [string, IndexedValue][] {
+  const out: [string, IndexedValue][] = [];
   const walk = (value: unknown, path: string, depth: number) => {
     if (value === null || value === undefined || depth > MAX_DEPTH) return;
-    if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+    if (typeof value === 'string' && value.length > MAX_FILTER_STRING_CHARS) {
+      out.push([path, undefined]);
+    } else if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
       out.push([path, value]);
     } else if (Array.isArray(value)) {
       for (const item of value) walk(item, path, depth + 1);
@@ -40,7 +47,7 @@ export function indexedFields(metadata: Record<string, unknown> | undefined): [s
 
 export class FilterIndex {
   readonly #fields = new Map<string, FieldIndex>();
-  readonly #byLabel = new Map<number, [string, FilterValue][]>();
+  readonly #byLabel = new Map<number, [string, IndexedValue][]>();
 
   add(label: number, metadata: Record<string, unknown> | undefined): void {
     const pairs = indexedFields(metadata);
@@ -50,6 +57,7 @@ export class FilterIndex {
       let f = this.#fields.get(field);
       if (!f) this.#fields.set(field, (f = { present: new Set(), values: new Map(), numbers: new Map() }));
       f.present.add(label);
+      if (value === undefined) continue;
       addTo(f.values, valueKey(value), label);
       if (typeof value === 'number') addTo(f.numbers, value, label);
     }
@@ -63,8 +71,10 @@ export class FilterIndex {
       const f = this.#fields.get(field);
       if (!f) continue;
       f.present.delete(label);
-      removeFrom(f.values, valueKey(value), label);
-      if (typeof value === 'number') removeFrom(f.numbers, value, label);
+      if (value !== undefined) {
+        removeFrom(f.values, valueKey(value), label);
+        if (typeof value === 'number') removeFrom(f.numbers, value, label);
+      }
       if (f.present.size === 0) this.#fields.delete(field);
     }
   }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bruteForceTopK, gaussianMixture } from '@ragwire/datasets';
 import { encodeFrame, FrameDecoder, isEncodedPayload, type Payload, type ResultReply } from '@ragwire/protocol';
-import { openStore, type Store } from './index';
+import { MAX_FILTER_STRING_CHARS } from '@ragwire/protocol';
+import { indexedFields, openStore, type Store } from './index';
 
 const DIM = 16;
 let dir: string;
@@ -120,6 +121,25 @@ describe('store', () => {
     expect((await q({ must: [{ key: 'missing', exists: true }] })).length).toBe(0);
     await expect(c.query({ vectors: d.queries.subarray(0, DIM), k: 5, filter: { must: [{ key: 'i', bogus: 1 }] } as never }))
       .rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_FILTER' });
+  });
+
+  it('notes long metadata strings as present without indexing their value, and refuses comparing with one', async () => {
+    await store.createCollection({ name: 'long', dim: DIM, metric: 'l2', kind: 'flat' });
+    const c = store.collection('long');
+    const long = 'x'.repeat(MAX_FILTER_STRING_CHARS + 1);
+    const edge = 'y'.repeat(MAX_FILTER_STRING_CHARS);
+    const vectors = new Float32Array(3 * DIM).fill(0.25);
+    await c.upsert({ ids: ['a', 'b', 'c'], vectors, payloads: [{ metadata: { blob: long } }, { metadata: { blob: edge } }, { metadata: { other: 1 } }] });
+    const ids = async (filter: object) => (await c.query({ vectors: vectors.subarray(0, DIM), k: 10, filter: filter as never })).ids.sort();
+    expect(await ids({ must: [{ key: 'blob', exists: true }] })).toEqual(['a', 'b']);
+    expect(await ids({ must: [{ key: 'blob', eq: edge }] })).toEqual(['b']);
+    expect(await ids({ must_not: [{ key: 'blob', exists: true }] })).toEqual(['c']);
+    expect(indexedFields({ blob: long, n: 1 })).toEqual([['blob', undefined], ['n', 1]]);
+    await expect(ids({ must: [{ key: 'blob', eq: long }] })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_FILTER' });
+    await expect(ids({ must: [{ key: 'blob', in: ['a', long] }] })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_FILTER' });
+    // Removing a document with a long value leaves the index consistent.
+    await c.delete({ ids: ['a'] });
+    expect(await ids({ must: [{ key: 'blob', exists: true }] })).toEqual(['b']);
   });
 
   it('deletes by ids and by filter', async () => {
