@@ -53,7 +53,9 @@
     var el = $('stage-chart');
     var names = Object.keys(stages).sort();
     $('stage-empty').hidden = names.length > 0;
-    var tables = names.map(function (name) { var s = stages[name]; return [s.t, s.p50, s.p99]; });
+    // A log scale: stages span microseconds (a merge) to seconds (a generation); it cannot show 0.
+    var floor = function (v) { return v === null || v === undefined ? v : Math.max(v, 0.001); };
+    var tables = names.map(function (name) { var s = stages[name]; return [s.t, s.p50.map(floor), s.p99.map(floor)]; });
     var data = names.length > 0 ? uPlot.join(tables) : [[]];
     var key = names.join(',');
     if (stageChart === null || key !== stageKey) {
@@ -67,9 +69,9 @@
       stageChart = new uPlot({
         width: chartWidth(el),
         height: 280,
-        scales: { x: timeScale() },
+        scales: { x: timeScale(), y: { distr: 3, log: 10 } },
         series: series,
-        axes: [{}, { label: 'ms', size: 60 }],
+        axes: [{}, { label: 'ms (log)', size: 60 }],
         legend: { live: true },
       }, data, el);
       stageKey = key;
