@@ -60,7 +60,9 @@ function withoutPriority(body: Record<string, unknown>): Record<string, unknown>
   return rest;
 }
 
-function forwardBody(body: Record<string, unknown>): string {
+/** The body to send upstream: the client's own bytes unless the proxy removes its `priority` field. */
+function forwardBody(body: Record<string, unknown>, request: FastifyRequest): string {
+  if (!('priority' in body) && request.rawBody !== undefined) return request.rawBody;
   return JSON.stringify(withoutPriority(body));
 }
 
@@ -98,7 +100,7 @@ async function generation(ctx: ProxyContext, path: string, info: GenerationReque
   }
   if (ctx.completions && path === '/v1/completions' && coalescibleCompletion(body)) return coalescedCompletion(ctx, body, info, priority, request, reply, cacheKey);
   const abort = clientGone(request, reply, ctx, info.model);
-  const call = { model: info.model, path, body: forwardBody(body), prefixText: info.prefixText, priority, requestId: request.id, signal: abort.signal };
+  const call = { model: info.model, path, body: forwardBody(body, request), prefixText: info.prefixText, priority, requestId: request.id, signal: abort.signal };
   if (!info.stream) {
     const answer = await ctx.caller.buffered(call);
     if (cacheKey && answer.status === 200) {
@@ -153,7 +155,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, ctx: ProxyContext): v
     const priority = priorityOf(request, info.priority);
     if (!ctx.config.embeddingsBatching.enabled) {
       const abort = clientGone(request, reply, ctx, info.model);
-      const answer = await ctx.caller.buffered({ model: info.model, path: '/v1/embeddings', body: forwardBody(body), priority, requestId: request.id, signal: abort.signal });
+      const answer = await ctx.caller.buffered({ model: info.model, path: '/v1/embeddings', body: forwardBody(body, request), priority, requestId: request.id, signal: abort.signal });
       ctx.metrics.requests.inc({ model: info.model, route: '/v1/embeddings', status: answer.status });
       return sendUpstreamAnswer(reply, answer.status, answer.body, answer.upstream.url);
     }

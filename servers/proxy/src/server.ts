@@ -19,6 +19,13 @@ import { registerOpenAIRoutes } from './routes';
 import { UpstreamCaller } from './upstream-call';
 import { UpstreamSet } from './upstream-set';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request body as the client sent it (JSON text), set by the proxy's body parser. */
+    rawBody?: string;
+  }
+}
+
 /** Everything a route needs, built once per proxy. */
 export interface ProxyContext {
   config: Readonly<ProxyConfig>;
@@ -110,9 +117,11 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, text, done) => {
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, text, done) => {
     try {
-      done(null, (text as string).length === 0 ? undefined : JSON.parse(text as string));
+      const body = (text as string).length === 0 ? undefined : JSON.parse(text as string);
+      req.rawBody = text as string; // forwarded as is when the proxy does not rewrite the body
+      done(null, body);
     } catch (error) {
       done(new ProxyError('invalid_json', `the request body is not valid JSON: ${(error as Error).message}`), undefined);
     }

@@ -68,12 +68,11 @@ export class UpstreamCaller {
   /** Sends the call and reads the whole answer; for non-streaming requests. */
   buffered(call: UpstreamCall): Promise<BufferedAnswer> {
     return this.attempts(call, async (lease, res, started) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of res.body) chunks.push(chunk as Buffer);
+      const body = Buffer.from(await res.body.arrayBuffer());
       const latency = performance.now() - started;
       this.metrics.upstreamLatency.observe({ model: call.model, upstream: lease.upstream.url }, latency / 1000);
       lease.release(latency);
-      return { status: res.statusCode, body: Buffer.concat(chunks), upstream: lease.upstream };
+      return { status: res.statusCode, body, upstream: lease.upstream };
     });
   }
 
