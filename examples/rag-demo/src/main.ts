@@ -13,7 +13,7 @@ import { startDemoStack } from './stack';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export const QUESTIONS = [
+const QUESTIONS = [
   'How does the shard server authenticate clients?',
   'What does the proxy do when it is overloaded?',
   'How are vectors laid out in a protocol frame?',
@@ -59,6 +59,7 @@ const opts = program.opts<{
 }>();
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const questions = opts.question.length > 0 ? opts.question : QUESTIONS;
 
 const stack = await startDemoStack({
   shards: opts.shards,
@@ -92,7 +93,6 @@ process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
 
 try {
-  const questions = opts.question.length > 0 ? opts.question : QUESTIONS;
   await stack.ask(questions[0]!); // warm-up: connections, JIT
   const answers = [];
   for (const q of questions) answers.push(await stack.ask(q));
@@ -114,7 +114,6 @@ if (opts.once) {
 } else {
   say(`\ndashboard: ${stack.dashboardUrl}  (Ctrl-C to stop)`);
   if (opts.load > 0) {
-    const questions = opts.question.length > 0 ? opts.question : QUESTIONS;
     let i = 0;
     let inFlight = 0;
     const timer = setInterval(() => {

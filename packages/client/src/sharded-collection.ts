@@ -230,7 +230,7 @@ export class ShardedCollection {
       ...(q.options ? { options: q.options } : {}),
     };
     const start = this.rotation++;
-    const sentAt = performance.now();
+    const sentAt = this.onQuery ? performance.now() : 0;
     const shardMs = this.onQuery ? new Array<number>(this.shardCount).fill(Number.NaN) : undefined;
     const settled = await Promise.allSettled(
       this.replicas.map((replicas, shard) => {
@@ -255,7 +255,7 @@ export class ShardedCollection {
       const allTimedOut = missingShards.every((s) => (settled[s] as PromiseRejectedResult).reason?.code === 'RAGWIRE_ERR_SHARD_TIMEOUT');
       throw allTimedOut ? new ShardTimeoutError(message, { cause: firstFault }) : new ShardUnavailableError(message, { cause: firstFault });
     }
-    const mergeStart = performance.now();
+    const mergeStart = shardMs ? performance.now() : 0;
     const merged = mergeTopK(lists, n, q.k);
     if (shardMs) {
       const end = performance.now();

@@ -26,13 +26,13 @@ function checkPayloadShape(value: unknown, what: string): Payload {
   return out;
 }
 
+const ENCODED_PAYLOAD = Symbol.for('ragwire.EncodedPayload');
+
 /**
  * A payload already in its wire form (docs/protocol.md §7: the msgpack map `{ text?, metadata? }`),
  * as a store keeps it: the encoder copies its bytes into a frame without unpacking and packing them
  * again. Read as a Payload, `text` and `metadata` are decoded on first access.
  */
-const ENCODED_PAYLOAD = Symbol.for('ragwire.EncodedPayload');
-
 export class EncodedPayload implements Payload {
   /** The brand `isEncodedPayload` checks: two copies of this package still recognise each other's. */
   readonly [ENCODED_PAYLOAD] = true;

@@ -133,7 +133,9 @@ export class Collection {
         const doc: DocRecord = { label: labels[i]! };
         if (p !== undefined) {
           doc.payload = p.bytes;
-          if (p.metadata !== undefined) doc.metadata = p.metadata;
+          // The caller's object: reading it from the bytes just packed would unpack them again.
+          const metadata = payloads![i]!.metadata;
+          if (metadata !== undefined) doc.metadata = metadata;
         }
         this.dbs.docs.put(id, doc);
         this.dbs.vectors.put(labels[i]!, Buffer.from(own.buffer, i * dim * 4, dim * 4));
@@ -146,7 +148,7 @@ export class Collection {
       await this.index.add(labels, own);
       for (let i = 0; i < n; i++) {
         this.labelToId.set(labels[i]!, ids[i]!);
-        this.filters.add(labels[i]!, encoded?.[i]?.metadata);
+        this.filters.add(labels[i]!, payloads?.[i]?.metadata);
       }
       return { upserted: n, seq };
     });
