@@ -150,7 +150,7 @@ async function one(pool: Pool, req: RequestSpec, origin: number, scheduledAt: nu
  * Runs one open-loop schedule against `origin`. `request(i)` gives the i-th
  * request. Every request's answer is awaited before the report is built.
  */
-export async function runLoad(pool: Pool, spec: LoadSpec, request: (i: number) => RequestSpec): Promise<{ report: LoadReport; samples: Sample[] }> {
+export async function runLoad(pool: Pool, spec: LoadSpec, request: (i: number) => RequestSpec): Promise<{ report: LoadReport; samples: Sample[]; elapsedS: number }> {
   const offsets = schedule(spec);
   const origin = performance.now();
   const pending: Promise<Sample>[] = [];
@@ -171,7 +171,7 @@ export async function runLoad(pool: Pool, spec: LoadSpec, request: (i: number) =
   });
   const samples = await Promise.all(pending);
   const elapsedS = Math.max(spec.durationS, (performance.now() - origin) / 1000);
-  return { report: summarize(spec, samples, elapsedS), samples };
+  return { report: summarize(spec, samples, elapsedS), samples, elapsedS };
 }
 
 export function summarize(spec: LoadSpec, samples: Sample[], elapsedS: number): LoadReport {

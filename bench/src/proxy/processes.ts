@@ -1,14 +1,15 @@
 /** Starts the processes a proxy benchmark compares: simulator, proxy, bare pass-through, Portkey. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-const SIM_CLI = fileURLToPath(new URL('../../../servers/vllm-sim/src/cli.ts', import.meta.url));
-const PROXY_CLI = fileURLToPath(new URL('../../../servers/proxy/src/cli.ts', import.meta.url));
-const PASSTHROUGH = fileURLToPath(new URL('./passthrough.ts', import.meta.url));
+// The built binaries, as installed (`pnpm proxy` builds them first): what users run, with no transpiler in the process.
+const SIM_CLI = fileURLToPath(new URL('../../../servers/vllm-sim/dist/cli.js', import.meta.url));
+const PROXY_CLI = fileURLToPath(new URL('../../../servers/proxy/dist/cli.js', import.meta.url));
+const PASSTHROUGH = fileURLToPath(new URL('./passthrough.mjs', import.meta.url));
 const PORTKEY = fileURLToPath(new URL('../../node_modules/@portkey-ai/gateway/build/start-server.js', import.meta.url));
 
 export interface Proc {
@@ -29,6 +30,7 @@ process.once('exit', () => {
 });
 
 function start(args: string[], ready: (line: string) => { url: string; urls?: string[] } | undefined, env: NodeJS.ProcessEnv = {}): Promise<Proc> {
+  if (!existsSync(args[0]!)) throw new Error(`${args[0]} is missing: build first (pnpm --filter @ragwire/vllm-sim --filter @ragwire/proxy run build)`);
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -75,7 +77,7 @@ function jsonLine(line: string): Record<string, unknown> | undefined {
 }
 
 export function startSim(args: string[]): Promise<Proc> {
-  return start(['--import', 'tsx', SIM_CLI, '--port', '0', ...args], (line) => {
+  return start([SIM_CLI, '--port', '0', ...args], (line) => {
     const j = jsonLine(line);
     if (j?.msg !== 'listening') return undefined;
     const urls = j.urls as string[];
@@ -84,14 +86,14 @@ export function startSim(args: string[]): Promise<Proc> {
 }
 
 export function startProxy(args: string[]): Promise<Proc> {
-  return start(['--import', 'tsx', PROXY_CLI, '--port', '0', '--log-level', 'info', ...args], (line) => {
+  return start([PROXY_CLI, '--port', '0', '--log-level', 'info', ...args], (line) => {
     const j = jsonLine(line);
     return j?.msg === 'ragwire-proxy listening' ? { url: j.url as string } : undefined;
   });
 }
 
 export function startPassthrough(upstream: string): Promise<Proc> {
-  return start(['--import', 'tsx', PASSTHROUGH, upstream], (line) => {
+  return start([PASSTHROUGH, upstream], (line) => {
     const j = jsonLine(line);
     return j?.msg === 'listening' ? { url: j.url as string } : undefined;
   });

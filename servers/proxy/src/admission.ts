@@ -1,6 +1,7 @@
+import type { Cancellation } from './cancellation';
 import type { ProxyConfig } from './config';
 import { ProxyError, retryAfterHeaders } from './errors';
-import type { ProxyMetrics } from './metrics';
+import { child, type ProxyMetrics } from './metrics';
 import type { RouteReason, Router } from './router';
 import type { Upstream } from './upstream';
 import type { UpstreamSet } from './upstream-set';
@@ -19,7 +20,8 @@ export interface AdmissionRequest {
   prefixText?: string;
   /** Lower goes first, as vLLM's `priority`; default 0. */
   priority: number;
-  signal?: AbortSignal;
+  /** Ends the wait when the client goes away. */
+  cancellation?: Cancellation;
   /** Upstreams to avoid (failed earlier attempts); used only when another can take the request. */
   exclude?: ReadonlySet<Upstream>;
 }
@@ -43,6 +45,8 @@ export class AdmissionController {
   private readonly queues = new Map<string, Waiter[]>();
   /** Smoothed upstream latency per model, for Retry-After estimates. */
   private readonly latencyEwma = new Map<string, number>();
+  /** Numbers the leases handed out. */
+  private leases = 0;
 
   constructor(
     private readonly config: Readonly<ProxyConfig['admission']>,
@@ -75,6 +79,13 @@ export class AdmissionController {
       worst.cleanup();
       worst.reject(this.shed(request.model, 'queue_full'));
     }
+    // Its place: after every waiter of the same or better priority.
+    let at = queue.length;
+    while (at > 0 && queue[at - 1]!.request.priority > request.priority) at--;
+    // Predicted past half the allowed wait: shed now. The other half is margin for the prediction's
+    // error, so that few admitted requests time out in the queue (a slow 429) instead.
+    const predictedMs = this.predictedWaitMs(request.model, at);
+    if (predictedMs !== undefined && predictedMs > this.config.maxQueueWaitMs / 2) return Promise.reject(this.shed(request.model, 'queue_wait_exceeded', predictedMs));
     return new Promise<Lease>((resolve, reject) => {
       const waiter: Waiter = {
         request,
@@ -83,7 +94,7 @@ export class AdmissionController {
         reject,
         cleanup: () => {
           clearTimeout(timer);
-          request.signal?.removeEventListener('abort', onAbort);
+          unsubscribe?.();
         },
       };
       const remove = () => {
@@ -96,15 +107,11 @@ export class AdmissionController {
         waiter.cleanup();
         reject(this.shed(request.model, 'queue_timeout'));
       }, this.config.maxQueueWaitMs);
-      const onAbort = () => {
+      const unsubscribe = request.cancellation?.onCancel(() => {
         remove();
         waiter.cleanup();
-        reject(request.signal?.reason instanceof Error ? request.signal.reason : new Error('aborted'));
-      };
-      request.signal?.addEventListener('abort', onAbort, { once: true });
-      // Insert after every waiter of the same or better priority.
-      let at = queue.length;
-      while (at > 0 && queue[at - 1]!.request.priority > request.priority) at--;
+        reject(request.cancellation!.reason);
+      });
       queue.splice(at, 0, waiter);
       this.metrics.queueDepth.set({ model: request.model }, queue.length);
     });
@@ -113,6 +120,7 @@ export class AdmissionController {
   /** Hands freed slots to waiters, best priority first. */
   drain(): void {
     for (const [model, queue] of this.queues) {
+      if (queue.length === 0) continue;
       while (queue.length > 0) {
         const head = queue[0]!;
         const lease = this.tryRoute(head.request, performance.now() - head.enqueuedAt);
@@ -140,9 +148,12 @@ export class AdmissionController {
     const picked = this.router.pick(candidates, request.prefixText);
     const upstream = picked.upstream;
     upstream.inflight++;
-    this.metrics.inflight.set({ upstream: upstream.url }, upstream.inflight);
+    const leaseNumber = this.leases++;
+    upstream.leaseStarts.set(leaseNumber, performance.now());
+    const inflight = child(this.metrics.inflight, upstream.url);
+    inflight.set(upstream.inflight);
     const reason = failover ? 'failover' : picked.reason;
-    this.metrics.routed.inc({ upstream: upstream.url, reason });
+    child(this.metrics.routed, upstream.url, reason).inc();
     if (queuedMs > 0) this.metrics.queueWait.observe({ model: request.model }, queuedMs / 1000);
     let released = false;
     return {
@@ -153,25 +164,55 @@ export class AdmissionController {
         if (released) return;
         released = true;
         upstream.inflight--;
-        this.metrics.inflight.set({ upstream: upstream.url }, upstream.inflight);
+        upstream.leaseStarts.delete(leaseNumber);
+        inflight.set(upstream.inflight);
         if (latencyMs !== undefined) {
+          // Quick to rise, slow to fall: under a load increase, waits are predicted long before they happen.
           const prev = this.latencyEwma.get(request.model) ?? latencyMs;
-          this.latencyEwma.set(request.model, prev * 0.9 + latencyMs * 0.1);
+          this.latencyEwma.set(request.model, prev + (latencyMs - prev) * (latencyMs > prev ? 0.5 : 0.1));
         }
         this.drain();
       },
     };
   }
 
+  /**
+   * How long a request placed at `position` in `model`'s queue would wait for
+   * a slot, predicted from the requests in flight on the upstreams serving
+   * it: each frees its slot when the smoothed upstream latency has passed
+   * since it started. Undefined before any upstream call has completed.
+   * A heuristic: requests of very different lengths make it rough.
+   */
+  private predictedWaitMs(model: string, position: number): number | undefined {
+    const latency = this.latencyEwma.get(model);
+    if (latency === undefined) return undefined;
+    const now = performance.now();
+    const remaining: number[] = [];
+    let excess = 0; // requests in flight beyond a lowered limit: their slots do not come back
+    for (const u of this.upstreams.serving(model)) {
+      if (!u.healthy) continue;
+      for (const started of u.leaseStarts.values()) remaining.push(Math.max(0, latency - (now - started)));
+      excess += Math.max(0, u.inflight - u.limit);
+    }
+    if (remaining.length === 0) return 0;
+    remaining.sort((a, b) => a - b);
+    const nth = position + Math.min(excess, remaining.length - 1);
+    return remaining[nth % remaining.length]! + Math.floor(nth / remaining.length) * latency;
+  }
+
   /** A 429 with a Retry-After estimated from the queue ahead and recent upstream latency. */
-  private shed(model: string, reason: 'queue_full' | 'queue_timeout'): ProxyError {
+  private shed(model: string, reason: 'queue_full' | 'queue_timeout' | 'queue_wait_exceeded', predictedMs = 0): ProxyError {
     this.metrics.shed.inc({ model, reason });
     const slots = this.upstreams.serving(model).reduce((s, u) => s + (u.healthy ? u.limit : 0), 0) || 1;
     const latency = this.latencyEwma.get(model) ?? 100;
-    const waitMs = Math.min(60_000, Math.max(50, (latency * (this.queueDepth(model) + 1)) / slots));
+    const waitMs = reason === 'queue_wait_exceeded'
+      ? Math.min(60_000, Math.max(50, predictedMs - this.config.maxQueueWaitMs / 2)) // when a slot should be that close
+      : Math.min(60_000, Math.max(50, (latency * (this.queueDepth(model) + 1)) / slots));
     const message = reason === 'queue_full'
       ? `model "${model}" is overloaded: the admission queue is full; retry later`
-      : `model "${model}" is overloaded: no upstream slot within ${this.config.maxQueueWaitMs} ms; retry later`;
+      : reason === 'queue_wait_exceeded'
+        ? `model "${model}" is overloaded: an upstream slot is expected in ${Math.round(predictedMs)} ms, more than half the ${this.config.maxQueueWaitMs} ms queue wait allowed; retry later`
+        : `model "${model}" is overloaded: no upstream slot within ${this.config.maxQueueWaitMs} ms; retry later`;
     return new ProxyError(reason, message, null, retryAfterHeaders(waitMs));
   }
 }

@@ -23,6 +23,7 @@ const program = new Command('ragwire-proxy')
   .option('--routing <strategy>', 'prefix-affinity | least-outstanding | round-robin')
   .option('--max-queue <n>', 'admission queue per model (requests)', int)
   .option('--max-concurrency <n>', 'most requests in flight per upstream', int)
+  .option('--max-queue-wait-ms <ms>', 'longest wait in the admission queue; a predicted wait over half of it is shed at once', int)
   .option('--no-embeddings-batching', 'forward each /v1/embeddings call on its own')
   .option('--completions-batching', 'coalesce concurrent non-streaming /v1/completions calls into list prompts')
   .option('--cache', 'enable the exact response cache for temperature-0 requests')
@@ -31,7 +32,7 @@ const program = new Command('ragwire-proxy')
 program.parse();
 const opts = program.opts<{
   config?: string; host?: string; port?: number; upstream?: string[]; model?: string[]; apiKey?: string[];
-  routing?: ProxyConfig['routing']['strategy']; maxQueue?: number; maxConcurrency?: number; embeddingsBatching: boolean; completionsBatching?: boolean; cache?: boolean; logLevel?: ProxyConfig['logLevel'];
+  routing?: ProxyConfig['routing']['strategy']; maxQueue?: number; maxQueueWaitMs?: number; maxConcurrency?: number; embeddingsBatching: boolean; completionsBatching?: boolean; cache?: boolean; logLevel?: ProxyConfig['logLevel'];
 }>();
 
 function fromFlags(): DeepPartial<ProxyConfig> {
@@ -42,9 +43,10 @@ function fromFlags(): DeepPartial<ProxyConfig> {
   if (opts.model) layer.models = opts.model;
   if (opts.apiKey) layer.auth = { keys: opts.apiKey.map((key) => ({ key })) };
   if (opts.routing) layer.routing = { strategy: opts.routing };
-  if (opts.maxQueue !== undefined || opts.maxConcurrency !== undefined) {
+  if (opts.maxQueue !== undefined || opts.maxQueueWaitMs !== undefined || opts.maxConcurrency !== undefined) {
     layer.admission = {};
     if (opts.maxQueue !== undefined) layer.admission.maxQueue = opts.maxQueue;
+    if (opts.maxQueueWaitMs !== undefined) layer.admission.maxQueueWaitMs = opts.maxQueueWaitMs;
     if (opts.maxConcurrency !== undefined) layer.admission.maxConcurrencyPerUpstream = opts.maxConcurrency;
   }
   if (!opts.embeddingsBatching) layer.embeddingsBatching = { enabled: false };

@@ -1,3 +1,4 @@
+import { Cancellation } from './cancellation';
 import { Coalescer, UpstreamAnswerError, apportion, estimateTextTokens, type Waiting } from './coalescer';
 import type { ProxyConfig } from './config';
 import { ProxyError } from './errors';
@@ -77,7 +78,7 @@ export class CompletionsBatcher {
       prefixText: first.prompt,
       priority: Math.min(...batch.map((w) => w.request.priority)),
       requestId: batch.length === 1 ? first.requestId : `${first.requestId}+${batch.length - 1}`,
-      signal: new AbortController().signal,
+      cancellation: new Cancellation(), // shared by the batch: no one caller cancels it
     });
     if (answer.status !== 200) throw new UpstreamAnswerError(answer.status, answer.body);
     if (batch.length === 1) {

@@ -44,7 +44,11 @@ export interface ProxyConfig {
   admission: {
     /** Requests waiting per model beyond those running; more are shed with 429 at once. */
     maxQueue: number; // 256 requests
-    /** Longest wait in the queue before a 429. */
+    /**
+     * Longest wait in the queue: a request predicted to wait more than half
+     * of it (from the requests in flight and recent upstream latency) gets a
+     * 429 at once, one that waits the whole time anyway gets it then.
+     */
     maxQueueWaitMs: number; // 30000 ms
     /** Most requests in flight to one upstream. */
     maxConcurrencyPerUpstream: number; // 64 requests

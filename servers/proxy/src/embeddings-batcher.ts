@@ -1,3 +1,4 @@
+import { Cancellation } from './cancellation';
 import { Coalescer, UpstreamAnswerError, apportion, estimateTextTokens, type Waiting } from './coalescer';
 import type { ProxyConfig } from './config';
 import { ProxyError } from './errors';
@@ -61,7 +62,7 @@ export class EmbeddingsBatcher {
       body: JSON.stringify(body),
       priority: Math.min(...batch.map((p) => p.request.priority)),
       requestId: batch.length === 1 ? first.requestId : `${first.requestId}+${batch.length - 1}`,
-      signal: new AbortController().signal,
+      cancellation: new Cancellation(), // shared by the batch: no one caller cancels it
     });
     if (answer.status !== 200) throw new UpstreamAnswerError(answer.status, answer.body);
     const parsed = JSON.parse(answer.body.toString('utf8')) as { data?: { index: number; embedding: string | number[] }[]; usage?: { prompt_tokens?: number } };

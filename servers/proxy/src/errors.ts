@@ -17,6 +17,7 @@ export const proxyErrors = {
   body_too_large: { status: 413, type: 'invalid_request_error', meaning: 'The request body exceeds `bodyLimitBytes`.' },
   rate_limit_exceeded: { status: 429, type: 'requests', meaning: "The API key's request rate limit is spent; retry after `retry-after-ms`." },
   queue_full: { status: 429, type: 'server_overloaded', meaning: "The model's admission queue is full; the request was shed at once. Retry after `retry-after-ms`." },
+  queue_wait_exceeded: { status: 429, type: 'server_overloaded', meaning: 'The request would wait more than half of `admission.maxQueueWaitMs` for an upstream slot, predicted from the requests in flight and recent upstream latency (the other half is margin for the prediction); shed at once. Retry after `retry-after-ms`.' },
   queue_timeout: { status: 429, type: 'server_overloaded', meaning: 'The request waited `admission.maxQueueWaitMs` in the queue without an upstream slot.' },
   internal_error: { status: 500, type: 'server_error', meaning: 'A bug in the proxy; the message says where.' },
   upstream_error: { status: 502, type: 'server_error', meaning: 'Every attempt at an upstream failed (connection refused or reset, 5xx, invalid answer).' },

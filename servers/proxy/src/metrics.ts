@@ -1,5 +1,27 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** A metric whose children can be resolved by label values, in `labelNames` order. */
+interface Labelled<T> {
+  labels(...values: string[]): T;
+}
+
+const children = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * The child of `metric` for these label values (in `labelNames` order),
+ * resolved once and kept: prom-client hashes the labels on every
+ * `inc({...})`, which the per-request path can skip. As many children as
+ * prom-client itself keeps; the registry is never reset.
+ */
+export function child<T>(metric: Labelled<T>, ...values: string[]): T {
+  let byKey = children.get(metric);
+  if (!byKey) children.set(metric, (byKey = new Map()));
+  const key = values.length === 1 ? values[0]! : values.join('\u0000');
+  let found = byKey.get(key) as T | undefined;
+  if (found === undefined) byKey.set(key, (found = metric.labels(...values)));
+  return found;
+}
+
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** The proxy's Prometheus metrics, on a registry of its own (several proxies may share a process). */

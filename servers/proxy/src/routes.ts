@@ -1,17 +1,28 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestIdOf, type AccessControl } from './access';
+import { Cancellation } from './cancellation';
 import { UpstreamAnswerError } from './coalescer';
 import { coalescibleCompletion } from './completions-batcher';
 import { ProxyError } from './errors';
+import { Exchange } from './exchange';
+import { child } from './metrics';
+import { readJsonBody } from './request-body';
 import { ResponseCache } from './response-cache';
 import type { ProxyContext } from './server';
 import { relayStream } from './sse-relay';
 import { asBody, validateChat, validateCompletion, validateEmbeddings, type GenerationRequest } from './validate';
 
-const created = Math.floor(Date.now() / 1000);
+type Body = Record<string, unknown>;
+
+/** One OpenAI POST route: the dashboard stage its duration counts towards, and its handler. */
+interface OpenAIRoute {
+  stage: 'embed' | 'generate';
+  handle(ctx: ProxyContext, ex: Exchange, body: Body, bytes: Buffer): Promise<void>;
+}
 
 /** Priority from the `x-ragwire-priority` header, else the body's `priority`; lower goes first. */
-function priorityOf(request: FastifyRequest, fromBody: number | undefined): number {
-  const header = request.headers['x-ragwire-priority'];
+function priorityOf(ex: Exchange, fromBody: number | undefined): number {
+  const header = ex.req.headers['x-ragwire-priority'];
   if (typeof header === 'string' && header.length > 0) {
     const p = Number(header);
     if (!Number.isInteger(p)) throw new ProxyError('invalid_request', `x-ragwire-priority must be an integer, got "${header}"`, 'x-ragwire-priority');
@@ -20,21 +31,21 @@ function priorityOf(request: FastifyRequest, fromBody: number | undefined): numb
   return fromBody ?? 0;
 }
 
-/** An AbortSignal that fires when the client goes away before its answer is complete. */
-function clientGone(request: FastifyRequest, reply: FastifyReply, ctx: ProxyContext, model: string): AbortController {
-  const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) {
+/** A cancellation that fires when the client goes away before its answer is complete. */
+function clientGone(ctx: ProxyContext, ex: Exchange, model: string): Cancellation {
+  const cancellation = new Cancellation();
+  ex.res.once('close', () => {
+    if (!ex.res.writableFinished) {
       ctx.metrics.cancelled.inc({ model });
-      request.log.debug({ reqId: request.id }, 'client disconnected; cancelling upstream request');
-      controller.abort(new Error('client disconnected'));
+      ctx.log.debug({ reqId: ex.id }, 'client disconnected; cancelling upstream request');
+      cancellation.cancel(new Error('client disconnected'));
     }
   });
-  return controller;
+  return cancellation;
 }
 
-/** Passes an upstream's non-200 answer on, in OpenAI's error shape when it is not already. */
-function sendUpstreamAnswer(reply: FastifyReply, status: number, body: Buffer, upstream: string): void {
+/** Passes an upstream's answer on; a non-200 in OpenAI's error shape when it is not already. */
+function sendUpstreamAnswer(ex: Exchange, status: number, body: Buffer, upstream: string): void {
   let payload: Buffer | string = body;
   if (status !== 200) {
     try {
@@ -47,68 +58,66 @@ function sendUpstreamAnswer(reply: FastifyReply, status: number, body: Buffer, u
       payload = JSON.stringify({ error: { message: body.toString('utf8').slice(0, 500), type: 'server_error', param: null, code: 'upstream_error' } });
     }
   }
-  void reply.code(status).header('content-type', 'application/json').header('x-ragwire-upstream', upstream).send(payload);
+  ex.headers['x-ragwire-upstream'] = upstream;
+  ex.send(status, payload);
 }
 
-function requireModel(ctx: ProxyContext, model: string): void {
+function requireModel(ctx: ProxyContext, ex: Exchange, model: string): void {
   if (!ctx.upstreams.isServed(model)) throw new ProxyError('model_not_found', `The model \`${model}\` does not exist or is not served by this proxy`, 'model');
+  ex.model = model;
 }
 
-function withoutPriority(body: Record<string, unknown>): Record<string, unknown> {
+function withoutPriority(body: Body): Body {
   if (!('priority' in body)) return body;
   const { priority: _, ...rest } = body;
   return rest;
 }
 
 /** The body to send upstream: the client's own bytes unless the proxy removes its `priority` field. */
-function forwardBody(body: Record<string, unknown>, request: FastifyRequest): string {
-  if (!('priority' in body) && request.rawBody !== undefined) return request.rawBody;
-  return JSON.stringify(withoutPriority(body));
+function forwardBody(body: Body, bytes: Buffer): Buffer | string {
+  return 'priority' in body ? JSON.stringify(withoutPriority(body)) : bytes;
 }
 
 /** A non-streaming completion sent through the completions batcher: its own response, split from a shared call. */
-async function coalescedCompletion(ctx: ProxyContext, body: Record<string, unknown>, info: GenerationRequest, priority: number, request: FastifyRequest, reply: FastifyReply, cacheKey: string | undefined): Promise<void> {
+async function coalescedCompletion(ctx: ProxyContext, ex: Exchange, body: Body, info: GenerationRequest, priority: number, cacheKey: string | undefined): Promise<void> {
   const { prompt, ...params } = withoutPriority(body);
   try {
-    const share = await ctx.completions!.submit({ model: info.model, prompt: prompt as string, params, priority, requestId: request.id });
+    const share = await ctx.completions!.submit({ model: info.model, prompt: prompt as string, params, priority, requestId: ex.id });
     if (cacheKey) {
       ctx.cache!.set(cacheKey, Buffer.from(share.body));
-      void reply.header('x-ragwire-cache', 'miss');
+      ex.headers['x-ragwire-cache'] = 'miss';
     }
-    ctx.metrics.requests.inc({ model: info.model, route: '/v1/completions', status: 200 });
-    return void reply.header('content-type', 'application/json').header('x-ragwire-coalesced', String(share.coalesced)).send(share.body);
+    ex.headers['x-ragwire-coalesced'] = String(share.coalesced);
+    ex.send(200, share.body);
   } catch (error) {
-    if (error instanceof UpstreamAnswerError) {
-      ctx.metrics.requests.inc({ model: info.model, route: '/v1/completions', status: error.status });
-      return sendUpstreamAnswer(reply, error.status, error.body, 'batch');
-    }
+    if (error instanceof UpstreamAnswerError) return sendUpstreamAnswer(ex, error.status, error.body, 'batch');
     throw error;
   }
 }
 
-async function generation(ctx: ProxyContext, path: string, info: GenerationRequest, body: Record<string, unknown>, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  requireModel(ctx, info.model);
-  const priority = priorityOf(request, info.priority);
+async function generation(ctx: ProxyContext, ex: Exchange, info: GenerationRequest, body: Body, bytes: Buffer): Promise<void> {
+  requireModel(ctx, ex, info.model);
+  const path = ex.route;
+  const priority = priorityOf(ex, info.priority);
   const cacheKey = ctx.cache && ResponseCache.eligible(body) ? ctx.cache.key(path, body) : undefined;
   if (cacheKey) {
     const hit = ctx.cache!.get(cacheKey);
     ctx.metrics.cache.inc({ result: hit ? 'hit' : 'miss' });
     if (hit) {
-      ctx.metrics.requests.inc({ model: info.model, route: path, status: 200 });
-      return void reply.header('content-type', 'application/json').header('x-ragwire-cache', 'hit').send(hit);
+      ex.headers['x-ragwire-cache'] = 'hit';
+      return ex.send(200, hit);
     }
   }
-  if (ctx.completions && path === '/v1/completions' && coalescibleCompletion(body)) return coalescedCompletion(ctx, body, info, priority, request, reply, cacheKey);
-  const abort = clientGone(request, reply, ctx, info.model);
-  const call = { model: info.model, path, body: forwardBody(body, request), prefixText: info.prefixText, priority, requestId: request.id, signal: abort.signal };
+  if (ctx.completions && path === '/v1/completions' && coalescibleCompletion(body)) return coalescedCompletion(ctx, ex, body, info, priority, cacheKey);
+  const cancellation = clientGone(ctx, ex, info.model);
+  const call = { model: info.model, path, body: forwardBody(body, bytes), prefixText: info.prefixText, priority, requestId: ex.id, cancellation };
   if (!info.stream) {
     const answer = await ctx.caller.buffered(call);
     if (cacheKey && answer.status === 200) {
       ctx.cache!.set(cacheKey, answer.body);
-      void reply.header('x-ragwire-cache', 'miss');
+      ex.headers['x-ragwire-cache'] = 'miss';
     }
-    ctx.metrics.requests.inc({ model: info.model, route: path, status: answer.status });
-    return sendUpstreamAnswer(reply, answer.status, answer.body, answer.upstream.url);
+    return sendUpstreamAnswer(ex, answer.status, answer.body, answer.upstream.url);
   }
   const answer = await ctx.caller.streaming(call);
   const upstream = answer.lease.upstream.url;
@@ -116,61 +125,38 @@ async function generation(ctx: ProxyContext, path: string, info: GenerationReque
     const chunks = [answer.first];
     for (let next = await answer.rest.next(); !next.done; next = await answer.rest.next()) chunks.push(next.value);
     answer.lease.release();
-    ctx.metrics.requests.inc({ model: info.model, route: path, status: answer.status });
-    return sendUpstreamAnswer(reply, answer.status, Buffer.concat(chunks), upstream);
+    return sendUpstreamAnswer(ex, answer.status, Buffer.concat(chunks), upstream);
   }
-  ctx.metrics.ttft.observe({ model: info.model, upstream }, reply.elapsedTime / 1000);
-  ctx.stages.record({ stage: 'generate_ttft', ms: reply.elapsedTime });
-  reply.hijack();
-  const started = performance.now() - reply.elapsedTime;
-  const outcome = await relayStream(reply.raw, answer, { 'x-request-id': request.id, 'x-ragwire-upstream': upstream }, abort.signal);
-  const latency = performance.now() - started;
+  const ttftMs = ex.elapsedMs();
+  ctx.metrics.ttft.observe({ model: info.model, upstream }, ttftMs / 1000);
+  ctx.stages.record({ stage: 'generate_ttft', ms: ttftMs });
+  ex.headers['x-ragwire-upstream'] = upstream;
+  const relayStarted = performance.now();
+  const result = await relayStream(ex.res, answer, ex.headers, cancellation);
+  ex.status = result === 'done' ? 200 : result === 'interrupted' ? 502 : 499;
+  const latency = performance.now() - relayStarted + ttftMs;
   ctx.metrics.upstreamLatency.observe({ model: info.model, upstream }, latency / 1000);
   answer.lease.release(latency);
-  ctx.metrics.requests.inc({ model: info.model, route: path, status: outcome === 'done' ? 200 : outcome === 'interrupted' ? 502 : 499 });
-  if (outcome === 'interrupted') request.log.warn({ reqId: request.id, upstream }, 'upstream stream interrupted');
+  if (result === 'interrupted') ctx.log.warn({ reqId: ex.id, upstream }, 'upstream stream interrupted');
 }
 
-/** Registers the OpenAI-compatible routes. */
-export function registerOpenAIRoutes(app: FastifyInstance, ctx: ProxyContext): void {
-  app.get('/v1/models', async () => ({
-    object: 'list',
-    data: ctx.upstreams.models().map((id) => ({ id, object: 'model', created, owned_by: 'ragwire-proxy' })),
-  }));
-
-  app.post('/v1/chat/completions', async (request, reply) => {
-    const body = asBody(request.body);
-    return generation(ctx, '/v1/chat/completions', validateChat(body), body, request, reply);
-  });
-
-  app.post('/v1/completions', async (request, reply) => {
-    const body = asBody(request.body);
-    return generation(ctx, '/v1/completions', validateCompletion(body), body, request, reply);
-  });
-
-  app.post('/v1/embeddings', async (request, reply) => {
-    const body = asBody(request.body);
-    const info = validateEmbeddings(body);
-    requireModel(ctx, info.model);
-    const priority = priorityOf(request, info.priority);
-    if (!ctx.config.embeddingsBatching.enabled) {
-      const abort = clientGone(request, reply, ctx, info.model);
-      const answer = await ctx.caller.buffered({ model: info.model, path: '/v1/embeddings', body: forwardBody(body, request), priority, requestId: request.id, signal: abort.signal });
-      ctx.metrics.requests.inc({ model: info.model, route: '/v1/embeddings', status: answer.status });
-      return sendUpstreamAnswer(reply, answer.status, answer.body, answer.upstream.url);
-    }
-    try {
-      const share = await ctx.batcher.submit({ model: info.model, inputs: info.inputs, dimensions: info.dimensions, priority, requestId: request.id });
-      const data = share.embeddings.map((e, index) => ({ object: 'embedding', index, embedding: encode(e, info.format) }));
-      ctx.metrics.requests.inc({ model: info.model, route: '/v1/embeddings', status: 200 });
-      return reply.header('content-type', 'application/json').send(JSON.stringify({
-        object: 'list', data, model: info.model, usage: { prompt_tokens: share.promptTokens, total_tokens: share.promptTokens },
-      }));
-    } catch (error) {
-      if (error instanceof UpstreamAnswerError) return sendUpstreamAnswer(reply, error.status, error.body, 'batch');
-      throw error;
-    }
-  });
+async function embeddings(ctx: ProxyContext, ex: Exchange, body: Body, bytes: Buffer): Promise<void> {
+  const info = validateEmbeddings(body);
+  requireModel(ctx, ex, info.model);
+  const priority = priorityOf(ex, info.priority);
+  if (!ctx.config.embeddingsBatching.enabled) {
+    const cancellation = clientGone(ctx, ex, info.model);
+    const answer = await ctx.caller.buffered({ model: info.model, path: '/v1/embeddings', body: forwardBody(body, bytes), priority, requestId: ex.id, cancellation });
+    return sendUpstreamAnswer(ex, answer.status, answer.body, answer.upstream.url);
+  }
+  try {
+    const share = await ctx.batcher.submit({ model: info.model, inputs: info.inputs, dimensions: info.dimensions, priority, requestId: ex.id });
+    const data = share.embeddings.map((e, index) => ({ object: 'embedding', index, embedding: encode(e, info.format) }));
+    ex.send(200, JSON.stringify({ object: 'list', data, model: info.model, usage: { prompt_tokens: share.promptTokens, total_tokens: share.promptTokens } }));
+  } catch (error) {
+    if (error instanceof UpstreamAnswerError) return sendUpstreamAnswer(ex, error.status, error.body, 'batch');
+    throw error;
+  }
 }
 
 /** An embedding in the format the client asked for, from whichever the upstream sent. */
@@ -180,4 +166,69 @@ function encode(embedding: string | number[], format: 'float' | 'base64'): strin
   const bytes = Buffer.from(embedding, 'base64');
   // Copy: a pooled Buffer's offset need not be 4-byte aligned.
   return Array.from(new Float32Array(new Uint8Array(bytes).buffer));
+}
+
+/**
+ * The OpenAI-compatible POST routes, served straight from Node's HTTP server
+ * (the proxy's hot path: no framework between the socket and the upstream
+ * call). Everything else (models, health, metrics, dashboard) is the
+ * framework's. Each request: request id, API key and rate limit, bounded
+ * JSON body, validation, then its route; every failure is answered in
+ * OpenAI's shape and counted.
+ */
+export class OpenAIRoutes {
+  private readonly routes = new Map<string, OpenAIRoute>([
+    ['/v1/chat/completions', { stage: 'generate', handle: (ctx, ex, body, bytes) => generation(ctx, ex, validateChat(body), body, bytes) }],
+    ['/v1/completions', { stage: 'generate', handle: (ctx, ex, body, bytes) => generation(ctx, ex, validateCompletion(body), body, bytes) }],
+    ['/v1/embeddings', { stage: 'embed', handle: embeddings }],
+  ]);
+
+  constructor(private readonly ctx: ProxyContext, private readonly access: AccessControl) {}
+
+  /** Answers `req` when it is a POST to an OpenAI route and returns true; false leaves it to the caller. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'POST') return false;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const route = this.routes.get(path);
+    if (!route) return false;
+    const ex = new Exchange(req, res, requestIdOf(req.headers), path);
+    this.serve(route, ex).catch((error: unknown) => this.ctx.log.error({ err: error, reqId: ex.id }, 'unhandled error after the answer'));
+    return true;
+  }
+
+  private async serve(route: OpenAIRoute, ex: Exchange): Promise<void> {
+    const { ctx } = this;
+    try {
+      this.access.check(ex.req.headers.authorization, ex.req.socket.remoteAddress ?? '');
+      const { value, bytes } = await readJsonBody(ex.req, ctx.config.bodyLimitBytes);
+      await route.handle(ctx, ex, asBody(value), bytes);
+    } catch (error) {
+      this.failed(ex, error);
+    }
+    if (ex.status === 0) ex.status = 499; // the client left before any answer
+    child(ctx.metrics.requests, ex.model, ex.route, String(ex.status)).inc();
+    if (ctx.config.dashboard.enabled) {
+      ctx.stages.countRequest();
+      if (ex.status < 300) ctx.stages.record({ stage: route.stage, ms: ex.elapsedMs() });
+    }
+    if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ reqId: ex.id, method: 'POST', url: ex.req.url, statusCode: ex.status, ms: ex.elapsedMs() }, 'request completed');
+  }
+
+  private failed(ex: Exchange, error: unknown): void {
+    if (ex.answered || ex.res.destroyed) {
+      // Too late to answer: the client left, or a stream already began (and ended with its error event).
+      if (ex.status === 0) ex.status = 499;
+      return;
+    }
+    let failure: ProxyError;
+    if (error instanceof ProxyError) failure = error;
+    else {
+      this.ctx.log.error({ err: error, reqId: ex.id }, 'unhandled error');
+      failure = new ProxyError('internal_error', `internal error: ${(error as Error).message}`);
+    }
+    if (failure.status >= 500) this.ctx.log.warn({ reqId: ex.id, code: failure.code, msg: failure.message }, 'request failed');
+    ex.fail(failure);
+  }
 }

@@ -97,6 +97,36 @@ describe('AdmissionController', () => {
     await set.close();
   });
 
+  it('sheds at once a request predicted to wait beyond maxQueueWaitMs, and queues one that is not', async () => {
+    const slow = make();
+    const leases = await Promise.all(Array.from({ length: 6 }, () => slow.admission.acquire({ model: 'm', priority: 0 })));
+    // A call took 1,000 ms: each slot is expected back ~1 s after its call started, far beyond the 200 ms allowed.
+    leases.shift()!.release(1000);
+    leases.push(await slow.admission.acquire({ model: 'm', priority: 0 }));
+    const started = performance.now();
+    const error = await slow.admission.acquire({ model: 'm', priority: 0 }).catch((e: ProxyError) => e);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(error).toMatchObject({ code: 'queue_wait_exceeded', status: 429 });
+    const retryMs = Number((error as ProxyError).headers['retry-after-ms']);
+    expect(retryMs).toBeGreaterThan(700); // ~900 ms: when a slot should be within half the allowed wait
+    expect(retryMs).toBeLessThanOrEqual(900);
+    expect(slow.admission.queueDepth('m')).toBe(0);
+    for (const l of leases) l.release();
+    await slow.set.close();
+
+    const quick = make();
+    const held = await Promise.all(Array.from({ length: 6 }, () => quick.admission.acquire({ model: 'm', priority: 0 })));
+    held.shift()!.release(50);
+    held.push(await quick.admission.acquire({ model: 'm', priority: 0 }));
+    const waiting = quick.admission.acquire({ model: 'm', priority: 0 }); // a slot is expected within 50 ms: it queues
+    expect(quick.admission.queueDepth('m')).toBe(1);
+    held.shift()!.release(50);
+    held.push(await waiting);
+    for (const l of held) l.release();
+    expect(quick.set.upstreams.map((u) => u.inflight)).toEqual([0, 0, 0]);
+    await quick.set.close();
+  });
+
   it('shrinks an upstream limit from vLLM gauges, old and new names', () => {
     const u = new Upstream('http://127.0.0.1:1', config);
     u.applyGauges(parseVllmGauges('vllm:num_requests_running{model_name="m"} 1\nvllm:num_requests_waiting{model_name="m"} 4\nvllm:gpu_cache_usage_perc{model_name="m"} 0.5\n'));

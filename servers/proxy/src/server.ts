@@ -1,30 +1,23 @@
-import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { AccessControl, requestIdOf } from './access';
 import { AdmissionController } from './admission';
 import { resolveProxyConfig, type DeepPartial, type ProxyConfig } from './config';
 import { CompletionsBatcher } from './completions-batcher';
 import { EmbeddingsBatcher } from './embeddings-batcher';
-import { ProxyError, retryAfterHeaders } from './errors';
+import { ProxyError } from './errors';
 import { ProxyMetrics } from './metrics';
-import { KeyRateLimiter } from './rate-limit';
 import { ResponseCache } from './response-cache';
 import { createRouter } from './router';
 import type { DashboardHooks } from './dashboard/ab-runner';
-import { recordProxyStages } from './dashboard/proxy-stages';
+import { sampleQueueDepth } from './dashboard/queue-sampler';
 import { isDashboardPath, registerDashboardRoutes } from './dashboard/routes';
 import { StageRecorder } from './dashboard/stage-recorder';
-import { registerOpenAIRoutes } from './routes';
+import { OpenAIRoutes } from './routes';
 import { UpstreamCaller } from './upstream-call';
 import { UpstreamSet } from './upstream-set';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The request body as the client sent it (JSON text), set by the proxy's body parser. */
-    rawBody?: string;
-  }
-}
 
 /** Everything a route needs, built once per proxy. */
 export interface ProxyContext {
@@ -61,8 +54,9 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-const REQUEST_ID = /^[\w.:@+\-=/]{1,200}$/;
 const OPEN_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+/** `created` of every model listed: when this process started, in Unix seconds. */
+const startedAt = Math.floor(Date.now() / 1000);
 
 /** Per-request log lines at debug level: at thousands of requests a second, info-level access logs cost real CPU. */
 class QuietRequestLog extends LogController {
@@ -104,52 +98,39 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     stages: new StageRecorder({ windowSeconds: config.dashboard.windowSeconds }),
   };
 
+  const access = new AccessControl(config, metrics);
+  const openai = new OpenAIRoutes(context, access);
+  // The OpenAI routes are answered on Node's HTTP server directly; the rest
+  // (models, health, metrics, dashboard) by fastify.
   const app = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
     logController: new QuietRequestLog(),
     bodyLimit: config.bodyLimitBytes,
     requestIdHeader: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    genReqId: (req) => requestIdOf(req.headers),
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
+        if (!openai.handle(req, res)) handler(req, res);
+      });
+      server.keepAliveTimeout = 65_000;
+      return server;
     },
-    keepAliveTimeout: 65_000,
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (req, text, done) => {
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, text, done) => {
     try {
-      const body = (text as string).length === 0 ? undefined : JSON.parse(text as string);
-      req.rawBody = text as string; // forwarded as is when the proxy does not rewrite the body
-      done(null, body);
+      done(null, (text as string).length === 0 ? undefined : JSON.parse(text as string));
     } catch (error) {
       done(new ProxyError('invalid_json', `the request body is not valid JSON: ${(error as Error).message}`), undefined);
     }
   });
 
-  const keys = new Map(config.auth.keys.map((k) => [k.key, k]));
-  const limiter = new KeyRateLimiter();
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     void reply.header('x-request-id', request.id);
     const path = request.url.split('?')[0]!;
     if (OPEN_ROUTES.has(path) || (config.dashboard.enabled && isDashboardPath(path))) return;
-    let principal = request.ip;
-    let rate = config.rateLimit.requestsPerSecond;
-    let burst = config.rateLimit.burst;
-    if (keys.size > 0) {
-      const auth = request.headers.authorization;
-      const key = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
-      const entry = key === undefined ? undefined : keys.get(key);
-      if (!entry) throw new ProxyError('invalid_api_key', key === undefined ? 'no API key given: send Authorization: Bearer <key>' : 'incorrect API key provided');
-      principal = entry.name;
-      rate = entry.requestsPerSecond || rate;
-      burst = entry.burst || burst;
-    }
-    const waitMs = limiter.take(principal, rate, burst);
-    if (waitMs > 0) {
-      metrics.shed.inc({ model: '', reason: 'rate_limit' });
-      throw new ProxyError('rate_limit_exceeded', `rate limit of ${rate} requests per second reached for ${keys.size > 0 ? `key "${principal}"` : principal}`, null, retryAfterHeaders(waitMs));
-    }
+    access.check(request.headers.authorization, request.ip);
   });
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
@@ -162,8 +143,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
       request.log.error({ err: error, reqId: request.id }, 'unhandled error');
       failure = new ProxyError('internal_error', `internal error: ${error.message}`);
     }
-    const model = (request.body as { model?: unknown } | undefined)?.model;
-    metrics.requests.inc({ model: typeof model === 'string' ? model : '', route: request.routeOptions.url ?? 'unknown', status: failure.status });
+    metrics.requests.inc({ model: '', route: request.routeOptions.url ?? 'unknown', status: failure.status });
     if (failure.status >= 500) request.log.warn({ reqId: request.id, code: failure.code, msg: failure.message }, 'request failed');
     sendProxyError(reply, failure);
   });
@@ -182,9 +162,12 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     for (const model of upstreams.models()) metrics.queueDepth.set({ model }, admission.queueDepth(model));
     return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  registerOpenAIRoutes(app, context);
+  app.get('/v1/models', async () => ({
+    object: 'list',
+    data: upstreams.models().map((id) => ({ id, object: 'model', created: startedAt, owned_by: 'ragwire-proxy' })),
+  }));
   if (config.dashboard.enabled) {
-    recordProxyStages(app, context);
+    sampleQueueDepth(app, context);
     registerDashboardRoutes(app, context, extensions.dashboard);
   }
 

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Cancellation } from './cancellation';
 import { ProxyError } from './errors';
 import type { StreamingAnswer } from './upstream-call';
 
@@ -15,14 +16,14 @@ const DONE = /data: \[DONE\]\s*$/;
 export async function relayStream(
   raw: ServerResponse,
   answer: StreamingAnswer,
-  headers: Record<string, string>,
-  signal: AbortSignal,
+  headers: OutgoingHttpHeaders,
+  cancellation: Cancellation,
 ): Promise<'done' | 'interrupted' | 'client-gone'> {
   raw.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   let tail = '';
   const write = async (chunk: Buffer) => {
     tail = (tail + chunk.toString('latin1')).slice(-64);
-    if (!raw.write(chunk)) await once(raw, 'drain', { signal });
+    if (!raw.write(chunk)) await once(raw, 'drain', { signal: cancellation.signal() });
   };
   try {
     await write(answer.first);
@@ -35,7 +36,7 @@ export async function relayStream(
     raw.end();
     return 'done';
   } catch (error) {
-    if (signal.aborted || raw.destroyed) {
+    if (cancellation.cancelled || raw.destroyed) {
       raw.destroy();
       return 'client-gone';
     }

@@ -1,23 +1,23 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { AdmissionController, Lease } from './admission';
+import { delay, type Cancellation } from './cancellation';
 import type { ProxyConfig } from './config';
 import { ProxyError } from './errors';
-import type { ProxyMetrics } from './metrics';
+import { child, type ProxyMetrics } from './metrics';
 import type { Upstream } from './upstream';
 import type { UpstreamSet } from './upstream-set';
 
 export interface UpstreamCall {
   model: string;
   path: string;
-  /** The JSON body to send, already serialized. */
-  body: string;
+  /** The JSON body to send, already serialized (or the client's own bytes). */
+  body: string | Buffer;
   prefixText?: string;
   priority: number;
   requestId: string;
-  /** Aborted when the client goes away: the upstream request is cancelled. */
-  signal: AbortSignal;
+  /** Fires when the client goes away: the upstream request is cancelled. */
+  cancellation: Cancellation;
 }
 
 /** A buffered upstream answer; the lease is already released. */
@@ -67,54 +67,56 @@ export class UpstreamCaller {
 
   /** Sends the call and reads the whole answer; for non-streaming requests. */
   buffered(call: UpstreamCall): Promise<BufferedAnswer> {
-    return this.attempts(call, async (lease, res, started) => {
-      const body = Buffer.from(await res.body.arrayBuffer());
+    return this.attempts(call, async (lease, last) => {
+      const started = performance.now();
+      const answer = await collect(lease.upstream.pool, this.dispatchOptions(call), call.cancellation);
+      if (!last && RETRYABLE_STATUS.has(answer.status)) throw retryable(answer.status);
       const latency = performance.now() - started;
-      this.metrics.upstreamLatency.observe({ model: call.model, upstream: lease.upstream.url }, latency / 1000);
+      child(this.metrics.upstreamLatency, call.model, lease.upstream.url).observe(latency / 1000);
       lease.release(latency);
-      return { status: res.statusCode, body, upstream: lease.upstream };
+      return { status: answer.status, body: answer.body, upstream: lease.upstream };
     });
   }
 
   /** Sends the call and waits for the first body chunk; for streams, which are never retried after it. */
   streaming(call: UpstreamCall): Promise<StreamingAnswer> {
-    return this.attempts(call, async (lease, res) => {
-      const rest = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-      const first = await rest.next();
-      if (first.done) throw Object.assign(new Error('upstream ended the stream before any data'), { code: 'UND_ERR_SOCKET' });
-      return { lease, status: res.statusCode, first: first.value, rest };
+    return this.attempts(call, async (lease, last) => {
+      const res = await lease.upstream.pool.request({ ...this.dispatchOptions(call), signal: call.cancellation.signal() });
+      if (!last && RETRYABLE_STATUS.has(res.statusCode)) {
+        await res.body.dump().catch(() => {}); // keeps the connection for the next call
+        throw retryable(res.statusCode);
+      }
+      try {
+        const rest = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+        const first = await rest.next();
+        if (first.done) throw Object.assign(new Error('upstream ended the stream before any data'), { code: 'UND_ERR_SOCKET' });
+        return { lease, status: res.statusCode, first: first.value, rest };
+      } catch (error) {
+        res.body.destroy();
+        throw error;
+      }
     });
   }
 
-  private async attempts<T>(call: UpstreamCall, read: (lease: Lease, res: Dispatcher.ResponseData, started: number) => Promise<T>): Promise<T> {
+  private dispatchOptions(call: UpstreamCall): Dispatcher.DispatchOptions {
+    return { method: 'POST', path: call.path, headers: ['content-type', 'application/json', 'x-request-id', call.requestId], body: call.body };
+  }
+
+  /** Runs `send` on an admitted upstream, retrying elsewhere as the class says; `last` is true on the final attempt. */
+  private async attempts<T>(call: UpstreamCall, send: (lease: Lease, last: boolean) => Promise<T>): Promise<T> {
     const { maxAttempts, baseDelayMs, maxDelayMs } = this.config.retries;
     const failed = new Set<Upstream>();
     let lastError: unknown;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (attempt > 0) {
-        await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)), undefined, { signal: call.signal }).catch(() => {});
-        if (call.signal.aborted) throw call.signal.reason;
+        await delay(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)), call.cancellation);
       }
-      const lease = await this.admission.acquire({ model: call.model, prefixText: call.prefixText, priority: attempt > 0 ? -1e9 : call.priority, signal: call.signal, exclude: failed });
-      const started = performance.now();
-      let res: Dispatcher.ResponseData | undefined;
+      const lease = await this.admission.acquire({ model: call.model, prefixText: call.prefixText, priority: attempt > 0 ? -1e9 : call.priority, cancellation: call.cancellation, exclude: failed });
       try {
-        res = await lease.upstream.pool.request({
-          method: 'POST',
-          path: call.path,
-          headers: { 'content-type': 'application/json', 'x-request-id': call.requestId },
-          body: call.body,
-          signal: call.signal,
-        });
-        if (RETRYABLE_STATUS.has(res.statusCode) && attempt + 1 < maxAttempts) {
-          await res.body.dump().catch(() => {});
-          throw Object.assign(new Error(`upstream answered ${res.statusCode}`), { status: res.statusCode });
-        }
-        return await read(lease, res, started);
+        return await send(lease, attempt + 1 === maxAttempts);
       } catch (error) {
         lease.release();
-        if (res) res.body.destroy();
-        if (call.signal.aborted) throw call.signal.reason;
+        if (call.cancellation.cancelled) throw call.cancellation.reason;
         lastError = error;
         failed.add(lease.upstream);
         if (isConnectionError(error)) this.upstreams.reportFailure(lease.upstream);
@@ -127,4 +129,45 @@ export class UpstreamCaller {
     }
     throw new ProxyError('upstream_error', `all ${maxAttempts} upstream attempts failed; last: ${(lastError as Error)?.message ?? 'unknown error'}`);
   }
+}
+
+function retryable(status: number): Error {
+  return Object.assign(new Error(`upstream answered ${status}`), { status });
+}
+
+/**
+ * Sends one request and collects its whole answer straight from the
+ * connection's handler, with no stream in between (the non-streaming hot
+ * path). `cancellation` aborts it, also while it waits for a pooled connection.
+ */
+function collect(pool: Dispatcher, options: Dispatcher.DispatchOptions, cancellation: Cancellation): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    if (cancellation.cancelled) return reject(cancellation.reason);
+    let controller: Dispatcher.DispatchController | undefined;
+    let status = 0;
+    let size = 0;
+    const chunks: Buffer[] = [];
+    const unsubscribe = cancellation.onCancel(() => controller?.abort(cancellation.reason!));
+    pool.dispatch(options, {
+      onRequestStart(c) {
+        controller = c;
+        if (cancellation.cancelled) c.abort(cancellation.reason!);
+      },
+      onResponseStart(_c, statusCode) {
+        status = statusCode;
+      },
+      onResponseData(_c, chunk) {
+        chunks.push(chunk);
+        size += chunk.length;
+      },
+      onResponseEnd() {
+        unsubscribe();
+        resolve({ status, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+      },
+      onResponseError(_c, error) {
+        unsubscribe();
+        reject(error);
+      },
+    });
+  });
 }

@@ -34,6 +34,8 @@ export function parseVllmGauges(text: string): UpstreamGauges {
 export class Upstream {
   readonly pool: Pool;
   inflight = 0;
+  /** When each request in flight started (performance.now()), by lease number. */
+  readonly leaseStarts = new Map<number, number>();
   limit: number;
   healthy = true;
   /** Consecutive failed health checks or connection failures. */

@@ -174,12 +174,25 @@ describe('LlamaIndex OpenAI classes through the proxy', () => {
 
 describe('malformed requests get the right 4xx in OpenAI shape', () => {
   const post = (path: string, body: string, key = KEY) => fetch(`${proxy.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body });
+  // A body streamed in 8 KiB chunks with no content-length: the proxy can only find its size by reading it.
+  const postChunked = (path: string, body: string) => {
+    const bytes = Buffer.from(body);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += 8192) controller.enqueue(bytes.subarray(at, at + 8192));
+        controller.close();
+      },
+    });
+    return fetch(`${proxy.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: stream, duplex: 'half' } as RequestInit);
+  };
   const cases: [string, () => Promise<Response>, number, string, string | null][] = [
     ['malformed JSON', () => post('/v1/chat/completions', '{"model": '), 400, 'invalid_json', null],
     ['wrong type', () => post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: 'yes' })), 400, 'invalid_request', 'stream'],
     ['wrong type in a message', () => post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 7 }] })), 400, 'invalid_request', 'messages[0].role'],
     ['embedding format', () => post('/v1/embeddings', JSON.stringify({ model: EMBED, input: 'x', encoding_format: 'int8' })), 400, 'invalid_request', 'encoding_format'],
     ['oversize body', () => post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x'.repeat(70_000) }] })), 413, 'body_too_large', null],
+    ['oversize body sent chunked (no length given)', () => postChunked('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x'.repeat(70_000) }] })), 413, 'body_too_large', null],
+    ['empty body', () => post('/v1/chat/completions', ''), 400, 'invalid_request', 'body'],
     ['unknown model', () => post('/v1/embeddings', JSON.stringify({ model: 'nope', input: 'x' })), 404, 'model_not_found', 'model'],
     ['bad key', () => post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [] }), 'sk-nope'), 401, 'invalid_api_key', null],
     ['unknown route', () => post('/v1/nothing', '{}'), 404, 'not_found', null],
@@ -195,6 +208,24 @@ describe('malformed requests get the right 4xx in OpenAI shape', () => {
       expect(typeof body.error.type).toBe('string');
     });
   }
+});
+
+describe('the OpenAI routes', () => {
+  it('accept a query string (as Azure-style clients send api-version)', async () => {
+    const res = await fetch(`${proxy.url}/v1/chat/completions?api-version=2024-06-01`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+    });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { choices: unknown[] }).choices).toHaveLength(1);
+  });
+
+  it('answer other methods with 404 in OpenAI shape', async () => {
+    const res = await fetch(`${proxy.url}/v1/chat/completions`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  });
 });
 
 describe('configuration', () => {

@@ -2,11 +2,10 @@
  * The floor for any proxy hop on this machine: a do-nothing Node HTTP
  * pass-through. It streams the request body to the upstream over keep-alive
  * connections and streams the answer back, with no parsing, no routing and no
- * logging. Run as its own process: `tsx passthrough.ts <upstream-url>`; it
- * prints {"msg":"listening","url":...}.
+ * logging. Plain JavaScript, run as its own process like the built proxy:
+ * `node passthrough.mjs <upstream-url>`; it prints {"msg":"listening","url":...}.
  */
 import { createServer, request as httpRequest, Agent } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 const upstream = new URL(process.argv[2] ?? 'http://127.0.0.1:8000');
 const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
@@ -24,7 +23,7 @@ const server = createServer((req, res) => {
 });
 server.keepAliveTimeout = 65_000;
 server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
+  const { port } = server.address();
   process.stdout.write(JSON.stringify({ msg: 'listening', url: `http://127.0.0.1:${port}` }) + '\n');
 });
 process.once('SIGTERM', () => process.exit(0));

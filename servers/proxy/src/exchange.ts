@@ -1,0 +1,56 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ProxyError } from './errors';
+
+/**
+ * One request on an OpenAI route and its answer, on Node's own HTTP objects:
+ * the hot path needs no framework between the socket and the upstream call.
+ * Every answer carries `x-request-id`.
+ */
+export class Exchange {
+  /** performance.now() when the request arrived. */
+  readonly startedAt = performance.now();
+  /** Headers every answer carries; routes add theirs before answering. */
+  readonly headers: OutgoingHttpHeaders;
+  /** The status answered, once answered (streams: how they ended: 200, 502 interrupted, 499 client gone). */
+  status = 0;
+  /** The model asked for, once known to be served (metric labels stay bounded). */
+  model = '';
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly id: string,
+    /** The route's path, without any query string. */
+    readonly route: string,
+  ) {
+    this.headers = { 'x-request-id': id };
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  /** Answers with a complete body (JSON unless the headers say otherwise). */
+  send(status: number, body: Buffer | string): void {
+    this.status = status;
+    const headers = this.headers;
+    headers['content-type'] ??= 'application/json';
+    headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    this.res.writeHead(status, headers);
+    this.res.end(body);
+  }
+
+  /** Answers with an error in OpenAI's shape. */
+  fail(error: ProxyError): void {
+    Object.assign(this.headers, error.headers);
+    this.headers['content-type'] = 'application/json';
+    // A body refused unread leaves bytes on the socket: close it after the answer.
+    if (error.code === 'body_too_large') this.headers.connection = 'close';
+    this.send(error.status, JSON.stringify(error.toJSON()));
+  }
+
+  /** Whether the answer has begun (a later failure cannot change its status). */
+  get answered(): boolean {
+    return this.res.headersSent;
+  }
+}
