@@ -1,10 +1,10 @@
 // Starting and stopping real ragwire processes for the integration tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { startJsonProcess } from '@ragwire/processes';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHARD_CLI = join(REPO_ROOT, 'servers/shard-server/src/cli.ts');
@@ -31,8 +31,6 @@ export interface ShardStartOptions {
   extra?: string[];
 }
 
-const live = new Set<ChildProcess>();
-
 /** Starts `ragwire-shard` as a child process on an ephemeral port and waits for its "listening" line. */
 export async function startShardProcess(options: ShardStartOptions): Promise<ShardProcess> {
   const args = [...TS_NODE_ARGS, SHARD_CLI, '--data', options.dataDir, '--log-level', 'info'];
@@ -40,55 +38,23 @@ export async function startShardProcess(options: ShardStartOptions): Promise<Sha
   if (options.admin) args.push('--admin', '127.0.0.1:0');
   for (const t of options.tokens ?? []) args.push('--token', t);
   args.push(...(options.extra ?? []));
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(child);
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => {
-      live.delete(child);
-      resolve(code ?? signal ?? -1);
-    });
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const listening = await new Promise<{ addresses: string[]; admin?: string }>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error(`ragwire-shard did not start within 30 s: ${stderr}`)), 30_000);
-    lines.on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { msg?: string; addresses?: string[]; admin?: string };
-        if (msg.msg === 'ragwire-shard listening') {
-          clearTimeout(timer);
-          resolve({ addresses: msg.addresses!, ...(msg.admin ? { admin: msg.admin } : {}) });
-        }
-      } catch {
-        // not a log line
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`ragwire-shard exited (${code}) before listening: ${stderr}`));
-    });
-  });
+  const p = await startJsonProcess({ name: 'ragwire-shard', args, cwd: REPO_ROOT, ready: (json) => json?.msg === 'ragwire-shard listening' });
+  const admin = p.announcement.admin as string | undefined;
   return {
-    child,
-    addresses: listening.addresses,
-    adminUrl: listening.admin,
-    exited,
-    async kill9() {
-      child.kill('SIGKILL');
-      await exited;
-    },
+    child: p.child,
+    addresses: p.announcement.addresses as string[],
+    adminUrl: admin,
+    exited: p.exited,
+    kill9: p.kill9,
     async stop() {
-      child.kill('SIGTERM');
-      return exited;
+      await p.stop();
+      return p.exited;
     },
   };
 }
 
 /** Kills every child these helpers started and that is still running (afterAll hooks). */
-export function killAll(): void {
-  for (const c of live) c.kill('SIGKILL');
-}
+export { killAllProcesses as killAll } from '@ragwire/processes';
 
 /** A fresh temporary directory, removed by `cleanup()`. */
 export function tempDir(prefix: string): { path: string; cleanup(): void } {

@@ -1,65 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { nodeArgsFor, startJsonProcess, type JsonProcess } from '@ragwire/processes';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const SIM_CLI = fileURLToPath(new URL('../../vllm-sim/src/cli.ts', import.meta.url));
 const PROXY_CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 
-const children = new Set<ChildProcess>();
-// Never leave a server behind, even when a test fails before its teardown.
-process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
+export type Started = JsonProcess;
 
-export interface Started {
-  child: ChildProcess;
-  /** The JSON log line that announced the listener. */
-  announcement: Record<string, unknown>;
-  stderr: () => string;
-  stop(): Promise<void>;
-}
-
-/**
- * Runs a TypeScript CLI as a real process (through tsx) and resolves when it
- * logs a JSON line matching `ready`; rejects if it exits first.
- */
-export function startCli(script: string, args: string[], ready: (line: Record<string, unknown>) => boolean, env: NodeJS.ProcessEnv = {}): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    const onExit = (code: number | null) => reject(new Error(`${script} exited with ${code} before it was ready: ${stderr}`));
-    child.once('exit', onExit);
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} was not ready within 20 s: ${stderr}`));
-    }, 20_000);
-    lines.on('line', (line) => {
-      let parsed: Record<string, unknown>;
-      try {
-        parsed = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      if (ready(parsed)) {
-        child.off('exit', onExit);
-        clearTimeout(timer);
-        resolve({ child, announcement: parsed, stderr: () => stderr, stop });
-      }
-    });
-  });
+/** Runs a TypeScript CLI of the workspace as a real process and resolves when it logs a JSON line matching `ready`. */
+function startCli(script: string, args: string[], ready: (line: Record<string, unknown>) => boolean, env: NodeJS.ProcessEnv = {}): Promise<Started> {
+  return startJsonProcess({ name: script, args: [...nodeArgsFor(script), ...args], ready: (json) => json !== undefined && ready(json), env, cwd: ROOT, timeoutMs: 20_000 });
 }
 
 export interface SimProcess extends Started {
@@ -84,7 +35,7 @@ export async function startProxyProcess(args: string[], env: NodeJS.ProcessEnv =
 
 /** Runs the proxy CLI expecting it to exit; resolves with its exit code and stderr. */
 export function runProxyCliToExit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', PROXY_CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgsFor(PROXY_CLI), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));

@@ -1,0 +1,2 @@
+export { killAllProcesses, nodeArgsFor, startJsonProcess, type JsonProcess, type JsonProcessOptions } from './json-process';
+export { processCpuSeconds } from './cpu';
