@@ -179,13 +179,15 @@ export async function overload(o: Options): Promise<Row[]> {
   // Capacity: concurrency / service time; measure the service time unloaded first.
   const unloaded = await load(proxy.url, { arrival: 'poisson', rate: 10, durationS: 6 * o.scale, seed: 3 }, req);
   const capacity = concurrency / (unloaded.e2eOk.p50 / 1000);
+  const cpuBefore = cpuSeconds(proxy.child.pid!);
   const loaded = await load(proxy.url, { arrival: 'poisson', rate: Math.round(capacity * 10), durationS: 5 * o.scale, seed: 4 }, req);
+  const proxyCpuUsPerRequest = ((cpuSeconds(proxy.child.pid!) - cpuBefore) * 1e6) / loaded.sent;
   o.log(`  overload: capacity ~${capacity.toFixed(0)} RPS; unloaded p99 ${unloaded.e2eOk.p99.toFixed(1)} ms; 10x: admitted p99 ${loaded.e2eOk.p99.toFixed(1)} ms, 429 p50 ${loaded.e2e429.p50.toFixed(2)} ms p99 ${loaded.e2e429.p99.toFixed(2)} ms, ${JSON.stringify(loaded.byStatus)}`);
   const rss = await scrape(proxy.url, 'ragwire_proxy_process_resident_memory_bytes');
   await Promise.all([sim.stop(), proxy.stop()]);
   return [
     { scenario: 'overload', variant: 'unloaded (~0.15x capacity)', report: unloaded, extra: { capacityRps: capacity } },
-    { scenario: 'overload', variant: `10x capacity (${Math.round(capacity * 10)} RPS)`, report: loaded, extra: { capacityRps: capacity, maxQueueWaitMs, proxyRssMiB: rss / 2 ** 20 } },
+    { scenario: 'overload', variant: `10x capacity (${Math.round(capacity * 10)} RPS)`, report: loaded, extra: { capacityRps: capacity, maxQueueWaitMs, proxyCpuUsPerRequest, proxyRssMiB: rss / 2 ** 20 } },
   ];
 }
 

@@ -22,6 +22,16 @@ describe('proxy error table', () => {
     expect(e.toJSON()).toEqual({ error: { message: 'stream must be a boolean', type: 'invalid_request_error', param: 'stream', code: 'invalid_request' } });
   });
 
+  it('is an Error without a captured stack, and leaves the stack limit as it found it', () => {
+    const limit = Error.stackTraceLimit;
+    const e = new ProxyError('queue_full', 'model "m" is overloaded');
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe('ProxyError');
+    expect(e.stack).toBe('ProxyError: model "m" is overloaded');
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new Error('a fault').stack).toContain('errors.test.ts');
+  });
+
   it('rounds retry-after up to whole seconds, at least 1', () => {
     expect(retryAfterHeaders(120)).toEqual({ 'retry-after': '1', 'retry-after-ms': '120' });
     expect(retryAfterHeaders(2500)).toEqual({ 'retry-after': '3', 'retry-after-ms': '2500' });
