@@ -50,6 +50,12 @@ class HnswIndex final : public Index {
   void select_neighbors(std::vector<Hit>& candidates, uint32_t m) const;
   void connect(uint32_t from, uint32_t to, int level);
   void set_links(uint32_t id, int level, std::vector<Hit>& chosen);
+  // Marks layer-0 link targets that pruning dropped from `before` (the list
+  // before pruning) and that are not in `kept`: each may have lost its last in-link.
+  void mark_dropped(const uint32_t* before, uint32_t n, uint32_t extra, const std::vector<Hit>& kept);
+  // After an add: a marked node that none of its own neighbours links back to
+  // gets a link from its nearest neighbour with room, so searches can reach it.
+  size_t relink_orphans(size_t total);
   // Greedy descent through the upper layers to a layer-0 entry point.
   uint32_t descend(const float* q, bool exact) const;
   void search_one(const float* q, size_t k, uint32_t ef, const SearchOptions& opts, const Acceptor& accept,
@@ -67,6 +73,8 @@ class HnswIndex final : public Index {
   static constexpr size_t kStripes = 4096;
   mutable std::unique_ptr<std::mutex[]> stripes_;
   std::unique_ptr<VisitedPool> visited_;
+  // One bit per row during an add: dropped from some layer-0 list by pruning.
+  std::unique_ptr<std::atomic<uint8_t>[]> dropped_;
 };
 
 }  // namespace ragwire

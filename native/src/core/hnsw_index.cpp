@@ -100,10 +100,65 @@ Status HnswIndex::index_rows(uint32_t first, size_t n, ThreadPool& pool) {
     levels_[first + i] = (uint8_t)level[i];
     if (level[i] > 0) upper_[first + i].assign((size_t)level[i] * (M_ + 1), 0);
   }
+  dropped_.reset(new std::atomic<uint8_t>[(total + 7) / 8]());
   pool.parallel_for(n, 32, [&](size_t b, size_t e, size_t) {
     for (size_t i = b; i < e; i++) insert(first + (uint32_t)i, level[i]);
   });
+  relink_orphans(total);
+  dropped_.reset();
   return Status::ok();
+}
+
+void HnswIndex::mark_dropped(const uint32_t* before, uint32_t n, uint32_t extra, const std::vector<Hit>& kept) {
+  auto mark = [&](uint32_t id) {
+    for (const Hit& h : kept)
+      if (h.id == id) return;
+    dropped_[id >> 3].fetch_or((uint8_t)(1u << (id & 7)), std::memory_order_relaxed);
+  };
+  for (uint32_t j = 0; j < n; j++) mark(before[j]);
+  if (extra != kNone) mark(extra);
+}
+
+// Neighbour pruning (the heuristic keeps a diverse few, not the nearest) can
+// drop a node from every list that pointed to it, and a search then never
+// reaches it: hnswlib has the same hole. Nodes whose in-links were pruned in
+// this add are checked; one that none of its own neighbours links back to is
+// appended to its nearest neighbour's list that has room. Runs on one thread
+// after the parallel inserts, over the marked nodes only.
+size_t HnswIndex::relink_orphans(size_t total) {
+  size_t relinked = 0;
+  std::vector<Hit> near;
+  for (size_t byte = 0; byte < (total + 7) / 8; byte++) {
+    uint8_t bits = dropped_[byte].load(std::memory_order_relaxed);
+    for (; bits != 0; bits &= (uint8_t)(bits - 1)) {
+      uint32_t x = (uint32_t)(byte * 8 + (size_t)__builtin_ctz(bits));
+      const uint32_t* out = links0(x);
+      bool linked_back = false;
+      for (uint32_t j = 1; j <= out[0] && !linked_back; j++) {
+        const uint32_t* back = links0(out[j]);
+        for (uint32_t k = 1; k <= back[0]; k++)
+          if (back[k] == x) {
+            linked_back = true;
+            break;
+          }
+      }
+      if (linked_back || out[0] == 0) continue;
+      const float* xv = vectors_.row(x);
+      near.clear();
+      for (uint32_t j = 1; j <= out[0]; j++) near.push_back({vectors_.exact(xv, out[j]), out[j]});
+      std::sort(near.begin(), near.end());
+      for (const Hit& h : near) {
+        uint32_t* l = links0(h.id);
+        if (l[0] < M0_) {
+          l[1 + l[0]] = x;
+          l[0]++;
+          relinked++;
+          break;
+        }
+      }
+    }
+  }
+  return relinked;
 }
 
 uint32_t HnswIndex::descend(const float* q, bool exact) const {
@@ -207,6 +262,7 @@ void HnswIndex::connect(uint32_t from, uint32_t to, int level) {
   for (uint32_t j = 1; j <= l[0]; j++) cands.push_back({vectors_.exact(fv, l[j]), l[j]});
   cands.push_back({vectors_.exact(fv, to), to});
   select_neighbors(cands, cap);
+  if (level == 0) mark_dropped(l + 1, l[0], to, cands);
   l[0] = (uint32_t)cands.size();
   for (size_t j = 0; j < cands.size(); j++) l[1 + j] = cands[j].id;
 }
@@ -225,6 +281,7 @@ void HnswIndex::set_links(uint32_t id, int level, std::vector<Hit>& chosen) {
       if (!dup) chosen.push_back({vectors_.exact(v, l[j]), l[j]});
     }
     select_neighbors(chosen, max_links(level));
+    if (level == 0) mark_dropped(l + 1, l[0], kNone, chosen);
   }
   l[0] = (uint32_t)chosen.size();
   for (size_t j = 0; j < chosen.size(); j++) l[1 + j] = chosen[j].id;
