@@ -217,7 +217,7 @@ export class OpenAIRoutes {
   }
 
   private failed(ex: Exchange, error: unknown): void {
-    if (ex.answered || ex.res.destroyed) {
+    if (ex.answered || ex.res.destroyed || ex.req.socket.destroyed) {
       // Too late to answer: the client left, or a stream already began (and ended with its error event).
       if (ex.status === 0) ex.status = 499;
       return;

@@ -1,5 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
@@ -49,6 +51,25 @@ describe('failures between proxy and upstreams', () => {
     const aborted = (await scrape(simA.urls[0]!, 'vllm:request_success_total{model_name="ragwire/sim-8b",finished_reason="abort"}'))
       + (await scrape(simB.urls[0]!, 'vllm:request_success_total{model_name="ragwire/sim-8b",finished_reason="abort"}'));
     expect(aborted).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts a client that leaves halfway through its request body as 499 and keeps serving', async () => {
+    const series = 'ragwire_proxy_requests_total{model="",route="/v1/chat/completions",status="499"}';
+    const before = await scrape(proxy.url, series);
+    const { port } = new URL(proxy.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('POST /v1/chat/completions HTTP/1.1\r\nHost: proxy\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":');
+    await new Promise((r) => setTimeout(r, 50));
+    socket.destroy();
+    let after = before;
+    for (let i = 0; i < 40 && after === before; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await scrape(proxy.url, series);
+    }
+    expect(after).toBe(before + 1);
+    const answer = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'still there?' }], max_tokens: 2 });
+    expect(answer.choices).toHaveLength(1);
   });
 
   it('ends a stream with an error, not a clean end, when its upstream dies mid-stream', async () => {
