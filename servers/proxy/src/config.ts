@@ -56,6 +56,12 @@ export interface ProxyConfig {
     minConcurrencyPerUpstream: number; // 4 requests
     /** Shrink an upstream's limit when its vllm:num_requests_waiting exceeds this. */
     upstreamWaitingHigh: number; // 0 requests
+    /**
+     * Consecutive health checks that must see `upstreamWaitingHigh` exceeded
+     * before the limit shrinks: vLLM counts every request that arrived during
+     * the current step as waiting, so one sample of it is not saturation.
+     */
+    upstreamWaitingChecks: number; // 3 checks
     /** Shrink an upstream's limit when its KV-cache usage exceeds this fraction. */
     kvCacheUsageHigh: number; // 0.95
   };
@@ -135,7 +141,7 @@ export const defaultProxyConfig: ProxyConfig = {
   connectionsPerUpstream: 128,
   auth: { keys: [] },
   rateLimit: { requestsPerSecond: 0, burst: 0 },
-  admission: { maxQueue: 256, maxQueueWaitMs: 30_000, maxConcurrencyPerUpstream: 64, minConcurrencyPerUpstream: 4, upstreamWaitingHigh: 0, kvCacheUsageHigh: 0.95 },
+  admission: { maxQueue: 256, maxQueueWaitMs: 30_000, maxConcurrencyPerUpstream: 64, minConcurrencyPerUpstream: 4, upstreamWaitingHigh: 0, upstreamWaitingChecks: 3, kvCacheUsageHigh: 0.95 },
   routing: { strategy: 'prefix-affinity', prefixBlockChars: 256, minPrefixChars: 512, minMatchRatio: 0.5, affinityEntries: 65_536, maxImbalance: 16 },
   retries: { maxAttempts: 3, baseDelayMs: 25, maxDelayMs: 1_000 },
   health: { intervalMs: 1_000, timeoutMs: 1_000 },
@@ -161,7 +167,7 @@ const ENUMS: Record<string, readonly string[]> = {
 };
 /** Numeric fields that may be 0; every other number must be positive. */
 const MAY_BE_ZERO = new Set(['port', 'rateLimit.requestsPerSecond', 'rateLimit.burst', 'admission.maxQueue', 'admission.upstreamWaitingHigh', 'retries.baseDelayMs', 'embeddingsBatching.maxWaitMs', 'completionsBatching.maxWaitMs']);
-const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'completionsBatching.maxItems', 'cache.maxEntries', 'dashboard.windowSeconds']);
+const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.upstreamWaitingChecks', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'completionsBatching.maxItems', 'cache.maxEntries', 'dashboard.windowSeconds']);
 
 function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, defaults: Record<string, unknown>, path: string): void {
   for (const [key, value] of Object.entries(source)) {

@@ -129,7 +129,12 @@ describe('AdmissionController', () => {
 
   it('shrinks an upstream limit from vLLM gauges, old and new names', () => {
     const u = new Upstream('http://127.0.0.1:1', config);
-    u.applyGauges(parseVllmGauges('vllm:num_requests_running{model_name="m"} 1\nvllm:num_requests_waiting{model_name="m"} 4\nvllm:gpu_cache_usage_perc{model_name="m"} 0.5\n'));
+    const queueing = parseVllmGauges('vllm:num_requests_running{model_name="m"} 1\nvllm:num_requests_waiting{model_name="m"} 4\nvllm:gpu_cache_usage_perc{model_name="m"} 0.5\n');
+    // One or two checks that see vLLM queueing are not saturation (requests wait for the next step): the limit holds.
+    u.applyGauges(queueing);
+    u.applyGauges(queueing);
+    expect(u.limit).toBe(2);
+    u.applyGauges(queueing); // the third in a row is
     expect(u.limit).toBe(1);
     u.applyGauges(parseVllmGauges('vllm:num_requests_waiting{model_name="m"} 0\nvllm:kv_cache_usage_perc{model_name="m"} 0.2\n'));
     expect(u.limit).toBe(2);

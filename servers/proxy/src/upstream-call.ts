@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { AdmissionController, Lease } from './admission';
 import { delay, type Cancellation } from './cancellation';
+import { collect, openStream } from './upstream-dispatch';
 import type { ProxyConfig } from './config';
 import { ProxyError } from './errors';
 import { child, type ProxyMetrics } from './metrics';
@@ -81,20 +82,9 @@ export class UpstreamCaller {
   /** Sends the call and waits for the first body chunk; for streams, which are never retried after it. */
   streaming(call: UpstreamCall): Promise<StreamingAnswer> {
     return this.attempts(call, async (lease, last) => {
-      const res = await lease.upstream.pool.request({ ...this.dispatchOptions(call), signal: call.cancellation.signal() });
-      if (!last && RETRYABLE_STATUS.has(res.statusCode)) {
-        await res.body.dump().catch(() => {}); // keeps the connection for the next call
-        throw retryable(res.statusCode);
-      }
-      try {
-        const rest = (res.body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-        const first = await rest.next();
-        if (first.done) throw Object.assign(new Error('upstream ended the stream before any data'), { code: 'UND_ERR_SOCKET' });
-        return { lease, status: res.statusCode, first: first.value, rest };
-      } catch (error) {
-        res.body.destroy();
-        throw error;
-      }
+      const discard = (status: number) => (!last && RETRYABLE_STATUS.has(status) ? retryable(status) : undefined);
+      const opened = await openStream(lease.upstream.pool, this.dispatchOptions(call), call.cancellation, discard);
+      return { lease, ...opened };
     });
   }
 
@@ -133,41 +123,4 @@ export class UpstreamCaller {
 
 function retryable(status: number): Error {
   return Object.assign(new Error(`upstream answered ${status}`), { status });
-}
-
-/**
- * Sends one request and collects its whole answer straight from the
- * connection's handler, with no stream in between (the non-streaming hot
- * path). `cancellation` aborts it, also while it waits for a pooled connection.
- */
-function collect(pool: Dispatcher, options: Dispatcher.DispatchOptions, cancellation: Cancellation): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    if (cancellation.cancelled) return reject(cancellation.reason);
-    let controller: Dispatcher.DispatchController | undefined;
-    let status = 0;
-    let size = 0;
-    const chunks: Buffer[] = [];
-    const unsubscribe = cancellation.onCancel(() => controller?.abort(cancellation.reason!));
-    pool.dispatch(options, {
-      onRequestStart(c) {
-        controller = c;
-        if (cancellation.cancelled) c.abort(cancellation.reason!);
-      },
-      onResponseStart(_c, statusCode) {
-        status = statusCode;
-      },
-      onResponseData(_c, chunk) {
-        chunks.push(chunk);
-        size += chunk.length;
-      },
-      onResponseEnd() {
-        unsubscribe();
-        resolve({ status, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
-      },
-      onResponseError(_c, error) {
-        unsubscribe();
-        reject(error);
-      },
-    });
-  });
 }

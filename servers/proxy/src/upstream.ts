@@ -42,6 +42,8 @@ export class Upstream {
   failures = 0;
   models = new Set<string>();
   gauges: UpstreamGauges = { running: 0, waiting: 0, kvCacheUsage: 0 };
+  /** Consecutive health checks that saw the upstream's own queue above the threshold. */
+  private waitingChecks = 0;
 
   constructor(readonly url: string, private readonly config: Readonly<ProxyConfig>) {
     this.pool = new Pool(url, {
@@ -61,17 +63,19 @@ export class Upstream {
 
   /**
    * Adjusts the concurrency limit from the upstream's own gauges: when vLLM
-   * queues internally (waiting above the threshold) or its KV cache is nearly
-   * full, the limit drops to what it is actually running, so the excess waits
-   * in the proxy's queue, where it can be prioritised and shed; otherwise it
-   * grows back additively.
+   * keeps queueing internally (waiting above the threshold in
+   * `upstreamWaitingChecks` checks in a row) or its KV cache is nearly full,
+   * the limit drops to what it is actually running, so the excess waits in
+   * the proxy's queue, where it can be prioritised and shed; while the queue
+   * has not persisted yet the limit holds; otherwise it grows back additively.
    */
   applyGauges(gauges: UpstreamGauges): void {
     this.gauges = gauges;
-    const { minConcurrencyPerUpstream: min, maxConcurrencyPerUpstream: max, upstreamWaitingHigh, kvCacheUsageHigh } = this.config.admission;
-    if (gauges.waiting > upstreamWaitingHigh || gauges.kvCacheUsage > kvCacheUsageHigh) {
+    const { minConcurrencyPerUpstream: min, maxConcurrencyPerUpstream: max, upstreamWaitingHigh, upstreamWaitingChecks, kvCacheUsageHigh } = this.config.admission;
+    this.waitingChecks = gauges.waiting > upstreamWaitingHigh ? this.waitingChecks + 1 : 0;
+    if (this.waitingChecks >= upstreamWaitingChecks || gauges.kvCacheUsage > kvCacheUsageHigh) {
       this.limit = Math.max(min, Math.min(this.limit, Math.max(1, gauges.running)));
-    } else {
+    } else if (this.waitingChecks === 0) {
       this.limit = Math.min(max, this.limit + Math.max(1, Math.ceil(this.limit / 4)));
     }
   }
