@@ -71,7 +71,8 @@ export class UpstreamCaller {
     return this.attempts(call, async (lease, last) => {
       const started = performance.now();
       const answer = await collect(lease.upstream.pool, this.dispatchOptions(call), call.cancellation);
-      if (!last && RETRYABLE_STATUS.has(answer.status)) throw retryable(answer.status);
+      const retry = retryable(answer.status, last);
+      if (retry) throw retry;
       const latency = performance.now() - started;
       child(this.metrics.upstreamLatency, call.model, lease.upstream.url).observe(latency / 1000);
       lease.release(latency);
@@ -82,8 +83,7 @@ export class UpstreamCaller {
   /** Sends the call and waits for the first body chunk; for streams, which are never retried after it. */
   streaming(call: UpstreamCall): Promise<StreamingAnswer> {
     return this.attempts(call, async (lease, last) => {
-      const discard = (status: number) => (!last && RETRYABLE_STATUS.has(status) ? retryable(status) : undefined);
-      const opened = await openStream(lease.upstream.pool, this.dispatchOptions(call), call.cancellation, discard);
+      const opened = await openStream(lease.upstream.pool, this.dispatchOptions(call), call.cancellation, (status) => retryable(status, last));
       return { lease, ...opened };
     });
   }
@@ -121,6 +121,7 @@ export class UpstreamCaller {
   }
 }
 
-function retryable(status: number): Error {
-  return Object.assign(new Error(`upstream answered ${status}`), { status });
+/** The error that sends an attempt elsewhere when `status` is worth another attempt and this is not the last. */
+function retryable(status: number, last: boolean): Error | undefined {
+  return !last && RETRYABLE_STATUS.has(status) ? Object.assign(new Error(`upstream answered ${status}`), { status }) : undefined;
 }

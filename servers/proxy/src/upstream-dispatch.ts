@@ -8,35 +8,60 @@ import type { Cancellation } from './cancellation';
  * request still waits for a pooled connection.
  */
 
+/** What one request's answer is fed to, as the connection delivers it. */
+interface AnswerSink {
+  start(status: number): void;
+  data(chunk: Buffer): void;
+  end(): void;
+  error(error: Error): void;
+}
+
+/**
+ * Dispatches `options` on `pool` and feeds the answer to `sink`; `cancellation`
+ * aborts the request, also while it still waits for a pooled connection (and
+ * before that, fails it at once). Returns the request's controller once it
+ * has one, for pause and resume.
+ */
+function dispatchTo(pool: Dispatcher, options: Dispatcher.DispatchOptions, cancellation: Cancellation, sink: AnswerSink): () => Dispatcher.DispatchController | undefined {
+  let controller: Dispatcher.DispatchController | undefined;
+  if (cancellation.cancelled) {
+    sink.error(cancellation.reason!);
+    return () => controller;
+  }
+  const unsubscribe = cancellation.onCancel(() => controller?.abort(cancellation.reason!));
+  pool.dispatch(options, {
+    onRequestStart(c) {
+      controller = c;
+      if (cancellation.cancelled) c.abort(cancellation.reason!);
+    },
+    onResponseStart: (_c, status) => sink.start(status),
+    onResponseData: (_c, chunk) => sink.data(chunk),
+    onResponseEnd() {
+      unsubscribe();
+      sink.end();
+    },
+    onResponseError(_c, error) {
+      unsubscribe();
+      sink.error(error);
+    },
+  });
+  return () => controller;
+}
+
 /** Sends one request and collects its whole answer. */
 export function collect(pool: Dispatcher, options: Dispatcher.DispatchOptions, cancellation: Cancellation): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    if (cancellation.cancelled) return reject(cancellation.reason);
-    let controller: Dispatcher.DispatchController | undefined;
     let status = 0;
     let size = 0;
     const chunks: Buffer[] = [];
-    const unsubscribe = cancellation.onCancel(() => controller?.abort(cancellation.reason!));
-    pool.dispatch(options, {
-      onRequestStart(c) {
-        controller = c;
-        if (cancellation.cancelled) c.abort(cancellation.reason!);
-      },
-      onResponseStart(_c, statusCode) {
-        status = statusCode;
-      },
-      onResponseData(_c, chunk) {
+    dispatchTo(pool, options, cancellation, {
+      start: (s) => (status = s),
+      data(chunk) {
         chunks.push(chunk);
         size += chunk.length;
       },
-      onResponseEnd() {
-        unsubscribe();
-        resolve({ status, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
-      },
-      onResponseError(_c, error) {
-        unsubscribe();
-        reject(error);
-      },
+      end: () => resolve({ status, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }),
+      error: reject,
     });
   });
 }
@@ -65,35 +90,27 @@ export function openStream(
   discard: (status: number) => Error | undefined,
 ): Promise<OpenedStream> {
   return new Promise((resolve, reject) => {
-    if (cancellation.cancelled) return reject(cancellation.reason);
-    let controller: Dispatcher.DispatchController | undefined;
     let status = 0;
     let discarded: Error | undefined;
     let opened = false;
-    const queue = new ChunkQueue(() => controller);
-    const unsubscribe = cancellation.onCancel(() => controller?.abort(cancellation.reason!));
-    pool.dispatch(options, {
-      onRequestStart(c) {
-        controller = c;
-        if (cancellation.cancelled) c.abort(cancellation.reason!);
+    let controller: () => Dispatcher.DispatchController | undefined = () => undefined;
+    const queue = new ChunkQueue(() => controller());
+    controller = dispatchTo(pool, options, cancellation, {
+      start(s) {
+        status = s;
+        discarded = discard(s);
       },
-      onResponseStart(_c, statusCode) {
-        status = statusCode;
-        discarded = discard(statusCode);
-      },
-      onResponseData(_c, chunk) {
+      data(chunk) {
         if (discarded) return;
         if (opened) return queue.push(chunk);
         opened = true;
         resolve({ status, first: chunk, rest: queue });
       },
-      onResponseEnd() {
-        unsubscribe();
+      end() {
         if (opened) return queue.end();
         reject(discarded ?? Object.assign(new Error('upstream ended the stream before any data'), { code: 'UND_ERR_SOCKET' }));
       },
-      onResponseError(_c, error) {
-        unsubscribe();
+      error(error) {
         if (opened) return queue.fail(error);
         reject(error);
       },
