@@ -19,7 +19,7 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-/** Stops every process this module started (also killed on exit). */
+/** Kills every process this module started that is still running (they are also killed on exit). */
 export async function stopAll(): Promise<void> {
   killAllProcesses();
 }

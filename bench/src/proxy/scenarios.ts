@@ -86,49 +86,63 @@ export async function overhead(o: Options): Promise<Row[]> {
   return rows;
 }
 
-/** Single-input embedding clients through the proxy, coalescing on and off, over a sweep of rates. */
-export async function embeddings(o: Options): Promise<Row[]> {
+/** One batching comparison: the same single-item clients through the proxy with its coalescing off and on. */
+interface CoalescingComparison {
+  /** Log and row label, e.g. `embeddings`. */
+  name: string;
+  scenario: string;
+  simArgs: string[];
+  proxyArgs: (on: boolean) => string[];
+  rates: number[];
+  request: (i: number) => RequestSpec;
+}
+
+async function compareCoalescing(o: Options, c: CoalescingComparison): Promise<Row[]> {
   const rows: Row[] = [];
-  const texts = Array.from({ length: 200 }, (_, i) => `passage ${i}: retrieval augmented generation splits documents into chunks and embeds each one`);
-  for (const mode of ['coalescing off', 'coalescing on'] as const) {
-    // vLLM's API server spends real time per HTTP request (parsing, tokenizing, scheduling): 2 ms here.
-    const sim = await startSim(['--frontend-per-request-ms', '2', '--step-base-ms', '1', '--prefill-per-token-ms', '0.002']);
-    const proxy = await startProxy(['--upstream', sim.url, '--max-queue', '512', ...(mode === 'coalescing off' ? ['--no-embeddings-batching'] : [])]);
-    for (const rate of [500, 1000, 2000]) {
-      const report = await load(proxy.url, { arrival: 'poisson', rate, durationS: 4 * o.scale, seed: rate }, (i) => ({
-        path: '/v1/embeddings',
-        body: JSON.stringify({ model: EMBED, input: texts[i % texts.length] }),
-        stream: false,
-      }));
+  for (const on of [false, true]) {
+    const mode = on ? 'coalescing on' : 'coalescing off';
+    const sim = await startSim(c.simArgs);
+    const proxy = await startProxy(['--upstream', sim.url, '--max-queue', '512', ...c.proxyArgs(on)]);
+    for (const rate of c.rates) {
+      const report = await load(proxy.url, { arrival: 'poisson', rate, durationS: 4 * o.scale, seed: rate }, c.request);
       const batch = (await scrape(proxy.url, 'ragwire_proxy_batch_size_sum')) / Math.max(1, await scrape(proxy.url, 'ragwire_proxy_batch_size_count'));
-      o.log(`  embeddings: ${mode} @${rate}/s: ${report.throughputRps.toFixed(0)} ok/s, p50 ${report.e2eOk.p50.toFixed(1)} ms, ${JSON.stringify(report.byStatus)}`);
-      rows.push({ scenario: 'embeddings, single-input clients', variant: `${mode} @${rate}/s`, report, extra: { offeredRps: rate, meanBatch: mode === 'coalescing on' ? batch : 1 } });
+      o.log(`  ${c.name}: ${mode} @${rate}/s: ${report.throughputRps.toFixed(0)} ok/s, p50 ${report.e2eOk.p50.toFixed(1)} ms, ${JSON.stringify(report.byStatus)}`);
+      rows.push({ scenario: c.scenario, variant: `${mode} @${rate}/s`, report, extra: { offeredRps: rate, meanBatch: on ? batch : 1 } });
     }
     await Promise.all([sim.stop(), proxy.stop()]);
   }
   return rows;
 }
 
+/** Single-input embedding clients through the proxy, coalescing on and off, over a sweep of rates. */
+export function embeddings(o: Options): Promise<Row[]> {
+  const texts = Array.from({ length: 200 }, (_, i) => `passage ${i}: retrieval augmented generation splits documents into chunks and embeds each one`);
+  return compareCoalescing(o, {
+    name: 'embeddings',
+    scenario: 'embeddings, single-input clients',
+    // vLLM's API server spends real time per HTTP request (parsing, tokenizing, scheduling): 2 ms here.
+    simArgs: ['--frontend-per-request-ms', '2', '--step-base-ms', '1', '--prefill-per-token-ms', '0.002'],
+    proxyArgs: (on) => (on ? [] : ['--no-embeddings-batching']),
+    rates: [500, 1000, 2000],
+    request: (i) => ({ path: '/v1/embeddings', body: JSON.stringify({ model: EMBED, input: texts[i % texts.length] }), stream: false }),
+  });
+}
+
 /** Single-prompt, non-streaming /v1/completions clients through the proxy, list-prompt coalescing on and off. */
-export async function completions(o: Options): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const mode of ['coalescing off', 'coalescing on'] as const) {
+export function completions(o: Options): Promise<Row[]> {
+  return compareCoalescing(o, {
+    name: 'completions',
+    scenario: 'completions, single-prompt clients',
     // As for embeddings: vLLM's API server spends ~2 ms per HTTP request before the engine sees it.
-    const sim = await startSim(['--frontend-per-request-ms', '2', '--step-base-ms', '2', '--step-per-seq-ms', '0.05', '--prefill-per-token-ms', '0.002']);
-    const proxy = await startProxy(['--upstream', sim.url, '--max-queue', '512', '--max-concurrency', '256', ...(mode === 'coalescing on' ? ['--completions-batching'] : [])]);
-    for (const rate of [300, 600, 1200]) {
-      const report = await load(proxy.url, { arrival: 'poisson', rate, durationS: 4 * o.scale, seed: rate }, (i) => ({
-        path: '/v1/completions',
-        body: JSON.stringify({ model: MODEL, prompt: `Classify ticket ${i % 500}: the shard server refused a frame`, max_tokens: 4, ignore_eos: true, temperature: 0 }),
-        stream: false,
-      }));
-      const batch = (await scrape(proxy.url, 'ragwire_proxy_batch_size_sum')) / Math.max(1, await scrape(proxy.url, 'ragwire_proxy_batch_size_count'));
-      o.log(`  completions: ${mode} @${rate}/s: ${report.throughputRps.toFixed(0)} ok/s, p50 ${report.e2eOk.p50.toFixed(1)} ms, ${JSON.stringify(report.byStatus)}`);
-      rows.push({ scenario: 'completions, single-prompt clients', variant: `${mode} @${rate}/s`, report, extra: { offeredRps: rate, meanBatch: mode === 'coalescing on' ? batch : 1 } });
-    }
-    await Promise.all([sim.stop(), proxy.stop()]);
-  }
-  return rows;
+    simArgs: ['--frontend-per-request-ms', '2', '--step-base-ms', '2', '--step-per-seq-ms', '0.05', '--prefill-per-token-ms', '0.002'],
+    proxyArgs: (on) => ['--max-concurrency', '256', ...(on ? ['--completions-batching'] : [])],
+    rates: [300, 600, 1200],
+    request: (i) => ({
+      path: '/v1/completions',
+      body: JSON.stringify({ model: MODEL, prompt: `Classify ticket ${i % 500}: the shard server refused a frame`, max_tokens: 4, ignore_eos: true, temperature: 0 }),
+      stream: false,
+    }),
+  });
 }
 
 /** A RAG-shaped chat workload over 4 replicas: round robin vs prefix affinity. */

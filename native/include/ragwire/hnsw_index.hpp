@@ -55,7 +55,7 @@ class HnswIndex final : public Index {
   void mark_dropped(const uint32_t* before, uint32_t n, uint32_t extra, const std::vector<Hit>& kept);
   // After an add: a marked node that none of its own neighbours links back to
   // gets a link from its nearest neighbour with room, so searches can reach it.
-  size_t relink_orphans(size_t total);
+  void relink_orphans(size_t total);
   // Greedy descent through the upper layers to a layer-0 entry point.
   uint32_t descend(const float* q, bool exact) const;
   void search_one(const float* q, size_t k, uint32_t ef, const SearchOptions& opts, const Acceptor& accept,

@@ -125,8 +125,7 @@ void HnswIndex::mark_dropped(const uint32_t* before, uint32_t n, uint32_t extra,
 // this add are checked; one that none of its own neighbours links back to is
 // appended to its nearest neighbour's list that has room. Runs on one thread
 // after the parallel inserts, over the marked nodes only.
-size_t HnswIndex::relink_orphans(size_t total) {
-  size_t relinked = 0;
+void HnswIndex::relink_orphans(size_t total) {
   std::vector<Hit> near;
   for (size_t byte = 0; byte < (total + 7) / 8; byte++) {
     uint8_t bits = dropped_[byte].load(std::memory_order_relaxed);
@@ -152,13 +151,11 @@ size_t HnswIndex::relink_orphans(size_t total) {
         if (l[0] < M0_) {
           l[1 + l[0]] = x;
           l[0]++;
-          relinked++;
           break;
         }
       }
     }
   }
-  return relinked;
 }
 
 uint32_t HnswIndex::descend(const float* q, bool exact) const {
