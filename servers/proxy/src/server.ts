@@ -70,7 +70,7 @@ class QuietRequestLog extends LogController {
 }
 
 /** Sends a ProxyError in OpenAI's shape. */
-export function sendProxyError(reply: FastifyReply, error: ProxyError): void {
+function sendProxyError(reply: FastifyReply, error: ProxyError): void {
   void reply.code(error.status).headers(error.headers).header('content-type', 'application/json').send(JSON.stringify(error.toJSON()));
 }
 
