@@ -27,6 +27,10 @@ export interface ProtocolLimits {
   readonly maxStructuredDepth: number;
   /** Upper bound for the `efSearch` query option. */
   readonly maxEfSearch: number;
+  /** One query text (QUERY `text`), UTF-8. */
+  readonly maxQueryTextBytes: number;
+  /** Nonzero entries of one sparse vector (UPSERT and QUERY `sparse`). */
+  readonly maxSparseEntries: number;
 }
 
 const MiB = 1024 * 1024;
@@ -45,6 +49,8 @@ export const DEFAULT_LIMITS: ProtocolLimits = Object.freeze({
   maxStructuredNodes: 2_097_152, // 2 Mi values: bounds the JS heap a frame can decode into
   maxStructuredDepth: 32,
   maxEfSearch: 65_536,
+  maxQueryTextBytes: 65_536, // 64 KiB per query text
+  maxSparseEntries: 65_536,
 });
 
 /** Hard ceilings: a u32 length prefix, and sizes a JS typed array can always hold. */

@@ -7,11 +7,14 @@
 import type { Database } from 'lmdb';
 import {
   BadFrameError, ClosedError, DEFAULT_LIMITS, DimensionMismatchError, EncodedPayload, InvalidArgumentError, LimitExceededError, NO_LABEL, NonFiniteVectorError,
-  isEncodedPayload, validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type StatValue,
+  isEncodedPayload, validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type SparseVector, type StatValue,
 } from '@ragwire/protocol';
 import type { Index } from '@ragwire/native';
 import { FilterIndex } from './filter-index';
+import { hybridQueryCount, hybridSearch, type HybridQuery } from './hybrid-search';
 import type { CollectionSettings } from './settings';
+import { checkSparse, type SparseIndex } from './text/sparse-index';
+import type { TextIndex } from './text/text-index';
 
 /** The per-collection record in the `collections` database. */
 export interface CollectionRecord {
@@ -30,6 +33,8 @@ export interface DocRecord {
   metadata?: Record<string, unknown>;
   /** Records written before `payload` existed keep the text here. */
   text?: string;
+  /** The document's sparse vector (docs/search.md §2): indices, values. */
+  sparse?: [number[], number[]];
 }
 
 /** One write as the log keeps it: labels added and removed. */
@@ -49,9 +54,13 @@ export interface UpsertInput {
   ids: string[];
   vectors: Float32Array;
   payloads?: (Payload | null)[];
+  /** One sparse vector (or null) per id. */
+  sparse?: (SparseVector | null)[];
 }
 
-export interface QueryInput {
+/** A dense query (`vectors` only), or a text / sparse / hybrid one (docs/search.md §3). */
+export interface QueryInput extends Partial<Omit<HybridQuery, 'k' | 'vectors'>> {
+  /** n x dim; may be empty beside `text` or `sparse`. */
   vectors: Float32Array;
   k: number;
   filter?: Filter;
@@ -78,6 +87,8 @@ export class Collection {
   /** label -> document id, for the live documents. */
   readonly labelToId: Map<number, string>;
   readonly filters: FilterIndex;
+  readonly text: TextIndex;
+  readonly sparse: SparseIndex;
   index: Index;
   snapshotSeq: number;
   #applied: Promise<unknown> = Promise.resolve();
@@ -88,7 +99,7 @@ export class Collection {
   constructor(
     readonly dbs: CollectionDbs,
     record: CollectionRecord,
-    state: { index: Index; labelToId: Map<number, string>; filters: FilterIndex; snapshotSeq: number },
+    state: { index: Index; labelToId: Map<number, string>; filters: FilterIndex; text: TextIndex; sparse: SparseIndex; snapshotSeq: number },
     readonly hooks: CollectionHooks,
   ) {
     this.record = record;
@@ -96,6 +107,8 @@ export class Collection {
     this.index = state.index;
     this.labelToId = state.labelToId;
     this.filters = state.filters;
+    this.text = state.text;
+    this.sparse = state.sparse;
     this.snapshotSeq = state.snapshotSeq;
   }
 
@@ -113,6 +126,8 @@ export class Collection {
       throw new InvalidArgumentError(`payloads must hold one entry (or null) per id: ${n}, got ${Array.isArray(payloads) ? payloads.length : typeof payloads}`);
     }
     // Encoded (and so checked) before anything changes: a bad payload fails the whole write.
+    const sparse = input.sparse?.map((v, i) => (v === null || v === undefined || v.indices.length === 0 ? null : checkSparse(v, `sparse[${i}]`)));
+    if (sparse !== undefined && sparse.length !== n) throw new InvalidArgumentError(`sparse must hold one entry (or null) per id: ${n}, got ${sparse.length}`);
     const encoded = payloads?.map((p, i) => (p === null || p === undefined ? undefined : isEncodedPayload(p) ? p : encodePayload(p, `payloads[${i}]`)));
     if (this.record.nextLabel + n >= NO_LABEL) throw new LimitExceededError('the collection has used every engine label; re-create it');
     const dim = this.settings.dim;
@@ -137,6 +152,8 @@ export class Collection {
           const metadata = payloads![i]!.metadata;
           if (metadata !== undefined) doc.metadata = metadata;
         }
+        const v = sparse?.[i];
+        if (v) doc.sparse = [Array.from(v.indices), Array.from(v.values)];
         this.dbs.docs.put(id, doc);
         this.dbs.vectors.put(labels[i]!, Buffer.from(own.buffer, i * dim * 4, dim * 4));
       }
@@ -149,6 +166,9 @@ export class Collection {
       for (let i = 0; i < n; i++) {
         this.labelToId.set(labels[i]!, ids[i]!);
         this.filters.add(labels[i]!, payloads?.[i]?.metadata);
+        const p = payloads?.[i];
+        if (p) this.text.add(labels[i]!, this.text.documentText(p.text, p.metadata));
+        if (sparse?.[i]) this.sparse.add(labels[i]!, sparse[i]!);
       }
       return { upserted: n, seq };
     });
@@ -199,11 +219,17 @@ export class Collection {
     const dim = this.settings.dim;
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidArgumentError(`k must be an integer in 1..${MAX_K}, got ${k}`);
     this.#checkVectors(vectors, undefined, 'query vectors');
-    const nq = vectors.length / dim;
+    const hybrid = input.text !== undefined || input.sparse !== undefined;
+    const nq = hybrid ? hybridQueryCount(input, dim) : vectors.length / dim;
     if (nq === 0) throw new InvalidArgumentError('a query needs at least one vector');
     const filter = input.filter === undefined ? undefined : this.#allowList(validateFilter(input.filter));
     this.#queries += nq;
     const searchOptions = { efSearch: options.efSearch, exact: options.exact, filter };
+    if (hybrid) {
+      const hits = await hybridSearch(this, { ...input, k }, nq, filter, { efSearch: options.efSearch, exact: options.exact });
+      const out: QueryResult = { k, counts: Uint32Array.from(hits, (h) => h.ids.length), ids: hits.flatMap((h) => h.ids), scores: Float32Array.from(hits.flatMap((h) => h.scores)) };
+      return this.#withExtras(out, hits.flatMap((h) => h.labels), options, how);
+    }
     // A small search costs less than the two thread hand-offs of an async one
     // (~50 us each here): run it inline; anything larger goes to the engine's pool.
     const r = nq === 1 && this.#searchWork(k, options) <= this.hooks.inlineSearchBudget
@@ -225,10 +251,25 @@ export class Collection {
         counts[q]!++;
       }
     }
-    const out: QueryResult = { k, counts, ids, scores: Float32Array.from(scores) };
+    return this.#withExtras({ k, counts, ids, scores: Float32Array.from(scores) }, labels, options, how);
+  }
+
+  /** Adds the payloads and vectors a query asked for. */
+  #withExtras(out: QueryResult, labels: number[], options: QueryOptions, how: { encodedPayloads?: boolean }): QueryResult {
+    const { ids } = out;
     if (options.withPayload) out.payloads = how.encodedPayloads ? ids.map((id) => this.encodedPayload(id)) : ids.map((id) => this.payload(id));
     if (options.withVectors) out.vectors = this.#vectorsOf(labels);
     return out;
+  }
+
+  /** The text index's statistics for the terms of `texts` (docs/search.md §3: global BM25 over shards). */
+  textStats(texts: readonly string[]): ReturnType<TextIndex['stats']> {
+    this.#open();
+    return this.text.stats(texts);
+  }
+
+  get dim(): number {
+    return this.settings.dim;
   }
 
   /** Floats one query reads, roughly: what decides between an inline and a pooled search. */
@@ -334,6 +375,8 @@ export class Collection {
     for (const label of labels) {
       this.labelToId.delete(label);
       this.filters.remove(label);
+      this.text.remove(label);
+      this.sparse.remove(label);
     }
   }
 

@@ -3,9 +3,13 @@
 // the write log since, or rebuilt from the stored vectors.
 import { existsSync } from 'node:fs';
 import { createIndex, loadIndex, type Index } from '@ragwire/native';
+import { DEFAULT_TEXT_SETTINGS } from '@ragwire/protocol';
 import type { CollectionDbs, CollectionRecord } from './collection';
 import { FilterIndex } from './filter-index';
 import { indexOptions } from './settings';
+import { indexDocumentText } from './text/derive';
+import { SparseIndex } from './text/sparse-index';
+import { TextIndex } from './text/text-index';
 
 const BATCH = 8192;
 
@@ -13,6 +17,8 @@ export interface DerivedState {
   index: Index;
   labelToId: Map<number, string>;
   filters: FilterIndex;
+  text: TextIndex;
+  sparse: SparseIndex;
   snapshotSeq: number;
   /** How the index came back: 'snapshot' (+ replayed log), 'rebuilt' or 'empty'. */
   source: 'snapshot' | 'rebuilt' | 'empty';
@@ -41,21 +47,24 @@ function decodeTag(bytes: Uint8Array | null): SnapshotTag | null {
 export async function recover(dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string): Promise<DerivedState> {
   const labelToId = new Map<number, string>();
   const filters = new FilterIndex();
+  const text = new TextIndex(record.settings.text ?? DEFAULT_TEXT_SETTINGS);
+  const sparse = new SparseIndex();
   for (const { key, value } of dbs.docs.getRange()) {
     labelToId.set(value.label, key);
     filters.add(value.label, value.metadata);
+    indexDocumentText(text, sparse, value);
   }
 
   const fromSnapshot = await loadSnapshot(snapshotPath, record);
   if (fromSnapshot) {
     const { index, seq } = fromSnapshot;
     await replayLog(dbs, index, seq, record.settings.dim);
-    if (index.size === labelToId.size) return { index, labelToId, filters, snapshotSeq: seq, source: 'snapshot' };
+    if (index.size === labelToId.size) return { index, labelToId, filters, text, sparse, snapshotSeq: seq, source: 'snapshot' };
     index.close(); // disagrees with the documents: trust LMDB and rebuild
   }
   const index = createIndex(indexOptions(record.settings));
   await addStoredVectors(dbs, index, record.settings.dim, null);
-  return { index, labelToId, filters, snapshotSeq: 0, source: labelToId.size ? 'rebuilt' : 'empty' };
+  return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: labelToId.size ? 'rebuilt' : 'empty' };
 }
 
 async function loadSnapshot(path: string, record: CollectionRecord): Promise<{ index: Index; seq: number } | null> {

@@ -8,6 +8,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import {
   ClosedError, CollectionExistsError, IoError, UnknownCollectionError,
   type CollectionInfo, type SnapshotInfo, type StatValue,
+  DEFAULT_TEXT_SETTINGS, type TextSettings,
 } from '@ragwire/protocol';
 import { Collection, type CollectionDbs, type CollectionRecord } from './collection';
 import { encodeTag, recover } from './recovery';
@@ -35,6 +36,8 @@ export interface CreateCollectionInput {
   kind?: CollectionSettings['kind'];
   storage?: CollectionSettings['storage'];
   params?: Record<string, number>;
+  /** Text index settings (docs/search.md §1); default DEFAULT_TEXT_SETTINGS. */
+  text?: TextSettings;
   ifNotExists?: boolean;
 }
 
@@ -136,6 +139,7 @@ export class Store {
   }
 
   async #load(record: CollectionRecord): Promise<Collection> {
+    record.settings.text ??= { ...DEFAULT_TEXT_SETTINGS }; // a collection made before the text index
     const prefix = `c/${record.incarnation}`;
     const dbs: CollectionDbs = {
       collections: this.#collectionsDb,
