@@ -2,6 +2,7 @@
 import {
   InvalidArgumentError,
   ShardTimeoutError,
+  sumTextStats,
   ShardUnavailableError,
   isRagwireError,
   type CollectionInfo,
@@ -12,7 +13,9 @@ import {
   type ResultReply,
   type SnapshotInfo,
   type StatValue,
+  type TextStats,
 } from '@ragwire/protocol';
+import { hybridQuery, needsClientFusion, type HybridFields } from './hybrid-query';
 import { hedgedRequest, isReplicaFault } from './hedged-request';
 import { shardOf } from './jump-hash';
 import { mergeTopK, type ColumnarHits } from './merge-top-k';
@@ -54,8 +57,8 @@ export interface QueryTiming {
   n: number;
 }
 
-export interface ShardedQuery {
-  /** n x dim query vectors, row-major. */
+export interface ShardedQuery extends HybridFields {
+  /** n x dim query vectors, row-major; may be empty beside `text` or `sparse` (docs/search.md §3). */
   vectors: Float32Array;
   k: number;
   filter?: Filter;
@@ -159,6 +162,15 @@ export class ShardedCollection {
     return this.eachShard((c) => c.request({ type: 'stats', collection: this.collection })).then((r) => r.map((s) => s.stats));
   }
 
+  /**
+   * BM25 statistics over every shard for the terms of `texts`: documents, tokens and per-term
+   * document frequencies, summed (one STATS round trip to one replica of each shard).
+   */
+  async textStats(texts: string[]): Promise<TextStats> {
+    const replies = await this.eachShard((c, timeoutMs) => c.request({ type: 'stats', collection: this.collection, text: texts }, { timeoutMs }));
+    return sumTextStats(replies.map((r) => r.stats));
+  }
+
   /** Snapshots the collection on every replica of every shard. */
   async snapshot(): Promise<SnapshotInfo[]> {
     const replies = await this.everyReplica((c) => c.request({ type: 'snapshot', collection: this.collection }));
@@ -210,14 +222,19 @@ export class ShardedCollection {
     }
   }
 
-  /** The global top-k of each query vector, merged from every shard's top-k. */
+  /**
+   * The global top-k of each query, merged from every shard's top-k. A text or hybrid query over
+   * several shards gathers global BM25 statistics first and fuses on the client (docs/search.md §3).
+   */
   async query(q: ShardedQuery): Promise<ShardedResult> {
-    const dim = this.dim ?? (await this.lookupDim());
-    if (q.vectors.length === 0 || q.vectors.length % dim !== 0) {
+    if (needsClientFusion(q, this.shardCount)) return hybridQuery(this, q);
+    const lexical = q.text !== undefined || q.sparse !== undefined;
+    const dim = lexical && q.vectors.length === 0 ? 0 : (this.dim ?? (await this.lookupDim()));
+    if (dim > 0 ? q.vectors.length === 0 || q.vectors.length % dim !== 0 : q.vectors.length !== 0) {
       throw new InvalidArgumentError(`vectors.length must be a positive multiple of dim ${dim}, got ${q.vectors.length}`);
     }
-    const n = q.vectors.length / dim;
-    const key = this.cache ? queryCacheKey(this.collection, q.vectors, q.k, q.filter, q.options) : undefined;
+    const n = dim > 0 ? q.vectors.length / dim : (q.text ?? q.sparse)!.length;
+    const key = this.cache && !lexical ? queryCacheKey(this.collection, q.vectors, q.k, q.filter, q.options) : undefined;
     if (key !== undefined) {
       const hit = this.cache!.get(key);
       if (hit) return hit;
@@ -228,6 +245,11 @@ export class ShardedCollection {
       collection: this.collection, dim, k: perShardK, vectors: q.vectors,
       ...(q.filter ? { filter: q.filter } : {}),
       ...(q.options ? { options: q.options } : {}),
+      ...(q.text ? { text: q.text } : {}),
+      ...(q.sparse ? { sparse: q.sparse } : {}),
+      ...(q.prefetch !== undefined ? { prefetch: q.prefetch } : {}),
+      ...(q.fusion ? { fusion: q.fusion } : {}),
+      ...(q.textStats ? { textStats: q.textStats } : {}),
     };
     const start = this.rotation++;
     const sentAt = this.onQuery ? performance.now() : 0;
