@@ -13,6 +13,7 @@ import {
   type ResultReply,
   type SnapshotInfo,
   type StatValue,
+  type SparseVector,
   type TextStats,
 } from '@ragwire/protocol';
 import { hybridQuery, needsClientFusion, type HybridFields } from './hybrid-query';
@@ -81,6 +82,8 @@ export interface ShardedUpsert {
   /** ids.length x dim float32, row-major. */
   vectors: Float32Array;
   payloads?: (Payload | null)[];
+  /** One sparse vector (or null) per id (docs/search.md §2). */
+  sparse?: (SparseVector | null)[];
 }
 
 /**
@@ -278,7 +281,7 @@ export class ShardedCollection {
       throw allTimedOut ? new ShardTimeoutError(message, { cause: firstFault }) : new ShardUnavailableError(message, { cause: firstFault });
     }
     const mergeStart = shardMs ? performance.now() : 0;
-    const merged = mergeTopK(lists, n, q.k);
+    const merged = mergeTopK(lists, n, q.k, lexical ? 'id' : 'list');
     if (shardMs) {
       const end = performance.now();
       this.onQuery!({ shardMs, mergeMs: end - mergeStart, totalMs: end - sentAt, n });

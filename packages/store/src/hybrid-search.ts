@@ -63,6 +63,12 @@ export async function hybridSearch(src: HybridSource, q: HybridQuery, n: number,
   const depth = branchDepth(q.k, q.prefetch);
   const branches = (q.vectors.length > 0 ? 1 : 0) + (q.text ? 1 : 0) + (q.sparse ? 1 : 0);
   const keep = branches === 1 ? q.k : depth;
+  // Equal scores order by id: the order a client merging shards applies too.
+  const tieBreak = (a: number, b: number) => {
+    const x = src.labelToId.get(a) ?? '';
+    const y = src.labelToId.get(b) ?? '';
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
   const accept = filter ? (label: number) => ((filter[label >>> 3]! >> (label & 7)) & 1) === 1 : () => true;
   let dense: Hits[] | undefined;
   if (q.vectors.length > 0) {
@@ -83,8 +89,8 @@ export async function hybridSearch(src: HybridSource, q: HybridQuery, n: number,
   for (let i = 0; i < n; i++) {
     const lists: (Hits & { branch: RankedList['branch'] })[] = [];
     if (dense) lists.push({ ...dense[i]!, branch: 'dense' });
-    if (q.text) lists.push({ ...toHits(src, src.text.search(q.text[i]!, keep, accept, q.textStats), keep), branch: 'text' });
-    if (q.sparse) lists.push({ ...toHits(src, src.sparse.search(q.sparse[i]!, keep, accept), keep), branch: 'sparse' });
+    if (q.text) lists.push({ ...toHits(src, src.text.search(q.text[i]!, keep, accept, q.textStats, tieBreak), keep), branch: 'text' });
+    if (q.sparse) lists.push({ ...toHits(src, src.sparse.search(q.sparse[i]!, keep, accept, tieBreak), keep), branch: 'sparse' });
     if (lists.length === 1) {
       out.push(lists[0]!);
       continue;

@@ -24,12 +24,17 @@ export interface TopK {
 /** Slack on bound comparisons: a bound and a score summed in other orders may differ in the last bits. */
 const SLACK = 1e-9;
 
+/** Orders two labels of equal score: negative when `a` goes first. */
+export type TieBreak = (a: number, b: number) => number;
+
 /**
- * The best k labels by summed score (higher first; equal scores: lower label first), among labels
- * `accept` admits (live, and in the filter's allow-list). Only documents holding a term are scored.
+ * The best k labels by summed score (higher first; equal scores by `tieBreak`, default lower label
+ * first), among labels `accept` admits (live, and in the filter's allow-list). Only documents
+ * holding a term are scored. A document tied with the k-th is scored, not pruned, so the answer is
+ * the one total order's top-k whatever order the documents are visited in (a store and N shards agree).
  */
-export function blockMaxWand(terms: readonly ScoredTerm[], k: number, accept: (label: number) => boolean): TopK {
-  const heap = new ResultHeap(k);
+export function blockMaxWand(terms: readonly ScoredTerm[], k: number, accept: (label: number) => boolean, tieBreak: TieBreak = (a, b) => a - b): TopK {
+  const heap = new ResultHeap(k, tieBreak);
   const cursors = terms.map((t) => ({ term: t, c: new PostingCursor(t.list) }));
   const order = cursors.slice();
   for (;;) {
@@ -79,7 +84,7 @@ export function blockMaxWand(terms: readonly ScoredTerm[], k: number, accept: (l
 }
 
 function beats(bound: number, theta: number): boolean {
-  return bound + SLACK * Math.abs(bound) > theta;
+  return bound + SLACK * Math.abs(bound) >= theta;
 }
 
 /** The k best (score, label) pairs seen: a min-heap on (score, then higher label = worse). */
@@ -87,7 +92,10 @@ class ResultHeap {
   readonly #labels: number[] = [];
   readonly #scores: number[] = [];
 
-  constructor(readonly k: number) {}
+  constructor(
+    readonly k: number,
+    readonly tieBreak: TieBreak,
+  ) {}
 
   threshold(): number {
     return this.#labels.length < this.k ? -Infinity : this.#scores[0]!;
@@ -98,7 +106,7 @@ class ResultHeap {
       this.#labels.push(label);
       this.#scores.push(score);
       this.#up(this.#labels.length - 1);
-    } else if (score > this.#scores[0]!) {
+    } else if (score > this.#scores[0]! || (score === this.#scores[0]! && this.tieBreak(label, this.#labels[0]!) < 0)) {
       this.#labels[0] = label;
       this.#scores[0] = score;
       this.#down(0);
@@ -107,14 +115,14 @@ class ResultHeap {
 
   sorted(): TopK {
     const idx = this.#labels.map((_, i) => i);
-    idx.sort((a, b) => this.#scores[b]! - this.#scores[a]! || this.#labels[a]! - this.#labels[b]!);
+    idx.sort((a, b) => this.#scores[b]! - this.#scores[a]! || this.tieBreak(this.#labels[a]!, this.#labels[b]!));
     return { labels: idx.map((i) => this.#labels[i]!), scores: idx.map((i) => this.#scores[i]!) };
   }
 
   #worse(i: number, j: number): boolean {
     const a = this.#scores[i]!;
     const b = this.#scores[j]!;
-    return a < b || (a === b && this.#labels[i]! > this.#labels[j]!);
+    return a < b || (a === b && this.tieBreak(this.#labels[i]!, this.#labels[j]!) > 0);
   }
 
   #swap(i: number, j: number): void {

@@ -1,7 +1,7 @@
 // Sparse vectors (docs/search.md §2: SPLADE, bge-m3 lexical weights) on the same postings and
 // block-max WAND as BM25: index -> postings of (label, value); a query scores by dot product.
 import { InvalidArgumentError, type SparseVector } from '@ragwire/protocol';
-import { blockMaxWand, type ScoredTerm, type TopK } from './block-max-wand';
+import { blockMaxWand, type ScoredTerm, type TieBreak, type TopK } from './block-max-wand';
 import { PostingList } from './postings';
 
 export class SparseIndex {
@@ -37,7 +37,7 @@ export class SparseIndex {
   }
 
   /** The k documents with the largest dot product with `q` (among documents sharing an index with it). */
-  search(q: SparseVector, k: number, accept: (label: number) => boolean): TopK {
+  search(q: SparseVector, k: number, accept: (label: number) => boolean, tieBreak?: TieBreak): TopK {
     const terms: ScoredTerm[] = [];
     for (let i = 0; i < q.indices.length; i++) {
       const list = this.#lists.get(q.indices[i]!);
@@ -51,7 +51,7 @@ export class SparseIndex {
         blockBound: (b) => scale * list.blockMax[b]!,
       });
     }
-    return blockMaxWand(terms, k, (label) => this.#docs.has(label) && accept(label));
+    return blockMaxWand(terms, k, (label) => this.#docs.has(label) && accept(label), tieBreak);
   }
 }
 

@@ -6,7 +6,7 @@
 // with N the documents that have at least one term and avgdl their mean length. N, avgdl and df are
 // the collection's own, or global ones a client gathered from every shard (TextStats).
 import type { TextSettings, TextStats } from '@ragwire/protocol';
-import { blockMaxWand, type ScoredTerm, type TopK } from './block-max-wand';
+import { blockMaxWand, type ScoredTerm, type TieBreak, type TopK } from './block-max-wand';
 import { PostingList } from './postings';
 import { Tokenizer } from './tokenizer';
 
@@ -71,7 +71,7 @@ export class TextIndex {
    * The k best documents for `text` by BM25, by block-max WAND; `global` replaces the collection's
    * own statistics (a query over N shards). `accept` filters labels (deleted, allow-list).
    */
-  search(text: string, k: number, accept: (label: number) => boolean, global?: TextStats): TopK {
+  search(text: string, k: number, accept: (label: number) => boolean, global?: TextStats, tieBreak?: TieBreak): TopK {
     const qtf = new Map<string, number>();
     for (const t of this.tokenizer.terms(text)) qtf.set(t, (qtf.get(t) ?? 0) + 1);
     const N = global?.docs ?? this.#docs.size;
@@ -93,7 +93,7 @@ export class TextIndex {
         blockBound: (blk) => weight * tfPart(list.blockMax[blk]!, list.blockMinLen[blk]!),
       });
     }
-    return blockMaxWand(terms, k, live);
+    return blockMaxWand(terms, k, live, tieBreak);
   }
 
   /** Documents with at least one term. */
