@@ -1,6 +1,6 @@
 // Text, sparse and hybrid queries on a real store (LMDB in a temp dir): fusion, filters, deletes,
 // recovery of the derived text index on reopen, typed errors.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -110,6 +110,34 @@ describe('text and hybrid queries', () => {
     expect(after.ids).toEqual(before.ids);
     expect([...after.scores]).toEqual([...before.scores]);
     expect(store.collection('docs').settings.text).toEqual({ language: 'en', k1: 0.9, b: 0.4 });
+  });
+
+  it('starts from a text index snapshot of any age, brought up to date from LMDB, in label order whatever the ids', async () => {
+    await fill();
+    const c = store.collection('docs');
+    await c.snapshot();
+    const textFile = readdirSync(join(dir, 'snapshots')).find((f) => f.endsWith('.text'))!;
+    const old = join(dir, 'old.text');
+    copyFileSync(join(dir, 'snapshots', textFile), old);
+    // After the snapshot: replace d1 (a new label), delete d0, add ids that sort before the others.
+    await c.upsert({ ids: ['d1', 'a-late', '0-later'], vectors: Float32Array.from([...vec(1), ...vec(9), ...vec(10)]), payloads: [{ text: 'homocysteine homocysteine assay' }, { text: 'blood homocysteine in adults' }, { text: 'plasma homocysteine' }] });
+    await c.delete({ ids: ['d0'] });
+    const q = { vectors: new Float32Array(0), k: 8, text: ['homocysteine blood'] };
+    const before = await c.query(q);
+    await store.close();
+    copyFileSync(old, join(dir, 'snapshots', textFile)); // the older snapshot
+    store = await openStore({ path: dir });
+    const after = await store.collection('docs').query(q);
+    expect(after.ids).toEqual(before.ids);
+    expect([...after.scores]).toEqual([...before.scores]);
+    // And from no snapshot at all: tokenized again from the payloads.
+    await store.close();
+    rmSync(join(dir, 'snapshots', textFile));
+    store = await openStore({ path: dir });
+    const rebuilt = await store.collection('docs').query(q);
+    expect(rebuilt.ids).toEqual(before.ids);
+    expect([...rebuilt.scores]).toEqual([...before.scores]);
+    expect(existsSync(old)).toBe(true);
   });
 
   it('refuses malformed text settings, sparse vectors and mismatched query counts with typed errors', async () => {

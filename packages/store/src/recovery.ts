@@ -7,9 +7,9 @@ import { DEFAULT_TEXT_SETTINGS } from '@ragwire/protocol';
 import type { CollectionDbs, CollectionRecord } from './collection';
 import { FilterIndex } from './filter-index';
 import { indexOptions } from './settings';
-import { indexDocumentText } from './text/derive';
-import { SparseIndex } from './text/sparse-index';
-import { TextIndex } from './text/text-index';
+import { TextRecovery, textSnapshotPath } from './text/derive';
+import type { SparseIndex } from './text/sparse-index';
+import type { TextIndex } from './text/text-index';
 
 const BATCH = 8192;
 
@@ -47,13 +47,13 @@ function decodeTag(bytes: Uint8Array | null): SnapshotTag | null {
 export async function recover(dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string): Promise<DerivedState> {
   const labelToId = new Map<number, string>();
   const filters = new FilterIndex();
-  const text = new TextIndex(record.settings.text ?? DEFAULT_TEXT_SETTINGS);
-  const sparse = new SparseIndex();
+  const lexical = new TextRecovery(textSnapshotPath(snapshotPath), record.incarnation, record.settings.text ?? DEFAULT_TEXT_SETTINGS);
   for (const { key, value } of dbs.docs.getRange()) {
     labelToId.set(value.label, key);
     filters.add(value.label, value.metadata);
-    indexDocumentText(text, sparse, value);
+    lexical.visit(value);
   }
+  const { text, sparse } = lexical.finish();
 
   const fromSnapshot = await loadSnapshot(snapshotPath, record);
   if (fromSnapshot) {

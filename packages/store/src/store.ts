@@ -12,6 +12,8 @@ import {
 } from '@ragwire/protocol';
 import { Collection, type CollectionDbs, type CollectionRecord } from './collection';
 import { encodeTag, recover } from './recovery';
+import { textSnapshotPath } from './text/derive';
+import { saveTextIndex } from './text/text-snapshot';
 import { sameSettings, validateSettings, type CollectionSettings } from './settings';
 
 export interface StoreOptions {
@@ -94,6 +96,7 @@ export class Store {
     await this.#collectionsDb.remove(name);
     for (const db of [c.dbs.docs, c.dbs.vectors, c.dbs.log]) await db.drop();
     rmSync(this.#snapshotPath(c.record), { force: true });
+    rmSync(textSnapshotPath(this.#snapshotPath(c.record)), { force: true });
     return { dropped: true };
   }
 
@@ -168,6 +171,7 @@ export class Store {
     const s = c.index.stats();
     if (s.deleted > 0 && s.deleted >= (s.count + s.deleted) * this.#options.compactRatio) await c.index.compact();
     await c.index.save(path, { userData: encodeTag({ incarnation: c.record.incarnation, seq }) });
+    saveTextIndex(c.text, textSnapshotPath(path), c.record.incarnation);
     c.snapshotSeq = seq;
     await c.dbs.log.transaction(() => {
       for (const key of c.dbs.log.getKeys({ end: seq + 1 })) c.dbs.log.remove(key);

@@ -13,8 +13,8 @@ import { Tokenizer } from './tokenizer';
 export class TextIndex {
   readonly tokenizer: Tokenizer;
   readonly #terms = new Map<string, PostingList>();
-  /** label -> its distinct terms (to remove it) and its length. */
-  readonly #docs = new Map<number, { terms: string[]; len: number }>();
+  /** label -> its distinct terms with their frequencies (to remove it, and to snapshot), and its length. */
+  readonly #docs = new Map<number, { terms: string[]; tfs: number[]; len: number }>();
   #tokens = 0;
 
   constructor(readonly settings: TextSettings) {
@@ -33,18 +33,36 @@ export class TextIndex {
   }
 
   add(label: number, text: string): void {
-    const terms = this.tokenizer.terms(text);
-    if (terms.length === 0) return;
     const tf = new Map<string, number>();
-    for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);
-    const len = terms.length;
-    for (const [term, n] of tf) {
-      let list = this.#terms.get(term);
-      if (!list) this.#terms.set(term, (list = new PostingList(true)));
-      list.append(label, n, len);
+    for (const t of this.tokenizer.terms(text)) tf.set(t, (tf.get(t) ?? 0) + 1);
+    this.addTerms(label, [...tf.keys()], [...tf.values()]);
+  }
+
+  /** Adds a document by its distinct terms and their frequencies (a snapshot's form); labels must grow. */
+  addTerms(label: number, terms: string[], tfs: number[]): void {
+    if (terms.length === 0) return;
+    let len = 0;
+    for (const n of tfs) len += n;
+    for (let i = 0; i < terms.length; i++) {
+      let list = this.#terms.get(terms[i]!);
+      if (!list) this.#terms.set(terms[i]!, (list = new PostingList(true)));
+      list.append(label, tfs[i]!, len);
     }
-    this.#docs.set(label, { terms: [...tf.keys()], len });
+    this.#docs.set(label, { terms, tfs, len });
     this.#tokens += len;
+  }
+
+  /** Every indexed document as (label, distinct terms, frequencies), in label order: what a snapshot keeps. */
+  *documents(): Generator<[number, string[], number[]]> {
+    const labels = [...this.#docs.keys()].sort((a, b) => a - b);
+    for (const label of labels) {
+      const d = this.#docs.get(label)!;
+      yield [label, d.terms, d.tfs];
+    }
+  }
+
+  has(label: number): boolean {
+    return this.#docs.has(label);
   }
 
   remove(label: number): void {
