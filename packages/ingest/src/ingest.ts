@@ -121,8 +121,10 @@ class IngestRun {
     let job: FileJob;
     let missing: number[];
     try {
+      if (file.problem) throw file.problem;
       if (file.kind === undefined) throw new IngestError('file_unsupported', 'only .md, .markdown and .txt files are ingested');
       const doc = await readDocument(file.path, this.o.maxFileBytes);
+      if (doc.bytes === 0) throw new IngestError('file_empty', 'the file has no bytes');
       const identity: ChunkingIdentity = { ...this.identity, kind: file.kind };
       const chunks = await chunkDocument({ source: file.source, text: doc.text, contentHash: doc.contentHash }, identity);
       const key = ingestKey(doc.contentHash, identity);

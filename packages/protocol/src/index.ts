@@ -15,7 +15,7 @@ export {
 } from './header';
 export * from './messages';
 export { EncodedPayload, isEncodedPayload } from './payload';
-export { validateFilter, MAX_FILTER_STRING_CHARS, type Filter, type Condition, type FilterValue, type RangeBounds } from './filter';
+export { validateFilter, isEmptyFilter, MAX_FILTER_STRING_CHARS, type Filter, type Condition, type FilterValue, type RangeBounds } from './filter';
 export {
   encodeFrame,
   encodeFrameParts,
@@ -25,4 +25,4 @@ export {
   type DecodedFrame,
 } from './codec';
 export { toErrorReply, fromErrorReply } from './codec-admin';
-export { FrameDecoder, type DecodeEvent, type DecodedFrameEvent, type FrameErrorEvent, type FrameDecoderStats } from './decoder';
+export { FrameDecoder, type DecodeEvent, type DecodedFrameEvent, type FrameErrorEvent, type FrameDecoderStats, type FrameBudget, type FrameDecoderOptions } from './decoder';

@@ -10,7 +10,7 @@ import {
   type CollectionInfo, type SnapshotInfo, type StatValue,
 } from '@ragwire/protocol';
 import { Collection, type CollectionDbs, type CollectionRecord } from './collection';
-import { encodeTag, recover } from './recovery';
+import { encodeTag, recover, type RebuildReason } from './recovery';
 import { sameSettings, validateSettings, type CollectionSettings } from './settings';
 
 export interface StoreOptions {
@@ -26,6 +26,23 @@ export interface StoreOptions {
    * to the pool. Default 2,000,000 (a few hundred microseconds at most).
    */
   inlineSearchBudget?: number;
+  /**
+   * Told when a collection with documents had no usable snapshot at open, so its index was rebuilt
+   * from LMDB (slower start, nothing lost). Default: a process warning (code RAGWIRE_SNAPSHOT_REBUILT).
+   */
+  onRebuild?: (event: RebuildEvent) => void;
+}
+
+/** A collection's index rebuilt from LMDB at open: which collection, why, and how many documents. */
+export interface RebuildEvent {
+  collection: string;
+  reason: RebuildReason;
+  detail: string;
+  documents: number;
+}
+
+function warnRebuild(event: RebuildEvent): void {
+  process.emitWarning(`ragwire: collection ${event.collection}: index rebuilt from LMDB (${event.reason}: ${event.detail}; ${event.documents} documents)`, { code: 'RAGWIRE_SNAPSHOT_REBUILT' });
 }
 
 export interface CreateCollectionInput {
@@ -55,7 +72,7 @@ export class Store {
 
   /** Opens (or creates) the store at options.path and recovers every collection. */
   static async open(options: StoreOptions): Promise<Store> {
-    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, ...options };
+    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, onRebuild: warnRebuild, ...options };
     mkdirSync(join(resolved.path, 'snapshots'), { recursive: true });
     claimOwnership(resolved.path);
     const root = open({ path: join(resolved.path, 'data.mdb'), maxDbs: 1024 });
@@ -144,6 +161,7 @@ export class Store {
       log: this.#root.openDB({ name: `${prefix}/log` }),
     };
     const state = await recover(dbs, record, this.#snapshotPath(record));
+    if (state.rebuilt) this.#options.onRebuild({ collection: record.settings.name, ...state.rebuilt, documents: state.labelToId.size });
     const c = new Collection(dbs, record, state, {
       snapshotEveryOps: this.#options.snapshotEveryOps,
       inlineSearchBudget: this.#options.inlineSearchBudget,
