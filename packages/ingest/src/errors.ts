@@ -9,7 +9,7 @@ export const ingestErrors = {
   file_too_large: { fatal: false, meaning: 'The file is larger than `maxFileBytes` (default 10 MiB).' },
   file_binary: { fatal: false, meaning: 'The file holds NUL bytes: a binary file, not text.' },
   file_not_utf8: { fatal: false, meaning: 'The file is not valid UTF-8.' },
-  file_empty: { fatal: false, meaning: 'The file has no bytes: nothing to ingest (its old chunks, if any, stay).' },
+  file_empty: { fatal: false, meaning: 'The file has no bytes: nothing to ingest; chunks of an earlier version are removed.' },
   file_broken_link: { fatal: false, meaning: 'A symbolic link whose target does not exist.' },
   file_link_loop: { fatal: false, meaning: 'A symbolic link that loops, or a file reached a second time through a linked directory (ingested once, under its first path).' },
   file_unsupported: { fatal: false, meaning: 'A file named explicitly has an extension other than .md, .markdown or .txt.' },
