@@ -2,7 +2,7 @@
  * @ragwire/native: the C++ vector engine. Batch in, columnar typed arrays out;
  * every add and search runs on the engine's own threads and returns a Promise.
  */
-import { ClosedError, InvalidArgumentError, NO_LABEL, type IndexKind, type Metric, type Storage } from '@ragwire/protocol';
+import { ClosedError, DEFAULT_LIMITS, InvalidArgumentError, NO_LABEL, type IndexKind, type Metric, type Storage } from '@ragwire/protocol';
 import { native, type NativeIndexHandle } from './binding';
 import type { IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
 import {
@@ -102,7 +102,7 @@ export class Index {
     checkKeys('search', options, SEARCH_KEYS);
     checkVectors('queries', queries, this.dim);
     checkInt('k', k, 1, MAX_K);
-    const ef = options.efSearch === undefined ? undefined : checkInt('efSearch', options.efSearch, 1, 10000);
+    const ef = options.efSearch === undefined ? undefined : checkInt('efSearch', options.efSearch, 1, DEFAULT_LIMITS.maxEfSearch);
     const rerank = options.rerankFactor === undefined ? undefined : checkInt('rerankFactor', options.rerankFactor, 1, 10000);
     const scan = options.filterScanThreshold === undefined
       ? undefined : checkInt('filterScanThreshold', options.filterScanThreshold, 0, 0xffffffff);
@@ -128,7 +128,7 @@ export function createIndex(options: IndexOptions): Index {
     storage: checkStorage(options.storage ?? 'f32'),
     M: hnsw.M === undefined ? undefined : checkInt('hnsw.M', hnsw.M, 2, 256),
     efConstruction: hnsw.efConstruction === undefined ? undefined : checkInt('hnsw.efConstruction', hnsw.efConstruction, 1, 10000),
-    efSearch: hnsw.efSearch === undefined ? undefined : checkInt('hnsw.efSearch', hnsw.efSearch, 1, 10000),
+    efSearch: hnsw.efSearch === undefined ? undefined : checkInt('hnsw.efSearch', hnsw.efSearch, 1, DEFAULT_LIMITS.maxEfSearch),
     seed: hnsw.seed === undefined ? undefined : checkInt('hnsw.seed', hnsw.seed, 0, 0xffffffff),
     rerankFactor: bq.rerankFactor === undefined ? undefined : checkInt('bq.rerankFactor', bq.rerankFactor, 1, 10000),
   };

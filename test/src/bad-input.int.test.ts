@@ -155,7 +155,7 @@ describe('a shard server refusing bad input', () => {
       c.close();
     }
     await witnessStillServed();
-    const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${server.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
     expect(metrics).toMatch(/ragwire_shard_frame_errors_total\{code="RAGWIRE_ERR_BAD_FRAME"\} \d+/);
     // No input may reach a bug: INTERNAL never answered.
     expect(metrics).not.toContain('RAGWIRE_ERR_INTERNAL');

@@ -27,7 +27,9 @@ describe('ragwire-shard', () => {
     expect((await fetch(`${admin}/stats`)).status).toBe(401);
     const stats = (await (await fetch(`${admin}/stats`, { headers: { authorization: 'Bearer reader-token-01' } })).json()) as { collections: { name: string; count: number }[] };
     expect(stats.collections[0]).toMatchObject({ name: 'docs', count: n });
-    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    // With tokens, /metrics names collections only to a token with read scope on '*'; the scheme is case-insensitive.
+    expect((await fetch(`${admin}/metrics`)).status).toBe(401);
+    const metrics = await (await fetch(`${admin}/metrics`, { headers: { authorization: 'bearer reader-token-01' } })).text();
     expect(metrics).toContain('ragwire_shard_requests_total{type="upsert",code="ok"}');
     expect(metrics).toContain('ragwire_shard_collection_documents{collection="docs"} 20000');
     expect(metrics).toContain('ragwire_shard_request_duration_seconds_bucket');

@@ -3,7 +3,10 @@ import {
   DEFAULT_LIMITS,
   SUPPORTED_VERSIONS,
   ShardUnavailableError,
+  errorFromCode,
   isRagwireError,
+  type RagwireError,
+  type RagwireErrorCode,
   type CreateRequest,
   type DeleteRequest,
   type ProtocolLimits,
@@ -32,6 +35,8 @@ export interface ShardClientOptions {
   backoff?: BackoffOptions;
   /** Limits for decoding replies. Default: the protocol's. */
   limits?: Partial<ProtocolLimits>;
+  /** Request bytes a server may leave unread per connection before requests fail with RAGWIRE_ERR_SLOW_CONSUMER. Default 128 MiB. */
+  maxUnsentBytes?: number;
   /** Name sent in HELLO for the server's logs. */
   clientName?: string;
   /** Makes the transport for the URL (tests inject fakes here). Default: by URL scheme. */
@@ -53,6 +58,9 @@ interface Slot {
 /** Upserts in flight at once when one call is split into several frames. */
 const UPSERT_WINDOW = 4;
 
+/** HELLO refusals that another attempt with the same options cannot change: the client stops connecting. */
+const FINAL_REFUSALS: ReadonlySet<RagwireErrorCode> = new Set(['RAGWIRE_ERR_UNAUTHORIZED', 'RAGWIRE_ERR_UNSUPPORTED_VERSION']);
+
 /**
  * A client for one shard server (or one embedded store). Requests are pipelined over a small pool
  * of connections opened lazily; a lost connection is reopened on the next request once its jittered
@@ -65,6 +73,8 @@ export class ShardClient {
   private readonly slots: Slot[];
   private readonly timeoutMs: number;
   private closed = false;
+  /** The server refused this client's HELLO for good (a bad token): every request fails with it, no reconnect. */
+  private refusal: RagwireError | undefined;
   /** Limits the server advertised in hello_ok, over the protocol defaults. */
   serverLimits: ProtocolLimits = DEFAULT_LIMITS;
 
@@ -79,8 +89,9 @@ export class ShardClient {
     if (!options.transport) createTransportCheck(url);
   }
 
-  /** False while every connection is down and waiting out its backoff: a request would fail fast. */
+  /** False while every connection is down and waiting out its backoff, or the server refused the token: a request would fail fast. */
   get available(): boolean {
+    if (this.refusal) return false;
     const now = Date.now();
     return this.slots.some((s) => s.conn?.isOpen || s.opening !== undefined || !s.backoff.waiting(now));
   }
@@ -183,6 +194,7 @@ export class ShardClient {
 
   private async connection(): Promise<PipelinedConnection> {
     if (this.closed) throw new ShardUnavailableError(`${this.url}: client closed`);
+    if (this.refusal) throw errorFromCode(this.refusal.code, this.refusal.message);
     const now = Date.now();
     let best: PipelinedConnection | undefined;
     let opening: Promise<PipelinedConnection> | undefined;
@@ -221,6 +233,7 @@ export class ShardClient {
         slot.opening = undefined;
         slot.lastError = error;
         slot.backoff.failed();
+        if (isRagwireError(error) && FINAL_REFUSALS.has(error.code as RagwireErrorCode)) this.refusal = error;
         throw error;
       },
     );
@@ -231,6 +244,7 @@ export class ShardClient {
   private async handshake(slot: Slot): Promise<PipelinedConnection> {
     const options: TransportOptions = { connectTimeoutMs: this.options.connectTimeoutMs ?? 2000 };
     if (this.options.limits) options.limits = this.options.limits;
+    if (this.options.maxUnsentBytes !== undefined) options.maxUnsentBytes = this.options.maxUnsentBytes;
     const transport = this.options.transport ? this.options.transport(this.url, options) : createTransport(this.url, options);
     const conn = await PipelinedConnection.open(transport, (error) => {
       if (slot.conn === conn) slot.conn = undefined;

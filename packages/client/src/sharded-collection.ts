@@ -203,12 +203,16 @@ export class ShardedCollection {
     return { upserted: n };
   }
 
-  /** Deletes documents by id (routed to their shards) or by filter (sent to every shard). */
-  async delete(what: { ids: string[] } | { filter: Filter }): Promise<{ deleted: number }> {
+  /**
+   * Deletes documents by id (routed to their shards), by a non-empty filter, or every document
+   * with `{ all: true }` (both sent to every shard). An empty filter is refused (RAGWIRE_ERR_INVALID_FILTER).
+   */
+  async delete(what: { ids: string[] } | { filter: Filter } | { all: true }): Promise<{ deleted: number }> {
     this.invalidate();
     try {
-      if ('filter' in what && what.filter !== undefined) {
-        const replies = await Promise.all(this.replicas.map((rs) => Promise.all(rs.map((c) => c.delete({ collection: this.collection, filter: what.filter })))));
+      if (!('ids' in what)) {
+        const request = 'filter' in what ? { collection: this.collection, filter: what.filter } : { collection: this.collection, all: what.all };
+        const replies = await Promise.all(this.replicas.map((rs) => Promise.all(rs.map((c) => c.delete(request)))));
         return { deleted: replies.reduce((sum, r) => sum + r[0]!.deleted, 0) };
       }
       const ids = (what as { ids: string[] }).ids;

@@ -3,8 +3,10 @@ import net from 'node:net';
 import {
   BadFrameError,
   FrameDecoder,
+  DEFAULT_LIMITS,
   InvalidArgumentError,
   ShardUnavailableError,
+  SlowConsumerError,
   encodeFrameParts,
   type ProtocolLimits,
   type Request,
@@ -24,6 +26,7 @@ export class SocketTransport implements Transport {
   private readonly endpoint: Endpoint;
   private readonly connectTimeoutMs: number;
   private readonly limits: ProtocolLimits | undefined;
+  private readonly maxUnsentBytes: number;
   private socket: net.Socket | undefined;
   private handlers: TransportHandlers | undefined;
   private corked = false;
@@ -34,6 +37,12 @@ export class SocketTransport implements Transport {
     this.endpoint = endpoint;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     this.limits = options.limits as ProtocolLimits | undefined;
+    this.maxUnsentBytes = options.maxUnsentBytes ?? 2 * (options.limits?.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes);
+  }
+
+  /** Request bytes written and not yet taken by the shard. */
+  get unsentBytes(): number {
+    return this.socket?.writableLength ?? 0;
   }
 
   connect(handlers: TransportHandlers): Promise<void> {
@@ -75,6 +84,10 @@ export class SocketTransport implements Transport {
   send(requestId: number, request: Request): void {
     const socket = this.socket;
     if (socket === undefined || this.ended) throw new ShardUnavailableError(`${this.url}: not connected`);
+    // A shard that stops reading must not grow this process: refuse rather than buffer without bound.
+    if (socket.writableLength > this.maxUnsentBytes) {
+      throw new SlowConsumerError(`${this.url} has not read ${socket.writableLength} bytes of requests (limit ${this.maxUnsentBytes})`);
+    }
     const parts = encodeFrameParts(request, requestId, this.limits);
     if (!this.corked) {
       // Gather every frame sent in this tick into one writev.
@@ -93,7 +106,6 @@ export class SocketTransport implements Transport {
     this.ended = true;
     this.socket?.destroy();
   }
-
 
   private receive(decoder: FrameDecoder, chunk: Buffer): void {
     const handlers = this.handlers!;

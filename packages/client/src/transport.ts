@@ -26,7 +26,7 @@ export interface Transport {
   connect(handlers: TransportHandlers): Promise<void>;
   /**
    * Sends one request. Throws synchronously (InvalidArgumentError, LimitExceededError,
-   * FrameTooLargeError) when the request cannot be sent; a failure after that arrives through
+   * FrameTooLargeError, SlowConsumerError) when the request cannot be sent; a failure after that arrives through
    * `handlers.reply`. Typed arrays of the request must stay untouched until the reply arrives.
    */
   send(requestId: number, request: Request): void;
@@ -39,6 +39,11 @@ export interface TransportOptions {
   connectTimeoutMs?: number;
   /** Limits the reply decoder enforces. Default: the protocol's (docs/protocol.md §8). */
   limits?: Partial<ProtocolLimits>;
+  /**
+   * Request bytes written and not yet taken by the shard above which `send` throws
+   * RAGWIRE_ERR_SLOW_CONSUMER instead of buffering more. Default twice the frame limit (128 MiB).
+   */
+  maxUnsentBytes?: number;
 }
 
 export type TransportFactory = (url: URL, raw: string, options: TransportOptions) => Transport;

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,5 +71,37 @@ describe('discoverFiles', () => {
   it('refuses an input that is neither a path nor a glob with input_not_found; a glob matching nothing is no error', async () => {
     await expect(discoverFiles(['no-such-dir'], { cwd: root, baseDir: root })).rejects.toMatchObject({ code: 'input_not_found', fatal: true });
     await expect(discoverFiles(['nothing/**/*.md'], { cwd: root, baseDir: root })).resolves.toEqual([]);
+  });
+});
+
+describe('discoverFiles and symbolic links', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ragwire-links-'));
+    writeFileSync(path.join(dir, 'ok.md'), 'ok\n');
+    symlinkSync('nowhere.md', path.join(dir, 'dangling.md'));
+    symlinkSync('loop-b.md', path.join(dir, 'loop-a.md'));
+    symlinkSync('loop-a.md', path.join(dir, 'loop-b.md'));
+    mkdirSync(path.join(dir, 'sub'));
+    symlinkSync('..', path.join(dir, 'sub', 'up'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reports dangling and looping links with a code instead of leaving them out, and a file reached twice once', async () => {
+    const files = await discoverFiles([dir], { cwd: dir, baseDir: dir });
+    const bySource = Object.fromEntries(files.map((f) => [f.source, f.problem?.code ?? 'ok']));
+    expect(bySource).toMatchObject({
+      'ok.md': 'ok',
+      'dangling.md': 'file_broken_link',
+      'loop-a.md': 'file_link_loop',
+      'loop-b.md': 'file_link_loop',
+      'sub/up/ok.md': 'file_link_loop',
+    });
+    expect(files.filter((f) => f.problem === undefined).map((f) => f.source)).toEqual(['ok.md']);
+  });
+
+  it('reports a dangling link named explicitly instead of failing the run', async () => {
+    const files = await discoverFiles(['dangling.md'], { cwd: dir, baseDir: dir });
+    expect(files.map((f) => [f.source, f.problem?.code])).toEqual([['dangling.md', 'file_broken_link']]);
   });
 });

@@ -194,6 +194,20 @@ describe('ingest into an embedded store through the vllm-sim embeddings endpoint
     unlinkSync(path.join(docs, 'sub/faq.md'));
   });
 
+  it('reports a 0-byte file as empty, not as unchanged, and removes the chunks of its earlier version', async () => {
+    write('sub/faq.md', paragraph('faq', 2));
+    expect((await run({ chunkSize: 250 })).report.ingested).toBe(1);
+    write('sub/faq.md', '');
+    const { report } = await run({ chunkSize: 250 });
+    const faq = (r: typeof report) => r.failed.filter((f) => f.source === 'docs/sub/faq.md');
+    expect(faq(report)).toEqual([{ source: 'docs/sub/faq.md', code: 'file_empty', error: expect.stringContaining('old chunks (1) were removed') }]);
+    expect(await idsMatching(collection, { must: [{ key: 'source', eq: 'docs/sub/faq.md' }] })).toEqual([]);
+    const again = await run({ chunkSize: 250 });
+    expect(faq(again.report)).toEqual([{ source: 'docs/sub/faq.md', code: 'file_empty', error: 'the file has no bytes' }]);
+    expect(again.report.skipped).toBe(2);
+    unlinkSync(path.join(docs, 'sub/faq.md'));
+  });
+
   it('looks at a file with more chunks than one query returns in windows of chunk indices', async () => {
     const bytes = readFileSync(path.join(docs, 'guide.md'));
     const identity = { kind: 'markdown', chunkSize: 250, chunkOverlap: 30, model: MODEL } as const;

@@ -22,6 +22,8 @@ interface FileJob {
   written: number;
   stale: boolean;
   failed: boolean;
+  /** The file has no bytes: its old chunks go, and it is reported as `file_empty`. */
+  empty: boolean;
 }
 
 interface PendingChunk {
@@ -121,6 +123,7 @@ class IngestRun {
     let job: FileJob;
     let missing: number[];
     try {
+      if (file.problem) throw file.problem;
       if (file.kind === undefined) throw new IngestError('file_unsupported', 'only .md, .markdown and .txt files are ingested');
       const doc = await readDocument(file.path, this.o.maxFileBytes);
       const identity: ChunkingIdentity = { ...this.identity, kind: file.kind };
@@ -132,7 +135,7 @@ class IngestRun {
       } catch (error) {
         throw new IngestError('store_failed', `could not compare with the stored chunks: ${(error as Error).message}`, { cause: error });
       }
-      job = { source: file.source, key, chunks, remaining: plan.missing.length, written: 0, stale: plan.stale, failed: false };
+      job = { source: file.source, key, chunks, remaining: plan.missing.length, written: 0, stale: plan.stale, failed: false, empty: doc.bytes === 0 };
       missing = plan.missing;
     } catch (error) {
       this.failFile(file.source, error);
@@ -248,6 +251,10 @@ class IngestRun {
         return;
       }
       this.deleted += removed;
+    }
+    if (job.empty) {
+      this.failJob(job, new IngestError('file_empty', removed > 0 ? `the file has no bytes; its old chunks (${removed}) were removed` : 'the file has no bytes'));
+      return;
     }
     const vectors = job.written;
     const outcome = vectors > 0 || job.stale ? 'ingested' : 'skipped';

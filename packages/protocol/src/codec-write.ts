@@ -97,17 +97,14 @@ export const upsertReplyCodec: MessageCodec<UpsertReply> = {
 function readDelete(value: unknown, limits: ProtocolLimits, source?: FieldsSource): Omit<DeleteRequest, 'type'> {
   const f: Fields = new Fields(value, 'delete', source);
   const collection = f.collection();
-  const hasIds = f.has('ids');
-  const hasFilter = f.has('filter');
-  if (hasIds === hasFilter) f.fail('ids', 'and delete.filter: exactly one must be given');
+  const given = ['ids', 'filter', 'all'].filter((name) => f.has(name));
+  if (given.length !== 1) f.fail('ids', 'delete.filter and delete.all: exactly one must be given');
   const out: Omit<DeleteRequest, 'type'> = { collection };
-  if (hasIds) {
-    out.ids = f.stringList('ids', limits.maxWriteBatch, 'maxWriteBatch', limits.maxIdBytes, 'id');
-    f.raw('filter');
-  } else {
-    out.filter = validateFilter(f.raw('filter'), limits);
-    f.raw('ids');
-  }
+  if (given[0] === 'ids') out.ids = f.stringList('ids', limits.maxWriteBatch, 'maxWriteBatch', limits.maxIdBytes, 'id');
+  else if (given[0] === 'filter') out.filter = validateFilter(f.raw('filter'), limits);
+  else if (f.bool('all')) out.all = true;
+  else f.fail('all', 'must be true when given');
+  for (const name of ['ids', 'filter', 'all']) if (name !== given[0]) f.raw(name);
   f.done();
   return out;
 }

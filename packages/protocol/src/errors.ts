@@ -88,6 +88,15 @@ export const ShardTimeoutError = defineError('RAGWIRE_ERR_SHARD_TIMEOUT', 504, '
 /** A shard cannot be reached (connection refused or lost, every replica down). */
 export const ShardUnavailableError = defineError('RAGWIRE_ERR_SHARD_UNAVAILABLE', 503, 'ShardUnavailableError');
 
+// Connection limits (docs/operations.md "Limits and timeouts"): a shard server closes a connection
+// with one of these in a connection-level ERROR frame (request_id 0).
+/** A connection missed a deadline: no HELLO in time, idle too long, or a frame arriving slower than the floor. */
+export const ConnectionTimeoutError = defineError('RAGWIRE_ERR_CONNECTION_TIMEOUT', 408, 'ConnectionTimeoutError');
+/** The server holds its cap of connections or of bytes for partial frames; try again later or elsewhere. */
+export const OverloadedError = defineError('RAGWIRE_ERR_OVERLOADED', 503, 'OverloadedError');
+/** The peer does not read what it is sent: its unsent bytes passed the bound. */
+export const SlowConsumerError = defineError('RAGWIRE_ERR_SLOW_CONSUMER', 429, 'SlowConsumerError');
+
 /** Every error class by code, for the native binding and for decoding ERROR frames. */
 export const errorClassesByCode = {
   RAGWIRE_ERR_INVALID_ARGUMENT: InvalidArgumentError,
@@ -113,6 +122,9 @@ export const errorClassesByCode = {
   RAGWIRE_ERR_FORBIDDEN: ForbiddenError,
   RAGWIRE_ERR_SHARD_TIMEOUT: ShardTimeoutError,
   RAGWIRE_ERR_SHARD_UNAVAILABLE: ShardUnavailableError,
+  RAGWIRE_ERR_CONNECTION_TIMEOUT: ConnectionTimeoutError,
+  RAGWIRE_ERR_OVERLOADED: OverloadedError,
+  RAGWIRE_ERR_SLOW_CONSUMER: SlowConsumerError,
 } as const;
 
 export type RagwireErrorCode = keyof typeof errorClassesByCode | 'RAGWIRE_ERR';

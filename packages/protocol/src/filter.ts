@@ -54,6 +54,11 @@ function isFilterValue(v: unknown): v is FilterValue {
   return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 }
 
+/** True when a (validated) filter has no condition, so it matches every document. */
+export function isEmptyFilter(filter: Filter): boolean {
+  return CLAUSES.every((c) => (filter[c]?.length ?? 0) === 0);
+}
+
 /**
  * Checks a filter's structure and returns a normalised copy (absent or nil clauses and bounds
  * dropped). Throws InvalidFilterError naming the offending path, or LimitExceededError past

@@ -15,7 +15,7 @@ export {
 } from './header';
 export * from './messages';
 export { EncodedPayload, isEncodedPayload } from './payload';
-export { validateFilter, MAX_FILTER_STRING_CHARS, type Filter, type Condition, type FilterValue, type RangeBounds } from './filter';
+export { validateFilter, isEmptyFilter, MAX_FILTER_STRING_CHARS, type Filter, type Condition, type FilterValue, type RangeBounds } from './filter';
 export {
   encodeFrame,
   encodeFrameParts,
@@ -25,7 +25,7 @@ export {
   type DecodedFrame,
 } from './codec';
 export { toErrorReply, fromErrorReply } from './codec-admin';
-export { FrameDecoder, type DecodeEvent, type DecodedFrameEvent, type FrameErrorEvent, type FrameDecoderStats } from './decoder';
+export { FrameDecoder, type DecodeEvent, type DecodedFrameEvent, type FrameErrorEvent, type FrameDecoderStats, type FrameBudget, type FrameDecoderOptions } from './decoder';
 export {
   DEFAULT_TEXT_SETTINGS, TEXT_LANGUAGES, FUSION_METHODS, DEFAULT_RRF_K, DEFAULT_ALPHA, DEFAULT_PREFETCH,
   TEXT_STATS_DOCS, TEXT_STATS_TOKENS, TEXT_STATS_DF_PREFIX, textStatsEntries, sumTextStats, resolveFusion, fuseRanked, byScoreThenId, branchDepth,

@@ -25,7 +25,7 @@ export interface ProtocolLimits {
   readonly maxStructuredNodes: number;
   /** Nesting depth of any msgpack value (a scalar at top level is depth 1). */
   readonly maxStructuredDepth: number;
-  /** Upper bound for the `efSearch` query option. */
+  /** Upper bound for `efSearch`, as a query option and as an index parameter (the store and the engine use this one cap). */
   readonly maxEfSearch: number;
   /** One query text (QUERY `text`), UTF-8. */
   readonly maxQueryTextBytes: number;
@@ -48,7 +48,7 @@ export const DEFAULT_LIMITS: ProtocolLimits = Object.freeze({
   maxFilterValues: 4096,
   maxStructuredNodes: 2_097_152, // 2 Mi values: bounds the JS heap a frame can decode into
   maxStructuredDepth: 32,
-  maxEfSearch: 65_536,
+  maxEfSearch: 10_000,
   maxQueryTextBytes: 65_536, // 64 KiB per query text
   maxSparseEntries: 65_536,
 });

@@ -108,11 +108,13 @@ export interface UpsertReply {
 
 // §5.6
 /** Exactly one of `ids` and `filter`. */
+/** Exactly one of `ids`, a non-empty `filter`, or `all: true` (every document of the collection). */
 export interface DeleteRequest {
   type: 'delete';
   collection: string;
   ids?: string[];
   filter?: Filter;
+  all?: true;
 }
 export interface DeleteReply {
   type: 'delete_ok';

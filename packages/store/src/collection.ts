@@ -6,8 +6,8 @@
 // write sees it.
 import type { Database } from 'lmdb';
 import {
-  BadFrameError, ClosedError, DEFAULT_LIMITS, DimensionMismatchError, EncodedPayload, InvalidArgumentError, LimitExceededError, NO_LABEL, NonFiniteVectorError,
-  isEncodedPayload, validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type SparseVector, type StatValue,
+  BadFrameError, ClosedError, DEFAULT_LIMITS, DimensionMismatchError, EncodedPayload, InvalidArgumentError, InvalidFilterError, LimitExceededError, NO_LABEL, NonFiniteVectorError,
+  isEmptyFilter, isEncodedPayload, validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type SparseVector, type StatValue,
 } from '@ragwire/protocol';
 import type { Index } from '@ragwire/native';
 import { FilterIndex } from './filter-index';
@@ -174,20 +174,27 @@ export class Collection {
     });
   }
 
-  /** Deletes by ids, or every document a filter matches (as of when the delete is applied). */
-  delete(input: { ids?: string[]; filter?: Filter }): Promise<{ deleted: number; seq: number }> {
+  /**
+   * Deletes by ids, every document a filter matches (as of when the delete is applied), or with
+   * `all: true` every document. An empty filter is refused: it would match everything by accident.
+   */
+  delete(input: { ids?: string[]; filter?: Filter; all?: boolean }): Promise<{ deleted: number; seq: number }> {
     this.#open();
-    if ((input.ids === undefined) === (input.filter === undefined)) {
-      throw new InvalidArgumentError('delete takes exactly one of ids and filter');
-    }
+    const given = (input.ids !== undefined ? 1 : 0) + (input.filter !== undefined ? 1 : 0) + (input.all !== undefined ? 1 : 0);
+    if (given !== 1) throw new InvalidArgumentError('delete takes exactly one of ids, filter and all');
     let ids: string[];
     if (input.ids) {
       this.#checkIds(input.ids, true);
       ids = input.ids;
-    } else {
-      const bits = this.#allowList(validateFilter(input.filter));
+    } else if (input.filter !== undefined) {
+      const filter = validateFilter(input.filter);
+      if (isEmptyFilter(filter)) throw new InvalidFilterError('delete with an empty filter would delete every document; pass { all: true } to mean that');
+      const bits = this.#allowList(filter);
       ids = [];
       for (const [label, id] of this.labelToId) if ((bits[label >>> 3]! >> (label & 7)) & 1) ids.push(id);
+    } else {
+      if (input.all !== true) throw new InvalidArgumentError(`delete.all must be true when given, got ${String(input.all)}`);
+      ids = [...this.labelToId.values()];
     }
     const seq = ++this.record.seq;
     const removed: number[] = [];

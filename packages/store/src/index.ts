@@ -3,7 +3,8 @@
  * payloads and vectors; the engine index and the metadata filter index are
  * derived from it, snapshotted, and recovered on open.
  */
-export { Store, openStore, type CreateCollectionInput, type StoreOptions } from './store';
+export { Store, openStore, type CreateCollectionInput, type RebuildEvent, type StoreOptions } from './store';
+export type { RebuildReason } from './recovery';
 export { Collection, type QueryInput, type QueryResult, type UpsertInput } from './collection';
 export { FilterIndex, indexedFields } from './filter-index';
 export { validateSettings, type CollectionSettings } from './settings';

@@ -22,7 +22,15 @@ export interface DerivedState {
   snapshotSeq: number;
   /** How the index came back: 'snapshot' (+ replayed log), 'rebuilt' or 'empty'. */
   source: 'snapshot' | 'rebuilt' | 'empty';
+  /** Why the index was rebuilt from LMDB although the collection has documents. */
+  rebuilt?: { reason: RebuildReason; detail: string };
 }
+
+/**
+ * Why a snapshot could not be used: none on disk, unreadable (truncated, bit-flipped), of another
+ * incarnation or settings or newer than LMDB, or holding other rows than LMDB once the log was replayed.
+ */
+export type RebuildReason = 'missing' | 'corrupt' | 'stale' | 'inconsistent';
 
 /** What a snapshot's userData holds, so a file is never applied to the wrong collection. */
 export interface SnapshotTag {
@@ -55,33 +63,41 @@ export async function recover(dbs: CollectionDbs, record: CollectionRecord, snap
   }
   const { text, sparse } = lexical.finish();
 
-  const fromSnapshot = await loadSnapshot(snapshotPath, record);
-  if (fromSnapshot) {
-    const { index, seq } = fromSnapshot;
+  const snapshot = await loadSnapshot(snapshotPath, record);
+  let rebuilt: DerivedState['rebuilt'];
+  if ('index' in snapshot) {
+    const { index, seq } = snapshot;
     await replayLog(dbs, index, seq, record.settings.dim);
     if (index.size === labelToId.size) return { index, labelToId, filters, text, sparse, snapshotSeq: seq, source: 'snapshot' };
     index.close(); // disagrees with the documents: trust LMDB and rebuild
-  }
+    rebuilt = { reason: 'inconsistent', detail: `the snapshot holds ${index.size} rows after replaying the log, LMDB ${labelToId.size} documents` };
+  } else rebuilt = snapshot;
   const index = createIndex(indexOptions(record.settings));
   await addStoredVectors(dbs, index, record.settings.dim, null);
-  return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: labelToId.size ? 'rebuilt' : 'empty' };
+  if (labelToId.size === 0) return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: 'empty' };
+  return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: 'rebuilt', rebuilt };
 }
 
-async function loadSnapshot(path: string, record: CollectionRecord): Promise<{ index: Index; seq: number } | null> {
-  if (!existsSync(path)) return null;
+async function loadSnapshot(path: string, record: CollectionRecord): Promise<{ index: Index; seq: number } | { reason: RebuildReason; detail: string }> {
+  if (!existsSync(path)) return { reason: 'missing', detail: `no snapshot at ${path}` };
+  let index: Awaited<ReturnType<typeof loadIndex>>;
   try {
-    const index = await loadIndex(path);
-    const tag = decodeTag(index.userData);
-    const s = record.settings;
-    if (!tag || tag.incarnation !== record.incarnation || tag.seq > record.seq || index.dim !== s.dim ||
-        index.metric !== s.metric || index.kind !== s.kind || index.storage !== s.storage) {
-      index.close();
-      return null;
-    }
-    return { index, seq: tag.seq };
-  } catch {
-    return null; // corrupt or unreadable: rebuilt from LMDB
+    index = await loadIndex(path);
+  } catch (error) {
+    return { reason: 'corrupt', detail: (error as Error).message };
   }
+  const tag = decodeTag(index.userData);
+  const s = record.settings;
+  if (!tag || tag.incarnation !== record.incarnation || tag.seq > record.seq || index.dim !== s.dim ||
+      index.metric !== s.metric || index.kind !== s.kind || index.storage !== s.storage) {
+    index.close();
+    const detail = !tag ? 'the snapshot carries no collection tag'
+      : tag.incarnation !== record.incarnation ? `the snapshot is of incarnation ${tag.incarnation}, the collection ${record.incarnation}`
+      : tag.seq > record.seq ? `the snapshot is at seq ${tag.seq}, LMDB at ${record.seq}`
+      : 'the snapshot was made with other index settings';
+    return { reason: 'stale', detail };
+  }
+  return { index, seq: tag.seq };
 }
 
 /** Applies the net effect of the writes logged after `seq` to a snapshot's index. */

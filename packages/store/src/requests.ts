@@ -48,7 +48,7 @@ export async function answerRequest(store: Store, request: StoreRequest, options
     }
     case 'delete': {
       const c = store.collection(request.collection);
-      const r = await c.delete(request.ids !== undefined ? { ids: request.ids } : { filter: request.filter! });
+      const r = await c.delete(request.ids !== undefined ? { ids: request.ids } : request.filter !== undefined ? { filter: request.filter } : { all: true });
       return { type: 'delete_ok', deleted: r.deleted, seq: r.seq };
     }
     case 'create': {

@@ -1,6 +1,6 @@
 // Collection settings: validated once at creation, stored with the collection.
 import {
-  INDEX_KINDS, InvalidArgumentError, METRICS, STORAGES, UnknownOptionError,
+  DEFAULT_LIMITS, INDEX_KINDS, InvalidArgumentError, METRICS, STORAGES, UnknownOptionError,
   type IndexKind, type Metric, type Storage, type TextSettings,
 } from '@ragwire/protocol';
 import { validateTextSettings } from './text/text-settings';
@@ -22,7 +22,7 @@ const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const PARAMS: Record<string, [number, number]> = {
   M: [2, 256],
   efConstruction: [1, 10_000],
-  efSearch: [1, 10_000],
+  efSearch: [1, DEFAULT_LIMITS.maxEfSearch],
   seed: [0, 0xffffffff],
   rerankFactor: [1, 10_000],
 };

@@ -11,7 +11,7 @@ import {
   DEFAULT_TEXT_SETTINGS, type TextSettings,
 } from '@ragwire/protocol';
 import { Collection, type CollectionDbs, type CollectionRecord } from './collection';
-import { encodeTag, recover } from './recovery';
+import { encodeTag, recover, type RebuildReason } from './recovery';
 import { textSnapshotPath } from './text/derive';
 import { saveTextIndex } from './text/text-snapshot';
 import { sameSettings, validateSettings, type CollectionSettings } from './settings';
@@ -29,6 +29,23 @@ export interface StoreOptions {
    * to the pool. Default 2,000,000 (a few hundred microseconds at most).
    */
   inlineSearchBudget?: number;
+  /**
+   * Told when a collection with documents had no usable snapshot at open, so its index was rebuilt
+   * from LMDB (slower start, nothing lost). Default: a process warning (code RAGWIRE_SNAPSHOT_REBUILT).
+   */
+  onRebuild?: (event: RebuildEvent) => void;
+}
+
+/** A collection's index rebuilt from LMDB at open: which collection, why, and how many documents. */
+export interface RebuildEvent {
+  collection: string;
+  reason: RebuildReason;
+  detail: string;
+  documents: number;
+}
+
+function warnRebuild(event: RebuildEvent): void {
+  process.emitWarning(`ragwire: collection ${event.collection}: index rebuilt from LMDB (${event.reason}: ${event.detail}; ${event.documents} documents)`, { code: 'RAGWIRE_SNAPSHOT_REBUILT' });
 }
 
 export interface CreateCollectionInput {
@@ -60,7 +77,7 @@ export class Store {
 
   /** Opens (or creates) the store at options.path and recovers every collection. */
   static async open(options: StoreOptions): Promise<Store> {
-    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, ...options };
+    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, onRebuild: warnRebuild, ...options };
     mkdirSync(join(resolved.path, 'snapshots'), { recursive: true });
     claimOwnership(resolved.path);
     const root = open({ path: join(resolved.path, 'data.mdb'), maxDbs: 1024 });
@@ -151,6 +168,7 @@ export class Store {
       log: this.#root.openDB({ name: `${prefix}/log` }),
     };
     const state = await recover(dbs, record, this.#snapshotPath(record));
+    if (state.rebuilt) this.#options.onRebuild({ collection: record.settings.name, ...state.rebuilt, documents: state.labelToId.size });
     const c = new Collection(dbs, record, state, {
       snapshotEveryOps: this.#options.snapshotEveryOps,
       inlineSearchBudget: this.#options.inlineSearchBudget,

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { isRagwireError } from '@ragwire/protocol';
 import type { Store } from '@ragwire/store';
 import type { TokenTable } from './auth';
+import { isLoopbackHost } from './config';
 import type { ShardMetrics } from './metrics';
 
 export interface AdminContext {
@@ -11,6 +12,8 @@ export interface AdminContext {
   ready(): boolean;
   metrics: ShardMetrics;
   tokens: TokenTable | undefined;
+  /** /metrics without a token for requests from a loopback address (with tokens configured). */
+  metricsOpenOnLoopback: boolean;
   /** Extra facts for /healthz (server version, engine ISA). */
   health: Record<string, unknown>;
 }
@@ -21,11 +24,33 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** The credentials of an `Authorization: Bearer <token>` header; the scheme is case-insensitive (RFC 7235). */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = /^bearer +(\S+) *$/i.exec(header ?? '');
+  return m ? m[1] : undefined;
+}
+
+/**
+ * Answers false (and the refusal) unless the request carries a token with read scope on '*'.
+ * Without tokens configured the server is loopback-only and everything is open.
+ */
+function authorized(req: http.IncomingMessage, res: http.ServerResponse, tokens: TokenTable | undefined): boolean {
+  if (!tokens) return true;
+  try {
+    if (tokens.authenticate(bearerToken(req.headers.authorization)).may('read', undefined)) return true;
+    json(res, 403, { error: 'the token lacks read scope on *' });
+  } catch (error) {
+    json(res, 401, { error: (error as Error).message });
+  }
+  return false;
+}
+
 /**
  * /healthz answers 200 while the process runs; /readyz 200 once the store is open and listeners
  * accept, 503 while starting or draining; /metrics is the Prometheus text format; /stats is
- * store.stats() as JSON and, when the server has tokens, needs `Authorization: Bearer <token>`
- * with read scope on '*'.
+ * store.stats() as JSON. When the server has tokens, /stats and /metrics (which names collections)
+ * need `Authorization: Bearer <token>` with read scope on '*'; `metricsOpenOnLoopback` lets a
+ * scraper on a loopback address read /metrics without one.
  */
 export async function startAdmin(host: string, port: number, ctx: AdminContext): Promise<{ url: string; close(): Promise<void> }> {
   const started = Date.now();
@@ -38,6 +63,7 @@ export async function startAdmin(host: string, port: number, ctx: AdminContext):
       case '/readyz':
         return ctx.ready() ? json(res, 200, { ready: true }) : json(res, 503, { ready: false });
       case '/metrics':
+        if (!(ctx.metricsOpenOnLoopback && isLoopbackHost(req.socket.remoteAddress ?? '')) && !authorized(req, res, ctx.tokens)) return;
         ctx.metrics.registry.metrics().then(
           (text) => {
             res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType });
@@ -47,15 +73,7 @@ export async function startAdmin(host: string, port: number, ctx: AdminContext):
         );
         return;
       case '/stats': {
-        if (ctx.tokens) {
-          const auth = req.headers.authorization ?? '';
-          const token = auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
-          try {
-            if (!ctx.tokens.authenticate(token).may('read', undefined)) return json(res, 403, { error: 'the token lacks read scope on *' });
-          } catch (error) {
-            return json(res, 401, { error: (error as Error).message });
-          }
-        }
+        if (!authorized(req, res, ctx.tokens)) return;
         const store = ctx.store();
         if (!store) return json(res, 503, { error: 'the store is not open' });
         try {

@@ -11,13 +11,25 @@ const program = new Command('ragwire-shard')
   .option('--admin <host:port>', 'admin HTTP address for /healthz, /readyz, /metrics, /stats')
   .option('--token <spec>', 'TOKEN[:read|write|admin[:collection|*]], default scope admin on *; repeat for more. Without any: loopback only', collect)
   .option('--snapshot-every <ops>', 'snapshot a collection after this many writes (default 10000)', (v) => Number(v))
+  .option('--connection-limit <name=value>', 'override one connection limit (maxConnections, helloTimeoutMs, idleTimeoutMs, frameTimeoutMs, minFrameBytesPerSecond, preAuthMaxFrameBytes, maxPartialFrameBytes, replyHighWaterBytes, maxUnsentReplyBytes; docs/operations.md); repeat for more', collect)
+  .option('--metrics-open-on-loopback', 'with tokens, let a scraper on a loopback address read /metrics without a token')
   .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for requests in flight (default 10000)', (v) => Number(v))
   .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', 'info');
 
 program.parse();
 const opts = program.opts<{
   listen?: string[]; data: string; admin?: string; token?: string[]; snapshotEvery?: number; drainTimeout?: number; logLevel: string;
+  connectionLimit?: string[]; metricsOpenOnLoopback?: boolean;
 }>();
+/** `name=value` pairs into an object; the server validates names and values, naming the field. */
+function parsePairs(pairs: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    out[eq < 0 ? pair : pair.slice(0, eq)] = eq < 0 ? NaN : Number(pair.slice(eq + 1));
+  }
+  return out;
+}
 const tokens = opts.token ?? (process.env.RAGWIRE_SHARD_TOKENS ? process.env.RAGWIRE_SHARD_TOKENS.split(',') : undefined);
 
 try {
@@ -29,6 +41,8 @@ try {
     ...(tokens ? { tokens } : {}),
     ...(opts.snapshotEvery !== undefined ? { snapshotEveryOps: opts.snapshotEvery } : {}),
     ...(opts.drainTimeout !== undefined ? { drainTimeoutMs: opts.drainTimeout } : {}),
+    ...(opts.connectionLimit ? { connectionLimits: parsePairs(opts.connectionLimit) } : {}),
+    ...(opts.metricsOpenOnLoopback ? { metricsOpenOnLoopback: true } : {}),
   });
   // Scripts and supervisors wait for this line: print it at any log level.
   if (!server.log.isLevelEnabled('info')) {

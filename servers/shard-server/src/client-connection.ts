@@ -6,24 +6,45 @@ import type { Counter, Histogram } from 'prom-client';
 import {
   BadFrameError,
   ClosedError,
+  ConnectionTimeoutError,
   FrameDecoder,
+  HEADER_BYTES,
+  SlowConsumerError,
   PROTOCOL_VERSION,
   UnauthorizedError,
   UnsupportedVersionError,
+  encodeFrame,
   encodeFrameParts,
   isRagwireError,
   toErrorReply,
+  type DecodeEvent,
+  type FrameBudget,
   type HelloRequest,
   type ProtocolLimits,
+  type RagwireError,
   type Request,
   type Response,
 } from '@ragwire/protocol';
-import type { Store } from '@ragwire/store';
+import type { Store, StoreRequest } from '@ragwire/store';
 import { LOOPBACK_PRINCIPAL, type Principal, type TokenTable } from './auth';
 import { advertisedLimits, dispatch } from './dispatch';
-import type { ShardMetrics } from './metrics';
+import type { ConnectionLimits } from './connection-limits';
+import type { CloseReason, ShardMetrics } from './metrics';
 
 const REQUEST_TYPES = new Set<string>(['hello', 'create', 'drop', 'describe', 'upsert', 'delete', 'query', 'stats', 'snapshot']);
+
+/** A request decoded and waiting for, or holding, one of the connection's dispatch slots. */
+interface Pending {
+  requestId: number;
+  request: StoreRequest;
+  principal: Principal;
+  started: number;
+  frameBytes: number;
+}
+
+/** Why reading is paused: too many requests (or request bytes) in flight, or replies the peer has not read. */
+const PAUSED_WINDOW = 1;
+const PAUSED_DRAIN = 2;
 
 /** What every connection of one server shares. */
 export interface ConnectionContext {
@@ -34,6 +55,9 @@ export interface ConnectionContext {
   metrics: ShardMetrics;
   log: Logger;
   maxInFlight: number;
+  connectionLimits: ConnectionLimits;
+  /** Memory for partial frames, shared by every connection of the server. */
+  frameBudget: FrameBudget;
   serverName: string;
   /** True once the server is shutting down: new requests get RAGWIRE_ERR_CLOSED. */
   draining(): boolean;
@@ -66,18 +90,36 @@ export class ClientConnection {
   private readonly debug: boolean;
   private principal: Principal | undefined;
   private inFlight = 0;
-  private paused = false;
+  /** Bytes of the frames of the requests in flight. */
+  private inFlightBytes = 0;
+  /** Requests in flight that wait for a dispatch slot (at most maxConcurrentRequests run at once). */
+  private queue: Pending[] = [];
+  private running = 0;
+  /** PAUSED_* bits; reading resumes when none is left. */
+  private pausedBy = 0;
   private corked = false;
   private closed = false;
   private readEnded = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly openedAt: number;
+  /** Last time a byte moved either way (performance.now() ms). */
+  private lastProgressAt: number;
+  private lastBytesWritten = 0;
+  /** When the frame being received started, and which frame that was (frames + errors decoded before it). */
+  private partialSince: number | undefined;
+  private partialOrdinal = -1;
 
   constructor(id: number, socket: net.Socket, ctx: ConnectionContext) {
     this.id = id;
     this.socket = socket;
     this.ctx = ctx;
-    this.decoder = new FrameDecoder(ctx.limits);
     this.principal = ctx.tokens === undefined ? LOOPBACK_PRINCIPAL : undefined;
+    // Until HELLO succeeds a connection may send only a HELLO-sized frame (docs/protocol.md §9.1).
+    this.decoder = new FrameDecoder(ctx.limits, {
+      budget: ctx.frameBudget,
+      frameLimit: this.principal === undefined ? ctx.connectionLimits.preAuthMaxFrameBytes : ctx.limits.maxFrameBytes,
+    });
+    this.openedAt = this.lastProgressAt = performance.now();
     this.debug = ctx.log.isLevelEnabled('debug');
     let m = meters.get(ctx.metrics);
     if (m === undefined) meters.set(ctx.metrics, (m = new RequestMeters(ctx.metrics)));
@@ -91,10 +133,77 @@ export class ClientConnection {
       if (this.inFlight === 0) socket.end();
     });
     socket.on('error', (error) => ctx.log.debug({ conn: id, err: error.message }, 'connection error'));
+    socket.on('drain', () => this.resume(PAUSED_DRAIN));
     socket.on('close', () => {
       this.closed = true;
+      this.decoder.dispose();
+      this.dropQueued();
+      if (this.pausedBy !== 0) ctx.metrics.pausedConnections.dec();
+      this.pausedBy = 0;
       this.wakeIdle();
     });
+  }
+
+  /** Reply bytes written to the socket and not yet sent. */
+  get unsentBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Memory held for the frame being received. */
+  get partialFrameBytes(): number {
+    return this.decoder.heldBytes;
+  }
+
+  /**
+   * Enforces the deadlines (called by the server's sweep): HELLO in time, a started frame arriving
+   * above the bytes-per-second floor, and no idle connection past the idle timeout.
+   */
+  checkDeadlines(now: number): void {
+    if (this.closed) return;
+    const limits = this.ctx.connectionLimits;
+    const written = this.socket.bytesWritten;
+    if (written !== this.lastBytesWritten) {
+      this.lastBytesWritten = written;
+      this.lastProgressAt = now;
+    }
+    if (this.principal === undefined && now - this.openedAt > limits.helloTimeoutMs) {
+      this.abort('hello_timeout', new ConnectionTimeoutError(`no successful HELLO within ${limits.helloTimeoutMs} ms`));
+    } else if (this.partialSince !== undefined && this.pausedBy === 0) {
+      const declared = this.decoder.pendingFrameBytes ?? HEADER_BYTES;
+      const allowedMs = limits.frameTimeoutMs + (declared * 1000) / limits.minFrameBytesPerSecond;
+      if (now - this.partialSince > allowedMs) {
+        this.abort('frame_timeout', new ConnectionTimeoutError(`a frame of ${declared} bytes did not arrive within ${Math.round(allowedMs)} ms (${this.decoder.bufferedBytes} bytes came)`));
+      }
+    } else if (this.inFlight === 0 && now - this.lastProgressAt > limits.idleTimeoutMs) {
+      this.abort('idle_timeout', new ConnectionTimeoutError(`idle for ${limits.idleTimeoutMs} ms`));
+    }
+  }
+
+  /**
+   * Closes the connection for breaking a limit: logged, counted, and told with a connection-level
+   * ERROR frame when the peer is still reading.
+   */
+  abort(reason: CloseReason, error: RagwireError): void {
+    if (this.closed) return;
+    this.ctx.log.warn({ conn: this.id, reason, code: error.code, err: error.message, unsentBytes: this.socket.writableLength }, 'connection closed by limit');
+    if (reason !== 'slow_consumer' && !this.socket.writableNeedDrain) this.socket.write(encodeFrame(toErrorReply(error), 0, this.ctx.limits));
+    this.shut(reason);
+  }
+
+  /** Stops reading, frees the partial frame, and closes: at once for a peer that does not read, else after a FIN and a second's grace. */
+  private shut(reason: CloseReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.metrics.closedConnections.inc({ reason });
+    this.decoder.dispose();
+    this.dropQueued();
+    this.socket.pause();
+    if (reason === 'slow_consumer') {
+      this.socket.destroy();
+      return;
+    }
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   /** Resolves once no request of this connection is in flight. */
@@ -113,22 +222,52 @@ export class ClientConnection {
   }
 
   private receive(chunk: Buffer): void {
-    for (const e of this.decoder.push(chunk)) {
-      if (!e.ok) {
-        this.refused(e);
-        if (e.fatal) {
-          this.socket.end();
-          return;
-        }
-        continue;
+    if (this.closed) return;
+    const now = performance.now();
+    this.lastProgressAt = now;
+    this.decoder.feed(chunk, this.onFrame);
+    if (this.decoder.bufferedBytes === 0) this.partialSince = undefined;
+    else {
+      const ordinal = this.decoder.stats.frames + this.decoder.stats.errors;
+      if (this.partialSince === undefined || ordinal !== this.partialOrdinal) {
+        this.partialSince = now;
+        this.partialOrdinal = ordinal;
       }
-      const msg = e.message;
-      if (!REQUEST_TYPES.has(msg.type)) {
-        this.refused({ error: new BadFrameError(`a ${msg.type} frame is a reply; a server takes requests`), requestId: e.requestId, fatal: false });
-        continue;
-      }
-      this.handle(e.requestId, msg as Request);
     }
+  }
+
+  private readonly onFrame = (e: DecodeEvent): void => {
+    if (this.closed) return;
+    if (!e.ok) {
+      this.refused(e);
+      if (e.fatal) this.shut(e.error.code === 'RAGWIRE_ERR_OVERLOADED' ? 'partial_frame_budget' : 'bad_stream');
+      return;
+    }
+    const msg = e.message;
+    if (!REQUEST_TYPES.has(msg.type)) {
+      this.refused({ error: new BadFrameError(`a ${msg.type} frame is a reply; a server takes requests`), requestId: e.requestId, fatal: false });
+      return;
+    }
+    this.handle(e.requestId, msg as Request, e.frameBytes);
+  };
+
+  private pause(reason: number): void {
+    if (this.pausedBy === 0) {
+      this.socket.pause();
+      this.ctx.metrics.pausedConnections.inc();
+    }
+    this.pausedBy |= reason;
+  }
+
+  private resume(reason: number): void {
+    if ((this.pausedBy & reason) === 0) return;
+    this.pausedBy &= ~reason;
+    if (this.pausedBy !== 0 || this.closed) return;
+    this.ctx.metrics.pausedConnections.dec();
+    // The peer was not read from meanwhile: a frame it had started gets a fresh grace.
+    if (this.partialSince !== undefined) this.partialSince = performance.now();
+    this.socket.resume();
+    this.pump();
   }
 
   private refused(e: { error: Error; requestId: number | undefined; fatal: boolean } | undefined): void {
@@ -139,7 +278,7 @@ export class ClientConnection {
     this.write(e.requestId ?? 0, toErrorReply(e.error));
   }
 
-  private handle(requestId: number, request: Request): void {
+  private handle(requestId: number, request: Request, frameBytes: number): void {
     const started = performance.now();
     if (request.type === 'hello') {
       this.finish(requestId, request.type, started, this.hello(request));
@@ -155,31 +294,52 @@ export class ClientConnection {
       return;
     }
     this.inFlight++;
+    this.inFlightBytes += frameBytes;
     this.ctx.metrics.inFlight.inc();
-    if (this.inFlight >= this.ctx.maxInFlight && !this.paused) {
-      // Backpressure: stop reading until half the window has been answered.
-      this.paused = true;
-      this.socket.pause();
-      this.ctx.metrics.pausedConnections.inc();
-    }
-    dispatch(this.ctx.store, principal, request).then(
-      (reply) => this.settle(requestId, request.type, started, reply),
-      (error: unknown) => this.settle(requestId, request.type, started, error),
-    );
+    // Backpressure: stop reading until half the window (in requests and in bytes) has been answered.
+    if (this.inFlight >= this.ctx.maxInFlight || this.inFlightBytes > this.ctx.connectionLimits.maxInFlightRequestBytes) this.pause(PAUSED_WINDOW);
+    this.queue.push({ requestId, request: request as StoreRequest, principal, started, frameBytes });
+    this.pump();
   }
 
-  private settle(requestId: number, type: string, started: number, outcome: Response | unknown): void {
-    this.inFlight--;
-    this.ctx.metrics.inFlight.dec();
-    this.finish(requestId, type, started, outcome);
-    if (this.paused && this.inFlight <= this.ctx.maxInFlight >> 1) {
-      this.paused = false;
-      this.socket.resume();
-      this.ctx.metrics.pausedConnections.dec();
+  /**
+   * Starts queued requests while a dispatch slot is free and the peer reads its replies: a request's
+   * answer is built only once there is room to send it, so unread answers cannot pile up in memory.
+   */
+  private pump(): void {
+    const limit = this.ctx.connectionLimits.maxConcurrentRequests;
+    while (this.running < limit && this.queue.length > 0 && (this.pausedBy & PAUSED_DRAIN) === 0 && !this.closed) {
+      const p = this.queue.shift()!;
+      this.running++;
+      dispatch(this.ctx.store, p.principal, p.request).then(
+        (reply) => this.settle(p, reply),
+        (error: unknown) => this.settle(p, error),
+      );
     }
+  }
+
+  private settle(p: Pending, outcome: Response | unknown): void {
+    this.running--;
+    this.done(p);
+    this.finish(p.requestId, p.request.type, p.started, outcome);
+    this.pump();
+  }
+
+  /** Requests that never ran because the connection closed: answered by nobody, counted out. */
+  private dropQueued(): void {
+    const dropped = this.queue;
+    this.queue = [];
+    for (const p of dropped) this.done(p);
+  }
+
+  private done(p: Pending): void {
+    this.inFlight--;
+    this.inFlightBytes -= p.frameBytes;
+    this.ctx.metrics.inFlight.dec();
+    if (this.inFlight <= this.ctx.maxInFlight >> 1 && this.inFlightBytes <= this.ctx.connectionLimits.maxInFlightRequestBytes >> 1) this.resume(PAUSED_WINDOW);
     if (this.inFlight === 0) {
       this.wakeIdle();
-      if (this.readEnded) this.socket.end();
+      if (this.readEnded && !this.closed) this.socket.end();
     }
   }
 
@@ -194,6 +354,7 @@ export class ClientConnection {
         this.principal = undefined;
         return error as Error;
       }
+      this.decoder.frameLimit = this.ctx.limits.maxFrameBytes;
       this.ctx.log.info({ conn: this.id, principal: this.principal.id, client: request.client }, 'authenticated');
     }
     return { type: 'hello_ok', version: PROTOCOL_VERSION, server: this.ctx.serverName, limits: advertisedLimits(this.ctx.limits) };
@@ -213,7 +374,11 @@ export class ClientConnection {
     if (this.debug) this.ctx.log.debug({ conn: this.id, reqId: requestId, type, code, ms: seconds * 1000 }, 'request');
   }
 
-  /** Writes one frame; a reply that cannot be encoded (too large) is answered with its error. Returns that error's code. */
+  /**
+   * Writes one frame; a reply that cannot be encoded (too large) is answered with its error. Returns
+   * that error's code. Replies the peer does not read pause its requests above replyHighWaterBytes
+   * and close the connection above maxUnsentReplyBytes, authenticated or not.
+   */
   private write(requestId: number, reply: Response): string | undefined {
     if (this.closed || this.socket.destroyed) return undefined;
     let parts: Uint8Array[];
@@ -235,6 +400,13 @@ export class ClientConnection {
       });
     }
     for (let i = 0; i < parts.length; i++) this.socket.write(parts[i]!);
+    const unsent = this.socket.writableLength;
+    const limits = this.ctx.connectionLimits;
+    if (unsent > limits.maxUnsentReplyBytes) {
+      this.abort('slow_consumer', new SlowConsumerError(`${unsent} bytes of replies unread (limit ${limits.maxUnsentReplyBytes})`));
+    } else if (unsent > limits.replyHighWaterBytes && this.socket.writableNeedDrain) {
+      this.pause(PAUSED_DRAIN);
+    }
     return code;
   }
 

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { InvalidArgumentError, resolveLimits, type ProtocolLimits } from '@ragwire/protocol';
 import type { Store } from '@ragwire/store';
 import { parseTokenSpec, type TokenGrant } from './auth';
+import { resolveConnectionLimits, type ConnectionLimits } from './connection-limits';
 
 export interface ShardServerOptions {
   /** Where to accept connections: `tcp://host:port` (port 0: ephemeral) and `unix:///path.sock`. At least one. */
@@ -28,6 +29,13 @@ export interface ShardServerOptions {
   drainTimeoutMs?: number; // ms
   /** Store option: snapshot a collection after this many writes. Default: the store's (10,000). */
   snapshotEveryOps?: number;
+  /** Connection caps, deadlines and reply buffers (docs/operations.md "Limits and timeouts"). Default: DEFAULT_CONNECTION_LIMITS. */
+  connectionLimits?: Partial<ConnectionLimits>;
+  /**
+   * With tokens, /metrics needs a token with read scope on '*' like /stats. True lets a scraper on a
+   * loopback address read it without one. Default false.
+   */
+  metricsOpenOnLoopback?: boolean;
 }
 
 export type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
@@ -42,6 +50,8 @@ export interface ResolvedConfig {
   maxInFlightPerConnection: number;
   drainTimeoutMs: number;
   snapshotEveryOps: number | undefined;
+  connectionLimits: ConnectionLimits;
+  metricsOpenOnLoopback: boolean;
 }
 
 function fail(field: string, message: string): never {
@@ -49,6 +59,7 @@ function fail(field: string, message: string): never {
 }
 
 export function isLoopbackHost(host: string): boolean {
+  if (host.startsWith('::ffff:')) host = host.slice(7); // an IPv4 peer on a dual-stack socket
   if (host === 'localhost' || host === '::1') return true;
   return net.isIPv4(host) && host.startsWith('127.');
 }
@@ -114,6 +125,15 @@ export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedCon
     fail('limits', (error as Error).message);
   }
   if (options.snapshotEveryOps !== undefined) positiveInt('snapshotEveryOps', options.snapshotEveryOps, 1);
+  let connectionLimits: ConnectionLimits;
+  try {
+    connectionLimits = resolveConnectionLimits(options.connectionLimits, limits);
+  } catch (error) {
+    fail('connectionLimits', (error as Error).message);
+  }
+  if (options.metricsOpenOnLoopback !== undefined && typeof options.metricsOpenOnLoopback !== 'boolean') {
+    fail('metricsOpenOnLoopback', `must be a boolean, got ${String(options.metricsOpenOnLoopback)}`);
+  }
   return Object.freeze({
     listen,
     dataDir: options.dataDir,
@@ -124,5 +144,7 @@ export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedCon
     maxInFlightPerConnection: positiveInt('maxInFlightPerConnection', options.maxInFlightPerConnection, 1024),
     drainTimeoutMs: positiveInt('drainTimeoutMs', options.drainTimeoutMs, 10_000),
     snapshotEveryOps: options.snapshotEveryOps,
+    connectionLimits,
+    metricsOpenOnLoopback: options.metricsOpenOnLoopback ?? false,
   });
 }

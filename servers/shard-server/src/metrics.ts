@@ -1,6 +1,17 @@
 // Prometheus metrics of one shard server, on a registry of its own (several servers may share a process).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '@ragwire/store';
+import type { ConnectionLimits } from './connection-limits';
+
+/** Why the server closed a connection (docs/operations.md "Limits and timeouts"). */
+export type CloseReason =
+  | 'max_connections' | 'hello_timeout' | 'idle_timeout' | 'frame_timeout'
+  | 'slow_consumer' | 'partial_frame_budget' | 'bad_stream';
+
+/** What the connections hold right now, read when /metrics is scraped. */
+export interface ConnectionBytes {
+  unsentReplyBytes: number;
+}
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 
@@ -12,7 +23,10 @@ export class ShardMetrics {
   readonly inFlight = new Gauge({ name: 'ragwire_shard_inflight_requests', help: 'Requests decoded and not yet answered (the server queue depth).', registers: [this.registry] });
   readonly connections = new Gauge({ name: 'ragwire_shard_connections', help: 'Open client connections.', registers: [this.registry] });
   readonly frameErrors = new Counter({ name: 'ragwire_shard_frame_errors_total', help: 'Frames the decoder refused, by error code.', labelNames: ['code'], registers: [this.registry] });
-  readonly pausedConnections = new Gauge({ name: 'ragwire_shard_paused_connections', help: 'Connections not read from because they hit maxInFlightPerConnection.', registers: [this.registry] });
+  readonly pausedConnections = new Gauge({ name: 'ragwire_shard_paused_connections', help: 'Connections not read from: maxInFlightPerConnection requests in flight, or replyHighWaterBytes of replies unread.', registers: [this.registry] });
+  readonly closedConnections = new Counter({ name: 'ragwire_shard_connections_closed_total', help: 'Connections the server closed for breaking a limit, by reason.', labelNames: ['reason'], registers: [this.registry] });
+  readonly partialFrameBytes = new Gauge({ name: 'ragwire_shard_partial_frame_bytes', help: 'Bytes held for partial frames over all connections (bounded by maxPartialFrameBytes).', registers: [this.registry] });
+  readonly snapshotRebuilds = new Counter({ name: 'ragwire_shard_snapshot_rebuilds_total', help: "Collections whose snapshot was missing, corrupt, stale or inconsistent at open, so the index was rebuilt from LMDB, by reason.", labelNames: ['collection', 'reason'], registers: [this.registry] });
 
   constructor(store: () => Store | undefined, defaultMetrics = true) {
     const registers = [this.registry];
@@ -42,5 +56,20 @@ export class ShardMetrics {
       },
     });
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'ragwire_shard_' });
+  }
+
+  /** Exports the connection limits in force and what the connections hold against them. */
+  observeConnections(limits: ConnectionLimits, bytes: () => ConnectionBytes): void {
+    const registers = [this.registry];
+    const limit = new Gauge({ name: 'ragwire_shard_connection_limit', help: 'The connection limits in force, by name (docs/operations.md).', labelNames: ['name'], registers });
+    for (const [name, value] of Object.entries(limits)) limit.set({ name }, value);
+    new Gauge({
+      name: 'ragwire_shard_unsent_reply_bytes',
+      help: 'Reply bytes written and not yet sent, over all connections.',
+      registers,
+      collect() {
+        this.set(bytes().unsentReplyBytes);
+      },
+    });
   }
 }

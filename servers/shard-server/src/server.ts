@@ -4,12 +4,15 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
+import { performance } from 'node:perf_hooks';
+import { OverloadedError, encodeFrame, toErrorReply } from '@ragwire/protocol';
 import { isa } from '@ragwire/native';
 import { openStore, type Store } from '@ragwire/store';
 import { startAdmin } from './admin';
 import { TokenTable } from './auth';
 import { ClientConnection, type ConnectionContext } from './client-connection';
 import { resolveConfig, type ListenAddress, type ShardServerOptions } from './config';
+import { PartialFrameBudget, sweepIntervalMs } from './connection-limits';
 import { ShardMetrics } from './metrics';
 
 export interface ShardServer {
@@ -71,19 +74,33 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
   const config = resolveConfig(options);
   const log = options.logger ?? pino({ name: 'ragwire-shard', level: options.logLevel ?? 'info' });
   const version = serverVersion();
-  const store =
-    config.store ??
-    (await openStore({ path: config.dataDir!, ...(config.snapshotEveryOps !== undefined ? { snapshotEveryOps: config.snapshotEveryOps } : {}) }));
+  let opened: Store | undefined = config.store;
+  const metrics = new ShardMetrics(() => opened);
+  const store = (opened ??= await openStore({
+    path: config.dataDir!,
+    ...(config.snapshotEveryOps !== undefined ? { snapshotEveryOps: config.snapshotEveryOps } : {}),
+    onRebuild: (event) => {
+      log.warn(event, 'index rebuilt from LMDB: no usable snapshot');
+      metrics.snapshotRebuilds.inc({ collection: event.collection, reason: event.reason });
+    },
+  }));
   const ownsStore = config.store === undefined;
-  const metrics = new ShardMetrics(() => store);
   const tokens = config.tokens.length > 0 ? new TokenTable(config.tokens) : undefined;
   let draining = false;
   let ready = false;
   const connections = new Set<ClientConnection>();
   let nextConnId = 1;
+  const connectionLimits = config.connectionLimits;
+  metrics.observeConnections(connectionLimits, () => {
+    let unsentReplyBytes = 0;
+    for (const c of connections) unsentReplyBytes += c.unsentBytes;
+    return { unsentReplyBytes };
+  });
   const ctx: ConnectionContext = {
     store, tokens, limits: config.limits, metrics, log,
     maxInFlight: config.maxInFlightPerConnection,
+    connectionLimits,
+    frameBudget: new PartialFrameBudget(connectionLimits.maxPartialFrameBytes, (held) => metrics.partialFrameBytes.set(held)),
     serverName: `ragwire-shard/${version}`,
     draining: () => draining,
   };
@@ -97,6 +114,15 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
       const server = net.createServer((socket) => {
         if (draining) {
           socket.destroy();
+          return;
+        }
+        if (connections.size >= connectionLimits.maxConnections) {
+          metrics.closedConnections.inc({ reason: 'max_connections' });
+          log.warn({ maxConnections: connectionLimits.maxConnections }, 'connection refused: at the connection cap');
+          const refusal = new OverloadedError(`the server holds its cap of ${connectionLimits.maxConnections} connections`);
+          socket.on('error', () => undefined);
+          socket.end(encodeFrame(toErrorReply(refusal), 0, config.limits));
+          setTimeout(() => socket.destroy(), 1000).unref();
           return;
         }
         const conn = new ClientConnection(nextConnId++, socket, ctx);
@@ -116,6 +142,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
         ready: () => ready && !draining,
         metrics,
         tokens,
+        metricsOpenOnLoopback: config.metricsOpenOnLoopback,
         health: { server: `ragwire-shard/${version}`, isa: isa() },
       });
     }
@@ -125,6 +152,11 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     if (ownsStore) await store.close();
     throw error;
   }
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const c of connections) c.checkDeadlines(now);
+  }, sweepIntervalMs(connectionLimits));
+  sweep.unref();
   ready = true;
   if (tokens === undefined) {
     log.warn({ addresses }, 'no token configured: listening on loopback (and unix sockets) only, without authentication');
@@ -153,6 +185,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
       }, 1000);
       await stopped;
       clearTimeout(forced);
+      clearInterval(sweep);
       await admin?.close();
       if (ownsStore) await store.close();
       for (const a of config.listen) if (a.kind === 'unix' && existsSync(a.path)) unlinkSync(a.path);

@@ -1,0 +1,61 @@
+// Issue 11: a shard that stops reading must not grow its client without bound. A real TCP server
+// answers HELLO, then never reads again; the client's sends fail with RAGWIRE_ERR_SLOW_CONSUMER
+// once its unsent bytes pass the bound, instead of buffering every request.
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FrameDecoder, encodeFrame, isRagwireError } from '@ragwire/protocol';
+import { ShardClient } from './shard-client';
+
+describe('a client against a shard that never reads', () => {
+  let server: net.Server;
+  let url: string;
+  const sockets: net.Socket[] = [];
+
+  beforeAll(async () => {
+    server = net.createServer((socket) => {
+      sockets.push(socket);
+      const decoder = new FrameDecoder();
+      socket.on('data', (chunk) => {
+        for (const e of decoder.push(chunk)) {
+          if (e.ok && e.message.type === 'hello') {
+            socket.write(encodeFrame({ type: 'hello_ok', version: 1, server: 'stalled' }, e.requestId));
+            socket.pause(); // from now on, nothing is read
+          }
+        }
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('refuses requests past maxUnsentBytes with RAGWIRE_ERR_SLOW_CONSUMER', async () => {
+    const maxUnsentBytes = 8 * 1024 * 1024;
+    const client = new ShardClient(url, { maxUnsentBytes, timeoutMs: 0 });
+    const dim = 1024;
+    const vectors = new Float32Array(256 * dim).fill(0.5); // ~1 MiB per upsert frame
+    const ids = Array.from({ length: 256 }, (_, i) => `d${i}`);
+    let refusedAt = -1;
+    let code: string | undefined;
+    const heapBefore = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < 200 && refusedAt < 0; i++) {
+      client.request({ type: 'upsert', collection: 'docs', dim, ids, vectors }).catch((error: unknown) => {
+        if (refusedAt < 0) {
+          refusedAt = i;
+          code = isRagwireError(error) ? error.code : String(error);
+        }
+      });
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(code).toBe('RAGWIRE_ERR_SLOW_CONSUMER');
+    // The kernel's socket buffers take a few MiB; past them, at most the bound plus one frame waits in the process.
+    expect(refusedAt).toBeLessThan(64);
+    expect(process.memoryUsage().arrayBuffers - heapBefore).toBeLessThan(maxUnsentBytes + 16 * 1024 * 1024);
+    await client.close();
+  });
+});

@@ -1,0 +1,63 @@
+// Helpers for tests that play a hostile peer against a real server process: its resident memory,
+// raw sockets that never read, and the server's Prometheus counters.
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+
+/** Resident memory of a process in MiB, from /proc (Linux). */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+/** Samples `pid`'s RSS every `everyMs` until stopped; `peak` is the largest sample. */
+export function sampleRss(pid: number, everyMs = 50): { readonly peak: number; stop(): number } {
+  let peak = rssMiB(pid);
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssMiB(pid));
+    } catch {
+      /* the process is gone */
+    }
+  }, everyMs);
+  return {
+    get peak() {
+      return peak;
+    },
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+/** A TCP connection whose owner never reads what the server sends (the socket is paused from the start). */
+export async function connectNeverReading(url: string): Promise<net.Socket & { closedAt?: number }> {
+  const u = new URL(url);
+  const socket = net.connect({ port: Number(u.port), host: u.hostname }) as net.Socket & { closedAt?: number };
+  socket.pause();
+  socket.on('error', () => undefined);
+  socket.on('close', () => (socket.closedAt = Date.now()));
+  await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('error', reject));
+  return socket;
+}
+
+/** Resolves once `socket` is closed, or with false after `timeoutMs`. */
+export async function closedWithin(socket: net.Socket, timeoutMs: number): Promise<boolean> {
+  if (socket.destroyed) return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** The value of one Prometheus sample (`name{labels}`) in a /metrics text, 0 when absent. */
+export function metricValue(text: string, sample: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line ? Number(line.slice(sample.length + 1)) : 0;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
