@@ -10,6 +10,7 @@ export { ShardedCollection, type ShardedCollectionOptions, type ShardedQuery, ty
 export { fnv1a64, jumpConsistentHash, shardOf } from './jump-hash';
 export { mergeTopK, type ColumnarHits } from './merge-top-k';
 export { type HybridFields } from './hybrid-query';
+export { queryWithPredicate, type PayloadPredicate } from './predicate-query';
 export { QueryCache, queryCacheKey, type QueryCacheOptions } from './query-cache';
 export { upsertBatchesByShard, type ShardBatch } from './write-routing';
 export { connectCollection, ensureCollection, type CollectionTarget, type CollectionSpec } from './collection-target';
