@@ -82,6 +82,7 @@ export async function hybridQuery(sc: ShardedCollection, q: ShardedQuery): Promi
   const missing = [...new Set(results.flatMap((b) => b.result.missingShards))].sort((a, b) => a - b);
   const out: ShardedResult = { k: q.k, counts, ids, scores: Float32Array.from(scores), partial: missing.length > 0, missingShards: missing };
   if (withPayloads) out.payloads = payloads;
+  if (results.some((b) => b.result.exact !== undefined)) out.exact = results.every((b) => b.result.exact === true);
   return out;
 }
 

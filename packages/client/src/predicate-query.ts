@@ -35,6 +35,7 @@ export async function queryWithPredicate(c: ShardedCollection, q: ShardedQuery, 
         k: q.k, counts: Uint32Array.of(keep.length), ids: keep.map((i) => r.ids[i]!), scores: Float32Array.from(keep, (i) => r.scores[i]!),
         partial: r.partial, missingShards: r.missingShards,
       };
+      if (r.exact !== undefined) out.exact = r.exact;
       if (q.options?.withPayload) out.payloads = keep.map((i) => r.payloads![i] ?? null);
       if (r.vectors) {
         out.vectors = new Float32Array(keep.length * dim);

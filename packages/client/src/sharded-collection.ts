@@ -75,6 +75,8 @@ export interface ShardedResult extends ColumnarHits {
   partial: boolean;
   /** Indices (into `shards`) of the shards missing from this result. */
   missingShards: number[];
+  /** True when every shard answered exactly (flat index, `exact`, or a collection under the store's exact-scan size). */
+  exact?: boolean;
 }
 
 export interface ShardedUpsert {
@@ -293,6 +295,7 @@ export class ShardedCollection {
     const result: ShardedResult = { k: q.k, counts: merged.counts, ids: merged.ids, scores: merged.scores, partial: missingShards.length > 0, missingShards };
     if (merged.payloads) result.payloads = merged.payloads;
     if (merged.vectors) result.vectors = merged.vectors;
+    if (lists.some((l) => l.exact !== undefined)) result.exact = lists.every((l) => l.exact === true);
     if (key !== undefined && !result.partial && generation === this.writeGeneration) this.cache!.set(key, result);
     return result;
   }

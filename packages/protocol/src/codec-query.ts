@@ -110,6 +110,7 @@ interface ResultMeta {
   withPayloads: boolean;
   /** Dimension of the vectors section; absent when there is none. */
   vectorDim?: number;
+  exact?: boolean;
 }
 
 function readResultMeta(f: Fields, limits: ProtocolLimits): ResultMeta {
@@ -122,6 +123,8 @@ function readResultMeta(f: Fields, limits: ProtocolLimits): ResultMeta {
   const meta: ResultMeta = { k, n, ids, withPayloads: f.bool('withPayloads') };
   const vectorDim = f.int('vectorDim', 1, limits.maxDim, 'maxDim', true);
   if (vectorDim !== undefined) meta.vectorDim = vectorDim;
+  const exact = f.bool('exact', true);
+  if (exact !== undefined) meta.exact = exact;
   f.done();
   return meta;
 }
@@ -178,6 +181,7 @@ export const resultCodec: MessageCodec<ResultReply> = {
     const msg: ResultReply = { type: 'result', k: meta.k, counts, ids: meta.ids, scores: r.f32(total, 'result.scores') };
     if (meta.vectorDim !== undefined) msg.vectors = r.f32(total * meta.vectorDim, 'result.vectors');
     if (meta.withPayloads) msg.payloads = r.payloads(total, 'result.payloads');
+    if (meta.exact !== undefined) msg.exact = meta.exact;
     return msg;
   },
 };

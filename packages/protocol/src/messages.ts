@@ -171,6 +171,8 @@ export interface ResultReply {
   payloads?: (Payload | null)[];
   /** Present when the query asked for vectors: sum(counts) x dim float32, row-major, one row per hit. */
   vectors?: Float32Array;
+  /** True when the hits are exact (brute force at full precision: a flat index, `exact`, or a small collection). */
+  exact?: boolean;
 }
 
 // §5.9

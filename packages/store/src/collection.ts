@@ -76,6 +76,8 @@ export interface CollectionHooks {
   snapshotEveryOps: number;
   /** Single queries estimated to read at most this many floats run on the calling thread. */
   inlineSearchBudget: number;
+  /** Collections with at most this many bytes of vectors are searched by an exact scan, whatever the index kind. */
+  exactScanBytes: number;
 }
 
 const MAX_ID_BYTES = 1024;
@@ -231,15 +233,19 @@ export class Collection {
     if (nq === 0) throw new InvalidArgumentError('a query needs at least one vector');
     const filter = input.filter === undefined ? undefined : this.#allowList(validateFilter(input.filter));
     this.#queries += nq;
-    const searchOptions = { efSearch: options.efSearch, exact: options.exact, filter };
+    // Below exactScanBytes of vectors a brute-force scan is as fast as the graph, and finds what a
+    // graph walk can miss (a document orthogonal to all others): scan, and say so.
+    const exactScan = options.exact === true || (this.settings.kind !== 'flat' && this.labelToId.size * dim * 4 <= this.hooks.exactScanBytes);
+    const exact = (exactScan || this.settings.kind === 'flat') && this.settings.storage === 'f32';
+    const searchOptions = { efSearch: options.efSearch, exact: exactScan || undefined, filter };
     if (hybrid) {
-      const hits = await hybridSearch(this, { ...input, k }, nq, filter, { efSearch: options.efSearch, exact: options.exact });
-      const out: QueryResult = { k, counts: Uint32Array.from(hits, (h) => h.ids.length), ids: hits.flatMap((h) => h.ids), scores: Float32Array.from(hits.flatMap((h) => h.scores)) };
+      const hits = await hybridSearch(this, { ...input, k }, nq, filter, { efSearch: options.efSearch, exact: exactScan || undefined });
+      const out: QueryResult = { k, counts: Uint32Array.from(hits, (h) => h.ids.length), ids: hits.flatMap((h) => h.ids), scores: Float32Array.from(hits.flatMap((h) => h.scores)), exact };
       return this.#withExtras(out, hits.flatMap((h) => h.labels), options, how);
     }
     // A small search costs less than the two thread hand-offs of an async one
     // (~50 us each here): run it inline; anything larger goes to the engine's pool.
-    const r = nq === 1 && this.#searchWork(k, options) <= this.hooks.inlineSearchBudget
+    const r = nq === 1 && this.#searchWork(k, { ...options, exact: exactScan }) <= this.hooks.inlineSearchBudget
       ? this.index.searchSync(vectors, k, searchOptions)
       : await this.index.search(vectors, k, searchOptions);
     const counts = new Uint32Array(nq);
@@ -258,7 +264,7 @@ export class Collection {
         counts[q]!++;
       }
     }
-    return this.#withExtras({ k, counts, ids, scores: Float32Array.from(scores) }, labels, options, how);
+    return this.#withExtras({ k, counts, ids, scores: Float32Array.from(scores), exact }, labels, options, how);
   }
 
   /** Adds the payloads and vectors a query asked for. */

@@ -34,6 +34,7 @@ export async function answerRequest(store: Store, request: StoreRequest, options
       const reply: Response = { type: 'result', k: r.k, counts: r.counts, ids: r.ids, scores: r.scores };
       if (r.payloads) reply.payloads = r.payloads;
       if (r.vectors) reply.vectors = r.vectors;
+      if (r.exact !== undefined) reply.exact = r.exact;
       return reply;
     }
     case 'upsert': {

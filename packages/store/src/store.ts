@@ -16,6 +16,9 @@ import { textSnapshotPath } from './text/derive';
 import { saveTextIndex } from './text/text-snapshot';
 import { sameSettings, validateSettings, type CollectionSettings } from './settings';
 
+/** See StoreOptions.exactScanBytes. */
+export const DEFAULT_EXACT_SCAN_BYTES = 2 * 1024 * 1024;
+
 export interface StoreOptions {
   /** Directory of the store (created if missing). */
   path: string;
@@ -29,6 +32,12 @@ export interface StoreOptions {
    * to the pool. Default 2,000,000 (a few hundred microseconds at most).
    */
   inlineSearchBudget?: number;
+  /**
+   * Collections holding at most this many bytes of vectors (rows x dim x 4) are searched by an exact
+   * scan whatever the index kind, and results say `exact: true` (docs/search.md §4). Default 2 MiB:
+   * the measured crossover where a scan costs what an HNSW walk does. 0 turns it off.
+   */
+  exactScanBytes?: number;
   /**
    * Told when a collection with documents had no usable snapshot at open, so its index was rebuilt
    * from LMDB (slower start, nothing lost). Default: a process warning (code RAGWIRE_SNAPSHOT_REBUILT).
@@ -77,7 +86,7 @@ export class Store {
 
   /** Opens (or creates) the store at options.path and recovers every collection. */
   static async open(options: StoreOptions): Promise<Store> {
-    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, onRebuild: warnRebuild, ...options };
+    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, exactScanBytes: DEFAULT_EXACT_SCAN_BYTES, onRebuild: warnRebuild, ...options };
     mkdirSync(join(resolved.path, 'snapshots'), { recursive: true });
     claimOwnership(resolved.path);
     const root = open({ path: join(resolved.path, 'data.mdb'), maxDbs: 1024 });
@@ -172,6 +181,7 @@ export class Store {
     const c = new Collection(dbs, record, state, {
       snapshotEveryOps: this.#options.snapshotEveryOps,
       inlineSearchBudget: this.#options.inlineSearchBudget,
+      exactScanBytes: this.#options.exactScanBytes,
       snapshot: (col) => this.#writeSnapshot(col),
     });
     this.#collections.set(record.settings.name, c);
