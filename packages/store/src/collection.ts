@@ -235,7 +235,10 @@ export class Collection {
     this.#queries += nq;
     // Below exactScanBytes of vectors a brute-force scan is as fast as the graph, and finds what a
     // graph walk can miss (a document orthogonal to all others): scan, and say so.
-    const exactScan = options.exact === true || (this.settings.kind !== 'flat' && this.labelToId.size * dim * 4 <= this.hooks.exactScanBytes);
+    // The filter planner: the allow-list's exact count is the filter's selectivity; an allow-list
+    // small enough to scan is scanned exactly (a graph walk through few allowed nodes loses recall).
+    const rows = filter ? popcount(filter) : this.labelToId.size;
+    const exactScan = options.exact === true || (this.settings.kind !== 'flat' && rows * dim * 4 <= this.hooks.exactScanBytes);
     const exact = (exactScan || this.settings.kind === 'flat') && this.settings.storage === 'f32';
     const searchOptions = { efSearch: options.efSearch, exact: exactScan || undefined, filter };
     if (hybrid) {
@@ -431,6 +434,19 @@ export class Collection {
   #open(): void {
     if (this.#closed) throw new ClosedError(`collection ${this.name} is closed`);
   }
+}
+
+/** Set bits of an allow-list. */
+function popcount(bits: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < bits.length; i++) {
+    let b = bits[i]!;
+    while (b) {
+      b &= b - 1;
+      n++;
+    }
+  }
+  return n;
 }
 
 /** A payload in its wire form; a shape the wire refuses is the caller's InvalidArgumentError here. */
