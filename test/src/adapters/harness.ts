@@ -56,7 +56,7 @@ export interface AdapterHarness {
 export type HarnessFactory = (target: CollectionTarget) => AdapterHarness;
 
 export const langchainHarness: HarnessFactory = (target) => {
-  const store = new LangChainStore(new HashEmbeddings(), { ...target, metric: 'cosine', kind: 'hnsw', exact: true });
+  const store = new LangChainStore(new HashEmbeddings(), { ...target, metric: 'cosine', kind: 'hnsw' });
   const hits = (r: [Document, number][]): Hit[] => r.map(([d, s]) => ({ id: d.id!, text: d.pageContent, metadata: d.metadata, score: s }));
   return {
     add: (docs) => store.addDocuments(docs.map((d) => new Document({ id: d.id, pageContent: d.text, metadata: { ...d.metadata, group: d.group } }))),
@@ -75,7 +75,7 @@ export const langchainHarness: HarnessFactory = (target) => {
 };
 
 export const llamaindexHarness: HarnessFactory = (target) => {
-  const store = new LlamaIndexStore({ ...target, metric: 'cosine', kind: 'hnsw', exact: true, embedModel: new HashEmbedding() });
+  const store = new LlamaIndexStore({ ...target, metric: 'cosine', kind: 'hnsw', embedModel: new HashEmbedding() });
   const run = async (q: string, k: number, filters?: MetadataFilters, mmr?: { fetchK: number; lambda: number }): Promise<Hit[]> => {
     const r = await store.query({
       queryEmbedding: embedText(q), similarityTopK: k, mode: mmr ? VectorStoreQueryMode.MMR : VectorStoreQueryMode.DEFAULT,
