@@ -6,12 +6,14 @@
 // write sees it.
 import type { Database } from 'lmdb';
 import {
-  BadFrameError, ClosedError, DEFAULT_LIMITS, DimensionMismatchError, EncodedPayload, InvalidArgumentError, InvalidFilterError, LimitExceededError, NO_LABEL, NonFiniteVectorError,
+  ClosedError, EncodedPayload, InvalidArgumentError, InvalidFilterError, LimitExceededError, NO_LABEL,
   isEmptyFilter, isEncodedPayload, validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type SparseVector, type StatValue,
 } from '@ragwire/protocol';
 import type { Index } from '@ragwire/native';
 import { FilterIndex } from './filter-index';
 import { hybridQueryCount, hybridSearch, type HybridQuery } from './hybrid-search';
+import { checkIds, checkVectors } from './input-checks';
+import { encodePayload, legacyPayload, popcount } from './stored-payload';
 import type { CollectionSettings } from './settings';
 import { checkSparse, type SparseIndex } from './text/sparse-index';
 import type { TextIndex } from './text/text-index';
@@ -80,7 +82,6 @@ export interface CollectionHooks {
   exactScanBytes: number;
 }
 
-const MAX_ID_BYTES = 1024;
 const MAX_K = 10_000;
 
 export class Collection {
@@ -122,8 +123,8 @@ export class Collection {
   upsert(input: UpsertInput): Promise<{ upserted: number; seq: number }> {
     this.#open();
     const { ids, vectors, payloads } = input;
-    const n = this.#checkIds(ids);
-    this.#checkVectors(vectors, n, 'vectors');
+    const n = checkIds(ids);
+    checkVectors(vectors, this.settings, n, 'vectors');
     if (payloads !== undefined && (!Array.isArray(payloads) || payloads.length !== n)) {
       throw new InvalidArgumentError(`payloads must hold one entry (or null) per id: ${n}, got ${Array.isArray(payloads) ? payloads.length : typeof payloads}`);
     }
@@ -186,7 +187,7 @@ export class Collection {
     if (given !== 1) throw new InvalidArgumentError('delete takes exactly one of ids, filter and all');
     let ids: string[];
     if (input.ids) {
-      this.#checkIds(input.ids, true);
+      checkIds(input.ids, true);
       ids = input.ids;
     } else if (input.filter !== undefined) {
       const filter = validateFilter(input.filter);
@@ -227,7 +228,7 @@ export class Collection {
     const { vectors, k, options = {} } = input;
     const dim = this.settings.dim;
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidArgumentError(`k must be an integer in 1..${MAX_K}, got ${k}`);
-    this.#checkVectors(vectors, undefined, 'query vectors');
+    checkVectors(vectors, this.settings, undefined, 'query vectors');
     const hybrid = input.text !== undefined || input.sparse !== undefined;
     const nq = hybrid ? hybridQueryCount(input, dim) : vectors.length / dim;
     if (nq === 0) throw new InvalidArgumentError('a query needs at least one vector');
@@ -400,70 +401,7 @@ export class Collection {
     return this.filters.evaluate(filter, this.record.nextLabel, () => this.labelToId.keys());
   }
 
-  #checkIds(ids: unknown, allowEmpty = false): number {
-    if (!Array.isArray(ids) || (!allowEmpty && ids.length === 0)) {
-      throw new InvalidArgumentError('ids must be a non-empty array of strings');
-    }
-    const seen = new Set<string>();
-    for (const id of ids) {
-      if (typeof id !== 'string' || id.length === 0 || Buffer.byteLength(id) > MAX_ID_BYTES) {
-        throw new InvalidArgumentError(`every id must be a non-empty string of at most ${MAX_ID_BYTES} bytes, got ${JSON.stringify(id)}`);
-      }
-      if (seen.has(id)) throw new InvalidArgumentError(`id ${JSON.stringify(id)} appears twice in one write`);
-      seen.add(id);
-    }
-    return ids.length;
-  }
-
-  #checkVectors(vectors: unknown, rows: number | undefined, what: string): void {
-    const dim = this.settings.dim;
-    if (!(vectors instanceof Float32Array)) throw new InvalidArgumentError(`${what} must be a Float32Array`);
-    if (rows !== undefined ? vectors.length !== rows * dim : vectors.length % dim !== 0) {
-      throw new DimensionMismatchError(
-        `${what} hold ${vectors.length} floats; the collection ${this.name} has dim ${dim}` +
-          (rows !== undefined ? ` (expected ${rows} x ${dim})` : ''),
-      );
-    }
-    // Checked before the commit: nothing non-finite may reach the durable log.
-    for (let i = 0; i < vectors.length; i++) {
-      const v = vectors[i]!;
-      if (v - v !== 0) throw new NonFiniteVectorError(`${what} row ${Math.floor(i / dim)} holds ${v} at dimension ${i % dim}`);
-    }
-  }
-
   #open(): void {
     if (this.#closed) throw new ClosedError(`collection ${this.name} is closed`);
   }
-}
-
-/** Set bits of an allow-list. */
-function popcount(bits: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < bits.length; i++) {
-    let b = bits[i]!;
-    while (b) {
-      b &= b - 1;
-      n++;
-    }
-  }
-  return n;
-}
-
-/** A payload in its wire form; a shape the wire refuses is the caller's InvalidArgumentError here. */
-function encodePayload(p: Payload, what: string): EncodedPayload {
-  try {
-    return EncodedPayload.encode(p, DEFAULT_LIMITS, what);
-  } catch (error) {
-    if (error instanceof BadFrameError) throw new InvalidArgumentError(error.message);
-    throw error;
-  }
-}
-
-/** The payload of a record written before payloads were kept in their wire form. */
-function legacyPayload(doc: DocRecord): Payload | null {
-  if (doc.text === undefined && doc.metadata === undefined) return null;
-  const p: Payload = {};
-  if (doc.text !== undefined) p.text = doc.text;
-  if (doc.metadata !== undefined) p.metadata = doc.metadata;
-  return p;
 }
