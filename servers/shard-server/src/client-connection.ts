@@ -149,11 +149,6 @@ export class ClientConnection {
     return this.socket.writableLength;
   }
 
-  /** Memory held for the frame being received. */
-  get partialFrameBytes(): number {
-    return this.decoder.heldBytes;
-  }
-
   /**
    * Enforces the deadlines (called by the server's sweep): HELLO in time, a started frame arriving
    * above the bytes-per-second floor, and no idle connection past the idle timeout.
@@ -183,7 +178,7 @@ export class ClientConnection {
    * Closes the connection for breaking a limit: logged, counted, and told with a connection-level
    * ERROR frame when the peer is still reading.
    */
-  abort(reason: CloseReason, error: RagwireError): void {
+  private abort(reason: CloseReason, error: RagwireError): void {
     if (this.closed) return;
     this.ctx.log.warn({ conn: this.id, reason, code: error.code, err: error.message, unsentBytes: this.socket.writableLength }, 'connection closed by limit');
     if (reason !== 'slow_consumer' && !this.socket.writableNeedDrain) this.socket.write(encodeFrame(toErrorReply(error), 0, this.ctx.limits));
