@@ -2,7 +2,6 @@
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { Counter, Histogram } from 'prom-client';
 import {
   BadFrameError,
   ClosedError,
@@ -29,7 +28,7 @@ import type { Store, StoreRequest } from '@ragwire/store';
 import { LOOPBACK_PRINCIPAL, type Principal, type TokenTable } from './auth';
 import { advertisedLimits, dispatch } from './dispatch';
 import type { ConnectionLimits } from './connection-limits';
-import type { CloseReason, ShardMetrics } from './metrics';
+import type { CloseReason, RequestMeters, ShardMetrics } from './metrics';
 
 const REQUEST_TYPES = new Set<string>(['hello', 'create', 'drop', 'describe', 'upsert', 'delete', 'query', 'stats', 'snapshot']);
 
@@ -62,24 +61,6 @@ export interface ConnectionContext {
   /** True once the server is shutting down: new requests get RAGWIRE_ERR_CLOSED. */
   draining(): boolean;
 }
-
-/** prom-client children per (type, code), so the hot path does not build label objects. */
-class RequestMeters {
-  private readonly counters = new Map<string, Counter.Internal>();
-  private readonly timers = new Map<string, Histogram.Internal<'type'>>();
-  constructor(private readonly metrics: ShardMetrics) {}
-
-  record(type: string, code: string, seconds: number): void {
-    const key = `${type}\u0000${code}`;
-    let c = this.counters.get(key);
-    if (c === undefined) this.counters.set(key, (c = this.metrics.requests.labels(type, code)));
-    c.inc();
-    let h = this.timers.get(type);
-    if (h === undefined) this.timers.set(type, (h = this.metrics.latency.labels(type)));
-    h.observe(seconds);
-  }
-}
-const meters = new WeakMap<ShardMetrics, RequestMeters>();
 
 export class ClientConnection {
   readonly id: number;
@@ -121,9 +102,7 @@ export class ClientConnection {
     });
     this.openedAt = this.lastProgressAt = performance.now();
     this.debug = ctx.log.isLevelEnabled('debug');
-    let m = meters.get(ctx.metrics);
-    if (m === undefined) meters.set(ctx.metrics, (m = new RequestMeters(ctx.metrics)));
-    this.meters = m;
+    this.meters = ctx.metrics.requestMeters;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('end', () => {
