@@ -2,11 +2,11 @@
  * @ragwire/native: the C++ vector engine. Batch in, columnar typed arrays out;
  * every add and search runs on the engine's own threads and returns a Promise.
  */
-import { ClosedError, DEFAULT_LIMITS, InvalidArgumentError, NO_LABEL, type IndexKind, type Metric, type Storage } from '@ragwire/protocol';
+import { ClosedError, InvalidArgumentError, NO_LABEL, type IndexKind, type Metric, type Storage } from '@ragwire/protocol';
 import { native, type NativeIndexHandle } from './binding';
 import type { IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
 import {
-  MAX_DIM, MAX_K, checkFilter, checkInt, checkKeys, checkKind, checkLabels, checkMetric, checkStorage, checkVectors,
+  MAX_DIM, MAX_K, checkFilter, checkInt, checkKeys, checkParam, checkKind, checkLabels, checkMetric, checkStorage, checkVectors,
 } from './validate';
 
 export type { BqParams, HnswParams, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
@@ -102,8 +102,8 @@ export class Index {
     checkKeys('search', options, SEARCH_KEYS);
     checkVectors('queries', queries, this.dim);
     checkInt('k', k, 1, MAX_K);
-    const ef = options.efSearch === undefined ? undefined : checkInt('efSearch', options.efSearch, 1, DEFAULT_LIMITS.maxEfSearch);
-    const rerank = options.rerankFactor === undefined ? undefined : checkInt('rerankFactor', options.rerankFactor, 1, 10000);
+    const ef = options.efSearch === undefined ? undefined : checkParam('efSearch', 'efSearch', options.efSearch);
+    const rerank = options.rerankFactor === undefined ? undefined : checkParam('rerankFactor', 'rerankFactor', options.rerankFactor);
     const scan = options.filterScanThreshold === undefined
       ? undefined : checkInt('filterScanThreshold', options.filterScanThreshold, 0, 0xffffffff);
     if (options.exact !== undefined && typeof options.exact !== 'boolean') {
@@ -126,11 +126,11 @@ export function createIndex(options: IndexOptions): Index {
     metric: checkMetric(options.metric),
     kind: checkKind(options.kind ?? 'hnsw'),
     storage: checkStorage(options.storage ?? 'f32'),
-    M: hnsw.M === undefined ? undefined : checkInt('hnsw.M', hnsw.M, 2, 256),
-    efConstruction: hnsw.efConstruction === undefined ? undefined : checkInt('hnsw.efConstruction', hnsw.efConstruction, 1, 10000),
-    efSearch: hnsw.efSearch === undefined ? undefined : checkInt('hnsw.efSearch', hnsw.efSearch, 1, DEFAULT_LIMITS.maxEfSearch),
-    seed: hnsw.seed === undefined ? undefined : checkInt('hnsw.seed', hnsw.seed, 0, 0xffffffff),
-    rerankFactor: bq.rerankFactor === undefined ? undefined : checkInt('bq.rerankFactor', bq.rerankFactor, 1, 10000),
+    M: hnsw.M === undefined ? undefined : checkParam('hnsw.M', 'M', hnsw.M),
+    efConstruction: hnsw.efConstruction === undefined ? undefined : checkParam('hnsw.efConstruction', 'efConstruction', hnsw.efConstruction),
+    efSearch: hnsw.efSearch === undefined ? undefined : checkParam('hnsw.efSearch', 'efSearch', hnsw.efSearch),
+    seed: hnsw.seed === undefined ? undefined : checkParam('hnsw.seed', 'seed', hnsw.seed),
+    rerankFactor: bq.rerankFactor === undefined ? undefined : checkParam('bq.rerankFactor', 'rerankFactor', bq.rerankFactor),
   };
   return new Index(new (native().NativeIndex)(config));
 }

@@ -69,8 +69,7 @@ export interface CollectionHooks {
   inlineSearchBudget: number;
 }
 
-const MAX_ID_BYTES = 1024;
-const MAX_K = 10_000;
+const { maxIdBytes: MAX_ID_BYTES, maxK: MAX_K } = DEFAULT_LIMITS;
 
 export class Collection {
   readonly settings: CollectionSettings;
@@ -204,7 +203,8 @@ export class Collection {
     this.#open();
     const { vectors, k, options = {} } = input;
     const dim = this.settings.dim;
-    if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidArgumentError(`k must be an integer in 1..${MAX_K}, got ${k}`);
+    if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${k}`);
+    if (k > MAX_K) throw new LimitExceededError(`k must be at most ${MAX_K}, got ${k}`);
     this.#checkVectors(vectors, undefined, 'query vectors');
     const nq = vectors.length / dim;
     if (nq === 0) throw new InvalidArgumentError('a query needs at least one vector');
@@ -354,9 +354,8 @@ export class Collection {
     }
     const seen = new Set<string>();
     for (const id of ids) {
-      if (typeof id !== 'string' || id.length === 0 || Buffer.byteLength(id) > MAX_ID_BYTES) {
-        throw new InvalidArgumentError(`every id must be a non-empty string of at most ${MAX_ID_BYTES} bytes, got ${JSON.stringify(id)}`);
-      }
+      if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`every id must be a non-empty string, got ${JSON.stringify(id)}`);
+      if (Buffer.byteLength(id) > MAX_ID_BYTES) throw new LimitExceededError(`an id must be at most ${MAX_ID_BYTES} bytes, got ${Buffer.byteLength(id)}`);
       if (seen.has(id)) throw new InvalidArgumentError(`id ${JSON.stringify(id)} appears twice in one write`);
       seen.add(id);
     }
