@@ -6,7 +6,7 @@ import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { maximalMarginalRelevance } from '@langchain/core/utils/math';
 import { VectorStore, type MaxMarginalRelevanceSearchOptions } from '@langchain/core/vectorstores';
 import { connectCollection, ensureCollection, type CollectionSpec, type CollectionTarget, type ShardedCollection, type ShardedResult } from '@ragwire/client';
-import { InvalidArgumentError, isRagwireError, type Filter, type Payload, type QueryOptions } from '@ragwire/protocol';
+import { hasCode, InvalidArgumentError, type Filter, type Payload, type QueryOptions } from '@ragwire/protocol';
 import { toRagwireFilter, type RagwireLangChainFilter } from './filter';
 
 /**
@@ -190,5 +190,5 @@ export class RagwireVectorStore extends VectorStore {
 }
 
 function isUnknownCollection(error: unknown): boolean {
-  return isRagwireError(error) && error.code === 'RAGWIRE_ERR_UNKNOWN_COLLECTION';
+  return hasCode(error, 'RAGWIRE_ERR_UNKNOWN_COLLECTION');
 }

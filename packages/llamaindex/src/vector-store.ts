@@ -11,7 +11,7 @@ import {
   type VectorStoreQueryResult,
 } from '@llamaindex/core/vector-store';
 import { connectCollection, ensureCollection, type CollectionSpec, type CollectionTarget, type ShardedCollection, type ShardedResult } from '@ragwire/client';
-import { InvalidArgumentError, isRagwireError, type Payload, type QueryOptions } from '@ragwire/protocol';
+import { hasCode, InvalidArgumentError, type Payload, type QueryOptions } from '@ragwire/protocol';
 import { toRagwireFilter } from './filter';
 
 /** Where the nodes live (exactly one of `path`, `shards`, `client`), how a new collection is indexed, how searches run. */
@@ -151,5 +151,5 @@ function toNode(id: string, payload: Payload | null): BaseNode {
 }
 
 function isUnknownCollection(error: unknown): boolean {
-  return isRagwireError(error) && error.code === 'RAGWIRE_ERR_UNKNOWN_COLLECTION';
+  return hasCode(error, 'RAGWIRE_ERR_UNKNOWN_COLLECTION');
 }

@@ -8,7 +8,7 @@ const BRAND = Symbol.for('ragwire.error');
 
 /** Base class: `code` is stable, `message` is for humans. */
 export class RagwireError extends Error {
-  readonly code: string = 'RAGWIRE_ERR';
+  readonly code: RagwireErrorCode = 'RAGWIRE_ERR';
   /** HTTP status an admin or proxy endpoint answers with for this error. */
   readonly status: number = 500;
 
@@ -29,7 +29,13 @@ export function isRagwireError(value: unknown): value is RagwireError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
-function defineError(code: string, status: number, name: string) {
+/** The constructor of one error subclass (its instances carry one fixed code and status). */
+export interface RagwireErrorClass {
+  new (message: string, options?: { cause?: unknown }): RagwireError;
+  readonly prototype: RagwireError;
+}
+
+function defineError(code: RagwireErrorCode, status: number, name: string): RagwireErrorClass {
   const cls = class extends RagwireError {
     override readonly code = code;
     override readonly status = status;
@@ -128,6 +134,14 @@ export const errorClassesByCode = {
 } as const;
 
 export type RagwireErrorCode = keyof typeof errorClassesByCode | 'RAGWIRE_ERR';
+
+/**
+ * True when `error` is a ragwire error (from any copy of this package) with `code`. Compare codes
+ * through this, never as bare strings: a misspelt code fails to compile.
+ */
+export function hasCode(error: unknown, code: RagwireErrorCode): error is RagwireError {
+  return isRagwireError(error) && error.code === code;
+}
 
 /** Builds the typed error for a code (an unknown code becomes an InternalError). */
 export function errorFromCode(code: string, message: string): RagwireError {

@@ -3,6 +3,7 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import {
+  hasCode,
   BadFrameError,
   ClosedError,
   ConnectionTimeoutError,
@@ -15,6 +16,7 @@ import {
   encodeFrame,
   encodeFrameParts,
   isRagwireError,
+  isRequest,
   toErrorReply,
   type DecodeEvent,
   type FrameBudget,
@@ -30,7 +32,6 @@ import { advertisedLimits, dispatch } from './dispatch';
 import type { ConnectionLimits } from './connection-limits';
 import type { CloseReason, RequestMeters, ShardMetrics } from './metrics';
 
-const REQUEST_TYPES = new Set<string>(['hello', 'create', 'drop', 'describe', 'upsert', 'delete', 'query', 'stats', 'snapshot']);
 
 /** A request decoded and waiting for, or holding, one of the connection's dispatch slots. */
 interface Pending {
@@ -214,15 +215,15 @@ export class ClientConnection {
     if (this.closed) return;
     if (!e.ok) {
       this.refused(e);
-      if (e.fatal) this.shut(e.error.code === 'RAGWIRE_ERR_OVERLOADED' ? 'partial_frame_budget' : 'bad_stream');
+      if (e.fatal) this.shut(hasCode(e.error, 'RAGWIRE_ERR_OVERLOADED') ? 'partial_frame_budget' : 'bad_stream');
       return;
     }
     const msg = e.message;
-    if (!REQUEST_TYPES.has(msg.type)) {
+    if (!isRequest(msg)) {
       this.refused({ error: new BadFrameError(`a ${msg.type} frame is a reply; a server takes requests`), requestId: e.requestId, fatal: false });
       return;
     }
-    this.handle(e.requestId, msg as Request, e.frameBytes);
+    this.handle(e.requestId, msg, e.frameBytes);
   };
 
   private pause(reason: number): void {
@@ -340,7 +341,7 @@ export class ClientConnection {
     if (outcome instanceof Error || !isResponse(outcome)) {
       reply = toErrorReply(outcome);
       code = reply.code;
-      if (code === 'RAGWIRE_ERR_INTERNAL') this.ctx.log.error({ conn: this.id, reqId: requestId, type, err: outcome }, 'request failed');
+      if (!isRagwireError(outcome) || hasCode(outcome, 'RAGWIRE_ERR_INTERNAL')) this.ctx.log.error({ conn: this.id, reqId: requestId, type, err: outcome }, 'request failed');
     } else reply = outcome;
     code = this.write(requestId, reply) ?? code;
     const seconds = (performance.now() - started) / 1000;
