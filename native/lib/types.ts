@@ -27,8 +27,10 @@ export interface IndexOptions {
   hnsw?: HnswParams;
   bq?: BqParams;
   /**
-   * Where flat search runs: 'cpu' (default), 'opencl', 'cuda', or 'auto' (a CUDA device, else an
-   * OpenCL GPU, else the CPU). A device holds the rows (f32 or f16 storage) and answers k <= 1024.
+   * Where flat search and hnsw builds run: 'cpu' (default), 'opencl', 'cuda', or 'auto' (a CUDA
+   * device, else an OpenCL GPU, else the CPU). Flat: the device holds the rows (f32 or f16 storage)
+   * and answers k <= 1024. HNSW: a graph built from empty (first add, compaction) is built from
+   * device-computed exact kNN lists, then searched on the CPU; bq runs on the CPU only.
    * Naming a device this build or machine lacks throws DeviceUnavailableError.
    */
   device?: Device;

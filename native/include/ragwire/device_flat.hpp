@@ -29,6 +29,8 @@ class DeviceFlat {
   Status sync(const VectorStorage& storage, size_t rows);
   // The next sync re-uploads every row (after compaction renumbered them).
   void reset();
+  // Frees every device buffer (a graph build is done with the rows).
+  void release();
   // Exact top-k of nq prepared queries over rows [0, rows) into results
   // (each reset to capacity k by the caller). `keep` candidates per query
   // come back from the device for the f32 rescoring.

@@ -91,6 +91,7 @@ int HnswIndex::random_level() {
 
 Status HnswIndex::index_rows(uint32_t first, size_t n, ThreadPool& pool) {
   size_t total = (size_t)first + n;
+  if (device_ && first == 0 && entry_ == kNone) return build_on_device(total, pool);
   if (!links0_.resize(total * (M0_ + 1), 0) || !levels_.resize(total, 0))
     return Status(Code::kLimit, "out of memory while growing the graph");
   upper_.resize(total);

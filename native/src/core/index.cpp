@@ -48,14 +48,16 @@ Status Index::create(const IndexConfig& cfg, std::unique_ptr<Index>* out) {
   return Status::ok();
 }
 
+// Kinds with nothing on a device (bq) refuse a named device; flat and hnsw override this.
 Status Index::attach_device() {
   switch (cfg_.device) {
     case DeviceChoice::kCpu:
     case DeviceChoice::kAuto: return Status::ok();  // nothing of this kind runs on a device yet
     case DeviceChoice::kOpenCl:
     case DeviceChoice::kCuda:
-      return Status(Code::kInvalidArgument, std::string("device '") + device_name(cfg_.device) + "' runs flat indexes; a " +
-                                                kind_name(cfg_.kind) + " index searches on the CPU (use device 'cpu' or 'auto')");
+      return Status(Code::kInvalidArgument, std::string("device '") + device_name(cfg_.device) +
+                                                "' runs flat search and hnsw builds; a " + kind_name(cfg_.kind) +
+                                                " index runs on the CPU (use device 'cpu' or 'auto')");
   }
   return Status(Code::kInvalidArgument, "unknown device");
 }

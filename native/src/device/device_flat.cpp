@@ -102,6 +102,13 @@ Status DeviceFlat::upload_rows(const VectorStorage& storage, size_t first, size_
   return Status::ok();
 }
 
+void DeviceFlat::release() {
+  std::lock_guard<std::mutex> lock(mu_);
+  free_all();
+  uploaded_ = 0;
+  streaming_ = false;
+}
+
 void DeviceFlat::reset() {
   std::lock_guard<std::mutex> lock(mu_);
   uploaded_ = 0;
