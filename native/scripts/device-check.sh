@@ -7,7 +7,9 @@
 # Prints the machine (nvidia-smi, node, cmake, g++, nvcc), builds the standalone
 # ragwire_device_check (cmake if present, else g++ and nvcc directly; with
 # neither compiler, the binary carried in native/build/device-check/), runs it
-# and writes $OUT/device-check.json (OUT defaults to ./device-check-out).
+# and writes $OUT/device-check.json (OUT defaults to ./device-check-out). The run: exact search vs
+# the CPU engine (every metric, f32/f16, k 1..1024, filters, tiles), the 1M x 768 batched benchmark,
+# and an HNSW build of 200k x 768 on the device vs the CPU (pass `-- --graph-n 0` to skip it).
 # --prebuilt uses the carried binary even where a compiler is present; RAGWIRE_DIRECT_BUILD=1
 # skips cmake; RAGWIRE_CUDA_ARCHS picks the SM (default 90, the H100/H200).
 # Exit status: 0 when every check passed. Finishes in well under 8 minutes on an H200.
@@ -112,7 +114,8 @@ fi
 stamp "binary: $BIN"
 
 echo
-echo "== run: correctness against the CPU engine, then 1M x 768 batched exact search (f32, f16), 10,000 queries, k 10"
+echo "== run: correctness against the CPU engine; 1M x 768 batched exact search (f32, f16), 10,000 queries, k 10;"
+echo "        HNSW 200k x 768 built on the device vs on the CPU (build time, recall@10)"
 timeout 420 "$BIN" --device "$DEVICE" --json "$OUT/device-check.json" "${EXTRA[@]}" 2>&1 | tee "$OUT/device-check.txt"
 rc=${PIPESTATUS[0]}
 echo

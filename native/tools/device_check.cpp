@@ -2,7 +2,7 @@
 // a batched benchmark, with no Node. Built by native/scripts/device-check.sh.
 //
 //   ragwire_device_check [--device cuda|opencl] [--n 1000000] [--dim 768] [--queries 10000] [--k 10]
-//                        [--cpu-queries 1000] [--json FILE] [--skip-bench]
+//                        [--cpu-queries 1000] [--graph-n 200000] [--json FILE] [--skip-bench]
 //
 // Exit status 0 when every correctness case matched the CPU engine (labels,
 // or ties; scores within 1e-4 relative) and the benchmark's answers agreed too.
@@ -23,7 +23,7 @@ namespace {
 
 struct Args {
   DeviceChoice device = DeviceChoice::kCuda;
-  size_t n = 1000000, dim = 768, queries = 10000, k = 10, cpu_queries = 1000;
+  size_t n = 1000000, dim = 768, queries = 10000, k = 10, cpu_queries = 1000, graph_n = 200000;
   std::string json;
   bool bench = true;
 };
@@ -196,6 +196,71 @@ bool bench(const Args& a, const DeviceInfo& info, std::string* rows_json) {
   return agree;
 }
 
+// HNSW built on the device (kNN lists on the device, heuristic and reverse links on the host) vs the
+// CPU build: build time, and recall@10 against exact ground truth at equal efSearch.
+bool graph_bench(const Args& a, std::string* json) {
+  ThreadPool& pool = ThreadPool::shared();
+  const size_t n = a.graph_n, nq = 1000, k = 10;
+  std::vector<float> all = check::gaussian_mixture(n + nq, a.dim, 1000, 1.0f, 43, pool);
+  const float* base = all.data();
+  const float* queries = all.data() + n * a.dim;
+  std::vector<uint32_t> labels(n);
+  for (size_t i = 0; i < n; i++) labels[i] = (uint32_t)i;
+  Searched truth;
+  std::unique_ptr<Index> flat;
+  Status e = make(a.dim, Metric::kL2, StorageKind::kF32, a.device, 0, &flat);
+  if (e.is_ok()) e = flat->add(labels.data(), base, n, pool);
+  if (e.is_ok()) e = search(*flat, queries, nq, k, SearchOptions(), &truth);
+  flat.reset();
+  printf("\nHNSW build, %zu x %zu (M 16, efConstruction 200), recall@%zu on %zu queries against exact ground truth:\n", n, a.dim, k, nq);
+  printf("| built on | build s | efSearch 16 | 32 | 64 | 128 |\n|---|---:|---:|---:|---:|---:|\n");
+  std::vector<double> secs, recall64;
+  for (DeviceChoice where : {a.device, DeviceChoice::kCpu}) {
+    IndexConfig cfg;
+    cfg.dim = (uint32_t)a.dim;
+    cfg.metric = Metric::kL2;
+    cfg.kind = IndexKind::kHnsw;
+    cfg.device = where;
+    std::unique_ptr<Index> g;
+    if (e.is_ok()) e = Index::create(cfg, &g);
+    double t0 = now_s();
+    if (e.is_ok()) e = g->add(labels.data(), base, n, pool);
+    double s = now_s() - t0;
+    if (!e.is_ok()) break;
+    printf("| %s | %.1f |", where == DeviceChoice::kCpu ? "cpu" : g->stats().device.c_str(), s);
+    secs.push_back(s);
+    for (uint32_t ef : {16u, 32u, 64u, 128u}) {
+      SearchOptions o;
+      o.ef_search = ef;
+      Searched got;
+      e = search(*g, queries, nq, k, o, &got);
+      if (!e.is_ok()) break;
+      size_t hits = 0;
+      for (size_t q = 0; q < nq; q++)
+        for (size_t i = 0; i < k; i++)
+          for (size_t j = 0; j < k; j++) hits += got.labels[q * k + i] == truth.labels[q * k + j];
+      double r = (double)hits / (nq * k);
+      if (ef == 64) recall64.push_back(r);
+      printf(" %.4f |", r);
+    }
+    printf("\n");
+    fflush(stdout);
+  }
+  if (!e.is_ok() || secs.size() != 2 || recall64.size() != 2) {
+    printf("FAIL graph build: %s\n", e.is_ok() ? "incomplete" : e.message().c_str());
+    return false;
+  }
+  bool ok = recall64[0] >= recall64[1] - 0.01;
+  printf("%s graph: device build %.1fx faster than the CPU's; recall@10 at efSearch 64 %.4f vs %.4f (target: within 0.01)\n",
+         ok ? "PASS" : "FAIL", secs[1] / secs[0], recall64[0], recall64[1]);
+  check::Json j;
+  j.num("n", (double)n).num("dim", (double)a.dim).num("device_build_seconds", secs[0]).num("cpu_build_seconds", secs[1]);
+  j.num("build_speedup", secs[1] / secs[0]).num("device_recall_ef64", recall64[0]).num("cpu_recall_ef64", recall64[1]);
+  j.boolean("passed", ok);
+  *json = j.text();
+  return ok;
+}
+
 bool parse(int argc, char** argv, Args* a) {
   for (int i = 1; i < argc; i++) {
     std::string k = argv[i];
@@ -211,6 +276,7 @@ bool parse(int argc, char** argv, Args* a) {
     else if (k == "--queries") { if (!next(&a->queries)) return false; }
     else if (k == "--k") { if (!next(&a->k)) return false; }
     else if (k == "--cpu-queries") { if (!next(&a->cpu_queries)) return false; }
+    else if (k == "--graph-n") { if (i + 1 >= argc) return false; a->graph_n = (size_t)std::strtoull(argv[++i], nullptr, 10); }
     else if (k == "--json" && i + 1 < argc) a->json = argv[++i];
     else if (k == "--skip-bench") a->bench = false;
     else return false;
@@ -224,7 +290,7 @@ int main(int argc, char** argv) {
   Args a;
   if (!parse(argc, argv, &a)) {
     fprintf(stderr, "usage: ragwire_device_check [--device cuda|opencl|auto] [--n N] [--dim D] [--queries Q] [--k K] "
-                    "[--cpu-queries C] [--json FILE] [--skip-bench]\n");
+                    "[--cpu-queries C] [--graph-n N (0: no graph build)] [--json FILE] [--skip-bench]\n");
     return 2;
   }
   check::Json json;
@@ -255,7 +321,13 @@ int main(int argc, char** argv) {
     std::string rows;
     if (a.bench) agree = bench(a, info, &rows);
     json.raw("bench", "[" + rows + "]");
-    bool passed = failed == 0 && agree;
+    bool graph_ok = true;
+    if (a.bench && a.graph_n >= 1000) {
+      std::string graph;
+      graph_ok = graph_bench(a, &graph);
+      json.raw("graph", graph.empty() ? "null" : graph);
+    }
+    bool passed = failed == 0 && agree && graph_ok;
     json.boolean("passed", passed);
     printf("\n%s: %zu correctness case(s) failed; benchmark answers %s the CPU engine's\n", passed ? "PASSED" : "FAILED", failed,
            agree ? "agree with" : "DIFFER from");

@@ -2,7 +2,8 @@
 // (opencl_kernels.hpp), with larger tiles for a GPU. No cuBLAS: the distance
 // kernel is a register-tiled matrix product written out (128 x 128 outputs
 // per block of 256 threads, 8 x 8 per thread, 8 dimensions staged in shared
-// memory per step), rows read as f32 or as __half widened on load.
+// memory per step, operands read as float4), rows read as f32 or as __half
+// widened on load.
 #pragma once
 #include <cuda_fp16.h>
 #include <cstdint>
@@ -18,19 +19,22 @@ __device__ __forceinline__ float load_row(const void* x, size_t i) {
 }
 
 // METRIC: 0 l2, 1 ip, 2 cosine, 3 l1. D[i * ld + j] = distance(query q0 + i, row row0 + j); masked rows NaN.
+// Thread (tx, ty) owns rows ty*4 + {0..3} and 64 + ty*4 + {0..3} of the block, and the same of its
+// columns: its operands come from shared memory as float4s (4 wide loads per step, not 16).
 template <int METRIC, bool F16>
 __global__ void __launch_bounds__(kThreads) distances(const float* __restrict__ Q, const float* __restrict__ qn, size_t q0,
                                                       int nq, const void* __restrict__ X, const float* __restrict__ xn,
                                                       size_t row0, int nrows, const uint8_t* __restrict__ mask,
                                                       uint32_t id0, int dim, float* __restrict__ D, size_t ld) {
-  __shared__ float Qs[kBK][kBM];
-  __shared__ float Xs[kBK][kBN];
+  __shared__ __align__(16) float Qs[kBK][kBM];
+  __shared__ __align__(16) float Xs[kBK][kBN];
   const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
   const int i0 = blockIdx.y * kBM, j0 = blockIdx.x * kBN;
   const int lr = threadIdx.x >> 1, lk = (threadIdx.x & 1) * 4;  // each thread stages 4 dims of one row
   const bool q_in = i0 + lr < nq, x_in = j0 + lr < nrows;
-  const float* qrow = Q + (q0 + (size_t)(i0 + lr)) * dim;
-  const size_t xrow = (row0 + (size_t)(j0 + lr)) * dim;
+  const float* qrow = Q + (q0 + (size_t)(q_in ? i0 + lr : 0)) * dim;
+  const size_t xrow = (row0 + (size_t)(x_in ? j0 + lr : 0)) * dim;
+  const bool vec = (dim & 3) == 0;  // rows start 16-byte aligned: stage with one wide load
   float acc[8][8];
 #pragma unroll
   for (int a = 0; a < 8; a++)
@@ -38,22 +42,45 @@ __global__ void __launch_bounds__(kThreads) distances(const float* __restrict__ 
     for (int b = 0; b < 8; b++) acc[a][b] = 0.f;
 
   for (int k0 = 0; k0 < dim; k0 += kBK) {
+    int kk = k0 + lk;
+    float qv[4], xv[4];
+    if (vec && kk + 3 < dim) {
+      float4 q4 = q_in ? *reinterpret_cast<const float4*>(qrow + kk) : make_float4(0.f, 0.f, 0.f, 0.f);
+      qv[0] = q4.x; qv[1] = q4.y; qv[2] = q4.z; qv[3] = q4.w;
+      if constexpr (F16) {
+        if (x_in) {
+          uint2 raw = *reinterpret_cast<const uint2*>(static_cast<const __half*>(X) + xrow + kk);
+          float2 lo = __half22float2(*reinterpret_cast<const __half2*>(&raw.x));
+          float2 hi = __half22float2(*reinterpret_cast<const __half2*>(&raw.y));
+          xv[0] = lo.x; xv[1] = lo.y; xv[2] = hi.x; xv[3] = hi.y;
+        } else {
+          xv[0] = xv[1] = xv[2] = xv[3] = 0.f;
+        }
+      } else {
+        float4 x4 = x_in ? *reinterpret_cast<const float4*>(static_cast<const float*>(X) + xrow + kk) : make_float4(0.f, 0.f, 0.f, 0.f);
+        xv[0] = x4.x; xv[1] = x4.y; xv[2] = x4.z; xv[3] = x4.w;
+      }
+    } else {
+#pragma unroll
+      for (int e = 0; e < 4; e++) {
+        bool in = kk + e < dim;
+        qv[e] = q_in && in ? qrow[kk + e] : 0.f;
+        xv[e] = x_in && in ? load_row<F16>(X, xrow + kk + e) : 0.f;
+      }
+    }
 #pragma unroll
     for (int e = 0; e < 4; e++) {
-      int kk = k0 + lk + e;
-      bool in = kk < dim;
-      Qs[lk + e][lr] = q_in && in ? qrow[kk] : 0.f;
-      Xs[lk + e][lr] = x_in && in ? load_row<F16>(X, xrow + kk) : 0.f;
+      Qs[lk + e][lr] = qv[e];
+      Xs[lk + e][lr] = xv[e];
     }
     __syncthreads();
 #pragma unroll
     for (int c = 0; c < kBK; c++) {
       float a[8], b[8];
-#pragma unroll
-      for (int w = 0; w < 8; w++) {
-        a[w] = Qs[c][ty + 16 * w];
-        b[w] = Xs[c][tx + 16 * w];
-      }
+      *reinterpret_cast<float4*>(a) = *reinterpret_cast<const float4*>(&Qs[c][ty * 4]);
+      *reinterpret_cast<float4*>(a + 4) = *reinterpret_cast<const float4*>(&Qs[c][64 + ty * 4]);
+      *reinterpret_cast<float4*>(b) = *reinterpret_cast<const float4*>(&Xs[c][tx * 4]);
+      *reinterpret_cast<float4*>(b + 4) = *reinterpret_cast<const float4*>(&Xs[c][64 + tx * 4]);
 #pragma unroll
       for (int wi = 0; wi < 8; wi++)
 #pragma unroll
@@ -66,11 +93,11 @@ __global__ void __launch_bounds__(kThreads) distances(const float* __restrict__ 
   }
 #pragma unroll
   for (int wi = 0; wi < 8; wi++) {
-    int i = i0 + ty + 16 * wi;
+    int i = i0 + (wi < 4 ? ty * 4 + wi : 64 + ty * 4 + wi - 4);
     if (i >= nq) continue;
 #pragma unroll
     for (int wj = 0; wj < 8; wj++) {
-      int j = j0 + tx + 16 * wj;
+      int j = j0 + (wj < 4 ? tx * 4 + wj : 64 + tx * 4 + wj - 4);
       if (j >= nrows) continue;
       float v = acc[wi][wj];
       if constexpr (METRIC == 0) v = fmaxf(qn[q0 + i] + xn[row0 + j] - 2.f * v, 0.f);
