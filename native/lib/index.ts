@@ -4,15 +4,18 @@
  */
 import { ClosedError, InvalidArgumentError, NO_LABEL, type IndexKind, type Metric, type Storage } from '@ragwire/protocol';
 import { native, type NativeIndexHandle } from './binding';
-import type { IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
+import type { DeviceInfo, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
 import {
-  MAX_DIM, MAX_K, checkFilter, checkInt, checkKeys, checkParam, checkKind, checkLabels, checkMetric, checkStorage, checkVectors,
+  MAX_DIM, MAX_K, checkDevice, checkFilter, checkInt, checkKeys, checkKind, checkLabels, checkMetric, checkParam, checkStorage,
+  checkVectors,
 } from './validate';
 
-export type { BqParams, HnswParams, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
+export type {
+  BqParams, Device, DeviceInfo, HnswParams, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult,
+} from './types';
 export { NO_LABEL };
 
-const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq'] as const;
+const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq', 'device', 'deviceTileRows'] as const;
 const HNSW_KEYS = ['M', 'efConstruction', 'efSearch', 'seed'] as const;
 const BQ_KEYS = ['rerankFactor'] as const;
 const SEARCH_KEYS = ['efSearch', 'rerankFactor', 'filter', 'filterScanThreshold', 'exact'] as const;
@@ -131,6 +134,9 @@ export function createIndex(options: IndexOptions): Index {
     efSearch: hnsw.efSearch === undefined ? undefined : checkParam('hnsw.efSearch', 'efSearch', hnsw.efSearch),
     seed: hnsw.seed === undefined ? undefined : checkParam('hnsw.seed', 'seed', hnsw.seed),
     rerankFactor: bq.rerankFactor === undefined ? undefined : checkParam('bq.rerankFactor', 'rerankFactor', bq.rerankFactor),
+    device: checkDevice(options.device ?? 'cpu'),
+    deviceTileRows: options.deviceTileRows === undefined
+      ? undefined : checkInt('deviceTileRows', options.deviceTileRows, 1, 0xffffffff),
   };
   return new Index(new (native().NativeIndex)(config));
 }
@@ -149,6 +155,14 @@ export async function loadIndex(path: string): Promise<LoadedIndex> {
 /** The instruction set the kernels use: 'avx512' | 'avx2' | 'neon' | 'scalar'. */
 export function isa(): string {
   return native().isa();
+}
+
+/**
+ * The devices this build and machine have, the CPU first: OpenCL devices when the addon was built
+ * with OpenCL (ocl-icd), CUDA devices when built with nvcc and a driver is present.
+ */
+export function devices(): DeviceInfo[] {
+  return native().devices() as unknown as DeviceInfo[];
 }
 
 /** Threads in the engine's pool (RAGWIRE_THREADS overrides the hardware count). */

@@ -39,6 +39,8 @@ export function checkOneOf<T extends string>(what: string, value: unknown, allow
 export const checkMetric = (v: unknown) => checkOneOf('metric', v, METRICS);
 export const checkKind = (v: unknown) => checkOneOf('kind', v, INDEX_KINDS);
 export const checkStorage = (v: unknown) => checkOneOf('storage', v, STORAGES);
+export const DEVICES = ['cpu', 'opencl', 'cuda', 'auto'] as const;
+export const checkDevice = (v: unknown) => checkOneOf('device', v, DEVICES);
 
 /**
  * vectors must hold rows x dim floats. Finiteness is checked by the engine on

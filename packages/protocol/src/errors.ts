@@ -66,6 +66,12 @@ export const LimitExceededError = defineError('RAGWIRE_ERR_LIMIT', 413, 'LimitEx
 export const NativeLoadError = defineError('RAGWIRE_ERR_NATIVE_LOAD', 500, 'NativeLoadError');
 /** A bug: an invariant broke. Please report it with the message. */
 export const InternalError = defineError('RAGWIRE_ERR_INTERNAL', 500, 'InternalError');
+/** A device ('opencl', 'cuda') was asked for that this build or machine does not have. */
+export const DeviceUnavailableError = defineError('RAGWIRE_ERR_DEVICE_UNAVAILABLE', 503, 'DeviceUnavailableError');
+/** A device could not hold what a search or an index needs (rows, tile or work buffers). */
+export const DeviceOutOfMemoryError = defineError('RAGWIRE_ERR_DEVICE_OUT_OF_MEMORY', 507, 'DeviceOutOfMemoryError');
+/** A device's kernels failed to build or to run; the message carries the compiler's log. */
+export const DeviceKernelError = defineError('RAGWIRE_ERR_DEVICE_KERNEL', 500, 'DeviceKernelError');
 
 // Wire protocol (docs/protocol.md §9): a frame decoder raises the first five, a shard server answers
 // with the next four, and the client raises the SHARD_* codes itself.
@@ -116,6 +122,9 @@ export const errorClassesByCode = {
   RAGWIRE_ERR_LIMIT: LimitExceededError,
   RAGWIRE_ERR_NATIVE_LOAD: NativeLoadError,
   RAGWIRE_ERR_INTERNAL: InternalError,
+  RAGWIRE_ERR_DEVICE_UNAVAILABLE: DeviceUnavailableError,
+  RAGWIRE_ERR_DEVICE_OUT_OF_MEMORY: DeviceOutOfMemoryError,
+  RAGWIRE_ERR_DEVICE_KERNEL: DeviceKernelError,
   RAGWIRE_ERR_BAD_FRAME: BadFrameError,
   RAGWIRE_ERR_FRAME_TOO_LARGE: FrameTooLargeError,
   RAGWIRE_ERR_UNSUPPORTED_VERSION: UnsupportedVersionError,
