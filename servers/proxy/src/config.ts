@@ -126,6 +126,20 @@ export interface ProxyConfig {
     /** Longest an A/B run may take before it answers `ab_failed`. */
     abTimeoutMs: number; // 120000 ms
   };
+  /** Who may use the dashboard's API (series, stages, A/B), and how much. */
+  dashboardApi: {
+    /**
+     * A key for the dashboard's API only, accepted besides the API keys; ''
+     * for none. With API keys or this key set, the dashboard's API answers
+     * 401 without one (the page and its static assets stay open: they hold
+     * no data).
+     */
+    key: string; // ''
+    /** Distinct stage names one sender (key, or address without keys) may open through POST /dashboard/api/stages. */
+    stagesPerSender: number; // 8 stages
+    /** Stage samples one sender may post per second (a token bucket with one second of burst). */
+    samplesPerSenderPerSecond: number; // 2000 samples/s
+  };
 }
 
 export const defaultProxyConfig: ProxyConfig = {
@@ -149,6 +163,7 @@ export const defaultProxyConfig: ProxyConfig = {
   completionsBatching: { enabled: false, maxItems: 32, maxTokens: 32_768, maxWaitMs: 2 },
   cache: { enabled: false, maxEntries: 1_000, ttlMs: 300_000 },
   dashboard: { enabled: true, windowSeconds: 300, abTimeoutMs: 120_000 },
+  dashboardApi: { key: '', stagesPerSender: 8, samplesPerSenderPerSecond: 2_000 },
 };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U extends object ? Partial<U>[] : U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -165,9 +180,11 @@ const ENUMS: Record<string, readonly string[]> = {
   logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   'routing.strategy': ['prefix-affinity', 'least-outstanding', 'round-robin'],
 };
+/** String fields that may be empty. */
+const MAY_BE_EMPTY = new Set(['dashboardApi.key']);
 /** Numeric fields that may be 0; every other number must be positive. */
 const MAY_BE_ZERO = new Set(['port', 'rateLimit.requestsPerSecond', 'rateLimit.burst', 'admission.maxQueue', 'admission.upstreamWaitingHigh', 'retries.baseDelayMs', 'embeddingsBatching.maxWaitMs', 'completionsBatching.maxWaitMs']);
-const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.upstreamWaitingChecks', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'completionsBatching.maxItems', 'cache.maxEntries', 'dashboard.windowSeconds']);
+const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.upstreamWaitingChecks', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'completionsBatching.maxItems', 'cache.maxEntries', 'dashboard.windowSeconds', 'dashboardApi.stagesPerSender']);
 
 function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, defaults: Record<string, unknown>, path: string): void {
   for (const [key, value] of Object.entries(source)) {
@@ -201,7 +218,7 @@ function check(config: Record<string, unknown>, defaults: Record<string, unknown
     } else if (typeof def === 'boolean') {
       if (typeof value !== 'boolean') throw new ConfigError(field, `must be true or false, got ${JSON.stringify(value)}`);
     } else if (typeof def === 'string') {
-      if (typeof value !== 'string' || value.length === 0) throw new ConfigError(field, `must be a non-empty string, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'string' || (value.length === 0 && !MAY_BE_EMPTY.has(field))) throw new ConfigError(field, `must be a non-empty string, got ${JSON.stringify(value)}`);
       if (ENUMS[field] && !ENUMS[field].includes(value)) throw new ConfigError(field, `must be one of ${ENUMS[field].join(', ')}, got "${value}"`);
     }
   }
@@ -269,6 +286,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): DeepPartial<ProxyConfig> 
   if (env.RAGWIRE_PROXY_UPSTREAMS) layer.upstreams = env.RAGWIRE_PROXY_UPSTREAMS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.RAGWIRE_PROXY_MODELS) layer.models = env.RAGWIRE_PROXY_MODELS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.RAGWIRE_PROXY_API_KEYS) layer.auth = { keys: env.RAGWIRE_PROXY_API_KEYS.split(',').map((key) => ({ key: key.trim() })).filter((k) => k.key) };
+  if (env.RAGWIRE_PROXY_DASHBOARD_KEY) layer.dashboardApi = { key: env.RAGWIRE_PROXY_DASHBOARD_KEY };
   if (env.RAGWIRE_PROXY_LOG_LEVEL) layer.logLevel = env.RAGWIRE_PROXY_LOG_LEVEL as ProxyConfig['logLevel'];
   return layer;
 }

@@ -13,8 +13,8 @@ import { ResponseCache } from './response-cache';
 import { createRouter } from './router';
 import type { DashboardHooks } from './dashboard/ab-runner';
 import { sampleQueueDepth } from './dashboard/queue-sampler';
-import { isDashboardPath, registerDashboardRoutes } from './dashboard/routes';
-import { StageRecorder } from './dashboard/stage-recorder';
+import { dashboardSenders, isDashboardApiPath, isDashboardPath, registerDashboardRoutes } from './dashboard/routes';
+import { PROXY_STAGES, StageRecorder } from './dashboard/stage-recorder';
 import { OpenAIRoutes } from './routes';
 import { UpstreamCaller } from './upstream-call';
 import { UpstreamSet } from './upstream-set';
@@ -95,7 +95,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     batcher: new EmbeddingsBatcher(config.embeddingsBatching, caller, metrics),
     completions: config.completionsBatching.enabled ? new CompletionsBatcher(config.completionsBatching, caller, metrics) : undefined,
     cache: config.cache.enabled ? new ResponseCache(config.cache.maxEntries, config.cache.ttlMs) : undefined,
-    stages: new StageRecorder({ windowSeconds: config.dashboard.windowSeconds }),
+    stages: new StageRecorder({ windowSeconds: config.dashboard.windowSeconds, reserved: PROXY_STAGES }),
   };
 
   const access = new AccessControl(config, metrics);
@@ -129,7 +129,12 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     void reply.header('x-request-id', request.id);
     const path = request.url.split('?')[0]!;
-    if (OPEN_ROUTES.has(path) || (config.dashboard.enabled && isDashboardPath(path))) return;
+    if (OPEN_ROUTES.has(path)) return;
+    if (config.dashboard.enabled && isDashboardPath(path)) {
+      // The page and its assets are static and hold no data; its API needs a key when keys are configured.
+      if (isDashboardApiPath(path)) dashboardSenders.set(request, access.dashboardSender(request.headers.authorization, request.ip));
+      return;
+    }
     access.check(request.headers.authorization, request.ip);
   });
 

@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProxyError } from '../errors';
 import type { ProxyContext } from '../server';
 import { AbRunner, type DashboardHooks } from './ab-runner';
 import { loadDashboardAssets } from './assets';
+import { StageQuota } from './stage-quota';
 import type { StageSample } from './stage-recorder';
 
 /** Most samples one `POST /dashboard/api/stages` may carry. */
@@ -18,6 +19,14 @@ const MAX_MS = 3_600_000;
 export function isDashboardPath(path: string): boolean {
   return path === '/dashboard' || path.startsWith('/dashboard/');
 }
+
+/** Whether a path is the dashboard's API (series, stages, A/B): keyed when keys are configured. */
+export function isDashboardApiPath(path: string): boolean {
+  return path.startsWith('/dashboard/api/');
+}
+
+/** Who sent each dashboard API request (see AccessControl.dashboardSender), set by the proxy's auth hook. */
+export const dashboardSenders = new WeakMap<FastifyRequest, string>();
 
 /** Rounds to the microsecond: the JSON stays short and nothing visible is lost. */
 const us = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -60,6 +69,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ProxyContext,
   const assets = loadDashboardAssets();
   const ab = new AbRunner(hooks, ctx.config.dashboard.abTimeoutMs);
   const page = assets.get('index.html')!;
+  const quota = new StageQuota(ctx.config.dashboardApi.stagesPerSender, ctx.config.dashboardApi.samplesPerSenderPerSecond);
 
   app.get('/dashboard', async (_request, reply) => reply.header('content-type', page.contentType).header('cache-control', 'no-cache').send(page.body));
 
@@ -91,6 +101,7 @@ export function registerDashboardRoutes(app: FastifyInstance, ctx: ProxyContext,
 
   app.post('/dashboard/api/stages', async (request) => {
     const samples = parseStageSamples(request.body);
+    quota.admit(dashboardSenders.get(request) ?? request.ip, samples, (stage) => ctx.stages.stageNames().includes(stage));
     samples.forEach((s, i) => {
       if (!ctx.stages.hasRoomFor(s.stage, s.shard)) {
         throw new ProxyError('invalid_request', `samples[${i}] would open a series beyond the dashboard's limit of distinct stages or (stage, shard) pairs`, `samples[${i}]`);
