@@ -1,3 +1,5 @@
+import { checkRagConfig, defaultRagConfig, RagSettingError, type RagConfig } from './rag/rag-config';
+
 /**
  * The proxy's configuration: one schema with documented defaults (units in
  * comments), merged from a YAML file, the environment and CLI flags (in that
@@ -126,6 +128,8 @@ export interface ProxyConfig {
     /** Longest an A/B run may take before it answers `ab_failed`. */
     abTimeoutMs: number; // 120000 ms
   };
+  /** Retrieval inside the proxy: collections, and model aliases bound to them (see rag/rag-config.ts). */
+  rag: RagConfig;
   /** Who may use the dashboard's API (series, stages, A/B), and how much. */
   dashboardApi: {
     /**
@@ -164,6 +168,7 @@ export const defaultProxyConfig: ProxyConfig = {
   cache: { enabled: false, maxEntries: 1_000, ttlMs: 300_000 },
   dashboard: { enabled: true, windowSeconds: 300, abTimeoutMs: 120_000 },
   dashboardApi: { key: '', stagesPerSender: 8, samplesPerSenderPerSecond: 2_000 },
+  rag: defaultRagConfig,
 };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U extends object ? Partial<U>[] : U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -180,6 +185,8 @@ const ENUMS: Record<string, readonly string[]> = {
   logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   'routing.strategy': ['prefix-affinity', 'least-outstanding', 'round-robin'],
 };
+/** Mappings taken whole (their keys are names, not fields), validated by their own checker. */
+const MAPPINGS = new Set(['rag.collections', 'rag.aliases']);
 /** String fields that may be empty. */
 const MAY_BE_EMPTY = new Set(['dashboardApi.key']);
 /** Numeric fields that may be 0; every other number must be positive. */
@@ -192,7 +199,9 @@ function mergeInto(target: Record<string, unknown>, source: Record<string, unkno
     if (!(key in defaults)) throw new ConfigError(field, 'unknown field');
     if (value === undefined) continue;
     const def = defaults[key];
-    if (def !== null && typeof def === 'object' && !Array.isArray(def)) {
+    if (MAPPINGS.has(field)) {
+      target[key] = value;
+    } else if (def !== null && typeof def === 'object' && !Array.isArray(def)) {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(field, `must be an object, got ${JSON.stringify(value)}`);
       const nested = { ...(target[key] as Record<string, unknown>) };
       mergeInto(nested, value as Record<string, unknown>, def as Record<string, unknown>, field);
@@ -209,6 +218,8 @@ function check(config: Record<string, unknown>, defaults: Record<string, unknown
     const value = config[key];
     if (Array.isArray(def)) {
       if (!Array.isArray(value)) throw new ConfigError(field, `must be a list, got ${JSON.stringify(value)}`);
+    } else if (MAPPINGS.has(field)) {
+      continue;
     } else if (def !== null && typeof def === 'object') {
       check(value as Record<string, unknown>, def as Record<string, unknown>, field);
     } else if (typeof def === 'number') {
@@ -274,6 +285,12 @@ export function resolveProxyConfig(...layers: DeepPartial<ProxyConfig>[]): Reado
   }
   if (config.routing.minMatchRatio > 1) throw new ConfigError('routing.minMatchRatio', 'must be a fraction in (0, 1]');
   if (config.admission.kvCacheUsageHigh > 1) throw new ConfigError('admission.kvCacheUsageHigh', 'must be a fraction in (0, 1]');
+  try {
+    config.rag = checkRagConfig(config.rag);
+  } catch (error) {
+    if (error instanceof RagSettingError) throw new ConfigError(error.field, error.message);
+    throw error;
+  }
   if (config.dashboard.windowSeconds > 3600) throw new ConfigError('dashboard.windowSeconds', `must be <= 3600, got ${config.dashboard.windowSeconds}`);
   return deepFreeze(config);
 }

@@ -1,14 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestIdOf, type AccessControl } from './access';
-import { Cancellation } from './cancellation';
 import { UpstreamAnswerError } from './coalescer';
 import { coalescibleCompletion } from './completions-batcher';
+import { clientGone, priorityOf, sendUpstreamAnswer } from './answers';
 import { ProxyError } from './errors';
 import { Exchange } from './exchange';
 import { child } from './metrics';
 import { readJsonBody } from './request-body';
 import { ResponseCache } from './response-cache';
 import type { ProxyContext } from './server';
+import { passthrough, PASSTHROUGH_ROUTES } from './passthrough';
+import { ragChat } from './rag/chat-route';
 import { relayStream } from './sse-relay';
 import { asBody, validateChat, validateCompletion, validateEmbeddings, type GenerationRequest } from './validate';
 
@@ -16,50 +18,8 @@ type Body = Record<string, unknown>;
 
 /** One OpenAI POST route: the dashboard stage its duration counts towards, and its handler. */
 interface OpenAIRoute {
-  stage: 'embed' | 'generate';
+  stage: 'embed' | 'generate' | 'pool' | 'tokenize';
   handle(ctx: ProxyContext, ex: Exchange, body: Body, bytes: Buffer): Promise<void>;
-}
-
-/** Priority from the `x-ragwire-priority` header, else the body's `priority`; lower goes first. */
-function priorityOf(ex: Exchange, fromBody: number | undefined): number {
-  const header = ex.req.headers['x-ragwire-priority'];
-  if (typeof header === 'string' && header.length > 0) {
-    const p = Number(header);
-    if (!Number.isInteger(p)) throw new ProxyError('invalid_request', `x-ragwire-priority must be an integer, got "${header}"`, 'x-ragwire-priority');
-    return p;
-  }
-  return fromBody ?? 0;
-}
-
-/** A cancellation that fires when the client goes away before its answer is complete. */
-function clientGone(ctx: ProxyContext, ex: Exchange, model: string): Cancellation {
-  const cancellation = new Cancellation();
-  ex.res.once('close', () => {
-    if (!ex.res.writableFinished) {
-      ctx.metrics.cancelled.inc({ model });
-      ctx.log.debug({ reqId: ex.id }, 'client disconnected; cancelling upstream request');
-      cancellation.cancel(new Error('client disconnected'));
-    }
-  });
-  return cancellation;
-}
-
-/** Passes an upstream's answer on; a non-200 in OpenAI's error shape when it is not already. */
-function sendUpstreamAnswer(ex: Exchange, status: number, body: Buffer, upstream: string): void {
-  let payload: Buffer | string = body;
-  if (status !== 200) {
-    try {
-      const parsed = JSON.parse(body.toString('utf8')) as { error?: unknown; message?: unknown };
-      if (!parsed.error || typeof parsed.error !== 'object') {
-        const message = typeof parsed.message === 'string' ? parsed.message : body.toString('utf8').slice(0, 500);
-        payload = JSON.stringify({ error: { message, type: status < 500 ? 'invalid_request_error' : 'server_error', param: null, code: null } });
-      }
-    } catch {
-      payload = JSON.stringify({ error: { message: body.toString('utf8').slice(0, 500), type: 'server_error', param: null, code: 'upstream_error' } });
-    }
-  }
-  ex.headers['x-ragwire-upstream'] = upstream;
-  ex.send(status, payload);
 }
 
 function requireModel(ctx: ProxyContext, ex: Exchange, model: string): void {
@@ -178,9 +138,10 @@ function encode(embedding: string | number[], format: 'float' | 'base64'): strin
  */
 export class OpenAIRoutes {
   private readonly routes = new Map<string, OpenAIRoute>([
-    ['/v1/chat/completions', { stage: 'generate', handle: (ctx, ex, body, bytes) => generation(ctx, ex, validateChat(body), body, bytes) }],
+    ['/v1/chat/completions', { stage: 'generate', handle: (ctx, ex, body, bytes) => (ctx.rag.wants(body) ? ragChat(ctx, ex, body) : generation(ctx, ex, validateChat(body), body, bytes)) }],
     ['/v1/completions', { stage: 'generate', handle: (ctx, ex, body, bytes) => generation(ctx, ex, validateCompletion(body), body, bytes) }],
     ['/v1/embeddings', { stage: 'embed', handle: embeddings }],
+    ...[...PASSTHROUGH_ROUTES].map(([path, stage]): [string, OpenAIRoute] => [path, { stage, handle: passthrough }]),
   ]);
 
   constructor(private readonly ctx: ProxyContext, private readonly access: AccessControl) {}

@@ -15,6 +15,7 @@ import type { DashboardHooks } from './dashboard/ab-runner';
 import { sampleQueueDepth } from './dashboard/queue-sampler';
 import { dashboardSenders, isDashboardApiPath, isDashboardPath, registerDashboardRoutes } from './dashboard/routes';
 import { PROXY_STAGES, StageRecorder } from './dashboard/stage-recorder';
+import { RagGateway } from './rag/gateway';
 import { OpenAIRoutes } from './routes';
 import { UpstreamCaller } from './upstream-call';
 import { UpstreamSet } from './upstream-set';
@@ -38,6 +39,8 @@ export interface ProxyContext {
    * posts them to /dashboard/api/stages.
    */
   stages: StageRecorder;
+  /** Retrieval-augmented chat (model aliases and the `ragwire` body field); idle without `rag.collections`. */
+  rag: RagGateway;
 }
 
 /** What the process starting a proxy may plug into it. */
@@ -85,6 +88,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
   const upstreams = new UpstreamSet(config, metrics, log);
   const admission = new AdmissionController(config.admission, upstreams, createRouter(config.routing), metrics);
   const caller = new UpstreamCaller(config, admission, upstreams, metrics, log);
+  const batcher = new EmbeddingsBatcher(config.embeddingsBatching, caller, metrics);
   const context: ProxyContext = {
     config,
     log,
@@ -92,10 +96,11 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     upstreams,
     admission,
     caller,
-    batcher: new EmbeddingsBatcher(config.embeddingsBatching, caller, metrics),
+    batcher,
     completions: config.completionsBatching.enabled ? new CompletionsBatcher(config.completionsBatching, caller, metrics) : undefined,
     cache: config.cache.enabled ? new ResponseCache(config.cache.maxEntries, config.cache.ttlMs) : undefined,
     stages: new StageRecorder({ windowSeconds: config.dashboard.windowSeconds, reserved: PROXY_STAGES }),
+    rag: new RagGateway(config, upstreams, batcher, caller),
   };
 
   const access = new AccessControl(config, metrics);
@@ -169,7 +174,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
   });
   app.get('/v1/models', async () => ({
     object: 'list',
-    data: upstreams.models().map((id) => ({ id, object: 'model', created: startedAt, owned_by: 'ragwire-proxy' })),
+    data: [...upstreams.models(), ...context.rag.aliasNames()].map((id) => ({ id, object: 'model', created: startedAt, owned_by: 'ragwire-proxy' })),
   }));
   if (config.dashboard.enabled) {
     sampleQueueDepth(app, context);
@@ -181,6 +186,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await upstreams.close();
+    await context.rag.close();
     throw error;
   }
   const addr = app.server.address() as AddressInfo;
@@ -193,6 +199,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     close: async () => {
       await app.close();
       await upstreams.close();
+      await context.rag.close();
     },
   };
 }

@@ -18,11 +18,20 @@ export async function relayStream(
   answer: StreamingAnswer,
   headers: OutgoingHttpHeaders,
   cancellation: Cancellation,
+  /**
+   * For streams that do not end with `data: [DONE]` (the Responses API): the
+   * event that marks a complete stream, such as `response.completed`. Seen
+   * anywhere in the stream, the stream counts as complete.
+   */
+  terminal?: RegExp,
 ): Promise<'done' | 'interrupted' | 'client-gone'> {
   raw.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   let tail = '';
+  let sawTerminal = false;
   const write = async (chunk: Buffer) => {
-    tail = (tail + chunk.toString('latin1')).slice(-64);
+    const text = tail + chunk.toString('latin1');
+    if (terminal && !sawTerminal) sawTerminal = terminal.test(text);
+    tail = text.slice(-64);
     if (!raw.write(chunk)) await once(raw, 'drain', { signal: cancellation.signal() });
   };
   try {
@@ -32,7 +41,7 @@ export async function relayStream(
       if (next.done) break;
       await write(next.value);
     }
-    if (!DONE.test(tail)) throw new Error('upstream ended the stream without data: [DONE]');
+    if (terminal ? !sawTerminal : !DONE.test(tail)) throw new Error(`upstream ended the stream without ${terminal ? `a ${terminal.source} event` : 'data: [DONE]'}`);
     raw.end();
     return 'done';
   } catch (error) {

@@ -14,7 +14,7 @@
  */
 
 /** The stages the proxy records itself: they always have room on the dashboard. */
-export const PROXY_STAGES: readonly string[] = ['embed', 'generate', 'generate_ttft', 'rag_embed', 'rag_retrieve', 'rag_rerank', 'rag_prompt', 'rag_ttft'];
+export const PROXY_STAGES: readonly string[] = ['embed', 'generate', 'generate_ttft', 'pool', 'tokenize', 'rag_embed', 'rag_retrieve', 'rag_rerank', 'rag_prompt', 'rag_ttft'];
 
 export interface StageSample {
   /** Stage name, such as `embed`, `generate_ttft` or `retrieve`. */

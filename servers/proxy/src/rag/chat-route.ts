@@ -1,0 +1,62 @@
+import { clientGone, priorityOf, sendUpstreamAnswer } from '../answers';
+import type { Exchange } from '../exchange';
+import { ProxyError } from '../errors';
+import type { ProxyContext } from '../server';
+import { relayStream } from '../sse-relay';
+import { validateChat } from '../validate';
+import { augmentMessages, lastUserTurn, ragwireField, sourcesIntoFirstChunk, withSources } from './prompt';
+
+type Body = Record<string, unknown>;
+
+/**
+ * POST /v1/chat/completions with a retrieval: retrieve (see RagGateway), put
+ * the sources into the prompt by the template, forward to the chat model with
+ * the same admission, routing and retries as any chat, and answer with the
+ * sources: `ragwire: { collection, sources, timings }` in the body, or in a
+ * stream's first chunk. Stage timings go to the dashboard.
+ */
+export async function ragChat(ctx: ProxyContext, ex: Exchange, body: Body): Promise<void> {
+  const plan = ctx.rag.plan(body);
+  const { ragwire: _, ...rest } = body;
+  const forward: Body = { ...rest, model: plan.model };
+  const info = validateChat(forward);
+  if (!ctx.upstreams.isServed(plan.model)) throw new ProxyError('model_not_found', `The model \`${plan.model}\` does not exist or is not served by this proxy`, 'model');
+  ex.model = typeof body.model === 'string' && body.model !== plan.model ? body.model : plan.model;
+  const question = lastUserTurn(forward.messages as unknown[]);
+  const priority = priorityOf(ex, info.priority);
+  const cancellation = clientGone(ctx, ex, ex.model);
+  const { sources, timings } = await ctx.rag.retrieve(plan, question, { priority, requestId: ex.id, cancellation });
+  if (cancellation.cancelled) return;
+  forward.messages = augmentMessages(forward.messages as unknown[], plan.template, sources, question);
+  if (ctx.config.dashboard.enabled) {
+    ctx.stages.record({ stage: 'rag_embed', ms: timings.embedMs });
+    ctx.stages.record({ stage: 'rag_retrieve', ms: timings.retrieveMs });
+    if (timings.rerankMs !== undefined) ctx.stages.record({ stage: 'rag_rerank', ms: timings.rerankMs });
+  }
+  const field = ragwireField(plan.collection, sources, timings);
+  const call = { model: plan.model, path: '/v1/chat/completions', body: JSON.stringify(forward), prefixText: validateChat(forward).prefixText, priority, requestId: ex.id, cancellation };
+  if (!info.stream) {
+    const answer = await ctx.caller.buffered(call);
+    if (answer.status !== 200) return sendUpstreamAnswer(ex, answer.status, answer.body, answer.upstream.url);
+    ex.headers['x-ragwire-upstream'] = answer.upstream.url;
+    return ex.send(200, withSources(answer.body, field));
+  }
+  const answer = await ctx.caller.streaming(call);
+  const upstream = answer.lease.upstream.url;
+  if (answer.status !== 200) {
+    const chunks = [answer.first];
+    for (let next = await answer.rest.next(); !next.done; next = await answer.rest.next()) chunks.push(next.value);
+    answer.lease.release();
+    return sendUpstreamAnswer(ex, answer.status, Buffer.concat(chunks), upstream);
+  }
+  const ttftMs = ex.elapsedMs();
+  ctx.metrics.ttft.observe({ model: plan.model, upstream }, ttftMs / 1000);
+  if (ctx.config.dashboard.enabled) ctx.stages.record({ stage: 'rag_ttft', ms: ttftMs });
+  ex.headers['x-ragwire-upstream'] = upstream;
+  const relayStarted = performance.now();
+  const result = await relayStream(ex.res, { ...answer, first: sourcesIntoFirstChunk(answer.first, field) }, ex.headers, cancellation);
+  ex.status = result === 'done' ? 200 : result === 'interrupted' ? 502 : 499;
+  const latency = performance.now() - relayStarted + ttftMs;
+  ctx.metrics.upstreamLatency.observe({ model: plan.model, upstream }, latency / 1000);
+  answer.lease.release(latency);
+}
