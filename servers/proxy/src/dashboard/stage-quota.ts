@@ -1,5 +1,5 @@
 import { ProxyError, retryAfterHeaders } from '../errors';
-import { KeyRateLimiter } from '../rate-limit';
+import { KeyRateLimiter } from '../http/rate-limit';
 import type { StageSample } from './stage-recorder';
 
 /** Senders remembered; beyond, the oldest is forgotten (its stages stay until they expire). */

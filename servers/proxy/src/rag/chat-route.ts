@@ -1,9 +1,9 @@
-import { clientGone, priorityOf, sendUpstreamAnswer } from '../answers';
-import type { Exchange } from '../exchange';
+import { clientGone, priorityOf, sendUpstreamAnswer } from '../http/answers';
+import type { Exchange } from '../http/exchange';
 import { ProxyError } from '../errors';
 import type { ProxyContext } from '../server';
-import { relayStream } from '../sse-relay';
-import { validateChat } from '../validate';
+import { relayStream } from '../http/sse-relay';
+import { validateChat } from '../http/validate';
 import { augmentMessages, lastUserTurn, ragwireField, sourcesIntoFirstChunk, withSources } from './prompt';
 
 type Body = Record<string, unknown>;

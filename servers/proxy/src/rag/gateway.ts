@@ -1,10 +1,10 @@
-import type { Cancellation } from '../cancellation';
-import { UpstreamAnswerError } from '../coalescer';
+import type { Cancellation } from '../upstream/cancellation';
+import { UpstreamAnswerError } from '../batching/coalescer';
 import type { ProxyConfig } from '../config';
 import { ProxyError } from '../errors';
-import type { UpstreamCaller } from '../upstream-call';
-import type { EmbeddingsBatcher } from '../embeddings-batcher';
-import type { UpstreamSet } from '../upstream-set';
+import type { UpstreamCaller } from '../upstream/upstream-call';
+import type { EmbeddingsBatcher } from '../batching/embeddings-batcher';
+import type { UpstreamSet } from '../upstream/upstream-set';
 import { checkRagBinding, DEFAULT_RAG_TEMPLATE, RagSettingError, type RagBinding } from './rag-config';
 import { CollectionRetriever, type RagSource } from './retriever';
 

@@ -1,7 +1,7 @@
-import { Cancellation } from './cancellation';
-import { ProxyError } from './errors';
+import { Cancellation } from '../upstream/cancellation';
+import { ProxyError } from '../errors';
 import type { Exchange } from './exchange';
-import type { ProxyContext } from './server';
+import type { ProxyContext } from '../server';
 
 // What every route that calls an upstream shares: the request's priority, the
 // client's departure as a cancellation, and an upstream answer passed on.

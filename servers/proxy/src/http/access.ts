@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ProxyConfig } from './config';
-import { ProxyError, retryAfterHeaders } from './errors';
-import type { ProxyMetrics } from './metrics';
+import type { ProxyConfig } from '../config';
+import { ProxyError, retryAfterHeaders } from '../errors';
+import type { ProxyMetrics } from '../metrics';
 import { KeyRateLimiter } from './rate-limit';
 
 const REQUEST_ID = /^[\w.:@+\-=/]{1,200}$/;

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Cancellation } from './cancellation';
-import { ProxyError } from './errors';
-import type { StreamingAnswer } from './upstream-call';
+import type { Cancellation } from '../upstream/cancellation';
+import { ProxyError } from '../errors';
+import type { StreamingAnswer } from '../upstream/upstream-call';
 
 const DONE = /data: \[DONE\]\s*$/;
 

@@ -1,7 +1,7 @@
 import { clientGone, priorityOf, sendUpstreamAnswer } from './answers';
 import type { Exchange } from './exchange';
-import { ProxyError } from './errors';
-import type { ProxyContext } from './server';
+import { ProxyError } from '../errors';
+import type { ProxyContext } from '../server';
 import { relayStream } from './sse-relay';
 
 type Body = Record<string, unknown>;

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import type { AdmissionController, Lease } from './admission';
 import { delay, type Cancellation } from './cancellation';
 import { collect, openStream } from './upstream-dispatch';
-import type { ProxyConfig } from './config';
-import { ProxyError } from './errors';
-import { child, type ProxyMetrics } from './metrics';
+import type { ProxyConfig } from '../config';
+import { ProxyError } from '../errors';
+import { child, type ProxyMetrics } from '../metrics';
 import type { Upstream } from './upstream';
 import type { UpstreamSet } from './upstream-set';
 

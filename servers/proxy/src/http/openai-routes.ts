@@ -1,16 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { requestIdOf, type AccessControl } from './access';
-import { UpstreamAnswerError } from './coalescer';
-import { coalescibleCompletion } from './completions-batcher';
+import { UpstreamAnswerError } from '../batching/coalescer';
+import { coalescibleCompletion } from '../batching/completions-batcher';
 import { clientGone, priorityOf, sendUpstreamAnswer } from './answers';
-import { ProxyError } from './errors';
-import { Exchange } from './exchange';
-import { child } from './metrics';
-import { readJsonBody } from './request-body';
+import { ProxyError } from '../errors';
+import type { Exchange } from './exchange';
+import type { RequestPipeline } from './pipeline';
 import { ResponseCache } from './response-cache';
-import type { ProxyContext } from './server';
+import type { ProxyContext } from '../server';
 import { passthrough, PASSTHROUGH_ROUTES } from './passthrough';
-import { ragChat } from './rag/chat-route';
+import { ragChat } from '../rag/chat-route';
 import { relayStream } from './sse-relay';
 import { asBody, validateChat, validateCompletion, validateEmbeddings, type GenerationRequest } from './validate';
 
@@ -129,67 +126,16 @@ function encode(embedding: string | number[], format: 'float' | 'base64'): strin
 }
 
 /**
- * The OpenAI-compatible POST routes, served straight from Node's HTTP server
- * (the proxy's hot path: no framework between the socket and the upstream
- * call). Everything else (models, health, metrics, dashboard) is the
- * framework's. Each request: request id, API key and rate limit, bounded
- * JSON body, validation, then its route; every failure is answered in
- * OpenAI's shape and counted.
+ * The OpenAI-compatible POST routes and the rest of vLLM's API, added to the
+ * request pipeline (which does the request id, API key and rate limit,
+ * bounded JSON body, error shaping and counting): chat (with retrieval when
+ * asked), completions, embeddings, and the passthrough routes.
  */
-export class OpenAIRoutes {
-  private readonly routes = new Map<string, OpenAIRoute>([
-    ['/v1/chat/completions', { stage: 'generate', handle: (ctx, ex, body, bytes) => (ctx.rag.wants(body) ? ragChat(ctx, ex, body) : generation(ctx, ex, validateChat(body), body, bytes)) }],
-    ['/v1/completions', { stage: 'generate', handle: (ctx, ex, body, bytes) => generation(ctx, ex, validateCompletion(body), body, bytes) }],
-    ['/v1/embeddings', { stage: 'embed', handle: embeddings }],
-    ...[...PASSTHROUGH_ROUTES].map(([path, stage]): [string, OpenAIRoute] => [path, { stage, handle: passthrough }]),
-  ]);
-
-  constructor(private readonly ctx: ProxyContext, private readonly access: AccessControl) {}
-
-  /** Answers `req` when it is a POST to an OpenAI route and returns true; false leaves it to the caller. */
-  handle(req: IncomingMessage, res: ServerResponse): boolean {
-    if (req.method !== 'POST') return false;
-    const url = req.url ?? '';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const route = this.routes.get(path);
-    if (!route) return false;
-    const ex = new Exchange(req, res, requestIdOf(req.headers), path);
-    this.serve(route, ex).catch((error: unknown) => this.ctx.log.error({ err: error, reqId: ex.id }, 'unhandled error after the answer'));
-    return true;
-  }
-
-  private async serve(route: OpenAIRoute, ex: Exchange): Promise<void> {
-    const { ctx } = this;
-    try {
-      this.access.check(ex.req.headers.authorization, ex.req.socket.remoteAddress ?? '');
-      const { value, bytes } = await readJsonBody(ex.req, ctx.config.bodyLimitBytes);
-      await route.handle(ctx, ex, asBody(value), bytes);
-    } catch (error) {
-      this.failed(ex, error);
-    }
-    if (ex.status === 0) ex.status = 499; // the client left before any answer
-    child(ctx.metrics.requests, ex.model, ex.route, String(ex.status)).inc();
-    if (ctx.config.dashboard.enabled) {
-      ctx.stages.countRequest();
-      if (ex.status < 300) ctx.stages.record({ stage: route.stage, ms: ex.elapsedMs() });
-    }
-    if (ctx.log.isLevelEnabled('debug')) ctx.log.debug({ reqId: ex.id, method: 'POST', url: ex.req.url, statusCode: ex.status, ms: ex.elapsedMs() }, 'request completed');
-  }
-
-  private failed(ex: Exchange, error: unknown): void {
-    if (ex.answered || ex.res.destroyed || ex.req.socket.destroyed) {
-      // Too late to answer: the client left, or a stream already began (and ended with its error event).
-      if (ex.status === 0) ex.status = 499;
-      return;
-    }
-    let failure: ProxyError;
-    if (error instanceof ProxyError) failure = error;
-    else {
-      this.ctx.log.error({ err: error, reqId: ex.id }, 'unhandled error');
-      failure = new ProxyError('internal_error', `internal error: ${(error as Error).message}`);
-    }
-    if (failure.status >= 500) this.ctx.log.warn({ reqId: ex.id, code: failure.code, msg: failure.message }, 'request failed');
-    ex.fail(failure);
-  }
+export function registerOpenAIRoutes(pipeline: RequestPipeline, ctx: ProxyContext): void {
+  const add = (path: string, stage: OpenAIRoute['stage'], handle: OpenAIRoute['handle']) =>
+    pipeline.add('POST', path, { access: 'key', json: true, stage, handle: (ex, value, bytes) => handle(ctx, ex, asBody(value), bytes) });
+  add('/v1/chat/completions', 'generate', (ctx, ex, body, bytes) => (ctx.rag.wants(body) ? ragChat(ctx, ex, body) : generation(ctx, ex, validateChat(body), body, bytes)));
+  add('/v1/completions', 'generate', (ctx, ex, body, bytes) => generation(ctx, ex, validateCompletion(body), body, bytes));
+  add('/v1/embeddings', 'embed', embeddings);
+  for (const [path, stage] of PASSTHROUGH_ROUTES) add(path, stage, passthrough);
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { ProxyError } from './errors';
+import type { ProxyError } from '../errors';
 
 /**
  * One request on an OpenAI route and its answer, on Node's own HTTP objects:
@@ -15,6 +15,8 @@ export class Exchange {
   status = 0;
   /** The model asked for, once known to be served (metric labels stay bounded). */
   model = '';
+  /** Who sent the request: the API key's name, else the client's address (set by the pipeline's access check). */
+  sender = '';
 
   constructor(
     readonly req: IncomingMessage,
@@ -38,6 +40,11 @@ export class Exchange {
     headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     this.res.writeHead(status, headers);
     this.res.end(body);
+  }
+
+  /** Answers with a JSON value. */
+  json(status: number, value: unknown): void {
+    this.send(status, JSON.stringify(value));
   }
 
   /** Answers with an error in OpenAI's shape. */
