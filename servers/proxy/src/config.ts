@@ -1,3 +1,4 @@
+import { KeysFileError, readKeysFile, tenantEntry } from './http/tenants';
 import { checkRagConfig, defaultRagConfig, RagSettingError, type RagConfig } from './rag/rag-config';
 
 /**
@@ -15,6 +16,14 @@ export interface ApiKeyConfig {
   requestsPerSecond: number;
   /** Burst for this key; 0: the default `rateLimit.burst`. */
   burst: number;
+  /** Models (and retrieval aliases) this key may call; absent: all. */
+  models?: string[];
+  /** Collections this key may retrieve from, directly or through an alias; absent: all. */
+  collections?: string[];
+  /** Tokens this key may spend per clock minute; 0: unlimited. */
+  tokensPerMinute?: number;
+  /** Tokens this key may spend per UTC day; 0: unlimited. */
+  tokensPerDay?: number;
 }
 
 export interface ProxyConfig {
@@ -36,6 +45,17 @@ export interface ProxyConfig {
   auth: {
     /** No keys: no authentication (bind to loopback, or put auth in front). */
     keys: ApiKeyConfig[];
+    /**
+     * A YAML or JSON file of keys (`keyHash: sha256:<hex>` or `key`, name,
+     * models, collections, tokensPerMinute, tokensPerDay, requestsPerSecond,
+     * burst), added to `keys`; re-read on SIGHUP. '' for none.
+     */
+    keysFile: string; // ''
+    /**
+     * Who may read /metrics: 'open'; 'key' (any API key); 'auto': open on a
+     * loopback `host` or without keys, else 'key'.
+     */
+    metricsAccess: 'auto' | 'open' | 'key'; // 'auto'
   };
   rateLimit: {
     /** Default per-key request rate; 0: unlimited. */
@@ -157,7 +177,7 @@ export const defaultProxyConfig: ProxyConfig = {
   upstreamHeadersTimeoutMs: 60_000,
   connectTimeoutMs: 2_000,
   connectionsPerUpstream: 128,
-  auth: { keys: [] },
+  auth: { keys: [], keysFile: '', metricsAccess: 'auto' },
   rateLimit: { requestsPerSecond: 0, burst: 0 },
   admission: { maxQueue: 256, maxQueueWaitMs: 30_000, maxConcurrencyPerUpstream: 64, minConcurrencyPerUpstream: 4, upstreamWaitingHigh: 0, upstreamWaitingChecks: 3, kvCacheUsageHigh: 0.95 },
   routing: { strategy: 'prefix-affinity', prefixBlockChars: 256, minPrefixChars: 512, minMatchRatio: 0.5, affinityEntries: 65_536, maxImbalance: 16 },
@@ -184,11 +204,12 @@ export class ConfigError extends Error {
 const ENUMS: Record<string, readonly string[]> = {
   logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   'routing.strategy': ['prefix-affinity', 'least-outstanding', 'round-robin'],
+  'auth.metricsAccess': ['auto', 'open', 'key'],
 };
 /** Mappings taken whole (their keys are names, not fields), validated by their own checker. */
 const MAPPINGS = new Set(['rag.collections', 'rag.aliases']);
 /** String fields that may be empty. */
-const MAY_BE_EMPTY = new Set(['dashboardApi.key']);
+const MAY_BE_EMPTY = new Set(['dashboardApi.key', 'auth.keysFile']);
 /** Numeric fields that may be 0; every other number must be positive. */
 const MAY_BE_ZERO = new Set(['port', 'rateLimit.requestsPerSecond', 'rateLimit.burst', 'admission.maxQueue', 'admission.upstreamWaitingHigh', 'retries.baseDelayMs', 'embeddingsBatching.maxWaitMs', 'completionsBatching.maxWaitMs']);
 const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.upstreamWaitingChecks', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'completionsBatching.maxItems', 'cache.maxEntries', 'dashboard.windowSeconds', 'dashboardApi.stagesPerSender']);
@@ -272,14 +293,22 @@ export function resolveProxyConfig(...layers: DeepPartial<ProxyConfig>[]): Reado
   });
   config.auth.keys = config.auth.keys.map((k, i) => {
     const entry = (typeof k === 'string' ? { key: k } : k) as Partial<ApiKeyConfig>;
-    for (const f of Object.keys(entry)) if (!['key', 'name', 'requestsPerSecond', 'burst'].includes(f)) throw new ConfigError(`auth.keys[${i}].${f}`, 'unknown field');
     if (typeof entry.key !== 'string' || entry.key.length === 0) throw new ConfigError(`auth.keys[${i}].key`, 'must be a non-empty string');
-    for (const f of ['requestsPerSecond', 'burst'] as const) {
-      const v = entry[f] ?? 0;
-      if (typeof v !== 'number' || !(v >= 0)) throw new ConfigError(`auth.keys[${i}].${f}`, `must be a number >= 0, got ${JSON.stringify(v)}`);
+    try {
+      tenantEntry({ ...entry }, `auth.keys[${i}]`, i);
+    } catch (error) {
+      if (error instanceof KeysFileError) throw new ConfigError(error.field, error.message.slice(error.field.length + 2));
+      throw error;
     }
-    return { key: entry.key, name: entry.name ?? `key${i}`, requestsPerSecond: entry.requestsPerSecond ?? 0, burst: entry.burst ?? 0 };
+    return { ...entry, key: entry.key, name: entry.name ?? `key${i}`, requestsPerSecond: entry.requestsPerSecond ?? 0, burst: entry.burst ?? 0 };
   });
+  if (config.auth.keysFile !== '') {
+    try {
+      readKeysFile(config.auth.keysFile);
+    } catch (error) {
+      throw new ConfigError('auth.keysFile', `${config.auth.keysFile}: ${(error as Error).message}`);
+    }
+  }
   if (config.admission.minConcurrencyPerUpstream > config.admission.maxConcurrencyPerUpstream) {
     throw new ConfigError('admission.minConcurrencyPerUpstream', 'must be <= admission.maxConcurrencyPerUpstream');
   }
@@ -303,6 +332,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): DeepPartial<ProxyConfig> 
   if (env.RAGWIRE_PROXY_UPSTREAMS) layer.upstreams = env.RAGWIRE_PROXY_UPSTREAMS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.RAGWIRE_PROXY_MODELS) layer.models = env.RAGWIRE_PROXY_MODELS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.RAGWIRE_PROXY_API_KEYS) layer.auth = { keys: env.RAGWIRE_PROXY_API_KEYS.split(',').map((key) => ({ key: key.trim() })).filter((k) => k.key) };
+  if (env.RAGWIRE_PROXY_KEYS_FILE) layer.auth = { ...layer.auth, keysFile: env.RAGWIRE_PROXY_KEYS_FILE };
   if (env.RAGWIRE_PROXY_DASHBOARD_KEY) layer.dashboardApi = { key: env.RAGWIRE_PROXY_DASHBOARD_KEY };
   if (env.RAGWIRE_PROXY_LOG_LEVEL) layer.logLevel = env.RAGWIRE_PROXY_LOG_LEVEL as ProxyConfig['logLevel'];
   return layer;

@@ -12,6 +12,8 @@ export { CompletionsBatcher, coalescibleCompletion } from './batching/completion
 export { Coalescer, apportion, type CoalescerLimits } from './batching/coalescer';
 export { ResponseCache } from './http/response-cache';
 export { KeyRateLimiter } from './http/rate-limit';
+export { hashKey, type Tenant } from './http/tenants';
+export { TokenBudgets } from './http/token-budget';
 export { Upstream, parseVllmGauges, type UpstreamGauges } from './upstream/upstream';
 export { ProxyMetrics } from './metrics';
 export { StageRecorder, type StageSample, type StageRecorderOptions, type StageSeries, type ShardLatency } from './dashboard/stage-recorder';

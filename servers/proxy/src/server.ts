@@ -66,6 +66,8 @@ export interface RunningProxy {
   url: string;
   server: Server;
   context: ProxyContext;
+  /** Re-reads `auth.keysFile` (the CLI does on SIGHUP); returns how many keys are now accepted. */
+  reloadKeys(): number;
   close(): Promise<void>;
 }
 
@@ -86,7 +88,7 @@ function registerServiceRoutes(pipeline: RequestPipeline, ctx: ProxyContext): vo
     },
   });
   pipeline.add('GET', '/metrics', {
-    access: 'open',
+    access: 'metrics',
     json: false,
     async handle(ex) {
       for (const model of upstreams.models()) metrics.queueDepth.set({ model }, admission.queueDepth(model));
@@ -98,10 +100,11 @@ function registerServiceRoutes(pipeline: RequestPipeline, ctx: ProxyContext): vo
   pipeline.add('GET', '/v1/models', {
     access: 'key',
     json: false,
-    handle: (ex) => ex.json(200, {
-      object: 'list',
-      data: [...upstreams.models(), ...ctx.rag.aliasNames()].map((id) => ({ id, object: 'model', created: startedAt, owned_by: 'ragwire-proxy' })),
-    }),
+    handle: (ex) => {
+      const scope = ex.tenant?.models;
+      const ids = [...upstreams.models(), ...ctx.rag.aliasNames()].filter((id) => !scope || scope.has(id));
+      ex.json(200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: startedAt, owned_by: 'ragwire-proxy' })) });
+    },
   });
 }
 
@@ -131,8 +134,9 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     rag: new RagGateway(config, upstreams, batcher, caller),
   };
 
+  const access = new AccessControl(config, metrics, log);
   const pipeline = new RequestPipeline({
-    access: new AccessControl(config, metrics),
+    access,
     metrics,
     log,
     stages: config.dashboard.enabled ? context.stages : undefined,
@@ -170,6 +174,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     url,
     server,
     context,
+    reloadKeys: () => access.reload(),
     close: async () => {
       // Stop accepting, close idle keep-alive connections, wait for requests in flight.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -47,3 +47,15 @@ export function sendUpstreamAnswer(ex: Exchange, status: number, body: Buffer, u
   ex.headers['x-ragwire-upstream'] = upstream;
   ex.send(status, payload);
 }
+
+/** Whether a stream must be asked for its usage: the key has a token budget and the client did not ask. */
+export function needsStreamUsage(ex: Exchange, body: Record<string, unknown>): boolean {
+  const t = ex.tenant;
+  if (!t || (t.tokensPerMinute <= 0 && t.tokensPerDay <= 0) || body.stream !== true) return false;
+  return (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage !== true;
+}
+
+/** The body with `stream_options.include_usage: true`. */
+export function withStreamUsage(body: Record<string, unknown>): Record<string, unknown> {
+  return { ...body, stream_options: { ...(body.stream_options as object | undefined), include_usage: true } };
+}

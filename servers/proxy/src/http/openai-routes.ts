@@ -1,6 +1,7 @@
 import { UpstreamAnswerError } from '../batching/coalescer';
 import { coalescibleCompletion } from '../batching/completions-batcher';
-import { clientGone, priorityOf, sendUpstreamAnswer } from './answers';
+import { allowModel } from './access';
+import { clientGone, needsStreamUsage, priorityOf, sendUpstreamAnswer, withStreamUsage } from './answers';
 import { ProxyError } from '../errors';
 import type { Exchange } from './exchange';
 import type { RequestPipeline } from './pipeline';
@@ -21,6 +22,7 @@ interface OpenAIRoute {
 
 function requireModel(ctx: ProxyContext, ex: Exchange, model: string): void {
   if (!ctx.upstreams.isServed(model)) throw new ProxyError('model_not_found', `The model \`${model}\` does not exist or is not served by this proxy`, 'model');
+  allowModel(ex.tenant, model);
   ex.model = model;
 }
 
@@ -30,8 +32,13 @@ function withoutPriority(body: Body): Body {
   return rest;
 }
 
-/** The body to send upstream: the client's own bytes unless the proxy removes its `priority` field. */
-function forwardBody(body: Body, bytes: Buffer): Buffer | string {
+/**
+ * The body to send upstream: the client's own bytes unless the proxy removes
+ * its `priority` field, or asks a stream for its usage (a key with a token
+ * budget: its streams are counted too, so they carry the usage chunk).
+ */
+function forwardBody(body: Body, bytes: Buffer, ex?: Exchange): Buffer | string {
+  if (ex && needsStreamUsage(ex, body)) return JSON.stringify(withStreamUsage(withoutPriority(body)));
   return 'priority' in body ? JSON.stringify(withoutPriority(body)) : bytes;
 }
 
@@ -67,7 +74,7 @@ async function generation(ctx: ProxyContext, ex: Exchange, info: GenerationReque
   }
   if (ctx.completions && path === '/v1/completions' && coalescibleCompletion(body)) return coalescedCompletion(ctx, ex, body, info, priority, cacheKey);
   const cancellation = clientGone(ctx, ex, info.model);
-  const call = { model: info.model, path, body: forwardBody(body, bytes), prefixText: info.prefixText, priority, requestId: ex.id, cancellation };
+  const call = { model: info.model, path, body: forwardBody(body, bytes, ex), prefixText: info.prefixText, priority, requestId: ex.id, cancellation };
   if (!info.stream) {
     const answer = await ctx.caller.buffered(call);
     if (cacheKey && answer.status === 200) {
@@ -89,7 +96,7 @@ async function generation(ctx: ProxyContext, ex: Exchange, info: GenerationReque
   ctx.stages.record({ stage: 'generate_ttft', ms: ttftMs });
   ex.headers['x-ragwire-upstream'] = upstream;
   const relayStarted = performance.now();
-  const result = await relayStream(ex.res, answer, ex.headers, cancellation);
+  const result = await relayStream(ex.res, answer, ex.headers, cancellation, undefined, ex.onUsage);
   ex.status = result === 'done' ? 200 : result === 'interrupted' ? 502 : 499;
   const latency = performance.now() - relayStarted + ttftMs;
   ctx.metrics.upstreamLatency.observe({ model: info.model, upstream }, latency / 1000);

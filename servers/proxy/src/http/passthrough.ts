@@ -1,3 +1,4 @@
+import { allowModel } from './access';
 import { clientGone, priorityOf, sendUpstreamAnswer } from './answers';
 import type { Exchange } from './exchange';
 import { ProxyError } from '../errors';
@@ -33,6 +34,7 @@ export async function passthrough(ctx: ProxyContext, ex: Exchange, body: Body, b
   if (model === undefined && MODEL_OPTIONAL.has(path)) model = ctx.upstreams.models()[0];
   if (typeof model !== 'string' || model.length === 0) throw new ProxyError('invalid_request', `model must be a non-empty string, got ${JSON.stringify(model)}`, 'model');
   if (!ctx.upstreams.isServed(model)) throw new ProxyError('model_not_found', `The model \`${model}\` does not exist or is not served by this proxy`, 'model');
+  allowModel(ex.tenant, model);
   ex.model = model;
   const bodyPriority = body.priority;
   if (bodyPriority !== undefined && !Number.isInteger(bodyPriority)) throw new ProxyError('invalid_request', `priority must be an integer, got ${JSON.stringify(bodyPriority)}`, 'priority');
@@ -62,7 +64,7 @@ export async function passthrough(ctx: ProxyContext, ex: Exchange, body: Body, b
   ctx.metrics.ttft.observe({ model, upstream }, ttftMs / 1000);
   ex.headers['x-ragwire-upstream'] = upstream;
   const started = performance.now();
-  const result = await relayStream(ex.res, answer, ex.headers, cancellation, RESPONSES_END);
+  const result = await relayStream(ex.res, answer, ex.headers, cancellation, RESPONSES_END, ex.onUsage);
   ex.status = result === 'done' ? 200 : result === 'interrupted' ? 502 : 499;
   const latency = performance.now() - started + ttftMs;
   ctx.metrics.upstreamLatency.observe({ model, upstream }, latency / 1000);

@@ -10,10 +10,11 @@ import type { StageRecorder } from '../dashboard/stage-recorder';
 /**
  * Who may call a route: anyone (`open`: health, metrics, static files), an
  * API key holder with the per-key rate limit (`key`: the OpenAI and vLLM
- * routes), or the dashboard's API (`dashboard`: an API key or
- * `dashboardApi.key`, no rate limit).
+ * routes), the dashboard's API (`dashboard`: an API key or
+ * `dashboardApi.key`, no rate limit), or /metrics (`metrics`: a key only when
+ * `auth.metricsAccess` asks for one).
  */
-export type RouteAccess = 'open' | 'key' | 'dashboard';
+export type RouteAccess = 'open' | 'key' | 'dashboard' | 'metrics';
 
 export interface Route {
   access: RouteAccess;
@@ -86,9 +87,27 @@ export class RequestPipeline {
     try {
       if (!route) throw new ProxyError('not_found', `no route ${ex.req.method} ${ex.route}`);
       const address = ex.req.socket.remoteAddress ?? '';
-      if (route.access === 'key') ex.sender = parts.access.check(ex.req.headers.authorization, address);
-      else if (route.access === 'dashboard') ex.sender = parts.access.dashboardSender(ex.req.headers.authorization, address);
-      else ex.sender = address;
+      switch (route.access) {
+        case 'key': {
+          const caller = parts.access.check(ex.req.headers.authorization, address);
+          ex.sender = caller.name;
+          ex.tenant = caller.tenant;
+          if (caller.tenant) {
+            const tenant = caller.tenant;
+            ex.onUsage = (tokens) => parts.access.budgets.charge(tenant, tokens);
+          }
+          break;
+        }
+        case 'dashboard':
+          ex.sender = parts.access.dashboardSender(ex.req.headers.authorization, address);
+          break;
+        case 'metrics':
+          ex.sender = parts.access.metricsReader(ex.req.headers.authorization, address);
+          break;
+        case 'open':
+          ex.sender = address;
+          break;
+      }
       if (route.json) {
         const { value, bytes } = await readJsonBody(ex.req, parts.bodyLimitBytes);
         await route.handle(ex, value, bytes);

@@ -1,4 +1,5 @@
-import { clientGone, priorityOf, sendUpstreamAnswer } from '../http/answers';
+import { allowCollection, allowModel } from '../http/access';
+import { clientGone, needsStreamUsage, priorityOf, sendUpstreamAnswer, withStreamUsage } from '../http/answers';
 import type { Exchange } from '../http/exchange';
 import { ProxyError } from '../errors';
 import type { ProxyContext } from '../server';
@@ -21,7 +22,12 @@ export async function ragChat(ctx: ProxyContext, ex: Exchange, body: Body): Prom
   const forward: Body = { ...rest, model: plan.model };
   const info = validateChat(forward);
   if (!ctx.upstreams.isServed(plan.model)) throw new ProxyError('model_not_found', `The model \`${plan.model}\` does not exist or is not served by this proxy`, 'model');
-  ex.model = typeof body.model === 'string' && body.model !== plan.model ? body.model : plan.model;
+  const viaAlias = typeof body.model === 'string' && body.model !== plan.model;
+  allowModel(ex.tenant, viaAlias ? (body.model as string) : plan.model);
+  allowCollection(ex.tenant, plan.collection);
+  if (plan.rerank) allowModel(ex.tenant, plan.rerank.model, 'ragwire.rerank.model');
+  ex.model = viaAlias ? (body.model as string) : plan.model;
+  if (needsStreamUsage(ex, forward)) Object.assign(forward, withStreamUsage(forward));
   const question = lastUserTurn(forward.messages as unknown[]);
   const priority = priorityOf(ex, info.priority);
   const cancellation = clientGone(ctx, ex, ex.model);
@@ -54,7 +60,7 @@ export async function ragChat(ctx: ProxyContext, ex: Exchange, body: Body): Prom
   if (ctx.config.dashboard.enabled) ctx.stages.record({ stage: 'rag_ttft', ms: ttftMs });
   ex.headers['x-ragwire-upstream'] = upstream;
   const relayStarted = performance.now();
-  const result = await relayStream(ex.res, { ...answer, first: sourcesIntoFirstChunk(answer.first, field) }, ex.headers, cancellation);
+  const result = await relayStream(ex.res, { ...answer, first: sourcesIntoFirstChunk(answer.first, field) }, ex.headers, cancellation, undefined, ex.onUsage);
   ex.status = result === 'done' ? 200 : result === 'interrupted' ? 502 : 499;
   const latency = performance.now() - relayStarted + ttftMs;
   ctx.metrics.upstreamLatency.observe({ model: plan.model, upstream }, latency / 1000);
