@@ -148,6 +148,16 @@ export interface ProxyConfig {
     /** Longest an A/B run may take before it answers `ab_failed`. */
     abTimeoutMs: number; // 120000 ms
   };
+  /** OpenTelemetry traces (W3C traceparent in and out, spans per stage), exported over OTLP/HTTP. */
+  tracing: {
+    /** Off: no span is created and nothing is exported. */
+    enabled: boolean; // false
+    /** The OTLP/HTTP traces endpoint. */
+    otlpEndpoint: string; // 'http://127.0.0.1:4318/v1/traces'
+    serviceName: string; // 'ragwire-proxy'
+    /** Longest a finished span waits before it is exported (batched). */
+    exportDelayMs: number; // 1000 ms
+  };
   /** Retrieval inside the proxy: collections, and model aliases bound to them (see rag/rag-config.ts). */
   rag: RagConfig;
   /** Who may use the dashboard's API (series, stages, A/B), and how much. */
@@ -188,6 +198,7 @@ export const defaultProxyConfig: ProxyConfig = {
   cache: { enabled: false, maxEntries: 1_000, ttlMs: 300_000 },
   dashboard: { enabled: true, windowSeconds: 300, abTimeoutMs: 120_000 },
   dashboardApi: { key: '', stagesPerSender: 8, samplesPerSenderPerSecond: 2_000 },
+  tracing: { enabled: false, otlpEndpoint: 'http://127.0.0.1:4318/v1/traces', serviceName: 'ragwire-proxy', exportDelayMs: 1_000 },
   rag: defaultRagConfig,
 };
 
@@ -333,6 +344,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): DeepPartial<ProxyConfig> 
   if (env.RAGWIRE_PROXY_MODELS) layer.models = env.RAGWIRE_PROXY_MODELS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.RAGWIRE_PROXY_API_KEYS) layer.auth = { keys: env.RAGWIRE_PROXY_API_KEYS.split(',').map((key) => ({ key: key.trim() })).filter((k) => k.key) };
   if (env.RAGWIRE_PROXY_KEYS_FILE) layer.auth = { ...layer.auth, keysFile: env.RAGWIRE_PROXY_KEYS_FILE };
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) layer.tracing = { enabled: true, otlpEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT };
   if (env.RAGWIRE_PROXY_DASHBOARD_KEY) layer.dashboardApi = { key: env.RAGWIRE_PROXY_DASHBOARD_KEY };
   if (env.RAGWIRE_PROXY_LOG_LEVEL) layer.logLevel = env.RAGWIRE_PROXY_LOG_LEVEL as ProxyConfig['logLevel'];
   return layer;

@@ -13,6 +13,7 @@ import { RequestPipeline } from './http/pipeline';
 import { ResponseCache } from './http/response-cache';
 import { ProxyMetrics } from './metrics';
 import { RagGateway } from './rag/gateway';
+import { createTracing, type ProxyTracing } from './tracing/tracing';
 import { AdmissionController } from './upstream/admission';
 import { createRouter } from './upstream/router';
 import { UpstreamCaller } from './upstream/upstream-call';
@@ -39,6 +40,8 @@ export interface ProxyContext {
   stages: StageRecorder;
   /** Retrieval-augmented chat (model aliases and the `ragwire` body field); idle without `rag.collections`. */
   rag: RagGateway;
+  /** OpenTelemetry tracing; undefined when off (the default). */
+  tracing: ProxyTracing | undefined;
 }
 
 /**
@@ -132,6 +135,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     cache: config.cache.enabled ? new ResponseCache(config.cache.maxEntries, config.cache.ttlMs) : undefined,
     stages: new StageRecorder({ windowSeconds: config.dashboard.windowSeconds, reserved: PROXY_STAGES }),
     rag: new RagGateway(config, upstreams, batcher, caller),
+    tracing: createTracing(config.tracing),
   };
 
   const access = new AccessControl(config, metrics, log);
@@ -141,6 +145,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     log,
     stages: config.dashboard.enabled ? context.stages : undefined,
     bodyLimitBytes: config.bodyLimitBytes,
+    tracing: context.tracing,
   });
   registerOpenAIRoutes(pipeline, context);
   registerServiceRoutes(pipeline, context);
@@ -153,6 +158,7 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
     for (const f of onClose) f();
     await upstreams.close();
     await context.rag.close();
+    await context.tracing?.close();
   };
   await upstreams.start();
   try {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ProxyError } from '../errors';
+import type { TraceSpan } from '../tracing/tracing';
 import type { Tenant } from './tenants';
 import { usageTokens } from './token-budget';
 
@@ -21,6 +22,8 @@ export class Exchange {
   sender = '';
   /** The API key's tenant, when keys are configured: its scopes and budgets. */
   tenant: Tenant | undefined;
+  /** The request's server span, when tracing is on. */
+  trace: TraceSpan | undefined;
   /** Counts the tokens of a 2xx answer against the tenant (set by the pipeline for keyed requests). */
   onUsage: ((tokens: number) => void) | undefined;
 

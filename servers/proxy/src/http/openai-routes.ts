@@ -10,6 +10,7 @@ import type { ProxyContext } from '../server';
 import { passthrough, PASSTHROUGH_ROUTES } from './passthrough';
 import { ragChat } from '../rag/chat-route';
 import { relayStream } from './sse-relay';
+import { firstToken, traced } from '../tracing/spans';
 import { asBody, validateChat, validateCompletion, validateEmbeddings, type GenerationRequest } from './validate';
 
 type Body = Record<string, unknown>;
@@ -74,30 +75,34 @@ async function generation(ctx: ProxyContext, ex: Exchange, info: GenerationReque
   }
   if (ctx.completions && path === '/v1/completions' && coalescibleCompletion(body)) return coalescedCompletion(ctx, ex, body, info, priority, cacheKey);
   const cancellation = clientGone(ctx, ex, info.model);
-  const call = { model: info.model, path, body: forwardBody(body, bytes, ex), prefixText: info.prefixText, priority, requestId: ex.id, cancellation };
+  const generate = ex.trace?.child('generate', { 'ragwire.model': info.model, 'ragwire.stream': info.stream });
+  const call = { model: info.model, path, body: forwardBody(body, bytes, ex), prefixText: info.prefixText, priority, requestId: ex.id, cancellation, trace: generate };
   if (!info.stream) {
-    const answer = await ctx.caller.buffered(call);
+    const answer = await traced(generate, ctx.caller.buffered(call));
     if (cacheKey && answer.status === 200) {
       ctx.cache!.set(cacheKey, answer.body);
       ex.headers['x-ragwire-cache'] = 'miss';
     }
     return sendUpstreamAnswer(ex, answer.status, answer.body, answer.upstream.url);
   }
-  const answer = await ctx.caller.streaming(call);
+  const answer = await traced(generate, ctx.caller.streaming(call), true);
   const upstream = answer.lease.upstream.url;
   if (answer.status !== 200) {
     const chunks = [answer.first];
     for (let next = await answer.rest.next(); !next.done; next = await answer.rest.next()) chunks.push(next.value);
     answer.lease.release();
+    generate?.end(`upstream answered ${answer.status}`);
     return sendUpstreamAnswer(ex, answer.status, Buffer.concat(chunks), upstream);
   }
   const ttftMs = ex.elapsedMs();
+  firstToken(generate, ttftMs);
   ctx.metrics.ttft.observe({ model: info.model, upstream }, ttftMs / 1000);
   ctx.stages.record({ stage: 'generate_ttft', ms: ttftMs });
   ex.headers['x-ragwire-upstream'] = upstream;
   const relayStarted = performance.now();
   const result = await relayStream(ex.res, answer, ex.headers, cancellation, undefined, ex.onUsage);
   ex.status = result === 'done' ? 200 : result === 'interrupted' ? 502 : 499;
+  generate?.end(result === 'done' ? undefined : result);
   const latency = performance.now() - relayStarted + ttftMs;
   ctx.metrics.upstreamLatency.observe({ model: info.model, upstream }, latency / 1000);
   answer.lease.release(latency);

@@ -4,6 +4,7 @@ import type { Exchange } from './exchange';
 import { ProxyError } from '../errors';
 import type { ProxyContext } from '../server';
 import { relayStream } from './sse-relay';
+import { firstToken, traced } from '../tracing/spans';
 
 type Body = Record<string, unknown>;
 
@@ -47,25 +48,29 @@ export async function passthrough(ctx: ProxyContext, ex: Exchange, body: Body, b
     forward = { ...rest, model };
   }
   const cancellation = clientGone(ctx, ex, model);
-  const call = { model, path, body: Buffer.isBuffer(forward) ? forward : JSON.stringify(forward), prefixText: prefixOf(body), priority, requestId: ex.id, cancellation };
+  const span = ex.trace?.child(path === '/v1/responses' ? 'generate' : 'upstream.call', { 'ragwire.model': model, 'url.path': path });
+  const call = { model, path, body: Buffer.isBuffer(forward) ? forward : JSON.stringify(forward), prefixText: prefixOf(body), priority, requestId: ex.id, cancellation, trace: span };
   if (!stream) {
-    const answer = await ctx.caller.buffered(call);
+    const answer = await traced(span, ctx.caller.buffered(call));
     return sendUpstreamAnswer(ex, answer.status, answer.body, answer.upstream.url);
   }
-  const answer = await ctx.caller.streaming(call);
+  const answer = await traced(span, ctx.caller.streaming(call), true);
   const upstream = answer.lease.upstream.url;
   if (answer.status !== 200) {
     const chunks = [answer.first];
     for (let next = await answer.rest.next(); !next.done; next = await answer.rest.next()) chunks.push(next.value);
     answer.lease.release();
+    span?.end(`upstream answered ${answer.status}`);
     return sendUpstreamAnswer(ex, answer.status, Buffer.concat(chunks), upstream);
   }
   const ttftMs = ex.elapsedMs();
+  firstToken(span, ttftMs);
   ctx.metrics.ttft.observe({ model, upstream }, ttftMs / 1000);
   ex.headers['x-ragwire-upstream'] = upstream;
   const started = performance.now();
   const result = await relayStream(ex.res, answer, ex.headers, cancellation, RESPONSES_END, ex.onUsage);
   ex.status = result === 'done' ? 200 : result === 'interrupted' ? 502 : 499;
+  span?.end(result === 'done' ? undefined : result);
   const latency = performance.now() - started + ttftMs;
   ctx.metrics.upstreamLatency.observe({ model, upstream }, latency / 1000);
   answer.lease.release(latency);

@@ -6,6 +6,7 @@ import { Exchange } from './exchange';
 import { child, type ProxyMetrics } from '../metrics';
 import { readJsonBody } from './request-body';
 import type { StageRecorder } from '../dashboard/stage-recorder';
+import type { ProxyTracing } from '../tracing/tracing';
 
 /**
  * Who may call a route: anyone (`open`: health, metrics, static files), an
@@ -34,6 +35,8 @@ export interface PipelineParts {
   log: Logger;
   stages: StageRecorder | undefined;
   bodyLimitBytes: number;
+  /** Tracing, when on: routes with `key` access get a server span each. */
+  tracing: ProxyTracing | undefined;
 }
 
 /**
@@ -89,6 +92,7 @@ export class RequestPipeline {
       const address = ex.req.socket.remoteAddress ?? '';
       switch (route.access) {
         case 'key': {
+          if (parts.tracing) ex.trace = parts.tracing.request(`${ex.req.method} ${label}`, ex.req.headers.traceparent, { 'http.request.method': ex.req.method ?? '', 'http.route': label, 'ragwire.request_id': ex.id });
           const caller = parts.access.check(ex.req.headers.authorization, address);
           ex.sender = caller.name;
           ex.tenant = caller.tenant;
@@ -119,6 +123,10 @@ export class RequestPipeline {
     }
     if (ex.status === 0) ex.status = 499; // the client left before any answer
     child(parts.metrics.requests, ex.model, label, String(ex.status)).inc();
+    if (ex.trace) {
+      ex.trace.set({ 'http.response.status_code': ex.status, 'ragwire.model': ex.model });
+      ex.trace.end(ex.status >= 500 ? `status ${ex.status}` : undefined);
+    }
     if (route?.stage !== undefined && parts.stages) {
       parts.stages.countRequest();
       if (ex.status < 300) parts.stages.record({ stage: route.stage, ms: ex.elapsedMs() });

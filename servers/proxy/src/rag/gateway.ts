@@ -6,7 +6,9 @@ import type { UpstreamCaller } from '../upstream/upstream-call';
 import type { EmbeddingsBatcher } from '../batching/embeddings-batcher';
 import type { UpstreamSet } from '../upstream/upstream-set';
 import { checkRagBinding, DEFAULT_RAG_TEMPLATE, RagSettingError, type RagBinding } from './rag-config';
-import { CollectionRetriever, type RagSource } from './retriever';
+import { CollectionRetriever, type RagSource, type SearchTiming } from './retriever';
+import { traced } from '../tracing/spans';
+import type { TraceSpan } from '../tracing/tracing';
 
 type Body = Record<string, unknown>;
 
@@ -27,6 +29,8 @@ export interface RetrievalCall {
   priority: number;
   requestId: string;
   cancellation: Cancellation;
+  /** The request's span, when tracing is on: embed, retrieve (per shard, merge) and rerank are its children. */
+  trace?: TraceSpan;
 }
 
 /**
@@ -94,19 +98,30 @@ export class RagGateway {
     }
     const t0 = performance.now();
     let vector: Float32Array;
+    // The question joins the embeddings batcher's shared call, which carries no one request's trace context.
+    const embed = call.trace?.child('embed', { 'ragwire.model': embeddingModel });
     try {
       const share = await this.batcher.submit({ model: embeddingModel, inputs: [question], priority: call.priority, requestId: call.requestId });
       vector = asFloat32(share.embeddings[0]!);
+      embed?.end();
     } catch (error) {
+      embed?.end((error as Error).message);
       if (error instanceof UpstreamAnswerError) throw new ProxyError('upstream_error', `embedding the question with ${embeddingModel} failed: upstream answered ${error.status}: ${error.body.toString('utf8').slice(0, 300)}`);
       throw error;
     }
     const t1 = performance.now();
-    const sources = await this.retriever.search(plan.collection, vector, plan.k, plan.filter);
+    const retrieve = call.trace?.child('retrieve', { 'ragwire.collection': plan.collection, 'ragwire.k': plan.k });
+    const { sources, timing } = await traced(retrieve, this.retriever.search(plan.collection, vector, plan.k, plan.filter), true);
+    if (retrieve) {
+      retrieve.set({ 'ragwire.sources': sources.length });
+      if (timing) traceShards(retrieve, timing);
+      retrieve.end();
+    }
     const t2 = performance.now();
     const timings: Retrieval['timings'] = { embedMs: t1 - t0, retrieveMs: t2 - t1 };
     if (!plan.rerank || sources.length === 0) return { sources, timings };
-    const reranked = await this.rerank(plan.rerank.model, plan.rerank.topN ?? sources.length, question, sources, call);
+    const span = call.trace?.child('rerank', { 'ragwire.model': plan.rerank.model });
+    const reranked = await traced(span, this.rerank(plan.rerank.model, plan.rerank.topN ?? sources.length, question, sources, { ...call, trace: span }));
     timings.rerankMs = performance.now() - t2;
     return { sources: reranked, timings };
   }
@@ -119,7 +134,7 @@ export class RagGateway {
   private async rerank(model: string, topN: number, query: string, sources: RagSource[], call: RetrievalCall): Promise<RagSource[]> {
     if (!this.upstreams.isServed(model)) throw new ProxyError('model_not_found', `The rerank model \`${model}\` is not served by this proxy`, 'ragwire.rerank.model');
     const body = JSON.stringify({ model, query, documents: sources.map((s) => s.text), top_n: topN });
-    const answer = await this.caller.buffered({ model, path: '/v1/rerank', body, priority: call.priority, requestId: call.requestId, cancellation: call.cancellation });
+    const answer = await this.caller.buffered({ model, path: '/v1/rerank', body, priority: call.priority, requestId: call.requestId, cancellation: call.cancellation, ...(call.trace ? { trace: call.trace } : {}) });
     const text = answer.body.toString('utf8');
     if (answer.status !== 200) throw new ProxyError('rerank_failed', `reranker ${model} answered ${answer.status}: ${text.slice(0, 300)}`);
     let results: { index: number; relevance_score: number }[];
@@ -131,6 +146,18 @@ export class RagGateway {
     }
     return [...results].sort((a, b) => b.relevance_score - a.relevance_score).slice(0, topN).map((r) => ({ ...sources[r.index]!, rerankScore: r.relevance_score }));
   }
+}
+
+/** One span per shard (from sending to its answer) and one for the merge, after the fact, from the client's timing. */
+function traceShards(retrieve: TraceSpan, timing: SearchTiming): void {
+  const mergeStart = timing.mergedAt - timing.mergeMs;
+  const sentAt = timing.mergedAt - timing.totalMs;
+  timing.shardMs.forEach((ms, shard) => {
+    const span = retrieve.child('retrieve.shard', { 'ragwire.shard': shard }, sentAt);
+    if (Number.isNaN(ms)) span.end('the shard did not answer', mergeStart);
+    else span.end(undefined, sentAt + ms);
+  });
+  retrieve.child('merge', { 'ragwire.shards': timing.shardMs.length }, mergeStart).end(undefined, timing.mergedAt);
 }
 
 /** An embedding as the upstream sent it (base64 little-endian float32, or a list of numbers). */

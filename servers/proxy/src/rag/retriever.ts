@@ -1,4 +1,4 @@
-import { ShardedCollection } from '@ragwire/client';
+import { ShardedCollection, type QueryTiming } from '@ragwire/client';
 import { isRagwireError, type Filter } from '@ragwire/protocol';
 import { ProxyError } from '../errors';
 import type { RagCollectionConfig, RagConfig } from './rag-config';
@@ -20,6 +20,15 @@ interface OpenCollection {
   handle: ShardedCollection | undefined;
   /** The collection's dimension, learnt from DESCRIBE on first use. */
   dim: Promise<number> | undefined;
+  /** Queries in flight on the handle: its onQuery timing is attributed to a query only when it is alone. */
+  inflight: number;
+  last: { timing: QueryTiming; at: number } | undefined;
+}
+
+/** Where a query's time went, per shard, when it could be told apart from the others in flight. */
+export interface SearchTiming extends QueryTiming {
+  /** performance.now() when the shards' answers were merged. */
+  mergedAt: number;
 }
 
 /**
@@ -32,7 +41,7 @@ export class CollectionRetriever {
   private readonly collections = new Map<string, OpenCollection>();
 
   constructor(private readonly config: Readonly<RagConfig>) {
-    for (const [name, c] of Object.entries(config.collections)) this.collections.set(name, { config: c, handle: undefined, dim: undefined });
+    for (const [name, c] of Object.entries(config.collections)) this.collections.set(name, { config: c, handle: undefined, dim: undefined, inflight: 0, last: undefined });
   }
 
   /** The configured collection `name`; the caller validated that it exists. */
@@ -40,8 +49,8 @@ export class CollectionRetriever {
     return this.entry(name).config;
   }
 
-  /** The top `k` sources for `vector` in collection `name`, best first. */
-  async search(name: string, vector: Float32Array, k: number, filter: Filter | undefined): Promise<RagSource[]> {
+  /** The top `k` sources for `vector` in collection `name`, best first, and the query's timing when it was alone in flight. */
+  async search(name: string, vector: Float32Array, k: number, filter: Filter | undefined): Promise<{ sources: RagSource[]; timing: SearchTiming | undefined }> {
     const entry = this.entry(name);
     const handle = this.open(name, entry);
     try {
@@ -53,14 +62,23 @@ export class CollectionRetriever {
       if (dim !== vector.length) {
         throw new ProxyError('dimension_mismatch', `collection "${name}" holds ${dim}-dimensional vectors but ${entry.config.embeddingModel} returned ${vector.length} dimensions: the collection was embedded with another model`, 'ragwire.collection');
       }
-      const result = await handle.query({ vectors: vector, k, ...(filter ? { filter } : {}), options: { withPayload: true } });
+      entry.inflight++;
+      entry.last = undefined;
+      let result;
+      try {
+        result = await handle.query({ vectors: vector, k, ...(filter ? { filter } : {}), options: { withPayload: true } });
+      } finally {
+        entry.inflight--;
+      }
+      const last = entry.last as OpenCollection['last']; // set by onQuery during the await
+      entry.last = undefined;
       const n = result.counts[0] ?? 0;
       const sources: RagSource[] = [];
       for (let i = 0; i < n; i++) {
         const payload = result.payloads?.[i];
         sources.push({ id: result.ids[i]!, score: result.scores[i]!, text: payload?.text ?? '', metadata: payload?.metadata ?? {} });
       }
-      return sources;
+      return { sources, timing: last && { ...last.timing, mergedAt: last.at } };
     } catch (error) {
       throw asProxyError(error, name);
     }
@@ -80,7 +98,11 @@ export class CollectionRetriever {
     if (entry.handle) return entry.handle;
     const c = entry.config;
     const shards = c.path !== undefined ? [[c.path.startsWith('embedded://') ? c.path : `embedded://${encodeURI(c.path)}`]] : c.shards!;
-    entry.handle = new ShardedCollection({ shards, collection: c.collection ?? name, timeoutMs: this.config.timeoutMs, ...(c.token !== undefined ? { token: c.token } : {}) });
+    entry.handle = new ShardedCollection({
+      shards, collection: c.collection ?? name, timeoutMs: this.config.timeoutMs, ...(c.token !== undefined ? { token: c.token } : {}),
+      // Called inside query(), just before it returns: attributable only while one query is in flight.
+      onQuery: (timing) => (entry.last = entry.inflight === 1 ? { timing, at: performance.now() } : undefined),
+    });
     return entry.handle;
   }
 }
