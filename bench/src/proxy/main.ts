@@ -3,7 +3,7 @@
  * not on a GPU: overhead against a bare Node hop and Portkey, embeddings
  * coalescing, prefix-affinity routing, overload shedding, and a rate sweep.
  *
- *   pnpm --filter @ragwire/bench proxy [--scale 1] [--only overhead,embeddings,completions,routing,overload,sweep,rag]
+ *   pnpm --filter @ragwire/bench proxy [--scale 1] [--only overhead,embeddings,completions,routing,overload,sweep,rag,tracing]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { renderTable } from '../table';
 import { stopAll } from './processes';
 import { ragInProxy } from './rag';
+import { tracingCost } from './tracing-cost';
 import { completions, embeddings, overhead, overload, routing, sweep, type Options, type Row } from './scenarios';
 
 const argv = process.argv.slice(2);
@@ -19,7 +20,7 @@ const arg = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const scale = Number(arg('scale') ?? 1);
-const only = new Set((arg('only') ?? 'overhead,embeddings,completions,routing,overload,sweep,rag').split(','));
+const only = new Set((arg('only') ?? 'overhead,embeddings,completions,routing,overload,sweep,rag,tracing').split(','));
 const markdown = argv.includes('--markdown');
 
 function machine() {
@@ -98,6 +99,12 @@ function verdicts(rows: Row[]): Verdict[] {
     out.push({ target: '>= 1.3x lower p50 before the first token, RAG in the proxy', measured: `${f(p, 2)} vs ${f(c, 2)} ms (${f(c / p, 2)}x)`, met: c >= 1.3 * p });
     out.push({ target: '(context) CPU per RAG request, proxy + client', measured: `${f(Number(proxyRag.extra!.cpuUsPerRequest), 0)} vs ${f(Number(clientRag.extra!.cpuUsPerRequest), 0)} us`, met: Number(proxyRag.extra!.cpuUsPerRequest) <= Number(clientRag.extra!.cpuUsPerRequest) });
   }
+  const tOff = rows.find((r) => r.scenario.startsWith('tracing') && r.variant.startsWith('tracing off'));
+  const tOn = rows.find((r) => r.scenario.startsWith('tracing') && r.variant.startsWith('tracing on'));
+  if (tOff && tOn) {
+    const [a, b] = [Number(tOff.extra!.cpuUsPerRequest), Number(tOn.extra!.cpuUsPerRequest)];
+    out.push({ target: 'tracing on: at most 5% more CPU per request', measured: `${f(b, 0)} vs ${f(a, 0)} us (+${f((b / a - 1) * 100, 1)}%)`, met: b <= 1.05 * a });
+  }
   return out;
 }
 
@@ -109,7 +116,7 @@ async function main(): Promise<void> {
   const options: Options = { scale, log };
   const started = Date.now();
   const rows: Row[] = [];
-  const plan: [string, (o: Options) => Promise<Row[]>][] = [['overhead', overhead], ['embeddings', embeddings], ['completions', completions], ['routing', routing], ['overload', overload], ['sweep', sweep], ['rag', ragInProxy]];
+  const plan: [string, (o: Options) => Promise<Row[]>][] = [['overhead', overhead], ['embeddings', embeddings], ['completions', completions], ['routing', routing], ['overload', overload], ['sweep', sweep], ['rag', ragInProxy], ['tracing', tracingCost]];
   try {
     for (const [name, run] of plan) {
       if (!only.has(name)) continue;

@@ -42,10 +42,10 @@ export function startSim(args: string[]): Promise<Proc> {
   });
 }
 
-export function startProxy(args: string[]): Promise<Proc> {
+export function startProxy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
   return start([PROXY_CLI, '--port', '0', '--log-level', 'info', ...args], (j) => {
     return j?.msg === 'ragwire-proxy listening' ? { url: j.url as string } : undefined;
-  });
+  }, env);
 }
 
 export function startPassthrough(upstream: string): Promise<Proc> {
