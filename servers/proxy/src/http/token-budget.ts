@@ -76,9 +76,19 @@ export class TokenBudgets {
 
 const TOTAL = /"total_tokens"\s*:\s*(\d+)/g;
 
+/** Where an answer's usage is looked for first: OpenAI's and vLLM's answers put `usage` last. */
+const TAIL_CHARS = 1024;
+
 /** Total tokens in an answer's usage (the last `total_tokens` in the text: a stream's final usage chunk), or 0. */
 export function usageTokens(text: string): number {
-  let last = 0;
-  for (const m of text.matchAll(TOTAL)) last = Number(m[1]);
-  return last;
+  const last = (from: string) => {
+    let found = -1;
+    for (const m of from.matchAll(TOTAL)) found = Number(m[1]);
+    return found;
+  };
+  if (text.length > TAIL_CHARS) {
+    const inTail = last(text.slice(-TAIL_CHARS));
+    if (inTail >= 0) return inTail;
+  }
+  return Math.max(0, last(text));
 }
