@@ -24,6 +24,8 @@ export interface ApiKeyConfig {
   tokensPerMinute?: number;
   /** Tokens this key may spend per UTC day; 0: unlimited. */
   tokensPerDay?: number;
+  /** This key's own shard-server token per collection (else the collection's `token`). */
+  shardTokens?: Record<string, string>;
 }
 
 export interface ProxyConfig {

@@ -18,6 +18,8 @@ export interface Tenant {
   collections: ReadonlySet<string> | undefined;
   tokensPerMinute: number;
   tokensPerDay: number;
+  /** This key's own token for a collection's shard servers, by collection: the shards' scopes then hold for it too. */
+  shardTokens: Readonly<Record<string, string>> | undefined;
   requestsPerSecond: number;
   burst: number;
 }
@@ -28,7 +30,7 @@ export function hashKey(key: string): string {
 }
 
 const HASH = /^sha256:[0-9a-f]{64}$/;
-const FIELDS = ['key', 'keyHash', 'name', 'models', 'collections', 'tokensPerMinute', 'tokensPerDay', 'requestsPerSecond', 'burst'];
+const FIELDS = ['key', 'keyHash', 'name', 'models', 'collections', 'tokensPerMinute', 'tokensPerDay', 'shardTokens', 'requestsPerSecond', 'burst'];
 
 /** A keys entry is malformed; `field` names it (`keys[2].keyHash`). */
 export class KeysFileError extends Error {
@@ -41,6 +43,14 @@ function names(value: unknown, field: string): ReadonlySet<string> | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0)) throw new KeysFileError(field, 'must be a list of names');
   return new Set(value as string[]);
+}
+
+function tokens(value: unknown, field: string): Readonly<Record<string, string>> | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !Object.values(value).every((v) => typeof v === 'string' && v.length > 0)) {
+    throw new KeysFileError(field, 'must map collection names to shard tokens');
+  }
+  return { ...(value as Record<string, string>) };
 }
 
 function count(value: unknown, field: string): number {
@@ -66,6 +76,7 @@ export function tenantEntry(raw: Partial<ApiKeyConfig> & { keyHash?: unknown }, 
     collections: names(raw.collections, `${at}.collections`),
     tokensPerMinute: count(raw.tokensPerMinute, `${at}.tokensPerMinute`),
     tokensPerDay: count(raw.tokensPerDay, `${at}.tokensPerDay`),
+    shardTokens: tokens((raw as Record<string, unknown>).shardTokens, `${at}.shardTokens`),
     requestsPerSecond: count(raw.requestsPerSecond, `${at}.requestsPerSecond`),
     burst: count(raw.burst, `${at}.burst`),
   }];

@@ -32,7 +32,8 @@ export async function ragChat(ctx: ProxyContext, ex: Exchange, body: Body): Prom
   const question = lastUserTurn(forward.messages as unknown[]);
   const priority = priorityOf(ex, info.priority);
   const cancellation = clientGone(ctx, ex, ex.model);
-  const { sources, timings } = await ctx.rag.retrieve(plan, question, { priority, requestId: ex.id, cancellation, ...(ex.trace ? { trace: ex.trace } : {}) });
+  const shardToken = ex.tenant?.shardTokens?.[plan.collection];
+  const { sources, timings } = await ctx.rag.retrieve(plan, question, { priority, requestId: ex.id, cancellation, ...(ex.trace ? { trace: ex.trace } : {}), ...(shardToken ? { shardToken } : {}) });
   if (cancellation.cancelled) return;
   forward.messages = augmentMessages(forward.messages as unknown[], plan.template, sources, question);
   if (ctx.config.dashboard.enabled) {

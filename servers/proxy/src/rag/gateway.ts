@@ -31,6 +31,8 @@ export interface RetrievalCall {
   cancellation: Cancellation;
   /** The request's span, when tracing is on: embed, retrieve (per shard, merge) and rerank are its children. */
   trace?: TraceSpan;
+  /** The caller's own token for this collection's shard servers (its keys entry's `shardTokens`). */
+  shardToken?: string;
 }
 
 /**
@@ -111,7 +113,7 @@ export class RagGateway {
     }
     const t1 = performance.now();
     const retrieve = call.trace?.child('retrieve', { 'ragwire.collection': plan.collection, 'ragwire.k': plan.k });
-    const { sources, timing } = await traced(retrieve, this.retriever.search(plan.collection, vector, plan.k, plan.filter), true);
+    const { sources, timing } = await traced(retrieve, this.retriever.search(plan.collection, vector, plan.k, plan.filter, call.shardToken), true);
     if (retrieve) {
       retrieve.set({ 'ragwire.sources': sources.length });
       if (timing) traceShards(retrieve, timing);

@@ -14,10 +14,9 @@ export interface RagSource {
   rerankScore?: number;
 }
 
-/** A configured collection and its open handle (opened on first use). */
-interface OpenCollection {
-  config: RagCollectionConfig;
-  handle: ShardedCollection | undefined;
+/** One open handle on a collection (one per shard token in use), opened on first use. */
+interface OpenHandle {
+  handle: ShardedCollection;
   /** The collection's dimension, learnt from DESCRIBE on first use. */
   dim: Promise<number> | undefined;
   /** Queries in flight on the handle: its onQuery timing is attributed to a query only when it is alone. */
@@ -33,45 +32,49 @@ export interface SearchTiming extends QueryTiming {
 
 /**
  * The collections the proxy retrieves from, through @ragwire/client (shard
- * servers, or an embedded store in this process). Store failures become the
- * proxy's typed errors: an unknown collection or a dimension mismatch is the
- * request's fault (400), shards that do not answer are `retrieval_failed`.
+ * servers, or an embedded store in this process). A tenant with a shard token
+ * of its own for a collection (`shardTokens` in its keys entry) reaches the
+ * shards with it, on a handle of its own, so the shard servers' token scopes
+ * hold for it too; others use the collection's `token`. Store failures become
+ * the proxy's typed errors: an unknown collection or a dimension mismatch is
+ * the request's fault (400), a token the shards refuse is 403
+ * `collection_forbidden`, shards that do not answer are `retrieval_failed`.
  */
 export class CollectionRetriever {
-  private readonly collections = new Map<string, OpenCollection>();
+  private readonly handles = new Map<string, OpenHandle>();
 
-  constructor(private readonly config: Readonly<RagConfig>) {
-    for (const [name, c] of Object.entries(config.collections)) this.collections.set(name, { config: c, handle: undefined, dim: undefined, inflight: 0, last: undefined });
-  }
+  constructor(private readonly config: Readonly<RagConfig>) {}
 
-  /** The configured collection `name`; the caller validated that it exists. */
+  /** The configured collection `name`. */
   collection(name: string): RagCollectionConfig {
-    return this.entry(name).config;
+    const c = this.config.collections[name];
+    if (!c) throw new ProxyError('unknown_collection', `unknown collection "${name}"`, 'ragwire.collection');
+    return c;
   }
 
   /** The top `k` sources for `vector` in collection `name`, best first, and the query's timing when it was alone in flight. */
-  async search(name: string, vector: Float32Array, k: number, filter: Filter | undefined): Promise<{ sources: RagSource[]; timing: SearchTiming | undefined }> {
-    const entry = this.entry(name);
-    const handle = this.open(name, entry);
+  async search(name: string, vector: Float32Array, k: number, filter: Filter | undefined, shardToken?: string): Promise<{ sources: RagSource[]; timing: SearchTiming | undefined }> {
+    const config = this.collection(name);
+    const open = this.open(name, config, shardToken ?? config.token);
     try {
-      entry.dim ??= handle.describe().then((info) => info.dim);
-      const dim = await entry.dim.catch((error: unknown) => {
-        entry.dim = undefined; // ask again next time: the shard may come back, the collection may be created
+      open.dim ??= open.handle.describe().then((info) => info.dim);
+      const dim = await open.dim.catch((error: unknown) => {
+        open.dim = undefined; // ask again next time: the shard may come back, the collection may be created
         throw error;
       });
       if (dim !== vector.length) {
-        throw new ProxyError('dimension_mismatch', `collection "${name}" holds ${dim}-dimensional vectors but ${entry.config.embeddingModel} returned ${vector.length} dimensions: the collection was embedded with another model`, 'ragwire.collection');
+        throw new ProxyError('dimension_mismatch', `collection "${name}" holds ${dim}-dimensional vectors but ${config.embeddingModel} returned ${vector.length} dimensions: the collection was embedded with another model`, 'ragwire.collection');
       }
-      entry.inflight++;
-      entry.last = undefined;
+      open.inflight++;
+      open.last = undefined;
       let result;
       try {
-        result = await handle.query({ vectors: vector, k, ...(filter ? { filter } : {}), options: { withPayload: true } });
+        result = await open.handle.query({ vectors: vector, k, ...(filter ? { filter } : {}), options: { withPayload: true } });
       } finally {
-        entry.inflight--;
+        open.inflight--;
       }
-      const last = entry.last as OpenCollection['last']; // set by onQuery during the await
-      entry.last = undefined;
+      const last = open.last as OpenHandle['last']; // set by onQuery during the await
+      open.last = undefined;
       const n = result.counts[0] ?? 0;
       const sources: RagSource[] = [];
       for (let i = 0; i < n; i++) {
@@ -85,25 +88,22 @@ export class CollectionRetriever {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.collections.values()].map((c) => c.handle?.close()));
+    await Promise.all([...this.handles.values()].map((h) => h.handle.close()));
   }
 
-  private entry(name: string): OpenCollection {
-    const entry = this.collections.get(name);
-    if (!entry) throw new ProxyError('unknown_collection', `unknown collection "${name}"`, 'ragwire.collection');
-    return entry;
-  }
-
-  private open(name: string, entry: OpenCollection): ShardedCollection {
-    if (entry.handle) return entry.handle;
-    const c = entry.config;
+  private open(name: string, c: RagCollectionConfig, token: string | undefined): OpenHandle {
+    const key = `${name}\u0000${token ?? ''}`;
+    let open = this.handles.get(key);
+    if (open) return open;
     const shards = c.path !== undefined ? [[c.path.startsWith('embedded://') ? c.path : `embedded://${encodeURI(c.path)}`]] : c.shards!;
-    entry.handle = new ShardedCollection({
-      shards, collection: c.collection ?? name, timeoutMs: this.config.timeoutMs, ...(c.token !== undefined ? { token: c.token } : {}),
+    const handle = new ShardedCollection({
+      shards, collection: c.collection ?? name, timeoutMs: this.config.timeoutMs, ...(token !== undefined ? { token } : {}),
       // Called inside query(), just before it returns: attributable only while one query is in flight.
-      onQuery: (timing) => (entry.last = entry.inflight === 1 ? { timing, at: performance.now() } : undefined),
+      onQuery: (timing) => (open!.last = open!.inflight === 1 ? { timing, at: performance.now() } : undefined),
     });
-    return entry.handle;
+    open = { handle, dim: undefined, inflight: 0, last: undefined };
+    this.handles.set(key, open);
+    return open;
   }
 }
 
@@ -116,6 +116,9 @@ function asProxyError(error: unknown, name: string): unknown {
     case 'RAGWIRE_ERR_INVALID_FILTER':
     case 'RAGWIRE_ERR_UNSUPPORTED_FILTER':
       return new ProxyError('invalid_filter', `the filter was refused by the store: ${error.message}`, 'ragwire.filter');
+    case 'RAGWIRE_ERR_UNAUTHORIZED':
+    case 'RAGWIRE_ERR_FORBIDDEN':
+      return new ProxyError('collection_forbidden', `the shard servers of collection "${name}" refused the token used for this key: ${error.message}`, 'ragwire.collection');
     case 'RAGWIRE_ERR_DIM_MISMATCH':
       return new ProxyError('dimension_mismatch', `collection "${name}": ${error.message}`, 'ragwire.collection');
     default:
