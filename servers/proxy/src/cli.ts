@@ -29,6 +29,7 @@ const program = new Command('ragwire-proxy')
   .option('--completions-batching', 'coalesce concurrent non-streaming /v1/completions calls into list prompts')
   .option('--cache', 'enable the exact response cache for temperature-0 requests')
   .option('--keys-file <file>', 'API keys file (YAML or JSON; hashed keys, scopes, budgets); re-read on SIGHUP')
+  .option('--otlp-endpoint <url>', 'export OpenTelemetry traces to this OTLP/HTTP endpoint (env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); off without it')
   .option('--hash-key <key>', 'print the keys-file hash of <key> and exit')
   .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent');
 
@@ -37,7 +38,7 @@ if (program.opts().hashKey !== undefined) {
   process.stdout.write(`${hashKey(String(program.opts().hashKey))}\n`);
   process.exit(0);
 }
-const opts = program.opts<{ keysFile?: string;
+const opts = program.opts<{ keysFile?: string; otlpEndpoint?: string;
   config?: string; host?: string; port?: number; upstream?: string[]; model?: string[]; apiKey?: string[];
   routing?: ProxyConfig['routing']['strategy']; maxQueue?: number; maxQueueWaitMs?: number; maxConcurrency?: number; embeddingsBatching: boolean; completionsBatching?: boolean; cache?: boolean; logLevel?: ProxyConfig['logLevel'];
 }>();
@@ -50,6 +51,7 @@ function fromFlags(): DeepPartial<ProxyConfig> {
   if (opts.model) layer.models = opts.model;
   if (opts.apiKey) layer.auth = { keys: opts.apiKey.map((key) => ({ key })) };
   if (opts.keysFile) layer.auth = { ...layer.auth, keysFile: opts.keysFile };
+  if (opts.otlpEndpoint) layer.tracing = { enabled: true, otlpEndpoint: opts.otlpEndpoint };
   if (opts.routing) layer.routing = { strategy: opts.routing };
   if (opts.maxQueue !== undefined || opts.maxQueueWaitMs !== undefined || opts.maxConcurrency !== undefined) {
     layer.admission = {};

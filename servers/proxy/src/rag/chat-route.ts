@@ -33,7 +33,8 @@ export async function ragChat(ctx: ProxyContext, ex: Exchange, body: Body): Prom
   const priority = priorityOf(ex, info.priority);
   const cancellation = clientGone(ctx, ex, ex.model);
   const shardToken = ex.tenant?.shardTokens?.[plan.collection];
-  const { sources, timings } = await ctx.rag.retrieve(plan, question, { priority, requestId: ex.id, cancellation, ...(ex.trace ? { trace: ex.trace } : {}), ...(shardToken ? { shardToken } : {}) });
+  const { sources, timings, embedTokens } = await ctx.rag.retrieve(plan, question, { priority, requestId: ex.id, cancellation, ...(ex.trace ? { trace: ex.trace } : {}), ...(shardToken ? { shardToken } : {}) });
+  ex.onUsage?.(embedTokens); // the question's embedding counts against the key's budget too
   if (cancellation.cancelled) return;
   forward.messages = augmentMessages(forward.messages as unknown[], plan.template, sources, question);
   if (ctx.config.dashboard.enabled) {

@@ -22,6 +22,8 @@ export interface RagPlan extends Required<Omit<RagBinding, 'filter' | 'rerank'>>
 export interface Retrieval {
   sources: RagSource[];
   timings: { embedMs: number; retrieveMs: number; rerankMs?: number };
+  /** Tokens the question's embedding cost (the caller's share of the batch's usage). */
+  embedTokens: number;
 }
 
 /** The call context a retrieval's upstream calls (embedding, rerank) run under. */
@@ -100,11 +102,13 @@ export class RagGateway {
     }
     const t0 = performance.now();
     let vector: Float32Array;
+    let embedTokens = 0;
     // The question joins the embeddings batcher's shared call, which carries no one request's trace context.
     const embed = call.trace?.child('embed', { 'ragwire.model': embeddingModel });
     try {
       const share = await this.batcher.submit({ model: embeddingModel, inputs: [question], priority: call.priority, requestId: call.requestId });
       vector = asFloat32(share.embeddings[0]!);
+      embedTokens = share.promptTokens;
       embed?.end();
     } catch (error) {
       embed?.end((error as Error).message);
@@ -121,11 +125,11 @@ export class RagGateway {
     }
     const t2 = performance.now();
     const timings: Retrieval['timings'] = { embedMs: t1 - t0, retrieveMs: t2 - t1 };
-    if (!plan.rerank || sources.length === 0) return { sources, timings };
+    if (!plan.rerank || sources.length === 0) return { sources, timings, embedTokens };
     const span = call.trace?.child('rerank', { 'ragwire.model': plan.rerank.model });
     const reranked = await traced(span, this.rerank(plan.rerank.model, plan.rerank.topN ?? sources.length, question, sources, { ...call, trace: span }));
     timings.rerankMs = performance.now() - t2;
-    return { sources: reranked, timings };
+    return { sources: reranked, timings, embedTokens };
   }
 
   close(): Promise<void> {
