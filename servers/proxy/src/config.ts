@@ -159,6 +159,8 @@ export interface ProxyConfig {
     serviceName: string; // 'ragwire-proxy'
     /** Longest a finished span waits before it is exported (batched). */
     exportDelayMs: number; // 1000 ms
+    /** Share of new traces recorded (a client's traceparent decides for its own); unsampled spans cost almost nothing. */
+    sampleRatio: number; // 1
   };
   /** Retrieval inside the proxy: collections, and model aliases bound to them (see rag/rag-config.ts). */
   rag: RagConfig;
@@ -200,7 +202,7 @@ export const defaultProxyConfig: ProxyConfig = {
   cache: { enabled: false, maxEntries: 1_000, ttlMs: 300_000 },
   dashboard: { enabled: true, windowSeconds: 300, abTimeoutMs: 120_000 },
   dashboardApi: { key: '', stagesPerSender: 8, samplesPerSenderPerSecond: 2_000 },
-  tracing: { enabled: false, otlpEndpoint: 'http://127.0.0.1:4318/v1/traces', serviceName: 'ragwire-proxy', exportDelayMs: 1_000 },
+  tracing: { enabled: false, otlpEndpoint: 'http://127.0.0.1:4318/v1/traces', serviceName: 'ragwire-proxy', exportDelayMs: 1_000, sampleRatio: 1 },
   rag: defaultRagConfig,
 };
 
@@ -325,6 +327,7 @@ export function resolveProxyConfig(...layers: DeepPartial<ProxyConfig>[]): Reado
   if (config.admission.minConcurrencyPerUpstream > config.admission.maxConcurrencyPerUpstream) {
     throw new ConfigError('admission.minConcurrencyPerUpstream', 'must be <= admission.maxConcurrencyPerUpstream');
   }
+  if (config.tracing.sampleRatio > 1) throw new ConfigError('tracing.sampleRatio', `must be a fraction in (0, 1], got ${config.tracing.sampleRatio}`);
   if (config.routing.minMatchRatio > 1) throw new ConfigError('routing.minMatchRatio', 'must be a fraction in (0, 1]');
   if (config.admission.kvCacheUsageHigh > 1) throw new ConfigError('admission.kvCacheUsageHigh', 'must be a fraction in (0, 1]');
   try {

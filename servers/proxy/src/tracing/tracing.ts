@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ProxyConfig } from '../config';
 
 /**
@@ -53,6 +53,8 @@ export class ProxyTracing {
   constructor(config: Readonly<ProxyConfig['tracing']>) {
     this.provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': config.serviceName }),
+      // A client's sampling decision (the traceparent's flag) is kept; new traces are sampled at sampleRatio.
+      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
       spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: config.otlpEndpoint }), scheduledDelayMillis: config.exportDelayMs })],
     });
     this.tracer = this.provider.getTracer('ragwire-proxy');
