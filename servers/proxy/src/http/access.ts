@@ -72,11 +72,6 @@ export class AccessControl {
     return keys;
   }
 
-  /** Whether API keys are configured (requests must then name one). */
-  get keysRequired(): boolean {
-    return this.keys.size > 0;
-  }
-
   private tenantOf(authorization: string | undefined, what: string): Tenant {
     const key = bearerToken(authorization);
     const tenant = key === undefined ? undefined : findTenant(this.keys, key);
