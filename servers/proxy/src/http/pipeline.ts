@@ -71,7 +71,8 @@ export class RequestPipeline {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const method = req.method ?? 'GET';
+    // HEAD is answered by the GET route: Node's response sends the headers only.
+    const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
     let route = this.exact.get(path)?.get(method);
     let label = path;
     if (!route) {
