@@ -3,11 +3,12 @@ import type { Logger } from 'pino';
 import type { AdmissionController, Lease } from './admission';
 import { delay, type Cancellation } from './cancellation';
 import { collect, openStream } from './upstream-dispatch';
-import type { ProxyConfig } from './config';
-import { ProxyError } from './errors';
-import { child, type ProxyMetrics } from './metrics';
+import type { ProxyConfig } from '../config';
+import { ProxyError } from '../errors';
+import { child, type ProxyMetrics } from '../metrics';
 import type { Upstream } from './upstream';
 import type { UpstreamSet } from './upstream-set';
+import type { TraceSpan } from '../tracing/tracing';
 
 export interface UpstreamCall {
   model: string;
@@ -19,6 +20,8 @@ export interface UpstreamCall {
   requestId: string;
   /** Fires when the client goes away: the upstream request is cancelled. */
   cancellation: Cancellation;
+  /** The span this call's admission wait and attempts are children of (tracing on); its attempt's traceparent goes upstream. */
+  trace?: TraceSpan;
 }
 
 /** A buffered upstream answer; the lease is already released. */
@@ -68,9 +71,10 @@ export class UpstreamCaller {
 
   /** Sends the call and reads the whole answer; for non-streaming requests. */
   buffered(call: UpstreamCall): Promise<BufferedAnswer> {
-    return this.attempts(call, async (lease, last) => {
+    return this.attempts(call, async (lease, last, span) => {
       const started = performance.now();
-      const answer = await collect(lease.upstream.pool, this.dispatchOptions(call), call.cancellation);
+      const answer = await collect(lease.upstream.pool, this.dispatchOptions(call, span), call.cancellation);
+      span?.set({ 'http.response.status_code': answer.status });
       const retry = retryable(answer.status, last);
       if (retry) throw retry;
       const latency = performance.now() - started;
@@ -82,18 +86,21 @@ export class UpstreamCaller {
 
   /** Sends the call and waits for the first body chunk; for streams, which are never retried after it. */
   streaming(call: UpstreamCall): Promise<StreamingAnswer> {
-    return this.attempts(call, async (lease, last) => {
-      const opened = await openStream(lease.upstream.pool, this.dispatchOptions(call), call.cancellation, (status) => retryable(status, last));
+    return this.attempts(call, async (lease, last, span) => {
+      const opened = await openStream(lease.upstream.pool, this.dispatchOptions(call, span), call.cancellation, (status) => retryable(status, last));
+      span?.set({ 'http.response.status_code': opened.status });
       return { lease, ...opened };
     });
   }
 
-  private dispatchOptions(call: UpstreamCall): Dispatcher.DispatchOptions {
-    return { method: 'POST', path: call.path, headers: ['content-type', 'application/json', 'x-request-id', call.requestId], body: call.body };
+  private dispatchOptions(call: UpstreamCall, attempt?: TraceSpan): Dispatcher.DispatchOptions {
+    const headers = ['content-type', 'application/json', 'x-request-id', call.requestId];
+    if (attempt) headers.push('traceparent', attempt.traceparent());
+    return { method: 'POST', path: call.path, headers, body: call.body };
   }
 
   /** Runs `send` on an admitted upstream, retrying elsewhere as the class says; `last` is true on the final attempt. */
-  private async attempts<T>(call: UpstreamCall, send: (lease: Lease, last: boolean) => Promise<T>): Promise<T> {
+  private async attempts<T>(call: UpstreamCall, send: (lease: Lease, last: boolean, span: TraceSpan | undefined) => Promise<T>): Promise<T> {
     const { maxAttempts, baseDelayMs, maxDelayMs } = this.config.retries;
     const failed = new Set<Upstream>();
     let lastError: unknown;
@@ -101,10 +108,23 @@ export class UpstreamCaller {
       if (attempt > 0) {
         await delay(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)), call.cancellation);
       }
-      const lease = await this.admission.acquire({ model: call.model, prefixText: call.prefixText, priority: attempt > 0 ? -1e9 : call.priority, cancellation: call.cancellation, exclude: failed });
+      const wait = call.trace?.child('admission.wait', { 'ragwire.model': call.model });
+      let lease: Lease;
       try {
-        return await send(lease, attempt + 1 === maxAttempts);
+        lease = await this.admission.acquire({ model: call.model, prefixText: call.prefixText, priority: attempt > 0 ? -1e9 : call.priority, cancellation: call.cancellation, exclude: failed });
       } catch (error) {
+        wait?.end((error as Error).message);
+        throw error;
+      }
+      wait?.end();
+      // The attempt's span ends when its answer's head arrived (a stream's first chunk): the request span covers the rest.
+      const span = call.trace?.child('upstream.attempt', { 'server.address': lease.upstream.url, 'url.path': call.path, 'ragwire.attempt': attempt + 1 });
+      try {
+        const result = await send(lease, attempt + 1 === maxAttempts, span);
+        span?.end();
+        return result;
+      } catch (error) {
+        span?.end((error as Error).message);
         lease.release();
         if (call.cancellation.cancelled) throw call.cancellation.reason;
         lastError = error;

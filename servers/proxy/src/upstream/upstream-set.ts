@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { ProxyConfig } from './config';
-import type { ProxyMetrics } from './metrics';
+import type { ProxyConfig } from '../config';
+import type { ProxyMetrics } from '../metrics';
 import { Upstream, parseVllmGauges } from './upstream';
 
 /**

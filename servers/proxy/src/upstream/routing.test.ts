@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { AdmissionController } from './admission';
-import { resolveProxyConfig } from './config';
-import { ProxyError } from './errors';
-import { ProxyMetrics } from './metrics';
+import { resolveProxyConfig } from '../config';
+import { ProxyError } from '../errors';
+import { ProxyMetrics } from '../metrics';
 import { LeastOutstandingRouter, PrefixAffinityRouter, RoundRobinRouter } from './router';
 import { parseVllmGauges, Upstream } from './upstream';
 import { UpstreamSet } from './upstream-set';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { apportion } from './coalescer';
 import { estimateTokens } from './embeddings-batcher';
-import { KeyRateLimiter } from './rate-limit';
-import { ResponseCache } from './response-cache';
+import { KeyRateLimiter } from '../http/rate-limit';
+import { ResponseCache } from '../http/response-cache';
 
 describe('apportion', () => {
   it('splits usage in proportion, summing exactly', () => {

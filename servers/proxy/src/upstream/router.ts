@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ProxyConfig } from './config';
+import type { ProxyConfig } from '../config';
 import type { Upstream } from './upstream';
 
 export type RouteReason = 'affinity' | 'least-outstanding' | 'round-robin';

@@ -1,5 +1,5 @@
-import { ProxyError } from './errors';
-import type { EmbeddingInput } from './embeddings-batcher';
+import { ProxyError } from '../errors';
+import type { EmbeddingInput } from '../batching/embeddings-batcher';
 
 /**
  * Request checks done before anything is queued, so a malformed request costs

@@ -1,7 +1,7 @@
 import type { Cancellation } from './cancellation';
-import type { ProxyConfig } from './config';
-import { ProxyError, retryAfterHeaders } from './errors';
-import { child, type ProxyMetrics } from './metrics';
+import type { ProxyConfig } from '../config';
+import { ProxyError, retryAfterHeaders } from '../errors';
+import { child, type ProxyMetrics } from '../metrics';
 import type { RouteReason, Router } from './router';
 import type { Upstream } from './upstream';
 import type { UpstreamSet } from './upstream-set';

@@ -1,9 +1,9 @@
-import { Cancellation } from './cancellation';
+import { Cancellation } from '../upstream/cancellation';
 import { Coalescer, UpstreamAnswerError, apportion, estimateTextTokens, type Waiting } from './coalescer';
-import type { ProxyConfig } from './config';
-import { ProxyError } from './errors';
-import type { ProxyMetrics } from './metrics';
-import type { UpstreamCaller } from './upstream-call';
+import type { ProxyConfig } from '../config';
+import { ProxyError } from '../errors';
+import type { ProxyMetrics } from '../metrics';
+import type { UpstreamCaller } from '../upstream/upstream-call';
 
 export type EmbeddingInput = string | number[];
 

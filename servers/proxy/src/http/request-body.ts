@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ProxyError } from './errors';
+import { ProxyError } from '../errors';
 
 /** A request body as JSON: the parsed value (undefined when empty) and the bytes as the client sent them. */
 export interface JsonBody {

@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import type { ProxyConfig } from './config';
+import type { ProxyConfig } from '../config';
 
 /** vLLM's gauges as last scraped from an upstream's /metrics. */
 export interface UpstreamGauges {
