@@ -5,7 +5,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['ragwire-source'] } },
   test: {
     include: ['{packages,servers,native,test,examples}/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
+    exclude: ['**/node_modules/**', '**/dist/**', '**/build/**'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

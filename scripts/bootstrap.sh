@@ -29,6 +29,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# The engine's OpenCL backend builds against ocl-icd and runs its tests on PoCL (a CPU device);
+# without them the addon still builds, with no OpenCL backend (and CI's device tests fail, saying so).
+if [ ! -e /usr/include/CL/cl.h ] || ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing OpenCL (ocl-icd, headers, PoCL) with apt-get"
+    apt_install --no-install-recommends ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
+  else
+    echo "bootstrap: OpenCL is missing: install ocl-icd-opencl-dev opencl-headers pocl-opencl-icd for the device backend" >&2
+  fi
+fi
+
 # The proxy dashboard's test drives a real headless Chromium (playwright-core, executablePath /usr/bin/chromium).
 if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

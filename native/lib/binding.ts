@@ -27,6 +27,7 @@ export interface NativeAddon {
   loadIndex(path: string): Promise<{ index: NativeIndexHandle; userData: Uint8Array | null }>;
   initialize(errorClasses: Record<string, unknown>): void;
   isa(): string;
+  devices(): Record<string, unknown>[];
   threads(): number;
   measureReadBandwidth(bytes?: number): number;
 }

@@ -2,17 +2,20 @@
  * @ragwire/native: the C++ vector engine. Batch in, columnar typed arrays out;
  * every add and search runs on the engine's own threads and returns a Promise.
  */
-import { ClosedError, DEFAULT_LIMITS, InvalidArgumentError, NO_LABEL, type IndexKind, type Metric, type Storage } from '@ragwire/protocol';
+import { ClosedError, InvalidArgumentError, NO_LABEL, type IndexKind, type Metric, type Storage } from '@ragwire/protocol';
 import { native, type NativeIndexHandle } from './binding';
-import type { IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
+import type { DeviceInfo, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
 import {
-  MAX_DIM, MAX_K, checkFilter, checkInt, checkKeys, checkKind, checkLabels, checkMetric, checkStorage, checkVectors,
+  MAX_DIM, MAX_K, checkDevice, checkFilter, checkInt, checkKeys, checkKind, checkLabels, checkMetric, checkParam, checkStorage,
+  checkVectors,
 } from './validate';
 
-export type { BqParams, HnswParams, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
+export type {
+  BqParams, Device, DeviceInfo, HnswParams, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult,
+} from './types';
 export { NO_LABEL };
 
-const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq'] as const;
+const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq', 'device', 'deviceTileRows'] as const;
 const HNSW_KEYS = ['M', 'efConstruction', 'efSearch', 'seed'] as const;
 const BQ_KEYS = ['rerankFactor'] as const;
 const SEARCH_KEYS = ['efSearch', 'rerankFactor', 'filter', 'filterScanThreshold', 'exact'] as const;
@@ -102,8 +105,8 @@ export class Index {
     checkKeys('search', options, SEARCH_KEYS);
     checkVectors('queries', queries, this.dim);
     checkInt('k', k, 1, MAX_K);
-    const ef = options.efSearch === undefined ? undefined : checkInt('efSearch', options.efSearch, 1, DEFAULT_LIMITS.maxEfSearch);
-    const rerank = options.rerankFactor === undefined ? undefined : checkInt('rerankFactor', options.rerankFactor, 1, 10000);
+    const ef = options.efSearch === undefined ? undefined : checkParam('efSearch', 'efSearch', options.efSearch);
+    const rerank = options.rerankFactor === undefined ? undefined : checkParam('rerankFactor', 'rerankFactor', options.rerankFactor);
     const scan = options.filterScanThreshold === undefined
       ? undefined : checkInt('filterScanThreshold', options.filterScanThreshold, 0, 0xffffffff);
     if (options.exact !== undefined && typeof options.exact !== 'boolean') {
@@ -126,11 +129,14 @@ export function createIndex(options: IndexOptions): Index {
     metric: checkMetric(options.metric),
     kind: checkKind(options.kind ?? 'hnsw'),
     storage: checkStorage(options.storage ?? 'f32'),
-    M: hnsw.M === undefined ? undefined : checkInt('hnsw.M', hnsw.M, 2, 256),
-    efConstruction: hnsw.efConstruction === undefined ? undefined : checkInt('hnsw.efConstruction', hnsw.efConstruction, 1, 10000),
-    efSearch: hnsw.efSearch === undefined ? undefined : checkInt('hnsw.efSearch', hnsw.efSearch, 1, DEFAULT_LIMITS.maxEfSearch),
-    seed: hnsw.seed === undefined ? undefined : checkInt('hnsw.seed', hnsw.seed, 0, 0xffffffff),
-    rerankFactor: bq.rerankFactor === undefined ? undefined : checkInt('bq.rerankFactor', bq.rerankFactor, 1, 10000),
+    M: hnsw.M === undefined ? undefined : checkParam('hnsw.M', 'M', hnsw.M),
+    efConstruction: hnsw.efConstruction === undefined ? undefined : checkParam('hnsw.efConstruction', 'efConstruction', hnsw.efConstruction),
+    efSearch: hnsw.efSearch === undefined ? undefined : checkParam('hnsw.efSearch', 'efSearch', hnsw.efSearch),
+    seed: hnsw.seed === undefined ? undefined : checkParam('hnsw.seed', 'seed', hnsw.seed),
+    rerankFactor: bq.rerankFactor === undefined ? undefined : checkParam('bq.rerankFactor', 'rerankFactor', bq.rerankFactor),
+    device: checkDevice(options.device ?? 'cpu'),
+    deviceTileRows: options.deviceTileRows === undefined
+      ? undefined : checkInt('deviceTileRows', options.deviceTileRows, 1, 0xffffffff),
   };
   return new Index(new (native().NativeIndex)(config));
 }
@@ -149,6 +155,14 @@ export async function loadIndex(path: string): Promise<LoadedIndex> {
 /** The instruction set the kernels use: 'avx512' | 'avx2' | 'neon' | 'scalar'. */
 export function isa(): string {
   return native().isa();
+}
+
+/**
+ * The devices this build and machine have, the CPU first: OpenCL devices when the addon was built
+ * with OpenCL (ocl-icd), CUDA devices when built with nvcc and a driver is present.
+ */
+export function devices(): DeviceInfo[] {
+  return native().devices() as unknown as DeviceInfo[];
 }
 
 /** Threads in the engine's pool (RAGWIRE_THREADS overrides the hardware count). */

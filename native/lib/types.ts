@@ -26,6 +26,35 @@ export interface IndexOptions {
   storage?: Storage;
   hnsw?: HnswParams;
   bq?: BqParams;
+  /**
+   * Where flat search and hnsw builds run: 'cpu' (default), 'opencl', 'cuda', or 'auto' (a CUDA
+   * device, else an OpenCL GPU, else the CPU). Flat: the device holds the rows (f32 or f16 storage)
+   * and answers k <= 1024. HNSW: a graph built from empty (first add, compaction) is built from
+   * device-computed exact kNN lists, then searched on the CPU; bq runs on the CPU only.
+   * Naming a device this build or machine lacks throws DeviceUnavailableError.
+   */
+  device?: Device;
+  /**
+   * Rows the device holds and scans per pass; a larger base is streamed from host memory in tiles
+   * of this many rows. Default: as many as fit half the device's memory.
+   */
+  deviceTileRows?: number;
+}
+
+export type Device = 'cpu' | 'opencl' | 'cuda' | 'auto';
+
+/** A device this build and machine have (devices()). */
+export interface DeviceInfo {
+  kind: 'cpu' | 'opencl' | 'cuda';
+  name: string;
+  /** Global memory (the host's RAM for the CPU). */
+  memoryBytes: number;
+  /** Largest single buffer the device allocates. */
+  maxAllocBytes: number;
+  /** Compute units, multiprocessors, or hardware threads. */
+  computeUnits: number;
+  /** A GPU or accelerator (PoCL's OpenCL device is a CPU). */
+  gpu: boolean;
 }
 
 export interface SearchOptions {
@@ -73,6 +102,11 @@ export interface IndexStats {
   /** HNSW only: top layer of the graph. */
   maxLevel?: number;
   isa: string;
+  /** Where flat search runs: 'cpu', or the device's name. */
+  device: string;
+  deviceKind: 'cpu' | 'opencl' | 'cuda';
+  /** Bytes held on the device: resident rows and norms, work buffers. */
+  deviceMemoryBytes: number;
 }
 
 export interface SaveOptions {

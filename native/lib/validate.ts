@@ -1,10 +1,16 @@
 import {
-  DimensionMismatchError, INDEX_KINDS, InvalidArgumentError, LimitExceededError, METRICS,
+  DEFAULT_LIMITS, DimensionMismatchError, INDEX_KINDS, INDEX_PARAM_RANGES, InvalidArgumentError, LimitExceededError, METRICS,
   STORAGES, UnknownOptionError, NO_LABEL,
 } from '@ragwire/protocol';
 
-export const MAX_DIM = 65536;
-export const MAX_K = 10000;
+export const MAX_DIM = DEFAULT_LIMITS.maxDim;
+export const MAX_K = DEFAULT_LIMITS.maxK;
+
+/** An index parameter checked against its range in the protocol's table. */
+export function checkParam(what: string, name: keyof typeof INDEX_PARAM_RANGES, value: unknown): number {
+  const [min, max] = INDEX_PARAM_RANGES[name];
+  return checkInt(what, value, min, max);
+}
 
 /** Rejects keys a caller may have mistyped (`efsearch` for `efSearch`). */
 export function checkKeys(what: string, value: object, allowed: readonly string[]): void {
@@ -33,6 +39,8 @@ export function checkOneOf<T extends string>(what: string, value: unknown, allow
 export const checkMetric = (v: unknown) => checkOneOf('metric', v, METRICS);
 export const checkKind = (v: unknown) => checkOneOf('kind', v, INDEX_KINDS);
 export const checkStorage = (v: unknown) => checkOneOf('storage', v, STORAGES);
+export const DEVICES = ['cpu', 'opencl', 'cuda', 'auto'] as const;
+export const checkDevice = (v: unknown) => checkOneOf('device', v, DEVICES);
 
 /**
  * vectors must hold rows x dim floats. Finiteness is checked by the engine on

@@ -17,13 +17,6 @@ export function labelRange(n: number, first = 0): Uint32Array {
   return out;
 }
 
-/** Rows `rows` of a row-major matrix, copied into one new array. */
-export function pickRows(data: Float32Array, dim: number, rows: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(rows.length * dim);
-  for (let i = 0; i < rows.length; i++) out.set(data.subarray(rows[i]! * dim, (rows[i]! + 1) * dim), i * dim);
-  return out;
-}
-
 /** Float32 accumulation in the engine vs double in the reference: 1e-5 relative, plus 1e-5 absolute. */
 export function scoreTolerance(score: number): number {
   return 1e-5 * (1 + Math.abs(score));
@@ -133,11 +126,6 @@ export function expectRagwireErrorSync(
   expect(caught, `expected ${code} thrown synchronously, but nothing was thrown`).toBeDefined();
   expect((caught as { code?: unknown }).code, String(caught)).toBe(code);
   expect(caught).toBeInstanceOf(errorClass);
-}
-
-/** Labels of query q's row in a result. */
-export function rowLabels(r: SearchResult, q: number): number[] {
-  return Array.from(r.labels.subarray(q * r.k, (q + 1) * r.k));
 }
 
 /**

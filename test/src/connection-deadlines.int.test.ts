@@ -159,16 +159,16 @@ describe('a shard server with deadlines and a connection cap', () => {
   });
 
   it('refuses connections past the cap with RAGWIRE_ERR_OVERLOADED, then serves again', async () => {
-    await sleep(1200); // connections closed by earlier tests are gone
-    const open = metricValue(await metrics(), 'ragwire_shard_connections');
+    const refusedBefore = await closedCount('max_connections');
     const peers = await Promise.all(Array.from({ length: 650 }, () => connectNeverReading(url)));
-    const expected = 650 - (LIMITS.maxConnections - open);
+    // At least 50 are refused (more when earlier connections still hold slots): the server never holds more than its cap.
     let refused = 0;
-    for (let i = 0; i < 20 && refused < expected; i++) {
+    for (let i = 0; i < 20 && refused < 650 - LIMITS.maxConnections; i++) {
       await sleep(50);
-      refused = await closedCount('max_connections');
+      refused = (await closedCount('max_connections')) - refusedBefore;
     }
-    expect(refused).toBe(expected);
+    expect(refused).toBeGreaterThanOrEqual(650 - LIMITS.maxConnections);
+    expect(metricValue(await metrics(), 'ragwire_shard_connections')).toBeLessThanOrEqual(LIMITS.maxConnections);
     // Once the HELLO deadline clears the hostile connections, new ones are served.
     await sleep(LIMITS.helloTimeoutMs + 1000);
     for (const s of peers) s.destroy();

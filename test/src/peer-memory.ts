@@ -42,18 +42,6 @@ export async function connectNeverReading(url: string): Promise<net.Socket & { c
   return socket;
 }
 
-/** Resolves once `socket` is closed, or with false after `timeoutMs`. */
-export async function closedWithin(socket: net.Socket, timeoutMs: number): Promise<boolean> {
-  if (socket.destroyed) return true;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
 /** The value of one Prometheus sample (`name{labels}`) in a /metrics text, 0 when absent. */
 export function metricValue(text: string, sample: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${sample} `));

@@ -3,13 +3,15 @@
  * not on a GPU: overhead against a bare Node hop and Portkey, embeddings
  * coalescing, prefix-affinity routing, overload shedding, and a rate sweep.
  *
- *   pnpm --filter @ragwire/bench proxy [--scale 1] [--only overhead,embeddings,completions,routing,overload,sweep]
+ *   pnpm --filter @ragwire/bench proxy [--scale 1] [--only overhead,embeddings,completions,routing,overload,sweep,rag,tracing]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { renderTable } from '../table';
 import { stopAll } from './processes';
+import { ragInProxy } from './rag';
+import { tracingCost } from './tracing-cost';
 import { completions, embeddings, overhead, overload, routing, sweep, type Options, type Row } from './scenarios';
 
 const argv = process.argv.slice(2);
@@ -18,7 +20,7 @@ const arg = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const scale = Number(arg('scale') ?? 1);
-const only = new Set((arg('only') ?? 'overhead,embeddings,completions,routing,overload,sweep').split(','));
+const only = new Set((arg('only') ?? 'overhead,embeddings,completions,routing,overload,sweep,rag,tracing').split(','));
 const markdown = argv.includes('--markdown');
 
 function machine() {
@@ -90,6 +92,20 @@ function verdicts(rows: Row[]): Verdict[] {
     out.push({ target: '429s within 5 ms under 10x overload', measured: `p50 ${f(ol.report.e2e429.p50, 2)} ms, p99 ${f(ol.report.e2e429.p99, 2)} ms`, met: ol.report.e2e429.p99 <= 5 });
     out.push({ target: 'admitted p99 within 2x of unloaded', measured: `${f(ol.report.e2eOk.p99)} vs ${f(un.report.e2eOk.p99)} ms (${f(ol.report.e2eOk.p99 / un.report.e2eOk.p99, 2)}x)`, met: ol.report.e2eOk.p99 <= 2 * un.report.e2eOk.p99 });
   }
+  for (const sim of ['default sim steps', 'instant sim']) {
+    const clientRag = rows.find((r) => r.scenario.startsWith(`rag, ${sim}`) && r.variant.startsWith('client-side'));
+    const proxyRag = rows.find((r) => r.scenario.startsWith(`rag, ${sim}`) && r.variant.startsWith('RAG in the proxy'));
+    if (!clientRag || !proxyRag) continue;
+    const [c, p] = [clientRag.report.ttft.p50, proxyRag.report.ttft.p50];
+    out.push({ target: `>= 1.3x lower p50 before the first token, RAG in the proxy (${sim})`, measured: `${f(p, 2)} vs ${f(c, 2)} ms (${f(c / p, 2)}x)`, met: c >= 1.3 * p });
+    out.push({ target: `(context) CPU per RAG request, proxy + client (${sim})`, measured: `${f(Number(proxyRag.extra!.cpuUsPerRequest), 0)} vs ${f(Number(clientRag.extra!.cpuUsPerRequest), 0)} us`, met: Number(proxyRag.extra!.cpuUsPerRequest) <= Number(clientRag.extra!.cpuUsPerRequest) });
+  }
+  const tOff = rows.find((r) => r.scenario.startsWith('tracing') && r.variant.startsWith('tracing off'));
+  const tOn = rows.find((r) => r.scenario.startsWith('tracing') && r.variant.startsWith('tracing on'));
+  if (tOff && tOn) {
+    const [a, b] = [Number(tOff.extra!.cpuUsPerRequest), Number(tOn.extra!.cpuUsPerRequest)];
+    out.push({ target: 'tracing on: at most 5% more CPU per request', measured: `${f(b, 0)} vs ${f(a, 0)} us (+${f((b / a - 1) * 100, 1)}%)`, met: b <= 1.05 * a });
+  }
   return out;
 }
 
@@ -101,7 +117,7 @@ async function main(): Promise<void> {
   const options: Options = { scale, log };
   const started = Date.now();
   const rows: Row[] = [];
-  const plan: [string, (o: Options) => Promise<Row[]>][] = [['overhead', overhead], ['embeddings', embeddings], ['completions', completions], ['routing', routing], ['overload', overload], ['sweep', sweep]];
+  const plan: [string, (o: Options) => Promise<Row[]>][] = [['overhead', overhead], ['embeddings', embeddings], ['completions', completions], ['routing', routing], ['overload', overload], ['sweep', sweep], ['rag', ragInProxy], ['tracing', tracingCost]];
   try {
     for (const [name, run] of plan) {
       if (!only.has(name)) continue;

@@ -9,6 +9,7 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 // The built binaries, as installed (`pnpm proxy` builds them first): what users run, with no transpiler in the process.
 const SIM_CLI = fileURLToPath(new URL('../../../servers/vllm-sim/dist/cli.js', import.meta.url));
 const PROXY_CLI = fileURLToPath(new URL('../../../servers/proxy/dist/cli.js', import.meta.url));
+const SHARD_CLI = fileURLToPath(new URL('../../../servers/shard-server/dist/cli.js', import.meta.url));
 const PASSTHROUGH = fileURLToPath(new URL('./passthrough.mjs', import.meta.url));
 const PORTKEY = fileURLToPath(new URL('../../node_modules/@portkey-ai/gateway/build/start-server.js', import.meta.url));
 
@@ -41,10 +42,10 @@ export function startSim(args: string[]): Promise<Proc> {
   });
 }
 
-export function startProxy(args: string[]): Promise<Proc> {
+export function startProxy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
   return start([PROXY_CLI, '--port', '0', '--log-level', 'info', ...args], (j) => {
     return j?.msg === 'ragwire-proxy listening' ? { url: j.url as string } : undefined;
-  });
+  }, env);
 }
 
 export function startPassthrough(upstream: string): Promise<Proc> {
@@ -59,6 +60,14 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((r) => server.close(r));
   return port;
+}
+
+/** A shard server on loopback TCP over `dataDir`; `url` is its tcp:// address. */
+export function startShard(dataDir: string): Promise<Proc> {
+  return start([SHARD_CLI, '--listen', 'tcp://127.0.0.1:0', '--data', dataDir, '--log-level', 'warn'], (j) => {
+    const addresses = j?.addresses as string[] | undefined;
+    return j?.msg === 'ragwire-shard listening' && addresses ? { url: addresses[0]! } : undefined;
+  });
 }
 
 /** @portkey-ai/gateway, headless; requests need the x-portkey-* headers from `portkeyHeaders`. */

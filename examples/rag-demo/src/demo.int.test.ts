@@ -89,6 +89,24 @@ describe('the end-to-end demo (--once)', () => {
   });
 });
 
+describe('the demo with --server-side (the proxy does the RAG)', () => {
+  it('answers through rag/<model> with the plain openai SDK, sources from the proxy, and an A/B against the client-side chain', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'ragwire-demo-server-side-'));
+    dirs.push(data);
+    const run = await runDemo(['--once', '--port', '0', '--data', data, '--sim-replicas', '1', '--max-tokens', '16', '--server-side']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/server-side RAG: the proxy retrieves for model rag\/ragwire\/sim-8b/);
+    const sources = [...run.stdout.matchAll(/^ {3}sources: (.+)$/gm)].map((m) => m[1]!);
+    expect(sources).toHaveLength(6);
+    for (const s of sources) expect(s).toMatch(/(docs\/\w+\.md|README\.md)/);
+    const [embed, retrieve, merge, ttft, generate, total] = stageRow(run.stdout, 'p50');
+    for (const v of [embed, retrieve, ttft, generate, total]) expect(v).toBeGreaterThan(0);
+    expect(merge).toBeNaN(); // the proxy reports no merge time of its own: the table shows '-'
+    expect(total!).toBeGreaterThanOrEqual(embed! + retrieve!);
+    expect(run.stdout).toMatch(/A\/B: ".+"\n.*client-side chain \(ragwire\)\s+RAG in the proxy\s+speedup/);
+  });
+});
+
 describe('the demo stack behind the dashboard', () => {
   it("answers the dashboard's A/B with both paths' stages, and shows the retrieval stages it recorded", async () => {
     const data = mkdtempSync(join(tmpdir(), 'ragwire-demo-ab-'));

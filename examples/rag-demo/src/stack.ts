@@ -11,6 +11,7 @@ import { startProxy, type AbReport, type RunningProxy } from '@ragwire/proxy';
 import { JsonSearchRetriever, startJsonSearchService } from './baseline';
 import { cliOf, startServerProcess, type ServerProcess } from './processes';
 import { RagPipeline, type Answer } from './rag-chain';
+import { ServerSideRag } from './server-side';
 
 export interface DemoOptions {
   /** 0: the embedded store in this process (the default); N: N shard servers as child processes. */
@@ -35,6 +36,11 @@ export interface DemoOptions {
   k: number;
   /** Tokens per answer. */
   maxTokens: number;
+  /**
+   * The proxy does the RAG: a model alias `rag/<model>` bound to the collection, asked with the plain
+   * openai SDK; the A/B then compares the client-side LangChain chain (through the proxy) with it.
+   */
+  serverSide?: boolean;
   log: (line: string) => void;
 }
 
@@ -49,6 +55,8 @@ export interface DemoStack {
   ragwire: RagPipeline;
   /** The traditional path: HTTP/JSON vector search, the model called directly. */
   baseline: RagPipeline;
+  /** With `serverSide`: the RAG done by the proxy, asked through `rag/<model>`. */
+  serverSide: ServerSideRag | undefined;
   /** Asks with ragwire and records the stages on the dashboard. */
   ask(question: string): Promise<Answer>;
   abTest(question: string): Promise<AbReport>;
@@ -102,15 +110,25 @@ export async function startDemoStack(o: DemoOptions): Promise<DemoStack> {
     closers.push(() => Promise.all([collection.close(), baselineCollection.close()]));
 
     let stack: DemoStack | undefined;
+    // The chat model, from the first upstream's list, before the proxy starts: a server-side alias names it.
+    const listed = (await (await fetch(`${upstreams[0]}/v1/models`)).json()) as { data: { id: string }[] };
+    const chatModel = o.model ?? listed.data.map((m) => m.id).find((m) => m !== o.embeddingModel);
+    const alias = `rag/${chatModel}`;
+    const rag = o.serverSide && chatModel
+      ? {
+          collections: { [o.collection]: { ...(o.shards > 0 ? { shards: shards } : { path: shardUrls[0]! }), embeddingModel: o.embeddingModel } },
+          aliases: { [alias]: { model: chatModel, collection: o.collection, k: o.k } },
+        }
+      : undefined;
     const proxy = await startProxy(
-      { host: '127.0.0.1', port: o.port, upstreams, logLevel: 'warn' },
+      { host: '127.0.0.1', port: o.port, upstreams, logLevel: 'warn', ...(rag ? { rag } : {}) },
       undefined,
       { dashboard: { runAb: (question) => stack!.abTest(question) } },
     );
     closers.push(() => proxy.close());
     const proxyV1 = `${proxy.url}/v1`;
     const models = proxy.context.upstreams.models();
-    const model = o.model ?? models.find((m) => m !== o.embeddingModel);
+    const model = chatModel ?? models.find((m) => m !== o.embeddingModel);
     if (!model) throw new Error(`the upstreams list no chat model (models: ${models.join(', ') || 'none'}); pass --model`);
     o.log(`ragwire-proxy at ${proxy.url} (model ${model}, embeddings ${o.embeddingModel})`);
 
@@ -136,6 +154,9 @@ export async function startDemoStack(o: DemoOptions): Promise<DemoStack> {
     const direct = (m: string) => `${proxy.context.upstreams.serving(m)[0]?.url ?? upstreams[0]}/v1`;
     const baseline = new RagPipeline('HTTP/JSON baseline', embeddingsVia(direct(o.embeddingModel)), (embeddings) => new JsonSearchRetriever(search.url, embeddings, o.k), chatVia(direct(model)));
 
+    const serverSide = rag ? new ServerSideRag(proxyV1, API_KEY, alias, o.maxTokens) : undefined;
+    if (serverSide) o.log(`server-side RAG: the proxy retrieves for model ${alias} (collection ${o.collection}, k=${o.k})`);
+
     const record = (a: Answer) => {
       const { stages } = proxy.context;
       stages.record({ stage: 'retrieve', ms: a.stages.retrieve });
@@ -155,13 +176,17 @@ export async function startDemoStack(o: DemoOptions): Promise<DemoStack> {
       ingestReport,
       ragwire,
       baseline,
+      serverSide,
       async ask(question) {
+        // Server-side answers are charted by the proxy itself (rag_embed, rag_retrieve, rag_ttft).
+        if (serverSide) return serverSide.ask(question);
         const answer = await ragwire!.ask(question);
         record(answer);
         return answer;
       },
       async abTest(question) {
-        const b = await baseline.ask(question);
+        // Server-side: the client-side chain through the proxy against the RAG the proxy does.
+        const b = serverSide ? await stack!.ragwire.ask(question) : await baseline.ask(question);
         const r = await stack!.ask(question);
         const asRun = (label: string, a: Answer) => ({
           label,
@@ -169,7 +194,8 @@ export async function startDemoStack(o: DemoOptions): Promise<DemoStack> {
           stages: { embed: a.stages.embed, retrieve: a.stages.retrieve, ttft: a.stages.ttft, generate: a.stages.generate },
           answer: a.answer,
         });
-        return { question, baseline: asRun(baseline.label, b), ragwire: asRun(ragwire!.label, r), speedup: b.stages.total / r.stages.total };
+        const labels = serverSide ? ['client-side chain (ragwire)', serverSide.label] : [baseline.label, ragwire!.label];
+        return { question, baseline: asRun(labels[0]!, b), ragwire: asRun(labels[1]!, r), speedup: b.stages.total / r.stages.total };
       },
       close,
     };

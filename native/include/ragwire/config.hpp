@@ -11,6 +11,9 @@ namespace ragwire {
 enum class Metric : uint32_t { kL2 = 0, kIp = 1, kCosine = 2, kL1 = 3 };
 enum class IndexKind : uint32_t { kFlat = 0, kHnsw = 1, kBq = 2 };
 enum class StorageKind : uint32_t { kF32 = 0, kF16 = 1, kSq8 = 2 };
+// Where flat search runs: the CPU's kernels, or a GPU through OpenCL or CUDA.
+// kAuto takes a CUDA device, else an OpenCL GPU, else the CPU.
+enum class DeviceChoice : uint32_t { kCpu = 0, kOpenCl = 1, kCuda = 2, kAuto = 3 };
 
 constexpr uint32_t kNoLabel = 0xffffffffu;
 constexpr size_t kMaxDim = 65536;
@@ -20,6 +23,8 @@ constexpr size_t kMaxVectors = 0xfffffff0u;
 const char* metric_name(Metric m);
 const char* kind_name(IndexKind k);
 const char* storage_name(StorageKind s);
+const char* device_name(DeviceChoice d);
+bool parse_device(const std::string& s, DeviceChoice* out);
 bool parse_metric(const std::string& s, Metric* out);
 bool parse_kind(const std::string& s, IndexKind* out);
 bool parse_storage(const std::string& s, StorageKind* out);
@@ -42,6 +47,10 @@ struct IndexConfig {
   StorageKind storage = StorageKind::kF32;
   HnswParams hnsw;
   BqParams bq;
+  DeviceChoice device = DeviceChoice::kCpu;
+  // Rows the device holds and scans per pass; a larger base is streamed from
+  // host memory in tiles of this many rows. 0: as many as fit the device.
+  uint32_t device_tile_rows = 0;
 
   Status validate() const;
 };

@@ -3,12 +3,19 @@
 // build inserts in parallel with striped node locks and exact f32 distances;
 // searches traverse on the stored codes, honour the allow-list during the
 // traversal, and rerank on f32 where storage is quantized.
+//
+// With a device, a graph built from empty (the first add, a compaction) is
+// built from exact k-nearest-neighbour lists computed on the device, layer by
+// layer: the neighbour-selection heuristic on each list, reverse links merged
+// and pruned by the same heuristic (hnsw_device_build.cpp). Later adds insert
+// on the CPU. Either way the result is an ordinary graph, searched on the CPU.
 #pragma once
 #include <atomic>
 #include <mutex>
 #include <random>
 #include <vector>
 
+#include "ragwire/device_flat.hpp"
 #include "ragwire/index.hpp"
 
 namespace ragwire {
@@ -19,13 +26,15 @@ class HnswIndex final : public Index {
 
  protected:
   Status index_rows(uint32_t first, size_t n, ThreadPool& pool) override;
-  void search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts, const Acceptor& accept,
+  Status search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts, const Acceptor& accept,
                        TopK* results, ThreadPool& pool) const override;
   Status rebuild(ThreadPool& pool) override;
   void save_structure(SnapshotWriter& w) const override;
   Status load_structure(const SnapshotReader& r) override;
   size_t structure_bytes() const override;
   int max_level() const override { return entry_ == kNone ? -1 : max_level_; }
+  Status attach_device() override;
+  void device_stats(IndexStats& s) const override;
 
  private:
   static constexpr uint32_t kNone = 0xffffffffu;
@@ -45,6 +54,10 @@ class HnswIndex final : public Index {
 
   int random_level();
   void insert(uint32_t id, int level);
+  // Builds every layer of the graph over rows [0, total) from device kNN lists.
+  Status build_on_device(size_t total, ThreadPool& pool);
+  // Links the nodes `ids` (global ids, at `level`) from their kNN lists (local indexes into ids).
+  void link_layer(const std::vector<uint32_t>& ids, int level, std::vector<TopK>& knn, ThreadPool& pool);
   // Beam search on one layer with exact distances, for the build.
   void search_layer_build(const float* q, uint32_t entry, int level, uint32_t ef, std::vector<Hit>& out) const;
   void select_neighbors(std::vector<Hit>& candidates, uint32_t m) const;
@@ -75,6 +88,8 @@ class HnswIndex final : public Index {
   std::unique_ptr<VisitedPool> visited_;
   // One bit per row during an add: dropped from some layer-0 list by pruning.
   std::unique_ptr<std::atomic<uint8_t>[]> dropped_;
+  std::unique_ptr<DeviceFlat> device_;  // null: the CPU builds
+  std::string device_name_;             // the device that built the graph, for stats()
 };
 
 }  // namespace ragwire

@@ -27,6 +27,9 @@ struct IndexStats {
   size_t deleted = 0;
   size_t memory_bytes = 0;
   int max_level = -1;
+  std::string device = "cpu";     // where flat search runs: "cpu" or the device's name
+  std::string device_kind = "cpu";
+  size_t device_memory_bytes = 0;  // held on the device (rows, norms, work buffers)
 };
 
 // Which internal ids a search may return: live, and allowed by the filter.
@@ -72,8 +75,10 @@ class Index {
 
   // Indexes the rows [first, first + n) just appended to storage.
   virtual Status index_rows(uint32_t first, size_t n, ThreadPool& pool) = 0;
+  // Opens the device cfg_.device names (create() calls it once).
+  virtual Status attach_device();
   // Searches prepared queries (normalised for cosine), filling one TopK each (capacity k).
-  virtual void search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts,
+  virtual Status search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts,
                                const Acceptor& accept, TopK* results, ThreadPool& pool) const = 0;
   // Rebuilds the kind's structure after compaction renumbered the rows.
   virtual Status rebuild(ThreadPool& pool) = 0;
@@ -81,6 +86,9 @@ class Index {
   virtual Status load_structure(const SnapshotReader& r) = 0;
   virtual size_t structure_bytes() const = 0;
   virtual int max_level() const { return -1; }
+  virtual void device_stats(IndexStats&) const {}
+  // True when search_prepared is already an exact f32 scan (answers `exact` searches too).
+  virtual bool prepared_is_exact() const { return false; }
 
   // Exact scan of ids [begin, end) (or of the listed ids) into top.
   void scan_exact(const float* q, uint32_t begin, uint32_t end, const Acceptor& accept, TopK& top) const;

@@ -16,6 +16,9 @@ enum class Code {
   kIo,                // RAGWIRE_ERR_IO
   kLimit,             // RAGWIRE_ERR_LIMIT
   kInternal,          // RAGWIRE_ERR_INTERNAL
+  kNoDevice,          // RAGWIRE_ERR_DEVICE_UNAVAILABLE
+  kDeviceOutOfMemory, // RAGWIRE_ERR_DEVICE_OUT_OF_MEMORY
+  kDeviceKernel,      // RAGWIRE_ERR_DEVICE_KERNEL
 };
 
 const char* code_name(Code code);

@@ -20,6 +20,7 @@ class VectorStorage {
   // Appends n rows (already normalised for cosine). False when out of memory.
   bool append(const float* rows, size_t n);
   size_t size() const { return f32_.size() / dim_; }
+  StorageKind storage() const { return storage_; }
   bool quantized() const { return storage_ != StorageKind::kF32; }
 
   // Distance (lower = closer) from an f32 query to row id, on the stored codes.
@@ -65,6 +66,8 @@ class VectorStorage {
   // Exact distance on the f32 rows.
   float exact(const float* q, uint32_t id) const { return f32_fn_(q, row(id), dim_); }
   const float* row(uint32_t id) const { return f32_.data() + (size_t)id * dim_; }
+  // The f16 codes of row id (f16 storage only).
+  const uint16_t* f16_row(uint32_t id) const { return f16_.data() + (size_t)id * dim_; }
 
   void prefetch(uint32_t id) const {
     const char* p;

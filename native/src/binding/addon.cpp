@@ -5,6 +5,7 @@
 #include "addon_state.hpp"
 #include "async_job.hpp"
 #include "index_wrap.hpp"
+#include "ragwire/device.hpp"
 #include "ragwire/diagnostics.hpp"
 #include "ragwire/kernels.hpp"
 
@@ -40,6 +41,24 @@ Napi::Value read_bandwidth(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), measure_read_bandwidth((size_t)bytes, ThreadPool::shared()));
 }
 
+// [{ kind, name, memoryBytes, maxAllocBytes, computeUnits, gpu }], the CPU first.
+Napi::Value devices(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<DeviceInfo> all = list_devices();
+  Napi::Array out = Napi::Array::New(env, all.size());
+  for (size_t i = 0; i < all.size(); i++) {
+    Napi::Object d = Napi::Object::New(env);
+    d.Set("kind", device_kind_name(all[i].kind));
+    d.Set("name", all[i].name);
+    d.Set("memoryBytes", (double)all[i].memory_bytes);
+    d.Set("maxAllocBytes", (double)all[i].max_alloc_bytes);
+    d.Set("computeUnits", all[i].compute_units);
+    d.Set("gpu", all[i].gpu);
+    out.Set((uint32_t)i, d);
+  }
+  return out;
+}
+
 }  // namespace
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
@@ -53,6 +72,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("initialize", Napi::Function::New(env, initialize, "initialize"));
   exports.Set("isa", Napi::Function::New(env, isa_name, "isa"));
   exports.Set("threads", Napi::Function::New(env, threads, "threads"));
+  exports.Set("devices", Napi::Function::New(env, devices, "devices"));
   exports.Set("measureReadBandwidth", Napi::Function::New(env, read_bandwidth, "measureReadBandwidth"));
   return exports;
 }

@@ -92,6 +92,9 @@ IndexConfig parse_config(Napi::Env env, const Napi::Object& o) {
   if (!parse_metric(str("metric"), &c.metric)) throw_status(env, Code::kInvalidArgument, "unknown metric '" + str("metric") + "'");
   if (!parse_kind(str("kind"), &c.kind)) throw_status(env, Code::kInvalidArgument, "unknown kind '" + str("kind") + "'");
   if (!parse_storage(str("storage"), &c.storage)) throw_status(env, Code::kInvalidArgument, "unknown storage '" + str("storage") + "'");
+  std::string device = str("device");
+  if (!device.empty() && !parse_device(device, &c.device)) throw_status(env, Code::kInvalidArgument, "unknown device '" + device + "'");
+  c.device_tile_rows = get_u32(env, o.Get("deviceTileRows"), "deviceTileRows", 0);
   c.hnsw.M = get_u32(env, o.Get("M"), "M", c.hnsw.M);
   c.hnsw.ef_construction = get_u32(env, o.Get("efConstruction"), "efConstruction", c.hnsw.ef_construction);
   c.hnsw.ef_search = get_u32(env, o.Get("efSearch"), "efSearch", c.hnsw.ef_search);
@@ -276,6 +279,9 @@ Napi::Value IndexWrap::stats(const Napi::CallbackInfo& info) {
   o.Set("memoryBytes", (double)s.memory_bytes);
   if (c.kind == IndexKind::kHnsw) o.Set("maxLevel", s.max_level);
   o.Set("isa", isa());
+  o.Set("device", s.device);
+  o.Set("deviceKind", s.device_kind);
+  o.Set("deviceMemoryBytes", (double)s.device_memory_bytes);
   return o;
 }
 

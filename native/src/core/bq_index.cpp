@@ -62,12 +62,13 @@ void BqIndex::search_one(const float* q, size_t k, size_t candidates, const Acce
   }
 }
 
-void BqIndex::search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts,
-                              const Acceptor& accept, TopK* results, ThreadPool& pool) const {
+Status BqIndex::search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts,
+                                const Acceptor& accept, TopK* results, ThreadPool& pool) const {
   size_t candidates = k * (size_t)rerank_factor(opts);
   pool.parallel_for(nq, 1, [&](size_t b, size_t e, size_t) {
     for (size_t i = b; i < e; i++) search_one(queries + i * cfg_.dim, k, candidates, accept, results[i]);
   });
+  return Status::ok();
 }
 
 Status BqIndex::rebuild(ThreadPool& pool) {

@@ -16,6 +16,9 @@ const char* code_name(Code code) {
     case Code::kIo: return "RAGWIRE_ERR_IO";
     case Code::kLimit: return "RAGWIRE_ERR_LIMIT";
     case Code::kInternal: return "RAGWIRE_ERR_INTERNAL";
+    case Code::kNoDevice: return "RAGWIRE_ERR_DEVICE_UNAVAILABLE";
+    case Code::kDeviceOutOfMemory: return "RAGWIRE_ERR_DEVICE_OUT_OF_MEMORY";
+    case Code::kDeviceKernel: return "RAGWIRE_ERR_DEVICE_KERNEL";
   }
   return "RAGWIRE_ERR_INTERNAL";
 }
@@ -46,6 +49,22 @@ const char* storage_name(StorageKind s) {
   return "?";
 }
 
+const char* device_name(DeviceChoice d) {
+  switch (d) {
+    case DeviceChoice::kCpu: return "cpu";
+    case DeviceChoice::kOpenCl: return "opencl";
+    case DeviceChoice::kCuda: return "cuda";
+    case DeviceChoice::kAuto: return "auto";
+  }
+  return "?";
+}
+
+bool parse_device(const std::string& s, DeviceChoice* out) {
+  for (DeviceChoice d : {DeviceChoice::kCpu, DeviceChoice::kOpenCl, DeviceChoice::kCuda, DeviceChoice::kAuto})
+    if (s == device_name(d)) { *out = d; return true; }
+  return false;
+}
+
 bool parse_metric(const std::string& s, Metric* out) {
   for (Metric m : {Metric::kL2, Metric::kIp, Metric::kCosine, Metric::kL1})
     if (s == metric_name(m)) { *out = m; return true; }
@@ -68,6 +87,7 @@ Status IndexConfig::validate() const {
   if ((uint32_t)metric > 3) return Status(Code::kInvalidArgument, "unknown metric");
   if ((uint32_t)kind > 2) return Status(Code::kInvalidArgument, "unknown index kind");
   if ((uint32_t)storage > 2) return Status(Code::kInvalidArgument, "unknown storage");
+  if ((uint32_t)device > 3) return Status(Code::kInvalidArgument, "unknown device");
   if (hnsw.M < 2 || hnsw.M > 256) return Status(Code::kInvalidArgument, "hnsw.M must be in 2..256, got " + std::to_string(hnsw.M));
   if (hnsw.ef_construction < 1 || hnsw.ef_construction > 10000)
     return Status(Code::kInvalidArgument, "hnsw.efConstruction must be in 1..10000, got " + std::to_string(hnsw.ef_construction));

@@ -35,12 +35,25 @@ void FlatIndex::rerank(const float* q, TopK& candidates, size_t k, TopK& out) co
   for (const Hit& h : candidates.items()) out.push(vectors_.exact(q, h.id), h.id);
 }
 
-void FlatIndex::search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts,
-                                const Acceptor& accept, TopK* results, ThreadPool& pool) const {
+void FlatIndex::device_stats(IndexStats& s) const {
+  if (!device_) return;
+  s.device = device_->info().name;
+  s.device_kind = device_kind_name(device_->info().kind);
+  s.device_memory_bytes = device_->memory_bytes();
+}
+
+Status FlatIndex::search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts,
+                                  const Acceptor& accept, TopK* results, ThreadPool& pool) const {
   size_t dim = cfg_.dim;
   uint32_t n = (uint32_t)rows();
   bool quantized = vectors_.quantized();
   size_t keep = quantized ? std::max(k, k * (size_t)rerank_factor(opts)) : k;
+  if (device_) {
+    // f32: a few spare candidates, so the f32 rescoring settles near-ties the
+    // device's matrix-product distances may order differently.
+    size_t device_keep = quantized ? keep : k + 8;
+    return device_->search(vectors_, n, queries, nq, k, device_keep, accept, results, pool);
+  }
   size_t threads = pool.size();
   size_t blocks = (nq + kQueryBlock - 1) / kQueryBlock;
 
@@ -58,7 +71,7 @@ void FlatIndex::search_prepared(const float* queries, size_t nq, size_t k, const
         }
       }
     });
-    return;
+    return Status::ok();
   }
   // Few queries, many rows: split the rows, then merge each thread's selection.
   size_t parts = threads * 4;
@@ -77,6 +90,7 @@ void FlatIndex::search_prepared(const float* queries, size_t nq, size_t k, const
     if (quantized) rerank(queries + i * dim, merged, k, results[i]);
     else results[i] = std::move(merged);
   }
+  return Status::ok();
 }
 
 }  // namespace ragwire

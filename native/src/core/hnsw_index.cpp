@@ -91,6 +91,7 @@ int HnswIndex::random_level() {
 
 Status HnswIndex::index_rows(uint32_t first, size_t n, ThreadPool& pool) {
   size_t total = (size_t)first + n;
+  if (device_ && first == 0 && entry_ == kNone) return build_on_device(total, pool);
   if (!links0_.resize(total * (M0_ + 1), 0) || !levels_.resize(total, 0))
     return Status(Code::kLimit, "out of memory while growing the graph");
   upper_.resize(total);
@@ -380,8 +381,8 @@ void HnswIndex::search_one(const float* q, size_t k, uint32_t ef, const SearchOp
   }
 }
 
-void HnswIndex::search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts,
-                                const Acceptor& accept, TopK* results, ThreadPool& pool) const {
+Status HnswIndex::search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts,
+                                  const Acceptor& accept, TopK* results, ThreadPool& pool) const {
   uint32_t ef = std::max<uint32_t>(opts.ef_search ? opts.ef_search : cfg_.hnsw.ef_search, (uint32_t)k);
   size_t dim = cfg_.dim;
   // A very selective filter: scanning the allowed rows beats walking a graph
@@ -391,11 +392,12 @@ void HnswIndex::search_prepared(const float* queries, size_t nq, size_t k, const
     pool.parallel_for(nq, 1, [&](size_t b, size_t e, size_t) {
       for (size_t i = b; i < e; i++) scan_exact_ids(queries + i * dim, ids.data(), ids.size(), accept, results[i]);
     });
-    return;
+    return Status::ok();
   }
   pool.parallel_for(nq, nq >= 64 ? 8 : 1, [&](size_t b, size_t e, size_t) {
     for (size_t i = b; i < e; i++) search_one(queries + i * dim, k, ef, opts, accept, results[i]);
   });
+  return Status::ok();
 }
 
 Status HnswIndex::rebuild(ThreadPool& pool) {

@@ -41,7 +41,25 @@ Index::Index(const IndexConfig& cfg) : cfg_(cfg) { vectors_.init(cfg.dim, cfg.me
 
 Status Index::create(const IndexConfig& cfg, std::unique_ptr<Index>* out) {
   RAGWIRE_RETURN_IF_ERROR(cfg.validate());
-  return make(cfg, out);
+  std::unique_ptr<Index> idx;
+  RAGWIRE_RETURN_IF_ERROR(make(cfg, &idx));
+  RAGWIRE_RETURN_IF_ERROR(idx->attach_device());
+  *out = std::move(idx);
+  return Status::ok();
+}
+
+// Kinds with nothing on a device (bq) refuse a named device; flat and hnsw override this.
+Status Index::attach_device() {
+  switch (cfg_.device) {
+    case DeviceChoice::kCpu:
+    case DeviceChoice::kAuto: return Status::ok();  // nothing of this kind runs on a device yet
+    case DeviceChoice::kOpenCl:
+    case DeviceChoice::kCuda:
+      return Status(Code::kInvalidArgument, std::string("device '") + device_name(cfg_.device) +
+                                                "' runs flat search and hnsw builds; a " + kind_name(cfg_.kind) +
+                                                " index runs on the CPU (use device 'cpu' or 'auto')");
+  }
+  return Status(Code::kInvalidArgument, "unknown device");
 }
 
 Status Index::validate_vectors(const float* v, size_t n, const char* what) const {
@@ -103,14 +121,14 @@ Status Index::search(const float* queries, size_t nq, size_t k, const SearchOpti
   const float* q = prepare(queries, nq, scratch);
   std::vector<TopK> results(nq, TopK(k));
   Acceptor accept(deleted_.data(), deleted_count_, labels_.data(), &opts.filter);
-  if (live() > 0 && opts.exact) {
+  if (live() > 0 && opts.exact && !prepared_is_exact()) {
     uint32_t n = (uint32_t)rows();
     size_t dim = cfg_.dim;
     pool.parallel_for(nq, 1, [&](size_t b, size_t e, size_t) {
       for (size_t i = b; i < e; i++) scan_exact(q + i * dim, 0, n, accept, results[i]);
     });
   } else if (live() > 0) {
-    search_prepared(q, nq, k, opts, accept, results.data(), pool);
+    RAGWIRE_RETURN_IF_ERROR(search_prepared(q, nq, k, opts, accept, results.data(), pool));
   }
   for (size_t i = 0; i < nq; i++) {
     std::vector<Hit>& hits = results[i].sorted();
@@ -230,6 +248,7 @@ IndexStats Index::stats() const {
   s.memory_bytes = vectors_.bytes() + labels_.bytes() + deleted_.bytes() + structure_bytes() +
                    ids_.size() * (sizeof(uint32_t) * 2 + sizeof(void*) * 2);
   s.max_level = max_level();
+  device_stats(s);
   return s;
 }
 

@@ -1,8 +1,8 @@
 // Where a framework adapter's documents live: an embedded directory, shard servers, or a caller's ShardedCollection.
 import {
+  hasCode,
   DimensionMismatchError,
   InvalidArgumentError,
-  isRagwireError,
   type CollectionInfo,
   type IndexKind,
   type Metric,
@@ -77,7 +77,7 @@ export async function ensureCollection(c: ShardedCollection, dim: number, spec: 
   try {
     info = await c.describe();
   } catch (error) {
-    if (!(isRagwireError(error) && error.code === 'RAGWIRE_ERR_UNKNOWN_COLLECTION')) throw error;
+    if (!(hasCode(error, 'RAGWIRE_ERR_UNKNOWN_COLLECTION'))) throw error;
     const created = await c.createCollection({
       dim, metric: spec.metric ?? 'cosine', kind: spec.kind ?? 'hnsw', storage: spec.storage ?? 'f32',
       ...(spec.params ? { params: spec.params } : {}),

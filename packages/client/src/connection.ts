@@ -5,16 +5,13 @@ import {
   ShardUnavailableError,
   fromErrorReply,
   isRagwireError,
+  replyTypeOf,
   type ReplyFor,
   type Request,
   type Response,
 } from '@ragwire/protocol';
 import type { Transport } from './transport';
 
-const EXPECTED_REPLY: Record<Request['type'], Response['type']> = {
-  hello: 'hello_ok', create: 'create_ok', drop: 'drop_ok', describe: 'describe_ok', upsert: 'upsert_ok',
-  delete: 'delete_ok', query: 'result', stats: 'stats_ok', snapshot: 'snapshot_ok',
-};
 
 interface Pending {
   type: Request['type'];
@@ -111,7 +108,7 @@ export class PipelinedConnection {
     if (p.timer) clearTimeout(p.timer);
     if (reply instanceof Error) p.reject(isRagwireError(reply) ? reply : new InternalError(reply.message, { cause: reply }));
     else if (reply.type === 'error') p.reject(fromErrorReply(reply));
-    else if (reply.type !== EXPECTED_REPLY[p.type]) p.reject(new InternalError(`${this.transport.url} answered ${p.type} with ${reply.type}`));
+    else if (reply.type !== replyTypeOf(p.type)) p.reject(new InternalError(`${this.transport.url} answered ${p.type} with ${reply.type}`));
     else p.resolve(reply);
   }
 

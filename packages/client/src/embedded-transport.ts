@@ -1,6 +1,6 @@
 // embedded:// : a store opened in this process; requests are calls, not frames.
 import path from 'node:path';
-import { InvalidArgumentError, ShardUnavailableError, isRagwireError, type Request } from '@ragwire/protocol';
+import { hasCode, InvalidArgumentError, ShardUnavailableError, type Request } from '@ragwire/protocol';
 import { dispatchToStore, type EmbeddedStore, type EmbeddedStoreModule } from './store-dispatch';
 import { registerTransport, type Transport, type TransportHandlers } from './transport';
 
@@ -68,7 +68,7 @@ export class EmbeddedTransport implements Transport {
       this.store = await acquire(this.dir);
     } catch (error) {
       this.state = 'closed';
-      if (isRagwireError(error) && error.code === 'RAGWIRE_ERR_SHARD_UNAVAILABLE') throw error;
+      if (hasCode(error, 'RAGWIRE_ERR_SHARD_UNAVAILABLE')) throw error;
       throw new ShardUnavailableError(`${this.url}: ${(error as Error).message}`, { cause: error });
     }
     this.state = 'open';

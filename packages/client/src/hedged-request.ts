@@ -1,5 +1,5 @@
 // One read against the replicas of one shard: first answer wins, a slow replica gets a hedge, a dead one is skipped.
-import { ShardTimeoutError, ShardUnavailableError, isRagwireError } from '@ragwire/protocol';
+import { hasCode, ShardTimeoutError, ShardUnavailableError, isRagwireError } from '@ragwire/protocol';
 import type { ShardClient } from './shard-client';
 
 /** Failures that say "this replica cannot answer now", after which another replica is tried. */
@@ -47,7 +47,7 @@ export function hedgedRequest<T>(
     };
     const giveUp = (): void => {
       finish();
-      const timedOut = isRagwireError(lastError) && lastError.code === 'RAGWIRE_ERR_SHARD_TIMEOUT';
+      const timedOut = hasCode(lastError, 'RAGWIRE_ERR_SHARD_TIMEOUT');
       const what = `shard ${options.shard}: no replica answered (${replicas.map((c) => c.url).join(', ')})`;
       const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
       reject(timedOut ? new ShardTimeoutError(what + detail, { cause: lastError }) : new ShardUnavailableError(what + detail, { cause: lastError }));

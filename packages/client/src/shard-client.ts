@@ -1,5 +1,6 @@
 // One logical shard server: a small pool of pipelined connections, HELLO, timeouts, reconnect with backoff.
 import {
+  hasCode,
   DEFAULT_LIMITS,
   SUPPORTED_VERSIONS,
   ShardUnavailableError,
@@ -171,7 +172,7 @@ export class ShardClient {
     try {
       return await this.request(part, options);
     } catch (error) {
-      if (end - start > 1 && isRagwireError(error) && error.code === 'RAGWIRE_ERR_FRAME_TOO_LARGE') {
+      if (end - start > 1 && hasCode(error, 'RAGWIRE_ERR_FRAME_TOO_LARGE')) {
         const mid = start + ((end - start) >> 1);
         const [a, b] = await Promise.all([this.upsertRange(request, start, mid, options), this.upsertRange(request, mid, end, options)]);
         return { type: 'upsert_ok', upserted: a.upserted + b.upserted, seq: Math.max(a.seq, b.seq) };

@@ -1,5 +1,6 @@
 // N shards x R replicas behind one collection: id-hash routing for writes, fan-out and merge for queries.
 import {
+  hasCode,
   InvalidArgumentError,
   ShardTimeoutError,
   sumTextStats,
@@ -283,7 +284,7 @@ export class ShardedCollection {
     if (missingShards.length > 0 && (this.partial === 'fail' || lists.length === 0)) {
       const message = `shard(s) ${missingShards.join(', ')} of ${this.shardCount} did not answer: ${(firstFault as Error).message}`;
       // Every missing shard timed out: say so; any shard unreachable: unavailable.
-      const allTimedOut = missingShards.every((s) => (settled[s] as PromiseRejectedResult).reason?.code === 'RAGWIRE_ERR_SHARD_TIMEOUT');
+      const allTimedOut = missingShards.every((s) => hasCode((settled[s] as PromiseRejectedResult).reason, 'RAGWIRE_ERR_SHARD_TIMEOUT'));
       throw allTimedOut ? new ShardTimeoutError(message, { cause: firstFault }) : new ShardUnavailableError(message, { cause: firstFault });
     }
     const mergeStart = shardMs ? performance.now() : 0;

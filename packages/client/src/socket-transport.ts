@@ -8,15 +8,12 @@ import {
   ShardUnavailableError,
   SlowConsumerError,
   encodeFrameParts,
+  isRequest,
   type ProtocolLimits,
   type Request,
-  type Response,
 } from '@ragwire/protocol';
 import { registerTransport, type Transport, type TransportHandlers, type TransportOptions } from './transport';
 
-const RESPONSE_TYPES = new Set<string>([
-  'hello_ok', 'create_ok', 'drop_ok', 'describe_ok', 'upsert_ok', 'delete_ok', 'result', 'stats_ok', 'snapshot_ok', 'error',
-]);
 
 type Endpoint = { port: number; host: string } | { path: string };
 
@@ -111,7 +108,7 @@ export class SocketTransport implements Transport {
     const handlers = this.handlers!;
     for (const e of decoder.push(chunk)) {
       if (e.ok) {
-        if (RESPONSE_TYPES.has(e.message.type)) handlers.reply(e.requestId, e.message as Response);
+        if (!isRequest(e.message)) handlers.reply(e.requestId, e.message);
         else this.fail(new BadFrameError(`${this.url} sent a request frame (${e.message.type}) to a client`));
       } else if (e.fatal) {
         this.fail(e.error);

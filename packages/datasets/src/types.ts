@@ -1,5 +1,7 @@
-/** Distance functions, as the engine names them. Scores are "higher = more similar". */
-export type Metric = 'l2' | 'ip' | 'cosine' | 'l1';
+import type { Metric } from '@ragwire/protocol';
+
+/** Distance functions, as the engine names them (the protocol's one list). Scores are "higher = more similar". */
+export type { Metric };
 
 /** Base and query vectors, row-major float32. */
 export interface VectorSet {

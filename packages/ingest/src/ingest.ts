@@ -1,6 +1,6 @@
 // One ingest run: discover, read, split, compare with the store, embed in batches, write, remove stale chunks.
 import { connectCollection, ensureCollection, type CollectionSpec, type ShardedCollection } from '@ragwire/client';
-import { isRagwireError, type Payload } from '@ragwire/protocol';
+import { hasCode, type Payload } from '@ragwire/protocol';
 import OpenAI from 'openai';
 import { chunkDocument, chunkPayload, ingestKey, type Chunk, type ChunkingIdentity } from './chunks';
 import { discoverFiles, type DiscoveredFile } from './discover';
@@ -113,7 +113,7 @@ class IngestRun {
     try {
       return (await this.collection.describe()).dim;
     } catch (error) {
-      if (isRagwireError(error) && error.code === 'RAGWIRE_ERR_UNKNOWN_COLLECTION') return undefined;
+      if (hasCode(error, 'RAGWIRE_ERR_UNKNOWN_COLLECTION')) return undefined;
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 // What the store already holds of a file: which of its chunks are present, and whether older ones linger.
 // The store is the only record: no manifest beside it, so shards and embedded stores behave alike.
 import type { ShardedCollection } from '@ragwire/client';
-import { DEFAULT_LIMITS, isRagwireError, type Filter } from '@ragwire/protocol';
+import { hasCode, DEFAULT_LIMITS, type Filter } from '@ragwire/protocol';
 import type { Chunk } from './chunks';
 
 /** What a file needs: the indices of chunks to embed and write, and whether old chunks must go. */
@@ -40,7 +40,7 @@ async function matchingIds(c: ShardedCollection, dim: number, filter: Filter, k:
     const r = await c.query({ vectors: probe(dim), k, filter, options: { exact: true } });
     return r.ids;
   } catch (error) {
-    if (isRagwireError(error) && error.code === 'RAGWIRE_ERR_UNKNOWN_COLLECTION') return [];
+    if (hasCode(error, 'RAGWIRE_ERR_UNKNOWN_COLLECTION')) return [];
     throw error;
   }
 }

@@ -6,7 +6,7 @@ import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { maximalMarginalRelevance } from '@langchain/core/utils/math';
 import { VectorStore, type MaxMarginalRelevanceSearchOptions, type VectorStoreRetriever, type VectorStoreRetrieverInput } from '@langchain/core/vectorstores';
 import { connectCollection, ensureCollection, queryWithPredicate, type CollectionSpec, type CollectionTarget, type ShardedCollection, type ShardedQuery, type ShardedResult } from '@ragwire/client';
-import { InvalidArgumentError, isRagwireError, type Filter, type Fusion, type FusionMethod, type Payload, type QueryOptions } from '@ragwire/protocol';
+import { hasCode, InvalidArgumentError, type Filter, type Fusion, type FusionMethod, type Payload, type QueryOptions } from '@ragwire/protocol';
 import { isFunctionFilter, toRagwireFilter, type DocumentPredicate, type RagwireLangChainFilter } from './filter';
 import { RagwireHybridRetriever, type HybridRetrieverInput } from './hybrid-retriever';
 
@@ -263,5 +263,5 @@ function toDocument(id: string, p: Payload | null): Document {
 }
 
 function isUnknownCollection(error: unknown): boolean {
-  return isRagwireError(error) && error.code === 'RAGWIRE_ERR_UNKNOWN_COLLECTION';
+  return hasCode(error, 'RAGWIRE_ERR_UNKNOWN_COLLECTION');
 }

@@ -11,7 +11,7 @@ import {
   type VectorStoreQueryResult,
 } from '@llamaindex/core/vector-store';
 import { connectCollection, ensureCollection, queryWithPredicate, type CollectionSpec, type CollectionTarget, type ShardedCollection, type ShardedQuery, type ShardedResult } from '@ragwire/client';
-import { InvalidArgumentError, isRagwireError, type Fusion, type Payload, type QueryOptions } from '@ragwire/protocol';
+import { hasCode, InvalidArgumentError, type Fusion, type Payload, type QueryOptions } from '@ragwire/protocol';
 import { planFilters } from './residual-filter';
 
 /** The query modes ragwire answers, and what each sends (docs/search.md). */
@@ -171,5 +171,5 @@ function toNode(id: string, payload: Payload | null): BaseNode {
 }
 
 function isUnknownCollection(error: unknown): boolean {
-  return isRagwireError(error) && error.code === 'RAGWIRE_ERR_UNKNOWN_COLLECTION';
+  return hasCode(error, 'RAGWIRE_ERR_UNKNOWN_COLLECTION');
 }

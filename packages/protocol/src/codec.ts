@@ -13,7 +13,7 @@ import {
 } from './codec-collection';
 import { queryCodec, resultCodec } from './codec-query';
 import { deleteCodec, deleteReplyCodec, upsertCodec, upsertReplyCodec } from './codec-write';
-import { BadFrameError, InternalError, InvalidArgumentError, isRagwireError, type RagwireError } from './errors';
+import { BadFrameError, hasCode, InternalError, InvalidArgumentError, isRagwireError, type RagwireError } from './errors';
 import {
   FLAG_RESPONSE,
   HEADER_BYTES,
@@ -25,20 +25,23 @@ import {
 } from './header';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits';
 import type { MessageCodec } from './message-codec';
-import type { Message, MessageName } from './messages';
+import type { Message, MessageName, Request, Response } from './messages';
 
-const CODECS: readonly MessageCodec[] = [
-  helloCodec, helloReplyCodec,
-  createCodec, createReplyCodec,
-  dropCodec, dropReplyCodec,
-  describeCodec, describeReplyCodec,
-  upsertCodec, upsertReplyCodec,
-  deleteCodec, deleteReplyCodec,
-  queryCodec, resultCodec,
-  statsCodec, statsReplyCodec,
-  snapshotCodec, snapshotReplyCodec,
-  errorCodec,
-] as unknown as readonly MessageCodec[];
+/** Each request with the reply that answers it when it succeeds (any request may also get ERROR). */
+const EXCHANGES = [
+  [helloCodec, helloReplyCodec],
+  [createCodec, createReplyCodec],
+  [dropCodec, dropReplyCodec],
+  [describeCodec, describeReplyCodec],
+  [upsertCodec, upsertReplyCodec],
+  [deleteCodec, deleteReplyCodec],
+  [queryCodec, resultCodec],
+  [statsCodec, statsReplyCodec],
+  [snapshotCodec, snapshotReplyCodec],
+] as unknown as readonly (readonly [MessageCodec, MessageCodec])[];
+
+const CODECS: readonly MessageCodec[] = [...EXCHANGES.flat(), errorCodec as unknown as MessageCodec];
+const replyOf = new Map<string, Response['type']>(EXCHANGES.map(([request, reply]) => [request.name, reply.name as Response['type']]));
 
 const byName = new Map<string, MessageCodec>(CODECS.map((c) => [c.name, c]));
 const byWire = new Map<number, MessageCodec>(CODECS.map((c) => [wireKey(c.code, c.response), c]));
@@ -49,6 +52,16 @@ function wireKey(type: number, response: boolean): number {
 
 /** Every message name the codec knows, requests and replies. */
 export const MESSAGE_NAMES: readonly MessageName[] = CODECS.map((c) => c.name);
+
+/** True for a message a client sends; false for a reply (from the codec table). */
+export function isRequest(message: Message): message is Request {
+  return replyOf.has(message.type);
+}
+
+/** The success reply's type for a request type: `result` for `query`, `<type>_ok` for the others. */
+export function replyTypeOf(type: Request['type']): Response['type'] {
+  return replyOf.get(type)!;
+}
 
 /** Wire type code and direction of a message name (docs/protocol.md §4). */
 export function wireTypeOf(name: MessageName): { code: number; response: boolean } {
@@ -78,7 +91,7 @@ export function encodeFrameParts(msg: Message, requestId: number, limits: Protoc
     codec.encode(msg as never, w, limits);
   } catch (error) {
     // A malformed outgoing message is the caller's argument error, not a bad frame on the wire.
-    if (isRagwireError(error) && error.code === 'RAGWIRE_ERR_BAD_FRAME') {
+    if (hasCode(error, 'RAGWIRE_ERR_BAD_FRAME')) {
       throw new InvalidArgumentError(error.message, { cause: error });
     }
     throw error;

@@ -8,7 +8,7 @@ const BRAND = Symbol.for('ragwire.error');
 
 /** Base class: `code` is stable, `message` is for humans. */
 export class RagwireError extends Error {
-  readonly code: string = 'RAGWIRE_ERR';
+  readonly code: RagwireErrorCode = 'RAGWIRE_ERR';
   /** HTTP status an admin or proxy endpoint answers with for this error. */
   readonly status: number = 500;
 
@@ -29,7 +29,13 @@ export function isRagwireError(value: unknown): value is RagwireError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
-function defineError(code: string, status: number, name: string) {
+/** The constructor of one error subclass (its instances carry one fixed code and status). */
+export interface RagwireErrorClass {
+  new (message: string, options?: { cause?: unknown }): RagwireError;
+  readonly prototype: RagwireError;
+}
+
+function defineError(code: RagwireErrorCode, status: number, name: string): RagwireErrorClass {
   const cls = class extends RagwireError {
     override readonly code = code;
     override readonly status = status;
@@ -60,6 +66,12 @@ export const LimitExceededError = defineError('RAGWIRE_ERR_LIMIT', 413, 'LimitEx
 export const NativeLoadError = defineError('RAGWIRE_ERR_NATIVE_LOAD', 500, 'NativeLoadError');
 /** A bug: an invariant broke. Please report it with the message. */
 export const InternalError = defineError('RAGWIRE_ERR_INTERNAL', 500, 'InternalError');
+/** A device ('opencl', 'cuda') was asked for that this build or machine does not have. */
+export const DeviceUnavailableError = defineError('RAGWIRE_ERR_DEVICE_UNAVAILABLE', 503, 'DeviceUnavailableError');
+/** A device could not hold what a search or an index needs (rows, tile or work buffers). */
+export const DeviceOutOfMemoryError = defineError('RAGWIRE_ERR_DEVICE_OUT_OF_MEMORY', 507, 'DeviceOutOfMemoryError');
+/** A device's kernels failed to build or to run; the message carries the compiler's log. */
+export const DeviceKernelError = defineError('RAGWIRE_ERR_DEVICE_KERNEL', 500, 'DeviceKernelError');
 
 // Wire protocol (docs/protocol.md §9): a frame decoder raises the first five, a shard server answers
 // with the next four, and the client raises the SHARD_* codes itself.
@@ -110,6 +122,9 @@ export const errorClassesByCode = {
   RAGWIRE_ERR_LIMIT: LimitExceededError,
   RAGWIRE_ERR_NATIVE_LOAD: NativeLoadError,
   RAGWIRE_ERR_INTERNAL: InternalError,
+  RAGWIRE_ERR_DEVICE_UNAVAILABLE: DeviceUnavailableError,
+  RAGWIRE_ERR_DEVICE_OUT_OF_MEMORY: DeviceOutOfMemoryError,
+  RAGWIRE_ERR_DEVICE_KERNEL: DeviceKernelError,
   RAGWIRE_ERR_BAD_FRAME: BadFrameError,
   RAGWIRE_ERR_FRAME_TOO_LARGE: FrameTooLargeError,
   RAGWIRE_ERR_UNSUPPORTED_VERSION: UnsupportedVersionError,
@@ -128,6 +143,14 @@ export const errorClassesByCode = {
 } as const;
 
 export type RagwireErrorCode = keyof typeof errorClassesByCode | 'RAGWIRE_ERR';
+
+/**
+ * True when `error` is a ragwire error (from any copy of this package) with `code`. Compare codes
+ * through this, never as bare strings: a misspelt code fails to compile.
+ */
+export function hasCode(error: unknown, code: RagwireErrorCode): error is RagwireError {
+  return isRagwireError(error) && error.code === code;
+}
 
 /** Builds the typed error for a code (an unknown code becomes an InternalError). */
 export function errorFromCode(code: string, message: string): RagwireError {

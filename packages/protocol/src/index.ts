@@ -21,6 +21,8 @@ export {
   encodeFrameParts,
   decodeFrame,
   wireTypeOf,
+  isRequest,
+  replyTypeOf,
   MESSAGE_NAMES,
   type DecodedFrame,
 } from './codec';

@@ -53,6 +53,19 @@ export const DEFAULT_LIMITS: ProtocolLimits = Object.freeze({
   maxSparseEntries: 65_536,
 });
 
+/**
+ * Index parameters a collection or an engine index may be created with, [min, max] inclusive. Above
+ * the max is RAGWIRE_ERR_LIMIT, below the min or not an integer RAGWIRE_ERR_INVALID_ARGUMENT, from
+ * every layer alike (the engine, the store, a shard server).
+ */
+export const INDEX_PARAM_RANGES: Readonly<Record<'M' | 'efConstruction' | 'efSearch' | 'seed' | 'rerankFactor', readonly [number, number]>> = Object.freeze({
+  M: [2, 256],
+  efConstruction: [1, 10_000],
+  efSearch: [1, DEFAULT_LIMITS.maxEfSearch],
+  seed: [0, 0xffff_ffff],
+  rerankFactor: [1, 10_000],
+});
+
 /** Hard ceilings: a u32 length prefix, and sizes a JS typed array can always hold. */
 const CEILINGS: Partial<Record<keyof ProtocolLimits, number>> = {
   maxFrameBytes: 0xffff_fffc,

@@ -6,7 +6,7 @@
 // write sees it.
 import type { Database } from 'lmdb';
 import {
-  ClosedError, EncodedPayload, InvalidArgumentError, InvalidFilterError, LimitExceededError, NO_LABEL,
+  ClosedError, DEFAULT_LIMITS, EncodedPayload, InvalidArgumentError, InvalidFilterError, LimitExceededError, NO_LABEL,
   isEmptyFilter, isEncodedPayload, validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type SparseVector, type StatValue,
 } from '@ragwire/protocol';
 import type { Index } from '@ragwire/native';
@@ -82,7 +82,7 @@ export interface CollectionHooks {
   exactScanBytes: number;
 }
 
-const MAX_K = 10_000;
+const { maxK: MAX_K } = DEFAULT_LIMITS;
 
 export class Collection {
   readonly settings: CollectionSettings;
@@ -227,7 +227,8 @@ export class Collection {
     this.#open();
     const { vectors, k, options = {} } = input;
     const dim = this.settings.dim;
-    if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new InvalidArgumentError(`k must be an integer in 1..${MAX_K}, got ${k}`);
+    if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${k}`);
+    if (k > MAX_K) throw new LimitExceededError(`k must be at most ${MAX_K}, got ${k}`);
     checkVectors(vectors, this.settings, undefined, 'query vectors');
     const hybrid = input.text !== undefined || input.sparse !== undefined;
     const nq = hybrid ? hybridQueryCount(input, dim) : vectors.length / dim;

@@ -1,18 +1,17 @@
 // What a write or query must hold before it reaches LMDB or the engine (Collection's input checks).
-import { DimensionMismatchError, InvalidArgumentError, NonFiniteVectorError } from '@ragwire/protocol';
+import { DEFAULT_LIMITS, DimensionMismatchError, InvalidArgumentError, LimitExceededError, NonFiniteVectorError } from '@ragwire/protocol';
 
-const MAX_ID_BYTES = 1024;
+const { maxIdBytes: MAX_ID_BYTES } = DEFAULT_LIMITS;
 
-/** The ids of one write: non-empty strings of at most MAX_ID_BYTES, none twice. Returns how many. */
+/** The ids of one write: non-empty strings of at most maxIdBytes (the protocol's limit), none twice. Returns how many. */
 export function checkIds(ids: unknown, allowEmpty = false): number {
   if (!Array.isArray(ids) || (!allowEmpty && ids.length === 0)) {
     throw new InvalidArgumentError('ids must be a non-empty array of strings');
   }
   const seen = new Set<string>();
   for (const id of ids) {
-    if (typeof id !== 'string' || id.length === 0 || Buffer.byteLength(id) > MAX_ID_BYTES) {
-      throw new InvalidArgumentError(`every id must be a non-empty string of at most ${MAX_ID_BYTES} bytes, got ${JSON.stringify(id)}`);
-    }
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`every id must be a non-empty string, got ${JSON.stringify(id)}`);
+    if (Buffer.byteLength(id) > MAX_ID_BYTES) throw new LimitExceededError(`an id must be at most ${MAX_ID_BYTES} bytes, got ${Buffer.byteLength(id)}`);
     if (seen.has(id)) throw new InvalidArgumentError(`id ${JSON.stringify(id)} appears twice in one write`);
     seen.add(id);
   }

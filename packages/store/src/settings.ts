@@ -1,6 +1,6 @@
 // Collection settings: validated once at creation, stored with the collection.
 import {
-  DEFAULT_LIMITS, INDEX_KINDS, InvalidArgumentError, METRICS, STORAGES, UnknownOptionError,
+  DEFAULT_LIMITS, INDEX_KINDS, INDEX_PARAM_RANGES, InvalidArgumentError, LimitExceededError, METRICS, STORAGES, UnknownOptionError,
   type IndexKind, type Metric, type Storage, type TextSettings,
 } from '@ragwire/protocol';
 import { validateTextSettings } from './text/text-settings';
@@ -19,13 +19,7 @@ export interface CollectionSettings {
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
-const PARAMS: Record<string, [number, number]> = {
-  M: [2, 256],
-  efConstruction: [1, 10_000],
-  efSearch: [1, DEFAULT_LIMITS.maxEfSearch],
-  seed: [0, 0xffffffff],
-  rerankFactor: [1, 10_000],
-};
+const PARAMS: Readonly<Record<string, readonly [number, number]>> = INDEX_PARAM_RANGES;
 
 export function validateSettings(input: {
   name: unknown; dim: unknown; metric: unknown; kind?: unknown; storage?: unknown; params?: unknown; text?: unknown;
@@ -34,9 +28,8 @@ export function validateSettings(input: {
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw new InvalidArgumentError(`collection name must be 1-128 of A-Z a-z 0-9 _ . -, got ${JSON.stringify(name)}`);
   }
-  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1 || dim > 65_536) {
-    throw new InvalidArgumentError(`dim must be an integer in 1..65536, got ${String(dim)}`);
-  }
+  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1) throw new InvalidArgumentError(`dim must be a positive integer, got ${String(dim)}`);
+  if (dim > DEFAULT_LIMITS.maxDim) throw new LimitExceededError(`dim must be at most ${DEFAULT_LIMITS.maxDim}, got ${dim}`);
   const oneOf = <T extends string>(what: string, v: unknown, allowed: readonly T[]): T => {
     if (typeof v !== 'string' || !allowed.includes(v as T)) {
       throw new InvalidArgumentError(`${what} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
@@ -49,9 +42,10 @@ export function validateSettings(input: {
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     const range = PARAMS[key];
     if (!range) throw new UnknownOptionError(`unknown index parameter ${key}; expected one of ${Object.keys(PARAMS).join(', ')}`);
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) {
-      throw new InvalidArgumentError(`params.${key} must be an integer in ${range[0]}..${range[1]}, got ${String(value)}`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0]) {
+      throw new InvalidArgumentError(`params.${key} must be an integer of at least ${range[0]}, got ${String(value)}`);
     }
+    if (value > range[1]) throw new LimitExceededError(`params.${key} must be at most ${range[1]}, got ${value}`);
     params[key] = value;
   }
   return {

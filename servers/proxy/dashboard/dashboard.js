@@ -10,6 +10,26 @@
 
   var $ = function (id) { return document.getElementById(id); };
 
+  // With API keys configured the dashboard's API needs one: open the page as
+  // /dashboard#key=<key> (the fragment never leaves the browser), or answer the
+  // prompt after a 401. The key is kept for this tab only.
+  var KEY_ITEM = 'ragwire-dashboard-key';
+  var fromHash = /(?:^#|&)key=([^&]+)/.exec(location.hash);
+  if (fromHash) {
+    sessionStorage.setItem(KEY_ITEM, decodeURIComponent(fromHash[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  function apiHeaders(extra) {
+    var headers = extra || {};
+    var key = sessionStorage.getItem(KEY_ITEM);
+    if (key) headers.authorization = 'Bearer ' + key;
+    return headers;
+  }
+  function askForKey() {
+    var key = window.prompt('This dashboard needs an API key (or the dashboard key):');
+    if (key) sessionStorage.setItem(KEY_ITEM, key.trim());
+  }
+
   function fmtMs(ms) {
     if (ms == null || !isFinite(ms)) return '–';
     if (ms === 0) return '0';
@@ -212,7 +232,7 @@
     button.disabled = true;
     status.className = 'empty';
     status.textContent = 'Running both sides…';
-    fetch('/dashboard/api/ab', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: $('ab-question').value }) })
+    fetch('/dashboard/api/ab', { method: 'POST', headers: apiHeaders({ 'content-type': 'application/json' }), body: JSON.stringify({ question: $('ab-question').value }) })
       .then(function (res) {
         return res.json().then(function (body) {
           if (!res.ok) throw new Error((body.error && body.error.code ? body.error.code + ': ' : '') + (body.error ? body.error.message : res.statusText));
@@ -275,8 +295,9 @@
   }
 
   function poll() {
-    fetch('/dashboard/api/series', { cache: 'no-store' })
+    fetch('/dashboard/api/series', { cache: 'no-store', headers: apiHeaders() })
       .then(function (res) {
+        if (res.status === 401) askForKey();
         if (!res.ok) throw new Error('HTTP ' + res.status);
         return res.json();
       })

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, configFromEnv, resolveProxyConfig, type DeepPartial, type ProxyConfig } from './config';
+import { hashKey } from './http/tenants';
 import { startProxy } from './server';
 
 const int = (value: string): number => {
@@ -27,10 +28,17 @@ const program = new Command('ragwire-proxy')
   .option('--no-embeddings-batching', 'forward each /v1/embeddings call on its own')
   .option('--completions-batching', 'coalesce concurrent non-streaming /v1/completions calls into list prompts')
   .option('--cache', 'enable the exact response cache for temperature-0 requests')
+  .option('--keys-file <file>', 'API keys file (YAML or JSON; hashed keys, scopes, budgets); re-read on SIGHUP')
+  .option('--otlp-endpoint <url>', 'export OpenTelemetry traces to this OTLP/HTTP endpoint (env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT); off without it')
+  .option('--hash-key <key>', 'print the keys-file hash of <key> and exit')
   .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent');
 
 program.parse();
-const opts = program.opts<{
+if (program.opts().hashKey !== undefined) {
+  process.stdout.write(`${hashKey(String(program.opts().hashKey))}\n`);
+  process.exit(0);
+}
+const opts = program.opts<{ keysFile?: string; otlpEndpoint?: string;
   config?: string; host?: string; port?: number; upstream?: string[]; model?: string[]; apiKey?: string[];
   routing?: ProxyConfig['routing']['strategy']; maxQueue?: number; maxQueueWaitMs?: number; maxConcurrency?: number; embeddingsBatching: boolean; completionsBatching?: boolean; cache?: boolean; logLevel?: ProxyConfig['logLevel'];
 }>();
@@ -42,6 +50,8 @@ function fromFlags(): DeepPartial<ProxyConfig> {
   if (opts.upstream) layer.upstreams = opts.upstream;
   if (opts.model) layer.models = opts.model;
   if (opts.apiKey) layer.auth = { keys: opts.apiKey.map((key) => ({ key })) };
+  if (opts.keysFile) layer.auth = { ...layer.auth, keysFile: opts.keysFile };
+  if (opts.otlpEndpoint) layer.tracing = { enabled: true, otlpEndpoint: opts.otlpEndpoint };
   if (opts.routing) layer.routing = { strategy: opts.routing };
   if (opts.maxQueue !== undefined || opts.maxQueueWaitMs !== undefined || opts.maxConcurrency !== undefined) {
     layer.admission = {};
@@ -78,6 +88,7 @@ async function main(config: Readonly<ProxyConfig>): Promise<void> {
     setTimeout(() => process.exit(0), 5_000).unref();
     void proxy.close().then(() => process.exit(0));
   };
+  process.on('SIGHUP', () => proxy.reloadKeys());
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

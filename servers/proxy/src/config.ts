@@ -1,3 +1,6 @@
+import { KeysFileError, readKeysFile, tenantEntry } from './http/tenants';
+import { checkRagConfig, defaultRagConfig, RagSettingError, type RagConfig } from './rag/rag-config';
+
 /**
  * The proxy's configuration: one schema with documented defaults (units in
  * comments), merged from a YAML file, the environment and CLI flags (in that
@@ -13,6 +16,16 @@ export interface ApiKeyConfig {
   requestsPerSecond: number;
   /** Burst for this key; 0: the default `rateLimit.burst`. */
   burst: number;
+  /** Models (and retrieval aliases) this key may call; absent: all. */
+  models?: string[];
+  /** Collections this key may retrieve from, directly or through an alias; absent: all. */
+  collections?: string[];
+  /** Tokens this key may spend per clock minute; 0: unlimited. */
+  tokensPerMinute?: number;
+  /** Tokens this key may spend per UTC day; 0: unlimited. */
+  tokensPerDay?: number;
+  /** This key's own shard-server token per collection (else the collection's `token`). */
+  shardTokens?: Record<string, string>;
 }
 
 export interface ProxyConfig {
@@ -34,6 +47,17 @@ export interface ProxyConfig {
   auth: {
     /** No keys: no authentication (bind to loopback, or put auth in front). */
     keys: ApiKeyConfig[];
+    /**
+     * A YAML or JSON file of keys (`keyHash: sha256:<hex>` or `key`, name,
+     * models, collections, tokensPerMinute, tokensPerDay, requestsPerSecond,
+     * burst), added to `keys`; re-read on SIGHUP. '' for none.
+     */
+    keysFile: string; // ''
+    /**
+     * Who may read /metrics: 'open'; 'key' (any API key); 'auto': open on a
+     * loopback `host` or without keys, else 'key'.
+     */
+    metricsAccess: 'auto' | 'open' | 'key'; // 'auto'
   };
   rateLimit: {
     /** Default per-key request rate; 0: unlimited. */
@@ -126,6 +150,34 @@ export interface ProxyConfig {
     /** Longest an A/B run may take before it answers `ab_failed`. */
     abTimeoutMs: number; // 120000 ms
   };
+  /** OpenTelemetry traces (W3C traceparent in and out, spans per stage), exported over OTLP/HTTP. */
+  tracing: {
+    /** Off: no span is created and nothing is exported. */
+    enabled: boolean; // false
+    /** The OTLP/HTTP traces endpoint. */
+    otlpEndpoint: string; // 'http://127.0.0.1:4318/v1/traces'
+    serviceName: string; // 'ragwire-proxy'
+    /** Longest a finished span waits before it is exported (batched). */
+    exportDelayMs: number; // 1000 ms
+    /** Share of new traces recorded (a client's traceparent decides for its own); unsampled spans cost almost nothing. */
+    sampleRatio: number; // 1
+  };
+  /** Retrieval inside the proxy: collections, and model aliases bound to them (see rag/rag-config.ts). */
+  rag: RagConfig;
+  /** Who may use the dashboard's API (series, stages, A/B), and how much. */
+  dashboardApi: {
+    /**
+     * A key for the dashboard's API only, accepted besides the API keys; ''
+     * for none. With API keys or this key set, the dashboard's API answers
+     * 401 without one (the page and its static assets stay open: they hold
+     * no data).
+     */
+    key: string; // ''
+    /** Distinct stage names one sender (key, or address without keys) may open through POST /dashboard/api/stages. */
+    stagesPerSender: number; // 8 stages
+    /** Stage samples one sender may post per second (a token bucket with one second of burst). */
+    samplesPerSenderPerSecond: number; // 2000 samples/s
+  };
 }
 
 export const defaultProxyConfig: ProxyConfig = {
@@ -139,7 +191,7 @@ export const defaultProxyConfig: ProxyConfig = {
   upstreamHeadersTimeoutMs: 60_000,
   connectTimeoutMs: 2_000,
   connectionsPerUpstream: 128,
-  auth: { keys: [] },
+  auth: { keys: [], keysFile: '', metricsAccess: 'auto' },
   rateLimit: { requestsPerSecond: 0, burst: 0 },
   admission: { maxQueue: 256, maxQueueWaitMs: 30_000, maxConcurrencyPerUpstream: 64, minConcurrencyPerUpstream: 4, upstreamWaitingHigh: 0, upstreamWaitingChecks: 3, kvCacheUsageHigh: 0.95 },
   routing: { strategy: 'prefix-affinity', prefixBlockChars: 256, minPrefixChars: 512, minMatchRatio: 0.5, affinityEntries: 65_536, maxImbalance: 16 },
@@ -149,6 +201,9 @@ export const defaultProxyConfig: ProxyConfig = {
   completionsBatching: { enabled: false, maxItems: 32, maxTokens: 32_768, maxWaitMs: 2 },
   cache: { enabled: false, maxEntries: 1_000, ttlMs: 300_000 },
   dashboard: { enabled: true, windowSeconds: 300, abTimeoutMs: 120_000 },
+  dashboardApi: { key: '', stagesPerSender: 8, samplesPerSenderPerSecond: 2_000 },
+  tracing: { enabled: false, otlpEndpoint: 'http://127.0.0.1:4318/v1/traces', serviceName: 'ragwire-proxy', exportDelayMs: 1_000, sampleRatio: 1 },
+  rag: defaultRagConfig,
 };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U extends object ? Partial<U>[] : U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -164,10 +219,15 @@ export class ConfigError extends Error {
 const ENUMS: Record<string, readonly string[]> = {
   logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   'routing.strategy': ['prefix-affinity', 'least-outstanding', 'round-robin'],
+  'auth.metricsAccess': ['auto', 'open', 'key'],
 };
+/** Mappings taken whole (their keys are names, not fields), validated by their own checker. */
+const MAPPINGS = new Set(['rag.collections', 'rag.aliases']);
+/** String fields that may be empty. */
+const MAY_BE_EMPTY = new Set(['dashboardApi.key', 'auth.keysFile']);
 /** Numeric fields that may be 0; every other number must be positive. */
 const MAY_BE_ZERO = new Set(['port', 'rateLimit.requestsPerSecond', 'rateLimit.burst', 'admission.maxQueue', 'admission.upstreamWaitingHigh', 'retries.baseDelayMs', 'embeddingsBatching.maxWaitMs', 'completionsBatching.maxWaitMs']);
-const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.upstreamWaitingChecks', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'completionsBatching.maxItems', 'cache.maxEntries', 'dashboard.windowSeconds']);
+const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.upstreamWaitingChecks', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'completionsBatching.maxItems', 'cache.maxEntries', 'dashboard.windowSeconds', 'dashboardApi.stagesPerSender']);
 
 function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, defaults: Record<string, unknown>, path: string): void {
   for (const [key, value] of Object.entries(source)) {
@@ -175,7 +235,9 @@ function mergeInto(target: Record<string, unknown>, source: Record<string, unkno
     if (!(key in defaults)) throw new ConfigError(field, 'unknown field');
     if (value === undefined) continue;
     const def = defaults[key];
-    if (def !== null && typeof def === 'object' && !Array.isArray(def)) {
+    if (MAPPINGS.has(field)) {
+      target[key] = value;
+    } else if (def !== null && typeof def === 'object' && !Array.isArray(def)) {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(field, `must be an object, got ${JSON.stringify(value)}`);
       const nested = { ...(target[key] as Record<string, unknown>) };
       mergeInto(nested, value as Record<string, unknown>, def as Record<string, unknown>, field);
@@ -192,6 +254,8 @@ function check(config: Record<string, unknown>, defaults: Record<string, unknown
     const value = config[key];
     if (Array.isArray(def)) {
       if (!Array.isArray(value)) throw new ConfigError(field, `must be a list, got ${JSON.stringify(value)}`);
+    } else if (MAPPINGS.has(field)) {
+      continue;
     } else if (def !== null && typeof def === 'object') {
       check(value as Record<string, unknown>, def as Record<string, unknown>, field);
     } else if (typeof def === 'number') {
@@ -201,7 +265,7 @@ function check(config: Record<string, unknown>, defaults: Record<string, unknown
     } else if (typeof def === 'boolean') {
       if (typeof value !== 'boolean') throw new ConfigError(field, `must be true or false, got ${JSON.stringify(value)}`);
     } else if (typeof def === 'string') {
-      if (typeof value !== 'string' || value.length === 0) throw new ConfigError(field, `must be a non-empty string, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'string' || (value.length === 0 && !MAY_BE_EMPTY.has(field))) throw new ConfigError(field, `must be a non-empty string, got ${JSON.stringify(value)}`);
       if (ENUMS[field] && !ENUMS[field].includes(value)) throw new ConfigError(field, `must be one of ${ENUMS[field].join(', ')}, got "${value}"`);
     }
   }
@@ -244,19 +308,34 @@ export function resolveProxyConfig(...layers: DeepPartial<ProxyConfig>[]): Reado
   });
   config.auth.keys = config.auth.keys.map((k, i) => {
     const entry = (typeof k === 'string' ? { key: k } : k) as Partial<ApiKeyConfig>;
-    for (const f of Object.keys(entry)) if (!['key', 'name', 'requestsPerSecond', 'burst'].includes(f)) throw new ConfigError(`auth.keys[${i}].${f}`, 'unknown field');
     if (typeof entry.key !== 'string' || entry.key.length === 0) throw new ConfigError(`auth.keys[${i}].key`, 'must be a non-empty string');
-    for (const f of ['requestsPerSecond', 'burst'] as const) {
-      const v = entry[f] ?? 0;
-      if (typeof v !== 'number' || !(v >= 0)) throw new ConfigError(`auth.keys[${i}].${f}`, `must be a number >= 0, got ${JSON.stringify(v)}`);
+    try {
+      tenantEntry({ ...entry }, `auth.keys[${i}]`, i);
+    } catch (error) {
+      if (error instanceof KeysFileError) throw new ConfigError(error.field, error.message.slice(error.field.length + 2));
+      throw error;
     }
-    return { key: entry.key, name: entry.name ?? `key${i}`, requestsPerSecond: entry.requestsPerSecond ?? 0, burst: entry.burst ?? 0 };
+    return { ...entry, key: entry.key, name: entry.name ?? `key${i}`, requestsPerSecond: entry.requestsPerSecond ?? 0, burst: entry.burst ?? 0 };
   });
+  if (config.auth.keysFile !== '') {
+    try {
+      readKeysFile(config.auth.keysFile);
+    } catch (error) {
+      throw new ConfigError('auth.keysFile', `${config.auth.keysFile}: ${(error as Error).message}`);
+    }
+  }
   if (config.admission.minConcurrencyPerUpstream > config.admission.maxConcurrencyPerUpstream) {
     throw new ConfigError('admission.minConcurrencyPerUpstream', 'must be <= admission.maxConcurrencyPerUpstream');
   }
+  if (config.tracing.sampleRatio > 1) throw new ConfigError('tracing.sampleRatio', `must be a fraction in (0, 1], got ${config.tracing.sampleRatio}`);
   if (config.routing.minMatchRatio > 1) throw new ConfigError('routing.minMatchRatio', 'must be a fraction in (0, 1]');
   if (config.admission.kvCacheUsageHigh > 1) throw new ConfigError('admission.kvCacheUsageHigh', 'must be a fraction in (0, 1]');
+  try {
+    config.rag = checkRagConfig(config.rag);
+  } catch (error) {
+    if (error instanceof RagSettingError) throw new ConfigError(error.field, error.message);
+    throw error;
+  }
   if (config.dashboard.windowSeconds > 3600) throw new ConfigError('dashboard.windowSeconds', `must be <= 3600, got ${config.dashboard.windowSeconds}`);
   return deepFreeze(config);
 }
@@ -269,6 +348,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): DeepPartial<ProxyConfig> 
   if (env.RAGWIRE_PROXY_UPSTREAMS) layer.upstreams = env.RAGWIRE_PROXY_UPSTREAMS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.RAGWIRE_PROXY_MODELS) layer.models = env.RAGWIRE_PROXY_MODELS.split(',').map((s) => s.trim()).filter(Boolean);
   if (env.RAGWIRE_PROXY_API_KEYS) layer.auth = { keys: env.RAGWIRE_PROXY_API_KEYS.split(',').map((key) => ({ key: key.trim() })).filter((k) => k.key) };
+  if (env.RAGWIRE_PROXY_KEYS_FILE) layer.auth = { ...layer.auth, keysFile: env.RAGWIRE_PROXY_KEYS_FILE };
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) layer.tracing = { enabled: true, otlpEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT };
+  if (env.RAGWIRE_PROXY_DASHBOARD_KEY) layer.dashboardApi = { key: env.RAGWIRE_PROXY_DASHBOARD_KEY };
   if (env.RAGWIRE_PROXY_LOG_LEVEL) layer.logLevel = env.RAGWIRE_PROXY_LOG_LEVEL as ProxyConfig['logLevel'];
   return layer;
 }

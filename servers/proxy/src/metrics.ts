@@ -41,6 +41,7 @@ export class ProxyMetrics {
   readonly shed = new Counter({ name: 'ragwire_proxy_shed_total', help: 'Requests refused with 429, by model and reason.', labelNames: ['model', 'reason'], registers: [this.registry] });
   readonly cancelled = new Counter({ name: 'ragwire_proxy_client_cancelled_total', help: 'Requests whose client disconnected before the answer was complete.', labelNames: ['model'], registers: [this.registry] });
   readonly cache = new Counter({ name: 'ragwire_proxy_cache_total', help: 'Response cache lookups, by result (hit, miss).', labelNames: ['result'], registers: [this.registry] });
+  readonly keyTokens = new Counter({ name: 'ragwire_proxy_key_tokens_total', help: 'Tokens spent per API key (name), from the usage upstreams reported.', labelNames: ['key'], registers: [this.registry] });
   readonly routed = new Counter({ name: 'ragwire_proxy_routed_total', help: 'Routing decisions, by upstream and reason (affinity, least-outstanding, round-robin, failover).', labelNames: ['upstream', 'reason'], registers: [this.registry] });
 
   constructor(defaultMetrics = true) {

@@ -24,13 +24,16 @@ afterAll(async () => {
   await sim?.stop();
 });
 
+// The dashboard's API needs a key when keys are configured (issue 11); the proxies without keys ignore it.
+const AUTH = { authorization: `Bearer ${KEY}` };
+
 async function getJson(url: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url);
+  const res = await fetch(url, { headers: AUTH });
   return { status: res.status, body: await res.json() };
 }
 
 async function postJson(url: string, body: unknown): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...AUTH }, body: JSON.stringify(body) });
   return { status: res.status, body: await res.json(), headers: res.headers };
 }
 

@@ -5,6 +5,7 @@ import { nodeArgsFor, startJsonProcess, type JsonProcess } from '@ragwire/proces
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const SIM_CLI = fileURLToPath(new URL('../../vllm-sim/src/cli.ts', import.meta.url));
 const PROXY_CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const SHARD_CLI = fileURLToPath(new URL('../../shard-server/src/cli.ts', import.meta.url));
 
 export type Started = JsonProcess;
 
@@ -31,6 +32,17 @@ export interface ProxyProcess extends Started {
 export async function startProxyProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> {
   const started = await startCli(PROXY_CLI, ['--port', '0', ...args], (l) => l.msg === 'ragwire-proxy listening', env);
   return { ...started, url: started.announcement.url as string };
+}
+
+export interface ShardProcess extends Started {
+  /** Its tcp:// address. */
+  url: string;
+}
+
+/** Starts `ragwire-shard` on an ephemeral loopback TCP port over `dataDir`. */
+export async function startShardProcess(dataDir: string, args: string[] = []): Promise<ShardProcess> {
+  const started = await startCli(SHARD_CLI, ['--listen', 'tcp://127.0.0.1:0', '--data', dataDir, '--log-level', 'warn', ...args], (l) => l.msg === 'ragwire-shard listening');
+  return { ...started, url: (started.announcement.addresses as string[])[0]! };
 }
 
 /** Runs the proxy CLI expecting it to exit; resolves with its exit code and stderr. */

@@ -2,8 +2,8 @@
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { Counter, Histogram } from 'prom-client';
 import {
+  hasCode,
   BadFrameError,
   ClosedError,
   ConnectionTimeoutError,
@@ -16,6 +16,7 @@ import {
   encodeFrame,
   encodeFrameParts,
   isRagwireError,
+  isRequest,
   toErrorReply,
   type DecodeEvent,
   type FrameBudget,
@@ -29,9 +30,8 @@ import type { Store, StoreRequest } from '@ragwire/store';
 import { LOOPBACK_PRINCIPAL, type Principal, type TokenTable } from './auth';
 import { advertisedLimits, dispatch } from './dispatch';
 import type { ConnectionLimits } from './connection-limits';
-import type { CloseReason, ShardMetrics } from './metrics';
+import type { CloseReason, RequestMeters, ShardMetrics } from './metrics';
 
-const REQUEST_TYPES = new Set<string>(['hello', 'create', 'drop', 'describe', 'upsert', 'delete', 'query', 'stats', 'snapshot']);
 
 /** A request decoded and waiting for, or holding, one of the connection's dispatch slots. */
 interface Pending {
@@ -62,24 +62,6 @@ export interface ConnectionContext {
   /** True once the server is shutting down: new requests get RAGWIRE_ERR_CLOSED. */
   draining(): boolean;
 }
-
-/** prom-client children per (type, code), so the hot path does not build label objects. */
-class RequestMeters {
-  private readonly counters = new Map<string, Counter.Internal>();
-  private readonly timers = new Map<string, Histogram.Internal<'type'>>();
-  constructor(private readonly metrics: ShardMetrics) {}
-
-  record(type: string, code: string, seconds: number): void {
-    const key = `${type}\u0000${code}`;
-    let c = this.counters.get(key);
-    if (c === undefined) this.counters.set(key, (c = this.metrics.requests.labels(type, code)));
-    c.inc();
-    let h = this.timers.get(type);
-    if (h === undefined) this.timers.set(type, (h = this.metrics.latency.labels(type)));
-    h.observe(seconds);
-  }
-}
-const meters = new WeakMap<ShardMetrics, RequestMeters>();
 
 export class ClientConnection {
   readonly id: number;
@@ -121,9 +103,7 @@ export class ClientConnection {
     });
     this.openedAt = this.lastProgressAt = performance.now();
     this.debug = ctx.log.isLevelEnabled('debug');
-    let m = meters.get(ctx.metrics);
-    if (m === undefined) meters.set(ctx.metrics, (m = new RequestMeters(ctx.metrics)));
-    this.meters = m;
+    this.meters = ctx.metrics.requestMeters;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('end', () => {
@@ -147,11 +127,6 @@ export class ClientConnection {
   /** Reply bytes written to the socket and not yet sent. */
   get unsentBytes(): number {
     return this.socket.writableLength;
-  }
-
-  /** Memory held for the frame being received. */
-  get partialFrameBytes(): number {
-    return this.decoder.heldBytes;
   }
 
   /**
@@ -183,7 +158,7 @@ export class ClientConnection {
    * Closes the connection for breaking a limit: logged, counted, and told with a connection-level
    * ERROR frame when the peer is still reading.
    */
-  abort(reason: CloseReason, error: RagwireError): void {
+  private abort(reason: CloseReason, error: RagwireError): void {
     if (this.closed) return;
     this.ctx.log.warn({ conn: this.id, reason, code: error.code, err: error.message, unsentBytes: this.socket.writableLength }, 'connection closed by limit');
     if (reason !== 'slow_consumer' && !this.socket.writableNeedDrain) this.socket.write(encodeFrame(toErrorReply(error), 0, this.ctx.limits));
@@ -240,15 +215,15 @@ export class ClientConnection {
     if (this.closed) return;
     if (!e.ok) {
       this.refused(e);
-      if (e.fatal) this.shut(e.error.code === 'RAGWIRE_ERR_OVERLOADED' ? 'partial_frame_budget' : 'bad_stream');
+      if (e.fatal) this.shut(hasCode(e.error, 'RAGWIRE_ERR_OVERLOADED') ? 'partial_frame_budget' : 'bad_stream');
       return;
     }
     const msg = e.message;
-    if (!REQUEST_TYPES.has(msg.type)) {
+    if (!isRequest(msg)) {
       this.refused({ error: new BadFrameError(`a ${msg.type} frame is a reply; a server takes requests`), requestId: e.requestId, fatal: false });
       return;
     }
-    this.handle(e.requestId, msg as Request, e.frameBytes);
+    this.handle(e.requestId, msg, e.frameBytes);
   };
 
   private pause(reason: number): void {
@@ -366,7 +341,7 @@ export class ClientConnection {
     if (outcome instanceof Error || !isResponse(outcome)) {
       reply = toErrorReply(outcome);
       code = reply.code;
-      if (code === 'RAGWIRE_ERR_INTERNAL') this.ctx.log.error({ conn: this.id, reqId: requestId, type, err: outcome }, 'request failed');
+      if (!isRagwireError(outcome) || hasCode(outcome, 'RAGWIRE_ERR_INTERNAL')) this.ctx.log.error({ conn: this.id, reqId: requestId, type, err: outcome }, 'request failed');
     } else reply = outcome;
     code = this.write(requestId, reply) ?? code;
     const seconds = (performance.now() - started) / 1000;

@@ -1,6 +1,6 @@
 // docs/protocol.md §5: each request answered by the store. No storage logic here: validation of
 // what the store owns (dims, ids, filters) happens in the store.
-import { PROTOCOL_VERSION, type ProtocolLimits, type Response } from '@ragwire/protocol';
+import type { ProtocolLimits, Response } from '@ragwire/protocol';
 import { answerRequest, type Store, type StoreRequest } from '@ragwire/store';
 import { REQUIRED_SCOPE, type Principal } from './auth';
 
@@ -22,4 +22,3 @@ export function advertisedLimits(limits: ProtocolLimits): Partial<ProtocolLimits
   return { maxFrameBytes, maxK, maxQueryBatch, maxWriteBatch, maxDim, maxPayloadBytes, maxIdBytes };
 }
 
-export { PROTOCOL_VERSION };

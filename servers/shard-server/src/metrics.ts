@@ -8,6 +8,23 @@ export type CloseReason =
   | 'max_connections' | 'hello_timeout' | 'idle_timeout' | 'frame_timeout'
   | 'slow_consumer' | 'partial_frame_budget' | 'bad_stream';
 
+/** prom-client children per (type, code), so the hot path does not build label objects. */
+export class RequestMeters {
+  private readonly counters = new Map<string, Counter.Internal>();
+  private readonly timers = new Map<string, Histogram.Internal<'type'>>();
+  constructor(private readonly metrics: ShardMetrics) {}
+
+  record(type: string, code: string, seconds: number): void {
+    const key = `${type}\u0000${code}`;
+    let c = this.counters.get(key);
+    if (c === undefined) this.counters.set(key, (c = this.metrics.requests.labels(type, code)));
+    c.inc();
+    let h = this.timers.get(type);
+    if (h === undefined) this.timers.set(type, (h = this.metrics.latency.labels(type)));
+    h.observe(seconds);
+  }
+}
+
 /** What the connections hold right now, read when /metrics is scraped. */
 export interface ConnectionBytes {
   unsentReplyBytes: number;
@@ -26,6 +43,8 @@ export class ShardMetrics {
   readonly pausedConnections = new Gauge({ name: 'ragwire_shard_paused_connections', help: 'Connections not read from: maxInFlightPerConnection requests in flight, or replyHighWaterBytes of replies unread.', registers: [this.registry] });
   readonly closedConnections = new Counter({ name: 'ragwire_shard_connections_closed_total', help: 'Connections the server closed for breaking a limit, by reason.', labelNames: ['reason'], registers: [this.registry] });
   readonly partialFrameBytes = new Gauge({ name: 'ragwire_shard_partial_frame_bytes', help: 'Bytes held for partial frames over all connections (bounded by maxPartialFrameBytes).', registers: [this.registry] });
+  /** The request counters and timers, resolved once per label set. */
+  readonly requestMeters = new RequestMeters(this);
   readonly snapshotRebuilds = new Counter({ name: 'ragwire_shard_snapshot_rebuilds_total', help: "Collections whose snapshot was missing, corrupt, stale or inconsistent at open, so the index was rebuilt from LMDB, by reason.", labelNames: ['collection', 'reason'], registers: [this.registry] });
 
   constructor(store: () => Store | undefined, defaultMetrics = true) {

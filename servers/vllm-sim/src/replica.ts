@@ -7,7 +7,15 @@ import { runGeneration } from './generate';
 import { contentText, pickTool, planText, planToolCall, renderChatPrompt, type ChoicePlan } from './generation';
 import { SimHttpError, optionalInt, readJson, sendError, sendJson } from './http';
 import { renderMetrics } from './metrics';
+import { classify, detokenizeRoute, pooling, rerank, score, tokenizeRoute } from './pooling';
+import { runResponses } from './responses';
 import { embed, float32ToBase64, tokenize } from './text';
+
+/** Every POST route served; others answer 404 as vLLM does. */
+const POST_ROUTES = new Set([
+  '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses',
+  '/rerank', '/v1/rerank', '/v2/rerank', '/score', '/v1/score', '/pooling', '/classify', '/tokenize', '/detokenize',
+]);
 
 /**
  * One simulated vLLM server: its own engine, prefix cache, API front end and
@@ -65,16 +73,51 @@ export class SimReplica {
         return;
       }
       if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, this.models(), headers);
-      if (req.method !== 'POST' || !['/v1/chat/completions', '/v1/completions', '/v1/embeddings'].includes(path!)) {
+      if (req.method !== 'POST' || !POST_ROUTES.has(path!)) {
         throw new SimHttpError(404, `no route ${req.method} ${path}`, 'NotFoundError');
       }
       const body = await readJson(req, this.config.maxBodyBytes);
       await this.frontend();
       if (path === '/v1/embeddings') return this.embeddings(body, res, headers);
+      const pooled = this.pooling(path!, body);
+      if (pooled !== undefined) return sendJson(res, 200, pooled, headers);
+      if (path === '/v1/responses') {
+        return runResponses(this.engine, res, {
+          model: this.checkModel(body, [this.config.model]), body, seed: this.config.seed, maxModelLen: this.config.maxModelLen, requestId,
+          onCancel: () => this.frontendStats.cancelled++,
+        });
+      }
       return this.generation(path === '/v1/chat/completions' ? 'chat' : 'text', body, res, requestId);
     } catch (error) {
       if (error instanceof SimHttpError) return sendError(res, error, headers);
       sendError(res, new SimHttpError(500, (error as Error).message, 'InternalServerError'), headers);
+    }
+  }
+
+  /** The pooling-model and tokenizer routes (see pooling.ts); undefined for the others. */
+  private pooling(path: string, body: Record<string, unknown>): unknown {
+    const any = [this.config.embeddingModel, this.config.model];
+    const { embeddingDim: dim } = this.config;
+    switch (path) {
+      case '/rerank':
+      case '/v1/rerank':
+      case '/v2/rerank':
+        return rerank(body, this.checkModel(body, any), dim);
+      case '/score':
+      case '/v1/score':
+        return score(body, this.checkModel(body, any), dim);
+      case '/pooling':
+        return pooling(body, this.checkModel(body, any), dim);
+      case '/classify':
+        return classify(body, this.checkModel(body, any));
+      case '/tokenize':
+        if (body.model !== undefined) this.checkModel(body, any);
+        return tokenizeRoute(body, this.config.maxModelLen);
+      case '/detokenize':
+        if (body.model !== undefined) this.checkModel(body, any);
+        return detokenizeRoute(body);
+      default:
+        return undefined;
     }
   }
 

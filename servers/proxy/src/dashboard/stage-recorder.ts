@@ -13,6 +13,9 @@
  * seconds that saw samples.
  */
 
+/** The stages the proxy records itself: they always have room on the dashboard. */
+export const PROXY_STAGES: readonly string[] = ['embed', 'generate', 'generate_ttft', 'pool', 'tokenize', 'rag_embed', 'rag_retrieve', 'rag_rerank', 'rag_prompt', 'rag_ttft'];
+
 export interface StageSample {
   /** Stage name, such as `embed`, `generate_ttft` or `retrieve`. */
   stage: string;
@@ -29,8 +32,10 @@ export interface StageRecorderOptions {
   windowSeconds?: number; // 300 s
   /** Latencies kept per stage per second (a uniform reservoir beyond). */
   samplesPerBucket?: number; // 256 samples
-  /** Distinct stage names accepted; more are refused. */
+  /** Distinct stage names accepted (the reserved ones not counted); more are refused. */
   maxStages?: number; // 32 stages
+  /** Stage names that always have room (the proxy's own), whatever others opened. */
+  reserved?: readonly string[];
   /** Distinct (stage, shard) pairs accepted; more are refused. */
   maxShardSeries?: number; // 64 pairs
   /** Seconds the per-shard statistics cover. */
@@ -169,6 +174,7 @@ export class StageRecorder {
   private readonly maxShardSeries: number;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly reserved: ReadonlySet<string>;
   private readonly stages = new Map<string, BucketRing>();
   private readonly shards = new Map<string, BucketRing>();
   private readonly requests: Float64Array;
@@ -183,6 +189,7 @@ export class StageRecorder {
     this.samplesPerBucket = positiveInteger('samplesPerBucket', options.samplesPerBucket ?? 256);
     this.maxStages = positiveInteger('maxStages', options.maxStages ?? 32);
     this.maxShardSeries = positiveInteger('maxShardSeries', options.maxShardSeries ?? 64);
+    this.reserved = new Set(options.reserved ?? []);
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.requests = new Float64Array(this.windowSeconds);
@@ -194,7 +201,7 @@ export class StageRecorder {
 
   /** Whether a sample of this stage (and shard) would be kept, or refused for too many distinct series. */
   hasRoomFor(stage: string, shard?: string): boolean {
-    if (!this.stages.has(stage) && this.stages.size >= this.maxStages) return false;
+    if (!this.stages.has(stage) && !this.reserved.has(stage) && this.openStages() >= this.maxStages) return false;
     return shard === undefined || this.shards.has(stage + SHARD_KEY + shard) || this.shards.size < this.maxShardSeries;
   }
 
@@ -220,6 +227,21 @@ export class StageRecorder {
       shardRing.at(second).add(ms, this.samplesPerBucket, this.random);
     }
     return true;
+  }
+
+  /**
+   * Unreserved stages open, after dropping those with no sample left in the
+   * window: a series someone stopped feeding frees its room.
+   */
+  private openStages(): number {
+    let open = 0;
+    const { from, to } = this.range();
+    for (const [name, ring] of this.stages) {
+      if (this.reserved.has(name)) continue;
+      if (ring.live(from, to).length === 0) this.stages.delete(name);
+      else open++;
+    }
+    return open;
   }
 
   /** Counts one answered request towards throughput. */
