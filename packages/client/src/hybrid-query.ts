@@ -75,7 +75,7 @@ export async function hybridQuery(sc: ShardedCollection, q: ShardedQuery): Promi
     scores.push(...top.scores);
     if (withPayloads) {
       const byId = new Map<string, Payload | null>();
-      for (const l of lists) l.ids.forEach((id, j) => byId.set(id, l.payloads![j] ?? null));
+      for (const l of lists) l.ids.forEach((id, j) => { byId.set(id, l.payloads![j] ?? null); });
       for (const id of top.ids) payloads.push(byId.get(id) ?? null);
     }
   }

@@ -39,7 +39,7 @@ export async function queryWithPredicate(c: ShardedCollection, q: ShardedQuery, 
       if (q.options?.withPayload) out.payloads = keep.map((i) => r.payloads![i] ?? null);
       if (r.vectors) {
         out.vectors = new Float32Array(keep.length * dim);
-        keep.forEach((i, j) => out.vectors!.set(r.vectors!.subarray(i * dim, (i + 1) * dim), j * dim));
+        keep.forEach((i, j) => { out.vectors!.set(r.vectors!.subarray(i * dim, (i + 1) * dim), j * dim); });
       }
       return out;
     }

@@ -48,7 +48,9 @@ export function hybridQueryCount(q: HybridQuery, dim: number): number {
   }
   if (q.sparse !== undefined) {
     if (!Array.isArray(q.sparse)) throw new InvalidArgumentError('sparse must be an array of sparse vectors, one per query');
-    q.sparse.forEach((v, i) => checkSparse(v, `sparse[${i}]`));
+    q.sparse.forEach((v, i) => {
+      checkSparse(v, `sparse[${i}]`);
+    });
     counts.add(q.sparse.length);
   }
   if (counts.size !== 1) throw new InvalidArgumentError(`vectors, text and sparse must hold the same number of queries, got ${[...counts].join(' and ')}`);
@@ -97,7 +99,7 @@ export async function hybridSearch(src: HybridSource, q: HybridQuery, n: number,
     }
     const fused = fuseRanked(lists, fusion, q.k);
     const labelOf = new Map<string, number>();
-    for (const l of lists) l.ids.forEach((id, j) => labelOf.set(id, l.labels[j]!));
+    for (const l of lists) l.ids.forEach((id, j) => { labelOf.set(id, l.labels[j]!); });
     out.push({ ids: fused.ids, scores: Array.from(fused.scores), labels: fused.ids.map((id) => labelOf.get(id)!) });
   }
   return out;

@@ -15,7 +15,9 @@ describe.skipIf(scifact === null)('BM25 quality on SciFact', () => {
   it(`keeps nDCG@10 >= ${NDCG10_FLOOR} and recall@100 >= ${RECALL100_FLOOR} (language en, k1 0.9, b 0.4)`, () => {
     const data = scifact!;
     const index = new TextIndex({ language: 'en', k1: 0.9, b: 0.4 });
-    data.docs.forEach((d, label) => index.add(label, `${d.title} ${d.text}`));
+    data.docs.forEach((d, label) => {
+      index.add(label, `${d.title} ${d.text}`);
+    });
     let ndcg = 0;
     let recall = 0;
     for (const q of data.queries) {

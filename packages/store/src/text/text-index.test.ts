@@ -41,7 +41,7 @@ function referenceBm25(docs: string[][], k1: number, b: number): (query: string[
 }
 
 function topK(scores: number[], k: number): { labels: number[]; scores: number[] } {
-  const order = scores.map((s, i) => i).filter((i) => scores[i]! > 0);
+  const order = scores.map((_, i) => i).filter((i) => scores[i]! > 0);
   order.sort((a, b) => scores[b]! - scores[a]! || a - b);
   const top = order.slice(0, k);
   return { labels: top, scores: top.map((i) => scores[i]!) };
@@ -56,7 +56,7 @@ describe.skipIf(scifact === null)('BM25 on SciFact abstracts equals a reference 
     it(`scores and ranks every query's top-${K} as the reference does (language ${language}, k1 1.2, b 0.75)`, () => {
       const settings = { language, k1: 1.2, b: 0.75 };
       const index = new TextIndex(settings);
-      docs.forEach((d, i) => index.add(i, d));
+      docs.forEach((d, i) => { index.add(i, d); });
       const tok = new Tokenizer(language);
       const reference = referenceBm25(docs.map((d) => tok.terms(d)), settings.k1, settings.b);
       let compared = 0;
@@ -64,7 +64,7 @@ describe.skipIf(scifact === null)('BM25 on SciFact abstracts equals a reference 
         const want = topK(reference(tok.terms(q)), K);
         const got = index.search(q, K, () => true);
         expect(got.labels).toEqual(want.labels);
-        got.scores.forEach((s, i) => expect(s).toBeCloseTo(want.scores[i]!, 9));
+        got.scores.forEach((s, i) => { expect(s).toBeCloseTo(want.scores[i]!, 9); });
         compared += got.labels.length;
       }
       expect(compared).toBeGreaterThan(QUERIES * K * 0.9);
@@ -74,7 +74,7 @@ describe.skipIf(scifact === null)('BM25 on SciFact abstracts equals a reference 
   it('stays exact after deletes (dead postings, compaction) and under a filter', () => {
     const index = new TextIndex(DEFAULT_TEXT_SETTINGS);
     const tok = new Tokenizer(DEFAULT_TEXT_SETTINGS.language);
-    docs.forEach((d, i) => index.add(i, d));
+    docs.forEach((d, i) => { index.add(i, d); });
     const removed = new Set<number>();
     for (let i = 0; i < docs.length; i += 3) {
       index.remove(i);
@@ -87,7 +87,7 @@ describe.skipIf(scifact === null)('BM25 on SciFact abstracts equals a reference 
       const want = topK(scores, K);
       const got = index.search(q, K, () => true);
       expect(got.labels).toEqual(want.labels);
-      got.scores.forEach((s, i) => expect(s).toBeCloseTo(want.scores[i]!, 9));
+      got.scores.forEach((s, i) => { expect(s).toBeCloseTo(want.scores[i]!, 9); });
       const filtered = topK(scores.map((s, i) => (even(i) ? s : 0)), K);
       expect(index.search(q, K, even).labels).toEqual(filtered.labels);
     }
@@ -129,7 +129,7 @@ describe('sparse index', () => {
       order.sort((a, b) => scores[b]! - scores[a]! || a - b);
       const got = index.search(query, K, () => true);
       expect(got.labels).toEqual(order.slice(0, K));
-      got.scores.forEach((s, i) => expect(s).toBeCloseTo(scores[order[i]!]!, 9));
+      got.scores.forEach((s, i) => { expect(s).toBeCloseTo(scores[order[i]!]!, 9); });
     }
   });
 });
