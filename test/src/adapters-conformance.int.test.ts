@@ -94,6 +94,15 @@ for (const [deploymentName, deployment] of deployments) {
         expect(diverse[0]!.id).toBe(expectedTopK(q, 1)[0]);
       });
 
+      it('finds a passage by its words in hybrid search (BM25 fused with the dense search)', async () => {
+        for (const n of [42, 7, 58]) {
+          const hits = await store.hybrid(`passage ${n}`, K, 0.2);
+          expect(hits[0]!.id).toBe(`doc-${n}`);
+          expect(hits[0]!.text).toBe(CORPUS[n]!.text);
+          for (let i = 1; i < hits.length; i++) expect(hits[i - 1]!.score).toBeGreaterThanOrEqual(hits[i]!.score);
+        }
+      });
+
       it('deletes by id and by source document', async () => {
         await store.deleteIds(['doc-0', 'doc-1']);
         await store.deleteGroup('g5'); // doc-15, doc-16, doc-17

@@ -4,7 +4,7 @@ import { RagwireVectorStore } from '@ragwire/llamaindex';
 import { DOCS } from './corpus';
 
 export async function createApp() {
-  const vectorStore = new RagwireVectorStore({ path: process.env.RAGWIRE_DATA ?? './ragwire-data', exact: true });
+  const vectorStore = new RagwireVectorStore({ path: process.env.RAGWIRE_DATA ?? './ragwire-data' });
   const storageContext = await storageContextFromDefaults({ vectorStore });
   const docs = DOCS.map((d, i) => new Document({ id_: `doc-${i}`, text: d.text, metadata: { source: d.source } }));
   const index = await VectorStoreIndex.fromDocuments(docs, { storageContext });

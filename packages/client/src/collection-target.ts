@@ -7,6 +7,7 @@ import {
   type IndexKind,
   type Metric,
   type Storage,
+  type TextSettings,
 } from '@ragwire/protocol';
 import { ShardedCollection, type ShardedCollectionOptions } from './sharded-collection';
 
@@ -35,6 +36,8 @@ export interface CollectionSpec {
   /** Default "f32". */
   storage?: Storage;
   params?: Record<string, number>;
+  /** The text index's tokenizer and BM25 parameters (docs/search.md §1). Default: language none, k1 0.9, b 0.4. */
+  text?: TextSettings;
 }
 
 /**
@@ -78,6 +81,7 @@ export async function ensureCollection(c: ShardedCollection, dim: number, spec: 
     const created = await c.createCollection({
       dim, metric: spec.metric ?? 'cosine', kind: spec.kind ?? 'hnsw', storage: spec.storage ?? 'f32',
       ...(spec.params ? { params: spec.params } : {}),
+      ...(spec.text ? { text: spec.text } : {}),
       ifNotExists: true,
     });
     info = created.info;

@@ -9,6 +9,8 @@ export { hedgedRequest, isReplicaFault, type HedgeOptions } from './hedged-reque
 export { ShardedCollection, type ShardedCollectionOptions, type ShardedQuery, type ShardedResult, type ShardedUpsert, type QueryTiming } from './sharded-collection';
 export { fnv1a64, jumpConsistentHash, shardOf } from './jump-hash';
 export { mergeTopK, type ColumnarHits } from './merge-top-k';
+export { type HybridFields } from './hybrid-query';
+export { queryWithPredicate, type PayloadPredicate } from './predicate-query';
 export { QueryCache, queryCacheKey, type QueryCacheOptions } from './query-cache';
 export { upsertBatchesByShard, type ShardBatch } from './write-routing';
 export { connectCollection, ensureCollection, type CollectionTarget, type CollectionSpec } from './collection-target';

@@ -28,6 +28,11 @@ describe('mergeTopK', () => {
     expect(m.ids).toEqual(['x', 'y']);
   });
 
+  it("with ties: 'id', breaks ties by id, as one store orders text and sparse hits", () => {
+    const m = mergeTopK([list([[['y', 1], ['b', 0.5]]]), list([[['x', 1], ['a', 0.5]]])], 1, 3, 'id');
+    expect(m.ids).toEqual(['x', 'y', 'a']);
+  });
+
   it('agrees with sort-and-slice on random lists', () => {
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);

@@ -14,9 +14,11 @@ export interface ColumnarHits {
 /**
  * The best `k` hits of each of `n` queries across `lists` (one per shard, each best first, higher
  * score = better), by a k-way merge over a binary heap of one cursor per list. Equal scores keep
- * list order (lower list index first). Payloads and vectors are merged when every list carries them.
+ * list order (lower list index first), or with `ties: 'id'` go by id (lists ordered by (score, id),
+ * as text and sparse results are: the merge then equals one store's order, docs/search.md §3).
+ * Payloads and vectors are merged when every list carries them.
  */
-export function mergeTopK(lists: readonly ColumnarHits[], n: number, k: number): ColumnarHits {
+export function mergeTopK(lists: readonly ColumnarHits[], n: number, k: number, ties: 'list' | 'id' = 'list'): ColumnarHits {
   const s = lists.length;
   if (s === 1 && lists[0]!.counts.every((c) => c <= k)) return lists[0]!;
   const withPayloads = s > 0 && lists.every((l) => l.payloads !== undefined);
@@ -35,7 +37,13 @@ export function mergeTopK(lists: readonly ColumnarHits[], n: number, k: number):
   const better = (a: number, b: number): boolean => {
     const sa = lists[a]!.scores[pos[a]!]!;
     const sb = lists[b]!.scores[pos[b]!]!;
-    return sa > sb || (sa === sb && a < b);
+    if (sa !== sb) return sa > sb;
+    if (ties === 'id') {
+      const ia = lists[a]!.ids[pos[a]!]!;
+      const ib = lists[b]!.ids[pos[b]!]!;
+      if (ia !== ib) return ia < ib;
+    }
+    return a < b;
   };
   const siftDown = (size: number, i: number): void => {
     for (;;) {

@@ -168,6 +168,7 @@ export class ShardClient {
       vectors: whole ? request.vectors : request.vectors.subarray(start * request.dim, end * request.dim),
     };
     if (request.payloads) part.payloads = whole ? request.payloads : request.payloads.slice(start, end);
+    if (request.sparse) part.sparse = whole ? request.sparse : request.sparse.slice(start, end);
     try {
       return await this.request(part, options);
     } catch (error) {

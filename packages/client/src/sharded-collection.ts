@@ -3,6 +3,7 @@ import {
   hasCode,
   InvalidArgumentError,
   ShardTimeoutError,
+  sumTextStats,
   ShardUnavailableError,
   isRagwireError,
   type CollectionInfo,
@@ -13,7 +14,10 @@ import {
   type ResultReply,
   type SnapshotInfo,
   type StatValue,
+  type SparseVector,
+  type TextStats,
 } from '@ragwire/protocol';
+import { hybridQuery, needsClientFusion, type HybridFields } from './hybrid-query';
 import { hedgedRequest, isReplicaFault } from './hedged-request';
 import { shardOf } from './jump-hash';
 import { mergeTopK, type ColumnarHits } from './merge-top-k';
@@ -55,8 +59,8 @@ export interface QueryTiming {
   n: number;
 }
 
-export interface ShardedQuery {
-  /** n x dim query vectors, row-major. */
+export interface ShardedQuery extends HybridFields {
+  /** n x dim query vectors, row-major; may be empty beside `text` or `sparse` (docs/search.md §3). */
   vectors: Float32Array;
   k: number;
   filter?: Filter;
@@ -72,6 +76,8 @@ export interface ShardedResult extends ColumnarHits {
   partial: boolean;
   /** Indices (into `shards`) of the shards missing from this result. */
   missingShards: number[];
+  /** True when every shard answered exactly (flat index, `exact`, or a collection under the store's exact-scan size). */
+  exact?: boolean;
 }
 
 export interface ShardedUpsert {
@@ -79,6 +85,8 @@ export interface ShardedUpsert {
   /** ids.length x dim float32, row-major. */
   vectors: Float32Array;
   payloads?: (Payload | null)[];
+  /** One sparse vector (or null) per id (docs/search.md §2). */
+  sparse?: (SparseVector | null)[];
 }
 
 /**
@@ -160,6 +168,15 @@ export class ShardedCollection {
     return this.eachShard((c) => c.request({ type: 'stats', collection: this.collection })).then((r) => r.map((s) => s.stats));
   }
 
+  /**
+   * BM25 statistics over every shard for the terms of `texts`: documents, tokens and per-term
+   * document frequencies, summed (one STATS round trip to one replica of each shard).
+   */
+  async textStats(texts: string[]): Promise<TextStats> {
+    const replies = await this.eachShard((c, timeoutMs) => c.request({ type: 'stats', collection: this.collection, text: texts }, { timeoutMs }));
+    return sumTextStats(replies.map((r) => r.stats));
+  }
+
   /** Snapshots the collection on every replica of every shard. */
   async snapshot(): Promise<SnapshotInfo[]> {
     const replies = await this.everyReplica((c) => c.request({ type: 'snapshot', collection: this.collection }));
@@ -215,14 +232,19 @@ export class ShardedCollection {
     }
   }
 
-  /** The global top-k of each query vector, merged from every shard's top-k. */
+  /**
+   * The global top-k of each query, merged from every shard's top-k. A text or hybrid query over
+   * several shards gathers global BM25 statistics first and fuses on the client (docs/search.md §3).
+   */
   async query(q: ShardedQuery): Promise<ShardedResult> {
-    const dim = this.dim ?? (await this.lookupDim());
-    if (q.vectors.length === 0 || q.vectors.length % dim !== 0) {
+    if (needsClientFusion(q, this.shardCount)) return hybridQuery(this, q);
+    const lexical = q.text !== undefined || q.sparse !== undefined;
+    const dim = lexical && q.vectors.length === 0 ? 0 : (this.dim ?? (await this.lookupDim()));
+    if (dim > 0 ? q.vectors.length === 0 || q.vectors.length % dim !== 0 : q.vectors.length !== 0) {
       throw new InvalidArgumentError(`vectors.length must be a positive multiple of dim ${dim}, got ${q.vectors.length}`);
     }
-    const n = q.vectors.length / dim;
-    const key = this.cache ? queryCacheKey(this.collection, q.vectors, q.k, q.filter, q.options) : undefined;
+    const n = dim > 0 ? q.vectors.length / dim : (q.text ?? q.sparse)!.length;
+    const key = this.cache && !lexical ? queryCacheKey(this.collection, q.vectors, q.k, q.filter, q.options) : undefined;
     if (key !== undefined) {
       const hit = this.cache!.get(key);
       if (hit) return hit;
@@ -233,6 +255,11 @@ export class ShardedCollection {
       collection: this.collection, dim, k: perShardK, vectors: q.vectors,
       ...(q.filter ? { filter: q.filter } : {}),
       ...(q.options ? { options: q.options } : {}),
+      ...(q.text ? { text: q.text } : {}),
+      ...(q.sparse ? { sparse: q.sparse } : {}),
+      ...(q.prefetch !== undefined ? { prefetch: q.prefetch } : {}),
+      ...(q.fusion ? { fusion: q.fusion } : {}),
+      ...(q.textStats ? { textStats: q.textStats } : {}),
     };
     const start = this.rotation++;
     const sentAt = this.onQuery ? performance.now() : 0;
@@ -261,7 +288,7 @@ export class ShardedCollection {
       throw allTimedOut ? new ShardTimeoutError(message, { cause: firstFault }) : new ShardUnavailableError(message, { cause: firstFault });
     }
     const mergeStart = shardMs ? performance.now() : 0;
-    const merged = mergeTopK(lists, n, q.k);
+    const merged = mergeTopK(lists, n, q.k, lexical ? 'id' : 'list');
     if (shardMs) {
       const end = performance.now();
       this.onQuery!({ shardMs, mergeMs: end - mergeStart, totalMs: end - sentAt, n });
@@ -269,6 +296,7 @@ export class ShardedCollection {
     const result: ShardedResult = { k: q.k, counts: merged.counts, ids: merged.ids, scores: merged.scores, partial: missingShards.length > 0, missingShards };
     if (merged.payloads) result.payloads = merged.payloads;
     if (merged.vectors) result.vectors = merged.vectors;
+    if (lists.some((l) => l.exact !== undefined)) result.exact = lists.every((l) => l.exact === true);
     if (key !== undefined && !result.partial && generation === this.writeGeneration) this.cache!.set(key, result);
     return result;
   }

@@ -1,11 +1,12 @@
 // Splitting one upsert batch into one batch per owning shard.
-import type { Payload } from '@ragwire/protocol';
+import type { Payload, SparseVector } from '@ragwire/protocol';
 import { shardOf } from './jump-hash';
 
 export interface ShardBatch {
   ids: string[];
   vectors: Float32Array;
   payloads?: (Payload | null)[];
+  sparse?: (SparseVector | null)[];
 }
 
 /**
@@ -13,7 +14,7 @@ export interface ShardBatch {
  * for a shard that owns none. With one shard the batch is returned as is (no copy).
  */
 export function upsertBatchesByShard(
-  batch: { ids: string[]; vectors: Float32Array; payloads?: (Payload | null)[] },
+  batch: ShardBatch,
   dim: number,
   shards: number,
 ): (ShardBatch | undefined)[] {
@@ -27,7 +28,7 @@ export function upsertBatchesByShard(
     sizes[s]!++;
   }
   const parts: (ShardBatch | undefined)[] = Array.from(sizes, (size) =>
-    size === 0 ? undefined : { ids: [], vectors: new Float32Array(size * dim), ...(batch.payloads ? { payloads: [] } : {}) },
+    size === 0 ? undefined : { ids: [], vectors: new Float32Array(size * dim), ...(batch.payloads ? { payloads: [] } : {}), ...(batch.sparse ? { sparse: [] } : {}) },
   );
   const fill = new Uint32Array(shards);
   for (let i = 0; i < n; i++) {
@@ -37,6 +38,7 @@ export function upsertBatchesByShard(
     part.ids.push(batch.ids[i]!);
     part.vectors.set(batch.vectors.subarray(i * dim, (i + 1) * dim), row * dim);
     if (part.payloads) part.payloads.push(batch.payloads![i] ?? null);
+    if (part.sparse) part.sparse.push(batch.sparse![i] ?? null);
   }
   return parts;
 }

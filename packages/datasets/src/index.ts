@@ -4,3 +4,4 @@ export * from './shared-data';
 export * from './prng';
 export * from './synthetic';
 export * from './brute-force';
+export * from './scifact';

@@ -1,4 +1,5 @@
 // LangChain filters -> ragwire filters (docs/protocol.md §6).
+import type { Document } from '@langchain/core/documents';
 import { UnsupportedFilterError, validateFilter, type Condition, type Filter, type FilterValue } from '@ragwire/protocol';
 
 /**
@@ -6,7 +7,14 @@ import { UnsupportedFilterError, validateFilter, type Condition, type Filter, ty
  * or LangChain's plain equality object `{ source: 'a.md', 'author.name': 'Ada' }` where an array
  * value means "any of" and a nested object addresses nested metadata.
  */
-export type RagwireLangChainFilter = Filter | Record<string, unknown>;
+export type RagwireLangChainFilter = Filter | Record<string, unknown> | DocumentPredicate;
+
+/** MemoryVectorStore's filter: a function of each candidate document (runs in the client). */
+export type DocumentPredicate = (doc: Document) => boolean;
+
+export function isFunctionFilter(filter: unknown): filter is DocumentPredicate {
+  return typeof filter === 'function';
+}
 
 const CLAUSES = new Set(['must', 'should', 'must_not']);
 
@@ -23,7 +31,7 @@ function isScalar(v: unknown): v is FilterValue {
 export function toRagwireFilter(filter: unknown): Filter | undefined {
   if (filter === undefined || filter === null) return undefined;
   if (typeof filter === 'function') {
-    throw new UnsupportedFilterError('a function filter cannot run inside ragwire: pass { key: value } or a ragwire filter { must: [{ key, eq }] }');
+    throw new UnsupportedFilterError('a function filter cannot run inside the index: it runs on fetched candidates (RagwireVectorStore does that)');
   }
   if (typeof filter !== 'object' || Array.isArray(filter)) {
     throw new UnsupportedFilterError(`filter must be an object, got ${typeof filter}`);

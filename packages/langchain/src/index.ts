@@ -1,2 +1,3 @@
-export { RagwireVectorStore, type RagwireVectorStoreArgs } from './vector-store';
-export { toRagwireFilter, type RagwireLangChainFilter } from './filter';
+export { RagwireVectorStore, type RagwireVectorStoreArgs, type HybridSearchOptions } from './vector-store';
+export { RagwireHybridRetriever, type HybridRetrieverInput } from './hybrid-retriever';
+export { toRagwireFilter, type RagwireLangChainFilter, type DocumentPredicate } from './filter';

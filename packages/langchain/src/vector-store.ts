@@ -4,10 +4,24 @@ import type { Callbacks } from '@langchain/core/callbacks/manager';
 import { Document, type DocumentInterface } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { maximalMarginalRelevance } from '@langchain/core/utils/math';
-import { VectorStore, type MaxMarginalRelevanceSearchOptions } from '@langchain/core/vectorstores';
-import { connectCollection, ensureCollection, type CollectionSpec, type CollectionTarget, type ShardedCollection, type ShardedResult } from '@ragwire/client';
-import { hasCode, InvalidArgumentError, type Filter, type Payload, type QueryOptions } from '@ragwire/protocol';
-import { toRagwireFilter, type RagwireLangChainFilter } from './filter';
+import { VectorStore, type MaxMarginalRelevanceSearchOptions, type VectorStoreRetriever, type VectorStoreRetrieverInput } from '@langchain/core/vectorstores';
+import { connectCollection, ensureCollection, queryWithPredicate, type CollectionSpec, type CollectionTarget, type ShardedCollection, type ShardedQuery, type ShardedResult } from '@ragwire/client';
+import { hasCode, InvalidArgumentError, type Filter, type Fusion, type FusionMethod, type Payload, type QueryOptions } from '@ragwire/protocol';
+import { isFunctionFilter, toRagwireFilter, type DocumentPredicate, type RagwireLangChainFilter } from './filter';
+import { RagwireHybridRetriever, type HybridRetrieverInput } from './hybrid-retriever';
+
+/** How hybridSearch fuses BM25 and the dense search (docs/search.md §3). */
+export interface HybridSearchOptions {
+  /** Default 'rrf'. */
+  fusion?: FusionMethod;
+  /** weighted: the dense side's weight, 0..1 (default 0.5); the text side weighs 1 - alpha. */
+  alpha?: number;
+  /** rrf: the k of 1 / (k + rank), default 60. */
+  rrfK?: number;
+  /** Candidates each side ranks before fusion; default max(k, 100). */
+  prefetch?: number;
+  filter?: RagwireLangChainFilter;
+}
 
 /**
  * Where the documents live (exactly one of `path`, `shards`, `client`; see CollectionTarget), how a
@@ -46,7 +60,10 @@ export class RagwireVectorStore extends VectorStore {
     const { collection, owned } = connectCollection(args, 'RagwireVectorStore');
     this.collection = collection;
     this.owned = owned;
-    this.spec = { ...(args.metric ? { metric: args.metric } : {}), ...(args.kind ? { kind: args.kind } : {}), ...(args.storage ? { storage: args.storage } : {}), ...(args.params ? { params: args.params } : {}) };
+    this.spec = {
+      ...(args.metric ? { metric: args.metric } : {}), ...(args.kind ? { kind: args.kind } : {}), ...(args.storage ? { storage: args.storage } : {}),
+      ...(args.params ? { params: args.params } : {}), ...(args.text ? { text: args.text } : {}),
+    };
     this.queryOptions = { ...(args.exact ? { exact: true } : {}), ...(args.efSearch !== undefined ? { efSearch: args.efSearch } : {}) };
     this.batchSize = args.batchSize ?? 1000;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new InvalidArgumentError(`batchSize must be a positive integer, got ${args.batchSize}`);
@@ -82,9 +99,48 @@ export class RagwireVectorStore extends VectorStore {
     return this.addVectors(vectors, documents, options);
   }
 
+  /**
+   * The k nearest documents with their scores. `filter` is a ragwire filter, LangChain's equality
+   * object, or a function `(doc) => boolean` (MemoryVectorStore's), which runs in the client on
+   * fetched candidates, fetching more until k pass (see queryWithPredicate: a declarative filter is faster).
+   */
   async similaritySearchVectorWithScore(query: number[], k: number, filter?: this['FilterType']): Promise<[Document, number][]> {
-    const hits = await this.search(query, k, toRagwireFilter(filter), false);
+    const hits = await this.search({ vectors: Float32Array.from(query), k }, filter, false);
     return hits.map((h) => [h.doc, h.score]);
+  }
+
+  /**
+   * BM25 over the stored text fused with the dense search of the embedded query (docs/search.md):
+   * the store embeds `query` and sends its text too. Documents best first.
+   */
+  async hybridSearch(query: string, k: number, options: HybridSearchOptions = {}): Promise<Document[]> {
+    return (await this.hybridSearchWithScore(query, k, options)).map(([doc]) => doc);
+  }
+
+  /** hybridSearch with each document's fused score. */
+  async hybridSearchWithScore(query: string, k: number, options: HybridSearchOptions = {}): Promise<[Document, number][]> {
+    const fusion: Fusion = { method: options.fusion ?? 'rrf', ...(options.alpha !== undefined ? { alpha: options.alpha } : {}), ...(options.rrfK !== undefined ? { k: options.rrfK } : {}) };
+    const vector = await this.embeddings.embedQuery(query);
+    const q: ShardedQuery = { vectors: Float32Array.from(vector), k, text: [query], fusion, ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}) };
+    const hits = await this.search(q, options.filter, false);
+    return hits.map((h) => [h.doc, h.score]);
+  }
+
+  /** A retriever; `searchType: 'hybrid'` retrieves by hybridSearch (options under `hybrid`), the others as LangChain's. */
+  override asRetriever(fields: HybridRetrieverInput): VectorStoreRetriever<this>;
+  override asRetriever(
+    kOrFields?: number | Partial<VectorStoreRetrieverInput<this>>,
+    filter?: this['FilterType'],
+    callbacks?: Callbacks,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    verbose?: boolean,
+  ): VectorStoreRetriever<this>;
+  override asRetriever(kOrFields?: number | Partial<VectorStoreRetrieverInput<this>> | HybridRetrieverInput, ...rest: unknown[]): VectorStoreRetriever<this> {
+    if (typeof kOrFields === 'object' && kOrFields !== null && kOrFields.searchType === 'hybrid') {
+      return new RagwireHybridRetriever({ ...(kOrFields as HybridRetrieverInput), vectorStore: this }) as unknown as VectorStoreRetriever<this>;
+    }
+    return (super.asRetriever as (...a: unknown[]) => VectorStoreRetriever<this>)(kOrFields, ...rest);
   }
 
   /**
@@ -99,7 +155,7 @@ export class RagwireVectorStore extends VectorStore {
     const k = options.k ?? 4;
     const fetchK = Math.max(k, options.fetchK ?? 20);
     const queryVector = await this.embeddings.embedQuery(query);
-    const hits = await this.search(queryVector, fetchK, toRagwireFilter(options.filter), true);
+    const hits = await this.search({ vectors: Float32Array.from(queryVector), k: fetchK }, options.filter, true);
     if (hits.length === 0) return [];
     const picked = maximalMarginalRelevance(queryVector, hits.map((h) => h.vector!), options.lambda ?? 0.5, k);
     return picked.map((i) => hits[i]!.doc);
@@ -113,6 +169,7 @@ export class RagwireVectorStore extends VectorStore {
         if (params.ids.length > 0) await this.collection.delete({ ids: params.ids });
         return;
       }
+      if (isFunctionFilter(params?.filter)) throw new InvalidArgumentError('delete takes ids or a declarative filter, not a function');
       const filter = toRagwireFilter(params?.filter);
       if (filter === undefined) throw new InvalidArgumentError('delete needs { ids } or a non-empty { filter }');
       await this.collection.delete({ filter });
@@ -164,29 +221,45 @@ export class RagwireVectorStore extends VectorStore {
     return this.ready;
   }
 
-  private async search(query: number[], k: number, filter: Filter | undefined, withVectors: boolean) {
+  private async search(q: ShardedQuery, filter: RagwireLangChainFilter | DocumentPredicate | undefined, withVectors: boolean) {
+    const { k } = q;
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${k}`);
+    const options = { ...this.queryOptions, withPayload: true, ...(withVectors ? { withVectors: true } : {}) };
     let result: ShardedResult;
     try {
-      result = await this.collection.query({
-        vectors: Float32Array.from(query), k,
-        ...(filter ? { filter } : {}),
-        options: { ...this.queryOptions, withPayload: true, ...(withVectors ? { withVectors: true } : {}) },
-      });
+      if (isFunctionFilter(filter)) {
+        this.warnFunctionFilter();
+        result = await queryWithPredicate(this.collection, { ...q, options }, (id, p) => filter(toDocument(id, p)));
+      } else {
+        const declarative: Filter | undefined = toRagwireFilter(filter);
+        result = await this.collection.query({ ...q, ...(declarative ? { filter: declarative } : {}), options });
+      }
     } catch (error) {
       if (isUnknownCollection(error)) return []; // nothing was ever added
       throw error;
     }
-    const dim = query.length;
-    return result.ids.map((id, i) => {
-      const p = result.payloads?.[i];
-      return {
-        doc: new Document({ id, pageContent: p?.text ?? '', metadata: p?.metadata ?? {} }),
-        score: result.scores[i]!,
-        vector: withVectors ? Array.from(result.vectors!.subarray(i * dim, (i + 1) * dim)) : undefined,
-      };
-    });
+    const dim = result.vectors && result.ids.length > 0 ? result.vectors.length / result.ids.length : 0;
+    return result.ids.map((id, i) => ({
+      doc: toDocument(id, result.payloads?.[i] ?? null),
+      score: result.scores[i]!,
+      vector: withVectors ? Array.from(result.vectors!.subarray(i * dim, (i + 1) * dim)) : undefined,
+    }));
   }
+
+  private warnedFunctionFilter = false;
+
+  private warnFunctionFilter(): void {
+    if (this.warnedFunctionFilter) return;
+    this.warnedFunctionFilter = true;
+    console.warn(
+      'ragwire: a function filter runs in this process on fetched candidates (fetching more until k pass); ' +
+        "a declarative filter such as { source: 'a.md' } or { must: [{ key: 'source', eq: 'a.md' }] } runs inside the index and is faster.",
+    );
+  }
+}
+
+function toDocument(id: string, p: Payload | null): Document {
+  return new Document({ id, pageContent: p?.text ?? '', metadata: p?.metadata ?? {} });
 }
 
 function isUnknownCollection(error: unknown): boolean {

@@ -10,9 +10,14 @@ import {
   type VectorStoreQuery,
   type VectorStoreQueryResult,
 } from '@llamaindex/core/vector-store';
-import { connectCollection, ensureCollection, type CollectionSpec, type CollectionTarget, type ShardedCollection, type ShardedResult } from '@ragwire/client';
-import { hasCode, InvalidArgumentError, type Payload, type QueryOptions } from '@ragwire/protocol';
-import { toRagwireFilter } from './filter';
+import { connectCollection, ensureCollection, queryWithPredicate, type CollectionSpec, type CollectionTarget, type ShardedCollection, type ShardedQuery, type ShardedResult } from '@ragwire/client';
+import { hasCode, InvalidArgumentError, type Fusion, type Payload, type QueryOptions } from '@ragwire/protocol';
+import { planFilters } from './residual-filter';
+
+/** The query modes ragwire answers, and what each sends (docs/search.md). */
+const MODES = new Set<string>([
+  VectorStoreQueryMode.DEFAULT, VectorStoreQueryMode.MMR, VectorStoreQueryMode.HYBRID, VectorStoreQueryMode.SEMANTIC_HYBRID, VectorStoreQueryMode.SPARSE,
+]);
 
 /** Where the nodes live (exactly one of `path`, `shards`, `client`), how a new collection is indexed, how searches run. */
 export interface RagwireVectorStoreParams extends CollectionTarget, CollectionSpec, VectorStoreBaseParams {
@@ -48,7 +53,10 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
     const { collection, owned } = connectCollection(params, 'RagwireVectorStore');
     this.collection = collection;
     this.owned = owned;
-    this.spec = { ...(params.metric ? { metric: params.metric } : {}), ...(params.kind ? { kind: params.kind } : {}), ...(params.storage ? { storage: params.storage } : {}), ...(params.params ? { params: params.params } : {}) };
+    this.spec = {
+      ...(params.metric ? { metric: params.metric } : {}), ...(params.kind ? { kind: params.kind } : {}), ...(params.storage ? { storage: params.storage } : {}),
+      ...(params.params ? { params: params.params } : {}), ...(params.text ? { text: params.text } : {}),
+    };
     this.queryOptions = { ...(params.exact ? { exact: true } : {}), ...(params.efSearch !== undefined ? { efSearch: params.efSearch } : {}) };
     this.mmrPrefetchFactor = params.mmrPrefetchFactor ?? 4;
     this.batchSize = params.batchSize ?? 1000;
@@ -87,34 +95,46 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
     }
   }
 
-  /** DEFAULT: the similarityTopK nearest nodes; MMR: that many picked among a larger candidate set. */
+  /**
+   * DEFAULT: the similarityTopK nearest nodes; MMR: that many picked among a larger candidate set;
+   * HYBRID: BM25 of queryStr fused with the dense search (weighted by `alpha` when given: 1 = dense
+   * only, 0 = text only; RRF otherwise); SEMANTIC_HYBRID: the same fused by RRF; SPARSE: BM25 of
+   * queryStr alone. Filters ragwire's index cannot express (text_match, negations inside OR) run on
+   * the fetched candidates (docs/search.md).
+   */
   async query(query: VectorStoreQuery): Promise<VectorStoreQueryResult> {
     const mode = query.mode ?? VectorStoreQueryMode.DEFAULT;
-    if (mode !== VectorStoreQueryMode.DEFAULT && mode !== VectorStoreQueryMode.MMR) {
-      throw new InvalidArgumentError(`query mode ${mode} is not supported by ragwire (default, mmr)`);
-    }
-    if (!query.queryEmbedding) throw new InvalidArgumentError('query needs a queryEmbedding');
+    if (!MODES.has(mode)) throw new InvalidArgumentError(`query mode ${mode} is not supported by ragwire (default, mmr, hybrid, semantic_hybrid, sparse)`);
+    const lexical = mode === VectorStoreQueryMode.HYBRID || mode === VectorStoreQueryMode.SEMANTIC_HYBRID || mode === VectorStoreQueryMode.SPARSE;
+    const dense = mode !== VectorStoreQueryMode.SPARSE;
+    if (dense && !query.queryEmbedding) throw new InvalidArgumentError(`query mode ${mode} needs a queryEmbedding`);
+    if (lexical && (typeof query.queryStr !== 'string' || query.queryStr === '')) throw new InvalidArgumentError(`query mode ${mode} needs a queryStr`);
     const topK = query.similarityTopK;
     if (!Number.isInteger(topK) || topK < 1) throw new InvalidArgumentError(`similarityTopK must be a positive integer, got ${topK}`);
     const mmr = mode === VectorStoreQueryMode.MMR;
-    const filter = toRagwireFilter(query.filters, query.docIds);
+    const { filter, predicate } = planFilters(query.filters, query.docIds);
+    const fusion: Fusion =
+      mode === VectorStoreQueryMode.HYBRID && query.alpha !== undefined ? { method: 'weighted', alpha: query.alpha } : { method: 'rrf' };
+    const q: ShardedQuery = {
+      vectors: dense ? Float32Array.from(query.queryEmbedding!) : new Float32Array(0),
+      k: mmr ? topK * this.mmrPrefetchFactor : topK,
+      ...(lexical ? { text: [query.queryStr!], fusion } : {}),
+      ...(filter ? { filter } : {}),
+      options: { ...this.queryOptions, withPayload: true, ...(mmr ? { withVectors: true } : {}) },
+    };
     let r: ShardedResult;
     try {
-      r = await this.collection.query({
-        vectors: Float32Array.from(query.queryEmbedding),
-        k: mmr ? topK * this.mmrPrefetchFactor : topK,
-        ...(filter ? { filter } : {}),
-        options: { ...this.queryOptions, withPayload: true, ...(mmr ? { withVectors: true } : {}) },
-      });
+      r = predicate ? await queryWithPredicate(this.collection, q, (_id, p) => predicate(p)) : await this.collection.query(q);
     } catch (error) {
       if (isUnknownCollection(error)) return { nodes: [], similarities: [], ids: [] };
       throw error;
     }
     let order = r.ids.map((_, i) => i);
     if (mmr && order.length > 0) {
-      const dim = query.queryEmbedding.length;
+      const embedding = query.queryEmbedding!;
+      const dim = embedding.length;
       const vectors = order.map((i) => Array.from(r.vectors!.subarray(i * dim, (i + 1) * dim)));
-      const [, picked] = getTopKMMREmbeddings(query.queryEmbedding, vectors, null, topK, order, null, query.mmrThreshold ?? 0.5);
+      const [, picked] = getTopKMMREmbeddings(embedding, vectors, null, topK, order, null, query.mmrThreshold ?? 0.5);
       order = picked as number[];
     }
     return {

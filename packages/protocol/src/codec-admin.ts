@@ -2,6 +2,7 @@
 import { errorFromCode, isRagwireError, type RagwireError } from './errors';
 import { Fields, isPlainObject, utf8Length, type FieldsSource } from './fields';
 import { MessageType } from './header';
+import type { ProtocolLimits } from './limits';
 import { MAX_ERROR_MESSAGE_BYTES, MAX_NAME_BYTES, MAX_STAT_STRING_BYTES, OUTGOING, type MessageCodec } from './message-codec';
 import type {
   ErrorReply,
@@ -21,12 +22,28 @@ function readCollectionScoped(value: unknown, what: string, source?: FieldsSourc
 }
 
 // §5.9 STATS
+function readStats(value: unknown, limits: ProtocolLimits, source?: FieldsSource): Omit<StatsRequest, 'type'> {
+  const f: Fields = new Fields(value, 'stats', source);
+  const collection = f.optionalCollection();
+  const text = f.raw('text');
+  f.done();
+  const out: Omit<StatsRequest, 'type'> = collection === undefined ? {} : { collection };
+  if (text !== undefined) {
+    if (collection === undefined) f.fail('text', 'needs a collection');
+    if (!Array.isArray(text) || text.length > limits.maxQueryBatch || !text.every((t) => typeof t === 'string' && utf8Length(t, limits.maxQueryTextBytes) <= limits.maxQueryTextBytes)) {
+      f.fail('text', `must be an array of at most maxQueryBatch = ${limits.maxQueryBatch} strings of at most maxQueryTextBytes = ${limits.maxQueryTextBytes} bytes`);
+    }
+    out.text = text as string[];
+  }
+  return out;
+}
+
 export const statsCodec: MessageCodec<StatsRequest> = {
   name: 'stats',
   code: MessageType.STATS,
   response: false,
-  encode: (msg, w) => w.meta(readCollectionScoped(msg, 'stats', OUTGOING)),
-  decode: (r) => ({ type: 'stats', ...readCollectionScoped(r.meta, 'stats') }),
+  encode: (msg, w, limits) => w.meta(readStats(msg, limits, OUTGOING)),
+  decode: (r, limits) => ({ type: 'stats', ...readStats(r.meta, limits) }),
 };
 
 function readStatsReply(value: unknown, source?: FieldsSource): Omit<StatsReply, 'type'> {

@@ -1,6 +1,7 @@
 // docs/protocol.md §5.1-§5.4: HELLO, CREATE, DROP, DESCRIBE and their replies (meta only, no tail).
 import { Fields, isPlainObject, type FieldsSource } from './fields';
 import { MessageType } from './header';
+import { TEXT_LANGUAGES, type TextSettings } from './search';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits';
 import { MAX_NAME_BYTES, MAX_TOKEN_BYTES, OUTGOING, type MessageCodec } from './message-codec';
 import type {
@@ -92,6 +93,16 @@ export const helloReplyCodec: MessageCodec<HelloReply> = {
 };
 
 // §5.2 CREATE
+/** `text`: the BM25 settings (docs/search.md §1); ranges are the store's to check. */
+function readTextSettings(value: unknown): TextSettings {
+  const f: Fields = new Fields(value, 'create.text');
+  const out: TextSettings = { language: f.oneOf('language', TEXT_LANGUAGES), k1: f.number('k1'), b: f.number('b') };
+  const fields = f.raw('fields');
+  if (fields !== undefined) out.fields = f.stringList('fields', 64, 'text fields', 256, 'field');
+  f.done();
+  return out;
+}
+
 function readCreate(value: unknown, limits: ProtocolLimits, source?: FieldsSource): Omit<CreateRequest, 'type'> {
   const f: Fields = new Fields(value, 'create', source);
   const out: Omit<CreateRequest, 'type'> = {
@@ -105,6 +116,8 @@ function readCreate(value: unknown, limits: ProtocolLimits, source?: FieldsSourc
   const ifNotExists = f.bool('ifNotExists', true);
   if (params !== undefined) out.params = params;
   if (ifNotExists !== undefined) out.ifNotExists = ifNotExists;
+  const text = f.raw('text');
+  if (text !== undefined) out.text = readTextSettings(text);
   f.done();
   return out;
 }

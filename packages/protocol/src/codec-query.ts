@@ -1,5 +1,6 @@
-// docs/protocol.md §5.7-§5.8: QUERY (n x dim float32 queries) and RESULT (columnar hits).
+// docs/protocol.md §5.7-§5.8: QUERY (n x dim float32 queries, and the hybrid fields of §5.7.1) and RESULT (columnar hits).
 import { BadFrameError, UnknownOptionError } from './errors';
+import { readHybridMeta, readSparseTail, writeSparseTail, type HybridMeta } from './codec-hybrid';
 import { Fields, isPlainObject } from './fields';
 import { validateFilter } from './filter';
 import { MessageType } from './header';
@@ -8,7 +9,7 @@ import type { MessageCodec } from './message-codec';
 import type { QueryOptions, QueryRequest, ResultReply } from './messages';
 
 const QUERY_OPTIONS = ['withPayload', 'efSearch', 'exact', 'withVectors'];
-const QUERY_BINARY = ['type', 'vectors'];
+const QUERY_BINARY = ['type', 'vectors', 'sparse'];
 const RESULT_BINARY = ['type', 'counts', 'scores', 'payloads', 'vectors'];
 
 function readQueryOptions(value: unknown, limits: ProtocolLimits): QueryOptions | undefined {
@@ -33,7 +34,7 @@ function readQueryOptions(value: unknown, limits: ProtocolLimits): QueryOptions 
   return out;
 }
 
-interface QueryMeta {
+interface QueryMeta extends HybridMeta {
   collection: string;
   dim: number;
   n: number;
@@ -43,11 +44,17 @@ interface QueryMeta {
 }
 
 function readQueryMeta(f: Fields, limits: ProtocolLimits): QueryMeta {
+  const collection = f.collection();
+  const n = f.int('n', 1, limits.maxQueryBatch, 'maxQueryBatch');
+  const hybrid = readHybridMeta(f, n, limits);
+  // dim 0: no dense part, allowed only beside text or sparse queries (§5.7.1).
+  const lexical = hybrid.text !== undefined || hybrid.sparseCounts !== undefined;
   const meta: QueryMeta = {
-    collection: f.collection(),
-    dim: f.int('dim', 1, limits.maxDim, 'maxDim'),
-    n: f.int('n', 1, limits.maxQueryBatch, 'maxQueryBatch'),
+    collection,
+    dim: f.int('dim', lexical ? 0 : 1, limits.maxDim, 'maxDim'),
+    n,
     k: f.int('k', 1, limits.maxK, 'maxK'),
+    ...hybrid,
   };
   const filter = f.raw('filter');
   if (filter !== undefined) meta.filter = validateFilter(filter, limits);
@@ -62,15 +69,19 @@ export const queryCodec: MessageCodec<QueryRequest> = {
   code: MessageType.QUERY,
   response: false,
   encode(msg, w, limits) {
-    const { vectors, dim } = msg;
+    const { vectors, dim, sparse } = msg;
     if (!(vectors instanceof Float32Array)) throw new BadFrameError('query.vectors must be a Float32Array');
-    const n = Number.isInteger(dim) && dim > 0 ? vectors.length / dim : NaN;
+    const lexicalN = msg.text?.length ?? sparse?.length;
+    const n = dim === 0 && vectors.length === 0 ? (lexicalN ?? NaN) : Number.isInteger(dim) && dim > 0 ? vectors.length / dim : NaN;
     if (!Number.isInteger(n)) {
       throw new BadFrameError(`query.vectors has ${vectors.length} floats, not a multiple of dim = ${String(dim)}`);
     }
-    const meta = readQueryMeta(new Fields(msg, 'query', { ignore: QUERY_BINARY, extra: { n } }), limits);
+    const extra: Record<string, unknown> = { n };
+    if (sparse !== undefined) extra.sparseCounts = Array.isArray(sparse) ? sparse.map((v) => v?.indices?.length) : sparse;
+    const meta = readQueryMeta(new Fields(msg, 'query', { ignore: QUERY_BINARY, extra }), limits);
     w.meta(meta);
     w.f32(vectors);
+    if (sparse !== undefined) writeSparseTail(w, sparse, 'query.sparse');
   },
   decode(r, limits) {
     const meta = readQueryMeta(new Fields(r.meta, 'query'), limits);
@@ -83,6 +94,11 @@ export const queryCodec: MessageCodec<QueryRequest> = {
     };
     if (meta.filter !== undefined) msg.filter = meta.filter;
     if (meta.options !== undefined) msg.options = meta.options;
+    if (meta.text !== undefined) msg.text = meta.text;
+    if (meta.sparseCounts !== undefined) msg.sparse = readSparseTail(r, meta.sparseCounts, 'query.sparse');
+    if (meta.prefetch !== undefined) msg.prefetch = meta.prefetch;
+    if (meta.fusion !== undefined) msg.fusion = meta.fusion;
+    if (meta.textStats !== undefined) msg.textStats = meta.textStats;
     return msg;
   },
 };
@@ -94,6 +110,7 @@ interface ResultMeta {
   withPayloads: boolean;
   /** Dimension of the vectors section; absent when there is none. */
   vectorDim?: number;
+  exact?: boolean;
 }
 
 function readResultMeta(f: Fields, limits: ProtocolLimits): ResultMeta {
@@ -106,6 +123,8 @@ function readResultMeta(f: Fields, limits: ProtocolLimits): ResultMeta {
   const meta: ResultMeta = { k, n, ids, withPayloads: f.bool('withPayloads') };
   const vectorDim = f.int('vectorDim', 1, limits.maxDim, 'maxDim', true);
   if (vectorDim !== undefined) meta.vectorDim = vectorDim;
+  const exact = f.bool('exact', true);
+  if (exact !== undefined) meta.exact = exact;
   f.done();
   return meta;
 }
@@ -162,6 +181,7 @@ export const resultCodec: MessageCodec<ResultReply> = {
     const msg: ResultReply = { type: 'result', k: meta.k, counts, ids: meta.ids, scores: r.f32(total, 'result.scores') };
     if (meta.vectorDim !== undefined) msg.vectors = r.f32(total * meta.vectorDim, 'result.vectors');
     if (meta.withPayloads) msg.payloads = r.payloads(total, 'result.payloads');
+    if (meta.exact !== undefined) msg.exact = meta.exact;
     return msg;
   },
 };

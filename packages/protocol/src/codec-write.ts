@@ -1,4 +1,5 @@
 // docs/protocol.md §5.5-§5.6: UPSERT (ids + float32 vectors + payload section), DELETE, replies.
+import { readSparseCounts, readSparseTail, writeSparseTail } from './codec-hybrid';
 import { BadFrameError } from './errors';
 import { Fields, type FieldsSource } from './fields';
 import { validateFilter } from './filter';
@@ -7,22 +8,27 @@ import type { ProtocolLimits } from './limits';
 import { OUTGOING, type MessageCodec } from './message-codec';
 import type { DeleteReply, DeleteRequest, UpsertReply, UpsertRequest } from './messages';
 
-const UPSERT_BINARY = ['type', 'vectors', 'payloads'];
+const UPSERT_BINARY = ['type', 'vectors', 'payloads', 'sparse'];
 
 interface UpsertMeta {
   collection: string;
   dim: number;
   ids: string[];
   withPayloads: boolean;
+  /** Present when sparse vectors follow the vectors (§5.5). */
+  sparseCounts?: number[];
 }
 
 function readUpsertMeta(f: Fields, limits: ProtocolLimits): UpsertMeta {
-  return {
+  const meta: UpsertMeta = {
     collection: f.collection(),
     dim: f.int('dim', 1, limits.maxDim, 'maxDim'),
     ids: f.stringList('ids', limits.maxWriteBatch, 'maxWriteBatch', limits.maxIdBytes, 'id'),
     withPayloads: f.bool('withPayloads'),
   };
+  const sparseCounts = readSparseCounts(f, meta.ids.length, limits, 'upsert');
+  if (sparseCounts !== undefined) meta.sparseCounts = sparseCounts;
+  return meta;
 }
 
 export const upsertCodec: MessageCodec<UpsertRequest> = {
@@ -30,9 +36,11 @@ export const upsertCodec: MessageCodec<UpsertRequest> = {
   code: MessageType.UPSERT,
   response: false,
   encode(msg, w, limits) {
-    const { vectors, payloads } = msg;
+    const { vectors, payloads, sparse } = msg;
     const withPayloads = payloads !== undefined && payloads !== null;
-    const f: Fields = new Fields(msg, 'upsert', { ignore: UPSERT_BINARY, extra: { withPayloads } });
+    const extra: Record<string, unknown> = { withPayloads };
+    if (sparse !== undefined && sparse !== null) extra.sparseCounts = Array.isArray(sparse) ? sparse.map((v) => (v === null ? 0 : v?.indices?.length)) : sparse;
+    const f: Fields = new Fields(msg, 'upsert', { ignore: UPSERT_BINARY, extra });
     const meta = readUpsertMeta(f, limits);
     f.done();
     const n = meta.ids.length;
@@ -45,6 +53,7 @@ export const upsertCodec: MessageCodec<UpsertRequest> = {
     }
     w.meta(meta);
     w.f32(vectors);
+    if (meta.sparseCounts !== undefined) writeSparseTail(w, sparse!, 'upsert.sparse');
     if (meta.withPayloads) w.payloads(payloads!, 'upsert.payloads');
   },
   decode(r, limits) {
@@ -59,6 +68,7 @@ export const upsertCodec: MessageCodec<UpsertRequest> = {
       ids: meta.ids,
       vectors: r.f32(n * meta.dim, 'upsert.vectors'),
     };
+    if (meta.sparseCounts !== undefined) msg.sparse = readSparseTail(r, meta.sparseCounts, 'upsert.sparse', true);
     if (meta.withPayloads) msg.payloads = r.payloads(n, 'upsert.payloads');
     return msg;
   },

@@ -109,6 +109,13 @@ export class Fields {
     return v;
   }
 
+  /** A finite number. */
+  number(name: string): number {
+    const v = this.raw(name);
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(name, `must be a finite number, got ${describe(v)}`);
+    return v;
+  }
+
   /** A non-negative integer up to 2^53 - 1 (counts, sequence numbers, byte sizes). */
   count(name: string): number {
     return this.int(name, 0, Number.MAX_SAFE_INTEGER);

@@ -28,3 +28,8 @@ export {
 } from './codec';
 export { toErrorReply, fromErrorReply } from './codec-admin';
 export { FrameDecoder, type DecodeEvent, type DecodedFrameEvent, type FrameErrorEvent, type FrameDecoderStats, type FrameBudget, type FrameDecoderOptions } from './decoder';
+export {
+  DEFAULT_TEXT_SETTINGS, TEXT_LANGUAGES, FUSION_METHODS, DEFAULT_RRF_K, DEFAULT_ALPHA, DEFAULT_PREFETCH,
+  TEXT_STATS_DOCS, TEXT_STATS_TOKENS, TEXT_STATS_DF_PREFIX, textStatsEntries, sumTextStats, resolveFusion, fuseRanked, byScoreThenId, branchDepth,
+  type TextSettings, type TextLanguage, type SparseVector, type Fusion, type FusionMethod, type TextStats, type RankedList,
+} from './search';

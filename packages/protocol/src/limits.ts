@@ -27,6 +27,10 @@ export interface ProtocolLimits {
   readonly maxStructuredDepth: number;
   /** Upper bound for `efSearch`, as a query option and as an index parameter (the store and the engine use this one cap). */
   readonly maxEfSearch: number;
+  /** One query text (QUERY `text`), UTF-8. */
+  readonly maxQueryTextBytes: number;
+  /** Nonzero entries of one sparse vector (UPSERT and QUERY `sparse`). */
+  readonly maxSparseEntries: number;
 }
 
 const MiB = 1024 * 1024;
@@ -45,6 +49,8 @@ export const DEFAULT_LIMITS: ProtocolLimits = Object.freeze({
   maxStructuredNodes: 2_097_152, // 2 Mi values: bounds the JS heap a frame can decode into
   maxStructuredDepth: 32,
   maxEfSearch: 10_000,
+  maxQueryTextBytes: 65_536, // 64 KiB per query text
+  maxSparseEntries: 65_536,
 });
 
 /**

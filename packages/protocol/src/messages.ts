@@ -1,6 +1,7 @@
 // docs/protocol.md §4-§5: every message as a TypeScript type, discriminated by `type`.
 import type { Filter } from './filter';
 import type { ProtocolLimits } from './limits';
+import type { Fusion, SparseVector, TextSettings, TextStats } from './search';
 import type { IndexKind, Metric, Storage } from './types';
 
 /** A document's payload (docs/protocol.md §7): its text and JSON-like metadata. */
@@ -50,6 +51,8 @@ export interface CreateRequest {
   kind: IndexKind;
   storage: Storage;
   params?: Record<string, number>;
+  /** How the text index tokenizes and scores (docs/search.md §1). Default DEFAULT_TEXT_SETTINGS. */
+  text?: TextSettings;
   /** Answer `created: false` instead of COLLECTION_EXISTS when it exists with the same settings. */
   ifNotExists?: boolean;
 }
@@ -93,6 +96,8 @@ export interface UpsertRequest {
   vectors: Float32Array;
   /** n entries (null: no payload), or absent for none at all. */
   payloads?: (Payload | null)[];
+  /** n sparse vectors (null: none), or absent for none at all (docs/search.md §2). */
+  sparse?: (SparseVector | null)[];
 }
 export interface UpsertReply {
   type: 'upsert_ok';
@@ -131,12 +136,23 @@ export interface QueryOptions {
 export interface QueryRequest {
   type: 'query';
   collection: string;
+  /** The query vectors' dimension; 0 when the queries have no dense part (text or sparse only). */
   dim: number;
   k: number;
   /** n x dim float32 query vectors, row-major. Decoded: a view on the received frame. */
   vectors: Float32Array;
   filter?: Filter;
   options?: QueryOptions;
+  /** One BM25 query text per query (docs/search.md §3). */
+  text?: string[];
+  /** One sparse query vector per query (docs/search.md §2). */
+  sparse?: SparseVector[];
+  /** Candidates each branch of a hybrid query fetches before fusion. Default max(k, DEFAULT_PREFETCH). */
+  prefetch?: number;
+  /** How a query with several branches fuses them. Default rrf. */
+  fusion?: Fusion;
+  /** Global BM25 statistics to score with instead of the collection's own (a client over N shards). */
+  textStats?: TextStats;
 }
 
 // §5.8
@@ -155,12 +171,16 @@ export interface ResultReply {
   payloads?: (Payload | null)[];
   /** Present when the query asked for vectors: sum(counts) x dim float32, row-major, one row per hit. */
   vectors?: Float32Array;
+  /** True when the hits are exact (brute force at full precision: a flat index, `exact`, or a small collection). */
+  exact?: boolean;
 }
 
 // §5.9
 export interface StatsRequest {
   type: 'stats';
   collection?: string;
+  /** With a collection: also report the BM25 statistics of these query texts' terms (docs/search.md §3). */
+  text?: string[];
 }
 export type StatValue = number | string | boolean;
 export interface StatsReply {

@@ -6,12 +6,17 @@
 // write sees it.
 import type { Database } from 'lmdb';
 import {
-  BadFrameError, ClosedError, DEFAULT_LIMITS, DimensionMismatchError, EncodedPayload, InvalidArgumentError, InvalidFilterError, LimitExceededError, NO_LABEL, NonFiniteVectorError,
-  isEmptyFilter, isEncodedPayload, validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type StatValue,
+  ClosedError, DEFAULT_LIMITS, EncodedPayload, InvalidArgumentError, InvalidFilterError, LimitExceededError, NO_LABEL,
+  isEmptyFilter, isEncodedPayload, validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type SparseVector, type StatValue,
 } from '@ragwire/protocol';
 import type { Index } from '@ragwire/native';
 import { FilterIndex } from './filter-index';
+import { hybridQueryCount, hybridSearch, type HybridQuery } from './hybrid-search';
+import { checkIds, checkVectors } from './input-checks';
+import { encodePayload, legacyPayload, popcount } from './stored-payload';
 import type { CollectionSettings } from './settings';
+import { checkSparse, type SparseIndex } from './text/sparse-index';
+import type { TextIndex } from './text/text-index';
 
 /** The per-collection record in the `collections` database. */
 export interface CollectionRecord {
@@ -30,6 +35,8 @@ export interface DocRecord {
   metadata?: Record<string, unknown>;
   /** Records written before `payload` existed keep the text here. */
   text?: string;
+  /** The document's sparse vector (docs/search.md §2): indices, values. */
+  sparse?: [number[], number[]];
 }
 
 /** One write as the log keeps it: labels added and removed. */
@@ -49,9 +56,13 @@ export interface UpsertInput {
   ids: string[];
   vectors: Float32Array;
   payloads?: (Payload | null)[];
+  /** One sparse vector (or null) per id. */
+  sparse?: (SparseVector | null)[];
 }
 
-export interface QueryInput {
+/** A dense query (`vectors` only), or a text / sparse / hybrid one (docs/search.md §3). */
+export interface QueryInput extends Partial<Omit<HybridQuery, 'k' | 'vectors'>> {
+  /** n x dim; may be empty beside `text` or `sparse`. */
   vectors: Float32Array;
   k: number;
   filter?: Filter;
@@ -67,9 +78,11 @@ export interface CollectionHooks {
   snapshotEveryOps: number;
   /** Single queries estimated to read at most this many floats run on the calling thread. */
   inlineSearchBudget: number;
+  /** Collections with at most this many bytes of vectors are searched by an exact scan, whatever the index kind. */
+  exactScanBytes: number;
 }
 
-const { maxIdBytes: MAX_ID_BYTES, maxK: MAX_K } = DEFAULT_LIMITS;
+const { maxK: MAX_K } = DEFAULT_LIMITS;
 
 export class Collection {
   readonly settings: CollectionSettings;
@@ -77,6 +90,8 @@ export class Collection {
   /** label -> document id, for the live documents. */
   readonly labelToId: Map<number, string>;
   readonly filters: FilterIndex;
+  readonly text: TextIndex;
+  readonly sparse: SparseIndex;
   index: Index;
   snapshotSeq: number;
   #applied: Promise<unknown> = Promise.resolve();
@@ -87,7 +102,7 @@ export class Collection {
   constructor(
     readonly dbs: CollectionDbs,
     record: CollectionRecord,
-    state: { index: Index; labelToId: Map<number, string>; filters: FilterIndex; snapshotSeq: number },
+    state: { index: Index; labelToId: Map<number, string>; filters: FilterIndex; text: TextIndex; sparse: SparseIndex; snapshotSeq: number },
     readonly hooks: CollectionHooks,
   ) {
     this.record = record;
@@ -95,6 +110,8 @@ export class Collection {
     this.index = state.index;
     this.labelToId = state.labelToId;
     this.filters = state.filters;
+    this.text = state.text;
+    this.sparse = state.sparse;
     this.snapshotSeq = state.snapshotSeq;
   }
 
@@ -106,12 +123,14 @@ export class Collection {
   upsert(input: UpsertInput): Promise<{ upserted: number; seq: number }> {
     this.#open();
     const { ids, vectors, payloads } = input;
-    const n = this.#checkIds(ids);
-    this.#checkVectors(vectors, n, 'vectors');
+    const n = checkIds(ids);
+    checkVectors(vectors, this.settings, n, 'vectors');
     if (payloads !== undefined && (!Array.isArray(payloads) || payloads.length !== n)) {
       throw new InvalidArgumentError(`payloads must hold one entry (or null) per id: ${n}, got ${Array.isArray(payloads) ? payloads.length : typeof payloads}`);
     }
     // Encoded (and so checked) before anything changes: a bad payload fails the whole write.
+    const sparse = input.sparse?.map((v, i) => (v === null || v === undefined || v.indices.length === 0 ? null : checkSparse(v, `sparse[${i}]`)));
+    if (sparse !== undefined && sparse.length !== n) throw new InvalidArgumentError(`sparse must hold one entry (or null) per id: ${n}, got ${sparse.length}`);
     const encoded = payloads?.map((p, i) => (p === null || p === undefined ? undefined : isEncodedPayload(p) ? p : encodePayload(p, `payloads[${i}]`)));
     if (this.record.nextLabel + n >= NO_LABEL) throw new LimitExceededError('the collection has used every engine label; re-create it');
     const dim = this.settings.dim;
@@ -136,6 +155,8 @@ export class Collection {
           const metadata = payloads![i]!.metadata;
           if (metadata !== undefined) doc.metadata = metadata;
         }
+        const v = sparse?.[i];
+        if (v) doc.sparse = [Array.from(v.indices), Array.from(v.values)];
         this.dbs.docs.put(id, doc);
         this.dbs.vectors.put(labels[i]!, Buffer.from(own.buffer, i * dim * 4, dim * 4));
       }
@@ -148,6 +169,9 @@ export class Collection {
       for (let i = 0; i < n; i++) {
         this.labelToId.set(labels[i]!, ids[i]!);
         this.filters.add(labels[i]!, payloads?.[i]?.metadata);
+        const p = payloads?.[i];
+        if (p) this.text.add(labels[i]!, this.text.documentText(p.text, p.metadata));
+        if (sparse?.[i]) this.sparse.add(labels[i]!, sparse[i]!);
       }
       return { upserted: n, seq };
     });
@@ -163,7 +187,7 @@ export class Collection {
     if (given !== 1) throw new InvalidArgumentError('delete takes exactly one of ids, filter and all');
     let ids: string[];
     if (input.ids) {
-      this.#checkIds(input.ids, true);
+      checkIds(input.ids, true);
       ids = input.ids;
     } else if (input.filter !== undefined) {
       const filter = validateFilter(input.filter);
@@ -205,15 +229,28 @@ export class Collection {
     const dim = this.settings.dim;
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${k}`);
     if (k > MAX_K) throw new LimitExceededError(`k must be at most ${MAX_K}, got ${k}`);
-    this.#checkVectors(vectors, undefined, 'query vectors');
-    const nq = vectors.length / dim;
+    checkVectors(vectors, this.settings, undefined, 'query vectors');
+    const hybrid = input.text !== undefined || input.sparse !== undefined;
+    const nq = hybrid ? hybridQueryCount(input, dim) : vectors.length / dim;
     if (nq === 0) throw new InvalidArgumentError('a query needs at least one vector');
     const filter = input.filter === undefined ? undefined : this.#allowList(validateFilter(input.filter));
     this.#queries += nq;
-    const searchOptions = { efSearch: options.efSearch, exact: options.exact, filter };
+    // Below exactScanBytes of vectors a brute-force scan is as fast as the graph, and finds what a
+    // graph walk can miss (a document orthogonal to all others): scan, and say so.
+    // The filter planner: the allow-list's exact count is the filter's selectivity; an allow-list
+    // small enough to scan is scanned exactly (a graph walk through few allowed nodes loses recall).
+    const rows = filter ? popcount(filter) : this.labelToId.size;
+    const exactScan = options.exact === true || (this.settings.kind !== 'flat' && rows * dim * 4 <= this.hooks.exactScanBytes);
+    const exact = (exactScan || this.settings.kind === 'flat') && this.settings.storage === 'f32';
+    const searchOptions = { efSearch: options.efSearch, exact: exactScan || undefined, filter };
+    if (hybrid) {
+      const hits = await hybridSearch(this, { ...input, k }, nq, filter, { efSearch: options.efSearch, exact: exactScan || undefined });
+      const out: QueryResult = { k, counts: Uint32Array.from(hits, (h) => h.ids.length), ids: hits.flatMap((h) => h.ids), scores: Float32Array.from(hits.flatMap((h) => h.scores)), exact };
+      return this.#withExtras(out, hits.flatMap((h) => h.labels), options, how);
+    }
     // A small search costs less than the two thread hand-offs of an async one
     // (~50 us each here): run it inline; anything larger goes to the engine's pool.
-    const r = nq === 1 && this.#searchWork(k, options) <= this.hooks.inlineSearchBudget
+    const r = nq === 1 && this.#searchWork(k, { ...options, exact: exactScan }) <= this.hooks.inlineSearchBudget
       ? this.index.searchSync(vectors, k, searchOptions)
       : await this.index.search(vectors, k, searchOptions);
     const counts = new Uint32Array(nq);
@@ -232,10 +269,25 @@ export class Collection {
         counts[q]!++;
       }
     }
-    const out: QueryResult = { k, counts, ids, scores: Float32Array.from(scores) };
+    return this.#withExtras({ k, counts, ids, scores: Float32Array.from(scores), exact }, labels, options, how);
+  }
+
+  /** Adds the payloads and vectors a query asked for. */
+  #withExtras(out: QueryResult, labels: number[], options: QueryOptions, how: { encodedPayloads?: boolean }): QueryResult {
+    const { ids } = out;
     if (options.withPayload) out.payloads = how.encodedPayloads ? ids.map((id) => this.encodedPayload(id)) : ids.map((id) => this.payload(id));
     if (options.withVectors) out.vectors = this.#vectorsOf(labels);
     return out;
+  }
+
+  /** The text index's statistics for the terms of `texts` (docs/search.md §3: global BM25 over shards). */
+  textStats(texts: readonly string[]): ReturnType<TextIndex['stats']> {
+    this.#open();
+    return this.text.stats(texts);
+  }
+
+  get dim(): number {
+    return this.settings.dim;
   }
 
   /** Floats one query reads, roughly: what decides between an inline and a pooled search. */
@@ -341,6 +393,8 @@ export class Collection {
     for (const label of labels) {
       this.labelToId.delete(label);
       this.filters.remove(label);
+      this.text.remove(label);
+      this.sparse.remove(label);
     }
   }
 
@@ -348,56 +402,7 @@ export class Collection {
     return this.filters.evaluate(filter, this.record.nextLabel, () => this.labelToId.keys());
   }
 
-  #checkIds(ids: unknown, allowEmpty = false): number {
-    if (!Array.isArray(ids) || (!allowEmpty && ids.length === 0)) {
-      throw new InvalidArgumentError('ids must be a non-empty array of strings');
-    }
-    const seen = new Set<string>();
-    for (const id of ids) {
-      if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError(`every id must be a non-empty string, got ${JSON.stringify(id)}`);
-      if (Buffer.byteLength(id) > MAX_ID_BYTES) throw new LimitExceededError(`an id must be at most ${MAX_ID_BYTES} bytes, got ${Buffer.byteLength(id)}`);
-      if (seen.has(id)) throw new InvalidArgumentError(`id ${JSON.stringify(id)} appears twice in one write`);
-      seen.add(id);
-    }
-    return ids.length;
-  }
-
-  #checkVectors(vectors: unknown, rows: number | undefined, what: string): void {
-    const dim = this.settings.dim;
-    if (!(vectors instanceof Float32Array)) throw new InvalidArgumentError(`${what} must be a Float32Array`);
-    if (rows !== undefined ? vectors.length !== rows * dim : vectors.length % dim !== 0) {
-      throw new DimensionMismatchError(
-        `${what} hold ${vectors.length} floats; the collection ${this.name} has dim ${dim}` +
-          (rows !== undefined ? ` (expected ${rows} x ${dim})` : ''),
-      );
-    }
-    // Checked before the commit: nothing non-finite may reach the durable log.
-    for (let i = 0; i < vectors.length; i++) {
-      const v = vectors[i]!;
-      if (v - v !== 0) throw new NonFiniteVectorError(`${what} row ${Math.floor(i / dim)} holds ${v} at dimension ${i % dim}`);
-    }
-  }
-
   #open(): void {
     if (this.#closed) throw new ClosedError(`collection ${this.name} is closed`);
   }
-}
-
-/** A payload in its wire form; a shape the wire refuses is the caller's InvalidArgumentError here. */
-function encodePayload(p: Payload, what: string): EncodedPayload {
-  try {
-    return EncodedPayload.encode(p, DEFAULT_LIMITS, what);
-  } catch (error) {
-    if (error instanceof BadFrameError) throw new InvalidArgumentError(error.message);
-    throw error;
-  }
-}
-
-/** The payload of a record written before payloads were kept in their wire form. */
-function legacyPayload(doc: DocRecord): Payload | null {
-  if (doc.text === undefined && doc.metadata === undefined) return null;
-  const p: Payload = {};
-  if (doc.text !== undefined) p.text = doc.text;
-  if (doc.metadata !== undefined) p.metadata = doc.metadata;
-  return p;
 }

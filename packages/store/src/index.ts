@@ -3,7 +3,7 @@
  * payloads and vectors; the engine index and the metadata filter index are
  * derived from it, snapshotted, and recovered on open.
  */
-export { Store, openStore, type CreateCollectionInput, type RebuildEvent, type StoreOptions } from './store';
+export { Store, openStore, DEFAULT_EXACT_SCAN_BYTES, type CreateCollectionInput, type RebuildEvent, type StoreOptions } from './store';
 export type { RebuildReason } from './recovery';
 export { Collection, type QueryInput, type QueryResult, type UpsertInput } from './collection';
 export { FilterIndex, indexedFields } from './filter-index';

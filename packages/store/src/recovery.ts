@@ -3,9 +3,13 @@
 // the write log since, or rebuilt from the stored vectors.
 import { existsSync } from 'node:fs';
 import { createIndex, loadIndex, type Index } from '@ragwire/native';
+import { DEFAULT_TEXT_SETTINGS } from '@ragwire/protocol';
 import type { CollectionDbs, CollectionRecord } from './collection';
 import { FilterIndex } from './filter-index';
 import { indexOptions } from './settings';
+import { TextRecovery, textSnapshotPath } from './text/derive';
+import type { SparseIndex } from './text/sparse-index';
+import type { TextIndex } from './text/text-index';
 
 const BATCH = 8192;
 
@@ -13,6 +17,8 @@ export interface DerivedState {
   index: Index;
   labelToId: Map<number, string>;
   filters: FilterIndex;
+  text: TextIndex;
+  sparse: SparseIndex;
   snapshotSeq: number;
   /** How the index came back: 'snapshot' (+ replayed log), 'rebuilt' or 'empty'. */
   source: 'snapshot' | 'rebuilt' | 'empty';
@@ -49,24 +55,27 @@ function decodeTag(bytes: Uint8Array | null): SnapshotTag | null {
 export async function recover(dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string): Promise<DerivedState> {
   const labelToId = new Map<number, string>();
   const filters = new FilterIndex();
+  const lexical = new TextRecovery(textSnapshotPath(snapshotPath), record.incarnation, record.settings.text ?? DEFAULT_TEXT_SETTINGS);
   for (const { key, value } of dbs.docs.getRange()) {
     labelToId.set(value.label, key);
     filters.add(value.label, value.metadata);
+    lexical.visit(value);
   }
+  const { text, sparse } = lexical.finish();
 
   const snapshot = await loadSnapshot(snapshotPath, record);
   let rebuilt: DerivedState['rebuilt'];
   if ('index' in snapshot) {
     const { index, seq } = snapshot;
     await replayLog(dbs, index, seq, record.settings.dim);
-    if (index.size === labelToId.size) return { index, labelToId, filters, snapshotSeq: seq, source: 'snapshot' };
+    if (index.size === labelToId.size) return { index, labelToId, filters, text, sparse, snapshotSeq: seq, source: 'snapshot' };
     index.close(); // disagrees with the documents: trust LMDB and rebuild
     rebuilt = { reason: 'inconsistent', detail: `the snapshot holds ${index.size} rows after replaying the log, LMDB ${labelToId.size} documents` };
   } else rebuilt = snapshot;
   const index = createIndex(indexOptions(record.settings));
   await addStoredVectors(dbs, index, record.settings.dim, null);
-  if (labelToId.size === 0) return { index, labelToId, filters, snapshotSeq: 0, source: 'empty' };
-  return { index, labelToId, filters, snapshotSeq: 0, source: 'rebuilt', rebuilt };
+  if (labelToId.size === 0) return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: 'empty' };
+  return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: 'rebuilt', rebuilt };
 }
 
 async function loadSnapshot(path: string, record: CollectionRecord): Promise<{ index: Index; seq: number } | { reason: RebuildReason; detail: string }> {

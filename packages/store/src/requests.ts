@@ -1,7 +1,7 @@
 // docs/protocol.md §5: each protocol request answered by a store. The one mapping of requests onto a
 // store, used by the shard server (behind its auth) and by the client's embedded:// transport.
 import {
-  DimensionMismatchError, InternalError,
+  DimensionMismatchError, InternalError, textStatsEntries,
   type CollectionInfo, type Request, type Response,
 } from '@ragwire/protocol';
 import type { Store } from './store';
@@ -27,22 +27,24 @@ export async function answerRequest(store: Store, request: StoreRequest, options
   switch (request.type) {
     case 'query': {
       const c = store.collection(request.collection);
-      checkDim(c.info(), request.dim);
-      const r = await c.query({
-        vectors: request.vectors,
-        k: request.k,
-        ...(request.filter ? { filter: request.filter } : {}),
-        ...(request.options ? { options: request.options } : {}),
-      }, { encodedPayloads: options.encodedPayloads ?? false });
+      // dim 0: a text or sparse query without a dense part (docs/protocol.md §5.7.1).
+      if (request.dim !== 0 || request.vectors.length !== 0) checkDim(c.info(), request.dim);
+      const { type: _type, collection: _collection, dim: _dim, ...query } = request;
+      const r = await c.query(query, { encodedPayloads: options.encodedPayloads ?? false });
       const reply: Response = { type: 'result', k: r.k, counts: r.counts, ids: r.ids, scores: r.scores };
       if (r.payloads) reply.payloads = r.payloads;
       if (r.vectors) reply.vectors = r.vectors;
+      if (r.exact !== undefined) reply.exact = r.exact;
       return reply;
     }
     case 'upsert': {
       const c = store.collection(request.collection);
       checkDim(c.info(), request.dim);
-      const r = await c.upsert({ ids: request.ids, vectors: request.vectors, ...(request.payloads ? { payloads: request.payloads } : {}) });
+      const r = await c.upsert({
+        ids: request.ids, vectors: request.vectors,
+        ...(request.payloads ? { payloads: request.payloads } : {}),
+        ...(request.sparse ? { sparse: request.sparse } : {}),
+      });
       return { type: 'upsert_ok', upserted: r.upserted, seq: r.seq };
     }
     case 'delete': {
@@ -54,6 +56,7 @@ export async function answerRequest(store: Store, request: StoreRequest, options
       const r = await store.createCollection({
         name: request.collection, dim: request.dim, metric: request.metric, kind: request.kind, storage: request.storage,
         ...(request.params ? { params: request.params } : {}),
+        ...(request.text ? { text: request.text } : {}),
         ...(request.ifNotExists ? { ifNotExists: true } : {}),
       });
       return { type: 'create_ok', created: r.created, info: r.info };
@@ -65,8 +68,12 @@ export async function answerRequest(store: Store, request: StoreRequest, options
       const { visible } = options;
       return { type: 'describe_ok', collections: request.collection === undefined && visible ? all.filter((i) => visible(i.name)) : all };
     }
-    case 'stats':
-      return { type: 'stats_ok', stats: store.stats(request.collection) };
+    case 'stats': {
+      const stats = store.stats(request.collection);
+      // With query texts: the BM25 statistics a client sums over shards (docs/protocol.md §5.9).
+      if (request.text !== undefined && request.collection !== undefined) Object.assign(stats, textStatsEntries(store.collection(request.collection).textStats(request.text)));
+      return { type: 'stats_ok', stats };
+    }
     case 'snapshot':
       return { type: 'snapshot_ok', snapshots: await store.snapshot(request.collection) };
     default:

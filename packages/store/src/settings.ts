@@ -1,8 +1,9 @@
 // Collection settings: validated once at creation, stored with the collection.
 import {
   DEFAULT_LIMITS, INDEX_KINDS, INDEX_PARAM_RANGES, InvalidArgumentError, LimitExceededError, METRICS, STORAGES, UnknownOptionError,
-  type IndexKind, type Metric, type Storage,
+  type IndexKind, type Metric, type Storage, type TextSettings,
 } from '@ragwire/protocol';
+import { validateTextSettings } from './text/text-settings';
 import type { IndexOptions } from '@ragwire/native';
 
 export interface CollectionSettings {
@@ -13,13 +14,15 @@ export interface CollectionSettings {
   storage: Storage;
   /** Index parameters: M, efConstruction, efSearch, seed (hnsw); rerankFactor (bq, quantized flat). */
   params: Record<string, number>;
+  /** The text index's tokenizer and BM25 parameters (docs/search.md §1). Absent in collections made before it: the defaults. */
+  text?: TextSettings;
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const PARAMS: Readonly<Record<string, readonly [number, number]>> = INDEX_PARAM_RANGES;
 
 export function validateSettings(input: {
-  name: unknown; dim: unknown; metric: unknown; kind?: unknown; storage?: unknown; params?: unknown;
+  name: unknown; dim: unknown; metric: unknown; kind?: unknown; storage?: unknown; params?: unknown; text?: unknown;
 }): CollectionSettings {
   const { name, dim } = input;
   if (typeof name !== 'string' || !NAME.test(name)) {
@@ -52,6 +55,7 @@ export function validateSettings(input: {
     kind: oneOf('kind', input.kind ?? 'hnsw', INDEX_KINDS),
     storage: oneOf('storage', input.storage ?? 'f32', STORAGES),
     params,
+    text: validateTextSettings(input.text),
   };
 }
 

@@ -8,10 +8,16 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import {
   ClosedError, CollectionExistsError, IoError, UnknownCollectionError,
   type CollectionInfo, type SnapshotInfo, type StatValue,
+  DEFAULT_TEXT_SETTINGS, type TextSettings,
 } from '@ragwire/protocol';
 import { Collection, type CollectionDbs, type CollectionRecord } from './collection';
 import { encodeTag, recover, type RebuildReason } from './recovery';
+import { textSnapshotPath } from './text/derive';
+import { saveTextIndex } from './text/text-snapshot';
 import { sameSettings, validateSettings, type CollectionSettings } from './settings';
+
+/** See StoreOptions.exactScanBytes. */
+export const DEFAULT_EXACT_SCAN_BYTES = 2 * 1024 * 1024;
 
 export interface StoreOptions {
   /** Directory of the store (created if missing). */
@@ -26,6 +32,12 @@ export interface StoreOptions {
    * to the pool. Default 2,000,000 (a few hundred microseconds at most).
    */
   inlineSearchBudget?: number;
+  /**
+   * Collections holding at most this many bytes of vectors (rows x dim x 4) are searched by an exact
+   * scan whatever the index kind, and results say `exact: true` (docs/search.md §4). Default 2 MiB:
+   * the measured crossover where a scan costs what an HNSW walk does. 0 turns it off.
+   */
+  exactScanBytes?: number;
   /**
    * Told when a collection with documents had no usable snapshot at open, so its index was rebuilt
    * from LMDB (slower start, nothing lost). Default: a process warning (code RAGWIRE_SNAPSHOT_REBUILT).
@@ -52,6 +64,8 @@ export interface CreateCollectionInput {
   kind?: CollectionSettings['kind'];
   storage?: CollectionSettings['storage'];
   params?: Record<string, number>;
+  /** Text index settings (docs/search.md §1); default DEFAULT_TEXT_SETTINGS. */
+  text?: TextSettings;
   ifNotExists?: boolean;
 }
 
@@ -72,7 +86,7 @@ export class Store {
 
   /** Opens (or creates) the store at options.path and recovers every collection. */
   static async open(options: StoreOptions): Promise<Store> {
-    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, onRebuild: warnRebuild, ...options };
+    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, exactScanBytes: DEFAULT_EXACT_SCAN_BYTES, onRebuild: warnRebuild, ...options };
     mkdirSync(join(resolved.path, 'snapshots'), { recursive: true });
     claimOwnership(resolved.path);
     const root = open({ path: join(resolved.path, 'data.mdb'), maxDbs: 1024 });
@@ -108,6 +122,7 @@ export class Store {
     await this.#collectionsDb.remove(name);
     for (const db of [c.dbs.docs, c.dbs.vectors, c.dbs.log]) await db.drop();
     rmSync(this.#snapshotPath(c.record), { force: true });
+    rmSync(textSnapshotPath(this.#snapshotPath(c.record)), { force: true });
     return { dropped: true };
   }
 
@@ -153,6 +168,7 @@ export class Store {
   }
 
   async #load(record: CollectionRecord): Promise<Collection> {
+    record.settings.text ??= { ...DEFAULT_TEXT_SETTINGS }; // a collection made before the text index
     const prefix = `c/${record.incarnation}`;
     const dbs: CollectionDbs = {
       collections: this.#collectionsDb,
@@ -165,6 +181,7 @@ export class Store {
     const c = new Collection(dbs, record, state, {
       snapshotEveryOps: this.#options.snapshotEveryOps,
       inlineSearchBudget: this.#options.inlineSearchBudget,
+      exactScanBytes: this.#options.exactScanBytes,
       snapshot: (col) => this.#writeSnapshot(col),
     });
     this.#collections.set(record.settings.name, c);
@@ -182,6 +199,7 @@ export class Store {
     const s = c.index.stats();
     if (s.deleted > 0 && s.deleted >= (s.count + s.deleted) * this.#options.compactRatio) await c.index.compact();
     await c.index.save(path, { userData: encodeTag({ incarnation: c.record.incarnation, seq }) });
+    saveTextIndex(c.text, textSnapshotPath(path), c.record.incarnation);
     c.snapshotSeq = seq;
     await c.dbs.log.transaction(() => {
       for (const key of c.dbs.log.getKeys({ end: seq + 1 })) c.dbs.log.remove(key);

@@ -47,6 +47,8 @@ export interface AdapterHarness {
   /** Documents with n >= min and author.name == author. */
   searchRangeAndAuthor(query: string, k: number, min: number, author: string): Promise<Hit[]>;
   mmr(query: string, k: number, fetchK: number, lambda: number): Promise<Hit[]>;
+  /** BM25 of the query's words fused with the dense search, weighted: dense weighs `alpha`. */
+  hybrid(query: string, k: number, alpha: number): Promise<Hit[]>;
   deleteIds(ids: string[]): Promise<void>;
   /** Deletes every chunk of a source document. */
   deleteGroup(group: string): Promise<void>;
@@ -56,7 +58,7 @@ export interface AdapterHarness {
 export type HarnessFactory = (target: CollectionTarget) => AdapterHarness;
 
 export const langchainHarness: HarnessFactory = (target) => {
-  const store = new LangChainStore(new HashEmbeddings(), { ...target, metric: 'cosine', kind: 'hnsw', exact: true });
+  const store = new LangChainStore(new HashEmbeddings(), { ...target, metric: 'cosine', kind: 'hnsw' });
   const hits = (r: [Document, number][]): Hit[] => r.map(([d, s]) => ({ id: d.id!, text: d.pageContent, metadata: d.metadata, score: s }));
   return {
     add: (docs) => store.addDocuments(docs.map((d) => new Document({ id: d.id, pageContent: d.text, metadata: { ...d.metadata, group: d.group } }))),
@@ -68,6 +70,7 @@ export const langchainHarness: HarnessFactory = (target) => {
       const docs = await store.asRetriever({ searchType: 'mmr', k, searchKwargs: { fetchK, lambda } }).invoke(q);
       return docs.map((d) => ({ id: d.id!, text: d.pageContent, metadata: d.metadata, score: NaN }));
     },
+    hybrid: async (q, k, alpha) => hits(await store.hybridSearchWithScore(q, k, { fusion: 'weighted', alpha })),
     deleteIds: (ids) => store.delete({ ids }),
     deleteGroup: (group) => store.delete({ filter: { group } }),
     close: () => store.close(),
@@ -75,11 +78,12 @@ export const langchainHarness: HarnessFactory = (target) => {
 };
 
 export const llamaindexHarness: HarnessFactory = (target) => {
-  const store = new LlamaIndexStore({ ...target, metric: 'cosine', kind: 'hnsw', exact: true, embedModel: new HashEmbedding() });
-  const run = async (q: string, k: number, filters?: MetadataFilters, mmr?: { fetchK: number; lambda: number }): Promise<Hit[]> => {
+  const store = new LlamaIndexStore({ ...target, metric: 'cosine', kind: 'hnsw', embedModel: new HashEmbedding() });
+  const run = async (q: string, k: number, filters?: MetadataFilters, mmr?: { fetchK: number; lambda: number }, alpha?: number): Promise<Hit[]> => {
+    const mode = mmr ? VectorStoreQueryMode.MMR : alpha !== undefined ? VectorStoreQueryMode.HYBRID : VectorStoreQueryMode.DEFAULT;
     const r = await store.query({
-      queryEmbedding: embedText(q), similarityTopK: k, mode: mmr ? VectorStoreQueryMode.MMR : VectorStoreQueryMode.DEFAULT,
-      ...(filters ? { filters } : {}), ...(mmr ? { mmrThreshold: mmr.lambda } : {}),
+      queryEmbedding: embedText(q), similarityTopK: k, mode,
+      ...(filters ? { filters } : {}), ...(mmr ? { mmrThreshold: mmr.lambda } : {}), ...(alpha !== undefined ? { queryStr: q, alpha } : {}),
     });
     return r.ids.map((id, i) => {
       const node = r.nodes![i] as TextNode;
@@ -97,6 +101,7 @@ export const llamaindexHarness: HarnessFactory = (target) => {
     searchRangeAndAuthor: (q, k, min, author) =>
       run(q, k, { filters: [{ key: 'n', value: min, operator: '>=' }, { key: 'author.name', value: author, operator: '==' }], condition: 'and' }),
     mmr: (q, k, fetchK, lambda) => run(q, k, undefined, { fetchK, lambda }),
+    hybrid: (q, k, alpha) => run(q, k, undefined, undefined, alpha),
     deleteIds: async (ids) => {
       await store.collection.delete({ ids });
     },

@@ -47,6 +47,8 @@ export const FUZZ_LIMITS: ProtocolLimits = resolveLimits({
   maxStructuredNodes: 4096,
   maxStructuredDepth: 12,
   maxEfSearch: 512,
+  maxQueryTextBytes: 256,
+  maxSparseEntries: 32,
 });
 
 function mulberry32(seed: number): () => number {
@@ -250,7 +252,7 @@ export function runFrameFuzzer(options: { frames: number; seed: number; maxFailu
 
   function checkMessage(m: Message, limits: ProtocolLimits, context: () => string): void {
     const aligned = (a: { byteOffset: number }) => a.byteOffset % 4 === 0;
-    if (m.type === 'query' && (m.vectors.length % m.dim !== 0 || !aligned(m.vectors))) fail('query vectors inconsistent', context);
+    if (m.type === 'query' && ((m.dim === 0 ? m.vectors.length !== 0 : m.vectors.length % m.dim !== 0) || !aligned(m.vectors))) fail('query vectors inconsistent', context);
     if (m.type === 'upsert' && (m.vectors.length !== m.ids.length * m.dim || !aligned(m.vectors))) fail('upsert vectors inconsistent', context);
     if (m.type === 'result' && (m.ids.length !== m.scores.length || !aligned(m.scores) || !aligned(m.counts))) fail('result inconsistent', context);
     // Whatever decodes must encode again, to the same message.

@@ -1,0 +1,123 @@
+// LangChain hybrid search, function filters and MemoryVectorStore's own test cases (in our words),
+// on a real embedded store with the default (HNSW) index and real LangChain classes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Document } from '@langchain/core/documents';
+import { SyntheticEmbeddings } from '@langchain/core/utils/testing';
+import { closeEmbeddedStores } from '@ragwire/client';
+import { RagwireVectorStore } from './vector-store';
+
+const dir = mkdtempSync(join(tmpdir(), 'ragwire-langchain-hybrid-'));
+const embeddings = new SyntheticEmbeddings({ vectorSize: 24 });
+let n = 0;
+const fresh = (args: Partial<ConstructorParameters<typeof RagwireVectorStore>[1]> = {}) =>
+  new RagwireVectorStore(embeddings, { path: dir, collection: `c${n++}`, text: { language: 'en', k1: 0.9, b: 0.4 }, ...args });
+
+afterAll(async () => {
+  await closeEmbeddedStores();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const DOCS = [
+  new Document({ pageContent: 'Vitamin B12 deficiency raises homocysteine in the blood', metadata: { n: 0, topic: 'nutrition' } }),
+  new Document({ pageContent: 'Running every day improves the heart', metadata: { n: 1, topic: 'sport' } }),
+  new Document({ pageContent: 'Folate lowers homocysteine', metadata: { n: 2, topic: 'nutrition' } }),
+  new Document({ pageContent: 'Stem cells differentiate into neurons', metadata: { n: 3, topic: 'biology' } }),
+  new Document({ pageContent: 'Cyclists train their hearts on long rides', metadata: { n: 4, topic: 'sport' } }),
+  new Document({ pageContent: 'Deficiencies of vitamins are common in old age', metadata: { n: 5, topic: 'nutrition' } }),
+];
+
+describe('RagwireVectorStore hybrid search', () => {
+  it('finds by words what synthetic embeddings cannot: BM25 fused with the dense search', async () => {
+    const store = fresh();
+    await store.addDocuments(DOCS);
+    // alpha 0: the text side alone (min-max normalised: its best scores 1).
+    const weighted = await store.hybridSearchWithScore('folate homocysteine', 1, { fusion: 'weighted', alpha: 0 });
+    expect(weighted.map(([d, s]) => [d.metadata.n, s])).toEqual([[2, 1]]);
+    const rrf = await store.hybridSearch('vitamin deficiencies', 3);
+    expect(rrf.slice(0, 2).map((d) => d.metadata.n).sort()).toEqual([0, 5]);
+    const filtered = await store.hybridSearch('homocysteine', 3, { filter: { topic: 'nutrition' }, fusion: 'dbsf' });
+    expect(filtered.every((d) => d.metadata.topic === 'nutrition')).toBe(true);
+    await store.close();
+  });
+
+  it("asRetriever({ searchType: 'hybrid' }) retrieves by hybridSearch", async () => {
+    const store = fresh();
+    await store.addDocuments(DOCS);
+    const retriever = store.asRetriever({ searchType: 'hybrid', k: 2, hybrid: { fusion: 'weighted', alpha: 0.2 } });
+    const docs = await retriever.invoke('cells and neurons');
+    expect(docs[0]!.metadata.n).toBe(3);
+    expect(docs).toHaveLength(2);
+    await store.close();
+  });
+
+  it('accepts a function filter, as MemoryVectorStore does, fetching more until k pass', async () => {
+    const store = fresh({ exact: true });
+    const many = Array.from({ length: 300 }, (_, i) => new Document({ pageContent: `note ${i} about topic ${i % 10}`, metadata: { i, bucket: i % 10 } }));
+    await store.addDocuments(many);
+    const warned: unknown[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warned.push(args);
+    try {
+      const byFunction = await store.similaritySearchWithScore('note about topic 3', 5, (doc: Document) => doc.metadata.bucket === 7);
+      const declarative = await store.similaritySearchWithScore('note about topic 3', 5, { bucket: 7 });
+      expect(byFunction.map(([d]) => d.id)).toEqual(declarative.map(([d]) => d.id));
+      expect(byFunction.map(([, s]) => s)).toEqual(declarative.map(([, s]) => s));
+      await store.similaritySearch('x', 2, (doc: Document) => doc.metadata.i === 1);
+      expect(warned).toHaveLength(1); // once per store
+      // Rarer than k in the whole collection: everything that passes, no more.
+      expect(await store.similaritySearch('note', 5, (doc: Document) => doc.metadata.i === 42)).toHaveLength(1);
+    } finally {
+      console.warn = warn;
+    }
+    await store.close();
+  });
+});
+
+// LangChain's MemoryVectorStore tests, their cases ported to ragwire's default (HNSW) index.
+describe("MemoryVectorStore's cases on RagwireVectorStore (HNSW)", () => {
+  it('stores documents under external ids and returns those ids', async () => {
+    const store = fresh();
+    const ids = await store.addDocuments(DOCS.slice(0, 3), { ids: ['a', 'b', 'c'] });
+    expect(ids).toEqual(['a', 'b', 'c']);
+    const hits = await store.similaritySearch(DOCS[1]!.pageContent, 1);
+    expect(hits[0]!.id).toBe('b');
+    await store.close();
+  });
+
+  it("keeps a document's own id when none is given", async () => {
+    const store = fresh();
+    await store.addDocuments([new Document({ id: 'own-id', pageContent: 'hello there', metadata: {} })]);
+    expect((await store.similaritySearch('hello there', 1))[0]!.id).toBe('own-id');
+    await store.close();
+  });
+
+  it('returns results sorted by descending similarity', async () => {
+    const store = fresh();
+    await store.addDocuments(DOCS);
+    const scores = (await store.similaritySearchWithScore('heart training', 6)).map(([, s]) => s);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    await store.close();
+  });
+
+  it('filters through a retriever, with a function as MemoryVectorStore takes it', async () => {
+    const store = fresh();
+    await store.addDocuments(DOCS);
+    const retriever = store.asRetriever({ k: 3, filter: (doc: Document) => doc.metadata.topic === 'sport' });
+    const docs = await retriever.invoke('heart');
+    expect(docs.map((d) => d.metadata.n).sort()).toEqual([1, 4]);
+    await store.close();
+  });
+
+  it('picks diverse documents by maximal marginal relevance', async () => {
+    const store = fresh();
+    await store.addDocuments([...DOCS, new Document({ pageContent: DOCS[0]!.pageContent, metadata: { n: 6, topic: 'copy' } })]);
+    const mmr = await store.maxMarginalRelevanceSearch(DOCS[0]!.pageContent, { k: 2, fetchK: 7, lambda: 0.1 });
+    expect(mmr).toHaveLength(2);
+    // The exact copy is as relevant as the original but adds nothing: MMR does not take both.
+    expect(mmr.map((d) => d.metadata.n).sort()).not.toEqual([0, 6]);
+    await store.close();
+  });
+});
