@@ -11,6 +11,7 @@ import {
 
 export type { BqParams, HnswParams, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
 export { NO_LABEL };
+export { nativeBinaryPath } from './binding';
 
 const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq'] as const;
 const HNSW_KEYS = ['M', 'efConstruction', 'efSearch', 'seed'] as const;
