@@ -5,7 +5,7 @@
 // prebuilt engine the native package ships: nothing is compiled) and the
 // published `ragwire-shard` bin serves a query.
 import { execFile } from 'node:child_process';
-import { copyFileSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -63,7 +63,6 @@ beforeAll(async () => {
   const example = read(join(EXAMPLE, 'package.json'));
   const dependencies: Record<string, string> = Object.fromEntries(packed.map((p) => [p.name, `file:${p.tarball}`]));
   for (const dep of ['@langchain/classic', '@langchain/core']) dependencies[dep] = example.dependencies![dep]!;
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(join(app, 'src'), { recursive: true });
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'ragwire-packed-app', private: true, type: 'module', dependencies }, null, 2));
   for (const f of ['app-memory.ts', 'app-ragwire.ts', 'corpus.ts']) copyFileSync(join(EXAMPLE, 'src', f), join(app, 'src', f));
