@@ -108,7 +108,9 @@ class SnapshotRefusal : public ::testing::Test {
   void expect_corrupt(const std::vector<uint8_t>& bytes, const std::string& what, const char* message_part = nullptr) {
     Status st = load(write(bytes));
     EXPECT_EQ(st.code(), Code::kCorruptSnapshot) << what << ": " << code_name(st.code()) << " " << st.message();
-    if (message_part) EXPECT_NE(st.message().find(message_part), std::string::npos) << st.message();
+    if (message_part) {
+      EXPECT_NE(st.message().find(message_part), std::string::npos) << st.message();
+    }
   }
   std::vector<uint8_t>& hnsw() { return good_[0]; }
   std::vector<uint8_t>& bq() { return good_[1]; }
