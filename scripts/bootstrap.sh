@@ -40,6 +40,24 @@ if [ ! -e /usr/include/CL/cl.h ] || ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>
   fi
 fi
 
+# The C++ core's own tests (native/scripts/test-cpp.sh): GoogleTest, and clang
+# with its sanitizer and libFuzzer runtimes for the ASan/UBSan build and the fuzzer.
+cpp_test_missing=()
+[ -f /usr/include/gtest/gtest.h ] || cpp_test_missing+=(libgtest-dev)
+command -v clang++ >/dev/null 2>&1 || cpp_test_missing+=(clang)
+compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null ||
+  compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-aarch64.a" >/dev/null ||
+  cpp_test_missing+=(libclang-rt-dev)
+if [ ${#cpp_test_missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing ${cpp_test_missing[*]} with apt-get"
+    apt_install "${cpp_test_missing[@]}"
+  else
+    # Not fatal: everything builds without them; only `pnpm test:cpp` fails, saying what it needs.
+    echo "bootstrap: the C++ tests need ${cpp_test_missing[*]} (Debian: apt-get install ${cpp_test_missing[*]})" >&2
+  fi
+fi
+
 # The proxy dashboard's test drives a real headless Chromium (playwright-core, executablePath /usr/bin/chromium).
 if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -38,15 +38,49 @@ function packageRoot(): string {
   return join(here, '..');
 }
 
+/** The C library a Linux Node links: a prebuild is built against one of them. */
+function libc(): 'glibc' | 'musl' | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime ? 'glibc' : 'musl';
+}
+
+/** Where this package ships the prebuilt engine for this platform: prebuilds/<platform>-<arch>/ragwire_native[.<libc>].node. */
+export function prebuildPath(root = packageRoot()): string {
+  const tag = libc();
+  return join(root, 'prebuilds', `${process.platform}-${process.arch}`, `ragwire_native${tag ? `.${tag}` : ''}.node`);
+}
+
+/**
+ * The binary to load, in better-sqlite3's order: an explicit path
+ * (RAGWIRE_NATIVE_PATH), then the prebuild shipped for this platform, then a
+ * local source build (build/Release). Throws NativeLoadError saying how to
+ * build from source when none exists.
+ */
+export function resolveBinaryPath(env: NodeJS.ProcessEnv = process.env, root = packageRoot()): string {
+  const explicit = env.RAGWIRE_NATIVE_PATH;
+  if (explicit) {
+    if (!existsSync(explicit)) throw new NativeLoadError(`RAGWIRE_NATIVE_PATH names ${explicit}, which does not exist`);
+    return explicit;
+  }
+  const candidates = [prebuildPath(root), join(root, 'build', 'Release', 'ragwire_native.node')];
+  const found = candidates.find((file) => existsSync(file));
+  if (found) return found;
+  throw new NativeLoadError(
+    `no native engine for ${process.platform}-${process.arch}${libc() ? ` (${libc()})` : ''}: neither a prebuild nor a local build exists ` +
+      `(looked at ${candidates.join(', ')}). Build it from source in ${root} with \`npx cmake-js compile --out build\` ` +
+      '(needs cmake >= 3.15, a C++17 compiler such as g++ or clang++, and the npm packages cmake-js, node-addon-api and node-api-headers; ' +
+      'Debian: apt-get install cmake g++), or set RAGWIRE_NATIVE_PATH to a built ragwire_native.node.',
+  );
+}
+
 let addon: NativeAddon | undefined;
+let loadedFrom: string | undefined;
 
 /** Loads the compiled engine once and hands it the error classes. */
 export function native(): NativeAddon {
   if (addon) return addon;
-  const file = process.env.RAGWIRE_NATIVE_PATH ?? join(packageRoot(), 'build', 'Release', 'ragwire_native.node');
-  if (!existsSync(file)) {
-    throw new NativeLoadError(`the native engine is not built (${file} is missing): run \`pnpm --filter @ragwire/native build\``);
-  }
+  const file = resolveBinaryPath();
   try {
     const require = createRequire(join(packageRoot(), 'package.json'));
     addon = require(file) as NativeAddon;
@@ -54,5 +88,12 @@ export function native(): NativeAddon {
     throw new NativeLoadError(`cannot load the native engine from ${file}: ${(cause as Error).message}`, { cause });
   }
   addon.initialize(errorClassesByCode);
+  loadedFrom = file;
   return addon;
+}
+
+/** The file the engine was loaded from (loading it first): which binary answers, for diagnostics and tests. */
+export function nativeBinaryPath(): string {
+  native();
+  return loadedFrom!;
 }

@@ -14,6 +14,7 @@ export type {
   BqParams, Device, DeviceInfo, HnswParams, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult,
 } from './types';
 export { NO_LABEL };
+export { nativeBinaryPath } from './binding';
 
 const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq', 'device', 'deviceTileRows'] as const;
 const HNSW_KEYS = ['M', 'efConstruction', 'efSearch', 'seed'] as const;

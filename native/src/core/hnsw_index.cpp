@@ -248,6 +248,10 @@ void HnswIndex::select_neighbors(std::vector<Hit>& candidates, uint32_t m) const
 void HnswIndex::connect(uint32_t from, uint32_t to, int level) {
   std::lock_guard<std::mutex> lock(lock_of(from));
   uint32_t* l = links(from, level);
+  // A concurrent inserter may have linked `from` to `to` already (it found
+  // `to` while building its own lists): a second copy would waste a slot.
+  for (uint32_t j = 1; j <= l[0]; j++)
+    if (l[j] == to) return;
   uint32_t cap = max_links(level);
   if (l[0] < cap) {
     l[1 + l[0]] = to;
@@ -452,6 +456,15 @@ Status HnswIndex::load_structure(const SnapshotReader& r) {
     }
   }
   if (pos != flat_len) return corrupt("upper layers have trailing data");
+  // Searches descend from the entry point through every layer and follow
+  // upper-layer links into those nodes' lists on the same layer: both must exist.
+  if (total > 0 && levels_[meta->entry] != meta->max_level) return corrupt("entry point is not on the top layer");
+  for (size_t id = 0; id < total; id++)
+    for (int lev = 1; lev <= levels_[id]; lev++) {
+      const uint32_t* l = links((uint32_t)id, lev);
+      for (uint32_t j = 1; j <= l[0]; j++)
+        if (levels_[l[j]] < lev) return corrupt("link to a node absent from its layer");
+    }
   entry_ = meta->entry;
   max_level_ = meta->max_level;
   return Status::ok();

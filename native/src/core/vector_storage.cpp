@@ -1,10 +1,16 @@
 #include "ragwire/vector_storage.hpp"
 
+#include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 namespace ragwire {
 
 namespace {
+// (hi - lo) / parts without overflowing: hi - lo exceeds FLT_MAX when the
+// values span most of the float range, and an infinite step makes NaN codes.
+float range_over(float lo, float hi, float parts) { return hi / parts - lo / parts; }
+
 constexpr uint32_t kF32 = section_tag("VF32");
 constexpr uint32_t kF16 = section_tag("VF16");
 constexpr uint32_t kSq8 = section_tag("VSQ8");
@@ -49,10 +55,10 @@ bool VectorStorage::widen_sq8_range(const float* rows, size_t n) {
     }
     if (lo < lo_[d] || hi > hi_[d]) {
       float nlo = lo < lo_[d] ? lo : lo_[d], nhi = hi > hi_[d] ? hi : hi_[d];
-      float margin = first ? 0.f : (nhi - nlo) * 0.05f;
-      lo_[d] = nlo - margin;
-      hi_[d] = nhi + margin;
-      step_[d] = (hi_[d] - lo_[d]) / 255.f;
+      float margin = first ? 0.f : range_over(nlo, nhi, 20.f);
+      lo_[d] = std::max(nlo - margin, -FLT_MAX);
+      hi_[d] = std::min(nhi + margin, FLT_MAX);
+      step_[d] = range_over(lo_[d], hi_[d], 255.f);
       changed = true;
     }
   }
@@ -72,7 +78,7 @@ bool VectorStorage::encode(size_t first, size_t n) {
       for (uint32_t d = 0; d < dim_; d++) {
         float s = step_[d];
         float c = s > 0 ? std::nearbyint((src[i * dim_ + d] - lo_[d]) / s) : 0.f;
-        out[i * dim_ + d] = (uint8_t)(c < 0 ? 0 : c > 255 ? 255 : c);
+        out[i * dim_ + d] = (uint8_t)(c >= 255 ? 255 : c > 0 ? c : 0);  // NaN (a loaded range): 0
       }
     }
   }
@@ -117,7 +123,7 @@ Status VectorStorage::load(const SnapshotReader& r, size_t rows) {
       RAGWIRE_RETURN_IF_ERROR(r.borrow(kLo, &lo_, dim_));
       RAGWIRE_RETURN_IF_ERROR(r.borrow(kHi, &hi_, dim_));
       step_.resize(dim_);
-      for (uint32_t d = 0; d < dim_; d++) step_[d] = (hi_[d] - lo_[d]) / 255.f;
+      for (uint32_t d = 0; d < dim_; d++) step_[d] = range_over(lo_[d], hi_[d], 255.f);
     }
   }
   return Status::ok();

@@ -1,9 +1,9 @@
 // What a write or query must hold before it reaches LMDB or the engine (Collection's input checks).
 import { DEFAULT_LIMITS, DimensionMismatchError, InvalidArgumentError, LimitExceededError, NonFiniteVectorError } from '@ragwire/protocol';
 
-const { maxIdBytes: MAX_ID_BYTES } = DEFAULT_LIMITS;
+const MAX_ID_BYTES = DEFAULT_LIMITS.maxIdBytes;
 
-/** The ids of one write: non-empty strings of at most maxIdBytes (the protocol's limit), none twice. Returns how many. */
+/** The ids of one write: non-empty strings of at most MAX_ID_BYTES, none twice. Returns how many. */
 export function checkIds(ids: unknown, allowEmpty = false): number {
   if (!Array.isArray(ids) || (!allowEmpty && ids.length === 0)) {
     throw new InvalidArgumentError('ids must be a non-empty array of strings');
