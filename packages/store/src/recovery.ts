@@ -2,7 +2,7 @@
 // filter index from the documents; the engine index from its snapshot plus
 // the write log since, or rebuilt from the stored vectors.
 import { existsSync } from 'node:fs';
-import { createIndex, loadIndex, type Index } from '@ragwire/native';
+import { createIndex, loadIndex, type Device, type Index } from '@ragwire/native';
 import type { CollectionDbs, CollectionRecord } from './collection';
 import { FilterIndex } from './filter-index';
 import { indexOptions } from './settings';
@@ -38,7 +38,11 @@ function decodeTag(bytes: Uint8Array | null): SnapshotTag | null {
   }
 }
 
-export async function recover(dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string): Promise<DerivedState> {
+export async function recover(
+  dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string, device: Device = 'cpu',
+): Promise<DerivedState> {
+  // The device serves flat search and hnsw builds; bq runs on the CPU whatever the store was given.
+  const where: Device = record.settings.kind === 'bq' ? 'cpu' : device;
   const labelToId = new Map<number, string>();
   const filters = new FilterIndex();
   for (const { key, value } of dbs.docs.getRange()) {
@@ -46,22 +50,22 @@ export async function recover(dbs: CollectionDbs, record: CollectionRecord, snap
     filters.add(value.label, value.metadata);
   }
 
-  const fromSnapshot = await loadSnapshot(snapshotPath, record);
+  const fromSnapshot = await loadSnapshot(snapshotPath, record, where);
   if (fromSnapshot) {
     const { index, seq } = fromSnapshot;
     await replayLog(dbs, index, seq, record.settings.dim);
     if (index.size === labelToId.size) return { index, labelToId, filters, snapshotSeq: seq, source: 'snapshot' };
     index.close(); // disagrees with the documents: trust LMDB and rebuild
   }
-  const index = createIndex(indexOptions(record.settings));
+  const index = createIndex({ ...indexOptions(record.settings), device: where });
   await addStoredVectors(dbs, index, record.settings.dim, null);
   return { index, labelToId, filters, snapshotSeq: 0, source: labelToId.size ? 'rebuilt' : 'empty' };
 }
 
-async function loadSnapshot(path: string, record: CollectionRecord): Promise<{ index: Index; seq: number } | null> {
+async function loadSnapshot(path: string, record: CollectionRecord, device: Device): Promise<{ index: Index; seq: number } | null> {
   if (!existsSync(path)) return null;
   try {
-    const index = await loadIndex(path);
+    const index = await loadIndex(path, { device });
     const tag = decodeTag(index.userData);
     const s = record.settings;
     if (!tag || tag.incarnation !== record.incarnation || tag.seq > record.seq || index.dim !== s.dim ||

@@ -10,6 +10,7 @@ import {
   type CollectionInfo, type SnapshotInfo, type StatValue,
 } from '@ragwire/protocol';
 import { Collection, type CollectionDbs, type CollectionRecord } from './collection';
+import type { Device } from '@ragwire/native';
 import { encodeTag, recover } from './recovery';
 import { sameSettings, validateSettings, type CollectionSettings } from './settings';
 
@@ -26,6 +27,11 @@ export interface StoreOptions {
    * to the pool. Default 2,000,000 (a few hundred microseconds at most).
    */
   inlineSearchBudget?: number;
+  /**
+   * Where flat collections search and hnsw collections build their graphs (@ragwire/native's
+   * `device`): 'cpu' (default), 'opencl', 'cuda' or 'auto'. bq collections run on the CPU.
+   */
+  device?: Device;
 }
 
 export interface CreateCollectionInput {
@@ -55,7 +61,7 @@ export class Store {
 
   /** Opens (or creates) the store at options.path and recovers every collection. */
   static async open(options: StoreOptions): Promise<Store> {
-    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, ...options };
+    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, device: 'cpu', ...options };
     mkdirSync(join(resolved.path, 'snapshots'), { recursive: true });
     claimOwnership(resolved.path);
     const root = open({ path: join(resolved.path, 'data.mdb'), maxDbs: 1024 });
@@ -143,7 +149,7 @@ export class Store {
       vectors: this.#root.openDB({ name: `${prefix}/vectors`, encoding: 'binary', keyEncoding: 'uint32' }),
       log: this.#root.openDB({ name: `${prefix}/log` }),
     };
-    const state = await recover(dbs, record, this.#snapshotPath(record));
+    const state = await recover(dbs, record, this.#snapshotPath(record), this.#options.device);
     const c = new Collection(dbs, record, state, {
       snapshotEveryOps: this.#options.snapshotEveryOps,
       inlineSearchBudget: this.#options.inlineSearchBudget,
