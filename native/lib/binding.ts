@@ -24,7 +24,7 @@ export interface NativeIndexHandle {
 
 export interface NativeAddon {
   NativeIndex: new (config: Record<string, unknown>) => NativeIndexHandle;
-  loadIndex(path: string): Promise<{ index: NativeIndexHandle; userData: Uint8Array | null }>;
+  loadIndex(path: string, device?: string, deviceTileRows?: number): Promise<{ index: NativeIndexHandle; userData: Uint8Array | null }>;
   initialize(errorClasses: Record<string, unknown>): void;
   isa(): string;
   devices(): Record<string, unknown>[];

@@ -4,7 +4,7 @@
  */
 import { ClosedError, InvalidArgumentError, NO_LABEL, type IndexKind, type Metric, type Storage } from '@ragwire/protocol';
 import { native, type NativeIndexHandle } from './binding';
-import type { DeviceInfo, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
+import type { Device, DeviceInfo, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
 import {
   MAX_DIM, MAX_K, checkDevice, checkFilter, checkInt, checkKeys, checkKind, checkLabels, checkMetric, checkParam, checkStorage,
   checkVectors,
@@ -147,9 +147,22 @@ export interface LoadedIndex extends Index {
   readonly userData: Uint8Array | null;
 }
 
-/** Loads a snapshot; a truncated, bit-flipped or foreign file is refused with CorruptSnapshotError. */
-export async function loadIndex(path: string): Promise<LoadedIndex> {
-  const { index, userData } = await native().loadIndex(path);
+/** Where a loaded index runs: a snapshot does not record the device it was built on. */
+export interface LoadOptions {
+  /** As IndexOptions.device; default 'cpu'. */
+  device?: Device;
+  deviceTileRows?: number;
+}
+
+/**
+ * Loads a snapshot; a truncated, bit-flipped or foreign file is refused with CorruptSnapshotError.
+ * With a device, a flat index's rows are uploaded to it (and an hnsw index rebuilds there on compaction).
+ */
+export async function loadIndex(path: string, options: LoadOptions = {}): Promise<LoadedIndex> {
+  checkKeys('loadIndex', options, ['device', 'deviceTileRows']);
+  const device = checkDevice(options.device ?? 'cpu');
+  const tile = options.deviceTileRows === undefined ? undefined : checkInt('deviceTileRows', options.deviceTileRows, 1, 0xffffffff);
+  const { index, userData } = await native().loadIndex(path, device, tile);
   return Object.assign(new Index(index), { userData }) as LoadedIndex;
 }
 

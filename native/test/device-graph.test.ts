@@ -15,6 +15,8 @@ import { NO_DATA, labelRange } from './support';
 
 const EFS = [10, 16, 32, 64];
 const K = 10;
+// PoCL on two shared cores builds bigann10k's graph on the "device" in about a minute.
+const SLOW = 600_000;
 
 async function build(d: Dataset, device: Device): Promise<Index> {
   const index = createIndex({ dim: d.dim, metric: d.metric, kind: 'hnsw', device, hnsw: { M: 16, efConstruction: 200, seed: 42 } });
@@ -50,7 +52,7 @@ function suite(name: string, data: Dataset | null): void {
           cpu.close();
           dev.close();
         }
-      });
+      }, SLOW);
 
       it('is an ordinary HNSW index: saved and loaded, compacted (rebuilt on the device), extended on the CPU', async () => {
         const d = data!;
@@ -83,7 +85,7 @@ function suite(name: string, data: Dataset | null): void {
           dev.close();
           rmSync(dir, { recursive: true, force: true });
         }
-      });
+      }, SLOW);
     });
   }
 }

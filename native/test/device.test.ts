@@ -1,11 +1,15 @@
 /*
  * Exact search on a device (OpenCL on PoCL in CI; CUDA where a GPU is present)
  * equals the CPU engine: every metric, f32 and f16, k from 1 to 1024, filters,
- * tombstones, compaction, rows held resident and rows streamed in tiles.
+ * tombstones, compaction, rows held resident and rows streamed in tiles,
+ * and snapshots loaded back onto the device.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Prng, loadBgeM3Sentence, loadBigann10k, type Dataset, type Metric } from '@ragwire/datasets';
-import { createIndex, devices, type Device, type Index, type IndexOptions } from '@ragwire/native';
+import { createIndex, devices, loadIndex, type Device, type Index, type IndexOptions } from '@ragwire/native';
 import { DEVICE_TARGETS, HAS_OPENCL, NO_DEVICE, expectSameAsCpu } from './device-support';
 import { NO_DATA, labelRange } from './support';
 
@@ -77,6 +81,31 @@ function suite(name: string, data: Dataset | null, tileRows: number): void {
           });
         }
       }
+
+      it('a snapshot loads back onto the device (and onto the CPU by default)', async () => {
+        const d = data!;
+        const dir = mkdtempSync(join(tmpdir(), 'ragwire-device-load-'));
+        const labels = labelRange(d.nBase, 3);
+        const { cpu, dev } = await pair(d, { metric: d.metric, storage: 'f16' }, device, labels);
+        try {
+          const path = join(dir, 'flat.rwi');
+          await dev.save(path);
+          const want = await cpu.search(d.queries, 10);
+          for (const options of [{ device }, { device, deviceTileRows: tileRows }, {}] as const) {
+            const loaded = await loadIndex(path, options);
+            try {
+              expect(loaded.stats().deviceKind).toBe(options.device ?? 'cpu');
+              expectSameAsCpu(await loaded.search(d.queries, 10), want, `loaded with ${JSON.stringify(options)}`);
+            } finally {
+              loaded.close();
+            }
+          }
+        } finally {
+          cpu.close();
+          dev.close();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
 
       for (const tile of [undefined, tileRows]) {
         const how = tile ? `in tiles of ${tile} rows` : 'resident';

@@ -4,19 +4,22 @@
  *
  *   pnpm --filter @ragwire/bench ann [--data bigann10k,bge-m3,synth-100k-128,synth-20k-768] [--full] [--scale 1]
  *       [--engines ragwire,usearch,hnswlib,langchain] [--queries 1000] [--k 10] [--target 0.95]
- *       [--min-seconds 1] [--langchain-max-floats 30000000] [--markdown] [--out FILE]
+ *       [--min-seconds 1] [--langchain-max-floats 30000000] [--device opencl|cuda|auto] [--markdown] [--out FILE]
  *
  * The default synthetic sets (100k x 128, 20k x 768) finish in about 20 minutes on 2 cores.
  * --full runs the issue's full sizes, 1M x 128 and 200k x 768 (an hour or more: hnswlib-node builds one
- * point at a time on the JS thread). --scale multiplies every synthetic size.
+ * point at a time on the JS thread). --scale multiplies every synthetic size. --device adds, per data set,
+ * batched exact search and an HNSW build on that device vs the CPU engine (on PoCL: correctness only).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeMachine, machineLine } from '../machine';
+import type { Device } from '@ragwire/native';
 import type { EngineName } from './engines/engine';
 import { loadData, describeSpec } from './data';
+import { renderDevice, runDevice } from './device';
 import { runExact } from './exact';
 import { renderDataset, renderSummary, type AnnReport, type DatasetResult } from './report';
 import { runEngine, type EngineResult, type RunOptions } from './run-engine';
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     'min-seconds': { type: 'string', default: '1' },
     'langchain-max-floats': { type: 'string', default: '30000000' },
     'langchain-seconds': { type: 'string', default: '10' },
+    device: { type: 'string' },
     markdown: { type: 'boolean', default: false },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -45,7 +49,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'usage: ann [--data LIST] [--full] [--scale S] [--engines LIST] [--queries N] [--k K] [--target R] [--min-seconds S]\n' +
-      '           [--langchain-max-floats N] [--langchain-seconds S] [--markdown] [--out FILE]\n',
+      '           [--langchain-max-floats N] [--langchain-seconds S] [--device opencl|cuda|auto] [--markdown] [--out FILE]\n',
   );
   process.exit(0);
 }
@@ -76,6 +80,8 @@ const opts: RunOptions = {
   seed: 42,
 };
 const md = values.markdown!;
+const device = values.device as Device | undefined;
+if (device !== undefined && !['opencl', 'cuda', 'auto'].includes(device)) throw new Error(`--device must be opencl, cuda or auto, got ${device}`);
 
 const machine = describeMachine();
 process.stdout.write(`ANN benchmark on ${machineLine(machine)}\n`);
@@ -120,9 +126,11 @@ for (const spec of specs) {
     metric: set.metric,
     exact,
     engines: results,
+    ...(device ? { device: await runDevice(set, opts.k, truth, device, opts) } : {}),
   };
   report.datasets.push(result);
   process.stdout.write(`${renderDataset(result, report.params, md)}\n\n`);
+  if (result.device) process.stdout.write(`${renderDevice(result.device, md)}\n\n`);
 }
 
 process.stdout.write(`${renderSummary(report, md)}\n`);

@@ -3,6 +3,7 @@ import type { Machine } from '../machine';
 import { machineLine } from '../machine';
 import { fmt } from '../stats';
 import { renderTable } from '../table';
+import type { DeviceResult } from './device';
 import type { ExactResult } from './exact';
 import type { EngineResult, RunOptions } from './run-engine';
 
@@ -15,6 +16,8 @@ export interface DatasetResult {
   metric: string;
   exact: ExactResult;
   engines: EngineResult[];
+  /** With --device: exact search and an HNSW build on the device vs the CPU engine. */
+  device?: DeviceResult;
 }
 
 export interface AnnReport {

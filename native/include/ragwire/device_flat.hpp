@@ -31,7 +31,7 @@ class DeviceFlat {
   void reset();
   // Frees every device buffer (a graph build is done with the rows).
   void release();
-  // Exact top-k of nq prepared queries over rows [0, rows) into results
+  // Exact top-k of nq prepared queries over rows [0, rows) (rows <= those synced) into results
   // (each reset to capacity k by the caller). `keep` candidates per query
   // come back from the device for the f32 rescoring.
   Status search(const VectorStorage& storage, size_t rows, const float* queries, size_t nq, size_t k, size_t keep,

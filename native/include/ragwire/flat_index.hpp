@@ -23,6 +23,7 @@ class FlatIndex final : public Index {
     return device_->sync(vectors_, rows());
   }
   void device_stats(IndexStats& s) const override;
+  Status device_loaded() override { return device_ ? device_->sync(vectors_, rows()) : Status::ok(); }
   bool prepared_is_exact() const override { return device_ != nullptr && !vectors_.quantized(); }
   void save_structure(SnapshotWriter&) const override {}
   Status load_structure(const SnapshotReader&) override { return Status::ok(); }

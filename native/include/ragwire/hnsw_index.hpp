@@ -4,11 +4,12 @@
 // searches traverse on the stored codes, honour the allow-list during the
 // traversal, and rerank on f32 where storage is quantized.
 //
-// With a device, a graph built from empty (the first add, a compaction) is
-// built from exact k-nearest-neighbour lists computed on the device, layer by
-// layer: the neighbour-selection heuristic on each list, reverse links merged
-// and pruned by the same heuristic (hnsw_device_build.cpp). Later adds insert
-// on the CPU. Either way the result is an ordinary graph, searched on the CPU.
+// With a device, a graph built from empty (the first add, a compaction) gets
+// its base layer from exact k-nearest-neighbour lists computed on the device:
+// the neighbour-selection heuristic on each list, reverse links merged and
+// pruned by the same heuristic; its upper layers (1/M of the nodes) are
+// inserted on the CPU (hnsw_device_build.cpp). Later adds insert on the CPU.
+// Either way the result is an ordinary graph, searched on the CPU.
 #pragma once
 #include <atomic>
 #include <mutex>
@@ -53,11 +54,12 @@ class HnswIndex final : public Index {
   std::mutex& lock_of(uint32_t id) const { return stripes_[id & (kStripes - 1)]; }
 
   int random_level();
-  void insert(uint32_t id, int level);
+  // Links a node into layers min(level, top) .. bottom (a device build inserts its upper layers only).
+  void insert(uint32_t id, int level, int bottom = 0);
   // Builds every layer of the graph over rows [0, total) from device kNN lists.
   Status build_on_device(size_t total, ThreadPool& pool);
-  // Links the nodes `ids` (global ids, at `level`) from their kNN lists (local indexes into ids).
-  void link_layer(const std::vector<uint32_t>& ids, int level, std::vector<TopK>& knn, ThreadPool& pool);
+  // Links layer 0 from every node's kNN list.
+  void link_base_layer(std::vector<TopK>& knn, ThreadPool& pool);
   // Beam search on one layer with exact distances, for the build.
   void search_layer_build(const float* q, uint32_t entry, int level, uint32_t ef, std::vector<Hit>& out) const;
   void select_neighbors(std::vector<Hit>& candidates, uint32_t m) const;

@@ -56,7 +56,9 @@ class Index {
   Index& operator=(const Index&) = delete;
 
   static Status create(const IndexConfig& cfg, std::unique_ptr<Index>* out);
-  static Status load(const std::string& path, std::unique_ptr<Index>* out, std::vector<uint8_t>* user_data);
+  // `device` (a runtime choice, not saved in the snapshot) opens a device for the loaded index.
+  static Status load(const std::string& path, std::unique_ptr<Index>* out, std::vector<uint8_t>* user_data,
+                     DeviceChoice device = DeviceChoice::kCpu, uint32_t device_tile_rows = 0);
 
   // vectors: n rows of dim floats. All-or-nothing: a bad row or label changes nothing.
   Status add(const uint32_t* labels, const float* vectors, size_t n, ThreadPool& pool);
@@ -75,8 +77,10 @@ class Index {
 
   // Indexes the rows [first, first + n) just appended to storage.
   virtual Status index_rows(uint32_t first, size_t n, ThreadPool& pool) = 0;
-  // Opens the device cfg_.device names (create() calls it once).
+  // Opens the device cfg_.device names (create() and load() call it once).
   virtual Status attach_device();
+  // After load(): hands the loaded rows to the device.
+  virtual Status device_loaded() { return Status::ok(); }
   // Searches prepared queries (normalised for cosine), filling one TopK each (capacity k).
   virtual Status search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts,
                                const Acceptor& accept, TopK* results, ThreadPool& pool) const = 0;

@@ -242,10 +242,14 @@ Napi::Value IndexWrap::load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw_status(env, Code::kInvalidArgument, "path must be a string");
   std::string path = info[0].As<Napi::String>().Utf8Value();
+  DeviceChoice device = DeviceChoice::kCpu;
+  if (info[1].IsString() && !parse_device(info[1].As<Napi::String>().Utf8Value(), &device))
+    throw_status(env, Code::kInvalidArgument, "unknown device '" + info[1].As<Napi::String>().Utf8Value() + "'");
+  uint32_t tile = get_u32(env, info[2], "deviceTileRows", 0);
   Job* job = new Job(env);
   auto loaded = std::make_shared<std::unique_ptr<Index>>();
   auto user = std::make_shared<std::vector<uint8_t>>();
-  job->work = [path, loaded, user] { return Index::load(path, loaded.get(), user.get()); };
+  job->work = [path, loaded, user, device, tile] { return Index::load(path, loaded.get(), user.get(), device, tile); };
   job->result = [loaded, user](Napi::Env env) -> Napi::Value {
     Napi::Object obj = state(env).index_ctor.New({Napi::External<void>::New(env, nullptr)});
     IndexWrap* w = IndexWrap::Unwrap(obj);

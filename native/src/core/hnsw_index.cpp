@@ -289,7 +289,7 @@ void HnswIndex::set_links(uint32_t id, int level, std::vector<Hit>& chosen) {
   for (size_t j = 0; j < chosen.size(); j++) l[1 + j] = chosen[j].id;
 }
 
-void HnswIndex::insert(uint32_t id, int level) {
+void HnswIndex::insert(uint32_t id, int level, int bottom) {
   const float* q = vectors_.row(id);
   std::unique_lock<std::mutex> entry_lock(entry_mu_);
   uint32_t ep = entry_;
@@ -324,7 +324,7 @@ void HnswIndex::insert(uint32_t id, int level) {
     }
   }
   std::vector<Hit> found;
-  for (int lev = std::min(level, top_level); lev >= 0; lev--) {
+  for (int lev = std::min(level, top_level); lev >= bottom; lev--) {
     search_layer_build(q, cur, lev, cfg_.hnsw.ef_construction, found);
     std::sort(found.begin(), found.end());
     uint32_t next = found.front().id;

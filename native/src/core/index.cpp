@@ -194,7 +194,8 @@ Status Index::save(const std::string& path, const uint8_t* user_data, size_t use
   return w.write(path);
 }
 
-Status Index::load(const std::string& path, std::unique_ptr<Index>* out, std::vector<uint8_t>* user_data) {
+Status Index::load(const std::string& path, std::unique_ptr<Index>* out, std::vector<uint8_t>* user_data,
+                   DeviceChoice device, uint32_t device_tile_rows) {
   std::unique_ptr<SnapshotReader> r;
   RAGWIRE_RETURN_IF_ERROR(SnapshotReader::open(path, &r));
   Meta* meta;
@@ -227,6 +228,10 @@ Status Index::load(const std::string& path, std::unique_ptr<Index>* out, std::ve
   if (deleted != meta->deleted) return Status(Code::kCorruptSnapshot, "snapshot tombstone count disagrees with its header");
   idx->deleted_count_ = deleted;
   RAGWIRE_RETURN_IF_ERROR(idx->load_structure(*r));
+  idx->cfg_.device = device;
+  idx->cfg_.device_tile_rows = device_tile_rows;
+  RAGWIRE_RETURN_IF_ERROR(idx->attach_device());
+  RAGWIRE_RETURN_IF_ERROR(idx->device_loaded());
   if (user_data) {
     user_data->clear();
     if (r->has(kUser)) {

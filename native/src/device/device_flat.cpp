@@ -177,7 +177,7 @@ Status DeviceFlat::search(const VectorStorage& storage, size_t rows, const float
                                     "; use device 'cpu' for larger k");
   if (nq == 0 || rows == 0) return Status::ok();
   std::lock_guard<std::mutex> lock(mu_);
-  if (uploaded_ != rows) return Status(Code::kInternal, "the device holds " + std::to_string(uploaded_) + " rows, the index " + std::to_string(rows));
+  if (rows > uploaded_) return Status(Code::kInternal, "the device holds " + std::to_string(uploaded_) + " rows, not " + std::to_string(rows));
   uint32_t kept = (uint32_t)std::min<size_t>(kMaxKeep, std::max(keep, k));
   size_t dim = cfg_.dim;
 

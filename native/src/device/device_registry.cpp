@@ -23,7 +23,7 @@ const char* device_kind_name(DeviceKind k) {
 namespace opencl {
 std::vector<DeviceInfo> list() { return {}; }
 Status open(Metric, StorageKind, bool, std::unique_ptr<DeviceBackend>*) {
-  return Status(Code::kNoDevice, "this build has no OpenCL backend (ocl-icd-opencl-dev and opencl-headers were not found at build time)");
+  return Status(Code::kNoDevice, "this build has no OpenCL backend (built without ocl-icd-opencl-dev and opencl-headers, or with RAGWIRE_WITH_OPENCL=OFF)");
 }
 }  // namespace opencl
 #endif
@@ -32,7 +32,7 @@ Status open(Metric, StorageKind, bool, std::unique_ptr<DeviceBackend>*) {
 namespace cuda {
 std::vector<DeviceInfo> list() { return {}; }
 Status open(Metric, StorageKind, std::unique_ptr<DeviceBackend>*) {
-  return Status(Code::kNoDevice, "this build has no CUDA backend (nvcc was not found at build time)");
+  return Status(Code::kNoDevice, "this build has no CUDA backend (built without nvcc, or with RAGWIRE_WITH_CUDA=OFF)");
 }
 }  // namespace cuda
 #endif

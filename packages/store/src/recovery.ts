@@ -2,7 +2,7 @@
 // filter index from the documents; the engine index from its snapshot plus
 // the write log since, or rebuilt from the stored vectors.
 import { existsSync } from 'node:fs';
-import { createIndex, loadIndex, type Index } from '@ragwire/native';
+import { createIndex, loadIndex, type Device, type Index } from '@ragwire/native';
 import { DEFAULT_TEXT_SETTINGS } from '@ragwire/protocol';
 import type { CollectionDbs, CollectionRecord } from './collection';
 import { FilterIndex } from './filter-index';
@@ -52,7 +52,11 @@ function decodeTag(bytes: Uint8Array | null): SnapshotTag | null {
   }
 }
 
-export async function recover(dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string): Promise<DerivedState> {
+export async function recover(
+  dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string, device: Device = 'cpu',
+): Promise<DerivedState> {
+  // The device serves flat search and hnsw builds; bq runs on the CPU whatever the store was given.
+  const where: Device = record.settings.kind === 'bq' ? 'cpu' : device;
   const labelToId = new Map<number, string>();
   const filters = new FilterIndex();
   const lexical = new TextRecovery(textSnapshotPath(snapshotPath), record.incarnation, record.settings.text ?? DEFAULT_TEXT_SETTINGS);
@@ -63,7 +67,7 @@ export async function recover(dbs: CollectionDbs, record: CollectionRecord, snap
   }
   const { text, sparse } = lexical.finish();
 
-  const snapshot = await loadSnapshot(snapshotPath, record);
+  const snapshot = await loadSnapshot(snapshotPath, record, where);
   let rebuilt: DerivedState['rebuilt'];
   if ('index' in snapshot) {
     const { index, seq } = snapshot;
@@ -72,17 +76,17 @@ export async function recover(dbs: CollectionDbs, record: CollectionRecord, snap
     index.close(); // disagrees with the documents: trust LMDB and rebuild
     rebuilt = { reason: 'inconsistent', detail: `the snapshot holds ${index.size} rows after replaying the log, LMDB ${labelToId.size} documents` };
   } else rebuilt = snapshot;
-  const index = createIndex(indexOptions(record.settings));
+  const index = createIndex({ ...indexOptions(record.settings), device: where });
   await addStoredVectors(dbs, index, record.settings.dim, null);
   if (labelToId.size === 0) return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: 'empty' };
   return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: 'rebuilt', rebuilt };
 }
 
-async function loadSnapshot(path: string, record: CollectionRecord): Promise<{ index: Index; seq: number } | { reason: RebuildReason; detail: string }> {
+async function loadSnapshot(path: string, record: CollectionRecord, device: Device): Promise<{ index: Index; seq: number } | { reason: RebuildReason; detail: string }> {
   if (!existsSync(path)) return { reason: 'missing', detail: `no snapshot at ${path}` };
   let index: Awaited<ReturnType<typeof loadIndex>>;
   try {
-    index = await loadIndex(path);
+    index = await loadIndex(path, { device });
   } catch (error) {
     return { reason: 'corrupt', detail: (error as Error).message };
   }

@@ -11,6 +11,7 @@ import {
   DEFAULT_TEXT_SETTINGS, type TextSettings,
 } from '@ragwire/protocol';
 import { Collection, type CollectionDbs, type CollectionRecord } from './collection';
+import type { Device } from '@ragwire/native';
 import { encodeTag, recover, type RebuildReason } from './recovery';
 import { textSnapshotPath } from './text/derive';
 import { saveTextIndex } from './text/text-snapshot';
@@ -43,6 +44,11 @@ export interface StoreOptions {
    * from LMDB (slower start, nothing lost). Default: a process warning (code RAGWIRE_SNAPSHOT_REBUILT).
    */
   onRebuild?: (event: RebuildEvent) => void;
+  /**
+   * Where flat collections search and hnsw collections build their graphs (@ragwire/native's
+   * `device`): 'cpu' (default), 'opencl', 'cuda' or 'auto'. bq collections run on the CPU.
+   */
+  device?: Device;
 }
 
 /** A collection's index rebuilt from LMDB at open: which collection, why, and how many documents. */
@@ -86,7 +92,7 @@ export class Store {
 
   /** Opens (or creates) the store at options.path and recovers every collection. */
   static async open(options: StoreOptions): Promise<Store> {
-    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, exactScanBytes: DEFAULT_EXACT_SCAN_BYTES, onRebuild: warnRebuild, ...options };
+    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, exactScanBytes: DEFAULT_EXACT_SCAN_BYTES, onRebuild: warnRebuild, device: 'cpu', ...options };
     mkdirSync(join(resolved.path, 'snapshots'), { recursive: true });
     claimOwnership(resolved.path);
     const root = open({ path: join(resolved.path, 'data.mdb'), maxDbs: 1024 });
@@ -176,7 +182,7 @@ export class Store {
       vectors: this.#root.openDB({ name: `${prefix}/vectors`, encoding: 'binary', keyEncoding: 'uint32' }),
       log: this.#root.openDB({ name: `${prefix}/log` }),
     };
-    const state = await recover(dbs, record, this.#snapshotPath(record));
+    const state = await recover(dbs, record, this.#snapshotPath(record), this.#options.device);
     if (state.rebuilt) this.#options.onRebuild({ collection: record.settings.name, ...state.rebuilt, documents: state.labelToId.size });
     const c = new Collection(dbs, record, state, {
       snapshotEveryOps: this.#options.snapshotEveryOps,
