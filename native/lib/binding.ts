@@ -85,7 +85,12 @@ export function native(): NativeAddon {
     const require = createRequire(join(packageRoot(), 'package.json'));
     addon = require(file) as NativeAddon;
   } catch (cause) {
-    throw new NativeLoadError(`cannot load the native engine from ${file}: ${(cause as Error).message}`, { cause });
+    const message = (cause as Error).message;
+    // The prebuild links the OpenCL ICD loader (the device backend); a machine without it cannot load it.
+    const hint = /libOpenCL\.so/.test(message)
+      ? ' (the engine links the OpenCL ICD loader: install it, e.g. Debian `apt-get install ocl-icd-libopencl1`, or build from source without OpenCL)'
+      : '';
+    throw new NativeLoadError(`cannot load the native engine from ${file}: ${message}${hint}`, { cause });
   }
   addon.initialize(errorClassesByCode);
   loadedFrom = file;
