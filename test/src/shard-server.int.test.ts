@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ShardClient, ShardedCollection } from '@ragwire/client';
-import { type ResultReply } from '@ragwire/protocol';
+import type { ResultReply } from '@ragwire/protocol';
 import { REPO_ROOT, TS_NODE_ARGS, killAll, startShardProcess, tempDir } from './processes';
 import { RawConnection } from './raw-connection';
 

@@ -55,11 +55,10 @@ export async function runExact(
     const flatBuildSeconds = (performance.now() - t0) / 1000;
 
     let groundTruthSeconds: number | null = null;
-    let batchQps: number;
     const t1 = performance.now();
     const all = await withProgress(`exact top-${k} (ragwire flat)`, 1, () => flat.search(set.queries, k));
     const batchMs = performance.now() - t1;
-    batchQps = nQueries / (batchMs / 1000);
+    const batchQps = nQueries / (batchMs / 1000);
     if (truth === null) {
       truth = { ids: all.labels, stride: k };
       groundTruthSeconds = batchMs / 1000;

@@ -267,7 +267,12 @@ export class ShardedCollection {
     const settled = await Promise.allSettled(
       this.replicas.map((replicas, shard) => {
         const reply = hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, (c, timeoutMs) => c.query(request, { timeoutMs }));
-        return shardMs ? reply.then((r) => ((shardMs[shard] = performance.now() - sentAt), r)) : reply;
+        return shardMs
+          ? reply.then((r) => {
+              shardMs[shard] = performance.now() - sentAt;
+              return r;
+            })
+          : reply;
       }),
     );
     const lists: ResultReply[] = [];

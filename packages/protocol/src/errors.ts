@@ -19,7 +19,10 @@ export class RagwireError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class `instanceof` asked about: the base answers by brand, a subclass by prototype.
+    // biome-ignore lint/complexity/noThisInStatic: see above
     if (this === RagwireError) return isRagwireError(value);
+    // biome-ignore lint/complexity/noThisInStatic: see above
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 }

@@ -10,7 +10,7 @@ import {
   isEmptyFilter, isEncodedPayload, validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type SparseVector, type StatValue,
 } from '@ragwire/protocol';
 import type { Index } from '@ragwire/native';
-import { FilterIndex } from './filter-index';
+import type { FilterIndex } from './filter-index';
 import { hybridQueryCount, hybridSearch, type HybridQuery } from './hybrid-search';
 import { checkIds, checkVectors } from './input-checks';
 import { encodePayload, legacyPayload, popcount } from './stored-payload';

@@ -179,7 +179,7 @@ describe('store', () => {
     store = await openStore({ path: dir });
     const rebuilt = await store.collection('a').query({ vectors: d.queries, k: 10, options: { exact: true } });
     expect(rebuilt.ids).toEqual(after.ids);
-    expect(store.stats('a')['docs']).toBe(1500);
+    expect(store.stats('a').docs).toBe(1500);
     expect(before.ids.length).toBe(200);
   });
 

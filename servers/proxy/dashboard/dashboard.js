@@ -3,6 +3,7 @@
 // Plain browser JavaScript, no build step. Every chart exposes what it last
 // drew in data-* attributes (points, last-t, ...), so tests can see it update.
 (function () {
+  // biome-ignore lint/suspicious/noRedundantUseStrict: a classic <script>, not a module
   'use strict';
 
   var POLL_MS = 500;
@@ -31,7 +32,7 @@
   }
 
   function fmtMs(ms) {
-    if (ms == null || !isFinite(ms)) return '–';
+    if (ms == null || !Number.isFinite(ms)) return '–';
     if (ms === 0) return '0';
     if (ms >= 100) return ms.toFixed(0);
     if (ms >= 10) return ms.toFixed(1);
@@ -83,8 +84,8 @@
       var series = [{}];
       names.forEach(function (name, i) {
         var color = COLORS[i % COLORS.length];
-        series.push({ label: name + ' p50', stroke: color, width: 2, spanGaps: true, value: function (u, v) { return fmtMs(v); } });
-        series.push({ label: name + ' p99', stroke: color, width: 1.5, dash: [6, 4], spanGaps: true, value: function (u, v) { return fmtMs(v); } });
+        series.push({ label: name + ' p50', stroke: color, width: 2, spanGaps: true, value: function (_u, v) { return fmtMs(v); } });
+        series.push({ label: name + ' p99', stroke: color, width: 1.5, dash: [6, 4], spanGaps: true, value: function (_u, v) { return fmtMs(v); } });
       });
       stageChart = new uPlot({
         width: chartWidth(el),
@@ -118,7 +119,7 @@
       loadChart = new uPlot({
         width: chartWidth(el),
         height: 220,
-        scales: { x: timeScale(), rps: { auto: true, range: function (u, min, max) { return [0, Math.max(1, max)]; } }, depth: { auto: true, range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
+        scales: { x: timeScale(), rps: { auto: true, range: function (_u, _min, max) { return [0, Math.max(1, max)]; } }, depth: { auto: true, range: function (_u, _min, max) { return [0, Math.max(1, max)]; } } },
         series: [
           {},
           { label: 'req/s', scale: 'rps', stroke: '#2f6fdf', width: 2, fill: 'rgba(47,111,223,0.08)' },
@@ -235,7 +236,7 @@
     fetch('/dashboard/api/ab', { method: 'POST', headers: apiHeaders({ 'content-type': 'application/json' }), body: JSON.stringify({ question: $('ab-question').value }) })
       .then(function (res) {
         return res.json().then(function (body) {
-          if (!res.ok) throw new Error((body.error && body.error.code ? body.error.code + ': ' : '') + (body.error ? body.error.message : res.statusText));
+          if (!res.ok) throw new Error((body.error?.code ? body.error.code + ': ' : '') + (body.error ? body.error.message : res.statusText));
           renderAb(body);
         });
       })
@@ -250,7 +251,7 @@
 
   function numberIn(id) {
     var v = parseFloat($(id).value);
-    return isFinite(v) ? v : 0;
+    return Number.isFinite(v) ? v : 0;
   }
 
   function computeCost() {

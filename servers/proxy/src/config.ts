@@ -255,7 +255,6 @@ function check(config: Record<string, unknown>, defaults: Record<string, unknown
     if (Array.isArray(def)) {
       if (!Array.isArray(value)) throw new ConfigError(field, `must be a list, got ${JSON.stringify(value)}`);
     } else if (MAPPINGS.has(field)) {
-      continue;
     } else if (def !== null && typeof def === 'object') {
       check(value as Record<string, unknown>, def as Record<string, unknown>, field);
     } else if (typeof def === 'number') {

@@ -1,8 +1,8 @@
 export { startProxy, type RunningProxy, type ProxyContext, type ProxyExtensions, type ProxyPlugin } from './server';
 export { RequestPipeline, type Route, type RouteAccess } from './http/pipeline';
 export { dashboardPlugin } from './dashboard/plugin';
-export { type RagConfig, type RagBinding, type RagCollectionConfig } from './rag/rag-config';
-export { type RagSource } from './rag/retriever';
+export type { RagConfig, RagBinding, RagCollectionConfig } from './rag/rag-config';
+export type { RagSource } from './rag/retriever';
 export { resolveProxyConfig, configFromEnv, defaultProxyConfig, ConfigError, type ProxyConfig, type ApiKeyConfig, type DeepPartial } from './config';
 export { ProxyError, proxyErrors, retryAfterHeaders, type ProxyErrorCode } from './errors';
 export { AdmissionController, type Lease, type AdmissionRequest } from './upstream/admission';

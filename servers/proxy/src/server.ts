@@ -50,6 +50,7 @@ export interface ProxyContext {
  */
 export interface ProxyPlugin {
   name: string;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a plug-in returns its stop function, or nothing
   register(pipeline: RequestPipeline, ctx: ProxyContext): (() => void) | void;
 }
 

@@ -44,7 +44,7 @@ function chartState(id: string): Promise<Record<string, string>> {
   return page.$eval(`#${id}`, (el) => ({ ...(el as HTMLElement).dataset }) as Record<string, string>);
 }
 
-const valueOf = (testId: string) => page.getAttribute(`[data-testid="${testId}"]`, 'data-value').then(Number);
+const valueAt = (testId: string) => page.getAttribute(`[data-testid="${testId}"]`, 'data-value').then(Number);
 
 describe('the dashboard in a real browser', () => {
   it('updates its charts and shard table within 2 s of traffic', async () => {
@@ -105,9 +105,9 @@ describe('the dashboard in a real browser', () => {
   it('runs A/B from the button and shows both latencies and the speedup', async () => {
     await page.click('[data-testid="ab-run"]');
     await page.waitForSelector('[data-testid="ab-speedup"][data-value]', { timeout: 30_000 });
-    const baseline = await valueOf('ab-baseline-ms');
-    const ragwire = await valueOf('ab-ragwire-ms');
-    const speedup = await valueOf('ab-speedup');
+    const baseline = await valueAt('ab-baseline-ms');
+    const ragwire = await valueAt('ab-ragwire-ms');
+    const speedup = await valueAt('ab-speedup');
     expect(baseline).toBeGreaterThan(0);
     expect(ragwire).toBeGreaterThan(0);
     expect(speedup).toBeGreaterThan(0);
@@ -122,21 +122,21 @@ describe('the dashboard in a real browser', () => {
   });
 
   it('computes the cost calculator from the A/B latencies and its printed formula', async () => {
-    const baseline = await valueOf('ab-baseline-ms');
-    const ragwire = await valueOf('ab-ragwire-ms');
+    const baseline = await valueAt('ab-baseline-ms');
+    const ragwire = await valueAt('ab-ragwire-ms');
     expect(Number(await page.inputValue('[data-testid="cost-baseline-ms"]'))).toBeCloseTo(baseline, 3);
     expect(Number(await page.inputValue('[data-testid="cost-ragwire-ms"]'))).toBeCloseTo(ragwire, 3);
     const prefilled = (100_000 * (Number(await page.inputValue('#cost-baseline-ms')) - Number(await page.inputValue('#cost-ragwire-ms')))) / 3.6e6;
-    expect(await valueOf('cost-hours')).toBeCloseTo(prefilled, 9);
+    expect(await valueAt('cost-hours')).toBeCloseTo(prefilled, 9);
 
     await page.fill('[data-testid="cost-qpd"]', '250000');
     await page.fill('[data-testid="cost-baseline-ms"]', '120');
     await page.fill('[data-testid="cost-ragwire-ms"]', '45');
     await page.fill('[data-testid="cost-gpu-price"]', '3.2');
     const hours = (250_000 * (120 - 45)) / 3.6e6;
-    expect(await valueOf('cost-hours')).toBeCloseTo(hours, 9);
-    expect(await valueOf('cost-money')).toBeCloseTo(hours * 3.2, 9);
-    expect(await valueOf('cost-money-year')).toBeCloseTo(hours * 3.2 * 365, 6);
+    expect(await valueAt('cost-hours')).toBeCloseTo(hours, 9);
+    expect(await valueAt('cost-money')).toBeCloseTo(hours * 3.2, 9);
+    expect(await valueAt('cost-money-year')).toBeCloseTo(hours * 3.2 * 365, 6);
     expect(await page.locator('[data-testid="cost-hours"]').innerText()).toBe('5.21 h');
     expect(await page.locator('[data-testid="cost-money"]').innerText()).toBe('$16.67');
     const formulas = await page.locator('[data-testid="cost-formulas"]').innerText();

@@ -60,7 +60,10 @@ function listen(server: net.Server, address: ListenAddress): Promise<string> {
     server.once('error', reject);
     const done = (): void => {
       server.off('error', reject);
-      if (address.kind === 'unix') return resolve(`unix://${address.path}`);
+      if (address.kind === 'unix') {
+        resolve(`unix://${address.path}`);
+        return;
+      }
       const a = server.address() as net.AddressInfo;
       resolve(`tcp://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
     };

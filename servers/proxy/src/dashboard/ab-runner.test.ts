@@ -29,7 +29,10 @@ describe('AbRunner', () => {
   it('refuses a second run while one is in progress, then accepts again', async () => {
     let finish!: () => void;
     const gate = new Promise<void>((resolve) => (finish = resolve));
-    const runner = new AbRunner({ runAb: async (q) => (await gate, abReport(q, run('a', 2), run('b', 1))) }, 1_000);
+    const runner = new AbRunner({ runAb: async (q) => {
+        await gate;
+        return abReport(q, run('a', 2), run('b', 1));
+      } }, 1_000);
     const first = runner.run('one');
     const busy = await failure(runner.run('two'));
     expect(busy.code).toBe('ab_busy');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProxyError } from '../errors';
+import type { ProxyError } from '../errors';
 import { ProxyMetrics } from '../metrics';
 import { hashKey, tenantEntry } from './tenants';
 import { TokenBudgets, usageTokens } from './token-budget';

@@ -68,16 +68,28 @@ describe('AdmissionController', () => {
     const leases = await Promise.all(Array.from({ length: 6 }, () => admission.acquire({ model: 'm', priority: 0 })));
     expect(set.upstreams.map((u) => u.inflight)).toEqual([2, 2, 2]);
     const order: string[] = [];
-    const low = admission.acquire({ model: 'm', priority: 5 }).then((l) => (order.push('low'), l));
+    const low = admission.acquire({ model: 'm', priority: 5 }).then((l) => {
+      order.push('low');
+      return l;
+    });
     const lowOutcome = low.catch((e: unknown) => e);
-    const normal = admission.acquire({ model: 'm', priority: 0 }).then((l) => (order.push('normal'), l));
-    const high = admission.acquire({ model: 'm', priority: -5 }).then((l) => (order.push('high'), l));
+    const normal = admission.acquire({ model: 'm', priority: 0 }).then((l) => {
+      order.push('normal');
+      return l;
+    });
+    const high = admission.acquire({ model: 'm', priority: -5 }).then((l) => {
+      order.push('high');
+      return l;
+    });
     expect(admission.queueDepth('m')).toBe(3);
     const started = performance.now();
     await expect(admission.acquire({ model: 'm', priority: 9 })).rejects.toMatchObject({ code: 'queue_full', status: 429 });
     expect(performance.now() - started).toBeLessThan(50); // at once, not after a wait (the benchmark measures how fast)
     // A better-priority newcomer evicts the worst waiter instead of being shed.
-    const urgent = admission.acquire({ model: 'm', priority: -10 }).then((l) => (order.push('urgent'), l));
+    const urgent = admission.acquire({ model: 'm', priority: -10 }).then((l) => {
+      order.push('urgent');
+      return l;
+    });
     expect(await lowOutcome).toBeInstanceOf(ProxyError);
     for (const l of leases) l.release(10);
     const rest = await Promise.all([urgent, high, normal]);

@@ -129,7 +129,10 @@ class ChunkQueue implements AsyncIterator<Buffer> {
   constructor(private readonly controller: () => Dispatcher.DispatchController | undefined) {}
 
   push(chunk: Buffer): void {
-    if (this.waiter) return this.settle().resolve({ value: chunk, done: false });
+    if (this.waiter) {
+      this.settle().resolve({ value: chunk, done: false });
+      return;
+    }
     this.chunks.push(chunk);
     if (!this.paused && this.chunks.length >= HIGH_WATER_CHUNKS) {
       this.paused = true;
