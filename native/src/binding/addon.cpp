@@ -5,6 +5,7 @@
 #include "addon_state.hpp"
 #include "async_job.hpp"
 #include "index_wrap.hpp"
+#include "ucx_wrap.hpp"
 #include "ragwire/diagnostics.hpp"
 #include "ragwire/kernels.hpp"
 
@@ -54,6 +55,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("isa", Napi::Function::New(env, isa_name, "isa"));
   exports.Set("threads", Napi::Function::New(env, threads, "threads"));
   exports.Set("measureReadBandwidth", Napi::Function::New(env, read_bandwidth, "measureReadBandwidth"));
+  define_ucx(env, exports);
   return exports;
 }
 
