@@ -19,12 +19,17 @@ export interface UcxOptions {
   spinUs?: number;
   /** Bytes a peer may send ahead of what this side consumed, per connection. Default 4 MiB. */
   windowBytes?: number;
+  /**
+   * Ask UCX to detect dead peers itself (UCP_ERR_HANDLING_MODE_PEER). In UCX 1.13 that rules out
+   * shared memory, so it is off by default: the control socket reports a dead peer. Default false.
+   */
+  peerErrors?: boolean;
 }
 
 /** The addon's UCX surface (src/binding/ucx_wrap.cpp). */
 export interface UcxAddon {
   ucxAvailability(): { built: boolean; available: boolean; version?: string; error?: string };
-  ucxOpen(options: Record<string, number>, onEvents: (events: unknown[]) => void): { address: Buffer; windowBytes: number };
+  ucxOpen(options: Record<string, number | boolean>, onEvents: (events: unknown[]) => void): { address: Buffer; windowBytes: number };
   ucxConnection(): number;
   ucxConnect(id: number, address: Uint8Array, remoteId: number, remoteWindow: number): void;
   ucxSend(id: number, chunks: Uint8Array[], allowance: number): number;
@@ -97,7 +102,8 @@ export function ucxWorker(): UcxWorker {
   if (!a.available) throw new ShardUnavailableError(`ucx:// is not available here: ${a.error ?? 'unknown reason'}`);
   const endpoints = new Map<number, UcxEndpoint>();
   const spinUs = configured.spinUs ?? spinFromEnv() ?? 50;
-  const opened = addon.ucxOpen({ spinUs, ...(configured.windowBytes ? { windowBytes: configured.windowBytes } : {}) }, (events) => {
+  const options = { spinUs, peerErrors: configured.peerErrors ?? false, ...(configured.windowBytes ? { windowBytes: configured.windowBytes } : {}) };
+  const opened = addon.ucxOpen(options, (events) => {
     // One call for every event the progress thread queued since the last one.
     for (let i = 0; i < events.length; i += 3) {
       endpoints.get(events[i + 1] as number)?.onUcxEvent(events[i] as UcxEvent, events[i + 2] as Buffer | string | undefined);

@@ -2,7 +2,7 @@
 // real ragwire-shard process: the hostile peer plays its part, the server's RSS is sampled from /proc
 // and must stay under a stated bound (a bound with headroom, not a timing), and a well-behaved client
 // is served during and after. Before the fix the same peers took the server to hundreds of MiB or more.
-import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
 import { encodeFrame, type Request } from '@ragwire/protocol';
@@ -115,7 +115,7 @@ describe('a shard server against hostile peers', () => {
   it('finding 2: refuses a frame larger than a HELLO before authentication, at its header', async () => {
     const before = rssMiB(pid);
     const rss = sampleRss(pid);
-    const peers: net.Socket[] = [];
+    const peers: Duplex[] = [];
     for (let i = 0; i < 16; i++) {
       const s = await connectNeverReading(url);
       // A header announcing 60 MiB, then 4 MiB of its body.

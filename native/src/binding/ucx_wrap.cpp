@@ -93,6 +93,7 @@ Napi::Value open(const Napi::CallbackInfo& info) {
   if (o.Get("spinUs").IsNumber()) options.spin_us = o.Get("spinUs").As<Napi::Number>().Int64Value();
   if (o.Get("windowBytes").IsNumber()) options.window_bytes = (size_t)o.Get("windowBytes").As<Napi::Number>().Int64Value();
   if (o.Get("chunkBytes").IsNumber()) options.chunk_bytes = (size_t)o.Get("chunkBytes").As<Napi::Number>().Int64Value();
+  if (o.Get("peerErrors").IsBoolean()) options.peer_errors = o.Get("peerErrors").As<Napi::Boolean>().Value();
   std::unique_ptr<ucx::Worker> w;
   Status st = ucx::Worker::open(options, &w);
   if (!st.is_ok()) throw to_js_error(env, st);
