@@ -5,6 +5,7 @@
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
+import { transports } from '@ragwire/native';
 import { encodeFrame, type Request } from '@ragwire/protocol';
 import { connectNeverReading, metricValue, rssMiB, sampleRss, sleep } from './peer-memory';
 import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
@@ -19,7 +20,10 @@ function frames(request: Request, count: number, firstId = 1): Buffer {
   return Buffer.concat(Array.from({ length: count }, (_, i) => encodeFrame(request, firstId + i)));
 }
 
-describe('a shard server against hostile peers', () => {
+// Every transport the server listens on gets the same limits: tcp:// always, ucx:// where UCX is built.
+const SCHEMES = transports().ucx.available ? ['tcp', 'ucx'] : ['tcp'];
+
+describe.each(SCHEMES)('a shard server against hostile peers over %s://', (scheme) => {
   const dir = tempDir('hostile');
   let server: ShardProcess;
   let url: string;
@@ -38,7 +42,7 @@ describe('a shard server against hostile peers', () => {
   }
 
   beforeAll(async () => {
-    server = await startShardProcess({ dataDir: dir.path, admin: true, tokens: [ADMIN, `${READ}:read:docs`] });
+    server = await startShardProcess({ dataDir: dir.path, listen: [`${scheme}://127.0.0.1:0`], admin: true, tokens: [ADMIN, `${READ}:read:docs`] });
     url = server.addresses[0]!;
     pid = server.child.pid!;
     client = new ShardClient(url, { token: ADMIN });
