@@ -9,9 +9,11 @@ if ! pkg-config --exists ucx 2>/dev/null; then
   echo "asan-ucx: no libucx-dev, nothing to check" >&2
   exit 0
 fi
-(cd native && npx cmake-js compile --out build-asan \
-  --CDCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -g" \
-  --CDCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null)
+(cd native && npx cmake-js compile --out build-asan --CDRAGWIRE_ASAN=ON >/dev/null)
+if ! nm -D native/build-asan/Release/ragwire_native.node | grep -q __asan_; then
+  echo "asan-ucx: the addon in native/build-asan was not built with AddressSanitizer" >&2
+  exit 1
+fi
 export RAGWIRE_NATIVE_PATH="$PWD/native/build-asan/Release/ragwire_native.node"
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1"
