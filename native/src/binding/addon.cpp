@@ -5,6 +5,7 @@
 #include "addon_state.hpp"
 #include "async_job.hpp"
 #include "index_wrap.hpp"
+#include "dataplane_wrap.hpp"
 #include "ucx_wrap.hpp"
 #include "ragwire/diagnostics.hpp"
 #include "ragwire/kernels.hpp"
@@ -56,6 +57,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("threads", Napi::Function::New(env, threads, "threads"));
   exports.Set("measureReadBandwidth", Napi::Function::New(env, read_bandwidth, "measureReadBandwidth"));
   define_ucx(env, exports);
+  define_dataplane(env, exports);
   return exports;
 }
 
