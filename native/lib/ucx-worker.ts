@@ -1,5 +1,6 @@
 // The process's one UCP worker (src/ucx/ucx_worker.cpp), opened on first use, and the routing of
 // its batched events to the sockets they belong to (docs/protocol.md §2.3).
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, ShardUnavailableError } from '@ragwire/protocol';
 import { native } from './binding';
 
@@ -13,8 +14,10 @@ export interface TransportsReport {
 export interface UcxOptions {
   /**
    * Microseconds the progress thread spins after the last activity before it sleeps on the
-   * worker's event fd. -1: never sleep (polling mode: lowest latency, one core busy). Default 50,
-   * or RAGWIRE_UCX_SPIN_US; RAGWIRE_UCX_POLL=1 means -1.
+   * worker's event fd. -1: never sleep (polling mode: lowest latency, one core busy). Default:
+   * RAGWIRE_UCX_SPIN_US, else 50 on hosts with more than 4 cores and 0 on smaller ones, where a
+   * spinning thread takes the core the JavaScript thread needs (measured in docs/benchmarks.md:
+   * on 2 cores a 50 us spin tripled the round trip); RAGWIRE_UCX_POLL=1 means -1.
    */
   spinUs?: number;
   /** Bytes a peer may send ahead of what this side consumed, per connection. Default 4 MiB. */
@@ -101,7 +104,7 @@ export function ucxWorker(): UcxWorker {
   const a = addon.ucxAvailability();
   if (!a.available) throw new ShardUnavailableError(`ucx:// is not available here: ${a.error ?? 'unknown reason'}`);
   const endpoints = new Map<number, UcxEndpoint>();
-  const spinUs = configured.spinUs ?? spinFromEnv() ?? 50;
+  const spinUs = configured.spinUs ?? spinFromEnv() ?? (availableParallelism() > 4 ? 50 : 0);
   const options = { spinUs, peerErrors: configured.peerErrors ?? false, ...(configured.windowBytes ? { windowBytes: configured.windowBytes } : {}) };
   const opened = addon.ucxOpen(options, (events) => {
     // One call for every event the progress thread queued since the last one.
