@@ -160,6 +160,9 @@ describe('a shard server with deadlines and a connection cap', () => {
 
   it('refuses connections past the cap with RAGWIRE_ERR_OVERLOADED, then serves again', async () => {
     await sleep(1200); // connections closed by earlier tests are gone
+    // The well-behaved client's connection must not reach its idle deadline (1.5 s) while the
+    // refusals are counted, or one more slot frees and one fewer connection is refused.
+    await served();
     const open = metricValue(await metrics(), 'ragwire_shard_connections');
     const peers = await Promise.all(Array.from({ length: 650 }, () => connectNeverReading(url)));
     const expected = 650 - (LIMITS.maxConnections - open);
