@@ -94,14 +94,16 @@ Napi::Value open(const Napi::CallbackInfo& info) {
   if (o.Get("windowBytes").IsNumber()) options.window_bytes = (size_t)o.Get("windowBytes").As<Napi::Number>().Int64Value();
   if (o.Get("chunkBytes").IsNumber()) options.chunk_bytes = (size_t)o.Get("chunkBytes").As<Napi::Number>().Int64Value();
   if (o.Get("peerErrors").IsBoolean()) options.peer_errors = o.Get("peerErrors").As<Napi::Boolean>().Value();
+  Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "ragwire-ucx", 0, 1);
+  tsfn.Unref(env);
   std::unique_ptr<ucx::Worker> w;
-  Status st = ucx::Worker::open(options, &w);
-  if (!st.is_ok()) throw to_js_error(env, st);
+  Status st = ucx::Worker::open(options, [tsfn]() mutable { tsfn.NonBlockingCall(static_cast<std::nullptr_t*>(nullptr), deliver); }, &w);
+  if (!st.is_ok()) {
+    tsfn.Release();
+    throw to_js_error(env, st);
+  }
   g_ucx = new UcxState();
-  g_ucx->events = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "ragwire-ucx", 0, 1);
-  g_ucx->events.Unref(env);
-  Napi::ThreadSafeFunction tsfn = g_ucx->events;
-  w->set_wake([tsfn]() mutable { tsfn.NonBlockingCall(static_cast<std::nullptr_t*>(nullptr), deliver); });
+  g_ucx->events = tsfn;
   g_ucx->worker = std::move(w);
   napi_add_env_cleanup_hook(env, shutdown, nullptr);
   const auto& addr = g_ucx->worker->address();

@@ -56,12 +56,13 @@ Availability availability() {
   return a;
 }
 
-Status Worker::open(const Options& options, std::unique_ptr<Worker>* out) {
+Status Worker::open(const Options& options, std::function<void()> wake, std::unique_ptr<Worker>* out) {
   if (options.window_bytes < 2 * options.chunk_bytes || options.chunk_bytes < 4096) {
     return Status(Code::kInvalidArgument, "the UCX window must hold at least two chunks of at least 4 KiB");
   }
   std::unique_ptr<Worker> w(new Worker());
   w->options_ = options;
+  w->wake_ = std::move(wake);  // before the thread starts: it is read there without a lock
   w->impl_ = std::make_unique<Impl>();
   Impl& m = *w->impl_;
   ucp_config_t* config = nullptr;
@@ -215,7 +216,7 @@ void Worker::run() {
       have_events = !events_.empty();
     }
     // One wake-up of JavaScript for every event queued until it drains them.
-    if (have_events && !events_pending_.exchange(true) && wake_) wake_();
+    if (have_events && !events_pending_.exchange(true)) wake_();
     int64_t t = now_us();
     if (work) {
       last_work = t;

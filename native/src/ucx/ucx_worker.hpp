@@ -50,8 +50,9 @@ struct DataHeader;
 
 class Worker {
  public:
-  // Reads UCX_* variables (UCX_TLS, UCX_NET_DEVICES, ...) like any UCX program.
-  static Status open(const Options& options, std::unique_ptr<Worker>* out);
+  // Reads UCX_* variables (UCX_TLS, UCX_NET_DEVICES, ...) like any UCX program. `wake` is called
+  // (from the progress thread) when events become available after a drain().
+  static Status open(const Options& options, std::function<void()> wake, std::unique_ptr<Worker>* out);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -77,8 +78,6 @@ class Worker {
   // already received, unless the stream ended cleanly.
   void peer_gone(uint64_t conn, std::string why);
 
-  // Called (from the progress thread) when events become available after a drain.
-  void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
   std::vector<Event> drain();
   // Times the progress thread went to sleep (an idle worker sleeps rather than spins).
   uint64_t sleeps() const { return sleeps_.load(); }
