@@ -124,6 +124,8 @@ void Worker::execute(Command& cmd) {
         fail(*c, std::string("ucp_ep_create: ") + ucs_status_string(st));
         return;
       }
+      // Credit owed for data that came before this endpoint existed goes back now.
+      if (c->credit_owed >= options_.window_bytes / 4) send_credit(*c);
       pump(*c);
       return;
     }
