@@ -37,6 +37,9 @@ Napi::Value availability(const Napi::CallbackInfo& info) {
 struct UcxState {
   std::unique_ptr<ucx::Worker> worker;
   Napi::ThreadSafeFunction events;
+  // Where events go. A second ucxOpen (the JS module evaluated again in this process, as test
+  // runners do) takes them over: the worker stays one per process.
+  Napi::FunctionReference on_events;
   bool referenced = false;
 };
 UcxState* g_ucx = nullptr;  // one UCP worker per process, owned by the first environment that opens it
@@ -51,8 +54,9 @@ uint64_t conn_arg(const Napi::CallbackInfo& info, size_t i) {
   return (uint64_t)info[i].As<Napi::Number>().Int64Value();
 }
 
-void deliver(Napi::Env env, Napi::Function fn, std::nullptr_t*) {
-  if (env == nullptr || g_ucx == nullptr || !g_ucx->worker) return;
+void deliver(Napi::Env env, Napi::Function, std::nullptr_t*) {
+  if (env == nullptr || g_ucx == nullptr || !g_ucx->worker || g_ucx->on_events.IsEmpty()) return;
+  Napi::Function fn = g_ucx->on_events.Value();
   std::vector<ucx::Event> events = g_ucx->worker->drain();
   if (events.empty()) return;
   Napi::HandleScope scope(env);
@@ -80,6 +84,7 @@ void shutdown(void*) {
   if (g_ucx == nullptr) return;
   g_ucx->worker.reset();  // joins the progress thread before the function it calls goes
   g_ucx->events.Release();
+  g_ucx->on_events.Reset();
   delete g_ucx;
   g_ucx = nullptr;
 }
@@ -87,14 +92,21 @@ void shutdown(void*) {
 Napi::Value open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject() || !info[1].IsFunction()) throw Napi::TypeError::New(env, "ucxOpen(options, onEvents)");
-  if (g_ucx != nullptr) throw_status(env, Code::kInvalidArgument, "UCX is already open in this process");
+  if (g_ucx != nullptr) {
+    g_ucx->on_events = Napi::Persistent(info[1].As<Napi::Function>());
+    Napi::Object out = Napi::Object::New(env);
+    const auto& addr = g_ucx->worker->address();
+    out.Set("address", Napi::Buffer<uint8_t>::Copy(env, addr.data(), addr.size()));
+    out.Set("windowBytes", Napi::Number::New(env, (double)g_ucx->worker->options().window_bytes));
+    return out;
+  }
   Napi::Object o = info[0].As<Napi::Object>();
   ucx::Options options;
   if (o.Get("spinUs").IsNumber()) options.spin_us = o.Get("spinUs").As<Napi::Number>().Int64Value();
   if (o.Get("windowBytes").IsNumber()) options.window_bytes = (size_t)o.Get("windowBytes").As<Napi::Number>().Int64Value();
   if (o.Get("chunkBytes").IsNumber()) options.chunk_bytes = (size_t)o.Get("chunkBytes").As<Napi::Number>().Int64Value();
   if (o.Get("peerErrors").IsBoolean()) options.peer_errors = o.Get("peerErrors").As<Napi::Boolean>().Value();
-  Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "ragwire-ucx", 0, 1);
+  Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "ragwire-ucx", 0, 1);
   tsfn.Unref(env);
   std::unique_ptr<ucx::Worker> w;
   Status st = ucx::Worker::open(options, [tsfn]() mutable { tsfn.NonBlockingCall(static_cast<std::nullptr_t*>(nullptr), deliver); }, &w);
@@ -104,6 +116,7 @@ Napi::Value open(const Napi::CallbackInfo& info) {
   }
   g_ucx = new UcxState();
   g_ucx->events = tsfn;
+  g_ucx->on_events = Napi::Persistent(info[1].As<Napi::Function>());
   g_ucx->worker = std::move(w);
   napi_add_env_cleanup_hook(env, shutdown, nullptr);
   const auto& addr = g_ucx->worker->address();
