@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include "ucx_internal.hpp"
@@ -27,9 +28,26 @@ inline void cpu_relax() {
 #endif
 }
 
+// UCX patches the process's memory functions (mmap, munmap, brk) at ucp_init to keep its
+// registration cache right. Done while V8's threads run, that patching has crashed a shard server
+// at start-up here (SIGSEGV under load); frames here are copied into UCX-owned memory, so nothing
+// needs the hooks. The user's own UCX_MEM_EVENTS wins.
+void prepare_environment() { setenv("UCX_MEM_EVENTS", "no", /*overwrite=*/0); }
+
 }  // namespace
 
 Availability availability() {
+  // Computed once: every call would otherwise create and destroy a UCP context.
+  static std::mutex mu;
+  static std::unique_ptr<Availability> cached;
+  std::lock_guard<std::mutex> lock(mu);
+  if (cached) return *cached;
+  cached = std::make_unique<Availability>(probe());
+  return *cached;
+}
+
+Availability probe() {
+  prepare_environment();
   Availability a;
   a.built = true;
   unsigned major = 0, minor = 0, release = 0;
@@ -60,6 +78,7 @@ Status Worker::open(const Options& options, std::function<void()> wake, std::uni
   if (options.window_bytes < 2 * options.chunk_bytes || options.chunk_bytes < 4096) {
     return Status(Code::kInvalidArgument, "the UCX window must hold at least two chunks of at least 4 KiB");
   }
+  prepare_environment();
   std::unique_ptr<Worker> w(new Worker());
   w->options_ = options;
   w->wake_ = std::move(wake);  // before the thread starts: it is read there without a lock

@@ -129,6 +129,7 @@ struct Availability {
   std::string version;
   std::string error;
 };
-Availability availability();
+Availability availability();  // probed once per process
+Availability probe();
 
 }  // namespace ragwire::ucx
