@@ -10,7 +10,8 @@ if ! pkg-config --exists ucx 2>/dev/null; then
   exit 0
 fi
 (cd native && npx cmake-js compile --out build-asan --CDRAGWIRE_ASAN=ON >/dev/null)
-if ! nm -D native/build-asan/Release/ragwire_native.node | grep -q __asan_; then
+# (grep -c reads everything: with grep -q, nm's SIGPIPE would fail the pipeline under pipefail.)
+if [ "$(nm -D native/build-asan/Release/ragwire_native.node | grep -c __asan_)" = 0 ]; then
   echo "asan-ucx: the addon in native/build-asan was not built with AddressSanitizer" >&2
   exit 1
 fi
