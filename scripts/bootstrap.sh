@@ -58,6 +58,16 @@ if [ ${#cpp_test_missing[@]} -gt 0 ]; then
   fi
 fi
 
+# The ucx:// transport builds when libucx-dev is present (without it the addon builds and ucx:// says it is missing).
+if ! pkg-config --exists ucx 2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing libucx-dev and ucx-utils with apt-get"
+    apt_install --no-install-recommends libucx-dev ucx-utils pkg-config
+  else
+    echo "bootstrap: libucx-dev is missing: the addon builds without ucx:// (Debian: apt-get install libucx-dev ucx-utils)" >&2
+  fi
+fi
+
 # The proxy dashboard's test drives a real headless Chromium (playwright-core, executablePath /usr/bin/chromium).
 if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -188,3 +188,7 @@ export function engineThreads(): number {
 export function measureReadBandwidth(bytes?: number): number {
   return native().measureReadBandwidth(bytes);
 }
+
+export { transports, configureUcx, type TransportsReport, type UcxOptions } from './ucx-worker';
+export { UcxSocket } from './ucx-socket';
+export { connectUcx, acceptUcx } from './ucx-handshake';

@@ -1,6 +1,7 @@
 // Issue 4 §3: one conformance suite for @ragwire/langchain and @ragwire/llamaindex, embedded and over 2 shard servers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeEmbeddedStores, type CollectionTarget } from '@ragwire/client';
+import { transports } from '@ragwire/native';
 import { CORPUS, QUERIES, expectedTopK } from './adapters/corpus';
 import { langchainHarness, llamaindexHarness, type AdapterHarness, type HarnessFactory } from './adapters/harness';
 import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
@@ -16,6 +17,11 @@ interface Deployment {
 
 const dirs = [tempDir('adapters-embedded'), tempDir('adapters-shard0'), tempDir('adapters-shard1')];
 let shards: ShardProcess[] = [];
+// The same suite over ucx:// where this build has UCX: two more shard servers listening on it.
+const UCX = transports().ucx.available;
+const ucxDirs = UCX ? [tempDir('adapters-ucx0'), tempDir('adapters-ucx1')] : [];
+let ucxShards: ShardProcess[] = [];
+const startUcxShards = () => Promise.all(ucxDirs.map((d) => startShardProcess({ dataDir: d.path, listen: ['ucx://127.0.0.1:0'] })));
 
 const deployments: [string, Deployment][] = [
   ['embedded', {
@@ -29,17 +35,27 @@ const deployments: [string, Deployment][] = [
       shards = await Promise.all(dirs.slice(1).map((d) => startShardProcess({ dataDir: d.path })));
     },
   }],
+  ...(UCX
+    ? ([['2 shard servers over ucx://', {
+        target: (collection) => ({ shards: ucxShards.map((s) => [s.addresses[0]!]), collection }),
+        restart: async () => {
+          await Promise.all(ucxShards.map((s) => s.stop()));
+          ucxShards = await startUcxShards();
+        },
+      }]] satisfies [string, Deployment][])
+    : []),
 ];
 
 beforeAll(async () => {
   shards = await Promise.all(dirs.slice(1).map((d) => startShardProcess({ dataDir: d.path })));
+  ucxShards = await startUcxShards();
 });
 
 afterAll(async () => {
   await closeEmbeddedStores();
-  await Promise.all(shards.map((s) => s.stop()));
+  await Promise.all([...shards, ...ucxShards].map((s) => s.stop()));
   killAll();
-  for (const d of dirs) d.cleanup();
+  for (const d of [...dirs, ...ucxDirs]) d.cleanup();
 });
 
 const ids = (hits: { id: string }[]) => hits.map((h) => h.id);

@@ -39,7 +39,7 @@ describe('the efSearch cap', () => {
 
   it('is enforced by the store, as an index parameter and as a query option', async () => {
     const store = await openStore({ path: dir });
-    expect(await codeOf(() => store.createCollection({ name: 'over', dim: DIM, metric: 'l2', params: { efSearch: CAP + 1 } }))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(await codeOf(() => store.createCollection({ name: 'over', dim: DIM, metric: 'l2', params: { efSearch: CAP + 1 } }))).toBe('RAGWIRE_ERR_LIMIT');
     await store.createCollection({ name: 'docs', dim: DIM, metric: 'l2', params: { efSearch: CAP } });
     const c = store.collection('docs');
     await c.upsert({ ids: ['a'], vectors: new Float32Array(DIM).fill(1) });

@@ -2,6 +2,8 @@
 // raw sockets that never read, and the server's Prometheus counters.
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connectUcx } from '@ragwire/native';
 
 /** Resident memory of a process in MiB, from /proc (Linux). */
 export function rssMiB(pid: number): number {
@@ -31,10 +33,10 @@ export function sampleRss(pid: number, everyMs = 50): { readonly peak: number; s
   };
 }
 
-/** A TCP connection whose owner never reads what the server sends (the socket is paused from the start). */
-export async function connectNeverReading(url: string): Promise<net.Socket & { closedAt?: number }> {
+/** A connection (tcp:// or ucx://) whose owner never reads what the server sends (paused from the start). */
+export async function connectNeverReading(url: string): Promise<Duplex & { closedAt?: number }> {
   const u = new URL(url);
-  const socket = net.connect({ port: Number(u.port), host: u.hostname }) as net.Socket & { closedAt?: number };
+  const socket = (u.protocol === 'ucx:' ? connectUcx(u.hostname, Number(u.port)) : net.connect({ port: Number(u.port), host: u.hostname })) as Duplex & { closedAt?: number };
   socket.pause();
   socket.on('error', () => undefined);
   socket.on('close', () => (socket.closedAt = Date.now()));

@@ -1,15 +1,17 @@
 // A bare protocol connection for tests that send hand-made (and broken) frames.
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connectUcx } from '@ragwire/native';
 import { FrameDecoder, encodeFrame, type Message, type Response } from '@ragwire/protocol';
 
 export class RawConnection {
-  readonly socket: net.Socket;
+  readonly socket: Duplex;
   private readonly decoder = new FrameDecoder();
   private readonly replies = new Map<number, Response[]>();
   private waiters: (() => void)[] = [];
   closed = false;
 
-  private constructor(socket: net.Socket) {
+  private constructor(socket: Duplex) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
       for (const e of this.decoder.push(chunk)) {
@@ -29,7 +31,7 @@ export class RawConnection {
 
   static async open(url: string): Promise<RawConnection> {
     const u = new URL(url);
-    const socket = net.connect(Number(u.port), u.hostname);
+    const socket: Duplex = u.protocol === 'ucx:' ? connectUcx(u.hostname, Number(u.port)) : net.connect(Number(u.port), u.hostname);
     await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     return new RawConnection(socket);
   }

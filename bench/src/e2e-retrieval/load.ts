@@ -1,5 +1,7 @@
 // Latency and throughput loops shared by every path of the benchmark.
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connectUcx } from '@ragwire/native';
 import { quantile } from '../stats';
 
 export interface LatencyReport {
@@ -64,10 +66,21 @@ export async function echoLatency(port: number, count: number, bytes = 64): Prom
   const socket = net.connect(port, '127.0.0.1');
   socket.setNoDelay(true);
   await new Promise((r) => socket.once('connect', r));
+  return streamEchoLatency(socket, count, bytes);
+}
+
+/** The same over ucx:// (UCX picks shared memory between processes of one host unless UCX_TLS says otherwise). */
+export async function ucxEchoLatency(port: number, count: number, bytes = 64): Promise<LatencyReport> {
+  const socket = connectUcx('127.0.0.1', port);
+  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  return streamEchoLatency(socket, count, bytes);
+}
+
+async function streamEchoLatency(socket: Duplex, count: number, bytes: number): Promise<LatencyReport> {
   const payload = Buffer.alloc(bytes, 7);
   let pending: (() => void) | undefined;
   let received = 0;
-  socket.on('data', (chunk) => {
+  socket.on('data', (chunk: Buffer) => {
     received += chunk.length;
     if (received >= bytes) {
       received -= bytes;

@@ -20,7 +20,7 @@ import { describeMachine, machineLine } from '../machine';
 import { withProgress } from '../progress';
 import { renderTable } from '../table';
 import { HttpFanout } from './http-search';
-import { echoLatency, measureLatency, measureThroughput, type LatencyReport, type ThroughputReport } from './load';
+import { echoLatency, ucxEchoLatency, measureLatency, measureThroughput, type LatencyReport, type ThroughputReport } from './load';
 import { killChildren, startChild, stopChild } from './processes';
 import { TRANSFER_DIM, TRANSFER_DOCS, measureCodecCost, measureWireCost, transferCalls, transferPayload } from './transfer';
 
@@ -60,12 +60,13 @@ const loadedMarker = join(root, 'loaded.json');
 const preloaded = reuse && existsSync(loadedMarker);
 mkdirSync(root, { recursive: true });
 
-type ShardInfo = { tcp: string; unix: string; http: string; pid: number };
+type ShardInfo = { tcp: string; unix: string; ucx?: string; http: string; pid: number };
 const shards = await Promise.all(
   Array.from({ length: SHARDS }, (_, i) => startChild<ShardInfo>('shard-http.ts', [join(root, `shard-${i}`), join(root, `shard-${i}.sock`)], { RAGWIRE_THREADS: SHARD_THREADS })),
 );
 const tcp = new ShardedCollection({ shards: shards.map((s) => [s.tcp]), collection: 'bench', timeoutMs: 60_000 });
 const unix = new ShardedCollection({ shards: shards.map((s) => [s.unix]), collection: 'bench', timeoutMs: 60_000 });
+const ucx = shards[0]!.ucx ? new ShardedCollection({ shards: shards.map((s) => [s.ucx!]), collection: 'bench', timeoutMs: 60_000 }) : undefined;
 const transferClient = new ShardClient(shards[0]!.tcp, { timeoutMs: 60_000 });
 
 if (!preloaded) {
@@ -120,6 +121,7 @@ const qv = (i: number) => data.queries.subarray((i % nq) * DIM, ((i % nq) + 1) *
 const paths: Record<string, (i: number) => Promise<unknown>> = {
   'ragwire binary, tcp://': (i) => tcp.query({ vectors: qv(i), k: K, options: { efSearch } }),
   'ragwire binary, unix://': (i) => unix.query({ vectors: qv(i), k: K, options: { efSearch } }),
+  ...(ucx ? { [`ragwire binary, ucx:// (UCX_TLS=${process.env.UCX_TLS ?? 'default'})`]: (i: number) => ucx.query({ vectors: qv(i), k: K, options: { efSearch } }) } : {}),
   'HTTP/JSON (fastify), undici': (i) => undici.query({ vector: Array.from(qv(i)), k: K, efSearch }),
   'HTTP/JSON (fastify), fetch': (i) => fetchFanout.query({ vector: Array.from(qv(i)), k: K, efSearch }),
 };
@@ -129,9 +131,10 @@ const httpIds: string[] = [];
 for (let q = 0; q < RECALL_QUERIES; q++) httpIds.push(...(await undici.query({ vector: Array.from(qv(q)), k: K, efSearch })).map((h) => h.id));
 const httpRecall = recallAt(httpIds);
 
-const echo = await startChild<{ port: number; pid: number }>('echo-server.ts', []);
+const echo = await startChild<{ port: number; ucxPort?: number; pid: number }>('echo-server.ts', []);
 log('bare TCP echo ...');
 const floor = await echoLatency(echo.port, 5000);
+const ucxFloor = echo.ucxPort ? await ucxEchoLatency(echo.ucxPort, 5000) : undefined;
 await stopChild(echo.child);
 
 interface PathResult { path: string; latency: LatencyReport; qps: ThroughputReport[] }
@@ -164,6 +167,7 @@ const fetchR = byName('HTTP/JSON (fastify), fetch');
 const header = ['path (k=10, 4 shards)', 'p50 us', 'p99 us', 'p50 / echo', 'QPS @1', 'QPS @16', 'QPS @100', 'p99 @100 us'];
 const rows = [
   ['bare TCP echo (floor, 2 processes)', f(floor.p50Us), f(floor.p99Us), '1.00', '-', '-', '-', '-'],
+  ...(ucxFloor ? [['bare UCX echo (ucx://, 2 processes)', f(ucxFloor.p50Us), f(ucxFloor.p99Us), f(ucxFloor.p50Us / floor.p50Us, 2), '-', '-', '-', '-']] : []),
   ...results.map((r) => [r.path, f(r.latency.p50Us), f(r.latency.p99Us), f(r.latency.p50Us / floor.p50Us, 2), ...r.qps.map((q) => f(q.qps)), f(r.qps[2]!.p99Us)]),
 ];
 const table = renderTable(header, rows, markdown);

@@ -5,6 +5,8 @@
 #include "addon_state.hpp"
 #include "async_job.hpp"
 #include "index_wrap.hpp"
+#include "dataplane_wrap.hpp"
+#include "ucx_wrap.hpp"
 #include "ragwire/device.hpp"
 #include "ragwire/diagnostics.hpp"
 #include "ragwire/kernels.hpp"
@@ -74,6 +76,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("threads", Napi::Function::New(env, threads, "threads"));
   exports.Set("devices", Napi::Function::New(env, devices, "devices"));
   exports.Set("measureReadBandwidth", Napi::Function::New(env, read_bandwidth, "measureReadBandwidth"));
+  define_ucx(env, exports);
+  define_dataplane(env, exports);
   return exports;
 }
 

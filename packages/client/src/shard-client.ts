@@ -22,6 +22,7 @@ import { PipelinedConnection } from './connection';
 import { createTransport, type Transport, type TransportOptions } from './transport';
 import './socket-transport';
 import './embedded-transport';
+import './ucx-transport';
 
 export interface ShardClientOptions {
   /** Bearer token sent in HELLO (docs/protocol.md §5.1). */

@@ -1,18 +1,23 @@
 // Issue 11: a shard that stops reading must not grow its client without bound. A real TCP server
 // answers HELLO, then never reads again; the client's sends fail with RAGWIRE_ERR_SLOW_CONSUMER
 // once its unsent bytes pass the bound, instead of buffering every request.
+// The same over ucx:// where this build has UCX: the shard's credit window stops the client.
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptUcx, transports } from '@ragwire/native';
 import { FrameDecoder, encodeFrame, isRagwireError } from '@ragwire/protocol';
 import { ShardClient } from './shard-client';
 
-describe('a client against a shard that never reads', () => {
+const SCHEMES = transports().ucx.available ? ['tcp', 'ucx'] : ['tcp'];
+
+describe.each(SCHEMES)('a client against a shard that never reads, over %s://', (scheme) => {
   let server: net.Server;
   let url: string;
-  const sockets: net.Socket[] = [];
+  const sockets: Duplex[] = [];
 
   beforeAll(async () => {
-    server = net.createServer((socket) => {
+    const stalling = (socket: Duplex): void => {
       sockets.push(socket);
       const decoder = new FrameDecoder();
       socket.on('data', (chunk) => {
@@ -24,9 +29,10 @@ describe('a client against a shard that never reads', () => {
         }
       });
       socket.on('error', () => undefined);
-    });
+    };
+    server = net.createServer((socket) => (scheme === 'ucx' ? void acceptUcx(socket, 2000).then(stalling) : stalling(socket)));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `tcp://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    url = `${scheme}://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   });
 
   afterAll(async () => {
@@ -43,7 +49,10 @@ describe('a client against a shard that never reads', () => {
     let refusedAt = -1;
     let code: string | undefined;
     const heapBefore = process.memoryUsage().arrayBuffers;
-    for (let i = 0; i < 200 && refusedAt < 0; i++) {
+    // The first request opens the connection (a UCX handshake takes a few round trips more than TCP's).
+    client.request({ type: 'upsert', collection: 'docs', dim, ids, vectors }).catch(() => undefined);
+    for (let t = 0; t < 200 && client.inFlight === 0; t++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 1; i < 200 && refusedAt < 0; i++) {
       client.request({ type: 'upsert', collection: 'docs', dim, ids, vectors }).catch((error: unknown) => {
         if (refusedAt < 0) {
           refusedAt = i;

@@ -1,5 +1,6 @@
 // tcp:// and unix:// transports: frames (docs/protocol.md §2-§3) over a node:net socket.
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
   BadFrameError,
   FrameDecoder,
@@ -17,21 +18,33 @@ import { registerTransport, type Transport, type TransportHandlers, type Transpo
 
 type Endpoint = { port: number; host: string } | { path: string };
 
+/**
+ * A connected byte stream, shaped like net.Socket: it emits 'connect' once open, then 'data',
+ * 'error' and 'close'. A net.Socket is one; so is @ragwire/native's UcxSocket (ucx://).
+ */
+export interface StreamSocket extends Duplex {
+  setNoDelay(noDelay?: boolean): this;
+}
+
+/** Opens the stream for one connection. */
+export type Dial = () => StreamSocket;
+
 /** Frames over a byte stream socket. Writes made in one tick leave in one gathered write. */
 export class SocketTransport implements Transport {
   readonly url: string;
-  private readonly endpoint: Endpoint;
+  private readonly dial: Dial;
   private readonly connectTimeoutMs: number;
   private readonly limits: ProtocolLimits | undefined;
   private readonly maxUnsentBytes: number;
-  private socket: net.Socket | undefined;
+  private socket: StreamSocket | undefined;
   private handlers: TransportHandlers | undefined;
   private corked = false;
   private ended = false;
 
-  constructor(url: string, endpoint: Endpoint, options: TransportOptions) {
+  /** `endpoint`: a tcp or unix address, or a function that opens the stream (other transports). */
+  constructor(url: string, endpoint: Endpoint | Dial, options: TransportOptions) {
     this.url = url;
-    this.endpoint = endpoint;
+    this.dial = typeof endpoint === 'function' ? endpoint : () => net.connect(endpoint as net.NetConnectOpts);
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     this.limits = options.limits as ProtocolLimits | undefined;
     this.maxUnsentBytes = options.maxUnsentBytes ?? 2 * (options.limits?.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes);
@@ -46,7 +59,7 @@ export class SocketTransport implements Transport {
     if (this.socket) throw new InvalidArgumentError(`${this.url}: connect() called twice`);
     this.handlers = handlers;
     const decoder = new FrameDecoder(this.limits);
-    const socket = net.connect(this.endpoint as net.NetConnectOpts);
+    const socket = this.dial();
     this.socket = socket;
     socket.setNoDelay(true);
     let connected = false;

@@ -229,6 +229,12 @@ export class Collection {
     const dim = this.settings.dim;
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${k}`);
     if (k > MAX_K) throw new LimitExceededError(`k must be at most ${MAX_K}, got ${k}`);
+    // Checked here, not only by the engine: a small collection is scanned exactly and never asks it.
+    const ef = input.options?.efSearch;
+    if (ef !== undefined) {
+      if (!Number.isInteger(ef) || ef < 1) throw new InvalidArgumentError(`efSearch must be a positive integer, got ${ef}`);
+      if (ef > DEFAULT_LIMITS.maxEfSearch) throw new LimitExceededError(`efSearch must be at most ${DEFAULT_LIMITS.maxEfSearch}, got ${ef}`);
+    }
     checkVectors(vectors, this.settings, undefined, 'query vectors');
     const hybrid = input.text !== undefined || input.sparse !== undefined;
     const nq = hybrid ? hybridQueryCount(input, dim) : vectors.length / dim;

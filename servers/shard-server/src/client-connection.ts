@@ -1,5 +1,4 @@
 // One client connection: frames in (docs/protocol.md §9.1), pipelined requests, replies out of order (§2.2).
-import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import {
@@ -30,6 +29,7 @@ import type { Store, StoreRequest } from '@ragwire/store';
 import { LOOPBACK_PRINCIPAL, type Principal, type TokenTable } from './auth';
 import { advertisedLimits, dispatch } from './dispatch';
 import type { ConnectionLimits } from './connection-limits';
+import type { FrameSocket } from './listener';
 import type { CloseReason, RequestMeters, ShardMetrics } from './metrics';
 
 
@@ -65,7 +65,7 @@ export interface ConnectionContext {
 
 export class ClientConnection {
   readonly id: number;
-  private readonly socket: net.Socket;
+  private readonly socket: FrameSocket;
   private readonly ctx: ConnectionContext;
   private readonly decoder: FrameDecoder;
   private readonly meters: RequestMeters;
@@ -91,7 +91,7 @@ export class ClientConnection {
   private partialSince: number | undefined;
   private partialOrdinal = -1;
 
-  constructor(id: number, socket: net.Socket, ctx: ConnectionContext) {
+  constructor(id: number, socket: FrameSocket, ctx: ConnectionContext) {
     this.id = id;
     this.socket = socket;
     this.ctx = ctx;

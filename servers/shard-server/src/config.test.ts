@@ -8,12 +8,14 @@ describe('shard server configuration', () => {
     expect(parseListen('tcp://127.0.0.1:0')).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 0 });
     expect(parseListen('tcp://[::1]:7070')).toEqual({ kind: 'tcp', host: '::1', port: 7070 });
     expect(parseListen('unix:///run/ragwire.sock')).toEqual({ kind: 'unix', path: '/run/ragwire.sock' });
+    expect(parseListen('ucx://127.0.0.1:0')).toEqual({ kind: 'ucx', host: '127.0.0.1', port: 0 });
     expect(() => parseListen('http://x:1')).toThrow(/unsupported scheme/);
     expect(() => parseListen('tcp://host')).toThrow(/needs a host and a port/);
   });
 
   it('refuses a non-loopback address without tokens, naming the field', () => {
     expect(() => resolveConfig({ listen: ['tcp://0.0.0.0:7070'], dataDir: '/tmp/x' })).toThrow(/listen\[0\].*loopback/);
+    expect(() => resolveConfig({ listen: ['tcp://127.0.0.1:0', 'ucx://0.0.0.0:7071'], dataDir: '/tmp/x' })).toThrow(/listen\[1\].*loopback/);
     expect(() => resolveConfig({ listen: ['tcp://127.0.0.1:0'], dataDir: '/tmp/x', admin: '0.0.0.0:9090' })).toThrow(/admin.*loopback/);
     expect(resolveConfig({ listen: ['tcp://0.0.0.0:7070'], dataDir: '/tmp/x', tokens: ['secret-token-1'] }).tokens).toHaveLength(1);
     expect(isLoopbackHost('127.0.0.2')).toBe(true);

@@ -38,7 +38,7 @@ export interface ShardServerOptions {
   metricsOpenOnLoopback?: boolean;
 }
 
-export type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+export type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'ucx'; host: string; port: number } | { kind: 'unix'; path: string };
 
 export interface ResolvedConfig {
   listen: ListenAddress[];
@@ -69,20 +69,21 @@ export function parseListen(url: string, field = 'listen'): ListenAddress {
   try {
     u = new URL(url);
   } catch {
-    fail(field, `expected tcp://host:port or unix:///path, got ${JSON.stringify(url)}`);
+    fail(field, `expected tcp://host:port, ucx://host:port or unix:///path, got ${JSON.stringify(url)}`);
   }
-  if (u.protocol === 'tcp:') {
+  if (u.protocol === 'tcp:' || u.protocol === 'ucx:') {
+    const kind = u.protocol === 'tcp:' ? 'tcp' : 'ucx';
     const port = Number(u.port === '' ? NaN : u.port);
-    if (!u.hostname || !Number.isInteger(port) || port < 0 || port > 65535) fail(field, `tcp address needs a host and a port (0: ephemeral), got ${JSON.stringify(url)}`);
+    if (!u.hostname || !Number.isInteger(port) || port < 0 || port > 65535) fail(field, `${kind} address needs a host and a port (0: ephemeral), got ${JSON.stringify(url)}`);
     const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-    return { kind: 'tcp', host, port };
+    return kind === 'tcp' ? { kind, host, port } : { kind, host, port };
   }
   if (u.protocol === 'unix:') {
     const path = decodeURIComponent(u.pathname);
     if (!path || path === '/') fail(field, `unix address needs a socket path (unix:///run/ragwire.sock), got ${JSON.stringify(url)}`);
     return { kind: 'unix', path };
   }
-  fail(field, `unsupported scheme ${u.protocol}// in ${JSON.stringify(url)}: use tcp:// or unix://`);
+  fail(field, `unsupported scheme ${u.protocol}// in ${JSON.stringify(url)}: use tcp://, ucx:// or unix://`);
 }
 
 function parseHostPort(value: string, field: string): { host: string; port: number } {
@@ -105,14 +106,14 @@ function positiveInt(field: string, value: number | undefined, fallback: number)
  * sockets, which are local by nature); anything else fails here, naming the field.
  */
 export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedConfig> {
-  if (!Array.isArray(options.listen) || options.listen.length === 0) fail('listen', 'give at least one tcp:// or unix:// address');
+  if (!Array.isArray(options.listen) || options.listen.length === 0) fail('listen', 'give at least one tcp://, ucx:// or unix:// address');
   if ((options.dataDir === undefined) === (options.store === undefined)) fail('dataDir', 'give exactly one of dataDir and store');
   const listen = options.listen.map((u, i) => parseListen(u, `listen[${i}]`));
   const tokens = (options.tokens ?? []).map((t) => (typeof t === 'string' ? parseTokenSpec(t) : t));
   const admin = options.admin !== undefined ? parseHostPort(options.admin, 'admin') : undefined;
   if (tokens.length === 0) {
     for (const [i, a] of listen.entries()) {
-      if (a.kind === 'tcp' && !isLoopbackHost(a.host)) {
+      if (a.kind !== 'unix' && !isLoopbackHost(a.host)) {
         fail(`listen[${i}]`, `${a.host} is not a loopback address; without --token the server listens on loopback only`);
       }
     }

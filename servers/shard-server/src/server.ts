@@ -1,6 +1,5 @@
 // startShardServer: listeners, auth, admin HTTP and a graceful drain in front of one store.
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
-import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
@@ -11,8 +10,9 @@ import { openStore, type Store } from '@ragwire/store';
 import { startAdmin } from './admin';
 import { TokenTable } from './auth';
 import { ClientConnection, type ConnectionContext } from './client-connection';
-import { resolveConfig, type ListenAddress, type ShardServerOptions } from './config';
+import { resolveConfig, type ShardServerOptions } from './config';
 import { PartialFrameBudget, sweepIntervalMs } from './connection-limits';
+import { listen, type FrameSocket, type Listener } from './listener';
 import { ShardMetrics } from './metrics';
 
 export interface ShardServer {
@@ -38,38 +38,6 @@ function serverVersion(): string {
   } catch {
     return '0.0.0';
   }
-}
-
-/** Removes a Unix socket file left by a process that died, refusing one a live server still accepts on. */
-async function clearStaleSocket(path: string): Promise<void> {
-  if (!existsSync(path)) return;
-  const live = await new Promise<boolean>((resolve) => {
-    const probe = net.connect({ path });
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (live) throw new Error(`unix socket ${path} is in use by a running server`);
-  unlinkSync(path);
-}
-
-function listen(server: net.Server, address: ListenAddress): Promise<string> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    const done = (): void => {
-      server.off('error', reject);
-      if (address.kind === 'unix') {
-        resolve(`unix://${address.path}`);
-        return;
-      }
-      const a = server.address() as net.AddressInfo;
-      resolve(`tcp://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
-    };
-    if (address.kind === 'unix') server.listen(address.path, done);
-    else server.listen(address.port, address.host, done);
-  });
 }
 
 /** Opens the store (or takes the given one) and starts serving it. */
@@ -108,36 +76,41 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     draining: () => draining,
   };
 
-  const listeners: net.Server[] = [];
+  const listeners: Listener[] = [];
   const addresses: string[] = [];
+  const accept = (socket: FrameSocket): void => {
+    if (draining) {
+      socket.destroy();
+      return;
+    }
+    if (connections.size >= connectionLimits.maxConnections) {
+      metrics.closedConnections.inc({ reason: 'max_connections' });
+      log.warn({ maxConnections: connectionLimits.maxConnections }, 'connection refused: at the connection cap');
+      const refusal = new OverloadedError(`the server holds its cap of ${connectionLimits.maxConnections} connections`);
+      socket.on('error', () => undefined);
+      socket.end(encodeFrame(toErrorReply(refusal), 0, config.limits));
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    const conn = new ClientConnection(nextConnId++, socket, ctx);
+    connections.add(conn);
+    metrics.connections.inc();
+    socket.once('close', () => {
+      connections.delete(conn);
+      metrics.connections.dec();
+    });
+  };
+  const listenOptions = {
+    handshakeTimeoutMs: connectionLimits.helloTimeoutMs,
+    maxPendingHandshakes: connectionLimits.maxConnections,
+    onHandshakeError: (error: Error) => log.info({ err: error.message }, 'transport handshake failed'),
+  };
   let admin: Awaited<ReturnType<typeof startAdmin>> | undefined;
   try {
     for (const address of config.listen) {
-      if (address.kind === 'unix') await clearStaleSocket(address.path);
-      const server = net.createServer((socket) => {
-        if (draining) {
-          socket.destroy();
-          return;
-        }
-        if (connections.size >= connectionLimits.maxConnections) {
-          metrics.closedConnections.inc({ reason: 'max_connections' });
-          log.warn({ maxConnections: connectionLimits.maxConnections }, 'connection refused: at the connection cap');
-          const refusal = new OverloadedError(`the server holds its cap of ${connectionLimits.maxConnections} connections`);
-          socket.on('error', () => undefined);
-          socket.end(encodeFrame(toErrorReply(refusal), 0, config.limits));
-          setTimeout(() => socket.destroy(), 1000).unref();
-          return;
-        }
-        const conn = new ClientConnection(nextConnId++, socket, ctx);
-        connections.add(conn);
-        metrics.connections.inc();
-        socket.once('close', () => {
-          connections.delete(conn);
-          metrics.connections.dec();
-        });
-      });
-      listeners.push(server);
-      addresses.push(await listen(server, address));
+      const listener = await listen(address, accept, listenOptions);
+      listeners.push(listener);
+      addresses.push(listener.address);
     }
     if (config.admin) {
       admin = await startAdmin(config.admin.host, config.admin.port, {
@@ -150,7 +123,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
       });
     }
   } catch (error) {
-    for (const l of listeners) l.close();
+    await Promise.all(listeners.map((l) => l.close()));
     await admin?.close();
     if (ownsStore) await store.close();
     throw error;
@@ -174,7 +147,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     (closing ??= (async () => {
       draining = true;
       log.info({ connections: connections.size }, 'draining');
-      const stopped = Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      const stopped = Promise.all(listeners.map((l) => l.close()));
       let timer: NodeJS.Timeout | undefined;
       const drained = await Promise.race([
         Promise.all([...connections].map((c) => c.idle())).then(() => true),
@@ -191,7 +164,6 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
       clearInterval(sweep);
       await admin?.close();
       if (ownsStore) await store.close();
-      for (const a of config.listen) if (a.kind === 'unix' && existsSync(a.path)) unlinkSync(a.path);
       log.info('stopped');
     })());
 

@@ -1,0 +1,81 @@
+/**
+ * The transports side by side (issue 14 §5), a short run: a 64-byte round trip between two
+ * processes over a bare Node TCP echo and over ucx:// (UCX picks shared memory on one host unless
+ * UCX_TLS says otherwise), then one shard's k = 10 HNSW query at one client and at 16 over tcp://,
+ * unix:// and ucx:// (every path today wakes the shard's JavaScript: no native data plane yet).
+ *
+ *   pnpm --filter @ragwire/bench e2e-transports [--n 20000] [--dim 384] [--seconds 3] [--markdown]
+ *   UCX_TLS=tcp pnpm --filter @ragwire/bench e2e-transports      (UCX over its tcp transport)
+ *   RAGWIRE_UCX_POLL=1 ...                                         (UCX progress threads never sleep)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ShardClient } from '@ragwire/client';
+import { gaussianMixture } from '@ragwire/datasets';
+import { transports } from '@ragwire/native';
+import { describeMachine, machineLine } from '../machine';
+import { renderTable } from '../table';
+import { echoLatency, measureLatency, measureThroughput, ucxEchoLatency, type LatencyReport } from './load';
+import { killChildren, startChild, stopChild } from './processes';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, fallback: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1]! : fallback;
+};
+const N = Number(arg('n', '20000'));
+const DIM = Number(arg('dim', '384'));
+const SECONDS = Number(arg('seconds', '3'));
+const markdown = argv.includes('--markdown');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+process.on('exit', killChildren);
+
+const ucx = transports().ucx;
+const tls = process.env.UCX_TLS ?? 'default';
+const machine = describeMachine();
+log(machineLine(machine));
+if (!ucx.available) log(`ucx:// unavailable (${ucx.error}): tcp and unix rows only`);
+
+// 64-byte round trips.
+const echo = await startChild<{ port: number; ucxPort?: number; pid: number }>('echo-server.ts', []);
+log('64-byte echo over node:net ...');
+const tcpEcho = await echoLatency(echo.port, 5000);
+log('64-byte echo over ucx:// ...');
+const ucxEcho = echo.ucxPort ? await ucxEchoLatency(echo.ucxPort, 5000) : undefined;
+await stopChild(echo.child);
+
+// One shard, k = 10, HNSW at efSearch 64.
+const dir = mkdtempSync(join(tmpdir(), 'ragwire-transports-'));
+const shard = await startChild<{ tcp: string; unix: string; ucx?: string; pid: number }>('shard-http.ts', [join(dir, 'data'), join(dir, 'shard.sock')], { RAGWIRE_THREADS: '1' });
+const data = gaussianMixture({ n: N, nQueries: 1000, dim: DIM, clusters: 100, seed: 42 });
+const loader = new ShardClient(shard.tcp, { timeoutMs: 120_000 });
+await loader.createCollection({ collection: 'bench', dim: DIM, metric: 'l2', kind: 'hnsw', storage: 'f32', params: { M: 16, efConstruction: 100 } });
+log(`loading ${N} x ${DIM} ...`);
+for (let s = 0; s < N; s += 2000) {
+  const e = Math.min(N, s + 2000);
+  await loader.upsert({ collection: 'bench', dim: DIM, ids: Array.from({ length: e - s }, (_, i) => `d${s + i}`), vectors: data.base.subarray(s * DIM, e * DIM) });
+}
+await loader.close();
+
+const urls: [string, string | undefined][] = [['tcp://', shard.tcp], ['unix://', shard.unix], [`ucx:// (UCX_TLS=${tls})`, shard.ucx]];
+const rows: string[][] = [];
+const f = (v: number, d = 0) => v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const echoRow = (name: string, r: LatencyReport) => [name, f(r.p50Us, 1), f(r.p99Us, 1), f(r.p50Us / tcpEcho.p50Us, 2), '-'];
+rows.push(echoRow('64 B echo, node:net TCP', tcpEcho));
+if (ucxEcho) rows.push(echoRow(`64 B echo, ucx:// (UCX_TLS=${tls})`, ucxEcho));
+for (const [name, url] of urls) {
+  if (url === undefined) continue;
+  const client = new ShardClient(url, { timeoutMs: 60_000 });
+  const call = (i: number) => client.query({ collection: 'bench', dim: DIM, k: 10, vectors: data.queries.subarray((i % 1000) * DIM, ((i % 1000) + 1) * DIM), options: { efSearch: 64 } });
+  log(`1 shard query over ${name} ...`);
+  const latency = await measureLatency(call, 2000);
+  const qps = await measureThroughput(call, 16, SECONDS);
+  rows.push([`1 shard k=10 query, ${name}`, f(latency.p50Us, 1), f(latency.p99Us, 1), f(latency.p50Us / tcpEcho.p50Us, 2), f(qps.qps)]);
+  await client.close();
+}
+await stopChild(shard.child);
+rmSync(dir, { recursive: true, force: true });
+
+const table = renderTable(['path (2 processes, loopback)', 'p50 us', 'p99 us', 'p50 / TCP echo', 'QPS @16'], rows, markdown);
+console.log(`\nmachine: ${machineLine(machine)}\ndata: gmm ${N} x ${DIM}, HNSW M=16 efConstruction=100, efSearch=64, 1 engine thread\ncommand: ${process.env.UCX_TLS ? `UCX_TLS=${tls} ` : ''}pnpm --filter @ragwire/bench e2e-transports ${argv.join(' ')}\n\n${table}\n`);

@@ -1,0 +1,45 @@
+// The shard server's side of a transport (docs/protocol.md §2): a listener hands the server
+// connected byte streams, whatever carries them, so auth, limits, backpressure and metrics
+// (client-connection.ts) are one code for tcp://, unix:// and ucx://.
+import type { Duplex } from 'node:stream';
+import type { ListenAddress } from './config';
+import { listenNet } from './net-listener';
+import { listenUcx } from './ucx-listener';
+
+/** What ClientConnection needs of a connection: net.Socket's shape (a UcxSocket has it too). */
+export interface FrameSocket extends Duplex {
+  /** Bytes written so far (progress for the idle deadline). */
+  readonly bytesWritten: number;
+  setNoDelay(noDelay?: boolean): this;
+}
+
+export interface Listener {
+  /** The bound address, port resolved: `tcp://127.0.0.1:40123`, `unix:///run/r.sock`, `ucx://127.0.0.1:40124`. */
+  readonly address: string;
+  /** Stops accepting; resolves once the listener is closed (open connections are the server's). */
+  close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  /** A connection that has not completed its transport handshake within this time is dropped (ms). */
+  handshakeTimeoutMs: number;
+  /** Handshakes in progress at once, beyond which new ones are dropped. */
+  maxPendingHandshakes: number;
+  /** Called for a handshake that failed or timed out. */
+  onHandshakeError(error: Error): void;
+}
+
+/** Opens the listener for `address`; `onConnection` gets every connected stream. */
+export function listen(address: ListenAddress, onConnection: (socket: FrameSocket) => void, options: ListenOptions): Promise<Listener> {
+  switch (address.kind) {
+    case 'tcp':
+    case 'unix':
+      return listenNet(address, onConnection);
+    case 'ucx':
+      return listenUcx(address, onConnection, options);
+    default: {
+      const never: never = address;
+      throw new Error(`no listener for ${JSON.stringify(never)}`);
+    }
+  }
+}
