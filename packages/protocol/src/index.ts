@@ -26,3 +26,4 @@ export {
 } from './codec';
 export { toErrorReply, fromErrorReply } from './codec-admin';
 export { FrameDecoder, type DecodeEvent, type DecodedFrameEvent, type FrameErrorEvent, type FrameDecoderStats, type FrameBudget, type FrameDecoderOptions } from './decoder';
+export { fnv1a64, jumpConsistentHash } from './jump-hash';
