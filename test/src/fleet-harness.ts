@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ShardClient } from '@ragwire/client';
-import { EVERY_BUCKET, FleetCatalog, bucketOfSubject, evenShardMap, streamName, type ShardMap } from '@ragwire/fleet';
+import { EVERY_BUCKET, FleetCatalog, Membership, bucketOfSubject, evenShardMap, streamName, type ShardMap } from '@ragwire/fleet';
 import { startShardProcess, type ShardProcess } from './processes';
 
 export interface FleetMember {
@@ -39,7 +39,7 @@ async function startMember(nats: string[], m: FleetMember): Promise<void> {
 }
 
 /** Starts shards x replicas members and puts an even shard map for `collection` (before any write). */
-export async function startFleet(options: { nats: string[]; collection: string; shards: number; replicas: number; buckets?: number }): Promise<TestFleet> {
+export async function startFleet(options: { nats: string[]; collection: string; shards: number; replicas: number; buckets?: number; natsReplicas?: number }): Promise<TestFleet> {
   const buckets = options.buckets ?? 1024;
   const members: FleetMember[][] = Array.from({ length: options.shards }, (_, s) =>
     Array.from({ length: options.replicas }, (_, r) => ({ id: `s${s}r${r}`, dataDir: mkdtempSync(join(tmpdir(), `ragwire-fleet-s${s}r${r}-`)), process: undefined, url: undefined })),
@@ -47,7 +47,8 @@ export async function startFleet(options: { nats: string[]; collection: string; 
   const map = evenShardMap(buckets, members.map((rs) => rs.map((m) => m.id)));
   const nc = await connect({ servers: options.nats });
   try {
-    const catalog = await FleetCatalog.open(nc);
+    const catalog = await FleetCatalog.open(nc, { replicas: options.natsReplicas ?? 1 });
+    await Membership.open(nc, { replicas: options.natsReplicas ?? 1, ttlMs: 6000 });
     const current = await catalog.shardMap(options.collection);
     await catalog.casShardMap(options.collection, current ? { ...map, epoch: current.map.epoch + 1 } : map, current?.revision ?? 0);
   } finally {

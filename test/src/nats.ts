@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 
 const NATS_SERVER = process.env.NATS_SERVER ?? 'nats-server';
 const running = new Set<ChildProcess>();
@@ -89,6 +91,26 @@ function node(spec: NodeSpec, first: ChildProcess): NatsNode {
   };
 }
 
+/** Waits until the cluster elected its JetStream meta leader (streams can be created). */
+async function jetStreamReady(urls: string[]): Promise<void> {
+  const nc = await connect({ servers: urls });
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const jsm = await jetstreamManager(nc, { timeout: 2000 });
+        await jsm.getAccountInfo();
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`JetStream not ready on ${urls.join(', ')}: ${String(error)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
 /** One JetStream node. */
 export async function startNats(): Promise<NatsNode & { cleanup(): Promise<void> }> {
   const storeDir = mkdtempSync(join(tmpdir(), 'ragwire-nats-'));
@@ -109,6 +131,7 @@ export async function startNatsCluster(): Promise<{ nodes: NatsNode[]; urls: str
   }
   const children = await Promise.all(specs.map(launch));
   const nodes = specs.map((s, i) => node(s, children[i]!));
+  await jetStreamReady(nodes.map((n) => n.url));
   return {
     nodes,
     urls: nodes.map((n) => n.url),

@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { InvalidArgumentError, StaleEpochError, type CreateRequest } from '@ragwire/protocol';
 import { checkBuckets, collectionToken, DEFAULT_PREFIX } from './buckets';
 import { logError } from './nats-errors';
+import { openExisting } from './nats-connection';
 
 /** What a shard server needs to create a collection: the CREATE request less its type, plus the bucket count. */
 export type CollectionSpec = Omit<CreateRequest, 'type' | 'ifNotExists'> & { buckets: number };
@@ -47,8 +48,10 @@ export class FleetCatalog {
 
   /** Opens (creating if missing) the catalog bucket `<prefix>-catalog`. */
   static async open(nc: NatsConnection, options: { prefix?: string; replicas?: number } = {}): Promise<FleetCatalog> {
+    const name = `${options.prefix ?? DEFAULT_PREFIX}-catalog`;
     try {
-      const kv = await new Kvm(nc).create(`${options.prefix ?? DEFAULT_PREFIX}-catalog`, { history: 5, replicas: options.replicas ?? 1 });
+      // An existing bucket is used as it is (whoever created it chose its replicas).
+      const kv = (await openExisting(nc, name)) ?? (await new Kvm(nc).create(name, { history: 5, replicas: options.replicas ?? 1 }));
       return new FleetCatalog(kv);
     } catch (error) {
       throw logError('opening the fleet catalog', error);

@@ -4,6 +4,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DEFAULT_PREFIX } from './buckets';
 import { logError } from './nats-errors';
+import { openExisting } from './nats-connection';
 
 export interface MemberRecord {
   id: string;
@@ -22,8 +23,10 @@ export class Membership {
 
   /** Opens `<prefix>-members`; `ttlMs` is fixed when the bucket is first created. Default 10000 ms. */
   static async open(nc: NatsConnection, options: { prefix?: string; ttlMs?: number; replicas?: number } = {}): Promise<Membership> {
+    const name = `${options.prefix ?? DEFAULT_PREFIX}-members`;
     try {
-      const kv = await new Kvm(nc).create(`${options.prefix ?? DEFAULT_PREFIX}-members`, { history: 1, ttl: options.ttlMs ?? 10_000, replicas: options.replicas ?? 1 });
+      // An existing bucket is used as it is (its TTL and replicas were fixed when it was created).
+      const kv = (await openExisting(nc, name)) ?? (await new Kvm(nc).create(name, { history: 1, ttl: options.ttlMs ?? 10_000, replicas: options.replicas ?? 1 }));
       return new Membership(kv);
     } catch (error) {
       throw logError('opening the membership bucket', error);

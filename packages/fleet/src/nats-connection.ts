@@ -1,4 +1,5 @@
 // One way to reach NATS for every part of a fleet, with failures as RAGWIRE_ERR_LOG_UNAVAILABLE.
+import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { InvalidArgumentError } from '@ragwire/protocol';
 import { logError } from './nats-errors';
@@ -28,5 +29,17 @@ export async function connectNats(options: NatsOptions): Promise<NatsConnection>
     });
   } catch (error) {
     throw logError(`connecting to NATS at ${String(servers)}`, error);
+  }
+}
+
+/** The KV bucket `name` when it exists, else undefined (Kvm.open alone does not check). */
+export async function openExisting(nc: NatsConnection, name: string): Promise<KV | undefined> {
+  try {
+    const kv = await new Kvm(nc).open(name);
+    await kv.status();
+    return kv;
+  } catch (error) {
+    if (/not found/i.test(String(error))) return undefined;
+    throw error;
   }
 }
