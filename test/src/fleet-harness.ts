@@ -24,7 +24,7 @@ export interface TestFleet {
   /** Shard URLs for ShardedCollection, in shard order (current addresses). */
   shardUrls(): string[][];
   kill9(shard: number, replica: number): Promise<void>;
-  /** Starts a stopped member again on its data directory (its port changes). */
+  /** Starts a stopped member again on its data directory and address. */
   restart(shard: number, replica: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -34,7 +34,8 @@ function shardArgs(nats: string[], id: string): string[] {
 }
 
 async function startMember(nats: string[], m: FleetMember): Promise<void> {
-  m.process = await startShardProcess({ dataDir: m.dataDir, admin: true, extra: shardArgs(nats, m.id) });
+  // A restarted member listens where it did, so clients keep their shard URLs.
+  m.process = await startShardProcess({ dataDir: m.dataDir, admin: true, extra: shardArgs(nats, m.id), ...(m.url ? { listen: [m.url] } : {}) });
   m.url = m.process.addresses[0]!;
 }
 

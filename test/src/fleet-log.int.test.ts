@@ -111,6 +111,27 @@ describe('fleet: writes through the JetStream log', () => {
     expect(docs).toBe(total + ryw); // every acknowledged document on exactly one shard
   }, 180_000);
 
+  it('a replica stopped while the log grows catches up from the stream', async () => {
+    const writes = Math.round(10_000 * SCALE);
+    await fleet.kill9(1, 0);
+    for (let start = 0; start < writes; start += 100) {
+      const ids = Array.from({ length: Math.min(100, writes - start) }, (_, i) => `late-${start + i}`);
+      await coll.upsert({ ids, vectors: vectorsFor(ids), payloads: ids.map(() => ({ metadata: { group: 'late' } })) });
+    }
+    const t0 = Date.now();
+    await fleet.restart(1, 0);
+    const { expected, states } = await waitConverged(fleet, nc, collection, 60_000);
+    console.log(`catch-up: a replica stopped for ${writes} writes caught up in ${Date.now() - t0} ms (restart included): ${JSON.stringify(states[1])}`);
+    expect(states[1]!.map((r) => r.writes)).toEqual([expected[1], expected[1]]);
+    expect(states[1]![0]!.docs).toBe(states[1]![1]!.docs);
+    // The caught-up replica answers alone: stop its peer and query with the session's position.
+    await fleet.kill9(1, 1);
+    const late = await coll.query({ vectors: vectorsFor(['late-0']), k: 1, filter: { must: [{ key: 'group', eq: 'late' }] }, options: { exact: true } });
+    expect(late.partial).toBe(false);
+    await fleet.restart(1, 1);
+    await waitConverged(fleet, nc, collection, 60_000);
+  }, 180_000);
+
   it('deletes by filter at one log position on every replica', async () => {
     const before = (await coll.describe()).count;
     const { deleted, seq } = await coll.delete({ filter: { must: [{ key: 'group', eq: 0 }] } });
