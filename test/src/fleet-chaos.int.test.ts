@@ -9,7 +9,7 @@ import { ShardedCollection } from '@ragwire/client';
 import { WriteLog, bucketOf } from '@ragwire/fleet';
 import { isRagwireError } from '@ragwire/protocol';
 import { startFleet, waitConverged, type TestFleet } from './fleet-harness';
-import { startNatsCluster } from './nats';
+import { startNatsCluster } from '@ragwire/processes';
 import { killAll } from './processes';
 
 const FULL = process.env.RAGWIRE_FLEET_CHAOS === 'full';

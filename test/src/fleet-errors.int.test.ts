@@ -9,7 +9,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ShardClient } from '@ragwire/client';
 import { FleetCatalog, Membership, WriteLog, evenShardMap } from '@ragwire/fleet';
 import { startShardServer, type ShardServer } from '@ragwire/shard-server';
-import { freePort, startNats, type NatsNode } from './nats';
+import { freePort, startNats, type NatsNode } from '@ragwire/processes';
 
 const DIM = 4;
 const one = (id: string) => ({ dim: DIM, ids: [id], vectors: new Float32Array(DIM).fill(0.5) });

@@ -5,7 +5,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ShardedCollection } from '@ragwire/client';
 import { WriteLog } from '@ragwire/fleet';
 import { startFleet, waitConverged, type TestFleet } from './fleet-harness';
-import { startNats } from './nats';
+import { startNats } from '@ragwire/processes';
 import { killAll } from './processes';
 
 const DIM = 8;

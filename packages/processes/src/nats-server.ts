@@ -1,4 +1,4 @@
-// Real nats-server processes (JetStream on) for the fleet tests: one node or a 3-node cluster on
+// Real nats-server processes (JetStream on) for the fleet's tests and benchmarks: one node or a 3-node cluster on
 // 127.0.0.1, ephemeral ports, a temporary store directory each, killed when this process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
