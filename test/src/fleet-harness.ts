@@ -24,23 +24,26 @@ export interface TestFleet {
   /** Shard URLs for ShardedCollection, in shard order (current addresses). */
   shardUrls(): string[][];
   kill9(shard: number, replica: number): Promise<void>;
+  /** Replaces a stopped member's data directory by an empty one (a new replica). */
+  wipe(shard: number, replica: number): void;
   /** Starts a stopped member again on its data directory and address. */
   restart(shard: number, replica: number): Promise<void>;
   close(): Promise<void>;
 }
 
-function shardArgs(nats: string[], id: string): string[] {
-  return [...nats.flatMap((u) => ['--nats', u]), '--member', id, '--log-level', 'warn', '--snapshot-every', '2000'];
+function shardArgs(nats: string[], id: string, snapshotEvery: number): string[] {
+  return [...nats.flatMap((u) => ['--nats', u]), '--member', id, '--log-level', 'warn', '--snapshot-every', '2000', '--fleet-snapshot-every', String(snapshotEvery)];
 }
 
-async function startMember(nats: string[], m: FleetMember): Promise<void> {
+async function startMember(nats: string[], m: FleetMember, snapshotEvery: number): Promise<void> {
   // A restarted member listens where it did, so clients keep their shard URLs.
-  m.process = await startShardProcess({ dataDir: m.dataDir, admin: true, extra: shardArgs(nats, m.id), ...(m.url ? { listen: [m.url] } : {}) });
+  m.process = await startShardProcess({ dataDir: m.dataDir, admin: true, extra: shardArgs(nats, m.id, snapshotEvery), ...(m.url ? { listen: [m.url] } : {}) });
   m.url = m.process.addresses[0]!;
 }
 
 /** Starts shards x replicas members and puts an even shard map for `collection` (before any write). */
-export async function startFleet(options: { nats: string[]; collection: string; shards: number; replicas: number; buckets?: number; natsReplicas?: number }): Promise<TestFleet> {
+export async function startFleet(options: { nats: string[]; collection: string; shards: number; replicas: number; buckets?: number; natsReplicas?: number; snapshotEvery?: number }): Promise<TestFleet> {
+  const snapshotEvery = options.snapshotEvery ?? 50_000;
   const buckets = options.buckets ?? 1024;
   const members: FleetMember[][] = Array.from({ length: options.shards }, (_, s) =>
     Array.from({ length: options.replicas }, (_, r) => ({ id: `s${s}r${r}`, dataDir: mkdtempSync(join(tmpdir(), `ragwire-fleet-s${s}r${r}-`)), process: undefined, url: undefined })),
@@ -55,7 +58,7 @@ export async function startFleet(options: { nats: string[]; collection: string; 
   } finally {
     await nc.close();
   }
-  await Promise.all(members.flat().map((m) => startMember(options.nats, m)));
+  await Promise.all(members.flat().map((m) => startMember(options.nats, m, snapshotEvery)));
   return {
     nats: options.nats,
     members,
@@ -66,8 +69,12 @@ export async function startFleet(options: { nats: string[]; collection: string; 
       await m.process?.kill9();
       m.process = undefined;
     },
+    wipe(s, r) {
+      const m = members[s]![r]!;
+      rmSync(m.dataDir, { recursive: true, force: true });
+    },
     async restart(s, r) {
-      await startMember(options.nats, members[s]![r]!);
+      await startMember(options.nats, members[s]![r]!, snapshotEvery);
     },
     async close() {
       await Promise.all(members.flat().map((m) => m.process?.stop().catch(() => undefined)));

@@ -4,3 +4,4 @@ export { connectNats, type NatsOptions } from './nats-connection';
 export { FleetCatalog, evenShardMap, bucketsOfMember, type CollectionSpec, type ShardMap } from './catalog';
 export { Membership, type MemberRecord } from './membership';
 export { LogApplier, type ApplyTarget, type LogApplierOptions, type FeedState } from './log-applier';
+export { SnapshotStore, bucketSetKey, type Snapshot } from './snapshots';

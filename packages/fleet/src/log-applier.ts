@@ -11,6 +11,7 @@ import {
 } from '@ragwire/protocol';
 import { EVERY_BUCKET, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
 import { FleetCatalog, bucketsOfMember, type CollectionSpec, type ShardMap } from './catalog';
+import { SnapshotStore, bucketSetKey } from './snapshots';
 
 /** What the applier needs of a store (the shard server implements it over @ragwire/store). */
 export interface ApplyTarget {
@@ -20,6 +21,10 @@ export interface ApplyTarget {
   appliedSeq(collection: string): number;
   /** Applies one write at log sequence `seq`; a store refusal (typed error) still consumes the position. */
   apply(collection: string, seq: number, write: UpsertRequest | DeleteRequest): Promise<void>;
+  /** Every document the collection holds, as UPSERT frames (for a snapshot). Called between applies. */
+  exportFrames(collection: string): Uint8Array[];
+  /** Replaces the collection's documents by `writes` and records log position `seq`. */
+  restore(collection: string, seq: number, writes: UpsertRequest[]): Promise<void>;
 }
 
 export interface LogApplierOptions {
@@ -29,6 +34,10 @@ export interface LogApplierOptions {
   prefix?: string;
   /** Writes applied concurrently (lmdb-js commits them together, in order). Default 256. */
   window?: number;
+  /** Upload a snapshot of each collection to the object store after this many log messages. Default 50,000. */
+  snapshotEvery?: number;
+  /** Told of a snapshot uploaded or restored. */
+  onSnapshot?: (event: { collection: string; seq: number; documents: number; restored: boolean }) => void;
   /** Told of a write the store refused, or a feed that failed and restarts. */
   onProblem?: (event: { collection: string; seq?: number; error: unknown }) => void;
 }
@@ -48,6 +57,7 @@ class CollectionFeed {
   processed: number;
   last = 0;
   trimmed = false;
+  snapshotAt = 0;
   owned: Set<number> | undefined; // undefined: no shard map, every bucket
   readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
   readonly #abort = new AbortController();
@@ -101,6 +111,9 @@ export class LogApplier {
   readonly #prefix: string;
   readonly #window: number;
   readonly #onProblem: NonNullable<LogApplierOptions['onProblem']>;
+  readonly #onSnapshot: NonNullable<LogApplierOptions['onSnapshot']>;
+  readonly #snapshotEvery: number;
+  #snapshots: SnapshotStore | undefined;
   readonly #feeds = new Map<string, CollectionFeed>();
   readonly #abort = new AbortController();
   #jsm: JetStreamManager | undefined;
@@ -115,12 +128,15 @@ export class LogApplier {
     this.#prefix = options.prefix ?? DEFAULT_PREFIX;
     this.#window = options.window ?? 256;
     this.#onProblem = options.onProblem ?? (() => undefined);
+    this.#onSnapshot = options.onSnapshot ?? (() => undefined);
+    this.#snapshotEvery = options.snapshotEvery ?? 50_000;
   }
 
   /** Opens the catalog and follows it: a feed per collection, started and stopped as collections come and go. */
   async start(): Promise<void> {
     this.#jsm = await jetstreamManager(this.#nc);
     this.#catalog = await FleetCatalog.open(this.#nc, { prefix: this.#prefix });
+    this.#snapshots = await SnapshotStore.open(this.#nc, { prefix: this.#prefix });
     await this.#catalog.watchCollections((name, spec) => {
       const old = this.#feeds.get(name);
       if (spec === null) {
@@ -180,9 +196,25 @@ export class LogApplier {
     }
   }
 
+  /** Uploads the collection's documents at the feed's position (nothing is being applied meanwhile). */
+  async #upload(feed: CollectionFeed): Promise<void> {
+    const { collection } = feed.spec;
+    const seq = feed.processed;
+    feed.snapshotAt = seq;
+    try {
+      const frames = this.target.exportFrames(collection);
+      await this.#snapshots!.put(collection, bucketSetKey(feed.owned), seq, frames);
+      this.#onSnapshot({ collection, seq, documents: -1, restored: false });
+    } catch (error) {
+      this.#onProblem({ collection, seq, error });
+    }
+  }
+
   /** Follows one collection's log until stopped, restarting from the store's position after a failure. */
   async #run(feed: CollectionFeed): Promise<void> {
     const { collection } = feed.spec;
+    // The map as it is now before any message (the watch then follows its changes).
+    await this.#catalog!.shardMap(collection).then((m) => feed.setMap(m?.map ?? null), (error: unknown) => this.#onProblem({ collection, error }));
     await this.#catalog!.watchShardMap(collection, (map) => feed.setMap(map), feed.signal).catch((error: unknown) => this.#onProblem({ collection, error }));
     while (!feed.signal.aborted) {
       try {
@@ -202,9 +234,19 @@ export class LogApplier {
     const stream = streamName(this.#prefix, collection);
     const info = await this.#jsm!.streams.info(stream);
     if (info.state.messages > 0 && info.state.first_seq > from) {
-      // Consuming now would skip the trimmed writes: wait for a restore (docs/operations.md "Fleet").
+      // Consuming now would skip the trimmed writes: load a snapshot of our buckets taken at or after
+      // the trim point, then replay the log from its sequence.
       feed.trimmed = true;
-      throw new LogTrimmedError(`the log of ${collection} starts at ${info.state.first_seq}, this replica applied up to ${from - 1}: restore it from a snapshot`);
+      const key = bucketSetKey(feed.owned);
+      const snapshot = await this.#snapshots!.get(collection, key);
+      if (!snapshot || snapshot.seq + 1 < info.state.first_seq) {
+        throw new LogTrimmedError(`the log of ${collection} starts at ${info.state.first_seq}, this replica applied up to ${from - 1}, and no snapshot of bucket set ${key} reaches it`);
+      }
+      await this.target.restore(collection, snapshot.seq, snapshot.writes);
+      feed.snapshotAt = snapshot.seq;
+      feed.advance(snapshot.seq);
+      this.#onSnapshot({ collection, seq: snapshot.seq, documents: snapshot.writes.reduce((n, w) => n + w.ids.length, 0), restored: true });
+      return this.#follow(feed);
     }
     feed.trimmed = false;
     // The stream holds only this collection's subjects: no filter (filter_subjects needs server 2.10).
@@ -254,10 +296,11 @@ export class LogApplier {
           ));
         }
         if (inFlight.length >= this.#window) await inFlight.splice(0, inFlight.length - this.#window / 2).at(-1);
-        if (messages.getPending() === 0) {
+        if (messages.getPending() <= 1) { // this message is counted until the loop asks for the next
           // Nothing waiting: let the tail settle so positions (and read-your-writes) move without delay.
           await inFlight.at(-1);
           inFlight.length = 0;
+          if (failure === undefined && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
         }
       }
     } finally {

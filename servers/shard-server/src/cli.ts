@@ -17,6 +17,7 @@ const program = new Command('ragwire-shard')
   .option('--member <id>', 'with --nats: this server\'s member id in the shard map (default: host name and port)')
   .option('--fleet-prefix <prefix>', 'with --nats: subject and bucket prefix (default ragwire)')
   .option('--ready-max-lag <messages>', 'with --nats: /readyz is 200 only within this many log messages of the end (default 1000)', (v) => Number(v))
+  .option('--fleet-snapshot-every <messages>', 'with --nats: upload a snapshot of each collection to the object store after this many log messages (default 50000)', (v) => Number(v))
   .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for requests in flight (default 10000)', (v) => Number(v))
   .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', 'info');
 
@@ -24,7 +25,7 @@ program.parse();
 const opts = program.opts<{
   listen?: string[]; data: string; admin?: string; token?: string[]; snapshotEvery?: number; drainTimeout?: number; logLevel: string;
   connectionLimit?: string[]; metricsOpenOnLoopback?: boolean;
-  nats?: string[]; member?: string; fleetPrefix?: string; readyMaxLag?: number;
+  nats?: string[]; member?: string; fleetPrefix?: string; readyMaxLag?: number; fleetSnapshotEvery?: number;
 }>();
 /** `name=value` pairs into an object; the server validates names and values, naming the field. */
 function parsePairs(pairs: string[]): Record<string, number> {
@@ -54,6 +55,7 @@ try {
           ...(opts.member !== undefined ? { member: opts.member } : {}),
           ...(opts.fleetPrefix !== undefined ? { prefix: opts.fleetPrefix } : {}),
           ...(opts.readyMaxLag !== undefined ? { readyMaxLag: opts.readyMaxLag } : {}),
+          ...(opts.fleetSnapshotEvery !== undefined ? { snapshotEvery: opts.fleetSnapshotEvery } : {}),
         } }
       : {}),
   });

@@ -143,7 +143,7 @@ export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedCon
     if (!Array.isArray(nats) || nats.length === 0) fail('fleet.nats', 'give at least one NATS URL (nats://host:4222)');
     for (const [i, url] of nats.entries()) if (!/^(nats|tls):\/\/[^/]+$/.test(url)) fail(`fleet.nats[${i}]`, `expected nats://host:port, got ${JSON.stringify(url)}`);
     if (options.fleet.member !== undefined && !/^[A-Za-z0-9_=-]{1,128}$/.test(options.fleet.member)) fail('fleet.member', `must be 1-128 of A-Z a-z 0-9 _ = -, got ${JSON.stringify(options.fleet.member)}`);
-    for (const f of ['readyMaxLag', 'minSeqWaitMs', 'heartbeatMs'] as const) positiveInt(`fleet.${f}`, options.fleet[f], 1);
+    for (const f of ['readyMaxLag', 'minSeqWaitMs', 'heartbeatMs', 'snapshotEvery'] as const) positiveInt(`fleet.${f}`, options.fleet[f], 1);
   }
   return Object.freeze({
     listen,

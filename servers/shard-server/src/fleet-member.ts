@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import { LogApplier, Membership, connectNats, type ApplyTarget } from '@ragwire/fleet';
-import { UnknownCollectionError, isRagwireError } from '@ragwire/protocol';
+import { UnknownCollectionError, encodeFrame, isRagwireError } from '@ragwire/protocol';
 import type { Store } from '@ragwire/store';
 import type { ShardMetrics } from './metrics';
 
@@ -20,6 +20,8 @@ export interface FleetOptions {
   readyMaxLag?: number; // messages
   /** A query with minSeq waits at most this long for the log to be applied, then RAGWIRE_ERR_REPLICA_BEHIND. Default 2000 ms. */
   minSeqWaitMs?: number; // ms
+  /** Upload a snapshot of each collection to the object store after this many log messages. Default 50,000. */
+  snapshotEvery?: number; // messages
   /** Membership heartbeat period; the members bucket's TTL is three periods. Default 2000 ms. */
   heartbeatMs?: number; // ms
 }
@@ -58,8 +60,42 @@ function storeTarget(store: Store): ApplyTarget {
         await c.applyAt(seq, { delete: write.ids !== undefined ? { ids: write.ids } : write.filter !== undefined ? { filter: write.filter } : { all: true } });
       }
     },
+    exportFrames(collection) {
+      const c = store.collection(collection);
+      const { dim } = c.settings;
+      const frames: Uint8Array[] = [];
+      let ids: string[] = [];
+      let rows: Uint8Array[] = [];
+      const flush = (): void => {
+        if (ids.length === 0) return;
+        const vectors = new Float32Array(ids.length * dim);
+        rows.forEach((r, i) => new Uint8Array(vectors.buffer, i * dim * 4, dim * 4).set(r.subarray(0, dim * 4)));
+        frames.push(encodeFrame({ type: 'upsert', collection, dim, ids, vectors, payloads: ids.map((id) => c.payload(id)) }, frames.length + 1));
+        ids = [];
+        rows = [];
+      };
+      for (const { key, value } of c.dbs.docs.getRange()) {
+        const bytes = c.dbs.vectors.getBinary(value.label);
+        if (!bytes) continue;
+        ids.push(key);
+        rows.push(Uint8Array.prototype.slice.call(bytes));
+        if (ids.length === SNAPSHOT_FRAME_DOCS) flush();
+      }
+      flush();
+      return frames;
+    },
+    async restore(collection, seq, writes) {
+      const c = store.collection(collection);
+      if (c.info().count > 0) await c.delete({ all: true });
+      for (const w of writes) await c.upsert({ ids: w.ids, vectors: w.vectors, ...(w.payloads ? { payloads: w.payloads } : {}) });
+      // The position last, alone: a crash before it leaves the replica to restore again (upserts are idempotent).
+      await c.applyAt(seq, { delete: { ids: [] } });
+    },
   };
 }
+
+/** Documents per UPSERT frame of a snapshot. */
+const SNAPSHOT_FRAME_DOCS = 256;
 
 export async function startFleetMember(
   options: FleetOptions,
@@ -74,6 +110,8 @@ export async function startFleetMember(
   const nc = await connectNats({ servers: options.nats });
   const applier = new LogApplier({
     connection: nc, member, target: storeTarget(server.store), prefix,
+    ...(options.snapshotEvery !== undefined ? { snapshotEvery: options.snapshotEvery } : {}),
+    onSnapshot: (event) => log.info(event, event.restored ? 'fleet snapshot restored: replaying the log after it' : 'fleet snapshot uploaded'),
     onProblem: ({ collection, seq, error }) => log.warn({ collection, seq, err: error, code: isRagwireError(error) ? error.code : undefined }, 'write log: entry refused or feed restarting'),
   });
   let stopBeat: (() => void) | undefined;
