@@ -79,6 +79,16 @@ if [ ! -x /usr/bin/chromium ] && [ -z "${CHROMIUM_PATH:-}" ]; then
   fi
 fi
 
+# The fleet's tests start real NATS JetStream servers (Debian's nats-server 2.9.10 or newer).
+if ! command -v nats-server >/dev/null 2>&1 && [ -z "${NATS_SERVER:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing nats-server with apt-get"
+    apt_install nats-server
+  else
+    echo "bootstrap: nats-server is missing: install it (Debian: apt-get install nats-server) or set NATS_SERVER for the fleet tests" >&2
+  fi
+fi
+
 if [ -n "${CI:-}" ]; then
   $PNPM install --frozen-lockfile
 else

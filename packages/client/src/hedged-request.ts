@@ -3,7 +3,7 @@ import { hasCode, ShardTimeoutError, ShardUnavailableError, isRagwireError } fro
 import type { ShardClient } from './shard-client';
 
 /** Failures that say "this replica cannot answer now", after which another replica is tried. */
-const REPLICA_FAULTS = new Set(['RAGWIRE_ERR_SHARD_UNAVAILABLE', 'RAGWIRE_ERR_SHARD_TIMEOUT', 'RAGWIRE_ERR_CLOSED']);
+const REPLICA_FAULTS = new Set(['RAGWIRE_ERR_SHARD_UNAVAILABLE', 'RAGWIRE_ERR_SHARD_TIMEOUT', 'RAGWIRE_ERR_CLOSED', 'RAGWIRE_ERR_REPLICA_BEHIND']);
 
 export function isReplicaFault(error: unknown): boolean {
   return isRagwireError(error) && REPLICA_FAULTS.has(error.code);

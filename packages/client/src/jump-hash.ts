@@ -1,58 +1,7 @@
-// Routing a document id to a shard: FNV-1a 64 of its UTF-8 bytes, then jump consistent hash.
+// Routing a document id to a shard: the protocol's id hash (FNV-1a 64, jump consistent hash) over the shard count.
+import { fnv1a64, jumpConsistentHash } from '@ragwire/protocol';
 
-const encoder = new TextEncoder();
-
-/**
- * FNV-1a 64-bit hash of the UTF-8 encoding of `id`, as two unsigned 32-bit halves [hi, lo].
- * Stable across processes, platforms and versions: it decides which shard owns a document.
- */
-export function fnv1a64(id: string): [hi: number, lo: number] {
-  // offset basis 0xcbf29ce484222325
-  let hi = 0xcbf29ce4;
-  let lo = 0x84222325;
-  const mix = (byte: number): void => {
-    lo = (lo ^ byte) >>> 0;
-    // (hi:lo) * 0x100000001b3 mod 2^64 = (hi:lo) * 0x1b3 + (lo << 40)
-    const loTimes = lo * 0x1b3; // < 2^41: exact in a double
-    const carry = Math.floor(loTimes / 4294967296);
-    const newLo = loTimes >>> 0;
-    hi = (Math.imul(hi, 0x1b3) + carry + (lo << 8)) >>> 0;
-    lo = newLo;
-  };
-  let ascii = true;
-  for (let i = 0; i < id.length; i++) {
-    if (id.charCodeAt(i) >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) {
-    for (let i = 0; i < id.length; i++) mix(id.charCodeAt(i));
-  } else {
-    for (const byte of encoder.encode(id)) mix(byte);
-  }
-  return [hi, lo];
-}
-
-const MASK64 = (1n << 64n) - 1n;
-const LCG = 2862933555777941757n;
-
-/**
- * Jump consistent hash (Lamping and Veach, 2014): the bucket in [0, buckets) of a 64-bit key.
- * Going from n to n + 1 buckets moves only about 1/(n + 1) of the keys, all into the new bucket.
- */
-export function jumpConsistentHash(hi: number, lo: number, buckets: number): number {
-  if (!Number.isInteger(buckets) || buckets < 1) throw new RangeError(`buckets must be a positive integer, got ${buckets}`);
-  let key = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-  let b = -1;
-  let j = 0;
-  while (j < buckets) {
-    b = j;
-    key = (key * LCG + 1n) & MASK64;
-    j = Math.floor((b + 1) * (2147483648 / (Number(key >> 33n) + 1)));
-  }
-  return b;
-}
+export { fnv1a64, jumpConsistentHash };
 
 /** The shard in [0, shards) that owns document `id`. */
 export function shardOf(id: string, shards: number): number {

@@ -2,8 +2,11 @@
 import {
   hasCode,
   InvalidArgumentError,
+  InvalidFilterError,
   ShardTimeoutError,
   sumTextStats,
+  isEmptyFilter,
+  validateFilter,
   ShardUnavailableError,
   isRagwireError,
   type CollectionInfo,
@@ -18,6 +21,7 @@ import {
   type TextStats,
 } from '@ragwire/protocol';
 import { hybridQuery, needsClientFusion, type HybridFields } from './hybrid-query';
+import type { WriteLog } from '@ragwire/fleet';
 import { hedgedRequest, isReplicaFault } from './hedged-request';
 import { shardOf } from './jump-hash';
 import { mergeTopK, type ColumnarHits } from './merge-top-k';
@@ -45,6 +49,17 @@ export interface ShardedCollectionOptions {
   client?: Omit<ShardClientOptions, 'token' | 'timeoutMs'>;
   /** Called after every query that reached the shards (not for cache hits) with where its time went. */
   onQuery?: (timing: QueryTiming) => void;
+  /**
+   * A fleet's write log (@ragwire/fleet WriteLog.connect): upserts and deletes are appended to the
+   * collection's stream and resolve on its acknowledgement; the shard servers (started with --nats)
+   * apply them. Default: none, every replica is written directly.
+   */
+  log?: WriteLog;
+  /**
+   * With `log`: 'session' (default) makes each query carry this object's last acknowledged log
+   * position (`minSeq`), so it sees this object's writes; 'eventual' skips the wait.
+   */
+  consistency?: 'session' | 'eventual';
 }
 
 /** Where one query's time went, as seen by the client. */
@@ -67,6 +82,8 @@ export interface ShardedQuery extends HybridFields {
   options?: QueryOptions;
   /** Ask each shard for ceil(k x oversample) hits (ANN recall after the merge). Default 1. */
   oversample?: number;
+  /** With a log: see at least the writes up to this log position (another session's `lastSeq`). */
+  minSeq?: number;
 }
 
 /** Merged hits of n queries (see ResultReply) and which shards, if any, did not answer. */
@@ -106,6 +123,10 @@ export class ShardedCollection {
   private readonly partial: 'fail' | 'allow';
   private readonly cache: QueryCache<ShardedResult> | undefined;
   private readonly onQuery: ((timing: QueryTiming) => void) | undefined;
+  private readonly log: WriteLog | undefined;
+  private readonly consistency: 'session' | 'eventual';
+  /** The largest log position this object's writes were acknowledged at (0: none yet). */
+  private sessionSeq = 0;
   private dim: number | undefined;
   private dimLookup: Promise<number> | undefined;
   private rotation = 0;
@@ -132,6 +153,16 @@ export class ShardedCollection {
     this.replicas = options.shards.map((urls) => urls.map((url) => new ShardClient(url, clientOptions)));
     if (options.cache) this.cache = new QueryCache(options.cache === true ? {} : options.cache);
     this.onQuery = options.onQuery;
+    if (options.consistency !== undefined && options.consistency !== 'session' && options.consistency !== 'eventual') {
+      throw new InvalidArgumentError(`consistency must be 'session' or 'eventual', got ${JSON.stringify(options.consistency)}`);
+    }
+    this.log = options.log;
+    this.consistency = options.consistency ?? 'session';
+  }
+
+  /** With a log: the position of this object's last acknowledged write, for another reader's `minSeq`. */
+  get lastSeq(): number {
+    return this.sessionSeq;
   }
 
   /** Hit and miss counts of the query cache (zeros when it is off). */
@@ -142,7 +173,9 @@ export class ShardedCollection {
   /** Creates the collection on every replica of every shard. */
   async createCollection(spec: Omit<CreateRequest, 'type' | 'collection'>): Promise<{ created: boolean; info: CollectionInfo }> {
     this.invalidate();
-    const replies = await this.everyReplica((c) => c.createCollection({ ...spec, collection: this.collection }));
+    // A fleet learns of the collection from its catalog (a server started later creates it too).
+    if (this.log) await this.log.register({ ...spec, collection: this.collection });
+    const replies = await this.everyReplica((c) => c.createCollection({ ...spec, collection: this.collection, ...(this.log ? { ifNotExists: true } : {}) }));
     this.dim = spec.dim;
     return { created: replies.some((r) => r.created), info: { ...replies[0]!.info, count: 0 } };
   }
@@ -150,6 +183,7 @@ export class ShardedCollection {
   /** Drops the collection on every replica of every shard. */
   async drop(options: { ifExists?: boolean } = {}): Promise<{ dropped: boolean }> {
     this.invalidate();
+    if (this.log) await this.log.unregister(this.collection);
     const replies = await this.everyReplica((c) => c.request({ type: 'drop', collection: this.collection, ...options }));
     this.dim = undefined;
     this.dimLookup = undefined;
@@ -183,8 +217,11 @@ export class ShardedCollection {
     return replies.flatMap((r) => r.snapshots);
   }
 
-  /** Inserts or replaces documents; resolves once every replica of every owning shard made them durable. */
-  async upsert(batch: ShardedUpsert): Promise<{ upserted: number }> {
+  /**
+   * Inserts or replaces documents; resolves once every replica of every owning shard made them durable,
+   * or with a log once the log acknowledged them (`seq`: their position).
+   */
+  async upsert(batch: ShardedUpsert): Promise<{ upserted: number; seq?: number }> {
     const n = batch.ids.length;
     if (n === 0) return { upserted: 0 };
     if (batch.vectors.length % n !== 0) throw new InvalidArgumentError(`vectors.length ${batch.vectors.length} is not a multiple of ids.length ${n}`);
@@ -192,6 +229,11 @@ export class ShardedCollection {
     if (batch.payloads && batch.payloads.length !== n) throw new InvalidArgumentError(`payloads.length ${batch.payloads.length} differs from ids.length ${n}`);
     this.invalidate();
     try {
+      if (this.log) {
+        const at = await this.log.appendUpsert(this.collection, { dim, ids: batch.ids, vectors: batch.vectors, ...(batch.payloads ? { payloads: batch.payloads } : {}) });
+        this.sessionSeq = Math.max(this.sessionSeq, at.seq);
+        return { upserted: n, seq: at.seq };
+      }
       const parts = upsertBatchesByShard(batch, dim, this.shardCount);
       await Promise.all(
         parts.map((part, shard) =>
@@ -209,10 +251,22 @@ export class ShardedCollection {
   /**
    * Deletes documents by id (routed to their shards), by a non-empty filter, or every document
    * with `{ all: true }` (both sent to every shard). An empty filter is refused (RAGWIRE_ERR_INVALID_FILTER).
+   * With a log the delete is appended and resolves on the acknowledgement: `deleted` is -1 (the count is
+   * known only where it is applied) and `seq` its position. A filter is applied by every replica at that
+   * position of the log, to the documents it holds then (docs/architecture.md "Fleet").
    */
-  async delete(what: { ids: string[] } | { filter: Filter } | { all: true }): Promise<{ deleted: number }> {
+  async delete(what: { ids: string[] } | { filter: Filter } | { all: true }): Promise<{ deleted: number; seq?: number }> {
     this.invalidate();
     try {
+      if (this.log) {
+        if ('filter' in what && isEmptyFilter(validateFilter(what.filter))) {
+          throw new InvalidFilterError('delete with an empty filter would delete every document; pass { all: true } to mean that');
+        }
+        if ('ids' in what && what.ids.length === 0) return { deleted: 0 };
+        const at = await this.log.appendDelete(this.collection, what);
+        this.sessionSeq = Math.max(this.sessionSeq, at.seq);
+        return { deleted: -1, seq: at.seq };
+      }
       if (!('ids' in what)) {
         const request = 'filter' in what ? { collection: this.collection, filter: what.filter } : { collection: this.collection, all: what.all };
         const replies = await Promise.all(this.replicas.map((rs) => Promise.all(rs.map((c) => c.delete(request)))));
@@ -251,10 +305,12 @@ export class ShardedCollection {
     }
     const generation = this.writeGeneration;
     const perShardK = Math.max(q.k, Math.ceil(q.k * (q.oversample ?? 1)));
+    const minSeq = Math.max(q.minSeq ?? 0, this.log && this.consistency === 'session' ? this.sessionSeq : 0);
+    const options = minSeq > 0 ? { ...q.options, minSeq } : q.options;
     const request = {
       collection: this.collection, dim, k: perShardK, vectors: q.vectors,
       ...(q.filter ? { filter: q.filter } : {}),
-      ...(q.options ? { options: q.options } : {}),
+      ...(options ? { options } : {}),
       ...(q.text ? { text: q.text } : {}),
       ...(q.sparse ? { sparse: q.sparse } : {}),
       ...(q.prefetch !== undefined ? { prefetch: q.prefetch } : {}),

@@ -112,6 +112,18 @@ export const OverloadedError = defineError('RAGWIRE_ERR_OVERLOADED', 503, 'Overl
 /** The peer does not read what it is sent: its unsent bytes passed the bound. */
 export const SlowConsumerError = defineError('RAGWIRE_ERR_SLOW_CONSUMER', 429, 'SlowConsumerError');
 
+// Fleet (docs/architecture.md "Fleet"): writes through a NATS JetStream log, reads that wait for a log position.
+/** The write log (NATS JetStream) cannot be reached, or was lost before acknowledging: the write's outcome is unknown; retry it (the log drops a retried duplicate). */
+export const LogUnavailableError = defineError('RAGWIRE_ERR_LOG_UNAVAILABLE', 503, 'LogUnavailableError');
+/** The collection's write log is full (its stream's byte or message limit): the write was not appended. */
+export const LogFullError = defineError('RAGWIRE_ERR_LOG_FULL', 507, 'LogFullError');
+/** A replica's position is older than the first write its log still holds (the stream was trimmed): it must be restored from a snapshot. */
+export const LogTrimmedError = defineError('RAGWIRE_ERR_LOG_TRIMMED', 503, 'LogTrimmedError');
+/** A replica had not applied the write log up to the query's minSeq within the wait bound; try another replica or later. */
+export const ReplicaBehindError = defineError('RAGWIRE_ERR_REPLICA_BEHIND', 503, 'ReplicaBehindError');
+/** A request was routed by a shard map older than the shard's: refresh the map and retry. */
+export const StaleEpochError = defineError('RAGWIRE_ERR_STALE_EPOCH', 409, 'StaleEpochError');
+
 /** Every error class by code, for the native binding and for decoding ERROR frames. */
 export const errorClassesByCode = {
   RAGWIRE_ERR_INVALID_ARGUMENT: InvalidArgumentError,
@@ -143,6 +155,11 @@ export const errorClassesByCode = {
   RAGWIRE_ERR_CONNECTION_TIMEOUT: ConnectionTimeoutError,
   RAGWIRE_ERR_OVERLOADED: OverloadedError,
   RAGWIRE_ERR_SLOW_CONSUMER: SlowConsumerError,
+  RAGWIRE_ERR_LOG_UNAVAILABLE: LogUnavailableError,
+  RAGWIRE_ERR_LOG_FULL: LogFullError,
+  RAGWIRE_ERR_LOG_TRIMMED: LogTrimmedError,
+  RAGWIRE_ERR_REPLICA_BEHIND: ReplicaBehindError,
+  RAGWIRE_ERR_STALE_EPOCH: StaleEpochError,
 } as const;
 
 export type RagwireErrorCode = keyof typeof errorClassesByCode | 'RAGWIRE_ERR';

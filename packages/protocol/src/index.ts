@@ -33,3 +33,4 @@ export {
   TEXT_STATS_DOCS, TEXT_STATS_TOKENS, TEXT_STATS_DF_PREFIX, textStatsEntries, sumTextStats, resolveFusion, fuseRanked, byScoreThenId, branchDepth,
   type TextSettings, type TextLanguage, type SparseVector, type Fusion, type FusionMethod, type TextStats, type RankedList,
 } from './search';
+export { fnv1a64, jumpConsistentHash } from './jump-hash';

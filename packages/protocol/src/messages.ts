@@ -132,6 +132,12 @@ export interface QueryOptions {
   exact?: boolean;
   /** Return each hit's stored vector (as written, full precision): MMR and re-ranking need them. Default false. */
   withVectors?: boolean;
+  /**
+   * Read-your-writes on a fleet (docs/architecture.md "Fleet"): answer only once the shard applied the
+   * collection's write log up to this sequence, waiting a bounded time, else RAGWIRE_ERR_REPLICA_BEHIND.
+   * Ignored by a shard that applies no log.
+   */
+  minSeq?: number;
 }
 export interface QueryRequest {
   type: 'query';

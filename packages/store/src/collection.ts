@@ -25,6 +25,8 @@ export interface CollectionRecord {
   incarnation: string;
   seq: number;
   nextLabel: number;
+  /** Fleet: the write log sequence of the last write applied through applyAt, committed with it. Absent: none. */
+  logSeq?: number;
 }
 
 export interface DocRecord {
@@ -58,6 +60,12 @@ export interface UpsertInput {
   payloads?: (Payload | null)[];
   /** One sparse vector (or null) per id. */
   sparse?: (SparseVector | null)[];
+}
+
+export interface DeleteInput {
+  ids?: string[];
+  filter?: Filter;
+  all?: boolean;
 }
 
 /** A dense query (`vectors` only), or a text / sparse / hybrid one (docs/search.md §3). */
@@ -94,6 +102,11 @@ export class Collection {
   readonly sparse: SparseIndex;
   index: Index;
   snapshotSeq: number;
+  /**
+   * The seq of the last write the index holds. record.seq runs ahead of it while writes wait to be
+   * applied; a snapshot is tagged with this one, so it never claims (and trims the log of) a write it lacks.
+   */
+  indexedSeq: number;
   #applied: Promise<unknown> = Promise.resolve();
   #closed = false;
   #queries = 0;
@@ -113,14 +126,45 @@ export class Collection {
     this.text = state.text;
     this.sparse = state.sparse;
     this.snapshotSeq = state.snapshotSeq;
+    this.indexedSeq = record.seq;
   }
 
   get name(): string {
     return this.settings.name;
   }
 
+  /** Fleet: the write log sequence of the last write applied through applyAt (committed or about to be); 0 when none. */
+  get logSeq(): number {
+    return this.record.logSeq ?? 0;
+  }
+
+  /**
+   * Fleet: applies the write at position `logSeq` of the collection's write log, recording `logSeq` in
+   * the same LMDB transaction as the write, so a restart (even after kill -9) resumes after the last
+   * write committed: each log entry is applied exactly once. An entry at or below `logSeq` is skipped
+   * (`applied: false`). A write the store refuses (a bad vector, an unknown id shape) still consumes
+   * its position, committed alone, and rejects with the store's typed error.
+   */
+  applyAt(logSeq: number, write: { upsert: UpsertInput } | { delete: DeleteInput }): Promise<{ applied: boolean }> {
+    this.#open();
+    if (!Number.isSafeInteger(logSeq) || logSeq < 1) throw new InvalidArgumentError(`logSeq must be a positive integer, got ${logSeq}`);
+    if (logSeq <= this.logSeq) return Promise.resolve({ applied: false });
+    try {
+      const done = 'upsert' in write ? this.upsert(write.upsert, logSeq) : this.delete(write.delete, logSeq);
+      return done.then(() => ({ applied: true }));
+    } catch (error) {
+      this.record.logSeq = logSeq;
+      const record = { ...this.record };
+      const committed = this.dbs.collections.put(this.name, record);
+      return this.#serial(async () => {
+        await committed;
+        throw error;
+      });
+    }
+  }
+
   /** Inserts or replaces documents. Resolves once committed to disk and searchable. */
-  upsert(input: UpsertInput): Promise<{ upserted: number; seq: number }> {
+  upsert(input: UpsertInput, logSeq?: number): Promise<{ upserted: number; seq: number }> {
     this.#open();
     const { ids, vectors, payloads } = input;
     const n = checkIds(ids);
@@ -139,6 +183,7 @@ export class Collection {
     const seq = ++this.record.seq;
     const removed: number[] = [];
     const own = new Float32Array(vectors); // the caller may reuse its buffer once we return
+    const record = this.#recordAt(logSeq);
     const committed = this.dbs.docs.transaction(() => {
       for (let i = 0; i < n; i++) {
         const id = ids[i]!;
@@ -161,7 +206,7 @@ export class Collection {
         this.dbs.vectors.put(labels[i]!, Buffer.from(own.buffer, i * dim * 4, dim * 4));
       }
       this.dbs.log.put(seq, { add: Array.from(labels), remove: removed });
-      this.dbs.collections.put(this.name, this.record);
+      this.dbs.collections.put(this.name, record);
     });
     return this.#apply(committed, async () => {
       if (removed.length) await this.#unindex(removed);
@@ -173,6 +218,7 @@ export class Collection {
         if (p) this.text.add(labels[i]!, this.text.documentText(p.text, p.metadata));
         if (sparse?.[i]) this.sparse.add(labels[i]!, sparse[i]!);
       }
+      this.indexedSeq = seq;
       return { upserted: n, seq };
     });
   }
@@ -181,7 +227,7 @@ export class Collection {
    * Deletes by ids, every document a filter matches (as of when the delete is applied), or with
    * `all: true` every document. An empty filter is refused: it would match everything by accident.
    */
-  delete(input: { ids?: string[]; filter?: Filter; all?: boolean }): Promise<{ deleted: number; seq: number }> {
+  delete(input: DeleteInput, logSeq?: number): Promise<{ deleted: number; seq: number }> {
     this.#open();
     const given = (input.ids !== undefined ? 1 : 0) + (input.filter !== undefined ? 1 : 0) + (input.all !== undefined ? 1 : 0);
     if (given !== 1) throw new InvalidArgumentError('delete takes exactly one of ids, filter and all');
@@ -201,6 +247,7 @@ export class Collection {
     }
     const seq = ++this.record.seq;
     const removed: number[] = [];
+    const record = this.#recordAt(logSeq);
     const committed = this.dbs.docs.transaction(() => {
       for (const id of ids) {
         const old = this.dbs.docs.get(id);
@@ -210,10 +257,11 @@ export class Collection {
         this.dbs.vectors.remove(old.label);
       }
       this.dbs.log.put(seq, { add: [], remove: removed });
-      this.dbs.collections.put(this.name, this.record);
+      this.dbs.collections.put(this.name, record);
     });
     return this.#apply(committed, async () => {
       await this.#unindex(removed);
+      this.indexedSeq = seq;
       return { deleted: removed.length, seq };
     });
   }
@@ -372,6 +420,17 @@ export class Collection {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * The record a write commits. Without a log position, the live record (as before fleets); with one,
+   * a copy taken now: lmdb-js runs the transaction later, and a later write's position must not be
+   * committed with this write's data.
+   */
+  #recordAt(logSeq: number | undefined): CollectionRecord {
+    if (logSeq === undefined) return this.record;
+    this.record.logSeq = logSeq;
+    return { ...this.record };
   }
 
   /** Runs fn after every earlier write applied; writes and snapshots are serialised. */

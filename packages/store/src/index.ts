@@ -5,7 +5,7 @@
  */
 export { Store, openStore, DEFAULT_EXACT_SCAN_BYTES, type CreateCollectionInput, type RebuildEvent, type StoreOptions } from './store';
 export type { RebuildReason } from './recovery';
-export { Collection, type QueryInput, type QueryResult, type UpsertInput } from './collection';
+export { Collection, type DeleteInput, type QueryInput, type QueryResult, type UpsertInput } from './collection';
 export { FilterIndex, indexedFields } from './filter-index';
 export { validateSettings, type CollectionSettings } from './settings';
 export { answerRequest, type AnswerOptions, type StoreRequest } from './requests';

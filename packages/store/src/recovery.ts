@@ -73,8 +73,8 @@ export async function recover(
     const { index, seq } = snapshot;
     await replayLog(dbs, index, seq, record.settings.dim);
     if (index.size === labelToId.size) return { index, labelToId, filters, text, sparse, snapshotSeq: seq, source: 'snapshot' };
-    index.close(); // disagrees with the documents: trust LMDB and rebuild
     rebuilt = { reason: 'inconsistent', detail: `the snapshot holds ${index.size} rows after replaying the log, LMDB ${labelToId.size} documents` };
+    index.close(); // disagrees with the documents: trust LMDB and rebuild
   } else rebuilt = snapshot;
   const index = createIndex({ ...indexOptions(record.settings), device: where });
   await addStoredVectors(dbs, index, record.settings.dim, null);

@@ -200,7 +200,7 @@ export class Store {
 
   // Runs serialised with the collection's writes, so the index holds exactly the writes up to seq.
   async #writeSnapshot(c: Collection): Promise<SnapshotInfo> {
-    const seq = c.record.seq;
+    const seq = c.indexedSeq;
     const path = this.#snapshotPath(c.record);
     const s = c.index.stats();
     if (s.deleted > 0 && s.deleted >= (s.count + s.deleted) * this.#options.compactRatio) await c.index.compact();

@@ -13,6 +13,11 @@ const program = new Command('ragwire-shard')
   .option('--snapshot-every <ops>', 'snapshot a collection after this many writes (default 10000)', (v) => Number(v))
   .option('--connection-limit <name=value>', 'override one connection limit (maxConnections, helloTimeoutMs, idleTimeoutMs, frameTimeoutMs, minFrameBytesPerSecond, preAuthMaxFrameBytes, maxPartialFrameBytes, replyHighWaterBytes, maxUnsentReplyBytes; docs/operations.md); repeat for more', collect)
   .option('--metrics-open-on-loopback', 'with tokens, let a scraper on a loopback address read /metrics without a token')
+  .option('--nats <url>', 'join a fleet: follow the write log on this NATS server (nats://host:4222); repeat for every node of a cluster', collect)
+  .option('--member <id>', 'with --nats: this server\'s member id in the shard map (default: host name and port)')
+  .option('--fleet-prefix <prefix>', 'with --nats: subject and bucket prefix (default ragwire)')
+  .option('--ready-max-lag <messages>', 'with --nats: /readyz is 200 only within this many log messages of the end (default 1000)', (v) => Number(v))
+  .option('--fleet-snapshot-every <messages>', 'with --nats: upload a snapshot of each collection to the object store after this many log messages (default 50000)', (v) => Number(v))
   .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for requests in flight (default 10000)', (v) => Number(v))
   .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', 'info');
 
@@ -20,6 +25,7 @@ program.parse();
 const opts = program.opts<{
   listen?: string[]; data: string; admin?: string; token?: string[]; snapshotEvery?: number; drainTimeout?: number; logLevel: string;
   connectionLimit?: string[]; metricsOpenOnLoopback?: boolean;
+  nats?: string[]; member?: string; fleetPrefix?: string; readyMaxLag?: number; fleetSnapshotEvery?: number;
 }>();
 /** `name=value` pairs into an object; the server validates names and values, naming the field. */
 function parsePairs(pairs: string[]): Record<string, number> {
@@ -43,6 +49,15 @@ try {
     ...(opts.drainTimeout !== undefined ? { drainTimeoutMs: opts.drainTimeout } : {}),
     ...(opts.connectionLimit ? { connectionLimits: parsePairs(opts.connectionLimit) } : {}),
     ...(opts.metricsOpenOnLoopback ? { metricsOpenOnLoopback: true } : {}),
+    ...(opts.nats
+      ? { fleet: {
+          nats: opts.nats.flatMap((u) => u.split(',')),
+          ...(opts.member !== undefined ? { member: opts.member } : {}),
+          ...(opts.fleetPrefix !== undefined ? { prefix: opts.fleetPrefix } : {}),
+          ...(opts.readyMaxLag !== undefined ? { readyMaxLag: opts.readyMaxLag } : {}),
+          ...(opts.fleetSnapshotEvery !== undefined ? { snapshotEvery: opts.fleetSnapshotEvery } : {}),
+        } }
+      : {}),
   });
   // Scripts and supervisors wait for this line: print it at any log level.
   if (!server.log.isLevelEnabled('info')) {

@@ -27,6 +27,7 @@ import {
 } from '@ragwire/protocol';
 import type { Store, StoreRequest } from '@ragwire/store';
 import { LOOPBACK_PRINCIPAL, type Principal, type TokenTable } from './auth';
+import type { FleetMember } from './fleet-member';
 import { advertisedLimits, dispatch } from './dispatch';
 import type { ConnectionLimits } from './connection-limits';
 import type { FrameSocket } from './listener';
@@ -61,6 +62,8 @@ export interface ConnectionContext {
   serverName: string;
   /** True once the server is shutting down: new requests get RAGWIRE_ERR_CLOSED. */
   draining(): boolean;
+  /** Fleet membership (--nats): writes come from the log, queries may wait for a log position. */
+  fleet: FleetMember | undefined;
 }
 
 export class ClientConnection {
@@ -286,7 +289,7 @@ export class ClientConnection {
     while (this.running < limit && this.queue.length > 0 && (this.pausedBy & PAUSED_DRAIN) === 0 && !this.closed) {
       const p = this.queue.shift()!;
       this.running++;
-      dispatch(this.ctx.store, p.principal, p.request).then(
+      dispatch(this.ctx.store, p.principal, p.request, this.ctx.fleet).then(
         (reply) => this.settle(p, reply),
         (error: unknown) => this.settle(p, error),
       );

@@ -5,6 +5,7 @@ import { InvalidArgumentError, resolveLimits, type ProtocolLimits } from '@ragwi
 import type { Store } from '@ragwire/store';
 import { parseTokenSpec, type TokenGrant } from './auth';
 import { resolveConnectionLimits, type ConnectionLimits } from './connection-limits';
+import type { FleetOptions } from './fleet-member';
 
 export interface ShardServerOptions {
   /** Where to accept connections: `tcp://host:port` (port 0: ephemeral) and `unix:///path.sock`. At least one. */
@@ -36,6 +37,8 @@ export interface ShardServerOptions {
    * loopback address read it without one. Default false.
    */
   metricsOpenOnLoopback?: boolean;
+  /** Fleet membership (`--nats`): follow the write log of every fleet collection. Default: none (writes come over the protocol). */
+  fleet?: FleetOptions;
 }
 
 export type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'ucx'; host: string; port: number } | { kind: 'unix'; path: string };
@@ -52,6 +55,7 @@ export interface ResolvedConfig {
   snapshotEveryOps: number | undefined;
   connectionLimits: ConnectionLimits;
   metricsOpenOnLoopback: boolean;
+  fleet: FleetOptions | undefined;
 }
 
 function fail(field: string, message: string): never {
@@ -135,6 +139,13 @@ export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedCon
   if (options.metricsOpenOnLoopback !== undefined && typeof options.metricsOpenOnLoopback !== 'boolean') {
     fail('metricsOpenOnLoopback', `must be a boolean, got ${String(options.metricsOpenOnLoopback)}`);
   }
+  if (options.fleet !== undefined) {
+    const { nats } = options.fleet;
+    if (!Array.isArray(nats) || nats.length === 0) fail('fleet.nats', 'give at least one NATS URL (nats://host:4222)');
+    for (const [i, url] of nats.entries()) if (!/^(nats|tls):\/\/[^/]+$/.test(url)) fail(`fleet.nats[${i}]`, `expected nats://host:port, got ${JSON.stringify(url)}`);
+    if (options.fleet.member !== undefined && !/^[A-Za-z0-9_=-]{1,128}$/.test(options.fleet.member)) fail('fleet.member', `must be 1-128 of A-Z a-z 0-9 _ = -, got ${JSON.stringify(options.fleet.member)}`);
+    for (const f of ['readyMaxLag', 'minSeqWaitMs', 'heartbeatMs', 'snapshotEvery'] as const) positiveInt(`fleet.${f}`, options.fleet[f], 1);
+  }
   return Object.freeze({
     listen,
     dataDir: options.dataDir,
@@ -147,5 +158,6 @@ export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedCon
     snapshotEveryOps: options.snapshotEveryOps,
     connectionLimits,
     metricsOpenOnLoopback: options.metricsOpenOnLoopback ?? false,
+    fleet: options.fleet ? Object.freeze({ ...options.fleet }) : undefined,
   });
 }

@@ -1,17 +1,25 @@
 // docs/protocol.md §5: each request answered by the store. No storage logic here: validation of
 // what the store owns (dims, ids, filters) happens in the store.
-import type { ProtocolLimits, Response } from '@ragwire/protocol';
+import { InvalidArgumentError, type ProtocolLimits, type Response } from '@ragwire/protocol';
 import { answerRequest, type Store, type StoreRequest } from '@ragwire/store';
 import { REQUIRED_SCOPE, type Principal } from './auth';
+import type { FleetMember } from './fleet-member';
 
 /**
  * Checks `principal`'s scope for `request`, then lets the store answer it. Throws the typed error the
  * ERROR reply carries (async, so a scope refusal arrives as a rejection). HELLO is handled by the connection.
+ * A fleet member takes writes only from the log, and holds a query with `minSeq` until it applied that far.
  */
-export async function dispatch(store: Store, principal: Principal, request: StoreRequest): Promise<Response> {
+export async function dispatch(store: Store, principal: Principal, request: StoreRequest, fleet?: FleetMember): Promise<Response> {
   const collection = 'collection' in request ? request.collection : undefined;
   // DESCRIBE of the whole server lists what the token may read instead of refusing.
   if (!(request.type === 'describe' && collection === undefined)) principal.check(REQUIRED_SCOPE[request.type], collection);
+  if (fleet) {
+    if (request.type === 'upsert' || request.type === 'delete') {
+      throw new InvalidArgumentError(`this shard server is fleet member ${fleet.member}: ${request.type}s go through the write log (ShardedCollection with log)`);
+    }
+    if (request.type === 'query' && request.options?.minSeq !== undefined) await fleet.waitFor(request.collection, request.options.minSeq);
+  }
   // Payloads go out as the store keeps them (their wire form): the reply's encoder copies the bytes.
   return answerRequest(store, request, { visible: (name) => principal.may('read', name), encodedPayloads: true });
 }

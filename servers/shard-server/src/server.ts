@@ -14,6 +14,7 @@ import { resolveConfig, type ShardServerOptions } from './config';
 import { PartialFrameBudget, sweepIntervalMs } from './connection-limits';
 import { listen, type FrameSocket, type Listener } from './listener';
 import { ShardMetrics } from './metrics';
+import { startFleetMember, type FleetMember } from './fleet-member';
 
 export interface ShardServer {
   /** The bound addresses, ports resolved: `tcp://127.0.0.1:40123`, `unix:///run/ragwire.sock`. */
@@ -74,6 +75,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     frameBudget: new PartialFrameBudget(connectionLimits.maxPartialFrameBytes, (held) => metrics.partialFrameBytes.set(held)),
     serverName: `ragwire-shard/${version}`,
     draining: () => draining,
+    fleet: undefined,
   };
 
   const listeners: Listener[] = [];
@@ -106,6 +108,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     onHandshakeError: (error: Error) => log.info({ err: error.message }, 'transport handshake failed'),
   };
   let admin: Awaited<ReturnType<typeof startAdmin>> | undefined;
+  let fleet: FleetMember | undefined;
   try {
     for (const address of config.listen) {
       const listener = await listen(address, accept, listenOptions);
@@ -115,15 +118,17 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     if (config.admin) {
       admin = await startAdmin(config.admin.host, config.admin.port, {
         store: () => store,
-        ready: () => ready && !draining,
+        ready: () => ready && !draining && (fleet?.ready() ?? true),
         metrics,
         tokens,
         metricsOpenOnLoopback: config.metricsOpenOnLoopback,
         health: { server: `ragwire-shard/${version}`, isa: isa() },
       });
     }
+    if (config.fleet) ctx.fleet = fleet = await startFleetMember(config.fleet, { store, addresses, adminUrl: admin?.url, log, metrics });
   } catch (error) {
     await Promise.all(listeners.map((l) => l.close()));
+    await fleet?.close();
     await admin?.close();
     if (ownsStore) await store.close();
     throw error;
@@ -138,7 +143,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     log.warn({ addresses }, 'no token configured: listening on loopback (and unix sockets) only, without authentication');
   }
   log.info(
-    { addresses, admin: admin?.url, data: config.dataDir, collections: store.describe().map((c) => c.name), tokens: tokens?.size ?? 0, isa: isa() },
+    { addresses, admin: admin?.url, member: fleet?.member, data: config.dataDir, collections: store.describe().map((c) => c.name), tokens: tokens?.size ?? 0, isa: isa() },
     'ragwire-shard listening',
   );
 
@@ -162,6 +167,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
       await stopped;
       clearTimeout(forced);
       clearInterval(sweep);
+      await fleet?.close();
       await admin?.close();
       if (ownsStore) await store.close();
       log.info('stopped');

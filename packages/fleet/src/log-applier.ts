@@ -1,0 +1,312 @@
+// The read side of a fleet on one shard server: for each collection in the catalog, an ordered consumer
+// over the collection's stream from the store's applied position + 1. A message of a bucket this member
+// holds (or of every bucket) is applied at its stream sequence, which the store commits in the same LMDB
+// transaction (exactly once across restarts and kill -9); other buckets' messages are passed over.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  InternalError, ReplicaBehindError, LogTrimmedError, decodeFrame, isRagwireError,
+  type DeleteRequest, type UpsertRequest,
+} from '@ragwire/protocol';
+import { EVERY_BUCKET, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
+import { FleetCatalog, bucketsOfMember, type CollectionSpec, type ShardMap } from './catalog';
+import { SnapshotStore, bucketSetKey } from './snapshots';
+
+/** What the applier needs of a store (the shard server implements it over @ragwire/store). */
+export interface ApplyTarget {
+  /** Creates the collection if missing (same settings), so its log can be applied. */
+  ensureCollection(spec: CollectionSpec): Promise<void>;
+  /** The last log sequence the collection committed (0: none, or no such collection). */
+  appliedSeq(collection: string): number;
+  /** Applies one write at log sequence `seq`; a store refusal (typed error) still consumes the position. */
+  apply(collection: string, seq: number, write: UpsertRequest | DeleteRequest): Promise<void>;
+  /** Every document the collection holds, as UPSERT frames (for a snapshot). Called between applies. */
+  exportFrames(collection: string): Uint8Array[];
+  /** Replaces the collection's documents by `writes` and records log position `seq`. */
+  restore(collection: string, seq: number, writes: UpsertRequest[]): Promise<void>;
+}
+
+export interface LogApplierOptions {
+  connection: NatsConnection;
+  member: string;
+  target: ApplyTarget;
+  prefix?: string;
+  /** Writes applied concurrently (lmdb-js commits them together, in order). Default 256. */
+  window?: number;
+  /** Upload a snapshot of each collection to the object store after this many log messages. Default 50,000. */
+  snapshotEvery?: number;
+  /** Told of a snapshot uploaded or restored. */
+  onSnapshot?: (event: { collection: string; seq: number; documents: number; restored: boolean }) => void;
+  /** Told of a write the store refused, or a feed that failed and restarts. */
+  onProblem?: (event: { collection: string; seq?: number; error: unknown }) => void;
+}
+
+/** One collection's position in its log. */
+export interface FeedState {
+  collection: string;
+  /** Every message up to here was applied or passed over. */
+  processed: number;
+  /** The stream's last sequence, as last seen. */
+  last: number;
+  /** The stream starts after the store's position: it was trimmed past it (restore from a snapshot). */
+  trimmed: boolean;
+}
+
+class CollectionFeed {
+  processed: number;
+  last = 0;
+  trimmed = false;
+  snapshotAt = 0;
+  owned: Set<number> | undefined; // undefined: no shard map, every bucket
+  readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
+  readonly #abort = new AbortController();
+
+  constructor(
+    readonly spec: CollectionSpec,
+    readonly applier: LogApplier,
+  ) {
+    this.processed = applier.target.appliedSeq(spec.collection);
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  stop(): void {
+    this.#abort.abort();
+    for (const w of this.#waiters) w.resolve();
+  }
+
+  setMap(map: ShardMap | null): void {
+    this.owned = map ? bucketsOfMember(map, this.applier.member) : undefined;
+  }
+
+  owns(bucket: number | typeof EVERY_BUCKET): boolean {
+    return bucket === EVERY_BUCKET || this.owned === undefined || this.owned.has(bucket);
+  }
+
+  advance(seq: number): void {
+    if (seq <= this.processed) return;
+    this.processed = seq;
+    if (seq > this.last) this.last = seq;
+    for (const w of this.#waiters) if (w.seq <= seq) (this.#waiters.delete(w), w.resolve());
+  }
+
+  waitFor(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.processed >= seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const w = { seq, resolve: () => (clearTimeout(timer), resolve(this.processed >= seq)) };
+      const timer = setTimeout(() => (this.#waiters.delete(w), resolve(false)), timeoutMs);
+      this.#waiters.add(w);
+    });
+  }
+}
+
+export class LogApplier {
+  readonly member: string;
+  readonly target: ApplyTarget;
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #prefix: string;
+  readonly #window: number;
+  readonly #onProblem: NonNullable<LogApplierOptions['onProblem']>;
+  readonly #onSnapshot: NonNullable<LogApplierOptions['onSnapshot']>;
+  readonly #snapshotEvery: number;
+  #snapshots: SnapshotStore | undefined;
+  readonly #feeds = new Map<string, CollectionFeed>();
+  readonly #abort = new AbortController();
+  #jsm: JetStreamManager | undefined;
+  #catalog: FleetCatalog | undefined;
+  #poll: NodeJS.Timeout | undefined;
+
+  constructor(options: LogApplierOptions) {
+    this.#nc = options.connection;
+    this.#js = jetstream(this.#nc);
+    this.member = options.member;
+    this.target = options.target;
+    this.#prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.#window = options.window ?? 256;
+    this.#onProblem = options.onProblem ?? (() => undefined);
+    this.#onSnapshot = options.onSnapshot ?? (() => undefined);
+    this.#snapshotEvery = options.snapshotEvery ?? 50_000;
+  }
+
+  /** Opens the catalog and follows it: a feed per collection, started and stopped as collections come and go. */
+  async start(): Promise<void> {
+    this.#jsm = await jetstreamManager(this.#nc);
+    this.#catalog = await FleetCatalog.open(this.#nc, { prefix: this.#prefix });
+    this.#snapshots = await SnapshotStore.open(this.#nc, { prefix: this.#prefix });
+    await this.#catalog.watchCollections((name, spec) => {
+      const old = this.#feeds.get(name);
+      if (spec === null) {
+        old?.stop();
+        this.#feeds.delete(name);
+        return;
+      }
+      if (old) return;
+      const feed = new CollectionFeed(spec, this);
+      this.#feeds.set(name, feed);
+      void this.#run(feed);
+    }, this.#abort.signal);
+    this.#poll = setInterval(() => void this.#refreshLast(), 1000);
+    this.#poll.unref();
+  }
+
+  /** Each collection's position. */
+  states(): FeedState[] {
+    return [...this.#feeds.values()].map((f) => ({ collection: f.spec.collection, processed: f.processed, last: f.last, trimmed: f.trimmed }));
+  }
+
+  /** True when every collection's feed is within `maxLag` messages of its stream's end (as last seen) and none is trimmed. */
+  caughtUp(maxLag: number): boolean {
+    for (const f of this.#feeds.values()) if (f.trimmed || f.last - f.processed > maxLag) return false;
+    return true;
+  }
+
+  /**
+   * Resolves once `collection`'s log is applied (or passed over) up to `seq`; a collection this server
+   * does not follow resolves at once (nothing to wait for). RAGWIRE_ERR_REPLICA_BEHIND after `timeoutMs`.
+   */
+  async waitFor(collection: string, seq: number, timeoutMs: number): Promise<void> {
+    const feed = this.#feeds.get(collection);
+    if (!feed || feed.processed >= seq) return;
+    if (!(await feed.waitFor(seq, timeoutMs))) {
+      throw new ReplicaBehindError(`collection ${collection} is applied up to log sequence ${feed.processed}, the query needs ${seq} (waited ${timeoutMs} ms)`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort();
+    clearInterval(this.#poll);
+    for (const f of this.#feeds.values()) f.stop();
+    this.#feeds.clear();
+  }
+
+  async #refreshLast(): Promise<void> {
+    for (const f of this.#feeds.values()) {
+      try {
+        const info = await this.#jsm!.streams.info(streamName(this.#prefix, f.spec.collection));
+        f.last = Math.max(f.last, info.state.last_seq);
+        // An empty log past our position (every message passed over) counts as processed.
+        if (info.state.messages === 0) f.advance(info.state.last_seq);
+      } catch {
+        // The stream may not exist yet, or NATS is away: the feed's own loop reports it.
+      }
+    }
+  }
+
+  /** Uploads the collection's documents at the feed's position (nothing is being applied meanwhile). */
+  async #upload(feed: CollectionFeed): Promise<void> {
+    const { collection } = feed.spec;
+    const seq = feed.processed;
+    feed.snapshotAt = seq;
+    try {
+      const frames = this.target.exportFrames(collection);
+      await this.#snapshots!.put(collection, bucketSetKey(feed.owned), seq, frames);
+      this.#onSnapshot({ collection, seq, documents: -1, restored: false });
+    } catch (error) {
+      this.#onProblem({ collection, seq, error });
+    }
+  }
+
+  /** Follows one collection's log until stopped, restarting from the store's position after a failure. */
+  async #run(feed: CollectionFeed): Promise<void> {
+    const { collection } = feed.spec;
+    // The map as it is now before any message (the watch then follows its changes).
+    await this.#catalog!.shardMap(collection).then((m) => feed.setMap(m?.map ?? null), (error: unknown) => this.#onProblem({ collection, error }));
+    await this.#catalog!.watchShardMap(collection, (map) => feed.setMap(map), feed.signal).catch((error: unknown) => this.#onProblem({ collection, error }));
+    while (!feed.signal.aborted) {
+      try {
+        await this.target.ensureCollection(feed.spec);
+        await this.#follow(feed);
+      } catch (error) {
+        if (feed.signal.aborted) break;
+        this.#onProblem({ collection, error });
+        await sleep(500);
+      }
+    }
+  }
+
+  async #follow(feed: CollectionFeed): Promise<void> {
+    const { collection } = feed.spec;
+    const from = this.target.appliedSeq(collection) + 1;
+    const stream = streamName(this.#prefix, collection);
+    const info = await this.#jsm!.streams.info(stream);
+    if (info.state.messages > 0 && info.state.first_seq > from) {
+      // Consuming now would skip the trimmed writes: load a snapshot of our buckets taken at or after
+      // the trim point, then replay the log from its sequence.
+      feed.trimmed = true;
+      const key = bucketSetKey(feed.owned);
+      const snapshot = await this.#snapshots!.get(collection, key);
+      if (!snapshot || snapshot.seq + 1 < info.state.first_seq) {
+        throw new LogTrimmedError(`the log of ${collection} starts at ${info.state.first_seq}, this replica applied up to ${from - 1}, and no snapshot of bucket set ${key} reaches it`);
+      }
+      await this.target.restore(collection, snapshot.seq, snapshot.writes);
+      feed.snapshotAt = snapshot.seq;
+      feed.advance(snapshot.seq);
+      this.#onSnapshot({ collection, seq: snapshot.seq, documents: snapshot.writes.reduce((n, w) => n + w.ids.length, 0), restored: true });
+      return this.#follow(feed);
+    }
+    feed.trimmed = false;
+    // The stream holds only this collection's subjects: no filter (filter_subjects needs server 2.10).
+    const consumer = await this.#js.consumers.get(stream, {
+      deliver_policy: 'by_start_sequence' as never,
+      opt_start_seq: from,
+    });
+    const messages = await consumer.consume({ max_messages: 512 });
+    const stop = (): void => void messages.stop();
+    feed.signal.addEventListener('abort', stop, { once: true });
+    // Each entry resolves true once its message and every earlier one were applied (or passed over).
+    const inFlight: Promise<boolean>[] = [];
+    let failure: unknown;
+    const settle = (seq: number, done: Promise<boolean>): void => {
+      const previous = inFlight.at(-1) ?? Promise.resolve(true);
+      inFlight.push(Promise.all([previous, done]).then(([before, ok]) => before && ok && (feed.advance(seq), true)));
+    };
+    try {
+      for await (const m of messages) {
+        if (failure !== undefined) throw failure;
+        const seq = m.seq;
+        const bucket = bucketOfSubject(m.subject);
+        let write: UpsertRequest | DeleteRequest | undefined;
+        if (feed.owns(bucket)) {
+          try {
+            const { message } = decodeFrame(m.data);
+            if (message.type !== 'upsert' && message.type !== 'delete') throw new InternalError(`log message ${seq} of ${collection} is a ${message.type}`);
+            write = message;
+          } catch (error) {
+            // No replica can apply it: passed over, and said.
+            this.#onProblem({ collection, seq, error });
+          }
+        }
+        if (write === undefined) settle(seq, Promise.resolve(true));
+        else {
+          settle(seq, this.target.apply(collection, seq, write).then(
+            () => true,
+            (error: unknown) => {
+              // A refusal by the store (its 4xx errors) consumed the position: the same on every replica.
+              if (isRagwireError(error) && error.status < 500) {
+                this.#onProblem({ collection, seq, error });
+                return true;
+              }
+              failure ??= error;
+              return false;
+            },
+          ));
+        }
+        if (inFlight.length >= this.#window) await inFlight.splice(0, inFlight.length - this.#window / 2).at(-1);
+        if (messages.getPending() <= 1) { // this message is counted until the loop asks for the next
+          // Nothing waiting: let the tail settle so positions (and read-your-writes) move without delay.
+          await inFlight.at(-1);
+          inFlight.length = 0;
+          if (failure === undefined && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
+        }
+      }
+    } finally {
+      feed.signal.removeEventListener('abort', stop);
+      await Promise.all(inFlight);
+    }
+    if (failure !== undefined) throw failure;
+  }
+}

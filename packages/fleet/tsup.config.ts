@@ -1,0 +1,4 @@
+import { defineConfig } from 'tsup';
+import { serverPreset } from '../../config/tsup';
+
+export default defineConfig(serverPreset());

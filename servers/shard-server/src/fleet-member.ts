@@ -1,0 +1,166 @@
+// A shard server as a member of a fleet (--nats): it registers with heartbeats, follows the write log of
+// every fleet collection into its store (@ragwire/fleet LogApplier), holds queries that carry minSeq until
+// applied, and exports its position and lag. Without --nats none of this runs.
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
+import { LogApplier, Membership, connectNats, type ApplyTarget } from '@ragwire/fleet';
+import { UnknownCollectionError, encodeFrame, isRagwireError } from '@ragwire/protocol';
+import type { Store } from '@ragwire/store';
+import type { ShardMetrics } from './metrics';
+
+export interface FleetOptions {
+  /** NATS URLs (every node of a cluster). */
+  nats: string[];
+  /** This member's id in the shard map. Default: host name and the first listen port. */
+  member?: string;
+  /** Subject and bucket prefix. Default 'ragwire'. */
+  prefix?: string;
+  /** /readyz answers 200 only while every collection is within this many log messages of its stream's end. Default 1000. */
+  readyMaxLag?: number; // messages
+  /** A query with minSeq waits at most this long for the log to be applied, then RAGWIRE_ERR_REPLICA_BEHIND. Default 2000 ms. */
+  minSeqWaitMs?: number; // ms
+  /** Upload a snapshot of each collection to the object store after this many log messages. Default 50,000. */
+  snapshotEvery?: number; // messages
+  /** Membership heartbeat period; the members bucket's TTL is three periods. Default 2000 ms. */
+  heartbeatMs?: number; // ms
+}
+
+export interface FleetMember {
+  readonly member: string;
+  /** Caught up within readyMaxLag on every collection. */
+  ready(): boolean;
+  /** Holds a query until `collection` is applied up to `minSeq` (RAGWIRE_ERR_REPLICA_BEHIND after minSeqWaitMs). */
+  waitFor(collection: string, minSeq: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The store as the applier sees it. */
+function storeTarget(store: Store): ApplyTarget {
+  return {
+    async ensureCollection(spec) {
+      await store.createCollection({
+        name: spec.collection, dim: spec.dim, metric: spec.metric, kind: spec.kind, storage: spec.storage,
+        ...(spec.params ? { params: spec.params } : {}), ifNotExists: true,
+      });
+    },
+    appliedSeq(collection) {
+      try {
+        return store.collection(collection).logSeq;
+      } catch (error) {
+        if (error instanceof UnknownCollectionError) return 0;
+        throw error;
+      }
+    },
+    async apply(collection, seq, write) {
+      const c = store.collection(collection);
+      if (write.type === 'upsert') {
+        await c.applyAt(seq, { upsert: { ids: write.ids, vectors: write.vectors, ...(write.payloads ? { payloads: write.payloads } : {}) } });
+      } else {
+        await c.applyAt(seq, { delete: write.ids !== undefined ? { ids: write.ids } : write.filter !== undefined ? { filter: write.filter } : { all: true } });
+      }
+    },
+    exportFrames(collection) {
+      const c = store.collection(collection);
+      const { dim } = c.settings;
+      const frames: Uint8Array[] = [];
+      let ids: string[] = [];
+      let rows: Uint8Array[] = [];
+      const flush = (): void => {
+        if (ids.length === 0) return;
+        const vectors = new Float32Array(ids.length * dim);
+        rows.forEach((r, i) => new Uint8Array(vectors.buffer, i * dim * 4, dim * 4).set(r.subarray(0, dim * 4)));
+        frames.push(encodeFrame({ type: 'upsert', collection, dim, ids, vectors, payloads: ids.map((id) => c.payload(id)) }, frames.length + 1));
+        ids = [];
+        rows = [];
+      };
+      for (const { key, value } of c.dbs.docs.getRange()) {
+        const bytes = c.dbs.vectors.getBinary(value.label);
+        if (!bytes) continue;
+        ids.push(key);
+        rows.push(Uint8Array.prototype.slice.call(bytes));
+        if (ids.length === SNAPSHOT_FRAME_DOCS) flush();
+      }
+      flush();
+      return frames;
+    },
+    async restore(collection, seq, writes) {
+      const c = store.collection(collection);
+      if (c.info().count > 0) await c.delete({ all: true });
+      for (const w of writes) await c.upsert({ ids: w.ids, vectors: w.vectors, ...(w.payloads ? { payloads: w.payloads } : {}) });
+      // The position last, alone: a crash before it leaves the replica to restore again (upserts are idempotent).
+      await c.applyAt(seq, { delete: { ids: [] } });
+    },
+  };
+}
+
+/** Documents per UPSERT frame of a snapshot. */
+const SNAPSHOT_FRAME_DOCS = 256;
+
+export async function startFleetMember(
+  options: FleetOptions,
+  server: { store: Store; addresses: string[]; adminUrl: string | undefined; log: Logger; metrics: ShardMetrics },
+): Promise<FleetMember> {
+  const { log } = server;
+  const member = options.member ?? `${hostname()}-${new URL(server.addresses[0]!.replace(/^unix:/, 'tcp:')).port || 'unix'}`;
+  const readyMaxLag = options.readyMaxLag ?? 1000;
+  const minSeqWaitMs = options.minSeqWaitMs ?? 2000;
+  const heartbeatMs = options.heartbeatMs ?? 2000;
+  const prefix = options.prefix ?? 'ragwire';
+  const nc = await connectNats({ servers: options.nats });
+  const applier = new LogApplier({
+    connection: nc, member, target: storeTarget(server.store), prefix,
+    ...(options.snapshotEvery !== undefined ? { snapshotEvery: options.snapshotEvery } : {}),
+    onSnapshot: (event) => log.info(event, event.restored ? 'fleet snapshot restored: replaying the log after it' : 'fleet snapshot uploaded'),
+    onProblem: ({ collection, seq, error }) => log.warn({ collection, seq, err: error, code: isRagwireError(error) ? error.code : undefined }, 'write log: entry refused or feed restarting'),
+  });
+  let stopBeat: (() => void) | undefined;
+  let membership: Membership | undefined;
+  try {
+    await applier.start();
+    membership = await Membership.open(nc, { prefix, ttlMs: heartbeatMs * 3 });
+    stopBeat = membership.heartbeat(
+      { id: member, addresses: server.addresses, ...(server.adminUrl ? { admin: server.adminUrl } : {}) },
+      heartbeatMs,
+      (error) => log.warn({ err: error }, 'membership heartbeat failed'),
+    );
+  } catch (error) {
+    await applier.close();
+    await nc.close().catch(() => undefined);
+    throw error;
+  }
+  const registers = [server.metrics.registry];
+  new Gauge({
+    name: 'ragwire_fleet_applied_seq', help: 'Fleet: the write log sequence each collection applied (or passed over) up to.', labelNames: ['collection'], registers,
+    collect() {
+      this.reset();
+      for (const s of applier.states()) this.set({ collection: s.collection }, s.processed);
+    },
+  });
+  new Gauge({
+    name: 'ragwire_fleet_log_lag', help: "Fleet: messages between each collection's applied position and its stream's end (every bucket this member follows).", labelNames: ['collection'], registers,
+    collect() {
+      this.reset();
+      for (const s of applier.states()) this.set({ collection: s.collection }, Math.max(0, s.last - s.processed));
+    },
+  });
+  new Gauge({
+    name: 'ragwire_fleet_log_trimmed', help: 'Fleet: 1 for a collection whose stream was trimmed past this replica (restore it from a snapshot).', labelNames: ['collection'], registers,
+    collect() {
+      this.reset();
+      for (const s of applier.states()) this.set({ collection: s.collection }, s.trimmed ? 1 : 0);
+    },
+  });
+  log.info({ member, nats: options.nats, prefix }, 'fleet member: following the write log');
+  return {
+    member,
+    ready: () => !nc.isClosed() && applier.caughtUp(readyMaxLag),
+    waitFor: (collection, minSeq) => applier.waitFor(collection, minSeq, minSeqWaitMs),
+    async close() {
+      stopBeat?.();
+      await membership?.leave(member);
+      await applier.close();
+      await nc.close().catch(() => undefined);
+    },
+  };
+}
