@@ -74,6 +74,19 @@ export function resolveBinaryPath(env: NodeJS.ProcessEnv = process.env, root = p
   );
 }
 
+/**
+ * The engine links UCX, whose libraries set up when they are loaded: they patch the process's memory
+ * functions (mmap, munmap, brk) and take over SIGSEGV for their own error reports. Under V8 both have
+ * crashed plain processes that never use ucx:// (a shard server at start, an app on the prebuild), and
+ * frames are copied into UCX-owned memory, so nothing needs them. They are read from the environment
+ * when the addon is loaded, so they are turned off here, first; a user's own setting wins.
+ */
+function preventUcxHooks(): void {
+  process.env.UCX_MEM_EVENTS ??= 'no';
+  process.env.UCX_MEM_MALLOC_HOOKS ??= 'no';
+  process.env.UCX_HANDLE_ERRORS ??= 'none';
+}
+
 let addon: NativeAddon | undefined;
 let loadedFrom: string | undefined;
 
@@ -81,6 +94,7 @@ let loadedFrom: string | undefined;
 export function native(): NativeAddon {
   if (addon) return addon;
   const file = resolveBinaryPath();
+  preventUcxHooks();
   try {
     const require = createRequire(join(packageRoot(), 'package.json'));
     addon = require(file) as NativeAddon;
