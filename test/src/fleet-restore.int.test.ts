@@ -53,7 +53,8 @@ describe('fleet: restore from the object store', () => {
     const snapshots = await SnapshotStore.open(nc);
     const key = bucketSetKey(bucketsOfMember(fleet.map, 's0r0'));
     let snapshot: Awaited<ReturnType<SnapshotStore['get']>>;
-    for (let i = 0; i < 300 && (snapshot = await snapshots.get(collection, key))?.seq === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+    // Applying runs behind the acknowledgements: on a loaded machine the 500th message may take a while.
+    for (let i = 0; i < 1200 && (snapshot = await snapshots.get(collection, key))?.seq === undefined; i++) await new Promise((r) => setTimeout(r, 100));
     expect(snapshot!.seq).toBeGreaterThan(0);
     const jsm = await jetstreamManager(nc);
     await jsm.streams.purge(streamName('ragwire', collection), { seq: snapshot!.seq + 1 });
@@ -80,5 +81,5 @@ describe('fleet: restore from the object store', () => {
     expect(r.ids.length).toBe(3);
     expect(r.payloads![0]).toEqual({ text: r.ids[0] });
     await fleet.restart(0, 0);
-  }, 180_000);
+  }, 240_000);
 });

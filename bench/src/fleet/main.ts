@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ShardedCollection } from '@ragwire/client';
 import { WriteLog } from '@ragwire/fleet';
+import { hasCode } from '@ragwire/protocol';
 import { killAllProcesses, nodeArgsFor, startJsonProcess, startNats, startNatsCluster } from '@ragwire/processes';
 import { describeMachine, machineLine } from '../machine';
 import { fmt, quantile } from '../stats';
@@ -74,7 +75,7 @@ async function measure(mode: string, coll: ShardedCollection): Promise<Row> {
       await coll.query({ vectors: randomVectors(1), k: 10 });
       break;
     } catch (error) {
-      if ((error as { code?: string }).code !== 'RAGWIRE_ERR_REPLICA_BEHIND' && (error as { code?: string }).code !== 'RAGWIRE_ERR_SHARD_UNAVAILABLE') throw error;
+      if (!hasCode(error, 'RAGWIRE_ERR_REPLICA_BEHIND') && !hasCode(error, 'RAGWIRE_ERR_SHARD_UNAVAILABLE')) throw error;
     }
   }
   const appliedSeconds = (performance.now() - t0) / 1000;
