@@ -2,6 +2,8 @@ import { Cancellation } from '../upstream/cancellation';
 import { ProxyError } from '../errors';
 import type { Exchange } from './exchange';
 import type { ProxyContext } from '../server';
+import type { TraceSpan } from '../tracing/tracing';
+import type { StreamingAnswer } from '../upstream/upstream-call';
 
 // What every route that calls an upstream shares: the request's priority, the
 // client's departure as a cancellation, and an upstream answer passed on.
@@ -46,6 +48,16 @@ export function sendUpstreamAnswer(ex: Exchange, status: number, body: Buffer, u
   }
   ex.headers['x-ragwire-upstream'] = upstream;
   ex.send(status, payload);
+}
+
+/** A streamed upstream answer that is not a 200: read it whole, free the lease, and pass it on as it came. */
+export async function sendFailedStream(ex: Exchange, answer: StreamingAnswer, span: TraceSpan | undefined): Promise<void> {
+  const upstream = answer.lease.upstream.url;
+  const chunks = [answer.first];
+  for (let next = await answer.rest.next(); !next.done; next = await answer.rest.next()) chunks.push(next.value);
+  answer.lease.release();
+  span?.end(`upstream answered ${answer.status}`);
+  sendUpstreamAnswer(ex, answer.status, Buffer.concat(chunks), upstream);
 }
 
 /** Whether a stream must be asked for its usage: the key has a token budget and the client did not ask. */

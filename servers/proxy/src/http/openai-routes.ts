@@ -1,7 +1,7 @@
 import { UpstreamAnswerError } from '../batching/coalescer';
 import { coalescibleCompletion } from '../batching/completions-batcher';
 import { allowModel } from './access';
-import { clientGone, needsStreamUsage, priorityOf, sendUpstreamAnswer, withStreamUsage } from './answers';
+import { clientGone, needsStreamUsage, priorityOf, sendFailedStream, sendUpstreamAnswer, withStreamUsage } from './answers';
 import { ProxyError } from '../errors';
 import type { Exchange } from './exchange';
 import type { RequestPipeline } from './pipeline';
@@ -87,13 +87,7 @@ async function generation(ctx: ProxyContext, ex: Exchange, info: GenerationReque
   }
   const answer = await traced(generate, ctx.caller.streaming(call), true);
   const upstream = answer.lease.upstream.url;
-  if (answer.status !== 200) {
-    const chunks = [answer.first];
-    for (let next = await answer.rest.next(); !next.done; next = await answer.rest.next()) chunks.push(next.value);
-    answer.lease.release();
-    generate?.end(`upstream answered ${answer.status}`);
-    return sendUpstreamAnswer(ex, answer.status, Buffer.concat(chunks), upstream);
-  }
+  if (answer.status !== 200) return sendFailedStream(ex, answer, generate);
   const ttftMs = ex.elapsedMs();
   firstToken(generate, ttftMs);
   ctx.metrics.ttft.observe({ model: info.model, upstream }, ttftMs / 1000);

@@ -1,5 +1,5 @@
 import { allowCollection, allowModel } from '../http/access';
-import { clientGone, needsStreamUsage, priorityOf, sendUpstreamAnswer, withStreamUsage } from '../http/answers';
+import { clientGone, needsStreamUsage, priorityOf, sendFailedStream, sendUpstreamAnswer, withStreamUsage } from '../http/answers';
 import type { Exchange } from '../http/exchange';
 import { ProxyError } from '../errors';
 import type { ProxyContext } from '../server';
@@ -53,13 +53,7 @@ export async function ragChat(ctx: ProxyContext, ex: Exchange, body: Body): Prom
   }
   const answer = await traced(generate, ctx.caller.streaming(call), true);
   const upstream = answer.lease.upstream.url;
-  if (answer.status !== 200) {
-    const chunks = [answer.first];
-    for (let next = await answer.rest.next(); !next.done; next = await answer.rest.next()) chunks.push(next.value);
-    answer.lease.release();
-    generate?.end(`upstream answered ${answer.status}`);
-    return sendUpstreamAnswer(ex, answer.status, Buffer.concat(chunks), upstream);
-  }
+  if (answer.status !== 200) return sendFailedStream(ex, answer, generate);
   const ttftMs = ex.elapsedMs();
   firstToken(generate, ttftMs);
   ctx.metrics.ttft.observe({ model: plan.model, upstream }, ttftMs / 1000);
