@@ -3,7 +3,7 @@
 #   1. native/build-cpp/release   the default compiler, -O3, as the addon builds the core
 #   2. native/build-cpp/sanitize  clang with AddressSanitizer + UBSan (every finding fails),
 #                                 and the snapshot loader's libFuzzer target, run by ctest
-#                                 for RAGWIRE_FUZZ_SECONDS (default 60) from a seed corpus
+#                                 for RAGWIRE_FUZZ_RUNS inputs (default 100000, seed RAGWIRE_FUZZ_SEED=1) from a seed corpus
 #                                 of valid snapshots written by the build's snapshot_seeds.
 # JUnit reports go to .ci/out/ctest-*.xml (counted by .ci/summary.mjs).
 # RAGWIRE_CPP_SANITIZE=0 skips stage 2 (a quick local run).
@@ -51,6 +51,6 @@ if [ "${RAGWIRE_CPP_SANITIZE:-1}" != 0 ]; then
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
   CC=clang CXX=clang++ run_stage sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
-    -DRAGWIRE_SANITIZE=ON -DRAGWIRE_FUZZ=ON -DRAGWIRE_FUZZ_SECONDS="${RAGWIRE_FUZZ_SECONDS:-60}"
+    -DRAGWIRE_SANITIZE=ON -DRAGWIRE_FUZZ=ON -DRAGWIRE_FUZZ_SEED="${RAGWIRE_FUZZ_SEED:-1}" -DRAGWIRE_FUZZ_RUNS="${RAGWIRE_FUZZ_RUNS:-100000}"
 fi
 echo "test-cpp: all stages passed in $(( $(date +%s) - start )) s"
