@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -216,13 +217,23 @@ Status SnapshotReader::open(const std::string& path, std::unique_ptr<SnapshotRea
   if (count > 1024 || kHeader + (uint64_t)count * kEntry > size) return corrupt("bad section count");
   if (crc32c(0, p + kHeader, size - kHeader) != get32(p + 24)) return corrupt("payload checksum mismatch");
   std::unique_ptr<SnapshotReader> r(new SnapshotReader());
+  // Sections are borrowed in place and written through (the mapping is
+  // private): each must lie past the table and share no byte with another.
+  size_t table_end = align64(kHeader + (size_t)count * kEntry);
   for (uint32_t i = 0; i < count; i++) {
     const uint8_t* e = p + kHeader + (size_t)i * kEntry;
     Entry entry{get32(e), get64(e + 8), get64(e + 16)};
-    if (entry.offset > size || entry.size > size - entry.offset || entry.offset % 64 != 0)
+    if (entry.offset < table_end || entry.offset > size || entry.size > size - entry.offset || entry.offset % 64 != 0)
       return corrupt("section out of bounds");
     r->entries_.push_back(entry);
   }
+  std::vector<Entry> by_offset = r->entries_;
+  std::sort(by_offset.begin(), by_offset.end(), [](const Entry& a, const Entry& b) { return a.offset < b.offset; });
+  for (size_t i = 1; i < by_offset.size(); i++)
+    if (by_offset[i].offset < by_offset[i - 1].offset + by_offset[i - 1].size) return corrupt("sections overlap");
+  std::sort(by_offset.begin(), by_offset.end(), [](const Entry& a, const Entry& b) { return a.tag < b.tag; });
+  for (size_t i = 1; i < by_offset.size(); i++)
+    if (by_offset[i].tag == by_offset[i - 1].tag) return corrupt("a section appears twice");
   r->mapping_ = std::move(mapping);
   *out = std::move(r);
   return Status::ok();

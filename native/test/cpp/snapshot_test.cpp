@@ -210,4 +210,35 @@ TEST_F(SnapshotRefusal, InconsistentStructureBehindValidChecksums) {
   expect_corrupt(q, "BQ centre missing");
 }
 
+// The section table itself, behind valid checksums. Sections are borrowed in
+// place and written through, so two sections sharing bytes (or a section over
+// the table) would let a write to one change the other after every check ran:
+// a fuzzed file did so, and the next add read a link that a write had changed.
+TEST_F(SnapshotRefusal, SectionsThatShareBytesOrRepeat) {
+  auto retarget = [&](std::vector<uint8_t> b, const char (&tag)[5], uint64_t offset, const char (&as)[5]) {
+    uint32_t count;
+    std::memcpy(&count, b.data() + 12, 4);
+    for (uint32_t i = 0; i < count; i++) {
+      uint8_t* entry = b.data() + 64 + (size_t)i * 24;
+      uint32_t t;
+      std::memcpy(&t, entry, 4);
+      if (t != section_tag(tag)) continue;
+      if (offset != UINT64_MAX) std::memcpy(entry + 8, &offset, 8);
+      uint32_t rename = section_tag(as);
+      std::memcpy(entry, &rename, 4);
+    }
+    reseal_snapshot(b);
+    return b;
+  };
+  size_t labels_at, labels_size, links_at, links_size;
+  ASSERT_TRUE(find_section(hnsw(), "LABL", &labels_at, &labels_size));
+  ASSERT_TRUE(find_section(hnsw(), "HNL0", &links_at, &links_size));
+  // layer-0 links laid over the labels (both still sized and in bounds)
+  expect_corrupt(retarget(hnsw(), "HNL0", labels_at, "HNL0"), "links over labels", "overlap");
+  // the labels moved onto the section table
+  expect_corrupt(retarget(hnsw(), "LABL", 64, "LABL"), "labels over the table", "out of bounds");
+  // a second section with the labels' tag
+  expect_corrupt(retarget(hnsw(), "HNLV", UINT64_MAX, "LABL"), "a repeated tag", "twice");
+}
+
 }  // namespace
