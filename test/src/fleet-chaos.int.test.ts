@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ShardedCollection } from '@ragwire/client';
 import { WriteLog, bucketOf } from '@ragwire/fleet';
-import { isRagwireError } from '@ragwire/protocol';
+import { hasCode } from '@ragwire/protocol';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startFleet, waitConverged, type TestFleet } from './fleet-harness';
 import { startNatsCluster } from '@ragwire/processes';
 import { killAll } from './processes';
@@ -18,6 +19,8 @@ const CLIENTS = 8;
 const SHARD_KILLS = FULL ? 10 : 4;
 const NATS_KILLS = FULL ? 3 : 1;
 const BATCH = 100;
+// Writing, kills included, ends within this (a few minutes at CI counts on 2 cores), or the test fails saying where it stood.
+const WRITE_PHASE_MS = FULL ? 1_800_000 : 360_000;
 const DIM = 16;
 const collection = 'chaos';
 
@@ -63,6 +66,7 @@ describe(`fleet chaos (${FULL ? 'full' : 'ci'} counts)`, () => {
     let shardKills = 0;
     let natsKills = 0;
     const t0 = Date.now();
+    const writeDeadline = t0 + WRITE_PHASE_MS;
     // At least TOTAL documents, and writes go on until every kill happened (all of them under load).
     const writers = colls.map(async (coll) => {
       for (;;) {
@@ -76,9 +80,13 @@ describe(`fleet chaos (${FULL ? 'full' : 'ci'} counts)`, () => {
             acked += ids.length;
             break;
           } catch (error) {
-            // The outcome of a write that failed this way is unknown: retry it (an upsert is idempotent).
-            if (!isRagwireError(error) || error.code !== 'RAGWIRE_ERR_LOG_UNAVAILABLE') throw error;
+            // The outcome of a write that failed this way is unknown: retry it (an upsert is idempotent),
+            // after a pause (a retry loop without one starves the event loop when the failure is immediate),
+            // and only until the writing phase's deadline.
+            if (!hasCode(error, 'RAGWIRE_ERR_LOG_UNAVAILABLE')) throw error;
+            if (Date.now() > writeDeadline) throw new Error(`writes still failing after ${WRITE_PHASE_MS} ms (${acked} acknowledged, ${retried} retries): ${String(error)}`);
             retried++;
+            await sleep(100);
           }
         }
       }

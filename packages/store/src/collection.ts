@@ -392,8 +392,10 @@ export class Collection {
   stats(): Record<string, StatValue> {
     const s = this.index.stats();
     return {
+      // Both as of the last write applied (committed and searchable): a write accepted but still being
+      // applied counts in neither, so a caller comparing replicas never sees one without the other.
       docs: this.labelToId.size,
-      seq: this.record.seq,
+      seq: this.indexedSeq,
       'snapshot.seq': this.snapshotSeq,
       'index.kind': s.kind,
       'index.storage': s.storage,
