@@ -19,7 +19,7 @@ export RAGWIRE_NATIVE_PATH="$PWD/native/build-asan/Release/ragwire_native.node"
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-RAGWIRE_DIFF_FRAMES=200000 npx vitest run --reporter=default --outputFile.json=.ci/out/vitest-asan-diff.json native/test/frame-header-diff.test.ts
+RAGWIRE_DIFF_FRAMES=200000 npx vitest run --reporter=default --outputFile.json=.ci/out/vitest-asan-diff.json native/test/frame-header-diff.int.test.ts
 for tls in sm,self tcp; do
   echo "asan-ucx: UCX_TLS=$tls"
   UCX_TLS=$tls npx vitest run --reporter=default --outputFile.json=.ci/out/vitest-asan-ucx.json \

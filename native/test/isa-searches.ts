@@ -1,5 +1,5 @@
 /**
- * Run in a child process by isa-levels.test.ts, with RAGWIRE_ISA set: the
+ * Run in a child process by isa-levels.int.test.ts, with RAGWIRE_ISA set: the
  * engine reads the cap once per process. Searches a seeded set on every
  * metric and storage through flat and hnsw, and prints one JSON line:
  * { isa, cases: [{ name, labels, scores }] }.

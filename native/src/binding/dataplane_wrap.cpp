@@ -1,5 +1,5 @@
 // The native data plane's pieces as JavaScript sees them, for the differential tests
-// (native/test/frame-header-diff.test.ts): the C++ header check on many headers at once.
+// (native/test/frame-header-diff.int.test.ts): the C++ header check on many headers at once.
 #include "dataplane_wrap.hpp"
 
 #include "../dataplane/frame_header.hpp"
