@@ -100,11 +100,7 @@ export function native(): NativeAddon {
     addon = require(file) as NativeAddon;
   } catch (cause) {
     const message = (cause as Error).message;
-    // The prebuild links the OpenCL ICD loader (the device backend); a machine without it cannot load it.
-    const hint = /libOpenCL\.so/.test(message)
-      ? ' (the engine links the OpenCL ICD loader: install it, e.g. Debian `apt-get install ocl-icd-libopencl1`, or build from source without OpenCL)'
-      : '';
-    throw new NativeLoadError(`cannot load the native engine from ${file}: ${message}${hint}`, { cause });
+    throw new NativeLoadError(`cannot load the native engine from ${file}: ${message}`, { cause });
   }
   addon.initialize(errorClassesByCode);
   loadedFrom = file;

@@ -67,7 +67,7 @@ build_direct() {
     x86_64) defs+=(-DRAGWIRE_HAVE_AVX2 -DRAGWIRE_HAVE_AVX512) ;;
     aarch64) defs+=(-DRAGWIRE_HAVE_NEON) ;;
   esac
-  for f in src/core/*.cpp src/device/device_registry.cpp src/device/device_flat.cpp tools/device_check.cpp; do
+  for f in src/core/*.cpp src/device/device_registry.cpp src/device/device_flat.cpp src/system/shared_library.cpp tools/device_check.cpp; do
     local flags=()
     case "$f" in
       *kernels_avx2.cpp) [ "$(uname -m)" = x86_64 ] || continue; flags=(-mavx2 -mfma -mf16c -mpopcnt) ;;

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "opencl_kernels.hpp"
+#include "opencl_library.hpp"
 #include "ragwire/device.hpp"
 
 namespace ragwire::opencl {
@@ -234,6 +235,7 @@ Status open(Metric metric, StorageKind storage, bool gpu_only, std::unique_ptr<D
   for (size_t i = 0; i < r.infos.size() && pick < 0; i++)
     if (r.infos[i].gpu) pick = (int)i;
   if (pick < 0 && !gpu_only && !r.infos.empty()) pick = 0;
+  if (pick < 0 && !library().loaded()) return Status(Code::kNoDevice, "OpenCL is unavailable: " + library().error());
   if (pick < 0) return Status(Code::kNoDevice, "no OpenCL device found (no platform or no device; is an ICD such as pocl-opencl-icd installed?)");
   cl_device_id dev = r.ids[(size_t)pick];
   cl_int err = CL_SUCCESS;

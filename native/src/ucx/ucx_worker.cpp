@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "ucx_internal.hpp"
+#include "ucx_library.hpp"
 
 namespace ragwire::ucx {
 
@@ -50,6 +51,10 @@ Availability probe() {
   prepare_environment();
   Availability a;
   a.built = true;
+  if (!ucp().loaded()) {
+    a.error = "UCX is not installed here: " + library_error();
+    return a;
+  }
   unsigned major = 0, minor = 0, release = 0;
   ucp_get_version(&major, &minor, &release);
   a.version = std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release);
@@ -79,6 +84,7 @@ Status Worker::open(const Options& options, std::function<void()> wake, std::uni
     return Status(Code::kInvalidArgument, "the UCX window must hold at least two chunks of at least 4 KiB");
   }
   prepare_environment();
+  if (!ucp().loaded()) return Status(Code::kIo, "UCX is not installed here: " + library_error());
   std::unique_ptr<Worker> w(new Worker());
   w->options_ = options;
   w->wake_ = std::move(wake);  // before the thread starts: it is read there without a lock
