@@ -4,7 +4,7 @@
 import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import { ConfigError } from './errors';
 
-const ajv = new Ajv({ strict: true, allErrors: false, useDefaults: true, verbose: true, coerceTypes: false });
+const ajv = new Ajv({ strict: true, allowUnionTypes: true, allErrors: false, useDefaults: true, verbose: true, coerceTypes: false });
 ajv.addKeyword({
   keyword: 'instanceOf',
   schemaType: 'string',
@@ -33,7 +33,9 @@ export function configSchema<T>(schema: SchemaObject): ConfigSchema<T> {
  * cannot (cross-field rules, URLs) and normalise, then deep-freezes the result. `input` itself is not
  * changed. Throws ConfigError naming the field path (`admission.maxQueue`, `upstreams[0]`).
  */
-export function parseConfig<T>(schema: ConfigSchema<T>, input: unknown, where: string, refine?: (value: T) => T): Readonly<T> {
+export function parseConfig<T>(schema: ConfigSchema<T>, input: unknown, where: string): Readonly<T>;
+export function parseConfig<T, R>(schema: ConfigSchema<T>, input: unknown, where: string, refine: (value: T) => R): Readonly<R>;
+export function parseConfig<T, R>(schema: ConfigSchema<T>, input: unknown, where: string, refine?: (value: T) => R): Readonly<T | R> {
   const value = copyPlain(input === undefined ? {} : input);
   if (!schema.validate(value)) throw configErrorOf(schema.validate.errors![0]!, value, where);
   return deepFreeze(refine ? refine(value as T) : (value as T));
