@@ -88,6 +88,7 @@ function configErrorOf(error: ErrorObject, root: unknown, where: string): Config
 
 function show(value: unknown): string {
   if (typeof value === 'function') return 'a function';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   return JSON.stringify(value) ?? String(value);
 }
 
