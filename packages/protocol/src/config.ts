@@ -42,7 +42,7 @@ export function parseConfig<T, R>(schema: ConfigSchema<T>, input: unknown, where
 }
 
 /** A field path (`auth.keys[0].key`, `rag.aliases["rag/x"]`) from its segments. */
-export function fieldPath(segments: readonly (string | number)[]): string {
+function fieldPath(segments: readonly (string | number)[]): string {
   let out = '';
   for (const s of segments) {
     if (typeof s === 'number') out += `[${s}]`;
