@@ -15,6 +15,7 @@ export type {
 } from './types';
 export { NO_LABEL };
 export { nativeBinaryPath } from './binding';
+export { DEVICES } from './validate';
 
 const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq', 'device', 'deviceTileRows'] as const;
 const HNSW_KEYS = ['M', 'efConstruction', 'efSearch', 'seed'] as const;

@@ -49,6 +49,15 @@ function defineError(code: RagwireErrorCode, status: number, name: string): Ragw
 
 /** An argument is out of range or of the wrong type (k <= 0, a negative count, ...). */
 export const InvalidArgumentError = defineError('RAGWIRE_ERR_INVALID_ARGUMENT', 400, 'InvalidArgumentError');
+/**
+ * A configuration field (a server's options, the store's) is unknown, of the wrong type or out of
+ * range: an InvalidArgumentError whose `field` names the path (`admission.maxQueue`, `listen[0]`).
+ */
+export class ConfigError extends InvalidArgumentError {
+  constructor(readonly where: string, readonly field: string, readonly reason: string) {
+    super(`${where} "${field}": ${reason}`);
+  }
+}
 /** A vector's length does not match the index or collection dimension. */
 export const DimensionMismatchError = defineError('RAGWIRE_ERR_DIM_MISMATCH', 400, 'DimensionMismatchError');
 /** A vector holds NaN or +-Infinity. */

@@ -34,3 +34,4 @@ export {
   type TextSettings, type TextLanguage, type SparseVector, type Fusion, type FusionMethod, type TextStats, type RankedList,
 } from './search';
 export { fnv1a64, jumpConsistentHash } from './jump-hash';
+export { configSchema, parseConfig, type ConfigSchema } from './config';

@@ -76,25 +76,32 @@ const CEILINGS: Partial<Record<keyof ProtocolLimits, number>> = {
 /** Smallest frame limit that still admits every fixed-size part of a frame. */
 const MIN_FRAME_BYTES = 64;
 
+/** What each limit may be set to, [min, max] inclusive integers (a server's `limits` option, `resolveLimits`). */
+export const PROTOCOL_LIMIT_RANGES: Readonly<Record<keyof ProtocolLimits, readonly [number, number]>> = Object.freeze(
+  Object.fromEntries(
+    (Object.keys(DEFAULT_LIMITS) as (keyof ProtocolLimits)[]).map((name) => [
+      name,
+      Object.freeze([name === 'maxFrameBytes' ? MIN_FRAME_BYTES : 1, CEILINGS[name] ?? Number.MAX_SAFE_INTEGER] as const),
+    ]),
+  ) as Record<keyof ProtocolLimits, readonly [number, number]>,
+);
+
 /**
  * Defaults overridden by `overrides`, validated and frozen. Unknown names throw
- * UnknownOptionError; a value that is not a positive integer throws InvalidArgumentError.
+ * UnknownOptionError; a value outside PROTOCOL_LIMIT_RANGES throws InvalidArgumentError.
  */
 export function resolveLimits(overrides?: Partial<ProtocolLimits>): ProtocolLimits {
   if (overrides === undefined) return DEFAULT_LIMITS;
   if (resolved.has(overrides)) return overrides as ProtocolLimits;
   const out: Record<string, number> = { ...DEFAULT_LIMITS };
   for (const [name, value] of Object.entries(overrides)) {
-    if (!(name in DEFAULT_LIMITS)) throw new UnknownOptionError(`unknown protocol limit "${name}"`);
+    const range = Object.hasOwn(PROTOCOL_LIMIT_RANGES, name) ? PROTOCOL_LIMIT_RANGES[name as keyof ProtocolLimits] : undefined;
+    if (!range) throw new UnknownOptionError(`unknown protocol limit "${name}"`);
     if (value === undefined) continue;
-    const ceiling = CEILINGS[name as keyof ProtocolLimits] ?? Number.MAX_SAFE_INTEGER;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > ceiling) {
-      throw new InvalidArgumentError(`limit ${name} must be an integer in [1, ${ceiling}], got ${String(value)}`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) {
+      throw new InvalidArgumentError(`limit ${name} must be an integer in [${range[0]}, ${range[1]}], got ${String(value)}`);
     }
     out[name] = value;
-  }
-  if (out.maxFrameBytes! < MIN_FRAME_BYTES) {
-    throw new InvalidArgumentError(`limit maxFrameBytes must be at least ${MIN_FRAME_BYTES}, got ${out.maxFrameBytes}`);
   }
   const limits = Object.freeze(out) as unknown as ProtocolLimits;
   resolved.add(limits);

@@ -16,9 +16,9 @@ import { encodeTag, recover, type RebuildReason } from './recovery';
 import { textSnapshotPath } from './text/derive';
 import { saveTextIndex } from './text/text-snapshot';
 import { sameSettings, validateSettings, type CollectionSettings } from './settings';
+import { resolveStoreOptions, type ResolvedStoreOptions } from './store-options';
 
-/** See StoreOptions.exactScanBytes. */
-export const DEFAULT_EXACT_SCAN_BYTES = 2 * 1024 * 1024;
+export { DEFAULT_EXACT_SCAN_BYTES } from './store-options';
 
 export interface StoreOptions {
   /** Directory of the store (created if missing). */
@@ -59,10 +59,6 @@ export interface RebuildEvent {
   documents: number;
 }
 
-function warnRebuild(event: RebuildEvent): void {
-  process.emitWarning(`ragwire: collection ${event.collection}: index rebuilt from LMDB (${event.reason}: ${event.detail}; ${event.documents} documents)`, { code: 'RAGWIRE_SNAPSHOT_REBUILT' });
-}
-
 export interface CreateCollectionInput {
   name: string;
   dim: number;
@@ -80,19 +76,19 @@ export class Store {
   readonly #root: RootDatabase;
   readonly #collectionsDb: Database<CollectionRecord, string>;
   readonly #collections = new Map<string, Collection>();
-  readonly #options: Required<StoreOptions>;
+  readonly #options: ResolvedStoreOptions;
   #closed = false;
 
-  private constructor(root: RootDatabase, options: Required<StoreOptions>) {
+  private constructor(root: RootDatabase, options: ResolvedStoreOptions) {
     this.#root = root;
     this.path = options.path;
     this.#options = options;
     this.#collectionsDb = root.openDB<CollectionRecord, string>({ name: 'collections' });
   }
 
-  /** Opens (or creates) the store at options.path and recovers every collection. */
+  /** Opens (or creates) the store at options.path and recovers every collection. Bad options throw ConfigError naming the field. */
   static async open(options: StoreOptions): Promise<Store> {
-    const resolved: Required<StoreOptions> = { snapshotEveryOps: 10_000, compactRatio: 0.2, inlineSearchBudget: 2_000_000, exactScanBytes: DEFAULT_EXACT_SCAN_BYTES, onRebuild: warnRebuild, device: 'cpu', ...options };
+    const resolved = resolveStoreOptions(options);
     mkdirSync(join(resolved.path, 'snapshots'), { recursive: true });
     claimOwnership(resolved.path);
     const root = open({ path: join(resolved.path, 'data.mdb'), maxDbs: 1024 });

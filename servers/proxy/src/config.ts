@@ -1,5 +1,8 @@
-import { KeysFileError, readKeysFile, tenantEntry } from './http/tenants';
+import { ConfigError, configSchema, DEFAULT_LIMITS, parseConfig } from '@ragwire/protocol';
+import { readKeysFile } from './http/tenants';
 import { checkRagConfig, defaultRagConfig, RagSettingError, type RagConfig } from './rag/rag-config';
+
+export { ConfigError } from '@ragwire/protocol';
 
 /**
  * The proxy's configuration: one schema with documented defaults (units in
@@ -208,39 +211,90 @@ export const defaultProxyConfig: ProxyConfig = {
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U extends object ? Partial<U>[] : U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
-/** A configuration field is unknown, of the wrong type or out of range. */
-export class ConfigError extends Error {
-  constructor(readonly field: string, message: string) {
-    super(`config field "${field}": ${message}`);
-    this.name = 'ConfigError';
-  }
-}
+const WHERE = 'config field';
 
-const ENUMS: Record<string, readonly string[]> = {
-  logLevel: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
-  'routing.strategy': ['prefix-affinity', 'least-outstanding', 'round-robin'],
-  'auth.metricsAccess': ['auto', 'open', 'key'],
+const text = { type: 'string', minLength: 1 };
+const names = { type: 'array', items: text };
+const positive = { type: 'number', exclusiveMinimum: 0 };
+const nonNegative = { type: 'number', minimum: 0 };
+const count = { type: 'integer', minimum: 1 };
+const fraction = { type: 'number', exclusiveMinimum: 0, maximum: 1 };
+const bool = { type: 'boolean' };
+const section = (properties: Record<string, object>) => ({ type: 'object', additionalProperties: false, required: Object.keys(properties), properties });
+
+const apiKeySchema = {
+  type: ['string', 'object'],
+  minLength: 1,
+  additionalProperties: false,
+  required: ['key'],
+  properties: {
+    key: text,
+    name: text,
+    requestsPerSecond: nonNegative,
+    burst: nonNegative,
+    models: names,
+    collections: names,
+    tokensPerMinute: nonNegative,
+    tokensPerDay: nonNegative,
+    shardTokens: { type: 'object', additionalProperties: text },
+  },
 };
-/** Mappings taken whole (their keys are names, not fields), validated by their own checker. */
-const MAPPINGS = new Set(['rag.collections', 'rag.aliases']);
-/** String fields that may be empty. */
-const MAY_BE_EMPTY = new Set(['dashboardApi.key', 'auth.keysFile']);
-/** Numeric fields that may be 0; every other number must be positive. */
-const MAY_BE_ZERO = new Set(['port', 'rateLimit.requestsPerSecond', 'rateLimit.burst', 'admission.maxQueue', 'admission.upstreamWaitingHigh', 'retries.baseDelayMs', 'embeddingsBatching.maxWaitMs', 'completionsBatching.maxWaitMs']);
-const INTEGERS = new Set(['port', 'bodyLimitBytes', 'connectionsPerUpstream', 'admission.maxQueue', 'admission.upstreamWaitingChecks', 'admission.maxConcurrencyPerUpstream', 'admission.minConcurrencyPerUpstream', 'routing.affinityEntries', 'routing.prefixBlockChars', 'retries.maxAttempts', 'embeddingsBatching.maxItems', 'completionsBatching.maxItems', 'cache.maxEntries', 'dashboard.windowSeconds', 'dashboardApi.stagesPerSender']);
 
-function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, defaults: Record<string, unknown>, path: string): void {
+const proxyConfigSchema = configSchema<ProxyConfig>(section({
+  host: text,
+  port: { type: 'integer', minimum: 0, maximum: 65535 },
+  upstreams: { type: 'array', minItems: 1, items: text },
+  models: names,
+  logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+  bodyLimitBytes: count,
+  upstreamTimeoutMs: positive,
+  upstreamHeadersTimeoutMs: positive,
+  connectTimeoutMs: positive,
+  connectionsPerUpstream: count,
+  auth: section({ keys: { type: 'array', items: apiKeySchema }, keysFile: { type: 'string' }, metricsAccess: { enum: ['auto', 'open', 'key'] } }),
+  rateLimit: section({ requestsPerSecond: nonNegative, burst: nonNegative }),
+  admission: section({
+    maxQueue: { type: 'integer', minimum: 0 },
+    maxQueueWaitMs: positive,
+    maxConcurrencyPerUpstream: count,
+    minConcurrencyPerUpstream: count,
+    upstreamWaitingHigh: nonNegative,
+    upstreamWaitingChecks: count,
+    kvCacheUsageHigh: fraction,
+  }),
+  routing: section({
+    strategy: { enum: ['prefix-affinity', 'least-outstanding', 'round-robin'] },
+    prefixBlockChars: count,
+    minPrefixChars: positive,
+    minMatchRatio: fraction,
+    affinityEntries: count,
+    maxImbalance: positive,
+  }),
+  retries: section({ maxAttempts: count, baseDelayMs: nonNegative, maxDelayMs: positive }),
+  health: section({ intervalMs: positive, timeoutMs: positive }),
+  embeddingsBatching: section({ enabled: bool, maxItems: count, maxTokens: positive, maxWaitMs: nonNegative }),
+  completionsBatching: section({ enabled: bool, maxItems: count, maxTokens: positive, maxWaitMs: nonNegative }),
+  cache: section({ enabled: bool, maxEntries: count, ttlMs: positive }),
+  dashboard: section({ enabled: bool, windowSeconds: { type: 'integer', minimum: 1, maximum: 3600 }, abTimeoutMs: positive }),
+  dashboardApi: section({ key: { type: 'string' }, stagesPerSender: count, samplesPerSenderPerSecond: positive }),
+  tracing: section({ enabled: bool, otlpEndpoint: text, serviceName: text, exportDelayMs: positive, sampleRatio: fraction }),
+  // Collections and aliases are checked entry by entry by rag-config.ts, which also checks a request's `ragwire` field.
+  rag: section({ collections: { type: 'object' }, aliases: { type: 'object' }, defaultK: count, maxK: { type: 'integer', minimum: 1, maximum: DEFAULT_LIMITS.maxK }, timeoutMs: positive }),
+}));
+
+/** Mappings taken whole from the layer that sets them (their keys are names, not fields). */
+const MAPPINGS = new Set(['rag.collections', 'rag.aliases']);
+
+const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>, path: string): void {
   for (const [key, value] of Object.entries(source)) {
-    const field = path ? `${path}.${key}` : key;
-    if (!(key in defaults)) throw new ConfigError(field, 'unknown field');
     if (value === undefined) continue;
-    const def = defaults[key];
-    if (MAPPINGS.has(field)) {
-      target[key] = value;
-    } else if (def !== null && typeof def === 'object' && !Array.isArray(def)) {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(field, `must be an object, got ${JSON.stringify(value)}`);
-      const nested = { ...(target[key] as Record<string, unknown>) };
-      mergeInto(nested, value as Record<string, unknown>, def as Record<string, unknown>, field);
+    const field = path ? `${path}.${key}` : key;
+    const current = target[key];
+    if (isMapping(value) && isMapping(current) && !MAPPINGS.has(field)) {
+      const nested = { ...current };
+      mergeInto(nested, value, field);
       target[key] = nested;
     } else {
       target[key] = value;
@@ -248,95 +302,54 @@ function mergeInto(target: Record<string, unknown>, source: Record<string, unkno
   }
 }
 
-function check(config: Record<string, unknown>, defaults: Record<string, unknown>, path: string): void {
-  for (const [key, def] of Object.entries(defaults)) {
-    const field = path ? `${path}.${key}` : key;
-    const value = config[key];
-    if (Array.isArray(def)) {
-      if (!Array.isArray(value)) throw new ConfigError(field, `must be a list, got ${JSON.stringify(value)}`);
-    } else if (MAPPINGS.has(field)) {
-    } else if (def !== null && typeof def === 'object') {
-      check(value as Record<string, unknown>, def as Record<string, unknown>, field);
-    } else if (typeof def === 'number') {
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(field, `must be a number, got ${JSON.stringify(value)}`);
-      if (INTEGERS.has(field) && !Number.isInteger(value)) throw new ConfigError(field, `must be an integer, got ${value}`);
-      if (MAY_BE_ZERO.has(field) ? value < 0 : value <= 0) throw new ConfigError(field, `must be ${MAY_BE_ZERO.has(field) ? '>= 0' : '> 0'}, got ${value}`);
-    } else if (typeof def === 'boolean') {
-      if (typeof value !== 'boolean') throw new ConfigError(field, `must be true or false, got ${JSON.stringify(value)}`);
-    } else if (typeof def === 'string') {
-      if (typeof value !== 'string' || (value.length === 0 && !MAY_BE_EMPTY.has(field))) throw new ConfigError(field, `must be a non-empty string, got ${JSON.stringify(value)}`);
-      if (ENUMS[field] && !ENUMS[field].includes(value)) throw new ConfigError(field, `must be one of ${ENUMS[field].join(', ')}, got "${value}"`);
-    }
-  }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
-}
-
-/**
- * Merges `layers` (lowest precedence first) over the defaults, validates every
- * field and returns a deep-frozen config. Throws ConfigError naming the field.
- */
-export function resolveProxyConfig(...layers: DeepPartial<ProxyConfig>[]): Readonly<ProxyConfig> {
-  const merged = structuredClone(defaultProxyConfig) as unknown as Record<string, unknown>;
-  for (const layer of layers) {
-    if (layer === null || typeof layer !== 'object' || Array.isArray(layer)) throw new ConfigError('(root)', 'must be a mapping');
-    mergeInto(merged, layer as Record<string, unknown>, defaultProxyConfig as unknown as Record<string, unknown>, '');
-  }
-  check(merged, defaultProxyConfig as unknown as Record<string, unknown>, '');
-  const config = merged as unknown as ProxyConfig;
-  if (config.port > 65535) throw new ConfigError('port', `must be <= 65535, got ${config.port}`);
-  if (config.upstreams.length === 0) throw new ConfigError('upstreams', 'at least one upstream URL is required');
-  config.upstreams = config.upstreams.map((u, i) => {
+/** What the schema cannot say: URLs, key entries filled in, min <= max, the keys file readable, rag entries. */
+function refine(config: ProxyConfig): ProxyConfig {
+  const upstreams = config.upstreams.map((u, i) => {
     let url: URL;
     try {
-      url = new URL(String(u));
+      url = new URL(u);
     } catch {
-      throw new ConfigError(`upstreams[${i}]`, `not a URL: ${JSON.stringify(u)}`);
+      throw new ConfigError(WHERE, `upstreams[${i}]`, `not a URL: ${JSON.stringify(u)}`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`upstreams[${i}]`, `must be http:// or https://, got ${url.protocol}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(WHERE, `upstreams[${i}]`, `must be http:// or https://, got ${url.protocol}`);
     return url.origin;
   });
-  config.models.forEach((m, i) => {
-    if (typeof m !== 'string' || m.length === 0) throw new ConfigError(`models[${i}]`, 'must be a non-empty string');
-  });
-  config.auth.keys = config.auth.keys.map((k, i) => {
-    const entry = (typeof k === 'string' ? { key: k } : k) as Partial<ApiKeyConfig>;
-    if (typeof entry.key !== 'string' || entry.key.length === 0) throw new ConfigError(`auth.keys[${i}].key`, 'must be a non-empty string');
-    try {
-      tenantEntry({ ...entry }, `auth.keys[${i}]`, i);
-    } catch (error) {
-      if (error instanceof KeysFileError) throw new ConfigError(error.field, error.message.slice(error.field.length + 2));
-      throw error;
-    }
-    return { ...entry, key: entry.key, name: entry.name ?? `key${i}`, requestsPerSecond: entry.requestsPerSecond ?? 0, burst: entry.burst ?? 0 };
+  const keys = config.auth.keys.map((k, i) => {
+    const entry: Partial<ApiKeyConfig> & { key: string } = typeof k === 'string' ? { key: k } : k;
+    return { ...entry, name: entry.name ?? `key${i}`, requestsPerSecond: entry.requestsPerSecond ?? 0, burst: entry.burst ?? 0 };
   });
   if (config.auth.keysFile !== '') {
     try {
       readKeysFile(config.auth.keysFile);
     } catch (error) {
-      throw new ConfigError('auth.keysFile', `${config.auth.keysFile}: ${(error as Error).message}`);
+      throw new ConfigError(WHERE, 'auth.keysFile', `${config.auth.keysFile}: ${(error as Error).message}`);
     }
   }
   if (config.admission.minConcurrencyPerUpstream > config.admission.maxConcurrencyPerUpstream) {
-    throw new ConfigError('admission.minConcurrencyPerUpstream', 'must be <= admission.maxConcurrencyPerUpstream');
+    throw new ConfigError(WHERE, 'admission.minConcurrencyPerUpstream', 'must be <= admission.maxConcurrencyPerUpstream');
   }
-  if (config.tracing.sampleRatio > 1) throw new ConfigError('tracing.sampleRatio', `must be a fraction in (0, 1], got ${config.tracing.sampleRatio}`);
-  if (config.routing.minMatchRatio > 1) throw new ConfigError('routing.minMatchRatio', 'must be a fraction in (0, 1]');
-  if (config.admission.kvCacheUsageHigh > 1) throw new ConfigError('admission.kvCacheUsageHigh', 'must be a fraction in (0, 1]');
+  let rag: RagConfig;
   try {
-    config.rag = checkRagConfig(config.rag);
+    rag = checkRagConfig(config.rag);
   } catch (error) {
-    if (error instanceof RagSettingError) throw new ConfigError(error.field, error.message);
+    if (error instanceof RagSettingError) throw new ConfigError(WHERE, error.field, error.message);
     throw error;
   }
-  if (config.dashboard.windowSeconds > 3600) throw new ConfigError('dashboard.windowSeconds', `must be <= 3600, got ${config.dashboard.windowSeconds}`);
-  return deepFreeze(config);
+  return { ...config, upstreams, auth: { ...config.auth, keys }, rag };
+}
+
+/**
+ * Merges `layers` (lowest precedence first) over the defaults, validates every
+ * field against one schema and returns a deep-frozen config. Throws ConfigError
+ * naming the field.
+ */
+export function resolveProxyConfig(...layers: DeepPartial<ProxyConfig>[]): Readonly<ProxyConfig> {
+  const merged = structuredClone(defaultProxyConfig) as unknown as Record<string, unknown>;
+  for (const layer of layers) {
+    if (!isMapping(layer)) throw new ConfigError(WHERE, '(root)', 'must be a mapping');
+    mergeInto(merged, layer, '');
+  }
+  return parseConfig(proxyConfigSchema, merged, WHERE, refine);
 }
 
 /** Config layer from RAGWIRE_PROXY_* environment variables. */

@@ -13,6 +13,9 @@ export interface TokenGrant {
 
 const RANK: Record<Scope, number> = { read: 1, write: 2, admin: 3 };
 
+/** Every scope, least first. */
+export const SCOPES = Object.keys(RANK) as readonly Scope[];
+
 /** What each request needs: reads, writes, and collection administration. */
 export const REQUIRED_SCOPE: Record<Exclude<Request['type'], 'hello'>, Scope> = {
   query: 'read', describe: 'read', stats: 'read',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ForbiddenError, UnauthorizedError } from '@ragwire/protocol';
+import { ConfigError, DEFAULT_LIMITS, ForbiddenError, hasCode, UnauthorizedError } from '@ragwire/protocol';
 import { TokenTable, parseTokenSpec } from './auth';
 import { isLoopbackHost, parseListen, resolveConfig } from './config';
 
@@ -26,6 +26,57 @@ describe('shard server configuration', () => {
     expect(() => resolveConfig({ listen: ['tcp://127.0.0.1:0'] })).toThrow(/dataDir/);
     expect(() => resolveConfig({ listen: ['tcp://127.0.0.1:0'], dataDir: '/x', drainTimeoutMs: -1 })).toThrow(/drainTimeoutMs/);
     expect(() => resolveConfig({ listen: [], dataDir: '/x' })).toThrow(/listen/);
+  });
+});
+
+const base = { listen: ['tcp://127.0.0.1:0'], dataDir: '/tmp/x' };
+
+function fieldOf(options: unknown): string {
+  try {
+    resolveConfig(options as never);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(hasCode(error, 'RAGWIRE_ERR_INVALID_ARGUMENT')).toBe(true);
+    return (error as ConfigError).field;
+  }
+  throw new Error(`accepted ${JSON.stringify(options)}`);
+}
+
+describe('shard server options schema', () => {
+  it('fills defaults and freezes the result deeply', () => {
+    const c = resolveConfig({ ...base, fleet: { nats: ['nats://127.0.0.1:4222'] }, connectionLimits: { maxConnections: 8 } });
+    expect(c.maxInFlightPerConnection).toBe(1024);
+    expect(c.drainTimeoutMs).toBe(10_000);
+    expect(c.limits).toBe(DEFAULT_LIMITS);
+    expect(c.connectionLimits.maxConnections).toBe(8);
+    expect(c.connectionLimits.maxUnsentReplyBytes).toBe(2 * DEFAULT_LIMITS.maxFrameBytes);
+    expect(Object.isFrozen(c) && Object.isFrozen(c.listen[0]) && Object.isFrozen(c.fleet!.nats) && Object.isFrozen(c.connectionLimits)).toBe(true);
+  });
+
+  it('refuses unknown options, naming the path', () => {
+    expect(fieldOf({ ...base, drainTimeout: 5 })).toBe('drainTimeout');
+    expect(fieldOf({ ...base, limits: { maxk: 5 } })).toBe('limits.maxk');
+    expect(fieldOf({ ...base, connectionLimits: { maxConnection: 5 } })).toBe('connectionLimits.maxConnection');
+    expect(fieldOf({ ...base, fleet: { nats: ['nats://a:1'], heartbeat: 5 } })).toBe('fleet.heartbeat');
+  });
+
+  it.each([
+    [{ ...base, maxInFlightPerConnection: '8' }, 'maxInFlightPerConnection'],
+    [{ ...base, metricsOpenOnLoopback: 'yes' }, 'metricsOpenOnLoopback'],
+    [{ ...base, logLevel: 'loud' }, 'logLevel'],
+    [{ ...base, limits: { maxDim: 0 } }, 'limits.maxDim'],
+    [{ ...base, limits: { maxFrameBytes: 2 ** 33 } }, 'limits.maxFrameBytes'],
+    [{ ...base, connectionLimits: { helloTimeoutMs: 1.5 } }, 'connectionLimits.helloTimeoutMs'],
+    [{ ...base, connectionLimits: { maxUnsentReplyBytes: 10 } }, 'connectionLimits.maxUnsentReplyBytes'],
+    [{ ...base, fleet: { nats: ['http://a:1'] } }, 'fleet.nats[0]'],
+    [{ ...base, fleet: { nats: ['nats://a:1'], member: 'a b' } }, 'fleet.member'],
+    [{ ...base, fleet: { nats: ['nats://a:1'], readyMaxLag: 0 } }, 'fleet.readyMaxLag'],
+    [{ ...base, fleet: {} }, 'fleet.nats'],
+    [{ ...base, tokens: [{ token: 'long-enough', scope: 'root', collection: '*' }] }, 'tokens[0].scope'],
+    [{ ...base, tokens: ['short'] }, 'tokens[0]'],
+    [{ ...base, listen: ['tcp://127.0.0.1:0', 7] }, 'listen[1]'],
+  ])('names the bad field in %j', (options, field) => {
+    expect(fieldOf(options)).toBe(field);
   });
 });
 

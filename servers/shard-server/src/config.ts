@@ -1,10 +1,10 @@
 // The shard server's configuration: one schema, validated at start, then frozen.
 import net from 'node:net';
-import type { Logger } from 'pino';
-import { InvalidArgumentError, resolveLimits, type ProtocolLimits } from '@ragwire/protocol';
+import { levels, type Logger } from 'pino';
+import { ConfigError, configSchema, isRagwireError, parseConfig, PROTOCOL_LIMIT_RANGES, resolveLimits, type ProtocolLimits } from '@ragwire/protocol';
 import type { Store } from '@ragwire/store';
-import { parseTokenSpec, type TokenGrant } from './auth';
-import { resolveConnectionLimits, type ConnectionLimits } from './connection-limits';
+import { parseTokenSpec, SCOPES, type TokenGrant } from './auth';
+import { connectionLimitsSchema, resolveConnectionLimits, type ConnectionLimits } from './connection-limits';
 import type { FleetOptions } from './fleet-member';
 
 export interface ShardServerOptions {
@@ -58,8 +58,10 @@ export interface ResolvedConfig {
   fleet: FleetOptions | undefined;
 }
 
+const WHERE = 'shard server option';
+
 function fail(field: string, message: string): never {
-  throw new InvalidArgumentError(`shard server option ${field}: ${message}`);
+  throw new ConfigError(WHERE, field, message);
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -99,65 +101,96 @@ function parseHostPort(value: string, field: string): { host: string; port: numb
   return { host, port };
 }
 
-function positiveInt(field: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) fail(field, `must be a positive integer, got ${value}`);
-  return value;
-}
+const positive = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER };
+
+const optionsSchema = configSchema<ShardServerOptions & { maxInFlightPerConnection: number; drainTimeoutMs: number; metricsOpenOnLoopback: boolean }>({
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    listen: { type: 'array', minItems: 1, items: { type: 'string' } },
+    dataDir: { type: 'string', minLength: 1 },
+    store: { instanceOf: 'Object' },
+    admin: { type: 'string' },
+    tokens: {
+      type: 'array',
+      items: {
+        type: ['string', 'object'],
+        additionalProperties: false,
+        required: ['token', 'scope', 'collection'],
+        properties: { token: { type: 'string', minLength: 8 }, scope: { enum: SCOPES }, collection: { type: 'string', minLength: 1 } },
+      },
+    },
+    logger: { instanceOf: 'Object' },
+    logLevel: { enum: [...Object.keys(levels.values), 'silent'] },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(Object.entries(PROTOCOL_LIMIT_RANGES).map(([name, [min, max]]) => [name, { type: 'integer', minimum: min, maximum: max }])),
+    },
+    maxInFlightPerConnection: { ...positive, default: 1024 }, // requests
+    drainTimeoutMs: { ...positive, default: 10_000 }, // ms
+    snapshotEveryOps: positive,
+    connectionLimits: connectionLimitsSchema,
+    metricsOpenOnLoopback: { type: 'boolean', default: false },
+    fleet: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['nats'],
+      properties: {
+        nats: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^(nats|tls)://[^/]+$' } },
+        member: { type: 'string', pattern: '^[A-Za-z0-9_=-]{1,128}$' },
+        prefix: { type: 'string', minLength: 1 },
+        readyMaxLag: positive, // messages
+        minSeqWaitMs: positive, // ms
+        snapshotEvery: positive, // messages
+        heartbeatMs: positive, // ms
+      },
+    },
+  },
+});
 
 /**
- * Validates `options`. A server without tokens accepts only loopback TCP addresses (and Unix
- * sockets, which are local by nature); anything else fails here, naming the field.
+ * Validates `options` against one schema (unknown options refused, the field named), then what a
+ * schema cannot say: addresses parse, and a server without tokens accepts only loopback TCP
+ * addresses (and Unix sockets, which are local by nature). Throws ConfigError naming the field.
  */
 export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedConfig> {
-  if (!Array.isArray(options.listen) || options.listen.length === 0) fail('listen', 'give at least one tcp://, ucx:// or unix:// address');
-  if ((options.dataDir === undefined) === (options.store === undefined)) fail('dataDir', 'give exactly one of dataDir and store');
-  const listen = options.listen.map((u, i) => parseListen(u, `listen[${i}]`));
-  const tokens = (options.tokens ?? []).map((t) => (typeof t === 'string' ? parseTokenSpec(t) : t));
-  const admin = options.admin !== undefined ? parseHostPort(options.admin, 'admin') : undefined;
-  if (tokens.length === 0) {
-    for (const [i, a] of listen.entries()) {
-      if (a.kind !== 'unix' && !isLoopbackHost(a.host)) {
-        fail(`listen[${i}]`, `${a.host} is not a loopback address; without --token the server listens on loopback only`);
+  return parseConfig(optionsSchema, options, WHERE, (o): ResolvedConfig => {
+    if (!o.listen || o.listen.length === 0) fail('listen', 'give at least one tcp://, ucx:// or unix:// address');
+    if ((o.dataDir === undefined) === (o.store === undefined)) fail('dataDir', 'give exactly one of dataDir and store');
+    const listen = o.listen.map((u, i) => parseListen(u, `listen[${i}]`));
+    const tokens = (o.tokens ?? []).map((t, i) => {
+      if (typeof t !== 'string') return t;
+      try {
+        return parseTokenSpec(t);
+      } catch (error) {
+        if (isRagwireError(error)) fail(`tokens[${i}]`, error.message);
+        throw error;
       }
+    });
+    const admin = o.admin !== undefined ? parseHostPort(o.admin, 'admin') : undefined;
+    if (tokens.length === 0) {
+      for (const [i, a] of listen.entries()) {
+        if (a.kind !== 'unix' && !isLoopbackHost(a.host)) {
+          fail(`listen[${i}]`, `${a.host} is not a loopback address; without --token the server listens on loopback only`);
+        }
+      }
+      if (admin && !isLoopbackHost(admin.host)) fail('admin', `${admin.host} is not a loopback address; without --token the admin port is loopback only`);
     }
-    if (admin && !isLoopbackHost(admin.host)) fail('admin', `${admin.host} is not a loopback address; without --token the admin port is loopback only`);
-  }
-  let limits: ProtocolLimits;
-  try {
-    limits = resolveLimits(options.limits);
-  } catch (error) {
-    fail('limits', (error as Error).message);
-  }
-  if (options.snapshotEveryOps !== undefined) positiveInt('snapshotEveryOps', options.snapshotEveryOps, 1);
-  let connectionLimits: ConnectionLimits;
-  try {
-    connectionLimits = resolveConnectionLimits(options.connectionLimits, limits);
-  } catch (error) {
-    fail('connectionLimits', (error as Error).message);
-  }
-  if (options.metricsOpenOnLoopback !== undefined && typeof options.metricsOpenOnLoopback !== 'boolean') {
-    fail('metricsOpenOnLoopback', `must be a boolean, got ${String(options.metricsOpenOnLoopback)}`);
-  }
-  if (options.fleet !== undefined) {
-    const { nats } = options.fleet;
-    if (!Array.isArray(nats) || nats.length === 0) fail('fleet.nats', 'give at least one NATS URL (nats://host:4222)');
-    for (const [i, url] of nats.entries()) if (!/^(nats|tls):\/\/[^/]+$/.test(url)) fail(`fleet.nats[${i}]`, `expected nats://host:port, got ${JSON.stringify(url)}`);
-    if (options.fleet.member !== undefined && !/^[A-Za-z0-9_=-]{1,128}$/.test(options.fleet.member)) fail('fleet.member', `must be 1-128 of A-Z a-z 0-9 _ = -, got ${JSON.stringify(options.fleet.member)}`);
-    for (const f of ['readyMaxLag', 'minSeqWaitMs', 'heartbeatMs', 'snapshotEvery'] as const) positiveInt(`fleet.${f}`, options.fleet[f], 1);
-  }
-  return Object.freeze({
-    listen,
-    dataDir: options.dataDir,
-    store: options.store,
-    admin,
-    tokens,
-    limits,
-    maxInFlightPerConnection: positiveInt('maxInFlightPerConnection', options.maxInFlightPerConnection, 1024),
-    drainTimeoutMs: positiveInt('drainTimeoutMs', options.drainTimeoutMs, 10_000),
-    snapshotEveryOps: options.snapshotEveryOps,
-    connectionLimits,
-    metricsOpenOnLoopback: options.metricsOpenOnLoopback ?? false,
-    fleet: options.fleet ? Object.freeze({ ...options.fleet }) : undefined,
+    const limits = resolveLimits(o.limits);
+    return {
+      listen,
+      dataDir: o.dataDir,
+      store: o.store,
+      admin,
+      tokens,
+      limits,
+      maxInFlightPerConnection: o.maxInFlightPerConnection,
+      drainTimeoutMs: o.drainTimeoutMs,
+      snapshotEveryOps: o.snapshotEveryOps,
+      connectionLimits: resolveConnectionLimits(o.connectionLimits, limits, WHERE),
+      metricsOpenOnLoopback: o.metricsOpenOnLoopback,
+      fleet: o.fleet,
+    };
   });
 }

@@ -1,6 +1,6 @@
 // What one connection, and all of them together, may hold of a shard server (docs/operations.md
 // "Limits and timeouts"): caps, deadlines and the shared budget for partial frames.
-import { InvalidArgumentError, UnknownOptionError, type FrameBudget, type ProtocolLimits } from '@ragwire/protocol';
+import { ConfigError, type FrameBudget, type ProtocolLimits } from '@ragwire/protocol';
 
 export interface ConnectionLimits {
   /** Open connections at once; one more is answered RAGWIRE_ERR_OVERLOADED and closed. */
@@ -43,23 +43,24 @@ export const DEFAULT_CONNECTION_LIMITS: Omit<ConnectionLimits, 'maxUnsentReplyBy
   maxConcurrentRequests: 16,
 });
 
-/** Defaults overridden by `overrides`, each field checked and named; the result is frozen. */
-export function resolveConnectionLimits(overrides: Partial<ConnectionLimits> | undefined, protocol: ProtocolLimits): ConnectionLimits {
-  const out: Record<string, number> = { ...DEFAULT_CONNECTION_LIMITS, maxUnsentReplyBytes: 2 * protocol.maxFrameBytes, maxInFlightRequestBytes: 2 * protocol.maxFrameBytes };
-  for (const [name, value] of Object.entries(overrides ?? {})) {
-    if (!(name in out)) throw new UnknownOptionError(`unknown connection limit "${name}"; expected one of ${Object.keys(out).join(', ')}`);
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-      throw new InvalidArgumentError(`connection limit ${name} must be a positive integer, got ${String(value)}`);
-    }
-    out[name] = value;
-  }
+/** The JSON Schema of the `connectionLimits` option: each a positive integer. */
+export const connectionLimitsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: Object.fromEntries(
+    [...Object.keys(DEFAULT_CONNECTION_LIMITS), 'maxUnsentReplyBytes', 'maxInFlightRequestBytes'].map((name) => [name, { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }]),
+  ),
+};
+
+/** Defaults overridden by `overrides` (already checked against connectionLimitsSchema), then checked against the frame limit. */
+export function resolveConnectionLimits(overrides: Partial<ConnectionLimits> | undefined, protocol: ProtocolLimits, where: string): ConnectionLimits {
+  const out: Record<string, number> = { ...DEFAULT_CONNECTION_LIMITS, maxUnsentReplyBytes: 2 * protocol.maxFrameBytes, maxInFlightRequestBytes: 2 * protocol.maxFrameBytes, ...overrides };
   for (const name of ['maxUnsentReplyBytes', 'maxInFlightRequestBytes']) {
     if (out[name]! < protocol.maxFrameBytes) {
-      throw new InvalidArgumentError(`connection limit ${name} (${out[name]}) must be at least maxFrameBytes (${protocol.maxFrameBytes}), or one large frame would stall or close its connection`);
+      throw new ConfigError(where, `connectionLimits.${name}`, `${out[name]} must be at least limits.maxFrameBytes (${protocol.maxFrameBytes}), or one large frame would stall or close its connection`);
     }
   }
-  return Object.freeze(out) as unknown as ConnectionLimits;
+  return out as unknown as ConnectionLimits;
 }
 
 /** How often the server checks every connection's deadlines: a quarter of the shortest, within [25 ms, 1 s]. */

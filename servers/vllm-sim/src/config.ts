@@ -4,6 +4,7 @@
  * on one data-centre GPU closely enough for routing and batching decisions to
  * matter the way they do against real vLLM; they are not a calibration.
  */
+import { ConfigError, configSchema, parseConfig } from '@ragwire/protocol';
 
 export interface SimConfig {
   /** Model id served, as listed by /v1/models. */
@@ -45,56 +46,43 @@ export interface SimConfig {
   legacyMetricNames: boolean;
 }
 
-export const defaultSimConfig: Readonly<SimConfig> = Object.freeze({
-  model: 'ragwire/sim-8b',
-  embeddingModel: 'ragwire/sim-embed',
-  embeddingDim: 384,
-  host: '127.0.0.1',
-  port: 8000,
-  replicas: 1,
-  stepBaseMs: 6,
-  stepPerSeqMs: 0.08,
-  prefillPerTokenMs: 0.02,
-  cachedPrefillPerTokenMs: 0.001,
-  frontendPerRequestMs: 0.5,
-  kvCapacityTokens: 200_000,
-  prefixCacheTokens: 200_000,
-  blockSize: 16,
-  maxNumSeqs: 256,
-  maxModelLen: 32_768,
-  maxBodyBytes: 16 * 1024 * 1024,
-  seed: 0,
-  legacyMetricNames: false,
+const text = { type: 'string', minLength: 1 };
+const count = (fallback: number) => ({ type: 'integer', minimum: 1, default: fallback });
+const cost = (fallback: number) => ({ type: 'number', minimum: 0, default: fallback });
+
+const simConfigSchema = configSchema<SimConfig>({
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    model: { ...text, default: 'ragwire/sim-8b' },
+    embeddingModel: { ...text, default: 'ragwire/sim-embed' },
+    embeddingDim: count(384),
+    host: { ...text, default: '127.0.0.1' },
+    port: { type: 'integer', minimum: 0, maximum: 65535, default: 8000 },
+    replicas: count(1),
+    stepBaseMs: cost(6),
+    stepPerSeqMs: cost(0.08),
+    prefillPerTokenMs: cost(0.02),
+    cachedPrefillPerTokenMs: cost(0.001),
+    frontendPerRequestMs: cost(0.5),
+    kvCapacityTokens: count(200_000),
+    prefixCacheTokens: cost(200_000),
+    blockSize: count(16),
+    maxNumSeqs: count(256),
+    maxModelLen: count(32_768),
+    maxBodyBytes: count(16 * 1024 * 1024),
+    seed: cost(0),
+    legacyMetricNames: { type: 'boolean', default: false },
+  },
 });
 
-const NON_NEGATIVE: (keyof SimConfig)[] = [
-  'stepBaseMs', 'stepPerSeqMs', 'prefillPerTokenMs', 'cachedPrefillPerTokenMs', 'frontendPerRequestMs', 'prefixCacheTokens', 'seed',
-];
-const POSITIVE_INT: (keyof SimConfig)[] = [
-  'embeddingDim', 'replicas', 'kvCapacityTokens', 'blockSize', 'maxNumSeqs', 'maxModelLen', 'maxBodyBytes',
-];
-
-/** Merges `partial` over the defaults, validates every field and freezes the result. */
+/** Merges `partial` over the defaults, validates every field and freezes the result. Throws ConfigError naming the field. */
 export function resolveSimConfig(partial: Partial<SimConfig> = {}): Readonly<SimConfig> {
-  for (const key of Object.keys(partial)) {
-    if (!(key in defaultSimConfig)) throw new TypeError(`unknown vllm-sim option "${key}"`);
-  }
-  const config: SimConfig = { ...defaultSimConfig };
-  for (const [key, value] of Object.entries(partial)) {
-    if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
-  }
-  for (const key of NON_NEGATIVE) {
-    const v = config[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new TypeError(`${key} must be a number >= 0, got ${String(v)}`);
-  }
-  for (const key of POSITIVE_INT) {
-    const v = config[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new TypeError(`${key} must be a positive integer, got ${String(v)}`);
-  }
-  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new TypeError(`port must be an integer in 0..65535, got ${config.port}`);
-  if (config.port > 0 && config.port + config.replicas - 1 > 65535) throw new TypeError(`port + replicas - 1 must be <= 65535`);
-  for (const key of ['model', 'embeddingModel', 'host'] as const) {
-    if (typeof config[key] !== 'string' || config[key].length === 0) throw new TypeError(`${key} must be a non-empty string`);
-  }
-  return Object.freeze(config);
+  return parseConfig(simConfigSchema, partial, 'vllm-sim option', (config) => {
+    if (config.port > 0 && config.port + config.replicas - 1 > 65535) throw new ConfigError('vllm-sim option', 'replicas', `port + replicas - 1 must be <= 65535, got ${config.port + config.replicas - 1}`);
+    return config;
+  });
 }
+
+/** The documented defaults, from the schema. */
+export const defaultSimConfig: Readonly<SimConfig> = resolveSimConfig();

@@ -143,11 +143,9 @@ export function checkRagBinding(value: unknown, at: string, collections: Readonl
   return out;
 }
 
-/** Validates the whole `rag` section (defaults already merged in). */
+/** Validates the entries of the `rag` section and defaultK <= maxK (the rest is checked by the config schema, defaults merged in). */
 export function checkRagConfig(rag: RagConfig): RagConfig {
-  if (!isObject(rag.collections)) throw new RagSettingError('rag.collections', 'rag.collections must be a mapping of name to collection');
-  if (!isObject(rag.aliases)) throw new RagSettingError('rag.aliases', 'rag.aliases must be a mapping of model alias to binding');
-  const maxK = positiveInt(rag.maxK, 'rag.maxK', 10_000);
+  const { maxK } = rag;
   positiveInt(rag.defaultK, 'rag.defaultK', maxK);
   const collections: Record<string, RagCollectionConfig> = {};
   for (const [name, c] of Object.entries(rag.collections)) collections[name] = checkRagCollection(c, `rag.collections["${name}"]`);
