@@ -35,3 +35,4 @@ export {
   type TextSettings, type TextLanguage, type SparseVector, type Fusion, type FusionMethod, type TextStats, type RankedList,
 } from './search';
 export { fnv1a64, jumpConsistentHash } from './jump-hash';
+export { Prng } from './prng';
