@@ -3,7 +3,7 @@
 // error code, the same fatality, or both accept. Headers are mutated from real frames of every
 // message type (bit flips, length lies, header fields, random bytes).
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, checkHeader, encodeFrame, readHeader } from '@ragwire/protocol';
+import { DEFAULT_LIMITS, Prng, checkHeader, encodeFrame, readHeader } from '@ragwire/protocol';
 import { sampleMessages } from '../../packages/protocol/src/testing/sample-messages';
 import { native } from '../lib/binding';
 
@@ -14,22 +14,12 @@ interface DataplaneAddon {
 
 const FRAMES = Number(process.env.RAGWIRE_DIFF_FRAMES ?? 1_000_000);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 describe('native frame header check vs the TypeScript one', () => {
   it(`gives the same verdict on ${FRAMES.toLocaleString('en-US')} fuzzed headers`, () => {
     const addon = native() as unknown as DataplaneAddon;
     const codes = addon.frameFaultCodes();
-    const rand = mulberry32(14);
+    const prng = new Prng(14);
+    const rand = () => prng.nextU32();
     const below = (n: number) => rand() % n;
     const seeds = sampleMessages().map((m, i) => encodeFrame(m, m.type === 'error' ? 0 : i + 1).subarray(0, 12));
     const headers = new Uint8Array(FRAMES * 12);

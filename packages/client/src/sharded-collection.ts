@@ -106,6 +106,14 @@ export interface ShardedUpsert {
   sparse?: (SparseVector | null)[];
 }
 
+/** Marks every ShardedCollection; a registered symbol, so each copy of this package sets the same one. */
+const BRAND = Symbol.for('ragwire.ShardedCollection');
+
+/** True for a ShardedCollection from any copy of this package (an app may load two; `instanceof` sees one). */
+export function isShardedCollection(value: unknown): value is ShardedCollection {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
 /**
  * A collection spread over shard servers. Writes go to every replica of the shard that owns each
  * id (jump consistent hash of the id's FNV-1a 64), and resolve once all of them are durable.
@@ -158,6 +166,7 @@ export class ShardedCollection {
     }
     this.log = options.log;
     this.consistency = options.consistency ?? 'session';
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
   /** With a log: the position of this object's last acknowledged write, for another reader's `minSeq`. */

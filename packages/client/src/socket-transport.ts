@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import {
   BadFrameError,
   FrameDecoder,
+  FrameWriter,
   DEFAULT_LIMITS,
   InvalidArgumentError,
   ShardUnavailableError,
@@ -37,8 +38,8 @@ export class SocketTransport implements Transport {
   private readonly limits: ProtocolLimits | undefined;
   private readonly maxUnsentBytes: number;
   private socket: StreamSocket | undefined;
+  private writer: FrameWriter | undefined;
   private handlers: TransportHandlers | undefined;
-  private corked = false;
   private ended = false;
 
   /** `endpoint`: a tcp or unix address, or a function that opens the stream (other transports). */
@@ -61,6 +62,7 @@ export class SocketTransport implements Transport {
     const decoder = new FrameDecoder(this.limits);
     const socket = this.dial();
     this.socket = socket;
+    this.writer = new FrameWriter(socket);
     socket.setNoDelay(true);
     let connected = false;
     let lastError: Error | undefined;
@@ -98,17 +100,7 @@ export class SocketTransport implements Transport {
     if (socket.writableLength > this.maxUnsentBytes) {
       throw new SlowConsumerError(`${this.url} has not read ${socket.writableLength} bytes of requests (limit ${this.maxUnsentBytes})`);
     }
-    const parts = encodeFrameParts(request, requestId, this.limits);
-    if (!this.corked) {
-      // Gather every frame sent in this tick into one writev.
-      this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    for (let i = 0; i < parts.length; i++) socket.write(parts[i]!);
+    this.writer!.write(encodeFrameParts(request, requestId, this.limits));
   }
 
   async close(): Promise<void> {

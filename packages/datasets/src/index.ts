@@ -1,7 +1,7 @@
 export * from './types';
 export * from './texmex';
 export * from './shared-data';
-export * from './prng';
+export { Prng } from '@ragwire/protocol';
 export * from './synthetic';
 export * from './brute-force';
 export * from './scifact';

@@ -7,7 +7,7 @@
  * that recall depends on the search effort), unlike uniform noise (every ANN
  * looks broken) or well-separated blobs (every ANN looks perfect).
  */
-import { Prng } from './prng';
+import { Prng } from '@ragwire/protocol';
 import type { Metric, VectorSet } from './types';
 
 export interface GaussianMixtureOptions {

@@ -1,6 +1,5 @@
 // One ingest run: discover, read, split, compare with the store, embed in batches, write, remove stale chunks.
-import { connectCollection, ensureCollection, type CollectionSpec, type ShardedCollection } from '@ragwire/client';
-import { hasCode, type Payload } from '@ragwire/protocol';
+import { CollectionHandle, type ShardedCollection } from '@ragwire/client';
 import OpenAI from 'openai';
 import { chunkDocument, chunkPayload, ingestKey, type Chunk, type ChunkingIdentity } from './chunks';
 import { discoverFiles, type DiscoveredFile } from './discover';
@@ -49,16 +48,15 @@ export async function ingest(options: IngestOptions): Promise<IngestReport> {
 class IngestRun {
   private readonly started = performance.now();
   private readonly embed: EmbedFunction;
-  private readonly spec: CollectionSpec;
   private readonly identity: Omit<ChunkingIdentity, 'kind'>;
   private readonly failed: FailedFile[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private readonly pending: PendingChunk[] = [];
   private readonly stats: IngestStats = { filesTotal: 0, filesDone: 0, ingested: 0, skipped: 0, failed: 0, chunks: 0, vectors: 0, elapsedMs: 0 };
   private deleted = 0;
+  private target!: CollectionHandle;
   private collection!: ShardedCollection;
   private dim: number | undefined;
-  private ensured: Promise<unknown> | undefined;
   private embeddedOnce = false;
   private fatal: unknown;
 
@@ -67,10 +65,6 @@ class IngestRun {
     private readonly o: ResolvedIngestOptions,
   ) {
     this.embed = options.embed ?? openAIEmbeddings(options.embeddings);
-    this.spec = {
-      ...(options.metric ? { metric: options.metric } : {}), ...(options.kind ? { kind: options.kind } : {}),
-      ...(options.storage ? { storage: options.storage } : {}), ...(options.params ? { params: options.params } : {}),
-    };
     const model = options.embeddings?.model ?? (options.embed ? undefined : DEFAULT_EMBEDDINGS_MODEL);
     this.identity = { chunkSize: o.chunkSize, chunkOverlap: o.chunkOverlap, ...(model !== undefined ? { model } : {}) };
   }
@@ -78,10 +72,11 @@ class IngestRun {
   async run(): Promise<IngestReport> {
     const files = await discoverFiles(this.o.inputs, { cwd: this.o.cwd, baseDir: this.o.baseDir });
     this.stats.filesTotal = files.length;
-    const { collection, owned } = connectCollection(this.options, 'ingest');
-    this.collection = collection;
+    const target = new CollectionHandle({ ...this.options, batchSize: this.o.batchSize }, 'ingest');
+    this.target = target;
+    this.collection = target.collection;
     try {
-      this.dim = await this.describeDim();
+      this.dim = (await target.describe())?.dim;
       this.emit({ type: 'start', stats: this.snapshot() });
       for (const file of files) {
         if (this.fatal !== undefined) break;
@@ -92,11 +87,11 @@ class IngestRun {
       await Promise.all(this.inFlight);
       if (this.fatal !== undefined) throw this.fatal;
     } finally {
-      if (owned) await collection.close();
+      await target.close();
     }
     const elapsedMs = performance.now() - this.started;
     return {
-      collection: collection.collection,
+      collection: this.collection.collection,
       files: files.length,
       ingested: this.stats.ingested,
       skipped: this.stats.skipped,
@@ -107,15 +102,6 @@ class IngestRun {
       elapsedMs,
       vectorsPerSecond: elapsedMs > 0 ? (this.stats.vectors * 1000) / elapsedMs : 0,
     };
-  }
-
-  private async describeDim(): Promise<number | undefined> {
-    try {
-      return (await this.collection.describe()).dim;
-    } catch (error) {
-      if (hasCode(error, 'RAGWIRE_ERR_UNKNOWN_COLLECTION')) return undefined;
-      throw error;
-    }
   }
 
   /** Reads, splits and compares one file; queues what must be embedded, or finishes it at once. */
@@ -170,17 +156,11 @@ class IngestRun {
     }
     const ok = live.flatMap((item, i) => (vectors[i] !== undefined && !item.job.failed ? [{ item, vector: vectors[i]! }] : []));
     if (ok.length === 0 || dim === undefined) return;
-    this.ensured ??= ensureCollection(this.collection, dim, this.spec).then(() => (this.dim = dim));
-    await this.ensured; // a refusal (another dimension, no permission) stops the run
+    await this.target.ensure(dim); // a refusal (another dimension, no permission) stops the run
+    this.dim = dim;
     const jobs = new Set(ok.map((x) => x.item.job));
-    const flat = new Float32Array(ok.length * dim);
-    const payloads: Payload[] = [];
-    ok.forEach(({ item, vector }, i) => {
-      flat.set(vector, i * dim);
-      payloads.push(chunkPayload(item.chunk));
-    });
     try {
-      await this.collection.upsert({ ids: ok.map((x) => x.item.chunk.id), vectors: flat, payloads });
+      await this.target.upsert(ok.map((x) => x.item.chunk.id), ok.map((x) => x.vector), ok.map((x) => chunkPayload(x.item.chunk)));
     } catch (error) {
       for (const job of jobs) this.failJob(job, new IngestError('store_failed', `writing chunks failed: ${(error as Error).message}`, { cause: error }));
       return;

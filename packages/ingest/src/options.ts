@@ -1,7 +1,7 @@
 // What an ingest run is asked to do: one options object, documented defaults, validated before any work.
 import path from 'node:path';
 import type { CollectionSpec, CollectionTarget } from '@ragwire/client';
-import { DEFAULT_LIMITS, InvalidArgumentError } from '@ragwire/protocol';
+import { checkIntInRange, DEFAULT_LIMITS, InvalidArgumentError } from '@ragwire/protocol';
 import type { EmbedFunction, OpenAIEmbeddingsOptions } from './embeddings';
 import type { IngestEvent } from './report';
 
@@ -64,7 +64,10 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
   return v;
 }
 
-/** Fills in the defaults and checks every field; throws InvalidArgumentError naming the first bad one. */
+/**
+ * Fills in the defaults and checks every field; throws InvalidArgumentError naming the first bad one
+ * (LimitExceededError for a batchSize above the protocol's maxWriteBatch).
+ */
 export function resolveIngestOptions(options: IngestOptions): ResolvedIngestOptions {
   if (!Array.isArray(options.inputs) || options.inputs.length === 0 || !options.inputs.every((i) => typeof i === 'string' && i !== '')) {
     throw new InvalidArgumentError('inputs must list at least one directory, file or glob pattern');
@@ -76,8 +79,8 @@ export function resolveIngestOptions(options: IngestOptions): ResolvedIngestOpti
   }
   if (options.embed !== undefined && typeof options.embed !== 'function') throw new InvalidArgumentError('embed must be a function (texts) => Promise<Float32Array[]>');
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new InvalidArgumentError('onProgress must be a function');
-  const batchSize = positiveInt('batchSize', options.batchSize, INGEST_DEFAULTS.batchSize);
-  if (batchSize > DEFAULT_LIMITS.maxWriteBatch) throw new InvalidArgumentError(`batchSize must be at most ${DEFAULT_LIMITS.maxWriteBatch}, got ${batchSize}`);
+  // One embeddings call's vectors are written in one upsert request.
+  const batchSize = checkIntInRange('batchSize', options.batchSize ?? INGEST_DEFAULTS.batchSize, [1, DEFAULT_LIMITS.maxWriteBatch]);
   const cwd = path.resolve(options.cwd ?? process.cwd());
   return {
     inputs: [...options.inputs],

@@ -78,6 +78,42 @@ describe('RagwireVectorStore (LangChain)', () => {
     });
   });
 
+  it('checks efSearch and batchSize at construction, and k where it enters, against the protocol limits', async () => {
+    const codeOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+      return undefined;
+    };
+    expect(codeOf(() => new RagwireVectorStore(embeddings, { path: dir, efSearch: 0 }))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => new RagwireVectorStore(embeddings, { path: dir, efSearch: 10_001 }))).toBe('RAGWIRE_ERR_LIMIT');
+    expect(codeOf(() => new RagwireVectorStore(embeddings, { path: dir, batchSize: 2.5 }))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => new RagwireVectorStore(embeddings, { path: dir, batchSize: 16_385 }))).toBe('RAGWIRE_ERR_LIMIT');
+    const store = new RagwireVectorStore(embeddings, { path: dir, collection: 'limits', efSearch: 10_000 });
+    expect(codeOf(() => store.asRetriever(0))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(codeOf(() => store.asRetriever({ k: 10_001 }))).toBe('RAGWIRE_ERR_LIMIT');
+    expect(codeOf(() => store.asRetriever({ searchType: 'hybrid', k: 10_001 }))).toBe('RAGWIRE_ERR_LIMIT');
+    await expect(store.similaritySearch('x', 10_001)).rejects.toMatchObject({ code: 'RAGWIRE_ERR_LIMIT' });
+    await expect(store.similaritySearch('x', 0)).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' });
+    await expect(store.maxMarginalRelevanceSearch('x', { k: 2, fetchK: 10_001 })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_LIMIT' });
+    await store.close();
+  });
+
+  it('takes a ShardedCollection from a second copy of @ragwire/client as its client', async () => {
+    // The query makes the module loader evaluate the file again: another ShardedCollection class.
+    const second = (await import(new URL('../../client/src/sharded-collection.ts?second-copy', import.meta.url).href)) as typeof import('../../client/src/sharded-collection');
+    const client = new second.ShardedCollection({ shards: [[`embedded://${encodeURI(dir)}`]], collection: 'second-copy' });
+    const store = new RagwireVectorStore(embeddings, { client });
+    expect(store.collection).toBe(client);
+    await store.addDocuments([new Document({ id: 'one', pageContent: 'from the second copy' })]);
+    expect((await store.similaritySearch('from the second copy', 1))[0]).toMatchObject({ id: 'one' });
+    await store.close();
+    expect((await client.describe()).count).toBe(1);
+    await client.close();
+  });
+
   it('answers an empty search before anything was added', async () => {
     const store = new RagwireVectorStore(embeddings, { path: dir, collection: 'empty' });
     expect(await store.similaritySearch('anything', 3)).toEqual([]);

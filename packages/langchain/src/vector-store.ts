@@ -5,8 +5,8 @@ import { Document, type DocumentInterface } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { maximalMarginalRelevance } from '@langchain/core/utils/math';
 import { VectorStore, type MaxMarginalRelevanceSearchOptions, type VectorStoreRetriever, type VectorStoreRetrieverInput } from '@langchain/core/vectorstores';
-import { connectCollection, ensureCollection, queryWithPredicate, type CollectionSpec, type CollectionTarget, type ShardedCollection, type ShardedQuery, type ShardedResult } from '@ragwire/client';
-import { hasCode, InvalidArgumentError, type Filter, type Fusion, type FusionMethod, type Payload, type QueryOptions } from '@ragwire/protocol';
+import { CollectionHandle, checkK, type CollectionHandleOptions, type ShardedCollection, type ShardedQuery, type ShardedResult } from '@ragwire/client';
+import { InvalidArgumentError, type Filter, type Fusion, type FusionMethod, type Payload } from '@ragwire/protocol';
 import { isFunctionFilter, toRagwireFilter, type DocumentPredicate, type RagwireLangChainFilter } from './filter';
 import { RagwireHybridRetriever, type HybridRetrieverInput } from './hybrid-retriever';
 
@@ -25,16 +25,10 @@ export interface HybridSearchOptions {
 
 /**
  * Where the documents live (exactly one of `path`, `shards`, `client`; see CollectionTarget), how a
- * collection created on first write is indexed, and how searches run.
+ * collection created on first write is indexed, and how searches run (exact, efSearch, batchSize;
+ * see SearchSettings).
  */
-export interface RagwireVectorStoreArgs extends CollectionTarget, CollectionSpec {
-  /** Brute-force search whatever the index kind: exact top-k. Default false. */
-  exact?: boolean;
-  /** HNSW candidate list size per search. Default: the collection's. */
-  efSearch?: number;
-  /** Documents per upsert request. Default 1000. */
-  batchSize?: number;
-}
+export type RagwireVectorStoreArgs = CollectionHandleOptions;
 
 /**
  * A LangChain vector store on ragwire. Text is stored as each document's `pageContent` and
@@ -45,11 +39,7 @@ export class RagwireVectorStore extends VectorStore {
   declare FilterType: RagwireLangChainFilter;
   /** The underlying ragwire collection. */
   readonly collection: ShardedCollection;
-  private readonly owned: boolean;
-  private readonly spec: CollectionSpec;
-  private readonly queryOptions: QueryOptions;
-  private readonly batchSize: number;
-  private ready: Promise<unknown> | undefined;
+  private readonly handle: CollectionHandle;
 
   _vectorstoreType(): string {
     return 'ragwire';
@@ -57,39 +47,16 @@ export class RagwireVectorStore extends VectorStore {
 
   constructor(embeddings: EmbeddingsInterface, args: RagwireVectorStoreArgs) {
     super(embeddings, args ?? {});
-    const { collection, owned } = connectCollection(args, 'RagwireVectorStore');
-    this.collection = collection;
-    this.owned = owned;
-    this.spec = {
-      ...(args.metric ? { metric: args.metric } : {}), ...(args.kind ? { kind: args.kind } : {}), ...(args.storage ? { storage: args.storage } : {}),
-      ...(args.params ? { params: args.params } : {}), ...(args.text ? { text: args.text } : {}),
-    };
-    this.queryOptions = { ...(args.exact ? { exact: true } : {}), ...(args.efSearch !== undefined ? { efSearch: args.efSearch } : {}) };
-    this.batchSize = args.batchSize ?? 1000;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new InvalidArgumentError(`batchSize must be a positive integer, got ${args.batchSize}`);
+    this.handle = new CollectionHandle(args, 'RagwireVectorStore');
+    this.collection = this.handle.collection;
   }
 
   /** Stores documents with precomputed vectors. Ids: `options.ids`, else each document's `id`, else generated. */
   async addVectors(vectors: number[][], documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
     if (vectors.length !== documents.length) throw new InvalidArgumentError(`got ${vectors.length} vectors for ${documents.length} documents`);
     if (options?.ids && options.ids.length !== documents.length) throw new InvalidArgumentError(`got ${options.ids.length} ids for ${documents.length} documents`);
-    const n = vectors.length;
-    if (n === 0) return [];
-    const dim = vectors[0]!.length;
     const ids = documents.map((d, i) => options?.ids?.[i] ?? d.id ?? randomUUID());
-    await this.ensure(dim);
-    for (let start = 0; start < n; start += this.batchSize) {
-      const end = Math.min(n, start + this.batchSize);
-      const flat = new Float32Array((end - start) * dim);
-      const payloads: Payload[] = [];
-      for (let i = start; i < end; i++) {
-        const v = vectors[i]!;
-        if (v.length !== dim) throw new InvalidArgumentError(`vector ${i} has ${v.length} dimensions, vector 0 has ${dim}`);
-        flat.set(v, (i - start) * dim);
-        payloads.push({ text: documents[i]!.pageContent, metadata: documents[i]!.metadata ?? {} });
-      }
-      await this.collection.upsert({ ids: ids.slice(start, end), vectors: flat, payloads });
-    }
+    await this.handle.upsert(ids, vectors, documents.map((d): Payload => ({ text: d.pageContent, metadata: d.metadata ?? {} })));
     return ids;
   }
 
@@ -137,6 +104,8 @@ export class RagwireVectorStore extends VectorStore {
     verbose?: boolean,
   ): VectorStoreRetriever<this>;
   override asRetriever(kOrFields?: number | Partial<VectorStoreRetrieverInput<this>> | HybridRetrieverInput, ...rest: unknown[]): VectorStoreRetriever<this> {
+    const k = typeof kOrFields === 'number' ? kOrFields : kOrFields?.k;
+    if (k !== undefined) checkK(k);
     if (typeof kOrFields === 'object' && kOrFields !== null && kOrFields.searchType === 'hybrid') {
       return new RagwireHybridRetriever({ ...(kOrFields as HybridRetrieverInput), vectorStore: this }) as unknown as VectorStoreRetriever<this>;
     }
@@ -152,8 +121,8 @@ export class RagwireVectorStore extends VectorStore {
     options: MaxMarginalRelevanceSearchOptions<this['FilterType']>,
     _callbacks?: Callbacks,
   ): Promise<Document[]> {
-    const k = options.k ?? 4;
-    const fetchK = Math.max(k, options.fetchK ?? 20);
+    const k = checkK(options.k ?? 4);
+    const fetchK = Math.max(k, checkK(options.fetchK ?? 20, 'fetchK'));
     const queryVector = await this.embeddings.embedQuery(query);
     const hits = await this.search({ vectors: Float32Array.from(queryVector), k: fetchK }, options.filter, true);
     if (hits.length === 0) return [];
@@ -164,23 +133,19 @@ export class RagwireVectorStore extends VectorStore {
   /** Deletes by ids, or every document a filter matches. */
   override async delete(params?: { ids?: string[]; filter?: RagwireLangChainFilter }): Promise<void> {
     if (params?.ids !== undefined && params.filter !== undefined) throw new InvalidArgumentError('delete takes ids or filter, not both');
-    try {
-      if (params?.ids !== undefined) {
-        if (params.ids.length > 0) await this.collection.delete({ ids: params.ids });
-        return;
-      }
-      if (isFunctionFilter(params?.filter)) throw new InvalidArgumentError('delete takes ids or a declarative filter, not a function');
-      const filter = toRagwireFilter(params?.filter);
-      if (filter === undefined) throw new InvalidArgumentError('delete needs { ids } or a non-empty { filter }');
-      await this.collection.delete({ filter });
-    } catch (error) {
-      if (!isUnknownCollection(error)) throw error;
+    if (params?.ids !== undefined) {
+      if (params.ids.length > 0) await this.handle.delete({ ids: params.ids });
+      return;
     }
+    if (isFunctionFilter(params?.filter)) throw new InvalidArgumentError('delete takes ids or a declarative filter, not a function');
+    const filter = toRagwireFilter(params?.filter);
+    if (filter === undefined) throw new InvalidArgumentError('delete needs { ids } or a non-empty { filter }');
+    await this.handle.delete({ filter });
   }
 
   /** Closes the connections (or the embedded store) this store opened; an injected client stays open. */
   async close(): Promise<void> {
-    if (this.owned) await this.collection.close();
+    await this.handle.close();
   }
 
   static override async fromTexts(
@@ -213,30 +178,15 @@ export class RagwireVectorStore extends VectorStore {
     return store;
   }
 
-  private ensure(dim: number): Promise<unknown> {
-    this.ready ??= ensureCollection(this.collection, dim, this.spec).catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    return this.ready;
-  }
-
   private async search(q: ShardedQuery, filter: RagwireLangChainFilter | DocumentPredicate | undefined, withVectors: boolean) {
-    const { k } = q;
-    if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${k}`);
-    const options = { ...this.queryOptions, withPayload: true, ...(withVectors ? { withVectors: true } : {}) };
+    const options = { withPayload: true, ...(withVectors ? { withVectors: true } : {}) };
     let result: ShardedResult;
-    try {
-      if (isFunctionFilter(filter)) {
-        this.warnFunctionFilter();
-        result = await queryWithPredicate(this.collection, { ...q, options }, (id, p) => filter(toDocument(id, p)));
-      } else {
-        const declarative: Filter | undefined = toRagwireFilter(filter);
-        result = await this.collection.query({ ...q, ...(declarative ? { filter: declarative } : {}), options });
-      }
-    } catch (error) {
-      if (isUnknownCollection(error)) return []; // nothing was ever added
-      throw error;
+    if (isFunctionFilter(filter)) {
+      this.warnFunctionFilter();
+      result = await this.handle.query({ ...q, options }, (id, p) => filter(toDocument(id, p)));
+    } else {
+      const declarative: Filter | undefined = toRagwireFilter(filter);
+      result = await this.handle.query({ ...q, ...(declarative ? { filter: declarative } : {}), options });
     }
     const dim = result.vectors && result.ids.length > 0 ? result.vectors.length / result.ids.length : 0;
     return result.ids.map((id, i) => ({
@@ -260,8 +210,4 @@ export class RagwireVectorStore extends VectorStore {
 
 function toDocument(id: string, p: Payload | null): Document {
   return new Document({ id, pageContent: p?.text ?? '', metadata: p?.metadata ?? {} });
-}
-
-function isUnknownCollection(error: unknown): boolean {
-  return hasCode(error, 'RAGWIRE_ERR_UNKNOWN_COLLECTION');
 }

@@ -51,6 +51,33 @@ describe('RagwireVectorStore (LlamaIndex)', () => {
     expect(() => new RagwireVectorStore({ embedModel })).toThrow(expect.objectContaining({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' }));
   });
 
+  it('checks efSearch and batchSize at construction, and similarityTopK at query, against the protocol limits', async () => {
+    expect(() => new RagwireVectorStore({ path: dir, efSearch: -1, embedModel })).toThrow(expect.objectContaining({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' }));
+    expect(() => new RagwireVectorStore({ path: dir, efSearch: 10_001, embedModel })).toThrow(expect.objectContaining({ code: 'RAGWIRE_ERR_LIMIT' }));
+    expect(() => new RagwireVectorStore({ path: dir, batchSize: 0, embedModel })).toThrow(expect.objectContaining({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' }));
+    expect(() => new RagwireVectorStore({ path: dir, batchSize: 16_385, embedModel })).toThrow(expect.objectContaining({ code: 'RAGWIRE_ERR_LIMIT' }));
+    const store = new RagwireVectorStore({ path: dir, collection: 'limits', efSearch: 10_000, embedModel });
+    await expect(store.query({ queryEmbedding: [1, 0], similarityTopK: 10_001, mode: VectorStoreQueryMode.DEFAULT })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_LIMIT' });
+    await expect(store.query({ queryEmbedding: [1, 0], similarityTopK: 1.5, mode: VectorStoreQueryMode.DEFAULT })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_INVALID_ARGUMENT', message: 'similarityTopK must be an integer of at least 1, got 1.5',
+    });
+    await store.close();
+  });
+
+  it('takes a ShardedCollection from a second copy of @ragwire/client as its client', async () => {
+    // The query makes the module loader evaluate the file again: another ShardedCollection class.
+    const second = (await import(new URL('../../client/src/sharded-collection.ts?second-copy', import.meta.url).href)) as typeof import('../../client/src/sharded-collection');
+    const client = new second.ShardedCollection({ shards: [[`embedded://${encodeURI(dir)}`]], collection: 'second-copy' });
+    const store = new RagwireVectorStore({ client, embedModel });
+    expect(store.client()).toBe(client);
+    await store.add([new TextNode({ id_: 'one', text: 'from the second copy', embedding: [0, 1, 0] })]);
+    const r = await store.query({ queryEmbedding: [0, 1, 0], similarityTopK: 1, mode: VectorStoreQueryMode.DEFAULT });
+    expect(r.ids).toEqual(['one']);
+    await store.close();
+    expect((await client.describe()).count).toBe(1);
+    await client.close();
+  });
+
   it('keeps node ids, ref_doc_id, text and metadata; deletes a whole document', async () => {
     const store = new RagwireVectorStore({ path: dir, collection: 'nodes', exact: true, embedModel });
     const nodes = ['alpha beta', 'gamma delta', 'epsilon'].map(

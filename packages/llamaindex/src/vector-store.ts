@@ -10,8 +10,8 @@ import {
   type VectorStoreQuery,
   type VectorStoreQueryResult,
 } from '@llamaindex/core/vector-store';
-import { connectCollection, ensureCollection, queryWithPredicate, type CollectionSpec, type CollectionTarget, type ShardedCollection, type ShardedQuery, type ShardedResult } from '@ragwire/client';
-import { hasCode, InvalidArgumentError, type Fusion, type Payload, type QueryOptions } from '@ragwire/protocol';
+import { CollectionHandle, checkK, type CollectionHandleOptions, type ShardedCollection, type ShardedQuery } from '@ragwire/client';
+import { DEFAULT_LIMITS, InvalidArgumentError, type Fusion, type Payload } from '@ragwire/protocol';
 import { planFilters } from './residual-filter';
 
 /** The query modes ragwire answers, and what each sends (docs/search.md). */
@@ -19,16 +19,13 @@ const MODES = new Set<string>([
   VectorStoreQueryMode.DEFAULT, VectorStoreQueryMode.MMR, VectorStoreQueryMode.HYBRID, VectorStoreQueryMode.SEMANTIC_HYBRID, VectorStoreQueryMode.SPARSE,
 ]);
 
-/** Where the nodes live (exactly one of `path`, `shards`, `client`), how a new collection is indexed, how searches run. */
-export interface RagwireVectorStoreParams extends CollectionTarget, CollectionSpec, VectorStoreBaseParams {
-  /** Brute-force search whatever the index kind: exact top-k. Default false. */
-  exact?: boolean;
-  /** HNSW candidate list size per search. Default: the collection's. */
-  efSearch?: number;
+/**
+ * Where the nodes live (exactly one of `path`, `shards`, `client`), how a new collection is indexed,
+ * how searches run (exact, efSearch, batchSize; see SearchSettings).
+ */
+export interface RagwireVectorStoreParams extends CollectionHandleOptions, VectorStoreBaseParams {
   /** MMR mode fetches similarityTopK x this many candidates. Default 4. */
   mmrPrefetchFactor?: number;
-  /** Nodes per upsert request. Default 1000. */
-  batchSize?: number;
 }
 
 /**
@@ -41,26 +38,17 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
   storesText = true;
   /** The underlying ragwire collection. */
   readonly collection: ShardedCollection;
-  private readonly owned: boolean;
-  private readonly spec: CollectionSpec;
-  private readonly queryOptions: QueryOptions;
+  private readonly handle: CollectionHandle;
   private readonly mmrPrefetchFactor: number;
-  private readonly batchSize: number;
-  private ready: Promise<unknown> | undefined;
 
   constructor(params: RagwireVectorStoreParams) {
     super(params);
-    const { collection, owned } = connectCollection(params, 'RagwireVectorStore');
-    this.collection = collection;
-    this.owned = owned;
-    this.spec = {
-      ...(params.metric ? { metric: params.metric } : {}), ...(params.kind ? { kind: params.kind } : {}), ...(params.storage ? { storage: params.storage } : {}),
-      ...(params.params ? { params: params.params } : {}), ...(params.text ? { text: params.text } : {}),
-    };
-    this.queryOptions = { ...(params.exact ? { exact: true } : {}), ...(params.efSearch !== undefined ? { efSearch: params.efSearch } : {}) };
-    this.mmrPrefetchFactor = params.mmrPrefetchFactor ?? 4;
-    this.batchSize = params.batchSize ?? 1000;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new InvalidArgumentError(`batchSize must be a positive integer, got ${params.batchSize}`);
+    this.mmrPrefetchFactor = params?.mmrPrefetchFactor ?? 4;
+    if (!Number.isInteger(this.mmrPrefetchFactor) || this.mmrPrefetchFactor < 1) {
+      throw new InvalidArgumentError(`mmrPrefetchFactor must be a positive integer, got ${params.mmrPrefetchFactor}`);
+    }
+    this.handle = new CollectionHandle(params, 'RagwireVectorStore');
+    this.collection = this.handle.collection;
   }
 
   client(): ShardedCollection {
@@ -69,30 +57,15 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
 
   /** Stores embedded nodes under their own ids (a node id already stored is replaced). */
   async add(nodes: BaseNode[]): Promise<string[]> {
-    if (nodes.length === 0) return [];
-    const dim = nodes[0]!.getEmbedding().length;
-    await this.ensure(dim);
-    for (let start = 0; start < nodes.length; start += this.batchSize) {
-      const batch = nodes.slice(start, start + this.batchSize);
-      const vectors = new Float32Array(batch.length * dim);
-      const payloads: Payload[] = batch.map((node, i) => {
-        const e = node.getEmbedding();
-        if (e.length !== dim) throw new InvalidArgumentError(`node ${node.id_} has a ${e.length}-dimensional embedding, expected ${dim}`);
-        vectors.set(e, i * dim);
-        return { text: node.getContent(MetadataMode.NONE), metadata: nodeToMetadata(node, true, 'text', false) };
-      });
-      await this.collection.upsert({ ids: batch.map((n) => n.id_), vectors, payloads });
-    }
-    return nodes.map((n) => n.id_);
+    const ids = nodes.map((n) => n.id_);
+    const payloads = nodes.map((node): Payload => ({ text: node.getContent(MetadataMode.NONE), metadata: nodeToMetadata(node, true, 'text', false) }));
+    await this.handle.upsert(ids, nodes.map((n) => n.getEmbedding()), payloads);
+    return ids;
   }
 
   /** Removes every node of the source document `refDocId`. */
   async delete(refDocId: string): Promise<void> {
-    try {
-      await this.collection.delete({ filter: { must: [{ key: 'ref_doc_id', eq: refDocId }] } });
-    } catch (error) {
-      if (!isUnknownCollection(error)) throw error;
-    }
+    await this.handle.delete({ filter: { must: [{ key: 'ref_doc_id', eq: refDocId }] } });
   }
 
   /**
@@ -109,26 +82,19 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
     const dense = mode !== VectorStoreQueryMode.SPARSE;
     if (dense && !query.queryEmbedding) throw new InvalidArgumentError(`query mode ${mode} needs a queryEmbedding`);
     if (lexical && (typeof query.queryStr !== 'string' || query.queryStr === '')) throw new InvalidArgumentError(`query mode ${mode} needs a queryStr`);
-    const topK = query.similarityTopK;
-    if (!Number.isInteger(topK) || topK < 1) throw new InvalidArgumentError(`similarityTopK must be a positive integer, got ${topK}`);
+    const topK = checkK(query.similarityTopK, 'similarityTopK');
     const mmr = mode === VectorStoreQueryMode.MMR;
     const { filter, predicate } = planFilters(query.filters, query.docIds);
     const fusion: Fusion =
       mode === VectorStoreQueryMode.HYBRID && query.alpha !== undefined ? { method: 'weighted', alpha: query.alpha } : { method: 'rrf' };
     const q: ShardedQuery = {
       vectors: dense ? Float32Array.from(query.queryEmbedding!) : new Float32Array(0),
-      k: mmr ? topK * this.mmrPrefetchFactor : topK,
+      k: mmr ? Math.min(DEFAULT_LIMITS.maxK, topK * this.mmrPrefetchFactor) : topK,
       ...(lexical ? { text: [query.queryStr!], fusion } : {}),
       ...(filter ? { filter } : {}),
-      options: { ...this.queryOptions, withPayload: true, ...(mmr ? { withVectors: true } : {}) },
+      options: { withPayload: true, ...(mmr ? { withVectors: true } : {}) },
     };
-    let r: ShardedResult;
-    try {
-      r = predicate ? await queryWithPredicate(this.collection, q, (_id, p) => predicate(p)) : await this.collection.query(q);
-    } catch (error) {
-      if (isUnknownCollection(error)) return { nodes: [], similarities: [], ids: [] };
-      throw error;
-    }
+    const r = await this.handle.query(q, predicate ? (_id, p) => predicate(p) : undefined);
     let order = r.ids.map((_, i) => i);
     if (mmr && order.length > 0) {
       const embedding = query.queryEmbedding!;
@@ -146,15 +112,7 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
 
   /** Closes the connections (or the embedded store) this store opened; an injected client stays open. */
   async close(): Promise<void> {
-    if (this.owned) await this.collection.close();
-  }
-
-  private ensure(dim: number): Promise<unknown> {
-    this.ready ??= ensureCollection(this.collection, dim, this.spec).catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    return this.ready;
+    await this.handle.close();
   }
 }
 
@@ -168,8 +126,4 @@ function toNode(id: string, payload: Payload | null): BaseNode {
   const node = metadataDictToNode(stored, { fallback: { id_: id, text: payload?.text ?? '', metadata } });
   node.setContent(payload?.text ?? '');
   return node;
-}
-
-function isUnknownCollection(error: unknown): boolean {
-  return hasCode(error, 'RAGWIRE_ERR_UNKNOWN_COLLECTION');
 }

@@ -27,6 +27,7 @@ export {
   type DecodedFrame,
 } from './codec';
 export { toErrorReply, fromErrorReply } from './codec-admin';
+export { FrameWriter, type CorkableStream } from './frame-writer';
 export { FrameDecoder, type DecodeEvent, type DecodedFrameEvent, type FrameErrorEvent, type FrameDecoderStats, type FrameBudget, type FrameDecoderOptions } from './decoder';
 export {
   DEFAULT_TEXT_SETTINGS, TEXT_LANGUAGES, FUSION_METHODS, DEFAULT_RRF_K, DEFAULT_ALPHA, DEFAULT_PREFETCH,
@@ -35,3 +36,4 @@ export {
 } from './search';
 export { fnv1a64, jumpConsistentHash } from './jump-hash';
 export { configSchema, parseConfig, type ConfigSchema } from './config';
+export { Prng } from './prng';

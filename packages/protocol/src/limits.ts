@@ -1,5 +1,5 @@
 // docs/protocol.md §8: the limits every decoder enforces before it allocates.
-import { InvalidArgumentError, UnknownOptionError } from './errors';
+import { InvalidArgumentError, LimitExceededError, UnknownOptionError } from './errors';
 
 /** What one frame may carry. A decoder rejects anything past these before it allocates for it. */
 export interface ProtocolLimits {
@@ -110,3 +110,16 @@ export function resolveLimits(overrides?: Partial<ProtocolLimits>): ProtocolLimi
 
 /** Limits objects this module validated and froze: passing one again skips the checks. */
 const resolved = new WeakSet<object>([DEFAULT_LIMITS]);
+
+/**
+ * `value` checked against an inclusive range of this file (`[1, DEFAULT_LIMITS.maxK]`, a row of
+ * INDEX_PARAM_RANGES): not an integer or below the minimum is InvalidArgumentError, above the
+ * maximum LimitExceededError, as every layer answers.
+ */
+export function checkIntInRange(name: string, value: unknown, [min, max]: readonly [number, number]): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new InvalidArgumentError(`${name} must be an integer of at least ${min}, got ${String(value)}`);
+  }
+  if (value > max) throw new LimitExceededError(`${name} must be at most ${max}, got ${value}`);
+  return value;
+}

@@ -7,6 +7,7 @@ import {
   ClosedError,
   ConnectionTimeoutError,
   FrameDecoder,
+  FrameWriter,
   HEADER_BYTES,
   SlowConsumerError,
   PROTOCOL_VERSION,
@@ -69,6 +70,7 @@ export interface ConnectionContext {
 export class ClientConnection {
   readonly id: number;
   private readonly socket: FrameSocket;
+  private readonly writer: FrameWriter;
   private readonly ctx: ConnectionContext;
   private readonly decoder: FrameDecoder;
   private readonly meters: RequestMeters;
@@ -82,7 +84,6 @@ export class ClientConnection {
   private running = 0;
   /** PAUSED_* bits; reading resumes when none is left. */
   private pausedBy = 0;
-  private corked = false;
   private closed = false;
   private readEnded = false;
   private idleWaiters: (() => void)[] = [];
@@ -97,6 +98,7 @@ export class ClientConnection {
   constructor(id: number, socket: FrameSocket, ctx: ConnectionContext) {
     this.id = id;
     this.socket = socket;
+    this.writer = new FrameWriter(socket);
     this.ctx = ctx;
     this.principal = ctx.tokens === undefined ? LOOPBACK_PRINCIPAL : undefined;
     // Until HELLO succeeds a connection may send only a HELLO-sized frame (docs/protocol.md §9.1).
@@ -368,16 +370,7 @@ export class ClientConnection {
       code = err.code;
       parts = encodeFrameParts(err, requestId, this.ctx.limits);
     }
-    if (!this.corked) {
-      // Every frame written in this tick leaves in one writev.
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    for (let i = 0; i < parts.length; i++) this.socket.write(parts[i]!);
+    this.writer.write(parts);
     const unsent = this.socket.writableLength;
     const limits = this.ctx.connectionLimits;
     if (unsent > limits.maxUnsentReplyBytes) {

@@ -3,6 +3,7 @@
  * seeded by the prompt, and bag-of-words embeddings. Same input, same output,
  * on every run and every replica.
  */
+import { Prng } from '@ragwire/protocol';
 
 /** Splits text into tokens: words and single punctuation marks. */
 export function tokenize(text: string): string[] {
@@ -19,16 +20,10 @@ export function fnv1a(text: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
+/** Uniform floats in (0, 1) from the repository's seeded Prng. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.nextFloat();
 }
 
 const VOCABULARY = (

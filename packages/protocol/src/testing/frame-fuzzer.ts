@@ -8,6 +8,7 @@ import { MessageType, align4, readHeader } from '../header';
 import { resolveLimits, type ProtocolLimits } from '../limits';
 import type { Message } from '../messages';
 import { packValue } from '../msgpack';
+import { Prng } from '../prng';
 import { sampleMessages } from './sample-messages';
 
 /** Codes a decoder may answer a bad frame with (docs/protocol.md §9.1). INTERNAL would be a bug. */
@@ -50,17 +51,6 @@ export const FUZZ_LIMITS: ProtocolLimits = resolveLimits({
   maxQueryTextBytes: 256,
   maxSparseEntries: 32,
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 interface Seed {
   type: number;
@@ -110,7 +100,8 @@ function buildFrame(type: number, flags: number, requestId: number, meta: Uint8A
 }
 
 export function runFrameFuzzer(options: { frames: number; seed: number; maxFailures?: number }): FuzzReport {
-  const rand = mulberry32(options.seed);
+  const prng = new Prng(options.seed);
+  const rand = () => prng.nextU32();
   const below = (n: number) => rand() % n;
   const chance = (p: number) => rand() < p * 0x1_0000_0000;
   const pick = <T>(list: readonly T[]): T => list[below(list.length)]!;

@@ -1,6 +1,8 @@
 /**
  * A small, fast, seeded PRNG (sfc32, seeded through splitmix32) with uniform
  * and standard-normal draws. Same seed, same sequence, on every platform.
+ * The one generator of the repository: data sets, the frame fuzzers and
+ * vllm-sim's text and embeddings all draw from it.
  */
 
 function splitmix32(state: number): () => number {
