@@ -18,7 +18,8 @@ import {
   type TextSettings,
 } from '@ragwire/protocol';
 import { queryWithPredicate, type PayloadPredicate } from './predicate-query';
-import { ShardedCollection, isShardedCollection, type ShardedCollectionOptions, type ShardedQuery, type ShardedResult } from './sharded-collection';
+import { ShardedCollection, isShardedCollection, type ShardedCollectionOptions } from './sharded-collection';
+import type { ShardedQuery, ShardedResult } from './sharded-query';
 
 /** Exactly one of `path` (embedded), `shards` (remote) and `client` (injected). */
 export interface CollectionTarget {

@@ -5,24 +5,13 @@
 // each branch (dense, text, sparse) is asked from every shard as its own query, merged, then the
 // branches are fused here by the same fuseRanked a store uses. Cost: one extra round trip for a
 // query with text (the dense and sparse branches overlap it), and up to 3 QUERY frames per shard.
-import {
-  branchDepth, byScoreThenId, fuseRanked, resolveFusion,
-  type Fusion, type Payload, type RankedList, type SparseVector, type TextStats,
-} from '@ragwire/protocol';
-import type { ShardedCollection, ShardedQuery, ShardedResult } from './sharded-collection';
+import { branchDepth, byScoreThenId, fuseRanked, resolveFusion, type Payload, type RankedList, type TextStats } from '@ragwire/protocol';
+import type { ShardedQuery, ShardedResult } from './sharded-query';
 
-/** The lexical and fusion fields of a query (docs/search.md §3). */
-export interface HybridFields {
-  /** One BM25 query text per query. */
-  text?: string[];
-  /** One sparse query vector per query. */
-  sparse?: SparseVector[];
-  /** Candidates per branch before fusion; default max(k, DEFAULT_PREFETCH). */
-  prefetch?: number;
-  /** How several branches fuse; default rrf (k 60). */
-  fusion?: Fusion;
-  /** Global BM25 statistics; filled in by the client over several shards. */
-  textStats?: TextStats;
+/** What a hybrid query asks of a sharded collection: merged single-branch queries and global BM25 statistics. */
+interface BranchQuerier {
+  query(q: ShardedQuery): Promise<ShardedResult>;
+  textStats(texts: string[]): Promise<TextStats>;
 }
 
 /** True when a query over `shards` shards must be split into branches and fused here. */
@@ -38,7 +27,7 @@ interface Branch {
 }
 
 /** Runs each branch over every shard, then fuses per query (see the file comment). */
-export async function hybridQuery(sc: ShardedCollection, q: ShardedQuery): Promise<ShardedResult> {
+export async function hybridQuery(sc: BranchQuerier, q: ShardedQuery): Promise<ShardedResult> {
   const branches = (q.vectors.length > 0 ? 1 : 0) + (q.text ? 1 : 0) + (q.sparse ? 1 : 0);
   const depth = branches === 1 ? q.k : branchDepth(q.k, q.prefetch);
   const common = { k: depth, ...(q.filter ? { filter: q.filter } : {}), ...(q.options ? { options: q.options } : {}) };

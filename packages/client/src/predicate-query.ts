@@ -5,7 +5,8 @@
 // candidates, so a predicate rarer than k in 10,000 may return fewer than k. A declarative filter
 // runs inside the index (an allow-list during the search) and is faster: prefer it when one exists.
 import { DEFAULT_LIMITS, InvalidArgumentError, type Payload } from '@ragwire/protocol';
-import type { ShardedCollection, ShardedQuery, ShardedResult } from './sharded-collection';
+import type { ShardedCollection } from './sharded-collection';
+import type { ShardedQuery, ShardedResult } from './sharded-query';
 
 /** Whether a candidate passes: its id and stored payload. */
 export type PayloadPredicate = (id: string, payload: Payload | null) => boolean;

@@ -13,20 +13,20 @@ import {
   type CreateRequest,
   type Filter,
   type Payload,
-  type QueryOptions,
   type ResultReply,
   type SnapshotInfo,
   type StatValue,
   type SparseVector,
   type TextStats,
 } from '@ragwire/protocol';
-import { hybridQuery, needsClientFusion, type HybridFields } from './hybrid-query';
+import { hybridQuery, needsClientFusion } from './hybrid-query';
 import type { WriteLog } from '@ragwire/fleet';
 import { hedgedRequest, isReplicaFault } from './hedged-request';
 import { shardOf } from './jump-hash';
-import { mergeTopK, type ColumnarHits } from './merge-top-k';
+import { mergeTopK } from './merge-top-k';
 import { QueryCache, queryCacheKey, type QueryCacheOptions } from './query-cache';
 import { ShardClient, type ShardClientOptions } from './shard-client';
+import type { ShardedQuery, ShardedResult } from './sharded-query';
 import { upsertBatchesByShard } from './write-routing';
 
 export interface ShardedCollectionOptions {
@@ -72,29 +72,6 @@ export interface QueryTiming {
   totalMs: number;
   /** Number of query vectors. */
   n: number;
-}
-
-export interface ShardedQuery extends HybridFields {
-  /** n x dim query vectors, row-major; may be empty beside `text` or `sparse` (docs/search.md §3). */
-  vectors: Float32Array;
-  k: number;
-  filter?: Filter;
-  options?: QueryOptions;
-  /** Ask each shard for ceil(k x oversample) hits (ANN recall after the merge). Default 1. */
-  oversample?: number;
-  /** With a log: see at least the writes up to this log position (another session's `lastSeq`). */
-  minSeq?: number;
-}
-
-/** Merged hits of n queries (see ResultReply) and which shards, if any, did not answer. */
-export interface ShardedResult extends ColumnarHits {
-  k: number;
-  /** True when some shard had no replica answering and `partial: 'allow'` was chosen. */
-  partial: boolean;
-  /** Indices (into `shards`) of the shards missing from this result. */
-  missingShards: number[];
-  /** True when every shard answered exactly (flat index, `exact`, or a collection under the store's exact-scan size). */
-  exact?: boolean;
 }
 
 export interface ShardedUpsert {

@@ -2,9 +2,28 @@
 // hybridSearch (BM25 fused with the dense search; docs/search.md).
 import type { CallbackManagerForRetrieverRun } from '@langchain/core/callbacks/manager';
 import type { DocumentInterface } from '@langchain/core/documents';
-import { VectorStoreRetriever } from '@langchain/core/vectorstores';
+import { VectorStoreRetriever, type VectorStoreInterface } from '@langchain/core/vectorstores';
+import type { FusionMethod } from '@ragwire/protocol';
 import type { RagwireLangChainFilter } from './filter';
-import type { HybridSearchOptions, RagwireVectorStore } from './vector-store';
+
+/** How hybridSearch fuses BM25 and the dense search (docs/search.md §3). */
+export interface HybridSearchOptions {
+  /** Default 'rrf'. */
+  fusion?: FusionMethod;
+  /** weighted: the dense side's weight, 0..1 (default 0.5); the text side weighs 1 - alpha. */
+  alpha?: number;
+  /** rrf: the k of 1 / (k + rank), default 60. */
+  rrfK?: number;
+  /** Candidates each side ranks before fusion; default max(k, 100). */
+  prefetch?: number;
+  filter?: RagwireLangChainFilter;
+}
+
+/** A vector store with hybridSearch: RagwireVectorStore. */
+export interface HybridSearchable extends VectorStoreInterface {
+  FilterType: RagwireLangChainFilter;
+  hybridSearch(query: string, k: number, options?: HybridSearchOptions): Promise<DocumentInterface[]>;
+}
 
 export interface HybridRetrieverInput {
   searchType: 'hybrid';
@@ -18,10 +37,10 @@ export interface HybridRetrieverInput {
   verbose?: boolean;
 }
 
-export class RagwireHybridRetriever extends VectorStoreRetriever<RagwireVectorStore> {
+export class RagwireHybridRetriever<V extends HybridSearchable = HybridSearchable> extends VectorStoreRetriever<V> {
   private readonly hybrid: Omit<HybridSearchOptions, 'filter'>;
 
-  constructor(fields: HybridRetrieverInput & { vectorStore: RagwireVectorStore }) {
+  constructor(fields: HybridRetrieverInput & { vectorStore: V }) {
     const { hybrid, searchType: _searchType, ...rest } = fields;
     super({ ...rest, searchType: 'similarity' });
     this.searchType = 'hybrid';

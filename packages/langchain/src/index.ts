@@ -1,3 +1,3 @@
-export { RagwireVectorStore, type RagwireVectorStoreArgs, type HybridSearchOptions } from './vector-store';
-export { RagwireHybridRetriever, type HybridRetrieverInput } from './hybrid-retriever';
+export { RagwireVectorStore, type RagwireVectorStoreArgs } from './vector-store';
+export { RagwireHybridRetriever, type HybridRetrieverInput, type HybridSearchOptions, type HybridSearchable } from './hybrid-retriever';
 export { toRagwireFilter, type RagwireLangChainFilter, type DocumentPredicate } from './filter';

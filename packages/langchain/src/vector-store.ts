@@ -6,22 +6,9 @@ import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { maximalMarginalRelevance } from '@langchain/core/utils/math';
 import { VectorStore, type MaxMarginalRelevanceSearchOptions, type VectorStoreRetriever, type VectorStoreRetrieverInput } from '@langchain/core/vectorstores';
 import { CollectionHandle, checkK, type CollectionHandleOptions, type ShardedCollection, type ShardedQuery, type ShardedResult } from '@ragwire/client';
-import { InvalidArgumentError, type Filter, type Fusion, type FusionMethod, type Payload } from '@ragwire/protocol';
+import { InvalidArgumentError, type Filter, type Fusion, type Payload } from '@ragwire/protocol';
 import { isFunctionFilter, toRagwireFilter, type DocumentPredicate, type RagwireLangChainFilter } from './filter';
-import { RagwireHybridRetriever, type HybridRetrieverInput } from './hybrid-retriever';
-
-/** How hybridSearch fuses BM25 and the dense search (docs/search.md §3). */
-export interface HybridSearchOptions {
-  /** Default 'rrf'. */
-  fusion?: FusionMethod;
-  /** weighted: the dense side's weight, 0..1 (default 0.5); the text side weighs 1 - alpha. */
-  alpha?: number;
-  /** rrf: the k of 1 / (k + rank), default 60. */
-  rrfK?: number;
-  /** Candidates each side ranks before fusion; default max(k, 100). */
-  prefetch?: number;
-  filter?: RagwireLangChainFilter;
-}
+import { RagwireHybridRetriever, type HybridRetrieverInput, type HybridSearchOptions } from './hybrid-retriever';
 
 /**
  * Where the documents live (exactly one of `path`, `shards`, `client`; see CollectionTarget), how a

@@ -3,8 +3,10 @@
 // derived from it in memory. A write resolves after its LMDB commit (lmdb-js
 // batches concurrent writers into one sync: group commit) and after the
 // derived indexes applied it, in commit order, so a query issued after the
-// write sees it.
-import type { Database } from 'lmdb';
+// write sees it. The collection snapshots its derived indexes itself (every
+// snapshotEveryOps writes, on demand and on close), so a restart loads them
+// instead of rebuilding.
+import { rmSync, statSync } from 'node:fs';
 import {
   ClosedError, DEFAULT_LIMITS, EncodedPayload, InvalidArgumentError, InvalidFilterError, LimitExceededError, NO_LABEL,
   isEmptyFilter, isEncodedPayload, validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type SparseVector, type StatValue,
@@ -13,46 +15,14 @@ import type { Index } from '@ragwire/native';
 import type { FilterIndex } from './filter-index';
 import { hybridQueryCount, hybridSearch, type HybridQuery } from './hybrid-search';
 import { checkIds, checkVectors } from './input-checks';
+import type { CollectionDbs, CollectionRecord, DocRecord } from './records';
+import { encodeTag } from './recovery';
 import { encodePayload, legacyPayload, popcount } from './stored-payload';
 import type { CollectionSettings } from './settings';
+import { textSnapshotPath } from './text/derive';
 import { checkSparse, type SparseIndex } from './text/sparse-index';
 import type { TextIndex } from './text/text-index';
-
-/** The per-collection record in the `collections` database. */
-export interface CollectionRecord {
-  settings: CollectionSettings;
-  /** Distinguishes this collection from an earlier one of the same name. */
-  incarnation: string;
-  seq: number;
-  nextLabel: number;
-  /** Fleet: the write log sequence of the last write applied through applyAt, committed with it. Absent: none. */
-  logSeq?: number;
-}
-
-export interface DocRecord {
-  label: number;
-  /** The payload in its wire form (msgpack of { text?, metadata? }), served as is; absent: no payload. */
-  payload?: Uint8Array;
-  /** The payload's metadata again, for the filter index (rebuilt from these records on open). */
-  metadata?: Record<string, unknown>;
-  /** Records written before `payload` existed keep the text here. */
-  text?: string;
-  /** The document's sparse vector (docs/search.md §2): indices, values. */
-  sparse?: [number[], number[]];
-}
-
-/** One write as the log keeps it: labels added and removed. */
-export interface LogEntry {
-  add: number[];
-  remove: number[];
-}
-
-export interface CollectionDbs {
-  collections: Database<CollectionRecord, string>;
-  docs: Database<DocRecord, string>;
-  vectors: Database<Buffer, number>;
-  log: Database<LogEntry, number>;
-}
+import { saveTextIndex } from './text/text-snapshot';
 
 export interface UpsertInput {
   ids: string[];
@@ -80,10 +50,14 @@ export interface QueryInput extends Partial<Omit<HybridQuery, 'k' | 'vectors'>> 
 /** The protocol's RESULT, less its type tag. */
 export type QueryResult = Omit<ResultReply, 'type'>;
 
-export interface CollectionHooks {
-  /** Writes the index snapshot and trims the log (see Store). */
-  snapshot(c: Collection): Promise<SnapshotInfo>;
+/** How a collection snapshots and searches (the store's options, and where its snapshot lives). */
+export interface CollectionOptions {
+  /** The engine index's snapshot file; the text index's lies beside it (textSnapshotPath). */
+  snapshotPath: string;
+  /** Snapshot after this many writes since the last snapshot. */
   snapshotEveryOps: number;
+  /** Compact the index before a snapshot when this share of its rows are deleted. */
+  compactRatio: number;
   /** Single queries estimated to read at most this many floats run on the calling thread. */
   inlineSearchBudget: number;
   /** Collections with at most this many bytes of vectors are searched by an exact scan, whatever the index kind. */
@@ -100,13 +74,14 @@ export class Collection {
   readonly filters: FilterIndex;
   readonly text: TextIndex;
   readonly sparse: SparseIndex;
-  index: Index;
-  snapshotSeq: number;
+  readonly index: Index;
+  #snapshotSeq: number;
   /**
    * The seq of the last write the index holds. record.seq runs ahead of it while writes wait to be
    * applied; a snapshot is tagged with this one, so it never claims (and trims the log of) a write it lacks.
    */
-  indexedSeq: number;
+  #indexedSeq: number;
+  readonly #options: CollectionOptions;
   #applied: Promise<unknown> = Promise.resolve();
   #closed = false;
   #queries = 0;
@@ -116,8 +91,9 @@ export class Collection {
     readonly dbs: CollectionDbs,
     record: CollectionRecord,
     state: { index: Index; labelToId: Map<number, string>; filters: FilterIndex; text: TextIndex; sparse: SparseIndex; snapshotSeq: number },
-    readonly hooks: CollectionHooks,
+    options: CollectionOptions,
   ) {
+    this.#options = options;
     this.record = record;
     this.settings = record.settings;
     this.index = state.index;
@@ -125,8 +101,8 @@ export class Collection {
     this.filters = state.filters;
     this.text = state.text;
     this.sparse = state.sparse;
-    this.snapshotSeq = state.snapshotSeq;
-    this.indexedSeq = record.seq;
+    this.#snapshotSeq = state.snapshotSeq;
+    this.#indexedSeq = record.seq;
   }
 
   get name(): string {
@@ -218,7 +194,7 @@ export class Collection {
         if (p) this.text.add(labels[i]!, this.text.documentText(p.text, p.metadata));
         if (sparse?.[i]) this.sparse.add(labels[i]!, sparse[i]!);
       }
-      this.indexedSeq = seq;
+      this.#indexedSeq = seq;
       return { upserted: n, seq };
     });
   }
@@ -261,7 +237,7 @@ export class Collection {
     });
     return this.#apply(committed, async () => {
       await this.#unindex(removed);
-      this.indexedSeq = seq;
+      this.#indexedSeq = seq;
       return { deleted: removed.length, seq };
     });
   }
@@ -294,7 +270,7 @@ export class Collection {
     // The filter planner: the allow-list's exact count is the filter's selectivity; an allow-list
     // small enough to scan is scanned exactly (a graph walk through few allowed nodes loses recall).
     const rows = filter ? popcount(filter) : this.labelToId.size;
-    const exactScan = options.exact === true || (this.settings.kind !== 'flat' && rows * dim * 4 <= this.hooks.exactScanBytes);
+    const exactScan = options.exact === true || (this.settings.kind !== 'flat' && rows * dim * 4 <= this.#options.exactScanBytes);
     const exact = (exactScan || this.settings.kind === 'flat') && this.settings.storage === 'f32';
     const searchOptions = { efSearch: options.efSearch, exact: exactScan || undefined, filter };
     if (hybrid) {
@@ -304,7 +280,7 @@ export class Collection {
     }
     // A small search costs less than the two thread hand-offs of an async one
     // (~50 us each here): run it inline; anything larger goes to the engine's pool.
-    const r = nq === 1 && this.#searchWork(k, { ...options, exact: exactScan }) <= this.hooks.inlineSearchBudget
+    const r = nq === 1 && this.#searchWork(k, { ...options, exact: exactScan }) <= this.#options.inlineSearchBudget
       ? this.index.searchSync(vectors, k, searchOptions)
       : await this.index.search(vectors, k, searchOptions);
     const counts = new Uint32Array(nq);
@@ -395,8 +371,8 @@ export class Collection {
       // Both as of the last write applied (committed and searchable): a write accepted but still being
       // applied counts in neither, so a caller comparing replicas never sees one without the other.
       docs: this.labelToId.size,
-      seq: this.indexedSeq,
-      'snapshot.seq': this.snapshotSeq,
+      seq: this.#indexedSeq,
+      'snapshot.seq': this.#snapshotSeq,
       'index.kind': s.kind,
       'index.storage': s.storage,
       'index.deleted': s.deleted,
@@ -410,14 +386,33 @@ export class Collection {
   /** Saves the index (with the seq it holds) so a restart loads it instead of rebuilding. */
   snapshot(): Promise<SnapshotInfo> {
     this.#open();
-    return this.#serial(() => this.hooks.snapshot(this));
+    return this.#serial(() => this.#writeSnapshot());
   }
 
-  /** Waits for applied writes, then stops accepting calls. */
+  /** Snapshots when there were writes since the last snapshot, waits for applied writes, then stops accepting calls and frees the index. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    if (this.record.seq > this.#snapshotSeq) await this.snapshot().catch(() => undefined);
+    await this.#shutDown();
+  }
+
+  /**
+   * Waits for applied writes, stops accepting calls and frees the index, then deletes the collection:
+   * its record, its LMDB databases and its snapshot files.
+   */
+  async drop(): Promise<void> {
+    this.#open();
+    await this.#shutDown();
+    await this.dbs.collections.remove(this.name);
+    for (const db of [this.dbs.docs, this.dbs.vectors, this.dbs.log]) await db.drop();
+    rmSync(this.#options.snapshotPath, { force: true });
+    rmSync(textSnapshotPath(this.#options.snapshotPath), { force: true });
+  }
+
+  async #shutDown(): Promise<void> {
     await this.#applied.catch(() => undefined);
     this.#closed = true;
+    this.index.close();
   }
 
   get closed(): boolean {
@@ -448,10 +443,29 @@ export class Collection {
       await committed;
       return fn();
     });
-    if (this.record.seq - this.snapshotSeq >= this.hooks.snapshotEveryOps) {
-      this.#serial(() => this.hooks.snapshot(this)).catch(() => undefined);
+    if (this.record.seq - this.#snapshotSeq >= this.#options.snapshotEveryOps) {
+      this.#serial(() => this.#writeSnapshot()).catch(() => undefined);
     }
     return result;
+  }
+
+  /**
+   * Compacts the index when enough of it is deleted rows, saves it and the text index tagged with the
+   * seq they hold, then trims the log up to that seq. Runs serialised with the writes, so the index
+   * holds exactly the writes up to #indexedSeq.
+   */
+  async #writeSnapshot(): Promise<SnapshotInfo> {
+    const seq = this.#indexedSeq;
+    const path = this.#options.snapshotPath;
+    const s = this.index.stats();
+    if (s.deleted > 0 && s.deleted >= (s.count + s.deleted) * this.#options.compactRatio) await this.index.compact();
+    await this.index.save(path, { userData: encodeTag({ incarnation: this.record.incarnation, seq }) });
+    saveTextIndex(this.text, textSnapshotPath(path), this.record.incarnation);
+    this.#snapshotSeq = seq;
+    await this.dbs.log.transaction(() => {
+      for (const key of this.dbs.log.getKeys({ end: seq + 1 })) this.dbs.log.remove(key);
+    });
+    return { collection: this.name, seq, bytes: statSync(path).size };
   }
 
   async #unindex(labels: number[]): Promise<void> {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { createIndex, loadIndex, type Device, type Index } from '@ragwire/native';
 import { DEFAULT_TEXT_SETTINGS } from '@ragwire/protocol';
-import type { CollectionDbs, CollectionRecord } from './collection';
+import type { CollectionDbs, CollectionRecord } from './records';
 import { FilterIndex } from './filter-index';
 import { indexOptions } from './settings';
 import { TextRecovery, textSnapshotPath } from './text/derive';

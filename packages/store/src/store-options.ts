@@ -1,7 +1,47 @@
 // StoreOptions checked once, at Store.open: one schema with the documented defaults, then frozen.
 import { configSchema, parseConfig } from '@ragwire/protocol';
 import { DEVICES } from '@ragwire/native';
-import type { RebuildEvent, StoreOptions } from './store';
+import type { Device } from '@ragwire/native';
+import type { RebuildReason } from './recovery';
+
+export interface StoreOptions {
+  /** Directory of the store (created if missing). */
+  path: string;
+  /** Snapshot a collection's index after this many writes since the last one. Default 10,000. */
+  snapshotEveryOps?: number;
+  /** Compact the index before a snapshot when this share of its rows are deleted. Default 0.2. */
+  compactRatio?: number;
+  /**
+   * A single query estimated to read at most this many floats (HNSW: efSearch x 2M x dim; flat: rows x dim)
+   * runs on the calling thread, skipping the engine pool's two thread hand-offs. 0 sends every search
+   * to the pool. Default 2,000,000 (a few hundred microseconds at most).
+   */
+  inlineSearchBudget?: number;
+  /**
+   * Collections holding at most this many bytes of vectors (rows x dim x 4) are searched by an exact
+   * scan whatever the index kind, and results say `exact: true` (docs/search.md §4). Default 2 MiB:
+   * the measured crossover where a scan costs what an HNSW walk does. 0 turns it off.
+   */
+  exactScanBytes?: number;
+  /**
+   * Told when a collection with documents had no usable snapshot at open, so its index was rebuilt
+   * from LMDB (slower start, nothing lost). Default: a process warning (code RAGWIRE_SNAPSHOT_REBUILT).
+   */
+  onRebuild?: (event: RebuildEvent) => void;
+  /**
+   * Where flat collections search and hnsw collections build their graphs (@ragwire/native's
+   * `device`): 'cpu' (default), 'opencl', 'cuda' or 'auto'. bq collections run on the CPU.
+   */
+  device?: Device;
+}
+
+/** A collection's index rebuilt from LMDB at open: which collection, why, and how many documents. */
+export interface RebuildEvent {
+  collection: string;
+  reason: RebuildReason;
+  detail: string;
+  documents: number;
+}
 
 /** See StoreOptions.exactScanBytes. */
 export const DEFAULT_EXACT_SCAN_BYTES = 2 * 1024 * 1024; // 2 MiB

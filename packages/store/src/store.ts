@@ -2,7 +2,7 @@
 // process owns a directory at a time (a pid file refuses a second owner; a
 // dead owner's file, after kill -9, is taken over).
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import {
@@ -10,54 +10,13 @@ import {
   type CollectionInfo, type SnapshotInfo, type StatValue,
   DEFAULT_TEXT_SETTINGS, type TextSettings,
 } from '@ragwire/protocol';
-import { Collection, type CollectionDbs, type CollectionRecord } from './collection';
-import type { Device } from '@ragwire/native';
-import { encodeTag, recover, type RebuildReason } from './recovery';
-import { textSnapshotPath } from './text/derive';
-import { saveTextIndex } from './text/text-snapshot';
+import { Collection } from './collection';
+import type { CollectionDbs, CollectionRecord } from './records';
+import { recover } from './recovery';
 import { sameSettings, validateSettings, type CollectionSettings } from './settings';
-import { resolveStoreOptions, type ResolvedStoreOptions } from './store-options';
+import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './store-options';
 
-export { DEFAULT_EXACT_SCAN_BYTES } from './store-options';
-
-export interface StoreOptions {
-  /** Directory of the store (created if missing). */
-  path: string;
-  /** Snapshot a collection's index after this many writes since the last one. Default 10,000. */
-  snapshotEveryOps?: number;
-  /** Compact the index before a snapshot when this share of its rows are deleted. Default 0.2. */
-  compactRatio?: number;
-  /**
-   * A single query estimated to read at most this many floats (HNSW: efSearch x 2M x dim; flat: rows x dim)
-   * runs on the calling thread, skipping the engine pool's two thread hand-offs. 0 sends every search
-   * to the pool. Default 2,000,000 (a few hundred microseconds at most).
-   */
-  inlineSearchBudget?: number;
-  /**
-   * Collections holding at most this many bytes of vectors (rows x dim x 4) are searched by an exact
-   * scan whatever the index kind, and results say `exact: true` (docs/search.md §4). Default 2 MiB:
-   * the measured crossover where a scan costs what an HNSW walk does. 0 turns it off.
-   */
-  exactScanBytes?: number;
-  /**
-   * Told when a collection with documents had no usable snapshot at open, so its index was rebuilt
-   * from LMDB (slower start, nothing lost). Default: a process warning (code RAGWIRE_SNAPSHOT_REBUILT).
-   */
-  onRebuild?: (event: RebuildEvent) => void;
-  /**
-   * Where flat collections search and hnsw collections build their graphs (@ragwire/native's
-   * `device`): 'cpu' (default), 'opencl', 'cuda' or 'auto'. bq collections run on the CPU.
-   */
-  device?: Device;
-}
-
-/** A collection's index rebuilt from LMDB at open: which collection, why, and how many documents. */
-export interface RebuildEvent {
-  collection: string;
-  reason: RebuildReason;
-  detail: string;
-  documents: number;
-}
+export { DEFAULT_EXACT_SCAN_BYTES, type RebuildEvent, type StoreOptions } from './store-options';
 
 export interface CreateCollectionInput {
   name: string;
@@ -119,12 +78,7 @@ export class Store {
       throw new UnknownCollectionError(`no collection named ${name}`);
     }
     this.#collections.delete(name);
-    await c.close();
-    c.index.close();
-    await this.#collectionsDb.remove(name);
-    for (const db of [c.dbs.docs, c.dbs.vectors, c.dbs.log]) await db.drop();
-    rmSync(this.#snapshotPath(c.record), { force: true });
-    rmSync(textSnapshotPath(this.#snapshotPath(c.record)), { force: true });
+    await c.drop();
     return { dropped: true };
   }
 
@@ -156,14 +110,10 @@ export class Store {
     return out;
   }
 
-  /** Snapshots collections with writes since their last snapshot, then closes LMDB. */
+  /** Closes every collection (each snapshots when it has writes since its last snapshot), then LMDB. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    for (const c of this.#collections.values()) {
-      if (c.record.seq > c.snapshotSeq) await c.snapshot().catch(() => undefined);
-      await c.close();
-      c.index.close();
-    }
+    for (const c of this.#collections.values()) await c.close();
     this.#closed = true;
     await this.#root.close();
     rmSync(join(this.path, 'owner.pid'), { force: true });
@@ -178,35 +128,18 @@ export class Store {
       vectors: this.#root.openDB({ name: `${prefix}/vectors`, encoding: 'binary', keyEncoding: 'uint32' }),
       log: this.#root.openDB({ name: `${prefix}/log` }),
     };
-    const state = await recover(dbs, record, this.#snapshotPath(record), this.#options.device);
+    const snapshotPath = join(this.path, 'snapshots', `${record.incarnation}.snap`);
+    const state = await recover(dbs, record, snapshotPath, this.#options.device);
     if (state.rebuilt) this.#options.onRebuild({ collection: record.settings.name, ...state.rebuilt, documents: state.labelToId.size });
     const c = new Collection(dbs, record, state, {
+      snapshotPath,
       snapshotEveryOps: this.#options.snapshotEveryOps,
+      compactRatio: this.#options.compactRatio,
       inlineSearchBudget: this.#options.inlineSearchBudget,
       exactScanBytes: this.#options.exactScanBytes,
-      snapshot: (col) => this.#writeSnapshot(col),
     });
     this.#collections.set(record.settings.name, c);
     return c;
-  }
-
-  #snapshotPath(record: CollectionRecord): string {
-    return join(this.path, 'snapshots', `${record.incarnation}.snap`);
-  }
-
-  // Runs serialised with the collection's writes, so the index holds exactly the writes up to seq.
-  async #writeSnapshot(c: Collection): Promise<SnapshotInfo> {
-    const seq = c.indexedSeq;
-    const path = this.#snapshotPath(c.record);
-    const s = c.index.stats();
-    if (s.deleted > 0 && s.deleted >= (s.count + s.deleted) * this.#options.compactRatio) await c.index.compact();
-    await c.index.save(path, { userData: encodeTag({ incarnation: c.record.incarnation, seq }) });
-    saveTextIndex(c.text, textSnapshotPath(path), c.record.incarnation);
-    c.snapshotSeq = seq;
-    await c.dbs.log.transaction(() => {
-      for (const key of c.dbs.log.getKeys({ end: seq + 1 })) c.dbs.log.remove(key);
-    });
-    return { collection: c.name, seq, bytes: statSync(path).size };
   }
 
   #open(): void {

@@ -1,6 +1,6 @@
 // Small helpers of Collection: stored payloads (wire form, and the legacy record shape) and allow-list counts.
 import { BadFrameError, DEFAULT_LIMITS, EncodedPayload, InvalidArgumentError, type Payload } from '@ragwire/protocol';
-import type { DocRecord } from './collection';
+import type { DocRecord } from './records';
 
 /** Set bits of an allow-list. */
 export function popcount(bits: Uint8Array): number {

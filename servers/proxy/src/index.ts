@@ -1,4 +1,5 @@
-export { startProxy, type RunningProxy, type ProxyContext, type ProxyExtensions, type ProxyPlugin } from './server';
+export { startProxy, type RunningProxy, type ProxyExtensions } from './server';
+export type { ProxyContext, ProxyPlugin } from './context';
 export { RequestPipeline, type Route, type RouteAccess } from './http/pipeline';
 export { dashboardPlugin } from './dashboard/plugin';
 export type { RagConfig, RagBinding, RagCollectionConfig } from './rag/rag-config';

@@ -4,6 +4,7 @@ import pino, { type Logger } from 'pino';
 import { CompletionsBatcher } from './batching/completions-batcher';
 import { EmbeddingsBatcher } from './batching/embeddings-batcher';
 import { resolveProxyConfig, type DeepPartial, type ProxyConfig } from './config';
+import type { ProxyContext, ProxyPlugin } from './context';
 import type { DashboardHooks } from './dashboard/ab-runner';
 import { dashboardPlugin } from './dashboard/plugin';
 import { PROXY_STAGES, StageRecorder } from './dashboard/stage-recorder';
@@ -13,46 +14,11 @@ import { RequestPipeline } from './http/pipeline';
 import { ResponseCache } from './http/response-cache';
 import { ProxyMetrics } from './metrics';
 import { RagGateway } from './rag/gateway';
-import { createTracing, type ProxyTracing } from './tracing/tracing';
+import { createTracing } from './tracing/tracing';
 import { AdmissionController } from './upstream/admission';
 import { createRouter } from './upstream/router';
 import { UpstreamCaller } from './upstream/upstream-call';
 import { UpstreamSet } from './upstream/upstream-set';
-
-/** Everything a route needs, built once per proxy. */
-export interface ProxyContext {
-  config: Readonly<ProxyConfig>;
-  log: Logger;
-  metrics: ProxyMetrics;
-  upstreams: UpstreamSet;
-  admission: AdmissionController;
-  caller: UpstreamCaller;
-  batcher: EmbeddingsBatcher;
-  /** Present when `completionsBatching.enabled`. */
-  completions: CompletionsBatcher | undefined;
-  cache: ResponseCache | undefined;
-  /**
-   * Per-stage latencies, throughput and queue depth, which the dashboard
-   * charts. The proxy records its own stages; an app in the same process may
-   * add its own (`stages.record({ stage: 'retrieve', ms })`), one in another
-   * process posts them to /dashboard/api/stages.
-   */
-  stages: StageRecorder;
-  /** Retrieval-augmented chat (model aliases and the `ragwire` body field); idle without `rag.collections`. */
-  rag: RagGateway;
-  /** OpenTelemetry tracing; undefined when off (the default). */
-  tracing: ProxyTracing | undefined;
-}
-
-/**
- * Something that adds routes to the proxy's request pipeline (the dashboard
- * is one). `register` may return what to run when the proxy closes.
- */
-export interface ProxyPlugin {
-  name: string;
-  // biome-ignore lint/suspicious/noConfusingVoidType: a plug-in returns its stop function, or nothing
-  register(pipeline: RequestPipeline, ctx: ProxyContext): (() => void) | void;
-}
 
 /** What the process starting a proxy may plug into it. */
 export interface ProxyExtensions {

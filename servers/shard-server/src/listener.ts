@@ -2,9 +2,6 @@
 // connected byte streams, whatever carries them, so auth, limits, backpressure and metrics
 // (client-connection.ts) are one code for tcp://, unix:// and ucx://.
 import type { Duplex } from 'node:stream';
-import type { ListenAddress } from './config';
-import { listenNet } from './net-listener';
-import { listenUcx } from './ucx-listener';
 
 /** What ClientConnection needs of a connection: net.Socket's shape (a UcxSocket has it too). */
 export interface FrameSocket extends Duplex {
@@ -27,19 +24,4 @@ export interface ListenOptions {
   maxPendingHandshakes: number;
   /** Called for a handshake that failed or timed out. */
   onHandshakeError(error: Error): void;
-}
-
-/** Opens the listener for `address`; `onConnection` gets every connected stream. */
-export function listen(address: ListenAddress, onConnection: (socket: FrameSocket) => void, options: ListenOptions): Promise<Listener> {
-  switch (address.kind) {
-    case 'tcp':
-    case 'unix':
-      return listenNet(address, onConnection);
-    case 'ucx':
-      return listenUcx(address, onConnection, options);
-    default: {
-      const never: never = address;
-      throw new Error(`no listener for ${JSON.stringify(never)}`);
-    }
-  }
 }

@@ -12,7 +12,8 @@ import { TokenTable } from './auth';
 import { ClientConnection, type ConnectionContext } from './client-connection';
 import { resolveConfig, type ShardServerOptions } from './config';
 import { PartialFrameBudget, sweepIntervalMs } from './connection-limits';
-import { listen, type FrameSocket, type Listener } from './listener';
+import { listen } from './listen';
+import type { FrameSocket, Listener } from './listener';
 import { ShardMetrics } from './metrics';
 import { startFleetMember, type FleetMember } from './fleet-member';
 

@@ -3,7 +3,7 @@
 // tokenizing every document; the sparse index from the vectors kept in each document. Postings are
 // appended in label order, as block-max WAND needs, whatever order LMDB lists the documents in.
 import { EncodedPayload, type TextSettings } from '@ragwire/protocol';
-import type { DocRecord } from '../collection';
+import type { DocRecord } from '../records';
 import { SparseIndex } from './sparse-index';
 import { TextIndex } from './text-index';
 import { loadTextIndex } from './text-snapshot';

@@ -1,6 +1,6 @@
 import { ProxyError } from '../errors';
 import type { Exchange } from '../http/exchange';
-import type { ProxyPlugin } from '../server';
+import type { ProxyPlugin } from '../context';
 import { AbRunner, type DashboardHooks } from './ab-runner';
 import { loadDashboardAssets, type DashboardAsset } from './assets';
 import { StageQuota } from './stage-quota';

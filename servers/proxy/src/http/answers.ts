@@ -1,7 +1,7 @@
 import { Cancellation } from '../upstream/cancellation';
 import { ProxyError } from '../errors';
 import type { Exchange } from './exchange';
-import type { ProxyContext } from '../server';
+import type { ProxyContext } from '../context';
 import type { TraceSpan } from '../tracing/tracing';
 import type { StreamingAnswer } from '../upstream/upstream-call';
 

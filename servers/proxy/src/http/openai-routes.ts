@@ -6,7 +6,7 @@ import { ProxyError } from '../errors';
 import type { Exchange } from './exchange';
 import type { RequestPipeline } from './pipeline';
 import { ResponseCache } from './response-cache';
-import type { ProxyContext } from '../server';
+import type { ProxyContext } from '../context';
 import { passthrough, PASSTHROUGH_ROUTES } from './passthrough';
 import { ragChat } from '../rag/chat-route';
 import { relayStream } from './sse-relay';

@@ -2,7 +2,7 @@ import { allowModel } from './access';
 import { clientGone, priorityOf, sendUpstreamAnswer } from './answers';
 import type { Exchange } from './exchange';
 import { ProxyError } from '../errors';
-import type { ProxyContext } from '../server';
+import type { ProxyContext } from '../context';
 import { relayStream } from './sse-relay';
 import { firstToken, traced } from '../tracing/spans';
 

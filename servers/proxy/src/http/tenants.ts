@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { ApiKeyConfig } from '../config';
 
 /**
  * API keys as tenants: who a key is, what it may reach (models and
@@ -59,8 +58,8 @@ function count(value: unknown, field: string): number {
   return value;
 }
 
-/** One entry (of the config or a keys file) as [hash, tenant]. */
-export function tenantEntry(raw: Partial<ApiKeyConfig> & { keyHash?: unknown }, at: string, index: number): [string, Tenant] {
+/** One entry (of the config or a keys file, every field checked here) as [hash, tenant]. */
+export function tenantEntry(raw: Readonly<Record<string, unknown>>, at: string, index: number): [string, Tenant] {
   for (const f of Object.keys(raw)) if (!FIELDS.includes(f)) throw new KeysFileError(`${at}.${f}`, 'unknown field');
   let hash: string;
   if (raw.keyHash !== undefined) {
@@ -76,7 +75,7 @@ export function tenantEntry(raw: Partial<ApiKeyConfig> & { keyHash?: unknown }, 
     collections: names(raw.collections, `${at}.collections`),
     tokensPerMinute: count(raw.tokensPerMinute, `${at}.tokensPerMinute`),
     tokensPerDay: count(raw.tokensPerDay, `${at}.tokensPerDay`),
-    shardTokens: tokens((raw as Record<string, unknown>).shardTokens, `${at}.shardTokens`),
+    shardTokens: tokens(raw.shardTokens, `${at}.shardTokens`),
     requestsPerSecond: count(raw.requestsPerSecond, `${at}.requestsPerSecond`),
     burst: count(raw.burst, `${at}.burst`),
   }];

@@ -2,7 +2,7 @@ import { allowCollection, allowModel } from '../http/access';
 import { clientGone, needsStreamUsage, priorityOf, sendFailedStream, sendUpstreamAnswer, withStreamUsage } from '../http/answers';
 import type { Exchange } from '../http/exchange';
 import { ProxyError } from '../errors';
-import type { ProxyContext } from '../server';
+import type { ProxyContext } from '../context';
 import { relayStream } from '../http/sse-relay';
 import { validateChat } from '../http/validate';
 import { firstToken, traced } from '../tracing/spans';

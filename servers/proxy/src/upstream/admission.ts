@@ -45,8 +45,6 @@ export class AdmissionController {
   private readonly queues = new Map<string, Waiter[]>();
   /** Smoothed upstream latency per model, for Retry-After estimates. */
   private readonly latencyEwma = new Map<string, number>();
-  /** Numbers the leases handed out. */
-  private leases = 0;
 
   constructor(
     private readonly config: Readonly<ProxyConfig['admission']>,
@@ -69,23 +67,23 @@ export class AdmissionController {
     const queue = this.queues.get(request.model) ?? [];
     this.queues.set(request.model, queue);
     if (queue.length === 0) {
-      const lease = this.tryRoute(request, 0);
+      const lease = this.tryRoute(request, serving, 0);
       if (lease) return Promise.resolve(lease);
     }
     if (queue.length >= this.config.maxQueue) {
       const worst = queue[queue.length - 1];
-      if (!worst || worst.request.priority <= request.priority) return Promise.reject(this.shed(request.model, 'queue_full'));
+      if (!worst || worst.request.priority <= request.priority) return Promise.reject(this.shed(request.model, serving, 'queue_full'));
       queue.pop();
       worst.cleanup();
-      worst.reject(this.shed(request.model, 'queue_full'));
+      worst.reject(this.shed(request.model, serving, 'queue_full'));
     }
     // Its place: after every waiter of the same or better priority.
     let at = queue.length;
     while (at > 0 && queue[at - 1]!.request.priority > request.priority) at--;
     // Predicted past half the allowed wait: shed now. The other half is margin for the prediction's
     // error, so that few admitted requests time out in the queue (a slow 429) instead.
-    const predictedMs = this.predictedWaitMs(request.model, at);
-    if (predictedMs !== undefined && predictedMs > this.config.maxQueueWaitMs / 2) return Promise.reject(this.shed(request.model, 'queue_wait_exceeded', predictedMs));
+    const predictedMs = this.predictedWaitMs(request.model, serving, at);
+    if (predictedMs !== undefined && predictedMs > this.config.maxQueueWaitMs / 2) return Promise.reject(this.shed(request.model, serving, 'queue_wait_exceeded', predictedMs));
     return new Promise<Lease>((resolve, reject) => {
       const waiter: Waiter = {
         request,
@@ -105,7 +103,7 @@ export class AdmissionController {
       const timer = setTimeout(() => {
         remove();
         waiter.cleanup();
-        reject(this.shed(request.model, 'queue_timeout'));
+        reject(this.shed(request.model, this.upstreams.serving(request.model), 'queue_timeout'));
       }, this.config.maxQueueWaitMs);
       const unsubscribe = request.cancellation?.onCancel(() => {
         remove();
@@ -121,9 +119,10 @@ export class AdmissionController {
   drain(): void {
     for (const [model, queue] of this.queues) {
       if (queue.length === 0) continue;
+      const serving = this.upstreams.serving(model);
       while (queue.length > 0) {
         const head = queue[0]!;
-        const lease = this.tryRoute(head.request, performance.now() - head.enqueuedAt);
+        const lease = this.tryRoute(head.request, serving, performance.now() - head.enqueuedAt);
         if (!lease) break;
         queue.shift();
         head.cleanup();
@@ -133,8 +132,8 @@ export class AdmissionController {
     }
   }
 
-  private tryRoute(request: AdmissionRequest, queuedMs: number): Lease | undefined {
-    const serving = this.upstreams.serving(request.model);
+  /** A lease on one of `serving` (the upstreams serving the request's model) with a free slot, if any. */
+  private tryRoute(request: AdmissionRequest, serving: readonly Upstream[], queuedMs: number): Lease | undefined {
     let candidates = serving.filter((u) => u.hasCapacity);
     if (candidates.length === 0) return undefined;
     let failover = false;
@@ -147,9 +146,7 @@ export class AdmissionController {
     }
     const picked = this.router.pick(candidates, request.prefixText);
     const upstream = picked.upstream;
-    upstream.inflight++;
-    const leaseNumber = this.leases++;
-    upstream.leaseStarts.set(leaseNumber, performance.now());
+    const endLease = upstream.lease();
     const inflight = child(this.metrics.inflight, upstream.url);
     inflight.set(upstream.inflight);
     const reason = failover ? 'failover' : picked.reason;
@@ -163,8 +160,7 @@ export class AdmissionController {
       release: (latencyMs?: number) => {
         if (released) return;
         released = true;
-        upstream.inflight--;
-        upstream.leaseStarts.delete(leaseNumber);
+        endLease();
         inflight.set(upstream.inflight);
         if (latencyMs !== undefined) {
           // Quick to rise, slow to fall: under a load increase, waits are predicted long before they happen.
@@ -183,15 +179,15 @@ export class AdmissionController {
    * since it started. Undefined before any upstream call has completed.
    * A heuristic: requests of very different lengths make it rough.
    */
-  private predictedWaitMs(model: string, position: number): number | undefined {
+  private predictedWaitMs(model: string, serving: readonly Upstream[], position: number): number | undefined {
     const latency = this.latencyEwma.get(model);
     if (latency === undefined) return undefined;
     const now = performance.now();
     const remaining: number[] = [];
     let excess = 0; // requests in flight beyond a lowered limit: their slots do not come back
-    for (const u of this.upstreams.serving(model)) {
+    for (const u of serving) {
       if (!u.healthy) continue;
-      for (const started of u.leaseStarts.values()) remaining.push(Math.max(0, latency - (now - started)));
+      for (const started of u.leaseStarts()) remaining.push(Math.max(0, latency - (now - started)));
       excess += Math.max(0, u.inflight - u.limit);
     }
     if (remaining.length === 0) return 0;
@@ -201,9 +197,9 @@ export class AdmissionController {
   }
 
   /** A 429 with a Retry-After estimated from the queue ahead and recent upstream latency. */
-  private shed(model: string, reason: 'queue_full' | 'queue_timeout' | 'queue_wait_exceeded', predictedMs = 0): ProxyError {
+  private shed(model: string, serving: readonly Upstream[], reason: 'queue_full' | 'queue_timeout' | 'queue_wait_exceeded', predictedMs = 0): ProxyError {
     this.metrics.shed.inc({ model, reason });
-    const slots = this.upstreams.serving(model).reduce((s, u) => s + (u.healthy ? u.limit : 0), 0) || 1;
+    const slots = serving.reduce((s, u) => s + (u.healthy ? u.limit : 0), 0) || 1;
     const latency = this.latencyEwma.get(model) ?? 100;
     const waitMs = reason === 'queue_wait_exceeded'
       ? Math.min(60_000, Math.max(50, predictedMs - this.config.maxQueueWaitMs / 2)) // when a slot should be that close

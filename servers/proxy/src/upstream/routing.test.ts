@@ -18,6 +18,11 @@ function upstreams(): Upstream[] {
   return config.upstreams.map((u) => new Upstream(u, config));
 }
 
+/** Puts `n` more requests in flight on `u`. */
+function load(u: Upstream, n: number): void {
+  for (let i = 0; i < n; i++) u.lease();
+}
+
 describe('routers', () => {
   it('prefix affinity sends a shared long prefix to the same upstream, spreading distinct ones', () => {
     const router = new PrefixAffinityRouter(config.routing);
@@ -25,7 +30,7 @@ describe('routers', () => {
     // One shared system prompt, then different documents: only the longer shared prefixes count.
     const docs = ['A', 'B', 'C'].map((d) => `system prompt. ${`retrieved document ${d} `.repeat(6)}`);
     const first = docs.map((d) => router.pick(ups, `${d} question 1`).upstream);
-    for (const u of first) u.inflight++;
+    for (const u of first) load(u, 1);
     expect(new Set(first).size).toBe(3); // least outstanding placed them apart
     docs.forEach((d, i) => {
       const again = router.pick(ups, `${d} a different question`);
@@ -39,7 +44,7 @@ describe('routers', () => {
     const ups = upstreams();
     const prompt = 'x'.repeat(200);
     const home = router.pick(ups, prompt).upstream;
-    home.inflight = 5;
+    load(home, 5);
     const next = router.pick(ups, prompt);
     expect(next.upstream).not.toBe(home);
     expect(next.reason).toBe('least-outstanding');
@@ -47,9 +52,9 @@ describe('routers', () => {
 
   it('least outstanding and round robin', () => {
     const ups = upstreams();
-    ups[0]!.inflight = 3;
-    ups[1]!.inflight = 1;
-    ups[2]!.inflight = 2;
+    load(ups[0]!, 3);
+    load(ups[1]!, 1);
+    load(ups[2]!, 2);
     expect(new LeastOutstandingRouter().pick(ups).upstream).toBe(ups[1]);
     const rr = new RoundRobinRouter();
     expect([0, 1, 2, 3].map(() => ups.indexOf(rr.pick(ups).upstream))).toEqual([0, 1, 2, 0]);
@@ -137,6 +142,20 @@ describe('AdmissionController', () => {
     for (const l of held) l.release();
     expect(quick.set.upstreams.map((u) => u.inflight)).toEqual([0, 0, 0]);
     await quick.set.close();
+  });
+
+  it('an upstream counts its own leases, each ended once', () => {
+    const u = new Upstream('http://127.0.0.1:1', config);
+    const end = u.lease();
+    load(u, 1);
+    expect(u.inflight).toBe(2);
+    expect([...u.leaseStarts()]).toHaveLength(2);
+    expect(u.hasCapacity).toBe(false);
+    end();
+    end();
+    expect(u.inflight).toBe(1);
+    expect([...u.leaseStarts()]).toHaveLength(1);
+    void u.close();
   });
 
   it('shrinks an upstream limit from vLLM gauges, old and new names', () => {

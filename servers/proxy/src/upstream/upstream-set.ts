@@ -72,7 +72,7 @@ export class UpstreamSet {
         const models = await u.pool.request({ method: 'GET', path: '/v1/models', headersTimeout: this.config.health.timeoutMs, bodyTimeout: this.config.health.timeoutMs });
         const body = (await models.body.json()) as { data?: { id?: unknown }[] };
         if (models.statusCode === 200 && Array.isArray(body.data)) {
-          u.models = new Set(body.data.map((m) => m.id).filter((id): id is string => typeof id === 'string'));
+          u.listModels(body.data.map((m) => m.id).filter((id): id is string => typeof id === 'string'));
         }
       }
       u.markSuccess();

@@ -33,17 +33,19 @@ export function parseVllmGauges(text: string): UpstreamGauges {
  */
 export class Upstream {
   readonly pool: Pool;
-  inflight = 0;
+  #inflight = 0;
   /** When each request in flight started (performance.now()), by lease number. */
-  readonly leaseStarts = new Map<number, number>();
-  limit: number;
-  healthy = true;
+  readonly #leaseStarts = new Map<number, number>();
+  /** Numbers the leases taken. */
+  #leases = 0;
+  #limit: number;
+  #healthy = true;
   /** Consecutive failed health checks or connection failures. */
-  failures = 0;
-  models = new Set<string>();
-  gauges: UpstreamGauges = { running: 0, waiting: 0, kvCacheUsage: 0 };
+  #failures = 0;
+  #models: ReadonlySet<string> = new Set<string>();
+  #gauges: UpstreamGauges = { running: 0, waiting: 0, kvCacheUsage: 0 };
   /** Consecutive health checks that saw the upstream's own queue above the threshold. */
-  private waitingChecks = 0;
+  #waitingChecks = 0;
 
   constructor(readonly url: string, private readonly config: Readonly<ProxyConfig>) {
     this.pool = new Pool(url, {
@@ -54,11 +56,64 @@ export class Upstream {
       headersTimeout: config.upstreamHeadersTimeoutMs,
       bodyTimeout: config.upstreamTimeoutMs,
     });
-    this.limit = config.admission.maxConcurrencyPerUpstream;
+    this.#limit = config.admission.maxConcurrencyPerUpstream;
+  }
+
+  /** Requests in flight: leases taken and not yet released. */
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  /** The adaptive concurrency limit (see applyGauges). */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  /** Consecutive failed health checks or connection failures. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** The models it listed at its last /v1/models; empty before it listed any. */
+  get models(): ReadonlySet<string> {
+    return this.#models;
+  }
+
+  /** vLLM's gauges as last scraped. */
+  get gauges(): UpstreamGauges {
+    return this.#gauges;
   }
 
   get hasCapacity(): boolean {
-    return this.healthy && this.inflight < this.limit;
+    return this.#healthy && this.#inflight < this.#limit;
+  }
+
+  /**
+   * Counts one request in flight from now; the returned function ends it
+   * (once: later calls do nothing).
+   */
+  lease(): () => void {
+    const n = this.#leases++;
+    this.#inflight++;
+    this.#leaseStarts.set(n, performance.now());
+    return () => {
+      if (!this.#leaseStarts.delete(n)) return;
+      this.#inflight--;
+    };
+  }
+
+  /** When each request in flight started (performance.now()). */
+  leaseStarts(): IterableIterator<number> {
+    return this.#leaseStarts.values();
+  }
+
+  /** Records the models the upstream listed. */
+  listModels(ids: Iterable<string>): void {
+    this.#models = new Set(ids);
   }
 
   /**
@@ -70,24 +125,24 @@ export class Upstream {
    * has not persisted yet the limit holds; otherwise it grows back additively.
    */
   applyGauges(gauges: UpstreamGauges): void {
-    this.gauges = gauges;
+    this.#gauges = gauges;
     const { minConcurrencyPerUpstream: min, maxConcurrencyPerUpstream: max, upstreamWaitingHigh, upstreamWaitingChecks, kvCacheUsageHigh } = this.config.admission;
-    this.waitingChecks = gauges.waiting > upstreamWaitingHigh ? this.waitingChecks + 1 : 0;
-    if (this.waitingChecks >= upstreamWaitingChecks || gauges.kvCacheUsage > kvCacheUsageHigh) {
-      this.limit = Math.max(min, Math.min(this.limit, Math.max(1, gauges.running)));
-    } else if (this.waitingChecks === 0) {
-      this.limit = Math.min(max, this.limit + Math.max(1, Math.ceil(this.limit / 4)));
+    this.#waitingChecks = gauges.waiting > upstreamWaitingHigh ? this.#waitingChecks + 1 : 0;
+    if (this.#waitingChecks >= upstreamWaitingChecks || gauges.kvCacheUsage > kvCacheUsageHigh) {
+      this.#limit = Math.max(min, Math.min(this.#limit, Math.max(1, gauges.running)));
+    } else if (this.#waitingChecks === 0) {
+      this.#limit = Math.min(max, this.#limit + Math.max(1, Math.ceil(this.#limit / 4)));
     }
   }
 
   markFailure(): void {
-    this.failures++;
-    this.healthy = false;
+    this.#failures++;
+    this.#healthy = false;
   }
 
   markSuccess(): void {
-    this.failures = 0;
-    this.healthy = true;
+    this.#failures = 0;
+    this.#healthy = true;
   }
 
   close(): Promise<void> {
