@@ -18,7 +18,9 @@ const run = promisify(execFile);
 const CLI = join(REPO_ROOT, 'packages/fleet/src/cli.ts');
 const DIM = 8;
 const MIN_DOCS = 3000;
-const BATCH = 50;
+const BATCH = 20;
+// Writers pause between batches: a few thousand writes over the whole move.
+const WRITE_PAUSE_MS = 100;
 const GRACE_MS = 3000;
 const collection = 'rebalance';
 
@@ -61,16 +63,18 @@ describe('fleet: adding a shard while clients write and query', () => {
     const readers = [open(), open()];
     let next = 0;
     let acked = 0;
-    let moved = false;
+    let movedAt = 0;
     const t0 = Date.now();
     const deadline = t0 + 240_000;
     const writing = writers.map(async (coll) => {
-      while (!(moved && next >= MIN_DOCS)) {
+      // Writes go on for a while after the switch: the new owners must apply them, the old ones pass them over.
+      while (!(movedAt > 0 && Date.now() - movedAt > 1500 && next >= MIN_DOCS)) {
         if (Date.now() > deadline) throw new Error(`writers still running after 240 s (${acked} acknowledged)`);
         const ns = Array.from({ length: BATCH }, (_, i) => next + i);
         next += BATCH;
         await coll.upsert({ ids: ns.map((n) => `d${n}`), vectors: vectorsFor(ns), payloads: ns.map((n) => ({ metadata: { n } })) });
         acked += BATCH;
+        await sleep(WRITE_PAUSE_MS);
       }
     });
     let queries = 0;
@@ -98,7 +102,7 @@ describe('fleet: adding a shard while clients write and query', () => {
     const cli = await run('node', [...TS_NODE_ARGS, CLI, '--nats', nats.url, 'add-shard', '--collection', collection, '--replicas', 's3r0,s3r1', '--grace-ms', String(GRACE_MS), '--timeout-ms', '120000'], { cwd: REPO_ROOT, timeout: 180_000 });
     const result = JSON.parse(cli.stdout) as { epoch: number; moved: number; buckets: number[]; shards: string[][]; caughtUpTo: number; catchUpMs: number };
     const ackedAtSwitch = acked;
-    moved = true;
+    movedAt = Date.now();
     await Promise.all(writing);
     stopReading = true;
     await Promise.all(reading);
