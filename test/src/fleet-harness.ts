@@ -28,6 +28,8 @@ export interface TestFleet {
   wipe(shard: number, replica: number): void;
   /** Starts a stopped member again on its data directory and address. */
   restart(shard: number, replica: number): Promise<void>;
+  /** Starts a member that holds no bucket yet (on an empty data directory), for a rebalance to give it some. */
+  startNewMember(id: string): Promise<FleetMember>;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startFleet(options: { nats: string[]; collection: string; 
     await nc.close();
   }
   await Promise.all(members.flat().map((m) => startMember(options.nats, m, snapshotEvery)));
+  const joined: FleetMember[] = [];
   return {
     nats: options.nats,
     members,
@@ -76,9 +79,16 @@ export async function startFleet(options: { nats: string[]; collection: string; 
     async restart(s, r) {
       await startMember(options.nats, members[s]![r]!, snapshotEvery);
     },
+    async startNewMember(id) {
+      const m: FleetMember = { id, dataDir: mkdtempSync(join(tmpdir(), `ragwire-fleet-${id}-`)), process: undefined, url: undefined };
+      joined.push(m);
+      await startMember(options.nats, m, snapshotEvery);
+      return m;
+    },
     async close() {
-      await Promise.all(members.flat().map((m) => m.process?.stop().catch(() => undefined)));
-      for (const m of members.flat()) rmSync(m.dataDir, { recursive: true, force: true });
+      const all = [...members.flat(), ...joined];
+      await Promise.all(all.map((m) => m.process?.stop().catch(() => undefined)));
+      for (const m of all) rmSync(m.dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -19,6 +19,7 @@ import {
   type SparseVector,
   type TextStats,
 } from '@ragwire/protocol';
+import { FleetTopology } from './fleet-topology';
 import { hybridQuery, needsClientFusion } from './hybrid-query';
 import type { WriteLog } from '@ragwire/fleet';
 import { hedgedRequest, isReplicaFault } from './hedged-request';
@@ -52,7 +53,9 @@ export interface ShardedCollectionOptions {
   /**
    * A fleet's write log (@ragwire/fleet WriteLog.connect): upserts and deletes are appended to the
    * collection's stream and resolve on its acknowledgement; the shard servers (started with --nats)
-   * apply them. Default: none, every replica is written directly.
+   * apply them. Default: none, every replica is written directly. With a log, queries route by the
+   * collection's shard map in the catalog (when it has one): `shards` then lists the map's members' URLs in
+   * its order, and shards added by a rebalance are found through membership.
    */
   log?: WriteLog;
   /**
@@ -101,8 +104,9 @@ export function isShardedCollection(value: unknown): value is ShardedCollection 
  */
 export class ShardedCollection {
   readonly collection: string;
-  readonly shardCount: number;
-  private readonly replicas: ShardClient[][];
+  private replicas: ShardClient[][];
+  private readonly clientOptions: ShardClientOptions;
+  private readonly topology: FleetTopology | undefined;
   private readonly timeoutMs: number;
   private readonly hedgeAfterMs: number | undefined;
   private readonly partial: 'fail' | 'allow';
@@ -128,13 +132,13 @@ export class ShardedCollection {
       throw new InvalidArgumentError(`partial must be 'fail' or 'allow', got ${JSON.stringify(options.partial)}`);
     }
     this.collection = options.collection;
-    this.shardCount = options.shards.length;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.hedgeAfterMs = options.hedgeAfterMs;
     this.partial = options.partial ?? 'fail';
     this.dim = options.dim;
     const clientOptions: ShardClientOptions = { ...options.client, timeoutMs: this.timeoutMs };
     if (options.token !== undefined) clientOptions.token = options.token;
+    this.clientOptions = clientOptions;
     this.replicas = options.shards.map((urls) => urls.map((url) => new ShardClient(url, clientOptions)));
     if (options.cache) this.cache = new QueryCache(options.cache === true ? {} : options.cache);
     this.onQuery = options.onQuery;
@@ -144,6 +148,12 @@ export class ShardedCollection {
     this.log = options.log;
     this.consistency = options.consistency ?? 'session';
     Object.defineProperty(this, BRAND, { value: true });
+    if (this.log) this.topology = new FleetTopology(this.log, this.collection, options.shards, (shards) => this.useShards(shards));
+  }
+
+  /** Shards in routing order (with a log: as the shard map in use says). */
+  get shardCount(): number {
+    return this.replicas.length;
   }
 
   /** With a log: the position of this object's last acknowledged write, for another reader's `minSeq`. */
@@ -277,6 +287,20 @@ export class ShardedCollection {
    * several shards gathers global BM25 statistics first and fuses on the client (docs/search.md §3).
    */
   async query(q: ShardedQuery): Promise<ShardedResult> {
+    if (!this.topology) return this.queryOnce(q);
+    await this.topology.start();
+    // A shard whose map is newer refuses the query: read the map again and retry (bounded).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.queryOnce(q);
+      } catch (error) {
+        if (!hasCode(error, 'RAGWIRE_ERR_STALE_EPOCH') || attempt >= 5) throw error;
+        await this.topology.refresh();
+      }
+    }
+  }
+
+  private async queryOnce(q: ShardedQuery): Promise<ShardedResult> {
     if (needsClientFusion(q, this.shardCount)) return hybridQuery(this, q);
     const lexical = q.text !== undefined || q.sparse !== undefined;
     const dim = lexical && q.vectors.length === 0 ? 0 : (this.dim ?? (await this.lookupDim()));
@@ -292,7 +316,8 @@ export class ShardedCollection {
     const generation = this.writeGeneration;
     const perShardK = Math.max(q.k, Math.ceil(q.k * (q.oversample ?? 1)));
     const minSeq = Math.max(q.minSeq ?? 0, this.log && this.consistency === 'session' ? this.sessionSeq : 0);
-    const options = minSeq > 0 ? { ...q.options, minSeq } : q.options;
+    const epoch = this.topology?.epoch ?? 0;
+    const options = minSeq > 0 || epoch > 0 ? { ...q.options, ...(minSeq > 0 ? { minSeq } : {}), ...(epoch > 0 ? { epoch } : {}) } : q.options;
     const request = {
       collection: this.collection, dim, k: perShardK, vectors: q.vectors,
       ...(q.filter ? { filter: q.filter } : {}),
@@ -308,6 +333,7 @@ export class ShardedCollection {
     const shardMs = this.onQuery ? new Array<number>(this.shardCount).fill(Number.NaN) : undefined;
     const settled = await Promise.allSettled(
       this.replicas.map((replicas, shard) => {
+        if (replicas.length === 0) return Promise.reject(new ShardUnavailableError(`shard ${shard} has no live member`));
         const reply = hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, (c, timeoutMs) => c.query(request, { timeoutMs }));
         return shardMs
           ? reply.then((r) => {
@@ -350,7 +376,24 @@ export class ShardedCollection {
 
   /** Closes every connection. */
   async close(): Promise<void> {
-    await Promise.all(this.replicas.flat().map((c) => c.close()));
+    this.topology?.close();
+    await Promise.all([...this.replicas.flat(), ...this.retired].map((c) => c.close()));
+  }
+
+  /** Clients of shards no longer routed to, closed once queries already sent to them had time to finish. */
+  private readonly retired = new Set<ShardClient>();
+
+  /** Routes by a new layout (a shard map's change): clients of URLs kept are reused. */
+  private useShards(shards: string[][]): void {
+    const byUrl = new Map(this.replicas.flat().map((c) => [c.url, c]));
+    this.replicas = shards.map((urls) => urls.map((url) => byUrl.get(url) ?? new ShardClient(url, this.clientOptions)));
+    const kept = new Set(this.replicas.flat());
+    for (const c of byUrl.values()) {
+      if (kept.has(c)) continue;
+      this.retired.add(c);
+      setTimeout(() => void c.close().finally(() => this.retired.delete(c)), this.timeoutMs).unref();
+    }
+    this.invalidate();
   }
 
   private invalidate(): void {

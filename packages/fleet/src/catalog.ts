@@ -11,16 +11,27 @@ import { openExisting } from './nats-connection';
 /** What a shard server needs to create a collection: the CREATE request less its type, plus the bucket count. */
 export type CollectionSpec = Omit<CreateRequest, 'type' | 'ifNotExists'> & { buckets: number };
 
-/**
- * Which shard holds each bucket. `shards[s]` lists the member ids of shard s's replicas; `owner[b]` is
- * the shard of bucket b. `epoch` grows by one with every change.
- */
-export interface ShardMap {
-  epoch: number;
-  buckets: number;
+/** A layout of buckets over shards: `shards[s]` lists the member ids of shard s's replicas; `owner[b]` is the shard of bucket b. */
+export interface ShardLayout {
   shards: string[][];
   owner: number[];
 }
+
+/**
+ * Which shard holds each bucket. `epoch` grows by one with every change of `shards` or `owner` (what
+ * clients route by). `next`, while a rebalance is under way, is the layout being moved to: its members
+ * already follow its buckets, the current layout still answers queries. `dropGraceMs`: how long a member
+ * keeps the documents of buckets it no longer holds (queries routed by the previous epoch still reach it).
+ */
+export interface ShardMap extends ShardLayout {
+  epoch: number;
+  buckets: number;
+  next?: ShardLayout & { id: string };
+  dropGraceMs?: number; // ms
+}
+
+/** How long a member keeps the documents of buckets that moved away unless the map says otherwise. */
+export const DEFAULT_DROP_GRACE_MS = 30_000;
 
 /** A shard map with `buckets` spread evenly over `shards` (bucket b to shard b mod n). */
 export function evenShardMap(buckets: number, shards: string[][], epoch = 1): ShardMap {
@@ -29,13 +40,20 @@ export function evenShardMap(buckets: number, shards: string[][], epoch = 1): Sh
   return { epoch, buckets, shards, owner: Array.from({ length: buckets }, (_, b) => b % shards.length) };
 }
 
-/** The buckets `member` holds under `map`. */
-export function bucketsOfMember(map: ShardMap, member: string): Set<number> {
+/** The buckets `member` holds under `map` (the current layout: what it answers queries for). */
+export function bucketsOfMember(map: ShardLayout, member: string): Set<number> {
   const mine = new Set<number>();
   map.shards.forEach((members, s) => {
     if (!members.includes(member)) return;
     map.owner.forEach((o, b) => o === s && mine.add(b));
   });
+  return mine;
+}
+
+/** The buckets `member` applies from the log under `map`: those it holds now and those a pending rebalance moves to it. */
+export function bucketsToFollow(map: ShardMap, member: string): Set<number> {
+  const mine = bucketsOfMember(map, member);
+  if (map.next) for (const b of bucketsOfMember(map.next, member)) mine.add(b);
   return mine;
 }
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // ragwire-fleet: the operator's view of a fleet's catalog. Shard maps change only by compare-and-set.
 import { Command } from 'commander';
+import { InvalidArgumentError } from '@ragwire/protocol';
 import { FleetCatalog, evenShardMap } from './catalog';
 import { Membership } from './membership';
 import { connectNats } from './nats-connection';
+import { abortMove, rebalance, type RebalanceOptions } from './rebalance';
+import { bucketCounts, planAddShard, planSetReplicas } from './rebalance-plan';
 
 const program = new Command('ragwire-fleet')
   .description('Inspect and set a ragwire fleet\'s shard maps and members (NATS JetStream KV).')
@@ -49,8 +52,9 @@ program
       return;
     }
     const { map, revision } = current;
-    const buckets = map.shards.map((_, s) => map.owner.filter((o) => o === s).length);
-    process.stdout.write(JSON.stringify({ collection: o.collection, epoch: map.epoch, revision, shards: map.shards, buckets }) + '\n');
+    const buckets = bucketCounts(map);
+    const pending = map.next ? { move: map.next.id, shards: map.next.shards, buckets: bucketCounts(map.next) } : null;
+    process.stdout.write(JSON.stringify({ collection: o.collection, epoch: map.epoch, revision, shards: map.shards, buckets, pending }) + '\n');
   });
 
 program
@@ -59,6 +63,67 @@ program
   .action(async () => {
     const members = await withCatalog(async (_c, nc) => (await Membership.open(nc, { prefix: globals().prefix })).members());
     process.stdout.write(JSON.stringify({ members }) + '\n');
+  });
+
+function memberList(v: string): string[] {
+  const ids = v.split(',').map((m) => m.trim()).filter(Boolean);
+  if (ids.length === 0) throw new InvalidArgumentError(`--replicas must list member ids separated by ",", got ${JSON.stringify(v)}`);
+  return ids;
+}
+
+function positiveMs(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number of ms, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+interface MoveFlags {
+  collection: string;
+  graceMs?: number;
+  timeoutMs?: number;
+}
+
+function moveCommand(name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .requiredOption('--collection <name>')
+    .option('--grace-ms <ms>', 'old owners keep the buckets they gave away this long, for queries routed by the previous epoch (default 30000)', positiveMs('--grace-ms'))
+    .option('--timeout-ms <ms>', 'the new members must catch up with the log within this, else RAGWIRE_ERR_REPLICA_BEHIND and the move stays pending (default 300000)', positiveMs('--timeout-ms'));
+}
+
+async function runMove(o: MoveFlags, plan: Parameters<typeof rebalance>[1]): Promise<void> {
+  const options: RebalanceOptions = {
+    collection: o.collection, prefix: globals().prefix,
+    ...(o.graceMs !== undefined ? { dropGraceMs: o.graceMs } : {}),
+    ...(o.timeoutMs !== undefined ? { catchUpTimeoutMs: o.timeoutMs } : {}),
+    onProgress: (event) => process.stderr.write(JSON.stringify(event) + '\n'),
+  };
+  const result = await withCatalog((_c, nc) => rebalance(nc, plan, options));
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+moveCommand('add-shard', 'add a shard of new members: they load the buckets that balance the map from the log, then the map switches (epoch + 1)')
+  .requiredOption('--replicas <ids>', 'the new shard\'s member ids, separated by ","', memberList)
+  .action((o: MoveFlags & { replicas: string[] }) => runMove(o, (map) => planAddShard(map, o.replicas)));
+
+moveCommand('set-replicas', 'change the members of one shard: new members load its buckets first, members left out stop serving it')
+  .requiredOption('--shard <n>', 'shard index', (v) => Number(v))
+  .requiredOption('--replicas <ids>', 'the shard\'s member ids after the change, separated by ","', memberList)
+  .action((o: MoveFlags & { shard: number; replicas: string[] }) => runMove(o, (map) => planSetReplicas(map, o.shard, o.replicas)));
+
+moveCommand('resume', 'finish a pending move (after a timeout or an interrupted command)')
+  .action((o: MoveFlags) => runMove(o, 'resume'));
+
+program
+  .command('abort-move')
+  .description('drop a pending move: the map keeps its layout and epoch; joining members drop what they loaded after the grace')
+  .requiredOption('--collection <name>')
+  .action(async (o: { collection: string }) => {
+    const result = await withCatalog((_c, nc) => abortMove(nc, { collection: o.collection, prefix: globals().prefix }));
+    process.stdout.write(JSON.stringify(result) + '\n');
   });
 
 program.parseAsync().catch((error: Error & { code?: string }) => {

@@ -2,15 +2,17 @@
 // over the collection's stream from the store's applied position + 1. A message of a bucket this member
 // holds (or of every bucket) is applied at its stream sequence, which the store commits in the same LMDB
 // transaction (exactly once across restarts and kill -9); other buckets' messages are passed over.
+// Rebalancing (docs/operations.md "Rebalancing a fleet"): a member given buckets by a pending move
+// replays the log from its start for them; one that lost buckets drops their documents after the grace.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  InternalError, ReplicaBehindError, LogTrimmedError, decodeFrame, isRagwireError,
+  InternalError, InvalidArgumentError, ReplicaBehindError, LogTrimmedError, StaleEpochError, decodeFrame, isRagwireError,
   type DeleteRequest, type UpsertRequest,
 } from '@ragwire/protocol';
-import { EVERY_BUCKET, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
-import { FleetCatalog, bucketsOfMember, type CollectionSpec, type ShardMap } from './catalog';
+import { EVERY_BUCKET, bucketOf, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
+import { DEFAULT_DROP_GRACE_MS, FleetCatalog, bucketsOfMember, bucketsToFollow, type CollectionSpec, type ShardMap } from './catalog';
 import { SnapshotStore, bucketSetKey } from './snapshots';
 
 /** What the applier needs of a store (the shard server implements it over @ragwire/store). */
@@ -21,8 +23,10 @@ export interface ApplyTarget {
   appliedSeq(collection: string): number;
   /** Applies one write at log sequence `seq`; a store refusal (typed error) still consumes the position. */
   apply(collection: string, seq: number, write: UpsertRequest | DeleteRequest): Promise<void>;
-  /** Every document the collection holds, as UPSERT frames (for a snapshot). Called between applies. */
-  exportFrames(collection: string): Uint8Array[];
+  /** The documents for which `keep` is true, as UPSERT frames (for a snapshot). Called between applies. */
+  exportFrames(collection: string, keep: (id: string) => boolean): Uint8Array[];
+  /** Deletes, outside the log, the documents for which `drop` is true (buckets that moved away); resolves to how many. */
+  dropWhere(collection: string, drop: (id: string) => boolean): Promise<number>;
   /** Replaces the collection's documents by `writes` and records log position `seq`. */
   restore(collection: string, seq: number, writes: UpsertRequest[]): Promise<void>;
 }
@@ -38,6 +42,8 @@ export interface LogApplierOptions {
   snapshotEvery?: number;
   /** Told of a snapshot uploaded or restored. */
   onSnapshot?: (event: { collection: string; seq: number; documents: number; restored: boolean }) => void;
+  /** Told of the documents of buckets that moved away, dropped after the map's grace. */
+  onDrop?: (event: { collection: string; documents: number; epoch: number }) => void;
   /** Told of a write the store refused, or a feed that failed and restarts. */
   onProblem?: (event: { collection: string; seq?: number; error: unknown }) => void;
 }
@@ -51,6 +57,12 @@ export interface FeedState {
   last: number;
   /** The stream starts after the store's position: it was trimmed past it (restore from a snapshot). */
   trimmed: boolean;
+  /** The last log sequence the store committed (0: it applied nothing yet). */
+  stored: number;
+  /** The shard-map epoch queries are answered by (0: no map). */
+  epoch: number;
+  /** The pending move whose buckets were followed from the log's start up to `processed`. */
+  move?: string;
 }
 
 class CollectionFeed {
@@ -58,8 +70,18 @@ class CollectionFeed {
   last = 0;
   trimmed = false;
   snapshotAt = 0;
-  owned: Set<number> | undefined; // undefined: no shard map, every bucket
+  /** The buckets applied from the log; undefined: no shard map, every bucket. */
+  owned: Set<number> | undefined;
+  /** The buckets queries are answered for (the map's current layout); undefined: every bucket. */
+  served: Set<number> | undefined;
+  map: ShardMap | null = null;
+  move: string | undefined;
+  /** Bumped when the followed buckets grow: the log is read again from the store's position, and positions of the run before are ignored. */
+  generation = 0;
+  #run = new AbortController();
+  #dropTimer: NodeJS.Timeout | undefined;
   readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
+  readonly #mapWaiters = new Set<() => void>();
   readonly #abort = new AbortController();
 
   constructor(
@@ -73,21 +95,96 @@ class CollectionFeed {
     return this.#abort.signal;
   }
 
+  /** Aborted when the current read of the log must end (stopped, or the followed buckets grew). */
+  get runSignal(): AbortSignal {
+    return this.#run.signal;
+  }
+
+  get epoch(): number {
+    return this.map?.epoch ?? 0;
+  }
+
   stop(): void {
     this.#abort.abort();
+    this.#run.abort();
+    clearTimeout(this.#dropTimer);
     for (const w of this.#waiters) w.resolve();
+    for (const w of this.#mapWaiters) w();
   }
 
   setMap(map: ShardMap | null): void {
-    this.owned = map ? bucketsOfMember(map, this.applier.member) : undefined;
+    const before = this.owned;
+    const first = this.map === null;
+    this.map = map;
+    this.owned = map ? bucketsToFollow(map, this.applier.member) : undefined;
+    this.served = map ? bucketsOfMember(map, this.applier.member) : undefined;
+    this.move = map?.next?.id;
+    for (const w of this.#mapWaiters) w();
+    const owned = this.owned;
+    if (before !== undefined && owned !== undefined && [...owned].some((b) => !before.has(b))) this.#restartFromStore();
+    if (owned !== undefined && (first || (before !== undefined && [...before].some((b) => !owned.has(b))) || before === undefined)) this.#scheduleDrop();
+  }
+
+  /**
+   * New buckets to follow: their writes before the store's position were passed over, so the log is read
+   * again from the store's position. Only a member whose store applied nothing yet can take buckets.
+   */
+  #restartFromStore(): void {
+    const { collection } = this.spec;
+    const from = this.applier.target.appliedSeq(collection);
+    if (from > 0) {
+      this.applier.problem({ collection, error: new InvalidArgumentError(`member ${this.applier.member} was given buckets of ${collection} but already applied its log up to ${from}: buckets move only to members with an empty store`) });
+      return;
+    }
+    this.generation++;
+    this.processed = from;
+    this.#run.abort();
+    this.#run = new AbortController();
+  }
+
+  #scheduleDrop(): void {
+    clearTimeout(this.#dropTimer);
+    const graceMs = this.map?.dropGraceMs ?? DEFAULT_DROP_GRACE_MS;
+    this.#dropTimer = setTimeout(() => void this.#drop(), graceMs);
+    this.#dropTimer.unref();
+  }
+
+  async #drop(): Promise<void> {
+    const owned = this.owned;
+    const { collection } = this.spec;
+    if (owned === undefined || this.signal.aborted) return;
+    const buckets = this.spec.buckets;
+    try {
+      const documents = await this.applier.target.dropWhere(collection, (id) => !owned.has(bucketOf(id, buckets)));
+      this.applier.dropped({ collection, documents, epoch: this.epoch });
+    } catch (error) {
+      this.applier.problem({ collection, error });
+    }
+  }
+
+  /** Waits (at most `timeoutMs`) for the map to reach `epoch`; true when it did. */
+  async waitForEpoch(epoch: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.epoch < epoch && !this.signal.aborted) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const done = (): void => (clearTimeout(timer), this.#mapWaiters.delete(done), resolve());
+        const timer = setTimeout(done, left);
+        this.#mapWaiters.add(done);
+      });
+    }
+    return this.epoch >= epoch;
   }
 
   owns(bucket: number | typeof EVERY_BUCKET): boolean {
-    return bucket === EVERY_BUCKET || this.owned === undefined || this.owned.has(bucket);
+    // A member that follows no bucket applies nothing, so its store stays at position 0 until it is given some.
+    if (bucket === EVERY_BUCKET) return this.owned === undefined || this.owned.size > 0;
+    return this.owned === undefined || this.owned.has(bucket);
   }
 
-  advance(seq: number): void {
-    if (seq <= this.processed) return;
+  advance(seq: number, generation = this.generation): void {
+    if (generation !== this.generation || seq <= this.processed) return;
     this.processed = seq;
     if (seq > this.last) this.last = seq;
     for (const w of this.#waiters) if (w.seq <= seq) (this.#waiters.delete(w), w.resolve());
@@ -112,6 +209,7 @@ export class LogApplier {
   readonly #window: number;
   readonly #onProblem: NonNullable<LogApplierOptions['onProblem']>;
   readonly #onSnapshot: NonNullable<LogApplierOptions['onSnapshot']>;
+  readonly #onDrop: NonNullable<LogApplierOptions['onDrop']>;
   readonly #snapshotEvery: number;
   #snapshots: SnapshotStore | undefined;
   readonly #feeds = new Map<string, CollectionFeed>();
@@ -129,6 +227,7 @@ export class LogApplier {
     this.#window = options.window ?? 256;
     this.#onProblem = options.onProblem ?? (() => undefined);
     this.#onSnapshot = options.onSnapshot ?? (() => undefined);
+    this.#onDrop = options.onDrop ?? (() => undefined);
     this.#snapshotEvery = options.snapshotEvery ?? 50_000;
   }
 
@@ -155,7 +254,38 @@ export class LogApplier {
 
   /** Each collection's position. */
   states(): FeedState[] {
-    return [...this.#feeds.values()].map((f) => ({ collection: f.spec.collection, processed: f.processed, last: f.last, trimmed: f.trimmed }));
+    return [...this.#feeds.values()].map((f) => ({
+      collection: f.spec.collection, processed: f.processed, last: f.last, trimmed: f.trimmed, stored: this.target.appliedSeq(f.spec.collection), epoch: f.epoch, ...(f.move ? { move: f.move } : {}),
+    }));
+  }
+
+  /**
+   * Which documents a query routed by shard-map `epoch` may be answered with: those of the buckets this
+   * member's shard holds at that epoch (undefined: every document, for a collection with no map or not
+   * followed). RAGWIRE_ERR_STALE_EPOCH when the map moved past `epoch`; RAGWIRE_ERR_REPLICA_BEHIND when
+   * this member has not seen `epoch` after `timeoutMs`.
+   */
+  async servedAt(collection: string, epoch: number, timeoutMs: number): Promise<((id: string) => boolean) | undefined> {
+    const feed = this.#feeds.get(collection);
+    if (!feed) return undefined;
+    if (feed.epoch < epoch && !(await feed.waitForEpoch(epoch, timeoutMs))) {
+      throw new ReplicaBehindError(`member ${this.member} holds shard map epoch ${feed.epoch} of ${collection}, the query was routed by epoch ${epoch} (waited ${timeoutMs} ms)`);
+    }
+    if (feed.epoch > epoch) throw new StaleEpochError(`the shard map of ${collection} is at epoch ${feed.epoch}, the query was routed by epoch ${epoch}: refresh the map and retry`);
+    const served = feed.served;
+    if (served === undefined) return undefined;
+    const buckets = feed.spec.buckets;
+    return (id) => served.has(bucketOf(id, buckets));
+  }
+
+  /** Reports a problem through the owner's hook. */
+  problem(event: { collection: string; seq?: number; error: unknown }): void {
+    this.#onProblem(event);
+  }
+
+  /** Reports documents dropped after a move through the owner's hook. */
+  dropped(event: { collection: string; documents: number; epoch: number }): void {
+    this.#onDrop(event);
   }
 
   /** True when every collection's feed is within `maxLag` messages of its stream's end (as last seen) and none is trimmed. */
@@ -202,8 +332,10 @@ export class LogApplier {
     const seq = feed.processed;
     feed.snapshotAt = seq;
     try {
-      const frames = this.target.exportFrames(collection);
-      await this.#snapshots!.put(collection, bucketSetKey(feed.owned), seq, frames);
+      const owned = feed.owned;
+      const buckets = feed.spec.buckets;
+      const frames = this.target.exportFrames(collection, owned === undefined ? () => true : (id) => owned.has(bucketOf(id, buckets)));
+      await this.#snapshots!.put(collection, bucketSetKey(owned), seq, frames);
       this.#onSnapshot({ collection, seq, documents: -1, restored: false });
     } catch (error) {
       this.#onProblem({ collection, seq, error });
@@ -230,6 +362,9 @@ export class LogApplier {
 
   async #follow(feed: CollectionFeed): Promise<void> {
     const { collection } = feed.spec;
+    const generation = feed.generation;
+    const run = feed.runSignal;
+    if (run.aborted) return;
     const from = this.target.appliedSeq(collection) + 1;
     const stream = streamName(this.#prefix, collection);
     const info = await this.#jsm!.streams.info(stream);
@@ -244,7 +379,7 @@ export class LogApplier {
       }
       await this.target.restore(collection, snapshot.seq, snapshot.writes);
       feed.snapshotAt = snapshot.seq;
-      feed.advance(snapshot.seq);
+      feed.advance(snapshot.seq, generation);
       this.#onSnapshot({ collection, seq: snapshot.seq, documents: snapshot.writes.reduce((n, w) => n + w.ids.length, 0), restored: true });
       return this.#follow(feed);
     }
@@ -256,13 +391,14 @@ export class LogApplier {
     });
     const messages = await consumer.consume({ max_messages: 512 });
     const stop = (): void => void messages.stop();
-    feed.signal.addEventListener('abort', stop, { once: true });
+    run.addEventListener('abort', stop, { once: true });
+    if (run.aborted) stop();
     // Each entry resolves true once its message and every earlier one were applied (or passed over).
     const inFlight: Promise<boolean>[] = [];
     let failure: unknown;
     const settle = (seq: number, done: Promise<boolean>): void => {
       const previous = inFlight.at(-1) ?? Promise.resolve(true);
-      inFlight.push(Promise.all([previous, done]).then(([before, ok]) => before && ok && (feed.advance(seq), true)));
+      inFlight.push(Promise.all([previous, done]).then(([before, ok]) => before && ok && (feed.advance(seq, generation), true)));
     };
     try {
       for await (const m of messages) {
@@ -304,7 +440,7 @@ export class LogApplier {
         }
       }
     } finally {
-      feed.signal.removeEventListener('abort', stop);
+      run.removeEventListener('abort', stop);
       await Promise.all(inFlight);
     }
     if (failure !== undefined) throw failure;

@@ -12,6 +12,20 @@ export interface MemberRecord {
   addresses: string[];
   /** Admin HTTP URL, when the server has one. */
   admin?: string;
+  /** Per collection: where this member stands in its log (a rebalance waits on it). */
+  collections?: Record<string, MemberPosition>;
+}
+
+/** A member's position in one collection's log, as its heartbeat reports it. */
+export interface MemberPosition {
+  /** Every message up to here was applied or passed over. */
+  seq: number;
+  /** The last sequence its store committed (0: an empty member, which may be given buckets). */
+  stored: number;
+  /** The shard-map epoch the member answers queries by (0: no map yet). */
+  epoch: number;
+  /** The id of the pending move (ShardMap.next) whose buckets the member followed from its log position 0 up to `seq`. */
+  move?: string;
 }
 
 export class Membership {
@@ -33,9 +47,12 @@ export class Membership {
     }
   }
 
-  /** Puts `record` now and every `everyMs`; returns a function that stops beating (the record then expires). */
-  heartbeat(record: MemberRecord, everyMs: number, onError: (error: unknown) => void): () => void {
-    const beat = (): void => void this.#kv.put(record.id, JSON.stringify(record)).catch(onError);
+  /** Puts the record (as `record` returns it at each beat) now and every `everyMs`; returns a function that stops beating (the record then expires). */
+  heartbeat(record: MemberRecord | (() => MemberRecord), everyMs: number, onError: (error: unknown) => void): () => void {
+    const beat = (): void => {
+      const r = typeof record === 'function' ? record() : record;
+      void this.#kv.put(r.id, JSON.stringify(r)).catch(onError);
+    };
     beat();
     const timer = setInterval(beat, everyMs);
     timer.unref();

@@ -13,6 +13,7 @@ import { EVERY_BUCKET, bucketOf, bucketSubject, checkBuckets, streamName, DEFAUL
 import { isRetryablePublishFailure, logError } from './nats-errors';
 import { connectNats, type NatsOptions } from './nats-connection';
 import { FleetCatalog, type CollectionSpec } from './catalog';
+import { Membership, type MemberRecord } from './membership';
 
 export interface WriteLogOptions extends NatsOptions {
   /** Virtual buckets per collection (fixed for its life). Default 1024. */
@@ -55,6 +56,7 @@ export class WriteLog {
   readonly #streams = new Set<string>();
   #requestId = 0;
   #catalog: Promise<FleetCatalog> | undefined;
+  #membership: Promise<Membership> | undefined;
 
   private constructor(nc: NatsConnection, jsm: JetStreamManager, options: WriteLogOptions, ownsConnection: boolean) {
     this.#nc = nc;
@@ -129,6 +131,16 @@ export class WriteLog {
   catalog(): Promise<FleetCatalog> {
     this.#catalog ??= FleetCatalog.open(this.#nc, { prefix: this.prefix, replicas: this.#options.replicas });
     return this.#catalog;
+  }
+
+  /** The fleet's live members (their addresses: where a shard map's member ids are reached). */
+  async members(): Promise<MemberRecord[]> {
+    this.#membership ??= Membership.open(this.#nc, { prefix: this.prefix, replicas: this.#options.replicas });
+    const membership = await this.#membership.catch((error: unknown) => {
+      this.#membership = undefined;
+      throw error;
+    });
+    return membership.members();
   }
 
   /** Removes the collection's stream (its whole log). */

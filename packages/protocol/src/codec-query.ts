@@ -8,7 +8,7 @@ import type { ProtocolLimits } from './limits';
 import type { MessageCodec } from './message-codec';
 import type { QueryOptions, QueryRequest, ResultReply } from './messages';
 
-const QUERY_OPTIONS = ['withPayload', 'efSearch', 'exact', 'withVectors', 'minSeq'];
+const QUERY_OPTIONS = ['withPayload', 'efSearch', 'exact', 'withVectors', 'minSeq', 'epoch'];
 const QUERY_BINARY = ['type', 'vectors', 'sparse'];
 const RESULT_BINARY = ['type', 'counts', 'scores', 'payloads', 'vectors'];
 
@@ -27,12 +27,14 @@ function readQueryOptions(value: unknown, limits: ProtocolLimits): QueryOptions 
   const exact = f.bool('exact', true);
   const withVectors = f.bool('withVectors', true);
   const minSeq = f.int('minSeq', 0, Number.MAX_SAFE_INTEGER, undefined, true);
+  const epoch = f.int('epoch', 1, Number.MAX_SAFE_INTEGER, undefined, true);
   f.done();
   if (withPayload !== undefined) out.withPayload = withPayload;
   if (efSearch !== undefined) out.efSearch = efSearch;
   if (exact !== undefined) out.exact = exact;
   if (withVectors !== undefined) out.withVectors = withVectors;
   if (minSeq !== undefined) out.minSeq = minSeq;
+  if (epoch !== undefined) out.epoch = epoch;
   return out;
 }
 

@@ -138,6 +138,13 @@ export interface QueryOptions {
    * Ignored by a shard that applies no log.
    */
   minSeq?: number;
+  /**
+   * Fleet: the shard-map epoch the client routed by. A shard whose map is newer refuses with
+   * RAGWIRE_ERR_STALE_EPOCH (refresh the map and retry); one whose map is older waits a bounded time for
+   * it. The shard then answers only documents of the buckets its shard owns at that epoch. Ignored by a
+   * shard that applies no log.
+   */
+  epoch?: number;
 }
 export interface QueryRequest {
   type: 'query';

@@ -32,6 +32,11 @@ export interface FleetMember {
   ready(): boolean;
   /** Holds a query until `collection` is applied up to `minSeq` (RAGWIRE_ERR_REPLICA_BEHIND after minSeqWaitMs). */
   waitFor(collection: string, minSeq: number): Promise<void>;
+  /**
+   * The documents a query routed by shard-map `epoch` may answer with (undefined: all): RAGWIRE_ERR_STALE_EPOCH
+   * when this member's map is newer, RAGWIRE_ERR_REPLICA_BEHIND when it has not seen `epoch` within minSeqWaitMs.
+   */
+  servedAt(collection: string, epoch: number): Promise<((id: string) => boolean) | undefined>;
   close(): Promise<void>;
 }
 
@@ -60,7 +65,7 @@ function storeTarget(store: Store): ApplyTarget {
         await c.applyAt(seq, { delete: write.ids !== undefined ? { ids: write.ids } : write.filter !== undefined ? { filter: write.filter } : { all: true } });
       }
     },
-    exportFrames(collection) {
+    exportFrames(collection, keep) {
       const c = store.collection(collection);
       const { dim } = c.settings;
       const frames: Uint8Array[] = [];
@@ -75,6 +80,7 @@ function storeTarget(store: Store): ApplyTarget {
         rows = [];
       };
       for (const { key, value } of c.dbs.docs.getRange()) {
+        if (!keep(key)) continue;
         const bytes = c.dbs.vectors.getBinary(value.label);
         if (!bytes) continue;
         ids.push(key);
@@ -83,6 +89,13 @@ function storeTarget(store: Store): ApplyTarget {
       }
       flush();
       return frames;
+    },
+    async dropWhere(collection, drop) {
+      const c = store.collection(collection);
+      const ids: string[] = [];
+      for (const key of c.dbs.docs.getKeys()) if (drop(key)) ids.push(key);
+      for (let i = 0; i < ids.length; i += SNAPSHOT_FRAME_DOCS) await c.delete({ ids: ids.slice(i, i + SNAPSHOT_FRAME_DOCS) });
+      return ids.length;
     },
     async restore(collection, seq, writes) {
       const c = store.collection(collection);
@@ -112,6 +125,7 @@ export async function startFleetMember(
     connection: nc, member, target: storeTarget(server.store), prefix,
     ...(options.snapshotEvery !== undefined ? { snapshotEvery: options.snapshotEvery } : {}),
     onSnapshot: (event) => log.info(event, event.restored ? 'fleet snapshot restored: replaying the log after it' : 'fleet snapshot uploaded'),
+    onDrop: (event) => log.info(event, 'fleet: documents of buckets that moved away dropped after the grace'),
     onProblem: ({ collection, seq, error }) => log.warn({ collection, seq, err: error, code: isRagwireError(error) ? error.code : undefined }, 'write log: entry refused or feed restarting'),
   });
   let stopBeat: (() => void) | undefined;
@@ -120,7 +134,10 @@ export async function startFleetMember(
     await applier.start();
     membership = await Membership.open(nc, { prefix, ttlMs: heartbeatMs * 3 });
     stopBeat = membership.heartbeat(
-      { id: member, addresses: server.addresses, ...(server.adminUrl ? { admin: server.adminUrl } : {}) },
+      () => ({
+        id: member, addresses: server.addresses, ...(server.adminUrl ? { admin: server.adminUrl } : {}),
+        collections: Object.fromEntries(applier.states().map((s) => [s.collection, { seq: s.processed, stored: s.stored, epoch: s.epoch, ...(s.move ? { move: s.move } : {}) }])),
+      }),
       heartbeatMs,
       (error) => log.warn({ err: error }, 'membership heartbeat failed'),
     );
@@ -156,6 +173,7 @@ export async function startFleetMember(
     member,
     ready: () => !nc.isClosed() && applier.caughtUp(readyMaxLag),
     waitFor: (collection, minSeq) => applier.waitFor(collection, minSeq, minSeqWaitMs),
+    servedAt: (collection, epoch) => applier.servedAt(collection, epoch, minSeqWaitMs),
     async close() {
       stopBeat?.();
       await membership?.leave(member);
