@@ -20,7 +20,7 @@ export { DEVICES } from './validate';
 const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq', 'device', 'deviceTileRows'] as const;
 const HNSW_KEYS = ['M', 'efConstruction', 'efSearch', 'seed'] as const;
 const BQ_KEYS = ['rerankFactor'] as const;
-const SEARCH_KEYS = ['efSearch', 'rerankFactor', 'filter', 'filterScanThreshold', 'exact'] as const;
+const SEARCH_KEYS = ['efSearch', 'rerankFactor', 'filter', 'filterScanThreshold', 'exact', 'onDevice'] as const;
 
 /** A vector index: flat (exact), hnsw (graph) or bq (binary codes + rerank). */
 export class Index {
@@ -114,7 +114,10 @@ export class Index {
     if (options.exact !== undefined && typeof options.exact !== 'boolean') {
       throw new InvalidArgumentError(`exact must be a boolean, got ${typeof options.exact}`);
     }
-    return [queries, k, ef, rerank, scan, checkFilter(options.filter), options.exact === true] as const;
+    if (options.onDevice !== undefined && typeof options.onDevice !== 'boolean') {
+      throw new InvalidArgumentError(`onDevice must be a boolean, got ${typeof options.onDevice}`);
+    }
+    return [queries, k, ef, rerank, scan, checkFilter(options.filter), options.exact === true, options.onDevice !== false] as const;
   }
 }
 

@@ -74,6 +74,11 @@ export interface SearchOptions {
   filterScanThreshold?: number;
   /** Scan every vector exactly (on f32), whatever the index kind. Default false. */
   exact?: boolean;
+  /**
+   * A flat index on a device: false runs this search on the CPU's kernels over the rows the index
+   * keeps in host memory anyway (same results; faster for small batches). Ignored elsewhere. Default true.
+   */
+  onDevice?: boolean;
 }
 
 /**

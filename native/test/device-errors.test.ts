@@ -48,6 +48,15 @@ describe('device options', () => {
     await expectCpuWorks();
   });
 
+  it('onDevice must be a boolean', () => {
+    const index = createIndex({ dim: DIM, metric: 'l2', kind: 'flat' });
+    try {
+      expectRagwireErrorSync(() => index.searchSync(vectors(1), 1, loose({ onDevice: 'no' })), InvalidArgumentError, 'RAGWIRE_ERR_INVALID_ARGUMENT');
+    } finally {
+      index.close();
+    }
+  });
+
   it("'auto' takes a GPU when there is one, else the CPU", async () => {
     const index = createIndex({ dim: DIM, metric: 'l2', kind: 'flat', device: 'auto' });
     try {
@@ -82,6 +91,22 @@ describe.skipIf(DEVICE_TARGETS.length === 0)(DEVICE_TARGETS.length ? 'device fai
           await expectRagwireError(() => index.search(vectors(1), 1025), LimitExceededError, 'RAGWIRE_ERR_LIMIT');
           const r = await index.search(vectors(1), 1024);
           expect(new Set(r.labels).size).toBe(1024);
+        } finally {
+          index.close();
+        }
+      });
+
+      it('onDevice: false runs on the CPU kernels over the host rows: k above 1024 is answered, results equal', async () => {
+        const index = createIndex(opts());
+        try {
+          await index.add(labelRange(2000), vectors(2000));
+          const q = vectors(40).subarray(0, 20 * DIM);
+          const [onCpu, onDev] = [await index.search(q, 10, { onDevice: false }), await index.search(q, 10, { onDevice: true })];
+          expect(onCpu.labels).toEqual(onDev.labels);
+          expect(onCpu.scores).toEqual(onDev.scores);
+          const wide = index.searchSync(vectors(1), 1025, { onDevice: false });
+          expect(new Set(wide.labels).size).toBe(1025);
+          expect(index.stats().deviceKind).toBe(device);
         } finally {
           index.close();
         }

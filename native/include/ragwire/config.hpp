@@ -77,6 +77,9 @@ struct SearchOptions {
   uint32_t filter_scan_threshold = 1000;
   // Exact: scan every row on f32, whatever the index kind.
   bool exact = false;
+  // Flat on a device: false runs this search on the CPU's kernels over the
+  // host rows the index keeps anyway (small batches are faster there).
+  bool on_device = true;
   AllowList filter;
 };
 

@@ -32,7 +32,7 @@ uint32_t get_u32(Napi::Env env, const Napi::Value& v, const char* what, uint32_t
   return (uint32_t)d;
 }
 
-// (queries, k, efSearch, rerankFactor, filterScanThreshold, filter, exact)
+// (queries, k, efSearch, rerankFactor, filterScanThreshold, filter, exact, onDevice)
 SearchArgs parse_search(const Napi::CallbackInfo& info, const Index& index, Job* job) {
   Napi::Env env = info.Env();
   SearchArgs a;
@@ -69,6 +69,7 @@ SearchArgs parse_search(const Napi::CallbackInfo& info, const Index& index, Job*
     if (job) job->keep_alive.push_back(Napi::Persistent(f.As<Napi::Object>()));
   }
   a.opts.exact = info[6].IsBoolean() && info[6].As<Napi::Boolean>().Value();
+  a.opts.on_device = !info[7].IsBoolean() || info[7].As<Napi::Boolean>().Value();
   if (job) job->keep_alive.push_back(Napi::Persistent(info[0].As<Napi::Object>()));
   return a;
 }

@@ -48,7 +48,7 @@ Status FlatIndex::search_prepared(const float* queries, size_t nq, size_t k, con
   uint32_t n = (uint32_t)rows();
   bool quantized = vectors_.quantized();
   size_t keep = quantized ? std::max(k, k * (size_t)rerank_factor(opts)) : k;
-  if (device_) {
+  if (device_ && opts.on_device) {
     // f32: a few spare candidates, so the f32 rescoring settles near-ties the
     // device's matrix-product distances may order differently.
     size_t device_keep = quantized ? keep : k + 8;

@@ -17,6 +17,7 @@ import { hybridQueryCount, hybridSearch, type HybridQuery } from './hybrid-searc
 import { checkIds, checkVectors } from './input-checks';
 import type { CollectionDbs, CollectionRecord, DocRecord } from './records';
 import { encodeTag } from './recovery';
+import { SearchPlacement } from './search-placement';
 import { encodePayload, legacyPayload, popcount } from './stored-payload';
 import type { CollectionSettings } from './settings';
 import { textSnapshotPath } from './text/derive';
@@ -62,6 +63,8 @@ export interface CollectionOptions {
   inlineSearchBudget: number;
   /** Collections with at most this many bytes of vectors are searched by an exact scan, whatever the index kind. */
   exactScanBytes: number;
+  /** A flat index on a device searches there only batches above this much work (queries x rows x dim). */
+  deviceMinWork: number;
 }
 
 const { maxK: MAX_K } = DEFAULT_LIMITS;
@@ -75,6 +78,7 @@ export class Collection {
   readonly text: TextIndex;
   readonly sparse: SparseIndex;
   readonly index: Index;
+  readonly #placement: SearchPlacement;
   #snapshotSeq: number;
   /**
    * The seq of the last write the index holds. record.seq runs ahead of it while writes wait to be
@@ -97,6 +101,7 @@ export class Collection {
     this.record = record;
     this.settings = record.settings;
     this.index = state.index;
+    this.#placement = new SearchPlacement(state.index, record.settings, options.deviceMinWork);
     this.labelToId = state.labelToId;
     this.filters = state.filters;
     this.text = state.text;
@@ -272,9 +277,11 @@ export class Collection {
     const rows = filter ? popcount(filter) : this.labelToId.size;
     const exactScan = options.exact === true || (this.settings.kind !== 'flat' && rows * dim * 4 <= this.#options.exactScanBytes);
     const exact = (exactScan || this.settings.kind === 'flat') && this.settings.storage === 'f32';
-    const searchOptions = { efSearch: options.efSearch, exact: exactScan || undefined, filter };
+    // A text- or sparse-only query has no dense search to place.
+    const onDevice = vectors.length > 0 && this.#placement.onDevice(nq, this.labelToId.size, dim);
+    const searchOptions = { efSearch: options.efSearch, exact: exactScan || undefined, onDevice, filter };
     if (hybrid) {
-      const hits = await hybridSearch(this, { ...input, k }, nq, filter, { efSearch: options.efSearch, exact: exactScan || undefined });
+      const hits = await hybridSearch(this, { ...input, k }, nq, filter, { efSearch: options.efSearch, exact: exactScan || undefined, onDevice });
       const out: QueryResult = { k, counts: Uint32Array.from(hits, (h) => h.ids.length), ids: hits.flatMap((h) => h.ids), scores: Float32Array.from(hits.flatMap((h) => h.scores)), exact };
       return this.#withExtras(out, hits.flatMap((h) => h.labels), options, how);
     }
@@ -380,6 +387,8 @@ export class Collection {
       'queries.total': this.#queries,
       'writes.total': this.#writes,
       isa: s.isa,
+      ...this.#placement.stats(),
+      'device.bytes': s.deviceMemoryBytes,
     };
   }
 

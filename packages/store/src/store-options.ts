@@ -33,6 +33,13 @@ export interface StoreOptions {
    * `device`): 'cpu' (default), 'opencl', 'cuda' or 'auto'. bq collections run on the CPU.
    */
   device?: Device;
+  /**
+   * With a device, a flat collection sends a search batch there only when its work (queries x rows x
+   * dim, the floats compared) is above this; smaller batches run on the CPU's kernels over the same
+   * rows, with the same results. Default DEFAULT_DEVICE_MIN_WORK (measured on PoCL, an OpenCL CPU
+   * device; docs/benchmarks.md §6): measure a GPU with bench/src/device-crossover.ts and set its own.
+   */
+  deviceMinWork?: number;
 }
 
 /** A collection's index rebuilt from LMDB at open: which collection, why, and how many documents. */
@@ -45,6 +52,13 @@ export interface RebuildEvent {
 
 /** See StoreOptions.exactScanBytes. */
 export const DEFAULT_EXACT_SCAN_BYTES = 2 * 1024 * 1024; // 2 MiB
+
+/**
+ * See StoreOptions.deviceMinWork. On PoCL (an OpenCL device that is the CPU itself) the device lost in
+ * every measured cell up to 256 queries x 100k rows x 768 (1.97e10; docs/benchmarks.md §6), so the
+ * default keeps every batch of that table on the CPU. A GPU wins far sooner: measure it and lower this.
+ */
+export const DEFAULT_DEVICE_MIN_WORK = 20_000_000_000; // floats compared: queries x rows x dim
 
 export type ResolvedStoreOptions = Readonly<Required<StoreOptions>>;
 
@@ -60,6 +74,7 @@ const storeOptionsSchema = configSchema<Omit<ResolvedStoreOptions, 'onRebuild'> 
     exactScanBytes: { type: 'integer', minimum: 0, default: DEFAULT_EXACT_SCAN_BYTES }, // bytes
     onRebuild: { instanceOf: 'Function' },
     device: { enum: DEVICES, default: 'cpu' },
+    deviceMinWork: { type: 'integer', minimum: 0, default: DEFAULT_DEVICE_MIN_WORK }, // floats compared
   },
 });
 

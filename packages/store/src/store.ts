@@ -6,10 +6,11 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import {
-  ClosedError, CollectionExistsError, IoError, UnknownCollectionError,
+  ClosedError, CollectionExistsError, DeviceUnavailableError, IoError, UnknownCollectionError,
   type CollectionInfo, type SnapshotInfo, type StatValue,
   DEFAULT_TEXT_SETTINGS, type TextSettings,
 } from '@ragwire/protocol';
+import { devices, type Device } from '@ragwire/native';
 import { Collection } from './collection';
 import type { CollectionDbs, CollectionRecord } from './records';
 import { recover } from './recovery';
@@ -48,6 +49,7 @@ export class Store {
   /** Opens (or creates) the store at options.path and recovers every collection. Bad options throw ConfigError naming the field. */
   static async open(options: StoreOptions): Promise<Store> {
     const resolved = resolveStoreOptions(options);
+    requireDevice(resolved.device);
     mkdirSync(join(resolved.path, 'snapshots'), { recursive: true });
     claimOwnership(resolved.path);
     const root = open({ path: join(resolved.path, 'data.mdb'), maxDbs: 1024 });
@@ -137,6 +139,7 @@ export class Store {
       compactRatio: this.#options.compactRatio,
       inlineSearchBudget: this.#options.inlineSearchBudget,
       exactScanBytes: this.#options.exactScanBytes,
+      deviceMinWork: this.#options.deviceMinWork,
     });
     this.#collections.set(record.settings.name, c);
     return c;
@@ -150,6 +153,12 @@ export class Store {
 /** Opens the store at `path` (see Store.open). */
 export function openStore(options: StoreOptions): Promise<Store> {
   return Store.open(options);
+}
+
+/** A store asked for a device this build or machine lacks fails at open, not at its first collection. */
+function requireDevice(device: Device): void {
+  if (device === 'cpu' || device === 'auto' || devices().some((d) => d.kind === device)) return;
+  throw new DeviceUnavailableError(`store option "device": no ${device} device in this build or machine (devices(): ${devices().map((d) => d.kind).join(', ')})`);
 }
 
 function claimOwnership(dir: string): void {

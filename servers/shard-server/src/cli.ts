@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import type { Device } from '@ragwire/native';
 import { startShardServer } from './server';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -11,6 +12,8 @@ const program = new Command('ragwire-shard')
   .option('--admin <host:port>', 'admin HTTP address for /healthz, /readyz, /metrics, /stats')
   .option('--token <spec>', 'TOKEN[:read|write|admin[:collection|*]], default scope admin on *; repeat for more. Without any: loopback only', collect)
   .option('--snapshot-every <ops>', 'snapshot a collection after this many writes (default 10000)', (v) => Number(v))
+  .option('--device <device>', 'where flat collections search and hnsw collections build: cpu, opencl, cuda or auto (default cpu); also RAGWIRE_SHARD_DEVICE')
+  .option('--device-min-work <floats>', 'with --device: a search batch runs on the device above this work, queries x rows x dim (default: the store\'s); also RAGWIRE_SHARD_DEVICE_MIN_WORK', (v) => Number(v))
   .option('--connection-limit <name=value>', 'override one connection limit (maxConnections, helloTimeoutMs, idleTimeoutMs, frameTimeoutMs, minFrameBytesPerSecond, preAuthMaxFrameBytes, maxPartialFrameBytes, replyHighWaterBytes, maxUnsentReplyBytes; docs/operations.md); repeat for more', collect)
   .option('--metrics-open-on-loopback', 'with tokens, let a scraper on a loopback address read /metrics without a token')
   .option('--nats <url>', 'join a fleet: follow the write log on this NATS server (nats://host:4222); repeat for every node of a cluster', collect)
@@ -24,6 +27,7 @@ const program = new Command('ragwire-shard')
 program.parse();
 const opts = program.opts<{
   listen?: string[]; data: string; admin?: string; token?: string[]; snapshotEvery?: number; drainTimeout?: number; logLevel: string;
+  device?: string; deviceMinWork?: number;
   connectionLimit?: string[]; metricsOpenOnLoopback?: boolean;
   nats?: string[]; member?: string; fleetPrefix?: string; readyMaxLag?: number; fleetSnapshotEvery?: number;
 }>();
@@ -37,6 +41,9 @@ function parsePairs(pairs: string[]): Record<string, number> {
   return out;
 }
 const tokens = opts.token ?? (process.env.RAGWIRE_SHARD_TOKENS ? process.env.RAGWIRE_SHARD_TOKENS.split(',') : undefined);
+const device = opts.device ?? process.env.RAGWIRE_SHARD_DEVICE;
+const envMinWork = process.env.RAGWIRE_SHARD_DEVICE_MIN_WORK;
+const deviceMinWork = opts.deviceMinWork ?? (envMinWork ? Number(envMinWork) : undefined);
 
 try {
   const server = await startShardServer({
@@ -46,6 +53,8 @@ try {
     ...(opts.admin !== undefined ? { admin: opts.admin } : {}),
     ...(tokens ? { tokens } : {}),
     ...(opts.snapshotEvery !== undefined ? { snapshotEveryOps: opts.snapshotEvery } : {}),
+    ...(device !== undefined ? { device: device as Device } : {}),
+    ...(deviceMinWork !== undefined ? { deviceMinWork } : {}),
     ...(opts.drainTimeout !== undefined ? { drainTimeoutMs: opts.drainTimeout } : {}),
     ...(opts.connectionLimit ? { connectionLimits: parsePairs(opts.connectionLimit) } : {}),
     ...(opts.metricsOpenOnLoopback ? { metricsOpenOnLoopback: true } : {}),

@@ -50,6 +50,8 @@ describe('shard server options schema', () => {
     expect(c.limits).toBe(DEFAULT_LIMITS);
     expect(c.connectionLimits.maxConnections).toBe(8);
     expect(c.connectionLimits.maxUnsentReplyBytes).toBe(2 * DEFAULT_LIMITS.maxFrameBytes);
+    expect(c.device).toBeUndefined();
+    expect(resolveConfig({ ...base, device: 'opencl', deviceMinWork: 0 })).toMatchObject({ device: 'opencl', deviceMinWork: 0 });
     expect(Object.isFrozen(c) && Object.isFrozen(c.listen[0]) && Object.isFrozen(c.fleet!.nats) && Object.isFrozen(c.connectionLimits)).toBe(true);
   });
 
@@ -75,6 +77,9 @@ describe('shard server options schema', () => {
     [{ ...base, tokens: [{ token: 'long-enough', scope: 'root', collection: '*' }] }, 'tokens[0].scope'],
     [{ ...base, tokens: ['short'] }, 'tokens[0]'],
     [{ ...base, listen: ['tcp://127.0.0.1:0', 7] }, 'listen[1]'],
+    [{ ...base, device: 'tpu' }, 'device'],
+    [{ ...base, deviceMinWork: -1 }, 'deviceMinWork'],
+    [{ listen: base.listen, store: {}, device: 'opencl' }, 'device'],
   ])('names the bad field in %j', (options, field) => {
     expect(fieldOf(options)).toBe(field);
   });

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import { levels, type Logger } from 'pino';
 import { ConfigError, configSchema, isRagwireError, parseConfig, PROTOCOL_LIMIT_RANGES, resolveLimits, type ProtocolLimits } from '@ragwire/protocol';
+import { DEVICES, type Device } from '@ragwire/native';
 import type { Store } from '@ragwire/store';
 import { parseTokenSpec, SCOPES, type TokenGrant } from './auth';
 import { connectionLimitsSchema, resolveConnectionLimits, type ConnectionLimits } from './connection-limits';
@@ -30,6 +31,13 @@ export interface ShardServerOptions {
   drainTimeoutMs?: number; // ms
   /** Store option: snapshot a collection after this many writes. Default: the store's (10,000). */
   snapshotEveryOps?: number;
+  /**
+   * Store option: where flat collections search and hnsw collections build ('cpu', 'opencl', 'cuda' or
+   * 'auto'; docs/engine.md "Devices"). Default: the store's ('cpu'). Only with dataDir.
+   */
+  device?: Device;
+  /** Store option: a search batch goes to the device above this work (queries x rows x dim). Default: the store's. */
+  deviceMinWork?: number; // floats compared
   /** Connection caps, deadlines and reply buffers (docs/operations.md "Limits and timeouts"). Default: DEFAULT_CONNECTION_LIMITS. */
   connectionLimits?: Partial<ConnectionLimits>;
   /**
@@ -53,6 +61,8 @@ export interface ResolvedConfig {
   maxInFlightPerConnection: number;
   drainTimeoutMs: number;
   snapshotEveryOps: number | undefined;
+  device: Device | undefined;
+  deviceMinWork: number | undefined;
   connectionLimits: ConnectionLimits;
   metricsOpenOnLoopback: boolean;
   fleet: FleetOptions | undefined;
@@ -130,6 +140,8 @@ const optionsSchema = configSchema<ShardServerOptions & { maxInFlightPerConnecti
     maxInFlightPerConnection: { ...positive, default: 1024 }, // requests
     drainTimeoutMs: { ...positive, default: 10_000 }, // ms
     snapshotEveryOps: positive,
+    device: { enum: DEVICES },
+    deviceMinWork: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, // floats compared
     connectionLimits: connectionLimitsSchema,
     metricsOpenOnLoopback: { type: 'boolean', default: false },
     fleet: {
@@ -158,6 +170,9 @@ export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedCon
   return parseConfig(optionsSchema, options, WHERE, (o): ResolvedConfig => {
     if (!o.listen || o.listen.length === 0) fail('listen', 'give at least one tcp://, ucx:// or unix:// address');
     if ((o.dataDir === undefined) === (o.store === undefined)) fail('dataDir', 'give exactly one of dataDir and store');
+    for (const field of ['snapshotEveryOps', 'device', 'deviceMinWork'] as const) {
+      if (o.store !== undefined && o[field] !== undefined) fail(field, 'is a store option: give it with dataDir, or open the store with it');
+    }
     const listen = o.listen.map((u, i) => parseListen(u, `listen[${i}]`));
     const tokens = (o.tokens ?? []).map((t, i) => {
       if (typeof t !== 'string') return t;
@@ -188,6 +203,8 @@ export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedCon
       maxInFlightPerConnection: o.maxInFlightPerConnection,
       drainTimeoutMs: o.drainTimeoutMs,
       snapshotEveryOps: o.snapshotEveryOps,
+      device: o.device,
+      deviceMinWork: o.deviceMinWork,
       connectionLimits: resolveConnectionLimits(o.connectionLimits, limits, WHERE),
       metricsOpenOnLoopback: o.metricsOpenOnLoopback,
       fleet: o.fleet,

@@ -74,6 +74,20 @@ export class ShardMetrics {
         }
       },
     });
+    new Gauge({
+      name: 'ragwire_shard_collection_device',
+      help: "Where each collection's index runs: 1 for its device's name and kind (cpu, opencl or cuda).",
+      labelNames: ['collection', 'device', 'kind'],
+      registers,
+      collect() {
+        this.reset();
+        const s = store();
+        for (const info of s?.describe() ?? []) {
+          const stats = s!.stats(info.name);
+          this.set({ collection: info.name, device: String(stats.device), kind: String(stats['device.kind']) }, 1);
+        }
+      },
+    });
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'ragwire_shard_' });
   }
 

@@ -52,6 +52,8 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
   const store = (opened ??= await openStore({
     path: config.dataDir!,
     ...(config.snapshotEveryOps !== undefined ? { snapshotEveryOps: config.snapshotEveryOps } : {}),
+    ...(config.device !== undefined ? { device: config.device } : {}),
+    ...(config.deviceMinWork !== undefined ? { deviceMinWork: config.deviceMinWork } : {}),
     onRebuild: (event) => {
       log.warn(event, 'index rebuilt from LMDB: no usable snapshot');
       metrics.snapshotRebuilds.inc({ collection: event.collection, reason: event.reason });
