@@ -308,7 +308,10 @@ export class ShardedCollection {
     const shardMs = this.onQuery ? new Array<number>(this.shardCount).fill(Number.NaN) : undefined;
     const settled = await Promise.allSettled(
       this.replicas.map((replicas, shard) => {
-        const reply = hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, (c, timeoutMs) => c.query(request, { timeoutMs }));
+        const span = q.trace?.shard(shard);
+        const sent = span ? { ...request, trace: span.traceparent } : request;
+        let reply = hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, (c, timeoutMs) => c.query(sent, { timeoutMs }));
+        if (span) reply = reply.then((r) => (span.end(), r), (error: Error) => (span.end(error), Promise.reject(error)));
         return shardMs
           ? reply.then((r) => {
               shardMs[shard] = performance.now() - sentAt;

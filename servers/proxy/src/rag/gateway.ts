@@ -8,7 +8,7 @@ import type { UpstreamSet } from '../upstream/upstream-set';
 import { checkRagBinding, DEFAULT_RAG_TEMPLATE, RagSettingError, type RagBinding } from './rag-config';
 import { CollectionRetriever, type RagSource, type SearchTiming } from './retriever';
 import { traced } from '../tracing/spans';
-import type { TraceSpan } from '../tracing/tracing';
+import type { TraceSpan } from '@ragwire/tracing';
 
 type Body = Record<string, unknown>;
 

@@ -1,19 +1,36 @@
+// W3C trace context across ragwire's hops (docs/operations.md "Traces"), exported with the
+// OpenTelemetry JS SDK over OTLP/HTTP. One setup for every server: the proxy and the shard server.
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
-import type { ProxyConfig } from '../config';
+import { formatTraceparent, parseTraceparent } from '@ragwire/protocol';
 
-/**
- * W3C trace context across the proxy's hops, exported with the OpenTelemetry
- * JS SDK over OTLP/HTTP, off by default. When off, nothing is created: a
- * request carries no trace (`undefined`) and every hook is one `if`. When on,
- * each request on the OpenAI and vLLM routes is a server span, the child of
- * the client's `traceparent` (or a new trace); its stages are child spans,
- * and the `traceparent` of the upstream call's span goes upstream.
- */
+/** A server's `tracing` options. */
+export interface TracingConfig {
+  /** Off: no span is created and nothing is exported. */
+  enabled: boolean; // false
+  /** The OTLP/HTTP traces endpoint (JSON). */
+  otlpEndpoint: string; // 'http://127.0.0.1:4318/v1/traces'
+  /** `service.name` of the exported spans. */
+  serviceName: string; // the server's name
+  /** Longest a finished span waits before it is exported (batched). */
+  exportDelayMs: number; // 1000 ms
+  /** Share of new traces recorded (a caller's traceparent decides for its own); unsampled spans cost almost nothing. */
+  sampleRatio: number; // 1
+}
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+/** Defaults of every field but `serviceName`, which each server names. */
+export const TRACING_DEFAULTS = Object.freeze({ enabled: false, otlpEndpoint: 'http://127.0.0.1:4318/v1/traces', exportDelayMs: 1_000, sampleRatio: 1 });
+
+/** JSON Schema of each `tracing` field, for a server's configuration schema. */
+export const TRACING_SCHEMA_FIELDS = Object.freeze({
+  enabled: { type: 'boolean' },
+  otlpEndpoint: { type: 'string', pattern: '^https?://' },
+  serviceName: { type: 'string', minLength: 1 },
+  exportDelayMs: { type: 'number', exclusiveMinimum: 0 }, // ms
+  sampleRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+});
 
 /** One span of a request's trace and how its children attach to it. */
 export class TraceSpan {
@@ -28,7 +45,7 @@ export class TraceSpan {
   /** This span's W3C `traceparent`, for the next hop. */
   traceparent(): string {
     const c = this.span.spanContext();
-    return `00-${c.traceId}-${c.spanId}-${(c.traceFlags & TraceFlags.SAMPLED ? 1 : 0).toString(16).padStart(2, '0')}`;
+    return formatTraceparent(c.traceId, c.spanId, (c.traceFlags & TraceFlags.SAMPLED) !== 0);
   }
 
   event(name: string, attributes?: Attributes): void {
@@ -46,27 +63,29 @@ export class TraceSpan {
   }
 }
 
-export class ProxyTracing {
+/**
+ * A server's tracer: each request it serves is a server span, the child of the caller's
+ * `traceparent` (or the root of a new trace); its stages are child spans (TraceSpan.child).
+ */
+export class Tracing {
   private readonly provider: TracerProvider;
   private readonly tracer: Tracer;
 
-  constructor(config: Readonly<ProxyConfig['tracing']>) {
+  constructor(config: Readonly<TracingConfig>) {
     this.provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': config.serviceName }),
-      // A client's sampling decision (the traceparent's flag) is kept; new traces are sampled at sampleRatio.
+      // A caller's sampling decision (the traceparent's flag) is kept; new traces are sampled at sampleRatio.
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
       spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: config.otlpEndpoint }), scheduledDelayMillis: config.exportDelayMs })],
     });
-    this.tracer = this.provider.getTracer('ragwire-proxy');
+    this.tracer = this.provider.getTracer(config.serviceName);
   }
 
-  /** The server span of one request: the child of the client's `traceparent` when it sent a valid one. */
+  /** The server span of one request: the child of `traceparent` when it is a valid W3C one, else a new trace. */
   request(name: string, traceparent: string | string[] | undefined, attributes: Attributes): TraceSpan {
     let parent = ROOT_CONTEXT;
-    const m = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
-    if (m && m[1] !== '0'.repeat(32) && m[2] !== '0'.repeat(16)) {
-      parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: m[1]!, spanId: m[2]!, traceFlags: parseInt(m[3]!, 16) & 1, isRemote: true });
-    }
+    const remote = parseTraceparent(traceparent);
+    if (remote) parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: remote.traceId, spanId: remote.spanId, traceFlags: remote.flags & TraceFlags.SAMPLED, isRemote: true });
     const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
     return new TraceSpan(this.tracer, span, trace.setSpan(parent, span));
   }
@@ -82,6 +101,6 @@ export class ProxyTracing {
 }
 
 /** The tracing a config asks for: none (the default), or an OTLP exporter. */
-export function createTracing(config: Readonly<ProxyConfig['tracing']>): ProxyTracing | undefined {
-  return config.enabled ? new ProxyTracing(config) : undefined;
+export function createTracing(config: Readonly<TracingConfig>): Tracing | undefined {
+  return config.enabled ? new Tracing(config) : undefined;
 }
