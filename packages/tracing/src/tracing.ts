@@ -36,9 +36,13 @@ export const TRACING_SCHEMA_FIELDS = Object.freeze({
 export class TraceSpan {
   constructor(private readonly tracer: Tracer, readonly span: Span, private readonly context: Context) {}
 
-  /** A child span, started now (or at `startTime`, performance-style epoch ms). */
-  child(name: string, attributes: Attributes = {}, startTime?: number): TraceSpan {
-    const span = this.tracer.startSpan(name, { attributes, ...(startTime !== undefined ? { startTime } : {}) }, this.context);
+  /**
+   * A child span, started now (or at `startTime`, performance-style epoch ms), linked to `links`
+   * (spans of other traces it also serves, such as the other callers of a batched call).
+   */
+  child(name: string, attributes: Attributes = {}, startTime?: number, links: readonly TraceSpan[] = []): TraceSpan {
+    const options = { attributes, ...(startTime !== undefined ? { startTime } : {}), ...(links.length > 0 ? { links: links.map((l) => ({ context: l.span.spanContext() })) } : {}) };
+    const span = this.tracer.startSpan(name, options, this.context);
     return new TraceSpan(this.tracer, span, trace.setSpan(this.context, span));
   }
 
