@@ -6,11 +6,14 @@ import {
   fromErrorReply,
   isRagwireError,
   replyTypeOf,
+  type Extension,
   type ReplyFor,
   type Request,
   type Response,
 } from '@ragwire/protocol';
 import type { Transport } from './transport';
+
+const NO_EXTENSIONS: ReadonlySet<Extension> = new Set();
 
 
 interface Pending {
@@ -31,6 +34,8 @@ export class PipelinedConnection {
   private nextId = 1;
   private closedWith: Error | undefined;
   private onClosed: ((error?: Error) => void) | undefined;
+  /** Extensions the server turned on for this connection (docs/protocol.md §5.12); set once, after HELLO. */
+  extensions: ReadonlySet<Extension> = NO_EXTENSIONS;
 
   private constructor(transport: Transport) {
     this.transport = transport;
@@ -59,6 +64,11 @@ export class PipelinedConnection {
   /** Sends `request`; resolves with its success reply, rejects with the typed error of an ERROR reply. */
   request<T extends Request>(request: T, timeoutMs: number): Promise<ReplyFor[T['type']]> {
     if (this.closedWith) return Promise.reject(this.closedWith);
+    // A server that did not turn the trace extension on would refuse the field: it never gets it.
+    if (request.type === 'query' && request.trace !== undefined && !this.extensions.has('trace')) {
+      const { trace: _, ...plain } = request;
+      request = plain as T;
+    }
     const id = this.allocateId();
     return new Promise<ReplyFor[T['type']]>((resolve, reject) => {
       const p: Pending = { type: request.type, resolve: resolve as (r: Response) => void, reject, timer: undefined };

@@ -30,7 +30,7 @@ interface Branch {
 export async function hybridQuery(sc: BranchQuerier, q: ShardedQuery): Promise<ShardedResult> {
   const branches = (q.vectors.length > 0 ? 1 : 0) + (q.text ? 1 : 0) + (q.sparse ? 1 : 0);
   const depth = branches === 1 ? q.k : branchDepth(q.k, q.prefetch);
-  const common = { k: depth, ...(q.filter ? { filter: q.filter } : {}), ...(q.options ? { options: q.options } : {}) };
+  const common = { k: depth, ...(q.filter ? { filter: q.filter } : {}), ...(q.options ? { options: q.options } : {}), ...(q.trace ? { trace: q.trace } : {}) };
   const none = new Float32Array(0);
   const pending: Promise<Branch>[] = [];
   if (q.vectors.length > 0) pending.push(sc.query({ ...common, vectors: q.vectors }).then((result) => ({ branch: 'dense', result })));

@@ -7,7 +7,7 @@ export { Backoff, type BackoffOptions } from './backoff';
 export { ShardClient, type ShardClientOptions, type RequestOptions } from './shard-client';
 export { hedgedRequest, isReplicaFault, type HedgeOptions } from './hedged-request';
 export { ShardedCollection, isShardedCollection, type ShardedCollectionOptions, type ShardedUpsert, type QueryTiming } from './sharded-collection';
-export type { HybridFields, ShardedQuery, ShardedResult } from './sharded-query';
+export type { HybridFields, QueryTrace, ShardTraceSpan, ShardedQuery, ShardedResult } from './sharded-query';
 export { fnv1a64, jumpConsistentHash, shardOf } from './jump-hash';
 export { mergeTopK, type ColumnarHits } from './merge-top-k';
 export { queryWithPredicate, type PayloadPredicate } from './predicate-query';

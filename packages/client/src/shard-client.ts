@@ -10,6 +10,7 @@ import {
   type RagwireErrorCode,
   type CreateRequest,
   type DeleteRequest,
+  type Extension,
   type ProtocolLimits,
   type QueryRequest,
   type ReplyFor,
@@ -41,6 +42,11 @@ export interface ShardClientOptions {
   maxUnsentBytes?: number;
   /** Name sent in HELLO for the server's logs. */
   clientName?: string;
+  /**
+   * Extensions to ask each connection's server for after HELLO (docs/protocol.md §5.12): `trace` lets a
+   * query's `trace` reach servers that trace. A server without them answers with none. Default: none asked.
+   */
+  extensions?: Extension[];
   /** Makes the transport for the URL (tests inject fakes here). Default: by URL scheme. */
   transport?: (url: string, options: TransportOptions) => Transport;
 }
@@ -266,11 +272,27 @@ export class ShardClient {
         this.options.connectTimeoutMs ?? 2000,
       );
       if (hello.limits) this.serverLimits = { ...DEFAULT_LIMITS, ...hello.limits };
+      const wanted = this.options.extensions;
+      if (wanted !== undefined && wanted.length > 0) conn.extensions = await negotiate(conn, wanted, this.options.connectTimeoutMs ?? 2000);
     } catch (error) {
       await conn.close();
       throw error;
     }
     return conn;
+  }
+}
+
+/**
+ * The extensions the server turned on, of `wanted`. A server older than EXTENSIONS answers
+ * RAGWIRE_ERR_UNKNOWN_MESSAGE_TYPE (docs/protocol.md §10): it gets no extension field.
+ */
+async function negotiate(conn: PipelinedConnection, wanted: Extension[], timeoutMs: number): Promise<ReadonlySet<Extension>> {
+  try {
+    const reply = await conn.request({ type: 'extensions', names: wanted }, timeoutMs);
+    return new Set(reply.names.filter((name) => wanted.includes(name)));
+  } catch (error) {
+    if (hasCode(error, 'RAGWIRE_ERR_UNKNOWN_MESSAGE_TYPE')) return new Set();
+    throw error;
   }
 }
 

@@ -131,3 +131,21 @@ describe('ShardedCollection over fake transports', () => {
     vi.restoreAllMocks();
   });
 });
+
+describe('ShardedCollection query tracing (docs/protocol.md §5.12)', () => {
+  it('asks the tracer for one span per shard, sends its traceparent only where the extension is on, and ends each span', async () => {
+    const parent = (i: number) => `00-4bf92f3577b34da6a3ce929d0e0e4736-${String(i).padStart(16, 'a')}-01`;
+    const answer = (names: ('trace')[], fail = false) => (r: Request): Response | undefined =>
+      r.type === 'extensions' ? { type: 'extensions_ok', names } : r.type === 'query' ? (fail ? { type: 'error', code: 'RAGWIRE_ERR_SHARD_UNAVAILABLE', message: 'down' } : resultOf([[`${names.length}`, 0.5]])) : undefined;
+    const shards = { on: fakeShard(answer(['trace'])), off: fakeShard(answer([])), down: fakeShard(answer(['trace'], true)) };
+    const col = new ShardedCollection({ shards: [['on'], ['off'], ['down']], collection: 'docs', dim: 2, partial: 'allow', client: { transport: fakeTransports(shards), extensions: ['trace'] } });
+    const ended: [number, string | undefined][] = [];
+    const r = await col.query({ vectors: vec, k: 2, trace: { shard: (i) => ({ traceparent: parent(i), end: (error) => ended.push([i, error?.message]) }) } });
+    expect(r.missingShards).toEqual([2]);
+    expect((sent(shards.on, 'query')[0] as QueryRequest).trace).toBe(parent(0));
+    expect(sent(shards.off, 'query')[0]).not.toHaveProperty('trace');
+    expect(ended.map(([i, e]) => [i, e === undefined])).toEqual(expect.arrayContaining([[0, true], [1, true], [2, false]]));
+    expect(ended).toHaveLength(3);
+    await col.close();
+  });
+});

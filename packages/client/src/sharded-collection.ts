@@ -334,7 +334,10 @@ export class ShardedCollection {
     const settled = await Promise.allSettled(
       this.replicas.map((replicas, shard) => {
         if (replicas.length === 0) return Promise.reject(new ShardUnavailableError(`shard ${shard} has no live member`));
-        const reply = hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, (c, timeoutMs) => c.query(request, { timeoutMs }));
+        const span = q.trace?.shard(shard);
+        const sent = span ? { ...request, trace: span.traceparent } : request;
+        let reply = hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, (c, timeoutMs) => c.query(sent, { timeoutMs }));
+        if (span) reply = reply.then((r) => (span.end(), r), (error: Error) => (span.end(error), Promise.reject(error)));
         return shardMs
           ? reply.then((r) => {
               shardMs[shard] = performance.now() - sentAt;

@@ -17,6 +17,22 @@ export interface HybridFields {
   textStats?: TextStats;
 }
 
+/** One shard's part of a traced query: the context its frames carry, ended when the shard answered or failed. */
+export interface ShardTraceSpan {
+  /** W3C `traceparent` sent in this shard's QUERY frames (docs/protocol.md §5.12), the parent of the shard server's span. */
+  traceparent: string;
+  end(error?: Error): void;
+}
+
+/**
+ * A caller's tracer for one query: the client makes no span itself, it asks for one per shard as it
+ * sends, and passes that span's context down. The context reaches shard servers whose connections
+ * turned the `trace` extension on (ShardClientOptions.extensions); others never see it.
+ */
+export interface QueryTrace {
+  shard(index: number): ShardTraceSpan;
+}
+
 export interface ShardedQuery extends HybridFields {
   /** n x dim query vectors, row-major; may be empty beside `text` or `sparse` (docs/search.md §3). */
   vectors: Float32Array;
@@ -27,6 +43,8 @@ export interface ShardedQuery extends HybridFields {
   oversample?: number;
   /** With a log: see at least the writes up to this log position (another session's `lastSeq`). */
   minSeq?: number;
+  /** Trace the query: one span per shard, from the caller's tracer. Default: none. */
+  trace?: QueryTrace;
 }
 
 /** Merged hits of n queries (see ResultReply) and which shards, if any, did not answer. */

@@ -9,11 +9,13 @@ export interface EmbeddedStore {
 
 export interface EmbeddedStoreModule {
   openStore(options: { path: string }): Promise<EmbeddedStore>;
-  answerRequest(store: EmbeddedStore, request: Exclude<Request, { type: 'hello' }>): Promise<Response>;
+  answerRequest(store: EmbeddedStore, request: Exclude<Request, { type: 'hello' | 'extensions' }>): Promise<Response>;
 }
 
 /** Runs one request against `store` and builds its success reply; throws the store's typed errors. */
 export async function dispatchToStore(mod: EmbeddedStoreModule, store: EmbeddedStore, request: Request, serverName: string): Promise<Response> {
   if (request.type === 'hello') return { type: 'hello_ok', version: PROTOCOL_VERSION, server: serverName };
+  // In-process there is no next hop to carry a trace context to: no extension is turned on.
+  if (request.type === 'extensions') return { type: 'extensions_ok', names: [] };
   return mod.answerRequest(store, request);
 }

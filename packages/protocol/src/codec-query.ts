@@ -7,6 +7,7 @@ import { MessageType } from './header';
 import type { ProtocolLimits } from './limits';
 import type { MessageCodec } from './message-codec';
 import type { QueryOptions, QueryRequest, ResultReply } from './messages';
+import { parseTraceparent, TRACEPARENT_BYTES } from './trace-context';
 
 const QUERY_OPTIONS = ['withPayload', 'efSearch', 'exact', 'withVectors', 'minSeq', 'epoch'];
 const QUERY_BINARY = ['type', 'vectors', 'sparse'];
@@ -45,9 +46,14 @@ interface QueryMeta extends HybridMeta {
   k: number;
   filter?: QueryRequest['filter'];
   options?: QueryOptions;
+  trace?: string;
 }
 
-function readQueryMeta(f: Fields, limits: ProtocolLimits): QueryMeta {
+/**
+ * `trace` is read only where the `trace` extension is on (an encoder always may write it): elsewhere
+ * it is left unread, so `done()` refuses it as an unknown field, as a peer without the extension would.
+ */
+function readQueryMeta(f: Fields, limits: ProtocolLimits, traceOn: boolean): QueryMeta {
   const collection = f.collection();
   const n = f.int('n', 1, limits.maxQueryBatch, 'maxQueryBatch');
   const hybrid = readHybridMeta(f, n, limits);
@@ -64,6 +70,15 @@ function readQueryMeta(f: Fields, limits: ProtocolLimits): QueryMeta {
   if (filter !== undefined) meta.filter = validateFilter(filter, limits);
   const options = readQueryOptions(f.raw('options'), limits);
   if (options !== undefined) meta.options = options;
+  if (traceOn) {
+    const trace = f.raw('trace');
+    if (trace !== undefined) {
+      if (parseTraceparent(trace) === undefined) {
+        f.fail('trace', `must be a W3C traceparent of version 00 (${TRACEPARENT_BYTES} bytes: 00-<32 hex>-<16 hex>-<2 hex>, lowercase, ids not all zero)`);
+      }
+      meta.trace = trace as string;
+    }
+  }
   f.done();
   return meta;
 }
@@ -82,13 +97,13 @@ export const queryCodec: MessageCodec<QueryRequest> = {
     }
     const extra: Record<string, unknown> = { n };
     if (sparse !== undefined) extra.sparseCounts = Array.isArray(sparse) ? sparse.map((v) => v?.indices?.length) : sparse;
-    const meta = readQueryMeta(new Fields(msg, 'query', { ignore: QUERY_BINARY, extra }), limits);
+    const meta = readQueryMeta(new Fields(msg, 'query', { ignore: QUERY_BINARY, extra }), limits, true);
     w.meta(meta);
     w.f32(vectors);
     if (sparse !== undefined) writeSparseTail(w, sparse, 'query.sparse');
   },
-  decode(r, limits) {
-    const meta = readQueryMeta(new Fields(r.meta, 'query'), limits);
+  decode(r, limits, extensions) {
+    const meta = readQueryMeta(new Fields(r.meta, 'query'), limits, extensions.has('trace'));
     const msg: QueryRequest = {
       type: 'query',
       collection: meta.collection,
@@ -103,6 +118,7 @@ export const queryCodec: MessageCodec<QueryRequest> = {
     if (meta.prefetch !== undefined) msg.prefetch = meta.prefetch;
     if (meta.fusion !== undefined) msg.fusion = meta.fusion;
     if (meta.textStats !== undefined) msg.textStats = meta.textStats;
+    if (meta.trace !== undefined) msg.trace = meta.trace;
     return msg;
   },
 };

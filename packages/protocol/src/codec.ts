@@ -11,6 +11,7 @@ import {
   helloCodec,
   helloReplyCodec,
 } from './codec-collection';
+import { extensionsCodec, extensionsReplyCodec } from './codec-extensions';
 import { queryCodec, resultCodec } from './codec-query';
 import { deleteCodec, deleteReplyCodec, upsertCodec, upsertReplyCodec } from './codec-write';
 import { BadFrameError, hasCode, InternalError, InvalidArgumentError, isRagwireError, type RagwireError } from './errors';
@@ -24,12 +25,14 @@ import {
   type FrameHeader,
 } from './header';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits';
-import type { MessageCodec } from './message-codec';
+import { NO_EXTENSIONS, type MessageCodec } from './message-codec';
 import type { Message, MessageName, Request, Response } from './messages';
+import type { Extension } from './trace-context';
 
 /** Each request with the reply that answers it when it succeeds (any request may also get ERROR). */
 const EXCHANGES = [
   [helloCodec, helloReplyCodec],
+  [extensionsCodec, extensionsReplyCodec],
   [createCodec, createReplyCodec],
   [dropCodec, dropReplyCodec],
   [describeCodec, describeReplyCodec],
@@ -116,14 +119,15 @@ export function encodeFrame(msg: Message, requestId: number, limits: ProtocolLim
 
 /**
  * Decodes the body of a frame whose header already passed `checkHeader`. `frame` holds exactly
- * the frame and starts at a 4-byte-aligned offset of its buffer. Throws a RagwireError.
+ * the frame and starts at a 4-byte-aligned offset of its buffer. `extensions`: those the connection
+ * turned on (§5.12). Throws a RagwireError.
  */
-export function decodeFrameBody(frame: Uint8Array, header: FrameHeader, limits: ProtocolLimits): Message {
+export function decodeFrameBody(frame: Uint8Array, header: FrameHeader, limits: ProtocolLimits, extensions: ReadonlySet<Extension> = NO_EXTENSIONS): Message {
   const codec = byWire.get(wireKey(header.type, (header.flags & FLAG_RESPONSE) !== 0));
   if (codec === undefined) throw new BadFrameError(`no codec for type 0x${header.type.toString(16)}`);
   try {
     const reader = new BodyReader(frame, limits, { nodes: limits.maxStructuredNodes });
-    const msg = codec.decode(reader, limits);
+    const msg = codec.decode(reader, limits, extensions);
     reader.done();
     return msg;
   } catch (error) {
@@ -149,7 +153,7 @@ export interface DecodedFrame {
  * Decodes exactly one complete frame (a datagram, a test, a shared-memory slot). Streams use
  * FrameDecoder. A frame at an unaligned offset is copied once so its vectors can be viewed.
  */
-export function decodeFrame(bytes: Uint8Array, limits: ProtocolLimits = DEFAULT_LIMITS): DecodedFrame {
+export function decodeFrame(bytes: Uint8Array, limits: ProtocolLimits = DEFAULT_LIMITS, extensions: ReadonlySet<Extension> = NO_EXTENSIONS): DecodedFrame {
   assertLittleEndianHost();
   if (bytes.length < HEADER_BYTES) throw new BadFrameError(`a frame needs at least ${HEADER_BYTES} bytes, got ${bytes.length}`);
   const header = readHeader(bytes, 0);
@@ -159,5 +163,5 @@ export function decodeFrame(bytes: Uint8Array, limits: ProtocolLimits = DEFAULT_
     throw new BadFrameError(`length prefix says ${header.frameBytes} bytes, got ${bytes.length}`);
   }
   const frame = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
-  return { requestId: header.requestId, message: decodeFrameBody(frame, header, limits), frameBytes: header.frameBytes };
+  return { requestId: header.requestId, message: decodeFrameBody(frame, header, limits, extensions), frameBytes: header.frameBytes };
 }

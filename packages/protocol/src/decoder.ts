@@ -3,6 +3,8 @@ import { decodeFrameBody, type DecodedFrame } from './codec';
 import { BadFrameError, FrameTooLargeError, OverloadedError, type RagwireError } from './errors';
 import { HEADER_BYTES, assertLittleEndianHost, checkHeader, readHeader, type FrameHeader } from './header';
 import { resolveLimits, type ProtocolLimits } from './limits';
+import { NO_EXTENSIONS } from './message-codec';
+import type { Extension } from './trace-context';
 
 export interface DecodedFrameEvent extends DecodedFrame {
   ok: true;
@@ -67,6 +69,11 @@ export interface FrameDecoderOptions {
 export class FrameDecoder {
   readonly limits: ProtocolLimits;
   readonly stats: FrameDecoderStats = { frames: 0, errors: 0, copiedFrames: 0, largestCopyBytes: 0 };
+  /**
+   * Extensions the connection turned on (docs/protocol.md §5.12): their fields decode from the next
+   * frame on, and are unknown fields (BAD_FRAME) before. A server sets it when it answers EXTENSIONS.
+   */
+  extensions: ReadonlySet<Extension> = NO_EXTENSIONS;
   private readonly budget: FrameBudget | undefined;
   private limit: number;
   /** The 12 header bytes of a frame whose header arrived split. */
@@ -265,7 +272,7 @@ export class FrameDecoder {
 
   private decode(frame: Uint8Array, h: FrameHeader): DecodeEvent {
     try {
-      const message = decodeFrameBody(frame, h, this.limits);
+      const message = decodeFrameBody(frame, h, this.limits, this.extensions);
       this.stats.frames++;
       return { ok: true, requestId: h.requestId, message, frameBytes: h.frameBytes };
     } catch (error) {

@@ -37,3 +37,7 @@ export {
 export { fnv1a64, jumpConsistentHash } from './jump-hash';
 export { configSchema, parseConfig, type ConfigSchema } from './config';
 export { Prng } from './prng';
+export {
+  EXTENSIONS, TRACEPARENT_BYTES, parseTraceparent, formatTraceparent,
+  type Extension, type TraceContext,
+} from './trace-context';

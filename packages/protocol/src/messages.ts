@@ -1,5 +1,6 @@
 // docs/protocol.md §4-§5: every message as a TypeScript type, discriminated by `type`.
 import type { Filter } from './filter';
+import type { Extension } from './trace-context';
 import type { ProtocolLimits } from './limits';
 import type { Fusion, SparseVector, TextSettings, TextStats } from './search';
 import type { IndexKind, Metric, Storage } from './types';
@@ -40,6 +41,18 @@ export interface HelloReply {
   server: string;
   /** The server's limits, so a client can split batches to fit. */
   limits?: Partial<ProtocolLimits>;
+}
+
+// §5.12
+export interface ExtensionsRequest {
+  type: 'extensions';
+  /** Extensions the client asks to turn on for this connection; names the server does not know are skipped. */
+  names: string[];
+}
+export interface ExtensionsReply {
+  type: 'extensions_ok';
+  /** The extensions now on for this connection: the asked ones this server knows and serves. */
+  names: Extension[];
 }
 
 // §5.2
@@ -166,6 +179,11 @@ export interface QueryRequest {
   fusion?: Fusion;
   /** Global BM25 statistics to score with instead of the collection's own (a client over N shards). */
   textStats?: TextStats;
+  /**
+   * W3C `traceparent` of the caller's span for this query (§5.12): sent only on a connection that
+   * turned the `trace` extension on; the client drops it elsewhere.
+   */
+  trace?: string;
 }
 
 // §5.8
@@ -229,6 +247,7 @@ export interface ErrorReply {
 
 export type Request =
   | HelloRequest
+  | ExtensionsRequest
   | CreateRequest
   | DropRequest
   | DescribeRequest
@@ -240,6 +259,7 @@ export type Request =
 
 export type Response =
   | HelloReply
+  | ExtensionsReply
   | CreateReply
   | DropReply
   | DescribeReply
@@ -256,6 +276,7 @@ export type MessageName = Message['type'];
 /** The success reply each request type is answered with (any request may also get ERROR). */
 export interface ReplyFor {
   hello: HelloReply;
+  extensions: ExtensionsReply;
   create: CreateReply;
   drop: DropReply;
   describe: DescribeReply;

@@ -6,7 +6,8 @@ import {
 } from '@ragwire/protocol';
 import type { Store } from './store';
 
-export type StoreRequest = Exclude<Request, { type: 'hello' }>;
+/** The requests a store answers: all but the connection's own (HELLO, EXTENSIONS). */
+export type StoreRequest = Exclude<Request, { type: 'hello' | 'extensions' }>;
 
 export interface AnswerOptions {
   /** Which collections a server-wide DESCRIBE lists (the caller's read scope). Default: all. */

@@ -1,4 +1,5 @@
 import { ConfigError, configSchema, DEFAULT_LIMITS, parseConfig } from '@ragwire/protocol';
+import { TRACING_DEFAULTS, TRACING_SCHEMA_FIELDS, type TracingConfig } from '@ragwire/tracing';
 import { readKeysFile } from './http/tenants';
 import { checkRagConfig, defaultRagConfig, RagSettingError, type RagConfig } from './rag/rag-config';
 
@@ -153,18 +154,8 @@ export interface ProxyConfig {
     /** Longest an A/B run may take before it answers `ab_failed`. */
     abTimeoutMs: number; // 120000 ms
   };
-  /** OpenTelemetry traces (W3C traceparent in and out, spans per stage), exported over OTLP/HTTP. */
-  tracing: {
-    /** Off: no span is created and nothing is exported. */
-    enabled: boolean; // false
-    /** The OTLP/HTTP traces endpoint. */
-    otlpEndpoint: string; // 'http://127.0.0.1:4318/v1/traces'
-    serviceName: string; // 'ragwire-proxy'
-    /** Longest a finished span waits before it is exported (batched). */
-    exportDelayMs: number; // 1000 ms
-    /** Share of new traces recorded (a client's traceparent decides for its own); unsampled spans cost almost nothing. */
-    sampleRatio: number; // 1
-  };
+  /** OpenTelemetry traces (W3C traceparent in and out, spans per stage), exported over OTLP/HTTP; serviceName 'ragwire-proxy'. */
+  tracing: TracingConfig;
   /** Retrieval inside the proxy: collections, and model aliases bound to them (see rag/rag-config.ts). */
   rag: RagConfig;
   /** Who may use the dashboard's API (series, stages, A/B), and how much. */
@@ -205,7 +196,7 @@ export const defaultProxyConfig: ProxyConfig = {
   cache: { enabled: false, maxEntries: 1_000, ttlMs: 300_000 },
   dashboard: { enabled: true, windowSeconds: 300, abTimeoutMs: 120_000 },
   dashboardApi: { key: '', stagesPerSender: 8, samplesPerSenderPerSecond: 2_000 },
-  tracing: { enabled: false, otlpEndpoint: 'http://127.0.0.1:4318/v1/traces', serviceName: 'ragwire-proxy', exportDelayMs: 1_000, sampleRatio: 1 },
+  tracing: { ...TRACING_DEFAULTS, serviceName: 'ragwire-proxy' },
   rag: defaultRagConfig,
 };
 
@@ -277,7 +268,7 @@ const proxyConfigSchema = configSchema<ProxyConfig>(section({
   cache: section({ enabled: bool, maxEntries: count, ttlMs: positive }),
   dashboard: section({ enabled: bool, windowSeconds: { type: 'integer', minimum: 1, maximum: 3600 }, abTimeoutMs: positive }),
   dashboardApi: section({ key: { type: 'string' }, stagesPerSender: count, samplesPerSenderPerSecond: positive }),
-  tracing: section({ enabled: bool, otlpEndpoint: text, serviceName: text, exportDelayMs: positive, sampleRatio: fraction }),
+  tracing: section(TRACING_SCHEMA_FIELDS),
   // Collections and aliases are checked entry by entry by rag-config.ts, which also checks a request's `ragwire` field.
   rag: section({ collections: { type: 'object' }, aliases: { type: 'object' }, defaultK: count, maxK: { type: 'integer', minimum: 1, maximum: DEFAULT_LIMITS.maxK }, timeoutMs: positive }),
 }));

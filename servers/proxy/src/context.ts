@@ -7,7 +7,7 @@ import type { RequestPipeline } from './http/pipeline';
 import type { ResponseCache } from './http/response-cache';
 import type { ProxyMetrics } from './metrics';
 import type { RagGateway } from './rag/gateway';
-import type { ProxyTracing } from './tracing/tracing';
+import type { Tracing } from '@ragwire/tracing';
 import type { AdmissionController } from './upstream/admission';
 import type { UpstreamCaller } from './upstream/upstream-call';
 import type { UpstreamSet } from './upstream/upstream-set';
@@ -34,7 +34,7 @@ export interface ProxyContext {
   /** Retrieval-augmented chat (model aliases and the `ragwire` body field); idle without `rag.collections`. */
   rag: RagGateway;
   /** OpenTelemetry tracing; undefined when off (the default). */
-  tracing: ProxyTracing | undefined;
+  tracing: Tracing | undefined;
 }
 
 /**

@@ -14,7 +14,7 @@ import { RequestPipeline } from './http/pipeline';
 import { ResponseCache } from './http/response-cache';
 import { ProxyMetrics } from './metrics';
 import { RagGateway } from './rag/gateway';
-import { createTracing } from './tracing/tracing';
+import { createTracing } from '@ragwire/tracing';
 import { AdmissionController } from './upstream/admission';
 import { createRouter } from './upstream/router';
 import { UpstreamCaller } from './upstream/upstream-call';

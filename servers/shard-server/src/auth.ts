@@ -17,7 +17,7 @@ const RANK: Record<Scope, number> = { read: 1, write: 2, admin: 3 };
 export const SCOPES = Object.keys(RANK) as readonly Scope[];
 
 /** What each request needs: reads, writes, and collection administration. */
-export const REQUIRED_SCOPE: Record<Exclude<Request['type'], 'hello'>, Scope> = {
+export const REQUIRED_SCOPE: Record<Exclude<Request['type'], 'hello' | 'extensions'>, Scope> = {
   query: 'read', describe: 'read', stats: 'read',
   upsert: 'write', delete: 'write',
   create: 'admin', drop: 'admin', snapshot: 'admin',

@@ -21,6 +21,7 @@ const program = new Command('ragwire-shard')
   .option('--fleet-prefix <prefix>', 'with --nats: subject and bucket prefix (default ragwire)')
   .option('--ready-max-lag <messages>', 'with --nats: /readyz is 200 only within this many log messages of the end (default 1000)', (v) => Number(v))
   .option('--fleet-snapshot-every <messages>', 'with --nats: upload a snapshot of each collection to the object store after this many log messages (default 50000)', (v) => Number(v))
+  .option('--otlp-endpoint <url>', 'trace queries that carry a trace context: export spans to this OTLP/HTTP traces endpoint (or set OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)')
   .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for requests in flight (default 10000)', (v) => Number(v))
   .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', 'info');
 
@@ -28,7 +29,7 @@ program.parse();
 const opts = program.opts<{
   listen?: string[]; data: string; admin?: string; token?: string[]; snapshotEvery?: number; drainTimeout?: number; logLevel: string;
   device?: string; deviceMinWork?: number;
-  connectionLimit?: string[]; metricsOpenOnLoopback?: boolean;
+  connectionLimit?: string[]; metricsOpenOnLoopback?: boolean; otlpEndpoint?: string;
   nats?: string[]; member?: string; fleetPrefix?: string; readyMaxLag?: number; fleetSnapshotEvery?: number;
 }>();
 /** `name=value` pairs into an object; the server validates names and values, naming the field. */
@@ -40,6 +41,7 @@ function parsePairs(pairs: string[]): Record<string, number> {
   }
   return out;
 }
+const otlpEndpoint = opts.otlpEndpoint ?? (process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || undefined);
 const tokens = opts.token ?? (process.env.RAGWIRE_SHARD_TOKENS ? process.env.RAGWIRE_SHARD_TOKENS.split(',') : undefined);
 const device = opts.device ?? process.env.RAGWIRE_SHARD_DEVICE;
 const envMinWork = process.env.RAGWIRE_SHARD_DEVICE_MIN_WORK;
@@ -58,6 +60,7 @@ try {
     ...(opts.drainTimeout !== undefined ? { drainTimeoutMs: opts.drainTimeout } : {}),
     ...(opts.connectionLimit ? { connectionLimits: parsePairs(opts.connectionLimit) } : {}),
     ...(opts.metricsOpenOnLoopback ? { metricsOpenOnLoopback: true } : {}),
+    ...(otlpEndpoint !== undefined ? { tracing: { enabled: true, otlpEndpoint } } : {}),
     ...(opts.nats
       ? { fleet: {
           nats: opts.nats.flatMap((u) => u.split(',')),

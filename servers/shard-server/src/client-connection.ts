@@ -10,6 +10,7 @@ import {
   FrameWriter,
   HEADER_BYTES,
   SlowConsumerError,
+  EXTENSIONS,
   PROTOCOL_VERSION,
   UnauthorizedError,
   UnsupportedVersionError,
@@ -19,6 +20,9 @@ import {
   isRequest,
   toErrorReply,
   type DecodeEvent,
+  type Extension,
+  type ExtensionsReply,
+  type ExtensionsRequest,
   type FrameBudget,
   type HelloRequest,
   type ProtocolLimits,
@@ -27,12 +31,14 @@ import {
   type Response,
 } from '@ragwire/protocol';
 import type { Store, StoreRequest } from '@ragwire/store';
+import type { Tracing } from '@ragwire/tracing';
 import { LOOPBACK_PRINCIPAL, type Principal, type TokenTable } from './auth';
 import type { FleetMember } from './fleet-member';
 import { advertisedLimits, dispatch } from './dispatch';
 import type { ConnectionLimits } from './connection-limits';
 import type { FrameSocket } from './listener';
 import type { CloseReason, RequestMeters, ShardMetrics } from './metrics';
+import { QuerySpan } from './query-span';
 
 
 /** A request decoded and waiting for, or holding, one of the connection's dispatch slots. */
@@ -65,6 +71,10 @@ export interface ConnectionContext {
   draining(): boolean;
   /** Fleet membership (--nats): writes come from the log, queries may wait for a log position. */
   fleet: FleetMember | undefined;
+  /** Tracing (off: undefined); with it on, connections may turn the `trace` extension on (docs/protocol.md §5.12). */
+  tracing: Tracing | undefined;
+  /** The extensions this server serves. */
+  extensions: ReadonlySet<Extension>;
 }
 
 export class ClientConnection {
@@ -273,6 +283,10 @@ export class ClientConnection {
       this.finish(requestId, request.type, started, new UnauthorizedError('send HELLO with a token first'));
       return;
     }
+    if (request.type === 'extensions') {
+      this.finish(requestId, request.type, started, this.turnOn(request));
+      return;
+    }
     this.inFlight++;
     this.inFlightBytes += frameBytes;
     this.ctx.metrics.inFlight.inc();
@@ -291,9 +305,12 @@ export class ClientConnection {
     while (this.running < limit && this.queue.length > 0 && (this.pausedBy & PAUSED_DRAIN) === 0 && !this.closed) {
       const p = this.queue.shift()!;
       this.running++;
-      dispatch(this.ctx.store, p.principal, p.request, this.ctx.fleet).then(
-        (reply) => this.settle(p, reply),
-        (error: unknown) => this.settle(p, error),
+      const r = p.request;
+      // A frame carries `trace` only where this server turned the extension on, which it does only with tracing on.
+      const span = r.type === 'query' && r.trace !== undefined && this.ctx.tracing ? new QuerySpan(this.ctx.tracing, { ...r, trace: r.trace }, performance.now() - p.started) : undefined;
+      dispatch(this.ctx.store, p.principal, r, this.ctx.fleet).then(
+        (reply) => (span?.end(reply), this.settle(p, reply)),
+        (error: unknown) => (span?.end(error), this.settle(p, error)),
       );
     }
   }
@@ -338,6 +355,13 @@ export class ClientConnection {
       this.ctx.log.info({ conn: this.id, principal: this.principal.id, client: request.client }, 'authenticated');
     }
     return { type: 'hello_ok', version: PROTOCOL_VERSION, server: this.ctx.serverName, limits: advertisedLimits(this.ctx.limits) };
+  }
+
+  /** EXTENSIONS (docs/protocol.md §5.12): turns on the asked extensions this server serves, from the next frame on. */
+  private turnOn(request: ExtensionsRequest): ExtensionsReply {
+    const names = EXTENSIONS.filter((name) => request.names.includes(name) && this.ctx.extensions.has(name));
+    this.decoder.extensions = new Set(names);
+    return { type: 'extensions_ok', names };
   }
 
   private finish(requestId: number, type: string, started: number, outcome: Response | unknown): void {

@@ -4,6 +4,7 @@ import { levels, type Logger } from 'pino';
 import { ConfigError, configSchema, isRagwireError, parseConfig, PROTOCOL_LIMIT_RANGES, resolveLimits, type ProtocolLimits } from '@ragwire/protocol';
 import { DEVICES, type Device } from '@ragwire/native';
 import type { Store } from '@ragwire/store';
+import { TRACING_DEFAULTS, TRACING_SCHEMA_FIELDS, type TracingConfig } from '@ragwire/tracing';
 import { parseTokenSpec, SCOPES, type TokenGrant } from './auth';
 import { connectionLimitsSchema, resolveConnectionLimits, type ConnectionLimits } from './connection-limits';
 import type { FleetOptions } from './fleet-member';
@@ -47,6 +48,11 @@ export interface ShardServerOptions {
   metricsOpenOnLoopback?: boolean;
   /** Fleet membership (`--nats`): follow the write log of every fleet collection. Default: none (writes come over the protocol). */
   fleet?: FleetOptions;
+  /**
+   * OpenTelemetry traces (docs/operations.md "Traces"): a span per query that carries a trace context
+   * (docs/protocol.md §5.12), exported over OTLP/HTTP. Default: off; serviceName 'ragwire-shard'.
+   */
+  tracing?: Partial<TracingConfig>;
 }
 
 export type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'ucx'; host: string; port: number } | { kind: 'unix'; path: string };
@@ -66,6 +72,7 @@ export interface ResolvedConfig {
   connectionLimits: ConnectionLimits;
   metricsOpenOnLoopback: boolean;
   fleet: FleetOptions | undefined;
+  tracing: TracingConfig;
 }
 
 const WHERE = 'shard server option';
@@ -158,6 +165,7 @@ const optionsSchema = configSchema<ShardServerOptions & { maxInFlightPerConnecti
         heartbeatMs: positive, // ms
       },
     },
+    tracing: { type: 'object', additionalProperties: false, properties: TRACING_SCHEMA_FIELDS },
   },
 });
 
@@ -208,6 +216,7 @@ export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedCon
       connectionLimits: resolveConnectionLimits(o.connectionLimits, limits, WHERE),
       metricsOpenOnLoopback: o.metricsOpenOnLoopback,
       fleet: o.fleet,
+      tracing: { ...TRACING_DEFAULTS, serviceName: 'ragwire-shard', ...o.tracing },
     };
   });
 }

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { OverloadedError, encodeFrame, toErrorReply } from '@ragwire/protocol';
 import { isa } from '@ragwire/native';
 import { openStore, type Store } from '@ragwire/store';
+import { createTracing } from '@ragwire/tracing';
 import { startAdmin } from './admin';
 import { TokenTable } from './auth';
 import { ClientConnection, type ConnectionContext } from './client-connection';
@@ -60,6 +61,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     },
   }));
   const ownsStore = config.store === undefined;
+  const tracing = createTracing(config.tracing);
   const tokens = config.tokens.length > 0 ? new TokenTable(config.tokens) : undefined;
   let draining = false;
   let ready = false;
@@ -79,6 +81,8 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     serverName: `ragwire-shard/${version}`,
     draining: () => draining,
     fleet: undefined,
+    tracing,
+    extensions: new Set(tracing ? ['trace'] : []),
   };
 
   const listeners: Listener[] = [];
@@ -134,6 +138,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     await fleet?.close();
     await admin?.close();
     if (ownsStore) await store.close();
+    await tracing?.close();
     throw error;
   }
   const sweep = setInterval(() => {
@@ -173,6 +178,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
       await fleet?.close();
       await admin?.close();
       if (ownsStore) await store.close();
+      await tracing?.close();
       log.info('stopped');
     })());
 

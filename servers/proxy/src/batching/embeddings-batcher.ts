@@ -4,6 +4,8 @@ import type { ProxyConfig } from '../config';
 import { ProxyError } from '../errors';
 import type { ProxyMetrics } from '../metrics';
 import type { UpstreamCaller } from '../upstream/upstream-call';
+import type { TraceSpan } from '@ragwire/tracing';
+import { traced } from '../tracing/spans';
 
 export type EmbeddingInput = string | number[];
 
@@ -13,6 +15,8 @@ export interface EmbeddingRequest {
   dimensions?: number;
   priority: number;
   requestId: string;
+  /** The caller's span (tracing on): the batch's upstream call is traced under the first, linked to the others. */
+  trace?: TraceSpan;
 }
 
 /** One caller's share of a coalesced answer; embeddings as the upstream sent them (base64 or floats). */
@@ -56,14 +60,17 @@ export class EmbeddingsBatcher {
     this.metrics.batchSize.observe({ kind: 'embeddings', model: first.model }, input.length);
     const body: Record<string, unknown> = { model: first.model, input, encoding_format: 'base64' };
     if (first.dimensions !== undefined) body.dimensions = first.dimensions;
-    const answer = await this.caller.buffered({
+    const callers = batch.flatMap((p) => (p.request.trace ? [p.request.trace] : []));
+    const span = callers[0]?.child('embed.batch', { 'ragwire.model': first.model, 'ragwire.batch.callers': batch.length, 'ragwire.batch.inputs': input.length }, undefined, callers.slice(1));
+    const answer = await traced(span, this.caller.buffered({
+      ...(span ? { trace: span } : {}),
       model: first.model,
       path: '/v1/embeddings',
       body: JSON.stringify(body),
       priority: Math.min(...batch.map((p) => p.request.priority)),
       requestId: batch.length === 1 ? first.requestId : `${first.requestId}+${batch.length - 1}`,
       cancellation: new Cancellation(), // shared by the batch: no one caller cancels it
-    });
+    }));
     if (answer.status !== 200) throw new UpstreamAnswerError(answer.status, answer.body);
     const parsed = JSON.parse(answer.body.toString('utf8')) as { data?: { index: number; embedding: string | number[] }[]; usage?: { prompt_tokens?: number } };
     if (!Array.isArray(parsed.data) || parsed.data.length !== input.length) {

@@ -2,7 +2,7 @@ import { Cancellation } from '../upstream/cancellation';
 import { ProxyError } from '../errors';
 import type { Exchange } from './exchange';
 import type { ProxyContext } from '../context';
-import type { TraceSpan } from '../tracing/tracing';
+import type { TraceSpan } from '@ragwire/tracing';
 import type { StreamingAnswer } from '../upstream/upstream-call';
 
 // What every route that calls an upstream shares: the request's priority, the

@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ProxyError } from '../errors';
-import type { TraceSpan } from '../tracing/tracing';
+import type { TraceSpan } from '@ragwire/tracing';
 import type { Tenant } from './tenants';
 import { usageTokens } from './token-budget';
 

@@ -109,11 +109,11 @@ async function embeddings(ctx: ProxyContext, ex: Exchange, body: Body, bytes: Bu
   const priority = priorityOf(ex, info.priority);
   if (!ctx.config.embeddingsBatching.enabled) {
     const cancellation = clientGone(ctx, ex, info.model);
-    const answer = await ctx.caller.buffered({ model: info.model, path: '/v1/embeddings', body: forwardBody(body, bytes), priority, requestId: ex.id, cancellation });
+    const answer = await ctx.caller.buffered({ model: info.model, path: '/v1/embeddings', body: forwardBody(body, bytes), priority, requestId: ex.id, cancellation, ...(ex.trace ? { trace: ex.trace } : {}) });
     return sendUpstreamAnswer(ex, answer.status, answer.body, answer.upstream.url);
   }
   try {
-    const share = await ctx.batcher.submit({ model: info.model, inputs: info.inputs, dimensions: info.dimensions, priority, requestId: ex.id });
+    const share = await ctx.batcher.submit({ model: info.model, inputs: info.inputs, dimensions: info.dimensions, priority, requestId: ex.id, ...(ex.trace ? { trace: ex.trace } : {}) });
     const data = share.embeddings.map((e, index) => ({ object: 'embedding', index, embedding: encode(e, info.format) }));
     ex.send(200, JSON.stringify({ object: 'list', data, model: info.model, usage: { prompt_tokens: share.promptTokens, total_tokens: share.promptTokens } }));
   } catch (error) {

@@ -6,7 +6,7 @@ import { Exchange } from './exchange';
 import { child, type ProxyMetrics } from '../metrics';
 import { readJsonBody } from './request-body';
 import type { StageRecorder } from '../dashboard/stage-recorder';
-import type { ProxyTracing } from '../tracing/tracing';
+import type { Tracing } from '@ragwire/tracing';
 
 /**
  * Who may call a route: anyone (`open`: health, metrics, static files), an
@@ -36,7 +36,7 @@ export interface PipelineParts {
   stages: StageRecorder | undefined;
   bodyLimitBytes: number;
   /** Tracing, when on: routes with `key` access get a server span each. */
-  tracing: ProxyTracing | undefined;
+  tracing: Tracing | undefined;
 }
 
 /**

@@ -8,7 +8,8 @@ import type { UpstreamSet } from '../upstream/upstream-set';
 import { checkRagBinding, DEFAULT_RAG_TEMPLATE, RagSettingError, type RagBinding } from './rag-config';
 import { CollectionRetriever, type RagSource, type SearchTiming } from './retriever';
 import { traced } from '../tracing/spans';
-import type { TraceSpan } from '../tracing/tracing';
+import type { TraceSpan } from '@ragwire/tracing';
+import type { QueryTrace } from '@ragwire/client';
 
 type Body = Record<string, unknown>;
 
@@ -55,7 +56,7 @@ export class RagGateway {
     private readonly caller: UpstreamCaller,
   ) {
     this.aliases = new Map(Object.entries(config.rag.aliases));
-    this.retriever = new CollectionRetriever(config.rag);
+    this.retriever = new CollectionRetriever(config.rag, config.tracing.enabled);
   }
 
   /** Whether a chat body asks for retrieval (one property read and one lookup on the hot path). */
@@ -103,10 +104,10 @@ export class RagGateway {
     const t0 = performance.now();
     let vector: Float32Array;
     let embedTokens = 0;
-    // The question joins the embeddings batcher's shared call, which carries no one request's trace context.
+    // The question joins the embeddings batcher's shared call, traced under the first traced caller's span and linked to the others'.
     const embed = call.trace?.child('embed', { 'ragwire.model': embeddingModel });
     try {
-      const share = await this.batcher.submit({ model: embeddingModel, inputs: [question], priority: call.priority, requestId: call.requestId });
+      const share = await this.batcher.submit({ model: embeddingModel, inputs: [question], priority: call.priority, requestId: call.requestId, ...(embed ? { trace: embed } : {}) });
       vector = asFloat32(share.embeddings[0]!);
       embedTokens = share.promptTokens;
       embed?.end();
@@ -117,10 +118,11 @@ export class RagGateway {
     }
     const t1 = performance.now();
     const retrieve = call.trace?.child('retrieve', { 'ragwire.collection': plan.collection, 'ragwire.k': plan.k });
-    const { sources, timing } = await traced(retrieve, this.retriever.search(plan.collection, vector, plan.k, plan.filter, call.shardToken), true);
+    const search = this.retriever.search(plan.collection, vector, plan.k, plan.filter, call.shardToken, retrieve && shardSpans(retrieve));
+    const { sources, timing } = await traced(retrieve, search, true);
     if (retrieve) {
       retrieve.set({ 'ragwire.sources': sources.length });
-      if (timing) traceShards(retrieve, timing);
+      if (timing) traceMerge(retrieve, timing);
       retrieve.end();
     }
     const t2 = performance.now();
@@ -154,16 +156,22 @@ export class RagGateway {
   }
 }
 
-/** One span per shard (from sending to its answer) and one for the merge, after the fact, from the client's timing. */
-function traceShards(retrieve: TraceSpan, timing: SearchTiming): void {
-  const mergeStart = timing.mergedAt - timing.mergeMs;
-  const sentAt = timing.mergedAt - timing.totalMs;
-  timing.shardMs.forEach((ms, shard) => {
-    const span = retrieve.child('retrieve.shard', { 'ragwire.shard': shard }, sentAt);
-    if (Number.isNaN(ms)) span.end('the shard did not answer', mergeStart);
-    else span.end(undefined, sentAt + ms);
-  });
-  retrieve.child('merge', { 'ragwire.shards': timing.shardMs.length }, mergeStart).end(undefined, timing.mergedAt);
+/**
+ * One span per shard, from sending to its answer, made as the client sends: its traceparent goes
+ * in that shard's QUERY frames (docs/protocol.md §5.12), so the shard server's span is its child.
+ */
+function shardSpans(retrieve: TraceSpan): QueryTrace {
+  return {
+    shard(index) {
+      const span = retrieve.child('retrieve.shard', { 'ragwire.shard': index });
+      return { traceparent: span.traceparent(), end: (error) => span.end(error?.message) };
+    },
+  };
+}
+
+/** The merge's span, after the fact, from the client's timing. */
+function traceMerge(retrieve: TraceSpan, timing: SearchTiming): void {
+  retrieve.child('merge', { 'ragwire.shards': timing.shardMs.length }, timing.mergedAt - timing.mergeMs).end(undefined, timing.mergedAt);
 }
 
 /** An embedding as the upstream sent it (base64 little-endian float32, or a list of numbers). */

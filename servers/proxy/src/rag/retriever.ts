@@ -1,4 +1,4 @@
-import { ShardedCollection, type QueryTiming } from '@ragwire/client';
+import { ShardedCollection, type QueryTiming, type QueryTrace } from '@ragwire/client';
 import { isRagwireError, type Filter } from '@ragwire/protocol';
 import { ProxyError } from '../errors';
 import type { RagCollectionConfig, RagConfig } from './rag-config';
@@ -43,7 +43,8 @@ export interface SearchTiming extends QueryTiming {
 export class CollectionRetriever {
   private readonly handles = new Map<string, OpenHandle>();
 
-  constructor(private readonly config: Readonly<RagConfig>) {}
+  /** `traced`: ask shard servers for the trace extension, so a query's per-shard trace context reaches them. */
+  constructor(private readonly config: Readonly<RagConfig>, private readonly traced = false) {}
 
   /** The configured collection `name`. */
   collection(name: string): RagCollectionConfig {
@@ -53,7 +54,7 @@ export class CollectionRetriever {
   }
 
   /** The top `k` sources for `vector` in collection `name`, best first, and the query's timing when it was alone in flight. */
-  async search(name: string, vector: Float32Array, k: number, filter: Filter | undefined, shardToken?: string): Promise<{ sources: RagSource[]; timing: SearchTiming | undefined }> {
+  async search(name: string, vector: Float32Array, k: number, filter: Filter | undefined, shardToken?: string, trace?: QueryTrace): Promise<{ sources: RagSource[]; timing: SearchTiming | undefined }> {
     const config = this.collection(name);
     const open = this.open(name, config, shardToken ?? config.token);
     try {
@@ -69,7 +70,7 @@ export class CollectionRetriever {
       open.last = undefined;
       let result;
       try {
-        result = await open.handle.query({ vectors: vector, k, ...(filter ? { filter } : {}), options: { withPayload: true } });
+        result = await open.handle.query({ vectors: vector, k, ...(filter ? { filter } : {}), options: { withPayload: true }, ...(trace ? { trace } : {}) });
       } finally {
         open.inflight--;
       }
@@ -98,6 +99,7 @@ export class CollectionRetriever {
     const shards = c.path !== undefined ? [[c.path.startsWith('embedded://') ? c.path : `embedded://${encodeURI(c.path)}`]] : c.shards!;
     const handle = new ShardedCollection({
       shards, collection: c.collection ?? name, timeoutMs: this.config.timeoutMs, ...(token !== undefined ? { token } : {}),
+      ...(this.traced ? { client: { extensions: ['trace'] } } : {}),
       // Called inside query(), just before it returns: attributable only while one query is in flight.
       onQuery: (timing) => (open!.last = open!.inflight === 1 ? { timing, at: performance.now() } : undefined),
     });

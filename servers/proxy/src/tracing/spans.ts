@@ -1,4 +1,4 @@
-import type { TraceSpan } from './tracing';
+import type { TraceSpan } from '@ragwire/tracing';
 
 /**
  * `work`'s result, ending `span` when it settles (on failure always; on

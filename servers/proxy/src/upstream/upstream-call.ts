@@ -8,7 +8,7 @@ import { ProxyError } from '../errors';
 import { child, type ProxyMetrics } from '../metrics';
 import type { Upstream } from './upstream';
 import type { UpstreamSet } from './upstream-set';
-import type { TraceSpan } from '../tracing/tracing';
+import type { TraceSpan } from '@ragwire/tracing';
 
 export interface UpstreamCall {
   model: string;

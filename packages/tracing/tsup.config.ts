@@ -1,0 +1,4 @@
+import { defineConfig } from 'tsup';
+import { packagePreset } from '../../config/tsup';
+
+export default defineConfig(packagePreset());

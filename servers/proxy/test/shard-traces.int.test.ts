@@ -1,0 +1,114 @@
+// W3C trace context from an OpenAI client through the proxy, @ragwire/client and the binary frames
+// (docs/protocol.md §5.12) to two ragwire-shard processes, all exporting over OTLP/HTTP to one real
+// receiver in this process: one RAG request is one trace, each shard's span the child of its
+// retrieve.shard span in the proxy.
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ShardedCollection } from '@ragwire/client';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProxy, type RunningProxy } from '../src/index';
+import { CHAT_MODEL, EMBED_MODEL } from './chat-ab';
+import { startShardProcess, startSimProcess, type ShardProcess, type SimProcess } from './processes';
+
+interface OtlpValue { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean }
+interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number; attributes?: { key: string; value: OtlpValue }[] }
+interface Exported extends OtlpSpan { service: string }
+
+let sim: SimProcess;
+let receiver: Server;
+let proxy: RunningProxy;
+let dir: string;
+const shards: ShardProcess[] = [];
+const spans: Exported[] = [];
+
+const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
+const CLIENT_SPAN = 'b7ad6b7169203331';
+
+function attr(span: OtlpSpan, key: string): unknown {
+  const v = span.attributes?.find((a) => a.key === key)?.value;
+  if (v === undefined) return undefined;
+  if (v.intValue !== undefined) return Number(v.intValue);
+  return v.stringValue ?? v.doubleValue ?? v.boolValue;
+}
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    let text = '';
+    req.on('data', (d: Buffer) => (text += d.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(text) as { resourceSpans: { resource?: { attributes?: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] };
+      for (const rs of body.resourceSpans) {
+        const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
+        for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, service });
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const otlp = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
+  dir = mkdtempSync(join(tmpdir(), 'ragwire-shard-traces-'));
+  sim = await startSimProcess();
+  for (const i of [0, 1]) shards.push(await startShardProcess(join(dir, `shard-${i}`), ['--otlp-endpoint', otlp]));
+  const urls = shards.map((s) => [s.url]);
+  const c = new ShardedCollection({ shards: urls, collection: 'docs' });
+  await c.createCollection({ dim: 64, metric: 'cosine', kind: 'flat', storage: 'f32' });
+  const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+  await c.upsert({ ids, vectors: new Float32Array(ids.length * 64).map((_, i) => Math.sin(i)), payloads: ids.map((t) => ({ text: `doc ${t}`, metadata: {} })) });
+  await c.close();
+  proxy = await startProxy({
+    upstreams: [sim.urls[0]!], port: 0, logLevel: 'silent',
+    tracing: { enabled: true, otlpEndpoint: otlp, exportDelayMs: 50 },
+    rag: { collections: { docs: { shards: urls, embeddingModel: EMBED_MODEL } }, aliases: { 'rag/sim': { model: CHAT_MODEL, collection: 'docs', k: 2 } } },
+  });
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await Promise.all([sim?.stop(), ...shards.map((s) => s.stop())]);
+  receiver?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('one RAG request over two shard processes', () => {
+  it('is one trace: proxy server span -> retrieve -> retrieve.shard (one per shard) -> ragwire.shard.query in that shard', async () => {
+    const client = new OpenAI({ apiKey: 'x', baseURL: `${proxy.url}/v1`, maxRetries: 0, defaultHeaders: { traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-01` } });
+    const answer = await client.chat.completions.create({ model: 'rag/sim', messages: [{ role: 'user', content: 'doc a?' }], max_tokens: 8 });
+    expect(answer.choices[0]?.message.content).toBeTruthy();
+    await proxy.context.tracing!.flush();
+    // The shard processes export on their own schedule (1 s batches by default).
+    const shardSpans = () => spans.filter((s) => s.traceId === TRACE_ID && s.name === 'ragwire.shard.query');
+    for (let i = 0; i < 150 && shardSpans().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+
+    const mine = spans.filter((s) => s.traceId === TRACE_ID);
+    const named = (name: string) => mine.filter((s) => s.name === name);
+    const childrenOf = (s: OtlpSpan) => mine.filter((c) => c.parentSpanId === s.spanId);
+    const [root] = named('POST /v1/chat/completions');
+    expect(root, JSON.stringify(mine.map((s) => s.name))).toBeDefined();
+    expect(root!.parentSpanId).toBe(CLIENT_SPAN);
+    expect(root!.service).toBe('ragwire-proxy');
+    expect(childrenOf(root!).map((c) => c.name).sort()).toEqual(['embed', 'generate', 'retrieve']);
+    const [embed] = named('embed');
+    expect(childrenOf(embed!).map((c) => c.name)).toEqual(['embed.batch']);
+
+    const [retrieve] = named('retrieve');
+    const perShard = childrenOf(retrieve!).filter((c) => c.name === 'retrieve.shard');
+    expect(childrenOf(retrieve!).map((c) => c.name).sort()).toEqual(['merge', 'retrieve.shard', 'retrieve.shard']);
+    expect(perShard.map((s) => attr(s, 'ragwire.shard')).sort()).toEqual([0, 1]);
+    expect(shardSpans()).toHaveLength(2);
+    for (const shardSpan of perShard) {
+      const served = childrenOf(shardSpan);
+      expect(served.map((s) => [s.name, s.service])).toEqual([['ragwire.shard.query', 'ragwire-shard']]);
+      const q = served[0]!;
+      expect(q.kind).toBe(2); // SPAN_KIND_SERVER
+      expect(attr(q, 'ragwire.collection')).toBe('docs');
+      expect(attr(q, 'ragwire.n')).toBe(1);
+      expect(attr(q, 'ragwire.k')).toBe(2);
+      expect(attr(q, 'ragwire.hits')).toBeGreaterThan(0);
+      expect(attr(q, 'ragwire.search_ms')).toBeGreaterThanOrEqual(0);
+    }
+  });
+});
