@@ -17,7 +17,9 @@ export { NO_LABEL };
 export { nativeBinaryPath } from './binding';
 export { DEVICES } from './validate';
 
-const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq', 'device', 'deviceTileRows'] as const;
+const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq', 'device', 'deviceTileRows', 'inlineSearchBudget'] as const;
+/** IndexOptions.inlineSearchBudget's default, in floats read. */
+const INLINE_SEARCH_BUDGET = 2_000_000;
 const HNSW_KEYS = ['M', 'efConstruction', 'efSearch', 'seed'] as const;
 const BQ_KEYS = ['rerankFactor'] as const;
 const SEARCH_KEYS = ['efSearch', 'rerankFactor', 'filter', 'filterScanThreshold', 'exact', 'onDevice'] as const;
@@ -29,28 +31,49 @@ export class Index {
   readonly kind: IndexKind;
   readonly storage: Storage;
   #handle: NativeIndexHandle | null;
+  readonly #inlineBudget: number;
+  readonly #params: { M: number; efSearch: number; rerankFactor: number };
+  /** A flat index whose rows live on a device: its searches go there unless asked otherwise. */
+  readonly #flatOnDevice: boolean;
+  /** Live vectors as of the last add or remove that resolved: the cost estimate's row count. */
+  #rows: number;
 
   /** @internal use createIndex() or loadIndex() */
-  constructor(handle: NativeIndexHandle) {
+  constructor(handle: NativeIndexHandle, inlineSearchBudget = INLINE_SEARCH_BUDGET) {
     this.#handle = handle;
-    const s = handle.stats() as { dim: number; metric: Metric; kind: IndexKind; storage: Storage };
+    const s = handle.stats() as unknown as IndexStats;
     this.dim = s.dim;
     this.metric = s.metric;
     this.kind = s.kind;
     this.storage = s.storage;
+    this.#inlineBudget = inlineSearchBudget;
+    this.#params = { M: s.M ?? 16, efSearch: s.efSearch ?? 64, rerankFactor: s.rerankFactor ?? 1 };
+    this.#flatOnDevice = s.kind === 'flat' && s.deviceKind !== 'cpu';
+    this.#rows = s.count;
   }
 
   /** Adds labelled vectors: `vectors.length === labels.length * dim`. A live label cannot be added twice. */
   add(labels: Uint32Array, vectors: Float32Array): Promise<void> {
-    return this.#call(h => h.add(checkLabels(labels), checkVectors('vectors', vectors, this.dim, labels.length)));
+    return this.#call(h => h.add(checkLabels(labels), checkVectors('vectors', vectors, this.dim, labels.length))).then(() => {
+      this.#rows += labels.length;
+    });
   }
 
   /**
    * Finds the k nearest of each query. Scores are "higher = more similar":
    * cosine similarity, dot product, or minus the squared L2 / the L1 distance.
+   * A single query estimated to cost less than IndexOptions.inlineSearchBudget runs on the calling
+   * thread and resolves at once; anything larger runs on the engine's threads.
    */
   search(queries: Float32Array, k: number, options: SearchOptions = {}): Promise<SearchResult> {
-    return this.#call(h => h.search(...this.#searchArgs(queries, k, options)));
+    try {
+      const h = this.#live();
+      const args = this.#searchArgs(queries, k, options);
+      if (queries.length === this.dim && this.#inline(k, options)) return Promise.resolve(h.searchSync(...args));
+      return h.search(...args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** search() on the calling thread: for small indexes and raw engine timings. */
@@ -60,7 +83,10 @@ export class Index {
 
   /** Tombstones the labels; resolves to how many were present. */
   remove(labels: Uint32Array): Promise<number> {
-    return this.#call(h => h.remove(checkLabels(labels)));
+    return this.#call(h => h.remove(checkLabels(labels))).then((removed) => {
+      this.#rows -= removed;
+      return removed;
+    });
   }
 
   /** Reclaims the space of removed vectors (rebuilds the graph for hnsw). */
@@ -103,6 +129,18 @@ export class Index {
     }
   }
 
+  /** Whether one query's estimated cost, in floats read, is within the inline budget. */
+  #inline(k: number, options: SearchOptions): boolean {
+    if (this.#flatOnDevice && options.onDevice !== false) return false;
+    const { dim } = this;
+    const rows = this.#rows;
+    let floats: number;
+    if (options.exact === true || this.kind === 'flat') floats = rows * dim;
+    else if (this.kind === 'bq') floats = rows * Math.ceil(dim / 32) + k * (options.rerankFactor ?? this.#params.rerankFactor) * dim;
+    else floats = Math.max(k, options.efSearch ?? this.#params.efSearch) * 2 * this.#params.M * dim;
+    return floats <= this.#inlineBudget;
+  }
+
   #searchArgs(queries: Float32Array, k: number, options: SearchOptions) {
     checkKeys('search', options, SEARCH_KEYS);
     checkVectors('queries', queries, this.dim);
@@ -143,7 +181,11 @@ export function createIndex(options: IndexOptions): Index {
     deviceTileRows: options.deviceTileRows === undefined
       ? undefined : checkInt('deviceTileRows', options.deviceTileRows, 1, 0xffffffff),
   };
-  return new Index(new (native().NativeIndex)(config));
+  return new Index(new (native().NativeIndex)(config), inlineBudget(options.inlineSearchBudget));
+}
+
+function inlineBudget(value: number | undefined): number {
+  return value === undefined ? INLINE_SEARCH_BUDGET : checkInt('inlineSearchBudget', value, 0, Number.MAX_SAFE_INTEGER);
 }
 
 /** An index read back from a snapshot (the file is mapped, not copied), with the bytes saved beside it. */
@@ -156,6 +198,8 @@ export interface LoadOptions {
   /** As IndexOptions.device; default 'cpu'. */
   device?: Device;
   deviceTileRows?: number;
+  /** As IndexOptions.inlineSearchBudget. */
+  inlineSearchBudget?: number;
 }
 
 /**
@@ -163,11 +207,12 @@ export interface LoadOptions {
  * With a device, a flat index's rows are uploaded to it (and an hnsw index rebuilds there on compaction).
  */
 export async function loadIndex(path: string, options: LoadOptions = {}): Promise<LoadedIndex> {
-  checkKeys('loadIndex', options, ['device', 'deviceTileRows']);
+  checkKeys('loadIndex', options, ['device', 'deviceTileRows', 'inlineSearchBudget']);
   const device = checkDevice(options.device ?? 'cpu');
   const tile = options.deviceTileRows === undefined ? undefined : checkInt('deviceTileRows', options.deviceTileRows, 1, 0xffffffff);
+  const budget = inlineBudget(options.inlineSearchBudget);
   const { index, userData } = await native().loadIndex(path, device, tile);
-  return Object.assign(new Index(index), { userData }) as LoadedIndex;
+  return Object.assign(new Index(index, budget), { userData }) as LoadedIndex;
 }
 
 /** The instruction set the kernels use: 'avx512' | 'avx2' | 'neon' | 'scalar'. */

@@ -39,6 +39,14 @@ export interface IndexOptions {
    * of this many rows. Default: as many as fit half the device's memory.
    */
   deviceTileRows?: number;
+  /**
+   * A single-query search() estimated to read at most this many floats (flat: rows x dim; HNSW:
+   * efSearch x 2M x dim; bq: its codes plus the rerank) runs on the calling thread and resolves at
+   * once, skipping the two thread hand-offs of a pooled search (~50 us each); larger searches and
+   * batches go to the engine's threads, so the event loop never waits long. 0 pools every search.
+   * Default 2,000,000 (a few hundred microseconds at most).
+   */
+  inlineSearchBudget?: number;
 }
 
 export type Device = 'cpu' | 'opencl' | 'cuda' | 'auto';
@@ -106,6 +114,12 @@ export interface IndexStats {
   memoryBytes: number;
   /** HNSW only: top layer of the graph. */
   maxLevel?: number;
+  /** HNSW only: the graph's parameters, and the default efSearch of a search. */
+  M?: number;
+  efConstruction?: number;
+  efSearch?: number;
+  /** BQ only: candidates reranked per result. */
+  rerankFactor?: number;
   isa: string;
   /** Where flat search runs: 'cpu', or the device's name. */
   device: string;

@@ -282,7 +282,13 @@ Napi::Value IndexWrap::stats(const Napi::CallbackInfo& info) {
   o.Set("count", (double)s.count);
   o.Set("deleted", (double)s.deleted);
   o.Set("memoryBytes", (double)s.memory_bytes);
-  if (c.kind == IndexKind::kHnsw) o.Set("maxLevel", s.max_level);
+  if (c.kind == IndexKind::kHnsw) {
+    o.Set("maxLevel", s.max_level);
+    o.Set("M", c.hnsw.M);
+    o.Set("efConstruction", c.hnsw.ef_construction);
+    o.Set("efSearch", c.hnsw.ef_search);
+  }
+  if (c.kind == IndexKind::kBq) o.Set("rerankFactor", c.bq.rerank_factor);
   o.Set("isa", isa());
   o.Set("device", s.device);
   o.Set("deviceKind", s.device_kind);

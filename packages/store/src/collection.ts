@@ -59,8 +59,6 @@ export interface CollectionOptions {
   snapshotEveryOps: number;
   /** Compact the index before a snapshot when this share of its rows are deleted. */
   compactRatio: number;
-  /** Single queries estimated to read at most this many floats run on the calling thread. */
-  inlineSearchBudget: number;
   /** Collections with at most this many bytes of vectors are searched by an exact scan, whatever the index kind. */
   exactScanBytes: number;
   /** A flat index on a device searches there only batches above this much work (queries x rows x dim). */
@@ -285,11 +283,8 @@ export class Collection {
       const out: QueryResult = { k, counts: Uint32Array.from(hits, (h) => h.ids.length), ids: hits.flatMap((h) => h.ids), scores: Float32Array.from(hits.flatMap((h) => h.scores)), exact };
       return this.#withExtras(out, hits.flatMap((h) => h.labels), options, how);
     }
-    // A small search costs less than the two thread hand-offs of an async one
-    // (~50 us each here): run it inline; anything larger goes to the engine's pool.
-    const r = nq === 1 && this.#searchWork(k, { ...options, exact: exactScan }) <= this.#options.inlineSearchBudget
-      ? this.index.searchSync(vectors, k, searchOptions)
-      : await this.index.search(vectors, k, searchOptions);
+    // A small single search runs inline in @ragwire/native (IndexOptions.inlineSearchBudget).
+    const r = await this.index.search(vectors, k, searchOptions);
     const counts = new Uint32Array(nq);
     const ids: string[] = [];
     const scores: number[] = [];
@@ -325,16 +320,6 @@ export class Collection {
 
   get dim(): number {
     return this.settings.dim;
-  }
-
-  /** Floats one query reads, roughly: what decides between an inline and a pooled search. */
-  #searchWork(k: number, options: NonNullable<QueryInput['options']>): number {
-    const { dim, kind, params } = this.settings;
-    const rows = this.labelToId.size;
-    if (options.exact || kind === 'flat') return rows * dim;
-    if (kind === 'bq') return rows * Math.ceil(dim / 32) + k * (params.rerankFactor ?? 20) * dim;
-    const ef = Math.max(k, options.efSearch ?? params.efSearch ?? 64);
-    return ef * 2 * (params.M ?? 16) * dim;
   }
 
   /** The stored vectors of `labels`, row-major; a row of a document removed meanwhile stays zero. */

@@ -52,11 +52,18 @@ function decodeTag(bytes: Uint8Array | null): SnapshotTag | null {
   }
 }
 
+/** How the store's indexes run: their device, and @ragwire/native's inline search budget. */
+export interface EngineOptions {
+  device: Device;
+  inlineSearchBudget: number;
+}
+
 export async function recover(
-  dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string, device: Device = 'cpu',
+  dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string, engine: EngineOptions,
 ): Promise<DerivedState> {
   // The device serves flat search and hnsw builds; bq runs on the CPU whatever the store was given.
-  const where: Device = record.settings.kind === 'bq' ? 'cpu' : device;
+  const where: Device = record.settings.kind === 'bq' ? 'cpu' : engine.device;
+  const { inlineSearchBudget } = engine;
   const labelToId = new Map<number, string>();
   const filters = new FilterIndex();
   const lexical = new TextRecovery(textSnapshotPath(snapshotPath), record.incarnation, record.settings.text ?? DEFAULT_TEXT_SETTINGS);
@@ -67,7 +74,7 @@ export async function recover(
   }
   const { text, sparse } = lexical.finish();
 
-  const snapshot = await loadSnapshot(snapshotPath, record, where);
+  const snapshot = await loadSnapshot(snapshotPath, record, where, inlineSearchBudget);
   let rebuilt: DerivedState['rebuilt'];
   if ('index' in snapshot) {
     const { index, seq } = snapshot;
@@ -76,17 +83,17 @@ export async function recover(
     rebuilt = { reason: 'inconsistent', detail: `the snapshot holds ${index.size} rows after replaying the log, LMDB ${labelToId.size} documents` };
     index.close(); // disagrees with the documents: trust LMDB and rebuild
   } else rebuilt = snapshot;
-  const index = createIndex({ ...indexOptions(record.settings), device: where });
+  const index = createIndex({ ...indexOptions(record.settings), device: where, inlineSearchBudget });
   await addStoredVectors(dbs, index, record.settings.dim, null);
   if (labelToId.size === 0) return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: 'empty' };
   return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: 'rebuilt', rebuilt };
 }
 
-async function loadSnapshot(path: string, record: CollectionRecord, device: Device): Promise<{ index: Index; seq: number } | { reason: RebuildReason; detail: string }> {
+async function loadSnapshot(path: string, record: CollectionRecord, device: Device, inlineSearchBudget: number): Promise<{ index: Index; seq: number } | { reason: RebuildReason; detail: string }> {
   if (!existsSync(path)) return { reason: 'missing', detail: `no snapshot at ${path}` };
   let index: Awaited<ReturnType<typeof loadIndex>>;
   try {
-    index = await loadIndex(path, { device });
+    index = await loadIndex(path, { device, inlineSearchBudget });
   } catch (error) {
     return { reason: 'corrupt', detail: (error as Error).message };
   }

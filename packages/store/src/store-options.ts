@@ -11,11 +11,7 @@ export interface StoreOptions {
   snapshotEveryOps?: number;
   /** Compact the index before a snapshot when this share of its rows are deleted. Default 0.2. */
   compactRatio?: number;
-  /**
-   * A single query estimated to read at most this many floats (HNSW: efSearch x 2M x dim; flat: rows x dim)
-   * runs on the calling thread, skipping the engine pool's two thread hand-offs. 0 sends every search
-   * to the pool. Default 2,000,000 (a few hundred microseconds at most).
-   */
+  /** Every collection's index's IndexOptions.inlineSearchBudget (@ragwire/native). Default 2,000,000 floats. */
   inlineSearchBudget?: number;
   /**
    * Collections holding at most this many bytes of vectors (rows x dim x 4) are searched by an exact

@@ -131,13 +131,12 @@ export class Store {
       log: this.#root.openDB({ name: `${prefix}/log` }),
     };
     const snapshotPath = join(this.path, 'snapshots', `${record.incarnation}.snap`);
-    const state = await recover(dbs, record, snapshotPath, this.#options.device);
+    const state = await recover(dbs, record, snapshotPath, { device: this.#options.device, inlineSearchBudget: this.#options.inlineSearchBudget });
     if (state.rebuilt) this.#options.onRebuild({ collection: record.settings.name, ...state.rebuilt, documents: state.labelToId.size });
     const c = new Collection(dbs, record, state, {
       snapshotPath,
       snapshotEveryOps: this.#options.snapshotEveryOps,
       compactRatio: this.#options.compactRatio,
-      inlineSearchBudget: this.#options.inlineSearchBudget,
       exactScanBytes: this.#options.exactScanBytes,
       deviceMinWork: this.#options.deviceMinWork,
     });
