@@ -28,10 +28,10 @@ if(RAGWIRE_WITH_CUDA AND RAGWIRE_NVCC)
     list(APPEND _gencode -gencode arch=compute_${_last},code=compute_${_last})
     set(RAGWIRE_CUDA_OBJ ${CMAKE_CURRENT_BINARY_DIR}/cuda_backend.o)
     add_custom_command(OUTPUT ${RAGWIRE_CUDA_OBJ}
-      COMMAND ${RAGWIRE_NVCC} -O3 -std=c++17 -Xcompiler -fPIC ${_gencode}
+      COMMAND ${RAGWIRE_NVCC} -O3 -std=c++17 -Xcompiler -fPIC -Xcompiler -Werror=switch ${_gencode}
         -I${CMAKE_CURRENT_SOURCE_DIR}/include -c ${CMAKE_CURRENT_SOURCE_DIR}/src/device/cuda_backend.cu -o ${RAGWIRE_CUDA_OBJ}
       DEPENDS src/device/cuda_backend.cu src/device/cuda_kernels.cuh include/ragwire/device.hpp include/ragwire/status.hpp
-        include/ragwire/config.hpp
+        include/ragwire/config.hpp include/ragwire/limits.hpp
       COMMENT "nvcc cuda_backend.cu (${RAGWIRE_CUDA_ARCHS})" VERBATIM)
     list(APPEND CORE_SOURCES ${RAGWIRE_CUDA_OBJ})
     list(APPEND CORE_DEFS RAGWIRE_HAVE_CUDA)

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeLoadError, errorClassesByCode } from '@ragwire/protocol';
+import { DEFAULT_LIMITS, INDEX_PARAM_RANGES, NativeLoadError, errorClassesByCode } from '@ragwire/protocol';
 
 /** The raw addon surface (see src/binding). Callers use the typed wrappers in index.ts. */
 export interface NativeIndexHandle {
@@ -25,12 +25,22 @@ export interface NativeIndexHandle {
 export interface NativeAddon {
   NativeIndex: new (config: Record<string, unknown>) => NativeIndexHandle;
   loadIndex(path: string, device?: string, deviceTileRows?: number): Promise<{ index: NativeIndexHandle; userData: Uint8Array | null }>;
-  initialize(errorClasses: Record<string, unknown>): void;
+  initialize(errorClasses: Record<string, unknown>, limits: EngineLimits): void;
   isa(): string;
   devices(): Record<string, unknown>[];
   threads(): number;
   measureReadBandwidth(bytes?: number): number;
 }
+
+/** What the addon refuses, as [min, max] pairs (src/binding/addon.cpp): below min is RAGWIRE_ERR_INVALID_ARGUMENT, above max RAGWIRE_ERR_LIMIT. */
+type EngineLimits = Record<'dim' | 'k' | keyof typeof INDEX_PARAM_RANGES, readonly [number, number]>;
+
+/** The protocol's limits table, the one the TS checks use, handed to the addon so that both refuse alike. */
+const ENGINE_LIMITS: EngineLimits = {
+  ...INDEX_PARAM_RANGES,
+  dim: [1, DEFAULT_LIMITS.maxDim],
+  k: [1, DEFAULT_LIMITS.maxK],
+};
 
 function packageRoot(): string {
   // lib/ (source) and dist/ (built) both sit one level below the package root.
@@ -90,7 +100,7 @@ function preventUcxHooks(): void {
 let addon: NativeAddon | undefined;
 let loadedFrom: string | undefined;
 
-/** Loads the compiled engine once and hands it the error classes. */
+/** Loads the compiled engine once and hands it the error classes and the limits table. */
 export function native(): NativeAddon {
   if (addon) return addon;
   const file = resolveBinaryPath();
@@ -102,7 +112,7 @@ export function native(): NativeAddon {
     const message = (cause as Error).message;
     throw new NativeLoadError(`cannot load the native engine from ${file}: ${message}`, { cause });
   }
-  addon.initialize(errorClassesByCode);
+  addon.initialize(errorClassesByCode, ENGINE_LIMITS);
   loadedFrom = file;
   return addon;
 }

@@ -238,6 +238,6 @@ export function measureReadBandwidth(bytes?: number): number {
   return native().measureReadBandwidth(bytes);
 }
 
-export { transports, configureUcx, type TransportsReport, type UcxOptions } from './ucx-worker';
+export { transports, type TransportsReport } from './ucx-worker';
 export { UcxSocket } from './ucx-socket';
 export { connectUcx, acceptUcx } from './ucx-handshake';

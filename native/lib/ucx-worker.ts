@@ -1,7 +1,7 @@
 // The process's one UCP worker (src/ucx/ucx_worker.cpp), opened on first use, and the routing of
 // its batched events to the sockets they belong to (docs/protocol.md §2.3).
 import { availableParallelism } from 'node:os';
-import { InvalidArgumentError, ShardUnavailableError } from '@ragwire/protocol';
+import { ShardUnavailableError } from '@ragwire/protocol';
 import { native } from './binding';
 
 /** What this build and machine have (`transports()`). */
@@ -11,28 +11,10 @@ export interface TransportsReport {
   ucx: { built: boolean; available: boolean; version?: string; error?: string; tls?: string };
 }
 
-export interface UcxOptions {
-  /**
-   * Microseconds the progress thread spins after the last activity before it sleeps on the
-   * worker's event fd. -1: never sleep (polling mode: lowest latency, one core busy). Default:
-   * RAGWIRE_UCX_SPIN_US, else 50 on hosts with more than 4 cores and 0 on smaller ones, where a
-   * spinning thread takes the core the JavaScript thread needs (measured in docs/benchmarks.md:
-   * on 2 cores a 50 us spin tripled the round trip); RAGWIRE_UCX_POLL=1 means -1.
-   */
-  spinUs?: number;
-  /** Bytes a peer may send ahead of what this side consumed, per connection. Default 4 MiB. */
-  windowBytes?: number;
-  /**
-   * Ask UCX to detect dead peers itself (UCP_ERR_HANDLING_MODE_PEER). In UCX 1.13 that rules out
-   * shared memory, so it is off by default: the control socket reports a dead peer. Default false.
-   */
-  peerErrors?: boolean;
-}
-
 /** The addon's UCX surface (src/binding/ucx_wrap.cpp). */
 export interface UcxAddon {
   ucxAvailability(): { built: boolean; available: boolean; version?: string; error?: string };
-  ucxOpen(options: Record<string, number | boolean>, onEvents: (events: unknown[]) => void): { address: Buffer; windowBytes: number };
+  ucxOpen(options: { spinUs: number }, onEvents: (events: unknown[]) => void): { address: Buffer; windowBytes: number };
   ucxConnection(): number;
   ucxConnect(id: number, address: Uint8Array, remoteId: number, remoteWindow: number): void;
   ucxSend(id: number, chunks: Uint8Array[], allowance: number): number;
@@ -69,20 +51,7 @@ export interface UcxWorker {
   sleeps(): number;
 }
 
-let configured: UcxOptions = {};
 let worker: UcxWorker | undefined;
-
-/** Sets the worker's options; only before the first UCX connection of the process. */
-export function configureUcx(options: UcxOptions): void {
-  if (worker !== undefined) throw new InvalidArgumentError('configureUcx() must come before the first ucx:// connection of the process');
-  if (options.spinUs !== undefined && (!Number.isInteger(options.spinUs) || options.spinUs < -1)) {
-    throw new InvalidArgumentError(`spinUs must be an integer >= -1, got ${options.spinUs}`);
-  }
-  if (options.windowBytes !== undefined && (!Number.isInteger(options.windowBytes) || options.windowBytes < 1 << 20)) {
-    throw new InvalidArgumentError(`windowBytes must be an integer of at least 1 MiB, got ${options.windowBytes}`);
-  }
-  configured = { ...options };
-}
 
 /** What this build and machine offer: tcp and unix always; ucx when compiled in and UCX initialises. */
 export function transports(): TransportsReport {
@@ -91,6 +60,13 @@ export function transports(): TransportsReport {
   return { tcp: true, unix: true, ucx: { ...a, ...(tls !== undefined ? { tls } : {}) } };
 }
 
+/**
+ * Microseconds the progress thread spins after the last activity before it sleeps on the worker's
+ * event fd; -1 never sleeps (polling mode: lowest latency, one core busy). RAGWIRE_UCX_SPIN_US, else
+ * 50 on hosts with more than 4 cores and 0 on smaller ones, where a spinning thread takes the core the
+ * JavaScript thread needs (docs/benchmarks.md: on 2 cores a 50 us spin tripled the round trip);
+ * RAGWIRE_UCX_POLL=1 means -1.
+ */
 function spinFromEnv(): number | undefined {
   if (process.env.RAGWIRE_UCX_POLL === '1') return -1;
   const v = process.env.RAGWIRE_UCX_SPIN_US;
@@ -104,9 +80,8 @@ export function ucxWorker(): UcxWorker {
   const a = addon.ucxAvailability();
   if (!a.available) throw new ShardUnavailableError(`ucx:// is not available here: ${a.error ?? 'unknown reason'}`);
   const endpoints = new Map<number, UcxEndpoint>();
-  const spinUs = configured.spinUs ?? spinFromEnv() ?? (availableParallelism() > 4 ? 50 : 0);
-  const options = { spinUs, peerErrors: configured.peerErrors ?? false, ...(configured.windowBytes ? { windowBytes: configured.windowBytes } : {}) };
-  const opened = addon.ucxOpen(options, (events) => {
+  const spinUs = spinFromEnv() ?? (availableParallelism() > 4 ? 50 : 0);
+  const opened = addon.ucxOpen({ spinUs }, (events) => {
     // One call for every event the progress thread queued since the last one.
     for (let i = 0; i < events.length; i += 3) {
       endpoints.get(events[i + 1] as number)?.onUcxEvent(events[i] as UcxEvent, events[i + 2] as Buffer | string | undefined);

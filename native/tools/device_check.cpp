@@ -172,7 +172,7 @@ bool bench(const Args& a, const DeviceInfo& info, std::string* rows_json) {
     size_t bad = check::count_mismatches(want.labels, want.scores, got.labels, got.scores, &first);
     agree = agree && bad == 0;
     double flops = 2.0 * a.queries * a.n * a.dim;
-    double row_bytes = a.dim * (st == StorageKind::kF16 ? 2.0 : 4.0);
+    double row_bytes = (double)a.dim * (double)code_bytes(st);
     double blocks = std::ceil(a.queries / 1024.0);
     double dev_qps = a.queries / dev_s, cpu_qps = cq / cpu_s;
     double tflops = flops / dev_s / 1e12, gbps = a.n * row_bytes * blocks / dev_s / 1e9;

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardedCollection } from '@ragwire/client';
 import { RagwireVectorStore as LangChainStore } from '@ragwire/langchain';
 import { RagwireVectorStore as LlamaIndexStore } from '@ragwire/llamaindex';
-import { createIndex } from '@ragwire/native';
+import { createRequire } from 'node:module';
+import { createIndex, nativeBinaryPath } from '@ragwire/native';
 import { DEFAULT_LIMITS, INDEX_PARAM_RANGES, isRagwireError } from '@ragwire/protocol';
 import { DIM as CORPUS_DIM } from './adapters/corpus';
 import { HashEmbedding, HashEmbeddings } from './adapters/harness';
@@ -63,6 +64,36 @@ describe('one limit, one code, from every layer', () => {
     expect(await codeOf(() => createIndex({ dim: 4, metric: 'l2', kind: 'hnsw', hnsw: { M: INDEX_PARAM_RANGES.M[1] + 1 } }))).toBe('RAGWIRE_ERR_LIMIT');
     expect(await codeOf(() => createIndex({ dim: 4, metric: 'l2', kind: 'hnsw', hnsw: { efConstruction: INDEX_PARAM_RANGES.efConstruction[1] + 1 } }))).toBe('RAGWIRE_ERR_LIMIT');
     expect(await codeOf(() => index.search(q, 0))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    index.close();
+  });
+
+  // The addon itself, under the TS checks (anyone can load the .node file): it was handed the same table
+  // at initialize() and refuses the same input with the same code.
+  it('the addon, called without the TS layer', async () => {
+    createIndex({ dim: 4, metric: 'l2' }).close(); // loads and initialises the addon
+    type RawIndex = { add(l: Uint32Array, v: Float32Array): Promise<void>; search(q: Float32Array, k: number, ef?: number, rerank?: number): Promise<unknown>; close(): void };
+    const addon = createRequire(import.meta.url)(nativeBinaryPath()) as { NativeIndex: new (config: Record<string, unknown>) => RawIndex };
+    const make = (config: Record<string, unknown>) => new addon.NativeIndex({ dim: 4, metric: 'l2', kind: 'hnsw', storage: 'f32', ...config });
+    const above = (name: keyof typeof INDEX_PARAM_RANGES) => INDEX_PARAM_RANGES[name][1] + 1;
+    const below = (name: keyof typeof INDEX_PARAM_RANGES) => INDEX_PARAM_RANGES[name][0] - 1;
+    const cases: [string, () => unknown, string][] = [
+      ['dim above maxDim', () => make({ dim: LIMITS.maxDim + 1 }), 'RAGWIRE_ERR_LIMIT'],
+      ['dim 0', () => make({ dim: 0 }), 'RAGWIRE_ERR_INVALID_ARGUMENT'],
+      ['M above', () => make({ M: above('M') }), 'RAGWIRE_ERR_LIMIT'],
+      ['M below', () => make({ M: below('M') }), 'RAGWIRE_ERR_INVALID_ARGUMENT'],
+      ['efConstruction above', () => make({ efConstruction: above('efConstruction') }), 'RAGWIRE_ERR_LIMIT'],
+      ['efSearch above', () => make({ efSearch: above('efSearch') }), 'RAGWIRE_ERR_LIMIT'],
+      ['rerankFactor above', () => make({ kind: 'bq', rerankFactor: above('rerankFactor') }), 'RAGWIRE_ERR_LIMIT'],
+    ];
+    for (const [what, run, code] of cases) expect(await codeOf(run), what).toBe(code);
+    const index = make({});
+    await index.add(Uint32Array.of(1), new Float32Array(4));
+    const q = new Float32Array(4);
+    expect(await codeOf(() => index.search(q, LIMITS.maxK + 1)), 'k above maxK').toBe('RAGWIRE_ERR_LIMIT');
+    expect(await codeOf(() => index.search(q, 0)), 'k 0').toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(await codeOf(() => index.search(q, 1, LIMITS.maxEfSearch + 1)), 'efSearch above').toBe('RAGWIRE_ERR_LIMIT');
+    expect(await codeOf(() => index.search(q, 1, undefined, above('rerankFactor'))), 'rerankFactor above').toBe('RAGWIRE_ERR_LIMIT');
+    expect(await codeOf(() => index.search(q, LIMITS.maxK)), 'k at maxK').toBe('ok');
     index.close();
   });
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "ragwire/limits.hpp"
 #include "ragwire/status.hpp"
 
 namespace ragwire {
@@ -16,14 +17,19 @@ enum class StorageKind : uint32_t { kF32 = 0, kF16 = 1, kSq8 = 2 };
 enum class DeviceChoice : uint32_t { kCpu = 0, kOpenCl = 1, kCuda = 2, kAuto = 3 };
 
 constexpr uint32_t kNoLabel = 0xffffffffu;
-constexpr size_t kMaxDim = 65536;
-constexpr size_t kMaxK = 10000;
-constexpr size_t kMaxVectors = 0xfffffff0u;
 
+// Names as the JS API spells them; nullptr for a value outside the enum (IndexConfig::validate refuses it).
 const char* metric_name(Metric m);
 const char* kind_name(IndexKind k);
 const char* storage_name(StorageKind s);
 const char* device_name(DeviceChoice d);
+// After a switch that names every enumerator: the value lies outside the enum. Configurations are
+// validated where they enter (IndexConfig::validate), so this is a broken invariant: stop, rather
+// than run as some other case.
+[[noreturn]] void unreachable_enum(const char* type);
+
+// Bytes per dimension in the codes a search scans: 4 (f32), 2 (f16), 1 (sq8).
+size_t code_bytes(StorageKind s);
 bool parse_device(const std::string& s, DeviceChoice* out);
 bool parse_metric(const std::string& s, Metric* out);
 bool parse_kind(const std::string& s, IndexKind* out);
@@ -52,6 +58,7 @@ struct IndexConfig {
   // host memory in tiles of this many rows. 0: as many as fit the device.
   uint32_t device_tile_rows = 0;
 
+  // Known enumerators, and parameters within the memory-safety guards (ragwire/limits.hpp).
   Status validate() const;
 };
 

@@ -43,7 +43,7 @@ class DeviceFlat {
 
  private:
   DeviceFlat(const IndexConfig& cfg, std::unique_ptr<DeviceBackend> backend) : cfg_(cfg), backend_(std::move(backend)) {}
-  size_t row_bytes() const { return (size_t)cfg_.dim * (cfg_.storage == StorageKind::kF16 ? 2 : 4); }
+  size_t row_bytes() const { return (size_t)cfg_.dim * code_bytes(cfg_.storage); }
   bool needs_norms() const { return cfg_.metric == Metric::kL2; }
   // Grows buffer b to at least `bytes` (keeping its first `keep_bytes` when asked).
   Status ensure(DeviceBuffer* b, size_t bytes, size_t keep_bytes = 0);

@@ -16,6 +16,9 @@
 #include <random>
 #include <vector>
 
+// The class's members are defined by job: hnsw_build.cpp (insert, link selection, relinking),
+// hnsw_search.cpp (descent and layer-0 search), hnsw_persist.cpp (snapshot sections) and
+// hnsw_device_build.cpp (a base layer from device kNN lists).
 #include "ragwire/device_flat.hpp"
 #include "ragwire/index.hpp"
 
@@ -71,10 +74,15 @@ class HnswIndex final : public Index {
   // After an add: a marked node that none of its own neighbours links back to
   // gets a link from its nearest neighbour with room, so searches can reach it.
   void relink_orphans(size_t total);
-  // Greedy descent through the upper layers to a layer-0 entry point.
-  uint32_t descend(const float* q, bool exact) const;
-  void search_one(const float* q, size_t k, uint32_t ef, const SearchOptions& opts, const Acceptor& accept,
-                  TopK& out) const;
+  // Who walks the graph. A build walks a graph that other inserters are writing (under their node
+  // locks, on exact f32 distances); a search walks one nobody writes (the index's reader lock is
+  // held) on the stored codes.
+  enum class Walk { kBuild, kSearch };
+  // Greedy descent from `ep` on layer `top` through the layers above `bottom`: the entry point
+  // for layer `bottom` (hnsw_search.cpp).
+  template <Walk walk>
+  uint32_t descend(const float* q, uint32_t ep, int top, int bottom) const;
+  void search_one(const float* q, size_t k, uint32_t ef, const Acceptor& accept, TopK& out) const;
 
   uint32_t M_, M0_;
   double level_mult_;

@@ -28,8 +28,9 @@ class VectorStorage {
     switch (storage_) {
       case StorageKind::kF16: return f16_fn_(q, f16_.data() + (size_t)id * dim_, dim_);
       case StorageKind::kSq8: return sq8_fn_(q, sq8_.data() + (size_t)id * dim_, lo_.data(), step_.data(), dim_);
-      default: return f32_fn_(q, f32_.data() + (size_t)id * dim_, dim_);
+      case StorageKind::kF32: return f32_fn_(q, f32_.data() + (size_t)id * dim_, dim_);
     }
+    unreachable_enum("StorageKind");
   }
   // Calls fn(id, distance) for ids [begin, end) that pass `keep`, on the stored
   // codes, with the storage switch hoisted out of the loop.
@@ -48,7 +49,7 @@ class VectorStorage {
           if (keep(id)) fn(id, sq8_fn_(q, base + (size_t)id * dim_, lo_.data(), step_.data(), dim_));
         break;
       }
-      default: {
+      case StorageKind::kF32: {
         const float* base = f32_.data();
         const size_t row_bytes = (size_t)dim_ * 4, ahead = kScanAheadBytes / row_bytes + 1;
         for (uint32_t id = begin; id < end; id++) {
@@ -60,6 +61,7 @@ class VectorStorage {
           }
           if (keep(id)) fn(id, f32_fn_(q, base + (size_t)id * dim_, dim_));
         }
+        break;
       }
     }
   }
@@ -70,12 +72,12 @@ class VectorStorage {
   const uint16_t* f16_row(uint32_t id) const { return f16_.data() + (size_t)id * dim_; }
 
   void prefetch(uint32_t id) const {
-    const char* p;
-    size_t bytes;
+    const char* p = nullptr;
+    size_t bytes = 0;
     switch (storage_) {
       case StorageKind::kF16: p = (const char*)(f16_.data() + (size_t)id * dim_); bytes = dim_ * 2; break;
       case StorageKind::kSq8: p = (const char*)(sq8_.data() + (size_t)id * dim_); bytes = dim_; break;
-      default: p = (const char*)row(id); bytes = dim_ * 4; break;
+      case StorageKind::kF32: p = (const char*)row(id); bytes = dim_ * 4; break;
     }
     size_t lines = bytes > 1024 ? 16 : (bytes + 63) / 64;
     for (size_t i = 0; i < lines; i++) __builtin_prefetch(p + i * 64);

@@ -1,5 +1,6 @@
-// Module entry: initialize(errorClasses) must be called once by the TS loader
-// before anything else, so core errors arrive as @ragwire/protocol's classes.
+// Module entry: initialize(errorClasses, limits) must be called once by the TS loader
+// before anything else, so core errors arrive as @ragwire/protocol's classes and
+// the binding refuses what the protocol's limits table refuses.
 #include <napi.h>
 
 #include "addon_state.hpp"
@@ -17,12 +18,47 @@ AddonState& state(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }
 
 namespace {
 
+// A [min, max] pair of the limits table, which must lie within the engine's guard for it.
+Range range_of(Napi::Env env, const Napi::Object& table, const char* name, const Range& guard) {
+  Napi::Value v = table.Get(name);
+  auto bound = [&](uint32_t i) {
+    Napi::Value b = v.As<Napi::Array>().Get(i);
+    double d = b.IsNumber() ? b.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0) || d > 4294967295.0 || d != (double)(uint64_t)d)
+      throw Napi::TypeError::New(env, std::string("initialize: limit ") + name + " must be a pair of u32 integers");
+    return (uint32_t)d;
+  };
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != 2)
+    throw Napi::TypeError::New(env, std::string("initialize: limit ") + name + " must be a [min, max] pair");
+  Range r{bound(0), bound(1)};
+  if (!r.within(guard))
+    throw Napi::RangeError::New(env, std::string("initialize: limit ") + name + " [" + std::to_string(r.min) + ", " +
+                                         std::to_string(r.max) + "] lies outside the engine's guard [" +
+                                         std::to_string(guard.min) + ", " + std::to_string(guard.max) + "]");
+  return r;
+}
+
+// The limits table as the TS loader hands it over: { dim, k, M, efConstruction, efSearch, rerankFactor },
+// each a [min, max] pair (packages/protocol/src/limits.ts).
+Limits parse_limits(Napi::Env env, const Napi::Object& table) {
+  Limits l;
+  l.dim = range_of(env, table, "dim", kGuards.dim);
+  l.k = range_of(env, table, "k", kGuards.k);
+  l.M = range_of(env, table, "M", kGuards.M);
+  l.ef_construction = range_of(env, table, "efConstruction", kGuards.ef_construction);
+  l.ef_search = range_of(env, table, "efSearch", kGuards.ef_search);
+  l.rerank_factor = range_of(env, table, "rerankFactor", kGuards.rerank_factor);
+  return l;
+}
+
 Napi::Value initialize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "initialize expects the error classes by code");
+  if (!info[1].IsObject()) throw Napi::TypeError::New(env, "initialize expects the limits table");
+  AddonState& s = state(env);
+  s.limits = parse_limits(env, info[1].As<Napi::Object>());
   Napi::Object classes = info[0].As<Napi::Object>();
   Napi::Array keys = classes.GetPropertyNames();
-  AddonState& s = state(env);
   for (uint32_t i = 0; i < keys.Length(); i++) {
     Napi::Value key = keys.Get(i);
     Napi::Value cls = classes.Get(key);

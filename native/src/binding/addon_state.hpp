@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "ragwire/limits.hpp"
 #include "ragwire/status.hpp"
 
 namespace ragwire::binding {
@@ -14,6 +15,9 @@ struct Job;
 struct AddonState {
   // Error classes of @ragwire/protocol by code, handed over by initialize().
   std::map<std::string, Napi::FunctionReference> error_classes;
+  // What a caller may ask for, from @ragwire/protocol's limits table, handed over by initialize()
+  // (the memory-safety guards until then, for whoever loads the .node file without the TS loader).
+  Limits limits = kGuards;
   Napi::FunctionReference index_ctor;
   // Completions of pool jobs come back to the JS thread through this function.
   Napi::ThreadSafeFunction completions;

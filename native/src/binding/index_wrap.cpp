@@ -1,5 +1,6 @@
 #include "index_wrap.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include "addon_state.hpp"
@@ -32,6 +33,20 @@ uint32_t get_u32(Napi::Env env, const Napi::Value& v, const char* what, uint32_t
   return (uint32_t)d;
 }
 
+// An integer in `range` (the protocol's limits table): not an integer or below the minimum is
+// RAGWIRE_ERR_INVALID_ARGUMENT, above the maximum RAGWIRE_ERR_LIMIT, as the TS checks say.
+uint32_t get_in(Napi::Env env, const Napi::Value& v, const char* what, const Range& range, uint32_t fallback) {
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+  if (!(d >= range.min) || d != std::floor(d))
+    throw_status(env, Code::kInvalidArgument,
+                 std::string(what) + " must be an integer >= " + std::to_string(range.min) + ", got " + v.ToString().Utf8Value());
+  if (d > range.max)
+    throw_status(env, Code::kLimit,
+                 std::string(what) + " must be at most " + std::to_string(range.max) + ", got " + v.ToString().Utf8Value());
+  return (uint32_t)d;
+}
+
 // (queries, k, efSearch, rerankFactor, filterScanThreshold, filter, exact, onDevice)
 SearchArgs parse_search(const Napi::CallbackInfo& info, const Index& index, Job* job) {
   Napi::Env env = info.Env();
@@ -43,9 +58,12 @@ SearchArgs parse_search(const Napi::CallbackInfo& info, const Index& index, Job*
                                               " is not a multiple of the dimension " + std::to_string(dim));
   a.queries = q.Data();
   a.nq = q.ElementLength() / dim;
-  a.k = get_u32(env, info[1], "k", 0);
-  a.opts.ef_search = get_u32(env, info[2], "efSearch", 0);
-  a.opts.rerank_factor = get_u32(env, info[3], "rerankFactor", 0);
+  const Limits& limits = state(env).limits;
+  if (info[1].IsUndefined() || info[1].IsNull()) throw_status(env, Code::kInvalidArgument, "k must be a positive integer");
+  a.k = get_in(env, info[1], "k", limits.k, 0);
+  // Absent: the index's own value (0 to the core).
+  a.opts.ef_search = get_in(env, info[2], "efSearch", limits.ef_search, 0);
+  a.opts.rerank_factor = get_in(env, info[3], "rerankFactor", limits.rerank_factor, 0);
   a.opts.filter_scan_threshold = get_u32(env, info[4], "filterScanThreshold", a.opts.filter_scan_threshold);
   Napi::Value f = info[5];
   if (!f.IsUndefined() && !f.IsNull()) {
@@ -87,8 +105,10 @@ Napi::Object result_object(Napi::Env env, const std::vector<uint32_t>& labels, c
 }
 
 IndexConfig parse_config(Napi::Env env, const Napi::Object& o) {
+  const Limits& limits = state(env).limits;
   IndexConfig c;
-  c.dim = get_u32(env, o.Get("dim"), "dim", 0);
+  if (o.Get("dim").IsUndefined()) throw_status(env, Code::kInvalidArgument, "dim must be a positive integer");
+  c.dim = get_in(env, o.Get("dim"), "dim", limits.dim, 0);
   auto str = [&](const char* key) { Napi::Value v = o.Get(key); return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string(); };
   if (!parse_metric(str("metric"), &c.metric)) throw_status(env, Code::kInvalidArgument, "unknown metric '" + str("metric") + "'");
   if (!parse_kind(str("kind"), &c.kind)) throw_status(env, Code::kInvalidArgument, "unknown kind '" + str("kind") + "'");
@@ -96,11 +116,11 @@ IndexConfig parse_config(Napi::Env env, const Napi::Object& o) {
   std::string device = str("device");
   if (!device.empty() && !parse_device(device, &c.device)) throw_status(env, Code::kInvalidArgument, "unknown device '" + device + "'");
   c.device_tile_rows = get_u32(env, o.Get("deviceTileRows"), "deviceTileRows", 0);
-  c.hnsw.M = get_u32(env, o.Get("M"), "M", c.hnsw.M);
-  c.hnsw.ef_construction = get_u32(env, o.Get("efConstruction"), "efConstruction", c.hnsw.ef_construction);
-  c.hnsw.ef_search = get_u32(env, o.Get("efSearch"), "efSearch", c.hnsw.ef_search);
+  c.hnsw.M = get_in(env, o.Get("M"), "hnsw.M", limits.M, c.hnsw.M);
+  c.hnsw.ef_construction = get_in(env, o.Get("efConstruction"), "hnsw.efConstruction", limits.ef_construction, c.hnsw.ef_construction);
+  c.hnsw.ef_search = get_in(env, o.Get("efSearch"), "hnsw.efSearch", limits.ef_search, c.hnsw.ef_search);
   c.hnsw.seed = get_u32(env, o.Get("seed"), "seed", (uint32_t)c.hnsw.seed);
-  c.bq.rerank_factor = get_u32(env, o.Get("rerankFactor"), "rerankFactor", c.bq.rerank_factor);
+  c.bq.rerank_factor = get_in(env, o.Get("rerankFactor"), "bq.rerankFactor", limits.rerank_factor, c.bq.rerank_factor);
   return c;
 }
 
@@ -174,8 +194,6 @@ Napi::Value IndexWrap::search(const Napi::CallbackInfo& info) {
   auto labels = std::make_shared<std::vector<uint32_t>>();
   auto scores = std::make_shared<std::vector<float>>();
   job->work = [index, a, labels, scores] {
-    if (a.k == 0) return Status(Code::kInvalidArgument, "k must be a positive integer, got 0");
-    if (a.k > kMaxK) return Status(Code::kLimit, "k must be at most " + std::to_string(kMaxK));
     labels->resize(a.nq * a.k);
     scores->resize(a.nq * a.k);
     return index->search(a.queries, a.nq, a.k, a.opts, labels->data(), scores->data(), ThreadPool::shared());
@@ -189,8 +207,6 @@ Napi::Value IndexWrap::search_sync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto index = live(env);
   SearchArgs a = parse_search(info, *index, nullptr);
-  if (a.k == 0) throw_status(env, Code::kInvalidArgument, "k must be a positive integer, got 0");
-  if (a.k > kMaxK) throw_status(env, Code::kLimit, "k must be at most " + std::to_string(kMaxK));
   std::vector<uint32_t> labels(a.nq * a.k);
   std::vector<float> scores(a.nq * a.k);
   Status st = index->search(a.queries, a.nq, a.k, a.opts, labels.data(), scores.data(), ThreadPool::shared());

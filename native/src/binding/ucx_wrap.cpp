@@ -103,9 +103,6 @@ Napi::Value open(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   ucx::Options options;
   if (o.Get("spinUs").IsNumber()) options.spin_us = o.Get("spinUs").As<Napi::Number>().Int64Value();
-  if (o.Get("windowBytes").IsNumber()) options.window_bytes = (size_t)o.Get("windowBytes").As<Napi::Number>().Int64Value();
-  if (o.Get("chunkBytes").IsNumber()) options.chunk_bytes = (size_t)o.Get("chunkBytes").As<Napi::Number>().Int64Value();
-  if (o.Get("peerErrors").IsBoolean()) options.peer_errors = o.Get("peerErrors").As<Napi::Boolean>().Value();
   Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "ragwire-ucx", 0, 1);
   tsfn.Unref(env);
   std::unique_ptr<ucx::Worker> w;

@@ -13,7 +13,7 @@ constexpr size_t kTileBytes = 192 * 1024;  // a tile of rows that stays in L2 wh
 void FlatIndex::sweep(const float* queries, size_t nq, uint32_t begin, uint32_t end, const Acceptor& accept,
                       TopK* tops) const {
   size_t dim = cfg_.dim;
-  size_t row_bytes = dim * (cfg_.storage == StorageKind::kF32 ? 4 : cfg_.storage == StorageKind::kF16 ? 2 : 1);
+  size_t row_bytes = dim * code_bytes(cfg_.storage);
   uint32_t tile = (uint32_t)std::max<size_t>(16, kTileBytes / row_bytes);
   bool all = accept.everything();
   for (uint32_t t0 = begin; t0 < end; t0 += tile) {
@@ -47,7 +47,8 @@ Status FlatIndex::search_prepared(const float* queries, size_t nq, size_t k, con
   size_t dim = cfg_.dim;
   uint32_t n = (uint32_t)rows();
   bool quantized = vectors_.quantized();
-  size_t keep = quantized ? std::max(k, k * (size_t)rerank_factor(opts)) : k;
+  // Candidates for the f32 rerank: never more than the rows, whatever k * rerankFactor asks.
+  size_t keep = quantized ? std::max(k, std::min(k * (size_t)rerank_factor(opts), (size_t)n)) : k;
   if (device_ && opts.on_device) {
     // f32: a few spare candidates, so the f32 rescoring settles near-ties the
     // device's matrix-product distances may order differently.

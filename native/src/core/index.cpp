@@ -28,11 +28,11 @@ struct Meta {
 
 Status make(const IndexConfig& cfg, std::unique_ptr<Index>* out) {
   switch (cfg.kind) {
-    case IndexKind::kFlat: out->reset(new FlatIndex(cfg)); break;
-    case IndexKind::kHnsw: out->reset(new HnswIndex(cfg)); break;
-    case IndexKind::kBq: out->reset(new BqIndex(cfg)); break;
+    case IndexKind::kFlat: out->reset(new FlatIndex(cfg)); return Status::ok();
+    case IndexKind::kHnsw: out->reset(new HnswIndex(cfg)); return Status::ok();
+    case IndexKind::kBq: out->reset(new BqIndex(cfg)); return Status::ok();
   }
-  return Status::ok();
+  return Status(Code::kInvalidArgument, "unknown index kind " + std::to_string((uint32_t)cfg.kind));
 }
 
 }  // namespace
@@ -113,8 +113,10 @@ Status Index::add(const uint32_t* labels, const float* vectors, size_t n, Thread
 
 Status Index::search(const float* queries, size_t nq, size_t k, const SearchOptions& opts, uint32_t* out_labels,
                      float* out_scores, ThreadPool& pool) const {
-  if (k == 0) return Status(Code::kInvalidArgument, "k must be a positive integer, got 0");
-  if (k > kMaxK) return Status(Code::kLimit, "k must be at most " + std::to_string(kMaxK) + ", got " + std::to_string(k));
+  RAGWIRE_RETURN_IF_ERROR(kGuards.k.check("k", k));
+  // 0 asks for the index's own value.
+  if (opts.ef_search) RAGWIRE_RETURN_IF_ERROR(kGuards.ef_search.check("efSearch", opts.ef_search));
+  if (opts.rerank_factor) RAGWIRE_RETURN_IF_ERROR(kGuards.rerank_factor.check("rerankFactor", opts.rerank_factor));
   RAGWIRE_RETURN_IF_ERROR(validate_vectors(queries, nq, "query"));
   std::shared_lock<std::shared_mutex> lock(mu_);
   std::vector<float> scratch;

@@ -105,20 +105,15 @@ void Worker::execute(Command& cmd) {
       c->remote_id = cmd.arg;
       c->remote_window = cmd.arg2;
       progress_worker = this;
-      // Peer failure handling first: UCX reports a dead peer. Shared-memory transports cannot
-      // (UCX 1.13), so where only they reach the peer the endpoint goes without it; the control
-      // socket still tells when the peer is gone (peer_gone).
+      // No peer failure handling by UCX (UCP_ERR_HANDLING_MODE_PEER rules out shared memory in
+      // UCX 1.13): the control socket tells when the peer is gone (peer_gone).
       ucp_ep_params_t p{};
       p.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE | UCP_EP_PARAM_FIELD_ERR_HANDLER;
       p.address = reinterpret_cast<const ucp_address_t*>(cmd.bytes.data());
-      p.err_mode = options_.peer_errors ? UCP_ERR_HANDLING_MODE_PEER : UCP_ERR_HANDLING_MODE_NONE;
+      p.err_mode = UCP_ERR_HANDLING_MODE_NONE;
       p.err_handler.cb = on_ep_error_cb;
       p.err_handler.arg = reinterpret_cast<void*>(static_cast<uintptr_t>(c->id));
       ucs_status_t st = ucp_ep_create(m.worker, &p, &c->ep);
-      if (st == UCS_ERR_UNREACHABLE && options_.peer_errors) {
-        p.err_mode = UCP_ERR_HANDLING_MODE_NONE;
-        st = ucp_ep_create(m.worker, &p, &c->ep);
-      }
       if (st != UCS_OK) {
         c->ep = nullptr;
         fail(*c, std::string("ucp_ep_create: ") + ucs_status_string(st));

@@ -25,9 +25,6 @@ struct Options {
   size_t window_bytes = 4u << 20;
   // Largest active message; writes are cut into chunks of this size.
   size_t chunk_bytes = 256u << 10;
-  // Ask UCX to report peer failures (UCP_ERR_HANDLING_MODE_PEER). That rules out shared memory
-  // in UCX 1.13, so the default is off: the control socket reports a dead peer instead.
-  bool peer_errors = false;
 };
 
 enum class EventKind : uint8_t {

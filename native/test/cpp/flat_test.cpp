@@ -116,10 +116,12 @@ TEST(Index, RefusesBadConfigsAndInputsWithTypedCodes) {
   ThreadPool pool(1);
   std::unique_ptr<Index> index;
   EXPECT_EQ(Index::create(config(0, Metric::kL2, IndexKind::kFlat), &index).code(), Code::kInvalidArgument);
-  EXPECT_EQ(Index::create(config(kMaxDim + 1, Metric::kL2, IndexKind::kFlat), &index).code(), Code::kLimit);
+  EXPECT_EQ(Index::create(config(kGuards.dim.max + 1, Metric::kL2, IndexKind::kFlat), &index).code(), Code::kLimit);
   IndexConfig bad_m = config(4, Metric::kL2, IndexKind::kHnsw);
   bad_m.hnsw.M = 1;
   EXPECT_EQ(Index::create(bad_m, &index).code(), Code::kInvalidArgument);
+  bad_m.hnsw.M = kGuards.M.max + 1;
+  EXPECT_EQ(Index::create(bad_m, &index).code(), Code::kLimit);
   IndexConfig bad_metric = config(4, (Metric)7, IndexKind::kFlat);
   EXPECT_EQ(Index::create(bad_metric, &index).code(), Code::kInvalidArgument);
 
@@ -138,10 +140,16 @@ TEST(Index, RefusesBadConfigsAndInputsWithTypedCodes) {
   uint32_t l;
   float s;
   EXPECT_EQ(index->search(v.data(), 1, 0, SearchOptions(), &l, &s, pool).code(), Code::kInvalidArgument);
-  std::vector<uint32_t> ls(kMaxK + 1);
-  std::vector<float> ss(kMaxK + 1);
-  EXPECT_EQ(index->search(v.data(), 1, kMaxK + 1, SearchOptions(), ls.data(), ss.data(), pool).code(), Code::kLimit);
+  std::vector<uint32_t> ls(kGuards.k.max + 1);
+  std::vector<float> ss(kGuards.k.max + 1);
+  EXPECT_EQ(index->search(v.data(), 1, kGuards.k.max + 1, SearchOptions(), ls.data(), ss.data(), pool).code(), Code::kLimit);
   EXPECT_EQ(index->search(nan.data(), 1, 1, SearchOptions(), &l, &s, pool).code(), Code::kNonFinite);
+  SearchOptions wide;
+  wide.ef_search = kGuards.ef_search.max + 1;
+  EXPECT_EQ(index->search(v.data(), 1, 1, wide, &l, &s, pool).code(), Code::kLimit);
+  wide = SearchOptions();
+  wide.rerank_factor = kGuards.rerank_factor.max + 1;
+  EXPECT_EQ(index->search(v.data(), 1, 1, wide, &l, &s, pool).code(), Code::kLimit);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // HNSW: the graph's invariants, read back from the snapshot the index writes
-// (the section layout of hnsw_index.cpp), and recall against exact search.
+// (the section layout of hnsw_persist.cpp), and recall against exact search.
 #include <gtest/gtest.h>
 
 #include <algorithm>
