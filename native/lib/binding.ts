@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_LIMITS, INDEX_PARAM_RANGES, NativeLoadError, errorClassesByCode } from '@ragwire/protocol';
+import { DEFAULT_LIMITS, INDEX_PARAM_RANGES, NativeLoadError, errorClassesByCode, wireDirections } from '@ragwire/protocol';
 
 /** The raw addon surface (see src/binding). Callers use the typed wrappers in index.ts. */
 export interface NativeIndexHandle {
@@ -25,7 +25,7 @@ export interface NativeIndexHandle {
 export interface NativeAddon {
   NativeIndex: new (config: Record<string, unknown>) => NativeIndexHandle;
   loadIndex(path: string, device?: string, deviceTileRows?: number): Promise<{ index: NativeIndexHandle; userData: Uint8Array | null }>;
-  initialize(errorClasses: Record<string, unknown>, limits: EngineLimits): void;
+  initialize(errorClasses: Record<string, unknown>, limits: EngineLimits, messageTypes: [number, boolean, boolean][]): void;
   isa(): string;
   devices(): Record<string, unknown>[];
   threads(): number;
@@ -100,7 +100,7 @@ function preventUcxHooks(): void {
 let addon: NativeAddon | undefined;
 let loadedFrom: string | undefined;
 
-/** Loads the compiled engine once and hands it the error classes and the limits table. */
+/** Loads the compiled engine once and hands it the error classes, the limits table and the message types. */
 export function native(): NativeAddon {
   if (addon) return addon;
   const file = resolveBinaryPath();
@@ -112,7 +112,7 @@ export function native(): NativeAddon {
     const message = (cause as Error).message;
     throw new NativeLoadError(`cannot load the native engine from ${file}: ${message}`, { cause });
   }
-  addon.initialize(errorClassesByCode, ENGINE_LIMITS);
+  addon.initialize(errorClassesByCode, ENGINE_LIMITS, wireDirections());
   loadedFrom = file;
   return addon;
 }

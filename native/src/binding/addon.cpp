@@ -1,4 +1,4 @@
-// Module entry: initialize(errorClasses, limits) must be called once by the TS loader
+// Module entry: initialize(errorClasses, limits, messageTypes) must be called once by the TS loader
 // before anything else, so core errors arrive as @ragwire/protocol's classes and
 // the binding refuses what the protocol's limits table refuses.
 #include <napi.h>
@@ -8,6 +8,7 @@
 #include "index_wrap.hpp"
 #include "dataplane_wrap.hpp"
 #include "ucx_wrap.hpp"
+#include "../dataplane/frame_header.hpp"
 #include "ragwire/device.hpp"
 #include "ragwire/diagnostics.hpp"
 #include "ragwire/kernels.hpp"
@@ -51,12 +52,30 @@ Limits parse_limits(Napi::Env env, const Napi::Object& table) {
   return l;
 }
 
+// The protocol's type codes as the TS loader hands them over (wireDirections()): [code, request, response].
+void set_directions(Napi::Env env, const Napi::Array& table) {
+  for (uint32_t i = 0; i < table.Length(); i++) {
+    Napi::Value row = table.Get(i);
+    if (!row.IsArray() || row.As<Napi::Array>().Length() != 3) throw Napi::TypeError::New(env, "initialize: a message type must be [code, request, response]");
+    Napi::Array r = row.As<Napi::Array>();
+    double code = r.Get(0u).ToNumber().DoubleValue();
+    if (!(code >= 1 && code <= 255) || code != (uint32_t)code) throw Napi::RangeError::New(env, "initialize: a message type code must be in 1..255");
+    bool request = r.Get(1u).ToBoolean(), response = r.Get(2u).ToBoolean();
+    dataplane::set_direction((uint8_t)code, request && response ? dataplane::Direction::kBoth
+                                            : request            ? dataplane::Direction::kRequest
+                                            : response           ? dataplane::Direction::kResponse
+                                                                 : dataplane::Direction::kUnknown);
+  }
+}
+
 Napi::Value initialize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "initialize expects the error classes by code");
   if (!info[1].IsObject()) throw Napi::TypeError::New(env, "initialize expects the limits table");
+  if (!info[2].IsArray()) throw Napi::TypeError::New(env, "initialize expects the message types");
   AddonState& s = state(env);
   s.limits = parse_limits(env, info[1].As<Napi::Object>());
+  set_directions(env, info[2].As<Napi::Array>());
   Napi::Object classes = info[0].As<Napi::Object>();
   Napi::Array keys = classes.GetPropertyNames();
   for (uint32_t i = 0; i < keys.Length(); i++) {

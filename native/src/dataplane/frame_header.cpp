@@ -4,24 +4,14 @@ namespace ragwire::dataplane {
 
 namespace {
 
-enum Direction : uint8_t { kUnknown, kRequest, kResponse, kBoth };
-
-// docs/protocol.md §4: which way each type code may travel.
-Direction direction(uint8_t type) {
-  switch (type) {
-    case 0x01: case 0x02: case 0x03: case 0x04:  // HELLO CREATE DROP DESCRIBE
-    case 0x10: case 0x11:                        // UPSERT DELETE
-    case 0x30: case 0x31:                        // STATS SNAPSHOT
-      return kBoth;
-    case 0x20: return kRequest;                  // QUERY
-    case 0x21: case 0x7f: return kResponse;      // RESULT ERROR
-    default: return kUnknown;
-  }
-}
+// Set before any frame is read (initialize) and only read after: no lock.
+Direction directions[256] = {};
 
 uint32_t u32le(const uint8_t* p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
 
 }  // namespace
+
+void set_direction(uint8_t type, Direction d) { directions[type] = d; }
 
 HeaderCheck check_header(const uint8_t* p, uint64_t max_frame_bytes) {
   HeaderCheck h;
@@ -40,11 +30,11 @@ HeaderCheck check_header(const uint8_t* p, uint64_t max_frame_bytes) {
   if (h.frame_bytes < kHeaderBytes) return fault(FrameFault::kBadFrame, true);
   if (h.frame_bytes % 4 != 0) return fault(FrameFault::kBadFrame);
   if (version != kProtocolVersion) return fault(FrameFault::kUnsupportedVersion);
-  const Direction d = direction(h.type);
-  if (d == kUnknown) return fault(FrameFault::kUnknownMessageType);
+  const Direction d = directions[h.type];
+  if (d == Direction::kUnknown) return fault(FrameFault::kUnknownMessageType);
   if ((h.flags & ~kFlagResponse) != 0) return fault(FrameFault::kBadFrame);
   const bool response = (h.flags & kFlagResponse) != 0;
-  if ((d == kRequest && response) || (d == kResponse && !response)) return fault(FrameFault::kBadFrame);
+  if ((d == Direction::kRequest && response) || (d == Direction::kResponse && !response)) return fault(FrameFault::kBadFrame);
   if (h.request_id == 0 && h.type != 0x7f) return fault(FrameFault::kBadFrame);
   return h;
 }

@@ -24,6 +24,11 @@ struct HeaderCheck {
   uint32_t request_id = 0;
 };
 
+// Which way each type code may travel (docs/protocol.md §4), from the protocol's codec table: the
+// addon sets it once at initialisation. Until then every type is unknown.
+enum class Direction : uint8_t { kUnknown, kRequest, kResponse, kBoth };
+void set_direction(uint8_t type, Direction d);
+
 // Reads and checks the 12 header bytes at `p` (the caller guarantees they are there).
 HeaderCheck check_header(const uint8_t* p, uint64_t max_frame_bytes);
 

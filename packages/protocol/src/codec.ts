@@ -66,6 +66,21 @@ export function replyTypeOf(type: Request['type']): Response['type'] {
   return replyOf.get(type)!;
 }
 
+/**
+ * Every type code with the directions it may travel in (docs/protocol.md §4): [code, as a request,
+ * as a reply]. The engine's native header check receives this table at initialisation.
+ */
+export function wireDirections(): [code: number, request: boolean, response: boolean][] {
+  const byCode = new Map<number, [number, boolean, boolean]>();
+  for (const c of CODECS) {
+    const entry = byCode.get(c.code) ?? [c.code, false, false];
+    if (c.response) entry[2] = true;
+    else entry[1] = true;
+    byCode.set(c.code, entry);
+  }
+  return [...byCode.values()].sort((a, b) => a[0] - b[0]);
+}
+
 /** Wire type code and direction of a message name (docs/protocol.md §4). */
 export function wireTypeOf(name: MessageName): { code: number; response: boolean } {
   const codec = byName.get(name);

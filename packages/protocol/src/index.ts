@@ -20,6 +20,7 @@ export {
   encodeFrame,
   encodeFrameParts,
   decodeFrame,
+  wireDirections,
   wireTypeOf,
   isRequest,
   replyTypeOf,
