@@ -3,15 +3,15 @@
 // the binding refuses what the protocol's limits table refuses.
 #include <napi.h>
 
+#include "../dataplane/frame_header.hpp"
 #include "addon_state.hpp"
 #include "async_job.hpp"
-#include "index_wrap.hpp"
 #include "dataplane_wrap.hpp"
-#include "ucx_wrap.hpp"
-#include "../dataplane/frame_header.hpp"
+#include "index_wrap.hpp"
 #include "ragwire/device.hpp"
 #include "ragwire/diagnostics.hpp"
 #include "ragwire/kernels.hpp"
+#include "ucx_wrap.hpp"
 
 namespace ragwire::binding {
 
@@ -56,15 +56,17 @@ Limits parse_limits(Napi::Env env, const Napi::Object& table) {
 void set_directions(Napi::Env env, const Napi::Array& table) {
   for (uint32_t i = 0; i < table.Length(); i++) {
     Napi::Value row = table.Get(i);
-    if (!row.IsArray() || row.As<Napi::Array>().Length() != 3) throw Napi::TypeError::New(env, "initialize: a message type must be [code, request, response]");
+    if (!row.IsArray() || row.As<Napi::Array>().Length() != 3)
+      throw Napi::TypeError::New(env, "initialize: a message type must be [code, request, response]");
     Napi::Array r = row.As<Napi::Array>();
     double code = r.Get(0u).ToNumber().DoubleValue();
-    if (!(code >= 1 && code <= 255) || code != (uint32_t)code) throw Napi::RangeError::New(env, "initialize: a message type code must be in 1..255");
+    if (!(code >= 1 && code <= 255) || code != (uint32_t)code)
+      throw Napi::RangeError::New(env, "initialize: a message type code must be in 1..255");
     bool request = r.Get(1u).ToBoolean(), response = r.Get(2u).ToBoolean();
     dataplane::set_direction((uint8_t)code, request && response ? dataplane::Direction::kBoth
-                                            : request            ? dataplane::Direction::kRequest
-                                            : response           ? dataplane::Direction::kResponse
-                                                                 : dataplane::Direction::kUnknown);
+                                            : request           ? dataplane::Direction::kRequest
+                                            : response          ? dataplane::Direction::kResponse
+                                                                : dataplane::Direction::kUnknown);
   }
 }
 
@@ -81,7 +83,8 @@ Napi::Value initialize(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < keys.Length(); i++) {
     Napi::Value key = keys.Get(i);
     Napi::Value cls = classes.Get(key);
-    if (cls.IsFunction()) s.error_classes[key.As<Napi::String>().Utf8Value()] = Napi::Persistent(cls.As<Napi::Function>());
+    if (cls.IsFunction())
+      s.error_classes[key.As<Napi::String>().Utf8Value()] = Napi::Persistent(cls.As<Napi::Function>());
   }
   return env.Undefined();
 }

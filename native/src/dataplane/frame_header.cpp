@@ -7,7 +7,9 @@ namespace {
 // Set before any frame is read (initialize) and only read after: no lock.
 Direction directions[256] = {};
 
-uint32_t u32le(const uint8_t* p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
+uint32_t u32le(const uint8_t* p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
 
 }  // namespace
 
@@ -34,7 +36,8 @@ HeaderCheck check_header(const uint8_t* p, uint64_t max_frame_bytes) {
   if (d == Direction::kUnknown) return fault(FrameFault::kUnknownMessageType);
   if ((h.flags & ~kFlagResponse) != 0) return fault(FrameFault::kBadFrame);
   const bool response = (h.flags & kFlagResponse) != 0;
-  if ((d == Direction::kRequest && response) || (d == Direction::kResponse && !response)) return fault(FrameFault::kBadFrame);
+  if ((d == Direction::kRequest && response) || (d == Direction::kResponse && !response))
+    return fault(FrameFault::kBadFrame);
   if (h.request_id == 0 && h.type != 0x7f) return fault(FrameFault::kBadFrame);
   return h;
 }

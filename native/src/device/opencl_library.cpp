@@ -36,7 +36,8 @@ cl_int clGetPlatformIDs(cl_uint num_entries, cl_platform_id* platforms, cl_uint*
   return fn(num_entries, platforms, num_platforms);
 }
 
-cl_int clGetDeviceIDs(cl_platform_id platform, cl_device_type type, cl_uint num_entries, cl_device_id* devices, cl_uint* num_devices) {
+cl_int clGetDeviceIDs(cl_platform_id platform, cl_device_type type, cl_uint num_entries, cl_device_id* devices,
+                      cl_uint* num_devices) {
   RAGWIRE_RESOLVE(clGetDeviceIDs);
   return fn ? fn(platform, type, num_entries, devices, num_devices) : CL_INVALID_PLATFORM;
 }
@@ -47,21 +48,24 @@ cl_int clGetDeviceInfo(cl_device_id device, cl_device_info name, size_t size, vo
 }
 
 cl_context clCreateContext(const cl_context_properties* properties, cl_uint num_devices, const cl_device_id* devices,
-                           void(CL_CALLBACK* notify)(const char*, const void*, size_t, void*), void* user_data, cl_int* err) {
+                           void(CL_CALLBACK* notify)(const char*, const void*, size_t, void*), void* user_data,
+                           cl_int* err) {
   RAGWIRE_RESOLVE(clCreateContext);
   if (fn) return fn(properties, num_devices, devices, notify, user_data, err);
   if (err) *err = CL_INVALID_PLATFORM;
   return nullptr;
 }
 
-cl_command_queue clCreateCommandQueue(cl_context context, cl_device_id device, cl_command_queue_properties properties, cl_int* err) {
+cl_command_queue clCreateCommandQueue(cl_context context, cl_device_id device, cl_command_queue_properties properties,
+                                      cl_int* err) {
   RAGWIRE_RESOLVE(clCreateCommandQueue);
   if (fn) return fn(context, device, properties, err);
   if (err) *err = CL_INVALID_CONTEXT;
   return nullptr;
 }
 
-cl_program clCreateProgramWithSource(cl_context context, cl_uint count, const char** strings, const size_t* lengths, cl_int* err) {
+cl_program clCreateProgramWithSource(cl_context context, cl_uint count, const char** strings, const size_t* lengths,
+                                     cl_int* err) {
   RAGWIRE_RESOLVE(clCreateProgramWithSource);
   if (fn) return fn(context, count, strings, lengths, err);
   if (err) *err = CL_INVALID_CONTEXT;
@@ -74,8 +78,8 @@ cl_int clBuildProgram(cl_program program, cl_uint num_devices, const cl_device_i
   return fn ? fn(program, num_devices, devices, options, notify, user_data) : CL_INVALID_PROGRAM;
 }
 
-cl_int clGetProgramBuildInfo(cl_program program, cl_device_id device, cl_program_build_info name, size_t size, void* value,
-                             size_t* size_ret) {
+cl_int clGetProgramBuildInfo(cl_program program, cl_device_id device, cl_program_build_info name, size_t size,
+                             void* value, size_t* size_ret) {
   RAGWIRE_RESOLVE(clGetProgramBuildInfo);
   return fn ? fn(program, device, name, size, value, size_ret) : CL_INVALID_PROGRAM;
 }
@@ -92,32 +96,33 @@ cl_int clSetKernelArg(cl_kernel kernel, cl_uint index, size_t size, const void* 
   return fn ? fn(kernel, index, size, value) : CL_INVALID_KERNEL;
 }
 
-cl_int clEnqueueNDRangeKernel(cl_command_queue queue, cl_kernel kernel, cl_uint work_dim, const size_t* offset, const size_t* global,
-                              const size_t* local, cl_uint num_wait, const cl_event* wait, cl_event* event) {
+cl_int clEnqueueNDRangeKernel(cl_command_queue queue, cl_kernel kernel, cl_uint work_dim, const size_t* offset,
+                              const size_t* global, const size_t* local, cl_uint num_wait, const cl_event* wait,
+                              cl_event* event) {
   RAGWIRE_RESOLVE(clEnqueueNDRangeKernel);
   return fn ? fn(queue, kernel, work_dim, offset, global, local, num_wait, wait, event) : CL_INVALID_COMMAND_QUEUE;
 }
 
-cl_int clEnqueueWriteBuffer(cl_command_queue queue, cl_mem buffer, cl_bool blocking, size_t offset, size_t size, const void* ptr,
-                            cl_uint num_wait, const cl_event* wait, cl_event* event) {
+cl_int clEnqueueWriteBuffer(cl_command_queue queue, cl_mem buffer, cl_bool blocking, size_t offset, size_t size,
+                            const void* ptr, cl_uint num_wait, const cl_event* wait, cl_event* event) {
   RAGWIRE_RESOLVE(clEnqueueWriteBuffer);
   return fn ? fn(queue, buffer, blocking, offset, size, ptr, num_wait, wait, event) : CL_INVALID_COMMAND_QUEUE;
 }
 
-cl_int clEnqueueReadBuffer(cl_command_queue queue, cl_mem buffer, cl_bool blocking, size_t offset, size_t size, void* ptr,
-                           cl_uint num_wait, const cl_event* wait, cl_event* event) {
+cl_int clEnqueueReadBuffer(cl_command_queue queue, cl_mem buffer, cl_bool blocking, size_t offset, size_t size,
+                           void* ptr, cl_uint num_wait, const cl_event* wait, cl_event* event) {
   RAGWIRE_RESOLVE(clEnqueueReadBuffer);
   return fn ? fn(queue, buffer, blocking, offset, size, ptr, num_wait, wait, event) : CL_INVALID_COMMAND_QUEUE;
 }
 
-cl_int clEnqueueFillBuffer(cl_command_queue queue, cl_mem buffer, const void* pattern, size_t pattern_size, size_t offset, size_t size,
-                           cl_uint num_wait, const cl_event* wait, cl_event* event) {
+cl_int clEnqueueFillBuffer(cl_command_queue queue, cl_mem buffer, const void* pattern, size_t pattern_size,
+                           size_t offset, size_t size, cl_uint num_wait, const cl_event* wait, cl_event* event) {
   RAGWIRE_RESOLVE(clEnqueueFillBuffer);
   return fn ? fn(queue, buffer, pattern, pattern_size, offset, size, num_wait, wait, event) : CL_INVALID_COMMAND_QUEUE;
 }
 
-cl_int clEnqueueCopyBuffer(cl_command_queue queue, cl_mem src, cl_mem dst, size_t src_offset, size_t dst_offset, size_t size,
-                           cl_uint num_wait, const cl_event* wait, cl_event* event) {
+cl_int clEnqueueCopyBuffer(cl_command_queue queue, cl_mem src, cl_mem dst, size_t src_offset, size_t dst_offset,
+                           size_t size, cl_uint num_wait, const cl_event* wait, cl_event* event) {
   RAGWIRE_RESOLVE(clEnqueueCopyBuffer);
   return fn ? fn(queue, src, dst, src_offset, dst_offset, size, num_wait, wait, event) : CL_INVALID_COMMAND_QUEUE;
 }

@@ -125,13 +125,14 @@ ucs_status_ptr_t ucp_ep_close_nbx(ucp_ep_h ep, const ucp_request_param_t* param)
   return fn ? fn(ep, param) : UCS_STATUS_PTR(UCS_ERR_UNSUPPORTED);
 }
 
-ucs_status_ptr_t ucp_am_send_nbx(ucp_ep_h ep, unsigned id, const void* header, size_t header_length, const void* buffer, size_t count,
-                                 const ucp_request_param_t* param) {
+ucs_status_ptr_t ucp_am_send_nbx(ucp_ep_h ep, unsigned id, const void* header, size_t header_length, const void* buffer,
+                                 size_t count, const ucp_request_param_t* param) {
   RAGWIRE_RESOLVE(ucp, ucp_am_send_nbx);
   return fn ? fn(ep, id, header, header_length, buffer, count, param) : UCS_STATUS_PTR(UCS_ERR_UNSUPPORTED);
 }
 
-ucs_status_ptr_t ucp_am_recv_data_nbx(ucp_worker_h worker, void* data_desc, void* buffer, size_t count, const ucp_request_param_t* param) {
+ucs_status_ptr_t ucp_am_recv_data_nbx(ucp_worker_h worker, void* data_desc, void* buffer, size_t count,
+                                      const ucp_request_param_t* param) {
   RAGWIRE_RESOLVE(ucp, ucp_am_recv_data_nbx);
   return fn ? fn(worker, data_desc, buffer, count, param) : UCS_STATUS_PTR(UCS_ERR_UNSUPPORTED);
 }
