@@ -19,7 +19,8 @@ inline double now_s() {
 
 // A Gaussian mixture: `clusters` centres drawn N(0, 1), each row a centre plus N(0, spread^2) noise.
 // Rows are drawn in chunks with their own seeds, so the data is the same whatever the thread count.
-inline std::vector<float> gaussian_mixture(size_t n, size_t dim, size_t clusters, float spread, uint64_t seed, ThreadPool& pool) {
+inline std::vector<float> gaussian_mixture(size_t n, size_t dim, size_t clusters, float spread, uint64_t seed,
+                                           ThreadPool& pool) {
   std::vector<float> centres(clusters * dim);
   std::mt19937_64 rc(seed);
   std::normal_distribution<float> unit(0.f, 1.f);
@@ -43,8 +44,8 @@ inline std::vector<float> gaussian_mixture(size_t n, size_t dim, size_t clusters
 
 // Rank by rank: the same label, or a tie (scores equal within 1e-6 relative);
 // scores within 1e-4 relative. Returns the number of slots that differ.
-inline size_t count_mismatches(const std::vector<uint32_t>& la, const std::vector<float>& sa, const std::vector<uint32_t>& lb,
-                               const std::vector<float>& sb, std::string* first) {
+inline size_t count_mismatches(const std::vector<uint32_t>& la, const std::vector<float>& sa,
+                               const std::vector<uint32_t>& lb, const std::vector<float>& sb, std::string* first) {
   size_t bad = 0;
   for (size_t i = 0; i < la.size(); i++) {
     float a = sa[i], b = sb[i];
@@ -67,8 +68,10 @@ class Json {
  public:
   Json& num(const std::string& k, double v) {
     char buf[64];
-    if (std::isfinite(v)) snprintf(buf, sizeof buf, "%.6g", v);
-    else snprintf(buf, sizeof buf, "null");
+    if (std::isfinite(v))
+      snprintf(buf, sizeof buf, "%.6g", v);
+    else
+      snprintf(buf, sizeof buf, "null");
     return raw(k, buf);
   }
   Json& str(const std::string& k, const std::string& v) {

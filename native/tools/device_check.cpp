@@ -37,7 +37,8 @@ struct Searched {
   std::vector<float> scores;
 };
 
-Status make(size_t dim, Metric metric, StorageKind storage, DeviceChoice device, uint32_t tile, std::unique_ptr<Index>* out) {
+Status make(size_t dim, Metric metric, StorageKind storage, DeviceChoice device, uint32_t tile,
+            std::unique_ptr<Index>* out) {
   IndexConfig cfg;
   cfg.dim = (uint32_t)dim;
   cfg.metric = metric;
@@ -58,7 +59,9 @@ Status search(const Index& index, const float* q, size_t nq, size_t k, const Sea
 // removed, the rows resident and streamed in tiles. Returns the number of failed cases.
 size_t correctness(const Args& a, check::Json& json) {
   ThreadPool& pool = ThreadPool::shared();
-  struct Shape { size_t n, dim, nq; };
+  struct Shape {
+    size_t n, dim, nq;
+  };
   size_t cases = 0, failed = 0;
   std::string failures;
   for (Shape s : {Shape{20000, 100, 200}, Shape{4000, 768, 100}}) {
@@ -115,7 +118,8 @@ size_t correctness(const Args& a, check::Json& json) {
         bool ok = e.is_ok() && bad == 0;
         if (!ok) failed++;
         char line[400];
-        snprintf(line, sizeof line, "%s correctness %-6s %s %zux%zu, %zu queries: %zu searches, %zu slots differ%s%s (%.1f s)",
+        snprintf(line, sizeof line,
+                 "%s correctness %-6s %s %zux%zu, %zu queries: %zu searches, %zu slots differ%s%s (%.1f s)",
                  ok ? "PASS" : "FAIL", metric_name(m), storage_name(st), s.n, s.dim, s.nq, searched, bad,
                  e.is_ok() ? "" : ", error: ", e.is_ok() ? first.c_str() : e.message().c_str(), now_s() - t0);
         printf("%s\n", line);
@@ -124,7 +128,9 @@ size_t correctness(const Args& a, check::Json& json) {
       }
     }
   }
-  json.num("correctness_cases", (double)cases).num("correctness_failed", (double)failed).str("correctness_failures", failures);
+  json.num("correctness_cases", (double)cases)
+      .num("correctness_failed", (double)failed)
+      .str("correctness_failures", failures);
   return failed;
 }
 
@@ -133,15 +139,17 @@ bool bench(const Args& a, const DeviceInfo& info, std::string* rows_json) {
   ThreadPool& pool = ThreadPool::shared();
   double t0 = now_s();
   std::vector<float> all = check::gaussian_mixture(a.n + a.queries, a.dim, 1000, 1.0f, 42, pool);
-  printf("bench data: %zu x %zu + %zu queries (seeded Gaussian mixture, 1000 clusters) in %.1f s\n", a.n, a.dim, a.queries,
-         now_s() - t0);
+  printf("bench data: %zu x %zu + %zu queries (seeded Gaussian mixture, 1000 clusters) in %.1f s\n", a.n, a.dim,
+         a.queries, now_s() - t0);
   const float* base = all.data();
   const float* queries = all.data() + a.n * a.dim;
   std::vector<uint32_t> labels(a.n);
   for (size_t i = 0; i < a.n; i++) labels[i] = (uint32_t)i;
   bool agree = true;
-  printf("\n| storage | device QPS | CPU QPS (%zu threads) | speedup | device TFLOP/s | %% of %.0f TFLOP/s | base GB/s | upload s | agree |\n",
-         pool.size(), kPeakFlops / 1e12);
+  printf(
+      "\n| storage | device QPS | CPU QPS (%zu threads) | speedup | device TFLOP/s | %% of %.0f TFLOP/s | base GB/s | "
+      "upload s | agree |\n",
+      pool.size(), kPeakFlops / 1e12);
   printf("|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
   for (StorageKind st : {StorageKind::kF32, StorageKind::kF16}) {
     std::unique_ptr<Index> cpu, dev;
@@ -179,20 +187,30 @@ bool bench(const Args& a, const DeviceInfo& info, std::string* rows_json) {
     double compute_bound_s = flops / kPeakFlops, memory_bound_s = a.n * row_bytes / kPeakBytesPerS;
     const char* binds = compute_bound_s >= memory_bound_s ? "compute" : "memory";
     double of_bound = std::max(compute_bound_s, memory_bound_s) / dev_s;
-    printf("| %s | %.0f | %.1f | %.1fx | %.2f | %.1f%% | %.0f | %.2f | %s |\n", storage_name(st), dev_qps, cpu_qps, dev_qps / cpu_qps,
-           tflops, 100.0 * tflops * 1e12 / kPeakFlops, gbps, upload_s, bad == 0 ? "yes" : first.c_str());
+    printf("| %s | %.0f | %.1f | %.1fx | %.2f | %.1f%% | %.0f | %.2f | %s |\n", storage_name(st), dev_qps, cpu_qps,
+           dev_qps / cpu_qps, tflops, 100.0 * tflops * 1e12 / kPeakFlops, gbps, upload_s,
+           bad == 0 ? "yes" : first.c_str());
     check::Json j;
-    j.str("storage", storage_name(st)).num("n", (double)a.n).num("dim", (double)a.dim).num("queries", (double)a.queries);
+    j.str("storage", storage_name(st))
+        .num("n", (double)a.n)
+        .num("dim", (double)a.dim)
+        .num("queries", (double)a.queries);
     j.num("k", (double)a.k).num("device_seconds", dev_s).num("device_qps", dev_qps).num("cpu_queries", (double)cq);
-    j.num("cpu_seconds", cpu_s).num("cpu_qps", cpu_qps).num("cpu_threads", (double)pool.size()).num("speedup", dev_qps / cpu_qps);
+    j.num("cpu_seconds", cpu_s)
+        .num("cpu_qps", cpu_qps)
+        .num("cpu_threads", (double)pool.size())
+        .num("speedup", dev_qps / cpu_qps);
     j.num("device_tflops", tflops).num("base_gbps", gbps).num("upload_seconds", upload_s).str("binding_bound", binds);
     j.num("fraction_of_bound", of_bound).num("mismatched_slots", (double)bad).str("device", info.name);
     *rows_json += (rows_json->empty() ? "" : ",") + j.text();
   }
-  printf("\nBounds on an H200: %.0f TFLOP/s FP32 (non-tensor), %.1f TB/s HBM3e; at %zu queries x %zu dims the distance pass is %s-bound.\n",
-         kPeakFlops / 1e12, kPeakBytesPerS / 1e12, a.queries, a.dim,
-         2.0 * a.queries * a.dim / (a.dim * 4.0) > kPeakFlops / kPeakBytesPerS ? "compute" : "memory");
-  printf("CPU QPS is measured on the first %zu queries; the device answers all %zu.\n", std::min(a.cpu_queries, a.queries), a.queries);
+  printf(
+      "\nBounds on an H200: %.0f TFLOP/s FP32 (non-tensor), %.1f TB/s HBM3e; at %zu queries x %zu dims the distance "
+      "pass is %s-bound.\n",
+      kPeakFlops / 1e12, kPeakBytesPerS / 1e12, a.queries, a.dim,
+      2.0 * a.queries * a.dim / (a.dim * 4.0) > kPeakFlops / kPeakBytesPerS ? "compute" : "memory");
+  printf("CPU QPS is measured on the first %zu queries; the device answers all %zu.\n",
+         std::min(a.cpu_queries, a.queries), a.queries);
   return agree;
 }
 
@@ -212,7 +230,8 @@ bool graph_bench(const Args& a, std::string* json) {
   if (e.is_ok()) e = flat->add(labels.data(), base, n, pool);
   if (e.is_ok()) e = search(*flat, queries, nq, k, SearchOptions(), &truth);
   flat.reset();
-  printf("\nHNSW build, %zu x %zu (M 16, efConstruction 200), recall@%zu on %zu queries against exact ground truth:\n", n, a.dim, k, nq);
+  printf("\nHNSW build, %zu x %zu (M 16, efConstruction 200), recall@%zu on %zu queries against exact ground truth:\n",
+         n, a.dim, k, nq);
   printf("| built on | build s | efSearch 16 | 32 | 64 | 128 |\n|---|---:|---:|---:|---:|---:|\n");
   std::vector<double> secs, recall64;
   for (DeviceChoice where : {a.device, DeviceChoice::kCpu}) {
@@ -251,10 +270,15 @@ bool graph_bench(const Args& a, std::string* json) {
     return false;
   }
   bool ok = recall64[0] >= recall64[1] - 0.01;
-  printf("%s graph: device build %.1fx faster than the CPU's; recall@10 at efSearch 64 %.4f vs %.4f (target: within 0.01)\n",
-         ok ? "PASS" : "FAIL", secs[1] / secs[0], recall64[0], recall64[1]);
+  printf(
+      "%s graph: device build %.1fx faster than the CPU's; recall@10 at efSearch 64 %.4f vs %.4f (target: within "
+      "0.01)\n",
+      ok ? "PASS" : "FAIL", secs[1] / secs[0], recall64[0], recall64[1]);
   check::Json j;
-  j.num("n", (double)n).num("dim", (double)a.dim).num("device_build_seconds", secs[0]).num("cpu_build_seconds", secs[1]);
+  j.num("n", (double)n)
+      .num("dim", (double)a.dim)
+      .num("device_build_seconds", secs[0])
+      .num("cpu_build_seconds", secs[1]);
   j.num("build_speedup", secs[1] / secs[0]).num("device_recall_ef64", recall64[0]).num("cpu_recall_ef64", recall64[1]);
   j.boolean("passed", ok);
   *json = j.text();
@@ -271,15 +295,25 @@ bool parse(int argc, char** argv, Args* a) {
     };
     if (k == "--device" && i + 1 < argc) {
       if (!parse_device(argv[++i], &a->device) || a->device == DeviceChoice::kCpu) return false;
-    } else if (k == "--n") { if (!next(&a->n)) return false; }
-    else if (k == "--dim") { if (!next(&a->dim)) return false; }
-    else if (k == "--queries") { if (!next(&a->queries)) return false; }
-    else if (k == "--k") { if (!next(&a->k)) return false; }
-    else if (k == "--cpu-queries") { if (!next(&a->cpu_queries)) return false; }
-    else if (k == "--graph-n") { if (i + 1 >= argc) return false; a->graph_n = (size_t)std::strtoull(argv[++i], nullptr, 10); }
-    else if (k == "--json" && i + 1 < argc) a->json = argv[++i];
-    else if (k == "--skip-bench") a->bench = false;
-    else return false;
+    } else if (k == "--n") {
+      if (!next(&a->n)) return false;
+    } else if (k == "--dim") {
+      if (!next(&a->dim)) return false;
+    } else if (k == "--queries") {
+      if (!next(&a->queries)) return false;
+    } else if (k == "--k") {
+      if (!next(&a->k)) return false;
+    } else if (k == "--cpu-queries") {
+      if (!next(&a->cpu_queries)) return false;
+    } else if (k == "--graph-n") {
+      if (i + 1 >= argc) return false;
+      a->graph_n = (size_t)std::strtoull(argv[++i], nullptr, 10);
+    } else if (k == "--json" && i + 1 < argc)
+      a->json = argv[++i];
+    else if (k == "--skip-bench")
+      a->bench = false;
+    else
+      return false;
   }
   return true;
 }
@@ -289,8 +323,9 @@ bool parse(int argc, char** argv, Args* a) {
 int main(int argc, char** argv) {
   Args a;
   if (!parse(argc, argv, &a)) {
-    fprintf(stderr, "usage: ragwire_device_check [--device cuda|opencl|auto] [--n N] [--dim D] [--queries Q] [--k K] "
-                    "[--cpu-queries C] [--graph-n N (0: no graph build)] [--json FILE] [--skip-bench]\n");
+    fprintf(stderr,
+            "usage: ragwire_device_check [--device cuda|opencl|auto] [--n N] [--dim D] [--queries Q] [--k K] "
+            "[--cpu-queries C] [--graph-n N (0: no graph build)] [--json FILE] [--skip-bench]\n");
     return 2;
   }
   check::Json json;
@@ -298,10 +333,13 @@ int main(int argc, char** argv) {
   std::string devs;
   printf("devices:\n");
   for (const DeviceInfo& d : list_devices()) {
-    printf("  %-6s %s, %.1f GiB, %u compute units\n", device_kind_name(d.kind), d.name.c_str(), d.memory_bytes / 1073741824.0,
-           d.compute_units);
+    printf("  %-6s %s, %.1f GiB, %u compute units\n", device_kind_name(d.kind), d.name.c_str(),
+           d.memory_bytes / 1073741824.0, d.compute_units);
     check::Json j;
-    j.str("kind", device_kind_name(d.kind)).str("name", d.name).num("memory_bytes", (double)d.memory_bytes).num("compute_units", d.compute_units);
+    j.str("kind", device_kind_name(d.kind))
+        .str("name", d.name)
+        .num("memory_bytes", (double)d.memory_bytes)
+        .num("compute_units", d.compute_units);
     devs += (devs.empty() ? "" : ",") + j.text();
   }
   json.raw("devices", "[" + devs + "]");
@@ -310,7 +348,8 @@ int main(int argc, char** argv) {
   DeviceInfo info;
   bool opened = st.is_ok() && probe && probe->stats().device_kind != "cpu";
   if (!opened) {
-    printf("FAIL cannot open device '%s': %s\n", device_name(a.device), st.is_ok() ? "it resolved to the CPU" : st.message().c_str());
+    printf("FAIL cannot open device '%s': %s\n", device_name(a.device),
+           st.is_ok() ? "it resolved to the CPU" : st.message().c_str());
     json.boolean("passed", false).str("error", st.message());
   } else {
     info.name = probe->stats().device;
@@ -329,8 +368,8 @@ int main(int argc, char** argv) {
     }
     bool passed = failed == 0 && agree && graph_ok;
     json.boolean("passed", passed);
-    printf("\n%s: %zu correctness case(s) failed; benchmark answers %s the CPU engine's\n", passed ? "PASSED" : "FAILED", failed,
-           agree ? "agree with" : "DIFFER from");
+    printf("\n%s: %zu correctness case(s) failed; benchmark answers %s the CPU engine's\n",
+           passed ? "PASSED" : "FAILED", failed, agree ? "agree with" : "DIFFER from");
     opened = passed;
   }
   if (!a.json.empty()) {

@@ -13,7 +13,7 @@ class BqIndex final : public Index {
  protected:
   Status index_rows(uint32_t first, size_t n, ThreadPool& pool) override;
   Status search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts, const Acceptor& accept,
-                       TopK* results, ThreadPool& pool) const override;
+                         TopK* results, ThreadPool& pool) const override;
   Status rebuild(ThreadPool& pool) override;
   void save_structure(SnapshotWriter& w) const override;
   Status load_structure(const SnapshotReader& r) override;

@@ -77,8 +77,8 @@ struct AllowList {
 };
 
 struct SearchOptions {
-  uint32_t ef_search = 0;       // 0: the index default
-  uint32_t rerank_factor = 0;   // 0: the index default
+  uint32_t ef_search = 0;      // 0: the index default
+  uint32_t rerank_factor = 0;  // 0: the index default
   // HNSW: a filter allowing at most this many labels is answered by an exact
   // scan of the allowed rows instead of a graph walk.
   uint32_t filter_scan_threshold = 1000;

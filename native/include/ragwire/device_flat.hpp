@@ -42,7 +42,8 @@ class DeviceFlat {
   size_t tile_rows() const { return tile_rows_; }
 
  private:
-  DeviceFlat(const IndexConfig& cfg, std::unique_ptr<DeviceBackend> backend) : cfg_(cfg), backend_(std::move(backend)) {}
+  DeviceFlat(const IndexConfig& cfg, std::unique_ptr<DeviceBackend> backend)
+      : cfg_(cfg), backend_(std::move(backend)) {}
   size_t row_bytes() const { return (size_t)cfg_.dim * code_bytes(cfg_.storage); }
   bool needs_norms() const { return cfg_.metric == Metric::kL2; }
   // Grows buffer b to at least `bytes` (keeping its first `keep_bytes` when asked).
@@ -60,9 +61,9 @@ class DeviceFlat {
   size_t tile_rows_ = 0;
   size_t uploaded_ = 0;
   bool streaming_ = false;
-  DeviceBuffer rows_, norms_;               // resident rows, or the streamed tile
-  DeviceBuffer queries_, qnorms_, mask_;    // per search
-  DeviceBuffer dist_;                       // query block x chunk
+  DeviceBuffer rows_, norms_;             // resident rows, or the streamed tile
+  DeviceBuffer queries_, qnorms_, mask_;  // per search
+  DeviceBuffer dist_;                     // query block x chunk
   DeviceBuffer best_dist_, best_id_, scratch_dist_, scratch_id_;
 };
 

@@ -14,7 +14,9 @@ class FlatIndex final : public Index {
  protected:
   Status attach_device() override { return DeviceFlat::open(cfg_, &device_); }
   // A device keeps its copy of the rows in step with every add and compaction.
-  Status index_rows(uint32_t, size_t, ThreadPool&) override { return device_ ? device_->sync(vectors_, rows()) : Status::ok(); }
+  Status index_rows(uint32_t, size_t, ThreadPool&) override {
+    return device_ ? device_->sync(vectors_, rows()) : Status::ok();
+  }
   Status search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts, const Acceptor& accept,
                          TopK* results, ThreadPool& pool) const override;
   Status rebuild(ThreadPool&) override {

@@ -27,7 +27,7 @@ struct IndexStats {
   size_t deleted = 0;
   size_t memory_bytes = 0;
   int max_level = -1;
-  std::string device = "cpu";     // where flat search runs: "cpu" or the device's name
+  std::string device = "cpu";  // where flat search runs: "cpu" or the device's name
   std::string device_kind = "cpu";
   size_t device_memory_bytes = 0;  // held on the device (rows, norms, work buffers)
 };
@@ -36,7 +36,9 @@ struct IndexStats {
 class Acceptor {
  public:
   Acceptor(const uint8_t* deleted, size_t deleted_count, const uint32_t* labels, const AllowList* allow)
-      : deleted_(deleted_count ? deleted : nullptr), labels_(labels), allow_(allow && allow->active() ? allow : nullptr) {}
+      : deleted_(deleted_count ? deleted : nullptr),
+        labels_(labels),
+        allow_(allow && allow->active() ? allow : nullptr) {}
   bool everything() const { return !deleted_ && !allow_; }
   bool operator()(uint32_t id) const {
     if (deleted_ && deleted_[id]) return false;
@@ -83,7 +85,7 @@ class Index {
   virtual Status device_loaded() { return Status::ok(); }
   // Searches prepared queries (normalised for cosine), filling one TopK each (capacity k).
   virtual Status search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts,
-                               const Acceptor& accept, TopK* results, ThreadPool& pool) const = 0;
+                                 const Acceptor& accept, TopK* results, ThreadPool& pool) const = 0;
   // Rebuilds the kind's structure after compaction renumbered the rows.
   virtual Status rebuild(ThreadPool& pool) = 0;
   virtual void save_structure(SnapshotWriter& w) const = 0;
@@ -107,8 +109,8 @@ class Index {
 
   IndexConfig cfg_;
   VectorStorage vectors_;
-  PodArray<uint32_t> labels_;   // id -> label
-  PodArray<uint8_t> deleted_;   // id -> tombstone
+  PodArray<uint32_t> labels_;  // id -> label
+  PodArray<uint8_t> deleted_;  // id -> tombstone
   size_t deleted_count_ = 0;
   std::unordered_map<uint32_t, uint32_t> ids_;  // live label -> id
   mutable std::shared_mutex mu_;

@@ -19,10 +19,11 @@ struct Range {
 
   Status check(const char* what, uint64_t value) const {
     if (value < min)
-      return Status(Code::kInvalidArgument,
-                    std::string(what) + " must be an integer >= " + std::to_string(min) + ", got " + std::to_string(value));
+      return Status(Code::kInvalidArgument, std::string(what) + " must be an integer >= " + std::to_string(min) +
+                                                ", got " + std::to_string(value));
     if (value > max)
-      return Status(Code::kLimit, std::string(what) + " must be at most " + std::to_string(max) + ", got " + std::to_string(value));
+      return Status(Code::kLimit,
+                    std::string(what) + " must be at most " + std::to_string(max) + ", got " + std::to_string(value));
     return Status::ok();
   }
   bool within(const Range& outer) const { return min >= outer.min && max <= outer.max && min <= max; }
@@ -39,12 +40,12 @@ struct Limits {
 };
 
 constexpr Limits kGuards{
-    {1, 1u << 24},   // dim: a row of 64 MiB, the longest row a JS typed array always holds
-    {1, 1u << 16},   // k: result rows and the selection heaps are nq * k
-    {2, 256},        // M: the level draw divides by ln M; link lists are copied to the stack (2M + 1 words)
-    {1, 1u << 16},   // efConstruction: the build's beam per inserter
-    {1, 1u << 16},   // efSearch: the search beam (and its candidate heap) per query
-    {1, 1u << 16},   // rerankFactor: k * rerankFactor candidates (capped by the rows) per query
+    {1, 1u << 24},  // dim: a row of 64 MiB, the longest row a JS typed array always holds
+    {1, 1u << 16},  // k: result rows and the selection heaps are nq * k
+    {2, 256},       // M: the level draw divides by ln M; link lists are copied to the stack (2M + 1 words)
+    {1, 1u << 16},  // efConstruction: the build's beam per inserter
+    {1, 1u << 16},  // efSearch: the search beam (and its candidate heap) per query
+    {1, 1u << 16},  // rerankFactor: k * rerankFactor candidates (capped by the rows) per query
 };
 
 // Rows an index holds: internal ids are u32, and 0xffffffff is the empty result slot.

@@ -39,7 +39,10 @@ class PodArray {
   PodArray& operator=(const PodArray&) = delete;
   PodArray(PodArray&& o) noexcept { steal(o); }
   PodArray& operator=(PodArray&& o) noexcept {
-    if (this != &o) { release(); steal(o); }
+    if (this != &o) {
+      release();
+      steal(o);
+    }
     return *this;
   }
 
@@ -108,8 +111,10 @@ class PodArray {
     return p;
   }
   void release_memory() {
-    if (mapping_) mapping_.reset();
-    else std::free(data_);
+    if (mapping_)
+      mapping_.reset();
+    else
+      std::free(data_);
     data_ = nullptr;
   }
   void release() {
@@ -117,8 +122,12 @@ class PodArray {
     size_ = cap_ = 0;
   }
   void steal(PodArray& o) {
-    data_ = o.data_; size_ = o.size_; cap_ = o.cap_; mapping_ = std::move(o.mapping_);
-    o.data_ = nullptr; o.size_ = o.cap_ = 0;
+    data_ = o.data_;
+    size_ = o.size_;
+    cap_ = o.cap_;
+    mapping_ = std::move(o.mapping_);
+    o.data_ = nullptr;
+    o.size_ = o.cap_ = 0;
   }
 
   T* data_ = nullptr;

@@ -35,7 +35,9 @@ class SnapshotWriter {
   // The bytes must stay valid until write() returns.
   void add(uint32_t tag, const void* data, size_t size) { sections_.push_back({tag, data, size}); }
   template <class T>
-  void add_array(uint32_t tag, const PodArray<T>& a, size_t count) { add(tag, a.data(), count * sizeof(T)); }
+  void add_array(uint32_t tag, const PodArray<T>& a, size_t count) {
+    add(tag, a.data(), count * sizeof(T));
+  }
   // Keeps its own copy of the bytes.
   void add_copy(uint32_t tag, const void* data, size_t size) {
     owned_.emplace_back(static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + size);
@@ -44,7 +46,11 @@ class SnapshotWriter {
   Status write(const std::string& path) const;
 
  private:
-  struct Section { uint32_t tag; const void* data; size_t size; };
+  struct Section {
+    uint32_t tag;
+    const void* data;
+    size_t size;
+  };
   std::vector<Section> sections_;
   std::deque<std::vector<uint8_t>> owned_;
 };
@@ -78,7 +84,11 @@ class SnapshotReader {
   Status raw(uint32_t tag, uint8_t** data, size_t* size) const;
 
  private:
-  struct Entry { uint32_t tag; uint64_t offset; uint64_t size; };
+  struct Entry {
+    uint32_t tag;
+    uint64_t offset;
+    uint64_t size;
+  };
   std::shared_ptr<Mapping> mapping_;
   std::vector<Entry> entries_;
 };

@@ -8,17 +8,17 @@ namespace ragwire {
 
 enum class Code {
   kOk = 0,
-  kInvalidArgument,   // RAGWIRE_ERR_INVALID_ARGUMENT
-  kDimMismatch,       // RAGWIRE_ERR_DIM_MISMATCH
-  kNonFinite,         // RAGWIRE_ERR_NON_FINITE
-  kDuplicateLabel,    // RAGWIRE_ERR_DUPLICATE_LABEL
-  kCorruptSnapshot,   // RAGWIRE_ERR_CORRUPT_SNAPSHOT
-  kIo,                // RAGWIRE_ERR_IO
-  kLimit,             // RAGWIRE_ERR_LIMIT
-  kInternal,          // RAGWIRE_ERR_INTERNAL
-  kNoDevice,          // RAGWIRE_ERR_DEVICE_UNAVAILABLE
-  kDeviceOutOfMemory, // RAGWIRE_ERR_DEVICE_OUT_OF_MEMORY
-  kDeviceKernel,      // RAGWIRE_ERR_DEVICE_KERNEL
+  kInvalidArgument,    // RAGWIRE_ERR_INVALID_ARGUMENT
+  kDimMismatch,        // RAGWIRE_ERR_DIM_MISMATCH
+  kNonFinite,          // RAGWIRE_ERR_NON_FINITE
+  kDuplicateLabel,     // RAGWIRE_ERR_DUPLICATE_LABEL
+  kCorruptSnapshot,    // RAGWIRE_ERR_CORRUPT_SNAPSHOT
+  kIo,                 // RAGWIRE_ERR_IO
+  kLimit,              // RAGWIRE_ERR_LIMIT
+  kInternal,           // RAGWIRE_ERR_INTERNAL
+  kNoDevice,           // RAGWIRE_ERR_DEVICE_UNAVAILABLE
+  kDeviceOutOfMemory,  // RAGWIRE_ERR_DEVICE_OUT_OF_MEMORY
+  kDeviceKernel,       // RAGWIRE_ERR_DEVICE_KERNEL
 };
 
 const char* code_name(Code code);
@@ -38,10 +38,10 @@ class Status {
   std::string message_;
 };
 
-#define RAGWIRE_RETURN_IF_ERROR(expr)        \
-  do {                                       \
-    ::ragwire::Status _st = (expr);          \
-    if (!_st.is_ok()) return _st;            \
+#define RAGWIRE_RETURN_IF_ERROR(expr) \
+  do {                                \
+    ::ragwire::Status _st = (expr);   \
+    if (!_st.is_ok()) return _st;     \
   } while (0)
 
 }  // namespace ragwire

@@ -75,9 +75,18 @@ class VectorStorage {
     const char* p = nullptr;
     size_t bytes = 0;
     switch (storage_) {
-      case StorageKind::kF16: p = (const char*)(f16_.data() + (size_t)id * dim_); bytes = dim_ * 2; break;
-      case StorageKind::kSq8: p = (const char*)(sq8_.data() + (size_t)id * dim_); bytes = dim_; break;
-      case StorageKind::kF32: p = (const char*)row(id); bytes = dim_ * 4; break;
+      case StorageKind::kF16:
+        p = (const char*)(f16_.data() + (size_t)id * dim_);
+        bytes = dim_ * 2;
+        break;
+      case StorageKind::kSq8:
+        p = (const char*)(sq8_.data() + (size_t)id * dim_);
+        bytes = dim_;
+        break;
+      case StorageKind::kF32:
+        p = (const char*)row(id);
+        bytes = dim_ * 4;
+        break;
     }
     size_t lines = bytes > 1024 ? 16 : (bytes + 63) / 64;
     for (size_t i = 0; i < lines; i++) __builtin_prefetch(p + i * 64);

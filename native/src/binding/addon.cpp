@@ -5,12 +5,12 @@
 
 #include "addon_state.hpp"
 #include "async_job.hpp"
-#include "index_wrap.hpp"
 #include "dataplane_wrap.hpp"
-#include "ucx_wrap.hpp"
+#include "index_wrap.hpp"
 #include "ragwire/device.hpp"
 #include "ragwire/diagnostics.hpp"
 #include "ragwire/kernels.hpp"
+#include "ucx_wrap.hpp"
 
 namespace ragwire::binding {
 
@@ -62,7 +62,8 @@ Napi::Value initialize(const Napi::CallbackInfo& info) {
   for (uint32_t i = 0; i < keys.Length(); i++) {
     Napi::Value key = keys.Get(i);
     Napi::Value cls = classes.Get(key);
-    if (cls.IsFunction()) s.error_classes[key.As<Napi::String>().Utf8Value()] = Napi::Persistent(cls.As<Napi::Function>());
+    if (cls.IsFunction())
+      s.error_classes[key.As<Napi::String>().Utf8Value()] = Napi::Persistent(cls.As<Napi::Function>());
   }
   return env.Undefined();
 }

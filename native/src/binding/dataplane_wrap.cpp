@@ -12,7 +12,8 @@ namespace {
 // the FrameFault of each, plus 0x80 when it is fatal.
 Napi::Value frame_header_checks(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsTypedArray() || !info[1].IsNumber()) throw Napi::TypeError::New(env, "frameHeaderChecks(headers, maxFrameBytes)");
+  if (!info[0].IsTypedArray() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "frameHeaderChecks(headers, maxFrameBytes)");
   Napi::Uint8Array headers = info[0].As<Napi::Uint8Array>();
   const size_t n = headers.ByteLength() / dataplane::kHeaderBytes;
   const uint64_t max_frame = (uint64_t)info[1].As<Napi::Number>().Int64Value();

@@ -40,10 +40,12 @@ uint32_t get_in(Napi::Env env, const Napi::Value& v, const char* what, const Ran
   double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
   if (!(d >= range.min) || d != std::floor(d))
     throw_status(env, Code::kInvalidArgument,
-                 std::string(what) + " must be an integer >= " + std::to_string(range.min) + ", got " + v.ToString().Utf8Value());
+                 std::string(what) + " must be an integer >= " + std::to_string(range.min) + ", got " +
+                     v.ToString().Utf8Value());
   if (d > range.max)
-    throw_status(env, Code::kLimit,
-                 std::string(what) + " must be at most " + std::to_string(range.max) + ", got " + v.ToString().Utf8Value());
+    throw_status(
+        env, Code::kLimit,
+        std::string(what) + " must be at most " + std::to_string(range.max) + ", got " + v.ToString().Utf8Value());
   return (uint32_t)d;
 }
 
@@ -54,12 +56,14 @@ SearchArgs parse_search(const Napi::CallbackInfo& info, const Index& index, Job*
   auto q = typed<Napi::Float32Array>(env, info[0], napi_float32_array, "queries");
   size_t dim = index.config().dim;
   if (q.ElementLength() % dim != 0)
-    throw_status(env, Code::kDimMismatch, "queries length " + std::to_string(q.ElementLength()) +
-                                              " is not a multiple of the dimension " + std::to_string(dim));
+    throw_status(env, Code::kDimMismatch,
+                 "queries length " + std::to_string(q.ElementLength()) + " is not a multiple of the dimension " +
+                     std::to_string(dim));
   a.queries = q.Data();
   a.nq = q.ElementLength() / dim;
   const Limits& limits = state(env).limits;
-  if (info[1].IsUndefined() || info[1].IsNull()) throw_status(env, Code::kInvalidArgument, "k must be a positive integer");
+  if (info[1].IsUndefined() || info[1].IsNull())
+    throw_status(env, Code::kInvalidArgument, "k must be a positive integer");
   a.k = get_in(env, info[1], "k", limits.k, 0);
   // Absent: the index's own value (0 to the core).
   a.opts.ef_search = get_in(env, info[2], "efSearch", limits.ef_search, 0);
@@ -67,7 +71,8 @@ SearchArgs parse_search(const Napi::CallbackInfo& info, const Index& index, Job*
   a.opts.filter_scan_threshold = get_u32(env, info[4], "filterScanThreshold", a.opts.filter_scan_threshold);
   Napi::Value f = info[5];
   if (!f.IsUndefined() && !f.IsNull()) {
-    if (!f.IsTypedArray()) throw_status(env, Code::kInvalidArgument, "filter must be a Uint8Array bitset or a sorted Uint32Array");
+    if (!f.IsTypedArray())
+      throw_status(env, Code::kInvalidArgument, "filter must be a Uint8Array bitset or a sorted Uint32Array");
     auto t = f.As<Napi::TypedArray>();
     if (t.TypedArrayType() == napi_uint8_array) {
       auto b = t.As<Napi::Uint8Array>();
@@ -76,7 +81,8 @@ SearchArgs parse_search(const Napi::CallbackInfo& info, const Index& index, Job*
     } else if (t.TypedArrayType() == napi_uint32_array) {
       auto s = t.As<Napi::Uint32Array>();
       for (size_t i = 1; i < s.ElementLength(); i++)
-        if (s[i - 1] >= s[i]) throw_status(env, Code::kInvalidArgument, "a Uint32Array filter must be sorted ascending without repeats");
+        if (s[i - 1] >= s[i])
+          throw_status(env, Code::kInvalidArgument, "a Uint32Array filter must be sorted ascending without repeats");
       a.opts.filter.sorted = s.Data();
       a.opts.filter.sorted_len = s.ElementLength();
       static const uint32_t empty = 0;
@@ -91,7 +97,8 @@ SearchArgs parse_search(const Napi::CallbackInfo& info, const Index& index, Job*
   return a;
 }
 
-Napi::Object result_object(Napi::Env env, const std::vector<uint32_t>& labels, const std::vector<float>& scores, size_t k) {
+Napi::Object result_object(Napi::Env env, const std::vector<uint32_t>& labels, const std::vector<float>& scores,
+                           size_t k) {
   auto l = Napi::Uint32Array::New(env, labels.size());
   auto s = Napi::Float32Array::New(env, scores.size());
   if (!labels.empty()) std::memcpy(l.Data(), labels.data(), labels.size() * 4);
@@ -108,15 +115,23 @@ IndexConfig parse_config(Napi::Env env, const Napi::Object& o) {
   IndexConfig c;
   if (o.Get("dim").IsUndefined()) throw_status(env, Code::kInvalidArgument, "dim must be a positive integer");
   c.dim = get_in(env, o.Get("dim"), "dim", limits.dim, 0);
-  auto str = [&](const char* key) { Napi::Value v = o.Get(key); return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string(); };
-  if (!parse_metric(str("metric"), &c.metric)) throw_status(env, Code::kInvalidArgument, "unknown metric '" + str("metric") + "'");
-  if (!parse_kind(str("kind"), &c.kind)) throw_status(env, Code::kInvalidArgument, "unknown kind '" + str("kind") + "'");
-  if (!parse_storage(str("storage"), &c.storage)) throw_status(env, Code::kInvalidArgument, "unknown storage '" + str("storage") + "'");
+  auto str = [&](const char* key) {
+    Napi::Value v = o.Get(key);
+    return v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+  };
+  if (!parse_metric(str("metric"), &c.metric))
+    throw_status(env, Code::kInvalidArgument, "unknown metric '" + str("metric") + "'");
+  if (!parse_kind(str("kind"), &c.kind))
+    throw_status(env, Code::kInvalidArgument, "unknown kind '" + str("kind") + "'");
+  if (!parse_storage(str("storage"), &c.storage))
+    throw_status(env, Code::kInvalidArgument, "unknown storage '" + str("storage") + "'");
   std::string device = str("device");
-  if (!device.empty() && !parse_device(device, &c.device)) throw_status(env, Code::kInvalidArgument, "unknown device '" + device + "'");
+  if (!device.empty() && !parse_device(device, &c.device))
+    throw_status(env, Code::kInvalidArgument, "unknown device '" + device + "'");
   c.device_tile_rows = get_u32(env, o.Get("deviceTileRows"), "deviceTileRows", 0);
   c.hnsw.M = get_in(env, o.Get("M"), "hnsw.M", limits.M, c.hnsw.M);
-  c.hnsw.ef_construction = get_in(env, o.Get("efConstruction"), "hnsw.efConstruction", limits.ef_construction, c.hnsw.ef_construction);
+  c.hnsw.ef_construction =
+      get_in(env, o.Get("efConstruction"), "hnsw.efConstruction", limits.ef_construction, c.hnsw.ef_construction);
   c.hnsw.ef_search = get_in(env, o.Get("efSearch"), "hnsw.efSearch", limits.ef_search, c.hnsw.ef_search);
   c.hnsw.seed = get_u32(env, o.Get("seed"), "seed", (uint32_t)c.hnsw.seed);
   c.bq.rerank_factor = get_in(env, o.Get("rerankFactor"), "bq.rerankFactor", limits.rerank_factor, c.bq.rerank_factor);
@@ -168,8 +183,9 @@ Napi::Value IndexWrap::add(const Napi::CallbackInfo& info) {
   auto vectors = typed<Napi::Float32Array>(env, info[1], napi_float32_array, "vectors");
   size_t n = labels.ElementLength(), dim = index->config().dim;
   if (vectors.ElementLength() != n * dim)
-    throw_status(env, Code::kDimMismatch, "vectors length " + std::to_string(vectors.ElementLength()) + " != labels " +
-                                              std::to_string(n) + " x dim " + std::to_string(dim));
+    throw_status(env, Code::kDimMismatch,
+                 "vectors length " + std::to_string(vectors.ElementLength()) + " != labels " + std::to_string(n) +
+                     " x dim " + std::to_string(dim));
   Job* job = new Job(env);
   const uint32_t* lp = labels.Data();
   const float* vp = vectors.Data();

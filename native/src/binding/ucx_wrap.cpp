@@ -68,9 +68,9 @@ void deliver(Napi::Env env, Napi::Function, std::nullptr_t*) {
     if (e.kind == ucx::EventKind::kData) {
       // The chunk's own memory becomes the Buffer: no copy on the way into JavaScript.
       auto* holder = new std::shared_ptr<std::vector<uint8_t>>(std::move(e.data));
-      out.Set(j++, Napi::Buffer<uint8_t>::New(env, (*holder)->data(), (*holder)->size(),
-                                               [](Napi::Env, uint8_t*, std::shared_ptr<std::vector<uint8_t>>* h) { delete h; },
-                                               holder));
+      out.Set(j++, Napi::Buffer<uint8_t>::New(
+                       env, (*holder)->data(), (*holder)->size(),
+                       [](Napi::Env, uint8_t*, std::shared_ptr<std::vector<uint8_t>>* h) { delete h; }, holder));
     } else if (e.kind == ucx::EventKind::kClosed) {
       out.Set(j++, Napi::String::New(env, e.message));
     } else {
@@ -103,10 +103,12 @@ Napi::Value open(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   ucx::Options options;
   if (o.Get("spinUs").IsNumber()) options.spin_us = o.Get("spinUs").As<Napi::Number>().Int64Value();
-  Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "ragwire-ucx", 0, 1);
+  Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(
+      env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "ragwire-ucx", 0, 1);
   tsfn.Unref(env);
   std::unique_ptr<ucx::Worker> w;
-  Status st = ucx::Worker::open(options, [tsfn]() mutable { tsfn.NonBlockingCall(static_cast<std::nullptr_t*>(nullptr), deliver); }, &w);
+  Status st = ucx::Worker::open(
+      options, [tsfn]() mutable { tsfn.NonBlockingCall(static_cast<std::nullptr_t*>(nullptr), deliver); }, &w);
   if (!st.is_ok()) {
     tsfn.Release();
     throw to_js_error(env, st);
@@ -130,10 +132,12 @@ Napi::Value new_connection(const Napi::CallbackInfo& info) {
 Napi::Value connect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t id = conn_arg(info, 0);
-  if (!info[1].IsTypedArray() || !info[2].IsNumber() || !info[3].IsNumber()) throw Napi::TypeError::New(env, "ucxConnect(id, address, remoteId, remoteWindow)");
+  if (!info[1].IsTypedArray() || !info[2].IsNumber() || !info[3].IsNumber())
+    throw Napi::TypeError::New(env, "ucxConnect(id, address, remoteId, remoteWindow)");
   Napi::Uint8Array a = info[1].As<Napi::Uint8Array>();
   std::vector<uint8_t> addr(a.Data(), a.Data() + a.ByteLength());
-  worker(env).connect(id, std::move(addr), (uint64_t)info[2].As<Napi::Number>().Int64Value(), (size_t)info[3].As<Napi::Number>().Int64Value());
+  worker(env).connect(id, std::move(addr), (uint64_t)info[2].As<Napi::Number>().Int64Value(),
+                      (size_t)info[3].As<Napi::Number>().Int64Value());
   return env.Undefined();
 }
 
@@ -178,7 +182,8 @@ Napi::Value close(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value peer_gone(const Napi::CallbackInfo& info) {
-  worker(info.Env()).peer_gone(conn_arg(info, 0), info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "the peer went away");
+  worker(info.Env())
+      .peer_gone(conn_arg(info, 0), info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "the peer went away");
   return info.Env().Undefined();
 }
 
@@ -187,8 +192,10 @@ Napi::Value ref(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   bool want = info[0].ToBoolean();
   if (g_ucx != nullptr && want != g_ucx->referenced) {
-    if (want) g_ucx->events.Ref(env);
-    else g_ucx->events.Unref(env);
+    if (want)
+      g_ucx->events.Ref(env);
+    else
+      g_ucx->events.Unref(env);
     g_ucx->referenced = want;
   }
   return env.Undefined();

@@ -89,7 +89,8 @@ Status BqIndex::load_structure(const SnapshotReader& r) {
     size_t n;
     RAGWIRE_RETURN_IF_ERROR(r.view(kMean, &m, &n));
     // Rows are encoded and searched against the centre: with rows, it must be whole.
-    if ((rows() > 0 || n != 0) && n != cfg_.dim) return Status(Code::kCorruptSnapshot, "snapshot BQ centre has a bad size");
+    if ((rows() > 0 || n != 0) && n != cfg_.dim)
+      return Status(Code::kCorruptSnapshot, "snapshot BQ centre has a bad size");
     if (n) RAGWIRE_RETURN_IF_ERROR(r.borrow(kMean, &mean_, cfg_.dim));
   }
   return r.borrow(kCodes, &codes_, rows() * words_);

@@ -77,32 +77,48 @@ const char* device_name(DeviceChoice d) {
 
 bool parse_device(const std::string& s, DeviceChoice* out) {
   for (DeviceChoice d : {DeviceChoice::kCpu, DeviceChoice::kOpenCl, DeviceChoice::kCuda, DeviceChoice::kAuto})
-    if (s == device_name(d)) { *out = d; return true; }
+    if (s == device_name(d)) {
+      *out = d;
+      return true;
+    }
   return false;
 }
 
 bool parse_metric(const std::string& s, Metric* out) {
   for (Metric m : {Metric::kL2, Metric::kIp, Metric::kCosine, Metric::kL1})
-    if (s == metric_name(m)) { *out = m; return true; }
+    if (s == metric_name(m)) {
+      *out = m;
+      return true;
+    }
   return false;
 }
 bool parse_kind(const std::string& s, IndexKind* out) {
   for (IndexKind k : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kBq})
-    if (s == kind_name(k)) { *out = k; return true; }
+    if (s == kind_name(k)) {
+      *out = k;
+      return true;
+    }
   return false;
 }
 bool parse_storage(const std::string& s, StorageKind* out) {
   for (StorageKind k : {StorageKind::kF32, StorageKind::kF16, StorageKind::kSq8})
-    if (s == storage_name(k)) { *out = k; return true; }
+    if (s == storage_name(k)) {
+      *out = k;
+      return true;
+    }
   return false;
 }
 
 Status IndexConfig::validate() const {
   // A snapshot's header is cast to these enums: a value no switch names is refused here, before any runs.
-  if (metric_name(metric) == nullptr) return Status(Code::kInvalidArgument, "unknown metric " + std::to_string((uint32_t)metric));
-  if (kind_name(kind) == nullptr) return Status(Code::kInvalidArgument, "unknown index kind " + std::to_string((uint32_t)kind));
-  if (storage_name(storage) == nullptr) return Status(Code::kInvalidArgument, "unknown storage " + std::to_string((uint32_t)storage));
-  if (device_name(device) == nullptr) return Status(Code::kInvalidArgument, "unknown device " + std::to_string((uint32_t)device));
+  if (metric_name(metric) == nullptr)
+    return Status(Code::kInvalidArgument, "unknown metric " + std::to_string((uint32_t)metric));
+  if (kind_name(kind) == nullptr)
+    return Status(Code::kInvalidArgument, "unknown index kind " + std::to_string((uint32_t)kind));
+  if (storage_name(storage) == nullptr)
+    return Status(Code::kInvalidArgument, "unknown storage " + std::to_string((uint32_t)storage));
+  if (device_name(device) == nullptr)
+    return Status(Code::kInvalidArgument, "unknown device " + std::to_string((uint32_t)device));
   RAGWIRE_RETURN_IF_ERROR(kGuards.dim.check("dim", dim));
   RAGWIRE_RETURN_IF_ERROR(kGuards.M.check("hnsw.M", hnsw.M));
   RAGWIRE_RETURN_IF_ERROR(kGuards.ef_construction.check("hnsw.efConstruction", hnsw.ef_construction));

@@ -24,8 +24,12 @@ void FlatIndex::sweep(const float* queries, size_t nq, uint32_t begin, uint32_t 
       auto push = [&top](uint32_t id, float d) {
         if (d < top.bound()) top.push(d, id);
       };
-      if (all) vectors_.scan(q, t0, t1, [](uint32_t) { return true; }, push);
-      else vectors_.scan(q, t0, t1, [&accept](uint32_t id) { return accept(id); }, push);
+      if (all)
+        vectors_.scan(
+            q, t0, t1, [](uint32_t) { return true; }, push);
+      else
+        vectors_.scan(
+            q, t0, t1, [&accept](uint32_t id) { return accept(id); }, push);
     }
   }
 }
@@ -67,8 +71,10 @@ Status FlatIndex::search_prepared(const float* queries, size_t nq, size_t k, con
         for (size_t i = 0; i < q1 - q0; i++) tops[i].reset(keep);
         sweep(queries + q0 * dim, q1 - q0, 0, n, accept, tops.data());
         for (size_t i = 0; i < q1 - q0; i++) {
-          if (quantized) rerank(queries + (q0 + i) * dim, tops[i], k, results[q0 + i]);
-          else results[q0 + i] = std::move(tops[i]);
+          if (quantized)
+            rerank(queries + (q0 + i) * dim, tops[i], k, results[q0 + i]);
+          else
+            results[q0 + i] = std::move(tops[i]);
         }
       }
     });
@@ -88,8 +94,10 @@ Status FlatIndex::search_prepared(const float* queries, size_t nq, size_t k, con
   for (size_t i = 0; i < nq; i++) {
     TopK merged(keep);
     for (size_t p = 0; p < parts; p++) merged.merge(partial[p][i]);
-    if (quantized) rerank(queries + i * dim, merged, k, results[i]);
-    else results[i] = std::move(merged);
+    if (quantized)
+      rerank(queries + i * dim, merged, k, results[i]);
+    else
+      results[i] = std::move(merged);
   }
   return Status::ok();
 }

@@ -94,7 +94,8 @@ void HnswIndex::relink_orphans(size_t total) {
   }
 }
 
-void HnswIndex::search_layer_build(const float* q, uint32_t entry, int level, uint32_t ef, std::vector<Hit>& out) const {
+void HnswIndex::search_layer_build(const float* q, uint32_t entry, int level, uint32_t ef,
+                                   std::vector<Hit>& out) const {
   auto visited = visited_->acquire(rows());
   std::vector<Hit> cand;
   TopK top(ef);

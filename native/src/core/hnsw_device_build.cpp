@@ -91,14 +91,15 @@ Status HnswIndex::build_on_device(size_t total, ThreadPool& pool) {
     Acceptor all(nullptr, 0, labels_.data(), nullptr);
     RAGWIRE_RETURN_IF_ERROR(device_->sync(vectors_, total));
     // Every node's nearest among all nodes (the local links)...
-    Status st = device_->search(vectors_, total, vectors_.row(0), total, std::min(want, total), std::min(want, total) + 8, all,
-                                near.data(), pool);
+    Status st = device_->search(vectors_, total, vectors_.row(0), total, std::min(want, total),
+                                std::min(want, total) + 8, all, near.data(), pool);
     // ...and among the nodes before it, batch by batch (the long links of early nodes).
     for (size_t begin = 0; begin < total && st.is_ok();) {
       size_t end = std::min(total, begin == 0 ? kFirstBatch : 2 * begin);
       size_t k = std::min(want, end);
       for (size_t i = begin; i < end; i++) knn[i].reset(2 * k);
-      st = device_->search(vectors_, end, vectors_.row((uint32_t)begin), end - begin, k, k + 8, all, knn.data() + begin, pool);
+      st = device_->search(vectors_, end, vectors_.row((uint32_t)begin), end - begin, k, k + 8, all, knn.data() + begin,
+                           pool);
       begin = end;
     }
     device_->release();

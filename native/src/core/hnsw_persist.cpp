@@ -36,7 +36,9 @@ Status HnswIndex::load_structure(const SnapshotReader& r) {
   size_t n;
   RAGWIRE_RETURN_IF_ERROR(r.view(kGraph, &meta, &n));
   size_t total = rows();
-  auto corrupt = [](const char* why) { return Status(Code::kCorruptSnapshot, std::string("snapshot graph is corrupt: ") + why); };
+  auto corrupt = [](const char* why) {
+    return Status(Code::kCorruptSnapshot, std::string("snapshot graph is corrupt: ") + why);
+  };
   if (n != 1 || meta->M != M_ || meta->M0 != M0_) return corrupt("bad graph header");
   if (total == 0 ? meta->entry != kNone : meta->entry >= total) return corrupt("entry point out of range");
   if (meta->max_level < -1 || meta->max_level > hnsw::kMaxLevel) return corrupt("bad top level");

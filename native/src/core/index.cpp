@@ -66,8 +66,8 @@ Status Index::validate_vectors(const float* v, size_t n, const char* what) const
   size_t total = n * cfg_.dim;
   for (size_t i = 0; i < total; i++) {
     if (!std::isfinite(v[i]))
-      return Status(Code::kNonFinite, std::string(what) + " " + std::to_string(i / cfg_.dim) + " holds a non-finite value at dimension " +
-                                          std::to_string(i % cfg_.dim));
+      return Status(Code::kNonFinite, std::string(what) + " " + std::to_string(i / cfg_.dim) +
+                                          " holds a non-finite value at dimension " + std::to_string(i % cfg_.dim));
   }
   return Status::ok();
 }
@@ -92,14 +92,17 @@ Status Index::add(const uint32_t* labels, const float* vectors, size_t n, Thread
   if (n == 0) return Status::ok();
   RAGWIRE_RETURN_IF_ERROR(validate_vectors(vectors, n, "vector"));
   std::unique_lock<std::shared_mutex> lock(mu_);
-  if (rows() + n > kMaxVectors) return Status(Code::kLimit, "an index holds at most " + std::to_string(kMaxVectors) + " vectors");
+  if (rows() + n > kMaxVectors)
+    return Status(Code::kLimit, "an index holds at most " + std::to_string(kMaxVectors) + " vectors");
   std::unordered_set<uint32_t> batch;
   batch.reserve(n);
   for (size_t i = 0; i < n; i++) {
     uint32_t l = labels[i];
-    if (l == kNoLabel) return Status(Code::kInvalidArgument, "label 4294967295 (0xFFFFFFFF) is reserved for empty result slots");
+    if (l == kNoLabel)
+      return Status(Code::kInvalidArgument, "label 4294967295 (0xFFFFFFFF) is reserved for empty result slots");
     if (ids_.count(l) || !batch.insert(l).second)
-      return Status(Code::kDuplicateLabel, "label " + std::to_string(l) + " is already in the index; remove it first to replace it");
+      return Status(Code::kDuplicateLabel,
+                    "label " + std::to_string(l) + " is already in the index; remove it first to replace it");
   }
   std::vector<float> scratch;
   const float* rows_in = prepare(vectors, n, scratch);
@@ -183,9 +186,17 @@ Status Index::compact(ThreadPool& pool) {
 
 Status Index::save(const std::string& path, const uint8_t* user_data, size_t user_len) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
-  Meta meta{cfg_.dim, (uint32_t)cfg_.metric, (uint32_t)cfg_.kind, (uint32_t)cfg_.storage,
-            cfg_.hnsw.M, cfg_.hnsw.ef_construction, cfg_.hnsw.ef_search, cfg_.bq.rerank_factor,
-            cfg_.hnsw.seed, rows(), deleted_count_};
+  Meta meta{cfg_.dim,
+            (uint32_t)cfg_.metric,
+            (uint32_t)cfg_.kind,
+            (uint32_t)cfg_.storage,
+            cfg_.hnsw.M,
+            cfg_.hnsw.ef_construction,
+            cfg_.hnsw.ef_search,
+            cfg_.bq.rerank_factor,
+            cfg_.hnsw.seed,
+            rows(),
+            deleted_count_};
   SnapshotWriter w;
   w.add(kMeta, &meta, sizeof meta);
   w.add_array(kLabels, labels_, rows());
@@ -213,7 +224,8 @@ Status Index::load(const std::string& path, std::unique_ptr<Index>* out, std::ve
   cfg.bq.rerank_factor = meta->rerank_factor;
   Status st = cfg.validate();
   if (!st.is_ok()) return Status(Code::kCorruptSnapshot, "snapshot holds an invalid configuration: " + st.message());
-  if (meta->rows > kMaxVectors || meta->deleted > meta->rows) return Status(Code::kCorruptSnapshot, "snapshot counts are out of range");
+  if (meta->rows > kMaxVectors || meta->deleted > meta->rows)
+    return Status(Code::kCorruptSnapshot, "snapshot counts are out of range");
   std::unique_ptr<Index> idx;
   RAGWIRE_RETURN_IF_ERROR(make(cfg, &idx));
   size_t rows = meta->rows;
@@ -223,11 +235,15 @@ Status Index::load(const std::string& path, std::unique_ptr<Index>* out, std::ve
   idx->ids_.reserve(rows);
   size_t deleted = 0;
   for (size_t i = 0; i < rows; i++) {
-    if (idx->deleted_[i]) { deleted++; continue; }
+    if (idx->deleted_[i]) {
+      deleted++;
+      continue;
+    }
     if (idx->labels_[i] == kNoLabel || !idx->ids_.emplace(idx->labels_[i], (uint32_t)i).second)
       return Status(Code::kCorruptSnapshot, "snapshot holds a duplicate or reserved label");
   }
-  if (deleted != meta->deleted) return Status(Code::kCorruptSnapshot, "snapshot tombstone count disagrees with its header");
+  if (deleted != meta->deleted)
+    return Status(Code::kCorruptSnapshot, "snapshot tombstone count disagrees with its header");
   idx->deleted_count_ = deleted;
   RAGWIRE_RETURN_IF_ERROR(idx->load_structure(*r));
   idx->cfg_.device = device;

@@ -11,24 +11,32 @@
 namespace ragwire {
 namespace kernel_tables {
 #if defined(RAGWIRE_HAVE_AVX2)
-namespace impl_avx2 { const KernelTable* table(); }
+namespace impl_avx2 {
+const KernelTable* table();
+}
 const KernelTable* avx2() { return impl_avx2::table(); }
 #else
 const KernelTable* avx2() { return nullptr; }
 #endif
 #if defined(RAGWIRE_HAVE_AVX512)
-namespace impl_avx512 { const KernelTable* table(); }
+namespace impl_avx512 {
+const KernelTable* table();
+}
 const KernelTable* avx512() { return impl_avx512::table(); }
 #else
 const KernelTable* avx512() { return nullptr; }
 #endif
 #if defined(RAGWIRE_HAVE_NEON)
-namespace impl_neon { const KernelTable* table(); }
+namespace impl_neon {
+const KernelTable* table();
+}
 const KernelTable* neon() { return impl_neon::table(); }
 #else
 const KernelTable* neon() { return nullptr; }
 #endif
-namespace impl_scalar { const KernelTable* table(); }
+namespace impl_scalar {
+const KernelTable* table();
+}
 const KernelTable* scalar() { return impl_scalar::table(); }
 }  // namespace kernel_tables
 

@@ -25,7 +25,10 @@ inline float half_to_float(uint16_t h) {
       bits = sign;
     } else {  // subnormal: normalise
       exp = 127 - 15 + 1;
-      while ((mant & 0x400) == 0) { mant <<= 1; exp--; }
+      while ((mant & 0x400) == 0) {
+        mant <<= 1;
+        exp--;
+      }
       mant &= 0x3ff;
       bits = sign | (exp << 23) | (mant << 13);
     }
@@ -46,7 +49,7 @@ inline uint16_t float_to_half(float f) {  // round to nearest even
   uint32_t absx = x & 0x7fffffffu;
   if (absx >= 0x7f800000u) return (uint16_t)(sign | 0x7c00 | (absx > 0x7f800000u ? 0x200 : 0));
   if (absx >= 0x477ff000u) return (uint16_t)(sign | 0x7c00);  // overflow -> inf
-  if (absx < 0x38800000u) {  // a half subnormal, or zero
+  if (absx < 0x38800000u) {                                   // a half subnormal, or zero
     if (absx < 0x33000000u) return (uint16_t)sign;
     uint32_t e = absx >> 23;
     uint32_t m = (absx & 0x7fffff) | 0x800000;
@@ -71,7 +74,9 @@ inline __m512 load_sq8x16(const uint8_t* c, const float* lo, const float* step) 
   __m512 v = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)c)));
   return _mm512_fmadd_ps(v, _mm512_loadu_ps(step), _mm512_loadu_ps(lo));
 }
-inline __m512 abs512(__m512 v) { return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fffffff))); }
+inline __m512 abs512(__m512 v) {
+  return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32(0x7fffffff)));
+}
 #elif defined(__AVX2__)
 inline float hsum256(__m256 v) {
   __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
@@ -90,9 +95,18 @@ inline __m256 abs256(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), 
 #endif
 
 // One template for the three metrics: Op accumulates a (query, value) pair.
-struct L2Op { static float acc(float q, float x) { float d = q - x; return d * d; } };
-struct IpOp { static float acc(float q, float x) { return q * x; } };
-struct L1Op { static float acc(float q, float x) { return std::fabs(q - x); } };
+struct L2Op {
+  static float acc(float q, float x) {
+    float d = q - x;
+    return d * d;
+  }
+};
+struct IpOp {
+  static float acc(float q, float x) { return q * x; }
+};
+struct L1Op {
+  static float acc(float q, float x) { return std::fabs(q - x); }
+};
 
 template <class Op, class Load>
 inline float scalar_tail(const float* q, size_t i, size_t n, Load load) {
@@ -104,9 +118,14 @@ inline float scalar_tail(const float* q, size_t i, size_t n, Load load) {
 #if defined(__AVX512F__)
 template <int M>
 inline __m512 acc512(__m512 s, __m512 q, __m512 x) {
-  if constexpr (M == 0) { __m512 d = _mm512_sub_ps(q, x); return _mm512_fmadd_ps(d, d, s); }
-  else if constexpr (M == 1) { return _mm512_fmadd_ps(q, x, s); }
-  else { return _mm512_add_ps(s, abs512(_mm512_sub_ps(q, x))); }
+  if constexpr (M == 0) {
+    __m512 d = _mm512_sub_ps(q, x);
+    return _mm512_fmadd_ps(d, d, s);
+  } else if constexpr (M == 1) {
+    return _mm512_fmadd_ps(q, x, s);
+  } else {
+    return _mm512_add_ps(s, abs512(_mm512_sub_ps(q, x)));
+  }
 }
 // M: 0 = l2, 1 = ip, 2 = l1. LoadX(i, mask) returns 16 lanes of x from i.
 template <int M, class LoadX>
@@ -124,9 +143,14 @@ inline float reduce512(const float* q, size_t n, LoadX load) {
 #elif defined(__AVX2__)
 template <int M>
 inline __m256 acc256(__m256 s, __m256 q, __m256 x) {
-  if constexpr (M == 0) { __m256 d = _mm256_sub_ps(q, x); return _mm256_fmadd_ps(d, d, s); }
-  else if constexpr (M == 1) { return _mm256_fmadd_ps(q, x, s); }
-  else { return _mm256_add_ps(s, abs256(_mm256_sub_ps(q, x))); }
+  if constexpr (M == 0) {
+    __m256 d = _mm256_sub_ps(q, x);
+    return _mm256_fmadd_ps(d, d, s);
+  } else if constexpr (M == 1) {
+    return _mm256_fmadd_ps(q, x, s);
+  } else {
+    return _mm256_add_ps(s, abs256(_mm256_sub_ps(q, x)));
+  }
 }
 template <int M, class LoadX>
 inline float reduce256(const float* q, size_t n, LoadX load) {
@@ -142,9 +166,14 @@ inline float reduce256(const float* q, size_t n, LoadX load) {
 #elif defined(__ARM_NEON)
 template <int M>
 inline float32x4_t acc128(float32x4_t s, float32x4_t q, float32x4_t x) {
-  if constexpr (M == 0) { float32x4_t d = vsubq_f32(q, x); return vfmaq_f32(s, d, d); }
-  else if constexpr (M == 1) { return vfmaq_f32(s, q, x); }
-  else { return vaddq_f32(s, vabdq_f32(q, x)); }
+  if constexpr (M == 0) {
+    float32x4_t d = vsubq_f32(q, x);
+    return vfmaq_f32(s, d, d);
+  } else if constexpr (M == 1) {
+    return vfmaq_f32(s, q, x);
+  } else {
+    return vaddq_f32(s, vabdq_f32(q, x));
+  }
 }
 #endif
 
@@ -273,11 +302,9 @@ float sum_f32(const float* x, size_t n) {
 
 const KernelTable* table() {
   static const KernelTable t = {
-      RAGWIRE_KERNEL_ISA,
-      dist_f32<0, L2Op>, dist_f32<1, IpOp>, dist_f32<2, L1Op>,
-      dist_f16<0, L2Op>, dist_f16<1, IpOp>, dist_f16<2, L1Op>,
-      dist_sq8<0, L2Op>, dist_sq8<1, IpOp>, dist_sq8<2, L1Op>,
-      hamming, f32_to_f16, f16_to_f32, sum_f32,
+      RAGWIRE_KERNEL_ISA, dist_f32<0, L2Op>, dist_f32<1, IpOp>, dist_f32<2, L1Op>, dist_f16<0, L2Op>, dist_f16<1, IpOp>,
+      dist_f16<2, L1Op>,  dist_sq8<0, L2Op>, dist_sq8<1, IpOp>, dist_sq8<2, L1Op>, hamming,           f32_to_f16,
+      f16_to_f32,         sum_f32,
   };
   return &t;
 }

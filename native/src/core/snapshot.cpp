@@ -56,8 +56,14 @@ __attribute__((target("sse4.2"))) uint32_t crc32c_hw(uint32_t crc, const uint8_t
   // would need shift tables, so keep it simple: one stream, unrolled.
   while (n >= 32) {
     uint64_t a, b, d, e;
-    std::memcpy(&a, p, 8); std::memcpy(&b, p + 8, 8); std::memcpy(&d, p + 16, 8); std::memcpy(&e, p + 24, 8);
-    c = _mm_crc32_u64(c, a); c = _mm_crc32_u64(c, b); c = _mm_crc32_u64(c, d); c = _mm_crc32_u64(c, e);
+    std::memcpy(&a, p, 8);
+    std::memcpy(&b, p + 8, 8);
+    std::memcpy(&d, p + 16, 8);
+    std::memcpy(&e, p + 24, 8);
+    c = _mm_crc32_u64(c, a);
+    c = _mm_crc32_u64(c, b);
+    c = _mm_crc32_u64(c, d);
+    c = _mm_crc32_u64(c, e);
     p += 32;
     n -= 32;
   }
@@ -72,13 +78,24 @@ __attribute__((target("sse4.2"))) uint32_t crc32c_hw(uint32_t crc, const uint8_t
   while (n--) c32 = _mm_crc32_u8(c32, *p++);
   return c32;
 }
-bool have_sse42 = [] { __builtin_cpu_init(); return __builtin_cpu_supports("sse4.2") != 0; }();
+bool have_sse42 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("sse4.2") != 0;
+}();
 #endif
 
 void put32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 void put64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
-uint32_t get32(const uint8_t* p) { uint32_t v; std::memcpy(&v, p, 4); return v; }
-uint64_t get64(const uint8_t* p) { uint64_t v; std::memcpy(&v, p, 8); return v; }
+uint32_t get32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+uint64_t get64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
 
 constexpr char kMagic[8] = {'R', 'A', 'G', 'W', 'I', 'R', 'E', 0};
 constexpr size_t kHeader = 64;
@@ -212,7 +229,8 @@ Status SnapshotReader::open(const std::string& path, std::unique_ptr<SnapshotRea
                    std::to_string(kSnapshotVersion) + ")");
   uint64_t file_size = get64(p + 16);
   if (file_size != size)
-    return corrupt("file is " + std::to_string(size) + " bytes, header says " + std::to_string(file_size) + " (truncated?)");
+    return corrupt("file is " + std::to_string(size) + " bytes, header says " + std::to_string(file_size) +
+                   " (truncated?)");
   uint32_t count = get32(p + 12);
   if (count > 1024 || kHeader + (uint64_t)count * kEntry > size) return corrupt("bad section count");
   if (crc32c(0, p + kHeader, size - kHeader) != get32(p + 24)) return corrupt("payload checksum mismatch");

@@ -23,11 +23,23 @@ void VectorStorage::init(uint32_t dim, Metric metric, StorageKind storage) {
   storage_ = storage;
   const KernelTable& k = kernels();
   switch (metric) {
-    case Metric::kL2: f32_fn_ = k.l2_f32; f16_fn_ = k.l2_f16; sq8_fn_ = k.l2_sq8; break;
-    case Metric::kL1: f32_fn_ = k.l1_f32; f16_fn_ = k.l1_f16; sq8_fn_ = k.l1_sq8; break;
+    case Metric::kL2:
+      f32_fn_ = k.l2_f32;
+      f16_fn_ = k.l2_f16;
+      sq8_fn_ = k.l2_sq8;
+      break;
+    case Metric::kL1:
+      f32_fn_ = k.l1_f32;
+      f16_fn_ = k.l1_f16;
+      sq8_fn_ = k.l1_sq8;
+      break;
     // Cosine is the inner product of rows normalised on the way in (Index::prepare).
     case Metric::kIp:
-    case Metric::kCosine: f32_fn_ = k.ip_f32; f16_fn_ = k.ip_f16; sq8_fn_ = k.ip_sq8; break;
+    case Metric::kCosine:
+      f32_fn_ = k.ip_f32;
+      f16_fn_ = k.ip_f16;
+      sq8_fn_ = k.ip_sq8;
+      break;
   }
   if (f32_fn_ == nullptr) unreachable_enum("Metric");
 }

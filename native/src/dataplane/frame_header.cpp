@@ -9,17 +9,25 @@ enum Direction : uint8_t { kUnknown, kRequest, kResponse, kBoth };
 // docs/protocol.md §4: which way each type code may travel.
 Direction direction(uint8_t type) {
   switch (type) {
-    case 0x01: case 0x02: case 0x03: case 0x04:  // HELLO CREATE DROP DESCRIBE
-    case 0x10: case 0x11:                        // UPSERT DELETE
-    case 0x30: case 0x31:                        // STATS SNAPSHOT
+    case 0x01:
+    case 0x02:
+    case 0x03:
+    case 0x04:  // HELLO CREATE DROP DESCRIBE
+    case 0x10:
+    case 0x11:  // UPSERT DELETE
+    case 0x30:
+    case 0x31:  // STATS SNAPSHOT
       return kBoth;
-    case 0x20: return kRequest;                  // QUERY
-    case 0x21: case 0x7f: return kResponse;      // RESULT ERROR
+    case 0x20: return kRequest;  // QUERY
+    case 0x21:
+    case 0x7f: return kResponse;  // RESULT ERROR
     default: return kUnknown;
   }
 }
 
-uint32_t u32le(const uint8_t* p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
+uint32_t u32le(const uint8_t* p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
 
 }  // namespace
 

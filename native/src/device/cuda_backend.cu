@@ -36,7 +36,8 @@ class CudaBackend final : public DeviceBackend {
     if (err != cudaSuccess) {
       cudaGetLastError();  // clear the sticky-free allocation error
       if (err == cudaErrorMemoryAllocation)
-        return Status(Code::kDeviceOutOfMemory, "CUDA could not allocate " + std::to_string(bytes) + " bytes on " + info_.name);
+        return Status(Code::kDeviceOutOfMemory,
+                      "CUDA could not allocate " + std::to_string(bytes) + " bytes on " + info_.name);
       return cuda_error(err, "cudaMalloc");
     }
     out->handle = p;
@@ -87,12 +88,12 @@ class CudaBackend final : public DeviceBackend {
     const uint8_t* mask = j.mask ? (const uint8_t*)j.mask->handle : nullptr;
     float* D = (float*)j.out->handle;
     bool f16 = j.storage == StorageKind::kF16;
-#define RAGWIRE_LAUNCH(M)                                                                                              \
-  if (f16)                                                                                                             \
-    k::distances<M, true><<<grid, k::kThreads, 0, stream_>>>(Q, qn, j.q0, (int)j.nq, j.rows->handle, xn, j.row0,       \
-                                                             (int)j.nrows, mask, j.id0, (int)j.dim, D, j.ld);          \
-  else                                                                                                                 \
-    k::distances<M, false><<<grid, k::kThreads, 0, stream_>>>(Q, qn, j.q0, (int)j.nq, j.rows->handle, xn, j.row0,      \
+#define RAGWIRE_LAUNCH(M)                                                                                         \
+  if (f16)                                                                                                        \
+    k::distances<M, true><<<grid, k::kThreads, 0, stream_>>>(Q, qn, j.q0, (int)j.nq, j.rows->handle, xn, j.row0,  \
+                                                             (int)j.nrows, mask, j.id0, (int)j.dim, D, j.ld);     \
+  else                                                                                                            \
+    k::distances<M, false><<<grid, k::kThreads, 0, stream_>>>(Q, qn, j.q0, (int)j.nq, j.rows->handle, xn, j.row0, \
                                                               (int)j.nrows, mask, j.id0, (int)j.dim, D, j.ld);
     switch (j.metric) {
       case Metric::kL2: RAGWIRE_LAUNCH(0) break;
@@ -107,10 +108,9 @@ class CudaBackend final : public DeviceBackend {
 
   Status select(const SelectJob& j) override {
     cudaSetDevice((int)info_.ordinal);
-    k::select_topk<<<(unsigned)j.nq, k::kWG, 0, stream_>>>((const float*)j.dist->handle, j.ld, (uint32_t)j.ncols, j.id0,
-                                                            (float*)j.best_dist->handle, (uint32_t*)j.best_id->handle,
-                                                            (float*)j.scratch_dist->handle, (uint32_t*)j.scratch_id->handle,
-                                                            j.q0, j.keep);
+    k::select_topk<<<(unsigned)j.nq, k::kWG, 0, stream_>>>(
+        (const float*)j.dist->handle, j.ld, (uint32_t)j.ncols, j.id0, (float*)j.best_dist->handle,
+        (uint32_t*)j.best_id->handle, (float*)j.scratch_dist->handle, (uint32_t*)j.scratch_id->handle, j.q0, j.keep);
     cudaError_t err = cudaGetLastError();
     return err == cudaSuccess ? Status::ok() : cuda_error(err, "the selection kernel's launch");
   }
@@ -158,7 +158,8 @@ Status open(Metric metric, StorageKind storage, std::unique_ptr<DeviceBackend>* 
   cudaError_t err = cudaGetDeviceCount(&n);
   if (err != cudaSuccess || n == 0) {
     cudaGetLastError();
-    return Status(Code::kNoDevice, std::string("no CUDA device: ") + (err != cudaSuccess ? cudaGetErrorString(err) : "none found"));
+    return Status(Code::kNoDevice,
+                  std::string("no CUDA device: ") + (err != cudaSuccess ? cudaGetErrorString(err) : "none found"));
   }
   std::vector<DeviceInfo> devs = list();
   if (devs.empty()) return Status(Code::kNoDevice, "no CUDA device answers cudaGetDeviceProperties");
@@ -177,7 +178,8 @@ Status open(Metric metric, StorageKind storage, std::unique_ptr<DeviceBackend>* 
   if (err == cudaSuccess) err = cudaDeviceSynchronize();
   cudaFree(probe);
   if (err != cudaSuccess)
-    return Status(Code::kDeviceKernel, std::string("the CUDA kernels do not run on ") + info.name + ": " + cudaGetErrorString(err) +
+    return Status(Code::kDeviceKernel, std::string("the CUDA kernels do not run on ") + info.name + ": " +
+                                           cudaGetErrorString(err) +
                                            " (rebuild with RAGWIRE_CUDA_ARCHS naming its compute capability)");
   cudaStream_t stream;
   err = cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);

@@ -14,18 +14,20 @@ constexpr int kBM = 128, kBN = 128, kBK = 8, kThreads = 256, kWG = 256;
 
 template <bool F16>
 __device__ __forceinline__ float load_row(const void* x, size_t i) {
-  if constexpr (F16) return __half2float(static_cast<const __half*>(x)[i]);
-  else return static_cast<const float*>(x)[i];
+  if constexpr (F16)
+    return __half2float(static_cast<const __half*>(x)[i]);
+  else
+    return static_cast<const float*>(x)[i];
 }
 
 // METRIC: 0 l2, 1 ip, 2 cosine, 3 l1. D[i * ld + j] = distance(query q0 + i, row row0 + j); masked rows NaN.
 // Thread (tx, ty) owns rows ty*4 + {0..3} and 64 + ty*4 + {0..3} of the block, and the same of its
 // columns: its operands come from shared memory as float4s (4 wide loads per step, not 16).
 template <int METRIC, bool F16>
-__global__ void __launch_bounds__(kThreads) distances(const float* __restrict__ Q, const float* __restrict__ qn, size_t q0,
-                                                      int nq, const void* __restrict__ X, const float* __restrict__ xn,
-                                                      size_t row0, int nrows, const uint8_t* __restrict__ mask,
-                                                      uint32_t id0, int dim, float* __restrict__ D, size_t ld) {
+__global__ void __launch_bounds__(kThreads)
+    distances(const float* __restrict__ Q, const float* __restrict__ qn, size_t q0, int nq, const void* __restrict__ X,
+              const float* __restrict__ xn, size_t row0, int nrows, const uint8_t* __restrict__ mask, uint32_t id0,
+              int dim, float* __restrict__ D, size_t ld) {
   __shared__ __align__(16) float Qs[kBK][kBM];
   __shared__ __align__(16) float Xs[kBK][kBN];
   const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
@@ -46,19 +48,29 @@ __global__ void __launch_bounds__(kThreads) distances(const float* __restrict__ 
     float qv[4], xv[4];
     if (vec && kk + 3 < dim) {
       float4 q4 = q_in ? *reinterpret_cast<const float4*>(qrow + kk) : make_float4(0.f, 0.f, 0.f, 0.f);
-      qv[0] = q4.x; qv[1] = q4.y; qv[2] = q4.z; qv[3] = q4.w;
+      qv[0] = q4.x;
+      qv[1] = q4.y;
+      qv[2] = q4.z;
+      qv[3] = q4.w;
       if constexpr (F16) {
         if (x_in) {
           uint2 raw = *reinterpret_cast<const uint2*>(static_cast<const __half*>(X) + xrow + kk);
           float2 lo = __half22float2(*reinterpret_cast<const __half2*>(&raw.x));
           float2 hi = __half22float2(*reinterpret_cast<const __half2*>(&raw.y));
-          xv[0] = lo.x; xv[1] = lo.y; xv[2] = hi.x; xv[3] = hi.y;
+          xv[0] = lo.x;
+          xv[1] = lo.y;
+          xv[2] = hi.x;
+          xv[3] = hi.y;
         } else {
           xv[0] = xv[1] = xv[2] = xv[3] = 0.f;
         }
       } else {
-        float4 x4 = x_in ? *reinterpret_cast<const float4*>(static_cast<const float*>(X) + xrow + kk) : make_float4(0.f, 0.f, 0.f, 0.f);
-        xv[0] = x4.x; xv[1] = x4.y; xv[2] = x4.z; xv[3] = x4.w;
+        float4 x4 = x_in ? *reinterpret_cast<const float4*>(static_cast<const float*>(X) + xrow + kk)
+                         : make_float4(0.f, 0.f, 0.f, 0.f);
+        xv[0] = x4.x;
+        xv[1] = x4.y;
+        xv[2] = x4.z;
+        xv[3] = x4.w;
       }
     } else {
 #pragma unroll
@@ -85,8 +97,10 @@ __global__ void __launch_bounds__(kThreads) distances(const float* __restrict__ 
       for (int wi = 0; wi < 8; wi++)
 #pragma unroll
         for (int wj = 0; wj < 8; wj++) {
-          if constexpr (METRIC == 3) acc[wi][wj] += fabsf(a[wi] - b[wj]);
-          else acc[wi][wj] = fmaf(a[wi], b[wj], acc[wi][wj]);
+          if constexpr (METRIC == 3)
+            acc[wi][wj] += fabsf(a[wi] - b[wj]);
+          else
+            acc[wi][wj] = fmaf(a[wi], b[wj], acc[wi][wj]);
         }
     }
     __syncthreads();
@@ -100,8 +114,10 @@ __global__ void __launch_bounds__(kThreads) distances(const float* __restrict__ 
       int j = j0 + (wj < 4 ? tx * 4 + wj : 64 + tx * 4 + wj - 4);
       if (j >= nrows) continue;
       float v = acc[wi][wj];
-      if constexpr (METRIC == 0) v = fmaxf(qn[q0 + i] + xn[row0 + j] - 2.f * v, 0.f);
-      else if constexpr (METRIC == 1 || METRIC == 2) v = -v;
+      if constexpr (METRIC == 0)
+        v = fmaxf(qn[q0 + i] + xn[row0 + j] - 2.f * v, 0.f);
+      else if constexpr (METRIC == 1 || METRIC == 2)
+        v = -v;
       uint32_t id = id0 + (uint32_t)j;
       if (mask && !((mask[id >> 3] >> (id & 7)) & 1)) v = __int_as_float(0x7fffffff);
       D[(size_t)i * ld + j] = v;
@@ -117,9 +133,9 @@ __device__ __forceinline__ uint32_t key_of(float f) {
 
 // One block per query: the keep smallest of (running list, D row) by a 4-pass
 // radix select, then an ordered compaction (see opencl_kernels.hpp).
-__global__ void __launch_bounds__(kWG) select_topk(const float* __restrict__ D, size_t ld, uint32_t ncols, uint32_t id0,
-                                                   float* best_d, uint32_t* best_i, float* tmp_d, uint32_t* tmp_i,
-                                                   size_t q0, uint32_t keep) {
+__global__ void __launch_bounds__(kWG)
+    select_topk(const float* __restrict__ D, size_t ld, uint32_t ncols, uint32_t id0, float* best_d, uint32_t* best_i,
+                float* tmp_d, uint32_t* tmp_i, size_t q0, uint32_t keep) {
   const uint32_t q = blockIdx.x, t = threadIdx.x;
   const float* drow = D + (size_t)q * ld;
   float* bd = best_d + (q0 + q) * keep;

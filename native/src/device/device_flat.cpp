@@ -10,10 +10,10 @@
 namespace ragwire {
 
 namespace {
-constexpr size_t kQueryBlock = 1024;         // queries per distance pass
-constexpr size_t kUploadRows = 1 << 16;      // rows per host-to-device copy while syncing
-constexpr size_t kMinDistBytes = 4u << 20;   // the distance block: at least 4 MiB,
-constexpr size_t kMaxDistBytes = 1u << 30;   // at most 1 GiB (1/16 of the device's memory)
+constexpr size_t kQueryBlock = 1024;        // queries per distance pass
+constexpr size_t kUploadRows = 1 << 16;     // rows per host-to-device copy while syncing
+constexpr size_t kMinDistBytes = 4u << 20;  // the distance block: at least 4 MiB,
+constexpr size_t kMaxDistBytes = 1u << 30;  // at most 1 GiB (1/16 of the device's memory)
 
 std::string gib(uint64_t bytes) {
   char buf[32];
@@ -33,9 +33,10 @@ Status DeviceFlat::open(const IndexConfig& cfg, std::unique_ptr<DeviceFlat>* out
   if (cfg.device_tile_rows) {
     uint64_t want = (uint64_t)cfg.device_tile_rows * rb;
     if (want > info.max_alloc_bytes || want > info.memory_bytes / 2)
-      return Status(Code::kDeviceOutOfMemory, "deviceTileRows " + std::to_string(cfg.device_tile_rows) + " x " + std::to_string(rb) +
-                                                  " bytes = " + gib(want) + " does not fit " + info.name + " (" + gib(info.memory_bytes) +
-                                                  ", largest buffer " + gib(info.max_alloc_bytes) + ", half of it for the rows)");
+      return Status(Code::kDeviceOutOfMemory, "deviceTileRows " + std::to_string(cfg.device_tile_rows) + " x " +
+                                                  std::to_string(rb) + " bytes = " + gib(want) + " does not fit " +
+                                                  info.name + " (" + gib(info.memory_bytes) + ", largest buffer " +
+                                                  gib(info.max_alloc_bytes) + ", half of it for the rows)");
     d->tile_rows_ = cfg.device_tile_rows;
   } else {
     uint64_t budget = std::min<uint64_t>(info.max_alloc_bytes, info.memory_bytes / 2);
@@ -48,13 +49,15 @@ Status DeviceFlat::open(const IndexConfig& cfg, std::unique_ptr<DeviceFlat>* out
 DeviceFlat::~DeviceFlat() { free_all(); }
 
 void DeviceFlat::free_all() {
-  for (DeviceBuffer* b : {&rows_, &norms_, &queries_, &qnorms_, &mask_, &dist_, &best_dist_, &best_id_, &scratch_dist_, &scratch_id_})
+  for (DeviceBuffer* b :
+       {&rows_, &norms_, &queries_, &qnorms_, &mask_, &dist_, &best_dist_, &best_id_, &scratch_dist_, &scratch_id_})
     backend_->release(b);
 }
 
 size_t DeviceFlat::memory_bytes() const {
   size_t total = 0;
-  for (const DeviceBuffer* b : {&rows_, &norms_, &queries_, &qnorms_, &mask_, &dist_, &best_dist_, &best_id_, &scratch_dist_, &scratch_id_})
+  for (const DeviceBuffer* b :
+       {&rows_, &norms_, &queries_, &qnorms_, &mask_, &dist_, &best_dist_, &best_id_, &scratch_dist_, &scratch_id_})
     total += b->bytes;
   return total;
 }
@@ -75,14 +78,15 @@ Status DeviceFlat::ensure(DeviceBuffer* b, size_t bytes, size_t keep_bytes) {
   return Status::ok();
 }
 
-Status DeviceFlat::upload_rows(const VectorStorage& storage, size_t first, size_t n, DeviceBuffer* rows, DeviceBuffer* norms,
-                               size_t at) {
+Status DeviceFlat::upload_rows(const VectorStorage& storage, size_t first, size_t n, DeviceBuffer* rows,
+                               DeviceBuffer* norms, size_t at) {
   size_t dim = cfg_.dim, rb = row_bytes();
   std::vector<float> nrm, decoded(dim);
   for (size_t c0 = 0; c0 < n; c0 += kUploadRows) {
     size_t cn = std::min(kUploadRows, n - c0);
     uint32_t id = (uint32_t)(first + c0);
-    const void* src = cfg_.storage == StorageKind::kF16 ? (const void*)storage.f16_row(id) : (const void*)storage.row(id);
+    const void* src =
+        cfg_.storage == StorageKind::kF16 ? (const void*)storage.f16_row(id) : (const void*)storage.row(id);
     RAGWIRE_RETURN_IF_ERROR(backend_->write(rows, (at + c0) * rb, src, cn * rb));
     if (!needs_norms()) continue;
     // Norms of what the device multiplies: the f16 codes widened, or the f32 rows.
@@ -149,8 +153,8 @@ Status DeviceFlat::sync(const VectorStorage& storage, size_t rows) {
   return Status::ok();
 }
 
-Status DeviceFlat::run_tile(size_t nq, size_t id0, size_t n, const DeviceBuffer& rows, const DeviceBuffer* norms, bool masked,
-                            uint32_t keep) {
+Status DeviceFlat::run_tile(size_t nq, size_t id0, size_t n, const DeviceBuffer& rows, const DeviceBuffer* norms,
+                            bool masked, uint32_t keep) {
   size_t qb = std::min(nq, kQueryBlock);
   uint64_t budget = std::clamp<uint64_t>(info().memory_bytes / 16, kMinDistBytes, kMaxDistBytes);
   budget = std::min<uint64_t>(budget, info().max_alloc_bytes);
@@ -160,24 +164,40 @@ Status DeviceFlat::run_tile(size_t nq, size_t id0, size_t n, const DeviceBuffer&
     size_t qn = std::min(qb, nq - q0);
     for (size_t c0 = 0; c0 < n; c0 += chunk) {
       size_t cn = std::min(chunk, n - c0);
-      DistanceJob dj{cfg_.metric, cfg_.storage, cfg_.dim, &queries_, needs_norms() ? &qnorms_ : nullptr, q0, qn,
-                     &rows, norms, c0, cn, masked ? &mask_ : nullptr, (uint32_t)(id0 + c0), &dist_, chunk};
+      DistanceJob dj{cfg_.metric,
+                     cfg_.storage,
+                     cfg_.dim,
+                     &queries_,
+                     needs_norms() ? &qnorms_ : nullptr,
+                     q0,
+                     qn,
+                     &rows,
+                     norms,
+                     c0,
+                     cn,
+                     masked ? &mask_ : nullptr,
+                     (uint32_t)(id0 + c0),
+                     &dist_,
+                     chunk};
       RAGWIRE_RETURN_IF_ERROR(backend_->distances(dj));
-      SelectJob sj{&dist_, chunk, qn, cn, (uint32_t)(id0 + c0), &best_dist_, &best_id_, &scratch_dist_, &scratch_id_, q0, keep};
+      SelectJob sj{&dist_,         chunk,        qn, cn,  (uint32_t)(id0 + c0), &best_dist_, &best_id_,
+                   &scratch_dist_, &scratch_id_, q0, keep};
       RAGWIRE_RETURN_IF_ERROR(backend_->select(sj));
     }
   }
   return Status::ok();
 }
 
-Status DeviceFlat::search(const VectorStorage& storage, size_t rows, const float* queries, size_t nq, size_t k, size_t keep,
-                          const Acceptor& accept, TopK* results, ThreadPool& pool) {
+Status DeviceFlat::search(const VectorStorage& storage, size_t rows, const float* queries, size_t nq, size_t k,
+                          size_t keep, const Acceptor& accept, TopK* results, ThreadPool& pool) {
   if (k > kMaxK)
-    return Status(Code::kLimit, "a device search answers k up to " + std::to_string(kMaxK) + ", got " + std::to_string(k) +
-                                    "; use device 'cpu' for larger k");
+    return Status(Code::kLimit, "a device search answers k up to " + std::to_string(kMaxK) + ", got " +
+                                    std::to_string(k) + "; use device 'cpu' for larger k");
   if (nq == 0 || rows == 0) return Status::ok();
   std::lock_guard<std::mutex> lock(mu_);
-  if (rows > uploaded_) return Status(Code::kInternal, "the device holds " + std::to_string(uploaded_) + " rows, not " + std::to_string(rows));
+  if (rows > uploaded_)
+    return Status(Code::kInternal,
+                  "the device holds " + std::to_string(uploaded_) + " rows, not " + std::to_string(rows));
   uint32_t kept = (uint32_t)std::min<size_t>(kMaxKeep, std::max(keep, k));
   size_t dim = cfg_.dim;
 
@@ -212,7 +232,8 @@ Status DeviceFlat::search(const VectorStorage& storage, size_t rows, const float
     RAGWIRE_RETURN_IF_ERROR(backend_->write(&mask_, 0, bits.data(), bytes));
   }
   size_t best_bytes = nq * kept * 4;
-  for (DeviceBuffer* b : {&best_dist_, &best_id_, &scratch_dist_, &scratch_id_}) RAGWIRE_RETURN_IF_ERROR(ensure(b, best_bytes));
+  for (DeviceBuffer* b : {&best_dist_, &best_id_, &scratch_dist_, &scratch_id_})
+    RAGWIRE_RETURN_IF_ERROR(ensure(b, best_bytes));
   RAGWIRE_RETURN_IF_ERROR(backend_->fill_ones(&best_dist_, best_bytes));
   RAGWIRE_RETURN_IF_ERROR(backend_->fill_ones(&best_id_, best_bytes));
 

@@ -23,7 +23,9 @@ const char* device_kind_name(DeviceKind k) {
 namespace opencl {
 std::vector<DeviceInfo> list() { return {}; }
 Status open(Metric, StorageKind, bool, std::unique_ptr<DeviceBackend>*) {
-  return Status(Code::kNoDevice, "this build has no OpenCL backend (built without ocl-icd-opencl-dev and opencl-headers, or with RAGWIRE_WITH_OPENCL=OFF)");
+  return Status(Code::kNoDevice,
+                "this build has no OpenCL backend (built without ocl-icd-opencl-dev and opencl-headers, or with "
+                "RAGWIRE_WITH_OPENCL=OFF)");
 }
 }  // namespace opencl
 #endif

@@ -75,7 +75,8 @@ void enumerate(Registry& r) {
 Status cl_error(cl_int err, const char* what) {
   if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES || err == CL_OUT_OF_HOST_MEMORY ||
       err == CL_INVALID_BUFFER_SIZE)
-    return Status(Code::kDeviceOutOfMemory, std::string("OpenCL ran out of device memory in ") + what + " (error " + std::to_string(err) + ")");
+    return Status(Code::kDeviceOutOfMemory,
+                  std::string("OpenCL ran out of device memory in ") + what + " (error " + std::to_string(err) + ")");
   return Status(Code::kDeviceKernel, std::string("OpenCL error ") + std::to_string(err) + " in " + what);
 }
 
@@ -92,8 +93,9 @@ class OpenClBackend final : public DeviceBackend {
 
   Status alloc(size_t bytes, DeviceBuffer* out) override {
     if (bytes > info_.max_alloc_bytes)
-      return Status(Code::kDeviceOutOfMemory, "a buffer of " + std::to_string(bytes) + " bytes exceeds the largest " + info_.name +
-                                                  " allocates (" + std::to_string(info_.max_alloc_bytes) + ")");
+      return Status(Code::kDeviceOutOfMemory, "a buffer of " + std::to_string(bytes) + " bytes exceeds the largest " +
+                                                  info_.name + " allocates (" + std::to_string(info_.max_alloc_bytes) +
+                                                  ")");
     cl_int err = CL_SUCCESS;
     cl_mem m = clCreateBuffer(ctx_, CL_MEM_READ_WRITE, bytes ? bytes : 4, nullptr, &err);
     if (err != CL_SUCCESS) return cl_error(err, "clCreateBuffer");
@@ -209,8 +211,8 @@ Status program_for(Registry& r, cl_device_id dev, cl_context ctx, const std::str
     while (!log.empty() && (log.back() == '\0' || log.back() == '\n')) log.pop_back();
     if (log.size() > 2000) log = log.substr(0, 2000) + "...";
     clReleaseProgram(prog);
-    return Status(Code::kDeviceKernel, "the OpenCL kernels failed to build (error " + std::to_string(err) + ", options '" + options +
-                                           "'): " + log);
+    return Status(Code::kDeviceKernel, "the OpenCL kernels failed to build (error " + std::to_string(err) +
+                                           ", options '" + options + "'): " + log);
   }
   r.programs[key] = prog;
   *out = prog;
@@ -234,7 +236,9 @@ Status open(Metric metric, StorageKind storage, bool gpu_only, std::unique_ptr<D
   for (size_t i = 0; i < r.infos.size() && pick < 0; i++)
     if (r.infos[i].gpu) pick = (int)i;
   if (pick < 0 && !gpu_only && !r.infos.empty()) pick = 0;
-  if (pick < 0) return Status(Code::kNoDevice, "no OpenCL device found (no platform or no device; is an ICD such as pocl-opencl-icd installed?)");
+  if (pick < 0)
+    return Status(Code::kNoDevice,
+                  "no OpenCL device found (no platform or no device; is an ICD such as pocl-opencl-icd installed?)");
   cl_device_id dev = r.ids[(size_t)pick];
   cl_int err = CL_SUCCESS;
   cl_context ctx;
@@ -243,7 +247,9 @@ Status open(Metric metric, StorageKind storage, bool gpu_only, std::unique_ptr<D
     ctx = found->second;
   } else {
     ctx = clCreateContext(nullptr, 1, &dev, nullptr, nullptr, &err);
-    if (err != CL_SUCCESS) return Status(Code::kNoDevice, "cannot open OpenCL device " + r.infos[(size_t)pick].name + " (error " + std::to_string(err) + ")");
+    if (err != CL_SUCCESS)
+      return Status(Code::kNoDevice,
+                    "cannot open OpenCL device " + r.infos[(size_t)pick].name + " (error " + std::to_string(err) + ")");
     r.contexts[dev] = ctx;
   }
   int m = 0;
@@ -253,7 +259,8 @@ Status open(Metric metric, StorageKind storage, bool gpu_only, std::unique_ptr<D
     case Metric::kCosine: m = 2; break;
     case Metric::kL1: m = 3; break;
   }
-  std::string options = "-cl-std=CL1.2 -DMETRIC=" + std::to_string(m) + " -DROW_F16=" + (storage == StorageKind::kF16 ? "1" : "0");
+  std::string options =
+      "-cl-std=CL1.2 -DMETRIC=" + std::to_string(m) + " -DROW_F16=" + (storage == StorageKind::kF16 ? "1" : "0");
   // Extra options for the kernel compiler (tests use it to make a build fail).
   if (const char* extra = std::getenv("RAGWIRE_OPENCL_BUILD_OPTIONS")) options += std::string(" ") + extra;
   cl_program prog = nullptr;

@@ -12,7 +12,7 @@ namespace ragwire::ucx {
 
 // Active message ids. DATA carries a chunk of a connection's byte stream (or its end),
 // CREDIT gives the sender back window bytes the receiver consumed.
-constexpr unsigned kAmData = 0x5257;    // 'RW'
+constexpr unsigned kAmData = 0x5257;  // 'RW'
 constexpr unsigned kAmCredit = 0x5258;
 
 struct DataHeader {

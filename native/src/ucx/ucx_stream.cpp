@@ -34,7 +34,8 @@ thread_local Worker* progress_worker = nullptr;
 
 void on_ep_error_cb(void* arg, ucp_ep_h, ucs_status_t status) {
   if (progress_worker == nullptr) return;
-  progress_worker->on_ep_error(reinterpret_cast<uintptr_t>(arg), std::string("UCX endpoint failed: ") + ucs_status_string(status));
+  progress_worker->on_ep_error(reinterpret_cast<uintptr_t>(arg),
+                               std::string("UCX endpoint failed: ") + ucs_status_string(status));
 }
 
 void on_close_done(void* request, ucs_status_t, void*) { ucp_request_free(request); }
@@ -108,7 +109,8 @@ void Worker::execute(Command& cmd) {
       // No peer failure handling by UCX (UCP_ERR_HANDLING_MODE_PEER rules out shared memory in
       // UCX 1.13): the control socket tells when the peer is gone (peer_gone).
       ucp_ep_params_t p{};
-      p.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE | UCP_EP_PARAM_FIELD_ERR_HANDLER;
+      p.field_mask =
+          UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE | UCP_EP_PARAM_FIELD_ERR_HANDLER;
       p.address = reinterpret_cast<const ucp_address_t*>(cmd.bytes.data());
       p.err_mode = UCP_ERR_HANDLING_MODE_NONE;
       p.err_handler.cb = on_ep_error_cb;
@@ -151,8 +153,7 @@ void Worker::execute(Command& cmd) {
     case Command::kPeerGone:
       if (!c->ended) fail(*c, cmd.text);
       return;
-    case Command::kClose:
-      return;  // handled above
+    case Command::kClose: return;  // handled above
   }
 }
 
@@ -234,8 +235,8 @@ void Worker::on_am_data(const DataHeader& h, void* data, size_t length, bool rnd
   }
   if (c == nullptr || c->closing || c->broken) return;
   if (c->unacked + length > options_.window_bytes) {
-    fail(*c, "the peer sent past its credit window (" + std::to_string(c->unacked + length) + " bytes unconsumed, window " +
-                 std::to_string(options_.window_bytes) + ")");
+    fail(*c, "the peer sent past its credit window (" + std::to_string(c->unacked + length) +
+                 " bytes unconsumed, window " + std::to_string(options_.window_bytes) + ")");
     return;
   }
   if (h.seq < c->expect_seq || c->reorder.count(h.seq) != 0 || h.seq - c->expect_seq > options_.window_bytes) {

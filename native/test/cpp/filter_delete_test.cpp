@@ -47,8 +47,8 @@ void expect_only_allowed(const Results& r, const std::vector<bool>& allowed, con
 }
 
 struct Filter {
-  std::vector<bool> allowed;   // by row
-  std::vector<uint8_t> bits;   // by label
+  std::vector<bool> allowed;  // by row
+  std::vector<uint8_t> bits;  // by label
   std::vector<uint32_t> sorted;
 };
 
@@ -71,8 +71,13 @@ TEST(Filter, EveryKindHonoursBitsetAndSortedAllowLists) {
   Data d;
   // every 3rd row: the HNSW graph walk (1000 allowed > threshold 100); every
   // 40th: its exact scan; a bitset shorter than the labels: the rest refused.
-  struct Case { const char* name; Filter f; uint32_t threshold; };
-  std::vector<Case> cases = {{"wide", every_nth(3), 100}, {"selective", every_nth(40), 1000},
+  struct Case {
+    const char* name;
+    Filter f;
+    uint32_t threshold;
+  };
+  std::vector<Case> cases = {{"wide", every_nth(3), 100},
+                             {"selective", every_nth(40), 1000},
                              {"short-bitset", every_nth(2, (kFirst + 1200) / 8), 10}};
   for (IndexKind kind : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kBq}) {
     auto index = build(d, kind, pool);
@@ -83,8 +88,13 @@ TEST(Filter, EveryKindHonoursBitsetAndSortedAllowLists) {
         opts.filter_scan_threshold = c.threshold;
         opts.ef_search = 200;
         opts.rerank_factor = 100;  // bq: 16 sign bits rank coarsely; rerank enough rows to compare recall
-        if (as_bits) { opts.filter.bits = c.f.bits.data(); opts.filter.bits_len = c.f.bits.size(); }
-        else { opts.filter.sorted = c.f.sorted.data(); opts.filter.sorted_len = c.f.sorted.size(); }
+        if (as_bits) {
+          opts.filter.bits = c.f.bits.data();
+          opts.filter.bits_len = c.f.bits.size();
+        } else {
+          opts.filter.sorted = c.f.sorted.data();
+          opts.filter.sorted_len = c.f.sorted.size();
+        }
         std::string what = std::string(kind_name(kind)) + "/" + c.name + (as_bits ? "/bits" : "/sorted");
         Results r = search(*index, d.queries, kDim, kK, opts, pool);
         expect_only_allowed(r, c.f.allowed, what);
@@ -116,7 +126,10 @@ TEST(Delete, RemovedLabelsNeverComeBackAndCompactionKeepsTheAnswers) {
   std::vector<uint32_t> gone;
   std::vector<bool> live(kRows, true);
   for (size_t i = 0; i < kRows; i++)
-    if (rng() % 4 == 0) { gone.push_back(kFirst + (uint32_t)i); live[i] = false; }
+    if (rng() % 4 == 0) {
+      gone.push_back(kFirst + (uint32_t)i);
+      live[i] = false;
+    }
   auto ref = reference(d, live);
   for (IndexKind kind : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kBq}) {
     std::string what = kind_name(kind);

@@ -18,7 +18,8 @@ using namespace ragwire_test;
 // Rank by rank, the scores equal the reference's; every label is the one the
 // reference names unless its score ties; no label repeats.
 void expect_exact(const Results& r, const std::vector<std::vector<RefHit>>& ref, const std::vector<float>& base,
-                  const std::vector<float>& queries, size_t dim, Metric m, uint32_t first_label, const std::string& what) {
+                  const std::vector<float>& queries, size_t dim, Metric m, uint32_t first_label,
+                  const std::string& what) {
   for (size_t q = 0; q < ref.size(); q++) {
     std::set<uint32_t> seen;
     for (size_t j = 0; j < r.k; j++) {
@@ -142,7 +143,8 @@ TEST(Index, RefusesBadConfigsAndInputsWithTypedCodes) {
   EXPECT_EQ(index->search(v.data(), 1, 0, SearchOptions(), &l, &s, pool).code(), Code::kInvalidArgument);
   std::vector<uint32_t> ls(kGuards.k.max + 1);
   std::vector<float> ss(kGuards.k.max + 1);
-  EXPECT_EQ(index->search(v.data(), 1, kGuards.k.max + 1, SearchOptions(), ls.data(), ss.data(), pool).code(), Code::kLimit);
+  EXPECT_EQ(index->search(v.data(), 1, kGuards.k.max + 1, SearchOptions(), ls.data(), ss.data(), pool).code(),
+            Code::kLimit);
   EXPECT_EQ(index->search(nan.data(), 1, 1, SearchOptions(), &l, &s, pool).code(), Code::kNonFinite);
   SearchOptions wide;
   wide.ef_search = kGuards.ef_search.max + 1;

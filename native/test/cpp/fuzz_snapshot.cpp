@@ -59,7 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   opts.filter_scan_threshold = 4;
   index->search(q.data(), 2, 5, opts, labels, scores, pool);
   uint32_t label = 0xfffffff0u;
-  if (index->add(&label, q.data(), 1, pool).is_ok()) index->search(q.data() + dim, 1, 3, SearchOptions(), labels, scores, pool);
+  if (index->add(&label, q.data(), 1, pool).is_ok())
+    index->search(q.data() + dim, 1, 3, SearchOptions(), labels, scores, pool);
   index->save(saved, user.data(), user.size());
   return 0;
 }

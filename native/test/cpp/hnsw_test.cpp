@@ -21,10 +21,10 @@ struct Graph {
   int32_t max_level = -1;
   uint32_t M = 0, M0 = 0;
   size_t rows = 0;
-  std::vector<uint32_t> links0;                // rows x (M0 + 1): count, then ids
-  std::vector<uint8_t> levels;                 // rows
-  std::vector<std::vector<uint32_t>> upper;    // per row: level x (M + 1)
-  std::vector<uint8_t> deleted;                // rows
+  std::vector<uint32_t> links0;              // rows x (M0 + 1): count, then ids
+  std::vector<uint8_t> levels;               // rows
+  std::vector<std::vector<uint32_t>> upper;  // per row: level x (M + 1)
+  std::vector<uint8_t> deleted;              // rows
 
   const uint32_t* links(uint32_t id, int level) const {
     return level == 0 ? links0.data() + (size_t)id * (M0 + 1) : upper[id].data() + (size_t)(level - 1) * (M + 1);
@@ -101,7 +101,11 @@ void expect_invariants(const Graph& g, uint32_t M, const std::string& what, bool
     todo.pop_front();
     const uint32_t* l = g.links(id, 0);
     for (uint32_t j = 1; j <= l[0]; j++)
-      if (!reached[l[j]]) { reached[l[j]] = true; count++; todo.push_back(l[j]); }
+      if (!reached[l[j]]) {
+        reached[l[j]] = true;
+        count++;
+        todo.push_back(l[j]);
+      }
   }
   EXPECT_EQ(count, g.rows) << what << ": nodes unreachable from the entry point on layer 0";
 }

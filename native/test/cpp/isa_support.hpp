@@ -28,8 +28,7 @@ inline bool cpu_supports(const std::string& isa) {
   if (isa == "avx512")
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-  if (isa == "avx2")
-  {
+  if (isa == "avx2") {
     unsigned a, b, c, d;  // f16c from CPUID: clang has no feature string for it
     bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;

@@ -39,7 +39,10 @@ uint16_t ref_to_half(float f) {
   uint16_t lo = 0, hi = 0x7bff;              // largest h with value(h) <= mag
   while (lo < hi) {
     uint16_t mid = (uint16_t)((lo + hi + 1) / 2);
-    if (half_value(mid) <= mag) lo = mid; else hi = (uint16_t)(mid - 1);
+    if (half_value(mid) <= mag)
+      lo = mid;
+    else
+      hi = (uint16_t)(mid - 1);
   }
   uint16_t h = lo;
   if (h < 0x7bff || mag > half_value(0x7bff)) {
@@ -209,7 +212,10 @@ TEST_P(KernelTest, FloatToHalfRoundsToNearestEven) {
   std::mt19937_64 rng(9);
   std::uniform_real_distribution<float> u(-70000.f, 70000.f);
   std::normal_distribution<float> tiny(0.f, 1e-5f);
-  for (int i = 0; i < 20000; i++) { in.push_back(u(rng)); in.push_back(tiny(rng)); }
+  for (int i = 0; i < 20000; i++) {
+    in.push_back(u(rng));
+    in.push_back(tiny(rng));
+  }
   for (float special : {INFINITY, -INFINITY, 1e30f, -1e30f, 65519.f, 65520.f, 1e-10f, -0.f}) in.push_back(special);
   in.push_back(std::nanf(""));
   std::vector<uint16_t> out(in.size());

@@ -16,7 +16,13 @@ int main(int argc, char** argv) {
   }
   std::string dir = argv[1];
   ThreadPool pool(1);
-  struct Seed { const char* name; IndexKind kind; StorageKind storage; Metric metric; size_t rows; };
+  struct Seed {
+    const char* name;
+    IndexKind kind;
+    StorageKind storage;
+    Metric metric;
+    size_t rows;
+  };
   const Seed seeds[] = {
       {"hnsw-f32", IndexKind::kHnsw, StorageKind::kF32, Metric::kL2, 40},
       {"hnsw-sq8", IndexKind::kHnsw, StorageKind::kSq8, Metric::kCosine, 24},

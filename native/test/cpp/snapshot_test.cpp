@@ -121,7 +121,8 @@ class SnapshotRefusal : public ::testing::Test {
 
 TEST_F(SnapshotRefusal, TruncatedFiles) {
   const std::vector<uint8_t>& b = hnsw();
-  for (size_t len : {size_t(0), size_t(7), size_t(63), size_t(64), size_t(100), b.size() / 2, b.size() - 64, b.size() - 1}) {
+  for (size_t len :
+       {size_t(0), size_t(7), size_t(63), size_t(64), size_t(100), b.size() / 2, b.size() - 64, b.size() - 1}) {
     std::vector<uint8_t> cut(b.begin(), b.begin() + len);
     expect_corrupt(cut, "truncated to " + std::to_string(len));
   }
@@ -130,7 +131,7 @@ TEST_F(SnapshotRefusal, TruncatedFiles) {
 TEST_F(SnapshotRefusal, EveryFlippedBitInTheHeaderAndSampledBitsInTheBody) {
   for (const std::vector<uint8_t>& b : good_) {
     std::vector<size_t> positions;
-    for (size_t i = 0; i < 64 * 8; i++) positions.push_back(i);                      // the header, bit by bit
+    for (size_t i = 0; i < 64 * 8; i++) positions.push_back(i);                         // the header, bit by bit
     for (size_t i = 64 * 8; i < b.size() * 8; i += 8 * 37 + 3) positions.push_back(i);  // table, padding, sections
     for (size_t bit : positions) {
       std::vector<uint8_t> flipped = b;
@@ -153,14 +154,12 @@ TEST_F(SnapshotRefusal, WrongVersionAndBadMagic) {
   expect_corrupt(m, "magic", "bad magic");
 }
 
-TEST_F(SnapshotRefusal, AMissingFileIsAnIoError) {
-  EXPECT_EQ(load(dir_.file("absent")).code(), Code::kIo);
-}
+TEST_F(SnapshotRefusal, AMissingFileIsAnIoError) { EXPECT_EQ(load(dir_.file("absent")).code(), Code::kIo); }
 
 // Structural damage behind valid checksums: what a buggy writer, or a
 // deliberate edit, could produce. Each must be refused before any search.
 TEST_F(SnapshotRefusal, InconsistentStructureBehindValidChecksums) {
-  auto edit = [&](std::vector<uint8_t> b, const char (&tag)[5], size_t at, uint32_t value) {
+  auto edit = [&](std::vector<uint8_t> b, const char(&tag)[5], size_t at, uint32_t value) {
     size_t off, size;
     EXPECT_TRUE(find_section(b, tag, &off, &size)) << tag;
     EXPECT_LE(at + 4, size) << tag;
@@ -187,7 +186,7 @@ TEST_F(SnapshotRefusal, InconsistentStructureBehindValidChecksums) {
   ASSERT_LT(high, rows);
   size_t up_at = 0;  // the HNUP offset of node `high`'s layer-1 list
   for (uint32_t id = 0; id < high; id++) up_at += (size_t)levels[id] * (6 + 1) * 4;
-  std::vector<uint8_t> b = edit(hnsw(), "HNUP", up_at, 1);         // one link...
+  std::vector<uint8_t> b = edit(hnsw(), "HNUP", up_at, 1);                          // one link...
   expect_corrupt(edit(b, "HNUP", up_at + 4, low), "upper link to a layer-0 node");  // ...to `low`
   // meta: more tombstones claimed than present; an unknown metric
   expect_corrupt(edit(hnsw(), "META", 48, 7), "tombstone count");
@@ -215,7 +214,7 @@ TEST_F(SnapshotRefusal, InconsistentStructureBehindValidChecksums) {
 // the table) would let a write to one change the other after every check ran:
 // a fuzzed file did so, and the next add read a link that a write had changed.
 TEST_F(SnapshotRefusal, SectionsThatShareBytesOrRepeat) {
-  auto retarget = [&](std::vector<uint8_t> b, const char (&tag)[5], uint64_t offset, const char (&as)[5]) {
+  auto retarget = [&](std::vector<uint8_t> b, const char(&tag)[5], uint64_t offset, const char(&as)[5]) {
     uint32_t count;
     std::memcpy(&count, b.data() + 12, 4);
     for (uint32_t i = 0; i < count; i++) {

@@ -37,11 +37,16 @@ double ref_distance(Metric m, const float* q, const float* x, size_t dim) {
       case Metric::kL2: s += (a - b) * (a - b); break;
       case Metric::kL1: s += std::fabs(a - b); break;
       case Metric::kIp: s += a * b; break;
-      case Metric::kCosine: s += a * b; qq += a * a; xx += b * b; break;
+      case Metric::kCosine:
+        s += a * b;
+        qq += a * a;
+        xx += b * b;
+        break;
     }
   }
   switch (m) {
-    case Metric::kL2: case Metric::kL1: return s;
+    case Metric::kL2:
+    case Metric::kL1: return s;
     case Metric::kIp: return -s;
     case Metric::kCosine: return qq > 0 && xx > 0 ? -s / std::sqrt(qq * xx) : 0.0;
   }
