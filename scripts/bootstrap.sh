@@ -58,6 +58,16 @@ if [ ${#cpp_test_missing[@]} -gt 0 ]; then
   fi
 fi
 
+# `pnpm lint` checks the C++ style with clang-format (native/scripts/lint-cpp.sh).
+if ! command -v clang-format >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing clang-format with apt-get"
+    apt_install clang-format
+  else
+    echo "bootstrap: clang-format is missing: pnpm lint needs it (Debian: apt-get install clang-format)" >&2
+  fi
+fi
+
 # The ucx:// transport builds when libucx-dev is present (without it the addon builds and ucx:// says it is missing).
 if ! pkg-config --exists ucx 2>/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
