@@ -16,7 +16,10 @@ export default defineConfig({
     reporters: ['default', 'json'],
     outputFile: { json: '.ci/out/vitest.json' },
     projects: [
-      { extends: true, test: { name: 'unit', include: [`${roots}/*.test.ts`], exclude: ['**/node_modules/**', '**/dist/**', '**/build/**', '**/*.int.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'unit', include: [`${roots}/*.test.ts`], exclude: ['**/node_modules/**', '**/dist/**', '**/build/**', '**/*.int.test.ts'] },
+      },
       { extends: true, test: { name: 'integration', include: [`${roots}/*.int.test.ts`] } },
     ],
   },

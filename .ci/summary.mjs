@@ -21,7 +21,11 @@ if (!file || !existsSync(file)) {
 
 // ctest's JUnit header: <testsuite ... tests="N" failures="N" disabled="N" skipped="N" ...>
 const dir = file ? dirname(file) : '.ci/out';
-const junits = existsSync(dir) ? readdirSync(dir).filter((f) => /^ctest-.*\.xml$/.test(f)).sort() : [];
+const junits = existsSync(dir)
+  ? readdirSync(dir)
+      .filter((f) => /^ctest-.*\.xml$/.test(f))
+      .sort()
+  : [];
 for (const name of junits) {
   const xml = readFileSync(join(dir, name), 'utf8');
   const head = /<testsuite\b([^>]*)>/.exec(xml);

@@ -75,7 +75,9 @@ if (!info) {
 }
 const machine = describeMachine();
 console.log(`machine: ${machineLine(machine)}`);
-console.log(`device: ${info.name} (${info.kind}${info.gpu ? ', a GPU' : ', a CPU device: the crossover is the mechanism\'s, not a GPU\'s'}); flat f32, l2, k ${K}, random normal rows`);
+console.log(
+  `device: ${info.name} (${info.kind}${info.gpu ? ', a GPU' : ", a CPU device: the crossover is the mechanism's, not a GPU's"}); flat f32, l2, k ${K}, random normal rows`,
+);
 
 const cells: Cell[] = [];
 const prng = new Prng(7);
@@ -84,7 +86,10 @@ for (const dim of DIMS) {
     const index: Index = createIndex({ dim, metric: 'l2', kind: 'flat', device });
     try {
       const progress = startProgress(`${rows} rows x dim ${dim}`, BATCHES.length);
-      await index.add(Uint32Array.from({ length: rows }, (_, i) => i), randomRows(prng, rows, dim));
+      await index.add(
+        Uint32Array.from({ length: rows }, (_, i) => i),
+        randomRows(prng, rows, dim),
+      );
       const queries = randomRows(prng, Math.max(...BATCHES), dim);
       await index.search(queries.subarray(0, dim), K, { onDevice: true }); // kernels built, buffers allocated
       for (const [i, nq] of BATCHES.entries()) {
@@ -109,15 +114,24 @@ const header = ['rows', 'dim', 'queries', 'work (q x rows x dim)', 'cpu ms', 'de
 const table = renderTable(
   header,
   cells.map((c) => [
-    String(c.rows), String(c.dim), String(c.nq), c.work.toExponential(2), fmt(c.cpuMs, 2), fmt(c.deviceMs, 2), `${c.speedup.toFixed(2)}x`, c.agreement.toFixed(4),
+    String(c.rows),
+    String(c.dim),
+    String(c.nq),
+    c.work.toExponential(2),
+    fmt(c.cpuMs, 2),
+    fmt(c.deviceMs, 2),
+    `${c.speedup.toFixed(2)}x`,
+    c.agreement.toFixed(4),
   ]),
   values.markdown,
 );
 console.log(`\n${table}`);
 const won = cells.filter((c) => c.speedup > 1);
-console.log(won.length === 0
-  ? '\nthe device was slower than the CPU path in every cell'
-  : `\nsmallest batch work where the device was faster: ${Math.min(...won.map((c) => c.work)).toExponential(2)}`);
+console.log(
+  won.length === 0
+    ? '\nthe device was slower than the CPU path in every cell'
+    : `\nsmallest batch work where the device was faster: ${Math.min(...won.map((c) => c.work)).toExponential(2)}`,
+);
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', `device-crossover-${info.kind}-${new Date().toISOString().slice(0, 10)}.json`);
 mkdirSync(dirname(out), { recursive: true });

@@ -8,12 +8,24 @@ import { DEFAULT_LIMITS, INDEX_PARAM_RANGES, NativeLoadError, errorClassesByCode
 export interface NativeIndexHandle {
   add(labels: Uint32Array, vectors: Float32Array): Promise<void>;
   search(
-    queries: Float32Array, k: number, efSearch?: number, rerankFactor?: number,
-    filterScanThreshold?: number, filter?: Uint8Array | Uint32Array, exact?: boolean, onDevice?: boolean,
+    queries: Float32Array,
+    k: number,
+    efSearch?: number,
+    rerankFactor?: number,
+    filterScanThreshold?: number,
+    filter?: Uint8Array | Uint32Array,
+    exact?: boolean,
+    onDevice?: boolean,
   ): Promise<{ labels: Uint32Array; scores: Float32Array; k: number }>;
   searchSync(
-    queries: Float32Array, k: number, efSearch?: number, rerankFactor?: number,
-    filterScanThreshold?: number, filter?: Uint8Array | Uint32Array, exact?: boolean, onDevice?: boolean,
+    queries: Float32Array,
+    k: number,
+    efSearch?: number,
+    rerankFactor?: number,
+    filterScanThreshold?: number,
+    filter?: Uint8Array | Uint32Array,
+    exact?: boolean,
+    onDevice?: boolean,
   ): { labels: Uint32Array; scores: Float32Array; k: number };
   remove(labels: Uint32Array): Promise<number>;
   compact(): Promise<void>;

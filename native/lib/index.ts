@@ -6,12 +6,30 @@ import { ClosedError, InvalidArgumentError, NO_LABEL, type IndexKind, type Metri
 import { native, type NativeIndexHandle } from './binding';
 import type { Device, DeviceInfo, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
 import {
-  MAX_DIM, MAX_K, checkDevice, checkFilter, checkInt, checkKeys, checkKind, checkLabels, checkMetric, checkParam, checkStorage,
+  MAX_DIM,
+  MAX_K,
+  checkDevice,
+  checkFilter,
+  checkInt,
+  checkKeys,
+  checkKind,
+  checkLabels,
+  checkMetric,
+  checkParam,
+  checkStorage,
   checkVectors,
 } from './validate';
 
 export type {
-  BqParams, Device, DeviceInfo, HnswParams, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult,
+  BqParams,
+  Device,
+  DeviceInfo,
+  HnswParams,
+  IndexOptions,
+  IndexStats,
+  SaveOptions,
+  SearchOptions,
+  SearchResult,
 } from './types';
 export { NO_LABEL };
 export { nativeBinaryPath } from './binding';
@@ -54,7 +72,7 @@ export class Index {
 
   /** Adds labelled vectors: `vectors.length === labels.length * dim`. A live label cannot be added twice. */
   add(labels: Uint32Array, vectors: Float32Array): Promise<void> {
-    return this.#call(h => h.add(checkLabels(labels), checkVectors('vectors', vectors, this.dim, labels.length))).then(() => {
+    return this.#call((h) => h.add(checkLabels(labels), checkVectors('vectors', vectors, this.dim, labels.length))).then(() => {
       this.#rows += labels.length;
     });
   }
@@ -83,7 +101,7 @@ export class Index {
 
   /** Tombstones the labels; resolves to how many were present. */
   remove(labels: Uint32Array): Promise<number> {
-    return this.#call(h => h.remove(checkLabels(labels))).then((removed) => {
+    return this.#call((h) => h.remove(checkLabels(labels))).then((removed) => {
       this.#rows -= removed;
       return removed;
     });
@@ -91,13 +109,13 @@ export class Index {
 
   /** Reclaims the space of removed vectors (rebuilds the graph for hnsw). */
   compact(): Promise<void> {
-    return this.#call(h => h.compact());
+    return this.#call((h) => h.compact());
   }
 
   /** Writes a versioned, checksummed snapshot (atomically: temp file, fsync, rename). */
   save(path: string, options: SaveOptions = {}): Promise<void> {
     checkKeys('save', options, ['userData']);
-    return this.#call(h => h.save(path, options.userData));
+    return this.#call((h) => h.save(path, options.userData));
   }
 
   stats(): IndexStats {
@@ -147,8 +165,7 @@ export class Index {
     checkInt('k', k, 1, MAX_K);
     const ef = options.efSearch === undefined ? undefined : checkParam('efSearch', 'efSearch', options.efSearch);
     const rerank = options.rerankFactor === undefined ? undefined : checkParam('rerankFactor', 'rerankFactor', options.rerankFactor);
-    const scan = options.filterScanThreshold === undefined
-      ? undefined : checkInt('filterScanThreshold', options.filterScanThreshold, 0, 0xffffffff);
+    const scan = options.filterScanThreshold === undefined ? undefined : checkInt('filterScanThreshold', options.filterScanThreshold, 0, 0xffffffff);
     if (options.exact !== undefined && typeof options.exact !== 'boolean') {
       throw new InvalidArgumentError(`exact must be a boolean, got ${typeof options.exact}`);
     }
@@ -178,8 +195,7 @@ export function createIndex(options: IndexOptions): Index {
     seed: hnsw.seed === undefined ? undefined : checkParam('hnsw.seed', 'seed', hnsw.seed),
     rerankFactor: bq.rerankFactor === undefined ? undefined : checkParam('bq.rerankFactor', 'rerankFactor', bq.rerankFactor),
     device: checkDevice(options.device ?? 'cpu'),
-    deviceTileRows: options.deviceTileRows === undefined
-      ? undefined : checkInt('deviceTileRows', options.deviceTileRows, 1, 0xffffffff),
+    deviceTileRows: options.deviceTileRows === undefined ? undefined : checkInt('deviceTileRows', options.deviceTileRows, 1, 0xffffffff),
   };
   return new Index(new (native().NativeIndex)(config), inlineBudget(options.inlineSearchBudget));
 }

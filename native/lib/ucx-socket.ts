@@ -98,7 +98,10 @@ export class UcxSocket extends Duplex implements UcxEndpoint {
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
-    this.sendChunks(chunks.map((c) => c.chunk), callback);
+    this.sendChunks(
+      chunks.map((c) => c.chunk),
+      callback,
+    );
   }
 
   override _final(callback: (error?: Error | null) => void): void {

@@ -1,6 +1,14 @@
 import {
-  DEFAULT_LIMITS, DimensionMismatchError, INDEX_KINDS, INDEX_PARAM_RANGES, InvalidArgumentError, LimitExceededError, METRICS,
-  STORAGES, UnknownOptionError, NO_LABEL,
+  DEFAULT_LIMITS,
+  DimensionMismatchError,
+  INDEX_KINDS,
+  INDEX_PARAM_RANGES,
+  InvalidArgumentError,
+  LimitExceededError,
+  METRICS,
+  STORAGES,
+  UnknownOptionError,
+  NO_LABEL,
 } from '@ragwire/protocol';
 
 export const MAX_DIM = DEFAULT_LIMITS.maxDim;

@@ -21,7 +21,13 @@ function expectNoneOf(labels: Uint32Array, removed: Set<number>): void {
 async function liveRecall(index: Index, d: Dataset, live: Set<number>): Promise<number> {
   const ref = bruteForceTopK(d.base, d.queries, d.dim, K, d.metric, (row) => live.has(row));
   const r = await index.search(d.queries, K);
-  return recallAtK(Uint32Array.from(r.labels, (l) => (l === NO_LABEL ? NO_LABEL : l - FIRST)), ref.labels, d.nQueries, K, K);
+  return recallAtK(
+    Uint32Array.from(r.labels, (l) => (l === NO_LABEL ? NO_LABEL : l - FIRST)),
+    ref.labels,
+    d.nQueries,
+    K,
+    K,
+  );
 }
 
 function removalScenario(name: string, data: Dataset | null, options: Omit<IndexOptions, 'dim' | 'metric'>, floor: number): void {
@@ -68,16 +74,20 @@ function removalScenario(name: string, data: Dataset | null, options: Omit<Index
         const newRow = [...live][1]!; // a vector that exists elsewhere too: the new vector of `reused`
         const fresh = FIRST + d.nBase + 1; // a label never seen
         const freshRow = [...live][2]!;
-        await index.add(Uint32Array.from([reused, fresh]), Float32Array.from([
-          ...d.base.subarray(newRow * d.dim, (newRow + 1) * d.dim),
-          ...d.base.subarray(freshRow * d.dim, (freshRow + 1) * d.dim),
-        ]));
+        await index.add(
+          Uint32Array.from([reused, fresh]),
+          Float32Array.from([...d.base.subarray(newRow * d.dim, (newRow + 1) * d.dim), ...d.base.subarray(freshRow * d.dim, (freshRow + 1) * d.dim)]),
+        );
         expect(index.stats()).toMatchObject({ count: live.size + 2, deleted: 0 });
-        const probe = await index.search(Float32Array.from([
-          ...d.base.subarray(oldRow * d.dim, (oldRow + 1) * d.dim),
-          ...d.base.subarray(newRow * d.dim, (newRow + 1) * d.dim),
-          ...d.base.subarray(freshRow * d.dim, (freshRow + 1) * d.dim),
-        ]), K, { efSearch: 128 });
+        const probe = await index.search(
+          Float32Array.from([
+            ...d.base.subarray(oldRow * d.dim, (oldRow + 1) * d.dim),
+            ...d.base.subarray(newRow * d.dim, (newRow + 1) * d.dim),
+            ...d.base.subarray(freshRow * d.dim, (freshRow + 1) * d.dim),
+          ]),
+          K,
+          { efSearch: 128 },
+        );
         // Probe 0: the old vector of `reused`. If `reused` comes back, its score must be that of its new vector.
         const at = Array.from(probe.labels.subarray(0, K)).indexOf(reused);
         if (at >= 0) {

@@ -4,9 +4,7 @@
  * options no device serves.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  DeviceKernelError, DeviceOutOfMemoryError, DeviceUnavailableError, InvalidArgumentError, LimitExceededError,
-} from '@ragwire/protocol';
+import { DeviceKernelError, DeviceOutOfMemoryError, DeviceUnavailableError, InvalidArgumentError, LimitExceededError } from '@ragwire/protocol';
 import { createIndex, devices, type IndexOptions } from '@ragwire/native';
 import { DEVICE_TARGETS, HAS_CUDA, HAS_OPENCL, NO_DEVICE } from './device-support';
 import { expectRagwireError, expectRagwireErrorSync, labelRange } from './support';
@@ -30,21 +28,33 @@ async function expectCpuWorks(): Promise<void> {
 
 describe('device options', () => {
   it('an unknown device name is refused', () => {
-    expectRagwireErrorSync(() => createIndex(loose({ dim: DIM, metric: 'l2', kind: 'flat', device: 'tpu' })),
-      InvalidArgumentError, 'RAGWIRE_ERR_INVALID_ARGUMENT');
-    expectRagwireErrorSync(() => createIndex({ dim: DIM, metric: 'l2', kind: 'flat', device: 'cpu', deviceTileRows: 0 }),
-      InvalidArgumentError, 'RAGWIRE_ERR_INVALID_ARGUMENT');
+    expectRagwireErrorSync(
+      () => createIndex(loose({ dim: DIM, metric: 'l2', kind: 'flat', device: 'tpu' })),
+      InvalidArgumentError,
+      'RAGWIRE_ERR_INVALID_ARGUMENT',
+    );
+    expectRagwireErrorSync(
+      () => createIndex({ dim: DIM, metric: 'l2', kind: 'flat', device: 'cpu', deviceTileRows: 0 }),
+      InvalidArgumentError,
+      'RAGWIRE_ERR_INVALID_ARGUMENT',
+    );
   });
 
   it.skipIf(HAS_CUDA)('cuda without a CUDA device is DeviceUnavailableError, and the CPU still works', async () => {
-    expectRagwireErrorSync(() => createIndex({ dim: DIM, metric: 'l2', kind: 'flat', device: 'cuda' }),
-      DeviceUnavailableError, 'RAGWIRE_ERR_DEVICE_UNAVAILABLE');
+    expectRagwireErrorSync(
+      () => createIndex({ dim: DIM, metric: 'l2', kind: 'flat', device: 'cuda' }),
+      DeviceUnavailableError,
+      'RAGWIRE_ERR_DEVICE_UNAVAILABLE',
+    );
     await expectCpuWorks();
   });
 
   it.skipIf(HAS_OPENCL)('opencl without an OpenCL device is DeviceUnavailableError', async () => {
-    expectRagwireErrorSync(() => createIndex({ dim: DIM, metric: 'l2', kind: 'flat', device: 'opencl' }),
-      DeviceUnavailableError, 'RAGWIRE_ERR_DEVICE_UNAVAILABLE');
+    expectRagwireErrorSync(
+      () => createIndex({ dim: DIM, metric: 'l2', kind: 'flat', device: 'opencl' }),
+      DeviceUnavailableError,
+      'RAGWIRE_ERR_DEVICE_UNAVAILABLE',
+    );
     await expectCpuWorks();
   });
 
@@ -116,8 +126,7 @@ describe.skipIf(DEVICE_TARGETS.length === 0)(DEVICE_TARGETS.length ? 'device fai
         const dev = devices().find((d) => d.kind === device)!;
         // 65,536 dims x 4 bytes = 256 KiB a row: this many rows exceed the device's memory.
         const rows = Math.min(0xffffffff, Math.ceil(dev.memoryBytes / (65_536 * 4)) + 1);
-        expectRagwireErrorSync(() => createIndex(opts({ dim: 65_536, deviceTileRows: rows })),
-          DeviceOutOfMemoryError, 'RAGWIRE_ERR_DEVICE_OUT_OF_MEMORY');
+        expectRagwireErrorSync(() => createIndex(opts({ dim: 65_536, deviceTileRows: rows })), DeviceOutOfMemoryError, 'RAGWIRE_ERR_DEVICE_OUT_OF_MEMORY');
         await expectCpuWorks();
       });
 
@@ -140,4 +149,3 @@ describe.skipIf(DEVICE_TARGETS.length === 0)(DEVICE_TARGETS.length ? 'device fai
     });
   }
 });
-

@@ -36,56 +36,64 @@ async function recalls(index: Index, d: Dataset): Promise<number[]> {
 function suite(name: string, data: Dataset | null): void {
   for (const device of DEVICE_TARGETS) {
     describe.skipIf(!data)(data ? `${device}: HNSW built on the device, ${name}` : `${device}: device-built HNSW on ${name} (${NO_DATA})`, () => {
-      it(`recall@${K} within 0.01 of a CPU build at efSearch ${EFS.join('/')}`, async () => {
-        const d = data!;
-        const cpu = await build(d, 'cpu');
-        const dev = await build(d, device);
-        try {
-          expect(dev.stats().deviceKind).toBe(device);
-          expect(dev.stats().maxLevel).toBe(cpu.stats().maxLevel);  // same seeded levels
-          const [rc, rd] = [await recalls(cpu, d), await recalls(dev, d)];
-          for (let i = 0; i < EFS.length; i++) {
-            expect(rd[i]!, `efSearch ${EFS[i]}: device ${rd[i]} vs cpu ${rc[i]}`).toBeGreaterThanOrEqual(rc[i]! - 0.01);
-          }
-          expect(rd[EFS.length - 1]!).toBeGreaterThanOrEqual(0.95);
-        } finally {
-          cpu.close();
-          dev.close();
-        }
-      }, SLOW);
-
-      it('is an ordinary HNSW index: saved and loaded, compacted (rebuilt on the device), extended on the CPU', async () => {
-        const d = data!;
-        const dir = mkdtempSync(join(tmpdir(), 'ragwire-device-graph-'));
-        const dev = await build(d, device);
-        try {
-          const before = await dev.search(d.queries, K, { efSearch: 64 });
-          const path = join(dir, 'graph.rwi');
-          await dev.save(path);
-          const loaded = await loadIndex(path);
+      it(
+        `recall@${K} within 0.01 of a CPU build at efSearch ${EFS.join('/')}`,
+        async () => {
+          const d = data!;
+          const cpu = await build(d, 'cpu');
+          const dev = await build(d, device);
           try {
-            const again = await loaded.search(d.queries, K, { efSearch: 64 });
-            expect(Array.from(again.labels)).toEqual(Array.from(before.labels));
-            expect(loaded.stats().kind).toBe('hnsw');
+            expect(dev.stats().deviceKind).toBe(device);
+            expect(dev.stats().maxLevel).toBe(cpu.stats().maxLevel); // same seeded levels
+            const [rc, rd] = [await recalls(cpu, d), await recalls(dev, d)];
+            for (let i = 0; i < EFS.length; i++) {
+              expect(rd[i]!, `efSearch ${EFS[i]}: device ${rd[i]} vs cpu ${rc[i]}`).toBeGreaterThanOrEqual(rc[i]! - 0.01);
+            }
+            expect(rd[EFS.length - 1]!).toBeGreaterThanOrEqual(0.95);
           } finally {
-            loaded.close();
+            cpu.close();
+            dev.close();
           }
-          // Remove a quarter, compact (the graph is rebuilt from empty, on the device), add them back (CPU inserts).
-          const removed = labelRange(Math.floor(d.nBase / 4));
-          await dev.remove(removed);
-          await dev.compact();
-          const after = await dev.search(d.queries, K, { efSearch: 64 });
-          const gone = new Set(removed);
-          expect(Array.from(after.labels).filter((l) => l !== NO_LABEL && gone.has(l))).toEqual([]);
-          await dev.add(removed, d.base.subarray(0, removed.length * d.dim));
-          expect(dev.stats().count).toBe(d.nBase);
-          const [r64] = (await recalls(dev, d)).slice(-1);
-          expect(r64!).toBeGreaterThanOrEqual(0.95);
-        } finally {
-          dev.close();
-          rmSync(dir, { recursive: true, force: true });
-        }
-      }, SLOW);
+        },
+        SLOW,
+      );
+
+      it(
+        'is an ordinary HNSW index: saved and loaded, compacted (rebuilt on the device), extended on the CPU',
+        async () => {
+          const d = data!;
+          const dir = mkdtempSync(join(tmpdir(), 'ragwire-device-graph-'));
+          const dev = await build(d, device);
+          try {
+            const before = await dev.search(d.queries, K, { efSearch: 64 });
+            const path = join(dir, 'graph.rwi');
+            await dev.save(path);
+            const loaded = await loadIndex(path);
+            try {
+              const again = await loaded.search(d.queries, K, { efSearch: 64 });
+              expect(Array.from(again.labels)).toEqual(Array.from(before.labels));
+              expect(loaded.stats().kind).toBe('hnsw');
+            } finally {
+              loaded.close();
+            }
+            // Remove a quarter, compact (the graph is rebuilt from empty, on the device), add them back (CPU inserts).
+            const removed = labelRange(Math.floor(d.nBase / 4));
+            await dev.remove(removed);
+            await dev.compact();
+            const after = await dev.search(d.queries, K, { efSearch: 64 });
+            const gone = new Set(removed);
+            expect(Array.from(after.labels).filter((l) => l !== NO_LABEL && gone.has(l))).toEqual([]);
+            await dev.add(removed, d.base.subarray(0, removed.length * d.dim));
+            expect(dev.stats().count).toBe(d.nBase);
+            const [r64] = (await recalls(dev, d)).slice(-1);
+            expect(r64!).toBeGreaterThanOrEqual(0.95);
+          } finally {
+            dev.close();
+            rmSync(dir, { recursive: true, force: true });
+          }
+        },
+        SLOW,
+      );
     });
   }
 }

@@ -42,8 +42,10 @@ export function expectSameAsCpu(got: SearchResult, want: SearchResult, what: str
     const seen = new Set<number>();
     for (let j = 0; j < k; j++) {
       const i = q * k + j;
-      const a = want.scores[i]!, b = got.scores[i]!;
-      const la = want.labels[i]!, lb = got.labels[i]!;
+      const a = want.scores[i]!,
+        b = got.scores[i]!;
+      const la = want.labels[i]!,
+        lb = got.labels[i]!;
       const ok = scoresAgree(a, b) && (la === lb || tie(a, b)) && (lb === NO_LABEL || !seen.has(lb));
       seen.add(lb);
       if (!ok) {

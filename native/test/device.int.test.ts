@@ -148,9 +148,7 @@ function suite(name: string, data: Dataset | null, tileRows: number): void {
             // Removed labels can come back (as new rows at the end).
             for (const index of [cpu, dev]) await index.add(removed, d.base.subarray(0, removed.length * d.dim));
             expectSameAsCpu(await dev.search(d.queries, 100), await cpu.search(d.queries, 100), 'after re-adding');
-            expectSameAsCpu(
-              await dev.search(d.queries, 10, { exact: true }), await cpu.search(d.queries, 10, { exact: true }), 'exact: true',
-            );
+            expectSameAsCpu(await dev.search(d.queries, 10, { exact: true }), await cpu.search(d.queries, 10, { exact: true }), 'exact: true');
           } finally {
             cpu.close();
             dev.close();

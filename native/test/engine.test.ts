@@ -43,7 +43,10 @@ describe('engine', () => {
     for (const kind of ['flat', 'hnsw', 'bq'] as const) {
       const index = createIndex({ dim: 3, metric: 'l2', kind });
       try {
-        await index.add(labelRange(4, 50), Float32Array.from({ length: 12 }, (_, i) => i));
+        await index.add(
+          labelRange(4, 50),
+          Float32Array.from({ length: 12 }, (_, i) => i),
+        );
         const r = await index.search(Float32Array.from([0, 1, 2, 9, 10, 11]), 6);
         expect(r.labels.length).toBe(12);
         expect(Array.from(r.labels.subarray(0, 6))).toEqual([50, 51, 52, 53, NO_LABEL, NO_LABEL]);
@@ -63,7 +66,10 @@ describe('engine', () => {
     try {
       const empty = index.stats();
       expect(empty).toMatchObject({ dim: 16, metric: 'cosine', kind: 'hnsw', storage: 'f16', count: 0, deleted: 0, isa: isa() });
-      await index.add(labelRange(5000), Float32Array.from({ length: 5000 * 16 }, (_, i) => Math.sin(i * 1.7)));
+      await index.add(
+        labelRange(5000),
+        Float32Array.from({ length: 5000 * 16 }, (_, i) => Math.sin(i * 1.7)),
+      );
       const full = index.stats();
       expect(full.count).toBe(5000);
       expect(full.memoryBytes).toBeGreaterThan(empty.memoryBytes);

@@ -61,7 +61,10 @@ describe.skipIf(!bigann)(bigann ? 'filtered search on bigann10k' : `filtered sea
     bq?.close();
   });
 
-  for (const [fraction, floor] of [[0.1, 0.9], [0.01, 0]] as const) {
+  for (const [fraction, floor] of [
+    [0.1, 0.9],
+    [0.01, 0],
+  ] as const) {
     it(`hnsw at ${fraction * 100}% selectivity: only allowed labels, full rows${floor ? `, recall@10 >= ${floor}` : ''}, both filter forms`, async () => {
       const rows = sampleRows(d.nBase, fraction, 11);
       const ref = filteredReference(d.base, d.queries, d.dim, K, 'l2', rows);
@@ -140,7 +143,10 @@ describe('filter on a small synthetic index', () => {
   it('a label allowed but never added is harmless', async () => {
     const index = createIndex({ dim: 4, metric: 'l2', kind: 'hnsw' });
     try {
-      await index.add(labelRange(50), Float32Array.from({ length: 200 }, (_, i) => Math.sin(i)));
+      await index.add(
+        labelRange(50),
+        Float32Array.from({ length: 200 }, (_, i) => Math.sin(i)),
+      );
       const r = await index.search(new Float32Array(4), 5, { filter: Uint32Array.from([3, 7, 1000, 99999]) });
       expect(Array.from(r.labels).sort((a, b) => a - b)).toEqual([3, 7, NO_LABEL, NO_LABEL, NO_LABEL]);
     } finally {

@@ -29,14 +29,33 @@ describe('native frame header check vs the TypeScript one', () => {
       h.set(seeds[below(seeds.length)]!);
       const o = i * 12;
       switch (below(8)) {
-        case 0: for (let j = 1 + below(4); j > 0; j--) h[below(12)]! ^= 1 << below(8); break;
-        case 1: view.setUint32(o, [0, 1, 7, 8, 9, 12, 4095, 4096, DEFAULT_LIMITS.maxFrameBytes - 4, DEFAULT_LIMITS.maxFrameBytes - 3, 2 ** 31, 2 ** 32 - 1, rand()][below(13)]! >>> 0, true); break;
-        case 2: h[4] = below(4); break;
-        case 3: h[5] = below(256); break;
-        case 4: view.setUint16(o + 6, below(4) === 0 ? below(65536) : below(2), true); break;
-        case 5: view.setUint32(o + 8, below(8) === 0 ? 0 : rand(), true); break;
-        case 6: for (let j = 0; j < 12; j++) h[j] = below(256); break;
-        default: break; // the real header
+        case 0:
+          for (let j = 1 + below(4); j > 0; j--) h[below(12)]! ^= 1 << below(8);
+          break;
+        case 1:
+          view.setUint32(
+            o,
+            [0, 1, 7, 8, 9, 12, 4095, 4096, DEFAULT_LIMITS.maxFrameBytes - 4, DEFAULT_LIMITS.maxFrameBytes - 3, 2 ** 31, 2 ** 32 - 1, rand()][below(13)]! >>> 0,
+            true,
+          );
+          break;
+        case 2:
+          h[4] = below(4);
+          break;
+        case 3:
+          h[5] = below(256);
+          break;
+        case 4:
+          view.setUint16(o + 6, below(4) === 0 ? below(65536) : below(2), true);
+          break;
+        case 5:
+          view.setUint32(o + 8, below(8) === 0 ? 0 : rand(), true);
+          break;
+        case 6:
+          for (let j = 0; j < 12; j++) h[j] = below(256);
+          break;
+        default:
+          break; // the real header
       }
     }
     const verdicts = addon.frameHeaderChecks(headers, DEFAULT_LIMITS.maxFrameBytes);
@@ -55,8 +74,12 @@ describe('native frame header check vs the TypeScript one', () => {
     expect(mismatches).toBe(0);
     // Every verdict was reached, so the comparison covered each branch.
     expect(Object.keys(tally).sort()).toEqual([
-      'RAGWIRE_ERR_BAD_FRAME', 'RAGWIRE_ERR_BAD_FRAME fatal', 'RAGWIRE_ERR_FRAME_TOO_LARGE fatal',
-      'RAGWIRE_ERR_UNKNOWN_MESSAGE_TYPE', 'RAGWIRE_ERR_UNSUPPORTED_VERSION', 'ok',
+      'RAGWIRE_ERR_BAD_FRAME',
+      'RAGWIRE_ERR_BAD_FRAME fatal',
+      'RAGWIRE_ERR_FRAME_TOO_LARGE fatal',
+      'RAGWIRE_ERR_UNKNOWN_MESSAGE_TYPE',
+      'RAGWIRE_ERR_UNSUPPORTED_VERSION',
+      'ok',
     ]);
   });
 });

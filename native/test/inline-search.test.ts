@@ -18,7 +18,10 @@ function filled(n: number, seed: number): Float32Array {
 
 async function built(kind: 'flat' | 'hnsw', rows: number, inlineSearchBudget?: number): Promise<Index> {
   const index = createIndex({ dim: DIM, metric: 'l2', kind, ...(inlineSearchBudget !== undefined ? { inlineSearchBudget } : {}) });
-  await index.add(Uint32Array.from({ length: rows }, (_, i) => i), filled(rows, 7));
+  await index.add(
+    Uint32Array.from({ length: rows }, (_, i) => i),
+    filled(rows, 7),
+  );
   return index;
 }
 

@@ -12,7 +12,10 @@ const cases = [];
 for (const c of ISA_CASES) {
   const index = createIndex({ dim: set.dim, metric: c.metric, kind: c.kind, storage: c.storage, hnsw: { efConstruction: 64 } });
   try {
-    await index.add(Uint32Array.from({ length: set.nBase }, (_, i) => i), set.base);
+    await index.add(
+      Uint32Array.from({ length: set.nBase }, (_, i) => i),
+      set.base,
+    );
     const r = await index.search(set.queries, c.k, { efSearch: 128 });
     cases.push({ name: c.name, labels: Array.from(r.labels), scores: Array.from(r.scores) });
   } finally {

@@ -59,11 +59,7 @@ export function expectExactTopK(
         continue;
       }
       const exact = label === NO_ID ? NaN : similarity(metric, queries, q, base, rowOf(label), dim);
-      const ok =
-        label !== NO_ID &&
-        !seen.has(label) &&
-        Math.abs(have - want) <= scoreTolerance(want) &&
-        Math.abs(exact - have) <= scoreTolerance(exact);
+      const ok = label !== NO_ID && !seen.has(label) && Math.abs(have - want) <= scoreTolerance(want) && Math.abs(exact - have) <= scoreTolerance(exact);
       seen.add(label);
       if (!ok) {
         mismatches++;
@@ -77,14 +73,7 @@ export function expectExactTopK(
 }
 
 /** Exact top-k over the rows `allowedRows` only (row i of the base has label labelOf(i)). */
-export function filteredReference(
-  base: Float32Array,
-  queries: Float32Array,
-  dim: number,
-  k: number,
-  metric: Metric,
-  allowedRows: Set<number>,
-): TopK {
+export function filteredReference(base: Float32Array, queries: Float32Array, dim: number, k: number, metric: Metric, allowedRows: Set<number>): TopK {
   return bruteForceTopK(base, queries, dim, k, metric, (row) => allowedRows.has(row));
 }
 
@@ -111,11 +100,7 @@ export async function expectRagwireError(
 }
 
 /** Like expectRagwireError for a call that must throw synchronously (searchSync, createIndex, ...). */
-export function expectRagwireErrorSync(
-  call: () => unknown,
-  errorClass: abstract new (...args: never[]) => RagwireError,
-  code: string,
-): void {
+export function expectRagwireErrorSync(call: () => unknown, errorClass: abstract new (...args: never[]) => RagwireError, code: string): void {
   let caught: unknown;
   try {
     const r = call();

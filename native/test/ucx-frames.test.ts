@@ -24,7 +24,13 @@ describe.skipIf(!transports().ucx.available)('frames over ucx://', () => {
             if (held.length < 10 && held[0]!.q.vectors.length / held[0]!.q.dim === 1) continue;
             for (const { id, q } of held.reverse()) {
               const n = q.vectors.length / q.dim;
-              const reply: ResultReply = { type: 'result', k: 1, counts: new Uint32Array(n).fill(1), ids: Array.from({ length: n }, (_, i) => `${id}:${i}`), scores: q.vectors.slice(0, n) };
+              const reply: ResultReply = {
+                type: 'result',
+                k: 1,
+                counts: new Uint32Array(n).fill(1),
+                ids: Array.from({ length: n }, (_, i) => `${id}:${i}`),
+                scores: q.vectors.slice(0, n),
+              };
               for (const part of encodeFrameParts(reply, id)) socket.write(part);
             }
             held = [];

@@ -7,7 +7,10 @@ import { langchainHarness, llamaindexHarness, type AdapterHarness, type HarnessF
 import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
 
 const K = 5;
-const adapters: [string, HarnessFactory][] = [['langchain', langchainHarness], ['llamaindex', llamaindexHarness]];
+const adapters: [string, HarnessFactory][] = [
+  ['langchain', langchainHarness],
+  ['llamaindex', llamaindexHarness],
+];
 
 /** Where a suite's collection lives, and how to bring that place back after a restart. */
 interface Deployment {
@@ -24,25 +27,36 @@ let ucxShards: ShardProcess[] = [];
 const startUcxShards = () => Promise.all(ucxDirs.map((d) => startShardProcess({ dataDir: d.path, listen: ['ucx://127.0.0.1:0'] })));
 
 const deployments: [string, Deployment][] = [
-  ['embedded', {
-    target: (collection) => ({ path: dirs[0]!.path, collection }),
-    restart: () => closeEmbeddedStores(),
-  }],
-  ['2 shard servers', {
-    target: (collection) => ({ shards: shards.map((s) => [s.addresses[0]!]), collection }),
-    restart: async () => {
-      await Promise.all(shards.map((s) => s.stop()));
-      shards = await Promise.all(dirs.slice(1).map((d) => startShardProcess({ dataDir: d.path })));
+  [
+    'embedded',
+    {
+      target: (collection) => ({ path: dirs[0]!.path, collection }),
+      restart: () => closeEmbeddedStores(),
     },
-  }],
+  ],
+  [
+    '2 shard servers',
+    {
+      target: (collection) => ({ shards: shards.map((s) => [s.addresses[0]!]), collection }),
+      restart: async () => {
+        await Promise.all(shards.map((s) => s.stop()));
+        shards = await Promise.all(dirs.slice(1).map((d) => startShardProcess({ dataDir: d.path })));
+      },
+    },
+  ],
   ...(UCX
-    ? ([['2 shard servers over ucx://', {
-        target: (collection) => ({ shards: ucxShards.map((s) => [s.addresses[0]!]), collection }),
-        restart: async () => {
-          await Promise.all(ucxShards.map((s) => s.stop()));
-          ucxShards = await startUcxShards();
-        },
-      }]] satisfies [string, Deployment][])
+    ? ([
+        [
+          '2 shard servers over ucx://',
+          {
+            target: (collection) => ({ shards: ucxShards.map((s) => [s.addresses[0]!]), collection }),
+            restart: async () => {
+              await Promise.all(ucxShards.map((s) => s.stop()));
+              ucxShards = await startUcxShards();
+            },
+          },
+        ],
+      ] satisfies [string, Deployment][])
     : []),
 ];
 

@@ -107,7 +107,12 @@ describe('a shard server refusing bad input', () => {
     c.sendBytes(rawFrame({ type: 0x55, requestId: 11 }, new Uint8Array(4)));
     c.sendBytes(rawFrame({ type: 0x20, version: 9, requestId: 12 }, new Uint8Array(4)));
     c.sendBytes(rawFrame({ type: 0x20, flags: 0x8000, requestId: 13 }, new Uint8Array(4)));
-    c.sendBytes(rawFrame({ type: 0x21, flags: 1, requestId: 14 }, encodeFrame({ type: 'result', k: 1, counts: Uint32Array.of(0), ids: [], scores: new Float32Array(0) }, 14).subarray(12)));
+    c.sendBytes(
+      rawFrame(
+        { type: 0x21, flags: 1, requestId: 14 },
+        encodeFrame({ type: 'result', k: 1, counts: Uint32Array.of(0), ids: [], scores: new Float32Array(0) }, 14).subarray(12),
+      ),
+    );
     const valid = encodeFrame(query(), 15);
     c.sendBytes(valid);
     expect(await errorCode(c, 10)).toBe('RAGWIRE_ERR_BAD_FRAME');
@@ -135,10 +140,20 @@ describe('a shard server refusing bad input', () => {
 
   it('survives thousands of mutated frames and keeps serving', async () => {
     let seed = 12345;
-    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const rand = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
     const templates = [
       encodeFrame(query(), 1),
-      encodeFrame({ type: 'upsert', collection: 'docs', dim: DIM, ids: ['m1', 'm2'], vectors: new Float32Array(2 * DIM), payloads: [{ text: 't', metadata: { a: 1 } }, null] }, 2),
+      encodeFrame(
+        {
+          type: 'upsert',
+          collection: 'docs',
+          dim: DIM,
+          ids: ['m1', 'm2'],
+          vectors: new Float32Array(2 * DIM),
+          payloads: [{ text: 't', metadata: { a: 1 } }, null],
+        },
+        2,
+      ),
       encodeFrame({ type: 'delete', collection: 'docs', filter: { must: [{ key: 'a', range: { gte: 1 } }] } }, 3),
     ];
     for (let conn = 0; conn < 20; conn++) {

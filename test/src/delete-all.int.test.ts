@@ -20,7 +20,11 @@ describe('delete with an empty filter or everything', () => {
     ];
     for (const [, c] of targets) {
       await c.createCollection({ dim: DIM, metric: 'l2', kind: 'flat', storage: 'f32' });
-      await c.upsert({ ids: Array.from({ length: 20 }, (_, i) => `d${i}`), vectors: new Float32Array(20 * DIM).fill(1), payloads: Array.from({ length: 20 }, (_, i) => ({ metadata: { n: i } })) });
+      await c.upsert({
+        ids: Array.from({ length: 20 }, (_, i) => `d${i}`),
+        vectors: new Float32Array(20 * DIM).fill(1),
+        payloads: Array.from({ length: 20 }, (_, i) => ({ metadata: { n: i } })),
+      });
     }
   });
 
@@ -34,7 +38,10 @@ describe('delete with an empty filter or everything', () => {
   it('refuses an empty filter with RAGWIRE_ERR_INVALID_FILTER and deletes nothing', async () => {
     for (const [name, c] of targets) {
       for (const filter of [{}, { must: [] }, { must: [], should: [], must_not: [] }]) {
-        const error = await c.delete({ filter }).then(() => undefined, (e: unknown) => e);
+        const error = await c.delete({ filter }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(isRagwireError(error) && error.code, name).toBe('RAGWIRE_ERR_INVALID_FILTER');
       }
       expect((await c.describe()).count, name).toBe(20);

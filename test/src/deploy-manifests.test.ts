@@ -50,7 +50,9 @@ describe('deploy/ manifests', () => {
       for (const [k, v] of Object.entries(w.spec.selector.matchLabels as Record<string, string>)) expect(labels[k]).toBe(v);
     }
     for (const s of byKind('Service')) {
-      const selected = workloads.filter((w) => Object.entries(s.spec.selector as Record<string, string>).every(([k, v]) => w.spec.template.metadata.labels[k] === v));
+      const selected = workloads.filter((w) =>
+        Object.entries(s.spec.selector as Record<string, string>).every(([k, v]) => w.spec.template.metadata.labels[k] === v),
+      );
       expect(selected.length, `Service ${s.metadata.name}`).toBe(1);
       const ports = new Set(selected[0]!.spec.template.spec.containers.flatMap((c: any) => c.ports.map((p: any) => p.name)));
       for (const p of s.spec.ports) expect(ports.has(p.targetPort)).toBe(true);
@@ -91,7 +93,7 @@ describe('deploy/ manifests', () => {
     expect(read('servers/shard-server/src/cli.ts')).toContain('RAGWIRE_SHARD_TOKENS');
   });
 
-  it("scales the proxy on a metric the proxy exports", () => {
+  it('scales the proxy on a metric the proxy exports', () => {
     const hpa = byKind('HorizontalPodAutoscaler')[0]!;
     expect(byKind('Deployment').map((d) => d.metadata.name)).toContain(hpa.spec.scaleTargetRef.name);
     const metric = hpa.spec.metrics[0].external.metric.name as string;

@@ -66,7 +66,8 @@ describe('durability under kill -9', () => {
     let lostTotal = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const child = spawn(process.execPath, [...TS_NODE_ARGS, join(REPO_ROOT, 'test/src/fixtures/embedded-writer.ts'), dir.path, String(next), String(LANES)], {
-        cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
       });
       const exited = new Promise((r) => child.once('exit', r));
       let ready!: () => void;
@@ -81,7 +82,14 @@ describe('durability under kill -9', () => {
       child.kill('SIGKILL');
       await exited;
       // The child claimed ranges up to some n; start the next child far past anything it could have written.
-      next = Math.max(next, ...acked.all().slice(-1).map((n) => n + 1)) + 100_000;
+      next =
+        Math.max(
+          next,
+          ...acked
+            .all()
+            .slice(-1)
+            .map((n) => n + 1),
+        ) + 100_000;
 
       const store = await openStore({ path: dir.path });
       try {

@@ -20,7 +20,10 @@ function code(run: () => unknown): string | undefined {
 }
 
 async function codeOf(run: () => Promise<unknown>): Promise<string | undefined> {
-  return run().then(() => undefined, (error: unknown) => (isRagwireError(error) ? error.code : String(error)));
+  return run().then(
+    () => undefined,
+    (error: unknown) => (isRagwireError(error) ? error.code : String(error)),
+  );
 }
 
 describe('the efSearch cap', () => {

@@ -84,7 +84,8 @@ describe(`fleet chaos (${FULL ? 'full' : 'ci'} counts)`, () => {
             // after a pause (a retry loop without one starves the event loop when the failure is immediate),
             // and only until the writing phase's deadline.
             if (!hasCode(error, 'RAGWIRE_ERR_LOG_UNAVAILABLE')) throw error;
-            if (Date.now() > writeDeadline) throw new Error(`writes still failing after ${WRITE_PHASE_MS} ms (${acked} acknowledged, ${retried} retries): ${String(error)}`);
+            if (Date.now() > writeDeadline)
+              throw new Error(`writes still failing after ${WRITE_PHASE_MS} ms (${acked} acknowledged, ${retried} retries): ${String(error)}`);
             retried++;
             await sleep(100);
           }

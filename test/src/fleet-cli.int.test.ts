@@ -22,10 +22,20 @@ describe('ragwire-fleet CLI', () => {
 
   it('puts a first shard map once, shows it, and lists members', async () => {
     const init = JSON.parse((await fleet('map-init', '--collection', 'docs', '--shards', 's0r0,s0r1;s1r0,s1r1', '--buckets', '64')).stdout);
-    expect(init).toMatchObject({ collection: 'docs', epoch: 1, shards: [['s0r0', 's0r1'], ['s1r0', 's1r1']] });
+    expect(init).toMatchObject({
+      collection: 'docs',
+      epoch: 1,
+      shards: [
+        ['s0r0', 's0r1'],
+        ['s1r0', 's1r1'],
+      ],
+    });
     const shown = JSON.parse((await fleet('map-show', '--collection', 'docs')).stdout);
     expect(shown).toMatchObject({ epoch: 1, revision: init.revision, buckets: [32, 32] });
-    const again = await fleet('map-init', '--collection', 'docs', '--shards', 'x').then(() => undefined, (e: { code: number; stderr: string }) => e);
+    const again = await fleet('map-init', '--collection', 'docs', '--shards', 'x').then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(again?.code).toBe(2);
     expect(again?.stderr).toContain('RAGWIRE_ERR_STALE_EPOCH');
     const nc = await connect({ servers: nats.url });

@@ -36,7 +36,9 @@ describe('fleet failures are typed and bounded', () => {
     await expect(WriteLog.connect({ servers: url, connectTimeoutMs: 1000 })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_LOG_UNAVAILABLE' });
     const dir = mkdtempSync(join(tmpdir(), 'ragwire-fleet-err-'));
     dirs.push(dir);
-    await expect(startShardServer({ listen: ['tcp://127.0.0.1:0'], dataDir: dir, logLevel: 'silent', fleet: { nats: [url] } })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_LOG_UNAVAILABLE' });
+    await expect(startShardServer({ listen: ['tcp://127.0.0.1:0'], dataDir: dir, logLevel: 'silent', fleet: { nats: [url] } })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_LOG_UNAVAILABLE',
+    });
     expect(Date.now() - t0).toBeLessThan(15_000);
   }, 30_000);
 
@@ -97,7 +99,7 @@ describe('fleet failures are typed and bounded', () => {
     await expect(catalog.casShardMap('m', evenShardMap(16, [['a']]), 0)).rejects.toMatchObject({ code: 'RAGWIRE_ERR_STALE_EPOCH' });
     const rev2 = await catalog.casShardMap('m', evenShardMap(16, [['a'], ['b'], ['c']], 2), rev);
     await expect(catalog.casShardMap('m', evenShardMap(16, [['a']], 3), rev)).rejects.toMatchObject({ code: 'RAGWIRE_ERR_STALE_EPOCH' });
-    expect((await catalog.shardMap('m'))).toMatchObject({ revision: rev2, map: { epoch: 2 } });
+    expect(await catalog.shardMap('m')).toMatchObject({ revision: rev2, map: { epoch: 2 } });
   });
 
   it('a member that stops beating expires after its TTL', async () => {
@@ -116,7 +118,13 @@ describe('fleet failures are typed and bounded', () => {
   it('a replica behind minSeq answers RAGWIRE_ERR_REPLICA_BEHIND after its bound; /readyz once caught up', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ragwire-fleet-behind-'));
     dirs.push(dir);
-    const server: ShardServer = await startShardServer({ listen: ['tcp://127.0.0.1:0'], admin: '127.0.0.1:0', dataDir: dir, logLevel: 'silent', fleet: { nats: [nats.url], member: 'b1', minSeqWaitMs: 300 } });
+    const server: ShardServer = await startShardServer({
+      listen: ['tcp://127.0.0.1:0'],
+      admin: '127.0.0.1:0',
+      dataDir: dir,
+      logLevel: 'silent',
+      fleet: { nats: [nats.url], member: 'b1', minSeqWaitMs: 300 },
+    });
     const log = await WriteLog.connect({ servers: nats.url });
     await log.register({ collection: 'behind', dim: DIM, metric: 'cosine', kind: 'flat', storage: 'f32' });
     const { seq } = await log.appendUpsert('behind', one('x'));

@@ -34,7 +34,17 @@ export interface TestFleet {
 }
 
 function shardArgs(nats: string[], id: string, snapshotEvery: number): string[] {
-  return [...nats.flatMap((u) => ['--nats', u]), '--member', id, '--log-level', 'warn', '--snapshot-every', '2000', '--fleet-snapshot-every', String(snapshotEvery)];
+  return [
+    ...nats.flatMap((u) => ['--nats', u]),
+    '--member',
+    id,
+    '--log-level',
+    'warn',
+    '--snapshot-every',
+    '2000',
+    '--fleet-snapshot-every',
+    String(snapshotEvery),
+  ];
 }
 
 async function startMember(nats: string[], m: FleetMember, snapshotEvery: number): Promise<void> {
@@ -44,13 +54,29 @@ async function startMember(nats: string[], m: FleetMember, snapshotEvery: number
 }
 
 /** Starts shards x replicas members and puts an even shard map for `collection` (before any write). */
-export async function startFleet(options: { nats: string[]; collection: string; shards: number; replicas: number; buckets?: number; natsReplicas?: number; snapshotEvery?: number }): Promise<TestFleet> {
+export async function startFleet(options: {
+  nats: string[];
+  collection: string;
+  shards: number;
+  replicas: number;
+  buckets?: number;
+  natsReplicas?: number;
+  snapshotEvery?: number;
+}): Promise<TestFleet> {
   const snapshotEvery = options.snapshotEvery ?? 50_000;
   const buckets = options.buckets ?? 1024;
   const members: FleetMember[][] = Array.from({ length: options.shards }, (_, s) =>
-    Array.from({ length: options.replicas }, (_, r) => ({ id: `s${s}r${r}`, dataDir: mkdtempSync(join(tmpdir(), `ragwire-fleet-s${s}r${r}-`)), process: undefined, url: undefined })),
+    Array.from({ length: options.replicas }, (_, r) => ({
+      id: `s${s}r${r}`,
+      dataDir: mkdtempSync(join(tmpdir(), `ragwire-fleet-s${s}r${r}-`)),
+      process: undefined,
+      url: undefined,
+    })),
   );
-  const map = evenShardMap(buckets, members.map((rs) => rs.map((m) => m.id)));
+  const map = evenShardMap(
+    buckets,
+    members.map((rs) => rs.map((m) => m.id)),
+  );
   const nc = await connect({ servers: options.nats });
   try {
     const catalog = await FleetCatalog.open(nc, { replicas: options.natsReplicas ?? 1 });
@@ -139,7 +165,12 @@ export async function replicaStates(fleet: TestFleet, collection: string): Promi
 }
 
 /** Polls until every replica committed exactly its shard's expected writes (or the timeout). */
-export async function waitConverged(fleet: TestFleet, nc: NatsConnection, collection: string, timeoutMs: number): Promise<{ expected: number[]; states: ReplicaState[][] }> {
+export async function waitConverged(
+  fleet: TestFleet,
+  nc: NatsConnection,
+  collection: string,
+  timeoutMs: number,
+): Promise<{ expected: number[]; states: ReplicaState[][] }> {
   const { perShard } = await expectedWrites(nc, collection, fleet.map);
   const deadline = Date.now() + timeoutMs;
   let states: ReplicaState[][] = [];

@@ -50,7 +50,9 @@ describe('fleet: writes through the JetStream log', () => {
   it('refuses a direct write on a fleet member', async () => {
     const { ShardClient } = await import('@ragwire/client');
     const c = new ShardClient(fleet.members[0]![0]!.url!);
-    await expect(c.upsert({ collection, dim: DIM, ids: ['x'], vectors: new Float32Array(DIM).fill(1) })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' });
+    await expect(c.upsert({ collection, dim: DIM, ids: ['x'], vectors: new Float32Array(DIM).fill(1) })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_INVALID_ARGUMENT',
+    });
     await c.close();
   });
 

@@ -99,7 +99,25 @@ describe('fleet: adding a shard while clients write and query', () => {
     while (acked < MIN_DOCS / 3) await sleep(50);
     await Promise.all([fleet.startNewMember('s3r0'), fleet.startNewMember('s3r1')]);
     await sleep(2500); // their first heartbeat with a position
-    const cli = await run('node', [...TS_NODE_ARGS, CLI, '--nats', nats.url, 'add-shard', '--collection', collection, '--replicas', 's3r0,s3r1', '--grace-ms', String(GRACE_MS), '--timeout-ms', '120000'], { cwd: REPO_ROOT, timeout: 180_000 });
+    const cli = await run(
+      'node',
+      [
+        ...TS_NODE_ARGS,
+        CLI,
+        '--nats',
+        nats.url,
+        'add-shard',
+        '--collection',
+        collection,
+        '--replicas',
+        's3r0,s3r1',
+        '--grace-ms',
+        String(GRACE_MS),
+        '--timeout-ms',
+        '120000',
+      ],
+      { cwd: REPO_ROOT, timeout: 180_000 },
+    );
     const result = JSON.parse(cli.stdout) as { epoch: number; moved: number; buckets: number[]; shards: string[][]; caughtUpTo: number; catchUpMs: number };
     const ackedAtSwitch = acked;
     movedAt = Date.now();
@@ -114,14 +132,16 @@ describe('fleet: adding a shard while clients write and query', () => {
     expect(result.shards).toEqual([['s0r0'], ['s1r0'], ['s2r0'], ['s3r0', 's3r1']]);
     const mean = 1024 / 4;
     for (const b of result.buckets) expect(Math.abs(b - mean)).toBeLessThanOrEqual(mean * 0.1);
-    const shown = JSON.parse((await run('node', [...TS_NODE_ARGS, CLI, '--nats', nats.url, 'map-show', '--collection', collection], { cwd: REPO_ROOT })).stdout);
+    const shown = JSON.parse(
+      (await run('node', [...TS_NODE_ARGS, CLI, '--nats', nats.url, 'map-show', '--collection', collection], { cwd: REPO_ROOT })).stdout,
+    );
     expect(shown).toMatchObject({ epoch: 2, buckets: result.buckets, pending: null });
 
     // Every member converges to exactly the documents of its shard's buckets: the old owners dropped the
     // moved ones after the grace, the new ones loaded them, nothing is lost or held twice.
     const members = [...fleet.members.flat(), ...['s3r0', 's3r1'].map((id) => ({ id }))];
     const urls = new Map<string, string>([...fleet.members.flat().map((m) => [m.id, m.url!] as const)]);
-    for (const m of (await log.members())) if (!urls.has(m.id)) urls.set(m.id, m.addresses[0]!);
+    for (const m of await log.members()) if (!urls.has(m.id)) urls.set(m.id, m.addresses[0]!);
     const nc = await connect({ servers: nats.url });
     const map = (await (await FleetCatalog.open(nc)).shardMap(collection))!.map;
     await nc.close();
@@ -175,7 +195,9 @@ describe('fleet: adding a shard while clients write and query', () => {
   it('refuses a query routed by a stale epoch with RAGWIRE_ERR_STALE_EPOCH', async () => {
     const c = new ShardClient(fleet.members[0]![0]!.url!, { timeoutMs: 5000 });
     try {
-      await expect(c.query({ collection, dim: DIM, k: 1, vectors: vectorsFor([1]), options: { epoch: 1 } })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_STALE_EPOCH' });
+      await expect(c.query({ collection, dim: DIM, k: 1, vectors: vectorsFor([1]), options: { epoch: 1 } })).rejects.toMatchObject({
+        code: 'RAGWIRE_ERR_STALE_EPOCH',
+      });
       const ok = await c.query({ collection, dim: DIM, k: 1, vectors: vectorsFor([1]), options: { epoch: 2 } });
       expect(ok.ids.length).toBe(1);
     } finally {

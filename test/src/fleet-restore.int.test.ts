@@ -69,7 +69,9 @@ describe('fleet: restore from the object store', () => {
       await new Promise((r) => setTimeout(r, 250));
       states = await replicaStates(fleet, collection).catch(() => states);
     }
-    console.log(`restore: stream trimmed to start at ${first}, snapshot at ${snapshot!.seq} (${snapshot!.writes.reduce((n, w) => n + w.ids.length, 0)} documents); replicas ${JSON.stringify(states[0])}`);
+    console.log(
+      `restore: stream trimmed to start at ${first}, snapshot at ${snapshot!.seq} (${snapshot!.writes.reduce((n, w) => n + w.ids.length, 0)} documents); replicas ${JSON.stringify(states[0])}`,
+    );
     expect(states[0]!.map((r) => r.docs)).toEqual([3500, 3500]);
     const admin = fleet.members[0]![1]!.process!.adminUrl!;
     await new Promise((r) => setTimeout(r, 1200));

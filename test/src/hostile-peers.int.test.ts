@@ -99,14 +99,23 @@ describe.each(SCHEMES)('a shard server against hostile peers over %s://', (schem
     expect(growth).toBeLessThan(64);
     // The server stopped taking requests long before the hostile client ran out of time.
     expect(taken).toBeLessThan(64 * 1024 * 1024);
-    console.log(`finding 1 (no token, never reads): offered ${(sent / 2 ** 20).toFixed(0)} MiB, server took ${(taken / 2 ** 20).toFixed(1)} MiB, RSS +${growth.toFixed(0)} MiB`);
+    console.log(
+      `finding 1 (no token, never reads): offered ${(sent / 2 ** 20).toFixed(0)} MiB, server took ${(taken / 2 ** 20).toFixed(1)} MiB, RSS +${growth.toFixed(0)} MiB`,
+    );
   });
 
   it('finding 1: closes a read-token client whose unread k = 10,000 answers pass the bound', async () => {
     const before = rssMiB(pid);
     const rss = sampleRss(pid);
     const hostile = await connectNeverReading(url);
-    const query: Request = { type: 'query', collection: 'docs', dim: DIM, k: 10_000, vectors: new Float32Array(DIM).fill(0.25), options: { withPayload: true } };
+    const query: Request = {
+      type: 'query',
+      collection: 'docs',
+      dim: DIM,
+      k: 10_000,
+      vectors: new Float32Array(DIM).fill(0.25),
+      options: { withPayload: true },
+    };
     hostile.write(Buffer.concat([encodeFrame({ type: 'hello', versions: [1], token: READ }, 1), frames(query, 150, 2)]));
     // The server answers until 128 MiB (2 x maxFrameBytes) are unread, then closes the connection.
     let closed = 0;

@@ -15,10 +15,11 @@ const K = 10;
 /** A document's sparse vector: its title's words, hashed to 2^16 indices, weighted by count. */
 function titleSparse(title: string): SparseVector {
   const w = new Map<number, number>();
-  for (const word of title.toLowerCase().split(/[^a-z0-9]+/)) if (word.length > 2) {
-    const ix = fnv1a64(word)[1] & 0xffff;
-    w.set(ix, (w.get(ix) ?? 0) + 1);
-  }
+  for (const word of title.toLowerCase().split(/[^a-z0-9]+/))
+    if (word.length > 2) {
+      const ix = fnv1a64(word)[1] & 0xffff;
+      w.set(ix, (w.get(ix) ?? 0) + 1);
+    }
   const indices = Uint32Array.from([...w.keys()].sort((a, b) => a - b));
   return { indices, values: Float32Array.from(indices, (ix) => w.get(ix)!) };
 }

@@ -38,7 +38,10 @@ describe('one limit, one code, from every layer', () => {
 
   beforeAll(async () => {
     shard = await startShardProcess({ dataDir: dirs[0]!.path });
-    for (const [name, urls] of [['embedded', [[`embedded://${dirs[1]!.path}`]]], ['tcp shard', [[shard.addresses[0]!]]]] as const) {
+    for (const [name, urls] of [
+      ['embedded', [[`embedded://${dirs[1]!.path}`]]],
+      ['tcp shard', [[shard.addresses[0]!]]],
+    ] as const) {
       layers.push({ name, urls: urls.map((u) => [...u]), collection: new ShardedCollection({ shards: urls.map((u) => [...u]), collection: 'docs' }) });
     }
     for (const { collection } of layers) {
@@ -62,7 +65,9 @@ describe('one limit, one code, from every layer', () => {
     expect(await codeOf(() => index.search(q, 1, { efSearch: LIMITS.maxEfSearch + 1 }))).toBe('RAGWIRE_ERR_LIMIT');
     expect(await codeOf(() => createIndex({ dim: LIMITS.maxDim + 1, metric: 'l2' }))).toBe('RAGWIRE_ERR_LIMIT');
     expect(await codeOf(() => createIndex({ dim: 4, metric: 'l2', kind: 'hnsw', hnsw: { M: INDEX_PARAM_RANGES.M[1] + 1 } }))).toBe('RAGWIRE_ERR_LIMIT');
-    expect(await codeOf(() => createIndex({ dim: 4, metric: 'l2', kind: 'hnsw', hnsw: { efConstruction: INDEX_PARAM_RANGES.efConstruction[1] + 1 } }))).toBe('RAGWIRE_ERR_LIMIT');
+    expect(await codeOf(() => createIndex({ dim: 4, metric: 'l2', kind: 'hnsw', hnsw: { efConstruction: INDEX_PARAM_RANGES.efConstruction[1] + 1 } }))).toBe(
+      'RAGWIRE_ERR_LIMIT',
+    );
     expect(await codeOf(() => index.search(q, 0))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
     index.close();
   });
@@ -71,7 +76,11 @@ describe('one limit, one code, from every layer', () => {
   // at initialize() and refuses the same input with the same code.
   it('the addon, called without the TS layer', async () => {
     createIndex({ dim: 4, metric: 'l2' }).close(); // loads and initialises the addon
-    type RawIndex = { add(l: Uint32Array, v: Float32Array): Promise<void>; search(q: Float32Array, k: number, ef?: number, rerank?: number): Promise<unknown>; close(): void };
+    type RawIndex = {
+      add(l: Uint32Array, v: Float32Array): Promise<void>;
+      search(q: Float32Array, k: number, ef?: number, rerank?: number): Promise<unknown>;
+      close(): void;
+    };
     const addon = createRequire(import.meta.url)(nativeBinaryPath()) as { NativeIndex: new (config: Record<string, unknown>) => RawIndex };
     const make = (config: Record<string, unknown>) => new addon.NativeIndex({ dim: 4, metric: 'l2', kind: 'hnsw', storage: 'f32', ...config });
     const above = (name: keyof typeof INDEX_PARAM_RANGES) => INDEX_PARAM_RANGES[name][1] + 1;
@@ -107,8 +116,17 @@ describe('one limit, one code, from every layer', () => {
       await expectCode(() => collection.query({ vectors: vector(), k: 0 }), 'RAGWIRE_ERR_INVALID_ARGUMENT', 'k = 0');
       const fresh = new ShardedCollection({ shards: urls, collection: 'other' });
       await expectCode(() => fresh.createCollection({ dim: LIMITS.maxDim + 1, metric: 'l2', kind: 'flat', storage: 'f32' }), 'RAGWIRE_ERR_LIMIT', 'dim');
-      await expectCode(() => fresh.createCollection({ dim: 4, metric: 'l2', kind: 'hnsw', storage: 'f32', params: { M: INDEX_PARAM_RANGES.M[1] + 1 } }), 'RAGWIRE_ERR_LIMIT', 'M');
-      await expectCode(() => fresh.createCollection({ dim: 4, metric: 'l2', kind: 'hnsw', storage: 'f32', params: { efConstruction: INDEX_PARAM_RANGES.efConstruction[1] + 1 } }), 'RAGWIRE_ERR_LIMIT', 'efConstruction');
+      await expectCode(
+        () => fresh.createCollection({ dim: 4, metric: 'l2', kind: 'hnsw', storage: 'f32', params: { M: INDEX_PARAM_RANGES.M[1] + 1 } }),
+        'RAGWIRE_ERR_LIMIT',
+        'M',
+      );
+      await expectCode(
+        () =>
+          fresh.createCollection({ dim: 4, metric: 'l2', kind: 'hnsw', storage: 'f32', params: { efConstruction: INDEX_PARAM_RANGES.efConstruction[1] + 1 } }),
+        'RAGWIRE_ERR_LIMIT',
+        'efConstruction',
+      );
       await fresh.close();
     }
   });
@@ -119,7 +137,9 @@ describe('one limit, one code, from every layer', () => {
       expect(await codeOf(() => lc.addDocuments([new Document({ id: longId, pageContent: 'x' })])), `${name}: LangChain id`).toBe('RAGWIRE_ERR_LIMIT');
       expect(await codeOf(() => lc.similaritySearch('x', LIMITS.maxK + 1)), `${name}: LangChain k`).toBe('RAGWIRE_ERR_LIMIT');
       const li = new LlamaIndexStore({ client: collection, embedModel: new HashEmbedding() });
-      expect(await codeOf(() => li.add([new TextNode({ id_: longId, text: 'x', embedding: Array.from(vector()) })])), `${name}: LlamaIndex id`).toBe('RAGWIRE_ERR_LIMIT');
+      expect(await codeOf(() => li.add([new TextNode({ id_: longId, text: 'x', embedding: Array.from(vector()) })])), `${name}: LlamaIndex id`).toBe(
+        'RAGWIRE_ERR_LIMIT',
+      );
       expect(
         await codeOf(() => li.query({ queryEmbedding: Array.from(vector()), similarityTopK: LIMITS.maxK + 1, mode: VectorStoreQueryMode.DEFAULT })),
         `${name}: LlamaIndex k`,

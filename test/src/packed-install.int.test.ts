@@ -33,9 +33,7 @@ const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Manifes
 /** Every non-private workspace package: the ones a user installs from the registry. */
 function publishedPackages(): { dir: string; manifest: Manifest }[] {
   const dirs = ['native', ...['packages', 'servers'].flatMap((top) => readdirSync(join(REPO_ROOT, top)).map((d) => join(top, d)))];
-  return dirs
-    .map((dir) => ({ dir: join(REPO_ROOT, dir), manifest: read(join(REPO_ROOT, dir, 'package.json')) }))
-    .filter((p) => !p.manifest.private);
+  return dirs.map((dir) => ({ dir: join(REPO_ROOT, dir), manifest: read(join(REPO_ROOT, dir, 'package.json')) })).filter((p) => !p.manifest.private);
 }
 
 const work = tempDir('packed');

@@ -36,7 +36,9 @@ export function sampleRss(pid: number, everyMs = 50): { readonly peak: number; s
 /** A connection (tcp:// or ucx://) whose owner never reads what the server sends (paused from the start). */
 export async function connectNeverReading(url: string): Promise<Duplex & { closedAt?: number }> {
   const u = new URL(url);
-  const socket = (u.protocol === 'ucx:' ? connectUcx(u.hostname, Number(u.port)) : net.connect({ port: Number(u.port), host: u.hostname })) as Duplex & { closedAt?: number };
+  const socket = (u.protocol === 'ucx:' ? connectUcx(u.hostname, Number(u.port)) : net.connect({ port: Number(u.port), host: u.hostname })) as Duplex & {
+    closedAt?: number;
+  };
   socket.pause();
   socket.on('error', () => undefined);
   socket.on('close', () => (socket.closedAt = Date.now()));

@@ -33,7 +33,9 @@ describe('replicas', () => {
   const collection = (partial: 'fail' | 'allow', hedgeAfterMs?: number) =>
     new ShardedCollection({
       shards: [[a.addresses[0]!, b.addresses[0]!], [c.addresses[0]!]],
-      collection: 'docs', timeoutMs: TIMEOUT_MS, partial,
+      collection: 'docs',
+      timeoutMs: TIMEOUT_MS,
+      partial,
       ...(hedgeAfterMs !== undefined ? { hedgeAfterMs } : {}),
     });
 

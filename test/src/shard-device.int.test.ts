@@ -32,7 +32,11 @@ async function served(server: ShardProcess, base: Float32Array, queries: Float32
 describe('ragwire-shard --device', () => {
   it('refuses a device it does not know at start, naming the field', async () => {
     const dir = tempDir('shard-device-bad');
-    const child = spawn(process.execPath, [...TS_NODE_ARGS, join(REPO_ROOT, 'servers/shard-server/src/cli.ts'), '--listen', 'tcp://127.0.0.1:0', '--data', dir.path, '--device', 'tpu'], { cwd: REPO_ROOT });
+    const child = spawn(
+      process.execPath,
+      [...TS_NODE_ARGS, join(REPO_ROOT, 'servers/shard-server/src/cli.ts'), '--listen', 'tcp://127.0.0.1:0', '--data', dir.path, '--device', 'tpu'],
+      { cwd: REPO_ROOT },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise((r) => child.once('exit', r));
@@ -52,7 +56,11 @@ describe('ragwire-shard --device', () => {
         expect(want.stats).toMatchObject({ device: 'cpu', 'device.kind': 'cpu', 'device.searches': 0, 'cpu.searches': 2 });
 
         // 64 queries x 3,000 rows x 32 = 6.1M floats: above this threshold; one query is not.
-        const server = await startShardProcess({ dataDir: dirs[0]!.path, admin: true, extra: ['--device', device, '--device-min-work', String(8 * 3000 * DIM)] });
+        const server = await startShardProcess({
+          dataDir: dirs[0]!.path,
+          admin: true,
+          extra: ['--device', device, '--device-min-work', String(8 * 3000 * DIM)],
+        });
         const got = await served(server, d.base, d.queries);
         expect(got.single.ids).toEqual(want.single.ids);
         expect(got.batch.ids).toEqual(want.batch.ids);

@@ -13,7 +13,12 @@ describe('ragwire-shard', () => {
   it('serves tcp and unix sockets, the admin endpoints, and drains on SIGTERM', async () => {
     const dir = tempDir('server');
     const sock = join(dir.path, 'shard.sock');
-    const server = await startShardProcess({ dataDir: join(dir.path, 'data'), listen: ['tcp://127.0.0.1:0', `unix://${sock}`], admin: true, tokens: ['admin-token-0001', 'reader-token-01:read:*'] });
+    const server = await startShardProcess({
+      dataDir: join(dir.path, 'data'),
+      listen: ['tcp://127.0.0.1:0', `unix://${sock}`],
+      admin: true,
+      tokens: ['admin-token-0001', 'reader-token-01:read:*'],
+    });
     expect(server.addresses[1]).toBe(`unix://${sock}`);
     const overUnix = new ShardedCollection({ shards: [[server.addresses[1]!]], collection: 'docs', token: 'admin-token-0001' });
     await overUnix.createCollection({ dim: 16, metric: 'cosine', kind: 'flat', storage: 'f32' });
@@ -25,7 +30,9 @@ describe('ragwire-shard', () => {
     expect(await (await fetch(`${admin}/healthz`)).json()).toMatchObject({ status: 'ok' });
     expect((await fetch(`${admin}/readyz`)).status).toBe(200);
     expect((await fetch(`${admin}/stats`)).status).toBe(401);
-    const stats = (await (await fetch(`${admin}/stats`, { headers: { authorization: 'Bearer reader-token-01' } })).json()) as { collections: { name: string; count: number }[] };
+    const stats = (await (await fetch(`${admin}/stats`, { headers: { authorization: 'Bearer reader-token-01' } })).json()) as {
+      collections: { name: string; count: number }[];
+    };
     expect(stats.collections[0]).toMatchObject({ name: 'docs', count: n });
     // With tokens, /metrics names collections only to a token with read scope on '*'; the scheme is case-insensitive.
     expect((await fetch(`${admin}/metrics`)).status).toBe(401);
@@ -38,7 +45,8 @@ describe('ragwire-shard', () => {
     const raw = await RawConnection.open(server.addresses[0]!);
     raw.send({ type: 'hello', versions: [1], token: 'reader-token-01' }, 1);
     await raw.reply(1);
-    for (let id = 2; id < 42; id++) raw.send({ type: 'query', collection: 'docs', dim: 16, k: 10, vectors: vectors.subarray(0, 64 * 16), options: { exact: true } }, id);
+    for (let id = 2; id < 42; id++)
+      raw.send({ type: 'query', collection: 'docs', dim: 16, k: 10, vectors: vectors.subarray(0, 64 * 16), options: { exact: true } }, id);
     await new Promise((r) => setTimeout(r, 20));
     server.child.kill('SIGTERM');
     const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => raw.reply(i + 2, 10_000)));
@@ -62,7 +70,11 @@ describe('ragwire-shard', () => {
 
   it('refuses a non-loopback address without --token, naming the reason', async () => {
     const dir = tempDir('open');
-    const child = spawn(process.execPath, [...TS_NODE_ARGS, join(REPO_ROOT, 'servers/shard-server/src/cli.ts'), '--listen', 'tcp://0.0.0.0:0', '--data', dir.path], { cwd: REPO_ROOT });
+    const child = spawn(
+      process.execPath,
+      [...TS_NODE_ARGS, join(REPO_ROOT, 'servers/shard-server/src/cli.ts'), '--listen', 'tcp://0.0.0.0:0', '--data', dir.path],
+      { cwd: REPO_ROOT },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise((r) => child.once('exit', r));

@@ -20,7 +20,12 @@ describe.skipIf(!ucx.available)(`ragwire-shard over ucx:// (UCX_TLS=${process.en
   let client: ShardClient;
 
   beforeAll(async () => {
-    server = await startShardProcess({ dataDir: dir.path, listen: ['ucx://127.0.0.1:0', 'tcp://127.0.0.1:0'], admin: true, tokens: [ADMIN, `${READ}:read:docs`] });
+    server = await startShardProcess({
+      dataDir: dir.path,
+      listen: ['ucx://127.0.0.1:0', 'tcp://127.0.0.1:0'],
+      admin: true,
+      tokens: [ADMIN, `${READ}:read:docs`],
+    });
     url = server.addresses[0]!;
     client = new ShardClient(url, { token: ADMIN });
   });
@@ -42,10 +47,14 @@ describe.skipIf(!ucx.available)(`ragwire-shard over ucx:// (UCX_TLS=${process.en
     expect(r.ids[0]).toBe('d1');
     // A reader may not write; a wrong token is refused before anything is read.
     const reader = new ShardClient(url, { token: READ });
-    await expect(reader.upsert({ collection: 'docs', dim: 8, ids: ['x'], vectors: new Float32Array(8) })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_FORBIDDEN' });
+    await expect(reader.upsert({ collection: 'docs', dim: 8, ids: ['x'], vectors: new Float32Array(8) })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_FORBIDDEN',
+    });
     await reader.close();
     const stranger = new ShardClient(url, { token: 'not-a-token-0000' });
-    await expect(stranger.query({ collection: 'docs', dim: 8, k: 1, vectors: new Float32Array(8) })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_UNAUTHORIZED' });
+    await expect(stranger.query({ collection: 'docs', dim: 8, k: 1, vectors: new Float32Array(8) })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_UNAUTHORIZED',
+    });
     await stranger.close();
   });
 
@@ -71,8 +80,18 @@ describe.skipIf(!ucx.available)(`ragwire-shard over ucx:// (UCX_TLS=${process.en
     const before = rssMiB(pid);
     const rss = sampleRss(pid);
     const hostile = await connectNeverReading(url);
-    const query: Request = { type: 'query', collection: 'wide', dim: 1536, k: 1000, vectors: new Float32Array(1536).fill(0.25), options: { withPayload: false } };
-    const frames = Buffer.concat([encodeFrame({ type: 'hello', versions: [1], token: READ }, 1), ...Array.from({ length: 200 }, (_, i) => encodeFrame({ ...query, collection: 'docs', dim: 8, vectors: new Float32Array(8), k: 100 }, i + 2))]);
+    const query: Request = {
+      type: 'query',
+      collection: 'wide',
+      dim: 1536,
+      k: 1000,
+      vectors: new Float32Array(1536).fill(0.25),
+      options: { withPayload: false },
+    };
+    const frames = Buffer.concat([
+      encodeFrame({ type: 'hello', versions: [1], token: READ }, 1),
+      ...Array.from({ length: 200 }, (_, i) => encodeFrame({ ...query, collection: 'docs', dim: 8, vectors: new Float32Array(8), k: 100 }, i + 2)),
+    ]);
     for (let i = 0; i < 400; i++) hostile.write(frames);
     let closed = 0;
     for (let i = 0; i < 100 && closed === 0; i++) {
@@ -93,11 +112,17 @@ describe.skipIf(!ucx.available)(`ragwire-shard over ucx:// (UCX_TLS=${process.en
     const victim = await startShardProcess({ dataDir: victimDir.path, listen: ['ucx://127.0.0.1:0'] });
     const c = new ShardClient(victim.addresses[0]!, { timeoutMs: 10_000, backoff: { initialMs: 50, maxMs: 100 } });
     await c.createCollection({ collection: 'big', dim: 64, metric: 'l2', kind: 'flat', storage: 'f32' });
-    await c.upsert({ collection: 'big', dim: 64, ids: Array.from({ length: 20_000 }, (_, i) => `b${i}`), vectors: new Float32Array(20_000 * 64).map(Math.random) });
+    await c.upsert({
+      collection: 'big',
+      dim: 64,
+      ids: Array.from({ length: 20_000 }, (_, i) => `b${i}`),
+      vectors: new Float32Array(20_000 * 64).map(Math.random),
+    });
     const started = Date.now();
-    const pending = c
-      .query({ collection: 'big', dim: 64, k: 10, vectors: new Float32Array(256 * 64).map(Math.random), options: { exact: true } })
-      .then(() => undefined, (e: unknown) => e);
+    const pending = c.query({ collection: 'big', dim: 64, k: 10, vectors: new Float32Array(256 * 64).map(Math.random), options: { exact: true } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await sleep(5);
     await victim.kill9();
     const error = await pending;

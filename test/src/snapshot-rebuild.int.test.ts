@@ -39,7 +39,12 @@ describe('a rebuilt snapshot', () => {
     const server = await startShardProcess({ dataDir, tokens: [ADMIN] });
     const client = new ShardClient(server.addresses[0]!, { token: ADMIN });
     await client.createCollection({ collection: 'docs', dim: DIM, metric: 'l2', kind: 'hnsw', storage: 'f32' });
-    await client.upsert({ collection: 'docs', dim: DIM, ids: Array.from({ length: 100 }, (_, i) => `d${i}`), vectors: Float32Array.from({ length: 100 * DIM }, (_, i) => Math.sin(i)) });
+    await client.upsert({
+      collection: 'docs',
+      dim: DIM,
+      ids: Array.from({ length: 100 }, (_, i) => `d${i}`),
+      vectors: Float32Array.from({ length: 100 * DIM }, (_, i) => Math.sin(i)),
+    });
     await client.close();
     expect(await server.stop()).toBe(0); // a clean stop writes the snapshot
 

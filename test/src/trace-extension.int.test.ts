@@ -30,7 +30,8 @@ describe('a client asking for the trace extension from a server older than EXTEN
         for (const e of decoder.push(chunk)) {
           if (!e.ok) socket.write(encodeFrame(toErrorReply(e.error), e.requestId ?? 0));
           else if (e.message.type === 'hello') socket.write(encodeFrame({ type: 'hello_ok', version: 1, server: 'old-shard/0.0.1' }, e.requestId));
-          else if (e.message.type === 'extensions') socket.write(encodeFrame(toErrorReply(new UnknownMessageTypeError('unknown message type 0x05')), e.requestId));
+          else if (e.message.type === 'extensions')
+            socket.write(encodeFrame(toErrorReply(new UnknownMessageTypeError('unknown message type 0x05')), e.requestId));
           else if (e.message.type === 'query') {
             decoded.push(e.message);
             socket.write(encodeFrame({ type: 'result', k: 1, counts: new Uint32Array([1]), ids: ['a'], scores: new Float32Array([1]) }, e.requestId));
@@ -92,7 +93,9 @@ describe('a shard server and the trace extension', () => {
   async function start(name: string, tracing: boolean): Promise<ShardServer> {
     const port = (receiver.address() as net.AddressInfo).port;
     const server = await startShardServer({
-      listen: ['tcp://127.0.0.1:0'], dataDir: join(dir, name), logLevel: 'silent',
+      listen: ['tcp://127.0.0.1:0'],
+      dataDir: join(dir, name),
+      logLevel: 'silent',
       ...(tracing ? { tracing: { enabled: true, otlpEndpoint: `http://127.0.0.1:${port}/v1/traces`, exportDelayMs: 20 } } : {}),
     });
     servers.push(server);

@@ -37,7 +37,10 @@ const arg = (name: string, fallback: string): string => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1]! : fallback;
 };
-const SIZES = arg('sizes', '10000,100000').split(',').map(Number).concat(argv.includes('--full') ? [1_000_000] : []);
+const SIZES = arg('sizes', '10000,100000')
+  .split(',')
+  .map(Number)
+  .concat(argv.includes('--full') ? [1_000_000] : []);
 const DIM = Number(arg('dim', '384'));
 const QUERIES = Number(arg('queries', '200'));
 const SHARDS = Number(arg('shards', '2'));
@@ -145,7 +148,11 @@ for (const n of SIZES) {
       for (let s = 0; s < n; s += 10_000) {
         const e = Math.min(n, s + 10_000);
         const vectors = Array.from({ length: e - s }, (_, j) => Array.from(data.base.subarray((s + j) * DIM, (s + j + 1) * DIM)));
-        await store.addVectors(vectors, ids.slice(s, e).map((id) => new Document({ pageContent: id, metadata: {} })), { ids: ids.slice(s, e) });
+        await store.addVectors(
+          vectors,
+          ids.slice(s, e).map((id) => new Document({ pageContent: id, metadata: {} })),
+          { ids: ids.slice(s, e) },
+        );
         p.update(e);
       }
     });
@@ -177,9 +184,15 @@ for (const n of SIZES) {
     const { ef: remoteEf } = await tuneEf(target, truth);
     const remoteTuned = new RagwireLangChain(new LookupEmbeddings(), { ...target, collection: 'lc', efSearch: remoteEf });
     const remoteRetriever = remoteTuned.asRetriever(K);
-    rows.push({ ...(await measure(`ragwire (LangChain, ${SHARDS} shards, HNSW)`, n, async (q) => (await remoteRetriever.invoke(q)).map((d) => d.id!), truth)), efSearch: remoteEf });
+    rows.push({
+      ...(await measure(`ragwire (LangChain, ${SHARDS} shards, HNSW)`, n, async (q) => (await remoteRetriever.invoke(q)).map((d) => d.id!), truth)),
+      efSearch: remoteEf,
+    });
     const liRemote = new RagwireLlamaIndex({ ...target, collection: 'lc', efSearch: remoteEf });
-    rows.push({ ...(await measure(`ragwire (LlamaIndex, ${SHARDS} shards, HNSW)`, n, async (q) => (await liRemote.query(llamaQuery(q))).ids, truth)), efSearch: remoteEf });
+    rows.push({
+      ...(await measure(`ragwire (LlamaIndex, ${SHARDS} shards, HNSW)`, n, async (q) => (await liRemote.query(llamaQuery(q))).ids, truth)),
+      efSearch: remoteEf,
+    });
     await Promise.all([remote.close(), remoteTuned.close(), liRemote.close()]);
     await Promise.all(shards.map((s) => stopChild(s.child)));
   }
@@ -188,9 +201,14 @@ for (const n of SIZES) {
     const peerQueries = n <= PEER_FULL_N ? QUERIES : Math.min(QUERIES, PEER_QUERIES_LARGE);
     const memory = new MemoryVectorStore(new LookupEmbeddings());
     const vectors = Array.from({ length: n }, (_, i) => Array.from(data.base.subarray(i * DIM, (i + 1) * DIM)));
-    await memory.addVectors(vectors, ids.map((id) => new Document({ id, pageContent: id, metadata: { id } })));
+    await memory.addVectors(
+      vectors,
+      ids.map((id) => new Document({ id, pageContent: id, metadata: { id } })),
+    );
     const memRetriever = memory.asRetriever(K);
-    rows.push(await measure('LangChain MemoryVectorStore', n, async (q) => (await memRetriever.invoke(q)).map((d) => d.metadata.id as string), truth, peerQueries));
+    rows.push(
+      await measure('LangChain MemoryVectorStore', n, async (q) => (await memRetriever.invoke(q)).map((d) => d.metadata.id as string), truth, peerQueries),
+    );
 
     const simple = new SimpleVectorStore();
     await simple.add(ids.map((id, i) => new TextNode({ id_: id, text: id, embedding: vectors[i]! })));
@@ -205,11 +223,28 @@ const table = renderTable(
   ['n', 'store', 'efSearch', 'queries', 'p50 ms', 'p99 ms', 'QPS (1 client)', 'recall@10', 'x MemoryVectorStore (p50)'],
   rows.map((r) => {
     const mem = rows.find((m) => m.n === r.n && m.store === 'LangChain MemoryVectorStore');
-    return [fmt(r.n), r.store, r.efSearch === undefined ? '-' : String(r.efSearch), fmt(r.queries), fmt(r.p50ms, 3), fmt(r.p99ms, 3), fmt(r.qps, r.qps < 10 ? 2 : 0), fmt(r.recall, 3), mem ? fmt(mem.p50ms / r.p50ms, 1) : '-'];
+    return [
+      fmt(r.n),
+      r.store,
+      r.efSearch === undefined ? '-' : String(r.efSearch),
+      fmt(r.queries),
+      fmt(r.p50ms, 3),
+      fmt(r.p99ms, 3),
+      fmt(r.qps, r.qps < 10 ? 2 : 0),
+      fmt(r.recall, 3),
+      mem ? fmt(mem.p50ms / r.p50ms, 1) : '-',
+    ];
   }),
   markdown,
 );
 process.stdout.write(`${machineLine(machine)}\n\n${table}\n`);
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'adapters.json'), JSON.stringify({ machine, command: `pnpm --filter @ragwire/bench adapters ${argv.join(' ')}`.trim(), dim: DIM, queries: QUERIES, k: K, recallTarget: RECALL_TARGET, rows }, null, 2));
+writeFileSync(
+  join(out, 'adapters.json'),
+  JSON.stringify(
+    { machine, command: `pnpm --filter @ragwire/bench adapters ${argv.join(' ')}`.trim(), dim: DIM, queries: QUERIES, k: K, recallTarget: RECALL_TARGET, rows },
+    null,
+    2,
+  ),
+);

@@ -39,11 +39,13 @@ export function loadData(spec: string, scale: number, nQueries: number): BenchDa
   }
   if (spec === 'bge-m3') {
     const d = loadBgeM3Sentence();
-    return d && {
-      set: d,
-      truth: d,
-      description: 'bge-m3 sentence: 400 real bge-m3 text embeddings (1024-d, cosine), 100 queries, ground truth from its file',
-    };
+    return (
+      d && {
+        set: d,
+        truth: d,
+        description: 'bge-m3 sentence: 400 real bge-m3 text embeddings (1024-d, cosine), 100 queries, ground truth from its file',
+      }
+    );
   }
   const m = /^synth-([^-]+)-(\d+)$/.exec(spec);
   if (!m) throw new Error(`unknown data set "${spec}" (known: bigann10k, bge-m3, synth-<n>-<dim>)`);

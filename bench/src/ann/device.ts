@@ -39,7 +39,8 @@ const GRAPH_EF = 64;
 function agreement(got: SearchResult, want: SearchResult): number {
   let same = 0;
   for (let i = 0; i < want.labels.length; i++) {
-    const a = want.scores[i]!, b = got.scores[i]!;
+    const a = want.scores[i]!,
+      b = got.scores[i]!;
     if (got.labels[i] === want.labels[i] || a === b || Math.abs(a - b) <= 1e-6 * Math.max(Math.abs(a), Math.abs(b))) same++;
   }
   return same / want.labels.length;
@@ -70,7 +71,7 @@ export async function runDevice(set: VectorSet, k: number, truth: Truth, device:
       return withIndex(createIndex({ dim, metric, kind: 'flat', storage, device }), async (dev) => {
         await dev.add(labels, set.base);
         name = dev.stats().device;
-        await dev.search(set.queries.subarray(0, Math.min(nQueries, 16) * dim), k);  // kernels and buffers ready
+        await dev.search(set.queries.subarray(0, Math.min(nQueries, 16) * dim), k); // kernels and buffers ready
         const [want, cpuS] = await timed(() => cpu.search(set.queries, k));
         const [got, devS] = await timed(() => dev.search(set.queries, k));
         return { storage, deviceQps: nQueries / devS, cpuQps: nQueries / cpuS, agreement: agreement(got, want) };

@@ -40,12 +40,7 @@ async function latencies(run: (i: number) => unknown, nq: number, minSeconds: nu
 }
 
 /** Builds a flat index, takes the ground truth from it when `truth` is null, and times exact search. */
-export async function runExact(
-  set: VectorSet,
-  k: number,
-  truth: Truth | null,
-  minSeconds: number,
-): Promise<{ exact: ExactResult; truth: Truth }> {
+export async function runExact(set: VectorSet, k: number, truth: Truth | null, minSeconds: number): Promise<{ exact: ExactResult; truth: Truth }> {
   const { dim, nBase, nQueries } = set;
   const flat: Index = createIndex({ dim, metric: set.metric, kind: 'flat' });
   try {

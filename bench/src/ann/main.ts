@@ -62,10 +62,11 @@ function positive(name: string, text: string | undefined): number {
 
 const engines = values.engines!.split(',').map((e) => e.trim()) as EngineName[];
 for (const e of engines) if (!ENGINES.includes(e)) throw new Error(`unknown engine "${e}" (known: ${ENGINES.join(', ')})`);
-const defaultData = values.full
-  ? 'bigann10k,bge-m3,synth-1m-128,synth-200k-768'
-  : 'bigann10k,bge-m3,synth-100k-128,synth-20k-768';
-const specs = (values.data ?? defaultData).split(',').map((s) => s.trim()).filter(Boolean);
+const defaultData = values.full ? 'bigann10k,bge-m3,synth-1m-128,synth-200k-768' : 'bigann10k,bge-m3,synth-100k-128,synth-20k-768';
+const specs = (values.data ?? defaultData)
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const scale = positive('scale', values.scale);
 const nQueries = Math.round(positive('queries', values.queries));
 const langchainMaxFloats = positive('langchain-max-floats', values['langchain-max-floats']);
@@ -85,8 +86,10 @@ if (device !== undefined && !['opencl', 'cuda', 'auto'].includes(device)) throw 
 
 const machine = describeMachine();
 process.stdout.write(`ANN benchmark on ${machineLine(machine)}\n`);
-process.stdout.write(`M ${opts.M}, efConstruction ${opts.efConstruction}, k ${opts.k}, target recall@${opts.k} ${opts.target}, ` +
-  `data ${specs.map((s) => describeSpec(s, scale)).join(', ')}\n\n`);
+process.stdout.write(
+  `M ${opts.M}, efConstruction ${opts.efConstruction}, k ${opts.k}, target recall@${opts.k} ${opts.target}, ` +
+    `data ${specs.map((s) => describeSpec(s, scale)).join(', ')}\n\n`,
+);
 
 const report: AnnReport = {
   benchmark: 'ann',

@@ -31,8 +31,7 @@ export interface AnnReport {
 /** Below this size a base may be served from CPU caches rather than DRAM. */
 const CACHE_RESIDENT_BYTES = 64 * 2 ** 20;
 
-const byName = (d: DatasetResult, prefix: string): EngineResult | undefined =>
-  d.engines.find((e) => e.engine.startsWith(prefix) && !e.skipped);
+const byName = (d: DatasetResult, prefix: string): EngineResult | undefined => d.engines.find((e) => e.engine.startsWith(prefix) && !e.skipped);
 
 function ratio(a: number | undefined, b: number | undefined): string {
   return a && b ? `${(a / b).toFixed(2)}x` : '-';
@@ -78,10 +77,13 @@ function curveTable(d: DatasetResult, md: boolean): string {
   const swept = d.engines.filter((e) => e.curve?.length);
   if (swept.length === 0) return '';
   const efs = swept[0]!.curve!.map((p) => p.efSearch);
-  const rows = efs.map((ef, i) => [String(ef), ...swept.map((e) => {
-    const p = e.curve![i];
-    return p ? `${p.recall.toFixed(3)} @ ${fmt(p.qps, 0)}` : '-';
-  })]);
+  const rows = efs.map((ef, i) => [
+    String(ef),
+    ...swept.map((e) => {
+      const p = e.curve![i];
+      return p ? `${p.recall.toFixed(3)} @ ${fmt(p.qps, 0)}` : '-';
+    }),
+  ]);
   return renderTable(['efSearch', ...swept.map((e) => `${e.engine} recall@k @ 1-query QPS`)], rows, md);
 }
 
@@ -94,7 +96,19 @@ export function renderDataset(d: DatasetResult, params: AnnReport['params'], md 
     d.description,
     '',
     renderTable(
-      ['engine', 'build s', 'RSS delta MiB', 'engine MiB', `efSearch@${params.target}`, `recall@${params.k}`, '1-query QPS', 'p50 us', 'p99 us', 'async 1-query QPS', 'batch QPS'],
+      [
+        'engine',
+        'build s',
+        'RSS delta MiB',
+        'engine MiB',
+        `efSearch@${params.target}`,
+        `recall@${params.k}`,
+        '1-query QPS',
+        'p50 us',
+        'p99 us',
+        'async 1-query QPS',
+        'batch QPS',
+      ],
       engineRows(d, params.target),
       md,
     ),
@@ -103,11 +117,11 @@ export function renderDataset(d: DatasetResult, params: AnnReport['params'], md 
     `ragwire vs usearch:      single ${r.singleVsUsearch}, batched ${r.batchVsUsearch}`,
     '',
     `exact search (ragwire flat): 1-query p50 ${fmt(x.syncP50us, 0)} us sync / ${fmt(x.asyncP50us, 0)} us async; ` +
-      `bandwidth bound ${fmt(x.boundUs, 0)} us (${fmt(d.nBase * d.dim * 4 / 2 ** 20, 1)} MiB at ${fmt(x.bandwidthGBs, 1)} GB/s) -> ` +
+      `bandwidth bound ${fmt(x.boundUs, 0)} us (${fmt((d.nBase * d.dim * 4) / 2 ** 20, 1)} MiB at ${fmt(x.bandwidthGBs, 1)} GB/s) -> ` +
       `${(x.syncFractionOfBound * 100).toFixed(0)}% sync, ${(x.asyncFractionOfBound * 100).toFixed(0)}% async of the bound; batched ${fmt(x.batchQps, 0)} QPS` +
       (x.groundTruthSeconds !== null ? `; ground truth from it in ${fmt(x.groundTruthSeconds, 2)} s` : ''),
     d.nBase * d.dim * 4 < CACHE_RESIDENT_BYTES
-      ? `  (a ${fmt(d.nBase * d.dim * 4 / 2 ** 20, 1)} MiB base can stay in CPU caches, so it may beat the DRAM bound; the bound speaks of bases far larger than the caches)`
+      ? `  (a ${fmt((d.nBase * d.dim * 4) / 2 ** 20, 1)} MiB base can stay in CPU caches, so it may beat the DRAM bound; the bound speaks of bases far larger than the caches)`
       : '',
     lc?.singleAsync
       ? `LangChain MemoryVectorStore (exact, JS): ${fmt(lc.singleAsync.qps, 1)} QPS, recall ${lc.singleAsync.recall.toFixed(3)} over ${lc.singleAsync.queries} queries; ` +

@@ -11,8 +11,7 @@ const echo = (socket: Duplex & { setNoDelay(on: boolean): unknown }): void => {
   socket.on('error', () => undefined);
   socket.on('data', (chunk: Buffer) => socket.write(chunk));
 };
-const listen = (server: net.Server) =>
-  new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)));
+const listen = (server: net.Server) => new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)));
 
 const port = await listen(net.createServer(echo));
 const ucxPort = transports().ucx.available ? await listen(net.createServer((control) => void acceptUcx(control, 2000).then(echo, () => undefined))) : undefined;

@@ -22,7 +22,12 @@ export type HttpClientKind = 'undici' | 'fetch';
 export class HttpFanout {
   private readonly pools: Pool[];
 
-  constructor(private readonly urls: string[], private readonly collection: string, private readonly kind: HttpClientKind, connections = 128) {
+  constructor(
+    private readonly urls: string[],
+    private readonly collection: string,
+    private readonly kind: HttpClientKind,
+    connections = 128,
+  ) {
     this.pools = kind === 'undici' ? urls.map((u) => new Pool(u, { connections, pipelining: 1, keepAliveTimeout: 60_000 })) : [];
   }
 
@@ -41,7 +46,10 @@ export class HttpFanout {
         return ((await res.json()) as { hits: JsonHit[] }).hits;
       }),
     );
-    return replies.flat().sort((a, b) => b.score - a.score).slice(0, q.k);
+    return replies
+      .flat()
+      .sort((a, b) => b.score - a.score)
+      .slice(0, q.k);
   }
 
   async close(): Promise<void> {

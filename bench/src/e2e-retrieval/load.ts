@@ -39,24 +39,28 @@ export async function measureThroughput(call: (i: number) => Promise<unknown>, c
   let i = 0;
   // Warm up briefly at the same concurrency (connection pools fill, JIT settles).
   const warmEnd = performance.now() + 500;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < warmEnd) await call(i++).catch(() => undefined);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < warmEnd) await call(i++).catch(() => undefined);
+    }),
+  );
   const latencies: number[] = [];
   let errors = 0;
   const start = performance.now();
   const end = start + seconds * 1000;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      try {
-        await call(i++);
-        latencies.push(performance.now() - t0);
-      } catch {
-        errors++;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        try {
+          await call(i++);
+          latencies.push(performance.now() - t0);
+        } catch {
+          errors++;
+        }
       }
-    }
-  }));
+    }),
+  );
   const elapsed = (performance.now() - start) / 1000;
   return { ...summarize(latencies), concurrency, qps: latencies.length / elapsed, errors };
 }

@@ -49,7 +49,9 @@ process.on('SIGINT', () => process.exit(130));
 
 const machine = describeMachine();
 const dataName = `gmm ${N.toLocaleString('en-US')} x ${DIM}, 1000 clusters, seed 42`;
-log(`e2e-retrieval: ${dataName} over ${SHARDS} shards (${SHARD_THREADS} engine thread(s) each)${full ? ' (full size)' : ' (default size; --full for 1M x 384)'}`);
+log(
+  `e2e-retrieval: ${dataName} over ${SHARDS} shards (${SHARD_THREADS} engine thread(s) each)${full ? ' (full size)' : ' (default size; --full for 1M x 384)'}`,
+);
 log(machineLine(machine));
 
 const data = await withProgress('generating vectors', N + 1000, (p) =>
@@ -62,7 +64,9 @@ mkdirSync(root, { recursive: true });
 
 type ShardInfo = { tcp: string; unix: string; ucx?: string; http: string; pid: number };
 const shards = await Promise.all(
-  Array.from({ length: SHARDS }, (_, i) => startChild<ShardInfo>('shard-http.ts', [join(root, `shard-${i}`), join(root, `shard-${i}.sock`)], { RAGWIRE_THREADS: SHARD_THREADS })),
+  Array.from({ length: SHARDS }, (_, i) =>
+    startChild<ShardInfo>('shard-http.ts', [join(root, `shard-${i}`), join(root, `shard-${i}.sock`)], { RAGWIRE_THREADS: SHARD_THREADS }),
+  ),
 );
 const tcp = new ShardedCollection({ shards: shards.map((s) => [s.tcp]), collection: 'bench', timeoutMs: 60_000 });
 const unix = new ShardedCollection({ shards: shards.map((s) => [s.unix]), collection: 'bench', timeoutMs: 60_000 });
@@ -88,7 +92,8 @@ await transferClient.request({ type: 'drop', collection: 'transfer', ifExists: t
 await transferClient.createCollection({ collection: 'transfer', dim: TRANSFER_DIM, metric: 'cosine', kind: 'flat', storage: 'f32' });
 const tv = gaussianMixture({ n: TRANSFER_DOCS, nQueries: 1, dim: TRANSFER_DIM, seed: 7 });
 await transferClient.upsert({
-  collection: 'transfer', dim: TRANSFER_DIM,
+  collection: 'transfer',
+  dim: TRANSFER_DIM,
   ids: Array.from({ length: TRANSFER_DOCS }, (_, i) => `chunk-${i}`),
   vectors: tv.base,
   payloads: Array.from({ length: TRANSFER_DOCS }, (_, i) => transferPayload(i)),
@@ -114,14 +119,24 @@ for (const ef of [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]) {
   if (recall >= 0.95) break;
 }
 
-const undici = new HttpFanout(shards.map((s) => s.http), 'bench', 'undici');
-const fetchFanout = new HttpFanout(shards.map((s) => s.http), 'bench', 'fetch');
+const undici = new HttpFanout(
+  shards.map((s) => s.http),
+  'bench',
+  'undici',
+);
+const fetchFanout = new HttpFanout(
+  shards.map((s) => s.http),
+  'bench',
+  'fetch',
+);
 const nq = data.nQueries;
 const qv = (i: number) => data.queries.subarray((i % nq) * DIM, ((i % nq) + 1) * DIM);
 const paths: Record<string, (i: number) => Promise<unknown>> = {
   'ragwire binary, tcp://': (i) => tcp.query({ vectors: qv(i), k: K, options: { efSearch } }),
   'ragwire binary, unix://': (i) => unix.query({ vectors: qv(i), k: K, options: { efSearch } }),
-  ...(ucx ? { [`ragwire binary, ucx:// (UCX_TLS=${process.env.UCX_TLS ?? 'default'})`]: (i: number) => ucx.query({ vectors: qv(i), k: K, options: { efSearch } }) } : {}),
+  ...(ucx
+    ? { [`ragwire binary, ucx:// (UCX_TLS=${process.env.UCX_TLS ?? 'default'})`]: (i: number) => ucx.query({ vectors: qv(i), k: K, options: { efSearch } }) }
+    : {}),
   'HTTP/JSON (fastify), undici': (i) => undici.query({ vector: Array.from(qv(i)), k: K, efSearch }),
   'HTTP/JSON (fastify), fetch': (i) => fetchFanout.query({ vector: Array.from(qv(i)), k: K, efSearch }),
 };
@@ -137,7 +152,11 @@ const floor = await echoLatency(echo.port, 5000);
 const ucxFloor = echo.ucxPort ? await ucxEchoLatency(echo.ucxPort, 5000) : undefined;
 await stopChild(echo.child);
 
-interface PathResult { path: string; latency: LatencyReport; qps: ThroughputReport[] }
+interface PathResult {
+  path: string;
+  latency: LatencyReport;
+  qps: ThroughputReport[];
+}
 const results: PathResult[] = [];
 for (const [path, call] of Object.entries(paths)) {
   log(`${path}: latency at 1 client ...`);
@@ -168,7 +187,14 @@ const header = ['path (k=10, 4 shards)', 'p50 us', 'p99 us', 'p50 / echo', 'QPS 
 const rows = [
   ['bare TCP echo (floor, 2 processes)', f(floor.p50Us), f(floor.p99Us), '1.00', '-', '-', '-', '-'],
   ...(ucxFloor ? [['bare UCX echo (ucx://, 2 processes)', f(ucxFloor.p50Us), f(ucxFloor.p99Us), f(ucxFloor.p50Us / floor.p50Us, 2), '-', '-', '-', '-']] : []),
-  ...results.map((r) => [r.path, f(r.latency.p50Us), f(r.latency.p99Us), f(r.latency.p50Us / floor.p50Us, 2), ...r.qps.map((q) => f(q.qps)), f(r.qps[2]!.p99Us)]),
+  ...results.map((r) => [
+    r.path,
+    f(r.latency.p50Us),
+    f(r.latency.p99Us),
+    f(r.latency.p50Us / floor.p50Us, 2),
+    ...r.qps.map((q) => f(q.qps)),
+    f(r.qps[2]!.p99Us),
+  ]),
 ];
 const table = renderTable(header, rows, markdown);
 const transferTable = renderTable(
@@ -178,19 +204,44 @@ const transferTable = renderTable(
     ['request bytes', f(codec.requestBytes.binary), f(codec.requestBytes.json), f(codec.requestBytes.json / codec.requestBytes.binary, 2)],
     ['reply bytes', f(codec.replyBytes.binary), f(codec.replyBytes.json), f(codec.replyBytes.json / codec.replyBytes.binary, 2)],
     ['end-to-end p50 (us), 1 shard', f(wireBinary.p50Us), f(wireJson.p50Us), f(wireJson.p50Us / wireBinary.p50Us, 2)],
-    ['end-to-end CPU per query, client + shard, search included (us)', f(wireBinary.cpuUsPerQuery), f(wireJson.cpuUsPerQuery), f(wireJson.cpuUsPerQuery / wireBinary.cpuUsPerQuery, 2)],
+    [
+      'end-to-end CPU per query, client + shard, search included (us)',
+      f(wireBinary.cpuUsPerQuery),
+      f(wireJson.cpuUsPerQuery),
+      f(wireJson.cpuUsPerQuery / wireBinary.cpuUsPerQuery, 2),
+    ],
   ],
   markdown,
 );
 const targets = [
-  { target: '1-client p50 within 1.3x of the bare echo', measured: `${f(binary.latency.p50Us / floor.p50Us, 2)}x`, met: binary.latency.p50Us <= 1.3 * floor.p50Us },
+  {
+    target: '1-client p50 within 1.3x of the bare echo',
+    measured: `${f(binary.latency.p50Us / floor.p50Us, 2)}x`,
+    met: binary.latency.p50Us <= 1.3 * floor.p50Us,
+  },
   { target: '1-client p99 <= 1 ms', measured: `${f(binary.latency.p99Us)} us`, met: binary.latency.p99Us <= 1000 },
   { target: '>= 10,000 QPS at 100 clients', measured: f(binary.qps[2]!.qps), met: binary.qps[2]!.qps >= 10_000 },
-  { target: 'p50 >= 2x lower than undici HTTP/JSON', measured: `${f(undiciR.latency.p50Us / binary.latency.p50Us, 2)}x`, met: undiciR.latency.p50Us >= 2 * binary.latency.p50Us },
-  { target: 'p50 >= 4x lower than fetch + JSON', measured: `${f(fetchR.latency.p50Us / binary.latency.p50Us, 2)}x`, met: fetchR.latency.p50Us >= 4 * binary.latency.p50Us },
-  { target: '1536-d transfer >= 5x cheaper in CPU than JSON (codec)', measured: `${f(codec.jsonUs / codec.binaryUs, 1)}x`, met: codec.jsonUs >= 5 * codec.binaryUs },
+  {
+    target: 'p50 >= 2x lower than undici HTTP/JSON',
+    measured: `${f(undiciR.latency.p50Us / binary.latency.p50Us, 2)}x`,
+    met: undiciR.latency.p50Us >= 2 * binary.latency.p50Us,
+  },
+  {
+    target: 'p50 >= 4x lower than fetch + JSON',
+    measured: `${f(fetchR.latency.p50Us / binary.latency.p50Us, 2)}x`,
+    met: fetchR.latency.p50Us >= 4 * binary.latency.p50Us,
+  },
+  {
+    target: '1536-d transfer >= 5x cheaper in CPU than JSON (codec)',
+    measured: `${f(codec.jsonUs / codec.binaryUs, 1)}x`,
+    met: codec.jsonUs >= 5 * codec.binaryUs,
+  },
 ];
-const targetTable = renderTable(['target', 'measured', 'met'], targets.map((t) => [t.target, t.measured, t.met ? 'yes' : 'no']), markdown);
+const targetTable = renderTable(
+  ['target', 'measured', 'met'],
+  targets.map((t) => [t.target, t.measured, t.met ? 'yes' : 'no']),
+  markdown,
+);
 
 const command = `pnpm --filter @ragwire/bench e2e-retrieval ${argv.join(' ')}`.trim();
 const summary = [
@@ -206,7 +257,20 @@ mkdirSync(resultsDir, { recursive: true });
 const stamp = new Date().toISOString().slice(0, 10);
 writeFileSync(
   join(resultsDir, `e2e-retrieval-${stamp}.json`),
-  JSON.stringify({ machine, command, data: { name: dataName, n: N, dim: DIM, shards: SHARDS, shardThreads: Number(SHARD_THREADS), full }, hnsw: { ...HNSW, efSearch, recall, httpRecall }, floor, results, transfer: { codec, wireBinary, wireJson }, targets }, null, 2),
+  JSON.stringify(
+    {
+      machine,
+      command,
+      data: { name: dataName, n: N, dim: DIM, shards: SHARDS, shardThreads: Number(SHARD_THREADS), full },
+      hnsw: { ...HNSW, efSearch, recall, httpRecall },
+      floor,
+      results,
+      transfer: { codec, wireBinary, wireJson },
+      targets,
+    },
+    null,
+    2,
+  ),
 );
 const LIMITS = `## What limits the missed targets
 
@@ -222,7 +286,10 @@ const LIMITS = `## What limits the missed targets
 `;
 
 if (markdown) {
-  const doc = `# End-to-end retrieval benchmark\n\nIssue 3 §6. Embedding excluded; k = 10; every query fans out to ${SHARDS} shard processes on loopback and the top-k is merged in the client. The HTTP/JSON rows call the same store, in the same shard processes, through a fastify endpoint; the client merges by sorting.\n\n${summary.split('\n').map((l) => `- ${l}`).join('\n')}\n\n## Latency and throughput\n\n${table}\n\n## 1536-d transfer (seed 000)\n\n${transferTable}\n\n## Targets\n\n${targetTable}\n\n${LIMITS}`;
+  const doc = `# End-to-end retrieval benchmark\n\nIssue 3 §6. Embedding excluded; k = 10; every query fans out to ${SHARDS} shard processes on loopback and the top-k is merged in the client. The HTTP/JSON rows call the same store, in the same shard processes, through a fastify endpoint; the client merges by sorting.\n\n${summary
+    .split('\n')
+    .map((l) => `- ${l}`)
+    .join('\n')}\n\n## Latency and throughput\n\n${table}\n\n## 1536-d transfer (seed 000)\n\n${transferTable}\n\n## Targets\n\n${targetTable}\n\n${LIMITS}`;
   writeFileSync(join(here, '..', '..', 'results', 'e2e-retrieval.md'), doc); // pasted into docs/benchmarks.md
 }
 

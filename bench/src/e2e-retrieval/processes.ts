@@ -10,7 +10,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** Starts a TypeScript entry point of this folder and resolves with the JSON of its first stdout line. */
 export async function startChild<T>(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<T & { child: ChildProcess }> {
-  const p = await startJsonProcess({ name: file, args: [...nodeArgsFor(join(here, file)), ...args], env, ready: (json) => json !== undefined, stderr: 'inherit', timeoutMs: 600_000 });
+  const p = await startJsonProcess({
+    name: file,
+    args: [...nodeArgsFor(join(here, file)), ...args],
+    env,
+    ready: (json) => json !== undefined,
+    stderr: 'inherit',
+    timeoutMs: 600_000,
+  });
   return { ...(p.announcement as T), child: p.child };
 }
 

@@ -78,7 +78,8 @@ export function measureCodecCost(query: Float32Array, reply: ResultReply, iterat
   const jsonUs = run(jsonOnce);
   if (sink < 0) console.log(sink);
   return {
-    binaryUs, jsonUs,
+    binaryUs,
+    jsonUs,
     requestBytes: { binary: arrived.binaryRequest.length, json: arrived.jsonRequest.length },
     replyBytes: { binary: arrived.binaryReply.length, json: arrived.jsonReply.length },
   };

@@ -47,18 +47,29 @@ await stopChild(echo.child);
 
 // One shard, k = 10, HNSW at efSearch 64.
 const dir = mkdtempSync(join(tmpdir(), 'ragwire-transports-'));
-const shard = await startChild<{ tcp: string; unix: string; ucx?: string; pid: number }>('shard-http.ts', [join(dir, 'data'), join(dir, 'shard.sock')], { RAGWIRE_THREADS: '1' });
+const shard = await startChild<{ tcp: string; unix: string; ucx?: string; pid: number }>('shard-http.ts', [join(dir, 'data'), join(dir, 'shard.sock')], {
+  RAGWIRE_THREADS: '1',
+});
 const data = gaussianMixture({ n: N, nQueries: 1000, dim: DIM, clusters: 100, seed: 42 });
 const loader = new ShardClient(shard.tcp, { timeoutMs: 120_000 });
 await loader.createCollection({ collection: 'bench', dim: DIM, metric: 'l2', kind: 'hnsw', storage: 'f32', params: { M: 16, efConstruction: 100 } });
 log(`loading ${N} x ${DIM} ...`);
 for (let s = 0; s < N; s += 2000) {
   const e = Math.min(N, s + 2000);
-  await loader.upsert({ collection: 'bench', dim: DIM, ids: Array.from({ length: e - s }, (_, i) => `d${s + i}`), vectors: data.base.subarray(s * DIM, e * DIM) });
+  await loader.upsert({
+    collection: 'bench',
+    dim: DIM,
+    ids: Array.from({ length: e - s }, (_, i) => `d${s + i}`),
+    vectors: data.base.subarray(s * DIM, e * DIM),
+  });
 }
 await loader.close();
 
-const urls: [string, string | undefined][] = [['tcp://', shard.tcp], ['unix://', shard.unix], [`ucx:// (UCX_TLS=${tls})`, shard.ucx]];
+const urls: [string, string | undefined][] = [
+  ['tcp://', shard.tcp],
+  ['unix://', shard.unix],
+  [`ucx:// (UCX_TLS=${tls})`, shard.ucx],
+];
 const rows: string[][] = [];
 const f = (v: number, d = 0) => v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const echoRow = (name: string, r: LatencyReport) => [name, f(r.p50Us, 1), f(r.p99Us, 1), f(r.p50Us / tcpEcho.p50Us, 2), '-'];
@@ -67,7 +78,8 @@ if (ucxEcho) rows.push(echoRow(`64 B echo, ucx:// (UCX_TLS=${tls})`, ucxEcho));
 for (const [name, url] of urls) {
   if (url === undefined) continue;
   const client = new ShardClient(url, { timeoutMs: 60_000 });
-  const call = (i: number) => client.query({ collection: 'bench', dim: DIM, k: 10, vectors: data.queries.subarray((i % 1000) * DIM, ((i % 1000) + 1) * DIM), options: { efSearch: 64 } });
+  const call = (i: number) =>
+    client.query({ collection: 'bench', dim: DIM, k: 10, vectors: data.queries.subarray((i % 1000) * DIM, ((i % 1000) + 1) * DIM), options: { efSearch: 64 } });
   log(`1 shard query over ${name} ...`);
   const latency = await measureLatency(call, 2000);
   const qps = await measureThroughput(call, 16, SECONDS);
@@ -78,4 +90,6 @@ await stopChild(shard.child);
 rmSync(dir, { recursive: true, force: true });
 
 const table = renderTable(['path (2 processes, loopback)', 'p50 us', 'p99 us', 'p50 / TCP echo', 'QPS @16'], rows, markdown);
-console.log(`\nmachine: ${machineLine(machine)}\ndata: gmm ${N} x ${DIM}, HNSW M=16 efConstruction=100, efSearch=64, 1 engine thread\ncommand: ${process.env.UCX_TLS ? `UCX_TLS=${tls} ` : ''}pnpm --filter @ragwire/bench e2e-transports ${argv.join(' ')}\n\n${table}\n`);
+console.log(
+  `\nmachine: ${machineLine(machine)}\ndata: gmm ${N} x ${DIM}, HNSW M=16 efConstruction=100, efSearch=64, 1 engine thread\ncommand: ${process.env.UCX_TLS ? `UCX_TLS=${tls} ` : ''}pnpm --filter @ragwire/bench e2e-transports ${argv.join(' ')}\n\n${table}\n`,
+);

@@ -55,18 +55,20 @@ async function measure(mode: string, coll: ShardedCollection): Promise<Row> {
   const acks: number[] = [];
   let next = 0;
   const t0 = performance.now();
-  await Promise.all(Array.from({ length: WRITERS }, async () => {
-    for (;;) {
-      const start = next;
-      if (start >= N) return;
-      next += BATCH;
-      const ids = Array.from({ length: Math.min(BATCH, N - start) }, (_, i) => `d${start + i}`);
-      const vectors = randomVectors(ids.length);
-      const s = performance.now();
-      await coll.upsert({ ids, vectors });
-      acks.push(performance.now() - s);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: WRITERS }, async () => {
+      for (;;) {
+        const start = next;
+        if (start >= N) return;
+        next += BATCH;
+        const ids = Array.from({ length: Math.min(BATCH, N - start) }, (_, i) => `d${start + i}`);
+        const vectors = randomVectors(ids.length);
+        const s = performance.now();
+        await coll.upsert({ ids, vectors });
+        acks.push(performance.now() - s);
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   // In fleet mode the shard applies behind the acknowledgements: wait until it applied every write
   // (a session query answers only then), to measure the applied rate too.
@@ -86,7 +88,15 @@ async function measure(mode: string, coll: ShardedCollection): Promise<Row> {
     await coll.query({ vectors: q, k: 10 });
     lat.push(performance.now() - s);
   }
-  const row = { mode, vectorsPerSecond: N / seconds, appliedPerSecond: N / appliedSeconds, ackP50Ms: quantile(acks, 0.5), ackP99Ms: quantile(acks, 0.99), queryP50Ms: quantile(lat, 0.5), queryP99Ms: quantile(lat, 0.99) };
+  const row = {
+    mode,
+    vectorsPerSecond: N / seconds,
+    appliedPerSecond: N / appliedSeconds,
+    ackP50Ms: quantile(acks, 0.5),
+    ackP99Ms: quantile(acks, 0.99),
+    queryP50Ms: quantile(lat, 0.5),
+    queryP99Ms: quantile(lat, 0.99),
+  };
   console.error(`${mode}: ${fmt(row.vectorsPerSecond)} vectors/s`);
   return row;
 }
@@ -120,12 +130,39 @@ try {
 
 const direct = rows[0]!;
 const table = renderTable(
-  ['write path', 'acknowledged vectors/s', 'x direct', 'applied vectors/s', 'x direct', 'ack p50 ms', 'ack p99 ms', 'query p50 ms', 'query p99 ms', 'query p50 x direct'],
-  rows.map((r) => [r.mode, fmt(r.vectorsPerSecond), fmt(r.vectorsPerSecond / direct.vectorsPerSecond, 2), fmt(r.appliedPerSecond), fmt(r.appliedPerSecond / direct.appliedPerSecond, 2), fmt(r.ackP50Ms, 1), fmt(r.ackP99Ms, 1), fmt(r.queryP50Ms, 2), fmt(r.queryP99Ms, 2), fmt(r.queryP50Ms / direct.queryP50Ms, 2)]),
+  [
+    'write path',
+    'acknowledged vectors/s',
+    'x direct',
+    'applied vectors/s',
+    'x direct',
+    'ack p50 ms',
+    'ack p99 ms',
+    'query p50 ms',
+    'query p99 ms',
+    'query p50 x direct',
+  ],
+  rows.map((r) => [
+    r.mode,
+    fmt(r.vectorsPerSecond),
+    fmt(r.vectorsPerSecond / direct.vectorsPerSecond, 2),
+    fmt(r.appliedPerSecond),
+    fmt(r.appliedPerSecond / direct.appliedPerSecond, 2),
+    fmt(r.ackP50Ms, 1),
+    fmt(r.ackP99Ms, 1),
+    fmt(r.queryP50Ms, 2),
+    fmt(r.queryP99Ms, 2),
+    fmt(r.queryP50Ms / direct.queryP50Ms, 2),
+  ]),
   true,
 );
 const machine = describeMachine();
-console.log(`${machineLine(machine)}\n${N} x ${DIM}-d f32 vectors, batches of ${BATCH} from ${WRITERS} writers; ${KIND}; ${QUERIES} single queries k=10 after the writes; 1 shard server; nats-server on loopback\n\n${table}`);
+console.log(
+  `${machineLine(machine)}\n${N} x ${DIM}-d f32 vectors, batches of ${BATCH} from ${WRITERS} writers; ${KIND}; ${QUERIES} single queries k=10 after the writes; 1 shard server; nats-server on loopback\n\n${table}`,
+);
 const out = join(here, '../../results');
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, `fleet-${new Date().toISOString().slice(0, 10)}-${KIND}.json`), JSON.stringify({ machine, vectors: N, dim: DIM, kind: KIND, batch: BATCH, writers: WRITERS, rows }, null, 2));
+writeFileSync(
+  join(out, `fleet-${new Date().toISOString().slice(0, 10)}-${KIND}.json`),
+  JSON.stringify({ machine, vectors: N, dim: DIM, kind: KIND, batch: BATCH, writers: WRITERS, rows }, null, 2),
+);

@@ -25,7 +25,10 @@ for (const load of [loadBigann10k, loadBgeM3Sentence]) {
     console.log(`SKIPPED: ${load.name}: the data set is absent from ../shared/data`);
     continue;
   }
-  for (const [planner, exactScanBytes] of [['planner', undefined], ['graph walk only', 0]] as const) {
+  for (const [planner, exactScanBytes] of [
+    ['planner', undefined],
+    ['graph walk only', 0],
+  ] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'ragwire-bench-filtered-'));
     const store = await openStore({ path: dir, ...(exactScanBytes !== undefined ? { exactScanBytes } : {}) });
     await store.createCollection({ name: d.name, dim: d.dim, metric: d.metric });
@@ -43,7 +46,11 @@ for (const load of [loadBigann10k, loadBgeM3Sentence]) {
       for (let q = 0; q < d.nQueries; q++) {
         const r = await c.query({ vectors: d.queries.subarray(q * d.dim, (q + 1) * d.dim), k: K, filter });
         exact &&= r.exact === true;
-        const want = new Set(Array.from(truth.labels.subarray(q * K, (q + 1) * K)).filter((row) => row < d.nBase).map((row) => `r${row}`));
+        const want = new Set(
+          Array.from(truth.labels.subarray(q * K, (q + 1) * K))
+            .filter((row) => row < d.nBase)
+            .map((row) => `r${row}`),
+        );
         expected += want.size;
         for (const id of r.ids) if (want.has(id)) found++;
       }

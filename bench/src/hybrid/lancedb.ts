@@ -18,7 +18,11 @@ export async function lancedbRunner(data: Scifact): Promise<Runner | string> {
   const dir = mkdtempSync(join(tmpdir(), 'lancedb-bench-hybrid-'));
   const db = await lancedb.connect(dir);
   const started = performance.now();
-  const rows = data.docs.map((d, i) => ({ id: d.id, text: `${d.title} ${d.text}`, vector: Array.from(data.docVectors.subarray(i * data.dim, (i + 1) * data.dim)) }));
+  const rows = data.docs.map((d, i) => ({
+    id: d.id,
+    text: `${d.title} ${d.text}`,
+    vector: Array.from(data.docVectors.subarray(i * data.dim, (i + 1) * data.dim)),
+  }));
   const table = await db.createTable('scifact', rows);
   await table.createIndex('text', { config: lancedb.Index.fts({ language: 'English', stem: true, removeStopWords: true, lowercase: true }) });
   const ingestMs = performance.now() - started;
@@ -31,7 +35,9 @@ export async function lancedbRunner(data: Scifact): Promise<Runner | string> {
     {
       name: 'hybrid RRF (k 60)',
       search: async (i, k) =>
-        ids(await table.query().fullTextSearch(data.queries[i]!.text).nearestTo(vector(i)).distanceType('cosine').rerank(rrf).select(['id']).limit(k).toArray()),
+        ids(
+          await table.query().fullTextSearch(data.queries[i]!.text).nearestTo(vector(i)).distanceType('cosine').rerank(rrf).select(['id']).limit(k).toArray(),
+        ),
     },
   ];
   return {

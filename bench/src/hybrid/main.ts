@@ -24,7 +24,9 @@ if (data === null) {
 }
 const machine = describeMachine();
 console.log(`machine: ${machineLine(machine)}`);
-console.log(`data: BEIR SciFact test (shared/data/scifact): ${data.docs.length} abstracts (title + text), ${data.queries.length} queries, ${data.dim}-d USE-lite embeddings (cosine)`);
+console.log(
+  `data: BEIR SciFact test (shared/data/scifact): ${data.docs.length} abstracts (title + text), ${data.queries.length} queries, ${data.dim}-d USE-lite embeddings (cosine)`,
+);
 console.log(`speed: one query at a time, k 10, ${passes} passes after a quality pass at k 100`);
 
 const results: ModeResult[] = [];
@@ -58,9 +60,28 @@ console.log(
     markdown,
   ),
 );
-console.log(`ingest (documents + indexes): ${Object.entries(ingest).map(([e, ms]) => `${e} ${(ms / 1000).toFixed(2)} s`).join(', ')}`);
+console.log(
+  `ingest (documents + indexes): ${Object.entries(ingest)
+    .map(([e, ms]) => `${e} ${(ms / 1000).toFixed(2)} s`)
+    .join(', ')}`,
+);
 
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results', `hybrid-${new Date().toISOString().slice(0, 10)}.json`);
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ machine, data: { name: 'BEIR SciFact test (half)', docs: data.docs.length, queries: data.queries.length, dim: data.dim }, passes, alpha: ALPHA, ingestMs: ingest, results, notes }, null, 2));
+writeFileSync(
+  out,
+  JSON.stringify(
+    {
+      machine,
+      data: { name: 'BEIR SciFact test (half)', docs: data.docs.length, queries: data.queries.length, dim: data.dim },
+      passes,
+      alpha: ALPHA,
+      ingestMs: ingest,
+      results,
+      notes,
+    },
+    null,
+    2,
+  ),
+);
 console.log(`wrote ${out}`);

@@ -68,7 +68,6 @@ export interface LoadReport {
   maxLagMs: number;
 }
 
-
 /** Send offsets (ms from start) for a schedule. */
 export function schedule(spec: LoadSpec): number[] {
   const rng = new Prng(spec.seed ?? 1); // seeded, so schedules repeat across runs
@@ -150,7 +149,11 @@ async function one(pool: Pool, req: RequestSpec, origin: number, scheduledAt: nu
  * Runs one open-loop schedule against `origin`. `request(i)` gives the i-th
  * request. Every request's answer is awaited before the report is built.
  */
-export async function runLoad(pool: Pool, spec: LoadSpec, request: (i: number) => RequestSpec): Promise<{ report: LoadReport; samples: Sample[]; elapsedS: number }> {
+export async function runLoad(
+  pool: Pool,
+  spec: LoadSpec,
+  request: (i: number) => RequestSpec,
+): Promise<{ report: LoadReport; samples: Sample[]; elapsedS: number }> {
   const offsets = schedule(spec);
   const origin = performance.now();
   const pending: Promise<Sample>[] = [];

@@ -43,9 +43,13 @@ export function startSim(args: string[]): Promise<Proc> {
 }
 
 export function startProxy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
-  return start([PROXY_CLI, '--port', '0', '--log-level', 'info', ...args], (j) => {
-    return j?.msg === 'ragwire-proxy listening' ? { url: j.url as string } : undefined;
-  }, env);
+  return start(
+    [PROXY_CLI, '--port', '0', '--log-level', 'info', ...args],
+    (j) => {
+      return j?.msg === 'ragwire-proxy listening' ? { url: j.url as string } : undefined;
+    },
+    env,
+  );
 }
 
 export function startPassthrough(upstream: string): Promise<Proc> {
@@ -73,7 +77,11 @@ export function startShard(dataDir: string): Promise<Proc> {
 /** @portkey-ai/gateway, headless; requests need the x-portkey-* headers from `portkeyHeaders`. */
 export async function startPortkey(): Promise<Proc> {
   const port = await freePort();
-  return start([PORTKEY, `--port=${port}`, '--headless'], (_j, line) => (line.includes('Ready for connections') ? { url: `http://127.0.0.1:${port}` } : undefined), { NODE_ENV: 'production' });
+  return start(
+    [PORTKEY, `--port=${port}`, '--headless'],
+    (_j, line) => (line.includes('Ready for connections') ? { url: `http://127.0.0.1:${port}` } : undefined),
+    { NODE_ENV: 'production' },
+  );
 }
 
 export function portkeyHeaders(upstream: string): Record<string, string> {

@@ -18,7 +18,24 @@ const MODEL = 'ragwire/sim-8b';
 const EMBED = 'ragwire/sim-embed';
 const ALIAS = `rag/${MODEL}`;
 const TEMPLATE = 'Answer the question from the sources below. Cite the sources you use by their number, like [1].\n\nSources:\n{context}';
-const TOPICS = ['shard', 'proxy', 'vector', 'index', 'cache', 'queue', 'replica', 'prefix', 'stream', 'batch', 'merge', 'filter', 'snapshot', 'token', 'engine', 'graph'];
+const TOPICS = [
+  'shard',
+  'proxy',
+  'vector',
+  'index',
+  'cache',
+  'queue',
+  'replica',
+  'prefix',
+  'stream',
+  'batch',
+  'merge',
+  'filter',
+  'snapshot',
+  'token',
+  'engine',
+  'graph',
+];
 
 function doc(i: number): string {
   const a = TOPICS[i % TOPICS.length]!;
@@ -34,7 +51,11 @@ async function post(url: string, body: unknown): Promise<any> {
 
 /** Streams a chat and resolves with the time to the first content token and to the end (ms from `start`). */
 async function streamChat(url: string, body: unknown, start: number): Promise<{ ttftMs: number; e2eMs: number; tokens: number }> {
-  const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...(body as object), stream: true }) });
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...(body as object), stream: true }),
+  });
   if (!res.ok || !res.body) throw new Error(`chat answered ${res.status}`);
   let ttftMs: number | undefined;
   let tokens = 0;
@@ -74,12 +95,19 @@ async function ragRun(o: Options, label: string, simArgs: string[]): Promise<Row
       const batch = docs.slice(i, i + 100);
       const answer = await post(`${sim.url}/v1/embeddings`, { model: EMBED, input: batch });
       const vectors = Float32Array.from((answer.data as { embedding: number[] }[]).flatMap((d) => d.embedding));
-      await collection.upsert({ ids: batch.map((_, j) => `doc-${i + j}`), vectors, payloads: batch.map((text, j) => ({ text, metadata: { source: `doc-${i + j}` } })) });
+      await collection.upsert({
+        ids: batch.map((_, j) => `doc-${i + j}`),
+        vectors,
+        payloads: batch.map((text, j) => ({ text, metadata: { source: `doc-${i + j}` } })),
+      });
     }
     const config = join(dir, 'proxy.yaml');
-    writeFileSync(config, JSON.stringify({
-      rag: { collections: { docs: { shards: [[shard.url]], embeddingModel: EMBED } }, aliases: { [ALIAS]: { model: MODEL, collection: 'docs', k: 4 } } },
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        rag: { collections: { docs: { shards: [[shard.url]], embeddingModel: EMBED } }, aliases: { [ALIAS]: { model: MODEL, collection: 'docs', k: 4 } } },
+      }),
+    );
     const proxy = await startProxy(['--config', config, '--upstream', sim.url]);
     const questions = Array.from({ length: 24 }, (_, i) => `How does the ${TOPICS[i % TOPICS.length]} work with the ${TOPICS[(i * 5 + 1) % TOPICS.length]}?`);
 
@@ -87,11 +115,17 @@ async function ragRun(o: Options, label: string, simArgs: string[]): Promise<Row
       const start = performance.now();
       const e = await post(`${proxy.url}/v1/embeddings`, { model: EMBED, input: question });
       const hits = await collection.query({ vectors: Float32Array.from(e.data[0].embedding as number[]), k: 4, options: { withPayload: true } });
-      const context = hits.ids.map((id, i) => `[${i + 1}] ${String(hits.payloads?.[i]?.metadata?.source ?? id)}\n${hits.payloads?.[i]?.text ?? ''}`).join('\n\n');
-      const messages = [{ role: 'system', content: TEMPLATE.replace('{context}', context) }, { role: 'user', content: question }];
+      const context = hits.ids
+        .map((id, i) => `[${i + 1}] ${String(hits.payloads?.[i]?.metadata?.source ?? id)}\n${hits.payloads?.[i]?.text ?? ''}`)
+        .join('\n\n');
+      const messages = [
+        { role: 'system', content: TEMPLATE.replace('{context}', context) },
+        { role: 'user', content: question },
+      ];
       return streamChat(proxy.url, { model: MODEL, messages, max_tokens: 16 }, start);
     };
-    const serverSide = (question: string) => streamChat(proxy.url, { model: ALIAS, messages: [{ role: 'user', content: question }], max_tokens: 16 }, performance.now());
+    const serverSide = (question: string) =>
+      streamChat(proxy.url, { model: ALIAS, messages: [{ role: 'user', content: question }], max_tokens: 16 }, performance.now());
     const variants = [
       { variant: 'client-side RAG (embed, query shards, chat)', ask: clientSide },
       { variant: 'RAG in the proxy (one call, rag/<model>)', ask: serverSide },
@@ -122,7 +156,9 @@ async function ragRun(o: Options, label: string, simArgs: string[]): Promise<Row
       const p = pooled[t]!;
       const report = summarize({ arrival: 'constant', rate: 1, durationS: p.elapsedS }, p.samples, p.elapsedS);
       const cpuUs = (p.cpuS * 1e6) / p.samples.length;
-      o.log(`  rag (${label}): ${v.variant}: before first token p50 ${report.ttft.p50.toFixed(2)} ms, e2e p50 ${report.e2eOk.p50.toFixed(2)} ms, CPU ${cpuUs.toFixed(0)} us/req (proxy + client)`);
+      o.log(
+        `  rag (${label}): ${v.variant}: before first token p50 ${report.ttft.p50.toFixed(2)} ms, e2e p50 ${report.e2eOk.p50.toFixed(2)} ms, CPU ${cpuUs.toFixed(0)} us/req (proxy + client)`,
+      );
       return { scenario: `rag, ${label} (1 client, sequential)`, variant: v.variant, report, extra: { cpuUsPerRequest: cpuUs, rounds } };
     });
   } finally {

@@ -19,7 +19,15 @@ export interface Options {
 }
 
 const chat = (content: string, maxTokens: number, stream: boolean, extra: Record<string, unknown> = {}): string =>
-  JSON.stringify({ model: MODEL, messages: [{ role: 'user', content }], max_tokens: maxTokens, ignore_eos: true, stream, ...(stream ? { stream_options: { include_usage: true } } : {}), ...extra });
+  JSON.stringify({
+    model: MODEL,
+    messages: [{ role: 'user', content }],
+    max_tokens: maxTokens,
+    ignore_eos: true,
+    stream,
+    ...(stream ? { stream_options: { include_usage: true } } : {}),
+    ...extra,
+  });
 
 async function load(url: string, spec: LoadSpec, request: (i: number) => RequestSpec): Promise<LoadReport> {
   const pool = loadPool(url);
@@ -57,14 +65,24 @@ export async function overhead(o: Options): Promise<Row[]> {
   for (const rate of [1000, 200]) {
     const pooled = targets.map((target) => ({ samples: [] as Sample[], elapsedS: 0, cpuS: 0, connections: loadPool(target.url) }));
     for (const [t, target] of targets.entries()) {
-      await runLoad(pooled[t]!.connections, { arrival: 'constant', rate: rate / 2, durationS: 1 * o.scale }, () => ({ path: '/v1/chat/completions', body, stream: false, headers: target.headers })); // warm-up, discarded
+      await runLoad(pooled[t]!.connections, { arrival: 'constant', rate: rate / 2, durationS: 1 * o.scale }, () => ({
+        path: '/v1/chat/completions',
+        body,
+        stream: false,
+        headers: target.headers,
+      })); // warm-up, discarded
     }
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < targets.length; k++) {
         const t = (k + round) % targets.length;
         const target = targets[t]!;
         const cpuBefore = target.pid ? cpuSeconds(target.pid) : NaN;
-        const run = await runLoad(pooled[t]!.connections, { arrival: 'constant', rate, durationS: roundS }, () => ({ path: '/v1/chat/completions', body, stream: false, headers: target.headers }));
+        const run = await runLoad(pooled[t]!.connections, { arrival: 'constant', rate, durationS: roundS }, () => ({
+          path: '/v1/chat/completions',
+          body,
+          stream: false,
+          headers: target.headers,
+        }));
         pooled[t]!.samples.push(...run.samples);
         pooled[t]!.elapsedS += run.elapsedS;
         pooled[t]!.cpuS += target.pid ? cpuSeconds(target.pid) - cpuBefore : 0;
@@ -75,7 +93,9 @@ export async function overhead(o: Options): Promise<Row[]> {
       const report = summarize({ arrival: 'constant', rate, durationS: rounds * roundS }, pooled[t]!.samples, pooled[t]!.elapsedS);
       // CPU spent by the hop itself per request: robust to other load on the machine, unlike wall time.
       const cpuUsPerRequest = target.pid ? (pooled[t]!.cpuS * 1e6) / report.sent : 0;
-      o.log(`  overhead @${rate}: ${target.variant}: p50 ${report.e2eOk.p50.toFixed(2)} ms, p99 ${report.e2eOk.p99.toFixed(2)} ms, hop CPU ${cpuUsPerRequest.toFixed(0)} us/req, ${JSON.stringify(report.byStatus)}`);
+      o.log(
+        `  overhead @${rate}: ${target.variant}: p50 ${report.e2eOk.p50.toFixed(2)} ms, p99 ${report.e2eOk.p99.toFixed(2)} ms, hop CPU ${cpuUsPerRequest.toFixed(0)} us/req, ${JSON.stringify(report.byStatus)}`,
+      );
       return { scenario: `overhead @${rate} RPS`, variant: target.variant, report, extra: { hopCpuUsPerRequest: cpuUsPerRequest, rounds } };
     });
     const direct = group[0]!.report.e2eOk;
@@ -106,7 +126,9 @@ async function compareCoalescing(o: Options, c: CoalescingComparison): Promise<R
     for (const rate of c.rates) {
       const report = await load(proxy.url, { arrival: 'poisson', rate, durationS: 4 * o.scale, seed: rate }, c.request);
       const batch = (await scrape(proxy.url, 'ragwire_proxy_batch_size_sum')) / Math.max(1, await scrape(proxy.url, 'ragwire_proxy_batch_size_count'));
-      o.log(`  ${c.name}: ${mode} @${rate}/s: ${report.throughputRps.toFixed(0)} ok/s, p50 ${report.e2eOk.p50.toFixed(1)} ms, ${JSON.stringify(report.byStatus)}`);
+      o.log(
+        `  ${c.name}: ${mode} @${rate}/s: ${report.throughputRps.toFixed(0)} ok/s, p50 ${report.e2eOk.p50.toFixed(1)} ms, ${JSON.stringify(report.byStatus)}`,
+      );
       rows.push({ scenario: c.scenario, variant: `${mode} @${rate}/s`, report, extra: { offeredRps: rate, meanBatch: on ? batch : 1 } });
     }
     await Promise.all([sim.stop(), proxy.stop()]);
@@ -139,7 +161,13 @@ export function completions(o: Options): Promise<Row[]> {
     rates: [300, 600, 1200],
     request: (i) => ({
       path: '/v1/completions',
-      body: JSON.stringify({ model: MODEL, prompt: `Classify ticket ${i % 500}: the shard server refused a frame`, max_tokens: 4, ignore_eos: true, temperature: 0 }),
+      body: JSON.stringify({
+        model: MODEL,
+        prompt: `Classify ticket ${i % 500}: the shard server refused a frame`,
+        max_tokens: 4,
+        ignore_eos: true,
+        temperature: 0,
+      }),
       stream: false,
     }),
   });
@@ -149,20 +177,32 @@ export function completions(o: Options): Promise<Row[]> {
 export async function routing(o: Options): Promise<Row[]> {
   const rows: Row[] = [];
   const system = 'You are a careful assistant. Answer only from the documents below and cite them by number. '.repeat(4);
-  const docSets = Array.from({ length: 24 }, (_, s) => Array.from({ length: 8 }, (_, d) => `[${d + 1}] Document ${s}-${d}: ` + `shard ${s} replica ${d} holds vectors whose nearest neighbours answer questions about topic ${s}. `.repeat(6)).join('\n'));
+  const docSets = Array.from({ length: 24 }, (_, s) =>
+    Array.from(
+      { length: 8 },
+      (_, d) =>
+        `[${d + 1}] Document ${s}-${d}: ` + `shard ${s} replica ${d} holds vectors whose nearest neighbours answer questions about topic ${s}. `.repeat(6),
+    ).join('\n'),
+  );
   for (const strategy of ['round-robin', 'prefix-affinity'] as const) {
     // Each replica's prefix cache holds about 8 of the 24 document sets.
     const sim = await startSim(['--replicas', '4', '--prefix-cache-tokens', '12000', '--step-base-ms', '6', '--prefill-per-token-ms', '0.02']);
     const proxy = await startProxy([...sim.urls.flatMap((u) => ['--upstream', u]), '--routing', strategy]);
     const report = await load(proxy.url, { arrival: 'poisson', rate: 30, durationS: 20 * o.scale, seed: 7 }, (i) => {
-      const set = Math.floor(((i * 2654435761) >>> 0) / 4294967296 * docSets.length);
+      const set = Math.floor((((i * 2654435761) >>> 0) / 4294967296) * docSets.length);
       return {
         path: '/v1/chat/completions',
         stream: true,
         body: JSON.stringify({
           model: MODEL,
-          messages: [{ role: 'system', content: `${system}\n${docSets[set]}` }, { role: 'user', content: `Question ${i}: what does document ${i % 8 + 1} say?` }],
-          max_tokens: 24, ignore_eos: true, stream: true, stream_options: { include_usage: true },
+          messages: [
+            { role: 'system', content: `${system}\n${docSets[set]}` },
+            { role: 'user', content: `Question ${i}: what does document ${(i % 8) + 1} say?` },
+          ],
+          max_tokens: 24,
+          ignore_eos: true,
+          stream: true,
+          stream_options: { include_usage: true },
         }),
       };
     });
@@ -172,7 +212,9 @@ export async function routing(o: Options): Promise<Row[]> {
       hits += await scrape(u, 'vllm:prefix_cache_hits_total');
       queries += await scrape(u, 'vllm:prefix_cache_queries_total');
     }
-    o.log(`  routing: ${strategy}: TTFT p50 ${report.ttft.p50.toFixed(1)} ms, p99 ${report.ttft.p99.toFixed(1)} ms, prefix hit ${(100 * hits / queries).toFixed(0)}%`);
+    o.log(
+      `  routing: ${strategy}: TTFT p50 ${report.ttft.p50.toFixed(1)} ms, p99 ${report.ttft.p99.toFixed(1)} ms, prefix hit ${((100 * hits) / queries).toFixed(0)}%`,
+    );
     rows.push({ scenario: 'RAG chat over 4 replicas, 30 RPS', variant: strategy, report, extra: { prefixCacheHitPct: (100 * hits) / queries } });
     await Promise.all([sim.stop(), proxy.stop()]);
   }
@@ -187,7 +229,16 @@ export async function overload(o: Options): Promise<Row[]> {
   // Admitted requests may wait at most 200 ms for a slot, about one call here; one predicted to wait
   // more than half of that gets its 429 at once.
   const maxQueueWaitMs = 200;
-  const proxy = await startProxy(['--upstream', sim.url, '--max-concurrency', String(concurrency), '--max-queue', String(queue), '--max-queue-wait-ms', String(maxQueueWaitMs)]);
+  const proxy = await startProxy([
+    '--upstream',
+    sim.url,
+    '--max-concurrency',
+    String(concurrency),
+    '--max-queue',
+    String(queue),
+    '--max-queue-wait-ms',
+    String(maxQueueWaitMs),
+  ]);
   const body = chat('Summarise the retrieved passages in one paragraph.', 32, false);
   const req = () => ({ path: '/v1/chat/completions', body, stream: false });
   // Capacity: concurrency / service time; measure the service time unloaded first.
@@ -196,12 +247,19 @@ export async function overload(o: Options): Promise<Row[]> {
   const cpuBefore = cpuSeconds(proxy.child.pid!);
   const loaded = await load(proxy.url, { arrival: 'poisson', rate: Math.round(capacity * 10), durationS: 5 * o.scale, seed: 4 }, req);
   const proxyCpuUsPerRequest = ((cpuSeconds(proxy.child.pid!) - cpuBefore) * 1e6) / loaded.sent;
-  o.log(`  overload: capacity ~${capacity.toFixed(0)} RPS; unloaded p99 ${unloaded.e2eOk.p99.toFixed(1)} ms; 10x: admitted p99 ${loaded.e2eOk.p99.toFixed(1)} ms, 429 p50 ${loaded.e2e429.p50.toFixed(2)} ms p99 ${loaded.e2e429.p99.toFixed(2)} ms, ${JSON.stringify(loaded.byStatus)}`);
+  o.log(
+    `  overload: capacity ~${capacity.toFixed(0)} RPS; unloaded p99 ${unloaded.e2eOk.p99.toFixed(1)} ms; 10x: admitted p99 ${loaded.e2eOk.p99.toFixed(1)} ms, 429 p50 ${loaded.e2e429.p50.toFixed(2)} ms p99 ${loaded.e2e429.p99.toFixed(2)} ms, ${JSON.stringify(loaded.byStatus)}`,
+  );
   const rss = await scrape(proxy.url, 'ragwire_proxy_process_resident_memory_bytes');
   await Promise.all([sim.stop(), proxy.stop()]);
   return [
     { scenario: 'overload', variant: 'unloaded (~0.15x capacity)', report: unloaded, extra: { capacityRps: capacity } },
-    { scenario: 'overload', variant: `10x capacity (${Math.round(capacity * 10)} RPS)`, report: loaded, extra: { capacityRps: capacity, maxQueueWaitMs, proxyCpuUsPerRequest, proxyRssMiB: rss / 2 ** 20 } },
+    {
+      scenario: 'overload',
+      variant: `10x capacity (${Math.round(capacity * 10)} RPS)`,
+      report: loaded,
+      extra: { capacityRps: capacity, maxQueueWaitMs, proxyCpuUsPerRequest, proxyRssMiB: rss / 2 ** 20 },
+    },
   ];
 }
 
@@ -221,8 +279,14 @@ export async function sweep(o: Options): Promise<Row[]> {
   ];
   for (const spec of specs) {
     const report = await load(proxy.url, spec, req);
-    o.log(`  sweep: ${spec.arrival} @${spec.rate}: TTFT p50 ${report.ttft.p50.toFixed(1)} ms, ITL p50 ${report.itl.p50.toFixed(1)} ms, ${JSON.stringify(report.byStatus)}`);
-    rows.push({ scenario: 'streaming chat sweep via proxy (2 replicas)', variant: `${spec.arrival} @${spec.rate}/s${spec.burstSize ? ` x${spec.burstSize}` : ''}`, report });
+    o.log(
+      `  sweep: ${spec.arrival} @${spec.rate}: TTFT p50 ${report.ttft.p50.toFixed(1)} ms, ITL p50 ${report.itl.p50.toFixed(1)} ms, ${JSON.stringify(report.byStatus)}`,
+    );
+    rows.push({
+      scenario: 'streaming chat sweep via proxy (2 replicas)',
+      variant: `${spec.arrival} @${spec.rate}/s${spec.burstSize ? ` x${spec.burstSize}` : ''}`,
+      report,
+    });
   }
   await Promise.all([sim.stop(), proxy.stop()]);
   return rows;

@@ -28,7 +28,10 @@ export async function tracingCost(o: Options): Promise<Row[]> {
     const on = await startProxy(args, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint });
     const body = JSON.stringify({ model: 'ragwire/sim-8b', messages: [{ role: 'user', content: 'trace me' }], max_tokens: 1 });
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    const targets = [{ variant: 'tracing off (default)', proc: off }, { variant: 'tracing on, OTLP export', proc: on }];
+    const targets = [
+      { variant: 'tracing off (default)', proc: off },
+      { variant: 'tracing on, OTLP export', proc: on },
+    ];
     const pooled = targets.map((t) => ({ samples: [] as Sample[], elapsedS: 0, cpuS: 0, pool: loadPool(t.proc.url) }));
     const request = () => ({ path: '/v1/chat/completions', body, stream: false, headers: { traceparent } });
     for (const p of pooled) await runLoad(p.pool, { arrival: 'constant', rate: 100, durationS: 1 * o.scale }, request); // warm-up

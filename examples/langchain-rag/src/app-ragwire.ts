@@ -10,7 +10,10 @@ import { DOCS } from './corpus';
 export async function createApp(embeddings: EmbeddingsInterface, llm: BaseChatModel) {
   const store = new RagwireVectorStore(embeddings, { path: process.env.RAGWIRE_DATA ?? './ragwire-data' });
   await store.addDocuments(DOCS.map((d, i) => new Document({ id: `doc-${i}`, pageContent: d.text, metadata: { source: d.source } })));
-  const prompt = ChatPromptTemplate.fromMessages([['system', 'Answer from the context.\n{context}'], ['human', '{question}']]);
+  const prompt = ChatPromptTemplate.fromMessages([
+    ['system', 'Answer from the context.\n{context}'],
+    ['human', '{question}'],
+  ]);
   const chain = prompt.pipe(llm).pipe(new StringOutputParser());
   return {
     store,

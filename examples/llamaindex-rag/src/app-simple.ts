@@ -12,7 +12,11 @@ export async function createApp() {
     async ask(question: string, k = 3) {
       const response = await index.asQueryEngine({ similarityTopK: k }).query({ query: question });
       const nodes = response.sourceNodes ?? [];
-      return { answer: response.toString(), sources: nodes.map((n) => n.node.metadata.source as string), texts: nodes.map((n) => n.node.getContent(MetadataMode.NONE)) };
+      return {
+        answer: response.toString(),
+        sources: nodes.map((n) => n.node.metadata.source as string),
+        texts: nodes.map((n) => n.node.getContent(MetadataMode.NONE)),
+      };
     },
   };
 }

@@ -18,7 +18,14 @@ export async function startJsonSearchService(collection: ShardedCollection): Pro
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
   app.post<{ Body: { vector?: unknown; k?: unknown } }>('/search', async (request, reply) => {
     const { vector, k } = request.body ?? {};
-    if (!Array.isArray(vector) || vector.length === 0 || !vector.every((x) => typeof x === 'number') || !Number.isInteger(k) || (k as number) < 1 || (k as number) > 1024) {
+    if (
+      !Array.isArray(vector) ||
+      vector.length === 0 ||
+      !vector.every((x) => typeof x === 'number') ||
+      !Number.isInteger(k) ||
+      (k as number) < 1 ||
+      (k as number) > 1024
+    ) {
       return reply.code(400).send({ error: 'body must be {"vector": number[], "k": 1..1024}' });
     }
     const result = await collection.query({ vectors: Float32Array.from(vector as number[]), k: k as number, options: { withPayload: true } });

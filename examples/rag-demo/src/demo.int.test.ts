@@ -113,16 +113,32 @@ describe('the demo stack behind the dashboard', () => {
     dirs.push(data);
     const root = join(dirname(MAIN), '..', '..', '..');
     const stack = await startDemoStack({
-      shards: 0, upstreams: [], simReplicas: 1, dataDir: data, corpus: [join(root, 'docs')], corpusRoot: root, collection: 'docs',
-      port: 0, embeddingModel: 'ragwire/sim-embed', k: 3, maxTokens: 8, log: () => undefined,
+      shards: 0,
+      upstreams: [],
+      simReplicas: 1,
+      dataDir: data,
+      corpus: [join(root, 'docs')],
+      corpusRoot: root,
+      collection: 'docs',
+      port: 0,
+      embeddingModel: 'ragwire/sim-embed',
+      k: 3,
+      maxTokens: 8,
+      log: () => undefined,
     });
     try {
       await stack.ask('How does the proxy shed overload?');
       const response = await fetch(`${stack.proxy.url}/dashboard/api/ab`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'What is a shard server?' }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ question: 'What is a shard server?' }),
       });
       expect(response.status).toBe(200);
-      const report = (await response.json()) as { baseline: { label: string; totalMs: number; stages: Record<string, number> }; ragwire: typeof report.baseline; speedup: number };
+      const report = (await response.json()) as {
+        baseline: { label: string; totalMs: number; stages: Record<string, number> };
+        ragwire: typeof report.baseline;
+        speedup: number;
+      };
       expect(report.baseline.label).toBe('HTTP/JSON baseline');
       expect(report.ragwire.label).toBe('ragwire');
       for (const run of [report.baseline, report.ragwire]) {
@@ -132,7 +148,10 @@ describe('the demo stack behind the dashboard', () => {
       expect(report.speedup).toBeCloseTo(report.baseline.totalMs / report.ragwire.totalMs, 6);
       const series = (await (await fetch(`${stack.proxy.url}/dashboard/api/series`)).json()) as { stages: Record<string, { count: number[] }> };
       for (const stage of ['retrieve', 'merge', 'embed', 'generate_ttft']) {
-        expect(series.stages[stage]?.count.reduce((a, b) => a + b, 0), stage).toBeGreaterThanOrEqual(2);
+        expect(
+          series.stages[stage]?.count.reduce((a, b) => a + b, 0),
+          stage,
+        ).toBeGreaterThanOrEqual(2);
       }
     } finally {
       await stack.close();

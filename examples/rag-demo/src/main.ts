@@ -40,7 +40,7 @@ const program = new Command('ragwire-demo')
   .option('--upstream <url>', 'a vLLM (OpenAI-compatible) server to use instead of the simulator; repeat for replicas', collect, [])
   .option('--sim-replicas <n>', 'simulator replicas when no --upstream is given', int(1), 2)
   .option('--data <dir>', 'where the stores keep their data (kept between runs: unchanged files are skipped)', join(tmpdir(), 'ragwire-demo'))
-  .option('--corpus <path>', 'file, directory or glob to ingest; repeat (default: this repository\'s docs/ and README.md)', collect, [])
+  .option('--corpus <path>', "file, directory or glob to ingest; repeat (default: this repository's docs/ and README.md)", collect, [])
   .option('--collection <name>', 'collection name', 'ragwire-docs')
   .option('--port <n>', 'proxy port (0 picks one)', int(0), 8080)
   .option('--model <id>', 'chat model (default: the first the upstreams list)')
@@ -55,8 +55,21 @@ const program = new Command('ragwire-demo')
   .parse(process.argv[2] === '--' ? [...process.argv.slice(0, 2), ...process.argv.slice(3)] : process.argv);
 
 const opts = program.opts<{
-  shards: number; upstream: string[]; simReplicas: number; data: string; corpus: string[]; collection: string; port: number;
-  model?: string; embeddingModel: string; k: number; maxTokens: number; question: string[]; load: number; once?: boolean; serverSide?: boolean;
+  shards: number;
+  upstream: string[];
+  simReplicas: number;
+  data: string;
+  corpus: string[];
+  collection: string;
+  port: number;
+  model?: string;
+  embeddingModel: string;
+  k: number;
+  maxTokens: number;
+  question: string[];
+  load: number;
+  once?: boolean;
+  serverSide?: boolean;
 }>();
 
 const say = (line: string) => process.stdout.write(`${line}\n`);

@@ -30,7 +30,10 @@ export function stageTable(answers: Answer[]): string {
     ms(a.stages.total),
   ]);
   const median = (pick: (a: Answer) => number | undefined) => {
-    const xs = answers.map(pick).filter((x): x is number => x !== undefined && !Number.isNaN(x)).sort((a, b) => a - b);
+    const xs = answers
+      .map(pick)
+      .filter((x): x is number => x !== undefined && !Number.isNaN(x))
+      .sort((a, b) => a - b);
     return xs.length === 0 ? undefined : xs[Math.floor((xs.length - 1) / 2)];
   };
   rows.push([

@@ -12,13 +12,24 @@ export class ServerSideRag {
   readonly label = 'RAG in the proxy';
   private readonly client: OpenAI;
 
-  constructor(baseURL: string, apiKey: string, private readonly alias: string, private readonly maxTokens: number) {
+  constructor(
+    baseURL: string,
+    apiKey: string,
+    private readonly alias: string,
+    private readonly maxTokens: number,
+  ) {
     this.client = new OpenAI({ baseURL, apiKey, maxRetries: 2 });
   }
 
   async ask(question: string): Promise<Answer> {
     const start = performance.now();
-    const stream = await this.client.chat.completions.create({ model: this.alias, messages: [{ role: 'user', content: question }], max_tokens: this.maxTokens, temperature: 0, stream: true });
+    const stream = await this.client.chat.completions.create({
+      model: this.alias,
+      messages: [{ role: 'user', content: question }],
+      max_tokens: this.maxTokens,
+      temperature: 0,
+      stream: true,
+    });
     let answer = '';
     let ragwire: RagwireField | undefined;
     let firstTokenAt: number | undefined;

@@ -75,7 +75,12 @@ export async function startDemoStack(o: DemoOptions): Promise<DemoStack> {
   try {
     let upstreams = o.upstreams;
     if (upstreams.length === 0) {
-      const sim = await startServerProcess('vllm-sim', cliOf('@ragwire/vllm-sim'), ['--port', '0', '--replicas', String(o.simReplicas), '--embedding-model', o.embeddingModel], 'listening');
+      const sim = await startServerProcess(
+        'vllm-sim',
+        cliOf('@ragwire/vllm-sim'),
+        ['--port', '0', '--replicas', String(o.simReplicas), '--embedding-model', o.embeddingModel],
+        'listening',
+      );
       children.push(sim);
       upstreams = sim.listening.urls as string[];
       o.log(`vllm-sim (a simulator: no GPU, deterministic text) at ${upstreams.join(', ')}`);
@@ -87,7 +92,12 @@ export async function startDemoStack(o: DemoOptions): Promise<DemoStack> {
         Array.from({ length: o.shards }, (_, i) => {
           const dir = join(o.dataDir, `shards-${o.shards}`, `shard-${i}`);
           mkdirSync(dir, { recursive: true });
-          return startServerProcess(`shard-${i}`, cliOf('@ragwire/shard-server'), ['--listen', 'tcp://127.0.0.1:0', '--data', dir, '--log-level', 'warn'], 'ragwire-shard listening');
+          return startServerProcess(
+            `shard-${i}`,
+            cliOf('@ragwire/shard-server'),
+            ['--listen', 'tcp://127.0.0.1:0', '--data', dir, '--log-level', 'warn'],
+            'ragwire-shard listening',
+          );
         }),
       );
       children.push(...shards);
@@ -114,17 +124,16 @@ export async function startDemoStack(o: DemoOptions): Promise<DemoStack> {
     const listed = (await (await fetch(`${upstreams[0]}/v1/models`)).json()) as { data: { id: string }[] };
     const chatModel = o.model ?? listed.data.map((m) => m.id).find((m) => m !== o.embeddingModel);
     const alias = `rag/${chatModel}`;
-    const rag = o.serverSide && chatModel
-      ? {
-          collections: { [o.collection]: { ...(o.shards > 0 ? { shards: shards } : { path: shardUrls[0]! }), embeddingModel: o.embeddingModel } },
-          aliases: { [alias]: { model: chatModel, collection: o.collection, k: o.k } },
-        }
-      : undefined;
-    const proxy = await startProxy(
-      { host: '127.0.0.1', port: o.port, upstreams, logLevel: 'warn', ...(rag ? { rag } : {}) },
-      undefined,
-      { dashboard: { runAb: (question) => stack!.abTest(question) } },
-    );
+    const rag =
+      o.serverSide && chatModel
+        ? {
+            collections: { [o.collection]: { ...(o.shards > 0 ? { shards: shards } : { path: shardUrls[0]! }), embeddingModel: o.embeddingModel } },
+            aliases: { [alias]: { model: chatModel, collection: o.collection, k: o.k } },
+          }
+        : undefined;
+    const proxy = await startProxy({ host: '127.0.0.1', port: o.port, upstreams, logLevel: 'warn', ...(rag ? { rag } : {}) }, undefined, {
+      dashboard: { runAb: (question) => stack!.abTest(question) },
+    });
     closers.push(() => proxy.close());
     const proxyV1 = `${proxy.url}/v1`;
     const models = proxy.context.upstreams.models();
@@ -148,11 +157,22 @@ export async function startDemoStack(o: DemoOptions): Promise<DemoStack> {
     closers.push(() => search.close());
 
     const embeddingsVia = (baseURL: string) => new OpenAIEmbeddings({ model: o.embeddingModel, apiKey: API_KEY, configuration: { baseURL } });
-    const chatVia = (baseURL: string) => new ChatOpenAI({ model, apiKey: API_KEY, configuration: { baseURL }, temperature: 0, maxTokens: o.maxTokens, streaming: true, maxRetries: 2 });
-    ragwire = new RagPipeline('ragwire', embeddingsVia(proxyV1), (embeddings) => new RagwireVectorStore(embeddings, { client: collection }).asRetriever({ k: o.k }), chatVia(proxyV1));
+    const chatVia = (baseURL: string) =>
+      new ChatOpenAI({ model, apiKey: API_KEY, configuration: { baseURL }, temperature: 0, maxTokens: o.maxTokens, streaming: true, maxRetries: 2 });
+    ragwire = new RagPipeline(
+      'ragwire',
+      embeddingsVia(proxyV1),
+      (embeddings) => new RagwireVectorStore(embeddings, { client: collection }).asRetriever({ k: o.k }),
+      chatVia(proxyV1),
+    );
     // The baseline calls the model servers directly: the first upstream serving each model.
     const direct = (m: string) => `${proxy.context.upstreams.serving(m)[0]?.url ?? upstreams[0]}/v1`;
-    const baseline = new RagPipeline('HTTP/JSON baseline', embeddingsVia(direct(o.embeddingModel)), (embeddings) => new JsonSearchRetriever(search.url, embeddings, o.k), chatVia(direct(model)));
+    const baseline = new RagPipeline(
+      'HTTP/JSON baseline',
+      embeddingsVia(direct(o.embeddingModel)),
+      (embeddings) => new JsonSearchRetriever(search.url, embeddings, o.k),
+      chatVia(direct(model)),
+    );
 
     const serverSide = rag ? new ServerSideRag(proxyV1, API_KEY, alias, o.maxTokens) : undefined;
     if (serverSide) o.log(`server-side RAG: the proxy retrieves for model ${alias} (collection ${o.collection}, k=${o.k})`);

@@ -13,7 +13,10 @@ export class Backoff {
   /** Time (ms since epoch) before which no new attempt is made. */
   retryAt = 0;
 
-  constructor(options: BackoffOptions = {}, private readonly random: () => number = Math.random) {
+  constructor(
+    options: BackoffOptions = {},
+    private readonly random: () => number = Math.random,
+  ) {
     this.initialMs = options.initialMs ?? 50;
     this.maxMs = options.maxMs ?? 5000;
   }

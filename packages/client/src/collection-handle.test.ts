@@ -38,7 +38,9 @@ describe('CollectionHandle', () => {
   });
 
   it('needs exactly one of path, shards and client, and refuses a client that is no ShardedCollection', () => {
-    expect(() => new CollectionHandle({}, 'test')).toThrow('test needs exactly one of path (embedded), shards (remote shard servers) or client (a ShardedCollection); got none');
+    expect(() => new CollectionHandle({}, 'test')).toThrow(
+      'test needs exactly one of path (embedded), shards (remote shard servers) or client (a ShardedCollection); got none',
+    );
     expect(() => new CollectionHandle({ path: dir, shards: [['tcp://127.0.0.1:1']] }, 'test')).toThrow(/got path and shards/);
     const lookalike = { collection: 'docs', query: () => undefined, upsert: () => undefined } as unknown as ShardedCollection;
     expect(codeOf(() => new CollectionHandle({ client: lookalike }, 'test'))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
@@ -50,10 +52,29 @@ describe('CollectionHandle', () => {
     const none = await handle.query({ vectors: Float32Array.of(1, 0, 0), k: 3, options: { withPayload: true } });
     expect(none).toMatchObject({ ids: [], counts: Uint32Array.of(0), payloads: [] });
     await handle.delete({ ids: ['a'] });
-    await expect(handle.upsert(['a', 'b'], [[1, 0, 0], [0, 1]], [{ text: 'a' }, { text: 'b' }])).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' });
+    await expect(
+      handle.upsert(
+        ['a', 'b'],
+        [
+          [1, 0, 0],
+          [0, 1],
+        ],
+        [{ text: 'a' }, { text: 'b' }],
+      ),
+    ).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' });
     expect(await handle.describe()).toBeUndefined();
-    const rows = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]];
-    await handle.upsert(rows.map((_, i) => `d${i}`), rows, rows.map((_, i) => ({ text: `doc ${i}`, metadata: { n: i } })));
+    const rows = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+      [1, 1, 0],
+      [0, 1, 1],
+    ];
+    await handle.upsert(
+      rows.map((_, i) => `d${i}`),
+      rows,
+      rows.map((_, i) => ({ text: `doc ${i}`, metadata: { n: i } })),
+    );
     expect(await handle.describe()).toMatchObject({ dim: 3, metric: 'l2', kind: 'flat', count: 5 });
     const hits = await handle.query({ vectors: Float32Array.of(0, 0, 1), k: 2, options: { withPayload: true } });
     expect(hits.ids[0]).toBe('d2');
@@ -78,7 +99,14 @@ describe('CollectionHandle', () => {
     expect(second.isShardedCollection(new ShardedCollection({ shards: [['tcp://127.0.0.1:1']], collection: 'x' }))).toBe(true);
     const handle = new CollectionHandle({ client: injected }, 'test');
     expect(handle.collection).toBe(injected);
-    await handle.upsert(['x', 'y'], [[1, 0], [0, 1]], [{ text: 'x' }, { text: 'y' }]);
+    await handle.upsert(
+      ['x', 'y'],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      [{ text: 'x' }, { text: 'y' }],
+    );
     expect((await handle.query({ vectors: Float32Array.of(0, 1), k: 1 })).ids).toEqual(['y']);
     await handle.close();
     expect((await injected.describe()).count).toBe(2);

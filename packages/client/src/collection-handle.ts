@@ -99,8 +99,11 @@ export class CollectionHandle {
     if (o.efSearch !== undefined) checkIntInRange('efSearch', o.efSearch, INDEX_PARAM_RANGES.efSearch);
     this.batchSize = checkIntInRange('batchSize', o.batchSize ?? DEFAULT_BATCH_SIZE, [1, DEFAULT_LIMITS.maxWriteBatch]);
     this.spec = {
-      ...(o.metric ? { metric: o.metric } : {}), ...(o.kind ? { kind: o.kind } : {}), ...(o.storage ? { storage: o.storage } : {}),
-      ...(o.params ? { params: o.params } : {}), ...(o.text ? { text: o.text } : {}),
+      ...(o.metric ? { metric: o.metric } : {}),
+      ...(o.kind ? { kind: o.kind } : {}),
+      ...(o.storage ? { storage: o.storage } : {}),
+      ...(o.params ? { params: o.params } : {}),
+      ...(o.text ? { text: o.text } : {}),
     };
     this.queryOptions = { ...(o.exact ? { exact: true } : {}), ...(o.efSearch !== undefined ? { efSearch: o.efSearch } : {}) };
     const { collection, owned } = openTarget(o, who);
@@ -218,7 +221,10 @@ async function createIfMissing(c: ShardedCollection, dim: number, spec: Collecti
     if (!isUnknownCollection(error)) throw error;
   }
   const created = await c.createCollection({
-    dim, metric: spec.metric ?? 'cosine', kind: spec.kind ?? 'hnsw', storage: spec.storage ?? 'f32',
+    dim,
+    metric: spec.metric ?? 'cosine',
+    kind: spec.kind ?? 'hnsw',
+    storage: spec.storage ?? 'f32',
     ...(spec.params ? { params: spec.params } : {}),
     ...(spec.text ? { text: spec.text } : {}),
     ifNotExists: true,

@@ -15,7 +15,6 @@ import type { Transport } from './transport';
 
 const NO_EXTENSIONS: ReadonlySet<Extension> = new Set();
 
-
 interface Pending {
   type: Request['type'];
   resolve(reply: Response): void;

@@ -29,9 +29,13 @@ export class FleetTopology {
     this.#started ??= (async () => {
       const catalog = await this.#log.catalog();
       await this.refresh();
-      await catalog.watchShardMap(this.#collection, (map) => {
-        if (map && map.epoch > this.epoch) void this.#use(map).catch(() => undefined);
-      }, this.#abort.signal);
+      await catalog.watchShardMap(
+        this.#collection,
+        (map) => {
+          if (map && map.epoch > this.epoch) void this.#use(map).catch(() => undefined);
+        },
+        this.#abort.signal,
+      );
     })().catch(() => {
       this.#started = undefined;
     });

@@ -64,7 +64,10 @@ export async function hybridQuery(sc: BranchQuerier, q: ShardedQuery): Promise<S
     scores.push(...top.scores);
     if (withPayloads) {
       const byId = new Map<string, Payload | null>();
-      for (const l of lists) l.ids.forEach((id, j) => { byId.set(id, l.payloads![j] ?? null); });
+      for (const l of lists)
+        l.ids.forEach((id, j) => {
+          byId.set(id, l.payloads![j] ?? null);
+        });
       for (const id of top.ids) payloads.push(byId.get(id) ?? null);
     }
   }

@@ -1,4 +1,12 @@
-export { type Transport, type TransportHandlers, type TransportOptions, type TransportFactory, createTransport, registerTransport, parseShardUrl } from './transport';
+export {
+  type Transport,
+  type TransportHandlers,
+  type TransportOptions,
+  type TransportFactory,
+  createTransport,
+  registerTransport,
+  parseShardUrl,
+} from './transport';
 export { SocketTransport, type StreamSocket, type Dial } from './socket-transport';
 export { EmbeddedTransport, closeEmbeddedStores } from './embedded-transport';
 export { dispatchToStore, type EmbeddedStore, type EmbeddedStoreModule } from './store-dispatch';

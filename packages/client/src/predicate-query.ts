@@ -26,21 +26,32 @@ export async function queryWithPredicate(c: ShardedCollection, q: ShardedQuery, 
   for (;;) {
     fetches?.push(fetch);
     const lexical = q.text !== undefined || q.sparse !== undefined;
-    const r = await c.query({ ...q, k: fetch, ...(lexical ? { prefetch: Math.max(fetch, q.prefetch ?? 0) } : {}), options: { ...q.options, withPayload: true } });
+    const r = await c.query({
+      ...q,
+      k: fetch,
+      ...(lexical ? { prefetch: Math.max(fetch, q.prefetch ?? 0) } : {}),
+      options: { ...q.options, withPayload: true },
+    });
     const keep: number[] = [];
     for (let i = 0; i < r.ids.length && keep.length < q.k; i++) if (accept(r.ids[i]!, r.payloads?.[i] ?? null)) keep.push(i);
     const exhausted = r.ids.length < fetch || fetch >= maxK;
     if (keep.length >= q.k || exhausted) {
       const dim = r.vectors && r.ids.length > 0 ? r.vectors.length / r.ids.length : 0;
       const out: ShardedResult = {
-        k: q.k, counts: Uint32Array.of(keep.length), ids: keep.map((i) => r.ids[i]!), scores: Float32Array.from(keep, (i) => r.scores[i]!),
-        partial: r.partial, missingShards: r.missingShards,
+        k: q.k,
+        counts: Uint32Array.of(keep.length),
+        ids: keep.map((i) => r.ids[i]!),
+        scores: Float32Array.from(keep, (i) => r.scores[i]!),
+        partial: r.partial,
+        missingShards: r.missingShards,
       };
       if (r.exact !== undefined) out.exact = r.exact;
       if (q.options?.withPayload) out.payloads = keep.map((i) => r.payloads![i] ?? null);
       if (r.vectors) {
         out.vectors = new Float32Array(keep.length * dim);
-        keep.forEach((i, j) => { out.vectors!.set(r.vectors!.subarray(i * dim, (i + 1) * dim), j * dim); });
+        keep.forEach((i, j) => {
+          out.vectors!.set(r.vectors!.subarray(i * dim, (i + 1) * dim), j * dim);
+        });
       }
       return out;
     }

@@ -51,6 +51,8 @@ export class QueryCache<V> {
  * becomes 20 bytes), k, the filter's JSON and the options' JSON (property order counts).
  */
 export function queryCacheKey(collection: string, vectors: Float32Array, k: number, filter?: Filter, options?: QueryOptions): string {
-  const digest = createHash('sha1').update(new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength)).digest('base64');
+  const digest = createHash('sha1')
+    .update(new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength))
+    .digest('base64');
   return `${collection}\u0000${digest}\u0000${vectors.length}\u0000${k}\u0000${filter ? JSON.stringify(filter) : ''}\u0000${options ? JSON.stringify(options) : ''}`;
 }

@@ -26,7 +26,11 @@ describe('ShardClient over a fake transport', () => {
   });
 
   it('rejects with the typed error of an ERROR reply', async () => {
-    const shard = fakeShard((r) => ({ type: 'error', code: r.type === 'query' ? 'RAGWIRE_ERR_DIM_MISMATCH' : 'RAGWIRE_ERR_UNKNOWN_COLLECTION', message: 'nope' }));
+    const shard = fakeShard((r) => ({
+      type: 'error',
+      code: r.type === 'query' ? 'RAGWIRE_ERR_DIM_MISMATCH' : 'RAGWIRE_ERR_UNKNOWN_COLLECTION',
+      message: 'nope',
+    }));
     const client = new ShardClient('tcp://a:1', { transport: fakeTransports({ 'tcp://a:1': shard }) });
     await expect(client.query(q(1))).rejects.toBeInstanceOf(DimensionMismatchError);
     await expect(client.request({ type: 'describe', collection: 'x' })).rejects.toBeInstanceOf(UnknownCollectionError);

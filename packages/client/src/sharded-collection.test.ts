@@ -30,8 +30,18 @@ describe('ShardedCollection over fake transports', () => {
 
   it('merges every shard into the global top-k', async () => {
     const shards = {
-      a: fakeShard(() => resultOf([['a1', 0.9], ['a2', 0.2]])),
-      b: fakeShard(() => resultOf([['b1', 0.95], ['b2', 0.5]])),
+      a: fakeShard(() =>
+        resultOf([
+          ['a1', 0.9],
+          ['a2', 0.2],
+        ]),
+      ),
+      b: fakeShard(() =>
+        resultOf([
+          ['b1', 0.95],
+          ['b2', 0.5],
+        ]),
+      ),
     };
     const col = new ShardedCollection({ shards: [['a'], ['b']], collection: 'docs', dim: 2, client: { transport: fakeTransports(shards) } });
     const r = await col.query({ vectors: vec, k: 3 });
@@ -42,7 +52,14 @@ describe('ShardedCollection over fake transports', () => {
 
   it('hedges a slow replica and takes the first answer', async () => {
     const shards = { slow: fakeShard(() => undefined), fast: fakeShard(() => resultOf([['f', 1]])) };
-    const col = new ShardedCollection({ shards: [['slow', 'fast']], collection: 'docs', dim: 2, hedgeAfterMs: 20, timeoutMs: 2000, client: { transport: fakeTransports(shards) } });
+    const col = new ShardedCollection({
+      shards: [['slow', 'fast']],
+      collection: 'docs',
+      dim: 2,
+      hedgeAfterMs: 20,
+      timeoutMs: 2000,
+      client: { transport: fakeTransports(shards) },
+    });
     const t0 = Date.now();
     const r = await col.query({ vectors: vec, k: 1 });
     expect(r.ids).toEqual(['f']);
@@ -78,7 +95,12 @@ describe('ShardedCollection over fake transports', () => {
     shards.b.down = true;
     const timings: QueryTiming[] = [];
     const col = new ShardedCollection({
-      shards: [['a'], ['b']], collection: 'docs', dim: 2, partial: 'allow', onQuery: (t) => timings.push(t), client: { transport: fakeTransports(shards) },
+      shards: [['a'], ['b']],
+      collection: 'docs',
+      dim: 2,
+      partial: 'allow',
+      onQuery: (t) => timings.push(t),
+      client: { transport: fakeTransports(shards) },
     });
     await col.query({ vectors: Float32Array.of(1, 0, 0, 1), k: 1 });
     expect(timings).toHaveLength(1);
@@ -93,7 +115,14 @@ describe('ShardedCollection over fake transports', () => {
 
   it('never waits past its timeout when no replica answers', async () => {
     const shards = { a: fakeShard(), b: fakeShard() };
-    const col = new ShardedCollection({ shards: [['a', 'b']], collection: 'docs', dim: 2, hedgeAfterMs: 10, timeoutMs: 80, client: { transport: fakeTransports(shards) } });
+    const col = new ShardedCollection({
+      shards: [['a', 'b']],
+      collection: 'docs',
+      dim: 2,
+      hedgeAfterMs: 10,
+      timeoutMs: 80,
+      client: { transport: fakeTransports(shards) },
+    });
     const t0 = Date.now();
     await expect(col.query({ vectors: vec, k: 1 })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_SHARD_TIMEOUT' });
     expect(Date.now() - t0).toBeLessThan(500);
@@ -135,16 +164,36 @@ describe('ShardedCollection over fake transports', () => {
 describe('ShardedCollection query tracing (docs/protocol.md §5.12)', () => {
   it('asks the tracer for one span per shard, sends its traceparent only where the extension is on, and ends each span', async () => {
     const parent = (i: number) => `00-4bf92f3577b34da6a3ce929d0e0e4736-${String(i).padStart(16, 'a')}-01`;
-    const answer = (names: ('trace')[], fail = false) => (r: Request): Response | undefined =>
-      r.type === 'extensions' ? { type: 'extensions_ok', names } : r.type === 'query' ? (fail ? { type: 'error', code: 'RAGWIRE_ERR_SHARD_UNAVAILABLE', message: 'down' } : resultOf([[`${names.length}`, 0.5]])) : undefined;
+    const answer =
+      (names: 'trace'[], fail = false) =>
+      (r: Request): Response | undefined =>
+        r.type === 'extensions'
+          ? { type: 'extensions_ok', names }
+          : r.type === 'query'
+            ? fail
+              ? { type: 'error', code: 'RAGWIRE_ERR_SHARD_UNAVAILABLE', message: 'down' }
+              : resultOf([[`${names.length}`, 0.5]])
+            : undefined;
     const shards = { on: fakeShard(answer(['trace'])), off: fakeShard(answer([])), down: fakeShard(answer(['trace'], true)) };
-    const col = new ShardedCollection({ shards: [['on'], ['off'], ['down']], collection: 'docs', dim: 2, partial: 'allow', client: { transport: fakeTransports(shards), extensions: ['trace'] } });
+    const col = new ShardedCollection({
+      shards: [['on'], ['off'], ['down']],
+      collection: 'docs',
+      dim: 2,
+      partial: 'allow',
+      client: { transport: fakeTransports(shards), extensions: ['trace'] },
+    });
     const ended: [number, string | undefined][] = [];
     const r = await col.query({ vectors: vec, k: 2, trace: { shard: (i) => ({ traceparent: parent(i), end: (error) => ended.push([i, error?.message]) }) } });
     expect(r.missingShards).toEqual([2]);
     expect((sent(shards.on, 'query')[0] as QueryRequest).trace).toBe(parent(0));
     expect(sent(shards.off, 'query')[0]).not.toHaveProperty('trace');
-    expect(ended.map(([i, e]) => [i, e === undefined])).toEqual(expect.arrayContaining([[0, true], [1, true], [2, false]]));
+    expect(ended.map(([i, e]) => [i, e === undefined])).toEqual(
+      expect.arrayContaining([
+        [0, true],
+        [1, true],
+        [2, false],
+      ]),
+    );
     expect(ended).toHaveLength(3);
     await col.close();
   });

@@ -226,16 +226,19 @@ export class ShardedCollection {
     this.invalidate();
     try {
       if (this.log) {
-        const at = await this.log.appendUpsert(this.collection, { dim, ids: batch.ids, vectors: batch.vectors, ...(batch.payloads ? { payloads: batch.payloads } : {}) });
+        const at = await this.log.appendUpsert(this.collection, {
+          dim,
+          ids: batch.ids,
+          vectors: batch.vectors,
+          ...(batch.payloads ? { payloads: batch.payloads } : {}),
+        });
         this.sessionSeq = Math.max(this.sessionSeq, at.seq);
         return { upserted: n, seq: at.seq };
       }
       const parts = upsertBatchesByShard(batch, dim, this.shardCount);
       await Promise.all(
         parts.map((part, shard) =>
-          part === undefined
-            ? undefined
-            : Promise.all(this.replicas[shard]!.map((c) => c.upsert({ collection: this.collection, dim, ...part }))),
+          part === undefined ? undefined : Promise.all(this.replicas[shard]!.map((c) => c.upsert({ collection: this.collection, dim, ...part }))),
         ),
       );
     } finally {
@@ -319,7 +322,10 @@ export class ShardedCollection {
     const epoch = this.topology?.epoch ?? 0;
     const options = minSeq > 0 || epoch > 0 ? { ...q.options, ...(minSeq > 0 ? { minSeq } : {}), ...(epoch > 0 ? { epoch } : {}) } : q.options;
     const request = {
-      collection: this.collection, dim, k: perShardK, vectors: q.vectors,
+      collection: this.collection,
+      dim,
+      k: perShardK,
+      vectors: q.vectors,
       ...(q.filter ? { filter: q.filter } : {}),
       ...(options ? { options } : {}),
       ...(q.text ? { text: q.text } : {}),
@@ -336,8 +342,14 @@ export class ShardedCollection {
         if (replicas.length === 0) return Promise.reject(new ShardUnavailableError(`shard ${shard} has no live member`));
         const span = q.trace?.shard(shard);
         const sent = span ? { ...request, trace: span.traceparent } : request;
-        let reply = hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, (c, timeoutMs) => c.query(sent, { timeoutMs }));
-        if (span) reply = reply.then((r) => (span.end(), r), (error: Error) => (span.end(error), Promise.reject(error)));
+        let reply = hedgedRequest(replicas, { start, hedgeAfterMs: this.hedgeAfterMs, timeoutMs: this.timeoutMs, shard }, (c, timeoutMs) =>
+          c.query(sent, { timeoutMs }),
+        );
+        if (span)
+          reply = reply.then(
+            (r) => (span.end(), r),
+            (error: Error) => (span.end(error), Promise.reject(error)),
+          );
         return shardMs
           ? reply.then((r) => {
               shardMs[shard] = performance.now() - sentAt;

@@ -16,7 +16,6 @@ import {
 } from '@ragwire/protocol';
 import { registerTransport, type Transport, type TransportHandlers, type TransportOptions } from './transport';
 
-
 type Endpoint = { port: number; host: string } | { path: string };
 
 /**

@@ -16,7 +16,10 @@ export class FakeTransport implements Transport {
   private handlers: TransportHandlers | undefined;
   closed = false;
 
-  constructor(readonly url: string, private readonly shard: FakeShard) {
+  constructor(
+    readonly url: string,
+    private readonly shard: FakeShard,
+  ) {
     shard.transports.push(this);
   }
 

@@ -13,11 +13,7 @@ export interface ShardBatch {
  * The rows of `batch` grouped by the shard that owns each id, in their original order; `undefined`
  * for a shard that owns none. With one shard the batch is returned as is (no copy).
  */
-export function upsertBatchesByShard(
-  batch: ShardBatch,
-  dim: number,
-  shards: number,
-): (ShardBatch | undefined)[] {
+export function upsertBatchesByShard(batch: ShardBatch, dim: number, shards: number): (ShardBatch | undefined)[] {
   if (shards === 1) return [batch];
   const n = batch.ids.length;
   const owner = new Uint32Array(n);
@@ -28,7 +24,9 @@ export function upsertBatchesByShard(
     sizes[s]!++;
   }
   const parts: (ShardBatch | undefined)[] = Array.from(sizes, (size) =>
-    size === 0 ? undefined : { ids: [], vectors: new Float32Array(size * dim), ...(batch.payloads ? { payloads: [] } : {}), ...(batch.sparse ? { sparse: [] } : {}) },
+    size === 0
+      ? undefined
+      : { ids: [], vectors: new Float32Array(size * dim), ...(batch.payloads ? { payloads: [] } : {}), ...(batch.sparse ? { sparse: [] } : {}) },
   );
   const fill = new Uint32Array(shards);
   for (let i = 0; i < n; i++) {

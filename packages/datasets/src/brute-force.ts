@@ -56,14 +56,7 @@ export function similarity(metric: Metric, a: Float32Array, ai: number, b: Float
  * Exact top-k of every query over every base row. `allow` (optional) restricts
  * the candidates to the base rows it accepts, as a filtered search does.
  */
-export function bruteForceTopK(
-  base: Float32Array,
-  queries: Float32Array,
-  dim: number,
-  k: number,
-  metric: Metric,
-  allow?: (row: number) => boolean,
-): TopK {
+export function bruteForceTopK(base: Float32Array, queries: Float32Array, dim: number, k: number, metric: Metric, allow?: (row: number) => boolean): TopK {
   if (!Number.isInteger(dim) || dim <= 0) throw new RangeError(`bruteForceTopK: dim must be a positive integer, got ${dim}`);
   if (!Number.isInteger(k) || k <= 0) throw new RangeError(`bruteForceTopK: k must be a positive integer, got ${k}`);
   if (base.length % dim !== 0 || queries.length % dim !== 0) throw new RangeError(`bruteForceTopK: lengths are not multiples of dim ${dim}`);

@@ -29,7 +29,10 @@ const DIM = 512;
 const FILES = ['corpus.jsonl', 'queries.jsonl', 'qrels.tsv', 'corpus.use-lite-512.f32', 'queries.use-lite-512.f32', 'corpus_ids.json', 'queries_ids.json'];
 
 function jsonl<T>(path: string): T[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
 }
 
 /** The set, documents and queries in the embeddings' row order; null when the folder or a file is absent. */

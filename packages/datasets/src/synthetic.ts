@@ -70,7 +70,11 @@ function drawMixture(
 /** A seeded Gaussian mixture; the same options always give the same vectors. */
 export function gaussianMixture(options: GaussianMixtureOptions): VectorSet {
   const { n, nQueries, dim } = options;
-  for (const [name, v, min] of [['n', n, 1], ['nQueries', nQueries, 0], ['dim', dim, 1]] as const) {
+  for (const [name, v, min] of [
+    ['n', n, 1],
+    ['nQueries', nQueries, 0],
+    ['dim', dim, 1],
+  ] as const) {
     if (!Number.isInteger(v) || v < min) throw new RangeError(`gaussianMixture: ${name} must be an integer >= ${min}, got ${v}`);
   }
   const clusters = Math.min(options.clusters ?? 1000, n);

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  readBvecs,
-  readFvecs,
-  readIvecs,
-  readRawFloat32,
-  writeBvecs,
-  writeFvecs,
-  writeIvecs,
-  writeRawFloat32,
-} from './index';
+import { readBvecs, readFvecs, readIvecs, readRawFloat32, writeBvecs, writeFvecs, writeIvecs, writeRawFloat32 } from './index';
 
 describe('TEXMEX readers', () => {
   it('round-trips bvecs into float32 rows', () => {

@@ -5,7 +5,7 @@ import { bucketsOfMember, evenShardMap } from './catalog';
 import { bucketSetKey } from './snapshots';
 
 describe('buckets', () => {
-  it('hash ids with the protocol\'s jump hash, the same on every writer', () => {
+  it("hash ids with the protocol's jump hash, the same on every writer", () => {
     const [hi, lo] = fnv1a64('doc-42');
     expect(bucketOf('doc-42', 1024)).toBe(jumpConsistentHash(hi, lo, 1024));
     const counts = new Array<number>(16).fill(0);
@@ -23,7 +23,11 @@ describe('buckets', () => {
   });
 
   it('spread buckets evenly over shards; replicas of a shard hold the same buckets and share a snapshot key', () => {
-    const map = evenShardMap(1024, [['a', 'b'], ['c', 'd'], ['e', 'f']]);
+    const map = evenShardMap(1024, [
+      ['a', 'b'],
+      ['c', 'd'],
+      ['e', 'f'],
+    ]);
     const sizes = map.shards.map((_, s) => map.owner.filter((o) => o === s).length);
     expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
     expect(bucketsOfMember(map, 'a')).toEqual(bucketsOfMember(map, 'b'));

@@ -78,7 +78,9 @@ export class FleetCatalog {
 
   async putCollection(spec: CollectionSpec): Promise<void> {
     checkBuckets(spec.buckets);
-    await this.#kv.put(`collections.${collectionToken(spec.collection)}`, JSON.stringify(spec)).catch((e: unknown) => Promise.reject(logError('catalog put', e)));
+    await this.#kv
+      .put(`collections.${collectionToken(spec.collection)}`, JSON.stringify(spec))
+      .catch((e: unknown) => Promise.reject(logError('catalog put', e)));
   }
 
   async deleteCollection(collection: string): Promise<void> {

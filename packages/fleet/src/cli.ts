@@ -9,7 +9,7 @@ import { abortMove, rebalance, type RebalanceOptions } from './rebalance';
 import { bucketCounts, planAddShard, planSetReplicas } from './rebalance-plan';
 
 const program = new Command('ragwire-fleet')
-  .description('Inspect and set a ragwire fleet\'s shard maps and members (NATS JetStream KV).')
+  .description("Inspect and set a ragwire fleet's shard maps and members (NATS JetStream KV).")
   .option('--nats <url>', 'NATS URL; repeat for every node of a cluster', (v: string, p: string[] = []) => [...p, v])
   .option('--prefix <prefix>', 'subject and bucket prefix (default ragwire)');
 
@@ -35,7 +35,12 @@ program
   .requiredOption('--shards <spec>', 'shards separated by ";", replicas (member ids) by ",": "s0r0,s0r1;s1r0,s1r1"')
   .option('--buckets <n>', 'virtual buckets (default 1024)', (v) => Number(v))
   .action(async (o: { collection: string; shards: string; buckets?: number }) => {
-    const shards = o.shards.split(';').map((s) => s.split(',').map((m) => m.trim()).filter(Boolean));
+    const shards = o.shards.split(';').map((s) =>
+      s
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean),
+    );
     const map = evenShardMap(o.buckets ?? 1024, shards);
     const revision = await withCatalog((c) => c.casShardMap(o.collection, map, 0));
     process.stdout.write(JSON.stringify({ collection: o.collection, epoch: map.epoch, revision, shards }) + '\n');
@@ -43,7 +48,7 @@ program
 
 program
   .command('map-show')
-  .description('print a collection\'s shard map: epoch, revision, buckets per shard')
+  .description("print a collection's shard map: epoch, revision, buckets per shard")
   .requiredOption('--collection <name>')
   .action(async (o: { collection: string }) => {
     const current = await withCatalog((c) => c.shardMap(o.collection));
@@ -66,7 +71,10 @@ program
   });
 
 function memberList(v: string): string[] {
-  const ids = v.split(',').map((m) => m.trim()).filter(Boolean);
+  const ids = v
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
   if (ids.length === 0) throw new InvalidArgumentError(`--replicas must list member ids separated by ",", got ${JSON.stringify(v)}`);
   return ids;
 }
@@ -90,13 +98,22 @@ function moveCommand(name: string, description: string): Command {
     .command(name)
     .description(description)
     .requiredOption('--collection <name>')
-    .option('--grace-ms <ms>', 'old owners keep the buckets they gave away this long, for queries routed by the previous epoch (default 30000)', positiveMs('--grace-ms'))
-    .option('--timeout-ms <ms>', 'the new members must catch up with the log within this, else RAGWIRE_ERR_REPLICA_BEHIND and the move stays pending (default 300000)', positiveMs('--timeout-ms'));
+    .option(
+      '--grace-ms <ms>',
+      'old owners keep the buckets they gave away this long, for queries routed by the previous epoch (default 30000)',
+      positiveMs('--grace-ms'),
+    )
+    .option(
+      '--timeout-ms <ms>',
+      'the new members must catch up with the log within this, else RAGWIRE_ERR_REPLICA_BEHIND and the move stays pending (default 300000)',
+      positiveMs('--timeout-ms'),
+    );
 }
 
 async function runMove(o: MoveFlags, plan: Parameters<typeof rebalance>[1]): Promise<void> {
   const options: RebalanceOptions = {
-    collection: o.collection, prefix: globals().prefix,
+    collection: o.collection,
+    prefix: globals().prefix,
     ...(o.graceMs !== undefined ? { dropGraceMs: o.graceMs } : {}),
     ...(o.timeoutMs !== undefined ? { catchUpTimeoutMs: o.timeoutMs } : {}),
     onProgress: (event) => process.stderr.write(JSON.stringify(event) + '\n'),
@@ -114,8 +131,7 @@ moveCommand('set-replicas', 'change the members of one shard: new members load i
   .requiredOption('--replicas <ids>', 'the shard\'s member ids after the change, separated by ","', memberList)
   .action((o: MoveFlags & { shard: number; replicas: string[] }) => runMove(o, (map) => planSetReplicas(map, o.shard, o.replicas)));
 
-moveCommand('resume', 'finish a pending move (after a timeout or an interrupted command)')
-  .action((o: MoveFlags) => runMove(o, 'resume'));
+moveCommand('resume', 'finish a pending move (after a timeout or an interrupted command)').action((o: MoveFlags) => runMove(o, 'resume'));
 
 program
   .command('abort-move')

@@ -1,7 +1,16 @@
 export { DEFAULT_BUCKETS, DEFAULT_PREFIX, EVERY_BUCKET, bucketOf, bucketSubject, bucketOfSubject, streamName, collectionToken } from './buckets';
 export { WriteLog, type WriteLogOptions, type LogUpsert, type LogDelete, type LogPosition } from './write-log';
 export { connectNats, type NatsOptions } from './nats-connection';
-export { FleetCatalog, evenShardMap, bucketsOfMember, bucketsToFollow, DEFAULT_DROP_GRACE_MS, type CollectionSpec, type ShardMap, type ShardLayout } from './catalog';
+export {
+  FleetCatalog,
+  evenShardMap,
+  bucketsOfMember,
+  bucketsToFollow,
+  DEFAULT_DROP_GRACE_MS,
+  type CollectionSpec,
+  type ShardMap,
+  type ShardLayout,
+} from './catalog';
 export { Membership, type MemberRecord, type MemberPosition } from './membership';
 export { LogApplier, type ApplyTarget, type LogApplierOptions, type FeedState } from './log-applier';
 export { SnapshotStore, bucketSetKey, type Snapshot } from './snapshots';

@@ -8,8 +8,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  InternalError, InvalidArgumentError, ReplicaBehindError, LogTrimmedError, StaleEpochError, decodeFrame, isRagwireError,
-  type DeleteRequest, type UpsertRequest,
+  InternalError,
+  InvalidArgumentError,
+  ReplicaBehindError,
+  LogTrimmedError,
+  StaleEpochError,
+  decodeFrame,
+  isRagwireError,
+  type DeleteRequest,
+  type UpsertRequest,
 } from '@ragwire/protocol';
 import { EVERY_BUCKET, bucketOf, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
 import { DEFAULT_DROP_GRACE_MS, FleetCatalog, bucketsOfMember, bucketsToFollow, type CollectionSpec, type ShardMap } from './catalog';
@@ -133,7 +140,12 @@ class CollectionFeed {
     const { collection } = this.spec;
     const from = this.applier.target.appliedSeq(collection);
     if (from > 0) {
-      this.applier.problem({ collection, error: new InvalidArgumentError(`member ${this.applier.member} was given buckets of ${collection} but already applied its log up to ${from}: buckets move only to members with an empty store`) });
+      this.applier.problem({
+        collection,
+        error: new InvalidArgumentError(
+          `member ${this.applier.member} was given buckets of ${collection} but already applied its log up to ${from}: buckets move only to members with an empty store`,
+        ),
+      });
       return;
     }
     this.generation++;
@@ -187,7 +199,7 @@ class CollectionFeed {
     if (generation !== this.generation || seq <= this.processed) return;
     this.processed = seq;
     if (seq > this.last) this.last = seq;
-    for (const w of this.#waiters) if (w.seq <= seq) (this.#waiters.delete(w), w.resolve());
+    for (const w of this.#waiters) if (w.seq <= seq) this.#waiters.delete(w), w.resolve();
   }
 
   waitFor(seq: number, timeoutMs: number): Promise<boolean> {
@@ -255,7 +267,13 @@ export class LogApplier {
   /** Each collection's position. */
   states(): FeedState[] {
     return [...this.#feeds.values()].map((f) => ({
-      collection: f.spec.collection, processed: f.processed, last: f.last, trimmed: f.trimmed, stored: this.target.appliedSeq(f.spec.collection), epoch: f.epoch, ...(f.move ? { move: f.move } : {}),
+      collection: f.spec.collection,
+      processed: f.processed,
+      last: f.last,
+      trimmed: f.trimmed,
+      stored: this.target.appliedSeq(f.spec.collection),
+      epoch: f.epoch,
+      ...(f.move ? { move: f.move } : {}),
     }));
   }
 
@@ -269,9 +287,12 @@ export class LogApplier {
     const feed = this.#feeds.get(collection);
     if (!feed) return undefined;
     if (feed.epoch < epoch && !(await feed.waitForEpoch(epoch, timeoutMs))) {
-      throw new ReplicaBehindError(`member ${this.member} holds shard map epoch ${feed.epoch} of ${collection}, the query was routed by epoch ${epoch} (waited ${timeoutMs} ms)`);
+      throw new ReplicaBehindError(
+        `member ${this.member} holds shard map epoch ${feed.epoch} of ${collection}, the query was routed by epoch ${epoch} (waited ${timeoutMs} ms)`,
+      );
     }
-    if (feed.epoch > epoch) throw new StaleEpochError(`the shard map of ${collection} is at epoch ${feed.epoch}, the query was routed by epoch ${epoch}: refresh the map and retry`);
+    if (feed.epoch > epoch)
+      throw new StaleEpochError(`the shard map of ${collection} is at epoch ${feed.epoch}, the query was routed by epoch ${epoch}: refresh the map and retry`);
     const served = feed.served;
     if (served === undefined) return undefined;
     const buckets = feed.spec.buckets;
@@ -346,7 +367,10 @@ export class LogApplier {
   async #run(feed: CollectionFeed): Promise<void> {
     const { collection } = feed.spec;
     // The map as it is now before any message (the watch then follows its changes).
-    await this.#catalog!.shardMap(collection).then((m) => feed.setMap(m?.map ?? null), (error: unknown) => this.#onProblem({ collection, error }));
+    await this.#catalog!.shardMap(collection).then(
+      (m) => feed.setMap(m?.map ?? null),
+      (error: unknown) => this.#onProblem({ collection, error }),
+    );
     await this.#catalog!.watchShardMap(collection, (map) => feed.setMap(map), feed.signal).catch((error: unknown) => this.#onProblem({ collection, error }));
     while (!feed.signal.aborted) {
       try {
@@ -375,7 +399,9 @@ export class LogApplier {
       const key = bucketSetKey(feed.owned);
       const snapshot = await this.#snapshots!.get(collection, key);
       if (!snapshot || snapshot.seq + 1 < info.state.first_seq) {
-        throw new LogTrimmedError(`the log of ${collection} starts at ${info.state.first_seq}, this replica applied up to ${from - 1}, and no snapshot of bucket set ${key} reaches it`);
+        throw new LogTrimmedError(
+          `the log of ${collection} starts at ${info.state.first_seq}, this replica applied up to ${from - 1}, and no snapshot of bucket set ${key} reaches it`,
+        );
       }
       await this.target.restore(collection, snapshot.seq, snapshot.writes);
       feed.snapshotAt = snapshot.seq;
@@ -418,21 +444,25 @@ export class LogApplier {
         }
         if (write === undefined) settle(seq, Promise.resolve(true));
         else {
-          settle(seq, this.target.apply(collection, seq, write).then(
-            () => true,
-            (error: unknown) => {
-              // A refusal by the store (its 4xx errors) consumed the position: the same on every replica.
-              if (isRagwireError(error) && error.status < 500) {
-                this.#onProblem({ collection, seq, error });
-                return true;
-              }
-              failure ??= error;
-              return false;
-            },
-          ));
+          settle(
+            seq,
+            this.target.apply(collection, seq, write).then(
+              () => true,
+              (error: unknown) => {
+                // A refusal by the store (its 4xx errors) consumed the position: the same on every replica.
+                if (isRagwireError(error) && error.status < 500) {
+                  this.#onProblem({ collection, seq, error });
+                  return true;
+                }
+                failure ??= error;
+                return false;
+              },
+            ),
+          );
         }
         if (inFlight.length >= this.#window) await inFlight.splice(0, inFlight.length - this.#window / 2).at(-1);
-        if (messages.getPending() <= 1) { // this message is counted until the loop asks for the next
+        if (messages.getPending() <= 1) {
+          // this message is counted until the loop asks for the next
           // Nothing waiting: let the tail settle so positions (and read-your-writes) move without delay.
           await inFlight.at(-1);
           inFlight.length = 0;

@@ -40,7 +40,8 @@ export class Membership {
     const name = `${options.prefix ?? DEFAULT_PREFIX}-members`;
     try {
       // An existing bucket is used as it is (its TTL and replicas were fixed when it was created).
-      const kv = (await openExisting(nc, name)) ?? (await new Kvm(nc).create(name, { history: 1, ttl: options.ttlMs ?? 10_000, replicas: options.replicas ?? 1 }));
+      const kv =
+        (await openExisting(nc, name)) ?? (await new Kvm(nc).create(name, { history: 1, ttl: options.ttlMs ?? 10_000, replicas: options.replicas ?? 1 }));
       return new Membership(kv);
     } catch (error) {
       throw logError('opening the membership bucket', error);

@@ -4,8 +4,16 @@ import { bucketCounts, joiningMembers, planAddShard, planSetReplicas } from './r
 
 describe('rebalancing plans', () => {
   it('adds a shard with the fewest moves, every shard within one bucket of the mean, only to the new shard', () => {
-    for (const [buckets, shards] of [[1024, 3], [1000, 3], [64, 5], [7, 2]] as const) {
-      const map = evenShardMap(buckets, Array.from({ length: shards }, (_, s) => [`s${s}`]));
+    for (const [buckets, shards] of [
+      [1024, 3],
+      [1000, 3],
+      [64, 5],
+      [7, 2],
+    ] as const) {
+      const map = evenShardMap(
+        buckets,
+        Array.from({ length: shards }, (_, s) => [`s${s}`]),
+      );
       const next = planAddShard(map, ['n0', 'n1']);
       const counts = bucketCounts(next);
       expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);

@@ -13,7 +13,8 @@ export function bucketCounts(layout: ShardLayout): number[] {
 function checkNewMembers(map: ShardMap, members: string[]): void {
   if (new Set(members).size !== members.length) throw new InvalidArgumentError(`member ids repeat: ${members.join(',')}`);
   const taken = new Set(map.shards.flat());
-  for (const m of members) if (taken.has(m)) throw new InvalidArgumentError(`member ${m} already holds buckets of this collection: a new shard needs new members`);
+  for (const m of members)
+    if (taken.has(m)) throw new InvalidArgumentError(`member ${m} already holds buckets of this collection: a new shard needs new members`);
 }
 
 /**
@@ -45,12 +46,17 @@ export function planAddShard(map: ShardMap, members: string[]): ShardLayout {
 
 /** Shard `shard` served by `members` instead: the members it keeps stay, new ones load its buckets first. */
 export function planSetReplicas(map: ShardMap, shard: number, members: string[]): ShardLayout {
-  if (!Number.isInteger(shard) || shard < 0 || shard >= map.shards.length) throw new InvalidArgumentError(`shard must be an integer in 0..${map.shards.length - 1}, got ${shard}`);
+  if (!Number.isInteger(shard) || shard < 0 || shard >= map.shards.length)
+    throw new InvalidArgumentError(`shard must be an integer in 0..${map.shards.length - 1}, got ${shard}`);
   if (members.length === 0) throw new InvalidArgumentError('a shard needs at least one member');
   if (new Set(members).size !== members.length) throw new InvalidArgumentError(`member ids repeat: ${members.join(',')}`);
   const kept = new Set(map.shards[shard]);
-  checkNewMembers(map, members.filter((m) => !kept.has(m)));
-  if (!members.some((m) => kept.has(m))) throw new InvalidArgumentError(`keep at least one of shard ${shard}'s members (${map.shards[shard]!.join(',')}): it answers until the new ones caught up`);
+  checkNewMembers(
+    map,
+    members.filter((m) => !kept.has(m)),
+  );
+  if (!members.some((m) => kept.has(m)))
+    throw new InvalidArgumentError(`keep at least one of shard ${shard}'s members (${map.shards[shard]!.join(',')}): it answers until the new ones caught up`);
   return { shards: map.shards.map((m, s) => (s === shard ? [...members] : [...m])), owner: [...map.owner] };
 }
 

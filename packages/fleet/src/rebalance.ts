@@ -71,17 +71,31 @@ export async function rebalance(nc: NatsConnection, plan: ((map: ShardMap) => Sh
   const joining = joiningMembers(map, next);
   await waitCaughtUp(membership, collection, next.id, joining, target, options.catchUpTimeoutMs ?? 300_000);
   options.onProgress?.({ step: 'caught-up', epoch: map.epoch, detail: { seq: target } });
-  const final: ShardMap = { epoch: map.epoch + 1, buckets: map.buckets, shards: next.shards, owner: next.owner, dropGraceMs: options.dropGraceMs ?? map.dropGraceMs ?? DEFAULT_DROP_GRACE_MS };
+  const final: ShardMap = {
+    epoch: map.epoch + 1,
+    buckets: map.buckets,
+    shards: next.shards,
+    owner: next.owner,
+    dropGraceMs: options.dropGraceMs ?? map.dropGraceMs ?? DEFAULT_DROP_GRACE_MS,
+  };
   await catalog.casShardMap(collection, final, revision);
   options.onProgress?.({ step: 'switched', epoch: final.epoch });
   return {
-    collection, epoch: final.epoch, moved: map.owner.filter((s, b) => s !== next.owner[b]).length, buckets: bucketCounts(final), shards: final.shards,
-    caughtUpTo: target, catchUpMs: Date.now() - t0,
+    collection,
+    epoch: final.epoch,
+    moved: map.owner.filter((s, b) => s !== next.owner[b]).length,
+    buckets: bucketCounts(final),
+    shards: final.shards,
+    caughtUpTo: target,
+    catchUpMs: Date.now() - t0,
   };
 }
 
 /** Drops a pending move: the map goes back to its current layout (same epoch); joining members drop what they loaded after the grace. */
-export async function abortMove(nc: NatsConnection, options: { collection: string; prefix?: string }): Promise<{ collection: string; epoch: number; aborted: string | null }> {
+export async function abortMove(
+  nc: NatsConnection,
+  options: { collection: string; prefix?: string },
+): Promise<{ collection: string; epoch: number; aborted: string | null }> {
   const catalog = await FleetCatalog.open(nc, { prefix: options.prefix ?? DEFAULT_PREFIX });
   const current = await catalog.shardMap(options.collection);
   if (!current?.map.next) return { collection: options.collection, epoch: current?.map.epoch ?? 0, aborted: null };
@@ -106,7 +120,8 @@ async function checkJoining(membership: Membership, collection: string, joining:
     const m = live.get(id);
     if (!m) throw new InvalidArgumentError(`member ${id} is not live (no heartbeat): start its shard server with --nats and --member ${id} first`);
     const stored = m.collections?.[collection]?.stored ?? 0;
-    if (stored > 0) throw new InvalidArgumentError(`member ${id} already applied ${collection}'s log up to ${stored}: buckets move only to members with an empty store`);
+    if (stored > 0)
+      throw new InvalidArgumentError(`member ${id} already applied ${collection}'s log up to ${stored}: buckets move only to members with an empty store`);
   }
 }
 
@@ -116,14 +131,18 @@ async function waitCaughtUp(membership: Membership, collection: string, move: st
   let seen: Record<string, number | null> = {};
   for (;;) {
     const records = new Map<string, MemberRecord>((await membership.members()).map((m) => [m.id, m]));
-    seen = Object.fromEntries(joining.map((id) => {
-      const p = records.get(id)?.collections?.[collection];
-      return [id, p?.move === move ? p.seq : null];
-    }));
+    seen = Object.fromEntries(
+      joining.map((id) => {
+        const p = records.get(id)?.collections?.[collection];
+        return [id, p?.move === move ? p.seq : null];
+      }),
+    );
     behind = joining.filter((id) => (seen[id] ?? -1) < target);
     if (behind.length === 0) return;
     if (Date.now() > deadline) {
-      throw new ReplicaBehindError(`members ${behind.join(', ')} did not load their buckets of ${collection} up to log position ${target} within ${timeoutMs} ms (positions ${JSON.stringify(seen)}); the move stays pending: resume or abort it`);
+      throw new ReplicaBehindError(
+        `members ${behind.join(', ')} did not load their buckets of ${collection} up to log position ${target} within ${timeoutMs} ms (positions ${JSON.stringify(seen)}); the move stays pending: resume or abort it`,
+      );
     }
     await sleep(250);
   }

@@ -46,7 +46,7 @@ export class SnapshotStore {
     for (const f of frames) size += f.length;
     const blob = new Uint8Array(size);
     let at = 0;
-    for (const f of frames) (blob.set(f, at), (at += f.length));
+    for (const f of frames) blob.set(f, at), (at += f.length);
     try {
       await this.#os.putBlob({ name: `${collectionToken(collection)}/${bucketSet}`, metadata: { seq: String(seq), frames: String(frames.length) } }, blob);
     } catch (error) {

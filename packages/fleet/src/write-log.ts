@@ -5,10 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  InvalidArgumentError, LogUnavailableError, encodeFrame,
-  type DeleteRequest, type Filter, type Payload, type UpsertRequest,
-} from '@ragwire/protocol';
+import { InvalidArgumentError, LogUnavailableError, encodeFrame, type DeleteRequest, type Filter, type Payload, type UpsertRequest } from '@ragwire/protocol';
 import { EVERY_BUCKET, bucketOf, bucketSubject, checkBuckets, streamName, DEFAULT_BUCKETS, DEFAULT_PREFIX } from './buckets';
 import { isRetryablePublishFailure, logError } from './nats-errors';
 import { connectNats, type NatsOptions } from './nats-connection';
@@ -229,7 +226,8 @@ export class WriteLog {
   async #publish(subject: string, frame: Uint8Array, msgID: string, deadline: number): Promise<number> {
     for (let attempt = 0; ; attempt++) {
       const left = deadline - performance.now();
-      if (left <= 0) throw new LogUnavailableError(`no PubAck for ${subject} within ${this.#options.writeTimeoutMs} ms; the write may or may not be in the log: retry it`);
+      if (left <= 0)
+        throw new LogUnavailableError(`no PubAck for ${subject} within ${this.#options.writeTimeoutMs} ms; the write may or may not be in the log: retry it`);
       if (this.#nc.isClosed()) throw new LogUnavailableError('the NATS connection is closed');
       try {
         const ack = await this.#js.publish(subject, frame, { msgID, timeout: Math.min(left, 2000) });

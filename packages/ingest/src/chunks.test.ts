@@ -30,19 +30,26 @@ describe('chunkDocument', () => {
     chunks.forEach((c, i) => {
       expect(c.id).toBe(`docs/readme.md#${key}#${i}`);
       expect(c.metadata).toEqual({
-        source: 'docs/readme.md', content_hash: file.contentHash, ingest_key: key, chunk: i, chunks: chunks.length,
+        source: 'docs/readme.md',
+        content_hash: file.contentHash,
+        ingest_key: key,
+        chunk: i,
+        chunks: chunks.length,
         loc: { lines: { from: expect.any(Number), to: expect.any(Number) } },
       });
       expect(c.text.length).toBeLessThanOrEqual(120);
       expect(markdown).toContain(c.text);
       // loc.lines points at the lines the chunk came from (1-based, inclusive).
-      const lines = markdown.split('\n').slice(c.metadata.loc.lines.from - 1, c.metadata.loc.lines.to).join('\n');
+      const lines = markdown
+        .split('\n')
+        .slice(c.metadata.loc.lines.from - 1, c.metadata.loc.lines.to)
+        .join('\n');
       expect(lines).toContain(c.text.split('\n')[0]);
     });
     expect(await chunkDocument(file, md)).toEqual(chunks);
   });
 
-  it('splits .md with LangChain\'s MarkdownTextSplitter and .txt with its RecursiveCharacterTextSplitter', async () => {
+  it("splits .md with LangChain's MarkdownTextSplitter and .txt with its RecursiveCharacterTextSplitter", async () => {
     const text = `${markdown}\n${'A plain paragraph of several words that runs on. '.repeat(6)}\n---\n\n* item one\n* item two\n`;
     const file = { source: 'a.md', text, contentHash: hash(text) };
     const fields = { chunkSize: md.chunkSize, chunkOverlap: md.chunkOverlap };
@@ -69,9 +76,14 @@ describe('ingestKey', () => {
     expect(base).toMatch(/^[0-9a-f]{16}$/);
     expect(ingestKey(hash('a'), { ...md })).toBe(base);
     for (const other of [
-      ingestKey(hash('b'), md), ingestKey(hash('a'), { ...md, kind: 'text' }), ingestKey(hash('a'), { ...md, chunkSize: 121 }),
-      ingestKey(hash('a'), { ...md, chunkOverlap: 21 }), ingestKey(hash('a'), { ...md, model: 'n' }), ingestKey(hash('a'), { ...md, model: undefined }),
-    ]) expect(other).not.toBe(base);
+      ingestKey(hash('b'), md),
+      ingestKey(hash('a'), { ...md, kind: 'text' }),
+      ingestKey(hash('a'), { ...md, chunkSize: 121 }),
+      ingestKey(hash('a'), { ...md, chunkOverlap: 21 }),
+      ingestKey(hash('a'), { ...md, model: 'n' }),
+      ingestKey(hash('a'), { ...md, model: undefined }),
+    ])
+      expect(other).not.toBe(base);
   });
 });
 

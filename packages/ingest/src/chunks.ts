@@ -70,10 +70,7 @@ export function chunkId(source: string, key: string, index: number): string {
 }
 
 /** Splits a file's text into chunks with their ids and metadata. Whitespace-only text has none. */
-export async function chunkDocument(
-  file: { source: string; text: string; contentHash: string },
-  identity: ChunkingIdentity,
-): Promise<Chunk[]> {
+export async function chunkDocument(file: { source: string; text: string; contentHash: string }, identity: ChunkingIdentity): Promise<Chunk[]> {
   if (file.text.trim() === '') return [];
   const docs = await splitterFor(identity.kind, identity).createDocuments([file.text]);
   const key = ingestKey(file.contentHash, identity);
@@ -84,8 +81,12 @@ export async function chunkDocument(
       id: chunkId(file.source, key, i),
       text: d.pageContent,
       metadata: {
-        source: file.source, content_hash: file.contentHash, ingest_key: key,
-        chunk: i, chunks: pieces.length, loc: { lines: { from: lines.from, to: lines.to } },
+        source: file.source,
+        content_hash: file.contentHash,
+        ingest_key: key,
+        chunk: i,
+        chunks: pieces.length,
+        loc: { lines: { from: lines.from, to: lines.to } },
       },
     };
   });

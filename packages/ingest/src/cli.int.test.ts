@@ -45,7 +45,8 @@ function write(rel: string, content: string | Uint8Array): void {
   writeFileSync(file, content);
 }
 
-const SUMMARY = /^ragwire ingest: (\d+) files: (\d+) ingested, (\d+) skipped \(unchanged\), (\d+) failed; (\d+) chunks, (\d+) vectors written, (\d+) old chunks removed in [\d.]+ s \([\d.]+ vectors\/s\) into "([^"]+)"$/;
+const SUMMARY =
+  /^ragwire ingest: (\d+) files: (\d+) ingested, (\d+) skipped \(unchanged\), (\d+) failed; (\d+) chunks, (\d+) vectors written, (\d+) old chunks removed in [\d.]+ s \([\d.]+ vectors\/s\) into "([^"]+)"$/;
 
 function summary(stdout: string) {
   const lines = stdout.trimEnd().split('\n');
@@ -68,7 +69,10 @@ beforeAll(async () => {
   sim = await startSim({ port: 0 });
   embeddingsUrl = `${sim.urls[0]}/v1`;
   root = mkdtempSync(path.join(tmpdir(), 'ragwire-ingest-cli-'));
-  write('docs/guide.md', `# Guide\n\n${'Shards hold partitions of the vectors; the client merges the top-k. '.repeat(40)}\n\n## More\n\nThe proxy batches embeddings.\n`);
+  write(
+    'docs/guide.md',
+    `# Guide\n\n${'Shards hold partitions of the vectors; the client merges the top-k. '.repeat(40)}\n\n## More\n\nThe proxy batches embeddings.\n`,
+  );
   write('docs/notes.txt', 'Plain notes about latency and throughput.\n'.repeat(30));
   write('docs/sub/faq.md', '# FAQ\n\nWhat is ragwire?\n');
 });
@@ -115,7 +119,10 @@ describe('ragwire ingest (child process, output not a terminal)', () => {
       [['ingest', 'docs', '--data', 'data'], /required option '--collection <name>'/],
       [['ingest', 'docs', '--collection', 'c', '--shards', 'tcp://127.0.0.1:1', '--data', 'data'], /--shards or --data, not both/],
       [['ingest', 'no-such-dir', '--collection', 'c', '--data', 'data', '--embeddings-url', embeddingsUrl], /input_not_found/],
-      [['ingest', 'docs', '--collection', 'c', '--data', 'data', '--chunk-size', '100', '--chunk-overlap', '100'], /chunkOverlap must be an integer in 0\.\.99/],
+      [
+        ['ingest', 'docs', '--collection', 'c', '--data', 'data', '--chunk-size', '100', '--chunk-overlap', '100'],
+        /chunkOverlap must be an integer in 0\.\.99/,
+      ],
       [['ingest', 'docs', '--collection', 'c', '--data', 'data', '--batch', 'many'], /expected a positive integer, got "many"/],
       [['ingest', 'docs', '--collection', 'c', '--data', 'data', '--embeddings-url', 'http://127.0.0.1:9/v1'], /embeddings_unavailable/],
     ];
@@ -140,7 +147,21 @@ describe('ragwire ingest --shards (two shard servers)', () => {
 
   it('spreads the chunks over both shards, and a re-run skips every file', async () => {
     const shards = servers.map((s) => s.addresses[0]!);
-    const args = ['ingest', 'docs/**/*.md', 'docs/notes.txt', '--collection', 'sharded', '--shards', shards.join(','), '--embeddings-url', embeddingsUrl, '--chunk-size', '200', '--chunk-overlap', '20'];
+    const args = [
+      'ingest',
+      'docs/**/*.md',
+      'docs/notes.txt',
+      '--collection',
+      'sharded',
+      '--shards',
+      shards.join(','),
+      '--embeddings-url',
+      embeddingsUrl,
+      '--chunk-size',
+      '200',
+      '--chunk-overlap',
+      '20',
+    ];
     const r = await ragwire(args);
     expect(r.code, r.stderr).toBe(0);
     const s = summary(r.stdout);

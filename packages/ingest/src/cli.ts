@@ -32,7 +32,10 @@ const byteSize = (value: string): number => {
   return Math.floor(Number(m[1]) * unit);
 };
 const shardList = (value: string): string[][] => {
-  const urls = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const urls = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (urls.length === 0) throw new InvalidArgumentError('expected one or more shard URLs separated by commas');
   return urls.map((url) => [url]);
 };
@@ -61,13 +64,19 @@ const program = new Command('ragwire').description('ragwire command-line tools')
 
 program
   .command('ingest')
-  .description('read .md and .txt files, split them, embed them through an OpenAI-compatible endpoint and store them in a collection; unchanged files are skipped')
+  .description(
+    'read .md and .txt files, split them, embed them through an OpenAI-compatible endpoint and store them in a collection; unchanged files are skipped',
+  )
   .argument('<inputs...>', 'directories, files or glob patterns (quote globs: "docs/**/*.md")')
   .requiredOption('--collection <name>', 'collection to write (created on first write)')
   .option('--shards <urls>', 'shard servers, comma-separated: tcp://host:port,unix:///path/to.sock', shardList)
   .option('--data <dir>', 'embedded store directory, when no --shards (default ./ragwire-data)')
   .addOption(new Option('--token <token>', 'bearer token for the shard servers').env('RAGWIRE_TOKEN'))
-  .option('--embeddings-url <url>', 'OpenAI-compatible base URL, /v1 included (env RAGWIRE_EMBEDDINGS_URL or OPENAI_BASE_URL)', env.RAGWIRE_EMBEDDINGS_URL ?? env.OPENAI_BASE_URL ?? DEFAULT_EMBEDDINGS_URL)
+  .option(
+    '--embeddings-url <url>',
+    'OpenAI-compatible base URL, /v1 included (env RAGWIRE_EMBEDDINGS_URL or OPENAI_BASE_URL)',
+    env.RAGWIRE_EMBEDDINGS_URL ?? env.OPENAI_BASE_URL ?? DEFAULT_EMBEDDINGS_URL,
+  )
   .option('--model <id>', 'embeddings model (env RAGWIRE_EMBEDDINGS_MODEL)', env.RAGWIRE_EMBEDDINGS_MODEL ?? DEFAULT_EMBEDDINGS_MODEL)
   .addOption(new Option('--api-key <key>', 'API key for the embeddings endpoint').env('OPENAI_API_KEY'))
   .option('--chunk-size <n>', 'most characters per chunk', positiveInt, INGEST_DEFAULTS.chunkSize)

@@ -9,8 +9,17 @@ let root: string;
 beforeAll(() => {
   root = mkdtempSync(path.join(tmpdir(), 'ragwire-discover-'));
   const files = [
-    'docs/a.md', 'docs/b.TXT', 'docs/c.markdown', 'docs/image.png', 'docs/deep/d.md', 'docs/deep/e.txt',
-    'docs/node_modules/pkg/readme.md', 'docs/.git/notes.txt', 'docs/.hidden.md', 'other/f.md', 'other/g.rst',
+    'docs/a.md',
+    'docs/b.TXT',
+    'docs/c.markdown',
+    'docs/image.png',
+    'docs/deep/d.md',
+    'docs/deep/e.txt',
+    'docs/node_modules/pkg/readme.md',
+    'docs/.git/notes.txt',
+    'docs/.hidden.md',
+    'other/f.md',
+    'other/g.rst',
   ];
   for (const f of files) {
     mkdirSync(path.dirname(path.join(root, f)), { recursive: true });

@@ -91,7 +91,10 @@ async function unreadableLinks(dir: string): Promise<{ path: string; problem: In
   for (const entry of entries) {
     if (!entry.isSymbolicLink()) continue;
     const file = path.join(dir, entry.name);
-    const error = await stat(file).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    const error = await stat(file).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
     if (error?.code === 'ENOENT') out.push({ path: file, problem: new IngestError('file_broken_link', 'a symbolic link whose target does not exist') });
     else if (error?.code === 'ELOOP') out.push({ path: file, problem: new IngestError('file_link_loop', 'a symbolic link that loops') });
   }

@@ -17,11 +17,17 @@ describe('decodeDocument (which files are bad)', () => {
   });
 
   it('reports a NUL byte as file_binary, naming the offset', () => {
-    expect(() => decodeDocument(Uint8Array.from([0x61, 0x62, 0x00, 0x63]), 1024)).toThrow(expect.objectContaining({ code: 'file_binary', fatal: false, message: expect.stringContaining('offset 2') }));
+    expect(() => decodeDocument(Uint8Array.from([0x61, 0x62, 0x00, 0x63]), 1024)).toThrow(
+      expect.objectContaining({ code: 'file_binary', fatal: false, message: expect.stringContaining('offset 2') }),
+    );
   });
 
   it('reports invalid UTF-8 (a lone continuation byte, a truncated sequence, Latin-1) as file_not_utf8', () => {
-    for (const bad of [[0x61, 0x80], [0xe2, 0x82], [0x63, 0x61, 0x66, 0xe9]]) {
+    for (const bad of [
+      [0x61, 0x80],
+      [0xe2, 0x82],
+      [0x63, 0x61, 0x66, 0xe9],
+    ]) {
       expect(() => decodeDocument(Uint8Array.from(bad), 1024)).toThrow(expect.objectContaining({ code: 'file_not_utf8' }));
     }
   });

@@ -48,7 +48,9 @@ export function openAIEmbeddings(options: OpenAIEmbeddingsOptions = {}): EmbedFu
   const model = options.model ?? DEFAULT_EMBEDDINGS_MODEL;
   return async (texts) => {
     const response = await client.embeddings.create({
-      model, input: texts, encoding_format: 'base64',
+      model,
+      input: texts,
+      encoding_format: 'base64',
       ...(options.dimensions !== undefined ? { dimensions: options.dimensions } : {}),
     });
     if (response.data.length !== texts.length) {

@@ -10,7 +10,10 @@ describe('ingest errors', () => {
     const section = readFileSync(DOC, 'utf8').split('## Ingest errors')[1]?.split('\n## ')[0] ?? '';
     const rows = section.split('\n').filter((l) => /^\| `[a-z0-9_]+` \| (yes|no) \|/.test(l));
     const documented = rows.map((l) => {
-      const [code, fatal, meaning] = l.split('|').slice(1, 4).map((s) => s.trim());
+      const [code, fatal, meaning] = l
+        .split('|')
+        .slice(1, 4)
+        .map((s) => s.trim());
       return { code: code!.replaceAll('`', ''), fatal: fatal === 'yes', meaning };
     });
     expect(documented).toEqual(Object.entries(ingestErrors).map(([code, e]) => ({ code, fatal: e.fatal, meaning: e.meaning })));

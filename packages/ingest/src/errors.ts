@@ -11,12 +11,18 @@ export const ingestErrors = {
   file_not_utf8: { fatal: false, meaning: 'The file is not valid UTF-8.' },
   file_empty: { fatal: false, meaning: 'The file has no bytes: nothing to ingest; chunks of an earlier version are removed.' },
   file_broken_link: { fatal: false, meaning: 'A symbolic link whose target does not exist.' },
-  file_link_loop: { fatal: false, meaning: 'A symbolic link that loops, or a file reached a second time through a linked directory (ingested once, under its first path).' },
+  file_link_loop: {
+    fatal: false,
+    meaning: 'A symbolic link that loops, or a file reached a second time through a linked directory (ingested once, under its first path).',
+  },
   file_unsupported: { fatal: false, meaning: 'A file named explicitly has an extension other than .md, .markdown or .txt.' },
   embeddings_failed: { fatal: false, meaning: "The embeddings endpoint refused or failed the file's chunks (after the SDK's retries)." },
   store_failed: { fatal: false, meaning: "Writing the file's chunks, or removing its old ones, failed." },
   input_not_found: { fatal: true, meaning: 'An input is neither an existing file or directory nor a glob pattern.' },
-  embeddings_unavailable: { fatal: true, meaning: 'The first embeddings calls failed on connection, authentication or an unknown model: a configuration error.' },
+  embeddings_unavailable: {
+    fatal: true,
+    meaning: 'The first embeddings calls failed on connection, authentication or an unknown model: a configuration error.',
+  },
 } as const satisfies Record<string, { fatal: boolean; meaning: string }>;
 
 export type IngestErrorCode = keyof typeof ingestErrors;
@@ -39,5 +45,7 @@ export class IngestError extends Error {
 
 /** True for an IngestError, even one made by another copy of this package. */
 export function isIngestError(value: unknown): value is IngestError {
-  return value instanceof Error && value.name === 'IngestError' && typeof (value as IngestError).code === 'string' && (value as IngestError).code in ingestErrors;
+  return (
+    value instanceof Error && value.name === 'IngestError' && typeof (value as IngestError).code === 'string' && (value as IngestError).code in ingestErrors
+  );
 }

@@ -47,7 +47,10 @@ function write(rel: string, content: string | Uint8Array): void {
 }
 
 const paragraph = (topic: string, n: number) =>
-  Array.from({ length: n }, (_, i) => `The ${topic} section, paragraph ${i}: shards hold partitions of the vectors and the proxy batches embeddings calls.`).join('\n\n');
+  Array.from(
+    { length: n },
+    (_, i) => `The ${topic} section, paragraph ${i}: shards hold partitions of the vectors and the proxy batches embeddings calls.`,
+  ).join('\n\n');
 
 /** Ids of the documents a filter matches (exact search, k above any count here). */
 async function idsMatching(c: ShardedCollection, filter: Filter): Promise<string[]> {
@@ -61,8 +64,14 @@ function run(extra: Partial<IngestOptions> = {}) {
   const events: IngestEvent[] = [];
   const before = { upserts: collection.upserts, deletes: collection.deletes };
   const done = ingest({
-    inputs: ['docs'], cwd: root, client: collection, chunkSize: 300, chunkOverlap: 30,
-    embeddings: { baseURL, model: MODEL }, onProgress: (e) => events.push(e), ...extra,
+    inputs: ['docs'],
+    cwd: root,
+    client: collection,
+    chunkSize: 300,
+    chunkOverlap: 30,
+    embeddings: { baseURL, model: MODEL },
+    onProgress: (e) => events.push(e),
+    ...extra,
   });
   return done.then((report) => ({ report, events, upserts: collection.upserts - before.upserts, deletes: collection.deletes - before.deletes }));
 }
@@ -105,7 +114,10 @@ describe('ingest into an embedded store through the vllm-sim embeddings endpoint
     expect(events[0]).toMatchObject({ type: 'start', stats: { filesTotal: 4, filesDone: 0 } });
     const outcomes = events.filter((e) => e.type === 'file');
     expect(outcomes.map((e) => [e.source, e.outcome]).sort()).toEqual([
-      ['docs/guide.md', 'ingested'], ['docs/logo.txt', 'failed'], ['docs/notes.txt', 'ingested'], ['docs/sub/faq.md', 'ingested'],
+      ['docs/guide.md', 'ingested'],
+      ['docs/logo.txt', 'failed'],
+      ['docs/notes.txt', 'ingested'],
+      ['docs/sub/faq.md', 'ingested'],
     ]);
     expect(outcomes.at(-1)!.stats).toMatchObject({ filesDone: 4, ingested: 3, failed: 1, chunks: report.chunks, vectors: report.vectors });
     expect(events.filter((e) => e.type === 'write').reduce((s, e) => s + (e.type === 'write' ? e.vectors : 0), 0)).toBe(report.vectors);
@@ -125,7 +137,12 @@ describe('ingest into an embedded store through the vllm-sim embeddings endpoint
       expect(text).toContain(d.pageContent);
       expect(d.pageContent.length).toBeLessThanOrEqual(300);
       const { from, to } = d.metadata.loc.lines as { from: number; to: number };
-      expect(text.split('\n').slice(from - 1, to).join('\n')).toContain(d.pageContent.split('\n')[0]);
+      expect(
+        text
+          .split('\n')
+          .slice(from - 1, to)
+          .join('\n'),
+      ).toContain(d.pageContent.split('\n')[0]);
       expect(d.id).toBe(`docs/guide.md#${d.metadata.ingest_key}#${d.metadata.chunk}`);
     }
     // A query equal to a chunk's text finds that chunk first (the sim's embeddings are deterministic).
@@ -150,8 +167,22 @@ describe('ingest into an embedded store through the vllm-sim embeddings endpoint
     expect(report).toMatchObject({ ingested: 1, skipped: 2, deleted: notesChunks });
     const now = await idsMatching(collection, { must: [{ key: 'source', eq: 'docs/notes.txt' }] });
     expect(now.length).toBe(report.vectors);
-    expect(await idsMatching(collection, { must: [{ key: 'source', eq: 'docs/notes.txt' }, { key: 'content_hash', eq: oldHash }] })).toEqual([]);
-    expect(await idsMatching(collection, { must: [{ key: 'source', eq: 'docs/notes.txt' }, { key: 'content_hash', eq: newHash }] })).toHaveLength(now.length);
+    expect(
+      await idsMatching(collection, {
+        must: [
+          { key: 'source', eq: 'docs/notes.txt' },
+          { key: 'content_hash', eq: oldHash },
+        ],
+      }),
+    ).toEqual([]);
+    expect(
+      await idsMatching(collection, {
+        must: [
+          { key: 'source', eq: 'docs/notes.txt' },
+          { key: 'content_hash', eq: newHash },
+        ],
+      }),
+    ).toHaveLength(now.length);
   });
 
   it('writes again a chunk deleted out of band, and only that chunk', async () => {
@@ -169,7 +200,10 @@ describe('ingest into an embedded store through the vllm-sim embeddings endpoint
     const leftover = new Float32Array(2 * DIM);
     leftover[0] = 1;
     leftover[DIM] = 1;
-    const old = (i: number) => ({ text: 'old text', metadata: { source: 'docs/guide.md', content_hash: 'old', ingest_key: '00000000deadbeef', chunk: i, chunks: 2 } });
+    const old = (i: number) => ({
+      text: 'old text',
+      metadata: { source: 'docs/guide.md', content_hash: 'old', ingest_key: '00000000deadbeef', chunk: i, chunks: 2 },
+    });
     await collection.upsert({ ids: ['docs/guide.md#00000000deadbeef#0', 'docs/guide.md#00000000deadbeef#1'], vectors: leftover, payloads: [old(0), old(1)] });
     const { report, upserts } = await run();
     expect(report).toMatchObject({ ingested: 1, skipped: 2, vectors: 0, deleted: 2 });
@@ -220,7 +254,8 @@ describe('ingest into an embedded store through the vllm-sim embeddings endpoint
     expect(await plan(3)).toEqual({ missing: [1, 4], stale: false });
     expect(await plan()).toEqual({ missing: [1, 4], stale: false });
     await collection.upsert({
-      ids: ['docs/guide.md#00000000deadbeef#0'], vectors: new Float32Array(DIM).fill(0.1),
+      ids: ['docs/guide.md#00000000deadbeef#0'],
+      vectors: new Float32Array(DIM).fill(0.1),
       payloads: [{ text: 'old', metadata: { source: 'docs/guide.md', ingest_key: '00000000deadbeef', chunk: 0 } }],
     });
     expect(await plan(3)).toEqual({ missing: [1, 4], stale: true });
@@ -265,7 +300,13 @@ describe('failures', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ragwire-ingest-down-'));
     try {
       writeFileSync(path.join(dir, 'a.txt'), 'some text');
-      const done = ingest({ inputs: ['.'], cwd: dir, path: path.join(dir, 'data'), collection: 'c', embeddings: { baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 } });
+      const done = ingest({
+        inputs: ['.'],
+        cwd: dir,
+        path: path.join(dir, 'data'),
+        collection: 'c',
+        embeddings: { baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 },
+      });
       await expect(done).rejects.toMatchObject({ name: 'IngestError', code: 'embeddings_unavailable', fatal: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -278,7 +319,9 @@ describe('failures', () => {
     try {
       await c.createCollection({ dim: 8, metric: 'cosine', kind: 'flat', storage: 'f32' });
       writeFileSync(path.join(dir, 'a.txt'), 'some text');
-      await expect(ingest({ inputs: ['a.txt'], cwd: dir, client: c, embeddings: { baseURL, model: MODEL } })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_DIM_MISMATCH' });
+      await expect(ingest({ inputs: ['a.txt'], cwd: dir, client: c, embeddings: { baseURL, model: MODEL } })).rejects.toMatchObject({
+        code: 'RAGWIRE_ERR_DIM_MISMATCH',
+      });
     } finally {
       await c.close();
       rmSync(dir, { recursive: true, force: true });

@@ -160,7 +160,11 @@ class IngestRun {
     this.dim = dim;
     const jobs = new Set(ok.map((x) => x.item.job));
     try {
-      await this.target.upsert(ok.map((x) => x.item.chunk.id), ok.map((x) => x.vector), ok.map((x) => chunkPayload(x.item.chunk)));
+      await this.target.upsert(
+        ok.map((x) => x.item.chunk.id),
+        ok.map((x) => x.vector),
+        ok.map((x) => chunkPayload(x.item.chunk)),
+      );
     } catch (error) {
       for (const job of jobs) this.failJob(job, new IngestError('store_failed', `writing chunks failed: ${(error as Error).message}`, { cause: error }));
       return;
@@ -233,7 +237,10 @@ class IngestRun {
       this.deleted += removed;
     }
     if (job.empty) {
-      this.failJob(job, new IngestError('file_empty', removed > 0 ? `the file has no bytes; its old chunks (${removed}) were removed` : 'the file has no bytes'));
+      this.failJob(
+        job,
+        new IngestError('file_empty', removed > 0 ? `the file has no bytes; its old chunks (${removed}) were removed` : 'the file has no bytes'),
+      );
       return;
     }
     const vectors = job.written;

@@ -5,8 +5,14 @@ import { resolveIngestOptions } from './options';
 describe('resolveIngestOptions', () => {
   it('fills in the documented defaults', () => {
     expect(resolveIngestOptions({ inputs: ['docs'], cwd: '/data' })).toEqual({
-      inputs: ['docs'], chunkSize: 1000, chunkOverlap: 150, batchSize: 64, concurrency: 4, maxFileBytes: 10 * 1024 * 1024,
-      baseDir: path.resolve('/data'), cwd: path.resolve('/data'),
+      inputs: ['docs'],
+      chunkSize: 1000,
+      chunkOverlap: 150,
+      batchSize: 64,
+      concurrency: 4,
+      maxFileBytes: 10 * 1024 * 1024,
+      baseDir: path.resolve('/data'),
+      cwd: path.resolve('/data'),
     });
     expect(resolveIngestOptions({ inputs: ['d'], cwd: '/data', baseDir: 'docs' }).baseDir).toBe(path.resolve('/data/docs'));
   });
@@ -21,7 +27,9 @@ describe('resolveIngestOptions', () => {
     [{ inputs: ['d'], concurrency: 0 }, /concurrency must be a positive integer/],
     [{ inputs: ['d'], maxFileBytes: -5 }, /maxFileBytes/],
   ])('refuses %j with InvalidArgumentError naming the field', (options, message) => {
-    expect(() => resolveIngestOptions(options)).toThrow(expect.objectContaining({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT', message: expect.stringMatching(message) }));
+    expect(() => resolveIngestOptions(options)).toThrow(
+      expect.objectContaining({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT', message: expect.stringMatching(message) }),
+    );
   });
 
   it('refuses a batchSize above the protocol write batch with LimitExceededError', () => {

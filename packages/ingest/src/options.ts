@@ -77,7 +77,8 @@ export function resolveIngestOptions(options: IngestOptions): ResolvedIngestOpti
   if (!Number.isInteger(chunkOverlap) || chunkOverlap < 0 || chunkOverlap >= chunkSize) {
     throw new InvalidArgumentError(`chunkOverlap must be an integer in 0..${chunkSize - 1} (below chunkSize), got ${String(options.chunkOverlap)}`);
   }
-  if (options.embed !== undefined && typeof options.embed !== 'function') throw new InvalidArgumentError('embed must be a function (texts) => Promise<Float32Array[]>');
+  if (options.embed !== undefined && typeof options.embed !== 'function')
+    throw new InvalidArgumentError('embed must be a function (texts) => Promise<Float32Array[]>');
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new InvalidArgumentError('onProgress must be a function');
   // One embeddings call's vectors are written in one upsert request.
   const batchSize = checkIntInRange('batchSize', options.batchSize ?? INGEST_DEFAULTS.batchSize, [1, DEFAULT_LIMITS.maxWriteBatch]);

@@ -12,7 +12,15 @@ describe('plain progress lines', () => {
     r.onEvent({ type: 'write', vectors: 4, stats: stats(0) });
     r.onEvent({ type: 'file', source: 'a.md', outcome: 'ingested', chunks: 4, vectors: 4, stats: stats(1) });
     r.onEvent({ type: 'file', source: 'b.txt', outcome: 'skipped', chunks: 5, vectors: 0, stats: stats(2) });
-    r.onEvent({ type: 'file', source: 'c.bin', outcome: 'failed', chunks: 0, vectors: 0, error: { code: 'file_binary', message: 'a NUL byte at offset 0' }, stats: stats(3) });
+    r.onEvent({
+      type: 'file',
+      source: 'c.bin',
+      outcome: 'failed',
+      chunks: 0,
+      vectors: 0,
+      error: { code: 'file_binary', message: 'a NUL byte at offset 0' },
+      stats: stats(3),
+    });
     r.stop();
     expect(out.split('\n')).toEqual([
       'ragwire ingest: 3 files',
@@ -25,10 +33,20 @@ describe('plain progress lines', () => {
 
   it('ends with one summary line', () => {
     const line = formatSummary({
-      collection: 'docs', files: 3, ingested: 1, skipped: 1, failed: [{ source: 'c.bin', code: 'file_binary', error: 'x' }],
-      chunks: 9, vectors: 4, deleted: 2, elapsedMs: 1500, vectorsPerSecond: 4 / 1.5,
+      collection: 'docs',
+      files: 3,
+      ingested: 1,
+      skipped: 1,
+      failed: [{ source: 'c.bin', code: 'file_binary', error: 'x' }],
+      chunks: 9,
+      vectors: 4,
+      deleted: 2,
+      elapsedMs: 1500,
+      vectorsPerSecond: 4 / 1.5,
     });
-    expect(line).toBe('ragwire ingest: 3 files: 1 ingested, 1 skipped (unchanged), 1 failed; 9 chunks, 4 vectors written, 2 old chunks removed in 1.50 s (2.7 vectors/s) into "docs"');
+    expect(line).toBe(
+      'ragwire ingest: 3 files: 1 ingested, 1 skipped (unchanged), 1 failed; 9 chunks, 4 vectors written, 2 old chunks removed in 1.50 s (2.7 vectors/s) into "docs"',
+    );
     expect(line).not.toContain('\n');
   });
 });

@@ -47,13 +47,23 @@ async function matchingIds(c: ShardedCollection, dim: number, filter: Filter, k:
 
 /** Indices of the chunks stored under `key`, asked in windows of chunk indices that fit in one query's k. */
 async function presentIndices(
-  c: ShardedCollection, dim: number, source: string, key: string, ids: Map<string, number>, n: number, maxK: number,
+  c: ShardedCollection,
+  dim: number,
+  source: string,
+  key: string,
+  ids: Map<string, number>,
+  n: number,
+  maxK: number,
 ): Promise<Set<number>> {
   const present = new Set<number>();
   for (let from = 0; from < n; from += maxK) {
     const to = Math.min(n, from + maxK);
     const filter: Filter = {
-      must: [{ key: 'source', eq: source }, { key: 'ingest_key', eq: key }, { key: 'chunk', range: { gte: from, lt: to } }],
+      must: [
+        { key: 'source', eq: source },
+        { key: 'ingest_key', eq: key },
+        { key: 'chunk', range: { gte: from, lt: to } },
+      ],
     };
     for (const id of await matchingIds(c, dim, filter, to - from)) {
       const i = ids.get(id);
@@ -71,7 +81,11 @@ async function presentIndices(
  * with more chunks than one query may return (`maxK`, the protocol's 10000) is looked at in windows.
  */
 export async function planFile(
-  c: ShardedCollection, dim: number | undefined, source: string, key: string, chunks: readonly Chunk[],
+  c: ShardedCollection,
+  dim: number | undefined,
+  source: string,
+  key: string,
+  chunks: readonly Chunk[],
   maxK: number = DEFAULT_LIMITS.maxK,
 ): Promise<FilePlan> {
   const n = chunks.length;

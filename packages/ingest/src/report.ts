@@ -28,17 +28,17 @@ export interface IngestStats {
 export type IngestEvent =
   | { type: 'start'; stats: IngestStats }
   | {
-    type: 'file';
-    source: string;
-    /** ingested: chunks were written or old ones removed; skipped: unchanged; failed: see `error`. */
-    outcome: 'ingested' | 'skipped' | 'failed';
-    /** The file's chunks (0 for a failed file). */
-    chunks: number;
-    /** Vectors written for it in this run. */
-    vectors: number;
-    error?: { code: IngestErrorCode; message: string };
-    stats: IngestStats;
-  }
+      type: 'file';
+      source: string;
+      /** ingested: chunks were written or old ones removed; skipped: unchanged; failed: see `error`. */
+      outcome: 'ingested' | 'skipped' | 'failed';
+      /** The file's chunks (0 for a failed file). */
+      chunks: number;
+      /** Vectors written for it in this run. */
+      vectors: number;
+      error?: { code: IngestErrorCode; message: string };
+      stats: IngestStats;
+    }
   | { type: 'write'; vectors: number; stats: IngestStats };
 
 /** The outcome of a run. */

@@ -37,7 +37,12 @@ describe('RagwireVectorStore hybrid search', () => {
     const weighted = await store.hybridSearchWithScore('folate homocysteine', 1, { fusion: 'weighted', alpha: 0 });
     expect(weighted.map(([d, s]) => [d.metadata.n, s])).toEqual([[2, 1]]);
     const rrf = await store.hybridSearch('vitamin deficiencies', 3);
-    expect(rrf.slice(0, 2).map((d) => d.metadata.n).sort()).toEqual([0, 5]);
+    expect(
+      rrf
+        .slice(0, 2)
+        .map((d) => d.metadata.n)
+        .sort(),
+    ).toEqual([0, 5]);
     const filtered = await store.hybridSearch('homocysteine', 3, { filter: { topic: 'nutrition' }, fusion: 'dbsf' });
     expect(filtered.every((d) => d.metadata.topic === 'nutrition')).toBe(true);
     await store.close();

@@ -103,7 +103,9 @@ describe('RagwireVectorStore (LangChain)', () => {
 
   it('takes a ShardedCollection from a second copy of @ragwire/client as its client', async () => {
     // The query makes the module loader evaluate the file again: another ShardedCollection class.
-    const second = (await import(new URL('../../client/src/sharded-collection.ts?second-copy', import.meta.url).href)) as typeof import('../../client/src/sharded-collection');
+    const second = (await import(
+      new URL('../../client/src/sharded-collection.ts?second-copy', import.meta.url).href
+    )) as typeof import('../../client/src/sharded-collection');
     const client = new second.ShardedCollection({ shards: [[`embedded://${encodeURI(dir)}`]], collection: 'second-copy' });
     const store = new RagwireVectorStore(embeddings, { client });
     expect(store.collection).toBe(client);

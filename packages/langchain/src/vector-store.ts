@@ -41,9 +41,14 @@ export class RagwireVectorStore extends VectorStore {
   /** Stores documents with precomputed vectors. Ids: `options.ids`, else each document's `id`, else generated. */
   async addVectors(vectors: number[][], documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
     if (vectors.length !== documents.length) throw new InvalidArgumentError(`got ${vectors.length} vectors for ${documents.length} documents`);
-    if (options?.ids && options.ids.length !== documents.length) throw new InvalidArgumentError(`got ${options.ids.length} ids for ${documents.length} documents`);
+    if (options?.ids && options.ids.length !== documents.length)
+      throw new InvalidArgumentError(`got ${options.ids.length} ids for ${documents.length} documents`);
     const ids = documents.map((d, i) => options?.ids?.[i] ?? d.id ?? randomUUID());
-    await this.handle.upsert(ids, vectors, documents.map((d): Payload => ({ text: d.pageContent, metadata: d.metadata ?? {} })));
+    await this.handle.upsert(
+      ids,
+      vectors,
+      documents.map((d): Payload => ({ text: d.pageContent, metadata: d.metadata ?? {} })),
+    );
     return ids;
   }
 
@@ -73,9 +78,19 @@ export class RagwireVectorStore extends VectorStore {
 
   /** hybridSearch with each document's fused score. */
   async hybridSearchWithScore(query: string, k: number, options: HybridSearchOptions = {}): Promise<[Document, number][]> {
-    const fusion: Fusion = { method: options.fusion ?? 'rrf', ...(options.alpha !== undefined ? { alpha: options.alpha } : {}), ...(options.rrfK !== undefined ? { k: options.rrfK } : {}) };
+    const fusion: Fusion = {
+      method: options.fusion ?? 'rrf',
+      ...(options.alpha !== undefined ? { alpha: options.alpha } : {}),
+      ...(options.rrfK !== undefined ? { k: options.rrfK } : {}),
+    };
     const vector = await this.embeddings.embedQuery(query);
-    const q: ShardedQuery = { vectors: Float32Array.from(vector), k, text: [query], fusion, ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}) };
+    const q: ShardedQuery = {
+      vectors: Float32Array.from(vector),
+      k,
+      text: [query],
+      fusion,
+      ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),
+    };
     const hits = await this.search(q, options.filter, false);
     return hits.map((h) => [h.doc, h.score]);
   }
@@ -113,7 +128,12 @@ export class RagwireVectorStore extends VectorStore {
     const queryVector = await this.embeddings.embedQuery(query);
     const hits = await this.search({ vectors: Float32Array.from(queryVector), k: fetchK }, options.filter, true);
     if (hits.length === 0) return [];
-    const picked = maximalMarginalRelevance(queryVector, hits.map((h) => h.vector!), options.lambda ?? 0.5, k);
+    const picked = maximalMarginalRelevance(
+      queryVector,
+      hits.map((h) => h.vector!),
+      options.lambda ?? 0.5,
+      k,
+    );
     return picked.map((i) => hits[i]!.doc);
   }
 
@@ -142,7 +162,7 @@ export class RagwireVectorStore extends VectorStore {
     args: RagwireVectorStoreArgs,
   ): Promise<RagwireVectorStore> {
     const docs = texts.map(
-      (text, i) => new Document({ pageContent: text, metadata: (Array.isArray(metadatas) ? metadatas[i] : metadatas) as Record<string, unknown> ?? {} }),
+      (text, i) => new Document({ pageContent: text, metadata: ((Array.isArray(metadatas) ? metadatas[i] : metadatas) as Record<string, unknown>) ?? {} }),
     );
     return RagwireVectorStore.fromDocuments(docs, embeddings, args);
   }

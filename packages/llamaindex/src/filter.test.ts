@@ -16,7 +16,12 @@ describe('toRagwireFilter (LlamaIndex MetadataFilters)', () => {
     expect(one({ key: 'a', value: ['x', 'y'], operator: 'in' })).toEqual({ must: [{ key: 'a', in: ['x', 'y'] }] });
     expect(one({ key: 'a', value: ['x', 'y'], operator: 'nin' })).toEqual({ must_not: [{ key: 'a', in: ['x', 'y'] }] });
     expect(one({ key: 't', value: ['x', 'y'], operator: 'any' })).toEqual({ must: [{ key: 't', in: ['x', 'y'] }] });
-    expect(one({ key: 't', value: ['x', 'y'], operator: 'all' })).toEqual({ must: [{ key: 't', eq: 'x' }, { key: 't', eq: 'y' }] });
+    expect(one({ key: 't', value: ['x', 'y'], operator: 'all' })).toEqual({
+      must: [
+        { key: 't', eq: 'x' },
+        { key: 't', eq: 'y' },
+      ],
+    });
     expect(one({ key: 't', value: 'x', operator: 'contains' })).toEqual({ must: [{ key: 't', eq: 'x' }] });
     expect(one({ key: 't', operator: 'is_empty' })).toEqual({ must: [{ key: 't', exists: false }] });
   });
@@ -24,10 +29,22 @@ describe('toRagwireFilter (LlamaIndex MetadataFilters)', () => {
   it('maps OR of positive operators to should, and adds docIds on ref_doc_id', () => {
     expect(
       toRagwireFilter(
-        { filters: [{ key: 'a', value: 'x', operator: '==' }, { key: 'n', value: 3, operator: '<' }], condition: 'or' },
+        {
+          filters: [
+            { key: 'a', value: 'x', operator: '==' },
+            { key: 'n', value: 3, operator: '<' },
+          ],
+          condition: 'or',
+        },
         ['doc-1'],
       ),
-    ).toEqual({ must: [{ key: 'ref_doc_id', in: ['doc-1'] }], should: [{ key: 'a', eq: 'x' }, { key: 'n', range: { lt: 3 } }] });
+    ).toEqual({
+      must: [{ key: 'ref_doc_id', in: ['doc-1'] }],
+      should: [
+        { key: 'a', eq: 'x' },
+        { key: 'n', range: { lt: 3 } },
+      ],
+    });
     expect(toRagwireFilter(undefined)).toBeUndefined();
     expect(toRagwireFilter({ filters: [] })).toBeUndefined();
   });

@@ -70,14 +70,27 @@ describe('RagwireVectorStore query modes (LlamaIndex)', () => {
     const filters: MetadataFilters = { filters: [{ key: 'text', value: 'HEART', operator: 'text_match' }] };
     const r = await store.query({ ...base, similarityTopK: 6, filters, mode: VectorStoreQueryMode.DEFAULT });
     expect(r.ids.sort()).toEqual(['n1', 'n4']);
-    const onMeta = await store.query({ ...base, similarityTopK: 6, mode: VectorStoreQueryMode.DEFAULT, filters: { filters: [{ key: 'source', value: '3.md', operator: 'text_match' }, { key: 'i', value: 2, operator: '>' }] } });
+    const onMeta = await store.query({
+      ...base,
+      similarityTopK: 6,
+      mode: VectorStoreQueryMode.DEFAULT,
+      filters: {
+        filters: [
+          { key: 'source', value: '3.md', operator: 'text_match' },
+          { key: 'i', value: 2, operator: '>' },
+        ],
+      },
+    });
     expect(onMeta.ids).toEqual(['n3']);
   });
 
   it('accepts negations inside OR, evaluated on candidates', async () => {
     const filters: MetadataFilters = {
       condition: 'or',
-      filters: [{ key: 'topic', value: 'nutrition', operator: '!=' }, { key: 'i', value: 0, operator: '==' }],
+      filters: [
+        { key: 'topic', value: 'nutrition', operator: '!=' },
+        { key: 'i', value: 0, operator: '==' },
+      ],
     };
     const r = await store.query({ ...base, similarityTopK: 6, filters, mode: VectorStoreQueryMode.DEFAULT });
     expect(r.ids.sort()).toEqual(['n0', 'n1', 'n3', 'n4']);

@@ -57,16 +57,21 @@ describe('RagwireVectorStore (LlamaIndex)', () => {
     expect(() => new RagwireVectorStore({ path: dir, batchSize: 0, embedModel })).toThrow(expect.objectContaining({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' }));
     expect(() => new RagwireVectorStore({ path: dir, batchSize: 16_385, embedModel })).toThrow(expect.objectContaining({ code: 'RAGWIRE_ERR_LIMIT' }));
     const store = new RagwireVectorStore({ path: dir, collection: 'limits', efSearch: 10_000, embedModel });
-    await expect(store.query({ queryEmbedding: [1, 0], similarityTopK: 10_001, mode: VectorStoreQueryMode.DEFAULT })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_LIMIT' });
+    await expect(store.query({ queryEmbedding: [1, 0], similarityTopK: 10_001, mode: VectorStoreQueryMode.DEFAULT })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_LIMIT',
+    });
     await expect(store.query({ queryEmbedding: [1, 0], similarityTopK: 1.5, mode: VectorStoreQueryMode.DEFAULT })).rejects.toMatchObject({
-      code: 'RAGWIRE_ERR_INVALID_ARGUMENT', message: 'similarityTopK must be an integer of at least 1, got 1.5',
+      code: 'RAGWIRE_ERR_INVALID_ARGUMENT',
+      message: 'similarityTopK must be an integer of at least 1, got 1.5',
     });
     await store.close();
   });
 
   it('takes a ShardedCollection from a second copy of @ragwire/client as its client', async () => {
     // The query makes the module loader evaluate the file again: another ShardedCollection class.
-    const second = (await import(new URL('../../client/src/sharded-collection.ts?second-copy', import.meta.url).href)) as typeof import('../../client/src/sharded-collection');
+    const second = (await import(
+      new URL('../../client/src/sharded-collection.ts?second-copy', import.meta.url).href
+    )) as typeof import('../../client/src/sharded-collection');
     const client = new second.ShardedCollection({ shards: [[`embedded://${encodeURI(dir)}`]], collection: 'second-copy' });
     const store = new RagwireVectorStore({ client, embedModel });
     expect(store.client()).toBe(client);
@@ -81,10 +86,14 @@ describe('RagwireVectorStore (LlamaIndex)', () => {
   it('keeps node ids, ref_doc_id, text and metadata; deletes a whole document', async () => {
     const store = new RagwireVectorStore({ path: dir, collection: 'nodes', exact: true, embedModel });
     const nodes = ['alpha beta', 'gamma delta', 'epsilon'].map(
-      (text, i) => new TextNode({
-        id_: `n${i}`, text, metadata: { i, tags: ['t'] }, embedding: [1, i, 0, 0],
-        relationships: { [NodeRelationship.SOURCE]: { nodeId: i < 2 ? 'docA' : 'docB', metadata: {} } },
-      }),
+      (text, i) =>
+        new TextNode({
+          id_: `n${i}`,
+          text,
+          metadata: { i, tags: ['t'] },
+          embedding: [1, i, 0, 0],
+          relationships: { [NodeRelationship.SOURCE]: { nodeId: i < 2 ? 'docA' : 'docB', metadata: {} } },
+        }),
     );
     expect(await store.add(nodes)).toEqual(['n0', 'n1', 'n2']);
     const r = await store.query({ queryEmbedding: [1, 1, 0, 0], similarityTopK: 3, mode: VectorStoreQueryMode.DEFAULT });

@@ -16,7 +16,11 @@ import { planFilters } from './residual-filter';
 
 /** The query modes ragwire answers, and what each sends (docs/search.md). */
 const MODES = new Set<string>([
-  VectorStoreQueryMode.DEFAULT, VectorStoreQueryMode.MMR, VectorStoreQueryMode.HYBRID, VectorStoreQueryMode.SEMANTIC_HYBRID, VectorStoreQueryMode.SPARSE,
+  VectorStoreQueryMode.DEFAULT,
+  VectorStoreQueryMode.MMR,
+  VectorStoreQueryMode.HYBRID,
+  VectorStoreQueryMode.SEMANTIC_HYBRID,
+  VectorStoreQueryMode.SPARSE,
 ]);
 
 /**
@@ -59,7 +63,11 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
   async add(nodes: BaseNode[]): Promise<string[]> {
     const ids = nodes.map((n) => n.id_);
     const payloads = nodes.map((node): Payload => ({ text: node.getContent(MetadataMode.NONE), metadata: nodeToMetadata(node, true, 'text', false) }));
-    await this.handle.upsert(ids, nodes.map((n) => n.getEmbedding()), payloads);
+    await this.handle.upsert(
+      ids,
+      nodes.map((n) => n.getEmbedding()),
+      payloads,
+    );
     return ids;
   }
 
@@ -85,8 +93,7 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
     const topK = checkK(query.similarityTopK, 'similarityTopK');
     const mmr = mode === VectorStoreQueryMode.MMR;
     const { filter, predicate } = planFilters(query.filters, query.docIds);
-    const fusion: Fusion =
-      mode === VectorStoreQueryMode.HYBRID && query.alpha !== undefined ? { method: 'weighted', alpha: query.alpha } : { method: 'rrf' };
+    const fusion: Fusion = mode === VectorStoreQueryMode.HYBRID && query.alpha !== undefined ? { method: 'weighted', alpha: query.alpha } : { method: 'rrf' };
     const q: ShardedQuery = {
       vectors: dense ? Float32Array.from(query.queryEmbedding!) : new Float32Array(0),
       k: mmr ? Math.min(DEFAULT_LIMITS.maxK, topK * this.mmrPrefetchFactor) : topK,

@@ -8,7 +8,9 @@ describe('startJsonProcess', () => {
   it('resolves on the announcing line, skipping others, and stops the process', async () => {
     const p = await startJsonProcess({
       name: 'announcer',
-      args: script(`console.log('booting'); console.log(JSON.stringify({ msg: 'other' })); console.log(JSON.stringify({ msg: 'listening', url: 'x' })); setInterval(() => {}, 1000);`),
+      args: script(
+        `console.log('booting'); console.log(JSON.stringify({ msg: 'other' })); console.log(JSON.stringify({ msg: 'listening', url: 'x' })); setInterval(() => {}, 1000);`,
+      ),
       ready: (json) => json?.msg === 'listening',
     });
     expect(p.announcement).toEqual({ msg: 'listening', url: 'x' });
@@ -18,7 +20,11 @@ describe('startJsonProcess', () => {
   });
 
   it('matches a plain-text line too', async () => {
-    const p = await startJsonProcess({ name: 'plain', args: script(`console.log('Ready for connections'); setInterval(() => {}, 1000);`), ready: (_json, line) => line.includes('Ready') });
+    const p = await startJsonProcess({
+      name: 'plain',
+      args: script(`console.log('Ready for connections'); setInterval(() => {}, 1000);`),
+      ready: (_json, line) => line.includes('Ready'),
+    });
     expect(p.announcement).toEqual({ line: 'Ready for connections' });
     await p.kill9();
     expect(await p.exited).toBe('SIGKILL');

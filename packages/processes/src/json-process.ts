@@ -59,7 +59,11 @@ export function startJsonProcess(options: JsonProcessOptions): Promise<JsonProce
     process.once('exit', killAllProcesses);
   }
   const inherit = options.stderr === 'inherit';
-  const child = spawn(process.execPath, options.args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', inherit ? 'inherit' : 'pipe'] });
+  const child = spawn(process.execPath, options.args, {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', inherit ? 'inherit' : 'pipe'],
+  });
   running.add(child);
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -67,7 +71,7 @@ export function startJsonProcess(options: JsonProcessOptions): Promise<JsonProce
       resolve(code ?? signal ?? -1);
     });
   });
-  let stderr = inherit ? '(written to this process\'s stderr)' : '';
+  let stderr = inherit ? "(written to this process's stderr)" : '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-STDERR_KEPT);
   });

@@ -72,7 +72,8 @@ function launch(spec: NodeSpec): Promise<ChildProcess> {
 
 function node(spec: NodeSpec, first: ChildProcess): NatsNode {
   let child = first;
-  const gone = (c: ChildProcess): Promise<void> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r())));
+  const gone = (c: ChildProcess): Promise<void> =>
+    c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
   return {
     url: `nats://127.0.0.1:${spec.port}`,
     name: spec.name,
@@ -116,10 +117,13 @@ export async function startNats(): Promise<NatsNode & { cleanup(): Promise<void>
   const storeDir = mkdtempSync(join(tmpdir(), 'ragwire-nats-'));
   const spec = { name: 'n1', port: await freePort(), storeDir };
   const n = node(spec, await launch(spec));
-  return { ...n, async cleanup() {
-    await n.stop();
-    rmSync(storeDir, { recursive: true, force: true });
-  } };
+  return {
+    ...n,
+    async cleanup() {
+      await n.stop();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A 3-node JetStream cluster (streams and KV at R3 survive one node down). */
@@ -127,7 +131,13 @@ export async function startNatsCluster(): Promise<{ nodes: NatsNode[]; urls: str
   const clusterPorts = [await freePort(), await freePort(), await freePort()];
   const specs: NodeSpec[] = [];
   for (let i = 0; i < 3; i++) {
-    specs.push({ name: `n${i + 1}`, port: await freePort(), clusterPort: clusterPorts[i]!, routes: clusterPorts.filter((_, j) => j !== i), storeDir: mkdtempSync(join(tmpdir(), `ragwire-nats${i + 1}-`)) });
+    specs.push({
+      name: `n${i + 1}`,
+      port: await freePort(),
+      clusterPort: clusterPorts[i]!,
+      routes: clusterPorts.filter((_, j) => j !== i),
+      storeDir: mkdtempSync(join(tmpdir(), `ragwire-nats${i + 1}-`)),
+    });
   }
   const children = await Promise.all(specs.map(launch));
   const nodes = specs.map((s, i) => node(s, children[i]!));

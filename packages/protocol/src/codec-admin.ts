@@ -4,15 +4,7 @@ import { Fields, isPlainObject, utf8Length, type FieldsSource } from './fields';
 import { MessageType } from './header';
 import type { ProtocolLimits } from './limits';
 import { MAX_ERROR_MESSAGE_BYTES, MAX_NAME_BYTES, MAX_STAT_STRING_BYTES, OUTGOING, type MessageCodec } from './message-codec';
-import type {
-  ErrorReply,
-  SnapshotInfo,
-  SnapshotReply,
-  SnapshotRequest,
-  StatValue,
-  StatsReply,
-  StatsRequest,
-} from './messages';
+import type { ErrorReply, SnapshotInfo, SnapshotReply, SnapshotRequest, StatValue, StatsReply, StatsRequest } from './messages';
 
 function readCollectionScoped(value: unknown, what: string, source?: FieldsSource): { collection?: string } {
   const f: Fields = new Fields(value, what, source);
@@ -30,8 +22,15 @@ function readStats(value: unknown, limits: ProtocolLimits, source?: FieldsSource
   const out: Omit<StatsRequest, 'type'> = collection === undefined ? {} : { collection };
   if (text !== undefined) {
     if (collection === undefined) f.fail('text', 'needs a collection');
-    if (!Array.isArray(text) || text.length > limits.maxQueryBatch || !text.every((t) => typeof t === 'string' && utf8Length(t, limits.maxQueryTextBytes) <= limits.maxQueryTextBytes)) {
-      f.fail('text', `must be an array of at most maxQueryBatch = ${limits.maxQueryBatch} strings of at most maxQueryTextBytes = ${limits.maxQueryTextBytes} bytes`);
+    if (
+      !Array.isArray(text) ||
+      text.length > limits.maxQueryBatch ||
+      !text.every((t) => typeof t === 'string' && utf8Length(t, limits.maxQueryTextBytes) <= limits.maxQueryTextBytes)
+    ) {
+      f.fail(
+        'text',
+        `must be an array of at most maxQueryBatch = ${limits.maxQueryBatch} strings of at most maxQueryTextBytes = ${limits.maxQueryTextBytes} bytes`,
+      );
     }
     out.text = text as string[];
   }

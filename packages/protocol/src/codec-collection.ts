@@ -4,17 +4,7 @@ import { MessageType } from './header';
 import { TEXT_LANGUAGES, type TextSettings } from './search';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits';
 import { MAX_NAME_BYTES, MAX_TOKEN_BYTES, OUTGOING, type MessageCodec } from './message-codec';
-import type {
-  CollectionInfo,
-  CreateReply,
-  CreateRequest,
-  DescribeReply,
-  DescribeRequest,
-  DropReply,
-  DropRequest,
-  HelloReply,
-  HelloRequest,
-} from './messages';
+import type { CollectionInfo, CreateReply, CreateRequest, DescribeReply, DescribeRequest, DropReply, DropRequest, HelloReply, HelloRequest } from './messages';
 import { INDEX_KINDS, METRICS, STORAGES } from './types';
 
 /** §5.4 CollectionInfo */

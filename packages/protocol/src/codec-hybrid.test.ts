@@ -42,10 +42,19 @@ describe('hybrid QUERY, sparse UPSERT and STATS with text', () => {
 
   it('round-trips text, sparse, prefetch, fusion and textStats; dim 0 means no dense part', () => {
     const q: QueryRequest = {
-      type: 'query', collection: 'docs', dim: 0, k: 5, vectors: new Float32Array(0),
+      type: 'query',
+      collection: 'docs',
+      dim: 0,
+      k: 5,
+      vectors: new Float32Array(0),
       text: ['vitamin b12', 'homocysteine'],
-      sparse: [{ indices: Uint32Array.of(1, 5), values: Float32Array.of(0.5, 2) }, { indices: new Uint32Array(0), values: new Float32Array(0) }],
-      prefetch: 40, fusion: { method: 'dbsf' }, textStats: { docs: 10, tokens: 90, df: { vitamin: 2 } },
+      sparse: [
+        { indices: Uint32Array.of(1, 5), values: Float32Array.of(0.5, 2) },
+        { indices: new Uint32Array(0), values: new Float32Array(0) },
+      ],
+      prefetch: 40,
+      fusion: { method: 'dbsf' },
+      textStats: { docs: 10, tokens: 90, df: { vitamin: 2 } },
     };
     const back = roundTrip(q);
     expect(back.text).toEqual(q.text);
@@ -61,12 +70,18 @@ describe('hybrid QUERY, sparse UPSERT and STATS with text', () => {
     expect(refusal(() => encodeFrame({ ...base, dim: 2, vectors: new Float32Array(4), text: ['one'] }, 1))).toBe('RAGWIRE_ERR_BAD_FRAME');
     const small = resolveLimits({ maxQueryTextBytes: 8 });
     expect(refusal(() => encodeFrame({ ...base, dim: 0, vectors: new Float32Array(0), text: ['far too long a text'] }, 1, small))).toBe('RAGWIRE_ERR_LIMIT');
-    expect(refusal(() => encodeFrame({ ...base, dim: 0, vectors: new Float32Array(0), text: ['x'], fusion: { method: 'max' as 'rrf' } }, 1))).toBe('RAGWIRE_ERR_BAD_FRAME');
+    expect(refusal(() => encodeFrame({ ...base, dim: 0, vectors: new Float32Array(0), text: ['x'], fusion: { method: 'max' as 'rrf' } }, 1))).toBe(
+      'RAGWIRE_ERR_BAD_FRAME',
+    );
   });
 
   it('round-trips sparse vectors on UPSERT, null entries included, before the payloads', () => {
     const u: UpsertRequest = {
-      type: 'upsert', collection: 'docs', dim: 1, ids: ['a', 'b', 'c'], vectors: Float32Array.of(1, 2, 3),
+      type: 'upsert',
+      collection: 'docs',
+      dim: 1,
+      ids: ['a', 'b', 'c'],
+      vectors: Float32Array.of(1, 2, 3),
       sparse: [{ indices: Uint32Array.of(3), values: Float32Array.of(1.5) }, null, { indices: Uint32Array.of(0, 9), values: Float32Array.of(-1, 1) }],
       payloads: [{ text: 'a' }, null, { text: 'c' }],
     };

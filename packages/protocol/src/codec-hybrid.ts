@@ -49,7 +49,8 @@ export function readSparseCounts(f: Fields, n: number, limits: ProtocolLimits, w
   for (let i = 0; i < counts.length; i++) {
     const c = counts[i];
     if (typeof c !== 'number' || !Number.isInteger(c) || c < 0) f.fail(`sparseCounts[${i}]`, 'must be a non-negative integer');
-    if (c > limits.maxSparseEntries) throw new LimitExceededError(`${what}.sparseCounts[${i}] is ${c}, over the limit maxSparseEntries = ${limits.maxSparseEntries}`);
+    if (c > limits.maxSparseEntries)
+      throw new LimitExceededError(`${what}.sparseCounts[${i}] is ${c}, over the limit maxSparseEntries = ${limits.maxSparseEntries}`);
   }
   return counts as number[];
 }

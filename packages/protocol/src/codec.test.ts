@@ -60,15 +60,25 @@ describe('encodeFrame / decodeFrame', () => {
     }
   });
 
-  it('carries the hits\' vectors in RESULT when the query asked withVectors', () => {
-    const query = decodeFrame(encodeFrame({ type: 'query', collection: 'c', dim: 2, k: 2, vectors: new Float32Array([1, 0]), options: { withVectors: true } }, 1));
+  it("carries the hits' vectors in RESULT when the query asked withVectors", () => {
+    const query = decodeFrame(
+      encodeFrame({ type: 'query', collection: 'c', dim: 2, k: 2, vectors: new Float32Array([1, 0]), options: { withVectors: true } }, 1),
+    );
     expect((query.message as QueryRequest).options).toEqual({ withVectors: true });
     const vectors = new Float32Array([1, 2, 3, 4]);
-    const frame = encodeFrame({ type: 'result', k: 2, counts: new Uint32Array([2]), ids: ['a', 'b'], scores: new Float32Array([0.9, 0.1]), vectors, payloads: [null, { text: 't' }] }, 2);
+    const frame = encodeFrame(
+      { type: 'result', k: 2, counts: new Uint32Array([2]), ids: ['a', 'b'], scores: new Float32Array([0.9, 0.1]), vectors, payloads: [null, { text: 't' }] },
+      2,
+    );
     const r = decodeFrame(frame).message as ResultReply;
     expect([...r.vectors!]).toEqual([1, 2, 3, 4]);
     expect(r.payloads).toEqual([null, { text: 't' }]);
-    expect(() => encodeFrame({ type: 'result', k: 2, counts: new Uint32Array([2]), ids: ['a', 'b'], scores: new Float32Array([0.9, 0.1]), vectors: new Float32Array(3) }, 3)).toThrow(/not a multiple/);
+    expect(() =>
+      encodeFrame(
+        { type: 'result', k: 2, counts: new Uint32Array([2]), ids: ['a', 'b'], scores: new Float32Array([0.9, 0.1]), vectors: new Float32Array(3) },
+        3,
+      ),
+    ).toThrow(/not a multiple/);
   });
 
   it('decodes vectors as views on the received buffer, not copies', () => {
@@ -133,10 +143,17 @@ describe('encoder validation', () => {
     expect(codeOf(() => encodeFrame(q({}), 2 ** 32))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
     expect(codeOf(() => encodeFrame({ type: 'delete', collection: 'c' }, 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
     expect(
-      codeOf(() => encodeFrame({ type: 'upsert', collection: 'c', dim: 1, ids: ['a'], vectors: new Float32Array(1), payloads: [{ text: 'x', when: new Date() } as never] }, 1)),
+      codeOf(() =>
+        encodeFrame(
+          { type: 'upsert', collection: 'c', dim: 1, ids: ['a'], vectors: new Float32Array(1), payloads: [{ text: 'x', when: new Date() } as never] },
+          1,
+        ),
+      ),
     ).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
     expect(
-      codeOf(() => encodeFrame({ type: 'upsert', collection: 'c', dim: 1, ids: ['a'], vectors: new Float32Array(1), payloads: [{ metadata: { at: new Date() } }] }, 1)),
+      codeOf(() =>
+        encodeFrame({ type: 'upsert', collection: 'c', dim: 1, ids: ['a'], vectors: new Float32Array(1), payloads: [{ metadata: { at: new Date() } }] }, 1),
+      ),
     ).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
   });
 
@@ -147,7 +164,9 @@ describe('encoder validation', () => {
     const small = resolveLimits({ maxFrameBytes: 1024 });
     expect(codeOf(() => encodeFrame(q({ dim: 512, vectors: new Float32Array(512) }), 1, small))).toBe('RAGWIRE_ERR_FRAME_TOO_LARGE');
     const big = { text: 'x'.repeat(DEFAULT_LIMITS.maxPayloadBytes) };
-    expect(codeOf(() => encodeFrame({ type: 'upsert', collection: 'c', dim: 1, ids: ['a'], vectors: new Float32Array(1), payloads: [big] }, 1))).toBe('RAGWIRE_ERR_LIMIT');
+    expect(codeOf(() => encodeFrame({ type: 'upsert', collection: 'c', dim: 1, ids: ['a'], vectors: new Float32Array(1), payloads: [big] }, 1))).toBe(
+      'RAGWIRE_ERR_LIMIT',
+    );
   });
 });
 

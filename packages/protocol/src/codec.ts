@@ -1,29 +1,12 @@
 // docs/protocol.md §2-§5: encoding a message into a frame and decoding one complete frame.
 import { BodyReader, BodyWriter } from './body';
 import { errorCodec, snapshotCodec, snapshotReplyCodec, statsCodec, statsReplyCodec } from './codec-admin';
-import {
-  createCodec,
-  createReplyCodec,
-  describeCodec,
-  describeReplyCodec,
-  dropCodec,
-  dropReplyCodec,
-  helloCodec,
-  helloReplyCodec,
-} from './codec-collection';
+import { createCodec, createReplyCodec, describeCodec, describeReplyCodec, dropCodec, dropReplyCodec, helloCodec, helloReplyCodec } from './codec-collection';
 import { extensionsCodec, extensionsReplyCodec } from './codec-extensions';
 import { queryCodec, resultCodec } from './codec-query';
 import { deleteCodec, deleteReplyCodec, upsertCodec, upsertReplyCodec } from './codec-write';
 import { BadFrameError, hasCode, InternalError, InvalidArgumentError, isRagwireError, type RagwireError } from './errors';
-import {
-  FLAG_RESPONSE,
-  HEADER_BYTES,
-  MessageType,
-  assertLittleEndianHost,
-  checkHeader,
-  readHeader,
-  type FrameHeader,
-} from './header';
+import { FLAG_RESPONSE, HEADER_BYTES, MessageType, assertLittleEndianHost, checkHeader, readHeader, type FrameHeader } from './header';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits';
 import { NO_EXTENSIONS, type MessageCodec } from './message-codec';
 import type { Message, MessageName, Request, Response } from './messages';

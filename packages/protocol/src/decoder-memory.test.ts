@@ -6,7 +6,9 @@ import type { UpsertRequest } from './messages';
 
 function upsert(rows: number, dim: number): Uint8Array {
   const request: UpsertRequest = {
-    type: 'upsert', collection: 'docs', dim,
+    type: 'upsert',
+    collection: 'docs',
+    dim,
     ids: Array.from({ length: rows }, (_, i) => `doc-${i}`),
     vectors: Float32Array.from({ length: rows * dim }, (_, i) => (i % 97) / 97),
   };

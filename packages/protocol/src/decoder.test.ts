@@ -69,7 +69,7 @@ describe('FrameDecoder', () => {
 
   it('decodes any split of the stream, and copies only frames that straddle chunks', () => {
     let seed = 12345;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
     for (let round = 0; round < 200; round++) {
       const d = new FrameDecoder();
       const events: DecodeEvent[] = [];
@@ -102,9 +102,11 @@ describe('FrameDecoder', () => {
 
   it('matches pipelined replies that arrive out of order by request id', () => {
     const requests = [11, 12, 13].map((id) => ({ id, vector: new Float32Array([id, id + 0.5]) }));
-    const replies = [...requests].reverse().map(({ id }) =>
-      encodeFrame({ type: 'result', k: 1, counts: new Uint32Array([1]), ids: [`doc-${id}`], scores: new Float32Array([id / 100]) } satisfies ResultReply, id),
-    );
+    const replies = [...requests]
+      .reverse()
+      .map(({ id }) =>
+        encodeFrame({ type: 'result', k: 1, counts: new Uint32Array([1]), ids: [`doc-${id}`], scores: new Float32Array([id / 100]) } satisfies ResultReply, id),
+      );
     const pending = new Map(requests.map((r) => [r.id, r]));
     const d = new FrameDecoder();
     for (const e of d.push(concat(replies))) {

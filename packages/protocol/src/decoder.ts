@@ -207,7 +207,11 @@ export class FrameDecoder {
       return;
     }
     if (this.budget !== undefined && !this.budget.reserve(h.frameBytes)) {
-      this.stop(sink, new OverloadedError(`the server holds its limit of bytes for partial frames; a frame of ${h.frameBytes} bytes cannot be buffered now`), h);
+      this.stop(
+        sink,
+        new OverloadedError(`the server holds its limit of bytes for partial frames; a frame of ${h.frameBytes} bytes cannot be buffered now`),
+        h,
+      );
       return;
     }
     const frame = new Uint8Array(h.frameBytes);
@@ -248,7 +252,11 @@ export class FrameDecoder {
   /** Checks a header; on refusal reports it and either skips the frame or stops the stream. */
   private accept(h: FrameHeader, sink: (event: DecodeEvent) => void): boolean {
     if (h.frameBytes > this.limit && h.frameBytes <= this.limits.maxFrameBytes) {
-      this.stop(sink, new FrameTooLargeError(`frame of ${h.frameBytes} bytes exceeds this connection's limit of ${this.limit} bytes (a HELLO must come first)`), h);
+      this.stop(
+        sink,
+        new FrameTooLargeError(`frame of ${h.frameBytes} bytes exceeds this connection's limit of ${this.limit} bytes (a HELLO must come first)`),
+        h,
+      );
       return false;
     }
     const fault = checkHeader(h, this.limits);

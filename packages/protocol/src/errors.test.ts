@@ -10,7 +10,10 @@ function documentedRows(): { code: string; cls: string; status: number }[] {
     .split('\n')
     .filter((line) => line.startsWith('| `RAGWIRE_ERR'))
     .map((line) => {
-      const [code, cls, status] = line.split('|').slice(1, 4).map((s) => s.trim());
+      const [code, cls, status] = line
+        .split('|')
+        .slice(1, 4)
+        .map((s) => s.trim());
       return { code: code!.replaceAll('`', ''), cls: cls!, status: Number(status) };
     });
 }

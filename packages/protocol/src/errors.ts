@@ -54,7 +54,11 @@ export const InvalidArgumentError = defineError('RAGWIRE_ERR_INVALID_ARGUMENT', 
  * range: an InvalidArgumentError whose `field` names the path (`admission.maxQueue`, `listen[0]`).
  */
 export class ConfigError extends InvalidArgumentError {
-  constructor(readonly where: string, readonly field: string, readonly reason: string) {
+  constructor(
+    readonly where: string,
+    readonly field: string,
+    readonly reason: string,
+  ) {
     super(`${where} "${field}": ${reason}`);
   }
 }

@@ -164,7 +164,8 @@ export class Fields {
     for (let i = 0; i < v.length; i++) {
       const s = v[i];
       if (typeof s !== 'string' || s.length === 0) this.fail(`${name}[${i}]`, `must be a non-empty string, got ${describe(s)}`);
-      if (utf8Length(s, maxBytes) > maxBytes) throw new LimitExceededError(`${this.what}.${name}[${i}] must be at most ${maxBytes} bytes (${itemName} bytes limit)`);
+      if (utf8Length(s, maxBytes) > maxBytes)
+        throw new LimitExceededError(`${this.what}.${name}[${i}] must be at most ${maxBytes} bytes (${itemName} bytes limit)`);
     }
     return v as string[];
   }

@@ -16,9 +16,18 @@ function codeOf(value: unknown, limits = resolveLimits()): string | undefined {
 describe('validateFilter', () => {
   it('accepts every condition form in every clause', () => {
     const filter = {
-      must: [{ key: 'lang', eq: 'en' }, { key: 'year', range: { gte: 2000, lt: 2030 } }],
-      should: [{ key: 'tag', in: ['a', 2, false] }, { key: 'flag', eq: true }],
-      must_not: [{ key: 'draft', exists: true }, { key: 'score', range: { gt: -1.5 } }],
+      must: [
+        { key: 'lang', eq: 'en' },
+        { key: 'year', range: { gte: 2000, lt: 2030 } },
+      ],
+      should: [
+        { key: 'tag', in: ['a', 2, false] },
+        { key: 'flag', eq: true },
+      ],
+      must_not: [
+        { key: 'draft', exists: true },
+        { key: 'score', range: { gt: -1.5 } },
+      ],
     };
     expect(validateFilter(filter)).toEqual(filter);
     expect(validateFilter({})).toEqual({});

@@ -1,12 +1,5 @@
 // docs/protocol.md §2: the 12-byte frame header, message type codes and flags.
-import {
-  BadFrameError,
-  FrameTooLargeError,
-  InternalError,
-  UnknownMessageTypeError,
-  UnsupportedVersionError,
-  type RagwireError,
-} from './errors';
+import { BadFrameError, FrameTooLargeError, InternalError, UnknownMessageTypeError, UnsupportedVersionError, type RagwireError } from './errors';
 import type { ProtocolLimits } from './limits';
 
 /** The protocol version this codec speaks (the header's `version` byte). */
@@ -115,10 +108,7 @@ export function writeHeader(target: Uint8Array, frameBytes: number, type: number
 export function checkHeader(h: FrameHeader, limits: ProtocolLimits): HeaderFault | undefined {
   const fault = (error: RagwireError, fatal = false): HeaderFault => ({ error, fatal, header: h });
   if (h.frameBytes > limits.maxFrameBytes) {
-    return fault(
-      new FrameTooLargeError(`frame of ${h.frameBytes} bytes exceeds the limit of ${limits.maxFrameBytes} bytes`),
-      true,
-    );
+    return fault(new FrameTooLargeError(`frame of ${h.frameBytes} bytes exceeds the limit of ${limits.maxFrameBytes} bytes`), true);
   }
   if (h.frameBytes < HEADER_BYTES) {
     return fault(new BadFrameError(`length prefix ${h.frameBytes - LENGTH_PREFIX_BYTES} is shorter than the header`), true);

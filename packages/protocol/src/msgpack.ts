@@ -86,20 +86,44 @@ class Skimmer {
     if (t <= 0x9f) return this.array(pos + 1, t & 0x0f, depth, pos);
     if (t <= 0xbf) return this.str(pos + 1, t & 0x1f);
     switch (t) {
-      case 0xc0: case 0xc2: case 0xc3: return pos + 1; // nil, false, true
-      case 0xca: return this.float(pos, 4);
-      case 0xcb: return this.float(pos, 8);
-      case 0xcc: case 0xd0: this.need(pos + 1, 1); return pos + 2;
-      case 0xcd: case 0xd1: this.need(pos + 1, 2); return pos + 3;
-      case 0xce: case 0xd2: this.need(pos + 1, 4); return pos + 5;
-      case 0xcf: case 0xd3: this.need(pos + 1, 8); return pos + 9;
-      case 0xd9: return this.str(pos + 2, this.uint(pos + 1, 1));
-      case 0xda: return this.str(pos + 3, this.uint(pos + 1, 2));
-      case 0xdb: return this.str(pos + 5, this.uint(pos + 1, 4));
-      case 0xdc: return this.array(pos + 3, this.uint(pos + 1, 2), depth, pos);
-      case 0xdd: return this.array(pos + 5, this.uint(pos + 1, 4), depth, pos);
-      case 0xde: return this.map(pos + 3, this.uint(pos + 1, 2), depth, pos);
-      case 0xdf: return this.map(pos + 5, this.uint(pos + 1, 4), depth, pos);
+      case 0xc0:
+      case 0xc2:
+      case 0xc3:
+        return pos + 1; // nil, false, true
+      case 0xca:
+        return this.float(pos, 4);
+      case 0xcb:
+        return this.float(pos, 8);
+      case 0xcc:
+      case 0xd0:
+        this.need(pos + 1, 1);
+        return pos + 2;
+      case 0xcd:
+      case 0xd1:
+        this.need(pos + 1, 2);
+        return pos + 3;
+      case 0xce:
+      case 0xd2:
+        this.need(pos + 1, 4);
+        return pos + 5;
+      case 0xcf:
+      case 0xd3:
+        this.need(pos + 1, 8);
+        return pos + 9;
+      case 0xd9:
+        return this.str(pos + 2, this.uint(pos + 1, 1));
+      case 0xda:
+        return this.str(pos + 3, this.uint(pos + 1, 2));
+      case 0xdb:
+        return this.str(pos + 5, this.uint(pos + 1, 4));
+      case 0xdc:
+        return this.array(pos + 3, this.uint(pos + 1, 2), depth, pos);
+      case 0xdd:
+        return this.array(pos + 5, this.uint(pos + 1, 4), depth, pos);
+      case 0xde:
+        return this.map(pos + 3, this.uint(pos + 1, 2), depth, pos);
+      case 0xdf:
+        return this.map(pos + 5, this.uint(pos + 1, 4), depth, pos);
       default:
         return this.bad(`msgpack type 0x${t.toString(16)} (bin, ext or reserved) is not allowed`, pos);
     }

@@ -5,7 +5,12 @@ import type { ResultReply } from './messages';
 import { EncodedPayload, isEncodedPayload } from './payload';
 
 const reply = (payloads: ResultReply['payloads']): ResultReply => ({
-  type: 'result', k: 2, counts: Uint32Array.of(2), ids: ['a', 'b'], scores: Float32Array.of(0.9, 0.5), payloads,
+  type: 'result',
+  k: 2,
+  counts: Uint32Array.of(2),
+  ids: ['a', 'b'],
+  scores: Float32Array.of(0.9, 0.5),
+  payloads,
 });
 
 describe('EncodedPayload', () => {

@@ -94,7 +94,8 @@ export function encodePayloadSection(payloads: readonly (Payload | null | undefi
     let blob: Uint8Array;
     if (isEncodedPayload(p)) {
       blob = p.bytes; // already checked when it was encoded
-      if (blob.length > limits.maxPayloadBytes) throw new LimitExceededError(`${what}[${i}] is ${blob.length} bytes, over maxPayloadBytes = ${limits.maxPayloadBytes}`);
+      if (blob.length > limits.maxPayloadBytes)
+        throw new LimitExceededError(`${what}[${i}] is ${blob.length} bytes, over maxPayloadBytes = ${limits.maxPayloadBytes}`);
     } else {
       blob = packPayload(p, limits, budget, `${what}[${i}]`);
     }

@@ -10,7 +10,12 @@ const DOC = readFileSync(fileURLToPath(new URL('../../../docs/protocol.md', impo
 function tableRows(prefix: RegExp): string[][] {
   return DOC.split('\n')
     .filter((line) => prefix.test(line))
-    .map((line) => line.split('|').slice(1, -1).map((c) => c.trim().replaceAll('`', '')));
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim().replaceAll('`', '')),
+    );
 }
 
 describe('docs/protocol.md', () => {

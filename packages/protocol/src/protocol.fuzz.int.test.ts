@@ -24,7 +24,14 @@ describe('FrameDecoder under fuzzing', () => {
     expect(report.frames).toBeGreaterThanOrEqual(FRAMES);
     // Every path was exercised: valid frames, body errors, and each kind of header refusal.
     expect(report.decoded).toBeGreaterThan(FRAMES / 100);
-    for (const code of ['RAGWIRE_ERR_BAD_FRAME', 'RAGWIRE_ERR_FRAME_TOO_LARGE', 'RAGWIRE_ERR_UNSUPPORTED_VERSION', 'RAGWIRE_ERR_UNKNOWN_MESSAGE_TYPE', 'RAGWIRE_ERR_LIMIT', 'RAGWIRE_ERR_INVALID_FILTER']) {
+    for (const code of [
+      'RAGWIRE_ERR_BAD_FRAME',
+      'RAGWIRE_ERR_FRAME_TOO_LARGE',
+      'RAGWIRE_ERR_UNSUPPORTED_VERSION',
+      'RAGWIRE_ERR_UNKNOWN_MESSAGE_TYPE',
+      'RAGWIRE_ERR_LIMIT',
+      'RAGWIRE_ERR_INVALID_FILTER',
+    ]) {
       expect(report.byCode[code] ?? 0, code).toBeGreaterThan(0);
     }
   });

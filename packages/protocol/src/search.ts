@@ -108,7 +108,8 @@ export function byScoreThenId(a: { id: string; score: number }, b: { id: string;
 /** Checks a Fusion given by a caller; returns it with its defaults filled in. */
 export function resolveFusion(f: Fusion | undefined): Required<Fusion> {
   const method = f?.method ?? 'rrf';
-  if (!FUSION_METHODS.includes(method)) throw new InvalidArgumentError(`fusion.method must be one of ${FUSION_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
+  if (!FUSION_METHODS.includes(method))
+    throw new InvalidArgumentError(`fusion.method must be one of ${FUSION_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
   const k = f?.k ?? DEFAULT_RRF_K;
   const alpha = f?.alpha ?? DEFAULT_ALPHA;
   if (!(Number.isFinite(k) && k >= 0)) throw new InvalidArgumentError(`fusion.k must be a finite number >= 0, got ${String(k)}`);

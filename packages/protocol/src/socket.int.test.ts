@@ -24,7 +24,13 @@ async function reversingServer(batch: number): Promise<{ port: number; decoder: 
         if (held.length < batch) continue;
         socket.cork();
         for (const { id, q } of held.reverse()) {
-          const reply: ResultReply = { type: 'result', k: q.k, counts: new Uint32Array([q.k]), ids: Array.from({ length: q.k }, (_, i) => `${id}:${i}`), scores: q.vectors.slice(0, q.k) };
+          const reply: ResultReply = {
+            type: 'result',
+            k: q.k,
+            counts: new Uint32Array([q.k]),
+            ids: Array.from({ length: q.k }, (_, i) => `${id}:${i}`),
+            scores: q.vectors.slice(0, q.k),
+          };
           for (const part of encodeFrameParts(reply, id)) socket.write(part);
         }
         socket.uncork();

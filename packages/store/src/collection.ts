@@ -8,8 +8,24 @@
 // instead of rebuilding.
 import { rmSync, statSync } from 'node:fs';
 import {
-  ClosedError, DEFAULT_LIMITS, EncodedPayload, InvalidArgumentError, InvalidFilterError, LimitExceededError, NO_LABEL,
-  isEmptyFilter, isEncodedPayload, validateFilter, type CollectionInfo, type Filter, type Payload, type QueryOptions, type ResultReply, type SnapshotInfo, type SparseVector, type StatValue,
+  ClosedError,
+  DEFAULT_LIMITS,
+  EncodedPayload,
+  InvalidArgumentError,
+  InvalidFilterError,
+  LimitExceededError,
+  NO_LABEL,
+  isEmptyFilter,
+  isEncodedPayload,
+  validateFilter,
+  type CollectionInfo,
+  type Filter,
+  type Payload,
+  type QueryOptions,
+  type ResultReply,
+  type SnapshotInfo,
+  type SparseVector,
+  type StatValue,
 } from '@ragwire/protocol';
 import type { Index } from '@ragwire/native';
 import type { FilterIndex } from './filter-index';
@@ -280,8 +296,19 @@ export class Collection {
     const searchOptions = { efSearch: options.efSearch, exact: exactScan || undefined, onDevice, filter };
     if (hybrid) {
       const hits = await hybridSearch(this, { ...input, k }, nq, filter, { efSearch: options.efSearch, exact: exactScan || undefined, onDevice });
-      const out: QueryResult = { k, counts: Uint32Array.from(hits, (h) => h.ids.length), ids: hits.flatMap((h) => h.ids), scores: Float32Array.from(hits.flatMap((h) => h.scores)), exact };
-      return this.#withExtras(out, hits.flatMap((h) => h.labels), options, how);
+      const out: QueryResult = {
+        k,
+        counts: Uint32Array.from(hits, (h) => h.ids.length),
+        ids: hits.flatMap((h) => h.ids),
+        scores: Float32Array.from(hits.flatMap((h) => h.scores)),
+        exact,
+      };
+      return this.#withExtras(
+        out,
+        hits.flatMap((h) => h.labels),
+        options,
+        how,
+      );
     }
     // A small single search runs inline in @ragwire/native (IndexOptions.inlineSearchBudget).
     const r = await this.index.search(vectors, k, searchOptions);

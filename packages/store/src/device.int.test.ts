@@ -72,7 +72,8 @@ describe.skipIf(TARGETS.length === 0)(TARGETS.length ? 'store on a device' : 'st
             expect(one.counts[0], `query ${q}`).toBe(n);
             expect(one.ids, `query ${q}`).toEqual(onDevice.ids.slice(at, at + n));
             for (let j = 0; j < n; j++) {
-              const a = one.scores[j]!, b = onDevice.scores[at + j]!;
+              const a = one.scores[j]!,
+                b = onDevice.scores[at + j]!;
               expect(Math.abs(a - b), `query ${q} hit ${j}`).toBeLessThanOrEqual(1e-4 * Math.max(Math.abs(a), Math.abs(b), 1e-12));
             }
             at += n;

@@ -10,7 +10,10 @@ import { openStore, type Store } from './index';
 
 const K = 10;
 const SELECTIVITIES = [0.01, 0.1, 0.5];
-const sets: [string, () => Dataset | null][] = [['bigann10k', loadBigann10k], ['bge-m3', loadBgeM3Sentence]];
+const sets: [string, () => Dataset | null][] = [
+  ['bigann10k', loadBigann10k],
+  ['bge-m3', loadBgeM3Sentence],
+];
 let dir: string;
 let store: Store;
 
@@ -44,7 +47,11 @@ for (const [name, load] of sets) {
         let offset = 0;
         for (let q = 0; q < d.nQueries; q++) {
           // Fewer than k rows may pass (bge-m3 at 1%: 4 of 400): recall counts the ones that exist.
-          const want = new Set(Array.from(truth.labels.subarray(q * K, (q + 1) * K)).filter((row) => row < d.nBase).map((row) => `r${row}`));
+          const want = new Set(
+            Array.from(truth.labels.subarray(q * K, (q + 1) * K))
+              .filter((row) => row < d.nBase)
+              .map((row) => `r${row}`),
+          );
           expected += want.size;
           for (let j = 0; j < r.counts[q]!; j++) if (want.has(r.ids[offset + j]!)) found++;
           offset += r.counts[q]!;

@@ -120,7 +120,11 @@ describe('text and hybrid queries', () => {
     const old = join(dir, 'old.text');
     copyFileSync(join(dir, 'snapshots', textFile), old);
     // After the snapshot: replace d1 (a new label), delete d0, add ids that sort before the others.
-    await c.upsert({ ids: ['d1', 'a-late', '0-later'], vectors: Float32Array.from([...vec(1), ...vec(9), ...vec(10)]), payloads: [{ text: 'homocysteine homocysteine assay' }, { text: 'blood homocysteine in adults' }, { text: 'plasma homocysteine' }] });
+    await c.upsert({
+      ids: ['d1', 'a-late', '0-later'],
+      vectors: Float32Array.from([...vec(1), ...vec(9), ...vec(10)]),
+      payloads: [{ text: 'homocysteine homocysteine assay' }, { text: 'blood homocysteine in adults' }, { text: 'plasma homocysteine' }],
+    });
     await c.delete({ ids: ['d0'] });
     const q = { vectors: new Float32Array(0), k: 8, text: ['homocysteine blood'] };
     const before = await c.query(q);
@@ -141,12 +145,18 @@ describe('text and hybrid queries', () => {
   });
 
   it('refuses malformed text settings, sparse vectors and mismatched query counts with typed errors', async () => {
-    await expect(store.createCollection({ name: 'bad', dim: 2, metric: 'l2', text: { language: 'fr' as 'en', k1: 1, b: 0.5 } })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' });
+    await expect(store.createCollection({ name: 'bad', dim: 2, metric: 'l2', text: { language: 'fr' as 'en', k1: 1, b: 0.5 } })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_INVALID_ARGUMENT',
+    });
     await fill();
     const c = store.collection('docs');
     const bad = { indices: Uint32Array.from([3, 1]), values: Float32Array.from([1, 1]) };
-    await expect(Promise.resolve().then(() => c.upsert({ ids: ['x'], vectors: new Float32Array(DIM), sparse: [bad] }))).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' });
+    await expect(Promise.resolve().then(() => c.upsert({ ids: ['x'], vectors: new Float32Array(DIM), sparse: [bad] }))).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_INVALID_ARGUMENT',
+    });
     await expect(c.query({ vectors: Float32Array.from(vec(1)), k: 2, text: ['a', 'b'] })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' });
-    await expect(c.query({ vectors: new Float32Array(0), k: 2, text: ['a'], fusion: { method: 'max' as 'rrf' } })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' });
+    await expect(c.query({ vectors: new Float32Array(0), k: 2, text: ['a'], fusion: { method: 'max' as 'rrf' } })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_INVALID_ARGUMENT',
+    });
   });
 });

@@ -3,8 +3,16 @@
 // a client merging N shards orders them; one branch is answered as is, several are fused by
 // fuseRanked. The same steps on the client over N shards give the same ids and scores.
 import {
-  InvalidArgumentError, NO_LABEL, byScoreThenId, fuseRanked, resolveFusion, branchDepth,
-  type Fusion, type RankedList, type SparseVector, type TextStats,
+  InvalidArgumentError,
+  NO_LABEL,
+  byScoreThenId,
+  fuseRanked,
+  resolveFusion,
+  branchDepth,
+  type Fusion,
+  type RankedList,
+  type SparseVector,
+  type TextStats,
 } from '@ragwire/protocol';
 import type { Index, SearchOptions } from '@ragwire/native';
 import type { TopK } from './text/block-max-wand';
@@ -43,7 +51,8 @@ export function hybridQueryCount(q: HybridQuery, dim: number): number {
   const counts = new Set<number>();
   if (q.vectors.length > 0) counts.add(q.vectors.length / dim);
   if (q.text !== undefined) {
-    if (!Array.isArray(q.text) || !q.text.every((t) => typeof t === 'string')) throw new InvalidArgumentError('text must be an array of strings, one per query');
+    if (!Array.isArray(q.text) || !q.text.every((t) => typeof t === 'string'))
+      throw new InvalidArgumentError('text must be an array of strings, one per query');
     counts.add(q.text.length);
   }
   if (q.sparse !== undefined) {
@@ -60,7 +69,13 @@ export function hybridQueryCount(q: HybridQuery, dim: number): number {
 }
 
 /** Runs every query of `q`; `filter` is the allow-list bitset, when there is one. */
-export async function hybridSearch(src: HybridSource, q: HybridQuery, n: number, filter: Uint8Array | undefined, search: Omit<SearchOptions, 'filter'>): Promise<Hits[]> {
+export async function hybridSearch(
+  src: HybridSource,
+  q: HybridQuery,
+  n: number,
+  filter: Uint8Array | undefined,
+  search: Omit<SearchOptions, 'filter'>,
+): Promise<Hits[]> {
   const fusion = resolveFusion(q.fusion);
   const depth = branchDepth(q.k, q.prefetch);
   const branches = (q.vectors.length > 0 ? 1 : 0) + (q.text ? 1 : 0) + (q.sparse ? 1 : 0);
@@ -99,7 +114,10 @@ export async function hybridSearch(src: HybridSource, q: HybridQuery, n: number,
     }
     const fused = fuseRanked(lists, fusion, q.k);
     const labelOf = new Map<string, number>();
-    for (const l of lists) l.ids.forEach((id, j) => { labelOf.set(id, l.labels[j]!); });
+    for (const l of lists)
+      l.ids.forEach((id, j) => {
+        labelOf.set(id, l.labels[j]!);
+      });
     out.push({ ids: fused.ids, scores: Array.from(fused.scores), labels: fused.ids.map((id) => labelOf.get(id)!) });
   }
   return out;

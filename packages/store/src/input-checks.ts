@@ -24,8 +24,7 @@ export function checkVectors(vectors: unknown, settings: { name: string; dim: nu
   if (!(vectors instanceof Float32Array)) throw new InvalidArgumentError(`${what} must be a Float32Array`);
   if (rows !== undefined ? vectors.length !== rows * dim : vectors.length % dim !== 0) {
     throw new DimensionMismatchError(
-      `${what} hold ${vectors.length} floats; the collection ${settings.name} has dim ${dim}` +
-        (rows !== undefined ? ` (expected ${rows} x ${dim})` : ''),
+      `${what} hold ${vectors.length} floats; the collection ${settings.name} has dim ${dim}` + (rows !== undefined ? ` (expected ${rows} x ${dim})` : ''),
     );
   }
   // Checked before the commit: nothing non-finite may reach the durable log.

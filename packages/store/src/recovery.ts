@@ -58,9 +58,7 @@ export interface EngineOptions {
   inlineSearchBudget: number;
 }
 
-export async function recover(
-  dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string, engine: EngineOptions,
-): Promise<DerivedState> {
+export async function recover(dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string, engine: EngineOptions): Promise<DerivedState> {
   // The device serves flat search and hnsw builds; bq runs on the CPU whatever the store was given.
   const where: Device = record.settings.kind === 'bq' ? 'cpu' : engine.device;
   const { inlineSearchBudget } = engine;
@@ -89,7 +87,12 @@ export async function recover(
   return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: 'rebuilt', rebuilt };
 }
 
-async function loadSnapshot(path: string, record: CollectionRecord, device: Device, inlineSearchBudget: number): Promise<{ index: Index; seq: number } | { reason: RebuildReason; detail: string }> {
+async function loadSnapshot(
+  path: string,
+  record: CollectionRecord,
+  device: Device,
+  inlineSearchBudget: number,
+): Promise<{ index: Index; seq: number } | { reason: RebuildReason; detail: string }> {
   if (!existsSync(path)) return { reason: 'missing', detail: `no snapshot at ${path}` };
   let index: Awaited<ReturnType<typeof loadIndex>>;
   try {
@@ -99,13 +102,23 @@ async function loadSnapshot(path: string, record: CollectionRecord, device: Devi
   }
   const tag = decodeTag(index.userData);
   const s = record.settings;
-  if (!tag || tag.incarnation !== record.incarnation || tag.seq > record.seq || index.dim !== s.dim ||
-      index.metric !== s.metric || index.kind !== s.kind || index.storage !== s.storage) {
+  if (
+    !tag ||
+    tag.incarnation !== record.incarnation ||
+    tag.seq > record.seq ||
+    index.dim !== s.dim ||
+    index.metric !== s.metric ||
+    index.kind !== s.kind ||
+    index.storage !== s.storage
+  ) {
     index.close();
-    const detail = !tag ? 'the snapshot carries no collection tag'
-      : tag.incarnation !== record.incarnation ? `the snapshot is of incarnation ${tag.incarnation}, the collection ${record.incarnation}`
-      : tag.seq > record.seq ? `the snapshot is at seq ${tag.seq}, LMDB at ${record.seq}`
-      : 'the snapshot was made with other index settings';
+    const detail = !tag
+      ? 'the snapshot carries no collection tag'
+      : tag.incarnation !== record.incarnation
+        ? `the snapshot is of incarnation ${tag.incarnation}, the collection ${record.incarnation}`
+        : tag.seq > record.seq
+          ? `the snapshot is at seq ${tag.seq}, LMDB at ${record.seq}`
+          : 'the snapshot was made with other index settings';
     return { reason: 'stale', detail };
   }
   return { index, seq: tag.seq };

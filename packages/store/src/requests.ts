@@ -1,9 +1,6 @@
 // docs/protocol.md §5: each protocol request answered by a store. The one mapping of requests onto a
 // store, used by the shard server (behind its auth) and by the client's embedded:// transport.
-import {
-  DimensionMismatchError, InternalError, textStatsEntries,
-  type CollectionInfo, type Request, type Response,
-} from '@ragwire/protocol';
+import { DimensionMismatchError, InternalError, textStatsEntries, type CollectionInfo, type Request, type Response } from '@ragwire/protocol';
 import type { Store } from './store';
 
 /** The requests a store answers: all but the connection's own (HELLO, EXTENSIONS). */
@@ -42,7 +39,8 @@ export async function answerRequest(store: Store, request: StoreRequest, options
       const c = store.collection(request.collection);
       checkDim(c.info(), request.dim);
       const r = await c.upsert({
-        ids: request.ids, vectors: request.vectors,
+        ids: request.ids,
+        vectors: request.vectors,
         ...(request.payloads ? { payloads: request.payloads } : {}),
         ...(request.sparse ? { sparse: request.sparse } : {}),
       });
@@ -55,7 +53,11 @@ export async function answerRequest(store: Store, request: StoreRequest, options
     }
     case 'create': {
       const r = await store.createCollection({
-        name: request.collection, dim: request.dim, metric: request.metric, kind: request.kind, storage: request.storage,
+        name: request.collection,
+        dim: request.dim,
+        metric: request.metric,
+        kind: request.kind,
+        storage: request.storage,
         ...(request.params ? { params: request.params } : {}),
         ...(request.text ? { text: request.text } : {}),
         ...(request.ifNotExists ? { ifNotExists: true } : {}),
@@ -72,7 +74,8 @@ export async function answerRequest(store: Store, request: StoreRequest, options
     case 'stats': {
       const stats = store.stats(request.collection);
       // With query texts: the BM25 statistics a client sums over shards (docs/protocol.md §5.9).
-      if (request.text !== undefined && request.collection !== undefined) Object.assign(stats, textStatsEntries(store.collection(request.collection).textStats(request.text)));
+      if (request.text !== undefined && request.collection !== undefined)
+        Object.assign(stats, textStatsEntries(store.collection(request.collection).textStats(request.text)));
       return { type: 'stats_ok', stats };
     }
     case 'snapshot':

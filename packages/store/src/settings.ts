@@ -1,7 +1,17 @@
 // Collection settings: validated once at creation, stored with the collection.
 import {
-  DEFAULT_LIMITS, INDEX_KINDS, INDEX_PARAM_RANGES, InvalidArgumentError, LimitExceededError, METRICS, STORAGES, UnknownOptionError,
-  type IndexKind, type Metric, type Storage, type TextSettings,
+  DEFAULT_LIMITS,
+  INDEX_KINDS,
+  INDEX_PARAM_RANGES,
+  InvalidArgumentError,
+  LimitExceededError,
+  METRICS,
+  STORAGES,
+  UnknownOptionError,
+  type IndexKind,
+  type Metric,
+  type Storage,
+  type TextSettings,
 } from '@ragwire/protocol';
 import { validateTextSettings } from './text/text-settings';
 import type { IndexOptions } from '@ragwire/native';
@@ -22,7 +32,13 @@ const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const PARAMS: Readonly<Record<string, readonly [number, number]>> = INDEX_PARAM_RANGES;
 
 export function validateSettings(input: {
-  name: unknown; dim: unknown; metric: unknown; kind?: unknown; storage?: unknown; params?: unknown; text?: unknown;
+  name: unknown;
+  dim: unknown;
+  metric: unknown;
+  kind?: unknown;
+  storage?: unknown;
+  params?: unknown;
+  text?: unknown;
 }): CollectionSettings {
   const { name, dim } = input;
   if (typeof name !== 'string' || !NAME.test(name)) {

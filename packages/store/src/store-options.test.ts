@@ -24,7 +24,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('StoreOptions', () => {
   it('fills the documented defaults and freezes the result', () => {
     const o = resolveStoreOptions({ path: dir, compactRatio: 0.5 });
-    expect(o).toMatchObject({ path: dir, snapshotEveryOps: 10_000, compactRatio: 0.5, inlineSearchBudget: 2_000_000, exactScanBytes: DEFAULT_EXACT_SCAN_BYTES, device: 'cpu', deviceMinWork: DEFAULT_DEVICE_MIN_WORK });
+    expect(o).toMatchObject({
+      path: dir,
+      snapshotEveryOps: 10_000,
+      compactRatio: 0.5,
+      inlineSearchBudget: 2_000_000,
+      exactScanBytes: DEFAULT_EXACT_SCAN_BYTES,
+      device: 'cpu',
+      deviceMinWork: DEFAULT_DEVICE_MIN_WORK,
+    });
     expect(typeof o.onRebuild).toBe('function');
     expect(Object.isFrozen(o)).toBe(true);
   });

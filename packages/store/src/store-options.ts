@@ -75,7 +75,9 @@ const storeOptionsSchema = configSchema<Omit<ResolvedStoreOptions, 'onRebuild'> 
 });
 
 function warnRebuild(event: RebuildEvent): void {
-  process.emitWarning(`ragwire: collection ${event.collection}: index rebuilt from LMDB (${event.reason}: ${event.detail}; ${event.documents} documents)`, { code: 'RAGWIRE_SNAPSHOT_REBUILT' });
+  process.emitWarning(`ragwire: collection ${event.collection}: index rebuilt from LMDB (${event.reason}: ${event.detail}; ${event.documents} documents)`, {
+    code: 'RAGWIRE_SNAPSHOT_REBUILT',
+  });
 }
 
 /** `options` over the defaults, every field checked; throws ConfigError naming the field. */

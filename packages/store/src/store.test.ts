@@ -29,7 +29,10 @@ async function fill(name: string, n: number, kind: 'flat' | 'hnsw' = 'hnsw') {
   await store.createCollection({ name, dim: DIM, metric: 'l2', kind });
   const d = data(n);
   const ids = Array.from({ length: n }, (_, i) => `doc-${i}`);
-  const payloads = ids.map((id, i) => ({ text: `text of ${id}`, metadata: { i, parity: i % 2 ? 'odd' : 'even', tags: [`t${i % 5}`], nested: { bucket: i % 10 } } }));
+  const payloads = ids.map((id, i) => ({
+    text: `text of ${id}`,
+    metadata: { i, parity: i % 2 ? 'odd' : 'even', tags: [`t${i % 5}`], nested: { bucket: i % 10 } },
+  }));
   await store.collection(name).upsert({ ids, vectors: d.base, payloads });
   return { d, ids };
 }
@@ -68,7 +71,9 @@ describe('store', () => {
     const c = store.collection('bad');
     const before = c.info().count;
     const vectors = new Float32Array(2 * DIM).fill(0.5);
-    await expect(async () => c.upsert({ ids: ['x', 'y'], vectors, payloads: [{ text: 'fine' }, { text: 42 as unknown as string }] })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' });
+    await expect(async () => c.upsert({ ids: ['x', 'y'], vectors, payloads: [{ text: 'fine' }, { text: 42 as unknown as string }] })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_INVALID_ARGUMENT',
+    });
     expect(c.info().count).toBe(before);
     expect(c.payload('x')).toBeNull();
   });
@@ -115,12 +120,18 @@ describe('store', () => {
     const nested = await q({ must: [{ key: 'nested.bucket', in: [3, 4] }], must_not: [{ key: 'parity', eq: 'even' }] });
     expect(nested.length).toBe(100);
     expect(nested.every((m) => m.nested.bucket === 3)).toBe(true);
-    const tags = await q({ should: [{ key: 'tags', eq: 't1' }, { key: 'tags', eq: 't2' }] });
+    const tags = await q({
+      should: [
+        { key: 'tags', eq: 't1' },
+        { key: 'tags', eq: 't2' },
+      ],
+    });
     expect(tags.length).toBe(400);
     expect((await q({ must: [{ key: 'missing', exists: false }] })).length).toBe(1000);
     expect((await q({ must: [{ key: 'missing', exists: true }] })).length).toBe(0);
-    await expect(c.query({ vectors: d.queries.subarray(0, DIM), k: 5, filter: { must: [{ key: 'i', bogus: 1 }] } as never }))
-      .rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_FILTER' });
+    await expect(c.query({ vectors: d.queries.subarray(0, DIM), k: 5, filter: { must: [{ key: 'i', bogus: 1 }] } as never })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_INVALID_FILTER',
+    });
   });
 
   it('notes long metadata strings as present without indexing their value, and refuses comparing with one', async () => {
@@ -134,7 +145,10 @@ describe('store', () => {
     expect(await ids({ must: [{ key: 'blob', exists: true }] })).toEqual(['a', 'b']);
     expect(await ids({ must: [{ key: 'blob', eq: edge }] })).toEqual(['b']);
     expect(await ids({ must_not: [{ key: 'blob', exists: true }] })).toEqual(['c']);
-    expect(indexedFields({ blob: long, n: 1 })).toEqual([['blob', undefined], ['n', 1]]);
+    expect(indexedFields({ blob: long, n: 1 })).toEqual([
+      ['blob', undefined],
+      ['n', 1],
+    ]);
     await expect(ids({ must: [{ key: 'blob', eq: long }] })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_FILTER' });
     await expect(ids({ must: [{ key: 'blob', in: ['a', long] }] })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_FILTER' });
     // Removing a document with a long value leaves the index consistent.
@@ -187,8 +201,9 @@ describe('store', () => {
     await store.createCollection({ name: 'a', dim: DIM, metric: 'cosine' });
     const c = store.collection('a');
     const d = data(200);
-    const acks = await Promise.all(Array.from({ length: 200 }, (_, i) =>
-      c.upsert({ ids: [`w${i}`], vectors: d.base.slice(i * DIM, (i + 1) * DIM), payloads: [{ metadata: { i } }] })));
+    const acks = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => c.upsert({ ids: [`w${i}`], vectors: d.base.slice(i * DIM, (i + 1) * DIM), payloads: [{ metadata: { i } }] })),
+    );
     expect(acks.map((a) => a.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     expect(c.info().count).toBe(200);
     const r = await c.query({ vectors: d.base.slice(0, DIM), k: 1, options: { exact: true } });
@@ -207,7 +222,9 @@ describe('store', () => {
     await expect(store.createCollection({ name: 'a', dim: DIM, metric: 'l2' })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_COLLECTION_EXISTS' });
     expect((await store.createCollection({ name: 'a', dim: DIM, metric: 'l2', ifNotExists: true })).created).toBe(false);
     await expect(store.createCollection({ name: 'b/../x', dim: DIM, metric: 'l2' })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_INVALID_ARGUMENT' });
-    await expect(store.createCollection({ name: 'b', dim: DIM, metric: 'l2', params: { efsearch: 3 } })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_UNKNOWN_OPTION' });
+    await expect(store.createCollection({ name: 'b', dim: DIM, metric: 'l2', params: { efsearch: 3 } })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_UNKNOWN_OPTION',
+    });
   });
 
   it('drops a collection and starts clean under the same name', async () => {

@@ -6,9 +6,16 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import {
-  ClosedError, CollectionExistsError, DeviceUnavailableError, IoError, UnknownCollectionError,
-  type CollectionInfo, type SnapshotInfo, type StatValue,
-  DEFAULT_TEXT_SETTINGS, type TextSettings,
+  ClosedError,
+  CollectionExistsError,
+  DeviceUnavailableError,
+  IoError,
+  UnknownCollectionError,
+  type CollectionInfo,
+  type SnapshotInfo,
+  type StatValue,
+  DEFAULT_TEXT_SETTINGS,
+  type TextSettings,
 } from '@ragwire/protocol';
 import { devices, type Device } from '@ragwire/native';
 import { Collection } from './collection';
@@ -157,7 +164,11 @@ export function openStore(options: StoreOptions): Promise<Store> {
 /** A store asked for a device this build or machine lacks fails at open, not at its first collection. */
 function requireDevice(device: Device): void {
   if (device === 'cpu' || device === 'auto' || devices().some((d) => d.kind === device)) return;
-  throw new DeviceUnavailableError(`store option "device": no ${device} device in this build or machine (devices(): ${devices().map((d) => d.kind).join(', ')})`);
+  throw new DeviceUnavailableError(
+    `store option "device": no ${device} device in this build or machine (devices(): ${devices()
+      .map((d) => d.kind)
+      .join(', ')})`,
+  );
 }
 
 function claimOwnership(dir: string): void {

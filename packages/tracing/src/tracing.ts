@@ -34,14 +34,22 @@ export const TRACING_SCHEMA_FIELDS = Object.freeze({
 
 /** One span of a request's trace and how its children attach to it. */
 export class TraceSpan {
-  constructor(private readonly tracer: Tracer, readonly span: Span, private readonly context: Context) {}
+  constructor(
+    private readonly tracer: Tracer,
+    readonly span: Span,
+    private readonly context: Context,
+  ) {}
 
   /**
    * A child span, started now (or at `startTime`, performance-style epoch ms), linked to `links`
    * (spans of other traces it also serves, such as the other callers of a batched call).
    */
   child(name: string, attributes: Attributes = {}, startTime?: number, links: readonly TraceSpan[] = []): TraceSpan {
-    const options = { attributes, ...(startTime !== undefined ? { startTime } : {}), ...(links.length > 0 ? { links: links.map((l) => ({ context: l.span.spanContext() })) } : {}) };
+    const options = {
+      attributes,
+      ...(startTime !== undefined ? { startTime } : {}),
+      ...(links.length > 0 ? { links: links.map((l) => ({ context: l.span.spanContext() })) } : {}),
+    };
     const span = this.tracer.startSpan(name, options, this.context);
     return new TraceSpan(this.tracer, span, trace.setSpan(this.context, span));
   }
@@ -89,7 +97,13 @@ export class Tracing {
   request(name: string, traceparent: string | string[] | undefined, attributes: Attributes): TraceSpan {
     let parent = ROOT_CONTEXT;
     const remote = parseTraceparent(traceparent);
-    if (remote) parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: remote.traceId, spanId: remote.spanId, traceFlags: remote.flags & TraceFlags.SAMPLED, isRemote: true });
+    if (remote)
+      parent = trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: remote.traceId,
+        spanId: remote.spanId,
+        traceFlags: remote.flags & TraceFlags.SAMPLED,
+        isRemote: true,
+      });
     const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
     return new TraceSpan(this.tracer, span, trace.setSpan(parent, span));
   }

@@ -9,7 +9,9 @@
   var POLL_MS = 500;
   var COLORS = ['#2f6fdf', '#d9480f', '#2b8a3e', '#9c36b5', '#e67700', '#0c8599', '#c2255c', '#5c940d', '#495057', '#1864ab'];
 
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
 
   // With API keys configured the dashboard's API needs one: open the page as
   // /dashboard#key=<key> (the fragment never leaves the browser), or answer the
@@ -53,12 +55,19 @@
     var first = now - MIN_SPAN_S;
     var t = data.throughput.t;
     if (t.length) first = Math.min(first, t[0]);
-    Object.keys(data.stages).forEach(function (name) { if (data.stages[name].t.length) first = Math.min(first, data.stages[name].t[0]); });
+    Object.keys(data.stages).forEach(function (name) {
+      if (data.stages[name].t.length) first = Math.min(first, data.stages[name].t[0]);
+    });
     xRange = [Math.max(first, now - data.windowSeconds), now];
   }
 
   function timeScale() {
-    return { time: true, range: function () { return xRange; } };
+    return {
+      time: true,
+      range: function () {
+        return xRange;
+      },
+    };
   }
 
   function chartWidth(el) {
@@ -75,8 +84,13 @@
     var names = Object.keys(stages).sort();
     $('stage-empty').hidden = names.length > 0;
     // A log scale: stages span microseconds (a merge) to seconds (a generation); it cannot show 0.
-    var floor = function (v) { return v === null || v === undefined ? v : Math.max(v, 0.001); };
-    var tables = names.map(function (name) { var s = stages[name]; return [s.t, s.p50.map(floor), s.p99.map(floor)]; });
+    var floor = function (v) {
+      return v === null || v === undefined ? v : Math.max(v, 0.001);
+    };
+    var tables = names.map(function (name) {
+      var s = stages[name];
+      return [s.t, s.p50.map(floor), s.p99.map(floor)];
+    });
     var data = names.length > 0 ? uPlot.join(tables) : [[]];
     var key = names.join(',');
     if (stageChart === null || key !== stageKey) {
@@ -84,23 +98,48 @@
       var series = [{}];
       names.forEach(function (name, i) {
         var color = COLORS[i % COLORS.length];
-        series.push({ label: name + ' p50', stroke: color, width: 2, spanGaps: true, value: function (_u, v) { return fmtMs(v); } });
-        series.push({ label: name + ' p99', stroke: color, width: 1.5, dash: [6, 4], spanGaps: true, value: function (_u, v) { return fmtMs(v); } });
+        series.push({
+          label: name + ' p50',
+          stroke: color,
+          width: 2,
+          spanGaps: true,
+          value: function (_u, v) {
+            return fmtMs(v);
+          },
+        });
+        series.push({
+          label: name + ' p99',
+          stroke: color,
+          width: 1.5,
+          dash: [6, 4],
+          spanGaps: true,
+          value: function (_u, v) {
+            return fmtMs(v);
+          },
+        });
       });
-      stageChart = new uPlot({
-        width: chartWidth(el),
-        height: 280,
-        scales: { x: timeScale(), y: { distr: 3, log: 10 } },
-        series: series,
-        axes: [{}, { label: 'ms (log)', size: 60 }],
-        legend: { live: true },
-      }, data, el);
+      stageChart = new uPlot(
+        {
+          width: chartWidth(el),
+          height: 280,
+          scales: { x: timeScale(), y: { distr: 3, log: 10 } },
+          series: series,
+          axes: [{}, { label: 'ms (log)', size: 60 }],
+          legend: { live: true },
+        },
+        data,
+        el,
+      );
       stageKey = key;
     } else {
       stageChart.setData(data);
     }
     var samples = 0;
-    names.forEach(function (name) { stages[name].count.forEach(function (c) { samples += c; }); });
+    names.forEach(function (name) {
+      stages[name].count.forEach(function (c) {
+        samples += c;
+      });
+    });
     var xs = data[0];
     el.dataset.points = String(xs.length);
     el.dataset.lastT = String(xs.length ? xs[xs.length - 1] : 0);
@@ -116,22 +155,42 @@
     var el = $('load-chart');
     var data = [throughput.t, throughput.rps, queueDepth.depth];
     if (loadChart === null) {
-      loadChart = new uPlot({
-        width: chartWidth(el),
-        height: 220,
-        scales: { x: timeScale(), rps: { auto: true, range: function (_u, _min, max) { return [0, Math.max(1, max)]; } }, depth: { auto: true, range: function (_u, _min, max) { return [0, Math.max(1, max)]; } } },
-        series: [
-          {},
-          { label: 'req/s', scale: 'rps', stroke: '#2f6fdf', width: 2, fill: 'rgba(47,111,223,0.08)' },
-          { label: 'queue depth', scale: 'depth', stroke: '#d9480f', width: 2, spanGaps: true, paths: uPlot.paths.stepped({ align: 1 }) },
-        ],
-        axes: [{}, { scale: 'rps', label: 'req/s', size: 50 }, { scale: 'depth', label: 'queued', side: 1, size: 50, grid: { show: false } }],
-      }, data, el);
+      loadChart = new uPlot(
+        {
+          width: chartWidth(el),
+          height: 220,
+          scales: {
+            x: timeScale(),
+            rps: {
+              auto: true,
+              range: function (_u, _min, max) {
+                return [0, Math.max(1, max)];
+              },
+            },
+            depth: {
+              auto: true,
+              range: function (_u, _min, max) {
+                return [0, Math.max(1, max)];
+              },
+            },
+          },
+          series: [
+            {},
+            { label: 'req/s', scale: 'rps', stroke: '#2f6fdf', width: 2, fill: 'rgba(47,111,223,0.08)' },
+            { label: 'queue depth', scale: 'depth', stroke: '#d9480f', width: 2, spanGaps: true, paths: uPlot.paths.stepped({ align: 1 }) },
+          ],
+          axes: [{}, { scale: 'rps', label: 'req/s', size: 50 }, { scale: 'depth', label: 'queued', side: 1, size: 50, grid: { show: false } }],
+        },
+        data,
+        el,
+      );
     } else {
       loadChart.setData(data);
     }
     var requests = 0;
-    throughput.rps.forEach(function (r) { requests += r; });
+    throughput.rps.forEach(function (r) {
+      requests += r;
+    });
     el.dataset.points = String(throughput.t.length);
     el.dataset.lastT = String(throughput.t.length ? throughput.t[throughput.t.length - 1] : 0);
     el.dataset.requests = String(requests);
@@ -151,7 +210,9 @@
     $('shard-empty').hidden = shards.length > 0;
     var body = $('shard-table').tBodies[0];
     var max = 0;
-    shards.forEach(function (s) { max = Math.max(max, s.p99); });
+    shards.forEach(function (s) {
+      max = Math.max(max, s.p99);
+    });
     var rows = shards.map(function (s) {
       var tr = document.createElement('tr');
       tr.dataset.testid = 'shard-row';
@@ -197,17 +258,22 @@
     $('ab-answer-ragwire-label').textContent = report.ragwire.label;
     var stages = [];
     [report.baseline.stages, report.ragwire.stages].forEach(function (s) {
-      Object.keys(s).forEach(function (name) { if (stages.indexOf(name) < 0) stages.push(name); });
+      Object.keys(s).forEach(function (name) {
+        if (stages.indexOf(name) < 0) stages.push(name);
+      });
     });
     var body = $('ab-table').tBodies[0];
-    body.replaceChildren.apply(body, stages.map(function (name) {
-      var tr = document.createElement('tr');
-      tr.setAttribute('data-stage', name);
-      var b = report.baseline.stages[name];
-      var r = report.ragwire.stages[name];
-      tr.append(cell(name), cell(b == null ? '–' : fmtMs(b) + ' ms', 'num'), cell(r == null ? '–' : fmtMs(r) + ' ms', 'num'));
-      return tr;
-    }));
+    body.replaceChildren.apply(
+      body,
+      stages.map(function (name) {
+        var tr = document.createElement('tr');
+        tr.setAttribute('data-stage', name);
+        var b = report.baseline.stages[name];
+        var r = report.ragwire.stages[name];
+        tr.append(cell(name), cell(b == null ? '–' : fmtMs(b) + ' ms', 'num'), cell(r == null ? '–' : fmtMs(r) + ' ms', 'num'));
+        return tr;
+      }),
+    );
     setMs('ab-baseline-ms', report.baseline.totalMs);
     setMs('ab-ragwire-ms', report.ragwire.totalMs);
     var speedup = $('ab-speedup');
@@ -233,7 +299,11 @@
     button.disabled = true;
     status.className = 'empty';
     status.textContent = 'Running both sides…';
-    fetch('/dashboard/api/ab', { method: 'POST', headers: apiHeaders({ 'content-type': 'application/json' }), body: JSON.stringify({ question: $('ab-question').value }) })
+    fetch('/dashboard/api/ab', {
+      method: 'POST',
+      headers: apiHeaders({ 'content-type': 'application/json' }),
+      body: JSON.stringify({ question: $('ab-question').value }),
+    })
       .then(function (res) {
         return res.json().then(function (body) {
           if (!res.ok) throw new Error((body.error?.code ? body.error.code + ': ' : '') + (body.error ? body.error.message : res.statusText));
@@ -244,7 +314,9 @@
         status.className = 'error';
         status.textContent = error.message;
       })
-      .finally(function () { button.disabled = false; });
+      .finally(function () {
+        button.disabled = false;
+      });
   });
 
   // ---- cost calculator ---------------------------------------------------
@@ -271,7 +343,9 @@
   }
 
   $('cost-form').addEventListener('input', computeCost);
-  $('cost-form').addEventListener('submit', function (event) { event.preventDefault(); });
+  $('cost-form').addEventListener('submit', function (event) {
+    event.preventDefault();
+  });
   computeCost();
 
   // ---- polling -----------------------------------------------------------
@@ -303,8 +377,12 @@
         return res.json();
       })
       .then(render)
-      .catch(function (error) { setStatus('disconnected: ' + error.message, 'down'); })
-      .finally(function () { setTimeout(poll, POLL_MS); });
+      .catch(function (error) {
+        setStatus('disconnected: ' + error.message, 'down');
+      })
+      .finally(function () {
+        setTimeout(poll, POLL_MS);
+      });
   }
 
   window.addEventListener('resize', function () {

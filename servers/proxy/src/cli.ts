@@ -38,9 +38,23 @@ if (program.opts().hashKey !== undefined) {
   process.stdout.write(`${hashKey(String(program.opts().hashKey))}\n`);
   process.exit(0);
 }
-const opts = program.opts<{ keysFile?: string; otlpEndpoint?: string;
-  config?: string; host?: string; port?: number; upstream?: string[]; model?: string[]; apiKey?: string[];
-  routing?: ProxyConfig['routing']['strategy']; maxQueue?: number; maxQueueWaitMs?: number; maxConcurrency?: number; embeddingsBatching: boolean; completionsBatching?: boolean; cache?: boolean; logLevel?: ProxyConfig['logLevel'];
+const opts = program.opts<{
+  keysFile?: string;
+  otlpEndpoint?: string;
+  config?: string;
+  host?: string;
+  port?: number;
+  upstream?: string[];
+  model?: string[];
+  apiKey?: string[];
+  routing?: ProxyConfig['routing']['strategy'];
+  maxQueue?: number;
+  maxQueueWaitMs?: number;
+  maxConcurrency?: number;
+  embeddingsBatching: boolean;
+  completionsBatching?: boolean;
+  cache?: boolean;
+  logLevel?: ProxyConfig['logLevel'];
 }>();
 
 function fromFlags(): DeepPartial<ProxyConfig> {

@@ -187,7 +187,15 @@ export const defaultProxyConfig: ProxyConfig = {
   connectionsPerUpstream: 128,
   auth: { keys: [], keysFile: '', metricsAccess: 'auto' },
   rateLimit: { requestsPerSecond: 0, burst: 0 },
-  admission: { maxQueue: 256, maxQueueWaitMs: 30_000, maxConcurrencyPerUpstream: 64, minConcurrencyPerUpstream: 4, upstreamWaitingHigh: 0, upstreamWaitingChecks: 3, kvCacheUsageHigh: 0.95 },
+  admission: {
+    maxQueue: 256,
+    maxQueueWaitMs: 30_000,
+    maxConcurrencyPerUpstream: 64,
+    minConcurrencyPerUpstream: 4,
+    upstreamWaitingHigh: 0,
+    upstreamWaitingChecks: 3,
+    kvCacheUsageHigh: 0.95,
+  },
   routing: { strategy: 'prefix-affinity', prefixBlockChars: 256, minPrefixChars: 512, minMatchRatio: 0.5, affinityEntries: 65_536, maxImbalance: 16 },
   retries: { maxAttempts: 3, baseDelayMs: 25, maxDelayMs: 1_000 },
   health: { intervalMs: 1_000, timeoutMs: 1_000 },
@@ -200,7 +208,9 @@ export const defaultProxyConfig: ProxyConfig = {
   rag: defaultRagConfig,
 };
 
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends (infer U)[] ? U extends object ? Partial<U>[] : U[] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends (infer U)[] ? (U extends object ? Partial<U>[] : U[]) : T[K] extends object ? DeepPartial<T[K]> : T[K];
+};
 
 const WHERE = 'config field';
 
@@ -231,47 +241,55 @@ const apiKeySchema = {
   },
 };
 
-const proxyConfigSchema = configSchema<ProxyConfig>(section({
-  host: text,
-  port: { type: 'integer', minimum: 0, maximum: 65535 },
-  upstreams: { type: 'array', minItems: 1, items: text },
-  models: names,
-  logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
-  bodyLimitBytes: count,
-  upstreamTimeoutMs: positive,
-  upstreamHeadersTimeoutMs: positive,
-  connectTimeoutMs: positive,
-  connectionsPerUpstream: count,
-  auth: section({ keys: { type: 'array', items: apiKeySchema }, keysFile: { type: 'string' }, metricsAccess: { enum: ['auto', 'open', 'key'] } }),
-  rateLimit: section({ requestsPerSecond: nonNegative, burst: nonNegative }),
-  admission: section({
-    maxQueue: { type: 'integer', minimum: 0 },
-    maxQueueWaitMs: positive,
-    maxConcurrencyPerUpstream: count,
-    minConcurrencyPerUpstream: count,
-    upstreamWaitingHigh: nonNegative,
-    upstreamWaitingChecks: count,
-    kvCacheUsageHigh: fraction,
+const proxyConfigSchema = configSchema<ProxyConfig>(
+  section({
+    host: text,
+    port: { type: 'integer', minimum: 0, maximum: 65535 },
+    upstreams: { type: 'array', minItems: 1, items: text },
+    models: names,
+    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    bodyLimitBytes: count,
+    upstreamTimeoutMs: positive,
+    upstreamHeadersTimeoutMs: positive,
+    connectTimeoutMs: positive,
+    connectionsPerUpstream: count,
+    auth: section({ keys: { type: 'array', items: apiKeySchema }, keysFile: { type: 'string' }, metricsAccess: { enum: ['auto', 'open', 'key'] } }),
+    rateLimit: section({ requestsPerSecond: nonNegative, burst: nonNegative }),
+    admission: section({
+      maxQueue: { type: 'integer', minimum: 0 },
+      maxQueueWaitMs: positive,
+      maxConcurrencyPerUpstream: count,
+      minConcurrencyPerUpstream: count,
+      upstreamWaitingHigh: nonNegative,
+      upstreamWaitingChecks: count,
+      kvCacheUsageHigh: fraction,
+    }),
+    routing: section({
+      strategy: { enum: ['prefix-affinity', 'least-outstanding', 'round-robin'] },
+      prefixBlockChars: count,
+      minPrefixChars: positive,
+      minMatchRatio: fraction,
+      affinityEntries: count,
+      maxImbalance: positive,
+    }),
+    retries: section({ maxAttempts: count, baseDelayMs: nonNegative, maxDelayMs: positive }),
+    health: section({ intervalMs: positive, timeoutMs: positive }),
+    embeddingsBatching: section({ enabled: bool, maxItems: count, maxTokens: positive, maxWaitMs: nonNegative }),
+    completionsBatching: section({ enabled: bool, maxItems: count, maxTokens: positive, maxWaitMs: nonNegative }),
+    cache: section({ enabled: bool, maxEntries: count, ttlMs: positive }),
+    dashboard: section({ enabled: bool, windowSeconds: { type: 'integer', minimum: 1, maximum: 3600 }, abTimeoutMs: positive }),
+    dashboardApi: section({ key: { type: 'string' }, stagesPerSender: count, samplesPerSenderPerSecond: positive }),
+    tracing: section(TRACING_SCHEMA_FIELDS),
+    // Collections and aliases are checked entry by entry by rag-config.ts, which also checks a request's `ragwire` field.
+    rag: section({
+      collections: { type: 'object' },
+      aliases: { type: 'object' },
+      defaultK: count,
+      maxK: { type: 'integer', minimum: 1, maximum: DEFAULT_LIMITS.maxK },
+      timeoutMs: positive,
+    }),
   }),
-  routing: section({
-    strategy: { enum: ['prefix-affinity', 'least-outstanding', 'round-robin'] },
-    prefixBlockChars: count,
-    minPrefixChars: positive,
-    minMatchRatio: fraction,
-    affinityEntries: count,
-    maxImbalance: positive,
-  }),
-  retries: section({ maxAttempts: count, baseDelayMs: nonNegative, maxDelayMs: positive }),
-  health: section({ intervalMs: positive, timeoutMs: positive }),
-  embeddingsBatching: section({ enabled: bool, maxItems: count, maxTokens: positive, maxWaitMs: nonNegative }),
-  completionsBatching: section({ enabled: bool, maxItems: count, maxTokens: positive, maxWaitMs: nonNegative }),
-  cache: section({ enabled: bool, maxEntries: count, ttlMs: positive }),
-  dashboard: section({ enabled: bool, windowSeconds: { type: 'integer', minimum: 1, maximum: 3600 }, abTimeoutMs: positive }),
-  dashboardApi: section({ key: { type: 'string' }, stagesPerSender: count, samplesPerSenderPerSecond: positive }),
-  tracing: section(TRACING_SCHEMA_FIELDS),
-  // Collections and aliases are checked entry by entry by rag-config.ts, which also checks a request's `ragwire` field.
-  rag: section({ collections: { type: 'object' }, aliases: { type: 'object' }, defaultK: count, maxK: { type: 'integer', minimum: 1, maximum: DEFAULT_LIMITS.maxK }, timeoutMs: positive }),
-}));
+);
 
 /** Mappings taken whole from the layer that sets them (their keys are names, not fields). */
 const MAPPINGS = new Set(['rag.collections', 'rag.aliases']);
@@ -302,7 +320,8 @@ function refine(config: ProxyConfig): ProxyConfig {
     } catch {
       throw new ConfigError(WHERE, `upstreams[${i}]`, `not a URL: ${JSON.stringify(u)}`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(WHERE, `upstreams[${i}]`, `must be http:// or https://, got ${url.protocol}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new ConfigError(WHERE, `upstreams[${i}]`, `must be http:// or https://, got ${url.protocol}`);
     return url.origin;
   });
   const keys = config.auth.keys.map((k, i) => {
@@ -348,9 +367,20 @@ export function configFromEnv(env: NodeJS.ProcessEnv): DeepPartial<ProxyConfig> 
   const layer: DeepPartial<ProxyConfig> = {};
   if (env.RAGWIRE_PROXY_HOST) layer.host = env.RAGWIRE_PROXY_HOST;
   if (env.RAGWIRE_PROXY_PORT) layer.port = Number(env.RAGWIRE_PROXY_PORT);
-  if (env.RAGWIRE_PROXY_UPSTREAMS) layer.upstreams = env.RAGWIRE_PROXY_UPSTREAMS.split(',').map((s) => s.trim()).filter(Boolean);
-  if (env.RAGWIRE_PROXY_MODELS) layer.models = env.RAGWIRE_PROXY_MODELS.split(',').map((s) => s.trim()).filter(Boolean);
-  if (env.RAGWIRE_PROXY_API_KEYS) layer.auth = { keys: env.RAGWIRE_PROXY_API_KEYS.split(',').map((key) => ({ key: key.trim() })).filter((k) => k.key) };
+  if (env.RAGWIRE_PROXY_UPSTREAMS)
+    layer.upstreams = env.RAGWIRE_PROXY_UPSTREAMS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  if (env.RAGWIRE_PROXY_MODELS)
+    layer.models = env.RAGWIRE_PROXY_MODELS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  if (env.RAGWIRE_PROXY_API_KEYS)
+    layer.auth = {
+      keys: env.RAGWIRE_PROXY_API_KEYS.split(',')
+        .map((key) => ({ key: key.trim() }))
+        .filter((k) => k.key),
+    };
   if (env.RAGWIRE_PROXY_KEYS_FILE) layer.auth = { ...layer.auth, keysFile: env.RAGWIRE_PROXY_KEYS_FILE };
   if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) layer.tracing = { enabled: true, otlpEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT };
   if (env.RAGWIRE_PROXY_DASHBOARD_KEY) layer.dashboardApi = { key: env.RAGWIRE_PROXY_DASHBOARD_KEY };

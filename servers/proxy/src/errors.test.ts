@@ -8,11 +8,19 @@ const DOC = fileURLToPath(new URL('../../../docs/errors.md', import.meta.url));
 describe('proxy error table', () => {
   it('matches the proxy section of docs/errors.md, sorted by code', () => {
     const section = readFileSync(DOC, 'utf8').split('## Proxy errors')[1] ?? '';
-    const rows = section.split('\n').filter((l) => /^\| `[a-z_]+` \|/.test(l)).map((l) => {
-      const [code, type, status] = l.split('|').slice(1, 4).map((s) => s.trim());
-      return { code: code!.replaceAll('`', ''), type, status: Number(status) };
-    });
-    const expected = Object.entries(proxyErrors).map(([code, e]) => ({ code, type: e.type, status: e.status })).sort((a, b) => a.code.localeCompare(b.code));
+    const rows = section
+      .split('\n')
+      .filter((l) => /^\| `[a-z_]+` \|/.test(l))
+      .map((l) => {
+        const [code, type, status] = l
+          .split('|')
+          .slice(1, 4)
+          .map((s) => s.trim());
+        return { code: code!.replaceAll('`', ''), type, status: Number(status) };
+      });
+    const expected = Object.entries(proxyErrors)
+      .map(([code, e]) => ({ code, type: e.type, status: e.status }))
+      .sort((a, b) => a.code.localeCompare(b.code));
     expect(rows).toEqual(expected);
   });
 

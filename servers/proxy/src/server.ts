@@ -82,7 +82,11 @@ function registerServiceRoutes(pipeline: RequestPipeline, ctx: ProxyContext): vo
  * Builds and starts a proxy. `options` layers over the defaults (see
  * ProxyConfig); the config is validated before anything listens.
  */
-export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<ProxyConfig>, logger?: Logger, extensions: ProxyExtensions = {}): Promise<RunningProxy> {
+export async function startProxy(
+  options: DeepPartial<ProxyConfig> | Readonly<ProxyConfig>,
+  logger?: Logger,
+  extensions: ProxyExtensions = {},
+): Promise<RunningProxy> {
   const config = Object.isFrozen(options) ? (options as Readonly<ProxyConfig>) : resolveProxyConfig(options as DeepPartial<ProxyConfig>);
   const log = logger ?? pino({ level: config.logLevel, base: { name: 'ragwire-proxy' } });
   const metrics = new ProxyMetrics();
@@ -142,7 +146,10 @@ export async function startProxy(options: DeepPartial<ProxyConfig> | Readonly<Pr
   }
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
-  log.info({ url, upstreams: config.upstreams, models: upstreams.models(), routing: config.routing.strategy, plugins: plugins.map((p) => p.name) }, 'ragwire-proxy listening');
+  log.info(
+    { url, upstreams: config.upstreams, models: upstreams.models(), routing: config.routing.strategy, plugins: plugins.map((p) => p.name) },
+    'ragwire-proxy listening',
+  );
   return {
     url,
     server,

@@ -17,7 +17,11 @@ async function timedPost(url: string, body: unknown, headers: Record<string, str
 async function embedThenChat(label: string, baseUrl: string, question: string, headers: Record<string, string>): Promise<AbRun> {
   const started = performance.now();
   const embed = await timedPost(`${baseUrl}/v1/embeddings`, { model: EMBED_MODEL, input: question, encoding_format: 'float' }, headers);
-  const chat = await timedPost(`${baseUrl}/v1/chat/completions`, { model: CHAT_MODEL, messages: [{ role: 'user', content: question }], max_tokens: 16, temperature: 0 }, headers);
+  const chat = await timedPost(
+    `${baseUrl}/v1/chat/completions`,
+    { model: CHAT_MODEL, messages: [{ role: 'user', content: question }], max_tokens: 16, temperature: 0 },
+    headers,
+  );
   return {
     label,
     totalMs: performance.now() - started,

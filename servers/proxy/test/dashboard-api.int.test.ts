@@ -12,11 +12,9 @@ const others: RunningProxy[] = [];
 
 beforeAll(async () => {
   sim = await startSimProcess();
-  proxy = await startProxy(
-    { upstreams: sim.urls, port: 0, logLevel: 'silent', auth: { keys: [{ key: KEY }] } },
-    undefined,
-    { dashboard: directVersusProxy(sim.urls[0]!, () => proxy.url, KEY) },
-  );
+  proxy = await startProxy({ upstreams: sim.urls, port: 0, logLevel: 'silent', auth: { keys: [{ key: KEY }] } }, undefined, {
+    dashboard: directVersusProxy(sim.urls[0]!, () => proxy.url, KEY),
+  });
 });
 
 afterAll(async () => {
@@ -47,7 +45,12 @@ describe('dashboard HTTP API', () => {
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
     expect(html).toContain('/dashboard/assets/uPlot.iife.min.js');
-    for (const [name, type, marker] of [['uPlot.iife.min.js', /javascript/, 'uPlot'], ['uPlot.min.css', /css/, '.uplot'], ['dashboard.js', /javascript/, '/dashboard/api/series'], ['dashboard.css', /css/, '.panel']] as const) {
+    for (const [name, type, marker] of [
+      ['uPlot.iife.min.js', /javascript/, 'uPlot'],
+      ['uPlot.min.css', /css/, '.uplot'],
+      ['dashboard.js', /javascript/, '/dashboard/api/series'],
+      ['dashboard.css', /css/, '.panel'],
+    ] as const) {
       const res = await fetch(`${proxy.url}/dashboard/assets/${name}`);
       expect(res.status, name).toBe(200);
       expect(res.headers.get('content-type')).toMatch(type);
@@ -59,13 +62,20 @@ describe('dashboard HTTP API', () => {
     expect((await fetch(`${proxy.url}/v1/models`)).status).toBe(401);
   });
 
-  it('charts the proxy\'s own stages and throughput from real SDK traffic', async () => {
+  it("charts the proxy's own stages and throughput from real SDK traffic", async () => {
     const before = (await getJson(`${proxy.url}/dashboard/api/series`)).body;
     const client = new OpenAI({ apiKey: KEY, baseURL: `${proxy.url}/v1`, maxRetries: 0 });
     for (const input of ['alpha', 'beta', 'gamma']) await client.embeddings.create({ model: EMBED_MODEL, input });
     for (let i = 0; i < 2; i++) {
-      const stream = await client.chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: `stream ${i}` }], max_tokens: 8, stream: true });
-      for await (const _ of stream) { /* drain */ }
+      const stream = await client.chat.completions.create({
+        model: CHAT_MODEL,
+        messages: [{ role: 'user', content: `stream ${i}` }],
+        max_tokens: 8,
+        stream: true,
+      });
+      for await (const _ of stream) {
+        /* drain */
+      }
     }
     await client.chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: 'whole' }], max_tokens: 8 });
 
@@ -117,7 +127,7 @@ describe('dashboard HTTP API', () => {
     [{ samples: [{ stage: 'retrieve', ms: '5' }] }, 'samples[0].ms'],
     [{ samples: [{ stage: 'retrieve', ms: 5, shard: -1 }] }, 'samples[0].shard'],
     [{ samples: [{ stage: 'retrieve', ms: 5, at: 0 }] }, 'samples[0].at'],
-  ])('refuses the bad stage body %j in OpenAI\'s error shape', async (body, param) => {
+  ])("refuses the bad stage body %j in OpenAI's error shape", async (body, param) => {
     const res = await postJson(`${proxy.url}/dashboard/api/stages`, body);
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request', param });
@@ -164,7 +174,9 @@ describe('dashboard HTTP API', () => {
     // A hook whose baseline endpoint is gone: a real connection refused.
     const deadPort = new URL(sim.urls[0]!);
     deadPort.port = '1';
-    const failing = await startProxy({ upstreams: sim.urls, port: 0, logLevel: 'silent' }, undefined, { dashboard: directVersusProxy(deadPort.origin, () => failing.url) });
+    const failing = await startProxy({ upstreams: sim.urls, port: 0, logLevel: 'silent' }, undefined, {
+      dashboard: directVersusProxy(deadPort.origin, () => failing.url),
+    });
     others.push(failing);
     const failed = await postJson(`${failing.url}/dashboard/api/ab`, { question: 'q' });
     expect(failed.status).toBe(502);

@@ -16,7 +16,18 @@ let abRuns = 0;
 beforeAll(async () => {
   sim = await startSimProcess();
   proxy = await startProxy(
-    { upstreams: sim.urls, port: 0, logLevel: 'silent', auth: { keys: [{ key: KEY, name: 'main' }, { key: JUNK_KEY, name: 'junk' }] }, dashboardApi: { key: DASHBOARD_KEY } },
+    {
+      upstreams: sim.urls,
+      port: 0,
+      logLevel: 'silent',
+      auth: {
+        keys: [
+          { key: KEY, name: 'main' },
+          { key: JUNK_KEY, name: 'junk' },
+        ],
+      },
+      dashboardApi: { key: DASHBOARD_KEY },
+    },
     undefined,
     {
       dashboard: {
@@ -45,7 +56,11 @@ async function call(path: string, authorization?: string, body?: unknown): Promi
 describe('the dashboard API with API keys configured', () => {
   it('refuses the series, stages and A/B routes without a key or with a wrong one, and never runs the A/B hook', async () => {
     for (const auth of [undefined, 'Bearer nope', `Basic ${KEY}`]) {
-      for (const [path, body] of [['/dashboard/api/series', undefined], ['/dashboard/api/stages', { samples: [{ stage: 'x', ms: 1 }] }], ['/dashboard/api/ab', { question: 'load?' }]] as const) {
+      for (const [path, body] of [
+        ['/dashboard/api/series', undefined],
+        ['/dashboard/api/stages', { samples: [{ stage: 'x', ms: 1 }] }],
+        ['/dashboard/api/ab', { question: 'load?' }],
+      ] as const) {
         const res = await call(path, auth, body);
         expect(res.status, `${path} ${auth}`).toBe(401);
         expect(res.body.error).toMatchObject({ code: 'invalid_api_key', type: 'invalid_request_error' });
@@ -65,7 +80,7 @@ describe('the dashboard API with API keys configured', () => {
     expect((await call('/v1/models', `Bearer ${DASHBOARD_KEY}`)).status).toBe(401);
   });
 
-  it('bounds the stages one sender may open, so junk locks out neither other senders nor the proxy\'s own stages', async () => {
+  it("bounds the stages one sender may open, so junk locks out neither other senders nor the proxy's own stages", async () => {
     const junk = `Bearer ${JUNK_KEY}`;
     const eight = Array.from({ length: 8 }, (_, i) => ({ stage: `junk_${i}`, ms: 1 }));
     expect(await call('/dashboard/api/stages', junk, { samples: eight })).toMatchObject({ status: 200, body: { accepted: 8 } });
@@ -79,7 +94,10 @@ describe('the dashboard API with API keys configured', () => {
     for (let i = 0; i < 3; i++) statuses.push((await call('/dashboard/api/stages', junk, { samples: flood })).status);
     expect(statuses).toContain(429);
     // Another sender still opens stages, and the proxy's own stages record real traffic.
-    expect(await call('/dashboard/api/stages', `Bearer ${KEY}`, { samples: [{ stage: 'retrieve', ms: 3 }] })).toMatchObject({ status: 200, body: { accepted: 1 } });
+    expect(await call('/dashboard/api/stages', `Bearer ${KEY}`, { samples: [{ stage: 'retrieve', ms: 3 }] })).toMatchObject({
+      status: 200,
+      body: { accepted: 1 },
+    });
     const client = new OpenAI({ apiKey: KEY, baseURL: `${proxy.url}/v1`, maxRetries: 0 });
     await client.embeddings.create({ model: EMBED_MODEL, input: 'real traffic' });
     await client.chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: 'real' }], max_tokens: 4 });

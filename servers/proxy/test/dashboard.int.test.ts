@@ -20,7 +20,9 @@ let page: Page;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not at ${CHROMIUM}: this test drives a real headless browser. Install Debian's chromium package (scripts/bootstrap.sh does as root) or set CHROMIUM_PATH.`);
+    throw new Error(
+      `Chromium is not at ${CHROMIUM}: this test drives a real headless browser. Install Debian's chromium package (scripts/bootstrap.sh does as root) or set CHROMIUM_PATH.`,
+    );
   }
   sim = await startSimProcess();
   proxy = await startProxy({ upstreams: sim.urls, port: 0, logLevel: 'silent' }, undefined, { dashboard: directVersusProxy(sim.urls[0]!, () => proxy.url) });
@@ -55,8 +57,15 @@ describe('the dashboard in a real browser', () => {
     const client = new OpenAI({ apiKey: 'unused', baseURL: `${proxy.url}/v1`, maxRetries: 0 });
     await Promise.all(['alpha', 'beta', 'gamma'].map((input) => client.embeddings.create({ model: EMBED_MODEL, input })));
     for (let i = 0; i < 2; i++) {
-      const stream = await client.chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: `tell me about shard ${i}` }], max_tokens: 12, stream: true });
-      for await (const _ of stream) { /* drain */ }
+      const stream = await client.chat.completions.create({
+        model: CHAT_MODEL,
+        messages: [{ role: 'user', content: `tell me about shard ${i}` }],
+        max_tokens: 12,
+        stream: true,
+      });
+      for await (const _ of stream) {
+        /* drain */
+      }
     }
     const samples = [
       { stage: 'shard_search', ms: 2.5, shard: 'shard-0' },
@@ -64,7 +73,11 @@ describe('the dashboard in a real browser', () => {
       { stage: 'retrieve', ms: 6 },
       { stage: 'merge', ms: 0.3 },
     ];
-    const posted = await fetch(`${proxy.url}/dashboard/api/stages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ samples }) });
+    const posted = await fetch(`${proxy.url}/dashboard/api/stages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ samples }),
+    });
     expect(posted.status).toBe(200);
     const sent = Date.now();
 
@@ -74,10 +87,13 @@ describe('the dashboard in a real browser', () => {
         const load = (document.getElementById('load-chart') as HTMLElement).dataset;
         const names = (stages.stages ?? '').split(',');
         const shards = [...document.querySelectorAll('[data-testid="shard-row"]')].map((r) => (r as HTMLElement).dataset.shard);
-        return ['embed', 'generate', 'generate_ttft', 'shard_search', 'retrieve', 'merge'].every((n) => names.includes(n))
-          && Number(stages.samples) >= before + 3 + 2 + 2 + 4
-          && Number(load.requests) >= requestsBefore + 5
-          && shards.includes('shard-0') && shards.includes('shard-1');
+        return (
+          ['embed', 'generate', 'generate_ttft', 'shard_search', 'retrieve', 'merge'].every((n) => names.includes(n)) &&
+          Number(stages.samples) >= before + 3 + 2 + 2 + 4 &&
+          Number(load.requests) >= requestsBefore + 5 &&
+          shards.includes('shard-0') &&
+          shards.includes('shard-1')
+        );
       },
       { before: Number(stagesBefore.samples), requestsBefore: Number(loadBefore.requests) },
       { timeout: UPDATE_WITHIN_MS, polling: 50 },

@@ -27,13 +27,15 @@ afterAll(async () => {
   await Promise.all([simA?.stop(), simB?.stop()]);
 });
 
-const longStream = (signal?: AbortSignal) => client.chat.completions
-  .create({ model: MODEL, messages: [{ role: 'user', content: 'tell me a long story' }], max_tokens: 200, stream: true }, { signal })
-  .withResponse();
+const longStream = (signal?: AbortSignal) =>
+  client.chat.completions
+    .create({ model: MODEL, messages: [{ role: 'user', content: 'tell me a long story' }], max_tokens: 200, stream: true }, { signal })
+    .withResponse();
 
 describe('failures between proxy and upstreams', () => {
   it('cancels the upstream request when the client aborts', async () => {
-    const before = (await scrape(simA.urls[0]!, 'ragwire_sim_requests_cancelled_total')) + (await scrape(simB.urls[0]!, 'ragwire_sim_requests_cancelled_total'));
+    const before =
+      (await scrape(simA.urls[0]!, 'ragwire_sim_requests_cancelled_total')) + (await scrape(simB.urls[0]!, 'ragwire_sim_requests_cancelled_total'));
     const controller = new AbortController();
     const { data: stream } = await longStream(controller.signal);
     let chunks = 0;
@@ -48,8 +50,9 @@ describe('failures between proxy and upstreams', () => {
       after = (await scrape(simA.urls[0]!, 'ragwire_sim_requests_cancelled_total')) + (await scrape(simB.urls[0]!, 'ragwire_sim_requests_cancelled_total'));
     }
     expect(after).toBe(before + 1);
-    const aborted = (await scrape(simA.urls[0]!, 'vllm:request_success_total{model_name="ragwire/sim-8b",finished_reason="abort"}'))
-      + (await scrape(simB.urls[0]!, 'vllm:request_success_total{model_name="ragwire/sim-8b",finished_reason="abort"}'));
+    const aborted =
+      (await scrape(simA.urls[0]!, 'vllm:request_success_total{model_name="ragwire/sim-8b",finished_reason="abort"}')) +
+      (await scrape(simB.urls[0]!, 'vllm:request_success_total{model_name="ragwire/sim-8b",finished_reason="abort"}'));
     expect(aborted).toBeGreaterThanOrEqual(1);
   });
 
@@ -92,15 +95,23 @@ describe('failures between proxy and upstreams', () => {
 
   it('fails over when one of two upstreams is down: no request lost that had not started streaming', async () => {
     // One sim was killed by the previous test; the proxy may not know yet.
-    const results = await Promise.allSettled(Array.from({ length: 16 }, (_, i) => (i % 2 === 0
-      ? client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: `question ${i}` }], max_tokens: 3 }).then((r) => r.choices[0]!.message.content)
-      : client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: `question ${i}` }], max_tokens: 3, stream: true }).then(async (s) => {
-        let t = '';
-        for await (const c of s) t += c.choices[0]?.delta?.content ?? '';
-        return t;
-      }))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 16 }, (_, i) =>
+        i % 2 === 0
+          ? client.chat.completions
+              .create({ model: MODEL, messages: [{ role: 'user', content: `question ${i}` }], max_tokens: 3 })
+              .then((r) => r.choices[0]!.message.content)
+          : client.chat.completions
+              .create({ model: MODEL, messages: [{ role: 'user', content: `question ${i}` }], max_tokens: 3, stream: true })
+              .then(async (s) => {
+                let t = '';
+                for await (const c of s) t += c.choices[0]?.delta?.content ?? '';
+                return t;
+              }),
+      ),
+    );
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-    const ready = await (await fetch(`${proxy.url}/readyz`)).json() as { healthyUpstreams: string[] };
+    const ready = (await (await fetch(`${proxy.url}/readyz`)).json()) as { healthyUpstreams: string[] };
     expect(ready.healthyUpstreams).toHaveLength(1);
   });
 });

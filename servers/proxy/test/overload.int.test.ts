@@ -25,12 +25,20 @@ function rssBytes(pid: number): number {
 
 async function wave(n: number) {
   const body = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'overload me' }], max_tokens: 150 });
-  return Promise.all(Array.from({ length: n }, async () => {
-    const started = performance.now();
-    const res = await fetch(`${proxy.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    const json = (await res.json()) as { error?: { code: string }; choices?: unknown[] };
-    return { status: res.status, ms: performance.now() - started, retryAfterMs: res.headers.get('retry-after-ms'), retryAfter: res.headers.get('retry-after'), json };
-  }));
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const started = performance.now();
+      const res = await fetch(`${proxy.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const json = (await res.json()) as { error?: { code: string }; choices?: unknown[] };
+      return {
+        status: res.status,
+        ms: performance.now() - started,
+        retryAfterMs: res.headers.get('retry-after-ms'),
+        retryAfter: res.headers.get('retry-after'),
+        json,
+      };
+    }),
+  );
 }
 
 describe('10x overload', () => {

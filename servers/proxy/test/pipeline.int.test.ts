@@ -21,7 +21,14 @@ describe('the request pipeline', () => {
   it('counts every route once, with its status, in ragwire_proxy_requests_total', async () => {
     const series = (route: string, status: number) => `ragwire_proxy_requests_total{model="",route="${route}",status="${status}"}`;
     const before = await (await fetch(`${proxy.url}/metrics`)).text();
-    const count = (text: string, s: string) => Number(text.split('\n').find((l) => l.startsWith(s))?.split(' ').at(-1) ?? 0);
+    const count = (text: string, s: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(s))
+          ?.split(' ')
+          .at(-1) ?? 0,
+      );
     for (let i = 0; i < 3; i++) expect((await fetch(`${proxy.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${proxy.url}/nope`)).status).toBe(404);
     const after = await (await fetch(`${proxy.url}/metrics`)).text();
@@ -30,8 +37,12 @@ describe('the request pipeline', () => {
     expect(await scrape(proxy.url, 'ragwire_proxy_upstream_healthy')).toBe(1);
   });
 
-  it('answers unknown routes and wrong methods with a 404 in OpenAI\'s shape, with a request id', async () => {
-    for (const [method, path] of [['GET', '/v1/chat/completions'], ['POST', '/v1/unknown'], ['DELETE', '/healthz']]) {
+  it("answers unknown routes and wrong methods with a 404 in OpenAI's shape, with a request id", async () => {
+    for (const [method, path] of [
+      ['GET', '/v1/chat/completions'],
+      ['POST', '/v1/unknown'],
+      ['DELETE', '/healthz'],
+    ]) {
       const res = await fetch(`${proxy.url}${path}`, { method });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.headers.get('x-request-id')).toBeTruthy();
@@ -47,7 +58,8 @@ describe('the request pipeline', () => {
   });
 
   it('runs without the dashboard plug-in: no /dashboard routes', async () => {
-    for (const path of ['/dashboard', '/dashboard/api/series', '/dashboard/assets/dashboard.js']) expect((await fetch(`${proxy.url}${path}`)).status, path).toBe(404);
+    for (const path of ['/dashboard', '/dashboard/api/series', '/dashboard/assets/dashboard.js'])
+      expect((await fetch(`${proxy.url}${path}`)).status, path).toBe(404);
     expect((await fetch(`${proxy.url}/v1/models`)).status).toBe(200);
   });
 });

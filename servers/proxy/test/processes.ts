@@ -11,7 +11,14 @@ export type Started = JsonProcess;
 
 /** Runs a TypeScript CLI of the workspace as a real process and resolves when it logs a JSON line matching `ready`. */
 function startCli(script: string, args: string[], ready: (line: Record<string, unknown>) => boolean, env: NodeJS.ProcessEnv = {}): Promise<Started> {
-  return startJsonProcess({ name: script, args: [...nodeArgsFor(script), ...args], ready: (json) => json !== undefined && ready(json), env, cwd: ROOT, timeoutMs: 20_000 });
+  return startJsonProcess({
+    name: script,
+    args: [...nodeArgsFor(script), ...args],
+    ready: (json) => json !== undefined && ready(json),
+    env,
+    cwd: ROOT,
+    timeoutMs: 20_000,
+  });
 }
 
 export interface SimProcess extends Started {
@@ -20,7 +27,18 @@ export interface SimProcess extends Started {
 
 /** Starts `ragwire-vllm-sim` on ephemeral ports with fast test timings unless overridden. */
 export async function startSimProcess(args: string[] = []): Promise<SimProcess> {
-  const fast = ['--step-base-ms', '1', '--step-per-seq-ms', '0.01', '--prefill-per-token-ms', '0.001', '--frontend-per-request-ms', '0', '--embedding-dim', '64'];
+  const fast = [
+    '--step-base-ms',
+    '1',
+    '--step-per-seq-ms',
+    '0.01',
+    '--prefill-per-token-ms',
+    '0.001',
+    '--frontend-per-request-ms',
+    '0',
+    '--embedding-dim',
+    '64',
+  ];
   const started = await startCli(SIM_CLI, ['--port', '0', ...fast, ...args], (l) => l.msg === 'listening');
   return { ...started, urls: started.announcement.urls as string[] };
 }
@@ -41,13 +59,21 @@ export interface ShardProcess extends Started {
 
 /** Starts `ragwire-shard` on an ephemeral loopback TCP port over `dataDir`. */
 export async function startShardProcess(dataDir: string, args: string[] = []): Promise<ShardProcess> {
-  const started = await startCli(SHARD_CLI, ['--listen', 'tcp://127.0.0.1:0', '--data', dataDir, '--log-level', 'warn', ...args], (l) => l.msg === 'ragwire-shard listening');
+  const started = await startCli(
+    SHARD_CLI,
+    ['--listen', 'tcp://127.0.0.1:0', '--data', dataDir, '--log-level', 'warn', ...args],
+    (l) => l.msg === 'ragwire-shard listening',
+  );
   return { ...started, url: (started.announcement.addresses as string[])[0]! };
 }
 
 /** Runs the proxy CLI expecting it to exit; resolves with its exit code and stderr. */
 export function runProxyCliToExit(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [...nodeArgsFor(PROXY_CLI), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgsFor(PROXY_CLI), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));

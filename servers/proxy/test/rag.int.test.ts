@@ -15,10 +15,22 @@ import { startSimProcess, type SimProcess } from './processes';
 const KEY = 'sk-rag';
 const ALIAS = `rag/${CHAT_MODEL}`;
 const DOCS = [
-  { id: 'shards', text: 'A shard server holds one partition of the vectors and answers queries over a binary protocol.', metadata: { source: 'docs/shards.md', lang: 'en' } },
-  { id: 'merge', text: 'The client fans a query out to every shard and merges the top k results with a heap.', metadata: { source: 'docs/client.md', lang: 'en' } },
+  {
+    id: 'shards',
+    text: 'A shard server holds one partition of the vectors and answers queries over a binary protocol.',
+    metadata: { source: 'docs/shards.md', lang: 'en' },
+  },
+  {
+    id: 'merge',
+    text: 'The client fans a query out to every shard and merges the top k results with a heap.',
+    metadata: { source: 'docs/client.md', lang: 'en' },
+  },
   { id: 'proxy', text: 'The proxy batches embeddings, queues requests and routes them to vLLM replicas.', metadata: { source: 'docs/proxy.md', lang: 'en' } },
-  { id: 'hnsw', text: 'HNSW is a graph index: search walks the layers greedily towards the nearest vectors.', metadata: { source: 'docs/engine.md', lang: 'en' } },
+  {
+    id: 'hnsw',
+    text: 'HNSW is a graph index: search walks the layers greedily towards the nearest vectors.',
+    metadata: { source: 'docs/engine.md', lang: 'en' },
+  },
   { id: 'store', text: 'Le magasin garde les vecteurs dans LMDB et reconstruit l index au besoin.', metadata: { source: 'docs/store.md', lang: 'fr' } },
   { id: 'cache', text: 'A prefix cache keeps the KV blocks of prompts that share a long prefix.', metadata: { source: 'docs/cache.md', lang: 'en' } },
 ];
@@ -31,7 +43,11 @@ let direct: ShardedCollection;
 
 /** The simulator's embedding of `texts`, asked of it directly (not through the proxy). */
 async function embedDirect(texts: string[]): Promise<Float32Array> {
-  const res = await fetch(`${sim.urls[0]}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: EMBED_MODEL, input: texts }) });
+  const res = await fetch(`${sim.urls[0]}/v1/embeddings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: EMBED_MODEL, input: texts }),
+  });
   const body = (await res.json()) as { data: { embedding: number[] }[] };
   return Float32Array.from(body.data.flatMap((d) => d.embedding));
 }
@@ -47,12 +63,19 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ragwire-proxy-rag-'));
   direct = new ShardedCollection({ shards: [[`embedded://${encodeURI(join(dir, 'docs'))}`]], collection: 'docs' });
   await direct.createCollection({ dim: 64, metric: 'cosine', kind: 'flat', storage: 'f32' });
-  await direct.upsert({ ids: DOCS.map((d) => d.id), vectors: await embedDirect(DOCS.map((d) => d.text)), payloads: DOCS.map((d) => ({ text: d.text, metadata: d.metadata })) });
+  await direct.upsert({
+    ids: DOCS.map((d) => d.id),
+    vectors: await embedDirect(DOCS.map((d) => d.text)),
+    payloads: DOCS.map((d) => ({ text: d.text, metadata: d.metadata })),
+  });
   const other = new ShardedCollection({ shards: [[`embedded://${encodeURI(join(dir, 'other'))}`]], collection: 'other' });
   await other.createCollection({ dim: 32, metric: 'cosine', kind: 'flat', storage: 'f32' });
   await other.close();
   proxy = await startProxy({
-    upstreams: sim.urls, port: 0, logLevel: 'silent', auth: { keys: [{ key: KEY }] },
+    upstreams: sim.urls,
+    port: 0,
+    logLevel: 'silent',
+    auth: { keys: [{ key: KEY }] },
     rag: {
       collections: {
         docs: { path: join(dir, 'docs'), embeddingModel: EMBED_MODEL },
@@ -73,7 +96,13 @@ afterAll(async () => {
 });
 
 const client = () => new OpenAI({ apiKey: KEY, baseURL: `${proxy.url}/v1`, maxRetries: 0 });
-type Sourced = { ragwire?: { collection: string; sources: { id: string; score: number; text: string; metadata: Record<string, unknown>; rerankScore?: number }[]; timings: Record<string, number> } };
+type Sourced = {
+  ragwire?: {
+    collection: string;
+    sources: { id: string; score: number; text: string; metadata: Record<string, unknown>; rerankScore?: number }[];
+    timings: Record<string, number>;
+  };
+};
 
 describe('retrieval-augmented chat in the proxy', () => {
   it('answers the model alias with the sources a direct retrieval finds, streamed (first chunk) and not', async () => {
@@ -108,14 +137,17 @@ describe('retrieval-augmented chat in the proxy', () => {
   it('takes the ragwire body field: collection, k, filter, rerank and template', async () => {
     const filter = { must: [{ key: 'lang', eq: 'en' }] };
     const res = (await client().chat.completions.create({
-      model: CHAT_MODEL, messages: [{ role: 'user', content: QUESTION }], max_tokens: 8,
+      model: CHAT_MODEL,
+      messages: [{ role: 'user', content: QUESTION }],
+      max_tokens: 8,
       ragwire: { collection: 'docs', k: 4, filter, rerank: { model: EMBED_MODEL, topN: 2 }, template: 'Use these:\n{context}\nQuestion: {question}' },
     } as never)) as OpenAI.ChatCompletion & Sourced;
     const retrieved = await directIds(QUESTION, 4, filter);
     expect(retrieved).not.toContain('store');
     // The reranker's order, asked of the simulator directly.
     const rerank = await fetch(`${sim.urls[0]}/v1/rerank`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: EMBED_MODEL, query: QUESTION, documents: retrieved.map((id) => DOCS.find((d) => d.id === id)!.text), top_n: 2 }),
     }).then((r) => r.json() as Promise<{ results: { index: number; relevance_score: number }[] }>);
     expect(res.ragwire!.sources.map((s) => s.id)).toEqual(rerank.results.map((r) => retrieved[r.index]));
@@ -135,7 +167,12 @@ describe('retrieval-augmented chat in the proxy', () => {
     [{ k: 2 }, 'invalid_request', 'ragwire.collection'],
     [{ collection: 'docs', extra: 1 }, 'invalid_request', 'ragwire.extra'],
   ])('refuses the bad retrieval %j as an OpenAI-shaped 4xx (%s)', async (ragwire, code, param) => {
-    const error = await client().chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: QUESTION }], max_tokens: 4, ragwire } as never).then(() => undefined, (e: unknown) => e);
+    const error = await client()
+      .chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: QUESTION }], max_tokens: 4, ragwire } as never)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(error).toBeInstanceOf(OpenAI.APIError);
     const e = error as InstanceType<typeof OpenAI.APIError>;
     expect(e.status).toBe(code === 'model_not_found' ? 404 : 400);

@@ -40,7 +40,14 @@ describe('openai SDK through the proxy', () => {
     expect(full.choices[0]!.message.content!.length).toBeGreaterThan(0);
     expect(full.usage!.completion_tokens).toBe(12);
 
-    const stream = await client().chat.completions.create({ model: MODEL, messages, max_tokens: 12, temperature: 0, stream: true, stream_options: { include_usage: true } });
+    const stream = await client().chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 12,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = '';
     let usage: OpenAI.CompletionUsage | undefined | null;
     let usageChunkChoices = -1;
@@ -57,12 +64,19 @@ describe('openai SDK through the proxy', () => {
   });
 
   it('passes x-request-id both ways', async () => {
-    const { response } = await client().chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }, { headers: { 'x-request-id': 'trace-42' } }).withResponse();
+    const { response } = await client()
+      .chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }, { headers: { 'x-request-id': 'trace-42' } })
+      .withResponse();
     expect(response.headers.get('x-request-id')).toBe('trace-42');
   });
 
   it('streams tool-call deltas intact', async () => {
-    const tools = [{ type: 'function' as const, function: { name: 'search_docs', parameters: { type: 'object', properties: { query: { type: 'string' }, k: { type: 'integer' } } } } }];
+    const tools = [
+      {
+        type: 'function' as const,
+        function: { name: 'search_docs', parameters: { type: 'object', properties: { query: { type: 'string' }, k: { type: 'integer' } } } },
+      },
+    ];
     const messages = [{ role: 'user' as const, content: 'find documents about retrieval latency' }];
     const full = await client().chat.completions.create({ model: MODEL, messages, tools });
     const call = full.choices[0]!.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
@@ -104,9 +118,13 @@ describe('openai SDK through the proxy', () => {
   });
 
   it('raises the SDK typed errors', async () => {
-    await expect(client().chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(client().chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(
+      OpenAI.NotFoundError,
+    );
     await expect(new OpenAI({ apiKey: 'sk-wrong', baseURL, maxRetries: 0 }).models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
-    const bad = await client().chat.completions.create({ model: MODEL, messages: 'hello' as never }).catch((e: unknown) => e);
+    const bad = await client()
+      .chat.completions.create({ model: MODEL, messages: 'hello' as never })
+      .catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
     expect((bad as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('messages');
     expect((bad as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('invalid_request');
@@ -173,7 +191,8 @@ describe('LlamaIndex OpenAI classes through the proxy', () => {
 });
 
 describe('malformed requests get the right 4xx in OpenAI shape', () => {
-  const post = (path: string, body: string, key = KEY) => fetch(`${proxy.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body });
+  const post = (path: string, body: string, key = KEY) =>
+    fetch(`${proxy.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body });
   // A body streamed in 8 KiB chunks with no content-length: the proxy can only find its size by reading it.
   const postChunked = (path: string, body: string) => {
     const bytes = Buffer.from(body);
@@ -183,15 +202,50 @@ describe('malformed requests get the right 4xx in OpenAI shape', () => {
         controller.close();
       },
     });
-    return fetch(`${proxy.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body: stream, duplex: 'half' } as RequestInit);
+    return fetch(`${proxy.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
   };
   const cases: [string, () => Promise<Response>, number, string, string | null][] = [
     ['malformed JSON', () => post('/v1/chat/completions', '{"model": '), 400, 'invalid_json', null],
-    ['wrong type', () => post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: 'yes' })), 400, 'invalid_request', 'stream'],
-    ['wrong type in a message', () => post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 7 }] })), 400, 'invalid_request', 'messages[0].role'],
-    ['embedding format', () => post('/v1/embeddings', JSON.stringify({ model: EMBED, input: 'x', encoding_format: 'int8' })), 400, 'invalid_request', 'encoding_format'],
-    ['oversize body', () => post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x'.repeat(70_000) }] })), 413, 'body_too_large', null],
-    ['oversize body sent chunked (no length given)', () => postChunked('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x'.repeat(70_000) }] })), 413, 'body_too_large', null],
+    [
+      'wrong type',
+      () => post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x' }], stream: 'yes' })),
+      400,
+      'invalid_request',
+      'stream',
+    ],
+    [
+      'wrong type in a message',
+      () => post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 7 }] })),
+      400,
+      'invalid_request',
+      'messages[0].role',
+    ],
+    [
+      'embedding format',
+      () => post('/v1/embeddings', JSON.stringify({ model: EMBED, input: 'x', encoding_format: 'int8' })),
+      400,
+      'invalid_request',
+      'encoding_format',
+    ],
+    [
+      'oversize body',
+      () => post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x'.repeat(70_000) }] })),
+      413,
+      'body_too_large',
+      null,
+    ],
+    [
+      'oversize body sent chunked (no length given)',
+      () => postChunked('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'x'.repeat(70_000) }] })),
+      413,
+      'body_too_large',
+      null,
+    ],
     ['empty body', () => post('/v1/chat/completions', ''), 400, 'invalid_request', 'body'],
     ['unknown model', () => post('/v1/embeddings', JSON.stringify({ model: 'nope', input: 'x' })), 404, 'model_not_found', 'model'],
     ['bad key', () => post('/v1/chat/completions', JSON.stringify({ model: MODEL, messages: [] }), 'sk-nope'), 401, 'invalid_api_key', null],
@@ -237,7 +291,7 @@ describe('configuration', () => {
 });
 
 describe('completions coalescing (completionsBatching.enabled)', () => {
-  it("merges concurrent same-parameter completions into list prompts and gives each caller its own answer", async () => {
+  it('merges concurrent same-parameter completions into list prompts and gives each caller its own answer', async () => {
     const coalescing = await startProxyProcess([...sim.urls.flatMap((u) => ['--upstream', u]), '--completions-batching', '--log-level', 'warn']);
     try {
       const via = new OpenAI({ apiKey: 'unused', baseURL: `${coalescing.url}/v1`, maxRetries: 0 });

@@ -28,7 +28,9 @@ beforeAll(async () => {
     await c.close();
   }
   proxy = await startProxy({
-    upstreams: sim.urls, port: 0, logLevel: 'silent',
+    upstreams: sim.urls,
+    port: 0,
+    logLevel: 'silent',
     auth: {
       keys: [
         { key: 'sk-docs', name: 'docs-team', shardTokens: { docs: 'tok-docs', secret: 'tok-docs' } },
@@ -47,14 +49,20 @@ afterAll(async () => {
 
 const ask = (key: string, collection: string) =>
   new OpenAI({ apiKey: key, baseURL: `${proxy.url}/v1`, maxRetries: 0 }).chat.completions.create({
-    model: CHAT_MODEL, messages: [{ role: 'user', content: 'which document?' }], max_tokens: 2, ragwire: { collection, k: 1 },
+    model: CHAT_MODEL,
+    messages: [{ role: 'user', content: 'which document?' }],
+    max_tokens: 2,
+    ragwire: { collection, k: 1 },
   } as never) as Promise<OpenAI.ChatCompletion & { ragwire: { sources: { id: string }[] } }>;
 
 describe('shard tokens per key', () => {
-  it('reaches the shards with the key\'s own token, and the shard server\'s scope refuses what the token does not cover', async () => {
+  it("reaches the shards with the key's own token, and the shard server's scope refuses what the token does not cover", async () => {
     expect((await ask('sk-docs', 'docs')).ragwire.sources.map((s) => s.id)).toEqual(['docs-1']);
     expect((await ask('sk-ops', 'secret')).ragwire.sources.map((s) => s.id)).toEqual(['secret-1']);
-    const refused = await ask('sk-docs', 'secret').then(() => undefined, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    const refused = await ask('sk-docs', 'secret').then(
+      () => undefined,
+      (e: unknown) => e as InstanceType<typeof OpenAI.APIError>,
+    );
     expect(refused).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect(refused!.code).toBe('collection_forbidden');
     // The refusal is the key's: its token for docs still works.

@@ -14,9 +14,23 @@ import { startProxy, type RunningProxy } from '../src/index';
 import { CHAT_MODEL, EMBED_MODEL } from './chat-ab';
 import { startShardProcess, startSimProcess, type ShardProcess, type SimProcess } from './processes';
 
-interface OtlpValue { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean }
-interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number; attributes?: { key: string; value: OtlpValue }[] }
-interface Exported extends OtlpSpan { service: string }
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: string | number;
+  doubleValue?: number;
+  boolValue?: boolean;
+}
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind?: number;
+  attributes?: { key: string; value: OtlpValue }[];
+}
+interface Exported extends OtlpSpan {
+  service: string;
+}
 
 let sim: SimProcess;
 let receiver: Server;
@@ -40,7 +54,9 @@ beforeAll(async () => {
     let text = '';
     req.on('data', (d: Buffer) => (text += d.toString()));
     req.on('end', () => {
-      const body = JSON.parse(text) as { resourceSpans: { resource?: { attributes?: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] };
+      const body = JSON.parse(text) as {
+        resourceSpans: { resource?: { attributes?: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
+      };
       for (const rs of body.resourceSpans) {
         const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
         for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, service });
@@ -57,10 +73,16 @@ beforeAll(async () => {
   const c = new ShardedCollection({ shards: urls, collection: 'docs' });
   await c.createCollection({ dim: 64, metric: 'cosine', kind: 'flat', storage: 'f32' });
   const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
-  await c.upsert({ ids, vectors: new Float32Array(ids.length * 64).map((_, i) => Math.sin(i)), payloads: ids.map((t) => ({ text: `doc ${t}`, metadata: {} })) });
+  await c.upsert({
+    ids,
+    vectors: new Float32Array(ids.length * 64).map((_, i) => Math.sin(i)),
+    payloads: ids.map((t) => ({ text: `doc ${t}`, metadata: {} })),
+  });
   await c.close();
   proxy = await startProxy({
-    upstreams: [sim.urls[0]!], port: 0, logLevel: 'silent',
+    upstreams: [sim.urls[0]!],
+    port: 0,
+    logLevel: 'silent',
     tracing: { enabled: true, otlpEndpoint: otlp, exportDelayMs: 50 },
     rag: { collections: { docs: { shards: urls, embeddingModel: EMBED_MODEL } }, aliases: { 'rag/sim': { model: CHAT_MODEL, collection: 'docs', k: 2 } } },
   });
@@ -90,13 +112,21 @@ describe('one RAG request over two shard processes', () => {
     expect(root, JSON.stringify(mine.map((s) => s.name))).toBeDefined();
     expect(root!.parentSpanId).toBe(CLIENT_SPAN);
     expect(root!.service).toBe('ragwire-proxy');
-    expect(childrenOf(root!).map((c) => c.name).sort()).toEqual(['embed', 'generate', 'retrieve']);
+    expect(
+      childrenOf(root!)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['embed', 'generate', 'retrieve']);
     const [embed] = named('embed');
     expect(childrenOf(embed!).map((c) => c.name)).toEqual(['embed.batch']);
 
     const [retrieve] = named('retrieve');
     const perShard = childrenOf(retrieve!).filter((c) => c.name === 'retrieve.shard');
-    expect(childrenOf(retrieve!).map((c) => c.name).sort()).toEqual(['merge', 'retrieve.shard', 'retrieve.shard']);
+    expect(
+      childrenOf(retrieve!)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['merge', 'retrieve.shard', 'retrieve.shard']);
     expect(perShard.map((s) => attr(s, 'ragwire.shard')).sort()).toEqual([0, 1]);
     expect(shardSpans()).toHaveLength(2);
     for (const shardSpan of perShard) {

@@ -30,14 +30,20 @@ beforeAll(async () => {
     await c.close();
   }
   const keysFile = join(dir, 'keys.yaml');
-  writeFileSync(keysFile, [
-    'keys:',
-    `  - { name: alpha, keyHash: "${hashKey(ALPHA)}", models: [${CHAT_MODEL}, rag/docs], collections: [docs], tokensPerMinute: 150 }`,
-    `  - { name: beta, keyHash: "${hashKey(BETA)}", models: [${EMBED_MODEL}] }`,
-    `  - { name: gamma, keyHash: "${hashKey(GAMMA)}", collections: [docs] }`,
-  ].join('\n'));
+  writeFileSync(
+    keysFile,
+    [
+      'keys:',
+      `  - { name: alpha, keyHash: "${hashKey(ALPHA)}", models: [${CHAT_MODEL}, rag/docs], collections: [docs], tokensPerMinute: 150 }`,
+      `  - { name: beta, keyHash: "${hashKey(BETA)}", models: [${EMBED_MODEL}] }`,
+      `  - { name: gamma, keyHash: "${hashKey(GAMMA)}", collections: [docs] }`,
+    ].join('\n'),
+  );
   proxy = await startProxy({
-    upstreams: sim.urls, port: 0, logLevel: 'silent', host: '127.0.0.1',
+    upstreams: sim.urls,
+    port: 0,
+    logLevel: 'silent',
+    host: '127.0.0.1',
     auth: { keysFile, metricsAccess: 'key' },
     rag: {
       collections: { docs: { path: join(dir, 'docs'), embeddingModel: EMBED_MODEL }, secret: { path: join(dir, 'secret'), embeddingModel: EMBED_MODEL } },
@@ -54,7 +60,11 @@ afterAll(async () => {
 });
 
 const as = (key: string) => new OpenAI({ apiKey: key, baseURL: `${proxy.url}/v1`, maxRetries: 0 });
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as InstanceType<typeof OpenAI.APIError>,
+  );
 const ask = (content: string) => [{ role: 'user' as const, content }];
 
 describe('tenants', () => {
@@ -64,12 +74,18 @@ describe('tenants', () => {
     expect(denied!.code).toBe('model_forbidden');
     expect((await as(BETA).embeddings.create({ model: EMBED_MODEL, input: 'ok' })).data).toHaveLength(1);
     expect((await as(BETA).models.list()).data.map((m) => m.id)).toEqual([EMBED_MODEL]);
-    const rerank = await fetch(`${proxy.url}/v1/rerank`, { method: 'POST', headers: { authorization: `Bearer ${ALPHA}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: EMBED_MODEL, query: 'q', documents: ['d'] }) });
+    const rerank = await fetch(`${proxy.url}/v1/rerank`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ALPHA}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: EMBED_MODEL, query: 'q', documents: ['d'] }),
+    });
     expect(rerank.status).toBe(403);
   });
 
   it('keeps each key to its collections, through the ragwire field and through an alias', async () => {
-    const ok = (await as(GAMMA).chat.completions.create({ model: 'rag/docs', messages: ask('the docs?'), max_tokens: 2 })) as OpenAI.ChatCompletion & { ragwire: { sources: { id: string }[] } };
+    const ok = (await as(GAMMA).chat.completions.create({ model: 'rag/docs', messages: ask('the docs?'), max_tokens: 2 })) as OpenAI.ChatCompletion & {
+      ragwire: { sources: { id: string }[] };
+    };
     expect(ok.ragwire.sources.map((s) => s.id)).toEqual(['docs-1']);
     for (const request of [
       { model: 'rag/secret', messages: ask('the secret?'), max_tokens: 2 },
@@ -94,7 +110,8 @@ describe('tenants', () => {
     const keyTokens = (text: string) => Number(/ragwire_proxy_key_tokens_total\{key="alpha"\} (\d+)/.exec(text)?.[1] ?? 0);
     expect(keyTokens(await metrics())).toBe(whole.usage!.total_tokens + streamedUsage);
     let refused: InstanceType<typeof OpenAI.APIError> | undefined;
-    for (let i = 0; i < 10 && !refused; i++) refused = await failure(as(ALPHA).chat.completions.create({ model: CHAT_MODEL, messages: ask(`more ${i}`), max_tokens: 20 }));
+    for (let i = 0; i < 10 && !refused; i++)
+      refused = await failure(as(ALPHA).chat.completions.create({ model: CHAT_MODEL, messages: ask(`more ${i}`), max_tokens: 20 }));
     expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
     expect(refused!.code).toBe('budget_exceeded');
     expect(refused!.message).toMatch(/150 tokens per minute/);

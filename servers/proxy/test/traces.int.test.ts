@@ -13,7 +13,14 @@ import { startProxy, type RunningProxy } from '../src/index';
 import { CHAT_MODEL, EMBED_MODEL } from './chat-ab';
 import { startSimProcess, type SimProcess } from './processes';
 
-interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; name: string; attributes?: { key: string; value: Record<string, unknown> }[]; events?: { name: string }[] }
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  attributes?: { key: string; value: Record<string, unknown> }[];
+  events?: { name: string }[];
+}
 
 let sim: SimProcess;
 let receiver: Server;
@@ -25,7 +32,8 @@ const upstreamHeaders: IncomingHttpHeaders[] = [];
 let dir: string;
 const proxies: RunningProxy[] = [];
 
-const listen = (server: Server) => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+const listen = (server: Server) =>
+  new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 
 beforeAll(async () => {
   sim = await startSimProcess();
@@ -72,7 +80,9 @@ afterAll(async () => {
 
 async function proxyWith(tracing: boolean): Promise<RunningProxy> {
   const proxy = await startProxy({
-    upstreams: [recorderUrl], port: 0, logLevel: 'silent',
+    upstreams: [recorderUrl],
+    port: 0,
+    logLevel: 'silent',
     tracing: { enabled: tracing, otlpEndpoint: `${receiverUrl}/v1/traces`, exportDelayMs: 50 },
     rag: {
       collections: { docs: { shards: [0, 1].map((i) => [`embedded://${encodeURI(join(dir, `shard-${i}`))}`]), embeddingModel: EMBED_MODEL } },
@@ -87,12 +97,14 @@ const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_SPAN = '00f067aa0ba902b7';
 
 describe('traces', () => {
-  it('exports the span tree of one RAG request, child of the client\'s traceparent, and carries it upstream', async () => {
+  it("exports the span tree of one RAG request, child of the client's traceparent, and carries it upstream", async () => {
     const proxy = await proxyWith(true);
     upstreamHeaders.length = 0;
     const client = new OpenAI({ apiKey: 'x', baseURL: `${proxy.url}/v1`, maxRetries: 0, defaultHeaders: { traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-01` } });
     const stream = await client.chat.completions.create({ model: 'rag/sim', messages: [{ role: 'user', content: 'doc a?' }], max_tokens: 8, stream: true });
-    for await (const _ of stream) { /* drain */ }
+    for await (const _ of stream) {
+      /* drain */
+    }
     await proxy.context.tracing!.flush();
     for (let i = 0; i < 40 && !spans.some((s) => s.name === 'POST /v1/chat/completions'); i++) await new Promise((r) => setTimeout(r, 50));
 
@@ -101,7 +113,11 @@ describe('traces', () => {
     const [root] = byName('POST /v1/chat/completions');
     expect(root, JSON.stringify(spans.map((s) => s.name))).toBeDefined();
     expect(root!.parentSpanId).toBe(CLIENT_SPAN);
-    const childrenOf = (s: OtlpSpan) => mine.filter((c) => c.parentSpanId === s.spanId).map((c) => c.name).sort();
+    const childrenOf = (s: OtlpSpan) =>
+      mine
+        .filter((c) => c.parentSpanId === s.spanId)
+        .map((c) => c.name)
+        .sort();
     expect(childrenOf(root!)).toEqual(['embed', 'generate', 'retrieve']);
     const [retrieve] = byName('retrieve');
     expect(childrenOf(retrieve!)).toEqual(['merge', 'retrieve.shard', 'retrieve.shard']);

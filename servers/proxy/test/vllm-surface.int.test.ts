@@ -14,7 +14,14 @@ let proxy: RunningProxy;
 
 beforeAll(async () => {
   [sim, legacySim] = await Promise.all([startSimProcess(), startSimProcess(['--legacy-metric-names'])]);
-  proxy = await startProxy({ upstreams: [sim.urls[0]!, legacySim.urls[0]!], port: 0, logLevel: 'silent', auth: { keys: [{ key: KEY }] }, routing: { strategy: 'round-robin' }, health: { intervalMs: 100 } });
+  proxy = await startProxy({
+    upstreams: [sim.urls[0]!, legacySim.urls[0]!],
+    port: 0,
+    logLevel: 'silent',
+    auth: { keys: [{ key: KEY }] },
+    routing: { strategy: 'round-robin' },
+    health: { intervalMs: 100 },
+  });
 });
 
 afterAll(async () => {
@@ -35,9 +42,14 @@ const stable = (b: any) => {
   return rest;
 };
 
-describe('vLLM\'s whole surface through the proxy', () => {
+describe("vLLM's whole surface through the proxy", () => {
   it('reranks on /v1/rerank, /rerank and /v2/rerank exactly as the upstream does', async () => {
-    const body = { model: EMBED_MODEL, query: 'shard servers merge results', documents: ['bananas are yellow', 'each shard server answers and the client merges results', 'a queue of requests'], top_n: 2 };
+    const body = {
+      model: EMBED_MODEL,
+      query: 'shard servers merge results',
+      documents: ['bananas are yellow', 'each shard server answers and the client merges results', 'a queue of requests'],
+      top_n: 2,
+    };
     const direct = await post(sim.urls[0]!, '/v1/rerank', body, undefined);
     for (const path of ['/v1/rerank', '/rerank', '/v2/rerank']) {
       const via = await post(proxy.url, path, body);
@@ -110,7 +122,12 @@ describe('vLLM\'s whole surface through the proxy', () => {
     const abort = new AbortController();
     const client = new OpenAI({ apiKey: KEY, baseURL: `${proxy.url}/v1`, maxRetries: 0 });
     const busy = Array.from({ length: 4 }, () =>
-      client.chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: 'a long answer please' }], max_tokens: 3000, ignore_eos: true } as never, { signal: abort.signal }).catch(() => undefined));
+      client.chat.completions
+        .create({ model: CHAT_MODEL, messages: [{ role: 'user', content: 'a long answer please' }], max_tokens: 3000, ignore_eos: true } as never, {
+          signal: abort.signal,
+        })
+        .catch(() => undefined),
+    );
     const seenBy = async (url: string) => {
       const upstream = proxy.context.upstreams.upstreams.find((u) => u.url === url)!;
       for (let i = 0; i < 50; i++) {

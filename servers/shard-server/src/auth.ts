@@ -18,16 +18,23 @@ export const SCOPES = Object.keys(RANK) as readonly Scope[];
 
 /** What each request needs: reads, writes, and collection administration. */
 export const REQUIRED_SCOPE: Record<Exclude<Request['type'], 'hello' | 'extensions'>, Scope> = {
-  query: 'read', describe: 'read', stats: 'read',
-  upsert: 'write', delete: 'write',
-  create: 'admin', drop: 'admin', snapshot: 'admin',
+  query: 'read',
+  describe: 'read',
+  stats: 'read',
+  upsert: 'write',
+  delete: 'write',
+  create: 'admin',
+  drop: 'admin',
+  snapshot: 'admin',
 };
 
 /** Parses the CLI form `TOKEN[:scope[:collection]]`; scope defaults to admin, collection to '*'. */
 export function parseTokenSpec(spec: string): TokenGrant {
   const [token = '', scope = 'admin', collection = '*', ...rest] = spec.split(':');
   if (token.length < 8 || rest.length > 0) {
-    throw new InvalidArgumentError(`--token must be TOKEN[:scope[:collection]] with a token of at least 8 characters and no ':', got ${JSON.stringify(mask(spec))}`);
+    throw new InvalidArgumentError(
+      `--token must be TOKEN[:scope[:collection]] with a token of at least 8 characters and no ':', got ${JSON.stringify(mask(spec))}`,
+    );
   }
   if (!(scope in RANK)) throw new InvalidArgumentError(`token scope must be read, write or admin, got ${JSON.stringify(scope)}`);
   if (collection === '') throw new InvalidArgumentError('token collection must be a name or *');

@@ -13,24 +13,52 @@ const program = new Command('ragwire-shard')
   .option('--token <spec>', 'TOKEN[:read|write|admin[:collection|*]], default scope admin on *; repeat for more. Without any: loopback only', collect)
   .option('--snapshot-every <ops>', 'snapshot a collection after this many writes (default 10000)', (v) => Number(v))
   .option('--device <device>', 'where flat collections search and hnsw collections build: cpu, opencl, cuda or auto (default cpu); also RAGWIRE_SHARD_DEVICE')
-  .option('--device-min-work <floats>', 'with --device: a search batch runs on the device above this work, queries x rows x dim (default: the store\'s); also RAGWIRE_SHARD_DEVICE_MIN_WORK', (v) => Number(v))
-  .option('--connection-limit <name=value>', 'override one connection limit (maxConnections, helloTimeoutMs, idleTimeoutMs, frameTimeoutMs, minFrameBytesPerSecond, preAuthMaxFrameBytes, maxPartialFrameBytes, replyHighWaterBytes, maxUnsentReplyBytes; docs/operations.md); repeat for more', collect)
+  .option(
+    '--device-min-work <floats>',
+    "with --device: a search batch runs on the device above this work, queries x rows x dim (default: the store's); also RAGWIRE_SHARD_DEVICE_MIN_WORK",
+    (v) => Number(v),
+  )
+  .option(
+    '--connection-limit <name=value>',
+    'override one connection limit (maxConnections, helloTimeoutMs, idleTimeoutMs, frameTimeoutMs, minFrameBytesPerSecond, preAuthMaxFrameBytes, maxPartialFrameBytes, replyHighWaterBytes, maxUnsentReplyBytes; docs/operations.md); repeat for more',
+    collect,
+  )
   .option('--metrics-open-on-loopback', 'with tokens, let a scraper on a loopback address read /metrics without a token')
   .option('--nats <url>', 'join a fleet: follow the write log on this NATS server (nats://host:4222); repeat for every node of a cluster', collect)
-  .option('--member <id>', 'with --nats: this server\'s member id in the shard map (default: host name and port)')
+  .option('--member <id>', "with --nats: this server's member id in the shard map (default: host name and port)")
   .option('--fleet-prefix <prefix>', 'with --nats: subject and bucket prefix (default ragwire)')
   .option('--ready-max-lag <messages>', 'with --nats: /readyz is 200 only within this many log messages of the end (default 1000)', (v) => Number(v))
-  .option('--fleet-snapshot-every <messages>', 'with --nats: upload a snapshot of each collection to the object store after this many log messages (default 50000)', (v) => Number(v))
-  .option('--otlp-endpoint <url>', 'trace queries that carry a trace context: export spans to this OTLP/HTTP traces endpoint (or set OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)')
+  .option(
+    '--fleet-snapshot-every <messages>',
+    'with --nats: upload a snapshot of each collection to the object store after this many log messages (default 50000)',
+    (v) => Number(v),
+  )
+  .option(
+    '--otlp-endpoint <url>',
+    'trace queries that carry a trace context: export spans to this OTLP/HTTP traces endpoint (or set OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)',
+  )
   .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for requests in flight (default 10000)', (v) => Number(v))
   .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', 'info');
 
 program.parse();
 const opts = program.opts<{
-  listen?: string[]; data: string; admin?: string; token?: string[]; snapshotEvery?: number; drainTimeout?: number; logLevel: string;
-  device?: string; deviceMinWork?: number;
-  connectionLimit?: string[]; metricsOpenOnLoopback?: boolean; otlpEndpoint?: string;
-  nats?: string[]; member?: string; fleetPrefix?: string; readyMaxLag?: number; fleetSnapshotEvery?: number;
+  listen?: string[];
+  data: string;
+  admin?: string;
+  token?: string[];
+  snapshotEvery?: number;
+  drainTimeout?: number;
+  logLevel: string;
+  device?: string;
+  deviceMinWork?: number;
+  connectionLimit?: string[];
+  metricsOpenOnLoopback?: boolean;
+  otlpEndpoint?: string;
+  nats?: string[];
+  member?: string;
+  fleetPrefix?: string;
+  readyMaxLag?: number;
+  fleetSnapshotEvery?: number;
 }>();
 /** `name=value` pairs into an object; the server validates names and values, naming the field. */
 function parsePairs(pairs: string[]): Record<string, number> {
@@ -62,18 +90,29 @@ try {
     ...(opts.metricsOpenOnLoopback ? { metricsOpenOnLoopback: true } : {}),
     ...(otlpEndpoint !== undefined ? { tracing: { enabled: true, otlpEndpoint } } : {}),
     ...(opts.nats
-      ? { fleet: {
-          nats: opts.nats.flatMap((u) => u.split(',')),
-          ...(opts.member !== undefined ? { member: opts.member } : {}),
-          ...(opts.fleetPrefix !== undefined ? { prefix: opts.fleetPrefix } : {}),
-          ...(opts.readyMaxLag !== undefined ? { readyMaxLag: opts.readyMaxLag } : {}),
-          ...(opts.fleetSnapshotEvery !== undefined ? { snapshotEvery: opts.fleetSnapshotEvery } : {}),
-        } }
+      ? {
+          fleet: {
+            nats: opts.nats.flatMap((u) => u.split(',')),
+            ...(opts.member !== undefined ? { member: opts.member } : {}),
+            ...(opts.fleetPrefix !== undefined ? { prefix: opts.fleetPrefix } : {}),
+            ...(opts.readyMaxLag !== undefined ? { readyMaxLag: opts.readyMaxLag } : {}),
+            ...(opts.fleetSnapshotEvery !== undefined ? { snapshotEvery: opts.fleetSnapshotEvery } : {}),
+          },
+        }
       : {}),
   });
   // Scripts and supervisors wait for this line: print it at any log level.
   if (!server.log.isLevelEnabled('info')) {
-    process.stdout.write(JSON.stringify({ level: 30, time: Date.now(), name: 'ragwire-shard', msg: 'ragwire-shard listening', addresses: server.addresses, admin: server.adminUrl }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        level: 30,
+        time: Date.now(),
+        name: 'ragwire-shard',
+        msg: 'ragwire-shard listening',
+        addresses: server.addresses,
+        admin: server.adminUrl,
+      }) + '\n',
+    );
   }
   const stop = (signal: string) => {
     server.log.info({ signal }, 'shutting down');

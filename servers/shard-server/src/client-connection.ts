@@ -40,7 +40,6 @@ import type { FrameSocket } from './listener';
 import type { CloseReason, RequestMeters, ShardMetrics } from './metrics';
 import { QuerySpan } from './query-span';
 
-
 /** A request decoded and waiting for, or holding, one of the connection's dispatch slots. */
 interface Pending {
   requestId: number;
@@ -162,7 +161,12 @@ export class ClientConnection {
       const declared = this.decoder.pendingFrameBytes ?? HEADER_BYTES;
       const allowedMs = limits.frameTimeoutMs + (declared * 1000) / limits.minFrameBytesPerSecond;
       if (now - this.partialSince > allowedMs) {
-        this.abort('frame_timeout', new ConnectionTimeoutError(`a frame of ${declared} bytes did not arrive within ${Math.round(allowedMs)} ms (${this.decoder.bufferedBytes} bytes came)`));
+        this.abort(
+          'frame_timeout',
+          new ConnectionTimeoutError(
+            `a frame of ${declared} bytes did not arrive within ${Math.round(allowedMs)} ms (${this.decoder.bufferedBytes} bytes came)`,
+          ),
+        );
       }
     } else if (this.inFlight === 0 && now - this.lastProgressAt > limits.idleTimeoutMs) {
       this.abort('idle_timeout', new ConnectionTimeoutError(`idle for ${limits.idleTimeoutMs} ms`));
@@ -307,7 +311,10 @@ export class ClientConnection {
       this.running++;
       const r = p.request;
       // A frame carries `trace` only where this server turned the extension on, which it does only with tracing on.
-      const span = r.type === 'query' && r.trace !== undefined && this.ctx.tracing ? new QuerySpan(this.ctx.tracing, { ...r, trace: r.trace }, performance.now() - p.started) : undefined;
+      const span =
+        r.type === 'query' && r.trace !== undefined && this.ctx.tracing
+          ? new QuerySpan(this.ctx.tracing, { ...r, trace: r.trace }, performance.now() - p.started)
+          : undefined;
       dispatch(this.ctx.store, p.principal, r, this.ctx.fleet).then(
         (reply) => (span?.end(reply), this.settle(p, reply)),
         (error: unknown) => (span?.end(error), this.settle(p, error)),
@@ -370,7 +377,8 @@ export class ClientConnection {
     if (outcome instanceof Error || !isResponse(outcome)) {
       reply = toErrorReply(outcome);
       code = reply.code;
-      if (!isRagwireError(outcome) || hasCode(outcome, 'RAGWIRE_ERR_INTERNAL')) this.ctx.log.error({ conn: this.id, reqId: requestId, type, err: outcome }, 'request failed');
+      if (!isRagwireError(outcome) || hasCode(outcome, 'RAGWIRE_ERR_INTERNAL'))
+        this.ctx.log.error({ conn: this.id, reqId: requestId, type, err: outcome }, 'request failed');
     } else reply = outcome;
     code = this.write(requestId, reply) ?? code;
     const seconds = (performance.now() - started) / 1000;

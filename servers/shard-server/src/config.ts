@@ -97,7 +97,8 @@ export function parseListen(url: string, field = 'listen'): ListenAddress {
   if (u.protocol === 'tcp:' || u.protocol === 'ucx:') {
     const kind = u.protocol === 'tcp:' ? 'tcp' : 'ucx';
     const port = Number(u.port === '' ? NaN : u.port);
-    if (!u.hostname || !Number.isInteger(port) || port < 0 || port > 65535) fail(field, `${kind} address needs a host and a port (0: ephemeral), got ${JSON.stringify(url)}`);
+    if (!u.hostname || !Number.isInteger(port) || port < 0 || port > 65535)
+      fail(field, `${kind} address needs a host and a port (0: ephemeral), got ${JSON.stringify(url)}`);
     const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
     return kind === 'tcp' ? { kind, host, port } : { kind, host, port };
   }
@@ -142,7 +143,9 @@ const optionsSchema = configSchema<ShardServerOptions & { maxInFlightPerConnecti
     limits: {
       type: 'object',
       additionalProperties: false,
-      properties: Object.fromEntries(Object.entries(PROTOCOL_LIMIT_RANGES).map(([name, [min, max]]) => [name, { type: 'integer', minimum: min, maximum: max }])),
+      properties: Object.fromEntries(
+        Object.entries(PROTOCOL_LIMIT_RANGES).map(([name, [min, max]]) => [name, { type: 'integer', minimum: min, maximum: max }]),
+      ),
     },
     maxInFlightPerConnection: { ...positive, default: 1024 }, // requests
     drainTimeoutMs: { ...positive, default: 10_000 }, // ms

@@ -48,16 +48,28 @@ export const connectionLimitsSchema = {
   type: 'object',
   additionalProperties: false,
   properties: Object.fromEntries(
-    [...Object.keys(DEFAULT_CONNECTION_LIMITS), 'maxUnsentReplyBytes', 'maxInFlightRequestBytes'].map((name) => [name, { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER }]),
+    [...Object.keys(DEFAULT_CONNECTION_LIMITS), 'maxUnsentReplyBytes', 'maxInFlightRequestBytes'].map((name) => [
+      name,
+      { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    ]),
   ),
 };
 
 /** Defaults overridden by `overrides` (already checked against connectionLimitsSchema), then checked against the frame limit. */
 export function resolveConnectionLimits(overrides: Partial<ConnectionLimits> | undefined, protocol: ProtocolLimits, where: string): ConnectionLimits {
-  const out: Record<string, number> = { ...DEFAULT_CONNECTION_LIMITS, maxUnsentReplyBytes: 2 * protocol.maxFrameBytes, maxInFlightRequestBytes: 2 * protocol.maxFrameBytes, ...overrides };
+  const out: Record<string, number> = {
+    ...DEFAULT_CONNECTION_LIMITS,
+    maxUnsentReplyBytes: 2 * protocol.maxFrameBytes,
+    maxInFlightRequestBytes: 2 * protocol.maxFrameBytes,
+    ...overrides,
+  };
   for (const name of ['maxUnsentReplyBytes', 'maxInFlightRequestBytes']) {
     if (out[name]! < protocol.maxFrameBytes) {
-      throw new ConfigError(where, `connectionLimits.${name}`, `${out[name]} must be at least limits.maxFrameBytes (${protocol.maxFrameBytes}), or one large frame would stall or close its connection`);
+      throw new ConfigError(
+        where,
+        `connectionLimits.${name}`,
+        `${out[name]} must be at least limits.maxFrameBytes (${protocol.maxFrameBytes}), or one large frame would stall or close its connection`,
+      );
     }
   }
   return out as unknown as ConnectionLimits;

@@ -18,13 +18,16 @@ export async function dispatch(store: Store, principal: Principal, request: Stor
   if (!(request.type === 'describe' && collection === undefined)) principal.check(REQUIRED_SCOPE[request.type], collection);
   if (fleet) {
     if (request.type === 'upsert' || request.type === 'delete') {
-      throw new InvalidArgumentError(`this shard server is fleet member ${fleet.member}: ${request.type}s go through the write log (ShardedCollection with log)`);
+      throw new InvalidArgumentError(
+        `this shard server is fleet member ${fleet.member}: ${request.type}s go through the write log (ShardedCollection with log)`,
+      );
     }
     if (request.type === 'query' && request.options?.minSeq !== undefined) await fleet.waitFor(request.collection, request.options.minSeq);
     if (request.type === 'query' && request.options?.epoch !== undefined) {
       const served = await fleet.servedAt(request.collection, request.options.epoch);
       if (served) {
-        const answer = (k: number): Promise<ResultReply> => answerRequest(store, { ...request, k }, { visible: (name) => principal.may('read', name), encodedPayloads: true }) as Promise<ResultReply>;
+        const answer = (k: number): Promise<ResultReply> =>
+          answerRequest(store, { ...request, k }, { visible: (name) => principal.may('read', name), encodedPayloads: true }) as Promise<ResultReply>;
         return answerServed(answer, request.k, Math.max(request.k, DEFAULT_LIMITS.maxK), served);
       }
     }
@@ -38,4 +41,3 @@ export function advertisedLimits(limits: ProtocolLimits): Partial<ProtocolLimits
   const { maxFrameBytes, maxK, maxQueryBatch, maxWriteBatch, maxDim, maxPayloadBytes, maxIdBytes } = limits;
   return { maxFrameBytes, maxK, maxQueryBatch, maxWriteBatch, maxDim, maxPayloadBytes, maxIdBytes };
 }
-

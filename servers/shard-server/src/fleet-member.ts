@@ -45,8 +45,13 @@ function storeTarget(store: Store): ApplyTarget {
   return {
     async ensureCollection(spec) {
       await store.createCollection({
-        name: spec.collection, dim: spec.dim, metric: spec.metric, kind: spec.kind, storage: spec.storage,
-        ...(spec.params ? { params: spec.params } : {}), ifNotExists: true,
+        name: spec.collection,
+        dim: spec.dim,
+        metric: spec.metric,
+        kind: spec.kind,
+        storage: spec.storage,
+        ...(spec.params ? { params: spec.params } : {}),
+        ifNotExists: true,
       });
     },
     appliedSeq(collection) {
@@ -122,11 +127,15 @@ export async function startFleetMember(
   const prefix = options.prefix ?? 'ragwire';
   const nc = await connectNats({ servers: options.nats });
   const applier = new LogApplier({
-    connection: nc, member, target: storeTarget(server.store), prefix,
+    connection: nc,
+    member,
+    target: storeTarget(server.store),
+    prefix,
     ...(options.snapshotEvery !== undefined ? { snapshotEvery: options.snapshotEvery } : {}),
     onSnapshot: (event) => log.info(event, event.restored ? 'fleet snapshot restored: replaying the log after it' : 'fleet snapshot uploaded'),
     onDrop: (event) => log.info(event, 'fleet: documents of buckets that moved away dropped after the grace'),
-    onProblem: ({ collection, seq, error }) => log.warn({ collection, seq, err: error, code: isRagwireError(error) ? error.code : undefined }, 'write log: entry refused or feed restarting'),
+    onProblem: ({ collection, seq, error }) =>
+      log.warn({ collection, seq, err: error, code: isRagwireError(error) ? error.code : undefined }, 'write log: entry refused or feed restarting'),
   });
   let stopBeat: (() => void) | undefined;
   let membership: Membership | undefined;
@@ -135,8 +144,12 @@ export async function startFleetMember(
     membership = await Membership.open(nc, { prefix, ttlMs: heartbeatMs * 3 });
     stopBeat = membership.heartbeat(
       () => ({
-        id: member, addresses: server.addresses, ...(server.adminUrl ? { admin: server.adminUrl } : {}),
-        collections: Object.fromEntries(applier.states().map((s) => [s.collection, { seq: s.processed, stored: s.stored, epoch: s.epoch, ...(s.move ? { move: s.move } : {}) }])),
+        id: member,
+        addresses: server.addresses,
+        ...(server.adminUrl ? { admin: server.adminUrl } : {}),
+        collections: Object.fromEntries(
+          applier.states().map((s) => [s.collection, { seq: s.processed, stored: s.stored, epoch: s.epoch, ...(s.move ? { move: s.move } : {}) }]),
+        ),
       }),
       heartbeatMs,
       (error) => log.warn({ err: error }, 'membership heartbeat failed'),
@@ -148,21 +161,30 @@ export async function startFleetMember(
   }
   const registers = [server.metrics.registry];
   new Gauge({
-    name: 'ragwire_fleet_applied_seq', help: 'Fleet: the write log sequence each collection applied (or passed over) up to.', labelNames: ['collection'], registers,
+    name: 'ragwire_fleet_applied_seq',
+    help: 'Fleet: the write log sequence each collection applied (or passed over) up to.',
+    labelNames: ['collection'],
+    registers,
     collect() {
       this.reset();
       for (const s of applier.states()) this.set({ collection: s.collection }, s.processed);
     },
   });
   new Gauge({
-    name: 'ragwire_fleet_log_lag', help: "Fleet: messages between each collection's applied position and its stream's end (every bucket this member follows).", labelNames: ['collection'], registers,
+    name: 'ragwire_fleet_log_lag',
+    help: "Fleet: messages between each collection's applied position and its stream's end (every bucket this member follows).",
+    labelNames: ['collection'],
+    registers,
     collect() {
       this.reset();
       for (const s of applier.states()) this.set({ collection: s.collection }, Math.max(0, s.last - s.processed));
     },
   });
   new Gauge({
-    name: 'ragwire_fleet_log_trimmed', help: 'Fleet: 1 for a collection whose stream was trimmed past this replica (restore it from a snapshot).', labelNames: ['collection'], registers,
+    name: 'ragwire_fleet_log_trimmed',
+    help: 'Fleet: 1 for a collection whose stream was trimmed past this replica (restore it from a snapshot).',
+    labelNames: ['collection'],
+    registers,
     collect() {
       this.reset();
       for (const s of applier.states()) this.set({ collection: s.collection }, s.trimmed ? 1 : 0);

@@ -4,9 +4,7 @@ import type { Store } from '@ragwire/store';
 import type { ConnectionLimits } from './connection-limits';
 
 /** Why the server closed a connection (docs/operations.md "Limits and timeouts"). */
-export type CloseReason =
-  | 'max_connections' | 'hello_timeout' | 'idle_timeout' | 'frame_timeout'
-  | 'slow_consumer' | 'partial_frame_budget' | 'bad_stream';
+export type CloseReason = 'max_connections' | 'hello_timeout' | 'idle_timeout' | 'frame_timeout' | 'slow_consumer' | 'partial_frame_budget' | 'bad_stream';
 
 /** prom-client children per (type, code), so the hot path does not build label objects. */
 export class RequestMeters {
@@ -35,17 +33,55 @@ const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.
 export class ShardMetrics {
   readonly registry = new Registry();
 
-  readonly requests = new Counter({ name: 'ragwire_shard_requests_total', help: 'Requests answered, by message type and outcome (ok or the error code).', labelNames: ['type', 'code'], registers: [this.registry] });
-  readonly latency = new Histogram({ name: 'ragwire_shard_request_duration_seconds', help: 'Time from a decoded request to its reply being written, by message type.', labelNames: ['type'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  readonly inFlight = new Gauge({ name: 'ragwire_shard_inflight_requests', help: 'Requests decoded and not yet answered (the server queue depth).', registers: [this.registry] });
+  readonly requests = new Counter({
+    name: 'ragwire_shard_requests_total',
+    help: 'Requests answered, by message type and outcome (ok or the error code).',
+    labelNames: ['type', 'code'],
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'ragwire_shard_request_duration_seconds',
+    help: 'Time from a decoded request to its reply being written, by message type.',
+    labelNames: ['type'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: 'ragwire_shard_inflight_requests',
+    help: 'Requests decoded and not yet answered (the server queue depth).',
+    registers: [this.registry],
+  });
   readonly connections = new Gauge({ name: 'ragwire_shard_connections', help: 'Open client connections.', registers: [this.registry] });
-  readonly frameErrors = new Counter({ name: 'ragwire_shard_frame_errors_total', help: 'Frames the decoder refused, by error code.', labelNames: ['code'], registers: [this.registry] });
-  readonly pausedConnections = new Gauge({ name: 'ragwire_shard_paused_connections', help: 'Connections not read from: maxInFlightPerConnection requests in flight, or replyHighWaterBytes of replies unread.', registers: [this.registry] });
-  readonly closedConnections = new Counter({ name: 'ragwire_shard_connections_closed_total', help: 'Connections the server closed for breaking a limit, by reason.', labelNames: ['reason'], registers: [this.registry] });
-  readonly partialFrameBytes = new Gauge({ name: 'ragwire_shard_partial_frame_bytes', help: 'Bytes held for partial frames over all connections (bounded by maxPartialFrameBytes).', registers: [this.registry] });
+  readonly frameErrors = new Counter({
+    name: 'ragwire_shard_frame_errors_total',
+    help: 'Frames the decoder refused, by error code.',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  readonly pausedConnections = new Gauge({
+    name: 'ragwire_shard_paused_connections',
+    help: 'Connections not read from: maxInFlightPerConnection requests in flight, or replyHighWaterBytes of replies unread.',
+    registers: [this.registry],
+  });
+  readonly closedConnections = new Counter({
+    name: 'ragwire_shard_connections_closed_total',
+    help: 'Connections the server closed for breaking a limit, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly partialFrameBytes = new Gauge({
+    name: 'ragwire_shard_partial_frame_bytes',
+    help: 'Bytes held for partial frames over all connections (bounded by maxPartialFrameBytes).',
+    registers: [this.registry],
+  });
   /** The request counters and timers, resolved once per label set. */
   readonly requestMeters = new RequestMeters(this);
-  readonly snapshotRebuilds = new Counter({ name: 'ragwire_shard_snapshot_rebuilds_total', help: "Collections whose snapshot was missing, corrupt, stale or inconsistent at open, so the index was rebuilt from LMDB, by reason.", labelNames: ['collection', 'reason'], registers: [this.registry] });
+  readonly snapshotRebuilds = new Counter({
+    name: 'ragwire_shard_snapshot_rebuilds_total',
+    help: 'Collections whose snapshot was missing, corrupt, stale or inconsistent at open, so the index was rebuilt from LMDB, by reason.',
+    labelNames: ['collection', 'reason'],
+    registers: [this.registry],
+  });
 
   constructor(store: () => Store | undefined, defaultMetrics = true) {
     const registers = [this.registry];
@@ -94,7 +130,12 @@ export class ShardMetrics {
   /** Exports the connection limits in force and what the connections hold against them. */
   observeConnections(limits: ConnectionLimits, bytes: () => ConnectionBytes): void {
     const registers = [this.registry];
-    const limit = new Gauge({ name: 'ragwire_shard_connection_limit', help: 'The connection limits in force, by name (docs/operations.md).', labelNames: ['name'], registers });
+    const limit = new Gauge({
+      name: 'ragwire_shard_connection_limit',
+      help: 'The connection limits in force, by name (docs/operations.md).',
+      labelNames: ['name'],
+      registers,
+    });
     for (const [name, value] of Object.entries(limits)) limit.set({ name }, value);
     new Gauge({
       name: 'ragwire_shard_unsent_reply_bytes',

@@ -45,7 +45,12 @@ export function servedHits(reply: ResultReply, served: (id: string) => boolean, 
  * Asks `answer` for `k` hits per query and keeps the served ones; while a full list lost hits, asks again
  * for twice as many (up to `maxK`).
  */
-export async function answerServed(answer: (k: number) => Promise<ResultReply>, k: number, maxK: number, served: (id: string) => boolean): Promise<ResultReply> {
+export async function answerServed(
+  answer: (k: number) => Promise<ResultReply>,
+  k: number,
+  maxK: number,
+  served: (id: string) => boolean,
+): Promise<ResultReply> {
   for (let ask = k; ; ask = Math.min(maxK, ask * 2)) {
     const { reply, truncated } = servedHits(await answer(ask), served, k);
     if (!truncated || ask >= maxK) return reply;

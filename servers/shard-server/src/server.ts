@@ -74,7 +74,11 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     return { unsentReplyBytes };
   });
   const ctx: ConnectionContext = {
-    store, tokens, limits: config.limits, metrics, log,
+    store,
+    tokens,
+    limits: config.limits,
+    metrics,
+    log,
     maxInFlight: config.maxInFlightPerConnection,
     connectionLimits,
     frameBudget: new PartialFrameBudget(connectionLimits.maxPartialFrameBytes, (held) => metrics.partialFrameBytes.set(held)),
@@ -151,7 +155,15 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     log.warn({ addresses }, 'no token configured: listening on loopback (and unix sockets) only, without authentication');
   }
   log.info(
-    { addresses, admin: admin?.url, member: fleet?.member, data: config.dataDir, collections: store.describe().map((c) => c.name), tokens: tokens?.size ?? 0, isa: isa() },
+    {
+      addresses,
+      admin: admin?.url,
+      member: fleet?.member,
+      data: config.dataDir,
+      collections: store.describe().map((c) => c.name),
+      tokens: tokens?.size ?? 0,
+      isa: isa(),
+    },
     'ragwire-shard listening',
   );
 

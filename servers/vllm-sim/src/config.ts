@@ -79,7 +79,8 @@ const simConfigSchema = configSchema<SimConfig>({
 /** Merges `partial` over the defaults, validates every field and freezes the result. Throws ConfigError naming the field. */
 export function resolveSimConfig(partial: Partial<SimConfig> = {}): Readonly<SimConfig> {
   return parseConfig(simConfigSchema, partial, 'vllm-sim option', (config) => {
-    if (config.port > 0 && config.port + config.replicas - 1 > 65535) throw new ConfigError('vllm-sim option', 'replicas', `port + replicas - 1 must be <= 65535, got ${config.port + config.replicas - 1}`);
+    if (config.port > 0 && config.port + config.replicas - 1 > 65535)
+      throw new ConfigError('vllm-sim option', 'replicas', `port + replicas - 1 must be <= 65535, got ${config.port + config.replicas - 1}`);
     return config;
   });
 }

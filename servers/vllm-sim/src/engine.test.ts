@@ -57,7 +57,14 @@ describe('BatchEngine', () => {
   it('aborts a running sequence and frees its KV reservation', async () => {
     const engine = new BatchEngine(resolveSimConfig({ stepBaseMs: 2 }));
     let reason: FinishReason | undefined;
-    const abort = engine.submit({ promptTokens: ['a'], outputTokens: 1000, reserveTokens: 1001, finishReason: 'length', onToken() {}, onFinish: (r) => (reason = r) });
+    const abort = engine.submit({
+      promptTokens: ['a'],
+      outputTokens: 1000,
+      reserveTokens: 1001,
+      finishReason: 'length',
+      onToken() {},
+      onFinish: (r) => (reason = r),
+    });
     await new Promise((r) => setTimeout(r, 10));
     abort();
     expect(reason).toBe('abort');

@@ -65,9 +65,10 @@ export function runGeneration(engine: BatchEngine, res: ServerResponse, job: Gen
     }
     const choices = job.plans.map((plan, index) => {
       if (job.kind === 'text') return { index, text: outputs[index], logprobs: null, finish_reason: finishes[index], stop_reason: null };
-      const message: Record<string, unknown> = plan.kind === 'tool'
-        ? { role: 'assistant', content: null, tool_calls: [{ id: plan.id, type: 'function', function: { name: plan.name, arguments: outputs[index] } }] }
-        : { role: 'assistant', content: outputs[index], tool_calls: [] };
+      const message: Record<string, unknown> =
+        plan.kind === 'tool'
+          ? { role: 'assistant', content: null, tool_calls: [{ id: plan.id, type: 'function', function: { name: plan.name, arguments: outputs[index] } }] }
+          : { role: 'assistant', content: outputs[index], tool_calls: [] };
       return { index, message, logprobs: null, finish_reason: finishes[index], stop_reason: null };
     });
     sendJson(res, 200, { id: job.id, object, created: job.created, model: job.model, choices, usage: usage() }, headers);
@@ -89,9 +90,10 @@ export function runGeneration(engine: BatchEngine, res: ServerResponse, job: Gen
         if (position === 0 && job.kind === 'chat') chunk([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }]);
         if (job.kind === 'text') chunk([{ index, text: piece, logprobs: null, finish_reason: null }]);
         else if (plan.kind === 'tool') {
-          const delta = position === 0
-            ? { tool_calls: [{ index: 0, id: plan.id, type: 'function', function: { name: plan.name, arguments: '' } }] }
-            : { tool_calls: [{ index: 0, function: { arguments: piece } }] };
+          const delta =
+            position === 0
+              ? { tool_calls: [{ index: 0, id: plan.id, type: 'function', function: { name: plan.name, arguments: '' } }] }
+              : { tool_calls: [{ index: 0, function: { arguments: piece } }] };
           chunk([{ index, delta, logprobs: null, finish_reason: null }]);
         } else chunk([{ index, delta: { content: piece }, logprobs: null, finish_reason: null }]);
       },
@@ -99,7 +101,10 @@ export function runGeneration(engine: BatchEngine, res: ServerResponse, job: Gen
         if (reason === 'abort') return;
         finishes[index] = plan.finishReason;
         if (job.stream && !closed) {
-          const last = job.kind === 'text' ? { index, text: '', logprobs: null, finish_reason: plan.finishReason } : { index, delta: {}, logprobs: null, finish_reason: plan.finishReason };
+          const last =
+            job.kind === 'text'
+              ? { index, text: '', logprobs: null, finish_reason: plan.finishReason }
+              : { index, delta: {}, logprobs: null, finish_reason: plan.finishReason };
           chunk([last]);
         }
         if (--remaining === 0 && !closed) finishAll();

@@ -33,7 +33,13 @@ export function renderChatPrompt(messages: readonly ChatMessage[], tools: unknow
 }
 
 /** Output length and finish reason the way vLLM decides them: EOS unless max_tokens (or ignore_eos) says otherwise. */
-export function planLength(prompt: string, choice: number, seed: number, maxTokens: number | undefined, ignoreEos: boolean): { count: number; finishReason: 'stop' | 'length' } {
+export function planLength(
+  prompt: string,
+  choice: number,
+  seed: number,
+  maxTokens: number | undefined,
+  ignoreEos: boolean,
+): { count: number; finishReason: 'stop' | 'length' } {
   const natural = naturalLength(prompt, choice, seed);
   if (maxTokens === undefined) return { count: natural, finishReason: 'stop' };
   if (ignoreEos || natural >= maxTokens) return { count: maxTokens, finishReason: 'length' };

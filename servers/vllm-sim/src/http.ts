@@ -2,7 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** An error answered in the OpenAI shape vLLM uses: `{error:{message,type,param,code}}`. */
 export class SimHttpError extends Error {
-  constructor(readonly status: number, message: string, readonly type = 'BadRequestError', readonly param: string | null = null) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type = 'BadRequestError',
+    readonly param: string | null = null,
+  ) {
     super(message);
   }
 }

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { classify, detokenizeRoute, relevance, rerank, score, tokenizeRoute } from './pooling';
 
-describe('the simulator\'s pooling and tokenizer routes', () => {
-  it('reranks deterministically: a document sharing the query\'s words comes first', () => {
-    const body = { query: 'how does the shard server merge results', documents: ['bananas are yellow', 'the shard server merges results from every shard', { text: 'cats sleep a lot' }], top_n: 2 };
+describe("the simulator's pooling and tokenizer routes", () => {
+  it("reranks deterministically: a document sharing the query's words comes first", () => {
+    const body = {
+      query: 'how does the shard server merge results',
+      documents: ['bananas are yellow', 'the shard server merges results from every shard', { text: 'cats sleep a lot' }],
+      top_n: 2,
+    };
     const a = rerank(body, 'm', 64) as { results: { index: number; relevance_score: number; document: { text: string } }[] };
     const b = rerank(body, 'm', 64) as typeof a;
     expect(a.results.map((r) => r.index)).toEqual(b.results.map((r) => r.index));

@@ -58,17 +58,32 @@ export function rerank(body: Body, model: string, dim: number): unknown {
 export function score(body: Body, model: string, dim: number): unknown {
   const left = texts(body.text_1 ?? body.queries, 'text_1');
   const right = texts(body.text_2 ?? body.documents ?? body.items, 'text_2');
-  if (left.length !== 1 && left.length !== right.length) throw new SimHttpError(400, 'text_1 must be one text or as many as text_2', 'BadRequestError', 'text_1');
+  if (left.length !== 1 && left.length !== right.length)
+    throw new SimHttpError(400, 'text_1 must be one text or as many as text_2', 'BadRequestError', 'text_1');
   const data = right.map((t, index) => ({ index, object: 'score', score: relevance(left[left.length === 1 ? 0 : index]!, t, dim) }));
   const tokens = tokenCount([...left, ...right]);
-  return { id: `score-${randomUUID().replaceAll('-', '')}`, object: 'list', created: created(), model, data, usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 } };
+  return {
+    id: `score-${randomUUID().replaceAll('-', '')}`,
+    object: 'list',
+    created: created(),
+    model,
+    data,
+    usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 },
+  };
 }
 
 export function pooling(body: Body, model: string, dim: number): unknown {
   const inputs = texts(body.input, 'input');
   const data = inputs.map((t, index) => ({ index, object: 'pooling', data: Array.from(embed(t, dim)) }));
   const tokens = tokenCount(inputs);
-  return { id: `pool-${randomUUID().replaceAll('-', '')}`, object: 'list', created: created(), model, data, usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 } };
+  return {
+    id: `pool-${randomUUID().replaceAll('-', '')}`,
+    object: 'list',
+    created: created(),
+    model,
+    data,
+    usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 },
+  };
 }
 
 export function classify(body: Body, model: string): unknown {
@@ -82,7 +97,14 @@ export function classify(body: Body, model: string): unknown {
     return { index, label: LABELS[best], probs, num_classes: LABELS.length };
   });
   const tokens = tokenCount(inputs);
-  return { id: `classify-${randomUUID().replaceAll('-', '')}`, object: 'list', created: created(), model, data, usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 } };
+  return {
+    id: `classify-${randomUUID().replaceAll('-', '')}`,
+    object: 'list',
+    created: created(),
+    model,
+    data,
+    usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 },
+  };
 }
 
 /** Token ids: a 31-bit hash of each token, remembered so /detokenize can map it back. */
@@ -106,7 +128,8 @@ export function tokenizeRoute(body: Body, maxModelLen: number): unknown {
 
 export function detokenizeRoute(body: Body): unknown {
   const tokens = body.tokens;
-  if (!Array.isArray(tokens) || !tokens.every((t) => Number.isInteger(t) && t >= 0)) throw new SimHttpError(400, 'tokens must be a list of token ids', 'BadRequestError', 'tokens');
+  if (!Array.isArray(tokens) || !tokens.every((t) => Number.isInteger(t) && t >= 0))
+    throw new SimHttpError(400, 'tokens must be a list of token ids', 'BadRequestError', 'tokens');
   let prompt = '';
   for (const id of tokens as number[]) {
     const token = byId.get(id) ?? `<|${id}|>`;
@@ -114,4 +137,3 @@ export function detokenizeRoute(body: Body): unknown {
   }
   return { prompt };
 }
-

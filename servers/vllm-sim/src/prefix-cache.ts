@@ -12,7 +12,10 @@ export class PrefixCache {
   hitTokens = 0;
   queriedTokens = 0;
 
-  constructor(capacityTokens: number, readonly blockSize: number) {
+  constructor(
+    capacityTokens: number,
+    readonly blockSize: number,
+  ) {
     this.capacityBlocks = Math.floor(capacityTokens / blockSize);
   }
 

@@ -13,8 +13,19 @@ import { embed, float32ToBase64, tokenize } from './text';
 
 /** Every POST route served; others answer 404 as vLLM does. */
 const POST_ROUTES = new Set([
-  '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses',
-  '/rerank', '/v1/rerank', '/v2/rerank', '/score', '/v1/score', '/pooling', '/classify', '/tokenize', '/detokenize',
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/v1/embeddings',
+  '/v1/responses',
+  '/rerank',
+  '/v1/rerank',
+  '/v2/rerank',
+  '/score',
+  '/v1/score',
+  '/pooling',
+  '/classify',
+  '/tokenize',
+  '/detokenize',
 ]);
 
 /**
@@ -83,7 +94,11 @@ export class SimReplica {
       if (pooled !== undefined) return sendJson(res, 200, pooled, headers);
       if (path === '/v1/responses') {
         return runResponses(this.engine, res, {
-          model: this.checkModel(body, [this.config.model]), body, seed: this.config.seed, maxModelLen: this.config.maxModelLen, requestId,
+          model: this.checkModel(body, [this.config.model]),
+          body,
+          seed: this.config.seed,
+          maxModelLen: this.config.maxModelLen,
+          requestId,
           onCancel: () => this.frontendStats.cancelled++,
         });
       }
@@ -122,7 +137,15 @@ export class SimReplica {
   }
 
   private models() {
-    const entry = (id: string) => ({ id, object: 'model', created: this.created, owned_by: 'vllm', root: id, parent: null, max_model_len: this.config.maxModelLen });
+    const entry = (id: string) => ({
+      id,
+      object: 'model',
+      created: this.created,
+      owned_by: 'vllm',
+      root: id,
+      parent: null,
+      max_model_len: this.config.maxModelLen,
+    });
     return { object: 'list', data: [entry(this.config.model), entry(this.config.embeddingModel)] };
   }
 
@@ -150,11 +173,16 @@ export class SimReplica {
       for (let c = 0; c < n; c++) plans.push(tool ? planToolCall(tool, prompt, c, seed) : planText(prompt, c, seed, maxTokens, ignoreEos));
     } else {
       const p = body.prompt;
-      const list = typeof p === 'string' ? [p]
-        : Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'string') ? (p as string[])
-        : Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'number') ? [p.join(' ')]
-        : Array.isArray(p) && p.length > 0 && p.every((x) => Array.isArray(x)) ? (p as unknown[][]).map((x) => x.join(' '))
-        : undefined;
+      const list =
+        typeof p === 'string'
+          ? [p]
+          : Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'string')
+            ? (p as string[])
+            : Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'number')
+              ? [p.join(' ')]
+              : Array.isArray(p) && p.length > 0 && p.every((x) => Array.isArray(x))
+                ? (p as unknown[][]).map((x) => x.join(' '))
+                : undefined;
       if (!list) throw new SimHttpError(400, 'prompt must be a string, a list of strings or token ids', 'BadRequestError', 'prompt');
       for (const prompt of list) {
         prompts.push(prompt);
@@ -164,7 +192,12 @@ export class SimReplica {
     const promptTokens = prompts.map((p) => tokenize(p));
     for (const tokens of promptTokens) {
       if (tokens.length + (maxTokens ?? 0) > this.config.maxModelLen) {
-        throw new SimHttpError(400, `This model's maximum context length is ${this.config.maxModelLen} tokens. However, you requested ${tokens.length + (maxTokens ?? 0)} tokens.`, 'BadRequestError', 'messages');
+        throw new SimHttpError(
+          400,
+          `This model's maximum context length is ${this.config.maxModelLen} tokens. However, you requested ${tokens.length + (maxTokens ?? 0)} tokens.`,
+          'BadRequestError',
+          'messages',
+        );
       }
     }
     const streamOptions = body.stream_options as { include_usage?: unknown } | undefined;
@@ -187,14 +220,20 @@ export class SimReplica {
   private embeddings(body: Record<string, unknown>, res: ServerResponse, headers: Record<string, string>): void {
     const model = this.checkModel(body, [this.config.embeddingModel, this.config.model]);
     const input = body.input;
-    const texts = typeof input === 'string' ? [input]
-      : Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'string') ? (input as string[])
-      : Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'number') ? [input.map((t) => `t${t}`).join(' ')]
-      : Array.isArray(input) && input.length > 0 && input.every((x) => Array.isArray(x)) ? (input as unknown[][]).map((x) => x.map((t) => `t${String(t)}`).join(' '))
-      : undefined;
+    const texts =
+      typeof input === 'string'
+        ? [input]
+        : Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'string')
+          ? (input as string[])
+          : Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'number')
+            ? [input.map((t) => `t${t}`).join(' ')]
+            : Array.isArray(input) && input.length > 0 && input.every((x) => Array.isArray(x))
+              ? (input as unknown[][]).map((x) => x.map((t) => `t${String(t)}`).join(' '))
+              : undefined;
     if (!texts) throw new SimHttpError(400, 'input must be a string, a list of strings or token ids', 'BadRequestError', 'input');
     const format = body.encoding_format ?? 'float';
-    if (format !== 'float' && format !== 'base64') throw new SimHttpError(400, 'encoding_format must be "float" or "base64"', 'BadRequestError', 'encoding_format');
+    if (format !== 'float' && format !== 'base64')
+      throw new SimHttpError(400, 'encoding_format must be "float" or "base64"', 'BadRequestError', 'encoding_format');
     const dim = optionalInt(body, 'dimensions', 1) ?? this.config.embeddingDim;
     let remaining = texts.length;
     let promptTokens = 0;
@@ -210,21 +249,35 @@ export class SimReplica {
     const tokenLists = texts.map((t) => tokenize(contentText(t)));
     for (const tokens of tokenLists) {
       promptTokens += tokens.length;
-      aborts.push(this.engine.submit({
-        promptTokens: tokens,
-        outputTokens: 0,
-        reserveTokens: tokens.length,
-        finishReason: 'stop',
-        onToken() {},
-        onFinish: (reason) => {
-          if (reason === 'abort' || closed || --remaining > 0) return;
-          const data = texts.map((text, index) => {
-            const v = embed(text, dim);
-            return { object: 'embedding', index, embedding: format === 'base64' ? float32ToBase64(v) : Array.from(v) };
-          });
-          sendJson(res, 200, { id: `embd-${randomUUID().replaceAll('-', '')}`, object: 'list', created: Math.floor(Date.now() / 1000), model, data, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0 } }, headers);
-        },
-      }));
+      aborts.push(
+        this.engine.submit({
+          promptTokens: tokens,
+          outputTokens: 0,
+          reserveTokens: tokens.length,
+          finishReason: 'stop',
+          onToken() {},
+          onFinish: (reason) => {
+            if (reason === 'abort' || closed || --remaining > 0) return;
+            const data = texts.map((text, index) => {
+              const v = embed(text, dim);
+              return { object: 'embedding', index, embedding: format === 'base64' ? float32ToBase64(v) : Array.from(v) };
+            });
+            sendJson(
+              res,
+              200,
+              {
+                id: `embd-${randomUUID().replaceAll('-', '')}`,
+                object: 'list',
+                created: Math.floor(Date.now() / 1000),
+                model,
+                data,
+                usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0 },
+              },
+              headers,
+            );
+          },
+        }),
+      );
     }
   }
 }

@@ -52,10 +52,18 @@ export function runResponses(engine: BatchEngine, res: ServerResponse, job: Resp
   let finished = false;
 
   const response = (status: 'in_progress' | 'completed' | 'incomplete') => ({
-    id, object: 'response', created_at: createdAt, model: job.model, status,
+    id,
+    object: 'response',
+    created_at: createdAt,
+    model: job.model,
+    status,
     incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
-    output: status === 'in_progress' ? [] : [{ type: 'message', id: itemId, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }],
-    usage: status === 'in_progress' ? null : { input_tokens: promptTokens.length, output_tokens: outputTokens, total_tokens: promptTokens.length + outputTokens },
+    output:
+      status === 'in_progress'
+        ? []
+        : [{ type: 'message', id: itemId, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text, annotations: [] }] }],
+    usage:
+      status === 'in_progress' ? null : { input_tokens: promptTokens.length, output_tokens: outputTokens, total_tokens: promptTokens.length + outputTokens },
   });
   const event = (type: string, fields: Record<string, unknown>) => {
     res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...fields })}\n\n`);

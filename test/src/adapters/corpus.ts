@@ -9,9 +9,11 @@ export function embedText(text: string): number[] {
   let s = h || 1;
   const out: number[] = [];
   for (let i = 0; i < DIM; i++) {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     out.push((s / 0x100000000) * 2 - 1);
   }
   return out;
@@ -35,7 +37,9 @@ export const CORPUS: CorpusDoc[] = Array.from({ length: 60 }, (_, i) => ({
 export const QUERIES = ['what is topic 3', 'how fast is retrieval', 'passage about sharding', 'durable storage', 'a fifth query'];
 
 function cosine(a: number[], b: number[]): number {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i]! * b[i]!;
     na += a[i]! * a[i]!;

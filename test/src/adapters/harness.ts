@@ -65,7 +65,14 @@ export const langchainHarness: HarnessFactory = (target) => {
     search: async (q, k) => hits(await store.similaritySearchWithScore(q, k)),
     searchSource: async (q, k, source) => hits(await store.similaritySearchWithScore(q, k, { source })),
     searchRangeAndAuthor: async (q, k, min, author) =>
-      hits(await store.similaritySearchWithScore(q, k, { must: [{ key: 'n', range: { gte: min } }, { key: 'author.name', eq: author }] })),
+      hits(
+        await store.similaritySearchWithScore(q, k, {
+          must: [
+            { key: 'n', range: { gte: min } },
+            { key: 'author.name', eq: author },
+          ],
+        }),
+      ),
     mmr: async (q, k, fetchK, lambda) => {
       const docs = await store.asRetriever({ searchType: 'mmr', k, searchKwargs: { fetchK, lambda } }).invoke(q);
       return docs.map((d) => ({ id: d.id!, text: d.pageContent, metadata: d.metadata, score: NaN }));
@@ -82,8 +89,12 @@ export const llamaindexHarness: HarnessFactory = (target) => {
   const run = async (q: string, k: number, filters?: MetadataFilters, mmr?: { fetchK: number; lambda: number }, alpha?: number): Promise<Hit[]> => {
     const mode = mmr ? VectorStoreQueryMode.MMR : alpha !== undefined ? VectorStoreQueryMode.HYBRID : VectorStoreQueryMode.DEFAULT;
     const r = await store.query({
-      queryEmbedding: embedText(q), similarityTopK: k, mode,
-      ...(filters ? { filters } : {}), ...(mmr ? { mmrThreshold: mmr.lambda } : {}), ...(alpha !== undefined ? { queryStr: q, alpha } : {}),
+      queryEmbedding: embedText(q),
+      similarityTopK: k,
+      mode,
+      ...(filters ? { filters } : {}),
+      ...(mmr ? { mmrThreshold: mmr.lambda } : {}),
+      ...(alpha !== undefined ? { queryStr: q, alpha } : {}),
     });
     return r.ids.map((id, i) => {
       const node = r.nodes![i] as TextNode;
@@ -92,14 +103,28 @@ export const llamaindexHarness: HarnessFactory = (target) => {
   };
   return {
     add: (docs) =>
-      store.add(docs.map((d) => new TextNode({
-        id_: d.id, text: d.text, metadata: { ...d.metadata }, embedding: embedText(d.text),
-        relationships: { [NodeRelationship.SOURCE]: { nodeId: d.group, metadata: {} } },
-      }))),
+      store.add(
+        docs.map(
+          (d) =>
+            new TextNode({
+              id_: d.id,
+              text: d.text,
+              metadata: { ...d.metadata },
+              embedding: embedText(d.text),
+              relationships: { [NodeRelationship.SOURCE]: { nodeId: d.group, metadata: {} } },
+            }),
+        ),
+      ),
     search: (q, k) => run(q, k),
     searchSource: (q, k, source) => run(q, k, { filters: [{ key: 'source', value: source, operator: '==' }] }),
     searchRangeAndAuthor: (q, k, min, author) =>
-      run(q, k, { filters: [{ key: 'n', value: min, operator: '>=' }, { key: 'author.name', value: author, operator: '==' }], condition: 'and' }),
+      run(q, k, {
+        filters: [
+          { key: 'n', value: min, operator: '>=' },
+          { key: 'author.name', value: author, operator: '==' },
+        ],
+        condition: 'and',
+      }),
     mmr: (q, k, fetchK, lambda) => run(q, k, undefined, { fetchK, lambda }),
     hybrid: (q, k, alpha) => run(q, k, undefined, undefined, alpha),
     deleteIds: async (ids) => {

@@ -49,10 +49,7 @@ export class LangchainEngine implements AnnEngine {
 
   constructor(config: EngineConfig) {
     this.#config = config;
-    this.#store = new MemoryVectorStore(
-      new NoEmbeddings(),
-      config.metric === 'cosine' ? {} : { similarity: SIMILARITY[config.metric] },
-    );
+    this.#store = new MemoryVectorStore(new NoEmbeddings(), config.metric === 'cosine' ? {} : { similarity: SIMILARITY[config.metric] });
   }
 
   async build(base: Float32Array, n: number, onProgress: (rowsDone: number) => void): Promise<void> {

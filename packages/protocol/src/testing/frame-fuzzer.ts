@@ -62,13 +62,89 @@ interface Seed {
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 const FIELD_NAMES = [
-  'collection', 'dim', 'k', 'n', 'ids', 'withPayloads', 'filter', 'options', 'versions', 'token', 'client', 'version',
-  'server', 'limits', 'metric', 'kind', 'storage', 'params', 'ifNotExists', 'ifExists', 'info', 'created', 'dropped',
-  'collections', 'count', 'name', 'upserted', 'deleted', 'seq', 'stats', 'snapshots', 'bytes', 'code', 'message',
-  'must', 'should', 'must_not', 'key', 'eq', 'in', 'range', 'exists', 'gt', 'gte', 'lt', 'lte', 'withPayload',
-  'efSearch', 'exact', 'text', 'metadata', '__proto__', 'constructor',
+  'collection',
+  'dim',
+  'k',
+  'n',
+  'ids',
+  'withPayloads',
+  'filter',
+  'options',
+  'versions',
+  'token',
+  'client',
+  'version',
+  'server',
+  'limits',
+  'metric',
+  'kind',
+  'storage',
+  'params',
+  'ifNotExists',
+  'ifExists',
+  'info',
+  'created',
+  'dropped',
+  'collections',
+  'count',
+  'name',
+  'upserted',
+  'deleted',
+  'seq',
+  'stats',
+  'snapshots',
+  'bytes',
+  'code',
+  'message',
+  'must',
+  'should',
+  'must_not',
+  'key',
+  'eq',
+  'in',
+  'range',
+  'exists',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'withPayload',
+  'efSearch',
+  'exact',
+  'text',
+  'metadata',
+  '__proto__',
+  'constructor',
 ];
-const EVIL_NUMBERS = [0, -1, 1, 2, 3, 4, 7, 63, 64, 65, 255, 256, 257, 4096, 65535, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, 2 ** 53, -(2 ** 53), 0.5, -0.0, 1e308, 5e-324];
+const EVIL_NUMBERS = [
+  0,
+  -1,
+  1,
+  2,
+  3,
+  4,
+  7,
+  63,
+  64,
+  65,
+  255,
+  256,
+  257,
+  4096,
+  65535,
+  65536,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32 - 1,
+  2 ** 32,
+  2 ** 53 - 1,
+  2 ** 53,
+  -(2 ** 53),
+  0.5,
+  -0.0,
+  1e308,
+  5e-324,
+];
 const TYPE_CODES = Object.values(MessageType) as number[];
 
 function decompose(frame: Uint8Array): Seed {
@@ -122,12 +198,18 @@ export function runFrameFuzzer(options: { frames: number; seed: number; maxFailu
 
   function randomValue(depth: number): unknown {
     switch (below(depth > 3 ? 5 : 8)) {
-      case 0: return null;
-      case 1: return chance(0.5);
-      case 2: return pick(EVIL_NUMBERS);
-      case 3: return (rand() / 1e3) * (chance(0.5) ? 1 : -1);
-      case 4: return randomString();
-      case 5: return Array.from({ length: chance(0.95) ? below(6) : below(64) }, () => randomValue(depth + 1));
+      case 0:
+        return null;
+      case 1:
+        return chance(0.5);
+      case 2:
+        return pick(EVIL_NUMBERS);
+      case 3:
+        return (rand() / 1e3) * (chance(0.5) ? 1 : -1);
+      case 4:
+        return randomString();
+      case 5:
+        return Array.from({ length: chance(0.95) ? below(6) : below(64) }, () => randomValue(depth + 1));
       default: {
         const o: Record<string, unknown> = {};
         for (let i = below(6); i > 0; i--) o[randomString()] = randomValue(depth + 1);
@@ -162,24 +244,29 @@ export function runFrameFuzzer(options: { frames: number; seed: number; maxFailu
   function mutate(seed: Seed): Uint8Array {
     const requestId = chance(0.05) ? 0 : 1 + below(1000);
     switch (below(12)) {
-      case 0: case 1: { // bit flips
+      case 0:
+      case 1: {
+        // bit flips
         const f = seed.frame.slice();
         for (let i = 1 + below(8); i > 0; i--) f[below(f.length)]! ^= 1 << below(8);
         return f;
       }
-      case 2: { // byte sets, biased to boundary values
+      case 2: {
+        // byte sets, biased to boundary values
         const f = seed.frame.slice();
         for (let i = 1 + below(4); i > 0; i--) f[below(f.length)] = pick([0, 0xff, 0x7f, 0x80, 0xc1, 0xdd, 0xdf, 0xdb, below(256)]);
         return f;
       }
-      case 3: { // length lies
+      case 3: {
+        // length lies
         const f = seed.frame.slice();
         const v = new DataView(f.buffer);
         const real = f.length - 4;
         v.setUint32(0, pick([0, 1, 7, 8, 9, 12, real - 4, real - 1, real + 1, real + 4, real + 4096, 2 ** 31, 2 ** 32 - 1, rand()]) >>> 0, true);
         return f;
       }
-      case 4: { // header fields
+      case 4: {
+        // header fields
         const f = seed.frame.slice();
         const v = new DataView(f.buffer);
         const field = below(4);
@@ -189,24 +276,30 @@ export function runFrameFuzzer(options: { frames: number; seed: number; maxFailu
         else v.setUint32(8, rand(), true);
         return f;
       }
-      case 5: case 6: case 7: { // structured mutation of the meta, tail kept
+      case 5:
+      case 6:
+      case 7: {
+        // structured mutation of the meta, tail kept
         const meta = mutateValue(unpackr.unpack(seed.meta), 0);
         return buildFrame(seed.type, seed.flags, requestId, packValue(meta), seed.tail);
       }
-      case 8: { // tail grown or shrunk
+      case 8: {
+        // tail grown or shrunk
         const cut = Math.max(0, seed.tail.length + pick([-8, -4, -1, 1, 4, 8, 64]));
         const tail = new Uint8Array(cut);
         tail.set(seed.tail.subarray(0, cut));
         return buildFrame(seed.type, seed.flags, requestId, seed.meta, tail);
       }
-      case 9: { // random msgpack meta under a valid header of a random type
+      case 9: {
+        // random msgpack meta under a valid header of a random type
         const type = pick(TYPE_CODES);
         const flags = type === MessageType.QUERY ? 0 : type === MessageType.RESULT || type === MessageType.ERROR ? 1 : below(2);
         const meta = chance(0.8) ? packValue(randomValue(0)) : new Uint8Array(Array.from({ length: below(40) }, () => below(256)));
         const tail = new Uint8Array(4 * below(32)).map(() => below(256));
         return buildFrame(type, flags, requestId, meta, tail);
       }
-      case 10: { // huge counts written straight into msgpack headers
+      case 10: {
+        // huge counts written straight into msgpack headers
         const meta = seed.meta.slice();
         if (meta.length > 6) {
           const at = below(meta.length - 5);
@@ -215,7 +308,8 @@ export function runFrameFuzzer(options: { frames: number; seed: number; maxFailu
         }
         return buildFrame(seed.type, seed.flags, requestId, meta, seed.tail);
       }
-      default: { // truncation
+      default: {
+        // truncation
         return seed.frame.slice(0, below(seed.frame.length));
       }
     }
@@ -243,7 +337,8 @@ export function runFrameFuzzer(options: { frames: number; seed: number; maxFailu
 
   function checkMessage(m: Message, limits: ProtocolLimits, context: () => string): void {
     const aligned = (a: { byteOffset: number }) => a.byteOffset % 4 === 0;
-    if (m.type === 'query' && ((m.dim === 0 ? m.vectors.length !== 0 : m.vectors.length % m.dim !== 0) || !aligned(m.vectors))) fail('query vectors inconsistent', context);
+    if (m.type === 'query' && ((m.dim === 0 ? m.vectors.length !== 0 : m.vectors.length % m.dim !== 0) || !aligned(m.vectors)))
+      fail('query vectors inconsistent', context);
     if (m.type === 'upsert' && (m.vectors.length !== m.ids.length * m.dim || !aligned(m.vectors))) fail('upsert vectors inconsistent', context);
     if (m.type === 'result' && (m.ids.length !== m.scores.length || !aligned(m.scores) || !aligned(m.counts))) fail('result inconsistent', context);
     // Whatever decodes must encode again, to the same message.
@@ -302,13 +397,28 @@ function randomValidMessage(below: (n: number) => number): Message {
   const ids = Array.from({ length: n }, (_, i) => `id-${below(1e6)}-${i}`);
   switch (below(3)) {
     case 0:
-      return { type: 'query', collection: 'c', dim, k: 1 + below(64), vectors, filter: { must: [{ key: 'a', in: [1, 'b'] }] }, options: { efSearch: 1 + below(512) } };
+      return {
+        type: 'query',
+        collection: 'c',
+        dim,
+        k: 1 + below(64),
+        vectors,
+        filter: { must: [{ key: 'a', in: [1, 'b'] }] },
+        options: { efSearch: 1 + below(512) },
+      };
     case 1:
       return { type: 'upsert', collection: 'c', dim, ids, vectors, payloads: ids.map((id) => (below(2) ? { text: id, metadata: { n: below(100) } } : null)) };
     default: {
       const counts = Uint32Array.from({ length: n }, () => below(4));
       const total = counts.reduce((a, b) => a + b, 0);
-      return { type: 'result', k: 3, counts, ids: Array.from({ length: total }, (_, i) => `r${i}`), scores: new Float32Array(total), payloads: Array.from({ length: total }, () => ({ text: 'p' })) };
+      return {
+        type: 'result',
+        k: 3,
+        counts,
+        ids: Array.from({ length: total }, (_, i) => `r${i}`),
+        scores: new Float32Array(total),
+        payloads: Array.from({ length: total }, () => ({ text: 'p' })),
+      };
     }
   }
 }

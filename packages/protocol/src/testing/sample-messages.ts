@@ -19,7 +19,15 @@ export function sampleMessages(): Message[] {
     { type: 'extensions_ok', names: [] },
     { type: 'extensions_ok', names: ['trace'] },
     { type: 'create', collection: 'docs', dim: 8, metric: 'cosine', kind: 'hnsw', storage: 'f32' },
-    { type: 'create', collection: 'docs.en', dim: 8, metric: 'cosine', kind: 'hnsw', storage: 'f32', text: { language: 'en', k1: 0.9, b: 0.4, fields: ['title'] } },
+    {
+      type: 'create',
+      collection: 'docs.en',
+      dim: 8,
+      metric: 'cosine',
+      kind: 'hnsw',
+      storage: 'f32',
+      text: { language: 'en', k1: 0.9, b: 0.4, fields: ['title'] },
+    },
     { type: 'create', collection: 'docs.v2', dim: 384, metric: 'l2', kind: 'flat', storage: 'sq8', params: { m: 32 }, ifNotExists: true },
     { type: 'create_ok', created: true, info: { ...info } },
     { type: 'drop', collection: 'docs' },
@@ -59,7 +67,13 @@ export function sampleMessages(): Message[] {
       dim: 4,
       k: 3,
       vectors: vectors(5, 4, 4),
-      filter: { must: [{ key: 'lang', eq: 'en' }], should: [{ key: 'tag', in: ['a', 1, true] }, { key: 'score', range: { gt: 0.5 } }] },
+      filter: {
+        must: [{ key: 'lang', eq: 'en' }],
+        should: [
+          { key: 'tag', in: ['a', 1, true] },
+          { key: 'score', range: { gt: 0.5 } },
+        ],
+      },
       options: { withPayload: true, efSearch: 128, exact: false },
     },
     // docs/protocol.md §5.7.1: text and hybrid queries.
@@ -76,7 +90,15 @@ export function sampleMessages(): Message[] {
       fusion: { method: 'weighted', alpha: 0.25 },
       textStats: { docs: 5183, tokens: 1_000_000, df: { vitamin: 30, b12: 4 } },
     },
-    { type: 'query', collection: 'docs', dim: 0, k: 2, vectors: new Float32Array(0), sparse: [{ indices: new Uint32Array(0), values: new Float32Array(0) }], fusion: { method: 'rrf', k: 10 } },
+    {
+      type: 'query',
+      collection: 'docs',
+      dim: 0,
+      k: 2,
+      vectors: new Float32Array(0),
+      sparse: [{ indices: new Uint32Array(0), values: new Float32Array(0) }],
+      fusion: { method: 'rrf', k: 10 },
+    },
     { type: 'result', k: 2, counts: new Uint32Array([2, 0, 1]), ids: ['a', 'b', 'c'], scores: new Float32Array([0.9, 0.8, 0.1]) },
     {
       type: 'result',

@@ -28,7 +28,11 @@ export class SparseIndex {
       const list = this.#lists.get(index)!;
       list.dead++;
       if (list.df === 0) this.#lists.delete(index);
-      else if (list.dead * 4 > list.labels.length) list.compact((l) => this.#docs.has(l), () => 0);
+      else if (list.dead * 4 > list.labels.length)
+        list.compact(
+          (l) => this.#docs.has(l),
+          () => 0,
+        );
     }
   }
 

@@ -56,15 +56,23 @@ describe.skipIf(scifact === null)('BM25 on SciFact abstracts equals a reference 
     it(`scores and ranks every query's top-${K} as the reference does (language ${language}, k1 1.2, b 0.75)`, () => {
       const settings = { language, k1: 1.2, b: 0.75 };
       const index = new TextIndex(settings);
-      docs.forEach((d, i) => { index.add(i, d); });
+      docs.forEach((d, i) => {
+        index.add(i, d);
+      });
       const tok = new Tokenizer(language);
-      const reference = referenceBm25(docs.map((d) => tok.terms(d)), settings.k1, settings.b);
+      const reference = referenceBm25(
+        docs.map((d) => tok.terms(d)),
+        settings.k1,
+        settings.b,
+      );
       let compared = 0;
       for (const q of queries) {
         const want = topK(reference(tok.terms(q)), K);
         const got = index.search(q, K, () => true);
         expect(got.labels).toEqual(want.labels);
-        got.scores.forEach((s, i) => { expect(s).toBeCloseTo(want.scores[i]!, 9); });
+        got.scores.forEach((s, i) => {
+          expect(s).toBeCloseTo(want.scores[i]!, 9);
+        });
         compared += got.labels.length;
       }
       expect(compared).toBeGreaterThan(QUERIES * K * 0.9);
@@ -74,21 +82,32 @@ describe.skipIf(scifact === null)('BM25 on SciFact abstracts equals a reference 
   it('stays exact after deletes (dead postings, compaction) and under a filter', () => {
     const index = new TextIndex(DEFAULT_TEXT_SETTINGS);
     const tok = new Tokenizer(DEFAULT_TEXT_SETTINGS.language);
-    docs.forEach((d, i) => { index.add(i, d); });
+    docs.forEach((d, i) => {
+      index.add(i, d);
+    });
     const removed = new Set<number>();
     for (let i = 0; i < docs.length; i += 3) {
       index.remove(i);
       removed.add(i);
     }
-    const reference = referenceBm25(docs.map((d, i) => (removed.has(i) ? [] : tok.terms(d))), DEFAULT_TEXT_SETTINGS.k1, DEFAULT_TEXT_SETTINGS.b);
+    const reference = referenceBm25(
+      docs.map((d, i) => (removed.has(i) ? [] : tok.terms(d))),
+      DEFAULT_TEXT_SETTINGS.k1,
+      DEFAULT_TEXT_SETTINGS.b,
+    );
     const even = (label: number) => label % 2 === 0;
     for (const q of queries.slice(0, 20)) {
       const scores = reference(tok.terms(q));
       const want = topK(scores, K);
       const got = index.search(q, K, () => true);
       expect(got.labels).toEqual(want.labels);
-      got.scores.forEach((s, i) => { expect(s).toBeCloseTo(want.scores[i]!, 9); });
-      const filtered = topK(scores.map((s, i) => (even(i) ? s : 0)), K);
+      got.scores.forEach((s, i) => {
+        expect(s).toBeCloseTo(want.scores[i]!, 9);
+      });
+      const filtered = topK(
+        scores.map((s, i) => (even(i) ? s : 0)),
+        K,
+      );
       expect(index.search(q, K, even).labels).toEqual(filtered.labels);
     }
     expect(index.size).toBe(docs.length - removed.size);
@@ -96,7 +115,7 @@ describe.skipIf(scifact === null)('BM25 on SciFact abstracts equals a reference 
 });
 
 describe('sparse index', () => {
-  it("returns the exact top-k by dot product, deletes included", () => {
+  it('returns the exact top-k by dot product, deletes included', () => {
     const prng = new Prng(7);
     const rand = () => prng.nextFloat();
     const vocab = 300;
@@ -129,7 +148,9 @@ describe('sparse index', () => {
       order.sort((a, b) => scores[b]! - scores[a]! || a - b);
       const got = index.search(query, K, () => true);
       expect(got.labels).toEqual(order.slice(0, K));
-      got.scores.forEach((s, i) => { expect(s).toBeCloseTo(scores[order[i]!]!, 9); });
+      got.scores.forEach((s, i) => {
+        expect(s).toBeCloseTo(scores[order[i]!]!, 9);
+      });
     }
   });
 });

@@ -74,7 +74,11 @@ export class TextIndex {
       const list = this.#terms.get(term)!;
       list.dead++;
       if (list.df === 0) this.#terms.delete(term);
-      else if (list.dead * 4 > list.labels.length) list.compact((l) => this.#docs.has(l), (l) => this.#docs.get(l)!.len);
+      else if (list.dead * 4 > list.labels.length)
+        list.compact(
+          (l) => this.#docs.has(l),
+          (l) => this.#docs.get(l)!.len,
+        );
     }
   }
 

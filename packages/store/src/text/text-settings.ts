@@ -11,7 +11,8 @@ export function validateTextSettings(input: unknown): TextSettings {
     if (!KEYS.includes(key)) throw new UnknownOptionError(`unknown text setting ${key}; expected one of ${KEYS.join(', ')}`);
   }
   const t = { ...DEFAULT_TEXT_SETTINGS, ...(input as Partial<TextSettings>) };
-  if (!TEXT_LANGUAGES.includes(t.language)) throw new InvalidArgumentError(`text.language must be one of ${TEXT_LANGUAGES.join(', ')}, got ${JSON.stringify(t.language)}`);
+  if (!TEXT_LANGUAGES.includes(t.language))
+    throw new InvalidArgumentError(`text.language must be one of ${TEXT_LANGUAGES.join(', ')}, got ${JSON.stringify(t.language)}`);
   if (typeof t.k1 !== 'number' || !(t.k1 >= 0 && t.k1 <= 100)) throw new InvalidArgumentError(`text.k1 must be a number in 0..100, got ${String(t.k1)}`);
   if (typeof t.b !== 'number' || !(t.b >= 0 && t.b <= 1)) throw new InvalidArgumentError(`text.b must be a number in 0..1, got ${String(t.b)}`);
   const out: TextSettings = { language: t.language, k1: t.k1, b: t.b };

@@ -102,7 +102,10 @@ export function apportion(total: number, weights: number[]): number[] {
 
 /** The upstream answered a coalesced call with a non-200; every caller in the batch gets it. */
 export class UpstreamAnswerError extends Error {
-  constructor(readonly status: number, readonly body: Buffer) {
+  constructor(
+    readonly status: number,
+    readonly body: Buffer,
+  ) {
     super(`upstream answered ${status}`);
   }
 }

@@ -38,7 +38,12 @@ interface UpstreamCompletion {
  * prompt, one choice (`n` and `best_of` absent or 1). Everything else goes upstream on its own.
  */
 export function coalescibleCompletion(body: Record<string, unknown>): boolean {
-  return body.stream !== true && typeof body.prompt === 'string' && (body.n === undefined || body.n === 1) && (body.best_of === undefined || body.best_of === null || body.best_of === 1);
+  return (
+    body.stream !== true &&
+    typeof body.prompt === 'string' &&
+    (body.n === undefined || body.n === 1) &&
+    (body.best_of === undefined || body.best_of === null || body.best_of === 1)
+  );
 }
 
 /**
@@ -87,12 +92,19 @@ export class CompletionsBatcher {
     }
     const parsed = JSON.parse(answer.body.toString('utf8')) as UpstreamCompletion;
     const choices = new Array<UpstreamChoice | undefined>(batch.length);
-    for (const c of Array.isArray(parsed.choices) ? parsed.choices : []) if (Number.isInteger(c.index) && c.index >= 0 && c.index < batch.length) choices[c.index] = c;
+    for (const c of Array.isArray(parsed.choices) ? parsed.choices : [])
+      if (Number.isInteger(c.index) && c.index >= 0 && c.index < batch.length) choices[c.index] = c;
     if (choices.some((c) => c === undefined)) {
       throw new ProxyError('upstream_error', `upstream answered ${parsed.choices?.length ?? 'no'} choices for ${batch.length} prompts`);
     }
-    const promptTokens = apportion(parsed.usage?.prompt_tokens ?? 0, batch.map((w) => w.tokens));
-    const completionTokens = apportion(parsed.usage?.completion_tokens ?? 0, choices.map((c) => Math.max(1, c!.text?.length ?? 0)));
+    const promptTokens = apportion(
+      parsed.usage?.prompt_tokens ?? 0,
+      batch.map((w) => w.tokens),
+    );
+    const completionTokens = apportion(
+      parsed.usage?.completion_tokens ?? 0,
+      choices.map((c) => Math.max(1, c!.text?.length ?? 0)),
+    );
     const { choices: _, usage: __, id, ...rest } = parsed;
     batch.forEach((w, i) => {
       const usage = { prompt_tokens: promptTokens[i]!, completion_tokens: completionTokens[i]!, total_tokens: promptTokens[i]! + completionTokens[i]! };

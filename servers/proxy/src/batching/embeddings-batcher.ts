@@ -61,16 +61,24 @@ export class EmbeddingsBatcher {
     const body: Record<string, unknown> = { model: first.model, input, encoding_format: 'base64' };
     if (first.dimensions !== undefined) body.dimensions = first.dimensions;
     const callers = batch.flatMap((p) => (p.request.trace ? [p.request.trace] : []));
-    const span = callers[0]?.child('embed.batch', { 'ragwire.model': first.model, 'ragwire.batch.callers': batch.length, 'ragwire.batch.inputs': input.length }, undefined, callers.slice(1));
-    const answer = await traced(span, this.caller.buffered({
-      ...(span ? { trace: span } : {}),
-      model: first.model,
-      path: '/v1/embeddings',
-      body: JSON.stringify(body),
-      priority: Math.min(...batch.map((p) => p.request.priority)),
-      requestId: batch.length === 1 ? first.requestId : `${first.requestId}+${batch.length - 1}`,
-      cancellation: new Cancellation(), // shared by the batch: no one caller cancels it
-    }));
+    const span = callers[0]?.child(
+      'embed.batch',
+      { 'ragwire.model': first.model, 'ragwire.batch.callers': batch.length, 'ragwire.batch.inputs': input.length },
+      undefined,
+      callers.slice(1),
+    );
+    const answer = await traced(
+      span,
+      this.caller.buffered({
+        ...(span ? { trace: span } : {}),
+        model: first.model,
+        path: '/v1/embeddings',
+        body: JSON.stringify(body),
+        priority: Math.min(...batch.map((p) => p.request.priority)),
+        requestId: batch.length === 1 ? first.requestId : `${first.requestId}+${batch.length - 1}`,
+        cancellation: new Cancellation(), // shared by the batch: no one caller cancels it
+      }),
+    );
     if (answer.status !== 200) throw new UpstreamAnswerError(answer.status, answer.body);
     const parsed = JSON.parse(answer.body.toString('utf8')) as { data?: { index: number; embedding: string | number[] }[]; usage?: { prompt_tokens?: number } };
     if (!Array.isArray(parsed.data) || parsed.data.length !== input.length) {
@@ -78,7 +86,10 @@ export class EmbeddingsBatcher {
     }
     const byIndex = new Array<string | number[]>(input.length);
     for (const d of parsed.data) byIndex[d.index] = d.embedding;
-    const usage = apportion(parsed.usage?.prompt_tokens ?? 0, batch.map((p) => p.tokens));
+    const usage = apportion(
+      parsed.usage?.prompt_tokens ?? 0,
+      batch.map((p) => p.tokens),
+    );
     let offset = 0;
     batch.forEach((p, i) => {
       const n = p.request.inputs.length;

@@ -5,7 +5,10 @@ import { abReport, AbRunner, type AbRun } from './ab-runner';
 const run = (label: string, totalMs: number): AbRun => ({ label, totalMs, stages: { retrieve: totalMs / 2, generate: totalMs / 2 }, answer: 'same' });
 
 async function failure(promise: Promise<unknown>): Promise<ProxyError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ProxyError);
   return error as ProxyError;
 }
@@ -29,10 +32,15 @@ describe('AbRunner', () => {
   it('refuses a second run while one is in progress, then accepts again', async () => {
     let finish!: () => void;
     const gate = new Promise<void>((resolve) => (finish = resolve));
-    const runner = new AbRunner({ runAb: async (q) => {
-        await gate;
-        return abReport(q, run('a', 2), run('b', 1));
-      } }, 1_000);
+    const runner = new AbRunner(
+      {
+        runAb: async (q) => {
+          await gate;
+          return abReport(q, run('a', 2), run('b', 1));
+        },
+      },
+      1_000,
+    );
     const first = runner.run('one');
     const busy = await failure(runner.run('two'));
     expect(busy.code).toBe('ab_busy');
@@ -44,7 +52,16 @@ describe('AbRunner', () => {
   });
 
   it('answers ab_failed when the hook throws, hangs past the timeout, or reports nonsense', async () => {
-    const thrown = await failure(new AbRunner({ runAb: async () => { throw new Error('baseline search service refused the connection'); } }, 1_000).run('q'));
+    const thrown = await failure(
+      new AbRunner(
+        {
+          runAb: async () => {
+            throw new Error('baseline search service refused the connection');
+          },
+        },
+        1_000,
+      ).run('q'),
+    );
     expect(thrown.code).toBe('ab_failed');
     expect(thrown.message).toContain('baseline search service refused the connection');
 
@@ -54,7 +71,12 @@ describe('AbRunner', () => {
     // The timed-out run no longer holds the runner.
     expect((await failure(hanging.run('q'))).code).toBe('ab_failed');
 
-    const nonsense = await failure(new AbRunner({ runAb: async (q) => ({ ...abReport(q, run('a', 2), run('b', 1)), ragwire: { ...run('b', 1), stages: { merge: Number.NaN } } }) }, 1_000).run('q'));
+    const nonsense = await failure(
+      new AbRunner(
+        { runAb: async (q) => ({ ...abReport(q, run('a', 2), run('b', 1)), ragwire: { ...run('b', 1), stages: { merge: Number.NaN } } }) },
+        1_000,
+      ).run('q'),
+    );
     expect(nonsense.code).toBe('ab_failed');
     expect(nonsense.message).toContain('ragwire.stages.merge must be a finite number >= 0');
   });

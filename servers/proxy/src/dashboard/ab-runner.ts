@@ -77,7 +77,8 @@ export class AbRunner {
   async run(question: string): Promise<AbReport> {
     const runAb = this.hooks.runAb;
     if (!runAb) throw new ProxyError('ab_unavailable', 'no A/B comparison is registered: start the proxy with extensions.dashboard.runAb (the RAG demo does)');
-    if (this.running) throw new ProxyError('ab_busy', 'an A/B run is in progress; runs do not overlap, so both measure an otherwise idle path', null, retryAfterHeaders(1000));
+    if (this.running)
+      throw new ProxyError('ab_busy', 'an A/B run is in progress; runs do not overlap, so both measure an otherwise idle path', null, retryAfterHeaders(1000));
     this.running = true;
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -40,7 +40,11 @@ export function parseStageSamples(body: unknown): StageSample[] {
     if (shard === undefined) return { stage, ms };
     const label = typeof shard === 'number' && Number.isInteger(shard) && shard >= 0 ? String(shard) : shard;
     if (typeof label !== 'string' || !LABEL.test(label)) {
-      throw new ProxyError('invalid_request', `${param}.shard must be a non-negative integer or 1 to 64 letters, digits or _.:@/-, got ${JSON.stringify(shard)}`, `${param}.shard`);
+      throw new ProxyError(
+        'invalid_request',
+        `${param}.shard must be a non-negative integer or 1 to 64 letters, digits or _.:@/-, got ${JSON.stringify(shard)}`,
+        `${param}.shard`,
+      );
     }
     return { stage, ms, shard: label };
   });
@@ -116,7 +120,11 @@ export function dashboardPlugin(hooks: DashboardHooks = {}): ProxyPlugin {
           quota.admit(ex.sender, samples, (stage) => ctx.stages.stageNames().includes(stage));
           samples.forEach((s, i) => {
             if (!ctx.stages.hasRoomFor(s.stage, s.shard)) {
-              throw new ProxyError('invalid_request', `samples[${i}] would open a series beyond the dashboard's limit of distinct stages or (stage, shard) pairs`, `samples[${i}]`);
+              throw new ProxyError(
+                'invalid_request',
+                `samples[${i}] would open a series beyond the dashboard's limit of distinct stages or (stage, shard) pairs`,
+                `samples[${i}]`,
+              );
             }
           });
           let accepted = 0;

@@ -17,7 +17,10 @@ export class StageQuota {
   private readonly opened = new Map<string, Set<string>>();
   private readonly limiter = new KeyRateLimiter();
 
-  constructor(private readonly stagesPerSender: number, private readonly samplesPerSecond: number) {}
+  constructor(
+    private readonly stagesPerSender: number,
+    private readonly samplesPerSecond: number,
+  ) {}
 
   /** Throws `invalid_request` (too many stages) or `rate_limit_exceeded` (too many samples); else counts the samples against `sender`. */
   admit(sender: string, samples: readonly StageSample[], isOpen: (stage: string) => boolean): void {
@@ -26,13 +29,18 @@ export class StageQuota {
     samples.forEach((s, i) => {
       if (mine.has(s.stage) || fresh.has(s.stage) || isOpen(s.stage)) return;
       if (mine.size + fresh.size >= this.stagesPerSender) {
-        throw new ProxyError('invalid_request', `samples[${i}]: stage "${s.stage}" would be this sender's stage number ${this.stagesPerSender + 1}; each sender may open ${this.stagesPerSender}`, `samples[${i}].stage`);
+        throw new ProxyError(
+          'invalid_request',
+          `samples[${i}]: stage "${s.stage}" would be this sender's stage number ${this.stagesPerSender + 1}; each sender may open ${this.stagesPerSender}`,
+          `samples[${i}].stage`,
+        );
       }
       fresh.add(s.stage);
     });
     for (let n = 0; n < samples.length; n++) {
       const waitMs = this.limiter.take(sender, this.samplesPerSecond, this.samplesPerSecond);
-      if (waitMs > 0) throw new ProxyError('rate_limit_exceeded', `stage samples from "${sender}" exceed ${this.samplesPerSecond} a second`, null, retryAfterHeaders(waitMs));
+      if (waitMs > 0)
+        throw new ProxyError('rate_limit_exceeded', `stage samples from "${sender}" exceed ${this.samplesPerSecond} a second`, null, retryAfterHeaders(waitMs));
     }
     if (fresh.size === 0) return;
     for (const stage of fresh) mine.add(stage);

@@ -14,7 +14,18 @@
  */
 
 /** The stages the proxy records itself: they always have room on the dashboard. */
-export const PROXY_STAGES: readonly string[] = ['embed', 'generate', 'generate_ttft', 'pool', 'tokenize', 'rag_embed', 'rag_retrieve', 'rag_rerank', 'rag_prompt', 'rag_ttft'];
+export const PROXY_STAGES: readonly string[] = [
+  'embed',
+  'generate',
+  'generate_ttft',
+  'pool',
+  'tokenize',
+  'rag_embed',
+  'rag_retrieve',
+  'rag_rerank',
+  'rag_prompt',
+  'rag_ttft',
+];
 
 export interface StageSample {
   /** Stage name, such as `embed`, `generate_ttft` or `retrieve`. */
@@ -270,7 +281,10 @@ export class StageRecorder {
   /** Stage names with at least one sample in the window, sorted. */
   stageNames(): string[] {
     const { from, to } = this.range();
-    return [...this.stages].filter(([, ring]) => ring.live(from, to).length > 0).map(([name]) => name).sort();
+    return [...this.stages]
+      .filter(([, ring]) => ring.live(from, to).length > 0)
+      .map(([name]) => name)
+      .sort();
   }
 
   /** Per-second p50 / p99 / count of one stage over the window. */

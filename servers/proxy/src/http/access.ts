@@ -48,7 +48,11 @@ export class AccessControl {
   readonly budgets: TokenBudgets;
   private readonly metricsKeyed: boolean;
 
-  constructor(private readonly config: Readonly<ProxyConfig>, private readonly metrics: ProxyMetrics, private readonly log?: Logger) {
+  constructor(
+    private readonly config: Readonly<ProxyConfig>,
+    private readonly metrics: ProxyMetrics,
+    private readonly log?: Logger,
+  ) {
     this.budgets = new TokenBudgets(metrics);
     this.keys = this.load();
     const { metricsAccess } = config.auth;
@@ -75,7 +79,8 @@ export class AccessControl {
   private tenantOf(authorization: string | undefined, what: string): Tenant {
     const key = bearerToken(authorization);
     const tenant = key === undefined ? undefined : findTenant(this.keys, key);
-    if (!tenant) throw new ProxyError('invalid_api_key', key === undefined ? `${what} needs an API key: send Authorization: Bearer <key>` : 'incorrect API key provided');
+    if (!tenant)
+      throw new ProxyError('invalid_api_key', key === undefined ? `${what} needs an API key: send Authorization: Bearer <key>` : 'incorrect API key provided');
     return tenant;
   }
 
@@ -115,7 +120,12 @@ export class AccessControl {
       const waitMs = this.limiter.take(name, rate, burst);
       if (waitMs > 0) {
         this.metrics.shed.inc({ model: '', reason: 'rate_limit' });
-        throw new ProxyError('rate_limit_exceeded', `rate limit of ${rate} requests per second reached for ${tenant ? `key "${name}"` : name}`, null, retryAfterHeaders(waitMs));
+        throw new ProxyError(
+          'rate_limit_exceeded',
+          `rate limit of ${rate} requests per second reached for ${tenant ? `key "${name}"` : name}`,
+          null,
+          retryAfterHeaders(waitMs),
+        );
       }
     }
     if (tenant) this.budgets.check(tenant);
@@ -130,5 +140,6 @@ export function allowModel(tenant: Tenant | undefined, model: string, param = 'm
 
 /** Throws `collection_forbidden` unless the caller's key may retrieve from `collection`. */
 export function allowCollection(tenant: Tenant | undefined, collection: string): void {
-  if (tenant?.collections && !tenant.collections.has(collection)) throw new ProxyError('collection_forbidden', `key "${tenant.name}" may not retrieve from collection "${collection}"`, 'ragwire.collection');
+  if (tenant?.collections && !tenant.collections.has(collection))
+    throw new ProxyError('collection_forbidden', `key "${tenant.name}" may not retrieve from collection "${collection}"`, 'ragwire.collection');
 }

@@ -44,7 +44,14 @@ function forwardBody(body: Body, bytes: Buffer, ex?: Exchange): Buffer | string 
 }
 
 /** A non-streaming completion sent through the completions batcher: its own response, split from a shared call. */
-async function coalescedCompletion(ctx: ProxyContext, ex: Exchange, body: Body, info: GenerationRequest, priority: number, cacheKey: string | undefined): Promise<void> {
+async function coalescedCompletion(
+  ctx: ProxyContext,
+  ex: Exchange,
+  body: Body,
+  info: GenerationRequest,
+  priority: number,
+  cacheKey: string | undefined,
+): Promise<void> {
   const { prompt, ...params } = withoutPriority(body);
   try {
     const share = await ctx.completions!.submit({ model: info.model, prompt: prompt as string, params, priority, requestId: ex.id });
@@ -76,7 +83,16 @@ async function generation(ctx: ProxyContext, ex: Exchange, info: GenerationReque
   if (ctx.completions && path === '/v1/completions' && coalescibleCompletion(body)) return coalescedCompletion(ctx, ex, body, info, priority, cacheKey);
   const cancellation = clientGone(ctx, ex, info.model);
   const generate = ex.trace?.child('generate', { 'ragwire.model': info.model, 'ragwire.stream': info.stream });
-  const call = { model: info.model, path, body: forwardBody(body, bytes, ex), prefixText: info.prefixText, priority, requestId: ex.id, cancellation, trace: generate };
+  const call = {
+    model: info.model,
+    path,
+    body: forwardBody(body, bytes, ex),
+    prefixText: info.prefixText,
+    priority,
+    requestId: ex.id,
+    cancellation,
+    trace: generate,
+  };
   if (!info.stream) {
     const answer = await traced(generate, ctx.caller.buffered(call));
     if (cacheKey && answer.status === 200) {
@@ -109,11 +125,26 @@ async function embeddings(ctx: ProxyContext, ex: Exchange, body: Body, bytes: Bu
   const priority = priorityOf(ex, info.priority);
   if (!ctx.config.embeddingsBatching.enabled) {
     const cancellation = clientGone(ctx, ex, info.model);
-    const answer = await ctx.caller.buffered({ model: info.model, path: '/v1/embeddings', body: forwardBody(body, bytes), priority, requestId: ex.id, cancellation, ...(ex.trace ? { trace: ex.trace } : {}) });
+    const answer = await ctx.caller.buffered({
+      model: info.model,
+      path: '/v1/embeddings',
+      body: forwardBody(body, bytes),
+      priority,
+      requestId: ex.id,
+      cancellation,
+      ...(ex.trace ? { trace: ex.trace } : {}),
+    });
     return sendUpstreamAnswer(ex, answer.status, answer.body, answer.upstream.url);
   }
   try {
-    const share = await ctx.batcher.submit({ model: info.model, inputs: info.inputs, dimensions: info.dimensions, priority, requestId: ex.id, ...(ex.trace ? { trace: ex.trace } : {}) });
+    const share = await ctx.batcher.submit({
+      model: info.model,
+      inputs: info.inputs,
+      dimensions: info.dimensions,
+      priority,
+      requestId: ex.id,
+      ...(ex.trace ? { trace: ex.trace } : {}),
+    });
     const data = share.embeddings.map((e, index) => ({ object: 'embedding', index, embedding: encode(e, info.format) }));
     ex.send(200, JSON.stringify({ object: 'list', data, model: info.model, usage: { prompt_tokens: share.promptTokens, total_tokens: share.promptTokens } }));
   } catch (error) {
@@ -140,7 +171,9 @@ function encode(embedding: string | number[], format: 'float' | 'base64'): strin
 export function registerOpenAIRoutes(pipeline: RequestPipeline, ctx: ProxyContext): void {
   const add = (path: string, stage: OpenAIRoute['stage'], handle: OpenAIRoute['handle']) =>
     pipeline.add('POST', path, { access: 'key', json: true, stage, handle: (ex, value, bytes) => handle(ctx, ex, asBody(value), bytes) });
-  add('/v1/chat/completions', 'generate', (ctx, ex, body, bytes) => (ctx.rag.wants(body) ? ragChat(ctx, ex, body) : generation(ctx, ex, validateChat(body), body, bytes)));
+  add('/v1/chat/completions', 'generate', (ctx, ex, body, bytes) =>
+    ctx.rag.wants(body) ? ragChat(ctx, ex, body) : generation(ctx, ex, validateChat(body), body, bytes),
+  );
   add('/v1/completions', 'generate', (ctx, ex, body, bytes) => generation(ctx, ex, validateCompletion(body), body, bytes));
   add('/v1/embeddings', 'embed', embeddings);
   for (const [path, stage] of PASSTHROUGH_ROUTES) add(path, stage, passthrough);

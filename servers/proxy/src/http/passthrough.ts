@@ -10,9 +10,15 @@ type Body = Record<string, unknown>;
 
 /** The rest of vLLM's API, passed through: which paths, and the dashboard stage each counts towards. */
 export const PASSTHROUGH_ROUTES: ReadonlyMap<string, 'pool' | 'tokenize' | 'generate'> = new Map([
-  ['/v1/rerank', 'pool'], ['/rerank', 'pool'], ['/v2/rerank', 'pool'],
-  ['/score', 'pool'], ['/v1/score', 'pool'], ['/pooling', 'pool'], ['/classify', 'pool'],
-  ['/tokenize', 'tokenize'], ['/detokenize', 'tokenize'],
+  ['/v1/rerank', 'pool'],
+  ['/rerank', 'pool'],
+  ['/v2/rerank', 'pool'],
+  ['/score', 'pool'],
+  ['/v1/score', 'pool'],
+  ['/pooling', 'pool'],
+  ['/classify', 'pool'],
+  ['/tokenize', 'tokenize'],
+  ['/detokenize', 'tokenize'],
   ['/v1/responses', 'generate'],
 ] as const);
 
@@ -33,12 +39,14 @@ export async function passthrough(ctx: ProxyContext, ex: Exchange, body: Body, b
   const path = ex.route;
   let model = body.model;
   if (model === undefined && MODEL_OPTIONAL.has(path)) model = ctx.upstreams.models()[0];
-  if (typeof model !== 'string' || model.length === 0) throw new ProxyError('invalid_request', `model must be a non-empty string, got ${JSON.stringify(model)}`, 'model');
+  if (typeof model !== 'string' || model.length === 0)
+    throw new ProxyError('invalid_request', `model must be a non-empty string, got ${JSON.stringify(model)}`, 'model');
   if (!ctx.upstreams.isServed(model)) throw new ProxyError('model_not_found', `The model \`${model}\` does not exist or is not served by this proxy`, 'model');
   allowModel(ex.tenant, model);
   ex.model = model;
   const bodyPriority = body.priority;
-  if (bodyPriority !== undefined && !Number.isInteger(bodyPriority)) throw new ProxyError('invalid_request', `priority must be an integer, got ${JSON.stringify(bodyPriority)}`, 'priority');
+  if (bodyPriority !== undefined && !Number.isInteger(bodyPriority))
+    throw new ProxyError('invalid_request', `priority must be an integer, got ${JSON.stringify(bodyPriority)}`, 'priority');
   const priority = priorityOf(ex, bodyPriority as number | undefined);
   const stream = body.stream === true;
   if (stream && path !== '/v1/responses') throw new ProxyError('invalid_request', `${path} does not stream`, 'stream');
@@ -49,7 +57,16 @@ export async function passthrough(ctx: ProxyContext, ex: Exchange, body: Body, b
   }
   const cancellation = clientGone(ctx, ex, model);
   const span = ex.trace?.child(path === '/v1/responses' ? 'generate' : 'upstream.call', { 'ragwire.model': model, 'url.path': path });
-  const call = { model, path, body: Buffer.isBuffer(forward) ? forward : JSON.stringify(forward), prefixText: prefixOf(body), priority, requestId: ex.id, cancellation, trace: span };
+  const call = {
+    model,
+    path,
+    body: Buffer.isBuffer(forward) ? forward : JSON.stringify(forward),
+    prefixText: prefixOf(body),
+    priority,
+    requestId: ex.id,
+    cancellation,
+    trace: span,
+  };
   if (!stream) {
     const answer = await traced(span, ctx.caller.buffered(call));
     return sendUpstreamAnswer(ex, answer.status, answer.body, answer.upstream.url);

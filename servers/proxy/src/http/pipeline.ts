@@ -83,7 +83,9 @@ export class RequestPipeline {
       }
     }
     const ex = new Exchange(req, res, requestIdOf(req.headers), path);
-    this.serve(ex, route, route ? label : 'unknown').catch((error: unknown) => this.parts.log.error({ err: error, reqId: ex.id }, 'unhandled error after the answer'));
+    this.serve(ex, route, route ? label : 'unknown').catch((error: unknown) =>
+      this.parts.log.error({ err: error, reqId: ex.id }, 'unhandled error after the answer'),
+    );
   };
 
   private async serve(ex: Exchange, route: Route | undefined, label: string): Promise<void> {
@@ -93,7 +95,12 @@ export class RequestPipeline {
       const address = ex.req.socket.remoteAddress ?? '';
       switch (route.access) {
         case 'key': {
-          if (parts.tracing) ex.trace = parts.tracing.request(`${ex.req.method} ${label}`, ex.req.headers.traceparent, { 'http.request.method': ex.req.method ?? '', 'http.route': label, 'ragwire.request_id': ex.id });
+          if (parts.tracing)
+            ex.trace = parts.tracing.request(`${ex.req.method} ${label}`, ex.req.headers.traceparent, {
+              'http.request.method': ex.req.method ?? '',
+              'http.route': label,
+              'ragwire.request_id': ex.id,
+            });
           const caller = parts.access.check(ex.req.headers.authorization, address);
           ex.sender = caller.name;
           ex.tenant = caller.tenant;
@@ -132,7 +139,8 @@ export class RequestPipeline {
       parts.stages.countRequest();
       if (ex.status < 300) parts.stages.record({ stage: route.stage, ms: ex.elapsedMs() });
     }
-    if (parts.log.isLevelEnabled('debug')) parts.log.debug({ reqId: ex.id, method: ex.req.method, url: ex.req.url, statusCode: ex.status, ms: ex.elapsedMs() }, 'request completed');
+    if (parts.log.isLevelEnabled('debug'))
+      parts.log.debug({ reqId: ex.id, method: ex.req.method, url: ex.req.url, statusCode: ex.status, ms: ex.elapsedMs() }, 'request completed');
   }
 
   private failed(ex: Exchange, error: unknown): void {

@@ -13,7 +13,10 @@ interface Entry {
 export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly maxEntries: number, private readonly ttlMs: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly ttlMs: number,
+  ) {}
 
   /** Whether a request body may be cached at all. */
   static eligible(body: Record<string, unknown>): boolean {

@@ -30,7 +30,13 @@ export async function relayStream(
   /** Told the tokens of the stream's usage (its last `total_tokens`) when it completes. */
   onUsage?: (tokens: number) => void,
 ): Promise<'done' | 'interrupted' | 'client-gone'> {
-  raw.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  raw.writeHead(200, {
+    ...headers,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
   let tail = '';
   let sawTerminal = false;
   let usageTail = '';
@@ -48,7 +54,8 @@ export async function relayStream(
       if (next.done) break;
       await write(next.value);
     }
-    if (terminal ? !sawTerminal : !DONE.test(tail)) throw new Error(`upstream ended the stream without ${terminal ? `a ${terminal.source} event` : 'data: [DONE]'}`);
+    if (terminal ? !sawTerminal : !DONE.test(tail))
+      throw new Error(`upstream ended the stream without ${terminal ? `a ${terminal.source} event` : 'data: [DONE]'}`);
     raw.end();
     if (onUsage) onUsage(usageTokens(usageTail));
     return 'done';

@@ -33,7 +33,10 @@ const FIELDS = ['key', 'keyHash', 'name', 'models', 'collections', 'tokensPerMin
 
 /** A keys entry is malformed; `field` names it (`keys[2].keyHash`). */
 export class KeysFileError extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(`${field}: ${message}`);
   }
 }
@@ -63,22 +66,26 @@ export function tenantEntry(raw: Readonly<Record<string, unknown>>, at: string, 
   for (const f of Object.keys(raw)) if (!FIELDS.includes(f)) throw new KeysFileError(`${at}.${f}`, 'unknown field');
   let hash: string;
   if (raw.keyHash !== undefined) {
-    if (typeof raw.keyHash !== 'string' || !HASH.test(raw.keyHash)) throw new KeysFileError(`${at}.keyHash`, 'must be sha256:<64 hex digits> (ragwire-proxy --hash-key <key> prints it)');
+    if (typeof raw.keyHash !== 'string' || !HASH.test(raw.keyHash))
+      throw new KeysFileError(`${at}.keyHash`, 'must be sha256:<64 hex digits> (ragwire-proxy --hash-key <key> prints it)');
     hash = raw.keyHash;
   } else {
     if (typeof raw.key !== 'string' || raw.key.length === 0) throw new KeysFileError(`${at}.key`, 'must be a non-empty string (or give keyHash)');
     hash = hashKey(raw.key);
   }
-  return [hash, {
-    name: typeof raw.name === 'string' && raw.name.length > 0 ? raw.name : `key${index}`,
-    models: names(raw.models, `${at}.models`),
-    collections: names(raw.collections, `${at}.collections`),
-    tokensPerMinute: count(raw.tokensPerMinute, `${at}.tokensPerMinute`),
-    tokensPerDay: count(raw.tokensPerDay, `${at}.tokensPerDay`),
-    shardTokens: tokens(raw.shardTokens, `${at}.shardTokens`),
-    requestsPerSecond: count(raw.requestsPerSecond, `${at}.requestsPerSecond`),
-    burst: count(raw.burst, `${at}.burst`),
-  }];
+  return [
+    hash,
+    {
+      name: typeof raw.name === 'string' && raw.name.length > 0 ? raw.name : `key${index}`,
+      models: names(raw.models, `${at}.models`),
+      collections: names(raw.collections, `${at}.collections`),
+      tokensPerMinute: count(raw.tokensPerMinute, `${at}.tokensPerMinute`),
+      tokensPerDay: count(raw.tokensPerDay, `${at}.tokensPerDay`),
+      shardTokens: tokens(raw.shardTokens, `${at}.shardTokens`),
+      requestsPerSecond: count(raw.requestsPerSecond, `${at}.requestsPerSecond`),
+      burst: count(raw.burst, `${at}.burst`),
+    },
+  ];
 }
 
 /** Reads a keys file (YAML or JSON: a list of entries, or `{ keys: [...] }`). Throws KeysFileError naming the entry. */

@@ -24,7 +24,10 @@ interface Spend {
 export class TokenBudgets {
   private readonly spend = new Map<string, Spend>();
 
-  constructor(private readonly metrics: ProxyMetrics, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly metrics: ProxyMetrics,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Throws `budget_exceeded` when the tenant's minute or day is spent. */
   check(tenant: Tenant): void {
@@ -33,11 +36,21 @@ export class TokenBudgets {
     const s = this.current(tenant.name, now);
     if (tenant.tokensPerMinute > 0 && s.minuteTokens >= tenant.tokensPerMinute) {
       this.metrics.shed.inc({ model: '', reason: 'budget_minute' });
-      throw new ProxyError('budget_exceeded', `key "${tenant.name}" spent its ${tenant.tokensPerMinute} tokens per minute (${s.minuteTokens} used)`, null, retryAfterHeaders((s.minute + 1) * MINUTE_MS - now));
+      throw new ProxyError(
+        'budget_exceeded',
+        `key "${tenant.name}" spent its ${tenant.tokensPerMinute} tokens per minute (${s.minuteTokens} used)`,
+        null,
+        retryAfterHeaders((s.minute + 1) * MINUTE_MS - now),
+      );
     }
     if (tenant.tokensPerDay > 0 && s.dayTokens >= tenant.tokensPerDay) {
       this.metrics.shed.inc({ model: '', reason: 'budget_day' });
-      throw new ProxyError('budget_exceeded', `key "${tenant.name}" spent its ${tenant.tokensPerDay} tokens per day (${s.dayTokens} used; the day is UTC)`, null, retryAfterHeaders((s.day + 1) * DAY_MS - now));
+      throw new ProxyError(
+        'budget_exceeded',
+        `key "${tenant.name}" spent its ${tenant.tokensPerDay} tokens per day (${s.dayTokens} used; the day is UTC)`,
+        null,
+        retryAfterHeaders((s.day + 1) * DAY_MS - now),
+      );
     }
   }
 

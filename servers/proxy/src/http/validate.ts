@@ -52,7 +52,8 @@ export interface GenerationRequest {
 
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
+  if (Array.isArray(content))
+    return content.map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('');
   return '';
 }
 
@@ -93,7 +94,8 @@ export function validateCompletion(body: Body): GenerationRequest & { prompts: s
   let prompts: string[] | undefined;
   if (typeof p === 'string') prompts = [p];
   else if (Array.isArray(p) && p.length > 0 && p.every((x) => typeof x === 'string')) prompts = p as string[];
-  else if (!(isTokens(p) || (Array.isArray(p) && p.length > 0 && p.every(isTokens)))) bad('prompt', 'prompt must be a string, a non-empty array of strings, or token ids');
+  else if (!(isTokens(p) || (Array.isArray(p) && p.length > 0 && p.every(isTokens))))
+    bad('prompt', 'prompt must be a string, a non-empty array of strings, or token ids');
   return { ...base, prefixText: prompts?.[0] ?? '', prompts };
 }
 

@@ -22,7 +22,8 @@ export async function ragChat(ctx: ProxyContext, ex: Exchange, body: Body): Prom
   const { ragwire: _, ...rest } = body;
   const forward: Body = { ...rest, model: plan.model };
   const info = validateChat(forward);
-  if (!ctx.upstreams.isServed(plan.model)) throw new ProxyError('model_not_found', `The model \`${plan.model}\` does not exist or is not served by this proxy`, 'model');
+  if (!ctx.upstreams.isServed(plan.model))
+    throw new ProxyError('model_not_found', `The model \`${plan.model}\` does not exist or is not served by this proxy`, 'model');
   const viaAlias = typeof body.model === 'string' && body.model !== plan.model;
   allowModel(ex.tenant, viaAlias ? (body.model as string) : plan.model);
   allowCollection(ex.tenant, plan.collection);
@@ -33,7 +34,13 @@ export async function ragChat(ctx: ProxyContext, ex: Exchange, body: Body): Prom
   const priority = priorityOf(ex, info.priority);
   const cancellation = clientGone(ctx, ex, ex.model);
   const shardToken = ex.tenant?.shardTokens?.[plan.collection];
-  const { sources, timings, embedTokens } = await ctx.rag.retrieve(plan, question, { priority, requestId: ex.id, cancellation, ...(ex.trace ? { trace: ex.trace } : {}), ...(shardToken ? { shardToken } : {}) });
+  const { sources, timings, embedTokens } = await ctx.rag.retrieve(plan, question, {
+    priority,
+    requestId: ex.id,
+    cancellation,
+    ...(ex.trace ? { trace: ex.trace } : {}),
+    ...(shardToken ? { shardToken } : {}),
+  });
   ex.onUsage?.(embedTokens); // the question's embedding counts against the key's budget too
   if (cancellation.cancelled) return;
   forward.messages = augmentMessages(forward.messages as unknown[], plan.template, sources, question);
@@ -44,7 +51,16 @@ export async function ragChat(ctx: ProxyContext, ex: Exchange, body: Body): Prom
   }
   const field = ragwireField(plan.collection, sources, timings);
   const generate = ex.trace?.child('generate', { 'ragwire.model': plan.model, 'ragwire.stream': info.stream });
-  const call = { model: plan.model, path: '/v1/chat/completions', body: JSON.stringify(forward), prefixText: validateChat(forward).prefixText, priority, requestId: ex.id, cancellation, trace: generate };
+  const call = {
+    model: plan.model,
+    path: '/v1/chat/completions',
+    body: JSON.stringify(forward),
+    prefixText: validateChat(forward).prefixText,
+    priority,
+    requestId: ex.id,
+    cancellation,
+    trace: generate,
+  };
   if (!info.stream) {
     const answer = await traced(generate, ctx.caller.buffered(call));
     if (answer.status !== 200) return sendUpstreamAnswer(ex, answer.status, answer.body, answer.upstream.url);

@@ -82,7 +82,8 @@ export class RagGateway {
       throw new ProxyError(code, error.message, error.field);
     }
     const collection = given.collection ?? alias?.collection;
-    if (collection === undefined) throw new ProxyError('invalid_request', 'ragwire.collection is required unless the model is a retrieval alias', 'ragwire.collection');
+    if (collection === undefined)
+      throw new ProxyError('invalid_request', 'ragwire.collection is required unless the model is a retrieval alias', 'ragwire.collection');
     const k = given.k ?? alias?.k ?? rag.defaultK;
     const rerank = given.rerank ?? alias?.rerank;
     return {
@@ -99,7 +100,11 @@ export class RagGateway {
   async retrieve(plan: RagPlan, question: string, call: RetrievalCall): Promise<Retrieval> {
     const { embeddingModel } = this.retriever.collection(plan.collection);
     if (!this.upstreams.isServed(embeddingModel)) {
-      throw new ProxyError('model_not_found', `collection "${plan.collection}" is embedded with \`${embeddingModel}\`, which no upstream serves`, 'ragwire.collection');
+      throw new ProxyError(
+        'model_not_found',
+        `collection "${plan.collection}" is embedded with \`${embeddingModel}\`, which no upstream serves`,
+        'ragwire.collection',
+      );
     }
     const t0 = performance.now();
     let vector: Float32Array;
@@ -107,13 +112,23 @@ export class RagGateway {
     // The question joins the embeddings batcher's shared call, traced under the first traced caller's span and linked to the others'.
     const embed = call.trace?.child('embed', { 'ragwire.model': embeddingModel });
     try {
-      const share = await this.batcher.submit({ model: embeddingModel, inputs: [question], priority: call.priority, requestId: call.requestId, ...(embed ? { trace: embed } : {}) });
+      const share = await this.batcher.submit({
+        model: embeddingModel,
+        inputs: [question],
+        priority: call.priority,
+        requestId: call.requestId,
+        ...(embed ? { trace: embed } : {}),
+      });
       vector = asFloat32(share.embeddings[0]!);
       embedTokens = share.promptTokens;
       embed?.end();
     } catch (error) {
       embed?.end((error as Error).message);
-      if (error instanceof UpstreamAnswerError) throw new ProxyError('upstream_error', `embedding the question with ${embeddingModel} failed: upstream answered ${error.status}: ${error.body.toString('utf8').slice(0, 300)}`);
+      if (error instanceof UpstreamAnswerError)
+        throw new ProxyError(
+          'upstream_error',
+          `embedding the question with ${embeddingModel} failed: upstream answered ${error.status}: ${error.body.toString('utf8').slice(0, 300)}`,
+        );
       throw error;
     }
     const t1 = performance.now();
@@ -140,19 +155,35 @@ export class RagGateway {
 
   /** The sources reordered (and cut to `topN`) by an upstream reranker, vLLM's `/v1/rerank`. */
   private async rerank(model: string, topN: number, query: string, sources: RagSource[], call: RetrievalCall): Promise<RagSource[]> {
-    if (!this.upstreams.isServed(model)) throw new ProxyError('model_not_found', `The rerank model \`${model}\` is not served by this proxy`, 'ragwire.rerank.model');
+    if (!this.upstreams.isServed(model))
+      throw new ProxyError('model_not_found', `The rerank model \`${model}\` is not served by this proxy`, 'ragwire.rerank.model');
     const body = JSON.stringify({ model, query, documents: sources.map((s) => s.text), top_n: topN });
-    const answer = await this.caller.buffered({ model, path: '/v1/rerank', body, priority: call.priority, requestId: call.requestId, cancellation: call.cancellation, ...(call.trace ? { trace: call.trace } : {}) });
+    const answer = await this.caller.buffered({
+      model,
+      path: '/v1/rerank',
+      body,
+      priority: call.priority,
+      requestId: call.requestId,
+      cancellation: call.cancellation,
+      ...(call.trace ? { trace: call.trace } : {}),
+    });
     const text = answer.body.toString('utf8');
     if (answer.status !== 200) throw new ProxyError('rerank_failed', `reranker ${model} answered ${answer.status}: ${text.slice(0, 300)}`);
     let results: { index: number; relevance_score: number }[];
     try {
       results = (JSON.parse(text) as { results: { index: number; relevance_score: number }[] }).results;
-      if (!Array.isArray(results) || results.some((r) => !Number.isInteger(r.index) || r.index < 0 || r.index >= sources.length || typeof r.relevance_score !== 'number')) throw new Error('bad results');
+      if (
+        !Array.isArray(results) ||
+        results.some((r) => !Number.isInteger(r.index) || r.index < 0 || r.index >= sources.length || typeof r.relevance_score !== 'number')
+      )
+        throw new Error('bad results');
     } catch {
       throw new ProxyError('rerank_failed', `reranker ${model} answered with no valid results list`);
     }
-    return [...results].sort((a, b) => b.relevance_score - a.relevance_score).slice(0, topN).map((r) => ({ ...sources[r.index]!, rerankScore: r.relevance_score }));
+    return [...results]
+      .sort((a, b) => b.relevance_score - a.relevance_score)
+      .slice(0, topN)
+      .map((r) => ({ ...sources[r.index]!, rerankScore: r.relevance_score }));
   }
 }
 

@@ -2,18 +2,41 @@ import { describe, expect, it } from 'vitest';
 import { ProxyError } from '../errors';
 import { augmentMessages, lastUserTurn, ragwireField, sourcesIntoFirstChunk, withSources } from './prompt';
 
-const sources = [{ id: 'a', score: 0.9, text: 'Alpha text.', metadata: { source: 'docs/a.md' } }, { id: 'b', score: 0.5, text: 'Beta.', metadata: {} }];
+const sources = [
+  { id: 'a', score: 0.9, text: 'Alpha text.', metadata: { source: 'docs/a.md' } },
+  { id: 'b', score: 0.5, text: 'Beta.', metadata: {} },
+];
 
 describe('retrieval prompt', () => {
   it('searches for the last user turn, text parts joined', () => {
-    expect(lastUserTurn([{ role: 'user', content: 'first' }, { role: 'assistant', content: 'x' }, { role: 'user', content: [{ type: 'text', text: 'how do' }, { type: 'text', text: 'shards merge?' }] }])).toBe('how do shards merge?');
+    expect(
+      lastUserTurn([
+        { role: 'user', content: 'first' },
+        { role: 'assistant', content: 'x' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'how do' },
+            { type: 'text', text: 'shards merge?' },
+          ],
+        },
+      ]),
+    ).toBe('how do shards merge?');
     expect(() => lastUserTurn([{ role: 'system', content: 'only' }])).toThrow(ProxyError);
-    expect(() => lastUserTurn([{ role: 'user', content: 'q' }, { role: 'user', content: '  ' }])).toThrow(/last user message/);
+    expect(() =>
+      lastUserTurn([
+        { role: 'user', content: 'q' },
+        { role: 'user', content: '  ' },
+      ]),
+    ).toThrow(/last user message/);
   });
 
   it('puts the numbered sources into a system message before the conversation', () => {
     const messages = augmentMessages([{ role: 'user', content: 'q?' }], 'Sources:\n{context}\nQ: {question}', sources, 'q?');
-    expect(messages).toEqual([{ role: 'system', content: 'Sources:\n[1] docs/a.md\nAlpha text.\n\n[2] b\nBeta.\nQ: q?' }, { role: 'user', content: 'q?' }]);
+    expect(messages).toEqual([
+      { role: 'system', content: 'Sources:\n[1] docs/a.md\nAlpha text.\n\n[2] b\nBeta.\nQ: q?' },
+      { role: 'user', content: 'q?' },
+    ]);
   });
 
   it('adds ragwire to a buffered answer and to the first chunk of a stream', () => {

@@ -6,7 +6,10 @@ const docs = { path: '/tmp/docs', embeddingModel: 'e' };
 
 describe('rag configuration', () => {
   it('takes collections and aliases by name and fills the defaults', () => {
-    const c = resolveProxyConfig({ ...base, rag: { collections: { docs }, aliases: { 'rag/m': { model: 'm', collection: 'docs', k: 3, filter: { must: [{ key: 'lang', eq: 'en' }] } } } } });
+    const c = resolveProxyConfig({
+      ...base,
+      rag: { collections: { docs }, aliases: { 'rag/m': { model: 'm', collection: 'docs', k: 3, filter: { must: [{ key: 'lang', eq: 'en' }] } } } },
+    });
     expect(c.rag.aliases['rag/m']).toMatchObject({ model: 'm', collection: 'docs', k: 3 });
     expect(c.rag.defaultK).toBe(4);
     expect(Object.isFrozen(c.rag.collections.docs)).toBe(true);

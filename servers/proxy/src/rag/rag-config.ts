@@ -54,14 +54,17 @@ export interface RagConfig {
   timeoutMs: number; // 5000 ms
 }
 
-export const DEFAULT_RAG_TEMPLATE =
-  'Answer the question from the sources below. Cite the sources you use by their number, like [1].\n\nSources:\n{context}';
+export const DEFAULT_RAG_TEMPLATE = 'Answer the question from the sources below. Cite the sources you use by their number, like [1].\n\nSources:\n{context}';
 
 export const defaultRagConfig: RagConfig = { collections: {}, aliases: {}, defaultK: 4, maxK: 64, timeoutMs: 5_000 };
 
 /** A rag setting is wrong; `field` names it (`rag.aliases["rag/x"].k`) and `message` says how. */
 export class RagSettingError extends Error {
-  constructor(readonly field: string, message: string, readonly kind: 'invalid' | 'filter' | 'collection' = 'invalid') {
+  constructor(
+    readonly field: string,
+    message: string,
+    readonly kind: 'invalid' | 'filter' | 'collection' = 'invalid',
+  ) {
     super(message);
   }
 }
@@ -73,7 +76,8 @@ function only(value: Record<string, unknown>, fields: readonly string[], at: str
 }
 
 function positiveInt(value: unknown, at: string, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) throw new RagSettingError(at, `${at} must be an integer in [1, ${max}], got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max)
+    throw new RagSettingError(at, `${at} must be an integer in [1, ${max}], got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -92,7 +96,11 @@ export function checkRagCollection(value: unknown, at: string): RagCollectionCon
   if (value.path !== undefined) out.path = nonEmpty(value.path, `${at}.path`);
   if (value.shards !== undefined) {
     const shards = value.shards;
-    if (!Array.isArray(shards) || shards.length === 0 || !shards.every((s) => Array.isArray(s) && s.length > 0 && s.every((u) => typeof u === 'string' && u.length > 0))) {
+    if (
+      !Array.isArray(shards) ||
+      shards.length === 0 ||
+      !shards.every((s) => Array.isArray(s) && s.length > 0 && s.every((u) => typeof u === 'string' && u.length > 0))
+    ) {
       throw new RagSettingError(`${at}.shards`, `${at}.shards must be a non-empty list of non-empty lists of replica URLs`);
     }
     out.shards = shards as string[][];
@@ -107,7 +115,13 @@ export function checkRagCollection(value: unknown, at: string): RagCollectionCon
  * `partial`: model and collection may then come from the alias). Collection
  * names are checked against `collections`; `maxK` bounds k.
  */
-export function checkRagBinding(value: unknown, at: string, collections: Readonly<Record<string, unknown>>, maxK: number, partial = false): Partial<RagBinding> {
+export function checkRagBinding(
+  value: unknown,
+  at: string,
+  collections: Readonly<Record<string, unknown>>,
+  maxK: number,
+  partial = false,
+): Partial<RagBinding> {
   if (!isObject(value)) throw new RagSettingError(at, `${at} must be an object`);
   only(value, partial ? ['collection', 'k', 'filter', 'rerank', 'template'] : ['model', 'collection', 'k', 'filter', 'rerank', 'template'], at);
   const out: Partial<RagBinding> = {};
@@ -116,7 +130,11 @@ export function checkRagBinding(value: unknown, at: string, collections: Readonl
     const name = nonEmpty(value.collection, `${at}.collection`);
     if (!Object.hasOwn(collections, name)) {
       const known = Object.keys(collections);
-      throw new RagSettingError(`${at}.collection`, `unknown collection "${name}" (${known.length > 0 ? `configured: ${known.join(', ')}` : 'this proxy has no collections configured'})`, 'collection');
+      throw new RagSettingError(
+        `${at}.collection`,
+        `unknown collection "${name}" (${known.length > 0 ? `configured: ${known.join(', ')}` : 'this proxy has no collections configured'})`,
+        'collection',
+      );
     }
     out.collection = name;
   }

@@ -44,7 +44,10 @@ export class CollectionRetriever {
   private readonly handles = new Map<string, OpenHandle>();
 
   /** `traced`: ask shard servers for the trace extension, so a query's per-shard trace context reaches them. */
-  constructor(private readonly config: Readonly<RagConfig>, private readonly traced = false) {}
+  constructor(
+    private readonly config: Readonly<RagConfig>,
+    private readonly traced = false,
+  ) {}
 
   /** The configured collection `name`. */
   collection(name: string): RagCollectionConfig {
@@ -54,7 +57,14 @@ export class CollectionRetriever {
   }
 
   /** The top `k` sources for `vector` in collection `name`, best first, and the query's timing when it was alone in flight. */
-  async search(name: string, vector: Float32Array, k: number, filter: Filter | undefined, shardToken?: string, trace?: QueryTrace): Promise<{ sources: RagSource[]; timing: SearchTiming | undefined }> {
+  async search(
+    name: string,
+    vector: Float32Array,
+    k: number,
+    filter: Filter | undefined,
+    shardToken?: string,
+    trace?: QueryTrace,
+  ): Promise<{ sources: RagSource[]; timing: SearchTiming | undefined }> {
     const config = this.collection(name);
     const open = this.open(name, config, shardToken ?? config.token);
     try {
@@ -64,7 +74,11 @@ export class CollectionRetriever {
         throw error;
       });
       if (dim !== vector.length) {
-        throw new ProxyError('dimension_mismatch', `collection "${name}" holds ${dim}-dimensional vectors but ${config.embeddingModel} returned ${vector.length} dimensions: the collection was embedded with another model`, 'ragwire.collection');
+        throw new ProxyError(
+          'dimension_mismatch',
+          `collection "${name}" holds ${dim}-dimensional vectors but ${config.embeddingModel} returned ${vector.length} dimensions: the collection was embedded with another model`,
+          'ragwire.collection',
+        );
       }
       open.inflight++;
       open.last = undefined;
@@ -98,7 +112,10 @@ export class CollectionRetriever {
     if (open) return open;
     const shards = c.path !== undefined ? [[c.path.startsWith('embedded://') ? c.path : `embedded://${encodeURI(c.path)}`]] : c.shards!;
     const handle = new ShardedCollection({
-      shards, collection: c.collection ?? name, timeoutMs: this.config.timeoutMs, ...(token !== undefined ? { token } : {}),
+      shards,
+      collection: c.collection ?? name,
+      timeoutMs: this.config.timeoutMs,
+      ...(token !== undefined ? { token } : {}),
       ...(this.traced ? { client: { extensions: ['trace'] } } : {}),
       // Called inside query(), just before it returns: attributable only while one query is in flight.
       onQuery: (timing) => (open!.last = open!.inflight === 1 ? { timing, at: performance.now() } : undefined),
@@ -120,7 +137,11 @@ function asProxyError(error: unknown, name: string): unknown {
       return new ProxyError('invalid_filter', `the filter was refused by the store: ${error.message}`, 'ragwire.filter');
     case 'RAGWIRE_ERR_UNAUTHORIZED':
     case 'RAGWIRE_ERR_FORBIDDEN':
-      return new ProxyError('collection_forbidden', `the shard servers of collection "${name}" refused the token used for this key: ${error.message}`, 'ragwire.collection');
+      return new ProxyError(
+        'collection_forbidden',
+        `the shard servers of collection "${name}" refused the token used for this key: ${error.message}`,
+        'ragwire.collection',
+      );
     case 'RAGWIRE_ERR_DIM_MISMATCH':
       return new ProxyError('dimension_mismatch', `collection "${name}": ${error.message}`, 'ragwire.collection');
     default:

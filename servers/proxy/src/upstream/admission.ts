@@ -83,7 +83,8 @@ export class AdmissionController {
     // Predicted past half the allowed wait: shed now. The other half is margin for the prediction's
     // error, so that few admitted requests time out in the queue (a slow 429) instead.
     const predictedMs = this.predictedWaitMs(request.model, serving, at);
-    if (predictedMs !== undefined && predictedMs > this.config.maxQueueWaitMs / 2) return Promise.reject(this.shed(request.model, serving, 'queue_wait_exceeded', predictedMs));
+    if (predictedMs !== undefined && predictedMs > this.config.maxQueueWaitMs / 2)
+      return Promise.reject(this.shed(request.model, serving, 'queue_wait_exceeded', predictedMs));
     return new Promise<Lease>((resolve, reject) => {
       const waiter: Waiter = {
         request,
@@ -201,14 +202,16 @@ export class AdmissionController {
     this.metrics.shed.inc({ model, reason });
     const slots = serving.reduce((s, u) => s + (u.healthy ? u.limit : 0), 0) || 1;
     const latency = this.latencyEwma.get(model) ?? 100;
-    const waitMs = reason === 'queue_wait_exceeded'
-      ? Math.min(60_000, Math.max(50, predictedMs - this.config.maxQueueWaitMs / 2)) // when a slot should be that close
-      : Math.min(60_000, Math.max(50, (latency * (this.queueDepth(model) + 1)) / slots));
-    const message = reason === 'queue_full'
-      ? `model "${model}" is overloaded: the admission queue is full; retry later`
-      : reason === 'queue_wait_exceeded'
-        ? `model "${model}" is overloaded: an upstream slot is expected in ${Math.round(predictedMs)} ms, more than half the ${this.config.maxQueueWaitMs} ms queue wait allowed; retry later`
-        : `model "${model}" is overloaded: no upstream slot within ${this.config.maxQueueWaitMs} ms; retry later`;
+    const waitMs =
+      reason === 'queue_wait_exceeded'
+        ? Math.min(60_000, Math.max(50, predictedMs - this.config.maxQueueWaitMs / 2)) // when a slot should be that close
+        : Math.min(60_000, Math.max(50, (latency * (this.queueDepth(model) + 1)) / slots));
+    const message =
+      reason === 'queue_full'
+        ? `model "${model}" is overloaded: the admission queue is full; retry later`
+        : reason === 'queue_wait_exceeded'
+          ? `model "${model}" is overloaded: an upstream slot is expected in ${Math.round(predictedMs)} ms, more than half the ${this.config.maxQueueWaitMs} ms queue wait allowed; retry later`
+          : `model "${model}" is overloaded: no upstream slot within ${this.config.maxQueueWaitMs} ms; retry later`;
     return new ProxyError(reason, message, null, retryAfterHeaders(waitMs));
   }
 }

@@ -56,7 +56,10 @@ export class PrefixAffinityRouter implements Router {
     const hashes: string[] = [];
     let prev = '';
     for (let start = 0; start + size <= text.length; start += size) {
-      prev = createHash('sha1').update(prev).update(text.slice(start, start + size)).digest('base64');
+      prev = createHash('sha1')
+        .update(prev)
+        .update(text.slice(start, start + size))
+        .digest('base64');
       hashes.push(prev);
     }
     return hashes;
@@ -85,8 +88,11 @@ export class PrefixAffinityRouter implements Router {
 
 export function createRouter(options: Readonly<ProxyConfig['routing']>): Router {
   switch (options.strategy) {
-    case 'prefix-affinity': return new PrefixAffinityRouter(options);
-    case 'round-robin': return new RoundRobinRouter();
-    default: return new LeastOutstandingRouter();
+    case 'prefix-affinity':
+      return new PrefixAffinityRouter(options);
+    case 'round-robin':
+      return new RoundRobinRouter();
+    default:
+      return new LeastOutstandingRouter();
   }
 }

@@ -160,7 +160,9 @@ describe('AdmissionController', () => {
 
   it('shrinks an upstream limit from vLLM gauges, old and new names', () => {
     const u = new Upstream('http://127.0.0.1:1', config);
-    const queueing = parseVllmGauges('vllm:num_requests_running{model_name="m"} 1\nvllm:num_requests_waiting{model_name="m"} 4\nvllm:gpu_cache_usage_perc{model_name="m"} 0.5\n');
+    const queueing = parseVllmGauges(
+      'vllm:num_requests_running{model_name="m"} 1\nvllm:num_requests_waiting{model_name="m"} 4\nvllm:gpu_cache_usage_perc{model_name="m"} 0.5\n',
+    );
     // One or two checks that see vLLM queueing are not saturation (requests wait for the next step): the limit holds.
     u.applyGauges(queueing);
     u.applyGauges(queueing);

@@ -39,7 +39,16 @@ export interface StreamingAnswer {
   rest: AsyncIterator<Buffer>;
 }
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 /** Upstream statuses worth another attempt, elsewhere if possible. */
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 
@@ -111,7 +120,13 @@ export class UpstreamCaller {
       const wait = call.trace?.child('admission.wait', { 'ragwire.model': call.model });
       let lease: Lease;
       try {
-        lease = await this.admission.acquire({ model: call.model, prefixText: call.prefixText, priority: attempt > 0 ? -1e9 : call.priority, cancellation: call.cancellation, exclude: failed });
+        lease = await this.admission.acquire({
+          model: call.model,
+          prefixText: call.prefixText,
+          priority: attempt > 0 ? -1e9 : call.priority,
+          cancellation: call.cancellation,
+          exclude: failed,
+        });
       } catch (error) {
         wait?.end((error as Error).message);
         throw error;
@@ -133,7 +148,10 @@ export class UpstreamCaller {
         if (isTimeout(error)) throw new ProxyError('upstream_timeout', `upstream ${lease.upstream.url} timed out: ${(error as Error).message}`);
         if (attempt + 1 < maxAttempts) {
           this.metrics.retries.inc({ model: call.model, upstream: lease.upstream.url });
-          this.log.warn({ reqId: call.requestId, upstream: lease.upstream.url, attempt: attempt + 1, err: (error as Error).message }, 'upstream attempt failed; retrying');
+          this.log.warn(
+            { reqId: call.requestId, upstream: lease.upstream.url, attempt: attempt + 1, err: (error as Error).message },
+            'upstream attempt failed; retrying',
+          );
         }
       }
     }

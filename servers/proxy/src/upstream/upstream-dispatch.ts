@@ -22,7 +22,12 @@ interface AnswerSink {
  * before that, fails it at once). Returns the request's controller once it
  * has one, for pause and resume.
  */
-function dispatchTo(pool: Dispatcher, options: Dispatcher.DispatchOptions, cancellation: Cancellation, sink: AnswerSink): () => Dispatcher.DispatchController | undefined {
+function dispatchTo(
+  pool: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  cancellation: Cancellation,
+  sink: AnswerSink,
+): () => Dispatcher.DispatchController | undefined {
   let controller: Dispatcher.DispatchController | undefined;
   if (cancellation.cancelled) {
     sink.error(cancellation.reason!);

@@ -15,7 +15,11 @@ export class UpstreamSet {
   /** Called when an upstream becomes healthy or gains capacity, so queued work can go. */
   onCapacity: () => void = () => {};
 
-  constructor(private readonly config: Readonly<ProxyConfig>, private readonly metrics: ProxyMetrics, private readonly log: Logger) {
+  constructor(
+    private readonly config: Readonly<ProxyConfig>,
+    private readonly metrics: ProxyMetrics,
+    private readonly log: Logger,
+  ) {
     this.upstreams = config.upstreams.map((url) => new Upstream(url, config));
   }
 
@@ -63,13 +67,23 @@ export class UpstreamSet {
   private async check(u: Upstream, withModels: boolean): Promise<void> {
     const wasHealthy = u.healthy;
     try {
-      const res = await u.pool.request({ method: 'GET', path: '/metrics', headersTimeout: this.config.health.timeoutMs, bodyTimeout: this.config.health.timeoutMs });
+      const res = await u.pool.request({
+        method: 'GET',
+        path: '/metrics',
+        headersTimeout: this.config.health.timeoutMs,
+        bodyTimeout: this.config.health.timeoutMs,
+      });
       const text = await res.body.text();
       if (res.statusCode !== 200) throw new Error(`/metrics answered ${res.statusCode}`);
       const before = u.limit;
       u.applyGauges(parseVllmGauges(text));
       if (withModels) {
-        const models = await u.pool.request({ method: 'GET', path: '/v1/models', headersTimeout: this.config.health.timeoutMs, bodyTimeout: this.config.health.timeoutMs });
+        const models = await u.pool.request({
+          method: 'GET',
+          path: '/v1/models',
+          headersTimeout: this.config.health.timeoutMs,
+          bodyTimeout: this.config.health.timeoutMs,
+        });
         const body = (await models.body.json()) as { data?: { id?: unknown }[] };
         if (models.statusCode === 200 && Array.isArray(body.data)) {
           u.listModels(body.data.map((m) => m.id).filter((id): id is string => typeof id === 'string'));

@@ -47,7 +47,10 @@ export class Upstream {
   /** Consecutive health checks that saw the upstream's own queue above the threshold. */
   #waitingChecks = 0;
 
-  constructor(readonly url: string, private readonly config: Readonly<ProxyConfig>) {
+  constructor(
+    readonly url: string,
+    private readonly config: Readonly<ProxyConfig>,
+  ) {
     this.pool = new Pool(url, {
       connections: config.connectionsPerUpstream,
       pipelining: 1,
@@ -126,7 +129,13 @@ export class Upstream {
    */
   applyGauges(gauges: UpstreamGauges): void {
     this.#gauges = gauges;
-    const { minConcurrencyPerUpstream: min, maxConcurrencyPerUpstream: max, upstreamWaitingHigh, upstreamWaitingChecks, kvCacheUsageHigh } = this.config.admission;
+    const {
+      minConcurrencyPerUpstream: min,
+      maxConcurrencyPerUpstream: max,
+      upstreamWaitingHigh,
+      upstreamWaitingChecks,
+      kvCacheUsageHigh,
+    } = this.config.admission;
     this.#waitingChecks = gauges.waiting > upstreamWaitingHigh ? this.#waitingChecks + 1 : 0;
     if (this.#waitingChecks >= upstreamWaitingChecks || gauges.kvCacheUsage > kvCacheUsageHigh) {
       this.#limit = Math.max(min, Math.min(this.#limit, Math.max(1, gauges.running)));
