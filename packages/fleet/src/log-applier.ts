@@ -123,20 +123,28 @@ class CollectionFeed {
     const before = this.owned;
     const first = this.map === null;
     this.map = map;
-    this.owned = map ? bucketsToFollow(map, this.applier.member) : undefined;
+    const owned = this.#bucketsToApply(before, map ? bucketsToFollow(map, this.applier.member) : undefined);
+    this.owned = owned;
     this.served = map ? bucketsOfMember(map, this.applier.member) : undefined;
     this.move = map?.next?.id;
     for (const w of this.#mapWaiters) w();
-    const owned = this.owned;
-    if (before !== undefined && owned !== undefined && [...owned].some((b) => !before.has(b))) this.#restartFromStore();
     if (owned !== undefined && (first || (before !== undefined && [...before].some((b) => !owned.has(b))) || before === undefined)) this.#scheduleDrop();
+  }
+
+  /**
+   * New buckets are followed only from the log's start (a store that applied nothing yet): applied from
+   * the middle, their earlier writes would be missing. Refused, the member keeps the buckets it had.
+   */
+  #bucketsToApply(before: Set<number> | undefined, wanted: Set<number> | undefined): Set<number> | undefined {
+    if (before === undefined || wanted === undefined || ![...wanted].some((b) => !before.has(b))) return wanted;
+    return this.#restartFromStore() ? wanted : new Set([...before].filter((b) => wanted.has(b)));
   }
 
   /**
    * New buckets to follow: their writes before the store's position were passed over, so the log is read
    * again from the store's position. Only a member whose store applied nothing yet can take buckets.
    */
-  #restartFromStore(): void {
+  #restartFromStore(): boolean {
     const { collection } = this.spec;
     const from = this.applier.target.appliedSeq(collection);
     if (from > 0) {
@@ -146,12 +154,14 @@ class CollectionFeed {
           `member ${this.applier.member} was given buckets of ${collection} but already applied its log up to ${from}: buckets move only to members with an empty store`,
         ),
       });
-      return;
+      return false;
     }
+    // The running read stops before its next message: it must not apply the new buckets from where it is.
     this.generation++;
     this.processed = from;
     this.#run.abort();
     this.#run = new AbortController();
+    return true;
   }
 
   #scheduleDrop(): void {
@@ -428,6 +438,8 @@ export class LogApplier {
     };
     try {
       for await (const m of messages) {
+        // Restarted (new buckets to follow from the log's start): this read's buffered messages are not applied.
+        if (run.aborted) break;
         if (failure !== undefined) throw failure;
         const seq = m.seq;
         const bucket = bucketOfSubject(m.subject);
