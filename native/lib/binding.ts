@@ -4,29 +4,25 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_LIMITS, INDEX_PARAM_RANGES, NativeLoadError, errorClassesByCode, wireDirections } from '@ragwire/protocol';
 
+/** A search's arguments as the addon takes them (index.ts builds them once for search and searchSync). */
+type NativeSearchArgs = readonly [
+  queries: Float32Array,
+  k: number,
+  efSearch?: number,
+  rerankFactor?: number,
+  filterScanThreshold?: number,
+  filter?: Uint8Array | Uint32Array,
+  exact?: boolean,
+  onDevice?: boolean,
+];
+
+type NativeSearchResult = { labels: Uint32Array; scores: Float32Array; k: number };
+
 /** The raw addon surface (see src/binding). Callers use the typed wrappers in index.ts. */
 export interface NativeIndexHandle {
   add(labels: Uint32Array, vectors: Float32Array): Promise<void>;
-  search(
-    queries: Float32Array,
-    k: number,
-    efSearch?: number,
-    rerankFactor?: number,
-    filterScanThreshold?: number,
-    filter?: Uint8Array | Uint32Array,
-    exact?: boolean,
-    onDevice?: boolean,
-  ): Promise<{ labels: Uint32Array; scores: Float32Array; k: number }>;
-  searchSync(
-    queries: Float32Array,
-    k: number,
-    efSearch?: number,
-    rerankFactor?: number,
-    filterScanThreshold?: number,
-    filter?: Uint8Array | Uint32Array,
-    exact?: boolean,
-    onDevice?: boolean,
-  ): { labels: Uint32Array; scores: Float32Array; k: number };
+  search(...args: NativeSearchArgs): Promise<NativeSearchResult>;
+  searchSync(...args: NativeSearchArgs): NativeSearchResult;
   remove(labels: Uint32Array): Promise<number>;
   compact(): Promise<void>;
   save(path: string, userData?: Uint8Array): Promise<void>;
