@@ -7,6 +7,7 @@ import { maximalMarginalRelevance } from '@langchain/core/utils/math';
 import { VectorStore, type MaxMarginalRelevanceSearchOptions, type VectorStoreRetriever, type VectorStoreRetrieverInput } from '@langchain/core/vectorstores';
 import { CollectionHandle, checkK, type CollectionHandleOptions, type ShardedCollection, type ShardedQuery, type ShardedResult } from '@ragwire/client';
 import { InvalidArgumentError, type Filter, type Fusion, type Payload } from '@ragwire/protocol';
+import { declarativeEquivalent, functionFilterAdvice, type FilterVerdict } from './function-filter';
 import { isFunctionFilter, toRagwireFilter, type DocumentPredicate, type RagwireLangChainFilter } from './filter';
 import { RagwireHybridRetriever, type HybridRetrieverInput, type HybridSearchOptions } from './hybrid-retriever';
 
@@ -189,8 +190,19 @@ export class RagwireVectorStore extends VectorStore {
     const options = { withPayload: true, ...(withVectors ? { withVectors: true } : {}) };
     let result: ShardedResult;
     if (isFunctionFilter(filter)) {
-      this.warnFunctionFilter();
-      result = await this.handle.query({ ...q, options }, (id, p) => filter(toDocument(id, p)));
+      // The first function filter of this store is logged once, with what it was seen to judge.
+      const seen: FilterVerdict[] | undefined = this.warnedFunctionFilter ? undefined : [];
+      this.warnedFunctionFilter = true;
+      try {
+        result = await this.handle.query({ ...q, options }, (id, p) => {
+          const doc = toDocument(id, p);
+          const passed = filter(doc);
+          seen?.push({ metadata: doc.metadata, passed: Boolean(passed) });
+          return passed;
+        });
+      } finally {
+        if (seen) console.warn(functionFilterAdvice(declarativeEquivalent(filter, seen)));
+      }
     } else {
       const declarative: Filter | undefined = toRagwireFilter(filter);
       result = await this.handle.query({ ...q, ...(declarative ? { filter: declarative } : {}), options });
@@ -204,15 +216,6 @@ export class RagwireVectorStore extends VectorStore {
   }
 
   private warnedFunctionFilter = false;
-
-  private warnFunctionFilter(): void {
-    if (this.warnedFunctionFilter) return;
-    this.warnedFunctionFilter = true;
-    console.warn(
-      'ragwire: a function filter runs in this process on fetched candidates (fetching more until k pass); ' +
-        "a declarative filter such as { source: 'a.md' } or { must: [{ key: 'source', eq: 'a.md' }] } runs inside the index and is faster.",
-    );
-  }
 }
 
 function toDocument(id: string, p: Payload | null): Document {
