@@ -1,5 +1,5 @@
 // Issue 16 §3: text, sparse and hybrid queries over 3 shard servers (real child processes) answer
-// exactly as one embedded store holding every document: same ids, same scores. BM25 statistics are
+// exactly as one embedded store holding every document: same ids, scores, payloads and vectors. BM25 statistics are
 // global (one STATS round trip), branches are merged then fused on the client.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardedCollection, closeEmbeddedStores, fnv1a64, type ShardedQuery, type ShardedResult } from '@ragwire/client';
@@ -84,34 +84,56 @@ describe.skipIf(scifact === null)('hybrid search: 3 shard servers vs one embedde
   });
 
   it('answers BM25 text queries with the single store ids and scores', async () => {
-    const q: ShardedQuery = { vectors: none, k: K, text: text(), options: { withPayload: true } };
+    const q: ShardedQuery = { vectors: none, k: K, text: text(), options: { withPayload: true, withVectors: true } };
     const [a, b] = await Promise.all([sharded.query(q), embedded.query(q)]);
     expect(a.ids.length).toBe(QUERIES * K);
     expectSame(a, b, 'bm25');
     expect(a.payloads).toEqual(b.payloads);
+    expect(a.vectors).toEqual(b.vectors);
+    expect(a.vectors!.length).toBe(QUERIES * K * dim);
   });
 
   it('answers sparse queries (dot product) with the single store ids and scores', async () => {
-    const q: ShardedQuery = { vectors: none, k: K, sparse: sparse() };
+    const q: ShardedQuery = { vectors: none, k: K, sparse: sparse(), options: { withVectors: true } };
     const [a, b] = await Promise.all([sharded.query(q), embedded.query(q)]);
     expect(a.ids.length).toBeGreaterThan(QUERIES);
     expectSame(a, b, 'sparse');
+    expect(a.vectors).toEqual(b.vectors);
   });
 
   const fusions: Fusion[] = [{ method: 'rrf' }, { method: 'rrf', k: 10 }, { method: 'dbsf' }, { method: 'weighted', alpha: 0.1 }];
   for (const fusion of fusions) {
     it(`answers hybrid (dense + BM25 + sparse, ${JSON.stringify(fusion)}) queries with the single store ids and scores`, async () => {
-      const q: ShardedQuery = { vectors: queryVectors, k: K, text: text(), sparse: sparse(), fusion, prefetch: 50, options: { withPayload: true } };
+      const q: ShardedQuery = {
+        vectors: queryVectors,
+        k: K,
+        text: text(),
+        sparse: sparse(),
+        fusion,
+        prefetch: 50,
+        options: { withPayload: true, withVectors: true },
+      };
       const [a, b] = await Promise.all([sharded.query(q), embedded.query(q)]);
       expect(a.ids.length).toBe(QUERIES * K);
       expectSame(a, b, JSON.stringify(fusion));
       expect(a.payloads).toEqual(b.payloads);
+      expect(a.vectors).toEqual(b.vectors);
+      expect(a.vectors!.length).toBe(QUERIES * K * dim);
     });
   }
 
   it('answers a filtered hybrid query with the single store ids and scores', async () => {
-    const q: ShardedQuery = { vectors: queryVectors, k: K, text: text(), fusion: { method: 'rrf' }, filter: { must: [{ key: 'year', in: [1, 2, 3] }] } };
+    const q: ShardedQuery = {
+      vectors: queryVectors,
+      k: K,
+      text: text(),
+      fusion: { method: 'rrf' },
+      filter: { must: [{ key: 'year', in: [1, 2, 3] }] },
+      options: { withPayload: true, withVectors: true },
+    };
     const [a, b] = await Promise.all([sharded.query(q), embedded.query(q)]);
     expectSame(a, b, 'filtered');
+    expect(a.payloads).toEqual(b.payloads);
+    expect(a.vectors).toEqual(b.vectors);
   });
 });

@@ -13,6 +13,7 @@ import {
   type IndexKind,
   type Metric,
   type Payload,
+  type SparseVector,
   type QueryOptions,
   type Storage,
   type TextSettings,
@@ -139,10 +140,17 @@ export class CollectionHandle {
   /**
    * Writes one document per id (`rows[i]` its vector, `payloads[i]` its text and metadata) in
    * requests of `batchSize`, creating the collection first. Every row must have the first row's length.
+   * `sparse`, when given, holds one sparse vector (or null) per id (docs/search.md §2).
    */
-  async upsert(ids: readonly string[], rows: readonly ArrayLike<number>[], payloads: readonly Payload[]): Promise<void> {
+  async upsert(
+    ids: readonly string[],
+    rows: readonly ArrayLike<number>[],
+    payloads: readonly Payload[],
+    sparse?: readonly (SparseVector | null)[],
+  ): Promise<void> {
     const n = ids.length;
     if (rows.length !== n || payloads.length !== n) throw new InvalidArgumentError(`got ${n} ids, ${rows.length} vectors and ${payloads.length} payloads`);
+    if (sparse !== undefined && sparse.length !== n) throw new InvalidArgumentError(`got ${n} ids and ${sparse.length} sparse vectors`);
     if (n === 0) return;
     const dim = rows[0]!.length;
     rows.forEach((row, i) => {
@@ -153,7 +161,12 @@ export class CollectionHandle {
       const end = Math.min(n, start + this.batchSize);
       const vectors = new Float32Array((end - start) * dim);
       for (let i = start; i < end; i++) vectors.set(rows[i]!, (i - start) * dim);
-      await this.collection.upsert({ ids: ids.slice(start, end), vectors, payloads: payloads.slice(start, end) });
+      await this.collection.upsert({
+        ids: ids.slice(start, end),
+        vectors,
+        payloads: payloads.slice(start, end),
+        ...(sparse ? { sparse: sparse.slice(start, end) } : {}),
+      });
     }
   }
 

@@ -3,7 +3,8 @@
 // tokens and the query terms' document frequencies; each shard then scores its documents with
 // them, so the shards' BM25 lists merge into the one store's list. Fusion needs global ranks:
 // each branch (dense, text, sparse) is asked from every shard as its own query, merged, then the
-// branches are fused here by the same fuseRanked a store uses. Cost: one extra round trip for a
+// branches are fused here by the same fuseRanked a store uses; each hit keeps the payload and
+// stored vector its branches fetched, as a store returns them. Cost: one extra round trip for a
 // query with text (the dense and sparse branches overlap it), and up to 3 QUERY frames per shard.
 import { branchDepth, byScoreThenId, fuseRanked, resolveFusion, type Payload, type RankedList, type TextStats } from '@ragwire/protocol';
 import type { ShardedQuery, ShardedResult } from './sharded-query';
@@ -50,11 +51,14 @@ export async function hybridQuery(sc: BranchQuerier, q: ShardedQuery): Promise<S
   const ids: string[] = [];
   const scores: number[] = [];
   const withPayloads = results.every((b) => b.result.payloads !== undefined);
+  const withVectors = results.every((b) => b.result.vectors !== undefined);
+  const dim = withVectors ? vectorDim(results.map((b) => b.result)) : 0;
   const payloads: (Payload | null)[] = [];
+  const vectors: Float32Array[] = [];
   const offsets = results.map(() => 0);
   for (let i = 0; i < n; i++) {
     const lists = results.map((b, j) => {
-      const list = slice(b.result, offsets[j]!, b.result.counts[i]!);
+      const list = slice(b.result, offsets[j]!, b.result.counts[i]!, dim);
       offsets[j]! += b.result.counts[i]!;
       return { ...list, branch: b.branch };
     });
@@ -62,27 +66,52 @@ export async function hybridQuery(sc: BranchQuerier, q: ShardedQuery): Promise<S
     counts[i] = top.ids.length;
     ids.push(...top.ids);
     scores.push(...top.scores);
-    if (withPayloads) {
-      const byId = new Map<string, Payload | null>();
-      for (const l of lists)
-        l.ids.forEach((id, j) => {
-          byId.set(id, l.payloads![j] ?? null);
-        });
-      for (const id of top.ids) payloads.push(byId.get(id) ?? null);
+    // A document found by several branches carries the same stored payload and vector in each.
+    const byId = new Map<string, Row>();
+    for (const l of lists) for (const row of l.rows) byId.set(row.id, row);
+    for (const id of top.ids) {
+      const row = byId.get(id)!;
+      if (withPayloads) payloads.push(row.payload);
+      if (withVectors) vectors.push(row.vector!);
     }
   }
   const missing = [...new Set(results.flatMap((b) => b.result.missingShards))].sort((a, b) => a - b);
   const out: ShardedResult = { k: q.k, counts, ids, scores: Float32Array.from(scores), partial: missing.length > 0, missingShards: missing };
   if (withPayloads) out.payloads = payloads;
+  if (withVectors) {
+    out.vectors = new Float32Array(vectors.length * dim);
+    vectors.forEach((v, j) => {
+      out.vectors!.set(v, j * dim);
+    });
+  }
   if (results.some((b) => b.result.exact !== undefined)) out.exact = results.every((b) => b.result.exact === true);
   return out;
 }
 
+interface Row {
+  id: string;
+  score: number;
+  payload: Payload | null;
+  vector: Float32Array | undefined;
+}
+
 /** One query's hits of a merged result, re-ordered by (score, id) as a store orders its branches. */
-function slice(r: ShardedResult, at: number, count: number): { ids: string[]; scores: number[]; payloads?: (Payload | null)[] } {
-  const rows = Array.from({ length: count }, (_, j) => ({ id: r.ids[at + j]!, score: r.scores[at + j]!, payload: r.payloads?.[at + j] ?? null }));
+function slice(r: ShardedResult, at: number, count: number, dim: number): { ids: string[]; scores: number[]; rows: Row[] } {
+  const rows = Array.from(
+    { length: count },
+    (_, j): Row => ({
+      id: r.ids[at + j]!,
+      score: r.scores[at + j]!,
+      payload: r.payloads?.[at + j] ?? null,
+      vector: r.vectors?.subarray((at + j) * dim, (at + j + 1) * dim),
+    }),
+  );
   rows.sort(byScoreThenId);
-  const out: { ids: string[]; scores: number[]; payloads?: (Payload | null)[] } = { ids: rows.map((x) => x.id), scores: rows.map((x) => x.score) };
-  if (r.payloads) out.payloads = rows.map((x) => x.payload);
-  return out;
+  return { ids: rows.map((x) => x.id), scores: rows.map((x) => x.score), rows };
+}
+
+/** The stored vectors' dimension, from any branch with hits (0 when none has any). */
+function vectorDim(results: readonly ShardedResult[]): number {
+  for (const r of results) if (r.ids.length > 0) return r.vectors!.length / r.ids.length;
+  return 0;
 }

@@ -22,3 +22,4 @@ export { queryWithPredicate, type PayloadPredicate } from './predicate-query';
 export { QueryCache, queryCacheKey, type QueryCacheOptions } from './query-cache';
 export { upsertBatchesByShard, type ShardBatch } from './write-routing';
 export { CollectionHandle, checkK, type CollectionHandleOptions, type CollectionTarget, type CollectionSpec, type SearchSettings } from './collection-handle';
+export { checkSparseEncoder, encodeSparseDocuments, encodeSparseQuery, type SparseEncoder, type SparseWeights } from './sparse-encoder';

@@ -48,6 +48,24 @@ describe('RagwireVectorStore hybrid search', () => {
     await store.close();
   });
 
+  it('says when a function filter has no declarative equivalent', async () => {
+    const store = fresh({ exact: true });
+    await store.addDocuments(DOCS);
+    const warned: unknown[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warned.push(args);
+    try {
+      const wanted = new Set(['sport']);
+      const docs = await store.similaritySearch('hearts', 4, (doc: Document) => wanted.has(doc.metadata.topic));
+      expect(docs.map((d) => d.metadata.n).sort()).toEqual([1, 4]);
+    } finally {
+      console.warn = warn;
+    }
+    expect(warned).toHaveLength(1);
+    expect(String((warned[0] as unknown[])[0])).toContain('No declarative equivalent found');
+    await store.close();
+  });
+
   it("asRetriever({ searchType: 'hybrid' }) retrieves by hybridSearch", async () => {
     const store = fresh();
     await store.addDocuments(DOCS);
@@ -72,6 +90,7 @@ describe('RagwireVectorStore hybrid search', () => {
       expect(byFunction.map(([, s]) => s)).toEqual(declarative.map(([, s]) => s));
       await store.similaritySearch('x', 2, (doc: Document) => doc.metadata.i === 1);
       expect(warned).toHaveLength(1); // once per store
+      expect(String((warned[0] as unknown[])[0])).toContain('{"must":[{"key":"bucket","eq":7}]}');
       // Rarer than k in the whole collection: everything that passes, no more.
       expect(await store.similaritySearch('note', 5, (doc: Document) => doc.metadata.i === 42)).toHaveLength(1);
     } finally {

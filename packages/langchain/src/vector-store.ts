@@ -5,17 +5,36 @@ import { Document, type DocumentInterface } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { maximalMarginalRelevance } from '@langchain/core/utils/math';
 import { VectorStore, type MaxMarginalRelevanceSearchOptions, type VectorStoreRetriever, type VectorStoreRetrieverInput } from '@langchain/core/vectorstores';
-import { CollectionHandle, checkK, type CollectionHandleOptions, type ShardedCollection, type ShardedQuery, type ShardedResult } from '@ragwire/client';
+import {
+  CollectionHandle,
+  checkK,
+  checkSparseEncoder,
+  encodeSparseDocuments,
+  encodeSparseQuery,
+  type SparseEncoder,
+  type CollectionHandleOptions,
+  type ShardedCollection,
+  type ShardedQuery,
+  type ShardedResult,
+} from '@ragwire/client';
 import { InvalidArgumentError, type Filter, type Fusion, type Payload } from '@ragwire/protocol';
+import { declarativeEquivalent, functionFilterAdvice, type FilterVerdict } from './function-filter';
 import { isFunctionFilter, toRagwireFilter, type DocumentPredicate, type RagwireLangChainFilter } from './filter';
-import { RagwireHybridRetriever, type HybridRetrieverInput, type HybridSearchOptions } from './hybrid-retriever';
+import { RagwireHybridRetriever, type HybridRetrieverInput, type HybridSearchOptions, type SparseSearchOptions } from './hybrid-retriever';
 
 /**
  * Where the documents live (exactly one of `path`, `shards`, `client`; see CollectionTarget), how a
  * collection created on first write is indexed, and how searches run (exact, efSearch, batchSize;
  * see SearchSettings).
  */
-export type RagwireVectorStoreArgs = CollectionHandleOptions;
+export interface RagwireVectorStoreArgs extends CollectionHandleOptions {
+  /**
+   * A learned sparse encoder (SPLADE, bge-m3's lexical weights): with it, added documents carry
+   * its sparse vector of their pageContent, hybridSearch adds a sparse branch of the query, and
+   * sparseSearch ranks by it alone (docs/adapters.md).
+   */
+  sparseEmbeddings?: SparseEncoder;
+}
 
 /**
  * A LangChain vector store on ragwire. Text is stored as each document's `pageContent` and
@@ -27,6 +46,7 @@ export class RagwireVectorStore extends VectorStore {
   /** The underlying ragwire collection. */
   readonly collection: ShardedCollection;
   private readonly handle: CollectionHandle;
+  private readonly sparseEmbeddings: SparseEncoder | undefined;
 
   _vectorstoreType(): string {
     return 'ragwire';
@@ -34,20 +54,31 @@ export class RagwireVectorStore extends VectorStore {
 
   constructor(embeddings: EmbeddingsInterface, args: RagwireVectorStoreArgs) {
     super(embeddings, args ?? {});
+    this.sparseEmbeddings = args?.sparseEmbeddings === undefined ? undefined : checkSparseEncoder(args.sparseEmbeddings, 'sparseEmbeddings');
     this.handle = new CollectionHandle(args, 'RagwireVectorStore');
     this.collection = this.handle.collection;
   }
 
-  /** Stores documents with precomputed vectors. Ids: `options.ids`, else each document's `id`, else generated. */
+  /**
+   * Stores documents with precomputed vectors (and, with `sparseEmbeddings`, the sparse vectors of
+   * their pageContent). Ids: `options.ids`, else each document's `id`, else generated.
+   */
   async addVectors(vectors: number[][], documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
     if (vectors.length !== documents.length) throw new InvalidArgumentError(`got ${vectors.length} vectors for ${documents.length} documents`);
     if (options?.ids && options.ids.length !== documents.length)
       throw new InvalidArgumentError(`got ${options.ids.length} ids for ${documents.length} documents`);
     const ids = documents.map((d, i) => options?.ids?.[i] ?? d.id ?? randomUUID());
+    const sparse = this.sparseEmbeddings
+      ? await encodeSparseDocuments(
+          this.sparseEmbeddings,
+          documents.map((d) => d.pageContent),
+        )
+      : undefined;
     await this.handle.upsert(
       ids,
       vectors,
       documents.map((d): Payload => ({ text: d.pageContent, metadata: d.metadata ?? {} })),
+      sparse,
     );
     return ids;
   }
@@ -70,7 +101,8 @@ export class RagwireVectorStore extends VectorStore {
 
   /**
    * BM25 over the stored text fused with the dense search of the embedded query (docs/search.md):
-   * the store embeds `query` and sends its text too. Documents best first.
+   * the store embeds `query` and sends its text too, and with `sparseEmbeddings` its sparse vector
+   * as a third branch. Documents best first.
    */
   async hybridSearch(query: string, k: number, options: HybridSearchOptions = {}): Promise<Document[]> {
     return (await this.hybridSearchWithScore(query, k, options)).map(([doc]) => doc);
@@ -83,11 +115,15 @@ export class RagwireVectorStore extends VectorStore {
       ...(options.alpha !== undefined ? { alpha: options.alpha } : {}),
       ...(options.rrfK !== undefined ? { k: options.rrfK } : {}),
     };
-    const vector = await this.embeddings.embedQuery(query);
+    const [vector, sparse] = await Promise.all([
+      this.embeddings.embedQuery(query),
+      this.sparseEmbeddings ? encodeSparseQuery(this.sparseEmbeddings, query) : undefined,
+    ]);
     const q: ShardedQuery = {
       vectors: Float32Array.from(vector),
       k,
       text: [query],
+      ...(sparse ? { sparse: [sparse] } : {}),
       fusion,
       ...(options.prefetch !== undefined ? { prefetch: options.prefetch } : {}),
     };
@@ -95,7 +131,26 @@ export class RagwireVectorStore extends VectorStore {
     return hits.map((h) => [h.doc, h.score]);
   }
 
-  /** A retriever; `searchType: 'hybrid'` retrieves by hybridSearch (options under `hybrid`), the others as LangChain's. */
+  /**
+   * The k documents whose stored sparse vectors score highest (dot product) against the query's,
+   * from `sparseEmbeddings`; InvalidArgumentError without it. Documents best first.
+   */
+  async sparseSearch(query: string, k: number, options: SparseSearchOptions = {}): Promise<Document[]> {
+    return (await this.sparseSearchWithScore(query, k, options)).map(([doc]) => doc);
+  }
+
+  /** sparseSearch with each document's dot product. */
+  async sparseSearchWithScore(query: string, k: number, options: SparseSearchOptions = {}): Promise<[Document, number][]> {
+    if (!this.sparseEmbeddings) throw new InvalidArgumentError('sparseSearch needs the sparseEmbeddings option (a sparse encoder)');
+    const sparse = await encodeSparseQuery(this.sparseEmbeddings, query);
+    const hits = await this.search({ vectors: new Float32Array(0), k, sparse: [sparse] }, options.filter, false);
+    return hits.map((h) => [h.doc, h.score]);
+  }
+
+  /**
+   * A retriever; `searchType: 'hybrid'` retrieves by hybridSearch (options under `hybrid`),
+   * `'sparse'` by sparseSearch, the others as LangChain's.
+   */
   override asRetriever(fields: HybridRetrieverInput): VectorStoreRetriever<this>;
   override asRetriever(
     kOrFields?: number | Partial<VectorStoreRetrieverInput<this>>,
@@ -108,7 +163,7 @@ export class RagwireVectorStore extends VectorStore {
   override asRetriever(kOrFields?: number | Partial<VectorStoreRetrieverInput<this>> | HybridRetrieverInput, ...rest: unknown[]): VectorStoreRetriever<this> {
     const k = typeof kOrFields === 'number' ? kOrFields : kOrFields?.k;
     if (k !== undefined) checkK(k);
-    if (typeof kOrFields === 'object' && kOrFields !== null && kOrFields.searchType === 'hybrid') {
+    if (typeof kOrFields === 'object' && kOrFields !== null && (kOrFields.searchType === 'hybrid' || kOrFields.searchType === 'sparse')) {
       return new RagwireHybridRetriever({ ...(kOrFields as HybridRetrieverInput), vectorStore: this }) as unknown as VectorStoreRetriever<this>;
     }
     return (super.asRetriever as (...a: unknown[]) => VectorStoreRetriever<this>)(kOrFields, ...rest);
@@ -189,8 +244,19 @@ export class RagwireVectorStore extends VectorStore {
     const options = { withPayload: true, ...(withVectors ? { withVectors: true } : {}) };
     let result: ShardedResult;
     if (isFunctionFilter(filter)) {
-      this.warnFunctionFilter();
-      result = await this.handle.query({ ...q, options }, (id, p) => filter(toDocument(id, p)));
+      // The first function filter of this store is logged once, with what it was seen to judge.
+      const seen: FilterVerdict[] | undefined = this.warnedFunctionFilter ? undefined : [];
+      this.warnedFunctionFilter = true;
+      try {
+        result = await this.handle.query({ ...q, options }, (id, p) => {
+          const doc = toDocument(id, p);
+          const passed = filter(doc);
+          seen?.push({ metadata: doc.metadata, passed: Boolean(passed) });
+          return passed;
+        });
+      } finally {
+        if (seen) console.warn(functionFilterAdvice(declarativeEquivalent(filter, seen)));
+      }
     } else {
       const declarative: Filter | undefined = toRagwireFilter(filter);
       result = await this.handle.query({ ...q, ...(declarative ? { filter: declarative } : {}), options });
@@ -204,15 +270,6 @@ export class RagwireVectorStore extends VectorStore {
   }
 
   private warnedFunctionFilter = false;
-
-  private warnFunctionFilter(): void {
-    if (this.warnedFunctionFilter) return;
-    this.warnedFunctionFilter = true;
-    console.warn(
-      'ragwire: a function filter runs in this process on fetched candidates (fetching more until k pass); ' +
-        "a declarative filter such as { source: 'a.md' } or { must: [{ key: 'source', eq: 'a.md' }] } runs inside the index and is faster.",
-    );
-  }
 }
 
 function toDocument(id: string, p: Payload | null): Document {

@@ -10,7 +10,17 @@ import {
   type VectorStoreQuery,
   type VectorStoreQueryResult,
 } from '@llamaindex/core/vector-store';
-import { CollectionHandle, checkK, type CollectionHandleOptions, type ShardedCollection, type ShardedQuery } from '@ragwire/client';
+import {
+  CollectionHandle,
+  checkK,
+  checkSparseEncoder,
+  encodeSparseDocuments,
+  encodeSparseQuery,
+  type CollectionHandleOptions,
+  type ShardedCollection,
+  type ShardedQuery,
+  type SparseEncoder,
+} from '@ragwire/client';
 import { DEFAULT_LIMITS, InvalidArgumentError, type Fusion, type Payload } from '@ragwire/protocol';
 import { planFilters } from './residual-filter';
 
@@ -30,6 +40,12 @@ const MODES = new Set<string>([
 export interface RagwireVectorStoreParams extends CollectionHandleOptions, VectorStoreBaseParams {
   /** MMR mode fetches similarityTopK x this many candidates. Default 4. */
   mmrPrefetchFactor?: number;
+  /**
+   * A learned sparse encoder (SPLADE, bge-m3's lexical weights). LlamaIndex.TS has no sparse
+   * embedding on nodes or queries, so the store encodes: each added node's text (as embedded,
+   * MetadataMode.EMBED), and `queryStr` in the sparse and hybrid modes (see query).
+   */
+  sparseEmbedModel?: SparseEncoder;
 }
 
 /**
@@ -44,6 +60,7 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
   readonly collection: ShardedCollection;
   private readonly handle: CollectionHandle;
   private readonly mmrPrefetchFactor: number;
+  private readonly sparseEmbedModel: SparseEncoder | undefined;
 
   constructor(params: RagwireVectorStoreParams) {
     super(params);
@@ -51,6 +68,7 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
     if (!Number.isInteger(this.mmrPrefetchFactor) || this.mmrPrefetchFactor < 1) {
       throw new InvalidArgumentError(`mmrPrefetchFactor must be a positive integer, got ${params.mmrPrefetchFactor}`);
     }
+    this.sparseEmbedModel = params?.sparseEmbedModel === undefined ? undefined : checkSparseEncoder(params.sparseEmbedModel, 'sparseEmbedModel');
     this.handle = new CollectionHandle(params, 'RagwireVectorStore');
     this.collection = this.handle.collection;
   }
@@ -59,14 +77,21 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
     return this.collection;
   }
 
-  /** Stores embedded nodes under their own ids (a node id already stored is replaced). */
+  /** Stores embedded nodes under their own ids (a node id already stored is replaced), with sparseEmbedModel's vectors when given. */
   async add(nodes: BaseNode[]): Promise<string[]> {
     const ids = nodes.map((n) => n.id_);
     const payloads = nodes.map((node): Payload => ({ text: node.getContent(MetadataMode.NONE), metadata: nodeToMetadata(node, true, 'text', false) }));
+    const sparse = this.sparseEmbedModel
+      ? await encodeSparseDocuments(
+          this.sparseEmbedModel,
+          nodes.map((n) => n.getContent(MetadataMode.EMBED)),
+        )
+      : undefined;
     await this.handle.upsert(
       ids,
       nodes.map((n) => n.getEmbedding()),
       payloads,
+      sparse,
     );
     return ids;
   }
@@ -80,7 +105,8 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
    * DEFAULT: the similarityTopK nearest nodes; MMR: that many picked among a larger candidate set;
    * HYBRID: BM25 of queryStr fused with the dense search (weighted by `alpha` when given: 1 = dense
    * only, 0 = text only; RRF otherwise); SEMANTIC_HYBRID: the same fused by RRF; SPARSE: BM25 of
-   * queryStr alone. Filters ragwire's index cannot express (text_match, negations inside OR) run on
+   * queryStr alone. With sparseEmbedModel, SPARSE ranks by the sparse vector of queryStr instead of
+   * BM25, and the hybrid modes add it as a third branch. Filters ragwire's index cannot express (text_match, negations inside OR) run on
    * the fetched candidates (docs/search.md).
    */
   async query(query: VectorStoreQuery): Promise<VectorStoreQueryResult> {
@@ -94,10 +120,14 @@ export class RagwireVectorStore extends BaseVectorStore<ShardedCollection> {
     const mmr = mode === VectorStoreQueryMode.MMR;
     const { filter, predicate } = planFilters(query.filters, query.docIds);
     const fusion: Fusion = mode === VectorStoreQueryMode.HYBRID && query.alpha !== undefined ? { method: 'weighted', alpha: query.alpha } : { method: 'rrf' };
+    const sparse = lexical && this.sparseEmbedModel ? await encodeSparseQuery(this.sparseEmbedModel, query.queryStr!) : undefined;
+    const bm25 = lexical && !(sparse && !dense);
     const q: ShardedQuery = {
       vectors: dense ? Float32Array.from(query.queryEmbedding!) : new Float32Array(0),
       k: mmr ? Math.min(DEFAULT_LIMITS.maxK, topK * this.mmrPrefetchFactor) : topK,
-      ...(lexical ? { text: [query.queryStr!], fusion } : {}),
+      ...(bm25 ? { text: [query.queryStr!] } : {}),
+      ...(sparse ? { sparse: [sparse] } : {}),
+      ...(lexical ? { fusion } : {}),
       ...(filter ? { filter } : {}),
       options: { withPayload: true, ...(mmr ? { withVectors: true } : {}) },
     };
