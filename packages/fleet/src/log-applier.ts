@@ -21,6 +21,7 @@ import {
 import { EVERY_BUCKET, bucketOf, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
 import { DEFAULT_DROP_GRACE_MS, FleetCatalog, bucketsOfMember, bucketsToFollow, type CollectionSpec, type ShardMap } from './catalog';
 import { SnapshotStore, bucketSetKey } from './snapshots';
+import { scanBucketLag, type BucketLag } from './bucket-lag';
 
 /** What the applier needs of a store (the shard server implements it over @ragwire/store). */
 export interface ApplyTarget {
@@ -307,6 +308,26 @@ export class LogApplier {
     if (served === undefined) return undefined;
     const buckets = feed.spec.buckets;
     return (id) => served.has(bucketOf(id, buckets));
+  }
+
+  /**
+   * Messages past this member's position per bucket it follows (docs/operations.md "Lag per bucket"),
+   * read from the stream's tail up to `maxScan` messages; undefined for a collection not followed.
+   */
+  async bucketLag(collection: string, maxScan?: number): Promise<BucketLag | undefined> {
+    const feed = this.#feeds.get(collection);
+    if (!feed) return undefined;
+    const stream = streamName(this.#prefix, collection);
+    const info = await this.#jsm!.streams.info(stream);
+    const after = Math.max(feed.processed, info.state.first_seq - 1);
+    if (info.state.messages === 0 || info.state.last_seq <= after) return { buckets: new Map(), scanned: 0, complete: true };
+    return scanBucketLag(this.#js, {
+      stream,
+      after,
+      through: info.state.last_seq,
+      follows: (bucket) => feed.owns(bucket),
+      ...(maxScan !== undefined ? { maxScan } : {}),
+    });
   }
 
   /** Reports a problem through the owner's hook. */
