@@ -34,6 +34,7 @@ function gatedTarget(): ApplyTarget & { open(): void; applied: number } {
       await gate;
       target.applied = Math.max(target.applied, seq);
     },
+    recordPosition: async (_collection: string, seq: number) => void (target.applied = Math.max(target.applied, seq)),
     exportFrames: () => [],
     dropWhere: async () => 0,
     restore: async () => undefined,

@@ -4,7 +4,7 @@
 // (stream info `subjects_filter`), not past a sequence, so the tail is read (headers only) and counted.
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { LogUnavailableError } from '@ragwire/protocol';
-import { EVERY_BUCKET, bucketOfSubject } from './buckets';
+import { type EVERY_BUCKET, bucketOfSubject } from './buckets';
 
 /** Messages past the position that one scan reads at most. */
 const DEFAULT_BUCKET_LAG_SCAN = 10_000;

@@ -31,6 +31,8 @@ export interface ApplyTarget {
   appliedSeq(collection: string): number;
   /** Applies one write at log sequence `seq`; a store refusal (typed error) still consumes the position. */
   apply(collection: string, seq: number, write: UpsertRequest | DeleteRequest): Promise<void>;
+  /** Records, without a write, that the log up to `seq` holds nothing more for the collection (after every apply before it). */
+  recordPosition(collection: string, seq: number): Promise<void>;
   /** The documents for which `keep` is true, as UPSERT frames (for a snapshot). Called between applies. */
   exportFrames(collection: string, keep: (id: string) => boolean): Uint8Array[];
   /** Deletes, outside the log, the documents for which `drop` is true (buckets that moved away); resolves to how many. */
@@ -204,6 +206,18 @@ class CollectionFeed {
     // A member that follows no bucket applies nothing, so its store stays at position 0 until it is given some.
     if (bucket === EVERY_BUCKET) return this.owned === undefined || this.owned.size > 0;
     return this.owned === undefined || this.owned.has(bucket);
+  }
+
+  /**
+   * Commits the position reached by passing over other members' buckets, so a restart resumes from it: a
+   * stream trimmed up to here is then no gap (docs/operations.md "Snapshots in the object store, trimmed
+   * logs"). A member that follows no bucket keeps position 0, which is what lets it be given buckets.
+   */
+  async recordPosition(): Promise<void> {
+    const { collection } = this.spec;
+    const seq = this.processed;
+    if (!this.owns(EVERY_BUCKET) || seq <= this.applier.target.appliedSeq(collection)) return;
+    await this.applier.target.recordPosition(collection, seq);
   }
 
   advance(seq: number, generation = this.generation): void {
@@ -499,6 +513,7 @@ export class LogApplier {
           // Nothing waiting: let the tail settle so positions (and read-your-writes) move without delay.
           await inFlight.at(-1);
           inFlight.length = 0;
+          if (failure === undefined && !run.aborted) await feed.recordPosition();
           if (failure === undefined && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
         }
       }

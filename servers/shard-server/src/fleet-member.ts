@@ -70,6 +70,9 @@ function storeTarget(store: Store): ApplyTarget {
         await c.applyAt(seq, { delete: write.ids !== undefined ? { ids: write.ids } : write.filter !== undefined ? { filter: write.filter } : { all: true } });
       }
     },
+    async recordPosition(collection, seq) {
+      await store.collection(collection).recordLogSeq(seq);
+    },
     exportFrames(collection, keep) {
       const c = store.collection(collection);
       const { dim } = c.settings;
@@ -114,9 +117,6 @@ function storeTarget(store: Store): ApplyTarget {
 
 /** Buckets per collection exported by ragwire_fleet_bucket_lag: those with the most messages past the position. */
 const BUCKET_LAG_SERIES = 10;
-
-/** The per-bucket gauges of one scrape share a scan started within this long. */
-const SCRAPE_SHARE_MS = 250; // ms
 
 /** Documents per UPSERT frame of a snapshot. */
 const SNAPSHOT_FRAME_DOCS = 256;
@@ -196,10 +196,11 @@ export async function startFleetMember(
       for (const s of applier.states()) this.set({ collection: s.collection }, s.trimmed ? 1 : 0);
     },
   });
-  // One scan of each collection's tail per scrape, shared by the three per-bucket gauges (a scrape collects them together).
-  let lagScan: { at: number; result: Promise<Map<string, BucketLag>> } | undefined;
+  // One scan of each collection's tail per scrape, shared by the three per-bucket gauges: a scrape starts
+  // every collect in one turn of the event loop (prom-client Registry.metrics).
+  let lagScan: Promise<Map<string, BucketLag>> | undefined;
   const bucketLags = (): Promise<Map<string, BucketLag>> => {
-    if (lagScan && performance.now() - lagScan.at < SCRAPE_SHARE_MS) return lagScan.result;
+    if (lagScan) return lagScan;
     const result = (async () => {
       const lags = new Map<string, BucketLag>();
       for (const s of applier.states()) {
@@ -213,7 +214,8 @@ export async function startFleetMember(
       }
       return lags;
     })();
-    lagScan = { at: performance.now(), result };
+    lagScan = result;
+    setImmediate(() => (lagScan = undefined));
     return result;
   };
   new Gauge({
