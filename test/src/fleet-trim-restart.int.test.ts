@@ -1,7 +1,8 @@
 // A replica restarted after the stream was trimmed up to where it had read lost nothing: it must come
 // back ready, not trimmed, with no RAGWIRE_ERR_LOG_TRIMMED, even when the last messages before the trim
-// were of other shards' buckets (passed over, never applied by its store). Real nats-server, shard
-// server processes, and no snapshot to fall back on.
+// were of other shards' buckets (passed over, never applied by its store); and a member that follows
+// no bucket yet is not held back by a trim at all. Real nats-server, shard server processes, and no
+// snapshot to fall back on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -85,4 +86,19 @@ describe('fleet: a restart after a trim the replica had read past', () => {
     expect(metrics).toMatch(/ragwire_fleet_log_lag\{collection="trimmed"\} 0/);
     expect((await fetch(`${admin}/readyz`)).status).toBe(200);
   }, 120_000);
+
+  it('a member that follows no bucket yet is ready on a trimmed stream', async () => {
+    const jsm = await jetstreamManager(nc);
+    await write('p', 20);
+    await jsm.streams.purge(streamName('ragwire', collection));
+    const standby = await fleet.startNewMember('standby');
+    const admin = standby.process!.adminUrl!;
+    await write('c', 50);
+    let ready = 0;
+    for (let i = 0; i < 50 && ready !== 200; i++) await new Promise((r) => setTimeout(r, 100)), (ready = (await fetch(`${admin}/readyz`)).status);
+    expect(ready).toBe(200);
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    expect(metrics).toMatch(/ragwire_fleet_log_trimmed\{collection="trimmed"\} 0/);
+    expect(await position('standby')).toMatchObject({ stored: 0 }); // still an empty member: it may be given buckets
+  }, 60_000);
 });

@@ -437,7 +437,8 @@ export class LogApplier {
     const from = this.target.appliedSeq(collection) + 1;
     const stream = streamName(this.#prefix, collection);
     const info = await this.#jsm!.streams.info(stream);
-    if (info.state.messages > 0 && info.state.first_seq > from) {
+    // A member that follows no bucket applies nothing, so a trim loses it nothing.
+    if (info.state.messages > 0 && info.state.first_seq > from && feed.owns(EVERY_BUCKET)) {
       // Consuming now would skip the trimmed writes: load a snapshot of our buckets taken at or after
       // the trim point, then replay the log from its sequence.
       feed.trimmed = true;
