@@ -2,36 +2,25 @@
 // upserts written directly to a shard server vs through JetStream at R1 (one node) and R3 (a 3-node
 // cluster), and query latency in fleet mode as a ratio to direct mode. Real processes on loopback.
 // Usage: pnpm --filter @ragwire/bench fleet [vectors] [hnsw|flat]   (default 20000 hnsw)
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ShardedCollection } from '@ragwire/client';
 import { WriteLog } from '@ragwire/fleet';
 import { hasCode } from '@ragwire/protocol';
-import { killAllProcesses, nodeArgsFor, startJsonProcess, startNats, startNatsCluster } from '@ragwire/processes';
+import { killAllProcesses, startNats, startNatsCluster } from '@ragwire/processes';
 import { describeMachine, machineLine } from '../machine';
 import { fmt, quantile } from '../stats';
 import { renderTable } from '../table';
+import { startShard } from './shard-process';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SHARD_CLI = join(here, '../../../servers/shard-server/src/cli.ts');
 const DIM = 384;
 const N = Number(process.argv[2] ?? 20_000);
 const KIND = (process.argv[3] ?? 'hnsw') as 'hnsw' | 'flat';
 const BATCH = 100;
 const WRITERS = 4;
 const QUERIES = 500;
-
-async function startShard(extra: string[]): Promise<{ url: string; stop(): Promise<void>; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ragwire-bench-fleet-'));
-  const p = await startJsonProcess({
-    name: 'ragwire-shard',
-    args: [...nodeArgsFor(SHARD_CLI), '--data', dir, '--listen', 'tcp://127.0.0.1:0', '--log-level', 'warn', ...extra],
-    ready: (json) => json?.msg === 'ragwire-shard listening',
-  });
-  return { url: (p.announcement.addresses as string[])[0]!, dir, stop: () => p.stop() };
-}
 
 function randomVectors(n: number): Float32Array {
   const v = new Float32Array(n * DIM);

@@ -16,3 +16,4 @@ export { LogApplier, type ApplyTarget, type LogApplierOptions, type FeedState } 
 export { SnapshotStore, bucketSetKey, type Snapshot } from './snapshots';
 export { rebalance, abortMove, type RebalanceOptions, type RebalanceResult } from './rebalance';
 export { planAddShard, planSetReplicas, bucketCounts, joiningMembers } from './rebalance-plan';
+export type { BucketLag } from './bucket-lag';

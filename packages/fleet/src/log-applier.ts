@@ -21,6 +21,7 @@ import {
 import { EVERY_BUCKET, bucketOf, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
 import { DEFAULT_DROP_GRACE_MS, FleetCatalog, bucketsOfMember, bucketsToFollow, type CollectionSpec, type ShardMap } from './catalog';
 import { SnapshotStore, bucketSetKey } from './snapshots';
+import { scanBucketLag, type BucketLag } from './bucket-lag';
 
 /** What the applier needs of a store (the shard server implements it over @ragwire/store). */
 export interface ApplyTarget {
@@ -30,6 +31,8 @@ export interface ApplyTarget {
   appliedSeq(collection: string): number;
   /** Applies one write at log sequence `seq`; a store refusal (typed error) still consumes the position. */
   apply(collection: string, seq: number, write: UpsertRequest | DeleteRequest): Promise<void>;
+  /** Records, without a write, that the log up to `seq` holds nothing more for the collection (after every apply before it). */
+  recordPosition(collection: string, seq: number): Promise<void>;
   /** The documents for which `keep` is true, as UPSERT frames (for a snapshot). Called between applies. */
   exportFrames(collection: string, keep: (id: string) => boolean): Uint8Array[];
   /** Deletes, outside the log, the documents for which `drop` is true (buckets that moved away); resolves to how many. */
@@ -205,6 +208,18 @@ class CollectionFeed {
     return this.owned === undefined || this.owned.has(bucket);
   }
 
+  /**
+   * Commits the position reached by passing over other members' buckets, so a restart resumes from it: a
+   * stream trimmed up to here is then no gap (docs/operations.md "Snapshots in the object store, trimmed
+   * logs"). A member that follows no bucket keeps position 0, which is what lets it be given buckets.
+   */
+  async recordPosition(): Promise<void> {
+    const { collection } = this.spec;
+    const seq = this.processed;
+    if (!this.owns(EVERY_BUCKET) || seq <= this.applier.target.appliedSeq(collection)) return;
+    await this.applier.target.recordPosition(collection, seq);
+  }
+
   advance(seq: number, generation = this.generation): void {
     if (generation !== this.generation || seq <= this.processed) return;
     this.processed = seq;
@@ -309,6 +324,26 @@ export class LogApplier {
     return (id) => served.has(bucketOf(id, buckets));
   }
 
+  /**
+   * Messages past this member's position per bucket it follows (docs/operations.md "Lag per bucket"),
+   * read from the stream's tail up to `maxScan` messages; undefined for a collection not followed.
+   */
+  async bucketLag(collection: string, maxScan?: number): Promise<BucketLag | undefined> {
+    const feed = this.#feeds.get(collection);
+    if (!feed) return undefined;
+    const stream = streamName(this.#prefix, collection);
+    const info = await this.#jsm!.streams.info(stream);
+    const after = Math.max(feed.processed, info.state.first_seq - 1);
+    if (info.state.messages === 0 || info.state.last_seq <= after) return { buckets: new Map(), scanned: 0, complete: true };
+    return scanBucketLag(this.#js, {
+      stream,
+      after,
+      through: info.state.last_seq,
+      follows: (bucket) => feed.owns(bucket),
+      ...(maxScan !== undefined ? { maxScan } : {}),
+    });
+  }
+
   /** Reports a problem through the owner's hook. */
   problem(event: { collection: string; seq?: number; error: unknown }): void {
     this.#onProblem(event);
@@ -402,7 +437,8 @@ export class LogApplier {
     const from = this.target.appliedSeq(collection) + 1;
     const stream = streamName(this.#prefix, collection);
     const info = await this.#jsm!.streams.info(stream);
-    if (info.state.messages > 0 && info.state.first_seq > from) {
+    // A member that follows no bucket applies nothing, so a trim loses it nothing.
+    if (info.state.messages > 0 && info.state.first_seq > from && feed.owns(EVERY_BUCKET)) {
       // Consuming now would skip the trimmed writes: load a snapshot of our buckets taken at or after
       // the trim point, then replay the log from its sequence.
       feed.trimmed = true;
@@ -478,6 +514,7 @@ export class LogApplier {
           // Nothing waiting: let the tail settle so positions (and read-your-writes) move without delay.
           await inFlight.at(-1);
           inFlight.length = 0;
+          if (failure === undefined && !run.aborted) await feed.recordPosition();
           if (failure === undefined && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
         }
       }

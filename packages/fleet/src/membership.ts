@@ -20,7 +20,7 @@ export interface MemberRecord {
 export interface MemberPosition {
   /** Every message up to here was applied or passed over. */
   seq: number;
-  /** The last sequence its store committed (0: an empty member, which may be given buckets). */
+  /** The last sequence its store committed, applied or passed over (0: an empty member, which may be given buckets). */
   stored: number;
   /** The shard-map epoch the member answers queries by (0: no map yet). */
   epoch: number;

@@ -62,4 +62,20 @@ describe('Collection.applyAt', () => {
     await c.applyAt(3, { upsert: { ids: ['a'], vectors: v(1), payloads: [{ metadata: { g: 1 } }] } });
     expect([...c.labelToId.values()].sort()).toEqual(['a', 'b']);
   });
+
+  it('records a position passed over without a write, and keeps it across a reopen', async () => {
+    const c = store.collection('c');
+    await c.applyAt(1, { upsert: { ids: ['a'], vectors: v(1) } });
+    const [recorded, again] = await Promise.all([c.recordLogSeq(5), c.recordLogSeq(4)]);
+    expect([recorded, again]).toEqual([true, false]);
+    expect(c.logSeq).toBe(5);
+    expect(c.stats().seq).toBe(1); // no store write
+    expect(await c.applyAt(5, { upsert: { ids: ['z'], vectors: v(1) } })).toEqual({ applied: false });
+    expect(() => c.recordLogSeq(0)).toThrow(/positive integer/);
+    await store.close();
+    store = await openStore({ path: dir });
+    expect(store.collection('c').logSeq).toBe(5);
+    expect(await store.collection('c').applyAt(6, { delete: { ids: ['a'] } })).toEqual({ applied: true });
+    expect(store.collection('c').info().count).toBe(0);
+  });
 });

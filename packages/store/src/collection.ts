@@ -158,6 +158,24 @@ export class Collection {
     }
   }
 
+  /**
+   * Fleet: records that the write log up to `logSeq` holds nothing more for this collection (its other
+   * messages were of buckets held elsewhere), without a write, after every write before it. A restart
+   * then resumes after `logSeq`, so a stream trimmed up to there is not mistaken for a gap. Resolves to
+   * false when the position is already at or past `logSeq`.
+   */
+  recordLogSeq(logSeq: number): Promise<boolean> {
+    this.#open();
+    if (!Number.isSafeInteger(logSeq) || logSeq < 1) throw new InvalidArgumentError(`logSeq must be a positive integer, got ${logSeq}`);
+    if (logSeq <= this.logSeq) return Promise.resolve(false);
+    this.record.logSeq = logSeq;
+    const committed = this.dbs.collections.put(this.name, { ...this.record });
+    return this.#serial(async () => {
+      await committed;
+      return true;
+    });
+  }
+
   /** Inserts or replaces documents. Resolves once committed to disk and searchable. */
   upsert(input: UpsertInput, logSeq?: number): Promise<{ upserted: number; seq: number }> {
     this.#open();

@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
-import { LogApplier, Membership, connectNats, type ApplyTarget } from '@ragwire/fleet';
+import { LogApplier, Membership, connectNats, type ApplyTarget, type BucketLag } from '@ragwire/fleet';
 import { UnknownCollectionError, encodeFrame, isRagwireError } from '@ragwire/protocol';
 import type { Store } from '@ragwire/store';
 import type { ShardMetrics } from './metrics';
@@ -70,6 +70,9 @@ function storeTarget(store: Store): ApplyTarget {
         await c.applyAt(seq, { delete: write.ids !== undefined ? { ids: write.ids } : write.filter !== undefined ? { filter: write.filter } : { all: true } });
       }
     },
+    async recordPosition(collection, seq) {
+      await store.collection(collection).recordLogSeq(seq);
+    },
     exportFrames(collection, keep) {
       const c = store.collection(collection);
       const { dim } = c.settings;
@@ -111,6 +114,9 @@ function storeTarget(store: Store): ApplyTarget {
     },
   };
 }
+
+/** Buckets per collection exported by ragwire_fleet_bucket_lag: those with the most messages past the position. */
+const BUCKET_LAG_SERIES = 10;
 
 /** Documents per UPSERT frame of a snapshot. */
 const SNAPSHOT_FRAME_DOCS = 256;
@@ -188,6 +194,64 @@ export async function startFleetMember(
     collect() {
       this.reset();
       for (const s of applier.states()) this.set({ collection: s.collection }, s.trimmed ? 1 : 0);
+    },
+  });
+  // One scan of each collection's tail per scrape, shared by the three per-bucket gauges: a scrape starts
+  // every collect in one turn of the event loop (prom-client Registry.metrics).
+  let lagScan: Promise<Map<string, BucketLag>> | undefined;
+  const bucketLags = (): Promise<Map<string, BucketLag>> => {
+    if (lagScan) return lagScan;
+    const result = (async () => {
+      const lags = new Map<string, BucketLag>();
+      for (const s of applier.states()) {
+        if (s.last <= s.processed) continue;
+        try {
+          const lag = await applier.bucketLag(s.collection);
+          if (lag) lags.set(s.collection, lag);
+        } catch (error) {
+          log.warn({ collection: s.collection, err: error, code: isRagwireError(error) ? error.code : undefined }, 'fleet: lag per bucket not read');
+        }
+      }
+      return lags;
+    })();
+    lagScan = result;
+    setImmediate(() => (lagScan = undefined));
+    return result;
+  };
+  new Gauge({
+    name: 'ragwire_fleet_bucket_lag',
+    help: `Fleet: messages past the applied position of the ${BUCKET_LAG_SERIES} followed buckets with the most (bucket "all": deletes by filter or of everything); none when caught up.`,
+    labelNames: ['collection', 'bucket'],
+    registers,
+    async collect() {
+      const lags = await bucketLags();
+      this.reset();
+      for (const [collection, lag] of lags) {
+        const top = [...lag.buckets].sort((a, b) => b[1] - a[1]).slice(0, BUCKET_LAG_SERIES);
+        for (const [bucket, n] of top) this.set({ collection, bucket: String(bucket) }, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'ragwire_fleet_bucket_lag_max',
+    help: 'Fleet: the largest number of messages past the applied position of any one followed bucket.',
+    labelNames: ['collection'],
+    registers,
+    async collect() {
+      const lags = await bucketLags();
+      this.reset();
+      for (const s of applier.states()) this.set({ collection: s.collection }, Math.max(0, ...(lags.get(s.collection)?.buckets.values() ?? [])));
+    },
+  });
+  new Gauge({
+    name: 'ragwire_fleet_buckets_behind',
+    help: 'Fleet: followed buckets with at least one message past the applied position (counted over at most the first 10,000 messages of the tail).',
+    labelNames: ['collection'],
+    registers,
+    async collect() {
+      const lags = await bucketLags();
+      this.reset();
+      for (const s of applier.states()) this.set({ collection: s.collection }, lags.get(s.collection)?.buckets.size ?? 0);
     },
   });
   log.info({ member, nats: options.nats, prefix }, 'fleet member: following the write log');
