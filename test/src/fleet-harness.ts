@@ -1,14 +1,16 @@
 // A fleet for the integration tests: shard server processes started with --nats (real LMDB in temp
 // dirs), a shard map in the catalog, and helpers that compare what each replica applied with the log.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ShardClient } from '@ragwire/client';
 import { EVERY_BUCKET, FleetCatalog, Membership, bucketOfSubject, evenShardMap, streamName, type ShardMap } from '@ragwire/fleet';
-import { startShardProcess, type ShardProcess } from './processes';
+import { REPO_ROOT, TS_NODE_ARGS, startShardProcess, type ShardProcess } from './processes';
 
 export interface FleetMember {
   readonly id: string;
@@ -180,4 +182,22 @@ export async function waitConverged(
     if (done || Date.now() > deadline) return { expected: perShard, states };
     await sleep(200);
   }
+}
+
+const run = promisify(execFile);
+
+/** Runs the real ragwire-fleet CLI (a child process) against `natsUrl`; resolves to its JSON answer. */
+export async function fleetCli(natsUrl: string, ...args: string[]): Promise<unknown> {
+  const cli = join(REPO_ROOT, 'packages/fleet/src/cli.ts');
+  const { stdout } = await run('node', [...TS_NODE_ARGS, cli, '--nats', natsUrl, ...args], { cwd: REPO_ROOT, timeout: 180_000 });
+  return JSON.parse(stdout);
+}
+
+/** Document n's vector (`dim` floats, a hash of n): the same n always gives the same vector. */
+export function numberedVectors(ns: number[], dim: number): Float32Array {
+  const v = new Float32Array(ns.length * dim);
+  ns.forEach((n, i) => {
+    for (let d = 0; d < dim; d++) v[i * dim + d] = (((n * 2654435761) >>> (d * 4)) & 0xff) / 255 + 0.01;
+  });
+  return v;
 }

@@ -2,20 +2,15 @@
 // ragwire-fleet CLI (a child process), on a real nats-server and real shard server processes. After the
 // move: every acknowledged id is on exactly one shard, no query failed or counted a document twice, the
 // buckets are balanced within 10%, and the old owners dropped what they gave away after the grace.
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { ShardClient, ShardedCollection } from '@ragwire/client';
 import { FleetCatalog, WriteLog, bucketOf } from '@ragwire/fleet';
 import { startNats } from '@ragwire/processes';
-import { startFleet, type TestFleet } from './fleet-harness';
-import { REPO_ROOT, TS_NODE_ARGS, killAll } from './processes';
+import { fleetCli, numberedVectors, startFleet, type TestFleet } from './fleet-harness';
+import { killAll } from './processes';
 
-const run = promisify(execFile);
-const CLI = join(REPO_ROOT, 'packages/fleet/src/cli.ts');
 const DIM = 8;
 const MIN_DOCS = 3000;
 const BATCH = 20;
@@ -24,13 +19,7 @@ const WRITE_PAUSE_MS = 100;
 const GRACE_MS = 3000;
 const collection = 'rebalance';
 
-function vectorsFor(ns: number[]): Float32Array {
-  const v = new Float32Array(ns.length * DIM);
-  ns.forEach((n, i) => {
-    for (let d = 0; d < DIM; d++) v[i * DIM + d] = (((n * 2654435761) >>> (d * 4)) & 0xff) / 255 + 0.01;
-  });
-  return v;
-}
+const vectorsFor = (ns: number[]): Float32Array => numberedVectors(ns, DIM);
 
 describe('fleet: adding a shard while clients write and query', () => {
   let nats: Awaited<ReturnType<typeof startNats>>;
@@ -99,26 +88,18 @@ describe('fleet: adding a shard while clients write and query', () => {
     while (acked < MIN_DOCS / 3) await sleep(50);
     await Promise.all([fleet.startNewMember('s3r0'), fleet.startNewMember('s3r1')]);
     await sleep(2500); // their first heartbeat with a position
-    const cli = await run(
-      'node',
-      [
-        ...TS_NODE_ARGS,
-        CLI,
-        '--nats',
-        nats.url,
-        'add-shard',
-        '--collection',
-        collection,
-        '--replicas',
-        's3r0,s3r1',
-        '--grace-ms',
-        String(GRACE_MS),
-        '--timeout-ms',
-        '120000',
-      ],
-      { cwd: REPO_ROOT, timeout: 180_000 },
-    );
-    const result = JSON.parse(cli.stdout) as { epoch: number; moved: number; buckets: number[]; shards: string[][]; caughtUpTo: number; catchUpMs: number };
+    const result = (await fleetCli(
+      nats.url,
+      'add-shard',
+      '--collection',
+      collection,
+      '--replicas',
+      's3r0,s3r1',
+      '--grace-ms',
+      String(GRACE_MS),
+      '--timeout-ms',
+      '120000',
+    )) as { epoch: number; moved: number; buckets: number[]; shards: string[][]; caughtUpTo: number; catchUpMs: number };
     const ackedAtSwitch = acked;
     movedAt = Date.now();
     await Promise.all(writing);
@@ -132,9 +113,7 @@ describe('fleet: adding a shard while clients write and query', () => {
     expect(result.shards).toEqual([['s0r0'], ['s1r0'], ['s2r0'], ['s3r0', 's3r1']]);
     const mean = 1024 / 4;
     for (const b of result.buckets) expect(Math.abs(b - mean)).toBeLessThanOrEqual(mean * 0.1);
-    const shown = JSON.parse(
-      (await run('node', [...TS_NODE_ARGS, CLI, '--nats', nats.url, 'map-show', '--collection', collection], { cwd: REPO_ROOT })).stdout,
-    );
+    const shown = await fleetCli(nats.url, 'map-show', '--collection', collection);
     expect(shown).toMatchObject({ epoch: 2, buckets: result.buckets, pending: null });
 
     // Every member converges to exactly the documents of its shard's buckets: the old owners dropped the

@@ -2,19 +2,14 @@
 // `ragwire-fleet set-replicas` CLI (a child process), on a real nats-server and real shard server
 // processes. The new replica ends with exactly its shard's documents, the others keep theirs, and no
 // query fails or counts a document twice.
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient, ShardedCollection } from '@ragwire/client';
 import { WriteLog, bucketOf } from '@ragwire/fleet';
 import { startNats } from '@ragwire/processes';
-import { startFleet, type TestFleet } from './fleet-harness';
-import { REPO_ROOT, TS_NODE_ARGS, killAll } from './processes';
+import { fleetCli, numberedVectors, startFleet, type TestFleet } from './fleet-harness';
+import { killAll } from './processes';
 
-const run = promisify(execFile);
-const CLI = join(REPO_ROOT, 'packages/fleet/src/cli.ts');
 const DIM = 8;
 const MIN_DOCS = 2000;
 const BATCH = 20;
@@ -22,13 +17,7 @@ const WRITE_PAUSE_MS = 50;
 const GRACE_MS = 2000;
 const collection = 'replicas';
 
-function vectorsFor(ns: number[]): Float32Array {
-  const v = new Float32Array(ns.length * DIM);
-  ns.forEach((n, i) => {
-    for (let d = 0; d < DIM; d++) v[i * DIM + d] = (((n * 2654435761) >>> (d * 4)) & 0xff) / 255 + 0.01;
-  });
-  return v;
-}
+const vectorsFor = (ns: number[]): Float32Array => numberedVectors(ns, DIM);
 
 describe('fleet: adding a replica to a shard while clients write and query', () => {
   let nats: Awaited<ReturnType<typeof startNats>>;
@@ -40,8 +29,6 @@ describe('fleet: adding a replica to a shard while clients write and query', () 
     colls.push(c);
     return c;
   };
-  const fleetCli = async (...args: string[]): Promise<unknown> =>
-    JSON.parse((await run('node', [...TS_NODE_ARGS, CLI, '--nats', nats.url, ...args], { cwd: REPO_ROOT, timeout: 180_000 })).stdout);
 
   beforeAll(async () => {
     nats = await startNats();
@@ -94,6 +81,7 @@ describe('fleet: adding a replica to a shard while clients write and query', () 
     const joining = await fleet.startNewMember('s1r1');
     await sleep(2500); // its first heartbeat with a position
     const result = (await fleetCli(
+      nats.url,
       'set-replicas',
       '--collection',
       collection,
@@ -114,7 +102,7 @@ describe('fleet: adding a replica to a shard while clients write and query', () 
     const total = next;
 
     expect(result).toMatchObject({ epoch: 2, shards: [['s0r0'], ['s1r0', 's1r1']] });
-    expect(await fleetCli('map-show', '--collection', collection)).toMatchObject({ epoch: 2, pending: null });
+    expect(await fleetCli(nats.url, 'map-show', '--collection', collection)).toMatchObject({ epoch: 2, pending: null });
 
     const idsPerShard = [0, 0];
     for (let n = 0; n < total; n++) idsPerShard[fleet.map.owner[bucketOf(`d${n}`, fleet.map.buckets)]!]!++;
