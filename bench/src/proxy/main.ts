@@ -143,29 +143,38 @@ function verdicts(rows: Row[]): Verdict[] {
     });
   }
   for (const sim of ['default sim steps', 'instant sim']) {
-    const clientRag = rows.find((r) => r.scenario.startsWith(`rag, ${sim}`) && r.variant.startsWith('client-side'));
     const proxyRag = rows.find((r) => r.scenario.startsWith(`rag, ${sim}`) && r.variant.startsWith('RAG in the proxy'));
-    if (!clientRag || !proxyRag) continue;
-    const [c, p] = [clientRag.report.ttft.p50, proxyRag.report.ttft.p50];
-    out.push({
-      target: `>= 1.3x lower p50 before the first token, RAG in the proxy (${sim})`,
-      measured: `${f(p, 2)} vs ${f(c, 2)} ms (${f(c / p, 2)}x)`,
-      met: c >= 1.3 * p,
-    });
-    out.push({
-      target: `(context) CPU per RAG request, proxy + client (${sim})`,
-      measured: `${f(Number(proxyRag.extra!.cpuUsPerRequest), 0)} vs ${f(Number(clientRag.extra!.cpuUsPerRequest), 0)} us`,
-      met: Number(proxyRag.extra!.cpuUsPerRequest) <= Number(clientRag.extra!.cpuUsPerRequest),
-    });
+    if (!proxyRag) continue;
+    // Against the demo's chain (the issue's baseline) and against the same calls by hand (a lower bound).
+    for (const [label, prefix] of [
+      ["the demo's LangChain chain", "client-side RAG, the demo's"],
+      ['client-side calls by hand', 'client-side RAG by hand'],
+    ] as const) {
+      const clientRag = rows.find((r) => r.scenario.startsWith(`rag, ${sim}`) && r.variant.startsWith(prefix));
+      if (!clientRag) continue;
+      const [c, p] = [clientRag.report.ttft.p50, proxyRag.report.ttft.p50];
+      out.push({
+        target: `>= 1.3x lower p50 before the first token, RAG in the proxy vs ${label} (${sim})`,
+        measured: `${f(p, 2)} vs ${f(c, 2)} ms (${f(c / p, 2)}x)`,
+        met: c >= 1.3 * p,
+      });
+      out.push({
+        target: `(context) CPU per RAG request, proxy + client, vs ${label} (${sim})`,
+        measured: `${f(Number(proxyRag.extra!.cpuUsPerRequest), 0)} vs ${f(Number(clientRag.extra!.cpuUsPerRequest), 0)} us`,
+        met: Number(proxyRag.extra!.cpuUsPerRequest) <= Number(clientRag.extra!.cpuUsPerRequest),
+      });
+    }
   }
-  const tOff = rows.find((r) => r.scenario.startsWith('tracing') && r.variant.startsWith('tracing off'));
-  const tOn = rows.find((r) => r.scenario.startsWith('tracing') && r.variant.startsWith('tracing on'));
-  if (tOff && tOn) {
+  for (const scenario of new Set(rows.filter((r) => r.scenario.startsWith('tracing')).map((r) => r.scenario))) {
+    const tOff = rows.find((r) => r.scenario === scenario && r.variant.startsWith('tracing off'));
+    const tOn = rows.find((r) => r.scenario === scenario && r.variant.startsWith('tracing on'));
+    if (!tOff || !tOn) continue;
     const [a, b] = [Number(tOff.extra!.cpuUsPerRequest), Number(tOn.extra!.cpuUsPerRequest)];
+    const [median, lo, hi] = ['medianRoundRatio', 'minRoundRatio', 'maxRoundRatio'].map((k) => Number(tOn.extra![k]));
     out.push({
-      target: 'tracing on: at most 5% more CPU per request',
-      measured: `${f(b, 0)} vs ${f(a, 0)} us (+${f((b / a - 1) * 100, 1)}%)`,
-      met: b <= 1.05 * a,
+      target: `tracing on: at most 5% more CPU per request (${scenario.replace(/^tracing @200 RPS, /, '')}; median of rounds)`,
+      measured: `+${f((median! - 1) * 100, 1)}% (rounds ${f((lo! - 1) * 100, 1)}..${f((hi! - 1) * 100, 1)}%; pooled ${f(b, 0)} vs ${f(a, 0)} us)`,
+      met: median! <= 1.05,
     });
   }
   return out;

@@ -1,15 +1,22 @@
 /**
- * RAG in the proxy against the same RAG done by the client, on the simulator, same questions: the
- * client embeds through the proxy, queries the shard server itself (@ragwire/client, tcp://), puts
- * the sources in the prompt and streams the chat through the proxy (the demo chain's calls, without
- * LangChain's own overhead: a lower bound on the client-side cost); the server-side variant sends
- * one streamed chat to the alias `rag/<model>`. Reported: time to the first content token (all the
- * work before generation), end to end, and CPU per request (proxy + client process).
+ * RAG in the proxy against the same RAG done by the client, on the simulator, same questions. Client
+ * side, twice: the demo's chain (LangChain: OpenAIEmbeddings and a streaming ChatOpenAI through the
+ * proxy, RagwireVectorStore's retriever over the shard server, one LCEL chain), and the same calls
+ * made by hand (fetch + @ragwire/client, tcp://: no LangChain overhead, a lower bound on what any
+ * client-side chain costs). Server side: one streamed chat to the alias `rag/<model>` with the plain
+ * openai wire format. Reported: time to the first content token (all the work before generation), end
+ * to end, and CPU per request (proxy + client process).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StringOutputParser } from '@langchain/core/output_parsers';
+import { ChatPromptTemplate } from '@langchain/core/prompts';
+import { RunnablePassthrough, RunnableSequence } from '@langchain/core/runnables';
+import type { Document } from '@langchain/core/documents';
+import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
 import { ShardedCollection } from '@ragwire/client';
+import { RagwireVectorStore } from '@ragwire/langchain';
 import { summarize, type Sample } from './load';
 import { cpuSeconds, startProxy, startShard, startSim } from './processes';
 import type { Options, Row } from './scenarios';
@@ -124,10 +131,33 @@ async function ragRun(o: Options, label: string, simArgs: string[]): Promise<Row
       ];
       return streamChat(proxy.url, { model: MODEL, messages, max_tokens: 16 }, start);
     };
+    // The demo's chain (examples/rag-demo/src/rag-chain.ts): the same prompt, through LangChain's classes.
+    const prompt = ChatPromptTemplate.fromMessages([
+      ['system', TEMPLATE],
+      ['human', '{question}'],
+    ]);
+    const format = (docs: Document[]) => docs.map((d, i) => `[${i + 1}] ${String(d.metadata.source ?? d.id)}\n${d.pageContent}`).join('\n\n');
+    const embeddings = new OpenAIEmbeddings({ model: EMBED, apiKey: 'x', configuration: { baseURL: `${proxy.url}/v1` } });
+    const llm = new ChatOpenAI({ model: MODEL, apiKey: 'x', configuration: { baseURL: `${proxy.url}/v1` }, maxTokens: 16, streaming: true, maxRetries: 0 });
+    const retriever = new RagwireVectorStore(embeddings, { client: collection }).asRetriever({ k: 4 });
+    const chain = RunnableSequence.from([{ context: retriever.pipe(format), question: new RunnablePassthrough() }, prompt, llm, new StringOutputParser()]);
+    const langchainSide = async (question: string) => {
+      const start = performance.now();
+      let ttftMs: number | undefined;
+      let tokens = 0;
+      for await (const piece of await chain.stream(question)) {
+        if (piece.length === 0) continue;
+        ttftMs ??= performance.now() - start;
+        tokens++;
+      }
+      const e2eMs = performance.now() - start;
+      return { ttftMs: ttftMs ?? e2eMs, e2eMs, tokens };
+    };
     const serverSide = (question: string) =>
       streamChat(proxy.url, { model: ALIAS, messages: [{ role: 'user', content: question }], max_tokens: 16 }, performance.now());
     const variants = [
-      { variant: 'client-side RAG (embed, query shards, chat)', ask: clientSide },
+      { variant: "client-side RAG, the demo's LangChain chain", ask: langchainSide },
+      { variant: 'client-side RAG by hand (embed, query shards, chat)', ask: clientSide },
       { variant: 'RAG in the proxy (one call, rag/<model>)', ask: serverSide },
     ];
     for (const v of variants) for (const q of questions.slice(0, 4)) await v.ask(q); // warm-up, discarded

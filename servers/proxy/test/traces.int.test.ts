@@ -1,6 +1,7 @@
 // W3C trace context through the proxy, exported over OTLP/HTTP to a real receiver in this process:
 // the span tree of one RAG request (embed, retrieve with one span per shard, merge, generate with
-// TTFT, admission wait, the upstream attempt), and the traceparent the upstream receives.
+// TTFT; admission wait and upstream attempt spans when a call queues or is retried), and the
+// traceparent the upstream receives.
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -28,7 +29,7 @@ let recorder: Server;
 let receiverUrl: string;
 let recorderUrl: string;
 const spans: OtlpSpan[] = [];
-const upstreamHeaders: IncomingHttpHeaders[] = [];
+const upstreamCalls: { path: string | undefined; headers: IncomingHttpHeaders }[] = [];
 let dir: string;
 const proxies: RunningProxy[] = [];
 
@@ -51,7 +52,7 @@ beforeAll(async () => {
   // An upstream hop that records what the proxy sends (headers), then forwards to the simulator.
   const target = new URL(sim.urls[0]!);
   recorder = createServer((req, res) => {
-    upstreamHeaders.push(req.headers);
+    upstreamCalls.push({ path: req.url, headers: req.headers });
     const up = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
@@ -99,7 +100,7 @@ const CLIENT_SPAN = '00f067aa0ba902b7';
 describe('traces', () => {
   it("exports the span tree of one RAG request, child of the client's traceparent, and carries it upstream", async () => {
     const proxy = await proxyWith(true);
-    upstreamHeaders.length = 0;
+    upstreamCalls.length = 0;
     const client = new OpenAI({ apiKey: 'x', baseURL: `${proxy.url}/v1`, maxRetries: 0, defaultHeaders: { traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-01` } });
     const stream = await client.chat.completions.create({ model: 'rag/sim', messages: [{ role: 'user', content: 'doc a?' }], max_tokens: 8, stream: true });
     for await (const _ of stream) {
@@ -122,24 +123,90 @@ describe('traces', () => {
     const [retrieve] = byName('retrieve');
     expect(childrenOf(retrieve!)).toEqual(['merge', 'retrieve.shard', 'retrieve.shard']);
     const [generate] = byName('generate');
-    expect(childrenOf(generate!)).toEqual(['admission.wait', 'upstream.attempt']);
+    // Admitted at once and answered on the first attempt: no wait span, the attempt is the generate span itself.
+    expect(childrenOf(generate!)).toEqual([]);
     expect(generate!.events?.map((e) => e.name)).toContain('first_token');
     expect(generate!.attributes?.find((a) => a.key === 'ragwire.ttft_ms')).toBeDefined();
-    // The chat call upstream carried the attempt's span as its parent.
-    const [attempt] = byName('upstream.attempt');
-    const chat = upstreamHeaders.find((h) => typeof h.traceparent === 'string' && h['content-type'] === 'application/json');
-    expect(chat?.traceparent).toBe(`00-${TRACE_ID}-${attempt!.spanId}-01`);
+    expect(generate!.attributes?.find((a) => a.key === 'server.address')?.value).toEqual({ stringValue: recorderUrl });
+    // The chat call upstream carried the generate span as its parent.
+    const chat = upstreamCalls.find((c) => c.path === '/v1/chat/completions');
+    expect(chat?.headers.traceparent).toBe(`00-${TRACE_ID}-${generate!.spanId}-01`);
+  });
+
+  it('traces a queued admission as admission.wait and a retry as upstream.attempt', async () => {
+    // One request at a time upstream, and an upstream that answers the first chat 503 and forwards the rest, slowly.
+    const target = new URL(recorderUrl);
+    let refused = 0;
+    const flaky = createServer((req, res) => {
+      if (req.url === '/v1/chat/completions' && refused === 0) {
+        refused++;
+        req.resume();
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"message":"busy"}}');
+        return;
+      }
+      // Held 100 ms, so a call that arrives meanwhile finds the one upstream slot taken and queues.
+      setTimeout(() => {
+        const up = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        });
+        req.pipe(up);
+      }, 100);
+    });
+    const flakyUrl = await listen(flaky);
+    const proxy = await startProxy({
+      upstreams: [flakyUrl],
+      port: 0,
+      logLevel: 'silent',
+      admission: { maxConcurrencyPerUpstream: 1, minConcurrencyPerUpstream: 1 },
+      retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+      tracing: { enabled: true, otlpEndpoint: `${receiverUrl}/v1/traces`, exportDelayMs: 50 },
+    });
+    proxies.push(proxy);
+    try {
+      const traceIds = ['1bf92f3577b34da6a3ce929d0e0e4736', '2bf92f3577b34da6a3ce929d0e0e4736'];
+      await Promise.all(
+        traceIds.map((traceId) => {
+          const client = new OpenAI({
+            apiKey: 'x',
+            baseURL: `${proxy.url}/v1`,
+            maxRetries: 0,
+            defaultHeaders: { traceparent: `00-${traceId}-${CLIENT_SPAN}-01` },
+          });
+          return client.chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 16 });
+        }),
+      );
+      await proxy.context.tracing!.flush();
+      const ofTrace = (traceId: string, name: string) => spans.filter((s) => s.traceId === traceId && s.name === name);
+      const waits = traceIds.flatMap((t) => ofTrace(t, 'admission.wait'));
+      const attempts = traceIds.flatMap((t) => ofTrace(t, 'upstream.attempt'));
+      // Only one upstream slot: at least one of the two calls queued (the retried one queues again behind the other).
+      expect(waits.length).toBeGreaterThanOrEqual(1);
+      // A plain chat is traced on its request span alone. Exactly one chat was refused once, so exactly one
+      // retry span, numbered 2, under a request span that records the failed first attempt.
+      for (const t of traceIds) expect(ofTrace(t, 'generate')).toEqual([]);
+      expect(attempts).toHaveLength(1);
+      expect(attempts[0]!.attributes?.find((a) => a.key === 'ragwire.attempt')?.value).toEqual({ intValue: 2 });
+      const parent = spans.find((s) => s.spanId === attempts[0]!.parentSpanId);
+      expect(parent?.name).toBe('POST /v1/chat/completions');
+      expect(parent?.events?.map((e) => e.name)).toContain('upstream.attempt.failed');
+      for (const w of waits) expect(spans.find((s) => s.spanId === w.parentSpanId)?.name).toBe('POST /v1/chat/completions');
+    } finally {
+      flaky.closeAllConnections();
+      flaky.close();
+    }
   });
 
   it('creates and sends nothing when off (the default)', async () => {
     const proxy = await proxyWith(false);
     expect(proxy.context.tracing).toBeUndefined();
-    upstreamHeaders.length = 0;
+    upstreamCalls.length = 0;
     const before = spans.length;
     const client = new OpenAI({ apiKey: 'x', baseURL: `${proxy.url}/v1`, maxRetries: 0, defaultHeaders: { traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-01` } });
     await client.chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
     await new Promise((r) => setTimeout(r, 200));
     expect(spans.length).toBe(before);
-    expect(upstreamHeaders.some((h) => h.traceparent !== undefined && h['x-request-id'] !== undefined && h['content-type'] === 'application/json')).toBe(false);
+    expect(upstreamCalls.some((c) => c.path === '/v1/chat/completions')).toBe(true);
+    expect(upstreamCalls.some((c) => c.headers.traceparent !== undefined)).toBe(false);
   });
 });

@@ -10,7 +10,7 @@ import type { ProxyContext } from '../context';
 import { passthrough, PASSTHROUGH_ROUTES } from './passthrough';
 import { ragChat } from '../rag/chat-route';
 import { relayStream } from './sse-relay';
-import { firstToken, traced } from '../tracing/spans';
+import { firstToken } from '../tracing/spans';
 import { asBody, validateChat, validateCompletion, validateEmbeddings, type GenerationRequest } from './validate';
 
 type Body = Record<string, unknown>;
@@ -82,7 +82,10 @@ async function generation(ctx: ProxyContext, ex: Exchange, info: GenerationReque
   }
   if (ctx.completions && path === '/v1/completions' && coalescibleCompletion(body)) return coalescedCompletion(ctx, ex, body, info, priority, cacheKey);
   const cancellation = clientGone(ctx, ex, info.model);
-  const generate = ex.trace?.child('generate', { 'ragwire.model': info.model, 'ragwire.stream': info.stream });
+  // A plain generation is the request's whole work: it is traced on the request's own span (one span
+  // per request, docs/operations.md "Traces"); RAG's generate stage has its own (rag/chat-route.ts).
+  const span = ex.trace;
+  span?.set({ 'ragwire.stream': info.stream });
   const call = {
     model: info.model,
     path,
@@ -91,28 +94,27 @@ async function generation(ctx: ProxyContext, ex: Exchange, info: GenerationReque
     priority,
     requestId: ex.id,
     cancellation,
-    trace: generate,
+    trace: span,
   };
   if (!info.stream) {
-    const answer = await traced(generate, ctx.caller.buffered(call));
+    const answer = await ctx.caller.buffered(call);
     if (cacheKey && answer.status === 200) {
       ctx.cache!.set(cacheKey, answer.body);
       ex.headers['x-ragwire-cache'] = 'miss';
     }
     return sendUpstreamAnswer(ex, answer.status, answer.body, answer.upstream.url);
   }
-  const answer = await traced(generate, ctx.caller.streaming(call), true);
+  const answer = await ctx.caller.streaming(call);
   const upstream = answer.lease.upstream.url;
-  if (answer.status !== 200) return sendFailedStream(ex, answer, generate);
+  if (answer.status !== 200) return sendFailedStream(ex, answer, undefined);
   const ttftMs = ex.elapsedMs();
-  firstToken(generate, ttftMs);
+  firstToken(span, ttftMs);
   ctx.metrics.ttft.observe({ model: info.model, upstream }, ttftMs / 1000);
   ctx.stages.record({ stage: 'generate_ttft', ms: ttftMs });
   ex.headers['x-ragwire-upstream'] = upstream;
   const relayStarted = performance.now();
   const result = await relayStream(ex.res, answer, ex.headers, cancellation, undefined, ex.onUsage);
   ex.status = result === 'done' ? 200 : result === 'interrupted' ? 502 : 499;
-  generate?.end(result === 'done' ? undefined : result);
   const latency = performance.now() - relayStarted + ttftMs;
   ctx.metrics.upstreamLatency.observe({ model: info.model, upstream }, latency / 1000);
   answer.lease.release(latency);

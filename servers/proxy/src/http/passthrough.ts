@@ -4,7 +4,7 @@ import type { Exchange } from './exchange';
 import { ProxyError } from '../errors';
 import type { ProxyContext } from '../context';
 import { relayStream } from './sse-relay';
-import { firstToken, traced } from '../tracing/spans';
+import { firstToken } from '../tracing/spans';
 
 type Body = Record<string, unknown>;
 
@@ -56,7 +56,9 @@ export async function passthrough(ctx: ProxyContext, ex: Exchange, body: Body, b
     forward = { ...rest, model };
   }
   const cancellation = clientGone(ctx, ex, model);
-  const span = ex.trace?.child(path === '/v1/responses' ? 'generate' : 'upstream.call', { 'ragwire.model': model, 'url.path': path });
+  // Traced on the request's own span: the upstream call is the request's whole work.
+  const span = ex.trace;
+  span?.set({ 'url.path': path });
   const call = {
     model,
     path,
@@ -68,16 +70,15 @@ export async function passthrough(ctx: ProxyContext, ex: Exchange, body: Body, b
     trace: span,
   };
   if (!stream) {
-    const answer = await traced(span, ctx.caller.buffered(call));
+    const answer = await ctx.caller.buffered(call);
     return sendUpstreamAnswer(ex, answer.status, answer.body, answer.upstream.url);
   }
-  const answer = await traced(span, ctx.caller.streaming(call), true);
+  const answer = await ctx.caller.streaming(call);
   const upstream = answer.lease.upstream.url;
   if (answer.status !== 200) {
     const chunks = [answer.first];
     for (let next = await answer.rest.next(); !next.done; next = await answer.rest.next()) chunks.push(next.value);
     answer.lease.release();
-    span?.end(`upstream answered ${answer.status}`);
     return sendUpstreamAnswer(ex, answer.status, Buffer.concat(chunks), upstream);
   }
   const ttftMs = ex.elapsedMs();
@@ -87,7 +88,6 @@ export async function passthrough(ctx: ProxyContext, ex: Exchange, body: Body, b
   const started = performance.now();
   const result = await relayStream(ex.res, answer, ex.headers, cancellation, RESPONSES_END, ex.onUsage);
   ex.status = result === 'done' ? 200 : result === 'interrupted' ? 502 : 499;
-  span?.end(result === 'done' ? undefined : result);
   const latency = performance.now() - started + ttftMs;
   ctx.metrics.upstreamLatency.observe({ model, upstream }, latency / 1000);
   answer.lease.release(latency);

@@ -117,7 +117,7 @@ export class UpstreamCaller {
       if (attempt > 0) {
         await delay(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)), call.cancellation);
       }
-      const wait = call.trace?.child('admission.wait', { 'ragwire.model': call.model });
+      const waitStart = performance.now();
       let lease: Lease;
       try {
         lease = await this.admission.acquire({
@@ -128,18 +128,19 @@ export class UpstreamCaller {
           exclude: failed,
         });
       } catch (error) {
-        wait?.end((error as Error).message);
+        call.trace?.child('admission.wait', { 'ragwire.model': call.model }, waitStart).end((error as Error).message);
         throw error;
       }
-      wait?.end();
-      // The attempt's span ends when its answer's head arrived (a stream's first chunk): the request span covers the rest.
-      const span = call.trace?.child('upstream.attempt', { 'server.address': lease.upstream.url, 'url.path': call.path, 'ragwire.attempt': attempt + 1 });
+      // A wait is a span only when the call queued: an immediate admission costs no span.
+      if (call.trace && lease.queuedMs > 0) call.trace.child('admission.wait', { 'ragwire.model': call.model }, waitStart).end();
+      const span = this.attemptSpan(call.trace, lease, call.path, attempt);
       try {
         const result = await send(lease, attempt + 1 === maxAttempts, span);
-        span?.end();
+        if (span !== call.trace) span?.end();
         return result;
       } catch (error) {
-        span?.end((error as Error).message);
+        if (span === call.trace) span?.event('upstream.attempt.failed', { 'server.address': lease.upstream.url, 'error.message': (error as Error).message });
+        else span?.end((error as Error).message);
         lease.release();
         if (call.cancellation.cancelled) throw call.cancellation.reason;
         lastError = error;
@@ -156,6 +157,20 @@ export class UpstreamCaller {
       }
     }
     throw new ProxyError('upstream_error', `all ${maxAttempts} upstream attempts failed; last: ${(lastError as Error)?.message ?? 'unknown error'}`);
+  }
+
+  /**
+   * Where an attempt is traced: the first on the call's own span (its upstream as an attribute; the
+   * traceparent sent upstream is that span's), each retry as an `upstream.attempt` child. One span
+   * fewer per request in the common case, which keeps tracing within its CPU budget.
+   */
+  private attemptSpan(trace: TraceSpan | undefined, lease: Lease, path: string, attempt: number): TraceSpan | undefined {
+    if (!trace) return undefined;
+    if (attempt === 0) {
+      trace.set({ 'server.address': lease.upstream.url });
+      return trace;
+    }
+    return trace.child('upstream.attempt', { 'server.address': lease.upstream.url, 'url.path': path, 'ragwire.attempt': attempt + 1 });
   }
 }
 
