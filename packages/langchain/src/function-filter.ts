@@ -1,6 +1,6 @@
 // The declarative filter a function filter (`(doc) => boolean`) amounts to, when it has one: its
-// source is read by a small recogniser of the common shapes (never evaluated), and the result is
-// checked against the verdicts the function gave on the candidates it saw.
+// source is parsed by acorn (never evaluated), the syntax tree matched against the common shapes, and
+// the result checked against the verdicts the function gave on the candidates it saw.
 //
 // Recognised, under `&&` (every part) or `||` (any part), parenthesised or not, in an arrow or a
 // `function` returning it, with the parameter named anything or destructured as `({ metadata })`:
@@ -9,6 +9,7 @@
 //   [LITERAL, ...].includes(doc.metadata.KEY), and its negation with `!`
 // Anything else (a variable from the closure, a method call, pageContent, `==`) has none.
 import type { Document } from '@langchain/core/documents';
+import { parseExpressionAt, type Expression, type Node, type Pattern } from 'acorn';
 import { validateFilter, type Condition, type Filter, type FilterValue, type RangeBounds } from '@ragwire/protocol';
 
 /** One candidate the function saw, and its verdict. */
@@ -17,286 +18,148 @@ export interface FilterVerdict {
   passed: boolean;
 }
 
-type Token = { kind: 'name' | 'punct'; text: string } | { kind: 'literal'; value: FilterValue };
-
-const PUNCTUATORS = ['===', '!==', '=>', '>=', '<=', '&&', '||', '?.', '>', '<', '(', ')', '[', ']', '{', '}', '.', ',', ';', '!', ':'];
-
-function tokenize(source: string): Token[] | undefined {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < source.length) {
-    const c = source[i]!;
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    const word = /^[A-Za-z_$][\w$]*/.exec(source.slice(i));
-    if (word) {
-      const w = word[0];
-      if (w === 'true' || w === 'false') out.push({ kind: 'literal', value: w === 'true' });
-      else out.push({ kind: 'name', text: w });
-      i += w.length;
-      continue;
-    }
-    const number = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?/.exec(source.slice(i));
-    if (number && (c !== '-' || !endsOperand(out))) {
-      const value = Number(number[0]);
-      if (!Number.isFinite(value)) return undefined;
-      out.push({ kind: 'literal', value });
-      i += number[0].length;
-      continue;
-    }
-    if (c === "'" || c === '"') {
-      let text = '';
-      let j = i + 1;
-      for (; j < source.length && source[j] !== c; j++) {
-        if (source[j] === '\\') {
-          const e = source[++j];
-          if (e !== '\\' && e !== "'" && e !== '"') return undefined;
-          text += e;
-        } else if (source[j] === '\n') return undefined;
-        else text += source[j];
-      }
-      if (j >= source.length) return undefined;
-      out.push({ kind: 'literal', value: text });
-      i = j + 1;
-      continue;
-    }
-    const p = PUNCTUATORS.find((x) => source.startsWith(x, i));
-    if (p === undefined) return undefined;
-    out.push({ kind: 'punct', text: p });
-    i += p.length;
-  }
-  return out;
-}
-
-function endsOperand(tokens: Token[]): boolean {
-  const t = tokens[tokens.length - 1];
-  return t !== undefined && (t.kind !== 'punct' || t.text === ')' || t.text === ']');
-}
-
 interface Atom {
   clause: 'must' | 'must_not';
   condition: Condition;
 }
 
-type Operator = '&&' | '||';
-
-/** Atoms under one operator (undefined: a single atom). */
-interface Group {
-  op: Operator | undefined;
-  atoms: Atom[];
-}
-
 const FLIP: Record<string, string> = { '>': '<', '>=': '<=', '<': '>', '<=': '>=', '===': '===', '!==': '!==' };
 const BOUND: Record<string, keyof RangeBounds> = { '>': 'gt', '>=': 'gte', '<': 'lt', '<=': 'lte' };
 
-/** A recursive-descent reader of the shapes above; every method returns undefined on anything else. */
-class Recogniser {
-  private at = 0;
-  /** The parameter's name, or `metadata` destructured. */
-  private param = '';
-  private destructured = false;
+/** How the predicate names the document's metadata: through its parameter, or destructured. */
+type Root = { param: string } | { destructured: true };
 
-  constructor(private readonly tokens: Token[]) {}
+/** The root a predicate's one parameter gives, or undefined for any other parameter list. */
+function rootOf(params: Pattern[]): Root | undefined {
+  if (params.length !== 1) return undefined;
+  const p = params[0]!;
+  if (p.type === 'Identifier') return { param: p.name };
+  if (p.type !== 'ObjectPattern' || p.properties.length !== 1) return undefined;
+  const prop = p.properties[0]!;
+  const named = prop.type === 'Property' && prop.shorthand && prop.key.type === 'Identifier' && prop.key.name === 'metadata';
+  return named ? { destructured: true } : undefined;
+}
 
-  read(): Filter | undefined {
-    if (!this.header()) return undefined;
-    let parts: Group | undefined;
-    if (this.punct('{')) {
-      if (!this.name('return')) return undefined;
-      parts = this.expression();
-      this.punct(';');
-      if (!this.punct('}')) return undefined;
-    } else parts = this.expression();
-    if (parts === undefined || this.at !== this.tokens.length) return undefined;
-    const { op, atoms } = parts;
-    if (op === '||') {
-      if (atoms.some((a) => a.clause !== 'must')) return undefined;
-      return { should: atoms.map((a) => a.condition) };
-    }
-    const must = atoms.filter((a) => a.clause === 'must').map((a) => a.condition);
-    const mustNot = atoms.filter((a) => a.clause === 'must_not').map((a) => a.condition);
-    return { ...(must.length ? { must } : {}), ...(mustNot.length ? { must_not: mustNot } : {}) };
+/** The returned expression of an arrow or function: its expression body, or a body that is one `return`. */
+function returned(fn: Node): { root: Root; expression: Expression } | undefined {
+  if (fn.type !== 'ArrowFunctionExpression' && fn.type !== 'FunctionExpression') return undefined;
+  const f = fn as Extract<Expression, { type: 'ArrowFunctionExpression' | 'FunctionExpression' }>;
+  const root = rootOf(f.params);
+  if (root === undefined || f.async || f.generator) return undefined;
+  if (f.body.type !== 'BlockStatement') return { root, expression: f.body };
+  const [only, ...rest] = f.body.body;
+  return only?.type === 'ReturnStatement' && only.argument && rest.length === 0 ? { root, expression: only.argument } : undefined;
+}
+
+/** A literal a filter can compare with: a string, a finite number (negated or not) or a boolean. */
+function literal(node: Node): FilterValue | undefined {
+  if (node.type === 'UnaryExpression') {
+    const u = node as Extract<Expression, { type: 'UnaryExpression' }>;
+    const v = u.operator === '-' ? literal(u.argument) : undefined;
+    return typeof v === 'number' ? -v : undefined;
   }
+  if (node.type !== 'Literal') return undefined;
+  const v = (node as Extract<Expression, { type: 'Literal' }>).value;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  return typeof v === 'string' || typeof v === 'boolean' ? v : undefined;
+}
 
-  private header(): boolean {
-    if (this.name('function')) {
-      if (this.peek()?.kind === 'name') this.at++;
-      return this.params() && this.peekPunct('{');
-    }
-    const t = this.peek();
-    if (t?.kind === 'name') {
-      this.param = t.text;
-      this.at++;
-      return this.punct('=>');
-    }
-    return this.params() && this.punct('=>');
+/** `param.metadata.a.b` (or `metadata.a.b` when destructured; `?.` and `['b']` too) as the key `a.b`. */
+function path(node: Node, root: Root): string | undefined {
+  const parts: string[] = [];
+  let at: Node = node.type === 'ChainExpression' ? (node as Extract<Expression, { type: 'ChainExpression' }>).expression : node;
+  while (at.type === 'MemberExpression') {
+    const m = at as Extract<Expression, { type: 'MemberExpression' }>;
+    const name = m.computed ? literal(m.property) : m.property.type === 'Identifier' ? m.property.name : undefined;
+    if (typeof name !== 'string' || name === '' || name.includes('.')) return undefined;
+    parts.unshift(name);
+    at = m.object;
   }
+  if (at.type !== 'Identifier') return undefined;
+  const base = (at as Extract<Expression, { type: 'Identifier' }>).name;
+  if ('destructured' in root) {
+    if (base !== 'metadata') return undefined;
+  } else if (base !== root.param || parts.shift() !== 'metadata') return undefined;
+  return parts.length > 0 ? parts.join('.') : undefined;
+}
 
-  private params(): boolean {
-    if (!this.punct('(')) return false;
-    if (this.punct('{')) {
-      if (!this.name('metadata')) return false;
-      this.punct(',');
-      if (!this.punct('}')) return false;
-      this.destructured = true;
-    } else {
-      const t = this.peek();
-      if (t?.kind !== 'name') return false;
-      this.param = t.text;
-      this.at++;
-    }
-    this.punct(',');
-    return this.punct(')');
-  }
+/** `[LITERAL, ...].includes(path)`. */
+function includes(node: Node, root: Root): Condition | undefined {
+  if (node.type !== 'CallExpression') return undefined;
+  const call = node as Extract<Expression, { type: 'CallExpression' }>;
+  const callee = call.callee;
+  if (callee.type !== 'MemberExpression' || callee.computed || callee.optional || call.optional) return undefined;
+  if (callee.property.type !== 'Identifier' || callee.property.name !== 'includes' || callee.object.type !== 'ArrayExpression') return undefined;
+  const values = callee.object.elements.map((e) => (e === null || e.type === 'SpreadElement' ? undefined : literal(e)));
+  if (values.length === 0 || values.includes(undefined) || call.arguments.length !== 1 || call.arguments[0]!.type === 'SpreadElement') return undefined;
+  const key = path(call.arguments[0]!, root);
+  return key === undefined ? undefined : { key, in: values as FilterValue[] };
+}
 
-  /** Atoms joined by one operator throughout; a parenthesised group joins them with the same operator. */
-  private expression(): Group | undefined {
-    const groups: Group[] = [];
-    let op: Operator | undefined;
-    for (;;) {
-      const g = this.atom();
-      if (g === undefined) return undefined;
-      groups.push(g);
-      const next = this.punct('&&') ? '&&' : this.punct('||') ? '||' : undefined;
-      if (next === undefined) break;
-      if (op !== undefined && op !== next) return undefined;
-      op = next;
-    }
-    const joined = op ?? groups[0]!.op;
-    if (groups.some((g) => g.atoms.length > 1 && g.op !== joined)) return undefined;
-    return { op: joined, atoms: groups.flatMap((g) => g.atoms) };
+/** One comparison or includes, as a must or must_not condition. */
+function atom(node: Node, root: Root): Atom | undefined {
+  if (node.type === 'UnaryExpression') {
+    const u = node as Extract<Expression, { type: 'UnaryExpression' }>;
+    const inc = u.operator === '!' ? includes(u.argument, root) : undefined;
+    return inc ? { clause: 'must_not', condition: inc } : undefined;
   }
+  if (node.type === 'CallExpression') {
+    const inc = includes(node, root);
+    return inc ? { clause: 'must', condition: inc } : undefined;
+  }
+  if (node.type !== 'BinaryExpression') return undefined;
+  const b = node as Extract<Expression, { type: 'BinaryExpression' }>;
+  if (!(b.operator in FLIP)) return undefined;
+  let key = path(b.left, root);
+  let value = literal(b.right);
+  let op = b.operator;
+  if (key === undefined) {
+    key = path(b.right, root);
+    value = literal(b.left);
+    op = FLIP[op]! as typeof op;
+  }
+  if (key === undefined || value === undefined) return undefined;
+  if (op === '===') return { clause: 'must', condition: { key, eq: value } };
+  if (op === '!==') return { clause: 'must_not', condition: { key, eq: value } };
+  if (typeof value !== 'number') return undefined;
+  return { clause: 'must', condition: { key, range: { [BOUND[op]!]: value } } };
+}
 
-  private atom(): Group | undefined {
-    if (this.punct('(')) {
-      const inner = this.expression();
-      return inner !== undefined && this.punct(')') ? inner : undefined;
-    }
-    if (this.punct('!')) {
-      const inc = this.includes();
-      return inc ? { op: undefined, atoms: [{ clause: 'must_not', condition: inc }] } : undefined;
-    }
-    if (this.peekPunct('[')) {
-      const inc = this.includes();
-      return inc ? { op: undefined, atoms: [{ clause: 'must', condition: inc }] } : undefined;
-    }
-    const c = this.comparison();
-    return c ? { op: undefined, atoms: [c] } : undefined;
+/** The atoms of a tree of `&&` or `||` (one operator throughout), with that operator. */
+function atoms(node: Node, root: Root, out: { op?: '&&' | '||'; atoms: Atom[] }): boolean {
+  if (node.type === 'LogicalExpression') {
+    const l = node as Extract<Expression, { type: 'LogicalExpression' }>;
+    if (l.operator === '??' || (out.op !== undefined && out.op !== l.operator)) return false;
+    out.op = l.operator;
+    return atoms(l.left, root, out) && atoms(l.right, root, out);
   }
-
-  private includes(): Condition | undefined {
-    if (!this.punct('[')) return undefined;
-    const values: FilterValue[] = [];
-    while (!this.punct(']')) {
-      const v = this.literal();
-      if (v === undefined) return undefined;
-      values.push(v);
-      if (!this.punct(',') && !this.peekPunct(']')) return undefined;
-    }
-    if (values.length === 0 || !this.punct('.') || !this.name('includes') || !this.punct('(')) return undefined;
-    const key = this.path();
-    if (key === undefined || !this.punct(')')) return undefined;
-    return { key, in: values };
-  }
-
-  private comparison(): Atom | undefined {
-    let key = this.path();
-    let op: string | undefined;
-    let value: FilterValue | undefined;
-    if (key !== undefined) {
-      op = this.operator();
-      value = this.literal();
-    } else {
-      value = this.literal();
-      const o = this.operator();
-      op = o && FLIP[o];
-      key = this.path();
-    }
-    if (key === undefined || op === undefined || value === undefined) return undefined;
-    if (op === '===') return { clause: 'must', condition: { key, eq: value } };
-    if (op === '!==') return { clause: 'must_not', condition: { key, eq: value } };
-    if (typeof value !== 'number') return undefined;
-    return { clause: 'must', condition: { key, range: { [BOUND[op]!]: value } } };
-  }
-
-  /** `param.metadata.a.b` (or `metadata.a.b` when destructured) as the key `a.b`. */
-  private path(): string | undefined {
-    const start = this.at;
-    const fail = () => ((this.at = start), undefined);
-    if (this.destructured) {
-      if (!this.name('metadata')) return fail();
-    } else if (!this.name(this.param) || !this.member() || !this.name('metadata')) return fail();
-    const parts: string[] = [];
-    for (;;) {
-      const optional = this.punct('?.');
-      if (this.punct('[')) {
-        const t = this.peek();
-        if (t?.kind !== 'literal' || typeof t.value !== 'string' || t.value === '' || t.value.includes('.')) return fail();
-        this.at++;
-        if (!this.punct(']')) return fail();
-        parts.push(t.value);
-        continue;
-      }
-      if (!optional && !this.punct('.')) break;
-      const t = this.peek();
-      if (t?.kind !== 'name') return fail();
-      this.at++;
-      parts.push(t.text);
-    }
-    return parts.length > 0 ? parts.join('.') : fail();
-  }
-
-  private member(): boolean {
-    return this.punct('.') || this.punct('?.');
-  }
-
-  private operator(): string | undefined {
-    const t = this.peek();
-    if (t?.kind === 'punct' && t.text in FLIP) {
-      this.at++;
-      return t.text;
-    }
-    return undefined;
-  }
-
-  private literal(): FilterValue | undefined {
-    const t = this.peek();
-    if (t?.kind !== 'literal') return undefined;
-    this.at++;
-    return t.value;
-  }
-
-  private peek(): Token | undefined {
-    return this.tokens[this.at];
-  }
-
-  private peekPunct(text: string): boolean {
-    const t = this.peek();
-    return t?.kind === 'punct' && t.text === text;
-  }
-
-  private punct(text: string): boolean {
-    if (!this.peekPunct(text)) return false;
-    this.at++;
-    return true;
-  }
-
-  private name(text: string): boolean {
-    const t = this.peek();
-    if (t?.kind !== 'name' || t.text !== text) return false;
-    this.at++;
-    return true;
-  }
+  const a = atom(node, root);
+  if (a) out.atoms.push(a);
+  return a !== undefined;
 }
 
 /** The filter a predicate's source spells, or undefined when it is not one of the shapes above. */
 function recogniseFunctionFilter(predicate: (doc: Document) => boolean): Filter | undefined {
-  const tokens = tokenize(Function.prototype.toString.call(predicate));
-  if (tokens === undefined) return undefined;
-  const filter = new Recogniser(tokens).read();
-  if (filter === undefined) return undefined;
+  const source = Function.prototype.toString.call(predicate);
+  let fn: Expression;
+  try {
+    fn = parseExpressionAt(source, 0, { ecmaVersion: 'latest' });
+  } catch {
+    return undefined; // a method shorthand, native code: not an expression on its own
+  }
+  if (fn.end !== source.length) return undefined;
+  const r = returned(fn);
+  const parts: { op?: '&&' | '||'; atoms: Atom[] } = { atoms: [] };
+  if (r === undefined || !atoms(r.expression, r.root, parts)) return undefined;
+  let filter: Filter;
+  if (parts.op === '||') {
+    if (parts.atoms.some((a) => a.clause !== 'must')) return undefined;
+    filter = { should: parts.atoms.map((a) => a.condition) };
+  } else {
+    const must = parts.atoms.filter((a) => a.clause === 'must').map((a) => a.condition);
+    const mustNot = parts.atoms.filter((a) => a.clause === 'must_not').map((a) => a.condition);
+    filter = { ...(must.length ? { must } : {}), ...(mustNot.length ? { must_not: mustNot } : {}) };
+  }
   try {
     return validateFilter(filter);
   } catch {
