@@ -9,7 +9,6 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   InternalError,
-  InvalidArgumentError,
   ReplicaBehindError,
   LogTrimmedError,
   StaleEpochError,
@@ -18,28 +17,12 @@ import {
   type DeleteRequest,
   type UpsertRequest,
 } from '@ragwire/protocol';
+import type { ApplyTarget } from './apply-target';
 import { EVERY_BUCKET, bucketOf, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
-import { DEFAULT_DROP_GRACE_MS, FleetCatalog, bucketsOfMember, bucketsToFollow, type CollectionSpec, type ShardMap } from './catalog';
+import { FleetCatalog } from './catalog';
+import { CollectionFeed, type FeedHost } from './collection-feed';
 import { SnapshotStore, bucketSetKey } from './snapshots';
 import { scanBucketLag, type BucketLag } from './bucket-lag';
-
-/** What the applier needs of a store (the shard server implements it over @ragwire/store). */
-export interface ApplyTarget {
-  /** Creates the collection if missing (same settings), so its log can be applied. */
-  ensureCollection(spec: CollectionSpec): Promise<void>;
-  /** The last log sequence the collection committed (0: none, or no such collection). */
-  appliedSeq(collection: string): number;
-  /** Applies one write at log sequence `seq`; a store refusal (typed error) still consumes the position. */
-  apply(collection: string, seq: number, write: UpsertRequest | DeleteRequest): Promise<void>;
-  /** Records, without a write, that the log up to `seq` holds nothing more for the collection (after every apply before it). */
-  recordPosition(collection: string, seq: number): Promise<void>;
-  /** The documents for which `keep` is true, as UPSERT frames (for a snapshot). Called between applies. */
-  exportFrames(collection: string, keep: (id: string) => boolean): Uint8Array[];
-  /** Deletes, outside the log, the documents for which `drop` is true (buckets that moved away); resolves to how many. */
-  dropWhere(collection: string, drop: (id: string) => boolean): Promise<number>;
-  /** Replaces the collection's documents by `writes` and records log position `seq`. */
-  restore(collection: string, seq: number, writes: UpsertRequest[]): Promise<void>;
-}
 
 export interface LogApplierOptions {
   connection: NatsConnection;
@@ -75,169 +58,7 @@ export interface FeedState {
   move?: string;
 }
 
-class CollectionFeed {
-  processed: number;
-  last = 0;
-  trimmed = false;
-  snapshotAt = 0;
-  /** The buckets applied from the log; undefined: no shard map, every bucket. */
-  owned: Set<number> | undefined;
-  /** The buckets queries are answered for (the map's current layout); undefined: every bucket. */
-  served: Set<number> | undefined;
-  map: ShardMap | null = null;
-  move: string | undefined;
-  /** Bumped when the followed buckets grow: the log is read again from the store's position, and positions of the run before are ignored. */
-  generation = 0;
-  #run = new AbortController();
-  #dropTimer: NodeJS.Timeout | undefined;
-  readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
-  readonly #mapWaiters = new Set<() => void>();
-  readonly #abort = new AbortController();
-
-  constructor(
-    readonly spec: CollectionSpec,
-    readonly applier: LogApplier,
-  ) {
-    this.processed = applier.target.appliedSeq(spec.collection);
-  }
-
-  get signal(): AbortSignal {
-    return this.#abort.signal;
-  }
-
-  /** Aborted when the current read of the log must end (stopped, or the followed buckets grew). */
-  get runSignal(): AbortSignal {
-    return this.#run.signal;
-  }
-
-  get epoch(): number {
-    return this.map?.epoch ?? 0;
-  }
-
-  stop(): void {
-    this.#abort.abort();
-    this.#run.abort();
-    clearTimeout(this.#dropTimer);
-    for (const w of this.#waiters) w.resolve();
-    for (const w of this.#mapWaiters) w();
-  }
-
-  setMap(map: ShardMap | null): void {
-    const before = this.owned;
-    const first = this.map === null;
-    this.map = map;
-    const owned = this.#bucketsToApply(before, map ? bucketsToFollow(map, this.applier.member) : undefined);
-    this.owned = owned;
-    this.served = map ? bucketsOfMember(map, this.applier.member) : undefined;
-    this.move = map?.next?.id;
-    for (const w of this.#mapWaiters) w();
-    if (owned !== undefined && (first || (before !== undefined && [...before].some((b) => !owned.has(b))) || before === undefined)) this.#scheduleDrop();
-  }
-
-  /**
-   * New buckets are followed only from the log's start (a store that applied nothing yet): applied from
-   * the middle, their earlier writes would be missing. Refused, the member keeps the buckets it had.
-   */
-  #bucketsToApply(before: Set<number> | undefined, wanted: Set<number> | undefined): Set<number> | undefined {
-    if (before === undefined || wanted === undefined || ![...wanted].some((b) => !before.has(b))) return wanted;
-    return this.#restartFromStore() ? wanted : new Set([...before].filter((b) => wanted.has(b)));
-  }
-
-  /**
-   * New buckets to follow: their writes before the store's position were passed over, so the log is read
-   * again from the store's position. Only a member whose store applied nothing yet can take buckets.
-   */
-  #restartFromStore(): boolean {
-    const { collection } = this.spec;
-    const from = this.applier.target.appliedSeq(collection);
-    if (from > 0) {
-      this.applier.problem({
-        collection,
-        error: new InvalidArgumentError(
-          `member ${this.applier.member} was given buckets of ${collection} but already applied its log up to ${from}: buckets move only to members with an empty store`,
-        ),
-      });
-      return false;
-    }
-    // The running read stops before its next message: it must not apply the new buckets from where it is.
-    this.generation++;
-    this.processed = from;
-    this.#run.abort();
-    this.#run = new AbortController();
-    return true;
-  }
-
-  #scheduleDrop(): void {
-    clearTimeout(this.#dropTimer);
-    const graceMs = this.map?.dropGraceMs ?? DEFAULT_DROP_GRACE_MS;
-    this.#dropTimer = setTimeout(() => void this.#drop(), graceMs);
-    this.#dropTimer.unref();
-  }
-
-  async #drop(): Promise<void> {
-    const owned = this.owned;
-    const { collection } = this.spec;
-    if (owned === undefined || this.signal.aborted) return;
-    const buckets = this.spec.buckets;
-    try {
-      const documents = await this.applier.target.dropWhere(collection, (id) => !owned.has(bucketOf(id, buckets)));
-      this.applier.dropped({ collection, documents, epoch: this.epoch });
-    } catch (error) {
-      this.applier.problem({ collection, error });
-    }
-  }
-
-  /** Waits (at most `timeoutMs`) for the map to reach `epoch`; true when it did. */
-  async waitForEpoch(epoch: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.epoch < epoch && !this.signal.aborted) {
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const done = (): void => (clearTimeout(timer), this.#mapWaiters.delete(done), resolve());
-        const timer = setTimeout(done, left);
-        this.#mapWaiters.add(done);
-      });
-    }
-    return this.epoch >= epoch;
-  }
-
-  owns(bucket: number | typeof EVERY_BUCKET): boolean {
-    // A member that follows no bucket applies nothing, so its store stays at position 0 until it is given some.
-    if (bucket === EVERY_BUCKET) return this.owned === undefined || this.owned.size > 0;
-    return this.owned === undefined || this.owned.has(bucket);
-  }
-
-  /**
-   * Commits the position reached by passing over other members' buckets, so a restart resumes from it: a
-   * stream trimmed up to here is then no gap (docs/operations.md "Snapshots in the object store, trimmed
-   * logs"). A member that follows no bucket keeps position 0, which is what lets it be given buckets.
-   */
-  async recordPosition(): Promise<void> {
-    const { collection } = this.spec;
-    const seq = this.processed;
-    if (!this.owns(EVERY_BUCKET) || seq <= this.applier.target.appliedSeq(collection)) return;
-    await this.applier.target.recordPosition(collection, seq);
-  }
-
-  advance(seq: number, generation = this.generation): void {
-    if (generation !== this.generation || seq <= this.processed) return;
-    this.processed = seq;
-    if (seq > this.last) this.last = seq;
-    for (const w of this.#waiters) if (w.seq <= seq) this.#waiters.delete(w), w.resolve();
-  }
-
-  waitFor(seq: number, timeoutMs: number): Promise<boolean> {
-    if (this.processed >= seq) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const w = { seq, resolve: () => (clearTimeout(timer), resolve(this.processed >= seq)) };
-      const timer = setTimeout(() => (this.#waiters.delete(w), resolve(false)), timeoutMs);
-      this.#waiters.add(w);
-    });
-  }
-}
-
-export class LogApplier {
+export class LogApplier implements FeedHost {
   readonly member: string;
   readonly target: ApplyTarget;
   readonly #nc: NatsConnection;
