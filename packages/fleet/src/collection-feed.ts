@@ -2,7 +2,6 @@
 // buckets it applies and which it answers queries for under the shard map, the position every message up
 // to was applied or passed over, the waiters on that position and on the map's epoch, and the drop of the
 // documents of buckets that moved away after the grace. The applier (log-applier.ts) reads the log.
-import { InvalidArgumentError } from '@ragwire/protocol';
 import type { ApplyTarget } from './apply-target';
 import { EVERY_BUCKET, bucketOf } from './buckets';
 import { DEFAULT_DROP_GRACE_MS, bucketsOfMember, bucketsToFollow, type CollectionSpec, type ShardMap } from './catalog';
@@ -28,6 +27,9 @@ export class CollectionFeed {
   served: Set<number> | undefined;
   map: ShardMap | null = null;
   move: string | undefined;
+  /** Buckets given to this member while its store held others: loaded (bucket-loader.ts) before they are applied from the log. */
+  readonly loading = new Set<number>();
+  #mapSeen = false;
   /** Bumped when the followed buckets grow: the log is read again from the store's position, and positions of the run before are ignored. */
   generation = 0;
   #run = new AbortController();
@@ -67,46 +69,65 @@ export class CollectionFeed {
   setMap(map: ShardMap | null): void {
     const before = this.owned;
     const first = this.map === null;
+    const start = !this.#mapSeen;
+    this.#mapSeen = true;
     this.map = map;
-    const owned = this.#bucketsToApply(before, map ? bucketsToFollow(map, this.applier.member) : undefined);
-    this.owned = owned;
     this.served = map ? bucketsOfMember(map, this.applier.member) : undefined;
+    const owned = this.#bucketsToApply(before, map ? bucketsToFollow(map, this.applier.member) : undefined, start);
+    // Snapshots are kept per bucket set: a new set uploads its first at the next pause of the log, so a
+    // move out of a trimmed stream soon finds one (bucket-loader.ts).
+    if (before !== undefined && owned !== undefined && (before.size !== owned.size || [...owned].some((b) => !before.has(b))))
+      this.snapshotAt = Number.NEGATIVE_INFINITY;
+    this.owned = owned;
     this.move = map?.next?.id;
     for (const w of this.#mapWaiters) w();
     if (owned !== undefined && (first || (before !== undefined && [...before].some((b) => !owned.has(b))) || before === undefined)) this.#scheduleDrop();
   }
 
   /**
-   * New buckets are followed only from the log's start (a store that applied nothing yet): applied from
-   * the middle, their earlier writes would be missing. Refused, the member keeps the buckets it had.
+   * The buckets to apply from the log now. New buckets cannot be applied from the middle of the log
+   * (their earlier writes would be missing): a store that applied nothing yet reads the log again from
+   * its start; one that holds other buckets loads the new ones first (`loading`, bucket-loader.ts) and
+   * applies them from its position once they are loaded. At start, buckets a pending move gives a member
+   * that already serves others are loaded again: a load is not recorded, so it may have been cut short.
    */
-  #bucketsToApply(before: Set<number> | undefined, wanted: Set<number> | undefined): Set<number> | undefined {
-    if (before === undefined || wanted === undefined || ![...wanted].some((b) => !before.has(b))) return wanted;
-    return this.#restartFromStore() ? wanted : new Set([...before].filter((b) => wanted.has(b)));
+  #bucketsToApply(before: Set<number> | undefined, wanted: Set<number> | undefined, start: boolean): Set<number> | undefined {
+    if (wanted === undefined) {
+      this.loading.clear();
+      return undefined;
+    }
+    for (const b of this.loading) if (!wanted.has(b)) this.loading.delete(b);
+    const stored = this.applier.target.appliedSeq(this.spec.collection);
+    let gained: number[];
+    if (before === undefined) {
+      if (!start || stored === 0 || this.served === undefined || this.served.size === 0) return wanted;
+      gained = [...wanted].filter((b) => !this.served!.has(b));
+    } else gained = [...wanted].filter((b) => !before.has(b) && !this.loading.has(b));
+    if (gained.length > 0) {
+      if (stored > 0) for (const b of gained) this.loading.add(b);
+      this.#restartFromStore(stored);
+    }
+    return this.loading.size === 0 ? wanted : new Set([...wanted].filter((b) => !this.loading.has(b)));
   }
 
-  /**
-   * New buckets to follow: their writes before the store's position were passed over, so the log is read
-   * again from the store's position. Only a member whose store applied nothing yet can take buckets.
-   */
-  #restartFromStore(): boolean {
-    const { collection } = this.spec;
-    const from = this.applier.target.appliedSeq(collection);
-    if (from > 0) {
-      this.applier.problem({
-        collection,
-        error: new InvalidArgumentError(
-          `member ${this.applier.member} was given buckets of ${collection} but already applied its log up to ${from}: buckets move only to members with an empty store`,
-        ),
-      });
-      return false;
-    }
-    // The running read stops before its next message: it must not apply the new buckets from where it is.
+  /** The running read stops before its next message: it must not apply the new buckets from where it is. */
+  #restartFromStore(stored: number): void {
     this.generation++;
-    this.processed = from;
+    this.processed = stored;
     this.#run.abort();
     this.#run = new AbortController();
-    return true;
+  }
+
+  /** `loaded` were loaded up to the store's position: they are applied from the log from now on (those still followed). */
+  finishLoading(loaded: Iterable<number>): void {
+    const wanted = this.map ? bucketsToFollow(this.map, this.applier.member) : undefined;
+    const owned = new Set(this.owned ?? []);
+    for (const b of loaded) {
+      this.loading.delete(b);
+      if (wanted?.has(b)) owned.add(b);
+    }
+    if (this.owned !== undefined) this.owned = owned;
+    this.snapshotAt = Number.NEGATIVE_INFINITY;
   }
 
   #scheduleDrop(): void {
@@ -122,7 +143,11 @@ export class CollectionFeed {
     if (owned === undefined || this.signal.aborted) return;
     const buckets = this.spec.buckets;
     try {
-      const documents = await this.applier.target.dropWhere(collection, (id) => !owned.has(bucketOf(id, buckets)));
+      const loading = this.loading;
+      const documents = await this.applier.target.dropWhere(collection, (id) => {
+        const b = bucketOf(id, buckets);
+        return !owned.has(b) && !loading.has(b);
+      });
       this.applier.dropped({ collection, documents, epoch: this.epoch });
     } catch (error) {
       this.applier.problem({ collection, error });

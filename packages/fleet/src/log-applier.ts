@@ -3,21 +3,14 @@
 // holds (or of every bucket) is applied at its stream sequence, which the store commits in the same LMDB
 // transaction (exactly once across restarts and kill -9); other buckets' messages are passed over.
 // Rebalancing (docs/operations.md "Rebalancing a fleet"): a member given buckets by a pending move
-// replays the log from its start for them; one that lost buckets drops their documents after the grace.
+// replays the log from its start for them when its store is empty, or loads them first (bucket-loader.ts)
+// when it holds others; collection-feed.ts keeps which buckets are followed and drops those that moved away.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  InternalError,
-  ReplicaBehindError,
-  LogTrimmedError,
-  StaleEpochError,
-  decodeFrame,
-  isRagwireError,
-  type DeleteRequest,
-  type UpsertRequest,
-} from '@ragwire/protocol';
-import type { ApplyTarget } from './apply-target';
+import { ReplicaBehindError, LogTrimmedError, StaleEpochError, isRagwireError } from '@ragwire/protocol';
+import { decodeLogWrite, type ApplyTarget } from './apply-target';
+import { loadBuckets, restoreFromOwners, type LoadContext } from './bucket-loader';
 import { EVERY_BUCKET, bucketOf, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
 import { FleetCatalog } from './catalog';
 import { CollectionFeed, type FeedHost } from './collection-feed';
@@ -35,6 +28,8 @@ export interface LogApplierOptions {
   snapshotEvery?: number;
   /** Told of a snapshot uploaded or restored. */
   onSnapshot?: (event: { collection: string; seq: number; documents: number; restored: boolean }) => void;
+  /** Told of buckets loaded into a store that holds others (a move to an existing member), before the log applies them. */
+  onLoad?: (event: { collection: string; buckets: number; through: number; documents: number; replayed: number; ms: number }) => void;
   /** Told of the documents of buckets that moved away, dropped after the map's grace. */
   onDrop?: (event: { collection: string; documents: number; epoch: number }) => void;
   /** Told of a write the store refused, or a feed that failed and restarts. */
@@ -68,6 +63,7 @@ export class LogApplier implements FeedHost {
   readonly #onProblem: NonNullable<LogApplierOptions['onProblem']>;
   readonly #onSnapshot: NonNullable<LogApplierOptions['onSnapshot']>;
   readonly #onDrop: NonNullable<LogApplierOptions['onDrop']>;
+  readonly #onLoad: NonNullable<LogApplierOptions['onLoad']>;
   readonly #snapshotEvery: number;
   #snapshots: SnapshotStore | undefined;
   readonly #feeds = new Map<string, CollectionFeed>();
@@ -86,6 +82,7 @@ export class LogApplier implements FeedHost {
     this.#onProblem = options.onProblem ?? (() => undefined);
     this.#onSnapshot = options.onSnapshot ?? (() => undefined);
     this.#onDrop = options.onDrop ?? (() => undefined);
+    this.#onLoad = options.onLoad ?? (() => undefined);
     this.#snapshotEvery = options.snapshotEvery ?? 50_000;
   }
 
@@ -119,7 +116,8 @@ export class LogApplier implements FeedHost {
       trimmed: f.trimmed,
       stored: this.target.appliedSeq(f.spec.collection),
       epoch: f.epoch,
-      ...(f.move ? { move: f.move } : {}),
+      // A move's buckets count as followed once loaded.
+      ...(f.move && f.loading.size === 0 ? { move: f.move } : {}),
     }));
   }
 
@@ -229,6 +227,35 @@ export class LogApplier implements FeedHost {
     }
   }
 
+  /** A collection with no shard map: the snapshot of every bucket (any replica's), then the log after it. */
+  async #restoreOwnSet(feed: CollectionFeed, from: number, first: number): Promise<void> {
+    const { collection } = feed.spec;
+    const key = bucketSetKey(feed.owned);
+    const snapshot = await this.#snapshots!.get(collection, key);
+    if (!snapshot || snapshot.seq + 1 < first) {
+      throw new LogTrimmedError(
+        `the log of ${collection} starts at ${first}, this replica applied up to ${from - 1}, and no snapshot of bucket set ${key} reaches it`,
+      );
+    }
+    await this.target.restore(collection, snapshot.seq, snapshot.writes);
+    feed.snapshotAt = snapshot.seq;
+    feed.advance(snapshot.seq, feed.generation);
+    this.#onSnapshot({ collection, seq: snapshot.seq, documents: snapshot.writes.reduce((n, w) => n + w.ids.length, 0), restored: true });
+  }
+
+  #loadContext(feed: CollectionFeed): LoadContext {
+    const { collection, buckets } = feed.spec;
+    return {
+      js: this.#js,
+      snapshots: this.#snapshots!,
+      target: this.target,
+      stream: streamName(this.#prefix, collection),
+      collection,
+      buckets,
+      onProblem: this.#onProblem,
+    };
+  }
+
   /** Follows one collection's log until stopped, restarting from the store's position after a failure. */
   async #run(feed: CollectionFeed): Promise<void> {
     const { collection } = feed.spec;
@@ -258,23 +285,34 @@ export class LogApplier implements FeedHost {
     const from = this.target.appliedSeq(collection) + 1;
     const stream = streamName(this.#prefix, collection);
     const info = await this.#jsm!.streams.info(stream);
+    // Where the stream starts now (an empty stream: after its last message).
+    const first = info.state.messages > 0 ? info.state.first_seq : info.state.last_seq + 1;
     // A member that follows no bucket applies nothing, so a trim loses it nothing.
-    if (info.state.messages > 0 && info.state.first_seq > from && feed.owns(EVERY_BUCKET)) {
+    if (info.state.messages > 0 && first > from && feed.owns(EVERY_BUCKET)) {
       // Consuming now would skip the trimmed writes: load a snapshot of our buckets taken at or after
       // the trim point, then replay the log from its sequence.
       feed.trimmed = true;
-      const key = bucketSetKey(feed.owned);
-      const snapshot = await this.#snapshots!.get(collection, key);
-      if (!snapshot || snapshot.seq + 1 < info.state.first_seq) {
-        throw new LogTrimmedError(
-          `the log of ${collection} starts at ${info.state.first_seq}, this replica applied up to ${from - 1}, and no snapshot of bucket set ${key} reaches it`,
-        );
+      if (feed.owned === undefined || feed.map === null) await this.#restoreOwnSet(feed, from, first);
+      else {
+        // The snapshots of the shards that hold our buckets (our own shard's, and those a move brings).
+        const load = new Set([...feed.owned, ...feed.loading]);
+        const restored = await restoreFromOwners(this.#loadContext(feed), feed.map, load, first);
+        feed.finishLoading(load);
+        feed.snapshotAt = restored.seq;
+        feed.advance(restored.seq, generation);
+        this.#onSnapshot({ collection, seq: restored.seq, documents: restored.documents, restored: true });
       }
-      await this.target.restore(collection, snapshot.seq, snapshot.writes);
-      feed.snapshotAt = snapshot.seq;
-      feed.advance(snapshot.seq, generation);
-      this.#onSnapshot({ collection, seq: snapshot.seq, documents: snapshot.writes.reduce((n, w) => n + w.ids.length, 0), restored: true });
       return this.#follow(feed);
+    }
+    if (feed.loading.size > 0 && feed.map !== null) {
+      // Buckets given to a member that holds others: loaded up to its position before the log applies them.
+      const load = new Set(feed.loading);
+      const through = from - 1;
+      const t0 = Date.now();
+      const done = await loadBuckets(this.#loadContext(feed), feed.map, load, { first, through }, run);
+      if (!done.loaded) return;
+      feed.finishLoading(load);
+      this.#onLoad({ collection, buckets: load.size, through, documents: done.documents, replayed: done.replayed, ms: Date.now() - t0 });
     }
     feed.trimmed = false;
     // The stream holds only this collection's subjects: no filter (filter_subjects needs server 2.10).
@@ -300,17 +338,8 @@ export class LogApplier implements FeedHost {
         if (failure !== undefined) throw failure;
         const seq = m.seq;
         const bucket = bucketOfSubject(m.subject);
-        let write: UpsertRequest | DeleteRequest | undefined;
-        if (feed.owns(bucket)) {
-          try {
-            const { message } = decodeFrame(m.data);
-            if (message.type !== 'upsert' && message.type !== 'delete') throw new InternalError(`log message ${seq} of ${collection} is a ${message.type}`);
-            write = message;
-          } catch (error) {
-            // No replica can apply it: passed over, and said.
-            this.#onProblem({ collection, seq, error });
-          }
-        }
+        // A message no replica can apply is passed over, and said.
+        const write = feed.owns(bucket) ? decodeLogWrite(m.data, collection, seq, this.#onProblem) : undefined;
         if (write === undefined) settle(seq, Promise.resolve(true));
         else {
           settle(
@@ -336,7 +365,7 @@ export class LogApplier implements FeedHost {
           await inFlight.at(-1);
           inFlight.length = 0;
           if (failure === undefined && !run.aborted) await feed.recordPosition();
-          if (failure === undefined && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
+          if (failure === undefined && feed.owns(EVERY_BUCKET) && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
         }
       }
     } finally {
