@@ -16,5 +16,5 @@ export { LogApplier, type LogApplierOptions, type FeedState } from './log-applie
 export type { ApplyTarget } from './apply-target';
 export { SnapshotStore, bucketSetKey, type Snapshot } from './snapshots';
 export { rebalance, abortMove, type RebalanceOptions, type RebalanceResult } from './rebalance';
-export { planAddShard, planSetReplicas, bucketCounts, joiningMembers } from './rebalance-plan';
+export { planAddShard, planRemoveShard, planSetReplicas, bucketCounts, joiningMembers, gainingMembers } from './rebalance-plan';
 export type { BucketLag } from './bucket-lag';
