@@ -103,10 +103,17 @@ describe('CollectionFeed', () => {
     expect(h.droppedIds.length).toBeGreaterThan(0);
     expect(h.droppedIds.every((id) => !kept.has(bucketOf(id, BUCKETS)))).toBe(true);
     expect(ids.filter((id) => kept.has(bucketOf(id, BUCKETS))).some((id) => feed.loading.has(bucketOf(id, BUCKETS)))).toBe(true);
-    // abort-move: the map loses `next`, the load is dropped with it.
+    // abort-move: the map loses `next`; the load stops and what it loaded goes after the grace.
+    const loadRun = feed.runSignal;
+    const loading = new Set(feed.loading);
+    h.droppedIds.length = 0;
     feed.setMap(map);
+    expect(loadRun.aborted).toBe(true);
     expect(feed.loading.size).toBe(0);
     expect([...feed.owned!].sort((x, y) => x - y)).toEqual(ofShard(map, 0));
+    await sleep(20);
+    expect(h.droppedIds.some((id) => loading.has(bucketOf(id, BUCKETS)))).toBe(true);
+    expect(h.droppedIds.every((id) => !feed.owned!.has(bucketOf(id, BUCKETS)))).toBe(true);
     feed.stop();
   });
 });

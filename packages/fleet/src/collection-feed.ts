@@ -30,6 +30,8 @@ export class CollectionFeed {
   /** Buckets given to this member while its store held others: loaded (bucket-loader.ts) before they are applied from the log. */
   readonly loading = new Set<number>();
   #mapSeen = false;
+  /** Buckets were being loaded that the map no longer gives this member: their documents go after the grace. */
+  #dropLoaded = false;
   /** Bumped when the followed buckets grow: the log is read again from the store's position, and positions of the run before are ignored. */
   generation = 0;
   #run = new AbortController();
@@ -81,7 +83,9 @@ export class CollectionFeed {
     this.owned = owned;
     this.move = map?.next?.id;
     for (const w of this.#mapWaiters) w();
-    if (owned !== undefined && (first || (before !== undefined && [...before].some((b) => !owned.has(b))) || before === undefined)) this.#scheduleDrop();
+    const lost = before !== undefined && [...before].some((b) => !owned?.has(b));
+    if (owned !== undefined && (first || lost || before === undefined || this.#dropLoaded)) this.#scheduleDrop();
+    this.#dropLoaded = false;
   }
 
   /**
@@ -96,8 +100,14 @@ export class CollectionFeed {
       this.loading.clear();
       return undefined;
     }
-    for (const b of this.loading) if (!wanted.has(b)) this.loading.delete(b);
     const stored = this.applier.target.appliedSeq(this.spec.collection);
+    const forgotten = [...this.loading].filter((b) => !wanted.has(b));
+    if (forgotten.length > 0) {
+      // The move was aborted or changed under a load: the load stops (what it loaded is dropped after the grace).
+      for (const b of forgotten) this.loading.delete(b);
+      this.#dropLoaded = true;
+      this.#restartFromStore(stored);
+    }
     let gained: number[];
     if (before === undefined) {
       if (!start || stored === 0 || this.served === undefined || this.served.size === 0) return wanted;

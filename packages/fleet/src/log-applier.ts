@@ -228,7 +228,7 @@ export class LogApplier implements FeedHost {
   }
 
   /** A collection with no shard map: the snapshot of every bucket (any replica's), then the log after it. */
-  async #restoreOwnSet(feed: CollectionFeed, from: number, first: number): Promise<void> {
+  async #restoreOwnSet(feed: CollectionFeed, from: number, first: number, generation: number): Promise<void> {
     const { collection } = feed.spec;
     const key = bucketSetKey(feed.owned);
     const snapshot = await this.#snapshots!.get(collection, key);
@@ -239,7 +239,7 @@ export class LogApplier implements FeedHost {
     }
     await this.target.restore(collection, snapshot.seq, snapshot.writes);
     feed.snapshotAt = snapshot.seq;
-    feed.advance(snapshot.seq, feed.generation);
+    feed.advance(snapshot.seq, generation);
     this.#onSnapshot({ collection, seq: snapshot.seq, documents: snapshot.writes.reduce((n, w) => n + w.ids.length, 0), restored: true });
   }
 
@@ -292,7 +292,7 @@ export class LogApplier implements FeedHost {
       // Consuming now would skip the trimmed writes: load a snapshot of our buckets taken at or after
       // the trim point, then replay the log from its sequence.
       feed.trimmed = true;
-      if (feed.owned === undefined || feed.map === null) await this.#restoreOwnSet(feed, from, first);
+      if (feed.owned === undefined || feed.map === null) await this.#restoreOwnSet(feed, from, first, generation);
       else {
         // The snapshots of the shards that hold our buckets (our own shard's, and those a move brings).
         const load = new Set([...feed.owned, ...feed.loading]);
