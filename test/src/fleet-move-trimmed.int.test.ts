@@ -2,8 +2,9 @@
 // discard old) no longer starts at 1, so a member given buckets cannot replay them from the start. A new
 // shard's member loads its buckets from the snapshots their current owners uploaded to the object store,
 // then replays the log after them; when a shard is then removed, the remaining members (which hold other
-// buckets) load the removed shard's buckets the same way up to their own position. Real nats-server, real
-// shard server processes, the real ragwire-fleet CLI, writes going on throughout.
+// buckets) load the removed shard's buckets the same way up to their own position, one of them killed
+// and restarted while it does. Real nats-server, real shard server processes, the real ragwire-fleet CLI,
+// writes going on throughout.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -137,12 +138,18 @@ describe('fleet: moving buckets when the stream was trimmed past its start', () 
       expect(added.buckets.reduce((a, b) => a + b, 0)).toBe(BUCKETS);
       const afterAdd = await streamState();
       await sleep(1000);
-      const removed = (await fleetCli(nats.url, 'remove-shard', '0', '--collection', collection, '--grace-ms', String(GRACE_MS), '--timeout-ms', '90000')) as {
-        epoch: number;
-        shards: string[][];
-        buckets: number[];
-        catchUpMs: number;
-      };
+      const removing = fleetCli(nats.url, 'remove-shard', '0', '--collection', collection, '--grace-ms', String(GRACE_MS), '--timeout-ms', '90000');
+      // A member loading the removed shard's buckets is killed (-9) once the move is pending, and comes
+      // back: a load is not recorded, so it loads them again (from the snapshots, as the stream moved on).
+      const pendingBy = Date.now() + 30_000;
+      while (!(await currentMap()).next) {
+        if (Date.now() > pendingBy) throw new Error('remove-shard put no pending move within 30 s');
+        await sleep(100);
+      }
+      await fleet.kill9(1, 0);
+      await sleep(500);
+      await fleet.restart(1, 0);
+      const removed = (await removing) as { epoch: number; shards: string[][]; buckets: number[]; catchUpMs: number };
       expect(removed.epoch).toBe(3);
       expect(removed.shards).toEqual([['s1r0'], ['s2r0']]);
       for (const b of removed.buckets) expect(Math.abs(b - BUCKETS / 2)).toBeLessThanOrEqual(BUCKETS / 2 / 10);
