@@ -148,7 +148,7 @@ moveCommand('resume', 'finish a pending move (after a timeout or an interrupted 
 
 program
   .command('abort-move')
-  .description('drop a pending move: the map keeps its layout and epoch; joining members drop what they loaded after the grace')
+  .description('drop a pending move: the map keeps its layout and epoch; members given buckets stop loading them and drop what they loaded after the grace')
   .requiredOption('--collection <name>')
   .action(async (o: { collection: string }) => {
     const result = await withCatalog((_c, nc) => abortMove(nc, { collection: o.collection, prefix: globals().prefix }));

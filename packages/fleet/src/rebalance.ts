@@ -91,7 +91,7 @@ export async function rebalance(nc: NatsConnection, plan: ((map: ShardMap) => Sh
   };
 }
 
-/** Drops a pending move: the map goes back to its current layout (same epoch); joining members drop what they loaded after the grace. */
+/** Drops a pending move: the map goes back to its current layout (same epoch); members given buckets stop loading them and drop what they loaded after the grace. */
 export async function abortMove(
   nc: NatsConnection,
   options: { collection: string; prefix?: string },
