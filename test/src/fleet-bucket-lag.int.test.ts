@@ -37,6 +37,7 @@ function gatedTarget(): ApplyTarget & { open(): void; applied: number } {
     recordPosition: async (_collection: string, seq: number) => void (target.applied = Math.max(target.applied, seq)),
     exportFrames: () => [],
     dropWhere: async () => 0,
+    load: async () => undefined,
     restore: async () => undefined,
   };
   return target;

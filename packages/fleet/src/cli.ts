@@ -6,7 +6,7 @@ import { FleetCatalog, evenShardMap } from './catalog';
 import { Membership } from './membership';
 import { connectNats } from './nats-connection';
 import { abortMove, rebalance, type RebalanceOptions } from './rebalance';
-import { bucketCounts, planAddShard, planSetReplicas } from './rebalance-plan';
+import { bucketCounts, planAddShard, planRemoveShard, planSetReplicas } from './rebalance-plan';
 
 const program = new Command('ragwire-fleet')
   .description("Inspect and set a ragwire fleet's shard maps and members (NATS JetStream KV).")
@@ -79,6 +79,12 @@ function memberList(v: string): string[] {
   return ids;
 }
 
+function shardIndex(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`a shard index must be a whole number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 function positiveMs(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v);
@@ -126,8 +132,15 @@ moveCommand('add-shard', 'add a shard of new members: they load the buckets that
   .requiredOption('--replicas <ids>', 'the new shard\'s member ids, separated by ","', memberList)
   .action((o: MoveFlags & { replicas: string[] }) => runMove(o, (map) => planAddShard(map, o.replicas)));
 
+moveCommand(
+  'remove-shard',
+  'drain a shard: its buckets go to the remaining shards (balanced), whose members load them from the log; after the switch and the grace its members hold nothing and can be stopped',
+)
+  .argument('<shard>', 'the index of the shard to remove (as map-show lists them); the shards after it move down one index', shardIndex)
+  .action((shard: number, o: MoveFlags) => runMove(o, (map) => planRemoveShard(map, shard)));
+
 moveCommand('set-replicas', 'change the members of one shard: new members load its buckets first, members left out stop serving it')
-  .requiredOption('--shard <n>', 'shard index', (v) => Number(v))
+  .requiredOption('--shard <n>', 'shard index', shardIndex)
   .requiredOption('--replicas <ids>', 'the shard\'s member ids after the change, separated by ","', memberList)
   .action((o: MoveFlags & { shard: number; replicas: string[] }) => runMove(o, (map) => planSetReplicas(map, o.shard, o.replicas)));
 
@@ -135,7 +148,7 @@ moveCommand('resume', 'finish a pending move (after a timeout or an interrupted 
 
 program
   .command('abort-move')
-  .description('drop a pending move: the map keeps its layout and epoch; joining members drop what they loaded after the grace')
+  .description('drop a pending move: the map keeps its layout and epoch; members given buckets stop loading them and drop what they loaded after the grace')
   .requiredOption('--collection <name>')
   .action(async (o: { collection: string }) => {
     const result = await withCatalog((_c, nc) => abortMove(nc, { collection: o.collection, prefix: globals().prefix }));

@@ -12,8 +12,9 @@ export {
   type ShardLayout,
 } from './catalog';
 export { Membership, type MemberRecord, type MemberPosition } from './membership';
-export { LogApplier, type ApplyTarget, type LogApplierOptions, type FeedState } from './log-applier';
+export { LogApplier, type LogApplierOptions, type FeedState } from './log-applier';
+export type { ApplyTarget } from './apply-target';
 export { SnapshotStore, bucketSetKey, type Snapshot } from './snapshots';
 export { rebalance, abortMove, type RebalanceOptions, type RebalanceResult } from './rebalance';
-export { planAddShard, planSetReplicas, bucketCounts, joiningMembers } from './rebalance-plan';
+export { planAddShard, planRemoveShard, planSetReplicas, bucketCounts, joiningMembers, gainingMembers } from './rebalance-plan';
 export type { BucketLag } from './bucket-lag';

@@ -3,43 +3,19 @@
 // holds (or of every bucket) is applied at its stream sequence, which the store commits in the same LMDB
 // transaction (exactly once across restarts and kill -9); other buckets' messages are passed over.
 // Rebalancing (docs/operations.md "Rebalancing a fleet"): a member given buckets by a pending move
-// replays the log from its start for them; one that lost buckets drops their documents after the grace.
+// replays the log from its start for them when its store is empty, or loads them first (bucket-loader.ts)
+// when it holds others; collection-feed.ts keeps which buckets are followed and drops those that moved away.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  InternalError,
-  InvalidArgumentError,
-  ReplicaBehindError,
-  LogTrimmedError,
-  StaleEpochError,
-  decodeFrame,
-  isRagwireError,
-  type DeleteRequest,
-  type UpsertRequest,
-} from '@ragwire/protocol';
+import { ReplicaBehindError, LogTrimmedError, StaleEpochError, isRagwireError } from '@ragwire/protocol';
+import { decodeLogWrite, type ApplyTarget } from './apply-target';
+import { loadBuckets, restoreFromOwners, type LoadContext } from './bucket-loader';
 import { EVERY_BUCKET, bucketOf, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
-import { DEFAULT_DROP_GRACE_MS, FleetCatalog, bucketsOfMember, bucketsToFollow, type CollectionSpec, type ShardMap } from './catalog';
+import { FleetCatalog } from './catalog';
+import { CollectionFeed, type FeedHost } from './collection-feed';
 import { SnapshotStore, bucketSetKey } from './snapshots';
 import { scanBucketLag, type BucketLag } from './bucket-lag';
-
-/** What the applier needs of a store (the shard server implements it over @ragwire/store). */
-export interface ApplyTarget {
-  /** Creates the collection if missing (same settings), so its log can be applied. */
-  ensureCollection(spec: CollectionSpec): Promise<void>;
-  /** The last log sequence the collection committed (0: none, or no such collection). */
-  appliedSeq(collection: string): number;
-  /** Applies one write at log sequence `seq`; a store refusal (typed error) still consumes the position. */
-  apply(collection: string, seq: number, write: UpsertRequest | DeleteRequest): Promise<void>;
-  /** Records, without a write, that the log up to `seq` holds nothing more for the collection (after every apply before it). */
-  recordPosition(collection: string, seq: number): Promise<void>;
-  /** The documents for which `keep` is true, as UPSERT frames (for a snapshot). Called between applies. */
-  exportFrames(collection: string, keep: (id: string) => boolean): Uint8Array[];
-  /** Deletes, outside the log, the documents for which `drop` is true (buckets that moved away); resolves to how many. */
-  dropWhere(collection: string, drop: (id: string) => boolean): Promise<number>;
-  /** Replaces the collection's documents by `writes` and records log position `seq`. */
-  restore(collection: string, seq: number, writes: UpsertRequest[]): Promise<void>;
-}
 
 export interface LogApplierOptions {
   connection: NatsConnection;
@@ -52,6 +28,8 @@ export interface LogApplierOptions {
   snapshotEvery?: number;
   /** Told of a snapshot uploaded or restored. */
   onSnapshot?: (event: { collection: string; seq: number; documents: number; restored: boolean }) => void;
+  /** Told of buckets loaded into a store that holds others (a move to an existing member), before the log applies them. */
+  onLoad?: (event: { collection: string; buckets: number; through: number; documents: number; replayed: number; ms: number }) => void;
   /** Told of the documents of buckets that moved away, dropped after the map's grace. */
   onDrop?: (event: { collection: string; documents: number; epoch: number }) => void;
   /** Told of a write the store refused, or a feed that failed and restarts. */
@@ -75,169 +53,7 @@ export interface FeedState {
   move?: string;
 }
 
-class CollectionFeed {
-  processed: number;
-  last = 0;
-  trimmed = false;
-  snapshotAt = 0;
-  /** The buckets applied from the log; undefined: no shard map, every bucket. */
-  owned: Set<number> | undefined;
-  /** The buckets queries are answered for (the map's current layout); undefined: every bucket. */
-  served: Set<number> | undefined;
-  map: ShardMap | null = null;
-  move: string | undefined;
-  /** Bumped when the followed buckets grow: the log is read again from the store's position, and positions of the run before are ignored. */
-  generation = 0;
-  #run = new AbortController();
-  #dropTimer: NodeJS.Timeout | undefined;
-  readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
-  readonly #mapWaiters = new Set<() => void>();
-  readonly #abort = new AbortController();
-
-  constructor(
-    readonly spec: CollectionSpec,
-    readonly applier: LogApplier,
-  ) {
-    this.processed = applier.target.appliedSeq(spec.collection);
-  }
-
-  get signal(): AbortSignal {
-    return this.#abort.signal;
-  }
-
-  /** Aborted when the current read of the log must end (stopped, or the followed buckets grew). */
-  get runSignal(): AbortSignal {
-    return this.#run.signal;
-  }
-
-  get epoch(): number {
-    return this.map?.epoch ?? 0;
-  }
-
-  stop(): void {
-    this.#abort.abort();
-    this.#run.abort();
-    clearTimeout(this.#dropTimer);
-    for (const w of this.#waiters) w.resolve();
-    for (const w of this.#mapWaiters) w();
-  }
-
-  setMap(map: ShardMap | null): void {
-    const before = this.owned;
-    const first = this.map === null;
-    this.map = map;
-    const owned = this.#bucketsToApply(before, map ? bucketsToFollow(map, this.applier.member) : undefined);
-    this.owned = owned;
-    this.served = map ? bucketsOfMember(map, this.applier.member) : undefined;
-    this.move = map?.next?.id;
-    for (const w of this.#mapWaiters) w();
-    if (owned !== undefined && (first || (before !== undefined && [...before].some((b) => !owned.has(b))) || before === undefined)) this.#scheduleDrop();
-  }
-
-  /**
-   * New buckets are followed only from the log's start (a store that applied nothing yet): applied from
-   * the middle, their earlier writes would be missing. Refused, the member keeps the buckets it had.
-   */
-  #bucketsToApply(before: Set<number> | undefined, wanted: Set<number> | undefined): Set<number> | undefined {
-    if (before === undefined || wanted === undefined || ![...wanted].some((b) => !before.has(b))) return wanted;
-    return this.#restartFromStore() ? wanted : new Set([...before].filter((b) => wanted.has(b)));
-  }
-
-  /**
-   * New buckets to follow: their writes before the store's position were passed over, so the log is read
-   * again from the store's position. Only a member whose store applied nothing yet can take buckets.
-   */
-  #restartFromStore(): boolean {
-    const { collection } = this.spec;
-    const from = this.applier.target.appliedSeq(collection);
-    if (from > 0) {
-      this.applier.problem({
-        collection,
-        error: new InvalidArgumentError(
-          `member ${this.applier.member} was given buckets of ${collection} but already applied its log up to ${from}: buckets move only to members with an empty store`,
-        ),
-      });
-      return false;
-    }
-    // The running read stops before its next message: it must not apply the new buckets from where it is.
-    this.generation++;
-    this.processed = from;
-    this.#run.abort();
-    this.#run = new AbortController();
-    return true;
-  }
-
-  #scheduleDrop(): void {
-    clearTimeout(this.#dropTimer);
-    const graceMs = this.map?.dropGraceMs ?? DEFAULT_DROP_GRACE_MS;
-    this.#dropTimer = setTimeout(() => void this.#drop(), graceMs);
-    this.#dropTimer.unref();
-  }
-
-  async #drop(): Promise<void> {
-    const owned = this.owned;
-    const { collection } = this.spec;
-    if (owned === undefined || this.signal.aborted) return;
-    const buckets = this.spec.buckets;
-    try {
-      const documents = await this.applier.target.dropWhere(collection, (id) => !owned.has(bucketOf(id, buckets)));
-      this.applier.dropped({ collection, documents, epoch: this.epoch });
-    } catch (error) {
-      this.applier.problem({ collection, error });
-    }
-  }
-
-  /** Waits (at most `timeoutMs`) for the map to reach `epoch`; true when it did. */
-  async waitForEpoch(epoch: number, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.epoch < epoch && !this.signal.aborted) {
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const done = (): void => (clearTimeout(timer), this.#mapWaiters.delete(done), resolve());
-        const timer = setTimeout(done, left);
-        this.#mapWaiters.add(done);
-      });
-    }
-    return this.epoch >= epoch;
-  }
-
-  owns(bucket: number | typeof EVERY_BUCKET): boolean {
-    // A member that follows no bucket applies nothing, so its store stays at position 0 until it is given some.
-    if (bucket === EVERY_BUCKET) return this.owned === undefined || this.owned.size > 0;
-    return this.owned === undefined || this.owned.has(bucket);
-  }
-
-  /**
-   * Commits the position reached by passing over other members' buckets, so a restart resumes from it: a
-   * stream trimmed up to here is then no gap (docs/operations.md "Snapshots in the object store, trimmed
-   * logs"). A member that follows no bucket keeps position 0, which is what lets it be given buckets.
-   */
-  async recordPosition(): Promise<void> {
-    const { collection } = this.spec;
-    const seq = this.processed;
-    if (!this.owns(EVERY_BUCKET) || seq <= this.applier.target.appliedSeq(collection)) return;
-    await this.applier.target.recordPosition(collection, seq);
-  }
-
-  advance(seq: number, generation = this.generation): void {
-    if (generation !== this.generation || seq <= this.processed) return;
-    this.processed = seq;
-    if (seq > this.last) this.last = seq;
-    for (const w of this.#waiters) if (w.seq <= seq) this.#waiters.delete(w), w.resolve();
-  }
-
-  waitFor(seq: number, timeoutMs: number): Promise<boolean> {
-    if (this.processed >= seq) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const w = { seq, resolve: () => (clearTimeout(timer), resolve(this.processed >= seq)) };
-      const timer = setTimeout(() => (this.#waiters.delete(w), resolve(false)), timeoutMs);
-      this.#waiters.add(w);
-    });
-  }
-}
-
-export class LogApplier {
+export class LogApplier implements FeedHost {
   readonly member: string;
   readonly target: ApplyTarget;
   readonly #nc: NatsConnection;
@@ -247,6 +63,7 @@ export class LogApplier {
   readonly #onProblem: NonNullable<LogApplierOptions['onProblem']>;
   readonly #onSnapshot: NonNullable<LogApplierOptions['onSnapshot']>;
   readonly #onDrop: NonNullable<LogApplierOptions['onDrop']>;
+  readonly #onLoad: NonNullable<LogApplierOptions['onLoad']>;
   readonly #snapshotEvery: number;
   #snapshots: SnapshotStore | undefined;
   readonly #feeds = new Map<string, CollectionFeed>();
@@ -265,6 +82,7 @@ export class LogApplier {
     this.#onProblem = options.onProblem ?? (() => undefined);
     this.#onSnapshot = options.onSnapshot ?? (() => undefined);
     this.#onDrop = options.onDrop ?? (() => undefined);
+    this.#onLoad = options.onLoad ?? (() => undefined);
     this.#snapshotEvery = options.snapshotEvery ?? 50_000;
   }
 
@@ -298,7 +116,8 @@ export class LogApplier {
       trimmed: f.trimmed,
       stored: this.target.appliedSeq(f.spec.collection),
       epoch: f.epoch,
-      ...(f.move ? { move: f.move } : {}),
+      // A move's buckets count as followed once loaded.
+      ...(f.move && f.loading.size === 0 ? { move: f.move } : {}),
     }));
   }
 
@@ -408,6 +227,35 @@ export class LogApplier {
     }
   }
 
+  /** A collection with no shard map: the snapshot of every bucket (any replica's), then the log after it. */
+  async #restoreOwnSet(feed: CollectionFeed, from: number, first: number, generation: number): Promise<void> {
+    const { collection } = feed.spec;
+    const key = bucketSetKey(feed.owned);
+    const snapshot = await this.#snapshots!.get(collection, key);
+    if (!snapshot || snapshot.seq + 1 < first) {
+      throw new LogTrimmedError(
+        `the log of ${collection} starts at ${first}, this replica applied up to ${from - 1}, and no snapshot of bucket set ${key} reaches it`,
+      );
+    }
+    await this.target.restore(collection, snapshot.seq, snapshot.writes);
+    feed.snapshotAt = snapshot.seq;
+    feed.advance(snapshot.seq, generation);
+    this.#onSnapshot({ collection, seq: snapshot.seq, documents: snapshot.writes.reduce((n, w) => n + w.ids.length, 0), restored: true });
+  }
+
+  #loadContext(feed: CollectionFeed): LoadContext {
+    const { collection, buckets } = feed.spec;
+    return {
+      js: this.#js,
+      snapshots: this.#snapshots!,
+      target: this.target,
+      stream: streamName(this.#prefix, collection),
+      collection,
+      buckets,
+      onProblem: this.#onProblem,
+    };
+  }
+
   /** Follows one collection's log until stopped, restarting from the store's position after a failure. */
   async #run(feed: CollectionFeed): Promise<void> {
     const { collection } = feed.spec;
@@ -437,23 +285,34 @@ export class LogApplier {
     const from = this.target.appliedSeq(collection) + 1;
     const stream = streamName(this.#prefix, collection);
     const info = await this.#jsm!.streams.info(stream);
+    // Where the stream starts now (an empty stream: after its last message).
+    const first = info.state.messages > 0 ? info.state.first_seq : info.state.last_seq + 1;
     // A member that follows no bucket applies nothing, so a trim loses it nothing.
-    if (info.state.messages > 0 && info.state.first_seq > from && feed.owns(EVERY_BUCKET)) {
+    if (info.state.messages > 0 && first > from && feed.owns(EVERY_BUCKET)) {
       // Consuming now would skip the trimmed writes: load a snapshot of our buckets taken at or after
       // the trim point, then replay the log from its sequence.
       feed.trimmed = true;
-      const key = bucketSetKey(feed.owned);
-      const snapshot = await this.#snapshots!.get(collection, key);
-      if (!snapshot || snapshot.seq + 1 < info.state.first_seq) {
-        throw new LogTrimmedError(
-          `the log of ${collection} starts at ${info.state.first_seq}, this replica applied up to ${from - 1}, and no snapshot of bucket set ${key} reaches it`,
-        );
+      if (feed.owned === undefined || feed.map === null) await this.#restoreOwnSet(feed, from, first, generation);
+      else {
+        // The snapshots of the shards that hold our buckets (our own shard's, and those a move brings).
+        const load = new Set([...feed.owned, ...feed.loading]);
+        const restored = await restoreFromOwners(this.#loadContext(feed), feed.map, load, first);
+        feed.finishLoading(load);
+        feed.snapshotAt = restored.seq;
+        feed.advance(restored.seq, generation);
+        this.#onSnapshot({ collection, seq: restored.seq, documents: restored.documents, restored: true });
       }
-      await this.target.restore(collection, snapshot.seq, snapshot.writes);
-      feed.snapshotAt = snapshot.seq;
-      feed.advance(snapshot.seq, generation);
-      this.#onSnapshot({ collection, seq: snapshot.seq, documents: snapshot.writes.reduce((n, w) => n + w.ids.length, 0), restored: true });
       return this.#follow(feed);
+    }
+    if (feed.loading.size > 0 && feed.map !== null) {
+      // Buckets given to a member that holds others: loaded up to its position before the log applies them.
+      const load = new Set(feed.loading);
+      const through = from - 1;
+      const t0 = Date.now();
+      const done = await loadBuckets(this.#loadContext(feed), feed.map, load, { first, through }, run);
+      if (!done.loaded) return;
+      feed.finishLoading(load);
+      this.#onLoad({ collection, buckets: load.size, through, documents: done.documents, replayed: done.replayed, ms: Date.now() - t0 });
     }
     feed.trimmed = false;
     // The stream holds only this collection's subjects: no filter (filter_subjects needs server 2.10).
@@ -479,17 +338,8 @@ export class LogApplier {
         if (failure !== undefined) throw failure;
         const seq = m.seq;
         const bucket = bucketOfSubject(m.subject);
-        let write: UpsertRequest | DeleteRequest | undefined;
-        if (feed.owns(bucket)) {
-          try {
-            const { message } = decodeFrame(m.data);
-            if (message.type !== 'upsert' && message.type !== 'delete') throw new InternalError(`log message ${seq} of ${collection} is a ${message.type}`);
-            write = message;
-          } catch (error) {
-            // No replica can apply it: passed over, and said.
-            this.#onProblem({ collection, seq, error });
-          }
-        }
+        // A message no replica can apply is passed over, and said.
+        const write = feed.owns(bucket) ? decodeLogWrite(m.data, collection, seq, this.#onProblem) : undefined;
         if (write === undefined) settle(seq, Promise.resolve(true));
         else {
           settle(
@@ -515,7 +365,7 @@ export class LogApplier {
           await inFlight.at(-1);
           inFlight.length = 0;
           if (failure === undefined && !run.aborted) await feed.recordPosition();
-          if (failure === undefined && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
+          if (failure === undefined && feed.owns(EVERY_BUCKET) && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
         }
       }
     } finally {

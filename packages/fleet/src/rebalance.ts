@@ -1,8 +1,9 @@
 // Moving buckets between shards while writes and queries go on (docs/operations.md "Rebalancing a
-// fleet"): the layout to move to is put in the shard map as `next` (compare-and-set, epoch unchanged); its
-// joining members replay the log of their new buckets from the start while the current owners still answer;
-// once each reported a position at or past the log's end as it was then, a second compare-and-set makes
-// `next` the map with epoch + 1. The old owners drop what they gave away after the map's grace.
+// fleet"): the layout to move to is put in the shard map as `next` (compare-and-set, epoch unchanged); the
+// members it gives buckets load them (new members replay the log from its start or from their owners'
+// snapshots, members that hold others load them first) while the current owners still answer; once each
+// reported a position at or past the log's end as it was then, a second compare-and-set makes `next` the
+// map with epoch + 1. The old owners drop what they gave away after the map's grace.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -12,12 +13,12 @@ import { DEFAULT_PREFIX, streamName } from './buckets';
 import { DEFAULT_DROP_GRACE_MS, FleetCatalog, type ShardLayout, type ShardMap } from './catalog';
 import { Membership, type MemberRecord } from './membership';
 import { logError } from './nats-errors';
-import { bucketCounts, joiningMembers } from './rebalance-plan';
+import { bucketCounts, gainingMembers, joiningMembers, movedBuckets } from './rebalance-plan';
 
 export interface RebalanceOptions {
   collection: string;
   prefix?: string;
-  /** The joining members must catch up within this, else RAGWIRE_ERR_REPLICA_BEHIND (the move stays pending: resume or abort it). Default 300000 ms. */
+  /** The members given buckets must catch up within this, else RAGWIRE_ERR_REPLICA_BEHIND (the move stays pending: resume or abort it). Default 300000 ms. */
   catchUpTimeoutMs?: number; // ms
   /** How long old owners keep the buckets they gave away. Default 30000 ms. */
   dropGraceMs?: number; // ms
@@ -34,7 +35,7 @@ export interface RebalanceResult {
   /** Buckets per shard after the switch. */
   buckets: number[];
   shards: string[][];
-  /** The log position every joining member reached before the switch. */
+  /** The log position every member given buckets reached before the switch. */
   caughtUpTo: number;
   /** ms from the pending map to the switch. */
   catchUpMs: number;
@@ -58,18 +59,17 @@ export async function rebalance(nc: NatsConnection, plan: ((map: ShardMap) => Sh
   } else {
     if (next) throw new InvalidArgumentError(`a move of ${collection} (${next.id}) is pending: resume it or abort it first`);
     const layout = plan(map);
-    const joining = joiningMembers(map, layout);
-    await checkJoining(membership, collection, joining);
+    await checkGaining(membership, collection, joiningMembers(map, layout), gainingMembers(map, layout));
     next = { ...layout, id: randomUUID() };
     revision = await catalog.casShardMap(collection, { ...map, next }, revision);
     map = { ...map, next };
   }
   const t0 = Date.now();
-  options.onProgress?.({ step: 'pending', epoch: map.epoch, detail: { move: next.id, joining: joiningMembers(map, next) } });
+  const gaining = gainingMembers(map, next);
+  options.onProgress?.({ step: 'pending', epoch: map.epoch, detail: { move: next.id, gaining } });
   // Every write acknowledged before now is at or below this position.
   const target = await lastSeq(nc, prefix, collection);
-  const joining = joiningMembers(map, next);
-  await waitCaughtUp(membership, collection, next.id, joining, target, options.catchUpTimeoutMs ?? 300_000);
+  await waitCaughtUp(membership, collection, next.id, gaining, target, options.catchUpTimeoutMs ?? 300_000);
   options.onProgress?.({ step: 'caught-up', epoch: map.epoch, detail: { seq: target } });
   const final: ShardMap = {
     epoch: map.epoch + 1,
@@ -83,7 +83,7 @@ export async function rebalance(nc: NatsConnection, plan: ((map: ShardMap) => Sh
   return {
     collection,
     epoch: final.epoch,
-    moved: map.owner.filter((s, b) => s !== next.owner[b]).length,
+    moved: movedBuckets(map, next),
     buckets: bucketCounts(final),
     shards: final.shards,
     caughtUpTo: target,
@@ -91,7 +91,7 @@ export async function rebalance(nc: NatsConnection, plan: ((map: ShardMap) => Sh
   };
 }
 
-/** Drops a pending move: the map goes back to its current layout (same epoch); joining members drop what they loaded after the grace. */
+/** Drops a pending move: the map goes back to its current layout (same epoch); members given buckets stop loading them and drop what they loaded after the grace. */
 export async function abortMove(
   nc: NatsConnection,
   options: { collection: string; prefix?: string },
@@ -113,31 +113,34 @@ async function lastSeq(nc: NatsConnection, prefix: string, collection: string): 
   }
 }
 
-/** A joining member must be live and hold nothing of the collection yet: it replays the log from the start. */
-async function checkJoining(membership: Membership, collection: string, joining: string[]): Promise<void> {
+/**
+ * Every member given buckets must be live; a joining one (not in the map yet) must hold nothing of the
+ * collection: it replays the log from the start (or from its buckets' snapshots).
+ */
+async function checkGaining(membership: Membership, collection: string, joining: string[], gaining: string[]): Promise<void> {
   const live = new Map((await membership.members()).map((m) => [m.id, m]));
-  for (const id of joining) {
+  for (const id of gaining) {
     const m = live.get(id);
     if (!m) throw new InvalidArgumentError(`member ${id} is not live (no heartbeat): start its shard server with --nats and --member ${id} first`);
     const stored = m.collections?.[collection]?.stored ?? 0;
-    if (stored > 0)
-      throw new InvalidArgumentError(`member ${id} already applied ${collection}'s log up to ${stored}: buckets move only to members with an empty store`);
+    if (joining.includes(id) && stored > 0)
+      throw new InvalidArgumentError(`member ${id} already applied ${collection}'s log up to ${stored}: a new member must start with an empty store`);
   }
 }
 
-async function waitCaughtUp(membership: Membership, collection: string, move: string, joining: string[], target: number, timeoutMs: number): Promise<void> {
+async function waitCaughtUp(membership: Membership, collection: string, move: string, gaining: string[], target: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let behind: string[] = joining;
+  let behind: string[] = gaining;
   let seen: Record<string, number | null> = {};
   for (;;) {
     const records = new Map<string, MemberRecord>((await membership.members()).map((m) => [m.id, m]));
     seen = Object.fromEntries(
-      joining.map((id) => {
+      gaining.map((id) => {
         const p = records.get(id)?.collections?.[collection];
         return [id, p?.move === move ? p.seq : null];
       }),
     );
-    behind = joining.filter((id) => (seen[id] ?? -1) < target);
+    behind = gaining.filter((id) => (seen[id] ?? -1) < target);
     if (behind.length === 0) return;
     if (Date.now() > deadline) {
       throw new ReplicaBehindError(

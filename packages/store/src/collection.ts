@@ -249,11 +249,7 @@ export class Collection {
       checkIds(input.ids, true);
       ids = input.ids;
     } else if (input.filter !== undefined) {
-      const filter = validateFilter(input.filter);
-      if (isEmptyFilter(filter)) throw new InvalidFilterError('delete with an empty filter would delete every document; pass { all: true } to mean that');
-      const bits = this.#allowList(filter);
-      ids = [];
-      for (const [label, id] of this.labelToId) if ((bits[label >>> 3]! >> (label & 7)) & 1) ids.push(id);
+      ids = this.idsMatching(input.filter);
     } else {
       if (input.all !== true) throw new InvalidArgumentError(`delete.all must be true when given, got ${String(input.all)}`);
       ids = [...this.labelToId.values()];
@@ -277,6 +273,17 @@ export class Collection {
       this.#indexedSeq = seq;
       return { deleted: removed.length, seq };
     });
+  }
+
+  /** The ids of the documents `filter` matches now (a delete by filter deletes these). An empty filter is refused. */
+  idsMatching(input: Filter): string[] {
+    this.#open();
+    const filter = validateFilter(input);
+    if (isEmptyFilter(filter)) throw new InvalidFilterError('delete with an empty filter would delete every document; pass { all: true } to mean that');
+    const bits = this.#allowList(filter);
+    const ids: string[] = [];
+    for (const [label, id] of this.labelToId) if ((bits[label >>> 3]! >> (label & 7)) & 1) ids.push(id);
+    return ids;
   }
 
   /**

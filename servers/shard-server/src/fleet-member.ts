@@ -105,6 +105,26 @@ function storeTarget(store: Store): ApplyTarget {
       for (let i = 0; i < ids.length; i += SNAPSHOT_FRAME_DOCS) await c.delete({ ids: ids.slice(i, i + SNAPSHOT_FRAME_DOCS) });
       return ids.length;
     },
+    async load(collection, write, within) {
+      const c = store.collection(collection);
+      if (write.type === 'upsert') {
+        const keep = write.ids.flatMap((id, i) => (within(id) ? [i] : []));
+        if (keep.length === 0) return;
+        const { dim } = c.settings;
+        const vectors = new Float32Array(keep.length * dim);
+        keep.forEach((i, j) => vectors.set(write.vectors.subarray(i * dim, (i + 1) * dim), j * dim));
+        const payloads = write.payloads ? keep.map((i) => write.payloads![i] ?? null) : undefined;
+        await c.upsert({ ids: keep.map((i) => write.ids[i]!), vectors, ...(payloads ? { payloads } : {}) });
+        return;
+      }
+      const ids =
+        write.ids !== undefined
+          ? write.ids.filter(within)
+          : write.filter !== undefined
+            ? c.idsMatching(write.filter).filter(within)
+            : [...c.dbs.docs.getKeys()].filter((id) => within(id));
+      for (let i = 0; i < ids.length; i += SNAPSHOT_FRAME_DOCS) await c.delete({ ids: ids.slice(i, i + SNAPSHOT_FRAME_DOCS) });
+    },
     async restore(collection, seq, writes) {
       const c = store.collection(collection);
       if (c.info().count > 0) await c.delete({ all: true });
@@ -139,6 +159,7 @@ export async function startFleetMember(
     prefix,
     ...(options.snapshotEvery !== undefined ? { snapshotEvery: options.snapshotEvery } : {}),
     onSnapshot: (event) => log.info(event, event.restored ? 'fleet snapshot restored: replaying the log after it' : 'fleet snapshot uploaded'),
+    onLoad: (event) => log.info(event, 'fleet: buckets a move gave this member loaded up to its log position'),
     onDrop: (event) => log.info(event, 'fleet: documents of buckets that moved away dropped after the grace'),
     onProblem: ({ collection, seq, error }) =>
       log.warn({ collection, seq, err: error, code: isRagwireError(error) ? error.code : undefined }, 'write log: entry refused or feed restarting'),
