@@ -33,6 +33,7 @@ import { hybridQueryCount, hybridSearch, type HybridQuery } from './hybrid-searc
 import { checkIds, checkVectors } from './input-checks';
 import type { CollectionDbs, CollectionRecord, DocRecord } from './records';
 import { encodeTag } from './recovery';
+import type { QueryStageListener } from './query-stages';
 import { SearchPlacement } from './search-placement';
 import { encodePayload, legacyPayload, popcount } from './stored-payload';
 import type { CollectionSettings } from './settings';
@@ -291,7 +292,7 @@ export class Collection {
    * `encodedPayloads`, payloads come as EncodedPayload (their stored wire form, for a server to send
    * without unpacking them); otherwise as plain objects.
    */
-  async query(input: QueryInput, how: { encodedPayloads?: boolean } = {}): Promise<QueryResult> {
+  async query(input: QueryInput, how: { encodedPayloads?: boolean; onStage?: QueryStageListener } = {}): Promise<QueryResult> {
     this.#open();
     const { vectors, k, options = {} } = input;
     const dim = this.settings.dim;
@@ -307,6 +308,8 @@ export class Collection {
     const hybrid = input.text !== undefined || input.sparse !== undefined;
     const nq = hybrid ? hybridQueryCount(input, dim) : vectors.length / dim;
     if (nq === 0) throw new InvalidArgumentError('a query needs at least one vector');
+    const { onStage } = how;
+    const filterStart = onStage ? performance.now() : 0;
     const filter = input.filter === undefined ? undefined : this.#allowList(validateFilter(input.filter));
     this.#queries += nq;
     // Below exactScanBytes of vectors a brute-force scan is as fast as the graph, and finds what a
@@ -314,13 +317,17 @@ export class Collection {
     // The filter planner: the allow-list's exact count is the filter's selectivity; an allow-list
     // small enough to scan is scanned exactly (a graph walk through few allowed nodes loses recall).
     const rows = filter ? popcount(filter) : this.labelToId.size;
+    if (onStage && filter) onStage('filter', filterStart, performance.now(), { 'ragwire.allowed': rows });
     const exactScan = options.exact === true || (this.settings.kind !== 'flat' && rows * dim * 4 <= this.#options.exactScanBytes);
     const exact = (exactScan || this.settings.kind === 'flat') && this.settings.storage === 'f32';
     // A text- or sparse-only query has no dense search to place.
     const onDevice = vectors.length > 0 && this.#placement.onDevice(nq, this.labelToId.size, dim);
     const searchOptions = { efSearch: options.efSearch, exact: exactScan || undefined, onDevice, filter };
+    const stageAttributes = () => ({ 'ragwire.kind': this.settings.kind, 'ragwire.exact': exactScan, 'ragwire.on_device': onDevice, 'ragwire.rows': rows });
+    const searchStart = onStage ? performance.now() : 0;
     if (hybrid) {
       const hits = await hybridSearch(this, { ...input, k }, nq, filter, { efSearch: options.efSearch, exact: exactScan || undefined, onDevice });
+      onStage?.('hybrid.search', searchStart, performance.now(), stageAttributes());
       const out: QueryResult = {
         k,
         counts: Uint32Array.from(hits, (h) => h.ids.length),
@@ -337,6 +344,7 @@ export class Collection {
     }
     // A small single search runs inline in @ragwire/native (IndexOptions.inlineSearchBudget).
     const r = await this.index.search(vectors, k, searchOptions);
+    onStage?.('engine.search', searchStart, performance.now(), stageAttributes());
     const counts = new Uint32Array(nq);
     const ids: string[] = [];
     const scores: number[] = [];
@@ -357,10 +365,13 @@ export class Collection {
   }
 
   /** Adds the payloads and vectors a query asked for. */
-  #withExtras(out: QueryResult, labels: number[], options: QueryOptions, how: { encodedPayloads?: boolean }): QueryResult {
+  #withExtras(out: QueryResult, labels: number[], options: QueryOptions, how: { encodedPayloads?: boolean; onStage?: QueryStageListener }): QueryResult {
     const { ids } = out;
+    if (!options.withPayload && !options.withVectors) return out;
+    const start = how.onStage ? performance.now() : 0;
     if (options.withPayload) out.payloads = how.encodedPayloads ? ids.map((id) => this.encodedPayload(id)) : ids.map((id) => this.payload(id));
     if (options.withVectors) out.vectors = this.#vectorsOf(labels);
+    how.onStage?.('payloads', start, performance.now(), { 'ragwire.hits': ids.length });
     return out;
   }
 

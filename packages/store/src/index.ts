@@ -9,3 +9,4 @@ export { Collection, type DeleteInput, type QueryInput, type QueryResult, type U
 export { FilterIndex, indexedFields } from './filter-index';
 export { validateSettings, type CollectionSettings } from './settings';
 export { answerRequest, type AnswerOptions, type StoreRequest } from './requests';
+export type { QueryStage, QueryStageListener } from './query-stages';

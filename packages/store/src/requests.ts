@@ -1,6 +1,7 @@
 // docs/protocol.md §5: each protocol request answered by a store. The one mapping of requests onto a
 // store, used by the shard server (behind its auth) and by the client's embedded:// transport.
 import { DimensionMismatchError, InternalError, textStatsEntries, type CollectionInfo, type Request, type Response } from '@ragwire/protocol';
+import type { QueryStageListener } from './query-stages';
 import type { Store } from './store';
 
 /** The requests a store answers: all but the connection's own (HELLO, EXTENSIONS). */
@@ -14,6 +15,8 @@ export interface AnswerOptions {
    * into a frame: no unpack and re-pack. In-process callers leave it off and get plain objects.
    */
   encodedPayloads?: boolean;
+  /** Told of each stage of a query (for tracing). */
+  onStage?: QueryStageListener;
 }
 
 function checkDim(info: CollectionInfo, dim: number): void {
@@ -28,7 +31,7 @@ export async function answerRequest(store: Store, request: StoreRequest, options
       // dim 0: a text or sparse query without a dense part (docs/protocol.md §5.7.1).
       if (request.dim !== 0 || request.vectors.length !== 0) checkDim(c.info(), request.dim);
       const { type: _type, collection: _collection, dim: _dim, ...query } = request;
-      const r = await c.query(query, { encodedPayloads: options.encodedPayloads ?? false });
+      const r = await c.query(query, { encodedPayloads: options.encodedPayloads ?? false, ...(options.onStage ? { onStage: options.onStage } : {}) });
       const reply: Response = { type: 'result', k: r.k, counts: r.counts, ids: r.ids, scores: r.scores };
       if (r.payloads) reply.payloads = r.payloads;
       if (r.vectors) reply.vectors = r.vectors;

@@ -139,6 +139,12 @@ describe('one RAG request over two shard processes', () => {
       expect(attr(q, 'ragwire.k')).toBe(2);
       expect(attr(q, 'ragwire.hits')).toBeGreaterThan(0);
       expect(attr(q, 'ragwire.search_ms')).toBeGreaterThanOrEqual(0);
+      // Into the store and the engine: the engine's search and the payload read, children of the shard's span.
+      const stages = childrenOf(q);
+      expect(stages.map((s) => s.name).sort()).toEqual(['engine.search', 'payloads']);
+      const engine = stages.find((s) => s.name === 'engine.search')!;
+      expect(attr(engine, 'ragwire.kind')).toBe('flat');
+      expect(attr(engine, 'ragwire.rows')).toBeGreaterThan(0);
     }
   });
 });

@@ -315,7 +315,7 @@ export class ClientConnection {
         r.type === 'query' && r.trace !== undefined && this.ctx.tracing
           ? new QuerySpan(this.ctx.tracing, { ...r, trace: r.trace }, performance.now() - p.started)
           : undefined;
-      dispatch(this.ctx.store, p.principal, r, this.ctx.fleet).then(
+      dispatch(this.ctx.store, p.principal, r, this.ctx.fleet, span?.stage).then(
         (reply) => (span?.end(reply), this.settle(p, reply)),
         (error: unknown) => (span?.end(error), this.settle(p, error)),
       );

@@ -1,6 +1,7 @@
 // The shard server's span of one traced QUERY (docs/protocol.md §5.12, docs/operations.md "Traces").
 import { performance } from 'node:perf_hooks';
 import type { QueryRequest, Response } from '@ragwire/protocol';
+import type { QueryStageListener } from '@ragwire/store';
 import type { TraceSpan, Tracing } from '@ragwire/tracing';
 
 /** The span of one query, the child of the caller's span named by its frame's `trace`. */
@@ -17,6 +18,11 @@ export class QuerySpan {
       'ragwire.queue_ms': queuedMs,
     });
   }
+
+  /** A stage of the query inside the store and the engine (filter, engine.search, hybrid.search, payloads), as a child span. */
+  readonly stage: QueryStageListener = (stage, startMs, endMs, attributes) => {
+    this.span.child(stage, attributes, startMs).end(undefined, endMs);
+  };
 
   /** Ends the span with the store's search time (filter, engine search, payloads) and the hits, or the error. */
   end(outcome: Response | unknown): void {
