@@ -12,6 +12,7 @@
 // Either way the result is an ordinary graph, searched on the CPU.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <vector>
@@ -82,7 +83,17 @@ class HnswIndex final : public Index {
   // for layer `bottom` (hnsw_search.cpp).
   template <Walk walk>
   uint32_t descend(const float* q, uint32_t ep, int top, int bottom) const;
-  void search_one(const float* q, size_t k, uint32_t ef, const Acceptor& accept, TopK& out) const;
+  // What a filtered walk met: the nodes it queued and how many of them the filter allows.
+  struct WalkCount {
+    uint32_t queued = 0, allowed = 0;
+  };
+  void search_one(const float* q, size_t k, uint32_t ef, const Acceptor& accept, TopK& out,
+                  WalkCount* count = nullptr) const;
+  // A filtered walk, widened while its neighbourhood holds fewer allowed nodes than the filter's
+  // share of the collection (hnsw_search.cpp); `scan_ids` gives the allowed rows for the fallback.
+  void search_filtered(const float* q, size_t k, uint32_t ef, double selectivity, size_t allowed,
+                       const Acceptor& accept, const std::function<const std::vector<uint32_t>&()>& scan_ids,
+                       TopK& out) const;
 
   uint32_t M_, M0_;
   double level_mult_;

@@ -5,3 +5,4 @@ export { Prng } from '@ragwire/protocol';
 export * from './synthetic';
 export * from './brute-force';
 export * from './scifact';
+export * from './clustered-filter';
