@@ -76,7 +76,7 @@ export interface CollectionOptions {
   snapshotEveryOps: number;
   /** Compact the index before a snapshot when this share of its rows are deleted. */
   compactRatio: number;
-  /** Collections with at most this many bytes of vectors are searched by an exact scan, whatever the index kind. */
+  /** Collections (or allow-lists) with at most this many bytes of vectors are searched by an exact scan, whatever the index kind; 0: never planned. */
   exactScanBytes: number;
   /** A flat index on a device searches there only batches above this much work (queries x rows x dim). */
   deviceMinWork: number;
@@ -116,7 +116,7 @@ export class Collection {
     this.record = record;
     this.settings = record.settings;
     this.index = state.index;
-    this.#placement = new SearchPlacement(state.index, record.settings, options.deviceMinWork);
+    this.#placement = new SearchPlacement(state.index, record.settings, options);
     this.labelToId = state.labelToId;
     this.filters = state.filters;
     this.text = state.text;
@@ -312,13 +312,12 @@ export class Collection {
     const filterStart = onStage ? performance.now() : 0;
     const filter = input.filter === undefined ? undefined : this.#allowList(validateFilter(input.filter));
     this.#queries += nq;
-    // Below exactScanBytes of vectors a brute-force scan is as fast as the graph, and finds what a
-    // graph walk can miss (a document orthogonal to all others): scan, and say so.
-    // The filter planner: the allow-list's exact count is the filter's selectivity; an allow-list
-    // small enough to scan is scanned exactly (a graph walk through few allowed nodes loses recall).
+    // The planner (search-placement.ts): the allow-list's exact count is the filter's selectivity;
+    // a collection or allow-list small enough to scan, or cheaper to scan than to walk, is scanned
+    // exactly (and says so).
     const rows = filter ? popcount(filter) : this.labelToId.size;
     if (onStage && filter) onStage('filter', filterStart, performance.now(), { 'ragwire.allowed': rows });
-    const exactScan = options.exact === true || (this.settings.kind !== 'flat' && rows * dim * 4 <= this.#options.exactScanBytes);
+    const exactScan = options.exact === true || this.#placement.exactScan(rows, this.labelToId.size, dim, k, options.efSearch);
     const exact = (exactScan || this.settings.kind === 'flat') && this.settings.storage === 'f32';
     // A text- or sparse-only query has no dense search to place.
     const onDevice = vectors.length > 0 && this.#placement.onDevice(nq, this.labelToId.size, dim);

@@ -3,6 +3,7 @@ import { configSchema, parseConfig } from '@ragwire/protocol';
 import { DEVICES } from '@ragwire/native';
 import type { Device } from '@ragwire/native';
 import type { RebuildReason } from './recovery';
+import { DEFAULT_EXACT_SCAN_BYTES } from './search-placement';
 
 export interface StoreOptions {
   /** Directory of the store (created if missing). */
@@ -16,7 +17,9 @@ export interface StoreOptions {
   /**
    * Collections holding at most this many bytes of vectors (rows x dim x 4) are searched by an exact
    * scan whatever the index kind, and results say `exact: true` (docs/search.md §4). Default 2 MiB:
-   * the measured crossover where a scan costs what an HNSW walk does. 0 turns it off.
+   * the measured crossover where a scan costs what an HNSW walk does. Above it, a filtered HNSW search
+   * is scanned where the planner's cost model finds the scan of its allow-list cheaper than the walk.
+   * 0 turns both off: every search uses the index.
    */
   exactScanBytes?: number;
   /**
@@ -46,8 +49,8 @@ export interface RebuildEvent {
   documents: number;
 }
 
-/** See StoreOptions.exactScanBytes. */
-export const DEFAULT_EXACT_SCAN_BYTES = 2 * 1024 * 1024; // 2 MiB
+/** See StoreOptions.exactScanBytes (its value lives with the planner, search-placement.ts). */
+export { DEFAULT_EXACT_SCAN_BYTES };
 
 /**
  * See StoreOptions.deviceMinWork. On PoCL (an OpenCL device that is the CPU itself) the device lost in
