@@ -83,14 +83,15 @@ class HnswIndex final : public Index {
   // for layer `bottom` (hnsw_search.cpp).
   template <Walk walk>
   uint32_t descend(const float* q, uint32_t ep, int top, int bottom) const;
-  // What a filtered walk met: the nodes it queued and how many of them the filter allows.
+  // What a filtered walk met: the nodes it queued, and how many it had queued when its beam first
+  // held ef allowed ones (0: never).
   struct WalkCount {
-    uint32_t queued = 0, allowed = 0;
+    uint32_t queued = 0, filled = 0;
   };
   void search_one(const float* q, size_t k, uint32_t ef, const Acceptor& accept, TopK& out,
                   WalkCount* count = nullptr) const;
-  // A filtered walk, widened while its neighbourhood holds fewer allowed nodes than the filter's
-  // share of the collection (hnsw_search.cpp); `scan_ids` gives the allowed rows for the fallback.
+  // A filtered walk, widened (or replaced by a scan of `scan_ids()`, the allowed rows) when it meets
+  // allowed nodes much later than the filter's share of the collection predicts (hnsw_search.cpp).
   void search_filtered(const float* q, size_t k, uint32_t ef, double selectivity, size_t allowed,
                        const Acceptor& accept, const std::function<const std::vector<uint32_t>&()>& scan_ids,
                        TopK& out) const;

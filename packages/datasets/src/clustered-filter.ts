@@ -18,6 +18,8 @@ export interface ClusteredFilter {
   selectivity: number;
   allowed: number;
   allows: (row: number) => boolean;
+  /** The cells it allows. */
+  cells: number[];
   /** Indexes of the queries whose own cell the filter excludes. */
   queries: number[];
 }
@@ -67,5 +69,7 @@ export function clusteredFilter(p: CellPartition, share: number): ClusteredFilte
   }
   const queries: number[] = [];
   for (let q = 0; q < p.queryCell.length; q++) if (allowedCell[p.queryCell[q]!] === 0) queries.push(q);
-  return { selectivity: allowed / n, allowed, allows: (row) => allowedCell[p.rowCell[row]!] === 1, queries };
+  const cells: number[] = [];
+  for (let c = 0; c < p.cells; c++) if (allowedCell[c] === 1) cells.push(c);
+  return { selectivity: allowed / n, allowed, allows: (row) => allowedCell[p.rowCell[row]!] === 1, cells, queries };
 }

@@ -28,7 +28,7 @@ export const DEFAULT_EXACT_SCAN_BYTES = 2 * 1024 * 1024; // 2 MiB
  * more where the walk widens on a filter that follows the clusters; 2 leans to the scan near the
  * crossover, where the scan is as fast and exact.
  */
-export const WALK_COST = 2;
+const WALK_COST = 2;
 
 export class SearchPlacement {
   readonly #device: string;
