@@ -4,6 +4,7 @@
 #include "dataplane_wrap.hpp"
 
 #include "../dataplane/frame_header.hpp"
+#include "../dataplane/result_encoder.hpp"
 #include "addon_state.hpp"
 
 namespace ragwire::binding {
@@ -186,6 +187,58 @@ Napi::Value query_decodes(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// resultEncode(requestId, { k, counts, ids, scores, vectors?, vectorDim?, payloads?, exact? }) ->
+// the RESULT frame (Uint8Array), or the error code of a refusal. `payloads`: encoded blobs or null.
+Napi::Value result_encode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber() || !info[1].IsObject()) throw Napi::TypeError::New(env, "resultEncode(requestId, reply)");
+  Napi::Object o = info[1].As<Napi::Object>();
+  if (!o.Get("k").IsNumber() || !o.Get("counts").IsTypedArray() || !o.Get("scores").IsTypedArray() ||
+      !o.Get("ids").IsArray())
+    throw Napi::TypeError::New(env, "resultEncode: reply needs k, counts, ids and scores");
+  Napi::Uint32Array counts = o.Get("counts").As<Napi::Uint32Array>();
+  Napi::Float32Array scores = o.Get("scores").As<Napi::Float32Array>();
+  Napi::Array ids = o.Get("ids").As<Napi::Array>();
+  std::vector<std::string> id_strings(ids.Length());
+  std::vector<std::string_view> id_views(ids.Length());
+  for (uint32_t i = 0; i < ids.Length(); i++) {
+    if (!ids.Get(i).IsString()) throw Napi::TypeError::New(env, "resultEncode: ids must be strings");
+    id_strings[i] = ids.Get(i).As<Napi::String>().Utf8Value();
+    id_views[i] = id_strings[i];
+  }
+  dataplane::ResultReply r;
+  r.k = o.Get("k").As<Napi::Number>().Uint32Value();
+  r.counts = counts.Data();
+  r.n = (uint32_t)counts.ElementLength();
+  r.ids = id_views.data();
+  r.scores = scores.Data();
+  if (o.Get("vectors").IsTypedArray()) {
+    r.vectors = o.Get("vectors").As<Napi::Float32Array>().Data();
+    r.vector_dim = o.Get("vectorDim").As<Napi::Number>().Uint32Value();
+  }
+  std::vector<std::string_view> payloads;
+  if (o.Get("payloads").IsArray()) {
+    Napi::Array list = o.Get("payloads").As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value p = list.Get(i);
+      if (!p.IsTypedArray()) {
+        payloads.emplace_back();
+        continue;
+      }
+      Napi::Uint8Array bytes = p.As<Napi::Uint8Array>();
+      payloads.emplace_back((const char*)bytes.Data(), bytes.ByteLength());
+    }
+    r.with_payloads = true;
+    r.payloads = payloads.data();
+  }
+  if (o.Get("exact").IsBoolean()) r.exact = o.Get("exact").As<Napi::Boolean>().Value();
+  std::vector<uint8_t> frame;
+  const dataplane::FrameFault fault =
+      dataplane::encode_result_frame(r, info[0].As<Napi::Number>().Uint32Value(), state(env).protocol_limits, frame);
+  if (fault != dataplane::FrameFault::kNone) return Napi::String::New(env, dataplane::fault_code(fault));
+  return Napi::Buffer<uint8_t>::Copy(env, frame.data(), frame.size());
+}
+
 }  // namespace
 
 dataplane::ProtocolLimits parse_protocol_limits(Napi::Env env, const Napi::Object& table) {
@@ -210,6 +263,7 @@ dataplane::ProtocolLimits parse_protocol_limits(Napi::Env env, const Napi::Objec
   l.max_ef_search = get("maxEfSearch");
   l.max_query_text_bytes = get("maxQueryTextBytes");
   l.max_sparse_entries = get("maxSparseEntries");
+  l.max_payload_bytes = get("maxPayloadBytes");
   l.max_filter_key_bytes = get("maxFilterKeyBytes");
   l.max_filter_string_chars = get("maxFilterStringChars");
   return l;
@@ -219,6 +273,7 @@ void define_dataplane(Napi::Env env, Napi::Object exports) {
   exports.Set("frameHeaderChecks", Napi::Function::New(env, frame_header_checks, "frameHeaderChecks"));
   exports.Set("frameFaultCodes", Napi::Function::New(env, fault_codes, "frameFaultCodes"));
   exports.Set("queryDecodes", Napi::Function::New(env, query_decodes, "queryDecodes"));
+  exports.Set("resultEncode", Napi::Function::New(env, result_encode, "resultEncode"));
 }
 
 }  // namespace ragwire::binding

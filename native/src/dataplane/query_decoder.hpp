@@ -29,6 +29,7 @@ struct ProtocolLimits {
   uint64_t max_ef_search = 0;
   uint64_t max_query_text_bytes = 0;
   uint64_t max_sparse_entries = 0;
+  uint64_t max_payload_bytes = 0;
   uint64_t max_filter_key_bytes = 0;
   uint64_t max_filter_string_chars = 0;
 };
