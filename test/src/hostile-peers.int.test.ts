@@ -20,8 +20,9 @@ function frames(request: Request, count: number, firstId = 1): Buffer {
   return Buffer.concat(Array.from({ length: count }, (_, i) => encodeFrame(request, firstId + i)));
 }
 
-// Every transport the server listens on gets the same limits: tcp:// always, ucx:// where UCX is built.
-const SCHEMES = transports().ucx.available ? ['tcp', 'ucx'] : ['tcp'];
+// Every transport the server listens on gets the same limits: tcp:// and native+tcp:// (TCP read by
+// the native data plane; clients dial it as tcp://) always, ucx:// where UCX is built.
+const SCHEMES = transports().ucx.available ? ['tcp', 'native+tcp', 'ucx'] : ['tcp', 'native+tcp'];
 
 describe.each(SCHEMES)('a shard server against hostile peers over %s://', (scheme) => {
   const dir = tempDir('hostile');

@@ -117,6 +117,8 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     handshakeTimeoutMs: connectionLimits.helloTimeoutMs,
     maxPendingHandshakes: connectionLimits.maxConnections,
     onHandshakeError: (error: Error) => log.info({ err: error.message }, 'transport handshake failed'),
+    maxFrameBytes: config.limits.maxFrameBytes,
+    maxUnsentReplyBytes: connectionLimits.maxUnsentReplyBytes,
   };
   let admin: Awaited<ReturnType<typeof startAdmin>> | undefined;
   let fleet: FleetMember | undefined;
