@@ -164,7 +164,8 @@ export class NativeTcpSocket extends Duplex {
 class LoopHandle {
   readonly sockets = new Map<number, NativeTcpSocket>();
   private closing: (() => void) | undefined;
-  private disposed = false;
+  /** The loop's last counters, kept once it is disposed. */
+  private final: NativeTcpStats | undefined;
 
   constructor(
     readonly addon: TcpLoopAddon,
@@ -200,10 +201,13 @@ class LoopHandle {
     });
   }
 
+  stats(): NativeTcpStats {
+    return this.final ?? this.addon.tcpLoopStats(this.id);
+  }
+
   private dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    // Replies a socket closed gracefully still had queued are sent by the kernel after this.
+    if (this.final) return;
+    this.final = this.addon.tcpLoopStats(this.id);
     this.addon.tcpLoopDispose(this.id);
     this.closing?.();
   }
@@ -230,7 +234,7 @@ export function listenNativeTcp(
   const handle = loop;
   return {
     port: opened.port,
-    stats: () => addon.tcpLoopStats(opened.id),
+    stats: () => handle.stats(),
     close: () => handle.close(),
   };
 }

@@ -15,6 +15,8 @@ export interface Listener {
   readonly address: string;
   /** Stops accepting; resolves once the listener is closed (open connections are the server's). */
   close(): Promise<void>;
+  /** A listener with a native loop thread: its counters (frames walked, connections, waits), for /metrics. */
+  nativeStats?(): Record<string, number>;
 }
 
 export interface ListenOptions {

@@ -17,5 +17,9 @@ export function listenNative(
     onConnection,
   );
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-  return Promise.resolve({ address: `tcp://${host}:${listener.port}`, close: () => listener.close() });
+  return Promise.resolve({
+    address: `tcp://${host}:${listener.port}`,
+    close: () => listener.close(),
+    nativeStats: () => ({ ...listener.stats() }),
+  });
 }

@@ -91,6 +91,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
 
   const listeners: Listener[] = [];
   const addresses: string[] = [];
+  metrics.observeNativeLoops(() => listeners.flatMap((l) => (l.nativeStats ? [l.nativeStats()] : [])));
   const accept = (socket: FrameSocket): void => {
     if (draining) {
       socket.destroy();
