@@ -1,4 +1,4 @@
-// The native data plane's TCP listener (src/dataplane/tcp_loop.cpp, docs/protocol.md §2.4): an
+// The native data plane's TCP listener (src/dataplane/tcp_loop.cpp, docs/protocol.md §2.3): an
 // epoll thread accepts and reads the connections and walks their frame headers; its events reach
 // JavaScript in batches, one wake-up for every event queued since the last. Each connection is a
 // NativeTcpSocket, a Duplex shaped like net.Socket, so the frame code that serves tcp:// (decoder,

@@ -1,5 +1,5 @@
 // native+tcp:// end to end: a real ragwire-shard process whose TCP connections live on the native
-// data plane's epoll thread (docs/protocol.md §2.4), clients dialling it as tcp://. What only this
+// data plane's epoll thread (docs/protocol.md §2.3), clients dialling it as tcp://. What only this
 // listener has: its loop walks every frame header (counted in /metrics), and an idle loop blocks in
 // epoll_wait. The suites every TCP listener passes (auth, bad input, deadlines, hostile peers) run
 // over it from their own files (TCP_SCHEMES); here, large frames, pipelining, and peers killed

@@ -2,7 +2,8 @@
  * The transports side by side (issue 14 §5), a short run: a 64-byte round trip between two
  * processes over a bare Node TCP echo and over ucx:// (UCX picks shared memory on one host unless
  * UCX_TLS says otherwise), then one shard's k = 10 HNSW query at one client and at 16 over tcp://,
- * unix:// and ucx:// (every path today wakes the shard's JavaScript: no native data plane yet).
+ * native+tcp:// (TCP read by the native data plane's thread), unix:// and ucx:// (every path today
+ * wakes the shard's JavaScript: the native plane does not answer queries yet).
  *
  *   pnpm --filter @ragwire/bench e2e-transports [--n 20000] [--dim 384] [--seconds 3] [--markdown]
  *   UCX_TLS=tcp pnpm --filter @ragwire/bench e2e-transports      (UCX over its tcp transport)
@@ -47,7 +48,7 @@ await stopChild(echo.child);
 
 // One shard, k = 10, HNSW at efSearch 64.
 const dir = mkdtempSync(join(tmpdir(), 'ragwire-transports-'));
-const shard = await startChild<{ tcp: string; unix: string; ucx?: string; pid: number }>('shard-http.ts', [join(dir, 'data'), join(dir, 'shard.sock')], {
+const shard = await startChild<{ tcp: string; unix: string; nativeTcp: string; ucx?: string; pid: number }>('shard-http.ts', [join(dir, 'data'), join(dir, 'shard.sock')], {
   RAGWIRE_THREADS: '1',
 });
 const data = gaussianMixture({ n: N, nQueries: 1000, dim: DIM, clusters: 100, seed: 42 });
@@ -67,6 +68,7 @@ await loader.close();
 
 const urls: [string, string | undefined][] = [
   ['tcp://', shard.tcp],
+  ['native+tcp:// (native epoll thread, frames to JS)', shard.nativeTcp],
   ['unix://', shard.unix],
   [`ucx:// (UCX_TLS=${tls})`, shard.ucx],
 ];

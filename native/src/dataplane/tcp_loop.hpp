@@ -1,4 +1,4 @@
-// The native data plane's TCP transport (docs/protocol.md §2.4): one epoll thread owns a listening
+// The native data plane's TCP transport (docs/protocol.md §2.3): one epoll thread owns a listening
 // socket and every connection it accepts. It reads each connection into bounded buffers, walks the
 // frame headers (check_header) so it knows where every frame starts, and hands the bytes to
 // JavaScript in batches; replies come back through a bounded outbound queue per connection. Today

@@ -60,7 +60,7 @@ export interface ShardServerOptions {
 
 export type ListenAddress =
   | { kind: 'tcp'; host: string; port: number }
-  /** TCP served by the native data plane's epoll thread (docs/protocol.md §2.4); clients dial it as tcp://. */
+  /** TCP served by the native data plane's epoll thread (docs/protocol.md §2.3); clients dial it as tcp://. */
   | { kind: 'native-tcp'; host: string; port: number }
   | { kind: 'ucx'; host: string; port: number }
   | { kind: 'unix'; path: string };

@@ -1,4 +1,4 @@
-// native+tcp:// listener (docs/protocol.md §2.4): TCP accepted and read by the native data plane's
+// native+tcp:// listener (docs/protocol.md §2.3): TCP accepted and read by the native data plane's
 // epoll thread; each connection is a NativeTcpSocket, handed to the server like a net.Socket.
 // Clients dial it as tcp://: the wire is the same, so the address it announces is tcp://.
 import { listenNativeTcp } from '@ragwire/native';
