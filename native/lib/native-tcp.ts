@@ -214,12 +214,7 @@ class LoopHandle {
 }
 
 /** Listens on host:port (0: ephemeral) on a native epoll thread; `onConnection` gets every accepted socket. */
-export function listenNativeTcp(
-  host: string,
-  port: number,
-  limits: NativeTcpLimits,
-  onConnection: (socket: NativeTcpSocket) => void,
-): NativeTcpListener {
+export function listenNativeTcp(host: string, port: number, limits: NativeTcpLimits, onConnection: (socket: NativeTcpSocket) => void): NativeTcpListener {
   const addon = native() as unknown as TcpLoopAddon;
   let loop: LoopHandle | undefined;
   const opened = addon.tcpLoopOpen(

@@ -13,7 +13,13 @@ describe.each(TCP_SCHEMES)('shard server auth over %s://', (scheme) => {
   let server: ShardProcess;
 
   beforeAll(async () => {
-    server = await startShardProcess({ dataDir: dir.path, listen: [`${scheme}://127.0.0.1:0`], admin: true, tokens: [ADMIN], extra: ['--metrics-open-on-loopback'] });
+    server = await startShardProcess({
+      dataDir: dir.path,
+      listen: [`${scheme}://127.0.0.1:0`],
+      admin: true,
+      tokens: [ADMIN],
+      extra: ['--metrics-open-on-loopback'],
+    });
   });
 
   afterAll(async () => {

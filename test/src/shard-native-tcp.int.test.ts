@@ -86,7 +86,10 @@ describe('ragwire-shard over native+tcp://', () => {
     // A client process that sends heavy exact queries, says so, and is killed with SIGKILL while they run.
     const query: Request = { type: 'query', collection: 'wide', dim: 1536, k: 10, vectors: new Float32Array(200 * 1536).fill(0.5), options: { exact: true } };
     const framesPath = join(dir.path, 'frames.bin');
-    writeFileSync(framesPath, Buffer.concat([encodeFrame({ type: 'hello', versions: [1], token: ADMIN }, 1), ...[2, 3, 4, 5].map((id) => encodeFrame(query, id))]));
+    writeFileSync(
+      framesPath,
+      Buffer.concat([encodeFrame({ type: 'hello', versions: [1], token: ADMIN }, 1), ...[2, 3, 4, 5].map((id) => encodeFrame(query, id))]),
+    );
     const u = new URL(url);
     const script = `const s = require('node:net').connect(${u.port}, '${u.hostname}', () => s.write(require('node:fs').readFileSync(process.argv[1]), () => console.log('sent')));`;
     const child = spawn(process.execPath, ['-e', script, framesPath], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -114,7 +117,12 @@ describe('ragwire-shard over native+tcp://', () => {
     const victim = await startShardProcess({ dataDir: victimDir.path, listen: ['native+tcp://127.0.0.1:0'] });
     const c = new ShardClient(victim.addresses[0]!, { timeoutMs: 10_000, backoff: { initialMs: 50, maxMs: 100 } });
     await c.createCollection({ collection: 'big', dim: 64, metric: 'l2', kind: 'flat', storage: 'f32' });
-    await c.upsert({ collection: 'big', dim: 64, ids: Array.from({ length: 20_000 }, (_, i) => `b${i}`), vectors: new Float32Array(20_000 * 64).map(Math.random) });
+    await c.upsert({
+      collection: 'big',
+      dim: 64,
+      ids: Array.from({ length: 20_000 }, (_, i) => `b${i}`),
+      vectors: new Float32Array(20_000 * 64).map(Math.random),
+    });
     const started = Date.now();
     const pending = c.query({ collection: 'big', dim: 64, k: 10, vectors: new Float32Array(256 * 64).map(Math.random), options: { exact: true } }).then(
       () => undefined,

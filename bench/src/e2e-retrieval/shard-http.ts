@@ -44,7 +44,10 @@ app.post<{ Params: { name: string }; Body: QueryBody }>('/collections/:name/quer
 });
 const http = await app.listen({ host: '127.0.0.1', port: 0 });
 
-process.stdout.write(JSON.stringify({ tcp: server.addresses[0], unix: server.addresses[1], nativeTcp: server.addresses[2], ucx: server.addresses[3], http, pid: process.pid }) + '\n');
+process.stdout.write(
+  JSON.stringify({ tcp: server.addresses[0], unix: server.addresses[1], nativeTcp: server.addresses[2], ucx: server.addresses[3], http, pid: process.pid }) +
+    '\n',
+);
 process.once('SIGTERM', () => {
   void (async () => {
     await app.close();

@@ -48,9 +48,13 @@ await stopChild(echo.child);
 
 // One shard, k = 10, HNSW at efSearch 64.
 const dir = mkdtempSync(join(tmpdir(), 'ragwire-transports-'));
-const shard = await startChild<{ tcp: string; unix: string; nativeTcp: string; ucx?: string; pid: number }>('shard-http.ts', [join(dir, 'data'), join(dir, 'shard.sock')], {
-  RAGWIRE_THREADS: '1',
-});
+const shard = await startChild<{ tcp: string; unix: string; nativeTcp: string; ucx?: string; pid: number }>(
+  'shard-http.ts',
+  [join(dir, 'data'), join(dir, 'shard.sock')],
+  {
+    RAGWIRE_THREADS: '1',
+  },
+);
 const data = gaussianMixture({ n: N, nQueries: 1000, dim: DIM, clusters: 100, seed: 42 });
 const loader = new ShardClient(shard.tcp, { timeoutMs: 120_000 });
 await loader.createCollection({ collection: 'bench', dim: DIM, metric: 'l2', kind: 'hnsw', storage: 'f32', params: { M: 16, efConstruction: 100 } });
@@ -77,11 +81,22 @@ const f = (v: number, d = 0) => v.toLocaleString('en-US', { maximumFractionDigit
 const echoRow = (name: string, r: LatencyReport) => [name, f(r.p50Us, 1), f(r.p99Us, 1), f(r.p50Us / tcpEcho.p50Us, 2), '-'];
 rows.push(echoRow('64 B echo, node:net TCP', tcpEcho));
 if (ucxEcho) rows.push(echoRow(`64 B echo, ucx:// (UCX_TLS=${tls})`, ucxEcho));
+const caller = (client: ShardClient) => (i: number) =>
+  client.query({ collection: 'bench', dim: DIM, k: 10, vectors: data.queries.subarray((i % 1000) * DIM, ((i % 1000) + 1) * DIM), options: { efSearch: 64 } });
+// Every path warmed up before any is measured (the shard's JIT and caches are shared): the first row
+// measured would otherwise pay for all of them.
+for (const [name, url] of urls) {
+  if (url === undefined) continue;
+  log(`warming up ${name} ...`);
+  const client = new ShardClient(url, { timeoutMs: 60_000 });
+  await measureLatency(caller(client), 1000);
+  await measureThroughput(caller(client), 16, 1);
+  await client.close();
+}
 for (const [name, url] of urls) {
   if (url === undefined) continue;
   const client = new ShardClient(url, { timeoutMs: 60_000 });
-  const call = (i: number) =>
-    client.query({ collection: 'bench', dim: DIM, k: 10, vectors: data.queries.subarray((i % 1000) * DIM, ((i % 1000) + 1) * DIM), options: { efSearch: 64 } });
+  const call = caller(client);
   log(`1 shard query over ${name} ...`);
   const latency = await measureLatency(call, 2000);
   const qps = await measureThroughput(call, 16, SECONDS);
