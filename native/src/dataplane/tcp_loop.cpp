@@ -148,11 +148,7 @@ std::vector<LoopEvent> TcpLoop::drain() {
 void TcpLoop::run() {
   epoll_event events[64];
   while (!stop_) {
-    bool lingering = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto& [id, c] : conns_) lingering = lingering || c->linger_since >= 0;
-    }
+    const bool lingering = lingering_.load() > 0;
     // Idle: block until a socket is ready (no busy core); a lingering close is checked each second.
     sleeps_++;
     const int n = epoll_wait(epoll_fd_, events, 64, lingering ? 1000 : -1);
@@ -189,6 +185,7 @@ void TcpLoop::run() {
       if (ev & (EPOLLIN | EPOLLHUP)) on_readable(c);
       if (conns_.count(id) != 0 && (ev & EPOLLOUT)) flush(c);
     }
+    if (lingering_.load() == 0) continue;
     const int64_t now = now_ms();
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<uint64_t> expired;
@@ -315,6 +312,7 @@ void TcpLoop::update_interest(LoopConn& c) {
 void TcpLoop::drop(uint64_t id, const std::string& why, bool tell) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
+  if (it->second->linger_since >= 0) lingering_--;
   ::close(it->second->fd);  // also leaves the epoll set
   conns_.erase(it);
   if (tell) emit({LoopEventKind::kClosed, id, nullptr, why});
@@ -374,6 +372,7 @@ void TcpLoop::close(uint64_t conn, bool graceful) {
     return;
   }
   c.linger_since = now_ms();
+  lingering_++;
   update_interest(c);
   wake_loop();  // so the loop starts checking the linger deadline
 }

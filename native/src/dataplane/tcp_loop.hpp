@@ -126,6 +126,7 @@ class TcpLoop {
   std::atomic<uint64_t> sleeps_{0};
   std::atomic<uint64_t> frames_{0};
   std::atomic<uint64_t> queries_{0};
+  std::atomic<int> lingering_{0};  // connections closed with replies still queued
   uint64_t next_conn_ = 1;
   uint64_t accepted_ = 0;
   // Connections, their queues and flags: shared by the loop thread and the JavaScript thread.

@@ -208,6 +208,27 @@ TEST(TcpLoop, ClosesAPeerThatNeverReadsAtTheUnsentCap) {
   ::close(fd);
 }
 
+TEST(TcpLoop, AGracefulCloseSendsWhatIsQueuedThenCloses) {
+  Harness h;
+  int fd = h.connect_client();
+  ASSERT_TRUE(h.wait_for(LoopEventKind::kAccept));
+  const uint64_t conn = h.seen.front().conn;
+  const size_t total = 8u << 20;
+  EXPECT_GT(h.loop->send(conn, std::vector<uint8_t>(total, 3), 256 << 10), 0u);  // more than the kernel takes at once
+  h.loop->close(conn, true);
+  EXPECT_EQ(h.loop->stats().open, 1u);  // still sending
+  std::vector<uint8_t> buf(1 << 16);
+  size_t got = 0;
+  for (;;) {
+    ssize_t r = read(fd, buf.data(), buf.size());
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  EXPECT_EQ(got, total);  // every byte, then end of stream
+  EXPECT_EQ(h.loop->stats().open, 0u);
+  ::close(fd);
+}
+
 TEST(TcpLoop, WaitsRatherThanSpinsWhenIdle) {
   Harness h;
   int fd = h.connect_client();
