@@ -11,6 +11,7 @@
 #include "ragwire/device.hpp"
 #include "ragwire/diagnostics.hpp"
 #include "ragwire/kernels.hpp"
+#include "tcp_loop_wrap.hpp"
 #include "ucx_wrap.hpp"
 
 namespace ragwire::binding {
@@ -138,6 +139,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("measureReadBandwidth", Napi::Function::New(env, read_bandwidth, "measureReadBandwidth"));
   define_ucx(env, exports);
   define_dataplane(env, exports);
+  define_tcp_loop(env, exports);
   return exports;
 }
 
