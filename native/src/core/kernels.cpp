@@ -21,10 +21,13 @@ const KernelTable* avx2() { return nullptr; }
 #if defined(RAGWIRE_HAVE_AVX512)
 namespace impl_avx512 {
 const KernelTable* table();
-}
+DotU8I16 dot_u8_i16_without_vnni();
+}  // namespace impl_avx512
 const KernelTable* avx512() { return impl_avx512::table(); }
+DotU8I16 avx512_dot_u8_i16_without_vnni() { return impl_avx512::dot_u8_i16_without_vnni(); }
 #else
 const KernelTable* avx512() { return nullptr; }
+DotU8I16 avx512_dot_u8_i16_without_vnni() { return nullptr; }
 #endif
 #if defined(RAGWIRE_HAVE_NEON)
 namespace impl_neon {

@@ -6,6 +6,8 @@
 // size (an over-read is an AddressSanitizer report).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -163,6 +165,35 @@ class KernelTest : public ::testing::TestWithParam<IsaCase> {
 TEST_P(KernelTest, DistancesEqualTheReferenceExactlyOnIntegerData) { check_all(true); }
 
 TEST_P(KernelTest, DistancesMatchTheReferenceOnGaussianData) { check_all(false); }
+
+// The sq8 walk's integer dot product: exact (integer arithmetic), at every
+// length, unaligned, up to the largest query magnitude the engine uses at that
+// length (255 * max|q| * n < 2^31), where one lane summed in 16 bits or a
+// sign-extended code would show.
+void check_dot(ragwire::kernel_tables::DotU8I16 dot, const char* what) {
+  std::mt19937_64 rng(21);
+  for (size_t n : lengths()) {
+    int32_t qmax = (int32_t)std::min<int64_t>(32767, INT32_MAX / (255 * (int64_t)std::max<size_t>(n, 1)));
+    std::uniform_int_distribution<int> code(0, 255), qv(-qmax, qmax);
+    for (int fill = 0; fill < 3; fill++) {
+      std::vector<uint8_t> c_buf(n + 1);
+      std::vector<int16_t> q_buf(n + 1);
+      for (size_t i = 1; i <= n; i++) {
+        c_buf[i] = fill == 0 ? (uint8_t)code(rng) : 255;  // 1: every term at the bound, 2: alternating signs
+        q_buf[i] = (int16_t)(fill == 0 ? qv(rng) : fill == 1 ? qmax : (i % 2 ? qmax : -qmax));
+      }
+      int64_t want = 0;
+      for (size_t i = 1; i <= n; i++) want += (int64_t)c_buf[i] * q_buf[i];
+      ASSERT_EQ((int64_t)dot(c_buf.data() + 1, q_buf.data() + 1, n), want) << what << " n=" << n << " fill " << fill;
+    }
+  }
+}
+
+TEST_P(KernelTest, IntegerDotProductEqualsTheReferenceExactly) {
+  check_dot(k().dot_u8_i16, GetParam().name);
+  if (std::string(GetParam().name) == "avx512")
+    check_dot(ragwire::kernel_tables::avx512_dot_u8_i16_without_vnni(), "avx512 without vnni");
+}
 
 TEST_P(KernelTest, HammingCountsDifferingBits) {
   std::mt19937_64 rng(5);
