@@ -95,6 +95,7 @@ class VectorStorage {
       case StorageKind::kSq8:
         p = (const char*)(sq8_.data() + (size_t)id * dim_);
         bytes = dim_;
+        if (norms_.size()) __builtin_prefetch(norms_.data() + id);  // the l2 walk's row norm: another line
         break;
       case StorageKind::kF32:
         p = (const char*)row(id);
