@@ -7,6 +7,16 @@
 
 namespace ragwire {
 
+// A 16-bit integer query in the two forms the integer kernels read: words
+// a_i, and byte planes with a_i = 256 * hi_i + lo_i (lo_i in [-128, 127]).
+struct Int16Query {
+  const int16_t* words;
+  const int8_t* hi;
+  const int8_t* lo;
+};
+// |a_i| at most this: hi_i then fits in a signed byte.
+constexpr int32_t kInt16QueryMax = 127 * 256 + 127;
+
 struct KernelTable {
   const char* isa;
   // f32 query against f32 vector
@@ -21,9 +31,9 @@ struct KernelTable {
   float (*l2_sq8)(const float* q, const uint8_t* c, const float* lo, const float* step, size_t n);
   float (*ip_sq8)(const float* q, const uint8_t* c, const float* lo, const float* step, size_t n);
   float (*l1_sq8)(const float* q, const uint8_t* c, const float* lo, const float* step, size_t n);
-  // u8 codes against a 16-bit integer query: sum c_i * q_i, exact in any order
-  // while 255 * max|q_i| * n < 2^31 (the caller scales the query to keep it so).
-  int32_t (*dot_u8_i16)(const uint8_t* c, const int16_t* q, size_t n);
+  // u8 codes against a 16-bit integer query: sum c_i * a_i, exact in any order
+  // while 255 * max|a_i| * n < 2^31 (the caller scales the query to keep it so).
+  int32_t (*dot_u8_i16)(const uint8_t* c, const Int16Query& q, size_t n);
   uint32_t (*hamming)(const uint64_t* a, const uint64_t* b, size_t words);
   void (*f32_to_f16)(const float* in, uint16_t* out, size_t n);
   void (*f16_to_f32)(const uint16_t* in, float* out, size_t n);
@@ -43,7 +53,7 @@ const KernelTable* avx512();  // null when not compiled in
 const KernelTable* neon();    // null when not compiled in
 // The avx512 table holds the VNNI form of dot_u8_i16 on CPUs that have it;
 // this is its form without VNNI, so both are tested. Null when not compiled in.
-using DotU8I16 = int32_t (*)(const uint8_t* c, const int16_t* q, size_t n);
+using DotU8I16 = int32_t (*)(const uint8_t* c, const Int16Query& q, size_t n);
 DotU8I16 avx512_dot_u8_i16_without_vnni();
 }  // namespace kernel_tables
 

@@ -19,7 +19,7 @@ namespace ragwire {
 // product with the codes c_i plus per-query and per-row constants:
 //   l2: |q - x|^2 = |q - lo|^2 - 2 W sum a_i c_i + |x - lo|^2,  a_i = round(step_i (q_i - lo_i) / W)
 //   ip: -q.x      = -q.lo      -   W sum a_i c_i,               a_i = round(step_i q_i / W)
-// with W = max_i |step_i (q_i - lo_i)| (or |step_i q_i|) / query_max. Other
+// with W = max_i |step_i (q_i - lo_i)| (or |step_i q_i|) / query_max (at most kInt16QueryMax). Other
 // storages and l1 use the f32 query as it is.
 class QueryCodes {
  public:
@@ -28,6 +28,8 @@ class QueryCodes {
  private:
   friend class VectorStorage;
   std::vector<int16_t> a_;
+  std::vector<int8_t> hi_, lo_;  // a_ as byte planes: a_i = 256 hi_i + lo_i
+  Int16Query view_{};
   float scale_ = 0, bias_ = 0;
   bool int_walk_ = false;
 };
@@ -118,7 +120,7 @@ class VectorStorage {
  private:
   // The sq8 distance: the integer kernel on a prepared query, else the codes decoded against the f32 query.
   float sq8(const QueryCodes& q, const uint8_t* x, uint32_t id) const {
-    if (q.int_walk_) return q.bias_ + q.scale_ * (float)dot_fn_(x, q.a_.data(), dim_) + (l2_ ? norms_[id] : 0.f);
+    if (q.int_walk_) return q.bias_ + q.scale_ * (float)dot_fn_(x, q.view_, dim_) + (l2_ ? norms_[id] : 0.f);
     return sq8_fn_(q.f32, x, lo_.data(), step_.data(), dim_);
   }
   template <class T, class Keep, class Fn, class Dist>
@@ -144,10 +146,11 @@ class VectorStorage {
   float (*f32_fn_)(const float*, const float*, size_t) = nullptr;
   float (*f16_fn_)(const float*, const uint16_t*, size_t) = nullptr;
   float (*sq8_fn_)(const float*, const uint8_t*, const float*, const float*, size_t) = nullptr;
-  int32_t (*dot_fn_)(const uint8_t*, const int16_t*, size_t) = nullptr;
+  int32_t (*dot_fn_)(const uint8_t*, const Int16Query&, size_t) = nullptr;
   bool l2_ = false;        // the metric is l2 (else ip or cosine, or l1 when int_walk_ is false)
   bool int_walk_ = false;  // sq8 walks on the integer kernel (l2, ip, cosine; dim up to kIntWalkMaxDim)
-  int32_t query_max_ = 0;  // the largest |a_i| of a prepared query: 255 * query_max_ * dim < 2^31
+  int32_t query_max_ =
+      0;  // the largest |a_i| of a prepared query: 255 * query_max_ * dim < 2^31, and <= kInt16QueryMax
   PodArray<float> norms_;
   PodArray<float> f32_;
   PodArray<uint16_t> f16_;

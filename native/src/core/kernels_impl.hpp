@@ -240,8 +240,10 @@ float dist_sq8(const float* q, const uint8_t* c, const float* lo, const float* s
 }
 
 // The sq8 walk's kernel: codes widened to 16 bits, multiplied pairwise with
-// the query and summed into 32-bit lanes (vpmaddwd; vpdpwssd with VNNI).
-int32_t dot_u8_i16(const uint8_t* c, const int16_t* q, size_t n) {
+// the query words and summed into 32-bit lanes (vpmaddwd); with VNNI, the
+// codes multiplied by the query's two byte planes as they are (vpdpbusd).
+int32_t dot_u8_i16(const uint8_t* c, const Int16Query& query, size_t n) {
+  const int16_t* q = query.words;
   size_t i = 0;
   int32_t s = 0;
 #if defined(__AVX512F__)
@@ -255,7 +257,7 @@ int32_t dot_u8_i16(const uint8_t* c, const int16_t* q, size_t n) {
   if (i < n) {  // the last 1..63 elements through masked loads (no read past either buffer)
     size_t left = n - i;
     __mmask32 m0 = left >= 32 ? ~__mmask32(0) : (__mmask32)((1u << left) - 1);
-    __mmask32 m1 = left > 32 ? (__mmask32)(left >= 64 ? ~0u : (1u << (left - 32)) - 1) : 0;
+    __mmask32 m1 = left > 32 ? (__mmask32)((1u << (left - 32)) - 1) : 0;
     __m512i c0 = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m0, c + i));
     __m512i c1 = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m1, c + i + 32));
     a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(c0, _mm512_maskz_loadu_epi16(m0, q + i)));
@@ -295,27 +297,30 @@ int32_t dot_u8_i16(const uint8_t* c, const int16_t* q, size_t n) {
 }
 
 #if defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
-// The same with AVX-512 VNNI (vpdpwssd: multiply, add pairs and accumulate in one
-// instruction), compiled for that extension alone and picked when CPUID reports it.
-__attribute__((target("avx512vnni"))) int32_t dot_u8_i16_vnni(const uint8_t* c, const int16_t* q, size_t n) {
+// With AVX-512 VNNI: vpdpbusd multiplies 64 unsigned codes by 64 signed bytes
+// and adds each four products into a 32-bit lane, so the codes need no
+// widening; two planes keep the query's 16 bits (sum c a = 256 sum c hi + sum c lo).
+// Lanes wrap modulo 2^32 on the way (256 * the hi sum alone may exceed 2^31);
+// the total fits in 32 bits by the caller's bound, so it comes out exact.
+__attribute__((target("avx512vnni"))) int32_t dot_u8_i16_vnni(const uint8_t* c, const Int16Query& q, size_t n) {
   size_t i = 0;
-  __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
-  for (; i + 64 <= n; i += 64) {
-    __m512i c0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)(c + i)));
-    __m512i c1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)(c + i + 32)));
-    a0 = _mm512_dpwssd_epi32(a0, c0, _mm512_loadu_si512((const void*)(q + i)));
-    a1 = _mm512_dpwssd_epi32(a1, c1, _mm512_loadu_si512((const void*)(q + i + 32)));
+  __m512i h0 = _mm512_setzero_si512(), l0 = _mm512_setzero_si512();
+  __m512i h1 = _mm512_setzero_si512(), l1 = _mm512_setzero_si512();
+  for (; i + 128 <= n; i += 128) {  // four independent chains: vpdpbusd's latency, not its throughput, would bind two
+    __m512i c0 = _mm512_loadu_si512((const void*)(c + i)), c1 = _mm512_loadu_si512((const void*)(c + i + 64));
+    h0 = _mm512_dpbusd_epi32(h0, c0, _mm512_loadu_si512((const void*)(q.hi + i)));
+    l0 = _mm512_dpbusd_epi32(l0, c0, _mm512_loadu_si512((const void*)(q.lo + i)));
+    h1 = _mm512_dpbusd_epi32(h1, c1, _mm512_loadu_si512((const void*)(q.hi + i + 64)));
+    l1 = _mm512_dpbusd_epi32(l1, c1, _mm512_loadu_si512((const void*)(q.lo + i + 64)));
   }
-  if (i < n) {
-    size_t left = n - i;
-    __mmask32 m0 = left >= 32 ? ~__mmask32(0) : (__mmask32)((1u << left) - 1);
-    __mmask32 m1 = left > 32 ? (__mmask32)(left >= 64 ? ~0u : (1u << (left - 32)) - 1) : 0;
-    __m512i c0 = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m0, c + i));
-    __m512i c1 = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m1, c + i + 32));
-    a0 = _mm512_dpwssd_epi32(a0, c0, _mm512_maskz_loadu_epi16(m0, q + i));
-    a1 = _mm512_dpwssd_epi32(a1, c1, _mm512_maskz_loadu_epi16(m1, q + i + 32));
+  for (; i < n; i += 64) {  // the last 1..127 elements, the final 1..64 through masked loads
+    __mmask64 m = n - i >= 64 ? ~__mmask64(0) : (~__mmask64(0)) >> (64 - (n - i));
+    __m512i cv = _mm512_maskz_loadu_epi8(m, c + i);
+    h0 = _mm512_dpbusd_epi32(h0, cv, _mm512_maskz_loadu_epi8(m, q.hi + i));
+    l0 = _mm512_dpbusd_epi32(l0, cv, _mm512_maskz_loadu_epi8(m, q.lo + i));
   }
-  return _mm512_reduce_add_epi32(_mm512_add_epi32(a0, a1));
+  __m512i hi = _mm512_add_epi32(h0, h1), lo = _mm512_add_epi32(l0, l1);
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_slli_epi32(hi, 8), lo));
 }
 
 bool cpu_has_vnni() {

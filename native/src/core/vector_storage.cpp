@@ -46,7 +46,7 @@ void VectorStorage::init(uint32_t dim, Metric metric, StorageKind storage) {
   dot_fn_ = k.dot_u8_i16;
   l2_ = metric == Metric::kL2;
   int_walk_ = storage == StorageKind::kSq8 && metric != Metric::kL1 && dim <= kIntWalkMaxDim;
-  query_max_ = (int32_t)std::min<int64_t>(32767, INT32_MAX / (255 * (int64_t)dim));
+  query_max_ = (int32_t)std::min<int64_t>(kInt16QueryMax, INT32_MAX / (255 * (int64_t)dim));
 }
 
 void VectorStorage::prepare(const float* q, QueryCodes& out) const {
@@ -64,12 +64,19 @@ void VectorStorage::prepare(const float* q, QueryCodes& out) const {
   // finite) leaves no usable grid: decode the codes against the f32 query.
   if (!std::isfinite((float)bias) || !std::isfinite((float)(2 * w))) return;
   out.a_.resize(dim_);
+  out.hi_.resize(dim_);
+  out.lo_.resize(dim_);
   for (uint32_t d = 0; d < dim_; d++) {
     double x = l2_ ? (double)q[d] - lo_[d] : q[d];
     double t = w > 0 ? x * step_[d] / w : 0;
     t = std::min<double>(query_max_, std::max<double>(-query_max_, t));
-    out.a_[d] = (int16_t)std::lrint(t);
+    int32_t a = (int32_t)std::lrint(t), low = a & 255;
+    low -= low >= 128 ? 256 : 0;
+    out.a_[d] = (int16_t)a;
+    out.lo_[d] = (int8_t)low;
+    out.hi_[d] = (int8_t)((a - low) / 256);
   }
+  out.view_ = {out.a_.data(), out.hi_.data(), out.lo_.data()};
   out.scale_ = (float)(l2_ ? -2 * w : -w);
   out.bias_ = (float)bias;
   out.int_walk_ = true;

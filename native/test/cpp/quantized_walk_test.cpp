@@ -38,7 +38,7 @@ void expect_matches_decoded(const VectorStorage& vs, Metric m, const float* q, s
     wmax = std::max(wmax, std::fabs(x * step[d]));
     bias += l2 ? x * x : std::fabs((double)q[d] * lo[d]);
   }
-  double qmax = (double)std::min<int64_t>(32767, INT32_MAX / (255 * (int64_t)dim));
+  double qmax = (double)std::min<int64_t>(kInt16QueryMax, INT32_MAX / (255 * (int64_t)dim));
   double w = wmax / qmax;
   QueryCodes pq;
   vs.prepare(q, pq);
