@@ -84,13 +84,14 @@ function flatScanTable(scans: FlatScan[], k: number, md: boolean): string {
     fmt(x.bandwidthGBs, 1),
     fmt(x.boundUs, 0),
     fmt(x.syncP50us, 0),
+    fmt(x.scanBytes / x.syncP50us / 1e3, 1),
     `${(x.syncFractionOfBound * 100).toFixed(0)}%`,
     fmt(x.asyncP50us, 0),
     `${(x.asyncFractionOfBound * 100).toFixed(0)}%`,
     x.recall.toFixed(3),
   ]);
   return renderTable(
-    ['flat storage', 'scanned MiB', 'read GB/s', 'bound us', 'sync p50 us', 'sync of bound', 'async p50 us', 'async of bound', `recall@${k}`],
+    ['flat storage', 'scanned MiB', 'read GB/s', 'bound us', 'sync p50 us', 'sync GB/s', 'sync of bound', 'async p50 us', 'async of bound', `recall@${k}`],
     rows,
     md,
   );

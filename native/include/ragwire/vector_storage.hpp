@@ -69,7 +69,10 @@ class VectorStorage {
                   [&](const uint16_t* x, uint32_t) { return f16_fn_(q.f32, x, dim_); });
         break;
       case StorageKind::kSq8:
-        scan_rows(sq8_.data(), begin, end, keep, fn, [&](const uint8_t* x, uint32_t id) { return sq8(q, x, id); });
+        if (q.int_walk_)
+          scan_sq8(q, begin, end, keep, fn);
+        else
+          scan_rows(sq8_.data(), begin, end, keep, fn, [&](const uint8_t* x, uint32_t id) { return sq8(q, x, id); });
         break;
       case StorageKind::kF32:
         scan_rows(f32_.data(), begin, end, keep, fn, [&](const float* x, uint32_t) { return f32_fn_(q.f32, x, dim_); });
@@ -136,6 +139,25 @@ class VectorStorage {
       if (keep(id)) fn(id, dist(base + (size_t)id * dim_, id));
     }
   }
+  // The sq8 scan on the integer query, four rows per kernel call.
+  template <class Keep, class Fn>
+  void scan_sq8(const QueryCodes& q, uint32_t begin, uint32_t end, Keep keep, Fn fn) const {
+    const uint8_t* base = sq8_.data();
+    const size_t ahead = kScanAheadBytes / dim_ + 4;
+    int32_t dots[4];
+    uint32_t id = begin;
+    for (; id + 4 <= end; id += 4) {
+      if (id + ahead + 4 <= end) {
+        const char* p = (const char*)(base + (size_t)(id + ahead) * dim_);
+        for (size_t off = 0; off < 4 * (size_t)dim_; off += 64) __builtin_prefetch(p + off);
+      }
+      dot4_fn_(base + (size_t)id * dim_, dim_, q.view_, dim_, dots);
+      for (uint32_t r = 0; r < 4; r++)
+        if (keep(id + r)) fn(id + r, q.bias_ + q.scale_ * (float)dots[r] + (l2_ ? norms_[id + r] : 0.f));
+    }
+    for (; id < end; id++)
+      if (keep(id)) fn(id, sq8(q, base + (size_t)id * dim_, id));
+  }
   bool encode(size_t first, size_t n);
   // norms_[id] = |x_id - lo|^2 on the decoded codes, for the sq8 l2 walk.
   bool compute_norms(size_t first, size_t n);
@@ -147,6 +169,7 @@ class VectorStorage {
   float (*f16_fn_)(const float*, const uint16_t*, size_t) = nullptr;
   float (*sq8_fn_)(const float*, const uint8_t*, const float*, const float*, size_t) = nullptr;
   int32_t (*dot_fn_)(const uint8_t*, const Int16Query&, size_t) = nullptr;
+  void (*dot4_fn_)(const uint8_t*, size_t, const Int16Query&, size_t, int32_t*) = nullptr;
   bool l2_ = false;        // the metric is l2 (else ip or cosine, or l1 when int_walk_ is false)
   bool int_walk_ = false;  // sq8 walks on the integer kernel (l2, ip, cosine; dim up to kIntWalkMaxDim)
   int32_t query_max_ =

@@ -296,6 +296,10 @@ int32_t dot_u8_i16(const uint8_t* c, const Int16Query& query, size_t n) {
   return s;
 }
 
+void dot4_u8_i16(const uint8_t* c, size_t stride, const Int16Query& q, size_t n, int32_t* out) {
+  for (size_t r = 0; r < 4; r++) out[r] = dot_u8_i16(c + r * stride, q, n);
+}
+
 #if defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
 // With AVX-512 VNNI: vpdpbusd multiplies 64 unsigned codes by 64 signed bytes
 // and adds each four products into a 32-bit lane, so the codes need no
@@ -321,6 +325,24 @@ __attribute__((target("avx512vnni"))) int32_t dot_u8_i16_vnni(const uint8_t* c, 
   }
   __m512i hi = _mm512_add_epi32(h0, h1), lo = _mm512_add_epi32(l0, l1);
   return _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_slli_epi32(hi, 8), lo));
+}
+
+// Four rows: each chunk of the query's planes is loaded once for the four rows,
+// and the eight accumulator chains are independent.
+__attribute__((target("avx512vnni"))) void dot4_u8_i16_vnni(const uint8_t* c, size_t stride, const Int16Query& q,
+                                                            size_t n, int32_t* out) {
+  __m512i hi[4], lo[4];
+  for (int r = 0; r < 4; r++) hi[r] = lo[r] = _mm512_setzero_si512();
+  for (size_t i = 0; i < n; i += 64) {
+    __mmask64 m = n - i >= 64 ? ~__mmask64(0) : (~__mmask64(0)) >> (64 - (n - i));
+    __m512i qh = _mm512_maskz_loadu_epi8(m, q.hi + i), ql = _mm512_maskz_loadu_epi8(m, q.lo + i);
+    for (int r = 0; r < 4; r++) {
+      __m512i cv = _mm512_maskz_loadu_epi8(m, c + r * stride + i);
+      hi[r] = _mm512_dpbusd_epi32(hi[r], cv, qh);
+      lo[r] = _mm512_dpbusd_epi32(lo[r], cv, ql);
+    }
+  }
+  for (int r = 0; r < 4; r++) out[r] = _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_slli_epi32(hi[r], 8), lo[r]));
 }
 
 bool cpu_has_vnni() {
@@ -393,13 +415,17 @@ float sum_f32(const float* x, size_t n) {
 
 #if defined(__AVX512F__)
 DotU8I16 dot_u8_i16_without_vnni() { return dot_u8_i16; }
+Dot4U8I16 dot4_u8_i16_without_vnni() { return dot4_u8_i16; }
 #endif
 
 const KernelTable* table() {
 #if defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
-  static const auto dot = cpu_has_vnni() ? dot_u8_i16_vnni : dot_u8_i16;
+  static const bool vnni = cpu_has_vnni();
+  static const auto dot = vnni ? dot_u8_i16_vnni : dot_u8_i16;
+  static const auto dot4 = vnni ? dot4_u8_i16_vnni : dot4_u8_i16;
 #else
   static const auto dot = dot_u8_i16;
+  static const auto dot4 = dot4_u8_i16;
 #endif
   static const KernelTable t = {
       RAGWIRE_KERNEL_ISA,
@@ -413,6 +439,7 @@ const KernelTable* table() {
       dist_sq8<1, IpOp>,
       dist_sq8<2, L1Op>,
       dot,
+      dot4,
       hamming,
       f32_to_f16,
       f16_to_f32,

@@ -44,6 +44,7 @@ void VectorStorage::init(uint32_t dim, Metric metric, StorageKind storage) {
   }
   if (f32_fn_ == nullptr) unreachable_enum("Metric");
   dot_fn_ = k.dot_u8_i16;
+  dot4_fn_ = k.dot4_u8_i16;
   l2_ = metric == Metric::kL2;
   int_walk_ = storage == StorageKind::kSq8 && metric != Metric::kL1 && dim <= kIntWalkMaxDim;
   query_max_ = (int32_t)std::min<int64_t>(kInt16QueryMax, INT32_MAX / (255 * (int64_t)dim));

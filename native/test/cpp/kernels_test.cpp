@@ -170,7 +170,7 @@ TEST_P(KernelTest, DistancesMatchTheReferenceOnGaussianData) { check_all(false);
 // length, unaligned, up to the largest query magnitude the engine uses at that
 // length (255 * max|a| * n < 2^31, |a| <= kInt16QueryMax), where one lane summed
 // in 16 bits, a sign-extended code or a wrong byte-plane split would show.
-void check_dot(ragwire::kernel_tables::DotU8I16 dot, const char* what) {
+void check_dot(ragwire::kernel_tables::DotU8I16 dot, ragwire::kernel_tables::Dot4U8I16 dot4, const char* what) {
   std::mt19937_64 rng(21);
   for (size_t n : lengths()) {
     int32_t qmax =
@@ -194,14 +194,27 @@ void check_dot(ragwire::kernel_tables::DotU8I16 dot, const char* what) {
       for (size_t i = 1; i <= n; i++) want += (int64_t)c_buf[i] * q_buf[i];
       ragwire::Int16Query q{q_buf.data() + 1, hi_buf.data() + 1, lo_buf.data() + 1};
       ASSERT_EQ((int64_t)dot(c_buf.data() + 1, q, n), want) << what << " n=" << n << " fill " << fill;
+      if (dot4) {  // four rows in one buffer of exactly their size, row r the codes rotated by r
+        std::vector<uint8_t> rows(4 * n + 1);
+        int64_t want4[4] = {0, 0, 0, 0};
+        for (size_t r = 0; r < 4; r++)
+          for (size_t i = 0; i < n; i++) {
+            rows[1 + r * n + i] = c_buf[1 + (i + r) % n];
+            want4[r] += (int64_t)rows[1 + r * n + i] * q_buf[1 + i];
+          }
+        int32_t got[4];
+        dot4(rows.data() + 1, n, q, n, got);
+        for (size_t r = 0; r < 4; r++) ASSERT_EQ((int64_t)got[r], want4[r]) << what << " dot4 row " << r << " n=" << n;
+      }
     }
   }
 }
 
 TEST_P(KernelTest, IntegerDotProductEqualsTheReferenceExactly) {
-  check_dot(k().dot_u8_i16, GetParam().name);
+  check_dot(k().dot_u8_i16, k().dot4_u8_i16, GetParam().name);
   if (std::string(GetParam().name) == "avx512")
-    check_dot(ragwire::kernel_tables::avx512_dot_u8_i16_without_vnni(), "avx512 without vnni");
+    check_dot(ragwire::kernel_tables::avx512_dot_u8_i16_without_vnni(),
+              ragwire::kernel_tables::avx512_dot4_u8_i16_without_vnni(), "avx512 without vnni");
 }
 
 TEST_P(KernelTest, HammingCountsDifferingBits) {

@@ -80,6 +80,31 @@ TEST(QuantizedWalk, Sq8DistancesOnTheIntegerQueryMatchTheDecodedCodes) {
   }
 }
 
+TEST(QuantizedWalk, TheScanGivesEachRowTheWalksDistance) {
+  // The scan computes four rows per kernel call and the rest one by one; both
+  // are exact integer sums, so its distances equal approx() bit for bit.
+  for (Metric m : {Metric::kL2, Metric::kIp}) {
+    for (size_t dim : {5, 64, 130}) {
+      const size_t n = 103;
+      std::vector<float> rows = gaussian_rows(n, dim, 75), q = gaussian_rows(1, dim, 76);
+      VectorStorage vs;
+      vs.init((uint32_t)dim, m, StorageKind::kSq8);
+      ASSERT_TRUE(vs.append(rows.data(), n));
+      QueryCodes pq;
+      vs.prepare(q.data(), pq);
+      std::vector<float> seen(n, -1.f);
+      vs.scan(
+          pq, 2, n, [](uint32_t id) { return id % 5 != 3; }, [&](uint32_t id, float d) { seen[id] = d; });
+      for (uint32_t id = 0; id < n; id++) {
+        if (id < 2 || id % 5 == 3)
+          EXPECT_EQ(seen[id], -1.f) << "row " << id << " is outside the scan or filtered out";
+        else
+          ASSERT_EQ(seen[id], vs.approx(pq, id)) << metric_name(m) << " dim " << dim << " row " << id;
+      }
+    }
+  }
+}
+
 TEST(QuantizedWalk, CompactionKeepsEachRowsDistance) {
   const size_t dim = 40, n = 200;
   std::vector<float> rows = gaussian_rows(n, dim, 81), q = gaussian_rows(1, dim, 82);
