@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 namespace ragwire {
 
@@ -115,13 +116,17 @@ bool VectorStorage::widen_sq8_range(const float* rows, size_t n) {
     step_.resize(dim_, 0.f);
   }
   bool changed = first;
-  for (uint32_t d = 0; d < dim_; d++) {
-    float lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-      float v = rows[i * dim_ + d];
-      lo = v < lo ? v : lo;
-      hi = v > hi ? v : hi;
+  // The batch's range per dimension, row by row (one sequential pass over the batch).
+  std::vector<float> blo(dim_, INFINITY), bhi(dim_, -INFINITY);
+  for (size_t i = 0; i < n; i++) {
+    const float* r = rows + i * dim_;
+    for (uint32_t d = 0; d < dim_; d++) {
+      blo[d] = r[d] < blo[d] ? r[d] : blo[d];
+      bhi[d] = r[d] > bhi[d] ? r[d] : bhi[d];
     }
+  }
+  for (uint32_t d = 0; d < dim_; d++) {
+    float lo = blo[d], hi = bhi[d];
     if (lo < lo_[d] || hi > hi_[d]) {
       float nlo = lo < lo_[d] ? lo : lo_[d], nhi = hi > hi_[d] ? hi : hi_[d];
       float margin = first ? 0.f : range_over(nlo, nhi, 20.f);
