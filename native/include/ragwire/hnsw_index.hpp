@@ -81,7 +81,7 @@ class HnswIndex final : public Index {
   // Greedy descent from `ep` on layer `top` through the layers above `bottom`: the entry point
   // for layer `bottom` (hnsw_search.cpp).
   template <Walk walk>
-  uint32_t descend(const float* q, uint32_t ep, int top, int bottom) const;
+  uint32_t descend(const QueryCodes& q, uint32_t ep, int top, int bottom) const;
   void search_one(const float* q, size_t k, uint32_t ef, const Acceptor& accept, TopK& out) const;
 
   uint32_t M_, M0_;
