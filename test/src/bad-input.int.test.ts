@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
 import { encodeFrame, type ErrorReply } from '@ragwire/protocol';
-import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
+import { TCP_SCHEMES, killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
 import { RawConnection, rawFrame } from './raw-connection';
 
 const ADMIN = 'admin-token-0001';
@@ -12,7 +12,7 @@ const DIM = 8;
 const hello = (token?: string) => ({ type: 'hello' as const, versions: [1], ...(token ? { token } : {}) });
 const query = (dim = DIM, collection = 'docs') => ({ type: 'query' as const, collection, dim, k: 3, vectors: new Float32Array(dim).fill(0.5) });
 
-describe('a shard server refusing bad input', () => {
+describe.each(TCP_SCHEMES)('a shard server refusing bad input over %s://', (scheme) => {
   const dir = tempDir('bad-input');
   let server: ShardProcess;
   let url: string;
@@ -38,7 +38,7 @@ describe('a shard server refusing bad input', () => {
   }
 
   beforeAll(async () => {
-    server = await startShardProcess({ dataDir: dir.path, admin: true, tokens: [ADMIN, `${READ}:read:docs`] });
+    server = await startShardProcess({ dataDir: dir.path, listen: [`${scheme}://127.0.0.1:0`], admin: true, tokens: [ADMIN, `${READ}:read:docs`] });
     url = server.addresses[0]!;
     witness = new ShardClient(url, { token: ADMIN });
     await witness.createCollection({ collection: 'docs', dim: DIM, metric: 'l2', kind: 'flat', storage: 'f32' });

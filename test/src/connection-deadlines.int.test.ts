@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
 import { encodeFrame } from '@ragwire/protocol';
 import { connectNeverReading, metricValue, rssMiB, sleep } from './peer-memory';
-import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
+import { TCP_SCHEMES, killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
 
 const ADMIN = 'admin-token-0001';
 const DIM = 4;
@@ -19,7 +19,7 @@ const LIMITS = {
   maxPartialFrameBytes: 8 * 1024 * 1024,
 };
 
-describe('a shard server with deadlines and a connection cap', () => {
+describe.each(TCP_SCHEMES)('a shard server with deadlines and a connection cap over %s://', (scheme) => {
   const dir = tempDir('deadlines');
   let server: ShardProcess;
   let url: string;
@@ -47,7 +47,7 @@ describe('a shard server with deadlines and a connection cap', () => {
 
   beforeAll(async () => {
     const extra = Object.entries(LIMITS).flatMap(([name, value]) => ['--connection-limit', `${name}=${value}`]);
-    server = await startShardProcess({ dataDir: dir.path, admin: true, tokens: [ADMIN], extra });
+    server = await startShardProcess({ dataDir: dir.path, listen: [`${scheme}://127.0.0.1:0`], admin: true, tokens: [ADMIN], extra });
     url = server.addresses[0]!;
     pid = server.child.pid!;
     // The well-behaved client keeps its connection busy enough never to be idle for long.

@@ -8,7 +8,7 @@ import { ShardClient } from '@ragwire/client';
 import { transports } from '@ragwire/native';
 import { encodeFrame, type Request } from '@ragwire/protocol';
 import { connectNeverReading, metricValue, rssMiB, sampleRss, sleep } from './peer-memory';
-import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
+import { TCP_SCHEMES, killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
 
 const ADMIN = 'admin-token-0001';
 const READ = 'read-token-00001';
@@ -20,8 +20,8 @@ function frames(request: Request, count: number, firstId = 1): Buffer {
   return Buffer.concat(Array.from({ length: count }, (_, i) => encodeFrame(request, firstId + i)));
 }
 
-// Every transport the server listens on gets the same limits: tcp:// always, ucx:// where UCX is built.
-const SCHEMES = transports().ucx.available ? ['tcp', 'ucx'] : ['tcp'];
+// Every transport the server listens on gets the same limits: tcp:// and native+tcp:// always, ucx:// where UCX is built.
+const SCHEMES: string[] = transports().ucx.available ? [...TCP_SCHEMES, 'ucx'] : [...TCP_SCHEMES];
 
 describe.each(SCHEMES)('a shard server against hostile peers over %s://', (scheme) => {
   const dir = tempDir('hostile');

@@ -9,6 +9,12 @@ import { startJsonProcess } from '@ragwire/processes';
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHARD_CLI = join(REPO_ROOT, 'servers/shard-server/src/cli.ts');
 
+/**
+ * The shard server's TCP listeners: node:net's (tcp://) and the native data plane's (native+tcp://,
+ * announced as tcp://). Suites about what a server does over TCP run over both.
+ */
+export const TCP_SCHEMES = ['tcp', 'native+tcp'] as const;
+
 /** Node arguments that run a TypeScript entry point of the workspace from source. */
 export const TS_NODE_ARGS = ['--conditions=ragwire-source', '--import', 'tsx'];
 

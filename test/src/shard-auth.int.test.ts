@@ -4,16 +4,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
 import { isRagwireError } from '@ragwire/protocol';
 import { metricValue, sleep } from './peer-memory';
-import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
+import { TCP_SCHEMES, killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
 
 const ADMIN = 'admin-token-0001';
 
-describe('shard server auth', () => {
+describe.each(TCP_SCHEMES)('shard server auth over %s://', (scheme) => {
   const dir = tempDir('auth');
   let server: ShardProcess;
 
   beforeAll(async () => {
-    server = await startShardProcess({ dataDir: dir.path, admin: true, tokens: [ADMIN], extra: ['--metrics-open-on-loopback'] });
+    server = await startShardProcess({
+      dataDir: dir.path,
+      listen: [`${scheme}://127.0.0.1:0`],
+      admin: true,
+      tokens: [ADMIN],
+      extra: ['--metrics-open-on-loopback'],
+    });
   });
 
   afterAll(async () => {

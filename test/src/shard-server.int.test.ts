@@ -4,18 +4,18 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ShardClient, ShardedCollection } from '@ragwire/client';
 import type { ResultReply } from '@ragwire/protocol';
-import { REPO_ROOT, TS_NODE_ARGS, killAll, startShardProcess, tempDir } from './processes';
+import { REPO_ROOT, TCP_SCHEMES, TS_NODE_ARGS, killAll, startShardProcess, tempDir } from './processes';
 import { RawConnection } from './raw-connection';
 
 afterAll(() => killAll());
 
-describe('ragwire-shard', () => {
+describe.each(TCP_SCHEMES)('ragwire-shard over %s://', (scheme) => {
   it('serves tcp and unix sockets, the admin endpoints, and drains on SIGTERM', async () => {
     const dir = tempDir('server');
     const sock = join(dir.path, 'shard.sock');
     const server = await startShardProcess({
       dataDir: join(dir.path, 'data'),
-      listen: ['tcp://127.0.0.1:0', `unix://${sock}`],
+      listen: [`${scheme}://127.0.0.1:0`, `unix://${sock}`],
       admin: true,
       tokens: ['admin-token-0001', 'reader-token-01:read:*'],
     });
@@ -72,7 +72,7 @@ describe('ragwire-shard', () => {
     const dir = tempDir('open');
     const child = spawn(
       process.execPath,
-      [...TS_NODE_ARGS, join(REPO_ROOT, 'servers/shard-server/src/cli.ts'), '--listen', 'tcp://0.0.0.0:0', '--data', dir.path],
+      [...TS_NODE_ARGS, join(REPO_ROOT, 'servers/shard-server/src/cli.ts'), '--listen', `${scheme}://0.0.0.0:0`, '--data', dir.path],
       { cwd: REPO_ROOT },
     );
     let stderr = '';

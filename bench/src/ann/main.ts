@@ -5,11 +5,15 @@
  *   pnpm --filter @ragwire/bench ann [--data bigann10k,bge-m3,synth-100k-128,synth-20k-768] [--full] [--scale 1]
  *       [--engines ragwire,usearch,hnswlib,langchain] [--queries 1000] [--k 10] [--target 0.95]
  *       [--min-seconds 1] [--langchain-max-floats 30000000] [--device opencl|cuda|auto] [--markdown] [--out FILE]
+ *       [--flat-storages f32,sq8,f16]
  *
  * The default synthetic sets (100k x 128, 20k x 768) finish in about 20 minutes on 2 cores.
  * --full runs the issue's full sizes, 1M x 128 and 200k x 768 (an hour or more: hnswlib-node builds one
  * point at a time on the JS thread). --scale multiplies every synthetic size. --device adds, per data set,
  * batched exact search and an HNSW build on that device vs the CPU engine (on PoCL: correctness only).
+ * Engines ragwire-f16 and ragwire-sq8 are ragwire's graph walked on f16 / sq8 codes (not in the default list).
+ * --flat-storages times one exact query on a flat index of each storage against the bandwidth bound of the
+ * bytes that storage scans.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,10 +25,12 @@ import type { EngineName } from './engines/engine';
 import { loadData, describeSpec } from './data';
 import { renderDevice, runDevice } from './device';
 import { runExact } from './exact';
+import { parseFlatStorages, runFlatScans } from './flat-scan';
 import { renderDataset, renderSummary, type AnnReport, type DatasetResult } from './report';
 import { runEngine, type EngineResult, type RunOptions } from './run-engine';
 
-const ENGINES: EngineName[] = ['ragwire', 'usearch', 'hnswlib', 'langchain'];
+const ENGINES: EngineName[] = ['ragwire', 'ragwire-f16', 'ragwire-sq8', 'usearch', 'hnswlib', 'langchain'];
+const DEFAULT_ENGINES: EngineName[] = ['ragwire', 'usearch', 'hnswlib', 'langchain'];
 const EFS = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
 
 const { values } = parseArgs({
@@ -32,7 +38,8 @@ const { values } = parseArgs({
     data: { type: 'string' },
     full: { type: 'boolean', default: false },
     scale: { type: 'string', default: '1' },
-    engines: { type: 'string', default: ENGINES.join(',') },
+    engines: { type: 'string', default: DEFAULT_ENGINES.join(',') },
+    'flat-storages': { type: 'string', default: '' },
     queries: { type: 'string', default: '1000' },
     k: { type: 'string', default: '10' },
     target: { type: 'string', default: '0.95' },
@@ -49,7 +56,9 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     'usage: ann [--data LIST] [--full] [--scale S] [--engines LIST] [--queries N] [--k K] [--target R] [--min-seconds S]\n' +
-      '           [--langchain-max-floats N] [--langchain-seconds S] [--device opencl|cuda|auto] [--markdown] [--out FILE]\n',
+      '           [--langchain-max-floats N] [--langchain-seconds S] [--device opencl|cuda|auto] [--markdown] [--out FILE]\n' +
+      '           [--flat-storages f32,sq8,f16]\n' +
+      `engines: ${ENGINES.join(', ')} (default ${DEFAULT_ENGINES.join(',')})\n`,
   );
   process.exit(0);
 }
@@ -81,6 +90,7 @@ const opts: RunOptions = {
   seed: 42,
 };
 const md = values.markdown!;
+const flatStorages = parseFlatStorages(values['flat-storages']!);
 const device = values.device as Device | undefined;
 if (device !== undefined && !['opencl', 'cuda', 'auto'].includes(device)) throw new Error(`--device must be opencl, cuda or auto, got ${device}`);
 
@@ -108,6 +118,7 @@ for (const spec of specs) {
   const { set } = data;
   const fileTruth = data.truth && { ids: data.truth.groundTruth, stride: data.truth.gtK };
   const { exact, truth } = await runExact(set, opts.k, fileTruth, opts.minSeconds);
+  const flatScans = flatStorages.length ? await runFlatScans(set, opts.k, truth, flatStorages, opts.minSeconds) : undefined;
   const results: EngineResult[] = [];
   for (const name of engines) {
     if (name === 'langchain' && set.nBase * set.dim > langchainMaxFloats) {
@@ -128,6 +139,7 @@ for (const spec of specs) {
     dim: set.dim,
     metric: set.metric,
     exact,
+    ...(flatScans ? { flatScans } : {}),
     engines: results,
     ...(device ? { device: await runDevice(set, opts.k, truth, device, opts) } : {}),
   };

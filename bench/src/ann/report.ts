@@ -5,6 +5,7 @@ import { fmt } from '../stats';
 import { renderTable } from '../table';
 import type { DeviceResult } from './device';
 import type { ExactResult } from './exact';
+import type { FlatScan } from './flat-scan';
 import type { EngineResult, RunOptions } from './run-engine';
 
 export interface DatasetResult {
@@ -15,6 +16,8 @@ export interface DatasetResult {
   dim: number;
   metric: string;
   exact: ExactResult;
+  /** With --flat-storages: one exact query per storage against its bandwidth bound. */
+  flatScans?: FlatScan[];
   engines: EngineResult[];
   /** With --device: exact search and an HNSW build on the device vs the CPU engine. */
   device?: DeviceResult;
@@ -32,6 +35,7 @@ export interface AnnReport {
 const CACHE_RESIDENT_BYTES = 64 * 2 ** 20;
 
 const byName = (d: DatasetResult, prefix: string): EngineResult | undefined => d.engines.find((e) => e.engine.startsWith(prefix) && !e.skipped);
+const exactly = (d: DatasetResult, name: string): EngineResult | undefined => d.engines.find((e) => e.engine === name && !e.skipped);
 
 function ratio(a: number | undefined, b: number | undefined): string {
   return a && b ? `${(a / b).toFixed(2)}x` : '-';
@@ -39,7 +43,7 @@ function ratio(a: number | undefined, b: number | undefined): string {
 
 /** Ratios of ragwire's QPS to each peer's: single vs single, batched vs the peer's best batched or single. */
 export function ratios(d: DatasetResult) {
-  const rw = byName(d, 'ragwire');
+  const rw = exactly(d, 'ragwire');
   const hn = byName(d, 'hnswlib');
   const us = byName(d, 'usearch');
   return {
@@ -69,6 +73,40 @@ function engineRows(d: DatasetResult, target: number): string[][] {
       fmt(s?.p99us, 0),
       fmt(e.singleAsync?.qps, 0),
       fmt(e.batch?.qps, 0),
+    ];
+  });
+}
+
+function flatScanTable(scans: FlatScan[], k: number, md: boolean): string {
+  const rows = scans.map((x) => [
+    x.storage,
+    fmt(x.scanBytes / 2 ** 20, 1),
+    fmt(x.bandwidthGBs, 1),
+    fmt(x.boundUs, 0),
+    fmt(x.syncP50us, 0),
+    fmt(x.scanBytes / x.syncP50us / 1e3, 1),
+    `${(x.syncFractionOfBound * 100).toFixed(0)}%`,
+    fmt(x.asyncP50us, 0),
+    `${(x.asyncFractionOfBound * 100).toFixed(0)}%`,
+    x.recall.toFixed(3),
+  ]);
+  return renderTable(
+    ['flat storage', 'scanned MiB', 'read GB/s', 'bound us', 'sync p50 us', 'sync GB/s', 'sync of bound', 'async p50 us', 'async of bound', `recall@${k}`],
+    rows,
+    md,
+  );
+}
+
+/** ragwire's quantized walks against its f32 walk and against hnswlib-node's single-query QPS. */
+function storageLines(d: DatasetResult): string[] {
+  const f32 = exactly(d, 'ragwire');
+  const hn = byName(d, 'hnswlib');
+  return ['ragwire-f16', 'ragwire-sq8'].flatMap((name) => {
+    const e = exactly(d, name);
+    if (!e) return [];
+    return [
+      `${name} vs ragwire (f32): single ${ratio(e.single?.qps, f32?.single?.qps)}, async 1-query ${ratio(e.singleAsync?.qps, f32?.singleAsync?.qps)}, ` +
+        `batched ${ratio(e.batch?.qps, f32?.batch?.qps)}; async 1-query vs hnswlib-node single ${ratio(e.singleAsync?.qps, hn?.single?.qps)}`,
     ];
   });
 }
@@ -115,6 +153,8 @@ export function renderDataset(d: DatasetResult, params: AnnReport['params'], md 
     '',
     `ragwire vs hnswlib-node: single ${r.singleVsHnswlib}, batched ${r.batchVsHnswlib} (hnswlib-node has no batch search; vs its single-query QPS)`,
     `ragwire vs usearch:      single ${r.singleVsUsearch}, batched ${r.batchVsUsearch}`,
+    `ragwire async 1-query vs hnswlib-node single: ${ratio(exactly(d, 'ragwire')?.singleAsync?.qps, byName(d, 'hnswlib')?.single?.qps)}`,
+    ...storageLines(d),
     '',
     `exact search (ragwire flat): 1-query p50 ${fmt(x.syncP50us, 0)} us sync / ${fmt(x.asyncP50us, 0)} us async; ` +
       `bandwidth bound ${fmt(x.boundUs, 0)} us (${fmt((d.nBase * d.dim * 4) / 2 ** 20, 1)} MiB at ${fmt(x.bandwidthGBs, 1)} GB/s) -> ` +
@@ -123,6 +163,7 @@ export function renderDataset(d: DatasetResult, params: AnnReport['params'], md 
     d.nBase * d.dim * 4 < CACHE_RESIDENT_BYTES
       ? `  (a ${fmt((d.nBase * d.dim * 4) / 2 ** 20, 1)} MiB base can stay in CPU caches, so it may beat the DRAM bound; the bound speaks of bases far larger than the caches)`
       : '',
+    d.flatScans ? flatScanTable(d.flatScans, params.k, md) : '',
     lc?.singleAsync
       ? `LangChain MemoryVectorStore (exact, JS): ${fmt(lc.singleAsync.qps, 1)} QPS, recall ${lc.singleAsync.recall.toFixed(3)} over ${lc.singleAsync.queries} queries; ` +
         `ragwire flat 1-query is ${ratio(1e6 / x.syncP50us, lc.singleAsync.qps)} faster`

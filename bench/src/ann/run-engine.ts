@@ -44,6 +44,10 @@ function makeEngine(name: EngineName, config: EngineConfig, chunkRows: number): 
   switch (name) {
     case 'ragwire':
       return new RagwireEngine(config, chunkRows);
+    case 'ragwire-f16':
+      return new RagwireEngine(config, chunkRows, 'f16');
+    case 'ragwire-sq8':
+      return new RagwireEngine(config, chunkRows, 'sq8');
     case 'usearch':
       return new UsearchEngine(config, chunkRows);
     case 'hnswlib':

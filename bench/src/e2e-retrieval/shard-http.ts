@@ -1,9 +1,9 @@
 /**
- * One benchmark shard process: a store served both by ragwire-shard (binary protocol over TCP and a
- * Unix socket, and ucx:// where built) and by a fastify HTTP/JSON search endpoint, the "traditional" path. Same process,
+ * One benchmark shard process: a store served both by ragwire-shard (binary protocol over TCP, TCP on
+ * the native data plane (native+tcp://), a Unix socket, and ucx:// where built) and by a fastify HTTP/JSON search endpoint, the "traditional" path. Same process,
  * same store, same engine: only the wire differs.
  *
- *   shard-http.ts <data dir> <unix socket path>   prints one JSON line {tcp, unix, ucx?, http, pid} when ready
+ *   shard-http.ts <data dir> <unix socket path>   prints one JSON line {tcp, unix, nativeTcp, ucx?, http, pid} when ready
  */
 import Fastify from 'fastify';
 import { transports } from '@ragwire/native';
@@ -14,7 +14,8 @@ import type { Payload } from '@ragwire/protocol';
 const [dir, sock] = [process.argv[2]!, process.argv[3]!];
 const store = await openStore({ path: dir });
 const withUcx = transports().ucx.available;
-const listen = ['tcp://127.0.0.1:0', `unix://${sock}`, ...(withUcx ? ['ucx://127.0.0.1:0'] : [])];
+// native+tcp:// is TCP read by the native data plane's thread; it announces itself as tcp://.
+const listen = ['tcp://127.0.0.1:0', `unix://${sock}`, 'native+tcp://127.0.0.1:0', ...(withUcx ? ['ucx://127.0.0.1:0'] : [])];
 const server = await startShardServer({ listen, store, logLevel: 'error' });
 
 interface QueryBody {
@@ -43,7 +44,10 @@ app.post<{ Params: { name: string }; Body: QueryBody }>('/collections/:name/quer
 });
 const http = await app.listen({ host: '127.0.0.1', port: 0 });
 
-process.stdout.write(JSON.stringify({ tcp: server.addresses[0], unix: server.addresses[1], ucx: server.addresses[2], http, pid: process.pid }) + '\n');
+process.stdout.write(
+  JSON.stringify({ tcp: server.addresses[0], unix: server.addresses[1], nativeTcp: server.addresses[2], ucx: server.addresses[3], http, pid: process.pid }) +
+    '\n',
+);
 process.once('SIGTERM', () => {
   void (async () => {
     await app.close();

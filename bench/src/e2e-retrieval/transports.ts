@@ -2,7 +2,8 @@
  * The transports side by side (issue 14 §5), a short run: a 64-byte round trip between two
  * processes over a bare Node TCP echo and over ucx:// (UCX picks shared memory on one host unless
  * UCX_TLS says otherwise), then one shard's k = 10 HNSW query at one client and at 16 over tcp://,
- * unix:// and ucx:// (every path today wakes the shard's JavaScript: no native data plane yet).
+ * native+tcp:// (TCP read by the native data plane's thread), unix:// and ucx:// (every path today
+ * wakes the shard's JavaScript: the native plane does not answer queries yet).
  *
  *   pnpm --filter @ragwire/bench e2e-transports [--n 20000] [--dim 384] [--seconds 3] [--markdown]
  *   UCX_TLS=tcp pnpm --filter @ragwire/bench e2e-transports      (UCX over its tcp transport)
@@ -47,9 +48,13 @@ await stopChild(echo.child);
 
 // One shard, k = 10, HNSW at efSearch 64.
 const dir = mkdtempSync(join(tmpdir(), 'ragwire-transports-'));
-const shard = await startChild<{ tcp: string; unix: string; ucx?: string; pid: number }>('shard-http.ts', [join(dir, 'data'), join(dir, 'shard.sock')], {
-  RAGWIRE_THREADS: '1',
-});
+const shard = await startChild<{ tcp: string; unix: string; nativeTcp: string; ucx?: string; pid: number }>(
+  'shard-http.ts',
+  [join(dir, 'data'), join(dir, 'shard.sock')],
+  {
+    RAGWIRE_THREADS: '1',
+  },
+);
 const data = gaussianMixture({ n: N, nQueries: 1000, dim: DIM, clusters: 100, seed: 42 });
 const loader = new ShardClient(shard.tcp, { timeoutMs: 120_000 });
 await loader.createCollection({ collection: 'bench', dim: DIM, metric: 'l2', kind: 'hnsw', storage: 'f32', params: { M: 16, efConstruction: 100 } });
@@ -67,6 +72,7 @@ await loader.close();
 
 const urls: [string, string | undefined][] = [
   ['tcp://', shard.tcp],
+  ['native+tcp:// (native epoll thread, frames to JS)', shard.nativeTcp],
   ['unix://', shard.unix],
   [`ucx:// (UCX_TLS=${tls})`, shard.ucx],
 ];
@@ -75,11 +81,22 @@ const f = (v: number, d = 0) => v.toLocaleString('en-US', { maximumFractionDigit
 const echoRow = (name: string, r: LatencyReport) => [name, f(r.p50Us, 1), f(r.p99Us, 1), f(r.p50Us / tcpEcho.p50Us, 2), '-'];
 rows.push(echoRow('64 B echo, node:net TCP', tcpEcho));
 if (ucxEcho) rows.push(echoRow(`64 B echo, ucx:// (UCX_TLS=${tls})`, ucxEcho));
+const caller = (client: ShardClient) => (i: number) =>
+  client.query({ collection: 'bench', dim: DIM, k: 10, vectors: data.queries.subarray((i % 1000) * DIM, ((i % 1000) + 1) * DIM), options: { efSearch: 64 } });
+// Every path warmed up before any is measured (the shard's JIT and caches are shared): the first row
+// measured would otherwise pay for all of them.
+for (const [name, url] of urls) {
+  if (url === undefined) continue;
+  log(`warming up ${name} ...`);
+  const client = new ShardClient(url, { timeoutMs: 60_000 });
+  await measureLatency(caller(client), 1000);
+  await measureThroughput(caller(client), 16, 1);
+  await client.close();
+}
 for (const [name, url] of urls) {
   if (url === undefined) continue;
   const client = new ShardClient(url, { timeoutMs: 60_000 });
-  const call = (i: number) =>
-    client.query({ collection: 'bench', dim: DIM, k: 10, vectors: data.queries.subarray((i % 1000) * DIM, ((i % 1000) + 1) * DIM), options: { efSearch: 64 } });
+  const call = caller(client);
   log(`1 shard query over ${name} ...`);
   const latency = await measureLatency(call, 2000);
   const qps = await measureThroughput(call, 16, SECONDS);

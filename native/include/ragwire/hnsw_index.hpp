@@ -82,7 +82,7 @@ class HnswIndex final : public Index {
   // Greedy descent from `ep` on layer `top` through the layers above `bottom`: the entry point
   // for layer `bottom` (hnsw_search.cpp).
   template <Walk walk>
-  uint32_t descend(const float* q, uint32_t ep, int top, int bottom) const;
+  uint32_t descend(const QueryCodes& q, uint32_t ep, int top, int bottom) const;
   // What a filtered walk met: the nodes it queued, and how many it had queued when its beam first
   // held ef allowed ones (0: never).
   struct WalkCount {

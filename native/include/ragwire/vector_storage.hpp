@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "ragwire/config.hpp"
 #include "ragwire/kernels.hpp"
@@ -12,9 +13,33 @@
 
 namespace ragwire {
 
+// A query as the walks over the stored codes use it, prepared once per search
+// (VectorStorage::prepare). For sq8 with l2, ip or cosine the query is folded
+// into the code grid as 16-bit integers a_i, so a distance is one integer dot
+// product with the codes c_i plus per-query and per-row constants:
+//   l2: |q - x|^2 = |q - lo|^2 - 2 W sum a_i c_i + |x - lo|^2,  a_i = round(step_i (q_i - lo_i) / W)
+//   ip: -q.x      = -q.lo      -   W sum a_i c_i,               a_i = round(step_i q_i / W)
+// with W = max_i |step_i (q_i - lo_i)| (or |step_i q_i|) / query_max (at most kInt16QueryMax). Other
+// storages and l1 use the f32 query as it is.
+class QueryCodes {
+ public:
+  const float* f32 = nullptr;
+
+ private:
+  friend class VectorStorage;
+  std::vector<int16_t> a_;
+  std::vector<int8_t> hi_, lo_;  // a_ as byte planes: a_i = 256 hi_i + lo_i
+  Int16Query view_{};
+  float scale_ = 0, bias_ = 0;
+  bool int_walk_ = false;
+};
+
 class VectorStorage {
  public:
   static constexpr size_t kScanAheadBytes = 4096;
+  // Above this many dimensions the 16-bit query would keep under 9 bits (255 * 2^15 * dim < 2^31
+  // forces it smaller), so sq8 walks decode the codes against the f32 query instead.
+  static constexpr uint32_t kIntWalkMaxDim = 16384;
   void init(uint32_t dim, Metric metric, StorageKind storage);
 
   // Appends n rows (already normalised for cosine). False when out of memory.
@@ -23,51 +48,44 @@ class VectorStorage {
   StorageKind storage() const { return storage_; }
   bool quantized() const { return storage_ != StorageKind::kF32; }
 
-  // Distance (lower = closer) from an f32 query to row id, on the stored codes.
-  float approx(const float* q, uint32_t id) const {
+  // Readies a query for walks over the stored codes (approx, scan); once per search.
+  void prepare(const float* q, QueryCodes& out) const;
+  // Distance (lower = closer) from a prepared query to row id, on the stored codes.
+  float approx(const QueryCodes& q, uint32_t id) const {
     switch (storage_) {
-      case StorageKind::kF16: return f16_fn_(q, f16_.data() + (size_t)id * dim_, dim_);
-      case StorageKind::kSq8: return sq8_fn_(q, sq8_.data() + (size_t)id * dim_, lo_.data(), step_.data(), dim_);
-      case StorageKind::kF32: return f32_fn_(q, f32_.data() + (size_t)id * dim_, dim_);
+      case StorageKind::kF16: return f16_fn_(q.f32, f16_.data() + (size_t)id * dim_, dim_);
+      case StorageKind::kSq8: return sq8(q, sq8_.data() + (size_t)id * dim_, id);
+      case StorageKind::kF32: return f32_fn_(q.f32, f32_.data() + (size_t)id * dim_, dim_);
     }
     unreachable_enum("StorageKind");
   }
   // Calls fn(id, distance) for ids [begin, end) that pass `keep`, on the stored
   // codes, with the storage switch hoisted out of the loop.
   template <class Keep, class Fn>
-  void scan(const float* q, uint32_t begin, uint32_t end, Keep keep, Fn fn) const {
+  void scan(const QueryCodes& q, uint32_t begin, uint32_t end, Keep keep, Fn fn) const {
     switch (storage_) {
-      case StorageKind::kF16: {
-        const uint16_t* base = f16_.data();
-        for (uint32_t id = begin; id < end; id++)
-          if (keep(id)) fn(id, f16_fn_(q, base + (size_t)id * dim_, dim_));
+      case StorageKind::kF16:
+        scan_rows(f16_.data(), begin, end, keep, fn,
+                  [&](const uint16_t* x, uint32_t) { return f16_fn_(q.f32, x, dim_); });
         break;
-      }
-      case StorageKind::kSq8: {
-        const uint8_t* base = sq8_.data();
-        for (uint32_t id = begin; id < end; id++)
-          if (keep(id)) fn(id, sq8_fn_(q, base + (size_t)id * dim_, lo_.data(), step_.data(), dim_));
+      case StorageKind::kSq8:
+        if (q.int_walk_)
+          scan_sq8(q, begin, end, keep, fn);
+        else
+          scan_rows(sq8_.data(), begin, end, keep, fn, [&](const uint8_t* x, uint32_t id) { return sq8(q, x, id); });
         break;
-      }
-      case StorageKind::kF32: {
-        const float* base = f32_.data();
-        const size_t row_bytes = (size_t)dim_ * 4, ahead = kScanAheadBytes / row_bytes + 1;
-        for (uint32_t id = begin; id < end; id++) {
-          // Ask for the row a few KiB ahead: more loads in flight than the
-          // hardware prefetcher alone keeps when each row is one short sweep.
-          if (id + ahead < end) {
-            const char* p = (const char*)(base + (size_t)(id + ahead) * dim_);
-            for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(p + off);
-          }
-          if (keep(id)) fn(id, f32_fn_(q, base + (size_t)id * dim_, dim_));
-        }
+      case StorageKind::kF32:
+        scan_rows(f32_.data(), begin, end, keep, fn, [&](const float* x, uint32_t) { return f32_fn_(q.f32, x, dim_); });
         break;
-      }
     }
   }
   // Exact distance on the f32 rows.
   float exact(const float* q, uint32_t id) const { return f32_fn_(q, row(id), dim_); }
   const float* row(uint32_t id) const { return f32_.data() + (size_t)id * dim_; }
+  // The sq8 codes of row id and the grid they index (sq8 storage only): x_i = lo_i + code_i * step_i.
+  const uint8_t* sq8_row(uint32_t id) const { return sq8_.data() + (size_t)id * dim_; }
+  const float* sq8_lo() const { return lo_.data(); }
+  const float* sq8_step() const { return step_.data(); }
   // The f16 codes of row id (f16 storage only).
   const uint16_t* f16_row(uint32_t id) const { return f16_.data() + (size_t)id * dim_; }
 
@@ -82,6 +100,7 @@ class VectorStorage {
       case StorageKind::kSq8:
         p = (const char*)(sq8_.data() + (size_t)id * dim_);
         bytes = dim_;
+        if (norms_.size()) __builtin_prefetch(norms_.data() + id);  // the l2 walk's row norm: another line
         break;
       case StorageKind::kF32:
         p = (const char*)row(id);
@@ -97,10 +116,51 @@ class VectorStorage {
 
   void save(SnapshotWriter& w) const;
   Status load(const SnapshotReader& r, size_t rows);
-  size_t bytes() const { return f32_.bytes() + f16_.bytes() + sq8_.bytes() + lo_.bytes() + step_.bytes(); }
+  size_t bytes() const {
+    return f32_.bytes() + f16_.bytes() + sq8_.bytes() + lo_.bytes() + step_.bytes() + hi_.bytes() + norms_.bytes();
+  }
 
  private:
+  // The sq8 distance: the integer kernel on a prepared query, else the codes decoded against the f32 query.
+  float sq8(const QueryCodes& q, const uint8_t* x, uint32_t id) const {
+    if (q.int_walk_) return q.bias_ + q.scale_ * (float)dot_fn_(x, q.view_, dim_) + (l2_ ? norms_[id] : 0.f);
+    return sq8_fn_(q.f32, x, lo_.data(), step_.data(), dim_);
+  }
+  template <class T, class Keep, class Fn, class Dist>
+  void scan_rows(const T* base, uint32_t begin, uint32_t end, Keep keep, Fn fn, Dist dist) const {
+    const size_t row_bytes = (size_t)dim_ * sizeof(T), ahead = kScanAheadBytes / row_bytes + 1;
+    for (uint32_t id = begin; id < end; id++) {
+      // Ask for the row a few KiB ahead: more loads in flight than the
+      // hardware prefetcher alone keeps when each row is one short sweep.
+      if (id + ahead < end) {
+        const char* p = (const char*)(base + (size_t)(id + ahead) * dim_);
+        for (size_t off = 0; off < row_bytes; off += 64) __builtin_prefetch(p + off);
+      }
+      if (keep(id)) fn(id, dist(base + (size_t)id * dim_, id));
+    }
+  }
+  // The sq8 scan on the integer query, four rows per kernel call.
+  template <class Keep, class Fn>
+  void scan_sq8(const QueryCodes& q, uint32_t begin, uint32_t end, Keep keep, Fn fn) const {
+    const uint8_t* base = sq8_.data();
+    const size_t ahead = kScanAheadBytes / dim_ + 4;
+    int32_t dots[4];
+    uint32_t id = begin;
+    for (; id + 4 <= end; id += 4) {
+      if (id + ahead + 4 <= end) {
+        const char* p = (const char*)(base + (size_t)(id + ahead) * dim_);
+        for (size_t off = 0; off < 4 * (size_t)dim_; off += 64) __builtin_prefetch(p + off);
+      }
+      dot4_fn_(base + (size_t)id * dim_, dim_, q.view_, dim_, dots);
+      for (uint32_t r = 0; r < 4; r++)
+        if (keep(id + r)) fn(id + r, q.bias_ + q.scale_ * (float)dots[r] + (l2_ ? norms_[id + r] : 0.f));
+    }
+    for (; id < end; id++)
+      if (keep(id)) fn(id, sq8(q, base + (size_t)id * dim_, id));
+  }
   bool encode(size_t first, size_t n);
+  // norms_[id] = |x_id - lo|^2 on the decoded codes, for the sq8 l2 walk.
+  bool compute_norms(size_t first, size_t n);
   bool widen_sq8_range(const float* rows, size_t n);
 
   uint32_t dim_ = 0;
@@ -108,6 +168,13 @@ class VectorStorage {
   float (*f32_fn_)(const float*, const float*, size_t) = nullptr;
   float (*f16_fn_)(const float*, const uint16_t*, size_t) = nullptr;
   float (*sq8_fn_)(const float*, const uint8_t*, const float*, const float*, size_t) = nullptr;
+  int32_t (*dot_fn_)(const uint8_t*, const Int16Query&, size_t) = nullptr;
+  void (*dot4_fn_)(const uint8_t*, size_t, const Int16Query&, size_t, int32_t*) = nullptr;
+  bool l2_ = false;        // the metric is l2 (else ip or cosine, or l1 when int_walk_ is false)
+  bool int_walk_ = false;  // sq8 walks on the integer kernel (l2, ip, cosine; dim up to kIntWalkMaxDim)
+  int32_t query_max_ =
+      0;  // the largest |a_i| of a prepared query: 255 * query_max_ * dim < 2^31, and <= kInt16QueryMax
+  PodArray<float> norms_;
   PodArray<float> f32_;
   PodArray<uint16_t> f16_;
   PodArray<uint8_t> sq8_;

@@ -16,10 +16,12 @@ void FlatIndex::sweep(const float* queries, size_t nq, uint32_t begin, uint32_t 
   size_t row_bytes = dim * code_bytes(cfg_.storage);
   uint32_t tile = (uint32_t)std::max<size_t>(16, kTileBytes / row_bytes);
   bool all = accept.everything();
+  thread_local QueryCodes prepared[kQueryBlock];  // buffers kept per thread
+  for (size_t qi = 0; qi < nq; qi++) vectors_.prepare(queries + qi * dim, prepared[qi]);
   for (uint32_t t0 = begin; t0 < end; t0 += tile) {
     uint32_t t1 = std::min<uint32_t>(end, t0 + tile);
     for (size_t qi = 0; qi < nq; qi++) {
-      const float* q = queries + qi * dim;
+      const QueryCodes& q = prepared[qi];
       TopK& top = tops[qi];
       auto push = [&top](uint32_t id, float d) {
         if (d < top.bound()) top.push(d, id);

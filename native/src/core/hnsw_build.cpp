@@ -207,7 +207,9 @@ void HnswIndex::insert(uint32_t id, int level, int bottom) {
   }
   if (level <= top_level) entry_lock.unlock();  // keep holding only to raise the entry point
 
-  uint32_t cur = descend<Walk::kBuild>(q, ep, top_level, level);
+  QueryCodes exact_query;
+  exact_query.f32 = q;  // the build walks on f32: nothing to prepare
+  uint32_t cur = descend<Walk::kBuild>(exact_query, ep, top_level, level);
   std::vector<Hit> found;
   for (int lev = std::min(level, top_level); lev >= bottom; lev--) {
     search_layer_build(q, cur, lev, cfg_.hnsw.ef_construction, found);

@@ -28,8 +28,10 @@ constexpr double kNodeCost = 6;
 // One greedy descent for both walks (the paper's algorithm 2 with ef = 1): on each layer from `top`
 // down to `bottom` + 1, move to the nearest neighbour until none is nearer.
 template <HnswIndex::Walk walk>
-uint32_t HnswIndex::descend(const float* q, uint32_t ep, int top, int bottom) const {
-  auto distance = [&](uint32_t id) { return walk == Walk::kBuild ? vectors_.exact(q, id) : vectors_.approx(q, id); };
+uint32_t HnswIndex::descend(const QueryCodes& q, uint32_t ep, int top, int bottom) const {
+  auto distance = [&](uint32_t id) {
+    return walk == Walk::kBuild ? vectors_.exact(q.f32, id) : vectors_.approx(q, id);
+  };
   uint32_t cur = ep;
   float d = distance(cur);
   uint32_t buf[kGuards.M.max + 1];  // an upper layer holds at most M links
@@ -57,17 +59,19 @@ uint32_t HnswIndex::descend(const float* q, uint32_t ep, int top, int bottom) co
   }
   return cur;
 }
-template uint32_t HnswIndex::descend<HnswIndex::Walk::kBuild>(const float*, uint32_t, int, int) const;
+template uint32_t HnswIndex::descend<HnswIndex::Walk::kBuild>(const QueryCodes&, uint32_t, int, int) const;
 
 void HnswIndex::search_one(const float* q, size_t k, uint32_t ef, const Acceptor& accept, TopK& out,
                            WalkCount* count) const {
   auto visited = visited_->acquire(rows());
-  uint32_t entry = descend<Walk::kSearch>(q, entry_, max_level_, 0);
+  thread_local QueryCodes pq;  // the walk's form of q (the sq8 integer query), its buffer kept per thread
+  vectors_.prepare(q, pq);
+  uint32_t entry = descend<Walk::kSearch>(pq, entry_, max_level_, 0);
   std::vector<Hit> cand;
   cand.reserve(ef * 4);
   TopK top(ef);
   uint32_t todo[kMaxLinks];
-  float d = vectors_.approx(q, entry);
+  float d = vectors_.approx(pq, entry);
   visited->test_and_set(entry);
   cand.push_back({d, entry});
   uint32_t queued = 1, filled = 0;
@@ -88,7 +92,7 @@ void HnswIndex::search_one(const float* q, size_t k, uint32_t ef, const Acceptor
     for (uint32_t j = 0; j < fresh; j++) {
       if (j + kPrefetchAhead < fresh) vectors_.prefetch(todo[j + kPrefetchAhead]);
       uint32_t nb = todo[j];
-      float dn = vectors_.approx(q, nb);
+      float dn = vectors_.approx(pq, nb);
       if (!top.full() || dn < top.bound()) {
         cand.push_back({dn, nb});
         std::push_heap(cand.begin(), cand.end(), hnsw::Farther());

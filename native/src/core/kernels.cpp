@@ -21,10 +21,16 @@ const KernelTable* avx2() { return nullptr; }
 #if defined(RAGWIRE_HAVE_AVX512)
 namespace impl_avx512 {
 const KernelTable* table();
-}
+DotU8I16 dot_u8_i16_without_vnni();
+Dot4U8I16 dot4_u8_i16_without_vnni();
+}  // namespace impl_avx512
 const KernelTable* avx512() { return impl_avx512::table(); }
+DotU8I16 avx512_dot_u8_i16_without_vnni() { return impl_avx512::dot_u8_i16_without_vnni(); }
+Dot4U8I16 avx512_dot4_u8_i16_without_vnni() { return impl_avx512::dot4_u8_i16_without_vnni(); }
 #else
 const KernelTable* avx512() { return nullptr; }
+DotU8I16 avx512_dot_u8_i16_without_vnni() { return nullptr; }
+Dot4U8I16 avx512_dot4_u8_i16_without_vnni() { return nullptr; }
 #endif
 #if defined(RAGWIRE_HAVE_NEON)
 namespace impl_neon {

@@ -7,6 +7,7 @@
 #include "ragwire/kernels.hpp"
 
 #if defined(__AVX512F__) || defined(__AVX2__)
+#include <cpuid.h>
 #include <immintrin.h>
 #elif defined(__ARM_NEON)
 #include <arm_neon.h>
@@ -238,6 +239,118 @@ float dist_sq8(const float* q, const uint8_t* c, const float* lo, const float* s
   return M == 1 ? -s : s;
 }
 
+// The sq8 walk's kernel: codes widened to 16 bits, multiplied pairwise with
+// the query words and summed into 32-bit lanes (vpmaddwd); with VNNI, the
+// codes multiplied by the query's two byte planes as they are (vpdpbusd).
+int32_t dot_u8_i16(const uint8_t* c, const Int16Query& query, size_t n) {
+  const int16_t* q = query.words;
+  size_t i = 0;
+  int32_t s = 0;
+#if defined(__AVX512F__)
+  __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+  for (; i + 64 <= n; i += 64) {
+    __m512i c0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)(c + i)));
+    __m512i c1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i*)(c + i + 32)));
+    a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(c0, _mm512_loadu_si512((const void*)(q + i))));
+    a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(c1, _mm512_loadu_si512((const void*)(q + i + 32))));
+  }
+  if (i < n) {  // the last 1..63 elements through masked loads (no read past either buffer)
+    size_t left = n - i;
+    __mmask32 m0 = left >= 32 ? ~__mmask32(0) : (__mmask32)((1u << left) - 1);
+    __mmask32 m1 = left > 32 ? (__mmask32)((1u << (left - 32)) - 1) : 0;
+    __m512i c0 = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m0, c + i));
+    __m512i c1 = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m1, c + i + 32));
+    a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(c0, _mm512_maskz_loadu_epi16(m0, q + i)));
+    a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(c1, _mm512_maskz_loadu_epi16(m1, q + i + 32)));
+    i = n;
+  }
+  s = _mm512_reduce_add_epi32(_mm512_add_epi32(a0, a1));
+#elif defined(__AVX2__)
+  __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+  for (; i + 32 <= n; i += 32) {
+    __m256i c0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(c + i)));
+    __m256i c1 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(c + i + 16)));
+    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(c0, _mm256_loadu_si256((const __m256i*)(q + i))));
+    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(c1, _mm256_loadu_si256((const __m256i*)(q + i + 16))));
+  }
+  for (; i + 16 <= n; i += 16) {
+    __m256i c0 = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i*)(c + i)));
+    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(c0, _mm256_loadu_si256((const __m256i*)(q + i))));
+  }
+  __m256i a = _mm256_add_epi32(a0, a1);
+  __m128i h = _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
+  h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(2, 3, 0, 1)));
+  s = _mm_cvtsi128_si32(h);
+#elif defined(__ARM_NEON)
+  int32x4_t a0 = vdupq_n_s32(0), a1 = vdupq_n_s32(0);
+  for (; i + 8 <= n; i += 8) {
+    int16x8_t cv = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(c + i)));
+    int16x8_t qv = vld1q_s16(q + i);
+    a0 = vmlal_s16(a0, vget_low_s16(cv), vget_low_s16(qv));
+    a1 = vmlal_high_s16(a1, cv, qv);
+  }
+  s = vaddvq_s32(vaddq_s32(a0, a1));
+#endif
+  for (; i < n; i++) s += (int32_t)c[i] * (int32_t)q[i];
+  return s;
+}
+
+void dot4_u8_i16(const uint8_t* c, size_t stride, const Int16Query& q, size_t n, int32_t* out) {
+  for (size_t r = 0; r < 4; r++) out[r] = dot_u8_i16(c + r * stride, q, n);
+}
+
+#if defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
+// With AVX-512 VNNI: vpdpbusd multiplies 64 unsigned codes by 64 signed bytes
+// and adds each four products into a 32-bit lane, so the codes need no
+// widening; two planes keep the query's 16 bits (sum c a = 256 sum c hi + sum c lo).
+// Lanes wrap modulo 2^32 on the way (256 * the hi sum alone may exceed 2^31);
+// the total fits in 32 bits by the caller's bound, so it comes out exact.
+__attribute__((target("avx512vnni"))) int32_t dot_u8_i16_vnni(const uint8_t* c, const Int16Query& q, size_t n) {
+  size_t i = 0;
+  __m512i h0 = _mm512_setzero_si512(), l0 = _mm512_setzero_si512();
+  __m512i h1 = _mm512_setzero_si512(), l1 = _mm512_setzero_si512();
+  for (; i + 128 <= n; i += 128) {  // four independent chains: vpdpbusd's latency, not its throughput, would bind two
+    __m512i c0 = _mm512_loadu_si512((const void*)(c + i)), c1 = _mm512_loadu_si512((const void*)(c + i + 64));
+    h0 = _mm512_dpbusd_epi32(h0, c0, _mm512_loadu_si512((const void*)(q.hi + i)));
+    l0 = _mm512_dpbusd_epi32(l0, c0, _mm512_loadu_si512((const void*)(q.lo + i)));
+    h1 = _mm512_dpbusd_epi32(h1, c1, _mm512_loadu_si512((const void*)(q.hi + i + 64)));
+    l1 = _mm512_dpbusd_epi32(l1, c1, _mm512_loadu_si512((const void*)(q.lo + i + 64)));
+  }
+  for (; i < n; i += 64) {  // the last 1..127 elements, the final 1..64 through masked loads
+    __mmask64 m = n - i >= 64 ? ~__mmask64(0) : (~__mmask64(0)) >> (64 - (n - i));
+    __m512i cv = _mm512_maskz_loadu_epi8(m, c + i);
+    h0 = _mm512_dpbusd_epi32(h0, cv, _mm512_maskz_loadu_epi8(m, q.hi + i));
+    l0 = _mm512_dpbusd_epi32(l0, cv, _mm512_maskz_loadu_epi8(m, q.lo + i));
+  }
+  __m512i hi = _mm512_add_epi32(h0, h1), lo = _mm512_add_epi32(l0, l1);
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_slli_epi32(hi, 8), lo));
+}
+
+// Four rows: each chunk of the query's planes is loaded once for the four rows,
+// and the eight accumulator chains are independent.
+__attribute__((target("avx512vnni"))) void dot4_u8_i16_vnni(const uint8_t* c, size_t stride, const Int16Query& q,
+                                                            size_t n, int32_t* out) {
+  __m512i hi[4], lo[4];
+  for (int r = 0; r < 4; r++) hi[r] = lo[r] = _mm512_setzero_si512();
+  for (size_t i = 0; i < n; i += 64) {
+    __mmask64 m = n - i >= 64 ? ~__mmask64(0) : (~__mmask64(0)) >> (64 - (n - i));
+    __m512i qh = _mm512_maskz_loadu_epi8(m, q.hi + i), ql = _mm512_maskz_loadu_epi8(m, q.lo + i);
+    for (int r = 0; r < 4; r++) {
+      __m512i cv = _mm512_maskz_loadu_epi8(m, c + r * stride + i);
+      hi[r] = _mm512_dpbusd_epi32(hi[r], cv, qh);
+      lo[r] = _mm512_dpbusd_epi32(lo[r], cv, ql);
+    }
+  }
+  for (int r = 0; r < 4; r++) out[r] = _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_slli_epi32(hi[r], 8), lo[r]));
+}
+
+bool cpu_has_vnni() {
+  unsigned a, b, c, d;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & bit_AVX512VNNI);
+}
+#endif
+
 uint32_t hamming(const uint64_t* a, const uint64_t* b, size_t words) {
   uint32_t d = 0;
   for (size_t i = 0; i < words; i++) d += (uint32_t)__builtin_popcountll(a[i] ^ b[i]);
@@ -300,11 +413,37 @@ float sum_f32(const float* x, size_t n) {
 
 }  // namespace
 
+#if defined(__AVX512F__)
+DotU8I16 dot_u8_i16_without_vnni() { return dot_u8_i16; }
+Dot4U8I16 dot4_u8_i16_without_vnni() { return dot4_u8_i16; }
+#endif
+
 const KernelTable* table() {
+#if defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool vnni = cpu_has_vnni();
+  static const auto dot = vnni ? dot_u8_i16_vnni : dot_u8_i16;
+  static const auto dot4 = vnni ? dot4_u8_i16_vnni : dot4_u8_i16;
+#else
+  static const auto dot = dot_u8_i16;
+  static const auto dot4 = dot4_u8_i16;
+#endif
   static const KernelTable t = {
-      RAGWIRE_KERNEL_ISA, dist_f32<0, L2Op>, dist_f32<1, IpOp>, dist_f32<2, L1Op>, dist_f16<0, L2Op>, dist_f16<1, IpOp>,
-      dist_f16<2, L1Op>,  dist_sq8<0, L2Op>, dist_sq8<1, IpOp>, dist_sq8<2, L1Op>, hamming,           f32_to_f16,
-      f16_to_f32,         sum_f32,
+      RAGWIRE_KERNEL_ISA,
+      dist_f32<0, L2Op>,
+      dist_f32<1, IpOp>,
+      dist_f32<2, L1Op>,
+      dist_f16<0, L2Op>,
+      dist_f16<1, IpOp>,
+      dist_f16<2, L1Op>,
+      dist_sq8<0, L2Op>,
+      dist_sq8<1, IpOp>,
+      dist_sq8<2, L1Op>,
+      dot,
+      dot4,
+      hamming,
+      f32_to_f16,
+      f16_to_f32,
+      sum_f32,
   };
   return &t;
 }

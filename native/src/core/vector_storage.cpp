@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 namespace ragwire {
 
@@ -42,6 +44,59 @@ void VectorStorage::init(uint32_t dim, Metric metric, StorageKind storage) {
       break;
   }
   if (f32_fn_ == nullptr) unreachable_enum("Metric");
+  dot_fn_ = k.dot_u8_i16;
+  dot4_fn_ = k.dot4_u8_i16;
+  l2_ = metric == Metric::kL2;
+  int_walk_ = storage == StorageKind::kSq8 && metric != Metric::kL1 && dim <= kIntWalkMaxDim;
+  query_max_ = (int32_t)std::min<int64_t>(kInt16QueryMax, INT32_MAX / (255 * (int64_t)dim));
+}
+
+void VectorStorage::prepare(const float* q, QueryCodes& out) const {
+  out.f32 = q;
+  out.int_walk_ = false;
+  if (!int_walk_ || lo_.size() != dim_) return;
+  double bias = 0, wmax = 0;
+  for (uint32_t d = 0; d < dim_; d++) {
+    double x = l2_ ? (double)q[d] - lo_[d] : q[d];
+    bias += l2_ ? x * x : -(double)q[d] * lo_[d];
+    wmax = std::max(wmax, std::fabs(x * step_[d]));
+  }
+  double w = wmax / query_max_;
+  // A range spanning most of the float range (or a loaded one that is not
+  // finite) leaves no usable grid: decode the codes against the f32 query.
+  if (!std::isfinite((float)bias) || !std::isfinite((float)(2 * w))) return;
+  out.a_.resize(dim_);
+  out.hi_.resize(dim_);
+  out.lo_.resize(dim_);
+  for (uint32_t d = 0; d < dim_; d++) {
+    double x = l2_ ? (double)q[d] - lo_[d] : q[d];
+    double t = w > 0 ? x * step_[d] / w : 0;
+    t = std::min<double>(query_max_, std::max<double>(-query_max_, t));
+    int32_t a = (int32_t)std::lrint(t), low = a & 255;
+    low -= low >= 128 ? 256 : 0;
+    out.a_[d] = (int16_t)a;
+    out.lo_[d] = (int8_t)low;
+    out.hi_[d] = (int8_t)((a - low) / 256);
+  }
+  out.view_ = {out.a_.data(), out.hi_.data(), out.lo_.data()};
+  out.scale_ = (float)(l2_ ? -2 * w : -w);
+  out.bias_ = (float)bias;
+  out.int_walk_ = true;
+}
+
+bool VectorStorage::compute_norms(size_t first, size_t n) {
+  if (!int_walk_ || !l2_) return true;
+  if (!norms_.resize(first + n)) return false;
+  for (size_t i = first; i < first + n; i++) {
+    const uint8_t* c = sq8_.data() + i * dim_;
+    double s = 0;
+    for (uint32_t d = 0; d < dim_; d++) {
+      double x = (double)step_[d] * c[d];
+      s += x * x;
+    }
+    norms_[i] = (float)s;
+  }
+  return true;
 }
 
 bool VectorStorage::append(const float* rows, size_t n) {
@@ -61,13 +116,17 @@ bool VectorStorage::widen_sq8_range(const float* rows, size_t n) {
     step_.resize(dim_, 0.f);
   }
   bool changed = first;
-  for (uint32_t d = 0; d < dim_; d++) {
-    float lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-      float v = rows[i * dim_ + d];
-      lo = v < lo ? v : lo;
-      hi = v > hi ? v : hi;
+  // The batch's range per dimension, row by row (one sequential pass over the batch).
+  std::vector<float> blo(dim_, INFINITY), bhi(dim_, -INFINITY);
+  for (size_t i = 0; i < n; i++) {
+    const float* r = rows + i * dim_;
+    for (uint32_t d = 0; d < dim_; d++) {
+      blo[d] = r[d] < blo[d] ? r[d] : blo[d];
+      bhi[d] = r[d] > bhi[d] ? r[d] : bhi[d];
     }
+  }
+  for (uint32_t d = 0; d < dim_; d++) {
+    float lo = blo[d], hi = bhi[d];
     if (lo < lo_[d] || hi > hi_[d]) {
       float nlo = lo < lo_[d] ? lo : lo_[d], nhi = hi > hi_[d] ? hi : hi_[d];
       float margin = first ? 0.f : range_over(nlo, nhi, 20.f);
@@ -96,6 +155,7 @@ bool VectorStorage::encode(size_t first, size_t n) {
         out[i * dim_ + d] = (uint8_t)(c >= 255 ? 255 : c > 0 ? c : 0);  // NaN (a loaded range): 0
       }
     }
+    return compute_norms(first, n);
   }
   return true;
 }
@@ -108,12 +168,14 @@ bool VectorStorage::compact(const uint8_t* keep) {
       std::memmove(f32_.data() + w * dim_, f32_.data() + i * dim_, dim_ * sizeof(float));
       if (storage_ == StorageKind::kF16) std::memmove(f16_.data() + w * dim_, f16_.data() + i * dim_, dim_ * 2);
       if (storage_ == StorageKind::kSq8) std::memmove(sq8_.data() + w * dim_, sq8_.data() + i * dim_, dim_);
+      if (norms_.size()) norms_[w] = norms_[i];
     }
     w++;
   }
   f32_.resize(w * dim_);
   if (storage_ == StorageKind::kF16) f16_.resize(w * dim_);
   if (storage_ == StorageKind::kSq8) sq8_.resize(w * dim_);
+  if (norms_.size()) norms_.resize(w);
   return true;
 }
 
@@ -140,6 +202,8 @@ Status VectorStorage::load(const SnapshotReader& r, size_t rows) {
       step_.resize(dim_);
       for (uint32_t d = 0; d < dim_; d++) step_[d] = range_over(lo_[d], hi_[d], 255.f);
     }
+    // The l2 walk's row norms are derived from the codes, not stored.
+    if (!compute_norms(0, rows)) return Status(Code::kLimit, "out of memory while deriving the sq8 row norms");
   }
   return Status::ok();
 }

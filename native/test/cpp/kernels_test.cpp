@@ -6,6 +6,8 @@
 // size (an over-read is an AddressSanitizer report).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -163,6 +165,57 @@ class KernelTest : public ::testing::TestWithParam<IsaCase> {
 TEST_P(KernelTest, DistancesEqualTheReferenceExactlyOnIntegerData) { check_all(true); }
 
 TEST_P(KernelTest, DistancesMatchTheReferenceOnGaussianData) { check_all(false); }
+
+// The sq8 walk's integer dot product: exact (integer arithmetic), at every
+// length, unaligned, up to the largest query magnitude the engine uses at that
+// length (255 * max|a| * n < 2^31, |a| <= kInt16QueryMax), where one lane summed
+// in 16 bits, a sign-extended code or a wrong byte-plane split would show.
+void check_dot(ragwire::kernel_tables::DotU8I16 dot, ragwire::kernel_tables::Dot4U8I16 dot4, const char* what) {
+  std::mt19937_64 rng(21);
+  for (size_t n : lengths()) {
+    int32_t qmax =
+        (int32_t)std::min<int64_t>(ragwire::kInt16QueryMax, INT32_MAX / (255 * (int64_t)std::max<size_t>(n, 1)));
+    std::uniform_int_distribution<int> code(0, 255), qv(-qmax, qmax);
+    for (int fill = 0; fill < 4; fill++) {
+      std::vector<uint8_t> c_buf(n + 1);
+      std::vector<int16_t> q_buf(n + 1);
+      std::vector<int8_t> hi_buf(n + 1), lo_buf(n + 1);
+      for (size_t i = 1; i <= n; i++) {
+        // 0: random, 1: every term at the bound, 2: alternating signs, 3: -bound
+        c_buf[i] = fill == 0 ? (uint8_t)code(rng) : 255;
+        q_buf[i] = (int16_t)(fill == 0 ? qv(rng) : fill == 1 ? qmax : fill == 2 ? (i % 2 ? qmax : -qmax) : -qmax);
+        int lo = ((q_buf[i] % 256) + 256) % 256;
+        if (lo >= 128) lo -= 256;
+        lo_buf[i] = (int8_t)lo;
+        hi_buf[i] = (int8_t)((q_buf[i] - lo) / 256);
+        ASSERT_EQ(256 * hi_buf[i] + lo_buf[i], q_buf[i]);
+      }
+      int64_t want = 0;
+      for (size_t i = 1; i <= n; i++) want += (int64_t)c_buf[i] * q_buf[i];
+      ragwire::Int16Query q{q_buf.data() + 1, hi_buf.data() + 1, lo_buf.data() + 1};
+      ASSERT_EQ((int64_t)dot(c_buf.data() + 1, q, n), want) << what << " n=" << n << " fill " << fill;
+      if (dot4) {  // four rows in one buffer of exactly their size, row r the codes rotated by r
+        std::vector<uint8_t> rows(4 * n + 1);
+        int64_t want4[4] = {0, 0, 0, 0};
+        for (size_t r = 0; r < 4; r++)
+          for (size_t i = 0; i < n; i++) {
+            rows[1 + r * n + i] = c_buf[1 + (i + r) % n];
+            want4[r] += (int64_t)rows[1 + r * n + i] * q_buf[1 + i];
+          }
+        int32_t got[4];
+        dot4(rows.data() + 1, n, q, n, got);
+        for (size_t r = 0; r < 4; r++) ASSERT_EQ((int64_t)got[r], want4[r]) << what << " dot4 row " << r << " n=" << n;
+      }
+    }
+  }
+}
+
+TEST_P(KernelTest, IntegerDotProductEqualsTheReferenceExactly) {
+  check_dot(k().dot_u8_i16, k().dot4_u8_i16, GetParam().name);
+  if (std::string(GetParam().name) == "avx512")
+    check_dot(ragwire::kernel_tables::avx512_dot_u8_i16_without_vnni(),
+              ragwire::kernel_tables::avx512_dot4_u8_i16_without_vnni(), "avx512 without vnni");
+}
 
 TEST_P(KernelTest, HammingCountsDifferingBits) {
   std::mt19937_64 rng(5);

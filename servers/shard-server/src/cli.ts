@@ -7,7 +7,11 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 const program = new Command('ragwire-shard')
   .description('Serve one ragwire store over the binary protocol (tcp:// and unix://), with token auth, metrics and graceful drain.')
-  .option('--listen <url>', 'tcp://host:port, ucx://host:port or unix:///path; repeat for more (default tcp://127.0.0.1:7070)', collect)
+  .option(
+    '--listen <url>',
+    'tcp://host:port, native+tcp://host:port (TCP on the native data plane), ucx://host:port or unix:///path; repeat for more (default tcp://127.0.0.1:7070)',
+    collect,
+  )
   .requiredOption('--data <dir>', 'store directory (created if missing; one server per directory)')
   .option('--admin <host:port>', 'admin HTTP address for /healthz, /readyz, /metrics, /stats')
   .option('--token <spec>', 'TOKEN[:read|write|admin[:collection|*]], default scope admin on *; repeat for more. Without any: loopback only', collect)

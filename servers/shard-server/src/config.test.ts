@@ -9,6 +9,9 @@ describe('shard server configuration', () => {
     expect(parseListen('tcp://[::1]:7070')).toEqual({ kind: 'tcp', host: '::1', port: 7070 });
     expect(parseListen('unix:///run/ragwire.sock')).toEqual({ kind: 'unix', path: '/run/ragwire.sock' });
     expect(parseListen('ucx://127.0.0.1:0')).toEqual({ kind: 'ucx', host: '127.0.0.1', port: 0 });
+    expect(parseListen('native+tcp://127.0.0.1:0')).toEqual({ kind: 'native-tcp', host: '127.0.0.1', port: 0 });
+    expect(parseListen('native+tcp://[::1]:7070')).toEqual({ kind: 'native-tcp', host: '::1', port: 7070 });
+    expect(() => parseListen('native+tcp://host')).toThrow(/needs a host and a port/);
     expect(() => parseListen('http://x:1')).toThrow(/unsupported scheme/);
     expect(() => parseListen('tcp://host')).toThrow(/needs a host and a port/);
   });

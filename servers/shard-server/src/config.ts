@@ -10,7 +10,10 @@ import { connectionLimitsSchema, resolveConnectionLimits, type ConnectionLimits 
 import type { FleetOptions } from './fleet-member';
 
 export interface ShardServerOptions {
-  /** Where to accept connections: `tcp://host:port` (port 0: ephemeral) and `unix:///path.sock`. At least one. */
+  /**
+   * Where to accept connections: `tcp://host:port` (port 0: ephemeral), `native+tcp://host:port` (TCP read by
+   * the native data plane), `ucx://host:port` and `unix:///path.sock`. At least one.
+   */
   listen: string[];
   /** Store directory (opened with openStore). Exactly one of `dataDir` and `store`. */
   dataDir?: string;
@@ -55,7 +58,12 @@ export interface ShardServerOptions {
   tracing?: Partial<TracingConfig>;
 }
 
-export type ListenAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'ucx'; host: string; port: number } | { kind: 'unix'; path: string };
+export type ListenAddress =
+  | { kind: 'tcp'; host: string; port: number }
+  /** TCP served by the native data plane's epoll thread (docs/protocol.md §2.3); clients dial it as tcp://. */
+  | { kind: 'native-tcp'; host: string; port: number }
+  | { kind: 'ucx'; host: string; port: number }
+  | { kind: 'unix'; path: string };
 
 export interface ResolvedConfig {
   listen: ListenAddress[];
@@ -92,22 +100,23 @@ export function parseListen(url: string, field = 'listen'): ListenAddress {
   try {
     u = new URL(url);
   } catch {
-    fail(field, `expected tcp://host:port, ucx://host:port or unix:///path, got ${JSON.stringify(url)}`);
+    fail(field, `expected tcp://host:port, native+tcp://host:port, ucx://host:port or unix:///path, got ${JSON.stringify(url)}`);
   }
-  if (u.protocol === 'tcp:' || u.protocol === 'ucx:') {
-    const kind = u.protocol === 'tcp:' ? 'tcp' : 'ucx';
+  const hostKinds = { 'tcp:': 'tcp', 'native+tcp:': 'native-tcp', 'ucx:': 'ucx' } as const;
+  if (Object.hasOwn(hostKinds, u.protocol)) {
+    const kind = hostKinds[u.protocol as keyof typeof hostKinds];
     const port = Number(u.port === '' ? NaN : u.port);
     if (!u.hostname || !Number.isInteger(port) || port < 0 || port > 65535)
       fail(field, `${kind} address needs a host and a port (0: ephemeral), got ${JSON.stringify(url)}`);
     const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-    return kind === 'tcp' ? { kind, host, port } : { kind, host, port };
+    return { kind, host, port };
   }
   if (u.protocol === 'unix:') {
     const path = decodeURIComponent(u.pathname);
     if (!path || path === '/') fail(field, `unix address needs a socket path (unix:///run/ragwire.sock), got ${JSON.stringify(url)}`);
     return { kind: 'unix', path };
   }
-  fail(field, `unsupported scheme ${u.protocol}// in ${JSON.stringify(url)}: use tcp://, ucx:// or unix://`);
+  fail(field, `unsupported scheme ${u.protocol}// in ${JSON.stringify(url)}: use tcp://, native+tcp://, ucx:// or unix://`);
 }
 
 function parseHostPort(value: string, field: string): { host: string; port: number } {
@@ -179,7 +188,7 @@ const optionsSchema = configSchema<ShardServerOptions & { maxInFlightPerConnecti
  */
 export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedConfig> {
   return parseConfig(optionsSchema, options, WHERE, (o): ResolvedConfig => {
-    if (!o.listen || o.listen.length === 0) fail('listen', 'give at least one tcp://, ucx:// or unix:// address');
+    if (!o.listen || o.listen.length === 0) fail('listen', 'give at least one tcp://, native+tcp://, ucx:// or unix:// address');
     if ((o.dataDir === undefined) === (o.store === undefined)) fail('dataDir', 'give exactly one of dataDir and store');
     for (const field of ['snapshotEveryOps', 'device', 'deviceMinWork'] as const) {
       if (o.store !== undefined && o[field] !== undefined) fail(field, 'is a store option: give it with dataDir, or open the store with it');

@@ -1,6 +1,7 @@
 // Opens the listener an address names: the one switch over the listen schemes (docs/protocol.md §2).
 import type { ListenAddress } from './config';
 import type { FrameSocket, Listener, ListenOptions } from './listener';
+import { listenNative } from './native-tcp-listener';
 import { listenNet } from './net-listener';
 import { listenUcx } from './ucx-listener';
 
@@ -10,6 +11,8 @@ export function listen(address: ListenAddress, onConnection: (socket: FrameSocke
     case 'tcp':
     case 'unix':
       return listenNet(address, onConnection);
+    case 'native-tcp':
+      return listenNative(address, onConnection, options);
     case 'ucx':
       return listenUcx(address, onConnection, options);
     default: {

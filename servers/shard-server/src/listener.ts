@@ -1,6 +1,6 @@
 // The shard server's side of a transport (docs/protocol.md §2): a listener hands the server
 // connected byte streams, whatever carries them, so auth, limits, backpressure and metrics
-// (client-connection.ts) are one code for tcp://, unix:// and ucx://.
+// (client-connection.ts) are one code for tcp://, native+tcp://, unix:// and ucx://.
 import type { Duplex } from 'node:stream';
 
 /** What ClientConnection needs of a connection: net.Socket's shape (a UcxSocket has it too). */
@@ -15,6 +15,8 @@ export interface Listener {
   readonly address: string;
   /** Stops accepting; resolves once the listener is closed (open connections are the server's). */
   close(): Promise<void>;
+  /** A listener with a native loop thread: its counters (frames walked, connections, waits), for /metrics. */
+  nativeStats?(): Record<string, number>;
 }
 
 export interface ListenOptions {
@@ -24,4 +26,8 @@ export interface ListenOptions {
   maxPendingHandshakes: number;
   /** Called for a handshake that failed or timed out. */
   onHandshakeError(error: Error): void;
+  /** The protocol's frame limit (limits.maxFrameBytes), for listeners that walk frame headers natively. */
+  maxFrameBytes: number;
+  /** connectionLimits.maxUnsentReplyBytes, for listeners that queue replies natively. */
+  maxUnsentReplyBytes: number;
 }

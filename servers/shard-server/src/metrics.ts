@@ -146,4 +146,18 @@ export class ShardMetrics {
       },
     });
   }
+
+  /** Exports the counters of the native data plane's loop threads (native+tcp:// listeners), summed. */
+  observeNativeLoops(loops: () => Record<string, number>[]): void {
+    new Gauge({
+      name: 'ragwire_shard_native_tcp',
+      help: "The native+tcp:// loop threads' counters, by name: frames and queries walked, connections accepted and open, unsent bytes, waits.",
+      labelNames: ['stat'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const stats of loops()) for (const [stat, value] of Object.entries(stats)) this.inc({ stat }, value);
+      },
+    });
+  }
 }

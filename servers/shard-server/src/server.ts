@@ -91,6 +91,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
 
   const listeners: Listener[] = [];
   const addresses: string[] = [];
+  metrics.observeNativeLoops(() => listeners.flatMap((l) => (l.nativeStats ? [l.nativeStats()] : [])));
   const accept = (socket: FrameSocket): void => {
     if (draining) {
       socket.destroy();
@@ -117,6 +118,8 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     handshakeTimeoutMs: connectionLimits.helloTimeoutMs,
     maxPendingHandshakes: connectionLimits.maxConnections,
     onHandshakeError: (error: Error) => log.info({ err: error.message }, 'transport handshake failed'),
+    maxFrameBytes: config.limits.maxFrameBytes,
+    maxUnsentReplyBytes: connectionLimits.maxUnsentReplyBytes,
   };
   let admin: Awaited<ReturnType<typeof startAdmin>> | undefined;
   let fleet: FleetMember | undefined;

@@ -1,9 +1,12 @@
-import { createIndex, type Index, type SearchResult } from '@ragwire/native';
+import { createIndex, type Index, type IndexOptions, type SearchResult } from '@ragwire/native';
 import type { AnnEngine, EngineConfig } from './engine';
 
-/** ragwire's embedded hnsw index (f32), M and efConstruction as configured. */
+/**
+ * ragwire's embedded hnsw index, M and efConstruction as configured; `storage` f16 or sq8 walks the
+ * graph on those codes and reranks the beam on f32 (named ragwire-f16, ragwire-sq8).
+ */
 export class RagwireEngine implements AnnEngine {
-  readonly name = 'ragwire';
+  readonly name: string;
   readonly exact = false;
   readonly memorySource = 'stats().memoryBytes';
   #index: Index;
@@ -11,14 +14,15 @@ export class RagwireEngine implements AnnEngine {
   #dim: number;
   #ef = 64;
 
-  constructor(config: EngineConfig, chunkRows: number) {
+  constructor(config: EngineConfig, chunkRows: number, storage: NonNullable<IndexOptions['storage']> = 'f32') {
+    this.name = storage === 'f32' ? 'ragwire' : `ragwire-${storage}`;
     this.#dim = config.dim;
     this.#chunkRows = chunkRows;
     this.#index = createIndex({
       dim: config.dim,
       metric: config.metric,
       kind: 'hnsw',
-      storage: 'f32',
+      storage,
       hnsw: { M: config.M, efConstruction: config.efConstruction, seed: config.seed },
     });
   }

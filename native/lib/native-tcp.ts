@@ -1,0 +1,235 @@
+// The native data plane's TCP listener (src/dataplane/tcp_loop.cpp, docs/protocol.md §2.3): an
+// epoll thread accepts and reads the connections and walks their frame headers; its events reach
+// JavaScript in batches, one wake-up for every event queued since the last. Each connection is a
+// NativeTcpSocket, a Duplex shaped like net.Socket, so the frame code that serves tcp:// (decoder,
+// pipelining, backpressure, connection limits) serves it unchanged.
+import { Duplex } from 'node:stream';
+import { native } from './binding';
+
+/** Bytes handed to a socket and not yet read by its consumer, beyond which the loop stops reading it (as net.Socket's buffer). */
+const READ_WINDOW_BYTES = 64 * 1024;
+/** Bytes a write may leave in the loop's queue before its callback waits for the kernel to take them. */
+const SEND_ALLOWANCE = 256 * 1024;
+
+/** The addon's TCP loop surface (src/binding/tcp_loop_wrap.cpp). */
+interface TcpLoopAddon {
+  tcpLoopOpen(
+    host: string,
+    port: number,
+    options: { maxFrameBytes: number; maxUnsentBytes: number; readWindowBytes: number },
+    onEvents: (events: unknown[]) => void,
+  ): { id: number; port: number };
+  tcpLoopSend(loop: number, conn: number, chunks: Uint8Array[], allowance: number): number;
+  tcpLoopAck(loop: number, conn: number, bytes: number): void;
+  tcpLoopFinish(loop: number, conn: number): void;
+  tcpLoopClose(loop: number, conn: number, graceful: boolean): void;
+  tcpLoopStopAccepting(loop: number): void;
+  tcpLoopDispose(loop: number): void;
+  tcpLoopRef(loop: number, on: boolean): void;
+  tcpLoopStats(loop: number): NativeTcpStats;
+}
+
+/** Event kinds, as src/dataplane/tcp_loop.hpp numbers them. */
+enum LoopEvent {
+  Accept = 0,
+  Data = 1,
+  End = 2,
+  Drain = 3,
+  Closed = 4,
+}
+
+/** What the loop thread has done (counters since it started). */
+export interface NativeTcpStats {
+  /** Times the thread waited in epoll_wait: an idle listener adds none. */
+  waits: number;
+  /** Frame headers the loop walked, and of those QUERY frames (the ones a native fast path keeps). */
+  frames: number;
+  queries: number;
+  accepted: number;
+  open: number;
+  /** Reply bytes queued in the loop over all connections. */
+  unsentBytes: number;
+}
+
+export interface NativeTcpLimits {
+  /** The protocol's frame limit: headers are checked against it. */
+  maxFrameBytes: number;
+  /** Unsent reply bytes of one connection above which the loop closes it (connectionLimits.maxUnsentReplyBytes). */
+  maxUnsentReplyBytes: number;
+}
+
+export interface NativeTcpListener {
+  /** The port bound (the one asked for, or the ephemeral one). */
+  readonly port: number;
+  stats(): NativeTcpStats;
+  /** Stops accepting; resolves once every connection is closed and the loop thread has stopped. */
+  close(): Promise<void>;
+}
+
+export class NativeTcpSocket extends Duplex {
+  /** Bytes handed to the loop, as net.Socket's bytesWritten. */
+  bytesWritten = 0;
+  /** Bytes received, as net.Socket's bytesRead. */
+  bytesRead = 0;
+  private heldAck = 0;
+  private drainCallback: ((error?: Error | null) => void) | undefined;
+
+  constructor(
+    private readonly loop: LoopHandle,
+    readonly id: number,
+    /** The peer, `host:port`. */
+    readonly remote: string,
+  ) {
+    super({ allowHalfOpen: true, readableHighWaterMark: READ_WINDOW_BYTES, writableHighWaterMark: 64 * 1024 });
+  }
+
+  /** net.Socket compatibility: the loop sets TCP_NODELAY on every connection it accepts. */
+  setNoDelay(_noDelay?: boolean): this {
+    return this;
+  }
+
+  onLoopEvent(kind: LoopEvent, payload: Buffer | string | undefined): void {
+    switch (kind) {
+      case LoopEvent.Data: {
+        const chunk = payload as Buffer;
+        this.bytesRead += chunk.length;
+        // Bytes go back to the loop's window only once the reader took them: a paused reader stops reading.
+        if (this.push(chunk)) this.loop.addon.tcpLoopAck(this.loop.id, this.id, chunk.length);
+        else this.heldAck += chunk.length;
+        return;
+      }
+      case LoopEvent.End:
+        this.push(null);
+        return;
+      case LoopEvent.Drain: {
+        const cb = this.drainCallback;
+        this.drainCallback = undefined;
+        cb?.();
+        return;
+      }
+      case LoopEvent.Closed:
+        this.destroy(new Error(payload as string));
+        return;
+      case LoopEvent.Accept:
+        throw new Error(`connection ${this.id} accepted twice`);
+      default: {
+        const never: never = kind;
+        throw new Error(`unknown TCP loop event ${String(never)}`);
+      }
+    }
+  }
+
+  override _read(): void {
+    if (this.heldAck > 0 && !this.destroyed) {
+      this.loop.addon.tcpLoopAck(this.loop.id, this.id, this.heldAck);
+      this.heldAck = 0;
+    }
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.send([chunk], callback);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    this.send(
+      chunks.map((c) => c.chunk),
+      callback,
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.loop.addon.tcpLoopFinish(this.loop.id, this.id);
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.loop.forget(this.id, error === null && this.readableEnded && this.writableFinished);
+    const cb = this.drainCallback;
+    this.drainCallback = undefined;
+    cb?.(error ?? new Error('socket destroyed'));
+    callback(error);
+  }
+
+  private send(chunks: Buffer[], callback: (error?: Error | null) => void): void {
+    for (const c of chunks) this.bytesWritten += c.length;
+    const queued = this.loop.addon.tcpLoopSend(this.loop.id, this.id, chunks, SEND_ALLOWANCE);
+    // Small writes complete at once; past the allowance the writer waits for the kernel to take
+    // them, so writableLength (what connection limits watch) counts what the peer has not taken.
+    if (queued <= SEND_ALLOWANCE) callback();
+    else this.drainCallback = callback;
+  }
+}
+
+/** One loop: its id in the addon and the sockets its events go to. */
+class LoopHandle {
+  readonly sockets = new Map<number, NativeTcpSocket>();
+  private closing: (() => void) | undefined;
+  /** The loop's last counters, kept once it is disposed. */
+  private final: NativeTcpStats | undefined;
+
+  constructor(
+    readonly addon: TcpLoopAddon,
+    readonly id: number,
+  ) {}
+
+  onEvents(events: unknown[], onConnection: (socket: NativeTcpSocket) => void): void {
+    for (let i = 0; i < events.length; i += 3) {
+      const kind = events[i] as LoopEvent;
+      const conn = events[i + 1] as number;
+      if (kind !== LoopEvent.Accept) {
+        this.sockets.get(conn)?.onLoopEvent(kind, events[i + 2] as Buffer | string | undefined);
+        continue;
+      }
+      const socket = new NativeTcpSocket(this, conn, events[i + 2] as string);
+      this.sockets.set(conn, socket);
+      if (this.closing) socket.destroy();
+      else onConnection(socket);
+    }
+  }
+
+  forget(conn: number, graceful: boolean): void {
+    if (!this.sockets.delete(conn)) return;
+    this.addon.tcpLoopClose(this.id, conn, graceful);
+    if (this.closing && this.sockets.size === 0) this.dispose();
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.closing = resolve;
+      this.addon.tcpLoopStopAccepting(this.id);
+      if (this.sockets.size === 0) this.dispose();
+    });
+  }
+
+  stats(): NativeTcpStats {
+    return this.final ?? this.addon.tcpLoopStats(this.id);
+  }
+
+  private dispose(): void {
+    if (this.final) return;
+    this.final = this.addon.tcpLoopStats(this.id);
+    this.addon.tcpLoopDispose(this.id);
+    this.closing?.();
+  }
+}
+
+/** Listens on host:port (0: ephemeral) on a native epoll thread; `onConnection` gets every accepted socket. */
+export function listenNativeTcp(host: string, port: number, limits: NativeTcpLimits, onConnection: (socket: NativeTcpSocket) => void): NativeTcpListener {
+  const addon = native() as unknown as TcpLoopAddon;
+  let loop: LoopHandle | undefined;
+  const opened = addon.tcpLoopOpen(
+    host,
+    port,
+    { maxFrameBytes: limits.maxFrameBytes, maxUnsentBytes: limits.maxUnsentReplyBytes + SEND_ALLOWANCE, readWindowBytes: READ_WINDOW_BYTES },
+    (events) => loop?.onEvents(events, onConnection),
+  );
+  loop = new LoopHandle(addon, opened.id);
+  // An accepting listener keeps the process alive, as a listening net.Server does.
+  addon.tcpLoopRef(opened.id, true);
+  const handle = loop;
+  return {
+    port: opened.port,
+    stats: () => handle.stats(),
+    close: () => handle.close(),
+  };
+}

@@ -1,0 +1,397 @@
+#include "tcp_loop.hpp"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <deque>
+
+namespace ragwire::dataplane {
+
+namespace {
+
+constexpr uint64_t kListenId = 0;
+constexpr uint64_t kWakeId = UINT64_MAX;
+
+std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+
+std::string peer_name(const sockaddr_storage& a) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  uint16_t port = 0;
+  if (a.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<const sockaddr_in*>(&a);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    port = ntohs(in->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a);
+  inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+  port = ntohs(in6->sin6_port);
+  return "[" + std::string(host) + "]:" + std::to_string(port);
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct LoopConn {
+  uint64_t id = 0;
+  int fd = -1;
+  FrameCursor cursor;
+  size_t unacked = 0;      // bytes handed to JavaScript and not yet consumed
+  bool read_done = false;  // the peer's FIN came, or a fatal header stopped reading
+  std::deque<std::vector<uint8_t>> out;
+  size_t out_offset = 0;  // bytes of out.front() already sent
+  size_t out_bytes = 0;   // bytes queued, the front's sent part excluded
+  bool drain_wanted = false;
+  bool finish_wanted = false;
+  bool finished = false;
+  int64_t linger_since = -1;  // closed by JavaScript with replies still queued: sent until flushed or timed out
+  uint32_t interest = 0;
+  bool registered = false;
+};
+
+Status TcpLoop::open(const std::string& host, uint16_t port, const LoopOptions& options, std::function<void()> wake,
+                     std::unique_ptr<TcpLoop>* out) {
+  std::unique_ptr<TcpLoop> loop(new TcpLoop());
+  loop->options_ = options;
+  loop->scratch_.resize(options.read_chunk_bytes);
+  loop->wake_ = std::move(wake);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0)
+    return Status(Code::kIo, "cannot resolve " + host + ": " + gai_strerror(rc));
+  std::string why = "no address for " + host;
+  for (addrinfo* a = found; a != nullptr && loop->listen_fd_ < 0; a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
+      loop->listen_fd_ = fd;
+    } else {
+      why = errno_text(("cannot listen on " + host + ":" + service).c_str());
+      ::close(fd);
+    }
+  }
+  freeaddrinfo(found);
+  if (loop->listen_fd_ < 0) return Status(Code::kIo, why);
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  getsockname(loop->listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
+  loop->port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                                 : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  loop->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  loop->event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (loop->epoll_fd_ < 0 || loop->event_fd_ < 0) return Status(Code::kInternal, errno_text("epoll"));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenId;
+  epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, loop->listen_fd_, &ev);
+  ev.data.u64 = kWakeId;
+  epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, loop->event_fd_, &ev);
+  loop->thread_ = std::thread([l = loop.get()] { l->run(); });
+  *out = std::move(loop);
+  return Status::ok();
+}
+
+TcpLoop::~TcpLoop() {
+  stop_ = true;
+  if (thread_.joinable()) {
+    wake_loop();
+    thread_.join();
+  }
+  for (auto& [id, c] : conns_) ::close(c->fd);
+  conns_.clear();
+  for (int fd : {listen_fd_, epoll_fd_, event_fd_})
+    if (fd >= 0) ::close(fd);
+}
+
+void TcpLoop::wake_loop() {
+  uint64_t one = 1;
+  ssize_t rc = write(event_fd_, &one, sizeof one);
+  (void)rc;  // a full eventfd counter already wakes the loop
+}
+
+void TcpLoop::emit(LoopEvent e) {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(events_mu_);
+    first = events_.empty();
+    events_.push_back(std::move(e));
+  }
+  if (first) wake_();
+}
+
+std::vector<LoopEvent> TcpLoop::drain() {
+  std::lock_guard<std::mutex> lock(events_mu_);
+  std::vector<LoopEvent> out;
+  out.swap(events_);
+  return out;
+}
+
+void TcpLoop::run() {
+  epoll_event events[64];
+  while (!stop_) {
+    const bool lingering = lingering_.load() > 0;
+    // Idle: block until a socket is ready (no busy core); a lingering close is checked each second.
+    sleeps_++;
+    const int n = epoll_wait(epoll_fd_, events, 64, lingering ? 1000 : -1);
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; i < n; i++) {
+      const uint64_t id = events[i].data.u64;
+      if (id == kWakeId) {
+        uint64_t count;
+        ssize_t rc = read(event_fd_, &count, sizeof count);
+        (void)rc;
+        if (stop_accepting_ && listen_fd_ >= 0) {
+          epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+          ::close(listen_fd_);
+          listen_fd_ = -1;
+        }
+        continue;
+      }
+      if (id == kListenId) {
+        accept_all();
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = conns_.find(id);
+      if (it == conns_.end()) continue;  // closed meanwhile
+      LoopConn& c = *it->second;
+      const uint32_t ev = events[i].events;
+      if (ev & EPOLLERR) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        drop(id, std::string("connection error: ") + std::strerror(err != 0 ? err : ECONNRESET), true);
+        continue;
+      }
+      if (ev & (EPOLLIN | EPOLLHUP)) on_readable(c);
+      if (conns_.count(id) != 0 && (ev & EPOLLOUT)) flush(c);
+    }
+    if (lingering_.load() == 0) continue;
+    const int64_t now = now_ms();
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<uint64_t> expired;
+    for (auto& [id, c] : conns_)
+      if (c->linger_since >= 0 && now - c->linger_since > options_.linger_ms) expired.push_back(id);
+    for (uint64_t id : expired) drop(id, "", false);
+  }
+}
+
+void TcpLoop::accept_all() {
+  for (;;) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      // Out of descriptors: back off briefly rather than spin on a listening socket that stays ready.
+      if (errno == EMFILE || errno == ENFILE) usleep(10'000);
+      return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto c = std::make_unique<LoopConn>();
+    c->id = next_conn_++;
+    c->fd = fd;
+    accepted_++;
+    LoopConn& ref = *c;
+    conns_.emplace(c->id, std::move(c));
+    // The accept event goes first, so JavaScript has the socket before its first bytes.
+    emit({LoopEventKind::kAccept, ref.id, nullptr, peer_name(peer)});
+    update_interest(ref);
+  }
+}
+
+void TcpLoop::on_readable(LoopConn& c) {
+  const uint64_t id = c.id;
+  while (!c.read_done && c.unacked < options_.read_window_bytes) {
+    // Read into the loop's scratch buffer, then keep exactly what came: a peer sending one byte at
+    // a time holds one byte per read, not a read buffer's worth.
+    const ssize_t n = recv(c.fd, scratch_.data(), scratch_.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      drop(id, errno_text("read"), true);
+      return;
+    }
+    if (n == 0) {
+      c.read_done = true;
+      emit({LoopEventKind::kEnd, id, nullptr, {}});
+      break;
+    }
+    // Every frame header is walked here: the seam where a QUERY frame will stay on this thread.
+    const size_t taken =
+        c.cursor.feed(scratch_.data(), (size_t)n, options_.max_frame_bytes, [this](const HeaderCheck& h) {
+          frames_++;
+          if (h.fault == FrameFault::kNone && answered_natively(h.type)) queries_++;
+        });
+    // A fatal header: JavaScript gets the bytes up to it, whose decoder refuses the stream the same
+    // way (and closes the connection); nothing after it is read.
+    if (c.cursor.broken) c.read_done = true;
+    if (taken == 0) break;
+    auto buf = std::make_shared<std::vector<uint8_t>>(scratch_.data(), scratch_.data() + taken);
+    c.unacked += taken;
+    emit({LoopEventKind::kData, id, std::move(buf), {}});
+  }
+  update_interest(c);
+}
+
+void TcpLoop::flush(LoopConn& c) {
+  while (!c.out.empty()) {
+    std::vector<uint8_t>& front = c.out.front();
+    const ssize_t n =
+        ::send(c.fd, front.data() + c.out_offset, front.size() - c.out_offset, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      drop(c.id, errno_text("write"), c.linger_since < 0);
+      return;
+    }
+    c.out_offset += (size_t)n;
+    c.out_bytes -= (size_t)n;
+    if (c.out_offset == front.size()) {
+      c.out.pop_front();
+      c.out_offset = 0;
+    }
+  }
+  if (c.out.empty()) {
+    if (c.linger_since >= 0) {
+      drop(c.id, "", false);
+      return;
+    }
+    if (c.drain_wanted) {
+      c.drain_wanted = false;
+      emit({LoopEventKind::kDrain, c.id, nullptr, {}});
+    }
+    if (c.finish_wanted && !c.finished) {
+      c.finished = true;
+      shutdown(c.fd, SHUT_WR);
+    }
+  }
+  update_interest(c);
+}
+
+void TcpLoop::update_interest(LoopConn& c) {
+  uint32_t want = 0;
+  if (!c.read_done && c.linger_since < 0 && c.unacked < options_.read_window_bytes) want |= EPOLLIN;
+  if (!c.out.empty()) want |= EPOLLOUT;
+  if (want == c.interest && c.registered) return;
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.u64 = c.id;
+  // Nothing wanted: out of the set, so a hung-up socket whose reading is paused cannot spin the loop.
+  if (want == 0) {
+    if (c.registered) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+    c.registered = false;
+  } else {
+    epoll_ctl(epoll_fd_, c.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.fd, &ev);
+    c.registered = true;
+  }
+  c.interest = want;
+}
+
+void TcpLoop::drop(uint64_t id, const std::string& why, bool tell) {
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  if (it->second->linger_since >= 0) lingering_--;
+  ::close(it->second->fd);  // also leaves the epoll set
+  conns_.erase(it);
+  if (tell) emit({LoopEventKind::kClosed, id, nullptr, why});
+}
+
+size_t TcpLoop::send(uint64_t conn, std::vector<uint8_t> bytes, size_t allowance) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second->linger_since >= 0) return 0;
+  LoopConn& c = *it->second;
+  if (bytes.empty()) return c.out_bytes;
+  c.out_bytes += bytes.size();
+  c.out.push_back(std::move(bytes));
+  // Straight to the kernel when nothing waits before it (no hop through the loop thread).
+  if (c.out.size() == 1) flush(c);
+  if (conns_.count(conn) == 0) return 0;
+  if (c.out_bytes > options_.max_unsent_bytes) {
+    drop(conn,
+         "RAGWIRE_ERR_SLOW_CONSUMER: " + std::to_string(c.out_bytes) + " bytes of replies unsent (limit " +
+             std::to_string(options_.max_unsent_bytes) + ")",
+         true);
+    return 0;
+  }
+  if (c.out_bytes > allowance) c.drain_wanted = true;
+  update_interest(c);
+  return c.out_bytes;
+}
+
+void TcpLoop::ack(uint64_t conn, size_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  LoopConn& c = *it->second;
+  c.unacked -= std::min(bytes, c.unacked);
+  update_interest(c);
+}
+
+void TcpLoop::finish(uint64_t conn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  LoopConn& c = *it->second;
+  c.finish_wanted = true;
+  if (c.out.empty() && !c.finished) {
+    c.finished = true;
+    shutdown(c.fd, SHUT_WR);
+  }
+}
+
+void TcpLoop::close(uint64_t conn, bool graceful) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  LoopConn& c = *it->second;
+  if (!graceful || c.out.empty()) {
+    drop(conn, "", false);
+    return;
+  }
+  c.linger_since = now_ms();
+  lingering_++;
+  update_interest(c);
+  wake_loop();  // so the loop starts checking the linger deadline
+}
+
+void TcpLoop::stop_accepting() {
+  stop_accepting_ = true;
+  wake_loop();
+}
+
+TcpLoop::Stats TcpLoop::stats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stats s;
+  s.sleeps = sleeps_;
+  s.frames = frames_;
+  s.queries = queries_;
+  s.accepted = accepted_;
+  s.open = conns_.size();
+  for (auto& [id, c] : conns_) s.unsent += c->out_bytes;
+  return s;
+}
+
+}  // namespace ragwire::dataplane

@@ -1,0 +1,168 @@
+// The native data plane's TCP transport (docs/protocol.md §2.3): one epoll thread owns a listening
+// socket and every connection it accepts. It reads each connection into bounded buffers, walks the
+// frame headers (check_header) so it knows where every frame starts, and hands the bytes to
+// JavaScript in batches; replies come back through a bounded outbound queue per connection. Today
+// every frame goes to JavaScript (FrameCursor::on_frame is where a QUERY frame will be kept and
+// answered on this thread instead). Plain C++: no Node header; the binding
+// (src/binding/tcp_loop_wrap.cpp) turns events into JavaScript calls.
+#pragma once
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "frame_header.hpp"
+#include "ragwire/status.hpp"
+
+namespace ragwire::dataplane {
+
+struct LoopOptions {
+  // The protocol's frame limit (limits.maxFrameBytes): headers are checked against it.
+  uint64_t max_frame_bytes = 64u << 20;
+  // Bytes handed to JavaScript and not yet acknowledged, per connection, beyond which the loop
+  // stops reading that connection (the kernel's buffers then push back on the peer).
+  size_t read_window_bytes = 64u << 10;
+  // Reply bytes queued on one connection and not yet taken by the kernel, beyond which the
+  // connection is closed (connectionLimits.maxUnsentReplyBytes).
+  size_t max_unsent_bytes = 128u << 20;
+  // A connection closed with replies still queued keeps sending them this long at most.
+  int64_t linger_ms = 10'000;
+  // Bytes read from a socket at once.
+  size_t read_chunk_bytes = 64u << 10;
+};
+
+enum class LoopEventKind : uint8_t {
+  kAccept,  // a new connection (message: the peer's address)
+  kData,    // bytes of the connection's stream, in order
+  kEnd,     // the peer finished sending (after all its data)
+  kDrain,   // the outbound queue emptied after `send` said it was above its allowance
+  kClosed,  // the connection broke or was closed by the loop (message says why); nothing follows
+};
+
+struct LoopEvent {
+  LoopEventKind kind;
+  uint64_t conn;
+  std::shared_ptr<std::vector<uint8_t>> data;  // kData
+  std::string message;                         // kAccept, kClosed
+};
+
+// Where the frames of one connection's byte stream begin and end, fed the bytes in order.
+struct FrameCursor {
+  uint8_t header[kHeaderBytes] = {};
+  size_t header_fill = 0;
+  uint64_t body_left = 0;  // bytes of the current frame still to come
+  bool broken = false;     // a fatal header: no boundary after it can be trusted
+
+  // Consumes bytes [0, n) of `p`; calls on_frame(check) at each complete header. Returns the bytes
+  // consumed: n, or fewer when a fatal header stops the walk (the bytes up to and including it).
+  template <typename OnFrame>
+  size_t feed(const uint8_t* p, size_t n, uint64_t max_frame_bytes, OnFrame&& on_frame);
+};
+
+struct LoopConn;
+
+class TcpLoop {
+ public:
+  // Binds host:port (port 0: ephemeral) and starts the loop thread. `wake` is called from that
+  // thread when events become available after a drain().
+  static Status open(const std::string& host, uint16_t port, const LoopOptions& options, std::function<void()> wake,
+                     std::unique_ptr<TcpLoop>* out);
+  ~TcpLoop();  // stops the thread and closes every socket
+  TcpLoop(const TcpLoop&) = delete;
+  TcpLoop& operator=(const TcpLoop&) = delete;
+
+  uint16_t port() const { return port_; }
+
+  // Queues reply bytes. Returns the connection's bytes queued and not yet taken by the kernel,
+  // this write included (0 for a connection that is gone); above `allowance` a kDrain follows
+  // once the queue is empty. Past max_unsent_bytes the connection is closed (kClosed).
+  size_t send(uint64_t conn, std::vector<uint8_t> bytes, size_t allowance);
+  // `bytes` delivered by kData events were consumed: the loop may read that much more.
+  void ack(uint64_t conn, size_t bytes);
+  // Half-closes the sending side after everything queued.
+  void finish(uint64_t conn);
+  // Closes the connection: gracefully after what is queued, or at once. No event for it follows.
+  void close(uint64_t conn, bool graceful);
+  // Stops accepting new connections (open ones stay).
+  void stop_accepting();
+
+  std::vector<LoopEvent> drain();
+
+  struct Stats {
+    uint64_t sleeps = 0;    // times the thread blocked in epoll_wait
+    uint64_t frames = 0;    // frame headers walked
+    uint64_t queries = 0;   // of which QUERY frames (the ones a fast path would keep)
+    uint64_t accepted = 0;  // connections accepted
+    uint64_t open = 0;      // connections open now
+    uint64_t unsent = 0;    // reply bytes queued over all connections
+  };
+  Stats stats();
+
+ private:
+  TcpLoop() = default;
+  void run();
+  void wake_loop();
+  void emit(LoopEvent e);
+  void accept_all();
+  void on_readable(LoopConn& c);
+  void flush(LoopConn& c);
+  void update_interest(LoopConn& c);
+  void drop(uint64_t id, const std::string& why, bool tell);
+
+  LoopOptions options_;
+  uint16_t port_ = 0;
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int event_fd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> stop_accepting_{false};
+  std::atomic<uint64_t> sleeps_{0};
+  std::atomic<uint64_t> frames_{0};
+  std::atomic<uint64_t> queries_{0};
+  std::atomic<int> lingering_{0};  // connections closed with replies still queued
+  uint64_t next_conn_ = 1;
+  uint64_t accepted_ = 0;
+  // Connections, their queues and flags: shared by the loop thread and the JavaScript thread.
+  std::mutex mu_;
+  std::unordered_map<uint64_t, std::unique_ptr<LoopConn>> conns_;
+  std::mutex events_mu_;
+  std::vector<LoopEvent> events_;
+  std::function<void()> wake_;
+  std::vector<uint8_t> scratch_;  // the loop thread's read buffer
+};
+
+template <typename OnFrame>
+size_t FrameCursor::feed(const uint8_t* p, size_t n, uint64_t max_frame_bytes, OnFrame&& on_frame) {
+  size_t i = 0;
+  while (i < n && !broken) {
+    if (body_left > 0) {
+      const size_t take = (size_t)std::min<uint64_t>(body_left, n - i);
+      body_left -= take;
+      i += take;
+      continue;
+    }
+    const size_t take = std::min(kHeaderBytes - header_fill, n - i);
+    for (size_t j = 0; j < take; j++) header[header_fill + j] = p[i + j];
+    header_fill += take;
+    i += take;
+    if (header_fill < kHeaderBytes) break;
+    header_fill = 0;
+    const HeaderCheck h = check_header(header, max_frame_bytes);
+    on_frame(h);
+    if (h.fatal) {
+      broken = true;
+      return i;
+    }
+    body_left = h.frame_bytes - kHeaderBytes;
+  }
+  return broken ? 0 : n;
+}
+
+}  // namespace ragwire::dataplane
