@@ -8,7 +8,8 @@
 // seeded 100,000 x 128 Gaussian mixture (100 clusters) with those and with filters that follow the
 // clusters (whole cells allowed, queried from the excluded cells only: the rows nearest each query
 // are all rejected; @ragwire/datasets clusteredFilter). Default HNSW settings (M 16, efSearch 64).
-// Prints a table, writes JSON.
+// Each case runs 3 passes with the paths interleaved; the table keeps each path's best QPS (recall is
+// the same in every pass). Prints a table, writes JSON.
 // Usage: pnpm --filter @ragwire/bench filtered [--markdown] [--rows N] [--queries N]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ import { renderTable } from '../table';
 const K = 10;
 const SELECTIVITIES = [0.01, 0.1, 0.5];
 const CELLS = 100;
+const ROUNDS = 3;
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -75,11 +77,16 @@ function clusteredCases(cells: CellPartition): Case[] {
   });
 }
 
-async function measure(c: Collection, set: VectorSet, cs: Case, exact: boolean): Promise<{ recall: number; qps: number; scans: number }> {
+/** One pass of a case's queries on one path: recall, QPS, and how many results said `exact`. */
+async function measure(
+  c: Collection,
+  set: VectorSet,
+  cs: Case,
+  qs: Float32Array,
+  truth: Uint32Array,
+  exact: boolean,
+): Promise<{ recall: number; qps: number; scans: number }> {
   const { dim } = set;
-  const qs = new Float32Array(cs.queries.length * dim);
-  cs.queries.forEach((q, i) => qs.set(set.queries.subarray(q * dim, (q + 1) * dim), i * dim));
-  const truth = bruteForceTopK(set.base, qs, dim, K, set.metric, cs.allows);
   let found = 0;
   let expected = 0;
   let scans = 0;
@@ -89,7 +96,7 @@ async function measure(c: Collection, set: VectorSet, cs: Case, exact: boolean):
     if (r.exact) scans++;
     // Fewer than k rows may pass (bge-m3 at 1%: 4 of 400): recall counts the ones that exist.
     const want = new Set(
-      Array.from(truth.labels.subarray(q * K, (q + 1) * K))
+      Array.from(truth.subarray(q * K, (q + 1) * K))
         .filter((row) => row < set.nBase)
         .map((row) => `r${row}`),
     );
@@ -100,18 +107,41 @@ async function measure(c: Collection, set: VectorSet, cs: Case, exact: boolean):
   return { recall: found / expected, qps, scans };
 }
 
+/**
+ * Every case on every path. The paths' stores are open together and each case runs ROUNDS passes,
+ * the paths interleaved within a pass, and keeps each path's best QPS: on a shared machine a burst of
+ * other work then slows one pass, not one path.
+ */
 async function run(set: VectorSet, cases: Case[], metadata: (row: number) => Record<string, number>): Promise<void> {
+  const dirs: string[] = [];
+  const stores = [];
+  const collections: Collection[] = [];
   for (const p of PATHS) {
     const dir = mkdtempSync(join(tmpdir(), 'ragwire-bench-filtered-'));
+    dirs.push(dir);
     const store = await openStore({ path: dir, ...(p.exactScanBytes !== undefined ? { exactScanBytes: p.exactScanBytes } : {}) });
+    stores.push(store);
     await store.createCollection({ name: 'filtered', dim: set.dim, metric: set.metric });
     const c = store.collection('filtered');
     const ids = Array.from({ length: set.nBase }, (_, i) => `r${i}`);
     await c.upsert({ ids, vectors: set.base, payloads: ids.map((_, i) => ({ metadata: metadata(i) })) });
     // Warm up the query path (JIT, caches) before the first timed case.
     for (let q = 0; q < Math.min(50, set.nQueries); q++) await c.query({ vectors: set.queries.subarray(q * set.dim, (q + 1) * set.dim), k: K });
-    for (const cs of cases) {
-      const m = await measure(c, set, cs, p.exact);
+    collections.push(c);
+  }
+  for (const cs of cases) {
+    const qs = new Float32Array(cs.queries.length * set.dim);
+    cs.queries.forEach((q, i) => qs.set(set.queries.subarray(q * set.dim, (q + 1) * set.dim), i * set.dim));
+    const truth = bruteForceTopK(set.base, qs, set.dim, K, set.metric, cs.allows).labels;
+    const best = PATHS.map(() => ({ recall: 0, qps: 0, scans: 0 }));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < PATHS.length; i++) {
+        const m = await measure(collections[i]!, set, cs, qs, truth, PATHS[i]!.exact);
+        if (m.qps > best[i]!.qps) best[i] = m;
+      }
+    }
+    PATHS.forEach((p, i) => {
+      const m = best[i]!;
       const sel = `${(cs.selectivity * 100).toFixed(1)}%`;
       const search = m.scans === cs.queries.length ? 'scan' : m.scans === 0 ? 'walk' : `scan ${m.scans}/${cs.queries.length}`;
       results.push({
@@ -126,10 +156,10 @@ async function run(set: VectorSet, cases: Case[], metadata: (row: number) => Rec
       });
       rows.push([set.name, cs.kind, sel, String(cs.queries.length), p.path, m.recall.toFixed(4), m.qps.toFixed(0), search]);
       console.log(rows.at(-1)!.join('  '));
-    }
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    });
   }
+  for (const store of stores) await store.close();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 
 for (const load of [loadBigann10k, loadBgeM3Sentence]) {
