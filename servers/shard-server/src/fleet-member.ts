@@ -5,8 +5,8 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import { LogApplier, Membership, connectNats, type ApplyTarget, type BucketLag } from '@ragwire/fleet';
-import { UnknownCollectionError, encodeFrame, isRagwireError } from '@ragwire/protocol';
-import type { Store } from '@ragwire/store';
+import { UnknownCollectionError, encodeFrame, isRagwireError, type DeleteRequest, type UpsertRequest } from '@ragwire/protocol';
+import type { DeleteInput, Store, UpsertInput } from '@ragwire/store';
 import type { ShardMetrics } from './metrics';
 
 export interface FleetOptions {
@@ -22,6 +22,8 @@ export interface FleetOptions {
   minSeqWaitMs?: number; // ms
   /** Upload a snapshot of each collection to the object store after this many log messages. Default 50,000. */
   snapshotEvery?: number; // messages
+  /** Consecutive log messages applied as one store write, at most (1: each alone). Default 128. */
+  applyGroup?: number; // messages
   /** Membership heartbeat period; the members bucket's TTL is three periods. Default 2000 ms. */
   heartbeatMs?: number; // ms
 }
@@ -38,6 +40,12 @@ export interface FleetMember {
    */
   servedAt(collection: string, epoch: number): Promise<((id: string) => boolean) | undefined>;
   close(): Promise<void>;
+}
+
+/** A log message's write as the store takes it. */
+function storeWrite(write: UpsertRequest | DeleteRequest): { upsert: UpsertInput } | { delete: DeleteInput } {
+  if (write.type === 'upsert') return { upsert: { ids: write.ids, vectors: write.vectors, ...(write.payloads ? { payloads: write.payloads } : {}) } };
+  return { delete: write.ids !== undefined ? { ids: write.ids } : write.filter !== undefined ? { filter: write.filter } : { all: true } };
 }
 
 /** The store as the applier sees it. */
@@ -63,12 +71,11 @@ function storeTarget(store: Store): ApplyTarget {
       }
     },
     async apply(collection, seq, write) {
-      const c = store.collection(collection);
-      if (write.type === 'upsert') {
-        await c.applyAt(seq, { upsert: { ids: write.ids, vectors: write.vectors, ...(write.payloads ? { payloads: write.payloads } : {}) } });
-      } else {
-        await c.applyAt(seq, { delete: write.ids !== undefined ? { ids: write.ids } : write.filter !== undefined ? { filter: write.filter } : { all: true } });
-      }
+      await store.collection(collection).applyAt(seq, storeWrite(write));
+    },
+    async applyGroup(collection, writes) {
+      const { refused } = await store.collection(collection).applyGroupAt(writes.map(({ seq, write }) => ({ logSeq: seq, write: storeWrite(write) })));
+      return refused.map(({ logSeq, error }) => ({ seq: logSeq, error }));
     },
     async recordPosition(collection, seq) {
       await store.collection(collection).recordLogSeq(seq);
@@ -158,6 +165,7 @@ export async function startFleetMember(
     target: storeTarget(server.store),
     prefix,
     ...(options.snapshotEvery !== undefined ? { snapshotEvery: options.snapshotEvery } : {}),
+    ...(options.applyGroup !== undefined ? { group: { messages: options.applyGroup } } : {}),
     onSnapshot: (event) => log.info(event, event.restored ? 'fleet snapshot restored: replaying the log after it' : 'fleet snapshot uploaded'),
     onLoad: (event) => log.info(event, 'fleet: buckets a move gave this member loaded up to its log position'),
     onDrop: (event) => log.info(event, 'fleet: documents of buckets that moved away dropped after the grace'),
