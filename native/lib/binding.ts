@@ -2,7 +2,16 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_LIMITS, INDEX_PARAM_RANGES, NativeLoadError, errorClassesByCode, wireDirections } from '@ragwire/protocol';
+import {
+  DEFAULT_LIMITS,
+  INDEX_PARAM_RANGES,
+  MAX_FILTER_KEY_BYTES,
+  MAX_FILTER_STRING_CHARS,
+  NativeLoadError,
+  errorClassesByCode,
+  wireDirections,
+  type ProtocolLimits,
+} from '@ragwire/protocol';
 
 /** A search's arguments as the addon takes them (index.ts builds them once for search and searchSync). */
 type NativeSearchArgs = readonly [
@@ -33,7 +42,7 @@ export interface NativeIndexHandle {
 export interface NativeAddon {
   NativeIndex: new (config: Record<string, unknown>) => NativeIndexHandle;
   loadIndex(path: string, device?: string, deviceTileRows?: number): Promise<{ index: NativeIndexHandle; userData: Uint8Array | null }>;
-  initialize(errorClasses: Record<string, unknown>, limits: EngineLimits, messageTypes: [number, boolean, boolean][]): void;
+  initialize(errorClasses: Record<string, unknown>, limits: EngineLimits, messageTypes: [number, boolean, boolean][], protocolLimits: DataPlaneLimits): void;
   isa(): string;
   devices(): Record<string, unknown>[];
   threads(): number;
@@ -49,6 +58,11 @@ const ENGINE_LIMITS: EngineLimits = {
   dim: [1, DEFAULT_LIMITS.maxDim],
   k: [1, DEFAULT_LIMITS.maxK],
 };
+
+/** What the native data plane's decoders refuse: the protocol's limits and its filter caps (src/dataplane/query_decoder.hpp). */
+type DataPlaneLimits = ProtocolLimits & { maxFilterKeyBytes: number; maxFilterStringChars: number };
+
+const DATA_PLANE_LIMITS: DataPlaneLimits = { ...DEFAULT_LIMITS, maxFilterKeyBytes: MAX_FILTER_KEY_BYTES, maxFilterStringChars: MAX_FILTER_STRING_CHARS };
 
 function packageRoot(): string {
   // lib/ (source) and dist/ (built) both sit one level below the package root.
@@ -120,7 +134,7 @@ export function native(): NativeAddon {
     const message = (cause as Error).message;
     throw new NativeLoadError(`cannot load the native engine from ${file}: ${message}`, { cause });
   }
-  addon.initialize(errorClassesByCode, ENGINE_LIMITS, wireDirections());
+  addon.initialize(errorClassesByCode, ENGINE_LIMITS, wireDirections(), DATA_PLANE_LIMITS);
   loadedFrom = file;
   return addon;
 }

@@ -1,4 +1,4 @@
-// Module entry: initialize(errorClasses, limits, messageTypes) must be called once by the TS loader
+// Module entry: initialize(errorClasses, limits, messageTypes, protocolLimits) must be called once by the TS loader
 // before anything else, so core errors arrive as @ragwire/protocol's classes and
 // the binding refuses what the protocol's limits table refuses.
 #include <napi.h>
@@ -75,8 +75,10 @@ Napi::Value initialize(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "initialize expects the error classes by code");
   if (!info[1].IsObject()) throw Napi::TypeError::New(env, "initialize expects the limits table");
   if (!info[2].IsArray()) throw Napi::TypeError::New(env, "initialize expects the message types");
+  if (!info[3].IsObject()) throw Napi::TypeError::New(env, "initialize expects the protocol limits");
   AddonState& s = state(env);
   s.limits = parse_limits(env, info[1].As<Napi::Object>());
+  s.protocol_limits = parse_protocol_limits(env, info[3].As<Napi::Object>());
   set_directions(env, info[2].As<Napi::Array>());
   Napi::Object classes = info[0].As<Napi::Object>();
   Napi::Array keys = classes.GetPropertyNames();

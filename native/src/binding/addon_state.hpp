@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "../dataplane/query_decoder.hpp"
 #include "ragwire/limits.hpp"
 #include "ragwire/status.hpp"
 
@@ -18,6 +19,9 @@ struct AddonState {
   // What a caller may ask for, from @ragwire/protocol's limits table, handed over by initialize()
   // (the memory-safety guards until then, for whoever loads the .node file without the TS loader).
   Limits limits = kGuards;
+  // @ragwire/protocol's ProtocolLimits (and its filter caps), handed over by initialize(): what the
+  // native data plane's decoders refuse. Zero until then: every QUERY is refused.
+  dataplane::ProtocolLimits protocol_limits;
   Napi::FunctionReference index_ctor;
   // Completions of pool jobs come back to the JS thread through this function.
   Napi::ThreadSafeFunction completions;

@@ -2,8 +2,14 @@
 #pragma once
 #include <napi.h>
 
+#include "../dataplane/query_decoder.hpp"
+
 namespace ragwire::binding {
 
 void define_dataplane(Napi::Env env, Napi::Object exports);
+
+// The protocol's limits as the TS loader hands them over (ProtocolLimits plus maxFilterKeyBytes and
+// maxFilterStringChars), each a non-negative integer; a TypeError names a missing one.
+dataplane::ProtocolLimits parse_protocol_limits(Napi::Env env, const Napi::Object& table);
 
 }  // namespace ragwire::binding

@@ -49,6 +49,9 @@ const char* fault_code(FrameFault fault) {
     case FrameFault::kFrameTooLarge: return "RAGWIRE_ERR_FRAME_TOO_LARGE";
     case FrameFault::kUnsupportedVersion: return "RAGWIRE_ERR_UNSUPPORTED_VERSION";
     case FrameFault::kUnknownMessageType: return "RAGWIRE_ERR_UNKNOWN_MESSAGE_TYPE";
+    case FrameFault::kLimit: return "RAGWIRE_ERR_LIMIT";
+    case FrameFault::kInvalidFilter: return "RAGWIRE_ERR_INVALID_FILTER";
+    case FrameFault::kUnknownOption: return "RAGWIRE_ERR_UNKNOWN_OPTION";
   }
   return "RAGWIRE_ERR_INTERNAL";
 }

@@ -12,7 +12,18 @@ constexpr size_t kHeaderBytes = 12;
 constexpr uint8_t kProtocolVersion = 1;
 constexpr uint16_t kFlagResponse = 0x0001;
 
-enum class FrameFault : uint8_t { kNone, kBadFrame, kFrameTooLarge, kUnsupportedVersion, kUnknownMessageType };
+// Every refusal the native plane can give, one per RAGWIRE_ERR_* code it shares with the TS decoder.
+enum class FrameFault : uint8_t {
+  kNone,
+  kBadFrame,
+  kFrameTooLarge,
+  kUnsupportedVersion,
+  kUnknownMessageType,
+  kLimit,
+  kInvalidFilter,
+  kUnknownOption,
+};
+constexpr uint8_t kFrameFaultCount = (uint8_t)FrameFault::kUnknownOption + 1;
 
 struct HeaderCheck {
   FrameFault fault = FrameFault::kNone;

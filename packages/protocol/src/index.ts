@@ -15,7 +15,16 @@ export {
 } from './header';
 export * from './messages';
 export { EncodedPayload, isEncodedPayload } from './payload';
-export { validateFilter, isEmptyFilter, MAX_FILTER_STRING_CHARS, type Filter, type Condition, type FilterValue, type RangeBounds } from './filter';
+export {
+  validateFilter,
+  isEmptyFilter,
+  MAX_FILTER_KEY_BYTES,
+  MAX_FILTER_STRING_CHARS,
+  type Filter,
+  type Condition,
+  type FilterValue,
+  type RangeBounds,
+} from './filter';
 export {
   encodeFrame,
   encodeFrameParts,
