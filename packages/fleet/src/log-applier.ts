@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ReplicaBehindError, LogTrimmedError, StaleEpochError, isRagwireError } from '@ragwire/protocol';
+import { ReplicaBehindError, LogTrimmedError, StaleEpochError } from '@ragwire/protocol';
 import { decodeLogWrite, type ApplyTarget } from './apply-target';
 import { ApplyQueue } from './apply-queue';
 import { loadBuckets, restoreFromOwners, type LoadContext } from './bucket-loader';

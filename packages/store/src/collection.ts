@@ -24,7 +24,6 @@ import {
   type QueryOptions,
   type ResultReply,
   type SnapshotInfo,
-  type SparseVector,
   type StatValue,
 } from '@ragwire/protocol';
 import type { Index } from '@ragwire/native';
@@ -32,6 +31,9 @@ import type { FilterIndex } from './filter-index';
 import { hybridQueryCount, hybridSearch, type HybridQuery } from './hybrid-search';
 import { checkIds, checkVectors } from './input-checks';
 import { mergeLogGroup, type LogEntry, type RefusedEntry } from './log-group';
+import type { DeleteInput, UpsertInput } from './write-input';
+
+export type { DeleteInput, UpsertInput } from './write-input';
 import type { CollectionDbs, CollectionRecord, DocRecord } from './records';
 import { encodeTag } from './recovery';
 import type { QueryStageListener } from './query-stages';
@@ -42,20 +44,6 @@ import { textSnapshotPath } from './text/derive';
 import { checkSparse, type SparseIndex } from './text/sparse-index';
 import type { TextIndex } from './text/text-index';
 import { saveTextIndex } from './text/text-snapshot';
-
-export interface UpsertInput {
-  ids: string[];
-  vectors: Float32Array;
-  payloads?: (Payload | null)[];
-  /** One sparse vector (or null) per id. */
-  sparse?: (SparseVector | null)[];
-}
-
-export interface DeleteInput {
-  ids?: string[];
-  filter?: Filter;
-  all?: boolean;
-}
 
 /** A dense query (`vectors` only), or a text / sparse / hybrid one (docs/search.md §3). */
 export interface QueryInput extends Partial<Omit<HybridQuery, 'k' | 'vectors'>> {

@@ -3,7 +3,7 @@
 // with that entry's vector and payload, or deleted). An entry the store would refuse is left out and
 // named, as applying it alone would have changed nothing. Collection.applyGroupAt commits the result.
 import { InvalidArgumentError, isEncodedPayload, type EncodedPayload, type SparseVector } from '@ragwire/protocol';
-import type { DeleteInput, UpsertInput } from './collection';
+import type { DeleteInput, UpsertInput } from './write-input';
 import { checkIds, checkVectors } from './input-checks';
 import { encodePayload } from './stored-payload';
 import { checkSparse } from './text/sparse-index';
