@@ -4,7 +4,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ShardedCollection } from '@ragwire/client';
-import { EVERY_BUCKET, FleetCatalog, LogApplier, WriteLog, bucketOf, bucketsOfMember, evenShardMap, type ApplyTarget } from '@ragwire/fleet';
+import {
+  EVERY_BUCKET,
+  FleetCatalog,
+  LogApplier,
+  WriteLog,
+  bucketOf,
+  bucketsOfMember,
+  evenShardMap,
+  type ApplyTarget,
+  type SequencedWrite,
+} from '@ragwire/fleet';
 import { startNats } from '@ragwire/processes';
 import { openStore } from '@ragwire/store';
 import { startFleet, waitConverged, type TestFleet } from './fleet-harness';
@@ -33,6 +43,11 @@ function gatedTarget(): ApplyTarget & { open(): void; applied: number } {
     async apply(_collection: string, seq: number) {
       await gate;
       target.applied = Math.max(target.applied, seq);
+    },
+    async applyGroup(_collection: string, writes: readonly SequencedWrite[]) {
+      await gate;
+      target.applied = Math.max(target.applied, writes.at(-1)!.seq);
+      return [];
     },
     recordPosition: async (_collection: string, seq: number) => void (target.applied = Math.max(target.applied, seq)),
     exportFrames: () => [],

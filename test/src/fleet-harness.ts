@@ -143,7 +143,7 @@ export async function expectedWrites(nc: NatsConnection, collection: string, map
 export interface ReplicaState {
   member: string;
   docs: number;
-  /** Writes the replica's store committed: one per log message applied, so equal to its shard's expected count iff each was applied exactly once. */
+  /** Log messages the replica's store applied (committed with them), so equal to its shard's expected count iff each was applied exactly once. */
   writes: number;
 }
 
@@ -156,7 +156,7 @@ export async function replicaStates(fleet: TestFleet, collection: string): Promi
           const c = new ShardClient(m.url!, { timeoutMs: 5000 });
           try {
             const { stats } = await c.request({ type: 'stats', collection });
-            return { member: m.id, docs: Number(stats.docs), writes: Number(stats.seq) };
+            return { member: m.id, docs: Number(stats.docs), writes: Number(stats['log.writes']) };
           } finally {
             await c.close();
           }

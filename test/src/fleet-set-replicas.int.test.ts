@@ -111,7 +111,7 @@ describe('fleet: adding a replica to a shard while clients write and query', () 
       const c = new ShardClient(urls.get(id)!, { timeoutMs: 5000 });
       try {
         const { stats } = await c.request({ type: 'stats', collection });
-        return { docs: Number(stats.docs), writes: Number(stats.seq) };
+        return { docs: Number(stats.docs), writes: Number(stats['log.writes']) };
       } finally {
         await c.close();
       }

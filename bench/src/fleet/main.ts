@@ -1,6 +1,7 @@
 // Fleet benchmark (issue 13 §8), one run: write throughput and acknowledgement latency of 384-d
 // upserts written directly to a shard server vs through JetStream at R1 (one node) and R3 (a 3-node
-// cluster), and query latency in fleet mode as a ratio to direct mode. Real processes on loopback.
+// cluster), each with the shard applying log messages one by one (--fleet-apply-group 1) and in groups
+// (the default), and query latency in fleet mode as a ratio to direct mode. Real processes on loopback.
 // Usage: pnpm --filter @ragwire/bench fleet [vectors] [hnsw|flat]   (default 20000 hnsw)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -100,13 +101,18 @@ try {
     await shard.stop();
     rmSync(shard.dir, { recursive: true, force: true });
   }
-  for (const replicas of [1, 3] as const) {
+  for (const [replicas, grouped] of [
+    [1, false],
+    [1, true],
+    [3, false],
+    [3, true],
+  ] as const) {
     const nats = replicas === 1 ? await startNats() : await startNatsCluster();
     const urls = 'urls' in nats ? nats.urls : [nats.url];
-    const shard = await startShard(urls.flatMap((u) => ['--nats', u]).concat(['--member', 'b0']));
+    const shard = await startShard(urls.flatMap((u) => ['--nats', u]).concat(['--member', 'b0'], grouped ? [] : ['--fleet-apply-group', '1']));
     const log = await WriteLog.connect({ servers: urls, replicas });
     const coll = new ShardedCollection({ shards: [[shard.url]], collection: 'bench', log, timeoutMs: 60_000 });
-    rows.push(await measure(`JetStream R${replicas}`, coll));
+    rows.push(await measure(`JetStream R${replicas}, applied ${grouped ? 'in groups' : 'one by one'}`, coll));
     await coll.close();
     await log.close();
     await shard.stop();

@@ -2,7 +2,7 @@
 // 384-d upserts through JetStream on one nats-server node while one shard server applies them. Open
 // loop: write i is due at start + i x interval and its latency runs from when it was due, so a stall
 // counts against every write it delays (no coordinated omission). Real processes on loopback.
-// Usage: pnpm --filter @ragwire/bench fleet-paced [vectors/s] [seconds] [batch] [hnsw|flat]   (default 5000 20 10 hnsw)
+// Usage: pnpm --filter @ragwire/bench fleet-paced [vectors/s] [seconds] [batch] [hnsw|flat] [apply group]   (default 5000 20 10 hnsw 128)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +21,8 @@ const RATE = Number(process.argv[2] ?? 5000); // vectors/s
 const SECONDS = Number(process.argv[3] ?? 20);
 const BATCH = Number(process.argv[4] ?? 10); // vectors per write
 const KIND = (process.argv[5] ?? 'hnsw') as 'hnsw' | 'flat';
+// Log messages the shard applies as one store write, at most (--fleet-apply-group; 1: each alone).
+const APPLY_GROUP = Number(process.argv[6] ?? 128);
 // Writes in flight beyond this mean the log cannot keep the rate: the run stops and says so.
 const MAX_IN_FLIGHT = 1000;
 // The first second warms the connection and the shard's collection; it is not reported.
@@ -33,7 +35,7 @@ function randomVectors(n: number): Float32Array {
 }
 
 const nats = await startNats();
-const shard = await startShard(['--nats', nats.url, '--member', 'b0']);
+const shard = await startShard(['--nats', nats.url, '--member', 'b0', '--fleet-apply-group', String(APPLY_GROUP)]);
 const log = await WriteLog.connect({ servers: nats.url, replicas: 1 });
 const coll = new ShardedCollection({ shards: [[shard.url]], collection: 'paced', log, timeoutMs: 60_000 });
 const writes = Math.round((RATE * SECONDS) / BATCH);
@@ -123,13 +125,13 @@ try {
   );
   const machine = describeMachine();
   console.log(
-    `${machineLine(machine)}\nJetStream R1 (one nats-server node), one shard server applying (${KIND}); ${DIM}-d f32; ${SECONDS} s open loop, first ${WARMUP_S} s not reported${stopped ? `; STOPPED: ${stopped}` : ''}\n\n${table}`,
+    `${machineLine(machine)}\nJetStream R1 (one nats-server node), one shard server applying (${KIND}, groups of <= ${APPLY_GROUP} messages); ${DIM}-d f32; ${SECONDS} s open loop, first ${WARMUP_S} s not reported${stopped ? `; STOPPED: ${stopped}` : ''}\n\n${table}`,
   );
   const out = join(here, '../../results');
   mkdirSync(out, { recursive: true });
   writeFileSync(
-    join(out, `fleet-paced-${new Date().toISOString().slice(0, 10)}-${RATE}-${BATCH}-${KIND}.json`),
-    JSON.stringify({ machine, dim: DIM, kind: KIND, seconds: SECONDS, ...row }, null, 2),
+    join(out, `fleet-paced-${new Date().toISOString().slice(0, 10)}-${RATE}-${BATCH}-${KIND}${APPLY_GROUP === 128 ? '' : `-group${APPLY_GROUP}`}.json`),
+    JSON.stringify({ machine, dim: DIM, kind: KIND, applyGroup: APPLY_GROUP, seconds: SECONDS, ...row }, null, 2),
   );
 } finally {
   await coll.close();

@@ -3,6 +3,12 @@
 import { InternalError, decodeFrame, type DeleteRequest, type UpsertRequest } from '@ragwire/protocol';
 import type { CollectionSpec } from './catalog';
 
+/** A write of the log at its stream sequence. */
+export interface SequencedWrite {
+  seq: number;
+  write: UpsertRequest | DeleteRequest;
+}
+
 /** What the applier needs of a store (the shard server implements it over @ragwire/store). */
 export interface ApplyTarget {
   /** Creates the collection if missing (same settings), so its log can be applied. */
@@ -11,6 +17,12 @@ export interface ApplyTarget {
   appliedSeq(collection: string): number;
   /** Applies one write at log sequence `seq`; a store refusal (typed error) still consumes the position. */
   apply(collection: string, seq: number, write: UpsertRequest | DeleteRequest): Promise<void>;
+  /**
+   * Applies consecutive writes (upserts and deletes by ids, in log order) as one store write that
+   * commits the last one's sequence, with the result of applying them one by one. Resolves to those the
+   * store refused (left out; their positions are consumed with the rest).
+   */
+  applyGroup(collection: string, writes: readonly SequencedWrite[]): Promise<{ seq: number; error: unknown }[]>;
   /** Records, without a write, that the log up to `seq` holds nothing more for the collection (after every apply before it). */
   recordPosition(collection: string, seq: number): Promise<void>;
   /** The documents for which `keep` is true, as UPSERT frames (for a snapshot). Called between applies. */

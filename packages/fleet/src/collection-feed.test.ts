@@ -19,6 +19,7 @@ function host(member: string, position: number, ids: string[] = []): FeedHost & 
     ensureCollection: async () => undefined,
     appliedSeq: () => position,
     apply: async () => undefined,
+    applyGroup: async () => [],
     recordPosition: async () => undefined,
     exportFrames: () => [],
     async dropWhere(_c, drop) {

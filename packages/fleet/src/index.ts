@@ -13,7 +13,7 @@ export {
 } from './catalog';
 export { Membership, type MemberRecord, type MemberPosition } from './membership';
 export { LogApplier, type LogApplierOptions, type FeedState } from './log-applier';
-export type { ApplyTarget } from './apply-target';
+export type { ApplyTarget, SequencedWrite } from './apply-target';
 export { SnapshotStore, bucketSetKey, type Snapshot } from './snapshots';
 export { rebalance, abortMove, type RebalanceOptions, type RebalanceResult } from './rebalance';
 export { planAddShard, planRemoveShard, planSetReplicas, bucketCounts, joiningMembers, gainingMembers } from './rebalance-plan';

@@ -2,14 +2,16 @@
 // over the collection's stream from the store's applied position + 1. A message of a bucket this member
 // holds (or of every bucket) is applied at its stream sequence, which the store commits in the same LMDB
 // transaction (exactly once across restarts and kill -9); other buckets' messages are passed over.
+// Consecutive messages read together are applied as one store write at the last one's sequence (apply-queue.ts).
 // Rebalancing (docs/operations.md "Rebalancing a fleet"): a member given buckets by a pending move
 // replays the log from its start for them when its store is empty, or loads them first (bucket-loader.ts)
 // when it holds others; collection-feed.ts keeps which buckets are followed and drops those that moved away.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ReplicaBehindError, LogTrimmedError, StaleEpochError, isRagwireError } from '@ragwire/protocol';
+import { ReplicaBehindError, LogTrimmedError, StaleEpochError } from '@ragwire/protocol';
 import { decodeLogWrite, type ApplyTarget } from './apply-target';
+import { ApplyQueue } from './apply-queue';
 import { loadBuckets, restoreFromOwners, type LoadContext } from './bucket-loader';
 import { EVERY_BUCKET, bucketOf, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
 import { FleetCatalog } from './catalog';
@@ -22,8 +24,13 @@ export interface LogApplierOptions {
   member: string;
   target: ApplyTarget;
   prefix?: string;
-  /** Writes applied concurrently (lmdb-js commits them together, in order). Default 256. */
+  /** Log messages being applied concurrently (lmdb-js commits their store writes together, in order). Default 256. */
   window?: number;
+  /**
+   * Consecutive messages read together are applied as one store write of at most this many messages
+   * and bytes (1: each message alone). Default 128 messages, 4 MiB.
+   */
+  group?: { messages?: number; bytes?: number };
   /** Upload a snapshot of each collection to the object store after this many log messages. Default 50,000. */
   snapshotEvery?: number;
   /** Told of a snapshot uploaded or restored. */
@@ -60,6 +67,7 @@ export class LogApplier implements FeedHost {
   readonly #js: JetStreamClient;
   readonly #prefix: string;
   readonly #window: number;
+  readonly #group: { messages: number; bytes: number };
   readonly #onProblem: NonNullable<LogApplierOptions['onProblem']>;
   readonly #onSnapshot: NonNullable<LogApplierOptions['onSnapshot']>;
   readonly #onDrop: NonNullable<LogApplierOptions['onDrop']>;
@@ -79,6 +87,7 @@ export class LogApplier implements FeedHost {
     this.target = options.target;
     this.#prefix = options.prefix ?? DEFAULT_PREFIX;
     this.#window = options.window ?? 256;
+    this.#group = { messages: options.group?.messages ?? 128, bytes: options.group?.bytes ?? 4 * 1024 * 1024 };
     this.#onProblem = options.onProblem ?? (() => undefined);
     this.#onSnapshot = options.onSnapshot ?? (() => undefined);
     this.#onDrop = options.onDrop ?? (() => undefined);
@@ -324,54 +333,35 @@ export class LogApplier implements FeedHost {
     const stop = (): void => void messages.stop();
     run.addEventListener('abort', stop, { once: true });
     if (run.aborted) stop();
-    // Each entry resolves true once its message and every earlier one were applied (or passed over).
-    const inFlight: Promise<boolean>[] = [];
-    let failure: unknown;
-    const settle = (seq: number, done: Promise<boolean>): void => {
-      const previous = inFlight.at(-1) ?? Promise.resolve(true);
-      inFlight.push(Promise.all([previous, done]).then(([before, ok]) => before && ok && (feed.advance(seq, generation), true)));
-    };
+    const queue = new ApplyQueue(
+      this.target,
+      collection,
+      { window: this.#window, group: this.#group },
+      (seq) => feed.advance(seq, generation),
+      this.#onProblem,
+    );
     try {
       for await (const m of messages) {
         // Restarted (new buckets to follow from the log's start): this read's buffered messages are not applied.
         if (run.aborted) break;
-        if (failure !== undefined) throw failure;
+        if (queue.failure !== undefined) throw queue.failure;
         const seq = m.seq;
         const bucket = bucketOfSubject(m.subject);
         // A message no replica can apply is passed over, and said.
         const write = feed.owns(bucket) ? decodeLogWrite(m.data, collection, seq, this.#onProblem) : undefined;
-        if (write === undefined) settle(seq, Promise.resolve(true));
-        else {
-          settle(
-            seq,
-            this.target.apply(collection, seq, write).then(
-              () => true,
-              (error: unknown) => {
-                // A refusal by the store (its 4xx errors) consumed the position: the same on every replica.
-                if (isRagwireError(error) && error.status < 500) {
-                  this.#onProblem({ collection, seq, error });
-                  return true;
-                }
-                failure ??= error;
-                return false;
-              },
-            ),
-          );
-        }
-        if (inFlight.length >= this.#window) await inFlight.splice(0, inFlight.length - this.#window / 2).at(-1);
+        await queue.add(seq, m.data.length, write);
         if (messages.getPending() <= 1) {
           // this message is counted until the loop asks for the next
-          // Nothing waiting: let the tail settle so positions (and read-your-writes) move without delay.
-          await inFlight.at(-1);
-          inFlight.length = 0;
-          if (failure === undefined && !run.aborted) await feed.recordPosition();
-          if (failure === undefined && feed.owns(EVERY_BUCKET) && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
+          // Nothing waiting: apply what was read and let it settle, so positions (and read-your-writes) move without delay.
+          await queue.settle();
+          if (queue.failure === undefined && !run.aborted) await feed.recordPosition();
+          if (queue.failure === undefined && feed.owns(EVERY_BUCKET) && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
         }
       }
     } finally {
       run.removeEventListener('abort', stop);
-      await Promise.all(inFlight);
+      await queue.drain();
     }
-    if (failure !== undefined) throw failure;
+    if (queue.failure !== undefined) throw queue.failure;
   }
 }

@@ -24,13 +24,16 @@ import {
   type QueryOptions,
   type ResultReply,
   type SnapshotInfo,
-  type SparseVector,
   type StatValue,
 } from '@ragwire/protocol';
 import type { Index } from '@ragwire/native';
 import type { FilterIndex } from './filter-index';
 import { hybridQueryCount, hybridSearch, type HybridQuery } from './hybrid-search';
 import { checkIds, checkVectors } from './input-checks';
+import { mergeLogGroup, type LogEntry, type RefusedEntry } from './log-group';
+import type { DeleteInput, UpsertInput } from './write-input';
+
+export type { DeleteInput, UpsertInput } from './write-input';
 import type { CollectionDbs, CollectionRecord, DocRecord } from './records';
 import { encodeTag } from './recovery';
 import type { QueryStageListener } from './query-stages';
@@ -41,20 +44,6 @@ import { textSnapshotPath } from './text/derive';
 import { checkSparse, type SparseIndex } from './text/sparse-index';
 import type { TextIndex } from './text/text-index';
 import { saveTextIndex } from './text/text-snapshot';
-
-export interface UpsertInput {
-  ids: string[];
-  vectors: Float32Array;
-  payloads?: (Payload | null)[];
-  /** One sparse vector (or null) per id. */
-  sparse?: (SparseVector | null)[];
-}
-
-export interface DeleteInput {
-  ids?: string[];
-  filter?: Filter;
-  all?: boolean;
-}
 
 /** A dense query (`vectors` only), or a text / sparse / hybrid one (docs/search.md §3). */
 export interface QueryInput extends Partial<Omit<HybridQuery, 'k' | 'vectors'>> {
@@ -100,6 +89,8 @@ export class Collection {
    * applied; a snapshot is tagged with this one, so it never claims (and trims the log of) a write it lacks.
    */
   #indexedSeq: number;
+  /** record.logWrites as of the last write the index holds. */
+  #indexedLogWrites: number;
   readonly #options: CollectionOptions;
   #applied: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -123,6 +114,7 @@ export class Collection {
     this.sparse = state.sparse;
     this.#snapshotSeq = state.snapshotSeq;
     this.#indexedSeq = record.seq;
+    this.#indexedLogWrites = record.logWrites ?? 0;
   }
 
   get name(): string {
@@ -143,20 +135,61 @@ export class Collection {
    */
   applyAt(logSeq: number, write: { upsert: UpsertInput } | { delete: DeleteInput }): Promise<{ applied: boolean }> {
     this.#open();
-    if (!Number.isSafeInteger(logSeq) || logSeq < 1) throw new InvalidArgumentError(`logSeq must be a positive integer, got ${logSeq}`);
+    checkLogSeq(logSeq);
     if (logSeq <= this.logSeq) return Promise.resolve({ applied: false });
+    this.#countLogWrites(1);
     try {
       const done = 'upsert' in write ? this.upsert(write.upsert, logSeq) : this.delete(write.delete, logSeq);
       return done.then(() => ({ applied: true }));
     } catch (error) {
-      this.record.logSeq = logSeq;
-      const record = { ...this.record };
-      const committed = this.dbs.collections.put(this.name, record);
-      return this.#serial(async () => {
-        await committed;
-        throw error;
-      });
+      this.#countLogWrites(-1);
+      return this.#consume(logSeq, error);
     }
+  }
+
+  /**
+   * Fleet: applies consecutive log entries (upserts and deletes by ids, in log order) as one write: one
+   * LMDB transaction, which records the last entry's position, and one index add, with the result of
+   * applying them one by one (log-group.ts). Entries at or below `logSeq` are skipped. An entry the store
+   * refuses is left out and returned (its position is consumed with the group's). `applied`: entries applied.
+   */
+  applyGroupAt(entries: readonly LogEntry[]): Promise<{ applied: number; refused: RefusedEntry[] }> {
+    this.#open();
+    let previous = 0;
+    for (const { logSeq } of entries) {
+      checkLogSeq(logSeq);
+      if (logSeq <= previous) throw new InvalidArgumentError(`log entries must be in log order: ${logSeq} after ${previous}`);
+      previous = logSeq;
+    }
+    const fresh = entries.filter((e) => e.logSeq > this.logSeq);
+    if (fresh.length === 0) return Promise.resolve({ applied: 0, refused: [] });
+    const last = fresh.at(-1)!.logSeq;
+    const { upsert, remove, refused } = mergeLogGroup(fresh, this.settings);
+    const result = { applied: fresh.length - refused.length, refused };
+    if (upsert === undefined && remove.length === 0) return this.recordLogSeq(last).then(() => result);
+    this.#countLogWrites(result.applied);
+    try {
+      const done = upsert !== undefined ? this.#upsert(upsert, last, remove) : this.delete({ ids: remove }, last);
+      return done.then(() => result);
+    } catch (error) {
+      this.#countLogWrites(-result.applied);
+      return this.#consume(last, error);
+    }
+  }
+
+  /** Counts log entries in the record the next write commits. */
+  #countLogWrites(n: number): void {
+    this.record.logWrites = (this.record.logWrites ?? 0) + n;
+  }
+
+  /** A log write the store refused: its position is committed alone, then the store's error. */
+  #consume(logSeq: number, error: unknown): Promise<never> {
+    this.record.logSeq = logSeq;
+    const committed = this.dbs.collections.put(this.name, { ...this.record });
+    return this.#serial(async () => {
+      await committed;
+      throw error;
+    });
   }
 
   /**
@@ -167,7 +200,7 @@ export class Collection {
    */
   recordLogSeq(logSeq: number): Promise<boolean> {
     this.#open();
-    if (!Number.isSafeInteger(logSeq) || logSeq < 1) throw new InvalidArgumentError(`logSeq must be a positive integer, got ${logSeq}`);
+    checkLogSeq(logSeq);
     if (logSeq <= this.logSeq) return Promise.resolve(false);
     this.record.logSeq = logSeq;
     const committed = this.dbs.collections.put(this.name, { ...this.record });
@@ -179,6 +212,11 @@ export class Collection {
 
   /** Inserts or replaces documents. Resolves once committed to disk and searchable. */
   upsert(input: UpsertInput, logSeq?: number): Promise<{ upserted: number; seq: number }> {
+    return this.#upsert(input, logSeq, []);
+  }
+
+  /** Upserts, and deletes `remove` (ids not among the upserted) in the same transaction. */
+  #upsert(input: UpsertInput, logSeq: number | undefined, remove: readonly string[]): Promise<{ upserted: number; seq: number }> {
     this.#open();
     const { ids, vectors, payloads } = input;
     const n = checkIds(ids);
@@ -219,6 +257,13 @@ export class Collection {
         this.dbs.docs.put(id, doc);
         this.dbs.vectors.put(labels[i]!, Buffer.from(own.buffer, i * dim * 4, dim * 4));
       }
+      for (const id of remove) {
+        const old = this.dbs.docs.get(id);
+        if (!old) continue;
+        removed.push(old.label);
+        this.dbs.docs.remove(id);
+        this.dbs.vectors.remove(old.label);
+      }
       this.dbs.log.put(seq, { add: Array.from(labels), remove: removed });
       this.dbs.collections.put(this.name, record);
     });
@@ -233,6 +278,7 @@ export class Collection {
         if (sparse?.[i]) this.sparse.add(labels[i]!, sparse[i]!);
       }
       this.#indexedSeq = seq;
+      this.#indexedLogWrites = record.logWrites ?? 0;
       return { upserted: n, seq };
     });
   }
@@ -272,6 +318,7 @@ export class Collection {
     return this.#apply(committed, async () => {
       await this.#unindex(removed);
       this.#indexedSeq = seq;
+      this.#indexedLogWrites = record.logWrites ?? 0;
       return { deleted: removed.length, seq };
     });
   }
@@ -426,6 +473,8 @@ export class Collection {
       // applied counts in neither, so a caller comparing replicas never sees one without the other.
       docs: this.labelToId.size,
       seq: this.#indexedSeq,
+      // Fleet: write log entries applied (one store write may apply several).
+      'log.writes': this.#indexedLogWrites,
       'snapshot.seq': this.#snapshotSeq,
       'index.kind': s.kind,
       'index.storage': s.storage,
@@ -542,4 +591,8 @@ export class Collection {
   #open(): void {
     if (this.#closed) throw new ClosedError(`collection ${this.name} is closed`);
   }
+}
+
+function checkLogSeq(logSeq: number): void {
+  if (!Number.isSafeInteger(logSeq) || logSeq < 1) throw new InvalidArgumentError(`logSeq must be a positive integer, got ${logSeq}`);
 }

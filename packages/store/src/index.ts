@@ -6,6 +6,7 @@
 export { Store, openStore, DEFAULT_EXACT_SCAN_BYTES, type CreateCollectionInput, type RebuildEvent, type StoreOptions } from './store';
 export type { RebuildReason } from './recovery';
 export { Collection, type DeleteInput, type QueryInput, type QueryResult, type UpsertInput } from './collection';
+export type { LogEntry, RefusedEntry } from './log-group';
 export { FilterIndex, indexedFields } from './filter-index';
 export { validateSettings, type CollectionSettings } from './settings';
 export { answerRequest, type AnswerOptions, type StoreRequest } from './requests';

@@ -12,6 +12,11 @@ export interface CollectionRecord {
   nextLabel: number;
   /** Fleet: the write log sequence of the last write applied through applyAt, committed with it. Absent: none. */
   logSeq?: number;
+  /**
+   * Fleet: write log entries applied (a refused one excluded), committed with them: replicas that applied
+   * the same entries agree, however they were grouped into store writes. Absent: none.
+   */
+  logWrites?: number;
 }
 
 export interface DocRecord {

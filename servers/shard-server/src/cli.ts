@@ -38,6 +38,11 @@ const program = new Command('ragwire-shard')
     (v) => Number(v),
   )
   .option(
+    '--fleet-apply-group <messages>',
+    'with --nats: apply at most this many consecutive log messages as one store write (1: each alone; default 128)',
+    (v) => Number(v),
+  )
+  .option(
     '--otlp-endpoint <url>',
     'trace queries that carry a trace context: export spans to this OTLP/HTTP traces endpoint (or set OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)',
   )
@@ -63,6 +68,7 @@ const opts = program.opts<{
   fleetPrefix?: string;
   readyMaxLag?: number;
   fleetSnapshotEvery?: number;
+  fleetApplyGroup?: number;
 }>();
 /** `name=value` pairs into an object; the server validates names and values, naming the field. */
 function parsePairs(pairs: string[]): Record<string, number> {
@@ -101,6 +107,7 @@ try {
             ...(opts.fleetPrefix !== undefined ? { prefix: opts.fleetPrefix } : {}),
             ...(opts.readyMaxLag !== undefined ? { readyMaxLag: opts.readyMaxLag } : {}),
             ...(opts.fleetSnapshotEvery !== undefined ? { snapshotEvery: opts.fleetSnapshotEvery } : {}),
+            ...(opts.fleetApplyGroup !== undefined ? { applyGroup: opts.fleetApplyGroup } : {}),
           },
         }
       : {}),

@@ -174,6 +174,7 @@ const optionsSchema = configSchema<ShardServerOptions & { maxInFlightPerConnecti
         readyMaxLag: positive, // messages
         minSeqWaitMs: positive, // ms
         snapshotEvery: positive, // messages
+        applyGroup: positive, // messages
         heartbeatMs: positive, // ms
       },
     },

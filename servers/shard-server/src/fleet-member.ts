@@ -4,9 +4,10 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
-import { LogApplier, Membership, connectNats, type ApplyTarget, type BucketLag } from '@ragwire/fleet';
-import { UnknownCollectionError, encodeFrame, isRagwireError } from '@ragwire/protocol';
+import { LogApplier, Membership, connectNats, type BucketLag } from '@ragwire/fleet';
+import { isRagwireError } from '@ragwire/protocol';
 import type { Store } from '@ragwire/store';
+import { storeApplyTarget } from './store-apply-target';
 import type { ShardMetrics } from './metrics';
 
 export interface FleetOptions {
@@ -22,6 +23,8 @@ export interface FleetOptions {
   minSeqWaitMs?: number; // ms
   /** Upload a snapshot of each collection to the object store after this many log messages. Default 50,000. */
   snapshotEvery?: number; // messages
+  /** Consecutive log messages applied as one store write, at most (1: each alone). Default 128. */
+  applyGroup?: number; // messages
   /** Membership heartbeat period; the members bucket's TTL is three periods. Default 2000 ms. */
   heartbeatMs?: number; // ms
 }
@@ -40,106 +43,8 @@ export interface FleetMember {
   close(): Promise<void>;
 }
 
-/** The store as the applier sees it. */
-function storeTarget(store: Store): ApplyTarget {
-  return {
-    async ensureCollection(spec) {
-      await store.createCollection({
-        name: spec.collection,
-        dim: spec.dim,
-        metric: spec.metric,
-        kind: spec.kind,
-        storage: spec.storage,
-        ...(spec.params ? { params: spec.params } : {}),
-        ifNotExists: true,
-      });
-    },
-    appliedSeq(collection) {
-      try {
-        return store.collection(collection).logSeq;
-      } catch (error) {
-        if (error instanceof UnknownCollectionError) return 0;
-        throw error;
-      }
-    },
-    async apply(collection, seq, write) {
-      const c = store.collection(collection);
-      if (write.type === 'upsert') {
-        await c.applyAt(seq, { upsert: { ids: write.ids, vectors: write.vectors, ...(write.payloads ? { payloads: write.payloads } : {}) } });
-      } else {
-        await c.applyAt(seq, { delete: write.ids !== undefined ? { ids: write.ids } : write.filter !== undefined ? { filter: write.filter } : { all: true } });
-      }
-    },
-    async recordPosition(collection, seq) {
-      await store.collection(collection).recordLogSeq(seq);
-    },
-    exportFrames(collection, keep) {
-      const c = store.collection(collection);
-      const { dim } = c.settings;
-      const frames: Uint8Array[] = [];
-      let ids: string[] = [];
-      let rows: Uint8Array[] = [];
-      const flush = (): void => {
-        if (ids.length === 0) return;
-        const vectors = new Float32Array(ids.length * dim);
-        rows.forEach((r, i) => new Uint8Array(vectors.buffer, i * dim * 4, dim * 4).set(r.subarray(0, dim * 4)));
-        frames.push(encodeFrame({ type: 'upsert', collection, dim, ids, vectors, payloads: ids.map((id) => c.payload(id)) }, frames.length + 1));
-        ids = [];
-        rows = [];
-      };
-      for (const { key, value } of c.dbs.docs.getRange()) {
-        if (!keep(key)) continue;
-        const bytes = c.dbs.vectors.getBinary(value.label);
-        if (!bytes) continue;
-        ids.push(key);
-        rows.push(Uint8Array.prototype.slice.call(bytes));
-        if (ids.length === SNAPSHOT_FRAME_DOCS) flush();
-      }
-      flush();
-      return frames;
-    },
-    async dropWhere(collection, drop) {
-      const c = store.collection(collection);
-      const ids: string[] = [];
-      for (const key of c.dbs.docs.getKeys()) if (drop(key)) ids.push(key);
-      for (let i = 0; i < ids.length; i += SNAPSHOT_FRAME_DOCS) await c.delete({ ids: ids.slice(i, i + SNAPSHOT_FRAME_DOCS) });
-      return ids.length;
-    },
-    async load(collection, write, within) {
-      const c = store.collection(collection);
-      if (write.type === 'upsert') {
-        const keep = write.ids.flatMap((id, i) => (within(id) ? [i] : []));
-        if (keep.length === 0) return;
-        const { dim } = c.settings;
-        const vectors = new Float32Array(keep.length * dim);
-        keep.forEach((i, j) => vectors.set(write.vectors.subarray(i * dim, (i + 1) * dim), j * dim));
-        const payloads = write.payloads ? keep.map((i) => write.payloads![i] ?? null) : undefined;
-        await c.upsert({ ids: keep.map((i) => write.ids[i]!), vectors, ...(payloads ? { payloads } : {}) });
-        return;
-      }
-      const ids =
-        write.ids !== undefined
-          ? write.ids.filter(within)
-          : write.filter !== undefined
-            ? c.idsMatching(write.filter).filter(within)
-            : [...c.dbs.docs.getKeys()].filter((id) => within(id));
-      for (let i = 0; i < ids.length; i += SNAPSHOT_FRAME_DOCS) await c.delete({ ids: ids.slice(i, i + SNAPSHOT_FRAME_DOCS) });
-    },
-    async restore(collection, seq, writes) {
-      const c = store.collection(collection);
-      if (c.info().count > 0) await c.delete({ all: true });
-      for (const w of writes) await c.upsert({ ids: w.ids, vectors: w.vectors, ...(w.payloads ? { payloads: w.payloads } : {}) });
-      // The position last, alone: a crash before it leaves the replica to restore again (upserts are idempotent).
-      await c.applyAt(seq, { delete: { ids: [] } });
-    },
-  };
-}
-
 /** Buckets per collection exported by ragwire_fleet_bucket_lag: those with the most messages past the position. */
 const BUCKET_LAG_SERIES = 10;
-
-/** Documents per UPSERT frame of a snapshot. */
-const SNAPSHOT_FRAME_DOCS = 256;
 
 export async function startFleetMember(
   options: FleetOptions,
@@ -155,9 +60,10 @@ export async function startFleetMember(
   const applier = new LogApplier({
     connection: nc,
     member,
-    target: storeTarget(server.store),
+    target: storeApplyTarget(server.store),
     prefix,
     ...(options.snapshotEvery !== undefined ? { snapshotEvery: options.snapshotEvery } : {}),
+    ...(options.applyGroup !== undefined ? { group: { messages: options.applyGroup } } : {}),
     onSnapshot: (event) => log.info(event, event.restored ? 'fleet snapshot restored: replaying the log after it' : 'fleet snapshot uploaded'),
     onLoad: (event) => log.info(event, 'fleet: buckets a move gave this member loaded up to its log position'),
     onDrop: (event) => log.info(event, 'fleet: documents of buckets that moved away dropped after the grace'),

@@ -3,3 +3,4 @@ export { resolveConfig, parseListen, isLoopbackHost, type ShardServerOptions, ty
 export { TokenTable, Principal, parseTokenSpec, REQUIRED_SCOPE, type Scope, type TokenGrant } from './auth';
 export { ShardMetrics, type CloseReason } from './metrics';
 export { DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './connection-limits';
+export { storeApplyTarget } from './store-apply-target';
