@@ -19,7 +19,7 @@ const byKind = (kind: string): Doc[] => docs.filter((d) => d.kind === kind);
 
 /** The long flags a commander CLI declares. */
 function cliFlags(path: string): Set<string> {
-  return new Set([...read(path).matchAll(/\.(?:required)?[oO]ption\('(--[a-z-]+)/g)].map((m) => m[1]!));
+  return new Set([...read(path).matchAll(/\.(?:required)?[oO]ption\(\s*'(--[a-z-]+)/g)].map((m) => m[1]!));
 }
 
 const WORKLOADS: Record<string, { cli: string; routes: string; portFlags: Record<string, (v: string) => number> }> = {
