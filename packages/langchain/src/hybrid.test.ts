@@ -1,5 +1,5 @@
-// LangChain hybrid search, function filters and MemoryVectorStore's own test cases (in our words),
-// on a real embedded store with the default (HNSW) index and real LangChain classes.
+// LangChain hybrid search and function filters on a real embedded store with the default (HNSW)
+// index and real LangChain classes (MemoryVectorStore's own cases: test/src/langchain-memory-cases.int.test.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,52 +96,6 @@ describe('RagwireVectorStore hybrid search', () => {
     } finally {
       console.warn = warn;
     }
-    await store.close();
-  });
-});
-
-// LangChain's MemoryVectorStore tests, their cases ported to ragwire's default (HNSW) index.
-describe("MemoryVectorStore's cases on RagwireVectorStore (HNSW)", () => {
-  it('stores documents under external ids and returns those ids', async () => {
-    const store = fresh();
-    const ids = await store.addDocuments(DOCS.slice(0, 3), { ids: ['a', 'b', 'c'] });
-    expect(ids).toEqual(['a', 'b', 'c']);
-    const hits = await store.similaritySearch(DOCS[1]!.pageContent, 1);
-    expect(hits[0]!.id).toBe('b');
-    await store.close();
-  });
-
-  it("keeps a document's own id when none is given", async () => {
-    const store = fresh();
-    await store.addDocuments([new Document({ id: 'own-id', pageContent: 'hello there', metadata: {} })]);
-    expect((await store.similaritySearch('hello there', 1))[0]!.id).toBe('own-id');
-    await store.close();
-  });
-
-  it('returns results sorted by descending similarity', async () => {
-    const store = fresh();
-    await store.addDocuments(DOCS);
-    const scores = (await store.similaritySearchWithScore('heart training', 6)).map(([, s]) => s);
-    expect(scores).toEqual([...scores].sort((a, b) => b - a));
-    await store.close();
-  });
-
-  it('filters through a retriever, with a function as MemoryVectorStore takes it', async () => {
-    const store = fresh();
-    await store.addDocuments(DOCS);
-    const retriever = store.asRetriever({ k: 3, filter: (doc: Document) => doc.metadata.topic === 'sport' });
-    const docs = await retriever.invoke('heart');
-    expect(docs.map((d) => d.metadata.n).sort()).toEqual([1, 4]);
-    await store.close();
-  });
-
-  it('picks diverse documents by maximal marginal relevance', async () => {
-    const store = fresh();
-    await store.addDocuments([...DOCS, new Document({ pageContent: DOCS[0]!.pageContent, metadata: { n: 6, topic: 'copy' } })]);
-    const mmr = await store.maxMarginalRelevanceSearch(DOCS[0]!.pageContent, { k: 2, fetchK: 7, lambda: 0.1 });
-    expect(mmr).toHaveLength(2);
-    // The exact copy is as relevant as the original but adds nothing: MMR does not take both.
-    expect(mmr.map((d) => d.metadata.n).sort()).not.toEqual([0, 6]);
     await store.close();
   });
 });
