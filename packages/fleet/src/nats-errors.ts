@@ -8,10 +8,11 @@ function isStreamFull(message: string): boolean {
 }
 
 /**
- * A publish that may be retried with the same message id (the stream de-duplicates it): no responders
- * (a stream leader being elected, a node restarting), a timeout, a connection being re-established.
+ * A JetStream call that may be retried (a publish with the same message id: the stream de-duplicates
+ * it): no responders (a stream leader being elected, a node restarting), a timeout, a connection being
+ * re-established.
  */
-export function isRetryablePublishFailure(error: unknown): boolean {
+export function isRetryableNatsFailure(error: unknown): boolean {
   if (isRagwireError(error)) return false;
   const message = error instanceof Error ? `${error.name} ${error.message}` : String(error);
   if (isStreamFull(message)) return false;

@@ -7,7 +7,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection } from '@nats-io/transport-node';
 import { InvalidArgumentError, LogUnavailableError, encodeFrame, type DeleteRequest, type Filter, type Payload, type UpsertRequest } from '@ragwire/protocol';
 import { EVERY_BUCKET, bucketOf, bucketSubject, checkBuckets, streamName, DEFAULT_BUCKETS, DEFAULT_PREFIX } from './buckets';
-import { isRetryablePublishFailure, logError } from './nats-errors';
+import { isRetryableNatsFailure, logError } from './nats-errors';
 import { connectNats, type NatsOptions } from './nats-connection';
 import { FleetCatalog, type CollectionSpec } from './catalog';
 import { Membership, type MemberRecord } from './membership';
@@ -233,7 +233,7 @@ export class WriteLog {
         const ack = await this.#js.publish(subject, frame, { msgID, timeout: Math.min(left, 2000) });
         return ack.seq;
       } catch (error) {
-        if (!isRetryablePublishFailure(error)) throw logError(`publishing to ${subject}`, error);
+        if (!isRetryableNatsFailure(error)) throw logError(`publishing to ${subject}`, error);
         await sleep(Math.min(50 * 2 ** Math.min(attempt, 4), Math.max(0, deadline - performance.now())));
       }
     }

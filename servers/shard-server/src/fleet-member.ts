@@ -4,8 +4,9 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
-import { LogApplier, Membership, connectNats, type BucketLag } from '@ragwire/fleet';
-import { isRagwireError } from '@ragwire/protocol';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LogApplier, Membership, connectNats, isRetryableNatsFailure, type BucketLag } from '@ragwire/fleet';
+import { hasCode, isRagwireError } from '@ragwire/protocol';
 import type { Store } from '@ragwire/store';
 import { storeApplyTarget } from './store-apply-target';
 import type { ShardMetrics } from './metrics';
@@ -45,6 +46,11 @@ export interface FleetMember {
 
 /** Buckets per collection exported by ragwire_fleet_bucket_lag: those with the most messages past the position. */
 const BUCKET_LAG_SERIES = 10;
+/**
+ * How long a starting member retries JetStream calls that time out or find no responder (a NATS node
+ * restarting, a leader being elected) before it gives up (docs/operations.md, "Running a fleet").
+ */
+const START_RETRY_MS = 60_000;
 
 export async function startFleetMember(
   options: FleetOptions,
@@ -57,40 +63,53 @@ export async function startFleetMember(
   const heartbeatMs = options.heartbeatMs ?? 2000;
   const prefix = options.prefix ?? 'ragwire';
   const nc = await connectNats({ servers: options.nats });
-  const applier = new LogApplier({
-    connection: nc,
-    member,
-    target: storeApplyTarget(server.store),
-    prefix,
-    ...(options.snapshotEvery !== undefined ? { snapshotEvery: options.snapshotEvery } : {}),
-    ...(options.applyGroup !== undefined ? { group: { messages: options.applyGroup } } : {}),
-    onSnapshot: (event) => log.info(event, event.restored ? 'fleet snapshot restored: replaying the log after it' : 'fleet snapshot uploaded'),
-    onLoad: (event) => log.info(event, 'fleet: buckets a move gave this member loaded up to its log position'),
-    onDrop: (event) => log.info(event, 'fleet: documents of buckets that moved away dropped after the grace'),
-    onProblem: ({ collection, seq, error }) =>
-      log.warn({ collection, seq, err: error, code: isRagwireError(error) ? error.code : undefined }, 'write log: entry refused or feed restarting'),
-  });
+  const newApplier = (): LogApplier =>
+    new LogApplier({
+      connection: nc,
+      member,
+      target: storeApplyTarget(server.store),
+      prefix,
+      ...(options.snapshotEvery !== undefined ? { snapshotEvery: options.snapshotEvery } : {}),
+      ...(options.applyGroup !== undefined ? { group: { messages: options.applyGroup } } : {}),
+      onSnapshot: (event) => log.info(event, event.restored ? 'fleet snapshot restored: replaying the log after it' : 'fleet snapshot uploaded'),
+      onLoad: (event) => log.info(event, 'fleet: buckets a move gave this member loaded up to its log position'),
+      onDrop: (event) => log.info(event, 'fleet: documents of buckets that moved away dropped after the grace'),
+      onProblem: ({ collection, seq, error }) =>
+        log.warn({ collection, seq, err: error, code: isRagwireError(error) ? error.code : undefined }, 'write log: entry refused or feed restarting'),
+    });
+  let applier = newApplier();
   let stopBeat: (() => void) | undefined;
   let membership: Membership | undefined;
-  try {
-    await applier.start();
-    membership = await Membership.open(nc, { prefix, ttlMs: heartbeatMs * 3 });
-    stopBeat = membership.heartbeat(
-      () => ({
-        id: member,
-        addresses: server.addresses,
-        ...(server.adminUrl ? { admin: server.adminUrl } : {}),
-        collections: Object.fromEntries(
-          applier.states().map((s) => [s.collection, { seq: s.processed, stored: s.stored, epoch: s.epoch, ...(s.move ? { move: s.move } : {}) }]),
-        ),
-      }),
-      heartbeatMs,
-      (error) => log.warn({ err: error }, 'membership heartbeat failed'),
-    );
-  } catch (error) {
-    await applier.close();
-    await nc.close().catch(() => undefined);
-    throw error;
+  // A member starting while a NATS node restarts (a leader being elected) waits for it, within a bound.
+  const retryUntil = Date.now() + START_RETRY_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await applier.start();
+      membership = await Membership.open(nc, { prefix, ttlMs: heartbeatMs * 3 });
+      stopBeat = membership.heartbeat(
+        () => ({
+          id: member,
+          addresses: server.addresses,
+          ...(server.adminUrl ? { admin: server.adminUrl } : {}),
+          collections: Object.fromEntries(
+            applier.states().map((s) => [s.collection, { seq: s.processed, stored: s.stored, epoch: s.epoch, ...(s.move ? { move: s.move } : {}) }]),
+          ),
+        }),
+        heartbeatMs,
+        (error) => log.warn({ err: error }, 'membership heartbeat failed'),
+      );
+      break;
+    } catch (error) {
+      await applier.close();
+      const transient = isRetryableNatsFailure(error) || hasCode(error, 'RAGWIRE_ERR_LOG_UNAVAILABLE');
+      if (!transient || Date.now() >= retryUntil) {
+        await nc.close().catch(() => undefined);
+        throw error;
+      }
+      log.warn({ err: error, attempt }, 'fleet: NATS did not answer at start; retrying');
+      await sleep(Math.min(5_000, 250 * 2 ** attempt));
+      applier = newApplier();
+    }
   }
   const registers = [server.metrics.registry];
   new Gauge({
