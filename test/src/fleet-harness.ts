@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ShardClient } from '@ragwire/client';
-import { EVERY_BUCKET, FleetCatalog, Membership, bucketOfSubject, evenShardMap, streamName, type ShardMap } from '@ragwire/fleet';
+import { EVERY_BUCKET, FleetCatalog, Membership, bucketOfSubject, evenShardMap, isRetryableNatsFailure, streamName, type ShardMap } from '@ragwire/fleet';
 import { REPO_ROOT, TS_NODE_ARGS, startShardProcess, type ShardProcess } from './processes';
 
 export interface FleetMember {
@@ -121,11 +121,24 @@ export async function startFleet(options: {
   };
 }
 
+/** `call`, retried every 500 ms while it fails with a NATS timeout or no responder, for up to `forMs`. */
+async function retryNats<T>(call: () => Promise<T>, forMs: number): Promise<T> {
+  const until = Date.now() + forMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isRetryableNatsFailure(error) || Date.now() >= until) throw error;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 /** Per shard: how many messages of the log it must apply (its buckets' and every 'all' message), and the log's last sequence. */
 export async function expectedWrites(nc: NatsConnection, collection: string, map: ShardMap): Promise<{ perShard: number[]; lastSeq: number }> {
-  const jsm = await jetstreamManager(nc);
   const stream = streamName('ragwire', collection);
-  const info = await jsm.streams.info(stream);
+  // Right after NATS nodes were killed a JetStream API call may time out while a leader is elected: retry, bounded.
+  const info = await retryNats(async () => (await jetstreamManager(nc)).streams.info(stream), 60_000);
   const perShard = new Array<number>(map.shards.length).fill(0);
   if (info.state.messages === 0) return { perShard, lastSeq: info.state.last_seq };
   const consumer = await jetstream(nc).consumers.get(stream, { headers_only: true });
