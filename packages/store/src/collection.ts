@@ -9,53 +9,35 @@
 import { rmSync, statSync } from 'node:fs';
 import {
   ClosedError,
-  DEFAULT_LIMITS,
-  EncodedPayload,
   InvalidArgumentError,
-  InvalidFilterError,
   LimitExceededError,
   NO_LABEL,
-  isEmptyFilter,
   isEncodedPayload,
-  validateFilter,
   type CollectionInfo,
+  type EncodedPayload,
   type Filter,
   type Payload,
-  type QueryOptions,
-  type ResultReply,
   type SnapshotInfo,
   type StatValue,
 } from '@ragwire/protocol';
 import type { Index } from '@ragwire/native';
+import { CollectionReader, type QueryHow, type QueryInput, type QueryResult } from './collection-reader';
 import type { FilterIndex } from './filter-index';
-import { hybridQueryCount, hybridSearch, type HybridQuery } from './hybrid-search';
 import { checkIds, checkVectors } from './input-checks';
 import { mergeLogGroup, type LogEntry, type RefusedEntry } from './log-group';
-import type { DeleteInput, UpsertInput } from './write-input';
-
-export type { DeleteInput, UpsertInput } from './write-input';
-import type { CollectionDbs, CollectionRecord, DocRecord } from './records';
+import type { CollectionDbs, CollectionRecord } from './records';
 import { encodeTag } from './recovery';
-import type { QueryStageListener } from './query-stages';
-import { SearchPlacement } from './search-placement';
-import { encodePayload, legacyPayload, popcount } from './stored-payload';
 import type { CollectionSettings } from './settings';
+import { encodePayload } from './stored-payload';
 import { textSnapshotPath } from './text/derive';
 import { checkSparse, type SparseIndex } from './text/sparse-index';
 import type { TextIndex } from './text/text-index';
 import { saveTextIndex } from './text/text-snapshot';
+import { commitDelete, commitUpsert } from './write-commit';
+import type { DeleteInput, UpsertInput } from './write-input';
 
-/** A dense query (`vectors` only), or a text / sparse / hybrid one (docs/search.md §3). */
-export interface QueryInput extends Partial<Omit<HybridQuery, 'k' | 'vectors'>> {
-  /** n x dim; may be empty beside `text` or `sparse`. */
-  vectors: Float32Array;
-  k: number;
-  filter?: Filter;
-  options?: QueryOptions;
-}
-
-/** The protocol's RESULT, less its type tag. */
-export type QueryResult = Omit<ResultReply, 'type'>;
+export type { QueryHow, QueryInput, QueryResult } from './collection-reader';
+export type { DeleteInput, UpsertInput } from './write-input';
 
 /** How a collection snapshots and searches (the store's options, and where its snapshot lives). */
 export interface CollectionOptions {
@@ -71,8 +53,6 @@ export interface CollectionOptions {
   deviceMinWork: number;
 }
 
-const { maxK: MAX_K } = DEFAULT_LIMITS;
-
 export class Collection {
   readonly settings: CollectionSettings;
   readonly record: CollectionRecord;
@@ -82,7 +62,7 @@ export class Collection {
   readonly text: TextIndex;
   readonly sparse: SparseIndex;
   readonly index: Index;
-  readonly #placement: SearchPlacement;
+  readonly #reader: CollectionReader;
   #snapshotSeq: number;
   /**
    * The seq of the last write the index holds. record.seq runs ahead of it while writes wait to be
@@ -94,7 +74,6 @@ export class Collection {
   readonly #options: CollectionOptions;
   #applied: Promise<unknown> = Promise.resolve();
   #closed = false;
-  #queries = 0;
   #writes = 0;
 
   constructor(
@@ -107,7 +86,6 @@ export class Collection {
     this.record = record;
     this.settings = record.settings;
     this.index = state.index;
-    this.#placement = new SearchPlacement(state.index, record.settings, options);
     this.labelToId = state.labelToId;
     this.filters = state.filters;
     this.text = state.text;
@@ -115,6 +93,7 @@ export class Collection {
     this.#snapshotSeq = state.snapshotSeq;
     this.#indexedSeq = record.seq;
     this.#indexedLogWrites = record.logWrites ?? 0;
+    this.#reader = new CollectionReader({ ...state, settings: record.settings, dbs, nextLabel: () => record.nextLabel }, options);
   }
 
   get name(): string {
@@ -233,40 +212,9 @@ export class Collection {
     const labels = new Uint32Array(n);
     for (let i = 0; i < n; i++) labels[i] = this.record.nextLabel++;
     const seq = ++this.record.seq;
-    const removed: number[] = [];
     const own = new Float32Array(vectors); // the caller may reuse its buffer once we return
     const record = this.#recordAt(logSeq);
-    const committed = this.dbs.docs.transaction(() => {
-      for (let i = 0; i < n; i++) {
-        const id = ids[i]!;
-        const old = this.dbs.docs.get(id);
-        if (old) {
-          removed.push(old.label);
-          this.dbs.vectors.remove(old.label);
-        }
-        const p = encoded?.[i];
-        const doc: DocRecord = { label: labels[i]! };
-        if (p !== undefined) {
-          doc.payload = p.bytes;
-          // The caller's object: reading it from the bytes just packed would unpack them again.
-          const metadata = payloads![i]!.metadata;
-          if (metadata !== undefined) doc.metadata = metadata;
-        }
-        const v = sparse?.[i];
-        if (v) doc.sparse = [Array.from(v.indices), Array.from(v.values)];
-        this.dbs.docs.put(id, doc);
-        this.dbs.vectors.put(labels[i]!, Buffer.from(own.buffer, i * dim * 4, dim * 4));
-      }
-      for (const id of remove) {
-        const old = this.dbs.docs.get(id);
-        if (!old) continue;
-        removed.push(old.label);
-        this.dbs.docs.remove(id);
-        this.dbs.vectors.remove(old.label);
-      }
-      this.dbs.log.put(seq, { add: Array.from(labels), remove: removed });
-      this.dbs.collections.put(this.name, record);
-    });
+    const { committed, removed } = commitUpsert(this.dbs, { ids, labels, vectors: own, dim, encoded, payloads, sparse }, remove, seq, record);
     return this.#apply(committed, async () => {
       if (removed.length) await this.#unindex(removed);
       await this.index.add(labels, own);
@@ -302,19 +250,8 @@ export class Collection {
       ids = [...this.labelToId.values()];
     }
     const seq = ++this.record.seq;
-    const removed: number[] = [];
     const record = this.#recordAt(logSeq);
-    const committed = this.dbs.docs.transaction(() => {
-      for (const id of ids) {
-        const old = this.dbs.docs.get(id);
-        if (!old) continue;
-        removed.push(old.label);
-        this.dbs.docs.remove(id);
-        this.dbs.vectors.remove(old.label);
-      }
-      this.dbs.log.put(seq, { add: [], remove: removed });
-      this.dbs.collections.put(this.name, record);
-    });
+    const { committed, removed } = commitDelete(this.dbs, ids, seq, record);
     return this.#apply(committed, async () => {
       await this.#unindex(removed);
       this.#indexedSeq = seq;
@@ -324,141 +261,35 @@ export class Collection {
   }
 
   /** The ids of the documents `filter` matches now (a delete by filter deletes these). An empty filter is refused. */
-  idsMatching(input: Filter): string[] {
+  idsMatching(filter: Filter): string[] {
     this.#open();
-    const filter = validateFilter(input);
-    if (isEmptyFilter(filter)) throw new InvalidFilterError('delete with an empty filter would delete every document; pass { all: true } to mean that');
-    const bits = this.#allowList(filter);
-    const ids: string[] = [];
-    for (const [label, id] of this.labelToId) if ((bits[label >>> 3]! >> (label & 7)) & 1) ids.push(id);
-    return ids;
+    return this.#reader.idsMatching(filter);
   }
 
-  /**
-   * k nearest documents of each query vector, best first; scores are higher = more similar. With
-   * `encodedPayloads`, payloads come as EncodedPayload (their stored wire form, for a server to send
-   * without unpacking them); otherwise as plain objects.
-   */
-  async query(input: QueryInput, how: { encodedPayloads?: boolean; onStage?: QueryStageListener } = {}): Promise<QueryResult> {
+  /** See CollectionReader.query. */
+  query(input: QueryInput, how: QueryHow = {}): Promise<QueryResult> {
     this.#open();
-    const { vectors, k, options = {} } = input;
-    const dim = this.settings.dim;
-    if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`k must be a positive integer, got ${k}`);
-    if (k > MAX_K) throw new LimitExceededError(`k must be at most ${MAX_K}, got ${k}`);
-    // Checked here, not only by the engine: a small collection is scanned exactly and never asks it.
-    const ef = input.options?.efSearch;
-    if (ef !== undefined) {
-      if (!Number.isInteger(ef) || ef < 1) throw new InvalidArgumentError(`efSearch must be a positive integer, got ${ef}`);
-      if (ef > DEFAULT_LIMITS.maxEfSearch) throw new LimitExceededError(`efSearch must be at most ${DEFAULT_LIMITS.maxEfSearch}, got ${ef}`);
-    }
-    checkVectors(vectors, this.settings, undefined, 'query vectors');
-    const hybrid = input.text !== undefined || input.sparse !== undefined;
-    const nq = hybrid ? hybridQueryCount(input, dim) : vectors.length / dim;
-    if (nq === 0) throw new InvalidArgumentError('a query needs at least one vector');
-    const { onStage } = how;
-    const filterStart = onStage ? performance.now() : 0;
-    const filter = input.filter === undefined ? undefined : this.#allowList(validateFilter(input.filter));
-    this.#queries += nq;
-    // The planner (search-placement.ts): the allow-list's exact count is the filter's selectivity;
-    // a collection or allow-list small enough to scan, or cheaper to scan than to walk, is scanned
-    // exactly (and says so).
-    const rows = filter ? popcount(filter) : this.labelToId.size;
-    if (onStage && filter) onStage('filter', filterStart, performance.now(), { 'ragwire.allowed': rows });
-    const exactScan = options.exact === true || this.#placement.exactScan(rows, this.labelToId.size, dim, k, options.efSearch);
-    const exact = (exactScan || this.settings.kind === 'flat') && this.settings.storage === 'f32';
-    // A text- or sparse-only query has no dense search to place.
-    const onDevice = vectors.length > 0 && this.#placement.onDevice(nq, this.labelToId.size, dim);
-    const searchOptions = { efSearch: options.efSearch, exact: exactScan || undefined, onDevice, filter };
-    const stageAttributes = () => ({ 'ragwire.kind': this.settings.kind, 'ragwire.exact': exactScan, 'ragwire.on_device': onDevice, 'ragwire.rows': rows });
-    const searchStart = onStage ? performance.now() : 0;
-    if (hybrid) {
-      const hits = await hybridSearch(this, { ...input, k }, nq, filter, { efSearch: options.efSearch, exact: exactScan || undefined, onDevice });
-      onStage?.('hybrid.search', searchStart, performance.now(), stageAttributes());
-      const out: QueryResult = {
-        k,
-        counts: Uint32Array.from(hits, (h) => h.ids.length),
-        ids: hits.flatMap((h) => h.ids),
-        scores: Float32Array.from(hits.flatMap((h) => h.scores)),
-        exact,
-      };
-      return this.#withExtras(
-        out,
-        hits.flatMap((h) => h.labels),
-        options,
-        how,
-      );
-    }
-    // A small single search runs inline in @ragwire/native (IndexOptions.inlineSearchBudget).
-    const r = await this.index.search(vectors, k, searchOptions);
-    onStage?.('engine.search', searchStart, performance.now(), stageAttributes());
-    const counts = new Uint32Array(nq);
-    const ids: string[] = [];
-    const scores: number[] = [];
-    const labels: number[] = [];
-    for (let q = 0; q < nq; q++) {
-      for (let j = 0; j < k; j++) {
-        const label = r.labels[q * k + j]!;
-        if (label === NO_LABEL) break;
-        const id = this.labelToId.get(label);
-        if (id === undefined) continue; // replaced or deleted while the search ran
-        ids.push(id);
-        labels.push(label);
-        scores.push(r.scores[q * k + j]!);
-        counts[q]!++;
-      }
-    }
-    return this.#withExtras({ k, counts, ids, scores: Float32Array.from(scores), exact }, labels, options, how);
-  }
-
-  /** Adds the payloads and vectors a query asked for. */
-  #withExtras(out: QueryResult, labels: number[], options: QueryOptions, how: { encodedPayloads?: boolean; onStage?: QueryStageListener }): QueryResult {
-    const { ids } = out;
-    if (!options.withPayload && !options.withVectors) return out;
-    const start = how.onStage ? performance.now() : 0;
-    if (options.withPayload) out.payloads = how.encodedPayloads ? ids.map((id) => this.encodedPayload(id)) : ids.map((id) => this.payload(id));
-    if (options.withVectors) out.vectors = this.#vectorsOf(labels);
-    how.onStage?.('payloads', start, performance.now(), { 'ragwire.hits': ids.length });
-    return out;
+    return this.#reader.query(input, how);
   }
 
   /** The text index's statistics for the terms of `texts` (docs/search.md §3: global BM25 over shards). */
   textStats(texts: readonly string[]): ReturnType<TextIndex['stats']> {
     this.#open();
-    return this.text.stats(texts);
+    return this.#reader.textStats(texts);
   }
 
   get dim(): number {
     return this.settings.dim;
   }
 
-  /** The stored vectors of `labels`, row-major; a row of a document removed meanwhile stays zero. */
-  #vectorsOf(labels: number[]): Float32Array {
-    const dim = this.settings.dim;
-    const out = new Float32Array(labels.length * dim);
-    labels.forEach((label, i) => {
-      const bytes = this.dbs.vectors.getBinary(label);
-      // Copied byte-wise: LMDB's buffer need not be 4-byte aligned.
-      if (bytes) new Uint8Array(out.buffer, i * dim * 4, dim * 4).set(bytes.subarray(0, dim * 4));
-    });
-    return out;
-  }
-
   /** A document's stored payload, or null when it has none (or is gone). */
   payload(id: string): Payload | null {
-    const doc = this.dbs.docs.get(id);
-    if (!doc) return null;
-    if (doc.payload !== undefined) return new EncodedPayload(doc.payload).decoded();
-    return legacyPayload(doc);
+    return this.#reader.payload(id);
   }
 
   /** A document's payload in its wire form, or null when it has none (or is gone). */
   encodedPayload(id: string): EncodedPayload | null {
-    const doc = this.dbs.docs.get(id);
-    if (!doc) return null;
-    // Copied: a value read from LMDB may share a buffer the next read reuses.
-    if (doc.payload !== undefined) return new EncodedPayload(Uint8Array.prototype.slice.call(doc.payload));
-    const p = legacyPayload(doc);
-    return p === null ? null : EncodedPayload.encode(p);
+    return this.#reader.encodedPayload(id);
   }
 
   info(): CollectionInfo {
@@ -480,10 +311,9 @@ export class Collection {
       'index.storage': s.storage,
       'index.deleted': s.deleted,
       'index.bytes': s.memoryBytes,
-      'queries.total': this.#queries,
       'writes.total': this.#writes,
       isa: s.isa,
-      ...this.#placement.stats(),
+      ...this.#reader.stats(),
       'device.bytes': s.deviceMemoryBytes,
     };
   }
@@ -582,10 +412,6 @@ export class Collection {
       this.text.remove(label);
       this.sparse.remove(label);
     }
-  }
-
-  #allowList(filter: Filter): Uint8Array {
-    return this.filters.evaluate(filter, this.record.nextLabel, () => this.labelToId.keys());
   }
 
   #open(): void {

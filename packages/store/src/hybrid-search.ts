@@ -32,7 +32,6 @@ export interface HybridQuery {
 
 /** What a hybrid search reads of its collection. */
 export interface HybridSource {
-  dim: number;
   index: Index;
   text: TextIndex;
   sparse: SparseIndex;
