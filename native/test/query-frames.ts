@@ -3,6 +3,7 @@
 // replaced by random values, random meta maps), and frames of other types.
 import { HEADER_BYTES, MessageType, type Prng, type QueryRequest, encodeFrame } from '@ragwire/protocol';
 import { packValue, unpackChecked } from '../../packages/protocol/src/msgpack';
+import { FILTER_WORDS, QUERY_OPTION_WORDS } from '../../packages/protocol/src/testing/fuzz-words';
 import { sampleMessages } from '../../packages/protocol/src/testing/sample-messages';
 
 const TRACE = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -62,24 +63,8 @@ export function seedQueries(): QueryRequest[] {
 const KEYS = ['collection', 'n', 'dim', 'k', 'filter', 'options', 'text', 'sparseCounts', 'prefetch', 'fusion', 'textStats', 'trace'];
 const WORDS = [
   ...KEYS,
-  'must',
-  'should',
-  'must_not',
-  'key',
-  'eq',
-  'in',
-  'range',
-  'exists',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'withPayload',
-  'efSearch',
-  'exact',
-  'withVectors',
-  'minSeq',
-  'epoch',
+  ...FILTER_WORDS,
+  ...QUERY_OPTION_WORDS,
   'method',
   'alpha',
   'rrf',

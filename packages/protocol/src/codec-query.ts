@@ -9,7 +9,7 @@ import type { MessageCodec } from './message-codec';
 import type { QueryOptions, QueryRequest, ResultReply } from './messages';
 import { parseTraceparent, TRACEPARENT_BYTES } from './trace-context';
 
-const QUERY_OPTIONS = ['withPayload', 'efSearch', 'exact', 'withVectors', 'minSeq', 'epoch'];
+export const QUERY_OPTIONS = ['withPayload', 'efSearch', 'exact', 'withVectors', 'minSeq', 'epoch'];
 const QUERY_BINARY = ['type', 'vectors', 'sparse'];
 const RESULT_BINARY = ['type', 'counts', 'scores', 'payloads', 'vectors'];
 

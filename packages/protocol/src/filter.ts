@@ -31,8 +31,10 @@ export interface Filter {
   must_not?: Condition[];
 }
 
-const CLAUSES = ['must', 'should', 'must_not'] as const;
-const RANGE_BOUNDS = ['gt', 'gte', 'lt', 'lte'] as const;
+export const CLAUSES = ['must', 'should', 'must_not'] as const;
+/** A condition's operators, beside its `key`. */
+export const FILTER_OPERATORS = ['eq', 'in', 'range', 'exists'] as const;
+export const RANGE_BOUNDS = ['gt', 'gte', 'lt', 'lte'] as const;
 export const MAX_FILTER_KEY_BYTES = 256;
 /**
  * Longest string an `eq` or `in` compares with. Longer metadata strings (serialized nodes, whole texts)
@@ -118,7 +120,7 @@ function validateCondition(c: unknown, path: string, limits: ProtocolLimits): Co
       if (typeof operand !== 'boolean') fail(`${path}.exists`, 'must be a boolean');
       return { key, exists: operand };
     default:
-      return fail(path, `has unknown operator ${JSON.stringify(op)} (expected eq, in, range, exists)`);
+      return fail(path, `has unknown operator ${JSON.stringify(op)} (expected ${FILTER_OPERATORS.join(', ')})`);
   }
 }
 

@@ -9,6 +9,7 @@ import { resolveLimits, type ProtocolLimits } from '../limits';
 import type { Message } from '../messages';
 import { packValue } from '../msgpack';
 import { Prng } from '../prng';
+import { FILTER_WORDS, QUERY_OPTION_WORDS } from './fuzz-words';
 import { sampleMessages } from './sample-messages';
 
 /** Codes a decoder may answer a bad frame with (docs/protocol.md §9.1). INTERNAL would be a bug. */
@@ -96,21 +97,8 @@ const FIELD_NAMES = [
   'bytes',
   'code',
   'message',
-  'must',
-  'should',
-  'must_not',
-  'key',
-  'eq',
-  'in',
-  'range',
-  'exists',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'withPayload',
-  'efSearch',
-  'exact',
+  ...FILTER_WORDS,
+  ...QUERY_OPTION_WORDS,
   'text',
   'metadata',
   '__proto__',
