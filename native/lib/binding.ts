@@ -41,7 +41,7 @@ export interface NativeIndexHandle {
 
 export interface NativeAddon {
   NativeIndex: new (config: Record<string, unknown>) => NativeIndexHandle;
-  loadIndex(path: string, device?: string, deviceTileRows?: number): Promise<{ index: NativeIndexHandle; userData: Uint8Array | null }>;
+  loadIndex(path: string, device?: string, deviceTileRows?: number, vectorsPath?: string): Promise<{ index: NativeIndexHandle; userData: Uint8Array | null }>;
   initialize(errorClasses: Record<string, unknown>, limits: EngineLimits, messageTypes: [number, boolean, boolean][], protocolLimits: DataPlaneLimits): void;
   isa(): string;
   devices(): Record<string, unknown>[];

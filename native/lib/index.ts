@@ -3,6 +3,7 @@
  * every add and search runs on the engine's own threads and returns a Promise.
  */
 import { ClosedError, InvalidArgumentError, NO_LABEL, type IndexKind, type Metric, type Storage } from '@ragwire/protocol';
+import { resolve } from 'node:path';
 import { native, type NativeIndexHandle } from './binding';
 import type { Device, DeviceInfo, IndexOptions, IndexStats, SaveOptions, SearchOptions, SearchResult } from './types';
 import {
@@ -16,6 +17,8 @@ import {
   checkLabels,
   checkMetric,
   checkParam,
+  checkPath,
+  checkPlacement,
   checkStorage,
   checkVectors,
 } from './validate';
@@ -30,12 +33,13 @@ export type {
   SaveOptions,
   SearchOptions,
   SearchResult,
+  VectorPlacement,
 } from './types';
 export { NO_LABEL };
 export { nativeBinaryPath } from './binding';
 export { DEVICES } from './validate';
 
-const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq', 'device', 'deviceTileRows', 'inlineSearchBudget'] as const;
+const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq', 'device', 'deviceTileRows', 'inlineSearchBudget', 'vectors', 'vectorsPath'] as const;
 /** IndexOptions.inlineSearchBudget's default, in floats read. */
 const INLINE_SEARCH_BUDGET = 2_000_000;
 const HNSW_KEYS = ['M', 'efConstruction', 'efSearch', 'seed'] as const;
@@ -196,8 +200,19 @@ export function createIndex(options: IndexOptions): Index {
     rerankFactor: bq.rerankFactor === undefined ? undefined : checkParam('bq.rerankFactor', 'rerankFactor', bq.rerankFactor),
     device: checkDevice(options.device ?? 'cpu'),
     deviceTileRows: options.deviceTileRows === undefined ? undefined : checkInt('deviceTileRows', options.deviceTileRows, 1, 0xffffffff),
+    ...placement(options),
   };
   return new Index(new (native().NativeIndex)(config), inlineBudget(options.inlineSearchBudget));
+}
+
+/** vectors and vectorsPath: a path only with 'disk', and made absolute so a snapshot names it from anywhere. */
+function placement(options: IndexOptions): { vectors: string; vectorsPath?: string } {
+  const vectors = checkPlacement(options.vectors ?? 'memory');
+  if (vectors === 'memory') {
+    if (options.vectorsPath !== undefined) throw new InvalidArgumentError("vectorsPath is for vectors 'disk'");
+    return { vectors };
+  }
+  return { vectors, vectorsPath: resolve(checkPath('vectorsPath', options.vectorsPath)) };
 }
 
 function inlineBudget(value: number | undefined): number {
@@ -216,6 +231,12 @@ export interface LoadOptions {
   deviceTileRows?: number;
   /** As IndexOptions.inlineSearchBudget. */
   inlineSearchBudget?: number;
+  /**
+   * A snapshot of an index with vectors on disk: where its vector file is now, when it moved since
+   * the snapshot was saved (default: the path the snapshot records). Its rows are checked against
+   * the snapshot's checksum; a file that changed is refused with CorruptSnapshotError.
+   */
+  vectorsPath?: string;
 }
 
 /**
@@ -223,11 +244,12 @@ export interface LoadOptions {
  * With a device, a flat index's rows are uploaded to it (and an hnsw index rebuilds there on compaction).
  */
 export async function loadIndex(path: string, options: LoadOptions = {}): Promise<LoadedIndex> {
-  checkKeys('loadIndex', options, ['device', 'deviceTileRows', 'inlineSearchBudget']);
+  checkKeys('loadIndex', options, ['device', 'deviceTileRows', 'inlineSearchBudget', 'vectorsPath']);
   const device = checkDevice(options.device ?? 'cpu');
   const tile = options.deviceTileRows === undefined ? undefined : checkInt('deviceTileRows', options.deviceTileRows, 1, 0xffffffff);
   const budget = inlineBudget(options.inlineSearchBudget);
-  const { index, userData } = await native().loadIndex(path, device, tile);
+  const vectorsPath = options.vectorsPath === undefined ? undefined : resolve(checkPath('vectorsPath', options.vectorsPath));
+  const { index, userData } = await native().loadIndex(path, device, tile, vectorsPath);
   return Object.assign(new Index(index, budget), { userData }) as LoadedIndex;
 }
 

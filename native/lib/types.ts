@@ -47,7 +47,22 @@ export interface IndexOptions {
    * Default 2,000,000 (a few hundred microseconds at most).
    */
   inlineSearchBudget?: number;
+  /**
+   * Where the f32 rows live. 'memory' (default): in this process's memory. 'disk' (Qdrant's
+   * `on_disk`): in the file at `vectorsPath`, memory-mapped and read only for the exact rerank of a
+   * search's candidates (and while building the graph); the codes a search walks (sq8 or f16
+   * storage, or a bq index's bits) and the graph stay in memory. Needs storage 'sq8' or 'f16', or
+   * kind 'bq', and device 'cpu'.
+   */
+  vectors?: VectorPlacement;
+  /**
+   * vectors 'disk': the vector file. Created (replacing a file there) and held locked while the
+   * index is open; a snapshot records its path and a checksum of the rows it covers.
+   */
+  vectorsPath?: string;
 }
+
+export type VectorPlacement = 'memory' | 'disk';
 
 export type Device = 'cpu' | 'opencl' | 'cuda' | 'auto';
 
@@ -110,8 +125,13 @@ export interface IndexStats {
   count: number;
   /** Removed vectors still holding space until compact(). */
   deleted: number;
-  /** Bytes held by vectors, codes, graph and labels. */
+  /** Bytes held in memory: codes, graph, labels, and the f32 rows unless they are on disk. */
   memoryBytes: number;
+  /** Bytes of f32 rows in the memory-mapped vector file (0 with vectors 'memory'). */
+  mappedBytes: number;
+  /** Where the f32 rows live, and (on disk) the vector file. */
+  vectors: VectorPlacement;
+  vectorsPath?: string;
   /** HNSW only: top layer of the graph. */
   maxLevel?: number;
   /** HNSW only: the graph's parameters, and the default efSearch of a search. */

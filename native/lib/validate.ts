@@ -49,6 +49,16 @@ export const checkKind = (v: unknown) => checkOneOf('kind', v, INDEX_KINDS);
 export const checkStorage = (v: unknown) => checkOneOf('storage', v, STORAGES);
 export const DEVICES = ['cpu', 'opencl', 'cuda', 'auto'] as const;
 export const checkDevice = (v: unknown) => checkOneOf('device', v, DEVICES);
+export const VECTOR_PLACEMENTS = ['memory', 'disk'] as const;
+export const checkPlacement = (v: unknown) => checkOneOf('vectors', v, VECTOR_PLACEMENTS);
+
+/** A file path: a non-empty string. */
+export function checkPath(what: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.includes('\0')) {
+    throw new InvalidArgumentError(`${what} must be a non-empty path string, got ${describe(value)}`);
+  }
+  return value;
+}
 
 /**
  * vectors must hold rows x dim floats. Finiteness is checked by the engine on

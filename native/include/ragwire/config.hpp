@@ -14,6 +14,9 @@ enum class IndexKind : uint32_t { kFlat = 0, kHnsw = 1, kBq = 2 };
 enum class StorageKind : uint32_t { kF32 = 0, kF16 = 1, kSq8 = 2 };
 // Where flat search runs: the CPU's kernels, or a GPU through OpenCL or CUDA.
 // kAuto takes a CUDA device, else an OpenCL GPU, else the CPU.
+// Where an index keeps its f32 rows: in memory, or in a file it maps (read for the exact rerank;
+// the codes a walk scans and the graph stay in memory).
+enum class VectorPlacement : uint32_t { kMemory = 0, kDisk = 1 };
 enum class DeviceChoice : uint32_t { kCpu = 0, kOpenCl = 1, kCuda = 2, kAuto = 3 };
 
 constexpr uint32_t kNoLabel = 0xffffffffu;
@@ -23,6 +26,7 @@ const char* metric_name(Metric m);
 const char* kind_name(IndexKind k);
 const char* storage_name(StorageKind s);
 const char* device_name(DeviceChoice d);
+const char* placement_name(VectorPlacement p);
 // After a switch that names every enumerator: the value lies outside the enum. Configurations are
 // validated where they enter (IndexConfig::validate), so this is a broken invariant: stop, rather
 // than run as some other case.
@@ -34,6 +38,7 @@ bool parse_device(const std::string& s, DeviceChoice* out);
 bool parse_metric(const std::string& s, Metric* out);
 bool parse_kind(const std::string& s, IndexKind* out);
 bool parse_storage(const std::string& s, StorageKind* out);
+bool parse_placement(const std::string& s, VectorPlacement* out);
 
 struct HnswParams {
   uint32_t M = 16;
@@ -57,6 +62,10 @@ struct IndexConfig {
   // Rows the device holds and scans per pass; a larger base is streamed from
   // host memory in tiles of this many rows. 0: as many as fit the device.
   uint32_t device_tile_rows = 0;
+  // kDisk: the f32 rows live in the file at vectors_path, which the index creates (replacing
+  // one there) and holds locked while open. Needs codes to walk: sq8 or f16 storage, or a bq index.
+  VectorPlacement vectors = VectorPlacement::kMemory;
+  std::string vectors_path;
 
   // Known enumerators, and parameters within the memory-safety guards (ragwire/limits.hpp).
   Status validate() const;

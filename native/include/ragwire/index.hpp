@@ -25,7 +25,8 @@ namespace ragwire {
 struct IndexStats {
   size_t count = 0;
   size_t deleted = 0;
-  size_t memory_bytes = 0;
+  size_t memory_bytes = 0;  // held in memory: codes, graph, labels (and the f32 rows when not on disk)
+  size_t mapped_bytes = 0;  // f32 rows in the mapped vector file (vectors on disk)
   int max_level = -1;
   std::string device = "cpu";  // where flat search runs: "cpu" or the device's name
   std::string device_kind = "cpu";
@@ -59,8 +60,10 @@ class Index {
 
   static Status create(const IndexConfig& cfg, std::unique_ptr<Index>* out);
   // `device` (a runtime choice, not saved in the snapshot) opens a device for the loaded index.
+  // `vectors_path` overrides where a disk-resident snapshot's vector file is (empty: where it was saved).
   static Status load(const std::string& path, std::unique_ptr<Index>* out, std::vector<uint8_t>* user_data,
-                     DeviceChoice device = DeviceChoice::kCpu, uint32_t device_tile_rows = 0);
+                     DeviceChoice device = DeviceChoice::kCpu, uint32_t device_tile_rows = 0,
+                     const std::string& vectors_path = std::string());
 
   // vectors: n rows of dim floats. All-or-nothing: a bad row or label changes nothing.
   Status add(const uint32_t* labels, const float* vectors, size_t n, ThreadPool& pool);

@@ -1,14 +1,18 @@
 // The vectors of an index, one row per internal id, in the index's storage
 // format. Quantized formats (f16, sq8) keep an f32 copy for the exact rerank;
-// graph building always uses exact f32 distances.
+// graph building always uses exact f32 distances. The f32 rows live in memory
+// or, placed on disk, in a mapped RowFile (the codes stay in memory).
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "ragwire/config.hpp"
 #include "ragwire/kernels.hpp"
 #include "ragwire/pod_array.hpp"
+#include "ragwire/row_file.hpp"
 #include "ragwire/snapshot.hpp"
 
 namespace ragwire {
@@ -41,10 +45,14 @@ class VectorStorage {
   // forces it smaller), so sq8 walks decode the codes against the f32 query instead.
   static constexpr uint32_t kIntWalkMaxDim = 16384;
   void init(uint32_t dim, Metric metric, StorageKind storage);
+  // Places the f32 rows in a new file at path (before any append).
+  Status place_on_disk(const std::string& path);
 
-  // Appends n rows (already normalised for cosine). False when out of memory.
-  bool append(const float* rows, size_t n);
-  size_t size() const { return f32_.size() / dim_; }
+  // Appends n rows (already normalised for cosine). kLimit when out of memory, kIo when the
+  // vector file cannot grow.
+  Status append(const float* rows, size_t n);
+  size_t size() const { return rows_; }
+  bool on_disk() const { return file_ != nullptr; }
   StorageKind storage() const { return storage_; }
   bool quantized() const { return storage_ != StorageKind::kF32; }
 
@@ -55,7 +63,7 @@ class VectorStorage {
     switch (storage_) {
       case StorageKind::kF16: return f16_fn_(q.f32, f16_.data() + (size_t)id * dim_, dim_);
       case StorageKind::kSq8: return sq8(q, sq8_.data() + (size_t)id * dim_, id);
-      case StorageKind::kF32: return f32_fn_(q.f32, f32_.data() + (size_t)id * dim_, dim_);
+      case StorageKind::kF32: return f32_fn_(q.f32, f32_base_ + (size_t)id * dim_, dim_);
     }
     unreachable_enum("StorageKind");
   }
@@ -75,13 +83,20 @@ class VectorStorage {
           scan_rows(sq8_.data(), begin, end, keep, fn, [&](const uint8_t* x, uint32_t id) { return sq8(q, x, id); });
         break;
       case StorageKind::kF32:
-        scan_rows(f32_.data(), begin, end, keep, fn, [&](const float* x, uint32_t) { return f32_fn_(q.f32, x, dim_); });
+        scan_rows(f32_base_, begin, end, keep, fn, [&](const float* x, uint32_t) { return f32_fn_(q.f32, x, dim_); });
         break;
     }
   }
   // Exact distance on the f32 rows.
   float exact(const float* q, uint32_t id) const { return f32_fn_(q, row(id), dim_); }
-  const float* row(uint32_t id) const { return f32_.data() + (size_t)id * dim_; }
+  const float* row(uint32_t id) const { return f32_base_ + (size_t)id * dim_; }
+  // Before reading the f32 rows of these ids (a rerank): on disk, asks the kernel to read their
+  // pages ahead, all at once, so the faults that follow overlap instead of queueing one by one.
+  template <class Ids>
+  void will_read(const Ids& hits) const {
+    if (!file_) return;
+    for (const auto& h : hits) file_->will_need(row(h.id), (size_t)dim_ * sizeof(float));
+  }
   // The sq8 codes of row id and the grid they index (sq8 storage only): x_i = lo_i + code_i * step_i.
   const uint8_t* sq8_row(uint32_t id) const { return sq8_.data() + (size_t)id * dim_; }
   const float* sq8_lo() const { return lo_.data(); }
@@ -112,13 +127,21 @@ class VectorStorage {
   }
 
   // Keeps rows whose keep[id] is set, in order.
-  bool compact(const uint8_t* keep);
+  Status compact(const uint8_t* keep);
 
+  // On disk: the rows on stable storage, so a snapshot naming them may be written.
+  Status sync() const { return file_ ? file_->sync() : Status::ok(); }
   void save(SnapshotWriter& w) const;
-  Status load(const SnapshotReader& r, size_t rows);
+  // vectors_path: where a disk-resident index's rows are, overriding the path its snapshot names
+  // (empty: the named one).
+  Status load(const SnapshotReader& r, size_t rows, const std::string& vectors_path);
+  // Bytes held in memory (the f32 rows among them only when not on disk).
   size_t bytes() const {
     return f32_.bytes() + f16_.bytes() + sq8_.bytes() + lo_.bytes() + step_.bytes() + hi_.bytes() + norms_.bytes();
   }
+  // Bytes of f32 rows in the mapped vector file (0 in memory).
+  size_t mapped_bytes() const { return file_ ? file_->bytes() : 0; }
+  const std::string& vectors_path() const;
 
  private:
   // The sq8 distance: the integer kernel on a prepared query, else the codes decoded against the f32 query.
@@ -159,6 +182,7 @@ class VectorStorage {
       if (keep(id)) fn(id, sq8(q, base + (size_t)id * dim_, id));
   }
   bool encode(size_t first, size_t n);
+  void rebase() { f32_base_ = file_ ? reinterpret_cast<const float*>(file_->data()) : f32_.data(); }
   // norms_[id] = |x_id - lo|^2 on the decoded codes, for the sq8 l2 walk.
   bool compute_norms(size_t first, size_t n);
   bool widen_sq8_range(const float* rows, size_t n);
@@ -175,7 +199,10 @@ class VectorStorage {
   int32_t query_max_ =
       0;  // the largest |a_i| of a prepared query: 255 * query_max_ * dim < 2^31, and <= kInt16QueryMax
   PodArray<float> norms_;
-  PodArray<float> f32_;
+  PodArray<float> f32_;              // the f32 rows in memory
+  std::unique_ptr<RowFile> file_;    // or on disk
+  const float* f32_base_ = nullptr;  // where row(0) is
+  size_t rows_ = 0;
   PodArray<uint16_t> f16_;
   PodArray<uint8_t> sq8_;
   PodArray<float> lo_, step_, hi_;  // sq8: per-dimension range

@@ -130,6 +130,10 @@ IndexConfig parse_config(Napi::Env env, const Napi::Object& o) {
   if (!device.empty() && !parse_device(device, &c.device))
     throw_status(env, Code::kInvalidArgument, "unknown device '" + device + "'");
   c.device_tile_rows = get_u32(env, o.Get("deviceTileRows"), "deviceTileRows", 0);
+  std::string vectors = str("vectors");
+  if (!vectors.empty() && !parse_placement(vectors, &c.vectors))
+    throw_status(env, Code::kInvalidArgument, "unknown vectors placement '" + vectors + "'");
+  c.vectors_path = str("vectorsPath");
   c.hnsw.M = get_in(env, o.Get("M"), "hnsw.M", limits.M, c.hnsw.M);
   c.hnsw.ef_construction =
       get_in(env, o.Get("efConstruction"), "hnsw.efConstruction", limits.ef_construction, c.hnsw.ef_construction);
@@ -279,10 +283,13 @@ Napi::Value IndexWrap::load(const Napi::CallbackInfo& info) {
   if (info[1].IsString() && !parse_device(info[1].As<Napi::String>().Utf8Value(), &device))
     throw_status(env, Code::kInvalidArgument, "unknown device '" + info[1].As<Napi::String>().Utf8Value() + "'");
   uint32_t tile = get_u32(env, info[2], "deviceTileRows", 0);
+  std::string vectors_path = info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : std::string();
   Job* job = new Job(env);
   auto loaded = std::make_shared<std::unique_ptr<Index>>();
   auto user = std::make_shared<std::vector<uint8_t>>();
-  job->work = [path, loaded, user, device, tile] { return Index::load(path, loaded.get(), user.get(), device, tile); };
+  job->work = [path, loaded, user, device, tile, vectors_path] {
+    return Index::load(path, loaded.get(), user.get(), device, tile, vectors_path);
+  };
   job->result = [loaded, user](Napi::Env env) -> Napi::Value {
     Napi::Object obj = state(env).index_ctor.New({Napi::External<void>::New(env, nullptr)});
     IndexWrap* w = IndexWrap::Unwrap(obj);
@@ -314,6 +321,9 @@ Napi::Value IndexWrap::stats(const Napi::CallbackInfo& info) {
   o.Set("count", (double)s.count);
   o.Set("deleted", (double)s.deleted);
   o.Set("memoryBytes", (double)s.memory_bytes);
+  o.Set("mappedBytes", (double)s.mapped_bytes);
+  o.Set("vectors", placement_name(c.vectors));
+  if (c.vectors == VectorPlacement::kDisk) o.Set("vectorsPath", c.vectors_path);
   if (c.kind == IndexKind::kHnsw) {
     o.Set("maxLevel", s.max_level);
     o.Set("M", c.hnsw.M);

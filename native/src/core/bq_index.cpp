@@ -54,12 +54,16 @@ void BqIndex::search_one(const float* q, size_t k, size_t candidates, const Acce
   while (cut <= dim && taken + hist[cut] < candidates) taken += hist[cut++];
   // rows below `cut` all qualify; rows at `cut` fill the remaining places
   size_t at_cut = cut <= dim ? candidates - taken : 0;
-  out.reset(k);
+  std::vector<Hit> picked;
+  picked.reserve(candidates);
   for (size_t id = 0; id < n; id++) {
     size_t d = dist[id];
     if (d > dim) continue;
-    if (d < cut || (d == cut && at_cut && at_cut--)) out.push(vectors_.exact(q, (uint32_t)id), (uint32_t)id);
+    if (d < cut || (d == cut && at_cut && at_cut--)) picked.push_back({0.f, (uint32_t)id});
   }
+  vectors_.will_read(picked);
+  out.reset(k);
+  for (const Hit& h : picked) out.push(vectors_.exact(q, h.id), h.id);
 }
 
 Status BqIndex::search_prepared(const float* queries, size_t nq, size_t k, const SearchOptions& opts,

@@ -75,6 +75,23 @@ const char* device_name(DeviceChoice d) {
   return nullptr;
 }
 
+const char* placement_name(VectorPlacement p) {
+  switch (p) {
+    case VectorPlacement::kMemory: return "memory";
+    case VectorPlacement::kDisk: return "disk";
+  }
+  return nullptr;
+}
+
+bool parse_placement(const std::string& s, VectorPlacement* out) {
+  for (VectorPlacement p : {VectorPlacement::kMemory, VectorPlacement::kDisk})
+    if (s == placement_name(p)) {
+      *out = p;
+      return true;
+    }
+  return false;
+}
+
 bool parse_device(const std::string& s, DeviceChoice* out) {
   for (DeviceChoice d : {DeviceChoice::kCpu, DeviceChoice::kOpenCl, DeviceChoice::kCuda, DeviceChoice::kAuto})
     if (s == device_name(d)) {
@@ -119,6 +136,16 @@ Status IndexConfig::validate() const {
     return Status(Code::kInvalidArgument, "unknown storage " + std::to_string((uint32_t)storage));
   if (device_name(device) == nullptr)
     return Status(Code::kInvalidArgument, "unknown device " + std::to_string((uint32_t)device));
+  if (placement_name(vectors) == nullptr)
+    return Status(Code::kInvalidArgument, "unknown vectors placement " + std::to_string((uint32_t)vectors));
+  if (vectors == VectorPlacement::kDisk) {
+    if (vectors_path.empty()) return Status(Code::kInvalidArgument, "vectors 'disk' needs a vectorsPath");
+    if (storage == StorageKind::kF32 && kind != IndexKind::kBq)
+      return Status(Code::kInvalidArgument,
+                    "vectors 'disk' keeps codes in memory to walk: use storage 'sq8' or 'f16', or kind 'bq'");
+    if (device != DeviceChoice::kCpu)
+      return Status(Code::kInvalidArgument, "vectors 'disk' runs on the CPU (device 'cpu')");
+  }
   RAGWIRE_RETURN_IF_ERROR(kGuards.dim.check("dim", dim));
   RAGWIRE_RETURN_IF_ERROR(kGuards.M.check("hnsw.M", hnsw.M));
   RAGWIRE_RETURN_IF_ERROR(kGuards.ef_construction.check("hnsw.efConstruction", hnsw.ef_construction));

@@ -38,6 +38,7 @@ void FlatIndex::sweep(const float* queries, size_t nq, uint32_t begin, uint32_t 
 
 void FlatIndex::rerank(const float* q, TopK& candidates, size_t k, TopK& out) const {
   out.reset(k);
+  vectors_.will_read(candidates.items());
   for (const Hit& h : candidates.items()) out.push(vectors_.exact(q, h.id), h.id);
 }
 

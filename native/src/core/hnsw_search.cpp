@@ -108,6 +108,7 @@ void HnswIndex::search_one(const float* q, size_t k, uint32_t ef, const Acceptor
   if (count) count->queued = queued, count->filled = filled;
   out.reset(k);
   if (vectors_.quantized()) {
+    vectors_.will_read(top.items());
     for (const Hit& h : top.items()) out.push(vectors_.exact(q, h.id), h.id);
   } else {
     for (const Hit& h : top.items()) out.push(h.dist, h.id);

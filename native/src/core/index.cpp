@@ -1,5 +1,6 @@
 #include "ragwire/index.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -43,6 +44,7 @@ Status Index::create(const IndexConfig& cfg, std::unique_ptr<Index>* out) {
   RAGWIRE_RETURN_IF_ERROR(cfg.validate());
   std::unique_ptr<Index> idx;
   RAGWIRE_RETURN_IF_ERROR(make(cfg, &idx));
+  if (cfg.vectors == VectorPlacement::kDisk) RAGWIRE_RETURN_IF_ERROR(idx->vectors_.place_on_disk(cfg.vectors_path));
   RAGWIRE_RETURN_IF_ERROR(idx->attach_device());
   *out = std::move(idx);
   return Status::ok();
@@ -107,8 +109,20 @@ Status Index::add(const uint32_t* labels, const float* vectors, size_t n, Thread
   std::vector<float> scratch;
   const float* rows_in = prepare(vectors, n, scratch);
   uint32_t first = (uint32_t)rows();
-  if (!vectors_.append(rows_in, n) || !labels_.append(labels, n) || !deleted_.resize(first + n, 0))
+  if (!labels_.reserve(first + n) || !deleted_.reserve(first + n))
     return Status(Code::kLimit, "out of memory while adding " + std::to_string(n) + " vectors");
+  Status appended = vectors_.append(rows_in, n);
+  if (!appended.is_ok()) {
+    // Rows the storage took before failing are not indexed: drop them so ids stay aligned.
+    if (vectors_.size() != first) {
+      std::vector<uint8_t> keep(vectors_.size(), 0);
+      std::fill(keep.begin(), keep.begin() + first, 1);
+      (void)vectors_.compact(keep.data());
+    }
+    return appended;
+  }
+  labels_.append(labels, n);
+  deleted_.resize(first + n, 0);
   ids_.reserve(ids_.size() + n);
   for (size_t i = 0; i < n; i++) ids_.emplace(labels[i], first + (uint32_t)i);
   return index_rows(first, n, pool);
@@ -174,7 +188,7 @@ Status Index::compact(ThreadPool& pool) {
     keep[i] = !deleted_[i];
     if (keep[i]) labels_[w++] = labels_[i];
   }
-  vectors_.compact(keep.data());
+  RAGWIRE_RETURN_IF_ERROR(vectors_.compact(keep.data()));
   labels_.resize(w);
   deleted_.clear();
   deleted_.resize(w, 0);
@@ -197,6 +211,7 @@ Status Index::save(const std::string& path, const uint8_t* user_data, size_t use
             cfg_.hnsw.seed,
             rows(),
             deleted_count_};
+  RAGWIRE_RETURN_IF_ERROR(vectors_.sync());
   SnapshotWriter w;
   w.add(kMeta, &meta, sizeof meta);
   w.add_array(kLabels, labels_, rows());
@@ -208,7 +223,7 @@ Status Index::save(const std::string& path, const uint8_t* user_data, size_t use
 }
 
 Status Index::load(const std::string& path, std::unique_ptr<Index>* out, std::vector<uint8_t>* user_data,
-                   DeviceChoice device, uint32_t device_tile_rows) {
+                   DeviceChoice device, uint32_t device_tile_rows, const std::string& vectors_path) {
   std::unique_ptr<SnapshotReader> r;
   RAGWIRE_RETURN_IF_ERROR(SnapshotReader::open(path, &r));
   Meta* meta;
@@ -231,7 +246,13 @@ Status Index::load(const std::string& path, std::unique_ptr<Index>* out, std::ve
   size_t rows = meta->rows;
   RAGWIRE_RETURN_IF_ERROR(r->borrow(kLabels, &idx->labels_, rows));
   RAGWIRE_RETURN_IF_ERROR(r->borrow(kDeleted, &idx->deleted_, rows));
-  RAGWIRE_RETURN_IF_ERROR(idx->vectors_.load(*r, rows));
+  RAGWIRE_RETURN_IF_ERROR(idx->vectors_.load(*r, rows, vectors_path));
+  if (idx->vectors_.on_disk()) {
+    idx->cfg_.vectors = VectorPlacement::kDisk;
+    idx->cfg_.vectors_path = idx->vectors_.vectors_path();
+    if (device != DeviceChoice::kCpu)
+      return Status(Code::kInvalidArgument, "an index with vectors on disk runs on the CPU (device 'cpu')");
+  }
   idx->ids_.reserve(rows);
   size_t deleted = 0;
   for (size_t i = 0; i < rows; i++) {
@@ -270,6 +291,7 @@ IndexStats Index::stats() const {
   s.deleted = deleted_count_;
   s.memory_bytes = vectors_.bytes() + labels_.bytes() + deleted_.bytes() + structure_bytes() +
                    ids_.size() * (sizeof(uint32_t) * 2 + sizeof(void*) * 2);
+  s.mapped_bytes = vectors_.mapped_bytes();
   s.max_level = max_level();
   device_stats(s);
   return s;

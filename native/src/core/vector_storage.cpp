@@ -4,6 +4,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace ragwire {
@@ -18,7 +19,28 @@ constexpr uint32_t kF16 = section_tag("VF16");
 constexpr uint32_t kSq8 = section_tag("VSQ8");
 constexpr uint32_t kLo = section_tag("SQLO");
 constexpr uint32_t kHi = section_tag("SQHI");
+constexpr uint32_t kDisk = section_tag("VDSK");  // DiskRows, then the vector file's path
+
+// Where a disk-resident index's rows are: the first `rows` rows of the file, whose crc32c is `crc`.
+struct DiskRows {
+  uint64_t rows;
+  uint32_t dim;
+  uint32_t crc;
+};
 }  // namespace
+
+Status VectorStorage::place_on_disk(const std::string& path) {
+  std::unique_ptr<RowFile> f(new RowFile());
+  RAGWIRE_RETURN_IF_ERROR(f->create(path, (size_t)dim_ * sizeof(float)));
+  file_ = std::move(f);
+  rebase();
+  return Status::ok();
+}
+
+const std::string& VectorStorage::vectors_path() const {
+  static const std::string none;
+  return file_ ? file_->path() : none;
+}
 
 void VectorStorage::init(uint32_t dim, Metric metric, StorageKind storage) {
   dim_ = dim;
@@ -99,11 +121,18 @@ bool VectorStorage::compute_norms(size_t first, size_t n) {
   return true;
 }
 
-bool VectorStorage::append(const float* rows, size_t n) {
+Status VectorStorage::append(const float* rows, size_t n) {
   size_t first = size();
-  if (!f32_.append(rows, n * dim_)) return false;
-  if (storage_ == StorageKind::kSq8 && widen_sq8_range(rows, n)) return encode(0, first + n);
-  return encode(first, n);
+  auto oom = [&] { return Status(Code::kLimit, "out of memory while adding " + std::to_string(n) + " vectors"); };
+  if (file_) {
+    RAGWIRE_RETURN_IF_ERROR(file_->append(rows, n));
+  } else if (!f32_.append(rows, n * dim_)) {
+    return oom();
+  }
+  rows_ = first + n;
+  rebase();
+  bool ok = storage_ == StorageKind::kSq8 && widen_sq8_range(rows, n) ? encode(0, first + n) : encode(first, n);
+  return ok ? Status::ok() : oom();
 }
 
 // Grows the per-dimension range to cover the new rows (with a margin, so it
@@ -141,7 +170,7 @@ bool VectorStorage::widen_sq8_range(const float* rows, size_t n) {
 
 bool VectorStorage::encode(size_t first, size_t n) {
   size_t total = first + n;
-  const float* src = f32_.data() + first * dim_;
+  const float* src = f32_base_ + first * dim_;
   if (storage_ == StorageKind::kF16) {
     if (!f16_.resize(total * dim_)) return false;
     kernels().f32_to_f16(src, f16_.data() + first * dim_, n * dim_);
@@ -160,27 +189,38 @@ bool VectorStorage::encode(size_t first, size_t n) {
   return true;
 }
 
-bool VectorStorage::compact(const uint8_t* keep) {
+Status VectorStorage::compact(const uint8_t* keep) {
   size_t n = size(), w = 0;
+  float* f32 = file_ ? reinterpret_cast<float*>(file_->mutable_data()) : f32_.data();
   for (size_t i = 0; i < n; i++) {
     if (!keep[i]) continue;
     if (w != i) {
-      std::memmove(f32_.data() + w * dim_, f32_.data() + i * dim_, dim_ * sizeof(float));
+      std::memmove(f32 + w * dim_, f32 + i * dim_, dim_ * sizeof(float));
       if (storage_ == StorageKind::kF16) std::memmove(f16_.data() + w * dim_, f16_.data() + i * dim_, dim_ * 2);
       if (storage_ == StorageKind::kSq8) std::memmove(sq8_.data() + w * dim_, sq8_.data() + i * dim_, dim_);
       if (norms_.size()) norms_[w] = norms_[i];
     }
     w++;
   }
-  f32_.resize(w * dim_);
+  if (file_) RAGWIRE_RETURN_IF_ERROR(file_->truncate(w));
+  if (!file_) f32_.resize(w * dim_);
   if (storage_ == StorageKind::kF16) f16_.resize(w * dim_);
   if (storage_ == StorageKind::kSq8) sq8_.resize(w * dim_);
   if (norms_.size()) norms_.resize(w);
-  return true;
+  rows_ = w;
+  rebase();
+  return Status::ok();
 }
 
 void VectorStorage::save(SnapshotWriter& w) const {
-  w.add_array(kF32, f32_, f32_.size());
+  if (file_) {
+    DiskRows d{rows_, dim_, file_->crc()};
+    std::string rec(reinterpret_cast<const char*>(&d), sizeof d);
+    rec += file_->path();
+    w.add_copy(kDisk, rec.data(), rec.size());
+  } else {
+    w.add_array(kF32, f32_, f32_.size());
+  }
   if (storage_ == StorageKind::kF16) w.add_array(kF16, f16_, f16_.size());
   if (storage_ == StorageKind::kSq8) {
     w.add_array(kSq8, sq8_, sq8_.size());
@@ -191,8 +231,28 @@ void VectorStorage::save(SnapshotWriter& w) const {
   }
 }
 
-Status VectorStorage::load(const SnapshotReader& r, size_t rows) {
-  RAGWIRE_RETURN_IF_ERROR(r.borrow(kF32, &f32_, rows * dim_));
+Status VectorStorage::load(const SnapshotReader& r, size_t rows, const std::string& vectors_path) {
+  if (r.has(kDisk)) {
+    uint8_t* p;
+    size_t len;
+    RAGWIRE_RETURN_IF_ERROR(r.raw(kDisk, &p, &len));
+    DiskRows d;
+    if (len <= sizeof d) return Status(Code::kCorruptSnapshot, "snapshot's vector file record is too short");
+    std::memcpy(&d, p, sizeof d);
+    if (d.rows != rows || d.dim != dim_)
+      return Status(Code::kCorruptSnapshot, "snapshot's vector file record disagrees with its header");
+    std::string path =
+        vectors_path.empty() ? std::string(reinterpret_cast<const char*>(p) + sizeof d, len - sizeof d) : vectors_path;
+    std::unique_ptr<RowFile> f(new RowFile());
+    RAGWIRE_RETURN_IF_ERROR(f->open(path, (size_t)dim_ * sizeof(float), rows, d.crc));
+    file_ = std::move(f);
+  } else {
+    if (!vectors_path.empty())
+      return Status(Code::kInvalidArgument, "vectorsPath names a vector file, but this snapshot holds its vectors");
+    RAGWIRE_RETURN_IF_ERROR(r.borrow(kF32, &f32_, rows * dim_));
+  }
+  rows_ = rows;
+  rebase();
   if (storage_ == StorageKind::kF16) RAGWIRE_RETURN_IF_ERROR(r.borrow(kF16, &f16_, rows * dim_));
   if (storage_ == StorageKind::kSq8) {
     RAGWIRE_RETURN_IF_ERROR(r.borrow(kSq8, &sq8_, rows * dim_));
