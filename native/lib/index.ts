@@ -280,3 +280,4 @@ export { transports, type TransportsReport } from './ucx-worker';
 export { UcxSocket } from './ucx-socket';
 export { connectUcx, acceptUcx } from './ucx-handshake';
 export { listenNativeTcp, NativeTcpSocket, type NativeTcpListener, type NativeTcpLimits, type NativeTcpStats } from './native-tcp';
+export { buildIndex, type BuildBatch, type BuildOptions, type BuildProgress, type BuildSource } from './build';
