@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { InvalidArgumentError } from '@ragwire/protocol';
-import { createIndex, loadIndex, type Index } from './index';
+import { createIndex, loadIndex, type Index } from './vector-index';
 import type { IndexOptions } from './types';
 import { checkInt, checkPath } from './validate';
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ragwire/status.hpp"
 
@@ -39,8 +40,10 @@ class RowFile {
   size_t bytes() const { return rows_ * row_bytes_; }
   uint32_t crc() const { return crc_; }
   const std::string& path() const { return path_; }
-  // Asks the kernel to read the pages of [p, p + len) ahead (MADV_WILLNEED).
-  void will_need(const void* p, size_t len) const;
+  // Asks the kernel to read the pages of the rows ahead (MADV_WILLNEED), in one process_madvise
+  // call where the kernel has it (Linux 5.10+), else one madvise per row: the reads of scattered
+  // rows are then in flight together instead of faulting in one after another.
+  void will_need(const uint32_t* rows, size_t n) const;
 
  private:
   Status open_locked(const std::string& path, int flags);
@@ -54,7 +57,9 @@ class RowFile {
   size_t row_bytes_ = 0;
   size_t rows_ = 0;
   uint32_t crc_ = 0;
-  bool ready_ = false;  // created or opened whole: the destructor may trim the reserve
+  bool ready_ = false;
+  int pidfd_ = -1;  // this process, for process_madvise (-1: unavailable)  // created or opened whole: the destructor
+                    // may trim the reserve
 };
 
 }  // namespace ragwire

@@ -92,10 +92,13 @@ class VectorStorage {
   const float* row(uint32_t id) const { return f32_base_ + (size_t)id * dim_; }
   // Before reading the f32 rows of these ids (a rerank): on disk, asks the kernel to read their
   // pages ahead, all at once, so the faults that follow overlap instead of queueing one by one.
-  template <class Ids>
-  void will_read(const Ids& hits) const {
+  template <class Hits>
+  void will_read(const Hits& hits) const {
     if (!file_) return;
-    for (const auto& h : hits) file_->will_need(row(h.id), (size_t)dim_ * sizeof(float));
+    thread_local std::vector<uint32_t> ids;
+    ids.clear();
+    for (const auto& h : hits) ids.push_back(h.id);
+    file_->will_need(ids.data(), ids.size());
   }
   // The sq8 codes of row id and the grid they index (sq8 storage only): x_i = lo_i + code_i * step_i.
   const uint8_t* sq8_row(uint32_t id) const { return sq8_.data() + (size_t)id * dim_; }

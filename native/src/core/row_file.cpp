@@ -4,6 +4,8 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,6 +31,7 @@ RowFile::~RowFile() {
   if (ready_ && ftruncate(fd_, (off_t)bytes()) != 0) {
   }
   close(fd_);
+  if (pidfd_ >= 0) close(pidfd_);
 }
 
 Status RowFile::io_error(const char* what) const {
@@ -37,6 +40,9 @@ Status RowFile::io_error(const char* what) const {
 
 Status RowFile::open_locked(const std::string& path, int flags) {
   path_ = path;
+#if defined(SYS_pidfd_open) && defined(SYS_process_madvise)
+  pidfd_ = (int)syscall(SYS_pidfd_open, getpid(), 0);
+#endif
   fd_ = ::open(path.c_str(), flags | O_RDWR | O_CLOEXEC, 0644);
   if (fd_ < 0) return io_error("cannot open the vector file");
   if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
@@ -131,10 +137,23 @@ Status RowFile::sync() const {
   return Status::ok();
 }
 
-void RowFile::will_need(const void* p, size_t len) const {
-  uintptr_t b = (uintptr_t)p & ~(uintptr_t)(page_size() - 1);
-  uintptr_t e = (uintptr_t)p + len;
-  madvise((void*)b, e - b, MADV_WILLNEED);
+void RowFile::will_need(const uint32_t* rows, size_t n) const {
+  constexpr size_t kBatch = 256;  // below IOV_MAX (1024)
+  const uintptr_t mask = ~(uintptr_t)(page_size() - 1);
+  iovec iov[kBatch];
+  for (size_t done = 0; done < n; done += kBatch) {
+    size_t m = n - done < kBatch ? n - done : kBatch;
+    for (size_t i = 0; i < m; i++) {
+      uintptr_t b = (uintptr_t)base_ + (size_t)rows[done + i] * row_bytes_;
+      uintptr_t e = b + row_bytes_;
+      iov[i].iov_base = (void*)(b & mask);
+      iov[i].iov_len = e - (b & mask);
+    }
+#if defined(SYS_process_madvise)
+    if (pidfd_ >= 0 && syscall(SYS_process_madvise, pidfd_, iov, m, MADV_WILLNEED, 0) >= 0) continue;
+#endif
+    for (size_t i = 0; i < m; i++) madvise(iov[i].iov_base, iov[i].iov_len, MADV_WILLNEED);
+  }
 }
 
 }  // namespace ragwire

@@ -72,9 +72,9 @@ TEST(QuantizedWalk, Sq8DistancesOnTheIntegerQueryMatchTheDecodedCodes) {
       }
       VectorStorage vs;
       vs.init((uint32_t)dim, m, StorageKind::kSq8);
-      ASSERT_TRUE(vs.append(rows.data(), 300));
+      ASSERT_TRUE(vs.append(rows.data(), 300).is_ok());
       for (size_t q = 0; q < 6; q++) expect_matches_decoded(vs, m, queries.data() + q * dim, dim, what);
-      ASSERT_TRUE(vs.append(wider.data(), 100));
+      ASSERT_TRUE(vs.append(wider.data(), 100).is_ok());
       for (size_t q = 0; q < 6; q++) expect_matches_decoded(vs, m, queries.data() + q * dim, dim, what + " widened");
     }
   }
@@ -89,7 +89,7 @@ TEST(QuantizedWalk, TheScanGivesEachRowTheWalksDistance) {
       std::vector<float> rows = gaussian_rows(n, dim, 75), q = gaussian_rows(1, dim, 76);
       VectorStorage vs;
       vs.init((uint32_t)dim, m, StorageKind::kSq8);
-      ASSERT_TRUE(vs.append(rows.data(), n));
+      ASSERT_TRUE(vs.append(rows.data(), n).is_ok());
       QueryCodes pq;
       vs.prepare(q.data(), pq);
       std::vector<float> seen(n, -1.f);
@@ -110,14 +110,14 @@ TEST(QuantizedWalk, CompactionKeepsEachRowsDistance) {
   std::vector<float> rows = gaussian_rows(n, dim, 81), q = gaussian_rows(1, dim, 82);
   VectorStorage vs;
   vs.init(dim, Metric::kL2, StorageKind::kSq8);
-  ASSERT_TRUE(vs.append(rows.data(), n));
+  ASSERT_TRUE(vs.append(rows.data(), n).is_ok());
   QueryCodes pq;
   vs.prepare(q.data(), pq);
   std::vector<float> before(n);
   for (uint32_t id = 0; id < n; id++) before[id] = vs.approx(pq, id);
   std::vector<uint8_t> keep(n);
   for (size_t i = 0; i < n; i++) keep[i] = i % 3 != 0;
-  ASSERT_TRUE(vs.compact(keep.data()));
+  ASSERT_TRUE(vs.compact(keep.data()).is_ok());
   vs.prepare(q.data(), pq);
   uint32_t w = 0;
   for (uint32_t id = 0; id < n; id++)
@@ -131,7 +131,7 @@ TEST(QuantizedWalk, L1DecodesAgainstTheFloatQuery) {
   std::vector<float> rows = gaussian_rows(50, dim, 91), q = gaussian_rows(1, dim, 92);
   VectorStorage vs;
   vs.init(dim, Metric::kL1, StorageKind::kSq8);
-  ASSERT_TRUE(vs.append(rows.data(), 50));
+  ASSERT_TRUE(vs.append(rows.data(), 50).is_ok());
   QueryCodes pq;
   vs.prepare(q.data(), pq);
   for (uint32_t id = 0; id < 50; id++) {

@@ -3,7 +3,8 @@ import type { AnnEngine, EngineConfig } from './engine';
 
 /**
  * ragwire's embedded hnsw index, M and efConstruction as configured; `storage` f16 or sq8 walks the
- * graph on those codes and reranks the beam on f32 (named ragwire-f16, ragwire-sq8).
+ * graph on those codes and reranks the beam on f32 (named ragwire-f16, ragwire-sq8). With
+ * `vectorsPath` the f32 rows live in that mapped file (vectors 'disk', named ragwire-sq8-disk).
  */
 export class RagwireEngine implements AnnEngine {
   readonly name: string;
@@ -14,8 +15,8 @@ export class RagwireEngine implements AnnEngine {
   #dim: number;
   #ef = 64;
 
-  constructor(config: EngineConfig, chunkRows: number, storage: NonNullable<IndexOptions['storage']> = 'f32') {
-    this.name = storage === 'f32' ? 'ragwire' : `ragwire-${storage}`;
+  constructor(config: EngineConfig, chunkRows: number, storage: NonNullable<IndexOptions['storage']> = 'f32', vectorsPath?: string) {
+    this.name = (storage === 'f32' ? 'ragwire' : `ragwire-${storage}`) + (vectorsPath ? '-disk' : '');
     this.#dim = config.dim;
     this.#chunkRows = chunkRows;
     this.#index = createIndex({
@@ -24,6 +25,7 @@ export class RagwireEngine implements AnnEngine {
       kind: 'hnsw',
       storage,
       hnsw: { M: config.M, efConstruction: config.efConstruction, seed: config.seed },
+      ...(vectorsPath ? { vectors: 'disk' as const, vectorsPath } : {}),
     });
   }
 
@@ -41,6 +43,11 @@ export class RagwireEngine implements AnnEngine {
 
   memoryBytes(): number {
     return this.#index.stats().memoryBytes;
+  }
+
+  /** Bytes of f32 rows in the mapped vector file (0 in memory). */
+  mappedBytes(): number {
+    return this.#index.stats().mappedBytes;
   }
 
   prepareQueries(queries: Float32Array): void {
