@@ -7,13 +7,16 @@
  *       [--engines ragwire,ragwire-sq8-disk,usearch,hnswlib] [--peers-up-to 1m] [--ef 96]
  *       [--queries 1000] [--k 10] [--min-seconds 2] [--dir DIR] [--markdown] [--out FILE]
  *
- * Resident memory is sampled from /proc/self/status on a worker thread during each build (peak)
- * and read after it: RssAnon (private memory) apart from RssFile (mapped file pages, which the
+ * Each engine runs in a fresh child process that reads the base, queries and ground truth the
+ * parent wrote to --dir, so no engine inherits another's freed heap. Resident memory is sampled
+ * from /proc/self/status on a worker thread during each build (peak) and read after it: RssAnon (private memory) apart from RssFile (mapped file pages, which the
  * kernel can drop under pressure and read back). usearch and hnswlib-node run at sizes up to
  * --peers-up-to (hnswlib-node builds one point at a time on the JS thread). Searches run with the
  * page cache warm (the machine's RAM holds the vector file).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +48,8 @@ const { values } = parseArgs({
     k: { type: 'string', default: '10' },
     'min-seconds': { type: 'string', default: '2' },
     dir: { type: 'string' },
+    child: { type: 'string' },
+    n: { type: 'string' },
     markdown: { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -177,13 +182,48 @@ function table(rows: GrowthRow[]): string {
   return [head.join('\t'), ...cells.map((c) => c.join('\t'))].join('\n');
 }
 
+/** Child mode: one engine at one size, on the files the parent wrote; prints its row as JSON. */
+if (values.child) {
+  const n = count(values.n!);
+  const floats = (file: string) => {
+    const b = readFileSync(join(dir, file));
+    return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+  };
+  const base = floats(`base-${n}.f32`);
+  const queries = floats(`queries-${n}.f32`);
+  const t = readFileSync(join(dir, `truth-${n}.u32`));
+  const truth: Truth = { ids: new Uint32Array(t.buffer, t.byteOffset, t.byteLength / 4), stride: k };
+  const sampler = new RssSampler();
+  const row = await runOne(values.child as GrowthEngine, base, queries, n, truth, sampler);
+  await sampler.stop();
+  rmSync(join(dir, `rows-${n}.f32`), { force: true });
+  process.stdout.write(`ROW ${JSON.stringify(row)}\n`);
+  process.exit(0);
+}
+
+const tsx = createRequire(import.meta.url).resolve('tsx');
+function runChild(name: GrowthEngine, n: number): GrowthRow {
+  const args = ['--conditions=ragwire-source', '--expose-gc', '--import', tsx, fileURLToPath(import.meta.url)];
+  const flags = ['--child', name, '--n', String(n), '--dir', dir, '--ef', String(ef), '--queries', String(nq), '--k', String(k), '--min-seconds', String(minSeconds)];
+  const text = execFileSync(process.execPath, [...args, ...flags], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  const line = text.split('\n').find((l) => l.startsWith('ROW '));
+  if (!line) throw new Error(`${name} at ${n}: the child printed no result`);
+  return JSON.parse(line.slice(4)) as GrowthRow;
+}
+
 const machine = describeMachine();
 process.stdout.write(
   `ANN growth series on ${machineLine(machine)}\nM 16, efConstruction 200, efSearch ${ef}, k ${k}, ${nq} queries, sizes ${sizes.join(', ')} x ${dim}; ` +
     `vector files in ${dir}\n\n`,
 );
-const sampler = new RssSampler();
 const rows: GrowthRow[] = [];
+const out = values.out ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results', `ann-growth-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+mkdirSync(dirname(out), { recursive: true });
+/** Written after every row, so a series cut short keeps what it measured. */
+function save(): void {
+  const params = { sizes, dim, engines, peersUpTo, ef, nq, k, minSeconds };
+  writeFileSync(out, `${JSON.stringify({ benchmark: 'ann-growth', date: new Date().toISOString(), machine, params, rows }, null, 2)}\n`);
+}
 for (const n of sizes) {
   const data = loadData(`synth-${n}-${dim}`, 1, nq)!;
   const { set } = data;
@@ -196,23 +236,23 @@ for (const n of sizes) {
       flat.close();
     }
   });
-  await settleMemory();
+  writeFileSync(join(dir, `base-${n}.f32`), set.base);
+  writeFileSync(join(dir, `queries-${n}.f32`), set.queries);
+  writeFileSync(join(dir, `truth-${n}.u32`), truth.ids);
   process.stdout.write(`${data.description}\n`);
   const here: GrowthRow[] = [];
   for (const name of engines) {
     if (PEERS.includes(name) && n > peersUpTo) continue;
-    const row = await runOne(name, set.base, set.queries, n, truth, sampler);
+    const row = runChild(name, n);
     rows.push(row);
     here.push(row);
+    save();
     process.stdout.write(`${table([row])}\n`);
   }
   process.stdout.write(`\n${table(here)}\n\n`);
-  rmSync(join(dir, `rows-${n}.f32`), { force: true });
+  for (const f of [`base-${n}.f32`, `queries-${n}.f32`, `truth-${n}.u32`]) rmSync(join(dir, f), { force: true });
 }
-await sampler.stop();
 process.stdout.write(`${table(rows)}\n`);
-const out = values.out ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results', `ann-growth-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ benchmark: 'ann-growth', date: new Date().toISOString(), machine, params: { sizes, dim, engines, peersUpTo, ef, nq, k, minSeconds }, rows }, null, 2)}\n`);
+save();
 process.stdout.write(`\nwrote ${out}\n`);
 if (!values.dir) rmSync(dir, { recursive: true, force: true });
