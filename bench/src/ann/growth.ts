@@ -178,7 +178,10 @@ function table(rows: GrowthRow[]): string {
     fmt(r.p50us),
     r.batchQps === null ? '-' : fmt(r.batchQps),
   ]);
-  if (md) return [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...cells.map((c) => `| ${c.join(' | ')} |`)].join('\n');
+  if (md)
+    return [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...cells.map((c) => `| ${c.join(' | ')} |`)].join(
+      '\n',
+    );
   return [head.join('\t'), ...cells.map((c) => c.join('\t'))].join('\n');
 }
 
@@ -204,7 +207,22 @@ if (values.child) {
 const tsx = createRequire(import.meta.url).resolve('tsx');
 function runChild(name: GrowthEngine, n: number): GrowthRow {
   const args = ['--conditions=ragwire-source', '--expose-gc', '--import', tsx, fileURLToPath(import.meta.url)];
-  const flags = ['--child', name, '--n', String(n), '--dir', dir, '--ef', String(ef), '--queries', String(nq), '--k', String(k), '--min-seconds', String(minSeconds)];
+  const flags = [
+    '--child',
+    name,
+    '--n',
+    String(n),
+    '--dir',
+    dir,
+    '--ef',
+    String(ef),
+    '--queries',
+    String(nq),
+    '--k',
+    String(k),
+    '--min-seconds',
+    String(minSeconds),
+  ];
   const text = execFileSync(process.execPath, [...args, ...flags], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
   const line = text.split('\n').find((l) => l.startsWith('ROW '));
   if (!line) throw new Error(`${name} at ${n}: the child printed no result`);
@@ -217,7 +235,8 @@ process.stdout.write(
     `vector files in ${dir}\n\n`,
 );
 const rows: GrowthRow[] = [];
-const out = values.out ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results', `ann-growth-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+const out =
+  values.out ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results', `ann-growth-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 mkdirSync(dirname(out), { recursive: true });
 /** Written after every row, so a series cut short keeps what it measured. */
 function save(): void {
@@ -230,7 +249,10 @@ for (const n of sizes) {
   const truth = await withProgress(`exact top-${k} of ${n}`, 1, async () => {
     const flat = createIndex({ dim, metric: 'l2', kind: 'flat' });
     try {
-      await flat.add(Uint32Array.from({ length: n }, (_, i) => i), set.base);
+      await flat.add(
+        Uint32Array.from({ length: n }, (_, i) => i),
+        set.base,
+      );
       return { ids: (await flat.search(set.queries, k)).labels, stride: k } satisfies Truth;
     } finally {
       flat.close();

@@ -27,7 +27,7 @@ import { checkIds, checkVectors } from './input-checks';
 import { mergeLogGroup, type LogEntry, type RefusedEntry } from './log-group';
 import type { CollectionDbs, CollectionRecord } from './records';
 import { encodeTag } from './recovery';
-import type { CollectionSettings } from './settings';
+import { vectorsPath, type CollectionSettings } from './settings';
 import { encodePayload } from './stored-payload';
 import { textSnapshotPath } from './text/derive';
 import { checkSparse, type SparseIndex } from './text/sparse-index';
@@ -342,6 +342,7 @@ export class Collection {
     for (const db of [this.dbs.docs, this.dbs.vectors, this.dbs.log]) await db.drop();
     rmSync(this.#options.snapshotPath, { force: true });
     rmSync(textSnapshotPath(this.#options.snapshotPath), { force: true });
+    rmSync(vectorsPath(this.#options.snapshotPath), { force: true });
   }
 
   async #shutDown(): Promise<void> {

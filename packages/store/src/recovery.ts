@@ -3,10 +3,10 @@
 // the write log since, or rebuilt from the stored vectors.
 import { existsSync } from 'node:fs';
 import { createIndex, loadIndex, type Device, type Index } from '@ragwire/native';
-import { DEFAULT_TEXT_SETTINGS } from '@ragwire/protocol';
+import { DEFAULT_TEXT_SETTINGS, InvalidArgumentError } from '@ragwire/protocol';
 import type { CollectionDbs, CollectionRecord } from './records';
 import { FilterIndex } from './filter-index';
-import { indexOptions } from './settings';
+import { indexOptions, mayPlaceOnDisk, vectorsPath } from './settings';
 import { TextRecovery, textSnapshotPath } from './text/derive';
 import type { SparseIndex } from './text/sparse-index';
 import type { TextIndex } from './text/text-index';
@@ -56,11 +56,15 @@ function decodeTag(bytes: Uint8Array | null): SnapshotTag | null {
 export interface EngineOptions {
   device: Device;
   inlineSearchBudget: number;
+  vectors: 'memory' | 'disk';
 }
 
 export async function recover(dbs: CollectionDbs, record: CollectionRecord, snapshotPath: string, engine: EngineOptions): Promise<DerivedState> {
   // The device serves flat search and hnsw builds; bq runs on the CPU whatever the store was given.
-  const where: Device = record.settings.kind === 'bq' ? 'cpu' : engine.device;
+  const onDisk = engine.vectors === 'disk' && mayPlaceOnDisk(record.settings);
+  // Vectors on disk are read by the CPU's rerank: such a collection runs there too.
+  const where: Device = record.settings.kind === 'bq' || onDisk ? 'cpu' : engine.device;
+  const placement = onDisk ? { vectors: 'disk' as const, vectorsPath: vectorsPath(snapshotPath) } : {};
   const { inlineSearchBudget } = engine;
   const labelToId = new Map<number, string>();
   const filters = new FilterIndex();
@@ -72,7 +76,7 @@ export async function recover(dbs: CollectionDbs, record: CollectionRecord, snap
   }
   const { text, sparse } = lexical.finish();
 
-  const snapshot = await loadSnapshot(snapshotPath, record, where, inlineSearchBudget);
+  const snapshot = await loadSnapshot(snapshotPath, record, where, inlineSearchBudget, onDisk);
   let rebuilt: DerivedState['rebuilt'];
   if ('index' in snapshot) {
     const { index, seq } = snapshot;
@@ -81,7 +85,7 @@ export async function recover(dbs: CollectionDbs, record: CollectionRecord, snap
     rebuilt = { reason: 'inconsistent', detail: `the snapshot holds ${index.size} rows after replaying the log, LMDB ${labelToId.size} documents` };
     index.close(); // disagrees with the documents: trust LMDB and rebuild
   } else rebuilt = snapshot;
-  const index = createIndex({ ...indexOptions(record.settings), device: where, inlineSearchBudget });
+  const index = createIndex({ ...indexOptions(record.settings), ...placement, device: where, inlineSearchBudget });
   await addStoredVectors(dbs, index, record.settings.dim, null);
   if (labelToId.size === 0) return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: 'empty' };
   return { index, labelToId, filters, text, sparse, snapshotSeq: 0, source: 'rebuilt', rebuilt };
@@ -92,13 +96,24 @@ async function loadSnapshot(
   record: CollectionRecord,
   device: Device,
   inlineSearchBudget: number,
+  onDisk: boolean,
 ): Promise<{ index: Index; seq: number } | { reason: RebuildReason; detail: string }> {
   if (!existsSync(path)) return { reason: 'missing', detail: `no snapshot at ${path}` };
   let index: Awaited<ReturnType<typeof loadIndex>>;
   try {
-    index = await loadIndex(path, { device, inlineSearchBudget });
+    // A disk-resident snapshot's vector file is the one beside it, wherever the store's directory moved.
+    index = await loadIndex(path, { device, inlineSearchBudget, ...(onDisk ? { vectorsPath: vectorsPath(path) } : {}) });
   } catch (error) {
+    if (onDisk && error instanceof InvalidArgumentError)
+      return { reason: 'stale', detail: 'the snapshot holds its vectors in memory; the store places them on disk' };
     return { reason: 'corrupt', detail: (error as Error).message };
+  }
+  if ((index.stats().vectors === 'disk') !== onDisk) {
+    index.close();
+    return {
+      reason: 'stale',
+      detail: `the snapshot's vectors are ${onDisk ? 'in memory' : 'on disk'}; the store places them ${onDisk ? 'on disk' : 'in memory'}`,
+    };
   }
   const tag = decodeTag(index.userData);
   const s = record.settings;

@@ -79,6 +79,16 @@ export function sameSettings(a: CollectionSettings, b: CollectionSettings): bool
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** Whether a collection's layout walks codes in memory, so its f32 rows may live on disk. */
+export function mayPlaceOnDisk(s: CollectionSettings): boolean {
+  return s.kind === 'bq' || s.storage !== 'f32';
+}
+
+/** A disk-resident collection's vector file: beside its snapshot. */
+export function vectorsPath(snapshotPath: string): string {
+  return `${snapshotPath}.vectors`;
+}
+
 /** The engine options for a collection's index. */
 export function indexOptions(s: CollectionSettings): IndexOptions {
   const { M, efConstruction, efSearch, seed, rerankFactor } = s.params;

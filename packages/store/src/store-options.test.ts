@@ -32,6 +32,7 @@ describe('StoreOptions', () => {
       exactScanBytes: DEFAULT_EXACT_SCAN_BYTES,
       device: 'cpu',
       deviceMinWork: DEFAULT_DEVICE_MIN_WORK,
+      vectors: 'memory',
     });
     expect(typeof o.onRebuild).toBe('function');
     expect(Object.isFrozen(o)).toBe(true);
@@ -53,6 +54,7 @@ describe('StoreOptions', () => {
     [{ path: dir, exactScanBytes: -1 }, 'exactScanBytes'],
     [{ path: dir, device: 'tpu' }, 'device'],
     [{ path: dir, deviceMinWork: 1.5 }, 'deviceMinWork'],
+    [{ path: dir, vectors: 'ssd' }, 'vectors'],
     [{ path: dir, onRebuild: 'warn' }, 'onRebuild'],
     [{}, 'path'],
   ])('names the bad field in %j', (options, field) => {

@@ -39,6 +39,14 @@ export interface StoreOptions {
    * device; docs/benchmarks.md §6): measure a GPU with bench/src/device-crossover.ts and set its own.
    */
   deviceMinWork?: number;
+  /**
+   * Where collections keep their f32 rows (@ragwire/native's `vectors`): 'memory' (default), or
+   * 'disk': a collection that walks codes (storage 'sq8' or 'f16', or kind 'bq') keeps them in a
+   * memory-mapped file beside its snapshot (vectorsPath()) and reads them only for the exact
+   * rerank; the codes and the graph stay in memory, and it runs on the CPU. Other collections stay
+   * in memory. A snapshot made under the other placement is rebuilt from LMDB at open.
+   */
+  vectors?: 'memory' | 'disk';
 }
 
 /** A collection's index rebuilt from LMDB at open: which collection, why, and how many documents. */
@@ -74,6 +82,7 @@ const storeOptionsSchema = configSchema<Omit<ResolvedStoreOptions, 'onRebuild'> 
     onRebuild: { instanceOf: 'Function' },
     device: { enum: DEVICES, default: 'cpu' },
     deviceMinWork: { type: 'integer', minimum: 0, default: DEFAULT_DEVICE_MIN_WORK }, // floats compared
+    vectors: { enum: ['memory', 'disk'], default: 'memory' },
   },
 });
 

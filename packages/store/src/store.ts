@@ -138,7 +138,11 @@ export class Store {
       log: this.#root.openDB({ name: `${prefix}/log` }),
     };
     const snapshotPath = join(this.path, 'snapshots', `${record.incarnation}.snap`);
-    const state = await recover(dbs, record, snapshotPath, { device: this.#options.device, inlineSearchBudget: this.#options.inlineSearchBudget });
+    const state = await recover(dbs, record, snapshotPath, {
+      device: this.#options.device,
+      inlineSearchBudget: this.#options.inlineSearchBudget,
+      vectors: this.#options.vectors,
+    });
     if (state.rebuilt) this.#options.onRebuild({ collection: record.settings.name, ...state.rebuilt, documents: state.labelToId.size });
     const c = new Collection(dbs, record, state, {
       snapshotPath,

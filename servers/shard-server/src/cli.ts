@@ -18,6 +18,10 @@ const program = new Command('ragwire-shard')
   .option('--snapshot-every <ops>', 'snapshot a collection after this many writes (default 10000)', (v) => Number(v))
   .option('--device <device>', 'where flat collections search and hnsw collections build: cpu, opencl, cuda or auto (default cpu); also RAGWIRE_SHARD_DEVICE')
   .option(
+    '--vectors <placement>',
+    'memory or disk: sq8, f16 and bq collections keep their f32 rows in mapped files (default memory); also RAGWIRE_SHARD_VECTORS',
+  )
+  .option(
     '--device-min-work <floats>',
     "with --device: a search batch runs on the device above this work, queries x rows x dim (default: the store's); also RAGWIRE_SHARD_DEVICE_MIN_WORK",
     (v) => Number(v),
@@ -60,6 +64,7 @@ const opts = program.opts<{
   logLevel: string;
   device?: string;
   deviceMinWork?: number;
+  vectors?: string;
   connectionLimit?: string[];
   metricsOpenOnLoopback?: boolean;
   otlpEndpoint?: string;
@@ -84,6 +89,7 @@ const tokens = opts.token ?? (process.env.RAGWIRE_SHARD_TOKENS ? process.env.RAG
 const device = opts.device ?? process.env.RAGWIRE_SHARD_DEVICE;
 const envMinWork = process.env.RAGWIRE_SHARD_DEVICE_MIN_WORK;
 const deviceMinWork = opts.deviceMinWork ?? (envMinWork ? Number(envMinWork) : undefined);
+const vectors = opts.vectors ?? process.env.RAGWIRE_SHARD_VECTORS;
 
 try {
   const server = await startShardServer({
@@ -95,6 +101,7 @@ try {
     ...(opts.snapshotEvery !== undefined ? { snapshotEveryOps: opts.snapshotEvery } : {}),
     ...(device !== undefined ? { device: device as Device } : {}),
     ...(deviceMinWork !== undefined ? { deviceMinWork } : {}),
+    ...(vectors !== undefined ? { vectors: vectors as 'memory' | 'disk' } : {}),
     ...(opts.drainTimeout !== undefined ? { drainTimeoutMs: opts.drainTimeout } : {}),
     ...(opts.connectionLimit ? { connectionLimits: parsePairs(opts.connectionLimit) } : {}),
     ...(opts.metricsOpenOnLoopback ? { metricsOpenOnLoopback: true } : {}),

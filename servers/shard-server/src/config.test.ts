@@ -55,6 +55,8 @@ describe('shard server options schema', () => {
     expect(c.connectionLimits.maxUnsentReplyBytes).toBe(2 * DEFAULT_LIMITS.maxFrameBytes);
     expect(c.device).toBeUndefined();
     expect(resolveConfig({ ...base, device: 'opencl', deviceMinWork: 0 })).toMatchObject({ device: 'opencl', deviceMinWork: 0 });
+    expect(c.vectors).toBeUndefined();
+    expect(resolveConfig({ ...base, vectors: 'disk' }).vectors).toBe('disk');
     expect(Object.isFrozen(c) && Object.isFrozen(c.listen[0]) && Object.isFrozen(c.fleet!.nats) && Object.isFrozen(c.connectionLimits)).toBe(true);
   });
 
@@ -83,6 +85,8 @@ describe('shard server options schema', () => {
     [{ ...base, device: 'tpu' }, 'device'],
     [{ ...base, deviceMinWork: -1 }, 'deviceMinWork'],
     [{ listen: base.listen, store: {}, device: 'opencl' }, 'device'],
+    [{ ...base, vectors: 'ssd' }, 'vectors'],
+    [{ listen: base.listen, store: {}, vectors: 'disk' }, 'vectors'],
   ])('names the bad field in %j', (options, field) => {
     expect(fieldOf(options)).toBe(field);
   });

@@ -42,6 +42,12 @@ export interface ShardServerOptions {
   device?: Device;
   /** Store option: a search batch goes to the device above this work (queries x rows x dim). Default: the store's. */
   deviceMinWork?: number; // floats compared
+  /**
+   * Store option: 'disk' keeps the f32 rows of collections that walk codes (storage sq8 or f16, kind
+   * bq) in memory-mapped files beside their snapshots (docs/engine.md "Vectors on disk"). Default: the
+   * store's ('memory'). Only with dataDir.
+   */
+  vectors?: 'memory' | 'disk';
   /** Connection caps, deadlines and reply buffers (docs/operations.md "Limits and timeouts"). Default: DEFAULT_CONNECTION_LIMITS. */
   connectionLimits?: Partial<ConnectionLimits>;
   /**
@@ -77,6 +83,7 @@ export interface ResolvedConfig {
   snapshotEveryOps: number | undefined;
   device: Device | undefined;
   deviceMinWork: number | undefined;
+  vectors: 'memory' | 'disk' | undefined;
   connectionLimits: ConnectionLimits;
   metricsOpenOnLoopback: boolean;
   fleet: FleetOptions | undefined;
@@ -161,6 +168,7 @@ const optionsSchema = configSchema<ShardServerOptions & { maxInFlightPerConnecti
     snapshotEveryOps: positive,
     device: { enum: DEVICES },
     deviceMinWork: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, // floats compared
+    vectors: { enum: ['memory', 'disk'] },
     connectionLimits: connectionLimitsSchema,
     metricsOpenOnLoopback: { type: 'boolean', default: false },
     fleet: {
@@ -191,7 +199,7 @@ export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedCon
   return parseConfig(optionsSchema, options, WHERE, (o): ResolvedConfig => {
     if (!o.listen || o.listen.length === 0) fail('listen', 'give at least one tcp://, native+tcp://, ucx:// or unix:// address');
     if ((o.dataDir === undefined) === (o.store === undefined)) fail('dataDir', 'give exactly one of dataDir and store');
-    for (const field of ['snapshotEveryOps', 'device', 'deviceMinWork'] as const) {
+    for (const field of ['snapshotEveryOps', 'device', 'deviceMinWork', 'vectors'] as const) {
       if (o.store !== undefined && o[field] !== undefined) fail(field, 'is a store option: give it with dataDir, or open the store with it');
     }
     const listen = o.listen.map((u, i) => parseListen(u, `listen[${i}]`));
@@ -226,6 +234,7 @@ export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedCon
       snapshotEveryOps: o.snapshotEveryOps,
       device: o.device,
       deviceMinWork: o.deviceMinWork,
+      vectors: o.vectors,
       connectionLimits: resolveConnectionLimits(o.connectionLimits, limits, WHERE),
       metricsOpenOnLoopback: o.metricsOpenOnLoopback,
       fleet: o.fleet,

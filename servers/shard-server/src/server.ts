@@ -55,6 +55,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     ...(config.snapshotEveryOps !== undefined ? { snapshotEveryOps: config.snapshotEveryOps } : {}),
     ...(config.device !== undefined ? { device: config.device } : {}),
     ...(config.deviceMinWork !== undefined ? { deviceMinWork: config.deviceMinWork } : {}),
+    ...(config.vectors !== undefined ? { vectors: config.vectors } : {}),
     onRebuild: (event) => {
       log.warn(event, 'index rebuilt from LMDB: no usable snapshot');
       metrics.snapshotRebuilds.inc({ collection: event.collection, reason: event.reason });
