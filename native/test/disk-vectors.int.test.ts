@@ -1,7 +1,8 @@
 /*
  * Vectors on disk: the f32 rows in a mapped file, the codes and graph in memory. On the data sets'
- * own ground truth each disk-resident configuration returns what the same configuration returns
- * with its vectors in memory, and so stays within 0.01 recall@10 of memory-resident f32; its
+ * own ground truth each disk-resident configuration stays within 0.01 recall@10 of memory-resident
+ * f32 (flat and bq: returns exactly what it returns in memory), every score is its row's exact f32
+ * score; its
  * snapshots round-trip and refuse a vector file that changed; bad options and I/O failures are
  * typed errors.
  */
@@ -9,10 +10,10 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBgeM3Sentence, loadBigann10k, recallAtK, type Dataset } from '@ragwire/datasets';
+import { loadBgeM3Sentence, loadBigann10k, recallAtK, similarity, type Dataset } from '@ragwire/datasets';
 import { createIndex, loadIndex, type Index, type IndexOptions } from '@ragwire/native';
 import { CorruptSnapshotError, InvalidArgumentError, IoError } from '@ragwire/protocol';
-import { NO_DATA, expectRagwireError, expectRagwireErrorSync, labelRange } from './support';
+import { NO_DATA, expectRagwireError, expectRagwireErrorSync, labelRange, scoreTolerance } from './support';
 
 const HNSW = { M: 16, efConstruction: 200, efSearch: 64 } as const;
 const K = 10;
@@ -61,11 +62,21 @@ function suite(name: string, data: Dataset | null): void {
         try {
           const inMemory = await memory.search(d.queries, K);
           const onDisk = await disk.search(d.queries, K);
-          expect(onDisk.labels).toEqual(inMemory.labels);
-          expect(onDisk.scores).toEqual(inMemory.scores);
           const r = recall(onDisk.labels);
-          if (floor === 'hnsw') expect(r).toBeGreaterThanOrEqual(hnswF32 - 0.01);
+          if (floor === 'hnsw') {
+            // A parallel build's graph depends on thread timing: two builds agree in recall, not label for label.
+            expect(r).toBeGreaterThanOrEqual(hnswF32 - 0.01);
+            expect(r).toBeGreaterThanOrEqual(recall(inMemory.labels) - 0.01);
+          } else {
+            expect(onDisk.labels).toEqual(inMemory.labels);
+            expect(onDisk.scores).toEqual(inMemory.scores);
+          }
           if (floor === 'flat') expect(r).toBeGreaterThanOrEqual(flatF32 - 0.01);
+          // Every score is the exact f32 score of its row: the rerank read the right rows from the file.
+          for (let i = 0; i < onDisk.labels.length; i++) {
+            const want = similarity(d.metric, d.queries, Math.floor(i / K), d.base, onDisk.labels[i]!, d.dim);
+            expect(Math.abs(onDisk.scores[i]! - want)).toBeLessThanOrEqual(scoreTolerance(want));
+          }
           const rowBytes = d.nBase * d.dim * 4;
           const s = disk.stats();
           expect(s.vectors).toBe('disk');

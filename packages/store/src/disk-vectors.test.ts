@@ -27,6 +27,7 @@ describe('store vectors on disk', () => {
     let store = await openStore(options('disk'));
     for (const [name, layout] of [
       ['sq8', { storage: 'sq8' }],
+      ['flat-sq8', { kind: 'flat', storage: 'sq8' }],
       ['bq', { kind: 'bq' }],
       ['plain', {}],
     ] as const) {
@@ -34,31 +35,37 @@ describe('store vectors on disk', () => {
       await store.collection(name).upsert({ ids, vectors: d.base });
     }
     const before = await store.collection('sq8').query(query);
+    const flatBefore = await store.collection('flat-sq8').query(query);
     const bqBefore = await store.collection('bq').query(query);
     await store.close();
     // One vector file per collection that walks codes; the f32 hnsw collection keeps its rows in memory.
-    expect(vectorFiles()).toHaveLength(2);
+    expect(vectorFiles()).toHaveLength(3);
 
     store = await openStore(options('disk'));
     expect(rebuilt).toEqual([]);
+    // Loaded from their snapshots: the same graph, the same answers.
     expect((await store.collection('sq8').query(query)).ids).toEqual(before.ids);
+    expect((await store.collection('flat-sq8').query(query)).ids).toEqual(flatBefore.ids);
     expect((await store.collection('bq').query(query)).ids).toEqual(bqBefore.ids);
     await store.close();
 
     store = await openStore(options('memory'));
     expect(rebuilt.map((e) => [e.collection, e.reason]).sort()).toEqual([
       ['bq', 'stale'],
+      ['flat-sq8', 'stale'],
       ['sq8', 'stale'],
     ]);
-    expect((await store.collection('sq8').query(query)).ids).toEqual(before.ids);
+    // Rebuilt from LMDB: flat and bq answer exactly as before (a rebuilt graph may differ in ties).
+    expect((await store.collection('flat-sq8').query(query)).ids).toEqual(flatBefore.ids);
+    expect((await store.collection('bq').query(query)).ids).toEqual(bqBefore.ids);
+    expect(store.collection('sq8').info().count).toBe(400);
     await store.close();
 
     rebuilt.length = 0;
     store = await openStore(options('disk'));
-    expect(rebuilt.map((e) => e.reason)).toEqual(['stale', 'stale']);
-    expect((await store.collection('sq8').query(query)).ids).toEqual(before.ids);
-    await store.dropCollection('sq8');
-    await store.dropCollection('bq');
+    expect(rebuilt.map((e) => e.reason)).toEqual(['stale', 'stale', 'stale']);
+    expect((await store.collection('flat-sq8').query(query)).ids).toEqual(flatBefore.ids);
+    for (const name of ['sq8', 'flat-sq8', 'bq']) await store.dropCollection(name);
     expect(vectorFiles()).toEqual([]);
     expect(existsSync(snapshots)).toBe(true);
     await store.close();
