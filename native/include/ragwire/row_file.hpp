@@ -49,6 +49,7 @@ class RowFile {
   Status open_locked(const std::string& path, int flags);
   Status reserve(size_t rows);
   Status io_error(const char* what) const;
+  Status checksum_by_reading();
 
   std::string path_;
   int fd_ = -1;
@@ -57,9 +58,9 @@ class RowFile {
   size_t row_bytes_ = 0;
   size_t rows_ = 0;
   uint32_t crc_ = 0;
-  bool ready_ = false;
-  int pidfd_ = -1;  // this process, for process_madvise (-1: unavailable)  // created or opened whole: the destructor
-                    // may trim the reserve
+  bool ready_ = false;  // created or opened whole
+  bool wrote_ = false;  // this index wrote the file (create, append, truncate): closing trims it to its rows
+  int pidfd_ = -1;      // this process, for process_madvise (-1: unavailable)
 };
 
 }  // namespace ragwire

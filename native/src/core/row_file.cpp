@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -26,9 +27,9 @@ size_t page_size() {
 RowFile::~RowFile() {
   if (base_) munmap(base_, mapped_);
   if (fd_ < 0) return;
-  // The file keeps exactly its rows: a reserve past them is not data. A file that failed to open
-  // is left as it was found.
-  if (ready_ && ftruncate(fd_, (off_t)bytes()) != 0) {
+  // A file this index wrote keeps exactly its rows: a reserve past them is not data. One it only
+  // read (or failed to open) is left as it was found.
+  if (ready_ && wrote_ && ftruncate(fd_, (off_t)bytes()) != 0) {
   }
   close(fd_);
   if (pidfd_ >= 0) close(pidfd_);
@@ -58,7 +59,7 @@ Status RowFile::create(const std::string& path, size_t row_bytes) {
   RAGWIRE_RETURN_IF_ERROR(open_locked(path, O_CREAT));
   // Truncated only once locked: a file another index holds is left alone.
   if (ftruncate(fd_, 0) != 0) return io_error("cannot truncate the vector file");
-  ready_ = true;
+  ready_ = wrote_ = true;
   return Status::ok();
 }
 
@@ -80,7 +81,7 @@ Status RowFile::open(const std::string& path, size_t row_bytes, size_t rows, uin
     mapped_ = (size_t)st.st_size;
   }
   rows_ = rows;
-  crc_ = crc32c(0, base_, bytes());
+  RAGWIRE_RETURN_IF_ERROR(checksum_by_reading());
   if (crc_ != crc)
     return Status(Code::kCorruptSnapshot,
                   "the vector file '" + path + "' does not hold the rows the snapshot was taken with (checksum)");
@@ -123,12 +124,30 @@ Status RowFile::append(const void* rows, size_t n) {
   }
   crc_ = crc32c(crc_, rows, n * row_bytes_);
   rows_ += n;
+  wrote_ = true;
   return Status::ok();
 }
 
 Status RowFile::truncate(size_t n) {
   rows_ = n;
-  crc_ = crc32c(0, base_, bytes());
+  wrote_ = true;
+  return checksum_by_reading();
+}
+
+// The rows' crc32c, read with pread rather than through the mapping: checking a file does not make
+// all of it part of this process's resident set.
+Status RowFile::checksum_by_reading() {
+  constexpr size_t kChunk = size_t(8) << 20;
+  std::vector<uint8_t> buf(bytes() < kChunk ? bytes() : kChunk);
+  uint32_t crc = 0;
+  for (size_t at = 0; at < bytes();) {
+    ssize_t r = pread(fd_, buf.data(), std::min(buf.size(), bytes() - at), (off_t)at);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return io_error("cannot read the vector file");
+    crc = crc32c(crc, buf.data(), (size_t)r);
+    at += (size_t)r;
+  }
+  crc_ = crc;
   return Status::ok();
 }
 

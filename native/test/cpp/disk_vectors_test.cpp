@@ -204,6 +204,12 @@ TEST(RowFile, GrowsPastItsReserveAndReopensOnItsChecksum) {
     EXPECT_EQ(k.data()[2000 * row_bytes], 0xab);
   }
   EXPECT_EQ(file_size(path), (off_t)(2001 * row_bytes));
+  {
+    // Opened and closed without writing (a snapshot at 1000 rows): the file keeps every row.
+    RowFile r;
+    ASSERT_TRUE(r.open(path, row_bytes, 1000, crc32c(0, all.data(), 1000 * row_bytes)).is_ok());
+  }
+  EXPECT_EQ(file_size(path), (off_t)(2001 * row_bytes));
 }
 
 }  // namespace
