@@ -257,4 +257,4 @@ export function measureReadBandwidth(bytes?: number): number {
 export { transports, type TransportsReport } from './ucx-worker';
 export { UcxSocket } from './ucx-socket';
 export { connectUcx, acceptUcx } from './ucx-handshake';
-export { listenNativeTcp, NativeTcpSocket, type NativeTcpListener, type NativeTcpLimits, type NativeTcpStats } from './native-tcp';
+export { listenNativeTcp, NativeTcpSocket, type NativeTcpListener, type NativeTcpLimits, type NativeTcpStats, type NativeConnectionState } from './native-tcp';

@@ -4,10 +4,10 @@
 // NativeTcpSocket, a Duplex shaped like net.Socket, so the frame code that serves tcp:// (decoder,
 // pipelining, backpressure, connection limits) serves it unchanged.
 import { Duplex } from 'node:stream';
+import { NATIVE_LOOP_LIMITS } from '@ragwire/protocol';
 import { native } from './binding';
 
-/** Bytes handed to a socket and not yet read by its consumer, beyond which the loop stops reading it (as net.Socket's buffer). */
-const READ_WINDOW_BYTES = 64 * 1024;
+const { readWindowBytes: READ_WINDOW_BYTES } = NATIVE_LOOP_LIMITS;
 /** Bytes a write may leave in the loop's queue before its callback waits for the kernel to take them. */
 const SEND_ALLOWANCE = 256 * 1024;
 
@@ -16,13 +16,21 @@ interface TcpLoopAddon {
   tcpLoopOpen(
     host: string,
     port: number,
-    options: { maxFrameBytes: number; maxUnsentBytes: number; readWindowBytes: number },
+    options: {
+      maxFrameBytes: number;
+      maxUnsentBytes: number;
+      readWindowBytes: number;
+      keepFrameBytes: number;
+      replyHighWaterBytes: number;
+      closeLingerMs: number;
+    },
     onEvents: (events: unknown[]) => void,
   ): { id: number; port: number };
   tcpLoopSend(loop: number, conn: number, chunks: Uint8Array[], allowance: number): number;
   tcpLoopAck(loop: number, conn: number, bytes: number): void;
   tcpLoopFinish(loop: number, conn: number): void;
   tcpLoopClose(loop: number, conn: number, graceful: boolean): void;
+  tcpLoopSetState(loop: number, conn: number, state: NativeConnectionState): void;
   tcpLoopStopAccepting(loop: number): void;
   tcpLoopDispose(loop: number): void;
   tcpLoopRef(loop: number, on: boolean): void;
@@ -42,11 +50,16 @@ enum LoopEvent {
 export interface NativeTcpStats {
   /** Times the thread waited in epoll_wait: an idle listener adds none. */
   waits: number;
-  /** Frame headers the loop walked, and of those QUERY frames (the ones a native fast path keeps). */
+  /** Frame headers the loop walked, and of those QUERY frames. */
   frames: number;
   queries: number;
+  /** QUERY frames answered on the loop thread, and those kept whole but handed to JavaScript. */
+  answered: number;
+  declined: number;
   accepted: number;
   open: number;
+  /** Open connections JavaScript marked ready (setNativeState): their QUERY frames may be answered natively. */
+  ready: number;
   /** Reply bytes queued in the loop over all connections. */
   unsentBytes: number;
 }
@@ -54,8 +67,21 @@ export interface NativeTcpStats {
 export interface NativeTcpLimits {
   /** The protocol's frame limit: headers are checked against it. */
   maxFrameBytes: number;
+  /** Unsent reply bytes of one connection above which the loop stops reading it until they drain (connectionLimits.replyHighWaterBytes). */
+  replyHighWaterBytes: number;
   /** Unsent reply bytes of one connection above which the loop closes it (connectionLimits.maxUnsentReplyBytes). */
   maxUnsentReplyBytes: number;
+}
+
+/** What the server settled for a connection (HELLO, token, EXTENSIONS), as the loop keeps it. */
+export interface NativeConnectionState {
+  /** Authenticated (or a server without tokens): until then every frame goes to JavaScript. */
+  ready: boolean;
+  /** The connection turned the trace extension on. */
+  traceOn: boolean;
+  /** The collections it may read: every one, or those named. */
+  readAny: boolean;
+  readable: string[];
 }
 
 export interface NativeTcpListener {
@@ -81,6 +107,11 @@ export class NativeTcpSocket extends Duplex {
     readonly remote: string,
   ) {
     super({ allowHalfOpen: true, readableHighWaterMark: READ_WINDOW_BYTES, writableHighWaterMark: 64 * 1024 });
+  }
+
+  /** Tells the loop what the server settled for this connection; it applies from the next whole frame on. */
+  setNativeState(state: NativeConnectionState): void {
+    if (!this.destroyed) this.loop.addon.tcpLoopSetState(this.loop.id, this.id, state);
   }
 
   /** net.Socket compatibility: the loop sets TCP_NODELAY on every connection it accepts. */
@@ -220,7 +251,14 @@ export function listenNativeTcp(host: string, port: number, limits: NativeTcpLim
   const opened = addon.tcpLoopOpen(
     host,
     port,
-    { maxFrameBytes: limits.maxFrameBytes, maxUnsentBytes: limits.maxUnsentReplyBytes + SEND_ALLOWANCE, readWindowBytes: READ_WINDOW_BYTES },
+    {
+      maxFrameBytes: limits.maxFrameBytes,
+      maxUnsentBytes: limits.maxUnsentReplyBytes + SEND_ALLOWANCE,
+      readWindowBytes: READ_WINDOW_BYTES,
+      keepFrameBytes: Math.min(NATIVE_LOOP_LIMITS.keepFrameBytes, limits.maxFrameBytes),
+      replyHighWaterBytes: limits.replyHighWaterBytes,
+      closeLingerMs: NATIVE_LOOP_LIMITS.closeLingerMs,
+    },
     (events) => loop?.onEvents(events, onConnection),
   );
   loop = new LoopHandle(addon, opened.id);

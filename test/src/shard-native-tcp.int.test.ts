@@ -6,10 +6,11 @@
 // mid-request on either side.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
-import { encodeFrame, isRagwireError, type Request } from '@ragwire/protocol';
+import { FrameDecoder, encodeFrame, isRagwireError, type Message, type Request } from '@ragwire/protocol';
 import { metricValue, sleep } from './peer-memory';
 import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
 
@@ -54,6 +55,36 @@ describe('ragwire-shard over native+tcp://', () => {
     expect((await loopStat('frames')) - framesBefore).toBe(20);
     expect((await loopStat('queries')) - queriesBefore).toBe(20);
     expect(await loopStat('accepted')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('hands every frame to JavaScript until the connection authenticated, then marks it ready', async () => {
+    const readyBefore = await loopStat('ready');
+    const u = new URL(url);
+    const socket: Socket = connect(Number(u.port), u.hostname);
+    const decoder = new FrameDecoder();
+    const replies: Message[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      for (const e of decoder.push(chunk)) if (e.ok) replies.push(e.message);
+    });
+    const reply = async (count: number): Promise<Message> => {
+      for (let i = 0; i < 200 && replies.length < count; i++) await sleep(10);
+      return replies[count - 1]!;
+    };
+    const query: Request = { type: 'query', collection: 'docs', dim: 8, k: 1, vectors: new Float32Array(8) };
+    // Unauthenticated, then with a refused token: the same typed error as tcp://, and the loop keeps the connection on JavaScript.
+    socket.write(encodeFrame(query, 1));
+    expect(await reply(1)).toMatchObject({ type: 'error', code: 'RAGWIRE_ERR_UNAUTHORIZED' });
+    socket.write(encodeFrame({ type: 'hello', versions: [1], token: 'not-a-token' }, 2));
+    expect(await reply(2)).toMatchObject({ type: 'error', code: 'RAGWIRE_ERR_UNAUTHORIZED' });
+    socket.write(encodeFrame(query, 3));
+    expect(await reply(3)).toMatchObject({ type: 'error', code: 'RAGWIRE_ERR_UNAUTHORIZED' });
+    expect(await loopStat('ready')).toBe(readyBefore);
+    socket.write(encodeFrame({ type: 'hello', versions: [1], token: ADMIN }, 4));
+    expect(await reply(4)).toMatchObject({ type: 'hello_ok' });
+    expect(await loopStat('ready')).toBe(readyBefore + 1);
+    socket.write(encodeFrame(query, 5));
+    expect(await reply(5)).toMatchObject({ type: 'result' });
+    socket.destroy();
   });
 
   it('blocks in epoll_wait while idle (no busy core)', async () => {

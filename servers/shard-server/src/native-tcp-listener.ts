@@ -13,7 +13,7 @@ export function listenNative(
   const listener = listenNativeTcp(
     address.host,
     address.port,
-    { maxFrameBytes: options.maxFrameBytes, maxUnsentReplyBytes: options.maxUnsentReplyBytes },
+    { maxFrameBytes: options.maxFrameBytes, maxUnsentReplyBytes: options.maxUnsentReplyBytes, replyHighWaterBytes: options.replyHighWaterBytes },
     onConnection,
   );
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;

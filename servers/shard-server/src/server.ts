@@ -120,6 +120,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     onHandshakeError: (error: Error) => log.info({ err: error.message }, 'transport handshake failed'),
     maxFrameBytes: config.limits.maxFrameBytes,
     maxUnsentReplyBytes: connectionLimits.maxUnsentReplyBytes,
+    replyHighWaterBytes: connectionLimits.replyHighWaterBytes,
   };
   let admin: Awaited<ReturnType<typeof startAdmin>> | undefined;
   let fleet: FleetMember | undefined;

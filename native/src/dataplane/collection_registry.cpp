@@ -1,0 +1,43 @@
+#include "collection_registry.hpp"
+
+namespace ragwire::dataplane {
+
+void CollectionRegistry::publish(const std::string& name, std::shared_ptr<Index> index, const CollectionPlan& plan) {
+  auto c = std::make_shared<PublishedCollection>();
+  c->index = std::move(index);
+  c->plan = plan;
+  std::lock_guard<std::mutex> lock(mu_);
+  collections_[name] = std::move(c);
+}
+
+void CollectionRegistry::unpublish(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  collections_.erase(name);
+}
+
+void CollectionRegistry::put(const std::string& name, std::vector<std::pair<uint32_t, PublishedRow>> rows) {
+  std::shared_ptr<PublishedCollection> c = find(name);
+  if (!c) return;
+  std::unique_lock<std::shared_mutex> lock(c->mu);
+  for (auto& [label, row] : rows) c->rows[label] = std::move(row);
+}
+
+void CollectionRegistry::remove(const std::string& name, const uint32_t* labels, size_t n) {
+  std::shared_ptr<PublishedCollection> c = find(name);
+  if (!c) return;
+  std::unique_lock<std::shared_mutex> lock(c->mu);
+  for (size_t i = 0; i < n; i++) c->rows.erase(labels[i]);
+}
+
+std::shared_ptr<PublishedCollection> CollectionRegistry::find(std::string_view name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = collections_.find(std::string(name));
+  return it == collections_.end() ? nullptr : it->second;
+}
+
+size_t CollectionRegistry::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return collections_.size();
+}
+
+}  // namespace ragwire::dataplane
