@@ -4,8 +4,9 @@
 // NativeTcpSocket, a Duplex shaped like net.Socket, so the frame code that serves tcp:// (decoder,
 // pipelining, backpressure, connection limits) serves it unchanged.
 import { Duplex } from 'node:stream';
-import { NATIVE_LOOP_LIMITS } from '@ragwire/protocol';
-import { native } from './binding';
+import { DEFAULT_LIMITS, NATIVE_LOOP_LIMITS, type ProtocolLimits } from '@ragwire/protocol';
+import { dataPlaneLimits, native, type DataPlaneLimits } from './binding';
+import type { DataPlaneRegistry } from './data-plane-registry';
 
 const { readWindowBytes: READ_WINDOW_BYTES } = NATIVE_LOOP_LIMITS;
 /** Bytes a write may leave in the loop's queue before its callback waits for the kernel to take them. */
@@ -31,6 +32,8 @@ interface TcpLoopAddon {
   tcpLoopFinish(loop: number, conn: number): void;
   tcpLoopClose(loop: number, conn: number, graceful: boolean): void;
   tcpLoopSetState(loop: number, conn: number, state: NativeConnectionState): void;
+  tcpLoopAnsweredBytes(loop: number, conn: number): number;
+  tcpLoopAnswerFrom(loop: number, registry: number, limits: DataPlaneLimits, storeCaps: { maxK: number; maxEfSearch: number }): void;
   tcpLoopStopAccepting(loop: number): void;
   tcpLoopDispose(loop: number): void;
   tcpLoopRef(loop: number, on: boolean): void;
@@ -93,8 +96,10 @@ export interface NativeTcpListener {
 }
 
 export class NativeTcpSocket extends Duplex {
-  /** Bytes handed to the loop, as net.Socket's bytesWritten. */
-  bytesWritten = 0;
+  /** Bytes handed to the loop from JavaScript. */
+  #written = 0;
+  /** The loop's answered bytes when last asked (kept once the socket is gone). */
+  #answered = 0;
   /** Bytes received, as net.Socket's bytesRead. */
   bytesRead = 0;
   private heldAck = 0;
@@ -107,6 +112,12 @@ export class NativeTcpSocket extends Duplex {
     readonly remote: string,
   ) {
     super({ allowHalfOpen: true, readableHighWaterMark: READ_WINDOW_BYTES, writableHighWaterMark: 64 * 1024 });
+  }
+
+  /** Bytes sent, as net.Socket's bytesWritten: JavaScript's replies and those the loop answered itself. */
+  get bytesWritten(): number {
+    if (!this.destroyed) this.#answered = this.loop.addon.tcpLoopAnsweredBytes(this.loop.id, this.id);
+    return this.#written + this.#answered;
   }
 
   /** Tells the loop what the server settled for this connection; it applies from the next whole frame on. */
@@ -182,7 +193,7 @@ export class NativeTcpSocket extends Duplex {
   }
 
   private send(chunks: Buffer[], callback: (error?: Error | null) => void): void {
-    for (const c of chunks) this.bytesWritten += c.length;
+    for (const c of chunks) this.#written += c.length;
     const queued = this.loop.addon.tcpLoopSend(this.loop.id, this.id, chunks, SEND_ALLOWANCE);
     // Small writes complete at once; past the allowance the writer waits for the kernel to take
     // them, so writableLength (what connection limits watch) counts what the peer has not taken.
@@ -244,8 +255,24 @@ class LoopHandle {
   }
 }
 
-/** Listens on host:port (0: ephemeral) on a native epoll thread; `onConnection` gets every accepted socket. */
-export function listenNativeTcp(host: string, port: number, limits: NativeTcpLimits, onConnection: (socket: NativeTcpSocket) => void): NativeTcpListener {
+/** Where a listener's loop answers QUERY frames from: a store's published collections, under the server's protocol limits. */
+export interface NativeAnswering {
+  registry: DataPlaneRegistry;
+  limits: ProtocolLimits;
+}
+
+/**
+ * Listens on host:port (0: ephemeral) on a native epoll thread; `onConnection` gets every accepted
+ * socket. With `answering`, the loop answers the QUERY frames it can of connections marked ready
+ * (NativeTcpSocket.setNativeState) itself, and hands every other frame on.
+ */
+export function listenNativeTcp(
+  host: string,
+  port: number,
+  limits: NativeTcpLimits,
+  onConnection: (socket: NativeTcpSocket) => void,
+  answering?: NativeAnswering,
+): NativeTcpListener {
   const addon = native() as unknown as TcpLoopAddon;
   let loop: LoopHandle | undefined;
   const opened = addon.tcpLoopOpen(
@@ -262,6 +289,13 @@ export function listenNativeTcp(host: string, port: number, limits: NativeTcpLim
     (events) => loop?.onEvents(events, onConnection),
   );
   loop = new LoopHandle(addon, opened.id);
+  // The store checks k and efSearch against the default caps whatever the server's protocol limits.
+  if (answering) {
+    addon.tcpLoopAnswerFrom(opened.id, answering.registry.id, dataPlaneLimits(answering.limits), {
+      maxK: DEFAULT_LIMITS.maxK,
+      maxEfSearch: DEFAULT_LIMITS.maxEfSearch,
+    });
+  }
   // An accepting listener keeps the process alive, as a listening net.Server does.
   addon.tcpLoopRef(opened.id, true);
   const handle = loop;

@@ -1,7 +1,7 @@
 // native+tcp:// end to end: a real ragwire-shard process whose TCP connections live on the native
 // data plane's epoll thread (docs/protocol.md §2.3), clients dialling it as tcp://. What only this
-// listener has: its loop walks every frame header (counted in /metrics), and an idle loop blocks in
-// epoll_wait. The suites every TCP listener passes (auth, bad input, deadlines, hostile peers) run
+// listener has: its loop walks every frame header (counted in /metrics), answers plain queries itself
+// once a connection authenticated, and an idle loop blocks in epoll_wait. The suites every TCP listener passes (auth, bad input, deadlines, hostile peers) run
 // over it from their own files (TCP_SCHEMES); here, large frames, pipelining, and peers killed
 // mid-request on either side.
 import { spawn } from 'node:child_process';
@@ -50,10 +50,13 @@ describe('ragwire-shard over native+tcp://', () => {
     expect(url).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
     const framesBefore = await loopStat('frames');
     const queriesBefore = await loopStat('queries');
+    const answeredBefore = await loopStat('answered');
     const q = Float32Array.from({ length: 8 }, (_, i) => Math.sin(8 * 7 + i));
     for (let i = 0; i < 20; i++) expect((await client.query({ collection: 'docs', dim: 8, k: 1, vectors: q })).ids[0]).toBe('d7');
     expect((await loopStat('frames')) - framesBefore).toBe(20);
     expect((await loopStat('queries')) - queriesBefore).toBe(20);
+    // Plain dense queries of an authenticated connection: answered on the loop thread.
+    expect((await loopStat('answered')) - answeredBefore).toBe(20);
     expect(await loopStat('accepted')).toBeGreaterThanOrEqual(1);
   });
 

@@ -32,9 +32,13 @@ Napi::Value create(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), id);
 }
 
-// dataPlaneRegistryDispose(id): listeners answering from it keep it until they close.
+// dataPlaneRegistryDispose(id): unpublishes everything (a loop answering from it declines every
+// query from then on) and forgets it.
 Napi::Value dispose(const Napi::CallbackInfo& info) {
-  if (info[0].IsNumber()) g_registries.erase(info[0].As<Napi::Number>().Uint32Value());
+  auto it = info[0].IsNumber() ? g_registries.find(info[0].As<Napi::Number>().Uint32Value()) : g_registries.end();
+  if (it == g_registries.end()) return info.Env().Undefined();
+  it->second->clear();
+  g_registries.erase(it);
   return info.Env().Undefined();
 }
 

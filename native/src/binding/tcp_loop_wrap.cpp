@@ -213,6 +213,12 @@ Napi::Value answer_from(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value answered_bytes(const Napi::CallbackInfo& info) {
+  LoopHandle* h = find(info);
+  const uint64_t conn = conn_arg(info, 1);
+  return Napi::Number::New(info.Env(), h == nullptr ? 0 : (double)h->loop->answered_bytes(conn));
+}
+
 Napi::Value stop_accepting(const Napi::CallbackInfo& info) {
   if (LoopHandle* h = find(info)) h->loop->stop_accepting();
   return info.Env().Undefined();
@@ -269,6 +275,7 @@ void define_tcp_loop(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpLoopFinish", Napi::Function::New(env, finish, "tcpLoopFinish"));
   exports.Set("tcpLoopClose", Napi::Function::New(env, close, "tcpLoopClose"));
   exports.Set("tcpLoopAnswerFrom", Napi::Function::New(env, answer_from, "tcpLoopAnswerFrom"));
+  exports.Set("tcpLoopAnsweredBytes", Napi::Function::New(env, answered_bytes, "tcpLoopAnsweredBytes"));
   exports.Set("tcpLoopSetState", Napi::Function::New(env, set_state, "tcpLoopSetState"));
   exports.Set("tcpLoopStopAccepting", Napi::Function::New(env, stop_accepting, "tcpLoopStopAccepting"));
   exports.Set("tcpLoopDispose", Napi::Function::New(env, dispose_loop, "tcpLoopDispose"));

@@ -29,6 +29,11 @@ void CollectionRegistry::remove(const std::string& name, const uint32_t* labels,
   for (size_t i = 0; i < n; i++) c->rows.erase(labels[i]);
 }
 
+void CollectionRegistry::clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  collections_.clear();
+}
+
 std::shared_ptr<PublishedCollection> CollectionRegistry::find(std::string_view name) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = collections_.find(std::string(name));

@@ -46,6 +46,8 @@ class CollectionRegistry {
   // Publishes (or replaces) a collection with no rows yet.
   void publish(const std::string& name, std::shared_ptr<Index> index, const CollectionPlan& plan);
   void unpublish(const std::string& name);
+  // Unpublishes every collection.
+  void clear();
   // Rows for labels just added to the index (a label already there is replaced), under one lock.
   void put(const std::string& name, std::vector<std::pair<uint32_t, PublishedRow>> rows);
   // Rows of labels removed from the index.

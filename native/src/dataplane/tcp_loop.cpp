@@ -35,8 +35,9 @@ struct LoopConn {
   int fd = -1;
   FrameSplitter splitter;
   ConnState state;
-  size_t unacked = 0;      // bytes handed to JavaScript and not yet consumed
-  bool read_done = false;  // the peer's FIN came, or a fatal header stopped reading
+  uint64_t answered_bytes = 0;  // reply bytes of frames answered on the loop thread
+  size_t unacked = 0;           // bytes handed to JavaScript and not yet consumed
+  bool read_done = false;       // the peer's FIN came, or a fatal header stopped reading
   std::deque<std::vector<uint8_t>> out;
   size_t out_offset = 0;  // bytes of out.front() already sent
   size_t out_bytes = 0;   // bytes queued, the front's sent part excluded
@@ -227,6 +228,7 @@ void TcpLoop::on_readable(LoopConn& c) {
       c.unacked += to_js_.size();
       emit({LoopEventKind::kData, id, std::make_shared<std::vector<uint8_t>>(to_js_), {}});
     }
+    c.answered_bytes += replies_.size();
     if (!replies_.empty() && !queue_reply(c, replies_, SIZE_MAX)) return;  // closed at the unsent cap
     if (taken < (size_t)n) break;
   }
@@ -370,6 +372,12 @@ void TcpLoop::set_state(uint64_t conn, ConnState state) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = conns_.find(conn);
   if (it != conns_.end()) it->second->state = std::move(state);
+}
+
+uint64_t TcpLoop::answered_bytes(uint64_t conn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = conns_.find(conn);
+  return it == conns_.end() ? 0 : it->second->answered_bytes;
 }
 
 void TcpLoop::set_answerer(std::shared_ptr<QueryAnswerer> answerer) {

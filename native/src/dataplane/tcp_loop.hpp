@@ -91,6 +91,8 @@ class TcpLoop {
   // What JavaScript settled for the connection: from its next whole frame on, a ready connection's
   // QUERY frames are offered to the answerer.
   void set_state(uint64_t conn, ConnState state);
+  // Reply bytes the loop answered on the connection itself (progress JavaScript does not see).
+  uint64_t answered_bytes(uint64_t conn);
   // The answerer for every connection of this loop (null: every frame goes to JavaScript).
   void set_answerer(std::shared_ptr<QueryAnswerer> answerer);
 

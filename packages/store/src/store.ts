@@ -17,7 +17,7 @@ import {
   DEFAULT_TEXT_SETTINGS,
   type TextSettings,
 } from '@ragwire/protocol';
-import { devices, type Device } from '@ragwire/native';
+import { devices, type DataPlaneRegistry, type Device } from '@ragwire/native';
 import { Collection } from './collection';
 import type { CollectionDbs, CollectionRecord } from './records';
 import { recover } from './recovery';
@@ -45,6 +45,7 @@ export class Store {
   readonly #collections = new Map<string, Collection>();
   readonly #options: ResolvedStoreOptions;
   #closed = false;
+  #dataPlane: DataPlaneRegistry | undefined;
 
   private constructor(root: RootDatabase, options: ResolvedStoreOptions) {
     this.#root = root;
@@ -63,6 +64,16 @@ export class Store {
     const store = new Store(root, resolved);
     for (const { value } of store.#collectionsDb.getRange()) await store.#load(value);
     return store;
+  }
+
+  /**
+   * Publishes every collection, and each one created or opened later, to the native data plane
+   * (@ragwire/native's DataPlaneRegistry), kept current by every write before it resolves.
+   */
+  publishTo(registry: DataPlaneRegistry): void {
+    this.#open();
+    this.#dataPlane = registry;
+    for (const c of this.#collections.values()) c.publishTo(registry);
   }
 
   async createCollection(input: CreateCollectionInput): Promise<{ created: boolean; info: CollectionInfo }> {
@@ -148,6 +159,7 @@ export class Store {
       deviceMinWork: this.#options.deviceMinWork,
     });
     this.#collections.set(record.settings.name, c);
+    if (this.#dataPlane) c.publishTo(this.#dataPlane);
     return c;
   }
 

@@ -127,7 +127,11 @@ export class ClientConnection {
       this.readEnded = true;
       if (this.inFlight === 0) socket.end();
     });
-    socket.on('error', (error) => ctx.log.debug({ conn: id, err: error.message }, 'connection error'));
+    socket.on('error', (error) => {
+      ctx.log.debug({ conn: id, err: error.message }, 'connection error');
+      // A native loop closes a connection past its unsent-bytes cap itself (replies it answered count there too).
+      if (error.message.startsWith('RAGWIRE_ERR_SLOW_CONSUMER') && !this.closed) ctx.metrics.closedConnections.inc({ reason: 'slow_consumer' });
+    });
     socket.on('drain', () => this.resume(PAUSED_DRAIN));
     socket.on('close', () => {
       this.closed = true;

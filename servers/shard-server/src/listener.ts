@@ -2,7 +2,7 @@
 // connected byte streams, whatever carries them, so auth, limits, backpressure and metrics
 // (client-connection.ts) are one code for tcp://, native+tcp://, unix:// and ucx://.
 import type { Duplex } from 'node:stream';
-import type { NativeConnectionState } from '@ragwire/native';
+import type { NativeAnswering, NativeConnectionState } from '@ragwire/native';
 
 /** What ClientConnection needs of a connection: net.Socket's shape (a UcxSocket has it too). */
 export interface FrameSocket extends Duplex {
@@ -35,4 +35,6 @@ export interface ListenOptions {
   maxUnsentReplyBytes: number;
   /** connectionLimits.replyHighWaterBytes, for listeners that answer requests natively. */
   replyHighWaterBytes: number;
+  /** For listeners with a native loop: the store's published collections, to answer plain queries from. */
+  answering?: NativeAnswering;
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import { OverloadedError, encodeFrame, toErrorReply } from '@ragwire/protocol';
-import { isa } from '@ragwire/native';
+import { DataPlaneRegistry, isa } from '@ragwire/native';
 import { openStore, type Store } from '@ragwire/store';
 import { createTracing } from '@ragwire/tracing';
 import { startAdmin } from './admin';
@@ -114,6 +114,9 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
       metrics.connections.dec();
     });
   };
+  // native+tcp:// loops answer plain dense queries from the store's collections, published here.
+  const dataPlane = config.nativeAnswers && config.listen.some((a) => a.kind === 'native-tcp') ? new DataPlaneRegistry() : undefined;
+  if (dataPlane) store.publishTo(dataPlane);
   const listenOptions = {
     handshakeTimeoutMs: connectionLimits.helloTimeoutMs,
     maxPendingHandshakes: connectionLimits.maxConnections,
@@ -121,6 +124,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     maxFrameBytes: config.limits.maxFrameBytes,
     maxUnsentReplyBytes: connectionLimits.maxUnsentReplyBytes,
     replyHighWaterBytes: connectionLimits.replyHighWaterBytes,
+    ...(dataPlane ? { answering: { registry: dataPlane, limits: config.limits } } : {}),
   };
   let admin: Awaited<ReturnType<typeof startAdmin>> | undefined;
   let fleet: FleetMember | undefined;
@@ -142,6 +146,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     }
     if (config.fleet) ctx.fleet = fleet = await startFleetMember(config.fleet, { store, addresses, adminUrl: admin?.url, log, metrics });
   } catch (error) {
+    dataPlane?.dispose();
     await Promise.all(listeners.map((l) => l.close()));
     await fleet?.close();
     await admin?.close();
@@ -175,6 +180,8 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       draining = true;
+      // From here on every query reaches JavaScript, which refuses it while draining.
+      dataPlane?.dispose();
       log.info({ connections: connections.size }, 'draining');
       const stopped = Promise.all(listeners.map((l) => l.close()));
       let timer: NodeJS.Timeout | undefined;
