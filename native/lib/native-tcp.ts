@@ -33,6 +33,7 @@ interface TcpLoopAddon {
   tcpLoopClose(loop: number, conn: number, graceful: boolean): void;
   tcpLoopSetState(loop: number, conn: number, state: NativeConnectionState): void;
   tcpLoopAnsweredBytes(loop: number, conn: number): number;
+  tcpLoopBarrier(loop: number): void;
   tcpLoopAnswerFrom(loop: number, registry: number, limits: DataPlaneLimits, storeCaps: { maxK: number; maxEfSearch: number }): void;
   tcpLoopStopAccepting(loop: number): void;
   tcpLoopDispose(loop: number): void;
@@ -47,6 +48,7 @@ enum LoopEvent {
   End = 2,
   Drain = 3,
   Closed = 4,
+  Barrier = 5,
 }
 
 /** What the loop thread has done (counters since it started). */
@@ -91,6 +93,11 @@ export interface NativeTcpListener {
   /** The port bound (the one asked for, or the ephemeral one). */
   readonly port: number;
   stats(): NativeTcpStats;
+  /**
+   * Resolves once every frame the loop read so far was answered by it or handed to JavaScript (and
+   * its handlers ran): after the registry stops answering, what JavaScript holds is all there is.
+   */
+  quiesce(): Promise<void>;
   /** Stops accepting; resolves once every connection is closed and the loop thread has stopped. */
   close(): Promise<void>;
 }
@@ -154,6 +161,8 @@ export class NativeTcpSocket extends Duplex {
         return;
       case LoopEvent.Accept:
         throw new Error(`connection ${this.id} accepted twice`);
+      case LoopEvent.Barrier:
+        throw new Error('a loop barrier addressed to a connection');
       default: {
         const never: never = kind;
         throw new Error(`unknown TCP loop event ${String(never)}`);
@@ -205,6 +214,8 @@ export class NativeTcpSocket extends Duplex {
 /** One loop: its id in the addon and the sockets its events go to. */
 class LoopHandle {
   readonly sockets = new Map<number, NativeTcpSocket>();
+  /** Callers of quiesce() waiting for the loop's barrier event. */
+  private barriers: (() => void)[] = [];
   private closing: (() => void) | undefined;
   /** The loop's last counters, kept once it is disposed. */
   private final: NativeTcpStats | undefined;
@@ -218,6 +229,15 @@ class LoopHandle {
     for (let i = 0; i < events.length; i += 3) {
       const kind = events[i] as LoopEvent;
       const conn = events[i + 1] as number;
+      if (kind === LoopEvent.Barrier) {
+        // After the handlers of the bytes delivered before it have run.
+        const waiting = this.barriers;
+        this.barriers = [];
+        setImmediate(() => {
+          for (const resolve of waiting) resolve();
+        });
+        continue;
+      }
       if (kind !== LoopEvent.Accept) {
         this.sockets.get(conn)?.onLoopEvent(kind, events[i + 2] as Buffer | string | undefined);
         continue;
@@ -233,6 +253,14 @@ class LoopHandle {
     if (!this.sockets.delete(conn)) return;
     this.addon.tcpLoopClose(this.id, conn, graceful);
     if (this.closing && this.sockets.size === 0) this.dispose();
+  }
+
+  quiesce(): Promise<void> {
+    if (this.final) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.barriers.push(resolve);
+      this.addon.tcpLoopBarrier(this.id);
+    });
   }
 
   close(): Promise<void> {
@@ -302,6 +330,7 @@ export function listenNativeTcp(
   return {
     port: opened.port,
     stats: () => handle.stats(),
+    quiesce: () => handle.quiesce(),
     close: () => handle.close(),
   };
 }

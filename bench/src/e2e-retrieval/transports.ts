@@ -2,8 +2,9 @@
  * The transports side by side (issue 14 §5), a short run: a 64-byte round trip between two
  * processes over a bare Node TCP echo and over ucx:// (UCX picks shared memory on one host unless
  * UCX_TLS says otherwise), then one shard's k = 10 HNSW query at one client and at 16 over tcp://,
- * native+tcp:// (TCP read by the native data plane's thread), unix:// and ucx:// (every path today
- * wakes the shard's JavaScript: the native plane does not answer queries yet).
+ * native+tcp:// (TCP read by the native data plane's thread) with every frame handed to JavaScript and
+ * with the plane's fast path (the query answered on the loop thread, no JavaScript), unix:// and
+ * ucx://; beside them the engine's own search time for the same queries in the shard process.
  *
  *   pnpm --filter @ragwire/bench e2e-transports [--n 20000] [--dim 384] [--seconds 3] [--markdown]
  *   UCX_TLS=tcp pnpm --filter @ragwire/bench e2e-transports      (UCX over its tcp transport)
@@ -48,7 +49,7 @@ await stopChild(echo.child);
 
 // One shard, k = 10, HNSW at efSearch 64.
 const dir = mkdtempSync(join(tmpdir(), 'ragwire-transports-'));
-const shard = await startChild<{ tcp: string; unix: string; nativeTcp: string; ucx?: string; pid: number }>(
+const shard = await startChild<{ tcp: string; unix: string; nativeTcp: string; nativeTcpJs: string; ucx?: string; http: string; pid: number }>(
   'shard-http.ts',
   [join(dir, 'data'), join(dir, 'shard.sock')],
   {
@@ -72,7 +73,8 @@ await loader.close();
 
 const urls: [string, string | undefined][] = [
   ['tcp://', shard.tcp],
-  ['native+tcp:// (native epoll thread, frames to JS)', shard.nativeTcp],
+  ['native+tcp:// (native epoll thread, frames to JS)', shard.nativeTcpJs],
+  ['native+tcp:// fast path (answered on the loop thread)', shard.nativeTcp],
   ['unix://', shard.unix],
   [`ucx:// (UCX_TLS=${tls})`, shard.ucx],
 ];
@@ -103,6 +105,15 @@ for (const [name, url] of urls) {
   rows.push([`1 shard k=10 query, ${name}`, f(latency.p50Us, 1), f(latency.p99Us, 1), f(latency.p50Us / tcpEcho.p50Us, 2), f(qps.qps)]);
   await client.close();
 }
+// The engine's own time for the same queries, in the shard process (searchSync, no wire).
+const engine = (await (
+  await fetch(`${shard.http}/collections/bench/engine-latency`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ vectors: [...data.queries.subarray(0, 1000 * DIM)], k: 10, efSearch: 64 }),
+  })
+).json()) as { p50Us: number; p99Us: number };
+rows.push(['engine search alone (searchSync in the shard, 1000 queries)', f(engine.p50Us, 1), f(engine.p99Us, 1), f(engine.p50Us / tcpEcho.p50Us, 2), '-']);
 await stopChild(shard.child);
 rmSync(dir, { recursive: true, force: true });
 

@@ -68,7 +68,8 @@ void deliver(Napi::Env env, Napi::Function, void* data) {
       case dataplane::LoopEventKind::kAccept:
       case dataplane::LoopEventKind::kClosed: out.Set(j++, Napi::String::New(env, e.message)); break;
       case dataplane::LoopEventKind::kEnd:
-      case dataplane::LoopEventKind::kDrain: out.Set(j++, env.Undefined()); break;
+      case dataplane::LoopEventKind::kDrain:
+      case dataplane::LoopEventKind::kBarrier: out.Set(j++, env.Undefined()); break;
     }
   }
   h.on_events.Value().Call({out});
@@ -219,6 +220,11 @@ Napi::Value answered_bytes(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), h == nullptr ? 0 : (double)h->loop->answered_bytes(conn));
 }
 
+Napi::Value barrier(const Napi::CallbackInfo& info) {
+  if (LoopHandle* h = find(info)) h->loop->barrier();
+  return info.Env().Undefined();
+}
+
 Napi::Value stop_accepting(const Napi::CallbackInfo& info) {
   if (LoopHandle* h = find(info)) h->loop->stop_accepting();
   return info.Env().Undefined();
@@ -276,6 +282,7 @@ void define_tcp_loop(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpLoopClose", Napi::Function::New(env, close, "tcpLoopClose"));
   exports.Set("tcpLoopAnswerFrom", Napi::Function::New(env, answer_from, "tcpLoopAnswerFrom"));
   exports.Set("tcpLoopAnsweredBytes", Napi::Function::New(env, answered_bytes, "tcpLoopAnsweredBytes"));
+  exports.Set("tcpLoopBarrier", Napi::Function::New(env, barrier, "tcpLoopBarrier"));
   exports.Set("tcpLoopSetState", Napi::Function::New(env, set_state, "tcpLoopSetState"));
   exports.Set("tcpLoopStopAccepting", Napi::Function::New(env, stop_accepting, "tcpLoopStopAccepting"));
   exports.Set("tcpLoopDispose", Napi::Function::New(env, dispose_loop, "tcpLoopDispose"));

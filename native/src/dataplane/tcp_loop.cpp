@@ -119,6 +119,7 @@ void TcpLoop::run() {
         uint64_t count;
         ssize_t rc = read(event_fd_, &count, sizeof count);
         (void)rc;
+        if (barrier_.exchange(false)) emit({LoopEventKind::kBarrier, 0, nullptr, {}});
         if (stop_accepting_ && listen_fd_ >= 0) {
           epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
           ::close(listen_fd_);
@@ -383,6 +384,11 @@ uint64_t TcpLoop::answered_bytes(uint64_t conn) {
 void TcpLoop::set_answerer(std::shared_ptr<QueryAnswerer> answerer) {
   std::lock_guard<std::mutex> lock(mu_);
   answerer_ = std::move(answerer);
+}
+
+void TcpLoop::barrier() {
+  barrier_ = true;
+  wake_loop();
 }
 
 void TcpLoop::stop_accepting() {

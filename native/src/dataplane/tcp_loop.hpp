@@ -48,11 +48,12 @@ struct LoopOptions {
 };
 
 enum class LoopEventKind : uint8_t {
-  kAccept,  // a new connection (message: the peer's address)
-  kData,    // bytes of the connection's stream, in order
-  kEnd,     // the peer finished sending (after all its data)
-  kDrain,   // the outbound queue emptied after `send` said it was above its allowance
-  kClosed,  // the connection broke or was closed by the loop (message says why); nothing follows
+  kAccept,   // a new connection (message: the peer's address)
+  kData,     // bytes of the connection's stream, in order
+  kEnd,      // the peer finished sending (after all its data)
+  kDrain,    // the outbound queue emptied after `send` said it was above its allowance
+  kClosed,   // the connection broke or was closed by the loop (message says why); nothing follows
+  kBarrier,  // (conn 0) every read begun before barrier() was asked has been answered or emitted
 };
 
 struct LoopEvent {
@@ -88,6 +89,9 @@ class TcpLoop {
   void close(uint64_t conn, bool graceful);
   // Stops accepting new connections (open ones stay).
   void stop_accepting();
+  // Asks for a kBarrier event once the loop thread is past the read it may be in now: every frame
+  // read before it was answered (replies queued) or emitted to JavaScript before the event.
+  void barrier();
   // What JavaScript settled for the connection: from its next whole frame on, a ready connection's
   // QUERY frames are offered to the answerer.
   void set_state(uint64_t conn, ConnState state);
@@ -133,6 +137,7 @@ class TcpLoop {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> stop_accepting_{false};
+  std::atomic<bool> barrier_{false};
   std::atomic<uint64_t> sleeps_{0};
   std::atomic<uint64_t> frames_{0};
   std::atomic<uint64_t> queries_{0};

@@ -20,6 +20,8 @@ export interface Listener {
   close(): Promise<void>;
   /** A listener with a native loop thread: its counters (frames walked, connections, waits), for /metrics. */
   nativeStats?(): Record<string, number>;
+  /** A listener whose native loop answers queries: resolves once every frame it read was answered there or handed on. */
+  quiesce?(): Promise<void>;
 }
 
 export interface ListenOptions {

@@ -22,5 +22,6 @@ export function listenNative(
     address: `tcp://${host}:${listener.port}`,
     close: () => listener.close(),
     nativeStats: () => ({ ...listener.stats() }),
+    quiesce: () => listener.quiesce(),
   });
 }

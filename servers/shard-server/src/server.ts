@@ -182,6 +182,8 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
       draining = true;
       // From here on every query reaches JavaScript, which refuses it while draining.
       dataPlane?.dispose();
+      // Frames a loop read meanwhile reach JavaScript before it waits for its connections to go idle.
+      await Promise.all(listeners.map((l) => l.quiesce?.()));
       log.info({ connections: connections.size }, 'draining');
       const stopped = Promise.all(listeners.map((l) => l.close()));
       let timer: NodeJS.Timeout | undefined;
