@@ -4,7 +4,13 @@
 // from it on its loop thread (docs/architecture.md "Data plane"). The store keeps the column current
 // on every write it applies, before the write is acknowledged; LMDB stays the source of truth.
 import { native } from './binding';
-import type { Index } from './index';
+
+/** What publishing needs of an index (@ragwire/native's Index has it). */
+export interface PublishableIndex {
+  /** The addon's object behind the index. */
+  nativeHandle(): object;
+  stats(): { deviceKind: string };
+}
 
 /** The addon's registry surface (src/binding/registry_wrap.cpp). */
 interface RegistryAddon {
@@ -32,7 +38,7 @@ export class DataPlaneRegistry {
    * threshold (StoreOptions.exactScanBytes). A flat index on a device is published as such and its
    * queries stay with the store's placement (JavaScript).
    */
-  publish(name: string, index: Index, exactScanBytes: number): void {
+  publish(name: string, index: PublishableIndex, exactScanBytes: number): void {
     if (this.#disposed) return;
     const s = index.stats();
     this.#addon.dataPlaneRegistryPublish(this.id, name, index.nativeHandle(), { exactScanBytes, searchesOnDevice: s.deviceKind !== 'cpu' });

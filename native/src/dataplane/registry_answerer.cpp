@@ -43,9 +43,12 @@ bool RegistryAnswerer::answer(const uint8_t* frame, size_t bytes, const ConnStat
   if (o.ef_search && (*o.ef_search < 1 || *o.ef_search > caps_.max_ef_search)) return false;
   if (!all_finite(q.vectors, (size_t)q.n * q.dim)) return false;
 
-  std::shared_lock<std::shared_mutex> rows_lock(c->mu);
   // search-placement.ts, unfiltered: a collection small enough is scanned exactly; a flat index is a scan.
-  const uint64_t rows = c->rows.size();
+  uint64_t rows;
+  {
+    std::shared_lock<std::shared_mutex> rows_lock(c->mu);
+    rows = c->rows.size();
+  }
   const bool exact_scan =
       o.exact.value_or(false) || (plan.kind != IndexKind::kFlat && rows * plan.dim * 4 <= plan.exact_scan_bytes);
   const bool exact = (exact_scan || plan.kind == IndexKind::kFlat) && plan.f32;
@@ -58,6 +61,8 @@ bool RegistryAnswerer::answer(const uint8_t* frame, size_t bytes, const ConnStat
   scores_.resize(slots);
   if (!c->index->search(q.vectors, q.n, q.k, so, labels_.data(), scores_.data(), ThreadPool::shared()).is_ok())
     return false;
+  // The rows as of now: a label the search found whose row is gone (or not there yet) is skipped.
+  std::shared_lock<std::shared_mutex> rows_lock(c->mu);
   counts_.assign(q.n, 0);
   ids_.clear();
   hit_scores_.clear();

@@ -13,6 +13,7 @@
 #include <deque>
 
 #include "tcp_listen.hpp"
+#include "tcp_loop_conn.hpp"
 
 namespace ragwire::dataplane {
 
@@ -23,31 +24,7 @@ constexpr uint64_t kWakeId = UINT64_MAX;
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
-
-struct LoopConn {
-  uint64_t id = 0;
-  int fd = -1;
-  FrameSplitter splitter;
-  ConnState state;
-  uint64_t answered_bytes = 0;  // reply bytes of frames answered on the loop thread
-  size_t unacked = 0;           // bytes handed to JavaScript and not yet consumed
-  bool read_done = false;       // the peer's FIN came, or a fatal header stopped reading
-  std::deque<std::vector<uint8_t>> out;
-  size_t out_offset = 0;  // bytes of out.front() already sent
-  size_t out_bytes = 0;   // bytes queued, the front's sent part excluded
-  bool drain_wanted = false;
-  bool finish_wanted = false;
-  bool finished = false;
-  int64_t linger_since = -1;  // closed by JavaScript with replies still queued: sent until flushed or timed out
-  uint32_t interest = 0;
-  bool registered = false;
-};
 
 Status TcpLoop::open(const std::string& host, uint16_t port, const LoopOptions& options, std::function<void()> wake,
                      std::unique_ptr<TcpLoop>* out) {
@@ -147,7 +124,7 @@ void TcpLoop::run() {
       if (conns_.count(id) != 0 && (ev & EPOLLOUT)) flush(c);
     }
     if (lingering_.load() == 0) continue;
-    const int64_t now = now_ms();
+    const int64_t now = loop_now_ms();
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<uint64_t> expired;
     for (auto& [id, c] : conns_)
@@ -322,95 +299,6 @@ bool TcpLoop::queue_reply(LoopConn& c, std::vector<uint8_t> bytes, size_t allowa
   if (c.out_bytes > allowance) c.drain_wanted = true;
   update_interest(c);
   return true;
-}
-
-size_t TcpLoop::send(uint64_t conn, std::vector<uint8_t> bytes, size_t allowance) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = conns_.find(conn);
-  if (it == conns_.end() || it->second->linger_since >= 0) return 0;
-  LoopConn& c = *it->second;
-  if (bytes.empty()) return c.out_bytes;
-  return queue_reply(c, std::move(bytes), allowance) ? c.out_bytes : 0;
-}
-
-void TcpLoop::ack(uint64_t conn, size_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = conns_.find(conn);
-  if (it == conns_.end()) return;
-  LoopConn& c = *it->second;
-  c.unacked -= std::min(bytes, c.unacked);
-  update_interest(c);
-}
-
-void TcpLoop::finish(uint64_t conn) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = conns_.find(conn);
-  if (it == conns_.end()) return;
-  LoopConn& c = *it->second;
-  c.finish_wanted = true;
-  if (c.out.empty() && !c.finished) {
-    c.finished = true;
-    shutdown(c.fd, SHUT_WR);
-  }
-}
-
-void TcpLoop::close(uint64_t conn, bool graceful) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = conns_.find(conn);
-  if (it == conns_.end()) return;
-  LoopConn& c = *it->second;
-  if (!graceful || c.out.empty()) {
-    drop(conn, "", false);
-    return;
-  }
-  c.linger_since = now_ms();
-  lingering_++;
-  update_interest(c);
-  wake_loop();  // so the loop starts checking the linger deadline
-}
-
-void TcpLoop::set_state(uint64_t conn, ConnState state) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = conns_.find(conn);
-  if (it != conns_.end()) it->second->state = std::move(state);
-}
-
-uint64_t TcpLoop::answered_bytes(uint64_t conn) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = conns_.find(conn);
-  return it == conns_.end() ? 0 : it->second->answered_bytes;
-}
-
-void TcpLoop::set_answerer(std::shared_ptr<QueryAnswerer> answerer) {
-  std::lock_guard<std::mutex> lock(mu_);
-  answerer_ = std::move(answerer);
-}
-
-void TcpLoop::barrier() {
-  barrier_ = true;
-  wake_loop();
-}
-
-void TcpLoop::stop_accepting() {
-  stop_accepting_ = true;
-  wake_loop();
-}
-
-TcpLoop::Stats TcpLoop::stats() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stats s;
-  s.sleeps = sleeps_;
-  s.frames = frames_;
-  s.queries = queries_;
-  s.answered = answered_;
-  s.declined = declined_;
-  s.accepted = accepted_;
-  s.open = conns_.size();
-  for (auto& [id, c] : conns_) {
-    s.unsent += c->out_bytes;
-    if (c->state.ready) s.ready++;
-  }
-  return s;
 }
 
 }  // namespace ragwire::dataplane
