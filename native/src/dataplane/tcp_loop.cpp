@@ -279,7 +279,11 @@ void TcpLoop::drop(uint64_t id, const std::string& why, bool tell) {
 }
 
 bool TcpLoop::keeps(const LoopConn& c, const HeaderCheck& h) const {
-  return answerer_ != nullptr && c.state.ready && h.frame_bytes <= options_.keep_frame_bytes;
+  // Past the reply high-water mark (replies queued plus those built in this read) the frame goes to
+  // JavaScript, whose backpressure applies to it: what the loop builds stays bounded by the mark
+  // plus one reply.
+  return answerer_ != nullptr && c.state.ready && h.frame_bytes <= options_.keep_frame_bytes &&
+         c.out_bytes + replies_.size() <= options_.reply_high_water_bytes;
 }
 
 bool TcpLoop::queue_reply(LoopConn& c, std::vector<uint8_t> bytes, size_t allowance) {

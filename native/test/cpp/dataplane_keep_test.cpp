@@ -267,4 +267,43 @@ TEST(TcpLoopAnswers, ReadingStopsWhileAnswersPileUpUnread) {
   ::close(fd);
 }
 
+// Answers every QUERY frame with a 1 MiB reply.
+struct BigAnswerer : QueryAnswerer {
+  bool answer(const uint8_t* f, size_t, const ConnState&, std::vector<uint8_t>& reply) override {
+    reply.resize(reply.size() + (1u << 20), 7);
+    return true;
+  }
+};
+
+TEST(TcpLoopAnswers, PastTheReplyHighWaterMarkFramesGoToJavaScript) {
+  LoopOptions options;
+  options.reply_high_water_bytes = 2u << 20;
+  options.max_unsent_bytes = 64u << 20;
+  Harness h(options);
+  h.loop->set_answerer(std::make_shared<BigAnswerer>());
+  int fd = h.connect_client();
+  int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  ASSERT_TRUE(h.wait_for(LoopEventKind::kAccept));
+  ConnState state;
+  state.ready = true;
+  state.read_any = true;
+  h.loop->set_state(h.seen.front().conn, state);
+  // 64 small questions in one write (one read): a reply of 1 MiB each would be 64 MiB; the loop
+  // builds replies up to the mark, then hands the rest on.
+  std::vector<uint8_t> many;
+  for (uint32_t i = 1; i <= 64; i++) {
+    auto q = frame(0x20, i, 32);
+    many.insert(many.end(), q.begin(), q.end());
+  }
+  ASSERT_EQ(write(fd, many.data(), many.size()), (ssize_t)many.size());
+  ASSERT_TRUE(h.wait_for(LoopEventKind::kData));
+  const TcpLoop::Stats s = h.loop->stats();
+  EXPECT_GE(s.answered, 1u);
+  EXPECT_LE(s.answered << 20, options.reply_high_water_bytes + (1u << 20));
+  while (h.data_bytes() < 32 * (64 - s.answered)) ASSERT_TRUE(h.wait_for(LoopEventKind::kData));
+  EXPECT_EQ(h.data_bytes(), 32 * (64 - s.answered));  // every other question reached JavaScript
+  ::close(fd);
+}
+
 }  // namespace
