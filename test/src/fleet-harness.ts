@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ShardClient } from '@ragwire/client';
-import { EVERY_BUCKET, FleetCatalog, Membership, bucketOfSubject, evenShardMap, isRetryableNatsFailure, streamName, type ShardMap } from '@ragwire/fleet';
+import { EVERY_BUCKET, FleetCatalog, Membership, bucketOfSubject, evenShardMap, retryNats, streamName, type ShardMap } from '@ragwire/fleet';
 import { REPO_ROOT, TS_NODE_ARGS, startShardProcess, type ShardProcess } from './processes';
 
 export interface FleetMember {
@@ -119,19 +119,6 @@ export async function startFleet(options: {
       for (const m of all) rmSync(m.dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** `call`, retried every 500 ms while it fails with a NATS timeout or no responder, for up to `forMs`. */
-async function retryNats<T>(call: () => Promise<T>, forMs: number): Promise<T> {
-  const until = Date.now() + forMs;
-  for (;;) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!isRetryableNatsFailure(error) || Date.now() >= until) throw error;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
 }
 
 /** Per shard: how many messages of the log it must apply (its buckets' and every 'all' message), and the log's last sequence. */
