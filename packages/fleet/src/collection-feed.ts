@@ -32,6 +32,9 @@ export class CollectionFeed {
   #mapSeen = false;
   /** Buckets were being loaded that the map no longer gives this member: their documents go after the grace. */
   #dropLoaded = false;
+  /** The last log message the running read decided on (applied, or passed over for buckets being loaded). */
+  taken = 0;
+  #held: Promise<void> | undefined;
   /** Bumped when the followed buckets grow: the log is read again from the store's position, and positions of the run before are ignored. */
   generation = 0;
   #run = new AbortController();
@@ -126,6 +129,22 @@ export class CollectionFeed {
     this.processed = stored;
     this.#run.abort();
     this.#run = new AbortController();
+  }
+
+  /** Set while a load hands its buckets over: the running read waits for it before its next message. */
+  get held(): Promise<void> | undefined {
+    return this.#held;
+  }
+
+  /** Holds the running read before its next message until the returned function is called. */
+  hold(): () => void {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    this.#held = held;
+    return () => {
+      if (this.#held === held) this.#held = undefined;
+      release();
+    };
   }
 
   /** `loaded` were loaded up to the store's position: they are applied from the log from now on (those still followed). */

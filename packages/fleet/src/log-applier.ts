@@ -12,7 +12,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { ReplicaBehindError, LogTrimmedError, StaleEpochError } from '@ragwire/protocol';
 import { decodeLogWrite, type ApplyTarget } from './apply-target';
 import { ApplyQueue } from './apply-queue';
-import { loadBuckets, restoreFromOwners, type LoadContext } from './bucket-loader';
+import { loadBesideApplying, restoreFromOwners, type LoadContext } from './bucket-loader';
 import { EVERY_BUCKET, bucketOf, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
 import { FleetCatalog } from './catalog';
 import { CollectionFeed, type FeedHost } from './collection-feed';
@@ -313,19 +313,39 @@ export class LogApplier implements FeedHost {
       }
       return this.#follow(feed);
     }
-    if (feed.loading.size > 0 && feed.map !== null) {
-      // Buckets given to a member that holds others: loaded up to its position before the log applies them.
-      const load = new Set(feed.loading);
-      const through = from - 1;
-      const t0 = Date.now();
-      const done = await loadBuckets(this.#loadContext(feed), feed.map, load, { first, through }, run);
-      if (!done.loaded) return;
-      feed.finishLoading(load);
-      this.#onLoad({ collection, buckets: load.size, through, documents: done.documents, replayed: done.replayed, ms: Date.now() - t0 });
-    }
     feed.trimmed = false;
+    feed.taken = from - 1;
+    // Buckets given to a member that holds others are loaded beside the read below, which goes on applying the others.
+    const loads = new AbortController();
+    const loader =
+      feed.loading.size > 0 && feed.map !== null
+        ? loadBesideApplying(
+            { ...this.#loadContext(feed), streamStart: () => this.#streamStart(stream) },
+            feed,
+            AbortSignal.any([run, loads.signal]),
+            this.#onLoad,
+          )
+        : undefined;
+    try {
+      await this.#read(feed, generation, from);
+    } finally {
+      loads.abort();
+      await loader;
+    }
+  }
+
+  /** Where `stream` starts now (an empty stream: after its last message). */
+  async #streamStart(stream: string): Promise<number> {
+    const info = await this.#jsm!.streams.info(stream);
+    return info.state.messages > 0 ? info.state.first_seq : info.state.last_seq + 1;
+  }
+
+  /** Reads the log from `from` and applies the messages of the buckets `feed` follows, until its run stops or a failure. */
+  async #read(feed: CollectionFeed, generation: number, from: number): Promise<void> {
+    const { collection } = feed.spec;
+    const run = feed.runSignal;
     // The stream holds only this collection's subjects: no filter (filter_subjects needs server 2.10).
-    const consumer = await this.#js.consumers.get(stream, {
+    const consumer = await this.#js.consumers.get(streamName(this.#prefix, collection), {
       deliver_policy: 'by_start_sequence' as never,
       opt_start_seq: from,
     });
@@ -344,8 +364,12 @@ export class LogApplier implements FeedHost {
       for await (const m of messages) {
         // Restarted (new buckets to follow from the log's start): this read's buffered messages are not applied.
         if (run.aborted) break;
+        // A load handing its buckets over: they are applied from the next message on.
+        if (feed.held) await feed.held;
+        if (run.aborted) break;
         if (queue.failure !== undefined) throw queue.failure;
         const seq = m.seq;
+        feed.taken = seq;
         const bucket = bucketOfSubject(m.subject);
         // A message no replica can apply is passed over, and said.
         const write = feed.owns(bucket) ? decodeLogWrite(m.data, collection, seq, this.#onProblem) : undefined;
