@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ShardedCollection } from '@ragwire/client';
-import { SnapshotStore, WriteLog, bucketSetKey, bucketsOfMember, streamName } from '@ragwire/fleet';
+import { SnapshotStore, WriteLog, bucketSetKey, bucketsOfMember, retryNats, streamName } from '@ragwire/fleet';
 import { startNats } from '@ragwire/processes';
 import { replicaStates, startFleet, type TestFleet } from './fleet-harness';
 import { killAll } from './processes';
@@ -53,8 +53,10 @@ describe('fleet: restore from the object store', () => {
     const snapshots = await SnapshotStore.open(nc);
     const key = bucketSetKey(bucketsOfMember(fleet.map, 's0r0'));
     let snapshot: Awaited<ReturnType<SnapshotStore['get']>>;
-    // Applying runs behind the acknowledgements: on a loaded machine the 500th message may take a while.
-    for (let i = 0; i < 1200 && (snapshot = await snapshots.get(collection, key))?.seq === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+    // Applying runs behind the acknowledgements: on a loaded machine the 500th message may take a while
+    // (and a busy server may time a read out).
+    for (let i = 0; i < 1200 && (snapshot = await retryNats(() => snapshots.get(collection, key), 10_000))?.seq === undefined; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect(snapshot!.seq).toBeGreaterThan(0);
     const jsm = await jetstreamManager(nc);
     await jsm.streams.purge(streamName('ragwire', collection), { seq: snapshot!.seq + 1 });

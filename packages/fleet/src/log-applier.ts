@@ -17,7 +17,11 @@ import { EVERY_BUCKET, bucketOf, bucketOfSubject, streamName, DEFAULT_PREFIX } f
 import { FleetCatalog } from './catalog';
 import { CollectionFeed, type FeedHost } from './collection-feed';
 import { SnapshotStore, bucketSetKey } from './snapshots';
+import { retryNats } from './nats-errors';
 import { scanBucketLag, type BucketLag } from './bucket-lag';
+
+/** How long a snapshot upload that times out or finds no responder is tried again before the next pause of the log. */
+const SNAPSHOT_RETRY_MS = 10_000;
 
 export interface LogApplierOptions {
   connection: NatsConnection;
@@ -224,14 +228,17 @@ export class LogApplier implements FeedHost {
   async #upload(feed: CollectionFeed): Promise<void> {
     const { collection } = feed.spec;
     const seq = feed.processed;
+    const before = feed.snapshotAt;
     feed.snapshotAt = seq;
     try {
       const owned = feed.owned;
       const buckets = feed.spec.buckets;
       const frames = this.target.exportFrames(collection, owned === undefined ? () => true : (id) => owned.has(bucketOf(id, buckets)));
-      await this.#snapshots!.put(collection, bucketSetKey(owned), seq, frames);
+      // A NATS node restarting or a busy server: the upload is tried again for a while, then at the next pause.
+      await retryNats(() => this.#snapshots!.put(collection, bucketSetKey(owned), seq, frames), SNAPSHOT_RETRY_MS);
       this.#onSnapshot({ collection, seq, documents: -1, restored: false });
     } catch (error) {
+      feed.snapshotAt = before;
       this.#onProblem({ collection, seq, error });
     }
   }
