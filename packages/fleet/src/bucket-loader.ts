@@ -20,10 +20,11 @@
 // before the load reached it changes nothing either.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { LogTrimmedError, isRagwireError, type UpsertRequest } from '@ragwire/protocol';
+import { LogTrimmedError, type UpsertRequest } from '@ragwire/protocol';
 import { decodeLogWrite, type ApplyTarget } from './apply-target';
 import { EVERY_BUCKET, bucketOf, bucketOfSubject } from './buckets';
 import { bucketsOfMember, bucketsToFollow, type ShardMap } from './catalog';
+import { LoadBatch, subset } from './load-batch';
 import { bucketSetKey, type Snapshot, type SnapshotStore } from './snapshots';
 
 export interface LoadContext {
@@ -83,23 +84,6 @@ async function ownersSnapshots(ctx: LoadContext, map: ShardMap, load: Set<number
   return out;
 }
 
-/** The documents of `write` for which `keep` is true, or undefined when none. */
-function subset(write: UpsertRequest, keep: (id: string) => boolean): UpsertRequest | undefined {
-  const rows = write.ids.flatMap((id, i) => (keep(id) ? [i] : []));
-  if (rows.length === write.ids.length) return write;
-  if (rows.length === 0) return undefined;
-  const { dim } = write;
-  const vectors = new Float32Array(rows.length * dim);
-  rows.forEach((i, j) => vectors.set(write.vectors.subarray(i * dim, (i + 1) * dim), j * dim));
-  return {
-    ...write,
-    ids: rows.map((i) => write.ids[i]!),
-    vectors,
-    ...(write.payloads ? { payloads: rows.map((i) => write.payloads![i] ?? null) } : {}),
-    ...(write.sparse ? { sparse: rows.map((i) => write.sparse![i] ?? null) } : {}),
-  };
-}
-
 /**
  * Replaces the store's documents by those of `load` (every bucket the member follows) from their owners'
  * snapshots and records the oldest snapshot's sequence; the log is then read after it.
@@ -129,7 +113,9 @@ async function loadBuckets(
   let documents = 0;
   if (range.first > 1) {
     const snapshots = await ownersSnapshots(ctx, map, load, range.first);
-    for (const w of snapshots.writes) await target.load(collection, w, () => true);
+    const batch = new LoadBatch(target, collection, (error) => ctx.onProblem({ collection, error }));
+    for (const w of snapshots.writes) await batch.add(w, () => true);
+    await batch.flush();
     at = snapshots.at;
     documents = snapshots.documents;
   }
@@ -159,6 +145,7 @@ async function replayBuckets(
   if (signal.aborted) stop();
   let expected = start;
   let replayed = 0;
+  const batch = new LoadBatch(target, collection, (error) => ctx.onProblem({ collection, error }));
   try {
     for await (const m of messages) {
       if (signal.aborted) break;
@@ -179,18 +166,13 @@ async function replayBuckets(
       if (within) {
         const write = decodeLogWrite(m.data, collection, m.seq, ctx.onProblem);
         if (write) {
-          try {
-            await target.load(collection, write, within);
-            replayed++;
-          } catch (error) {
-            // A refusal by the store (its 4xx errors): passed over, as at its position on every replica.
-            if (!(isRagwireError(error) && error.status < 500)) throw error;
-            ctx.onProblem({ collection, seq: m.seq, error });
-          }
+          await batch.add(write, within);
+          replayed++;
         }
       }
       if (m.seq >= through) break;
     }
+    if (!signal.aborted) await batch.flush();
   } finally {
     signal.removeEventListener('abort', stop);
     stop();
