@@ -142,7 +142,12 @@ try {
     if (m.seq >= last) break;
   }
   await messages.close();
-  rows.push({ path: 'reading the whole log alone (no store write)', vectors: 0, seconds: (performance.now() - tr) / 1000, detail: `${fmt(last)} messages, ${fmt(bytes / 2 ** 20)} MiB` });
+  rows.push({
+    path: 'reading the whole log alone (no store write)',
+    vectors: 0,
+    seconds: (performance.now() - tr) / 1000,
+    detail: `${fmt(last)} messages, ${fmt(bytes / 2 ** 20)} MiB`,
+  });
   console.error(`${rows.at(-1)!.path}: ${fmt(rows.at(-1)!.seconds, 2)} s`);
 
   // 1. From the log.
@@ -207,7 +212,14 @@ try {
 const direct = rows.at(-1)!;
 const table = renderTable(
   ['path', 'vectors moved', 'seconds', 'vectors/s', 'x direct time', 'detail'],
-  rows.map((r) => [r.path, r.vectors ? fmt(r.vectors) : '-', fmt(r.seconds, 2), r.vectors ? fmt(r.vectors / r.seconds) : '-', fmt(r.seconds / direct.seconds, 2), r.detail]),
+  rows.map((r) => [
+    r.path,
+    r.vectors ? fmt(r.vectors) : '-',
+    fmt(r.seconds, 2),
+    r.vectors ? fmt(r.vectors / r.seconds) : '-',
+    fmt(r.seconds / direct.seconds, 2),
+    r.detail,
+  ]),
   true,
 );
 const machine = describeMachine();
