@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardedCollection } from '@ragwire/client';
 import { bucketOf } from '@ragwire/fleet';
+import { Prng } from '@ragwire/protocol';
 import { fleetCli, numberedVectors, startFleetSession, writersAndQueriers, type FleetSession } from './fleet-harness';
 import { killAll } from './processes';
 
@@ -18,6 +19,8 @@ const MAX_MSGS = 600;
 const SNAPSHOT_EVERY = 100;
 const GRACE_MS = 2000;
 const collection = 'trimmed';
+/** Draws the second kill's moment (printed with the result, so a failing moment can be run again). */
+const KILL_SEED = Number(process.env.RAGWIRE_FLEET_KILL_SEED ?? Date.now() % 100_000);
 
 const vectorsFor = (ns: number[]): Float32Array => numberedVectors(ns, DIM);
 
@@ -100,16 +103,18 @@ describe('fleet: moving buckets when the stream was trimmed past its start', () 
       await sleep(1000);
       const removing = fleetCli(nats.url, 'remove-shard', '0', '--collection', collection, '--grace-ms', String(GRACE_MS), '--timeout-ms', '90000');
       // A member loading the removed shard's buckets is killed (-9) twice, once the move is pending and
-      // again shortly after it came back, and restarted each time: a load is not recorded, so it loads them
-      // again (from the snapshots, as the stream moved on) while it goes on applying its own buckets. The
-      // writer pauses while it is down: a shard whose only replica is down while the stream trims past its
-      // last snapshot has lost those writes (docs/operations.md, "Moves out of a trimmed stream").
+      // again a drawn 0-1.5 s after it came back (RAGWIRE_FLEET_KILL_SEED picks the draw), and restarted
+      // each time: a load is not recorded, so it loads them again (from the snapshots, as the stream moved
+      // on) while it goes on applying its own buckets. The writer pauses while it is down: a shard whose
+      // only replica is down while the stream trims past its last snapshot has lost those writes
+      // (docs/operations.md, "Moves out of a trimmed stream").
       const pendingBy = Date.now() + 30_000;
       while (!(await session.currentMap()).next) {
         if (Date.now() > pendingBy) throw new Error('remove-shard put no pending move within 30 s');
         await sleep(100);
       }
-      for (const after of [0, 300]) {
+      const kills = [0, new Prng(KILL_SEED).nextInt(1500)];
+      for (const after of kills) {
         await sleep(after);
         writer.paused = true;
         await fleet.kill9(1, 0);
@@ -133,7 +138,7 @@ describe('fleet: moving buckets when the stream was trimmed past its start', () 
       const { docs, expected } = await settle(urls);
       console.log(
         `move from a trimmed log: ${next} ids written; stream first..last ${trimmed.first_seq}..${trimmed.last_seq} before the add, ${afterAdd.first_seq}..${afterAdd.last_seq} after it, ${final.first_seq}..${final.last_seq} at the end; ` +
-          `add-shard caught up in ${added.catchUpMs} ms to ${added.caughtUpTo}, remove-shard in ${removed.catchUpMs} ms; docs per member ${JSON.stringify(docs)} vs expected ${JSON.stringify(expected)}`,
+          `add-shard caught up in ${added.catchUpMs} ms to ${added.caughtUpTo}, remove-shard in ${removed.catchUpMs} ms with kills at +${kills.join(', +')} ms (RAGWIRE_FLEET_KILL_SEED=${KILL_SEED}); docs per member ${JSON.stringify(docs)} vs expected ${JSON.stringify(expected)}`,
       );
       expect(final.first_seq).toBeGreaterThan(afterAdd.first_seq);
       expect(docs).toEqual(expected);
