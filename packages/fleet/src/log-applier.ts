@@ -1,11 +1,12 @@
 // The read side of a fleet on one shard server: for each collection in the catalog, an ordered consumer
 // over the collection's stream from the store's applied position + 1. A message of a bucket this member
 // holds (or of every bucket) is applied at its stream sequence, which the store commits in the same LMDB
-// transaction (exactly once across restarts and kill -9); other buckets' messages are passed over.
-// Consecutive messages read together are applied as one store write at the last one's sequence (apply-queue.ts).
-// Rebalancing (docs/operations.md "Rebalancing a fleet"): a member given buckets by a pending move
-// replays the log from its start for them when its store is empty, or loads them first (bucket-loader.ts)
-// when it holds others; collection-feed.ts keeps which buckets are followed and drops those that moved away.
+// transaction (exactly once across restarts and kill -9); other buckets' messages are passed over, and a
+// gap (the stream trimmed past the read) restarts it from a snapshot. Consecutive messages read together
+// are applied as one store write (apply-queue.ts). Rebalancing (docs/operations.md "Rebalancing a fleet"):
+// a member given buckets by a pending move replays the log from its start for them when its store is
+// empty, or loads them beside its read (bucket-loader.ts) when it holds others; collection-feed.ts keeps
+// which buckets are followed and drops those that moved away.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -62,6 +63,11 @@ export interface FeedState {
   epoch: number;
   /** The pending move whose buckets were followed from the log's start up to `processed`. */
   move?: string;
+}
+
+/** Where a stream starts (an empty stream: after its last message). */
+function streamStart(state: { messages: number; first_seq: number; last_seq: number }): number {
+  return state.messages > 0 ? state.first_seq : state.last_seq + 1;
 }
 
 export class LogApplier implements FeedHost {
@@ -301,8 +307,7 @@ export class LogApplier implements FeedHost {
     const from = this.target.appliedSeq(collection) + 1;
     const stream = streamName(this.#prefix, collection);
     const info = await this.#jsm!.streams.info(stream);
-    // Where the stream starts now (an empty stream: after its last message).
-    const first = info.state.messages > 0 ? info.state.first_seq : info.state.last_seq + 1;
+    const first = streamStart(info.state);
     // A member that follows no bucket applies nothing, so a trim loses it nothing.
     if (info.state.messages > 0 && first > from && feed.owns(EVERY_BUCKET)) {
       // Consuming now would skip the trimmed writes: load a snapshot of our buckets taken at or after
@@ -322,12 +327,12 @@ export class LogApplier implements FeedHost {
     }
     feed.trimmed = false;
     feed.taken = from - 1;
-    // Buckets given to a member that holds others are loaded beside the read below, which goes on applying the others.
+    // Buckets given to a member that holds others are loaded beside the read, which applies the others.
     const loads = new AbortController();
     const loader =
       feed.loading.size > 0 && feed.map !== null
         ? loadBesideApplying(
-            { ...this.#loadContext(feed), streamStart: () => this.#streamStart(stream) },
+            { ...this.#loadContext(feed), streamStart: async () => streamStart((await this.#jsm!.streams.info(stream)).state) },
             feed,
             AbortSignal.any([run, loads.signal]),
             this.#onLoad,
@@ -339,12 +344,6 @@ export class LogApplier implements FeedHost {
       loads.abort();
       await loader;
     }
-  }
-
-  /** Where `stream` starts now (an empty stream: after its last message). */
-  async #streamStart(stream: string): Promise<number> {
-    const info = await this.#jsm!.streams.info(stream);
-    return info.state.messages > 0 ? info.state.first_seq : info.state.last_seq + 1;
   }
 
   /** Reads the log from `from` and applies the messages of the buckets `feed` follows, until its run stops or a failure. */
@@ -376,14 +375,17 @@ export class LogApplier implements FeedHost {
         if (run.aborted) break;
         if (queue.failure !== undefined) throw queue.failure;
         const seq = m.seq;
+        // A gap: the stream was trimmed past this read (a member that follows no bucket loses nothing by it).
+        if (seq !== feed.taken + 1 && feed.owns(EVERY_BUCKET))
+          throw new LogTrimmedError(`the log of ${collection} lost messages ${feed.taken + 1}..${seq - 1} before this member read them`);
         feed.taken = seq;
         const bucket = bucketOfSubject(m.subject);
         // A message no replica can apply is passed over, and said.
         const write = feed.owns(bucket) ? decodeLogWrite(m.data, collection, seq, this.#onProblem) : undefined;
         await queue.add(seq, m.data.length, write);
         if (messages.getPending() <= 1) {
-          // this message is counted until the loop asks for the next
-          // Nothing waiting: apply what was read and let it settle, so positions (and read-your-writes) move without delay.
+          // Nothing waiting (this message counts until the loop asks for the next): apply what was read and
+          // let it settle, so positions (and read-your-writes) move without delay.
           await queue.settle();
           if (queue.failure === undefined && !run.aborted) await feed.recordPosition();
           if (queue.failure === undefined && feed.owns(EVERY_BUCKET) && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
