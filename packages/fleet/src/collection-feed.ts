@@ -21,6 +21,8 @@ export class CollectionFeed {
   last = 0;
   trimmed = false;
   snapshotAt = 0;
+  /** The snapshot upload in flight (one at a time; the read goes on meanwhile). */
+  uploading: Promise<void> | undefined;
   /** The buckets applied from the log; undefined: no shard map, every bucket. */
   owned: Set<number> | undefined;
   /** The buckets queries are answered for (the map's current layout); undefined: every bucket. */

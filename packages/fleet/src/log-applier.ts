@@ -182,15 +182,9 @@ export class LogApplier implements FeedHost {
     });
   }
 
-  /** Reports a problem through the owner's hook. */
-  problem(event: { collection: string; seq?: number; error: unknown }): void {
-    this.#onProblem(event);
-  }
-
-  /** Reports documents dropped after a move through the owner's hook. */
-  dropped(event: { collection: string; documents: number; epoch: number }): void {
-    this.#onDrop(event);
-  }
+  /** Report a problem, or documents dropped after a move, through the owner's hooks. */
+  problem = (event: { collection: string; seq?: number; error: unknown }): void => this.#onProblem(event);
+  dropped = (event: { collection: string; documents: number; epoch: number }): void => this.#onDrop(event);
 
   /** True when every collection's feed is within `maxLag` messages of its stream's end (as last seen) and none is trimmed. */
   caughtUp(maxLag: number): boolean {
@@ -230,23 +224,25 @@ export class LogApplier implements FeedHost {
     }
   }
 
-  /** Uploads the collection's documents at the feed's position (nothing is being applied meanwhile). */
-  async #upload(feed: CollectionFeed): Promise<void> {
-    const { collection } = feed.spec;
-    const seq = feed.processed;
-    const before = feed.snapshotAt;
+  /** Exports the collection's documents at the feed's position (nothing is being applied now); the upload goes on beside the read. */
+  #upload(feed: CollectionFeed): void {
+    const { collection, buckets } = feed.spec;
+    const { processed: seq, snapshotAt: before, owned } = feed;
     feed.snapshotAt = seq;
-    try {
-      const owned = feed.owned;
-      const buckets = feed.spec.buckets;
-      const frames = this.target.exportFrames(collection, owned === undefined ? () => true : (id) => owned.has(bucketOf(id, buckets)));
-      // A NATS node restarting or a busy server: the upload is tried again for a while, then at the next pause.
-      await retryNats(() => this.#snapshots!.put(collection, bucketSetKey(owned), seq, frames), SNAPSHOT_RETRY_MS);
-      this.#onSnapshot({ collection, seq, documents: -1, restored: false });
-    } catch (error) {
-      feed.snapshotAt = before;
+    const failed = (error: unknown): void => {
+      if (feed.snapshotAt === seq) feed.snapshotAt = before;
       this.#onProblem({ collection, seq, error });
+    };
+    let frames: Uint8Array[];
+    try {
+      frames = this.target.exportFrames(collection, owned === undefined ? () => true : (id) => owned.has(bucketOf(id, buckets)));
+    } catch (error) {
+      return failed(error);
     }
+    // A NATS node restarting or a busy server: the upload is tried again for a while, then at the next pause.
+    feed.uploading = retryNats(() => this.#snapshots!.put(collection, bucketSetKey(owned), seq, frames), SNAPSHOT_RETRY_MS)
+      .then(() => this.#onSnapshot({ collection, seq, documents: -1, restored: false }), failed)
+      .finally(() => (feed.uploading = undefined));
   }
 
   /** A collection with no shard map: the snapshot of every bucket (any replica's), then the log after it. */
@@ -388,7 +384,8 @@ export class LogApplier implements FeedHost {
           // let it settle, so positions (and read-your-writes) move without delay.
           await queue.settle();
           if (queue.failure === undefined && !run.aborted) await feed.recordPosition();
-          if (queue.failure === undefined && feed.owns(EVERY_BUCKET) && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
+          if (queue.failure === undefined && !feed.uploading && feed.owns(EVERY_BUCKET) && feed.processed - feed.snapshotAt >= this.#snapshotEvery)
+            this.#upload(feed);
         }
       }
     } finally {
