@@ -149,7 +149,7 @@ export class CollectionFeed {
     };
   }
 
-  /** `loaded` were loaded up to the store's position: they are applied from the log from now on (those still followed). */
+  /** `loaded` were loaded up to where the running read is: it applies them from its next message on (those still followed). */
   finishLoading(loaded: Iterable<number>): void {
     const wanted = this.map ? bucketsToFollow(this.map, this.applier.member) : undefined;
     const owned = new Set(this.owned ?? []);

@@ -40,7 +40,7 @@ export interface LogApplierOptions {
   snapshotEvery?: number;
   /** Told of a snapshot uploaded or restored. */
   onSnapshot?: (event: { collection: string; seq: number; documents: number; restored: boolean }) => void;
-  /** Told of buckets loaded into a store that holds others (a move to an existing member), before the log applies them. */
+  /** Told of buckets loaded into a store that holds others (a move to an existing member), as the read of the log takes them over. */
   onLoad?: (event: { collection: string; buckets: number; through: number; documents: number; replayed: number; ms: number }) => void;
   /** Told of the documents of buckets that moved away, dropped after the map's grace. */
   onDrop?: (event: { collection: string; documents: number; epoch: number }) => void;

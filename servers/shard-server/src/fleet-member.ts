@@ -71,7 +71,7 @@ export async function startFleetMember(
       ...(options.snapshotEvery !== undefined ? { snapshotEvery: options.snapshotEvery } : {}),
       ...(options.applyGroup !== undefined ? { group: { messages: options.applyGroup } } : {}),
       onSnapshot: (event) => log.info(event, event.restored ? 'fleet snapshot restored: replaying the log after it' : 'fleet snapshot uploaded'),
-      onLoad: (event) => log.info(event, 'fleet: buckets a move gave this member loaded up to its log position'),
+      onLoad: (event) => log.info(event, 'fleet: buckets a move gave this member loaded; its read of the log applies them from here'),
       onDrop: (event) => log.info(event, 'fleet: documents of buckets that moved away dropped after the grace'),
       onProblem: ({ collection, seq, error }) =>
         log.warn({ collection, seq, err: error, code: isRagwireError(error) ? error.code : undefined }, 'write log: entry refused or feed restarting'),
