@@ -22,7 +22,7 @@ import {
 } from '@ragwire/protocol';
 import type { DataPlaneRegistry, Index } from '@ragwire/native';
 import { CollectionReader, type QueryHow, type QueryInput, type QueryResult } from './collection-reader';
-import { DataPlaneColumn } from './data-plane-column';
+import { DataPlaneColumns } from './data-plane-column';
 import type { FilterIndex } from './filter-index';
 import { checkIds, checkVectors } from './input-checks';
 import { mergeLogGroup, type LogEntry, type RefusedEntry } from './log-group';
@@ -76,8 +76,8 @@ export class Collection {
   #applied: Promise<unknown> = Promise.resolve();
   #closed = false;
   #writes = 0;
-  /** Where the native data plane answers this collection's plain queries from, once published. */
-  #column: DataPlaneColumn | undefined;
+  /** Where native data planes answer this collection's plain queries from, once published. */
+  readonly #columns: DataPlaneColumns;
 
   constructor(
     readonly dbs: CollectionDbs,
@@ -96,6 +96,7 @@ export class Collection {
     this.#snapshotSeq = state.snapshotSeq;
     this.#indexedSeq = record.seq;
     this.#indexedLogWrites = record.logWrites ?? 0;
+    this.#columns = new DataPlaneColumns(record.settings.name);
     this.#reader = new CollectionReader({ ...state, settings: record.settings, dbs, nextLabel: () => record.nextLabel }, options);
   }
 
@@ -109,8 +110,12 @@ export class Collection {
    */
   publishTo(registry: DataPlaneRegistry): void {
     this.#open();
-    this.#column = new DataPlaneColumn(registry, this.name);
-    this.#column.publish(this.index, this.#options.exactScanBytes, this.labelToId, (id) => this.#reader.encodedPayload(id));
+    this.#columns.publish(registry, this.index, this.#options.exactScanBytes, this.labelToId, (id) => this.#reader.encodedPayload(id));
+  }
+
+  /** Stops updating `registry` (its owner disposed it or is about to). */
+  unpublishFrom(registry: DataPlaneRegistry): void {
+    this.#columns.forget(registry);
   }
 
   /** Fleet: the write log sequence of the last write applied through applyAt (committed or about to be); 0 when none. */
@@ -238,7 +243,7 @@ export class Collection {
         if (p) this.text.add(labels[i]!, this.text.documentText(p.text, p.metadata));
         if (sparse?.[i]) this.sparse.add(labels[i]!, sparse[i]!);
       }
-      this.#column?.added(labels, ids, encoded);
+      this.#columns.added(labels, ids, encoded);
       this.#indexedSeq = seq;
       this.#indexedLogWrites = record.logWrites ?? 0;
       return { upserted: n, seq };
@@ -352,7 +357,7 @@ export class Collection {
   async drop(): Promise<void> {
     this.#open();
     // Gone for the native data plane in the same turn the store forgot it.
-    this.#column?.unpublish();
+    this.#columns.unpublish();
     await this.#shutDown();
     await this.dbs.collections.remove(this.name);
     for (const db of [this.dbs.docs, this.dbs.vectors, this.dbs.log]) await db.drop();
@@ -362,7 +367,7 @@ export class Collection {
 
   async #shutDown(): Promise<void> {
     await this.#applied.catch(() => undefined);
-    this.#column?.unpublish();
+    this.#columns.unpublish();
     this.#closed = true;
     this.index.close();
   }
@@ -429,7 +434,7 @@ export class Collection {
       this.text.remove(label);
       this.sparse.remove(label);
     }
-    this.#column?.removed(labels);
+    this.#columns.removed(labels);
   }
 
   #open(): void {

@@ -9,7 +9,37 @@ import type { DataPlaneRegistry, Index } from '@ragwire/native';
 /** Documents handed to the registry per call when a whole collection is published. */
 const PUBLISH_BATCH = 4096;
 
-export class DataPlaneColumn {
+/** One collection's columns, one per registry it is published to. */
+export class DataPlaneColumns {
+  #columns: DataPlaneColumn[] = [];
+
+  constructor(readonly name: string) {}
+
+  publish(registry: DataPlaneRegistry, ...state: Parameters<DataPlaneColumn['publish']>): void {
+    const column = new DataPlaneColumn(registry, this.name);
+    column.publish(...state);
+    this.#columns.push(column);
+  }
+
+  /** Stops updating `registry` (its owner disposed it or is about to). */
+  forget(registry: DataPlaneRegistry): void {
+    this.#columns = this.#columns.filter((c) => c.registry !== registry);
+  }
+
+  added(...write: Parameters<DataPlaneColumn['added']>): void {
+    for (const c of this.#columns) c.added(...write);
+  }
+
+  removed(labels: readonly number[]): void {
+    for (const c of this.#columns) c.removed(labels);
+  }
+
+  unpublish(): void {
+    for (const c of this.#columns) c.unpublish();
+  }
+}
+
+class DataPlaneColumn {
   constructor(
     readonly registry: DataPlaneRegistry,
     readonly name: string,

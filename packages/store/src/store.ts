@@ -45,7 +45,7 @@ export class Store {
   readonly #collections = new Map<string, Collection>();
   readonly #options: ResolvedStoreOptions;
   #closed = false;
-  #dataPlane: DataPlaneRegistry | undefined;
+  #dataPlanes: DataPlaneRegistry[] = [];
 
   private constructor(root: RootDatabase, options: ResolvedStoreOptions) {
     this.#root = root;
@@ -72,8 +72,14 @@ export class Store {
    */
   publishTo(registry: DataPlaneRegistry): void {
     this.#open();
-    this.#dataPlane = registry;
+    this.#dataPlanes.push(registry);
     for (const c of this.#collections.values()) c.publishTo(registry);
+  }
+
+  /** Stops publishing to `registry` (disposed by its owner: a closing shard server). */
+  unpublishFrom(registry: DataPlaneRegistry): void {
+    this.#dataPlanes = this.#dataPlanes.filter((r) => r !== registry);
+    for (const c of this.#collections.values()) c.unpublishFrom(registry);
   }
 
   async createCollection(input: CreateCollectionInput): Promise<{ created: boolean; info: CollectionInfo }> {
@@ -159,7 +165,7 @@ export class Store {
       deviceMinWork: this.#options.deviceMinWork,
     });
     this.#collections.set(record.settings.name, c);
-    if (this.#dataPlane) c.publishTo(this.#dataPlane);
+    for (const registry of this.#dataPlanes) c.publishTo(registry);
     return c;
   }
 

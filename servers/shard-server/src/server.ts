@@ -146,7 +146,10 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     }
     if (config.fleet) ctx.fleet = fleet = await startFleetMember(config.fleet, { store, addresses, adminUrl: admin?.url, log, metrics });
   } catch (error) {
-    dataPlane?.dispose();
+    if (dataPlane) {
+      dataPlane.dispose();
+      store.unpublishFrom(dataPlane);
+    }
     await Promise.all(listeners.map((l) => l.close()));
     await fleet?.close();
     await admin?.close();
@@ -181,7 +184,10 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     (closing ??= (async () => {
       draining = true;
       // From here on every query reaches JavaScript, which refuses it while draining.
-      dataPlane?.dispose();
+      if (dataPlane) {
+        dataPlane.dispose();
+        store.unpublishFrom(dataPlane);
+      }
       // Frames a loop read meanwhile reach JavaScript before it waits for its connections to go idle.
       await Promise.all(listeners.map((l) => l.quiesce?.()));
       log.info({ connections: connections.size }, 'draining');
