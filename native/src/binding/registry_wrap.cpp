@@ -51,16 +51,11 @@ Napi::Value publish(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "dataPlaneRegistryPublish(id, name, nativeIndex, plan)");
   std::shared_ptr<Index> index = IndexWrap::Unwrap(info[2].As<Napi::Object>())->live(env);
   Napi::Object o = info[3].As<Napi::Object>();
-  dataplane::CollectionPlan plan;
-  plan.dim = index->config().dim;
-  plan.kind = index->config().kind;
-  plan.f32 = index->config().storage == StorageKind::kF32;
   const Napi::Value bytes = o.Get("exactScanBytes");
   if (!bytes.IsNumber() || bytes.As<Napi::Number>().DoubleValue() < 0)
     throw Napi::TypeError::New(env, "plan.exactScanBytes must be a non-negative number");
-  plan.exact_scan_bytes = (uint64_t)bytes.As<Napi::Number>().Int64Value();
-  plan.searches_on_device = o.Get("searchesOnDevice").ToBoolean();
-  registry->publish(name, std::move(index), plan);
+  registry->publish(name, std::move(index), (uint64_t)bytes.As<Napi::Number>().Int64Value(),
+                    o.Get("searchesOnDevice").ToBoolean());
   return env.Undefined();
 }
 

@@ -2,10 +2,15 @@
 
 namespace ragwire::dataplane {
 
-void CollectionRegistry::publish(const std::string& name, std::shared_ptr<Index> index, const CollectionPlan& plan) {
+void CollectionRegistry::publish(const std::string& name, std::shared_ptr<Index> index, uint64_t exact_scan_bytes,
+                                 bool searches_on_device) {
   auto c = std::make_shared<PublishedCollection>();
+  c->plan.dim = index->config().dim;
+  c->plan.kind = index->config().kind;
+  c->plan.f32 = index->config().storage == StorageKind::kF32;
+  c->plan.exact_scan_bytes = exact_scan_bytes;
+  c->plan.searches_on_device = searches_on_device;
   c->index = std::move(index);
-  c->plan = plan;
   std::lock_guard<std::mutex> lock(mu_);
   collections_[name] = std::move(c);
 }

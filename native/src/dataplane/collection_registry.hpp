@@ -43,8 +43,9 @@ struct PublishedCollection {
 
 class CollectionRegistry {
  public:
-  // Publishes (or replaces) a collection with no rows yet.
-  void publish(const std::string& name, std::shared_ptr<Index> index, const CollectionPlan& plan);
+  // Publishes (or replaces) a collection with no rows yet; the plan's dim, kind and storage are the index's.
+  void publish(const std::string& name, std::shared_ptr<Index> index, uint64_t exact_scan_bytes,
+               bool searches_on_device);
   void unpublish(const std::string& name);
   // Unpublishes every collection.
   void clear();
