@@ -99,8 +99,7 @@ TEST(FrameSplitter, StopsAtAFatalHeaderAfterPassingIt) {
   auto bad = frame(0x20, 2, 16);
   const uint32_t huge = 100u << 20;
   std::memcpy(bad.data(), &huge, 4);  // past the frame limit: the length cannot be trusted
-  std::vector<uint8_t> stream(good);
-  stream.insert(stream.end(), bad.begin(), bad.end());
+  const std::vector<uint8_t> stream = concat({good, bad});
   size_t taken = 0;
   const Split s = split(stream, stream.size(), 1 << 20, &taken);
   EXPECT_EQ(taken, good.size() + kHeaderBytes);
