@@ -10,9 +10,10 @@
  *   UCX_TLS=tcp pnpm --filter @ragwire/bench e2e-transports      (UCX over its tcp transport)
  *   RAGWIRE_UCX_POLL=1 ...                                         (UCX progress threads never sleep)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ShardClient } from '@ragwire/client';
 import { gaussianMixture } from '@ragwire/datasets';
 import { transports } from '@ragwire/native';
@@ -120,4 +121,22 @@ rmSync(dir, { recursive: true, force: true });
 const table = renderTable(['path (2 processes, loopback)', 'p50 us', 'p99 us', 'p50 / TCP echo', 'QPS @16'], rows, markdown);
 console.log(
   `\nmachine: ${machineLine(machine)}\ndata: gmm ${N} x ${DIM}, HNSW M=16 efConstruction=100, efSearch=64, 1 engine thread\ncommand: ${process.env.UCX_TLS ? `UCX_TLS=${tls} ` : ''}pnpm --filter @ragwire/bench e2e-transports ${argv.join(' ')}\n\n${table}\n`,
+);
+
+const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(
+  join(resultsDir, `e2e-transports-${new Date().toISOString().slice(0, 10)}.json`),
+  JSON.stringify(
+    {
+      machine,
+      command: `pnpm --filter @ragwire/bench e2e-transports ${argv.join(' ')}`,
+      ucxTls: tls,
+      data: { name: 'gmm', n: N, dim: DIM, clusters: 100, seed: 42, hnsw: { M: 16, efConstruction: 100, efSearch: 64 }, k: 10, engineThreads: 1 },
+      columns: ['path', 'p50Us', 'p99Us', 'p50OverTcpEcho', 'qpsAt16'],
+      rows,
+    },
+    null,
+    2,
+  ),
 );
