@@ -3,12 +3,12 @@
  * default) and three with tracing on, exporting over OTLP/HTTP to a receiver in this process: one
  * recording every request (the caller's traceparent sampled), one whose caller marks its trace
  * unsampled (ragwire's hooks without the SDK's recording), one starting its own traces at
- * sampleRatio 0.1. RATE requests/s each (four proxies share two cores with the load generator) on a near-instant simulator, all at once, so a burst of other work on
- * the machine lands on all; CPU per request of each proxy from its own process.cpuUsage() (its
+ * sampleRatio 0.1. RATE requests/s each on a near-instant simulator, all at once, so a burst of
+ * other work on the machine lands on all; CPU per request of each proxy from its own process.cpuUsage() (its
  * /metrics). The cost is the median over rounds of each round's on/off ratio; every round's ratio
  * is printed, and the pooled figures beside it.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,12 +37,13 @@ export async function tracingCost(o: Options): Promise<Row[]> {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
   const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
+  const dir = mkdtempSync(join(tmpdir(), 'ragwire-tracing-'));
   try {
     const sim = await startSim(['--step-base-ms', '0', '--step-per-seq-ms', '0', '--prefill-per-token-ms', '0', '--frontend-per-request-ms', '0']);
     const args = ['--upstream', sim.url, '--routing', 'least-outstanding'];
     const on = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint };
     // tracing.sampleRatio has no flag or variable: a configuration file sets it.
-    const sampled = join(mkdtempSync(join(tmpdir(), 'ragwire-tracing-')), 'proxy.yaml');
+    const sampled = join(dir, 'proxy.yaml');
     writeFileSync(sampled, 'tracing:\n  sampleRatio: 0.1\n');
     const sampledTraceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     // Off first: every ratio is against it. Each proxy takes the same requests but for the caller's traceparent.
@@ -123,5 +124,6 @@ export async function tracingCost(o: Options): Promise<Row[]> {
     return rows;
   } finally {
     receiver.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
