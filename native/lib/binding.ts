@@ -60,9 +60,14 @@ const ENGINE_LIMITS: EngineLimits = {
 };
 
 /** What the native data plane's decoders refuse: the protocol's limits and its filter caps (src/dataplane/query_decoder.hpp). */
-type DataPlaneLimits = ProtocolLimits & { maxFilterKeyBytes: number; maxFilterStringChars: number };
+export type DataPlaneLimits = ProtocolLimits & { maxFilterKeyBytes: number; maxFilterStringChars: number };
 
-const DATA_PLANE_LIMITS: DataPlaneLimits = { ...DEFAULT_LIMITS, maxFilterKeyBytes: MAX_FILTER_KEY_BYTES, maxFilterStringChars: MAX_FILTER_STRING_CHARS };
+/** `limits` (a server's protocol limits) with the filter caps, as the data plane's decoders take them. */
+export function dataPlaneLimits(limits: ProtocolLimits): DataPlaneLimits {
+  return { ...limits, maxFilterKeyBytes: MAX_FILTER_KEY_BYTES, maxFilterStringChars: MAX_FILTER_STRING_CHARS };
+}
+
+const DATA_PLANE_LIMITS: DataPlaneLimits = dataPlaneLimits(DEFAULT_LIMITS);
 
 function packageRoot(): string {
   // lib/ (source) and dist/ (built) both sit one level below the package root.

@@ -4,10 +4,11 @@
 // NativeTcpSocket, a Duplex shaped like net.Socket, so the frame code that serves tcp:// (decoder,
 // pipelining, backpressure, connection limits) serves it unchanged.
 import { Duplex } from 'node:stream';
-import { native } from './binding';
+import { DEFAULT_LIMITS, NATIVE_LOOP_LIMITS, type ProtocolLimits } from '@ragwire/protocol';
+import { dataPlaneLimits, native, type DataPlaneLimits } from './binding';
+import type { DataPlaneRegistry } from './data-plane-registry';
 
-/** Bytes handed to a socket and not yet read by its consumer, beyond which the loop stops reading it (as net.Socket's buffer). */
-const READ_WINDOW_BYTES = 64 * 1024;
+const { readWindowBytes: READ_WINDOW_BYTES } = NATIVE_LOOP_LIMITS;
 /** Bytes a write may leave in the loop's queue before its callback waits for the kernel to take them. */
 const SEND_ALLOWANCE = 256 * 1024;
 
@@ -16,13 +17,24 @@ interface TcpLoopAddon {
   tcpLoopOpen(
     host: string,
     port: number,
-    options: { maxFrameBytes: number; maxUnsentBytes: number; readWindowBytes: number },
+    options: {
+      maxFrameBytes: number;
+      maxUnsentBytes: number;
+      readWindowBytes: number;
+      keepFrameBytes: number;
+      replyHighWaterBytes: number;
+      closeLingerMs: number;
+    },
     onEvents: (events: unknown[]) => void,
   ): { id: number; port: number };
   tcpLoopSend(loop: number, conn: number, chunks: Uint8Array[], allowance: number): number;
   tcpLoopAck(loop: number, conn: number, bytes: number): void;
   tcpLoopFinish(loop: number, conn: number): void;
   tcpLoopClose(loop: number, conn: number, graceful: boolean): void;
+  tcpLoopSetState(loop: number, conn: number, state: NativeConnectionState): void;
+  tcpLoopAnsweredBytes(loop: number, conn: number): number;
+  tcpLoopBarrier(loop: number): void;
+  tcpLoopAnswerFrom(loop: number, registry: number, limits: DataPlaneLimits, storeCaps: { maxK: number; maxEfSearch: number }): void;
   tcpLoopStopAccepting(loop: number): void;
   tcpLoopDispose(loop: number): void;
   tcpLoopRef(loop: number, on: boolean): void;
@@ -36,17 +48,23 @@ enum LoopEvent {
   End = 2,
   Drain = 3,
   Closed = 4,
+  Barrier = 5,
 }
 
 /** What the loop thread has done (counters since it started). */
 export interface NativeTcpStats {
   /** Times the thread waited in epoll_wait: an idle listener adds none. */
   waits: number;
-  /** Frame headers the loop walked, and of those QUERY frames (the ones a native fast path keeps). */
+  /** Frame headers the loop walked, and of those QUERY frames. */
   frames: number;
   queries: number;
+  /** QUERY frames answered on the loop thread, and those kept whole but handed to JavaScript. */
+  answered: number;
+  declined: number;
   accepted: number;
   open: number;
+  /** Open connections JavaScript marked ready (setNativeState): their QUERY frames may be answered natively. */
+  ready: number;
   /** Reply bytes queued in the loop over all connections. */
   unsentBytes: number;
 }
@@ -54,21 +72,41 @@ export interface NativeTcpStats {
 export interface NativeTcpLimits {
   /** The protocol's frame limit: headers are checked against it. */
   maxFrameBytes: number;
+  /** Unsent reply bytes of one connection above which the loop stops reading it until they drain (connectionLimits.replyHighWaterBytes). */
+  replyHighWaterBytes: number;
   /** Unsent reply bytes of one connection above which the loop closes it (connectionLimits.maxUnsentReplyBytes). */
   maxUnsentReplyBytes: number;
+}
+
+/** What the server settled for a connection (HELLO, token, EXTENSIONS), as the loop keeps it. */
+export interface NativeConnectionState {
+  /** Authenticated (or a server without tokens): until then every frame goes to JavaScript. */
+  ready: boolean;
+  /** The connection turned the trace extension on. */
+  traceOn: boolean;
+  /** The collections it may read: every one, or those named. */
+  readAny: boolean;
+  readable: string[];
 }
 
 export interface NativeTcpListener {
   /** The port bound (the one asked for, or the ephemeral one). */
   readonly port: number;
   stats(): NativeTcpStats;
+  /**
+   * Resolves once every frame the loop read so far was answered by it or handed to JavaScript (and
+   * its handlers ran): after the registry stops answering, what JavaScript holds is all there is.
+   */
+  quiesce(): Promise<void>;
   /** Stops accepting; resolves once every connection is closed and the loop thread has stopped. */
   close(): Promise<void>;
 }
 
 export class NativeTcpSocket extends Duplex {
-  /** Bytes handed to the loop, as net.Socket's bytesWritten. */
-  bytesWritten = 0;
+  /** Bytes handed to the loop from JavaScript. */
+  #written = 0;
+  /** The loop's answered bytes when last asked (kept once the socket is gone). */
+  #answered = 0;
   /** Bytes received, as net.Socket's bytesRead. */
   bytesRead = 0;
   private heldAck = 0;
@@ -81,6 +119,17 @@ export class NativeTcpSocket extends Duplex {
     readonly remote: string,
   ) {
     super({ allowHalfOpen: true, readableHighWaterMark: READ_WINDOW_BYTES, writableHighWaterMark: 64 * 1024 });
+  }
+
+  /** Bytes sent, as net.Socket's bytesWritten: JavaScript's replies and those the loop answered itself. */
+  get bytesWritten(): number {
+    if (!this.destroyed) this.#answered = this.loop.addon.tcpLoopAnsweredBytes(this.loop.id, this.id);
+    return this.#written + this.#answered;
+  }
+
+  /** Tells the loop what the server settled for this connection; it applies from the next whole frame on. */
+  setNativeState(state: NativeConnectionState): void {
+    if (!this.destroyed) this.loop.addon.tcpLoopSetState(this.loop.id, this.id, state);
   }
 
   /** net.Socket compatibility: the loop sets TCP_NODELAY on every connection it accepts. */
@@ -112,6 +161,8 @@ export class NativeTcpSocket extends Duplex {
         return;
       case LoopEvent.Accept:
         throw new Error(`connection ${this.id} accepted twice`);
+      case LoopEvent.Barrier:
+        throw new Error('a loop barrier addressed to a connection');
       default: {
         const never: never = kind;
         throw new Error(`unknown TCP loop event ${String(never)}`);
@@ -151,7 +202,7 @@ export class NativeTcpSocket extends Duplex {
   }
 
   private send(chunks: Buffer[], callback: (error?: Error | null) => void): void {
-    for (const c of chunks) this.bytesWritten += c.length;
+    for (const c of chunks) this.#written += c.length;
     const queued = this.loop.addon.tcpLoopSend(this.loop.id, this.id, chunks, SEND_ALLOWANCE);
     // Small writes complete at once; past the allowance the writer waits for the kernel to take
     // them, so writableLength (what connection limits watch) counts what the peer has not taken.
@@ -163,6 +214,8 @@ export class NativeTcpSocket extends Duplex {
 /** One loop: its id in the addon and the sockets its events go to. */
 class LoopHandle {
   readonly sockets = new Map<number, NativeTcpSocket>();
+  /** Callers of quiesce() waiting for the loop's barrier event. */
+  private barriers: (() => void)[] = [];
   private closing: (() => void) | undefined;
   /** The loop's last counters, kept once it is disposed. */
   private final: NativeTcpStats | undefined;
@@ -176,6 +229,15 @@ class LoopHandle {
     for (let i = 0; i < events.length; i += 3) {
       const kind = events[i] as LoopEvent;
       const conn = events[i + 1] as number;
+      if (kind === LoopEvent.Barrier) {
+        // After the handlers of the bytes delivered before it have run.
+        const waiting = this.barriers;
+        this.barriers = [];
+        setImmediate(() => {
+          for (const resolve of waiting) resolve();
+        });
+        continue;
+      }
       if (kind !== LoopEvent.Accept) {
         this.sockets.get(conn)?.onLoopEvent(kind, events[i + 2] as Buffer | string | undefined);
         continue;
@@ -191,6 +253,14 @@ class LoopHandle {
     if (!this.sockets.delete(conn)) return;
     this.addon.tcpLoopClose(this.id, conn, graceful);
     if (this.closing && this.sockets.size === 0) this.dispose();
+  }
+
+  quiesce(): Promise<void> {
+    if (this.final) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.barriers.push(resolve);
+      this.addon.tcpLoopBarrier(this.id);
+    });
   }
 
   close(): Promise<void> {
@@ -213,23 +283,54 @@ class LoopHandle {
   }
 }
 
-/** Listens on host:port (0: ephemeral) on a native epoll thread; `onConnection` gets every accepted socket. */
-export function listenNativeTcp(host: string, port: number, limits: NativeTcpLimits, onConnection: (socket: NativeTcpSocket) => void): NativeTcpListener {
+/** Where a listener's loop answers QUERY frames from: a store's published collections, under the server's protocol limits. */
+export interface NativeAnswering {
+  registry: DataPlaneRegistry;
+  limits: ProtocolLimits;
+}
+
+/**
+ * Listens on host:port (0: ephemeral) on a native epoll thread; `onConnection` gets every accepted
+ * socket. With `answering`, the loop answers the QUERY frames it can of connections marked ready
+ * (NativeTcpSocket.setNativeState) itself, and hands every other frame on.
+ */
+export function listenNativeTcp(
+  host: string,
+  port: number,
+  limits: NativeTcpLimits,
+  onConnection: (socket: NativeTcpSocket) => void,
+  answering?: NativeAnswering,
+): NativeTcpListener {
   const addon = native() as unknown as TcpLoopAddon;
   let loop: LoopHandle | undefined;
   const opened = addon.tcpLoopOpen(
     host,
     port,
-    { maxFrameBytes: limits.maxFrameBytes, maxUnsentBytes: limits.maxUnsentReplyBytes + SEND_ALLOWANCE, readWindowBytes: READ_WINDOW_BYTES },
+    {
+      maxFrameBytes: limits.maxFrameBytes,
+      maxUnsentBytes: limits.maxUnsentReplyBytes + SEND_ALLOWANCE,
+      readWindowBytes: READ_WINDOW_BYTES,
+      keepFrameBytes: Math.min(NATIVE_LOOP_LIMITS.keepFrameBytes, limits.maxFrameBytes),
+      replyHighWaterBytes: limits.replyHighWaterBytes,
+      closeLingerMs: NATIVE_LOOP_LIMITS.closeLingerMs,
+    },
     (events) => loop?.onEvents(events, onConnection),
   );
   loop = new LoopHandle(addon, opened.id);
+  // The store checks k and efSearch against the default caps whatever the server's protocol limits.
+  if (answering) {
+    addon.tcpLoopAnswerFrom(opened.id, answering.registry.id, dataPlaneLimits(answering.limits), {
+      maxK: DEFAULT_LIMITS.maxK,
+      maxEfSearch: DEFAULT_LIMITS.maxEfSearch,
+    });
+  }
   // An accepting listener keeps the process alive, as a listening net.Server does.
   addon.tcpLoopRef(opened.id, true);
   const handle = loop;
   return {
     port: opened.port,
     stats: () => handle.stats(),
+    quiesce: () => handle.quiesce(),
     close: () => handle.close(),
   };
 }

@@ -95,6 +95,11 @@ export class Index {
     }
   }
 
+  /** @internal The addon's object, for the native data plane to search the same index (data-plane-registry.ts). */
+  nativeHandle(): NativeIndexHandle {
+    return this.#live();
+  }
+
   /** search() on the calling thread: for small indexes and raw engine timings. */
   searchSync(queries: Float32Array, k: number, options: SearchOptions = {}): SearchResult {
     return this.#live().searchSync(...this.#searchArgs(queries, k, options));
@@ -276,4 +281,13 @@ export function measureReadBandwidth(bytes?: number): number {
 export { transports, type TransportsReport } from './ucx-worker';
 export { UcxSocket } from './ucx-socket';
 export { connectUcx, acceptUcx } from './ucx-handshake';
-export { listenNativeTcp, NativeTcpSocket, type NativeTcpListener, type NativeTcpLimits, type NativeTcpStats } from './native-tcp';
+export { DataPlaneRegistry } from './data-plane-registry';
+export {
+  listenNativeTcp,
+  NativeTcpSocket,
+  type NativeTcpListener,
+  type NativeTcpLimits,
+  type NativeTcpStats,
+  type NativeConnectionState,
+  type NativeAnswering,
+} from './native-tcp';

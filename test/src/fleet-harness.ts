@@ -1,5 +1,6 @@
 // A fleet for the integration tests: shard server processes started with --nats (real LMDB in temp
-// dirs), a shard map in the catalog, and helpers that compare what each replica applied with the log.
+// dirs), a shard map in the catalog, helpers that compare what each replica applied with the log, and a
+// session (NATS, a fleet, a write log, ShardedCollections) with paced writers and queriers over it.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ShardClient } from '@ragwire/client';
-import { EVERY_BUCKET, FleetCatalog, Membership, bucketOfSubject, evenShardMap, isRetryableNatsFailure, streamName, type ShardMap } from '@ragwire/fleet';
+import { ShardClient, ShardedCollection } from '@ragwire/client';
+import { EVERY_BUCKET, FleetCatalog, Membership, WriteLog, bucketOfSubject, evenShardMap, retryNats, streamName, type ShardMap } from '@ragwire/fleet';
+import { startNats } from '@ragwire/processes';
 import { REPO_ROOT, TS_NODE_ARGS, startShardProcess, type ShardProcess } from './processes';
 
 export interface FleetMember {
@@ -121,19 +123,6 @@ export async function startFleet(options: {
   };
 }
 
-/** `call`, retried every 500 ms while it fails with a NATS timeout or no responder, for up to `forMs`. */
-async function retryNats<T>(call: () => Promise<T>, forMs: number): Promise<T> {
-  const until = Date.now() + forMs;
-  for (;;) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!isRetryableNatsFailure(error) || Date.now() >= until) throw error;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
 /** Per shard: how many messages of the log it must apply (its buckets' and every 'all' message), and the log's last sequence. */
 export async function expectedWrites(nc: NatsConnection, collection: string, map: ShardMap): Promise<{ perShard: number[]; lastSeq: number }> {
   const stream = streamName('ragwire', collection);
@@ -213,4 +202,177 @@ export function numberedVectors(ns: number[], dim: number): Float32Array {
     for (let d = 0; d < dim; d++) v[i * dim + d] = (((n * 2654435761) >>> (d * 4)) & 0xff) / 255 + 0.01;
   });
   return v;
+}
+
+/** A nats-server, a fleet on it, a write log and the ShardedCollections a test opens over them. */
+export interface FleetSession {
+  readonly nats: Awaited<ReturnType<typeof startNats>>;
+  readonly nc: NatsConnection;
+  readonly fleet: TestFleet;
+  readonly log: WriteLog;
+  readonly collection: string;
+  readonly dim: number;
+  /** A ShardedCollection over the fleet through the log (closed with the session). */
+  open(options?: { consistency?: 'session' | 'eventual' }): ShardedCollection;
+  /** The collection's shard map as the catalog holds it now. */
+  currentMap(): Promise<ShardMap>;
+  /** The STATS `docs` of the member listening at `url`. */
+  docsOf(url: string): Promise<number>;
+  /** The collection's stream state: where it starts and ends, how many messages it holds. */
+  streamState(): Promise<{ first_seq: number; last_seq: number; messages: number }>;
+  /** The operator's retention: the stream keeps its last `maxMsgs` messages (discard old). */
+  retain(maxMsgs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a nats-server, a fleet of `shards` x `replicas` members with an even map for `collection`, a
+ * write log, and creates the collection (flat, f32, cosine, `dim`) through a ShardedCollection.
+ */
+export async function startFleetSession(options: {
+  collection: string;
+  shards: number;
+  replicas: number;
+  dim: number;
+  buckets?: number;
+  snapshotEvery?: number;
+  consistency?: 'session' | 'eventual';
+}): Promise<FleetSession> {
+  const { collection, dim } = options;
+  const nats = await startNats();
+  const nc = await connect({ servers: nats.url });
+  const fleet = await startFleet({ nats: [nats.url], ...options });
+  const log = await WriteLog.connect({ servers: nats.url, ...(options.buckets !== undefined ? { buckets: options.buckets } : {}) });
+  const opened: ShardedCollection[] = [];
+  const stream = streamName('ragwire', collection);
+  const session: FleetSession = {
+    nats,
+    nc,
+    fleet,
+    log,
+    collection,
+    dim,
+    open(o = {}) {
+      const c = new ShardedCollection({
+        shards: fleet.shardUrls(),
+        collection,
+        log,
+        timeoutMs: 15_000,
+        consistency: o.consistency ?? options.consistency ?? 'session',
+      });
+      opened.push(c);
+      return c;
+    },
+    async currentMap() {
+      return (await (await FleetCatalog.open(nc)).shardMap(collection))!.map;
+    },
+    async docsOf(url) {
+      const c = new ShardClient(url, { timeoutMs: 5000 });
+      try {
+        return Number((await c.request({ type: 'stats', collection })).stats.docs);
+      } finally {
+        await c.close();
+      }
+    },
+    async streamState() {
+      return (await (await jetstreamManager(nc)).streams.info(stream)).state;
+    },
+    async retain(maxMsgs) {
+      const jsm = await jetstreamManager(nc);
+      const info = await jsm.streams.info(stream);
+      await jsm.streams.update(info.config.name, { ...info.config, max_msgs: maxMsgs, discard: 'old' as never });
+    },
+    async close() {
+      for (const c of opened) await c.close();
+      await log.close();
+      await nc.close();
+      await fleet.close();
+      await nats.cleanup();
+    },
+  };
+  await session.open().createCollection({ dim, metric: 'cosine', kind: 'flat', storage: 'f32' });
+  return session;
+}
+
+/** Paced writers and queriers over a session (writersAndQueriers), and what they saw. */
+export interface WritersAndQueriers {
+  /** Ids handed to the writers so far: d<first> .. d<next - 1>. */
+  readonly next: number;
+  /** Ids whose write was acknowledged. */
+  readonly acked: number;
+  readonly queries: number;
+  /** Queries that failed; `failures` holds the first five. */
+  readonly failed: number;
+  readonly failures: string[];
+  /** Queries whose answer held a document twice. */
+  readonly doubled: number;
+  /** While true, the writers wait instead of writing. */
+  paused: boolean;
+  /** Resolves once at least `n` ids were acknowledged. */
+  acknowledged(n: number): Promise<void>;
+  /** Resolves once every writer saw `until()` hold (rejects if one failed); then stops the queriers. */
+  finish(): Promise<void>;
+}
+
+/**
+ * `writers` ShardedCollections writing batches of ids d<n> (vectors numberedVectors(n), payload
+ * metadata.n) with `pauseMs` between batches until `until()` holds, and `readers` querying (k 20) every
+ * 5 ms until the writers finished, counting failed queries and answers that hold a document twice.
+ */
+export function writersAndQueriers(
+  session: FleetSession,
+  options: { writers: number; readers: number; batch: number; pauseMs: number; until: () => boolean; first?: number; deadlineMs?: number },
+): WritersAndQueriers {
+  const vectorsFor = (ns: number[]): Float32Array => numberedVectors(ns, session.dim);
+  const deadline = Date.now() + (options.deadlineMs ?? 240_000);
+  let stopReading = false;
+  const state = {
+    next: options.first ?? 0,
+    acked: 0,
+    queries: 0,
+    failed: 0,
+    failures: [] as string[],
+    doubled: 0,
+    paused: false,
+    async acknowledged(n: number) {
+      while (state.acked < n) await sleep(50);
+    },
+    async finish() {
+      try {
+        await Promise.all(writing);
+      } finally {
+        stopReading = true;
+        await Promise.all(reading);
+      }
+    },
+  };
+  const writing = Array.from({ length: options.writers }, async () => {
+    const coll = session.open();
+    await sleep(0); // `until` may read the object returned below
+    while (!options.until()) {
+      if (Date.now() > deadline) throw new Error(`writers still running after ${options.deadlineMs ?? 240_000} ms (${state.acked} acknowledged)`);
+      if (!state.paused) {
+        const ns = Array.from({ length: options.batch }, (_, i) => state.next + i);
+        state.next += options.batch;
+        await coll.upsert({ ids: ns.map((n) => `d${n}`), vectors: vectorsFor(ns), payloads: ns.map((n) => ({ metadata: { n } })) });
+        state.acked += options.batch;
+      }
+      await sleep(options.pauseMs);
+    }
+  });
+  const reading = Array.from({ length: options.readers }, async (_, r) => {
+    const coll = session.open();
+    for (let i = 0; !stopReading; i++) {
+      try {
+        const res = await coll.query({ vectors: vectorsFor([i * 7 + r]), k: 20 });
+        state.queries++;
+        if (new Set(res.ids).size !== res.ids.length) state.doubled++;
+      } catch (error) {
+        state.failed++;
+        if (state.failures.length < 5) state.failures.push(String(error));
+      }
+      await sleep(5);
+    }
+  });
+  return state;
 }

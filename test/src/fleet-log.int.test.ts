@@ -1,11 +1,9 @@
 // Writes through the JetStream log: replicas converge exactly once, read-your-writes, delete by filter,
 // a kill -9 of shard servers while writing. Real nats-server, real shard server processes, real LMDB.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ShardedCollection } from '@ragwire/client';
-import { WriteLog } from '@ragwire/fleet';
-import { startFleet, waitConverged, type TestFleet } from './fleet-harness';
-import { startNats } from '@ragwire/processes';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ShardedCollection } from '@ragwire/client';
+import { startFleetSession, waitConverged, type FleetSession, type TestFleet } from './fleet-harness';
 import { killAll } from './processes';
 
 const DIM = 8;
@@ -22,28 +20,20 @@ function vectorsFor(ids: string[]): Float32Array {
 }
 
 describe('fleet: writes through the JetStream log', () => {
-  let nats: Awaited<ReturnType<typeof startNats>>;
+  let session: FleetSession;
   let fleet: TestFleet;
   let nc: NatsConnection;
-  let log: WriteLog;
   let coll: ShardedCollection;
   const collection = 'docs.fleet';
 
   beforeAll(async () => {
-    nats = await startNats();
-    nc = await connect({ servers: nats.url });
-    fleet = await startFleet({ nats: [nats.url], collection, shards: 2, replicas: 2 });
-    log = await WriteLog.connect({ servers: nats.url });
-    coll = new ShardedCollection({ shards: fleet.shardUrls(), collection, log, timeoutMs: 15_000 });
-    await coll.createCollection({ dim: DIM, metric: 'cosine', kind: 'flat', storage: 'f32' });
+    session = await startFleetSession({ collection, shards: 2, replicas: 2, dim: DIM });
+    ({ fleet, nc } = session);
+    coll = session.open();
   }, 60_000);
 
   afterAll(async () => {
-    await coll?.close();
-    await log?.close();
-    await nc?.close();
-    await fleet?.close();
-    await nats?.cleanup();
+    await session?.close();
     killAll();
   });
 

@@ -4,11 +4,9 @@
 // buckets are balanced within 10%, and the old owners dropped what they gave away after the grace.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '@nats-io/transport-node';
-import { ShardClient, ShardedCollection } from '@ragwire/client';
-import { FleetCatalog, WriteLog, bucketOf } from '@ragwire/fleet';
-import { startNats } from '@ragwire/processes';
-import { fleetCli, numberedVectors, startFleet, type TestFleet } from './fleet-harness';
+import { ShardClient } from '@ragwire/client';
+import { bucketOf } from '@ragwire/fleet';
+import { fleetCli, numberedVectors, startFleetSession, writersAndQueriers, type FleetSession } from './fleet-harness';
 import { killAll } from './processes';
 
 const DIM = 8;
@@ -22,70 +20,30 @@ const collection = 'rebalance';
 const vectorsFor = (ns: number[]): Float32Array => numberedVectors(ns, DIM);
 
 describe('fleet: adding a shard while clients write and query', () => {
-  let nats: Awaited<ReturnType<typeof startNats>>;
-  let fleet: TestFleet;
-  let log: WriteLog;
-  const colls: ShardedCollection[] = [];
-  const open = (): ShardedCollection => {
-    const c = new ShardedCollection({ shards: fleet.shardUrls(), collection, log, timeoutMs: 15_000 });
-    colls.push(c);
-    return c;
-  };
+  let session: FleetSession;
 
   beforeAll(async () => {
-    nats = await startNats();
-    fleet = await startFleet({ nats: [nats.url], collection, shards: 3, replicas: 1 });
-    log = await WriteLog.connect({ servers: nats.url });
-    await open().createCollection({ dim: DIM, metric: 'cosine', kind: 'flat', storage: 'f32' });
+    session = await startFleetSession({ collection, shards: 3, replicas: 1, dim: DIM });
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of colls) await c.close();
-    await log?.close();
-    await fleet?.close();
-    await nats?.cleanup();
+    await session?.close();
     killAll();
   });
 
   it('moves buckets to the new shard with no write lost, no query failed, each document once', async () => {
-    const writers = [open(), open()];
-    const readers = [open(), open()];
-    let next = 0;
-    let acked = 0;
+    const { nats, fleet, log } = session;
     let movedAt = 0;
-    const t0 = Date.now();
-    const deadline = t0 + 240_000;
-    const writing = writers.map(async (coll) => {
-      // Writes go on for a while after the switch: the new owners must apply them, the old ones pass them over.
-      while (!(movedAt > 0 && Date.now() - movedAt > 1500 && next >= MIN_DOCS)) {
-        if (Date.now() > deadline) throw new Error(`writers still running after 240 s (${acked} acknowledged)`);
-        const ns = Array.from({ length: BATCH }, (_, i) => next + i);
-        next += BATCH;
-        await coll.upsert({ ids: ns.map((n) => `d${n}`), vectors: vectorsFor(ns), payloads: ns.map((n) => ({ metadata: { n } })) });
-        acked += BATCH;
-        await sleep(WRITE_PAUSE_MS);
-      }
-    });
-    let queries = 0;
-    let failed = 0;
-    let doubled = 0;
-    let stopReading = false;
-    const failures: string[] = [];
-    const reading = readers.map(async (coll, r) => {
-      for (let i = 0; !stopReading; i++) {
-        try {
-          const res = await coll.query({ vectors: vectorsFor([i * 7 + r]), k: 20 });
-          queries++;
-          if (new Set(res.ids).size !== res.ids.length) doubled++;
-        } catch (error) {
-          failed++;
-          if (failures.length < 5) failures.push(String(error));
-        }
-        await sleep(5);
-      }
+    // Writes go on for a while after the switch: the new owners must apply them, the old ones pass them over.
+    const load = writersAndQueriers(session, {
+      writers: 2,
+      readers: 2,
+      batch: BATCH,
+      pauseMs: WRITE_PAUSE_MS,
+      until: () => movedAt > 0 && Date.now() - movedAt > 1500 && load.next >= MIN_DOCS,
     });
     // The new shard's two members start empty, then the CLI moves buckets to them while the load runs.
-    while (acked < MIN_DOCS / 3) await sleep(50);
+    await load.acknowledged(MIN_DOCS / 3);
     await Promise.all([fleet.startNewMember('s3r0'), fleet.startNewMember('s3r1')]);
     await sleep(2500); // their first heartbeat with a position
     const result = (await fleetCli(
@@ -100,13 +58,11 @@ describe('fleet: adding a shard while clients write and query', () => {
       '--timeout-ms',
       '120000',
     )) as { epoch: number; moved: number; buckets: number[]; shards: string[][]; caughtUpTo: number; catchUpMs: number };
-    const ackedAtSwitch = acked;
+    const ackedAtSwitch = load.acked;
     movedAt = Date.now();
-    await Promise.all(writing);
-    stopReading = true;
-    await Promise.all(reading);
-    const total = next;
-    expect(acked).toBe(total);
+    await load.finish();
+    const { next: total, queries, failed, doubled, failures } = load;
+    expect(load.acked).toBe(total);
 
     // Balanced within 10% of the mean, and the map says so too.
     expect(result.epoch).toBe(2);
@@ -121,9 +77,7 @@ describe('fleet: adding a shard while clients write and query', () => {
     const members = [...fleet.members.flat(), ...['s3r0', 's3r1'].map((id) => ({ id }))];
     const urls = new Map<string, string>([...fleet.members.flat().map((m) => [m.id, m.url!] as const)]);
     for (const m of await log.members()) if (!urls.has(m.id)) urls.set(m.id, m.addresses[0]!);
-    const nc = await connect({ servers: nats.url });
-    const map = (await (await FleetCatalog.open(nc)).shardMap(collection))!.map;
-    await nc.close();
+    const map = await session.currentMap();
     const idsPerShard = new Array<number>(4).fill(0);
     for (let n = 0; n < total; n++) idsPerShard[map.owner[bucketOf(`d${n}`, map.buckets)]!]!++;
     const docsOf = async (id: string): Promise<number> => {
@@ -155,7 +109,7 @@ describe('fleet: adding a shard while clients write and query', () => {
     expect(idsPerShard.reduce((a, b) => a + b, 0)).toBe(total);
 
     // Per-id lookup through a client that learns the 4th shard from the map: each id answers exactly once.
-    const reader = open();
+    const reader = session.open();
     let found = 0;
     const missing: number[] = [];
     for (let start = 0; start < total; start += 100) {
@@ -172,7 +126,7 @@ describe('fleet: adding a shard while clients write and query', () => {
   }, 420_000);
 
   it('refuses a query routed by a stale epoch with RAGWIRE_ERR_STALE_EPOCH', async () => {
-    const c = new ShardClient(fleet.members[0]![0]!.url!, { timeoutMs: 5000 });
+    const c = new ShardClient(session.fleet.members[0]![0]!.url!, { timeoutMs: 5000 });
     try {
       await expect(c.query({ collection, dim: DIM, k: 1, vectors: vectorsFor([1]), options: { epoch: 1 } })).rejects.toMatchObject({
         code: 'RAGWIRE_ERR_STALE_EPOCH',

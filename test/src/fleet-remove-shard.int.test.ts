@@ -9,11 +9,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '@nats-io/transport-node';
-import { ShardClient, ShardedCollection } from '@ragwire/client';
-import { FleetCatalog, WriteLog, bucketOf, type ShardMap } from '@ragwire/fleet';
-import { startNats } from '@ragwire/processes';
-import { fleetCli, numberedVectors, startFleet, type TestFleet } from './fleet-harness';
+import { FleetCatalog, bucketOf } from '@ragwire/fleet';
+import { fleetCli, numberedVectors, startFleetSession, writersAndQueriers, type FleetSession } from './fleet-harness';
 import { REPO_ROOT, TS_NODE_ARGS, killAll } from './processes';
 
 const DIM = 8;
@@ -30,93 +27,37 @@ const collection = 'drain';
 const vectorsFor = (ns: number[]): Float32Array => numberedVectors(ns, DIM);
 
 describe('fleet: removing a shard while clients write and query', () => {
-  let nats: Awaited<ReturnType<typeof startNats>>;
-  let fleet: TestFleet;
-  let log: WriteLog;
-  const colls: ShardedCollection[] = [];
-  const open = (): ShardedCollection => {
-    const c = new ShardedCollection({ shards: fleet.shardUrls(), collection, log, timeoutMs: 15_000 });
-    colls.push(c);
-    return c;
-  };
-  const docsOf = async (url: string): Promise<number> => {
-    const c = new ShardClient(url, { timeoutMs: 5000 });
-    try {
-      return Number((await c.request({ type: 'stats', collection })).stats.docs);
-    } finally {
-      await c.close();
-    }
-  };
-  const currentMap = async (): Promise<ShardMap> => {
-    const nc = await connect({ servers: nats.url });
-    try {
-      return (await (await FleetCatalog.open(nc)).shardMap(collection))!.map;
-    } finally {
-      await nc.close();
-    }
-  };
+  let session: FleetSession;
 
   beforeAll(async () => {
-    nats = await startNats();
-    fleet = await startFleet({ nats: [nats.url], collection, shards: 4, replicas: 1 });
-    log = await WriteLog.connect({ servers: nats.url });
-    await open().createCollection({ dim: DIM, metric: 'cosine', kind: 'flat', storage: 'f32' });
+    session = await startFleetSession({ collection, shards: 4, replicas: 1, dim: DIM });
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of colls) await c.close();
-    await log?.close();
-    await fleet?.close();
-    await nats?.cleanup();
+    await session?.close();
     killAll();
   });
 
   it("moves the removed shard's buckets to the others with no write lost, no query failed, each document once", async () => {
-    const writers = [open(), open()];
-    const readers = [open(), open()];
-    let next = 0;
-    let acked = 0;
+    const { nats, fleet } = session;
     let movedAt = 0;
-    const t0 = Date.now();
-    const deadline = t0 + 240_000;
-    const writing = writers.map(async (coll) => {
-      // Writes go on for a while after the switch: the remaining shards apply the moved buckets, the removed one passes them over.
-      while (!(movedAt > 0 && Date.now() - movedAt > 1500 && next >= MIN_DOCS)) {
-        if (Date.now() > deadline) throw new Error(`writers still running after 240 s (${acked} acknowledged)`);
-        const ns = Array.from({ length: BATCH }, (_, i) => next + i);
-        next += BATCH;
-        await coll.upsert({ ids: ns.map((n) => `d${n}`), vectors: vectorsFor(ns), payloads: ns.map((n) => ({ metadata: { n } })) });
-        acked += BATCH;
-        await sleep(WRITE_PAUSE_MS);
-      }
-    });
-    let queries = 0;
-    let failed = 0;
-    let doubled = 0;
-    let stopReading = false;
-    const failures: string[] = [];
-    const reading = readers.map(async (coll, r) => {
-      for (let i = 0; !stopReading; i++) {
-        try {
-          const res = await coll.query({ vectors: vectorsFor([i * 7 + r]), k: 20 });
-          queries++;
-          if (new Set(res.ids).size !== res.ids.length) doubled++;
-        } catch (error) {
-          failed++;
-          if (failures.length < 5) failures.push(String(error));
-        }
-        await sleep(5);
-      }
+    // Writes go on for a while after the switch: the remaining shards apply the moved buckets, the removed one passes them over.
+    const load = writersAndQueriers(session, {
+      writers: 2,
+      readers: 2,
+      batch: BATCH,
+      pauseMs: WRITE_PAUSE_MS,
+      until: () => movedAt > 0 && Date.now() - movedAt > 1500 && load.next >= MIN_DOCS,
     });
     // Deletes before the move (by id, and by filter on the every-bucket subject): the remaining shards
     // replay them for the buckets they load, restricted to those buckets.
-    while (acked < MIN_DOCS / 3) await sleep(50);
-    const deleter = open();
+    await load.acknowledged(MIN_DOCS / 3);
+    const deleter = session.open();
     const evens = Array.from({ length: DELETED / 2 }, (_, i) => 2 * i);
     const odds = evens.map((n) => n + 1);
     await deleter.delete({ ids: evens.map((n) => `d${n}`) });
     await deleter.delete({ filter: { must: [{ key: 'n', in: odds }] } });
-    while (acked < MIN_DOCS / 2) await sleep(50);
+    await load.acknowledged(MIN_DOCS / 2);
     const result = (await fleetCli(
       nats.url,
       'remove-shard',
@@ -128,13 +69,11 @@ describe('fleet: removing a shard while clients write and query', () => {
       '--timeout-ms',
       '120000',
     )) as { epoch: number; moved: number; buckets: number[]; shards: string[][]; caughtUpTo: number; catchUpMs: number };
-    const ackedAtSwitch = acked;
+    const ackedAtSwitch = load.acked;
     movedAt = Date.now();
-    await Promise.all(writing);
-    stopReading = true;
-    await Promise.all(reading);
-    const total = next;
-    expect(acked).toBe(total);
+    await load.finish();
+    const { next: total, queries, failed, doubled, failures } = load;
+    expect(load.acked).toBe(total);
 
     // The map no longer names the removed shard; its buckets are spread within 10% of the mean.
     expect(result.epoch).toBe(2);
@@ -143,7 +82,7 @@ describe('fleet: removing a shard while clients write and query', () => {
     const mean = 1024 / 3;
     for (const b of result.buckets) expect(Math.abs(b - mean)).toBeLessThanOrEqual(mean * 0.1);
     expect(await fleetCli(nats.url, 'map-show', '--collection', collection)).toMatchObject({ epoch: 2, buckets: result.buckets, pending: null });
-    const map = await currentMap();
+    const map = await session.currentMap();
     expect(map.shards.flat()).not.toContain(`s${REMOVED}r0`);
 
     // Every remaining member converges to exactly the documents of its shard's buckets; the removed one
@@ -155,7 +94,7 @@ describe('fleet: removing a shard while clients write and query', () => {
     const settleBy = Date.now() + 60_000;
     let docs: Record<string, number> = {};
     for (;;) {
-      docs = Object.fromEntries(await Promise.all(members.map(async (m) => [m.id, await docsOf(m.url!)] as const)));
+      docs = Object.fromEntries(await Promise.all(members.map(async (m) => [m.id, await session.docsOf(m.url!)] as const)));
       if (JSON.stringify(docs) === JSON.stringify(expected) || Date.now() > settleBy) break;
       await sleep(250);
     }
@@ -172,7 +111,7 @@ describe('fleet: removing a shard while clients write and query', () => {
 
     // The drained member can be stopped: a client that learns the 3-shard map finds each id exactly once.
     await fleet.kill9(REMOVED, 0);
-    const reader = open();
+    const reader = session.open();
     let found = 0;
     const missing: number[] = [];
     for (let start = 0; start < total; start += 100) {
@@ -191,6 +130,7 @@ describe('fleet: removing a shard while clients write and query', () => {
   }, 420_000);
 
   it('refuses, with a code, to remove an unknown shard, the last shard, or while a move is pending', async () => {
+    const { nats, nc } = session;
     const refusal = (...args: string[]) =>
       fleetCli(nats.url, ...args).then(
         () => ({ code: 0, stderr: '' }),
@@ -200,23 +140,18 @@ describe('fleet: removing a shard while clients write and query', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/RAGWIRE_ERR_INVALID_ARGUMENT: shard must be an integer in 0\.\.2, got 3/);
     // A pending move (as an interrupted command leaves it) blocks another.
-    const nc = await connect({ servers: nats.url });
-    try {
-      const catalog = await FleetCatalog.open(nc);
-      const { map, revision } = (await catalog.shardMap(collection))!;
-      await catalog.casShardMap(collection, { ...map, next: { shards: map.shards, owner: map.owner, id: 'interrupted' } }, revision);
-      const pending = await refusal('remove-shard', '0', '--collection', collection);
-      expect(pending.code).toBe(2);
-      expect(pending.stderr).toMatch(/RAGWIRE_ERR_INVALID_ARGUMENT: a move of drain \(interrupted\) is pending/);
-      expect(await fleetCli(nats.url, 'abort-move', '--collection', collection)).toMatchObject({ aborted: 'interrupted', epoch: 2 });
-      // A collection of one shard keeps it.
-      await fleetCli(nats.url, 'map-init', '--collection', 'solo', '--shards', 'x0', '--buckets', '16');
-      const last = await refusal('remove-shard', '0', '--collection', 'solo');
-      expect(last.code).toBe(2);
-      expect(last.stderr).toMatch(/RAGWIRE_ERR_INVALID_ARGUMENT: shard 0 is the collection's only shard/);
-    } finally {
-      await nc.close();
-    }
+    const catalog = await FleetCatalog.open(nc);
+    const { map, revision } = (await catalog.shardMap(collection))!;
+    await catalog.casShardMap(collection, { ...map, next: { shards: map.shards, owner: map.owner, id: 'interrupted' } }, revision);
+    const pending = await refusal('remove-shard', '0', '--collection', collection);
+    expect(pending.code).toBe(2);
+    expect(pending.stderr).toMatch(/RAGWIRE_ERR_INVALID_ARGUMENT: a move of drain \(interrupted\) is pending/);
+    expect(await fleetCli(nats.url, 'abort-move', '--collection', collection)).toMatchObject({ aborted: 'interrupted', epoch: 2 });
+    // A collection of one shard keeps it.
+    await fleetCli(nats.url, 'map-init', '--collection', 'solo', '--shards', 'x0', '--buckets', '16');
+    const last = await refusal('remove-shard', '0', '--collection', 'solo');
+    expect(last.code).toBe(2);
+    expect(last.stderr).toMatch(/RAGWIRE_ERR_INVALID_ARGUMENT: shard 0 is the collection's only shard/);
     const help = await promisify(execFile)('node', [...TS_NODE_ARGS, join(REPO_ROOT, 'packages/fleet/src/cli.ts'), '--help'], { cwd: REPO_ROOT });
     expect(help.stdout).toMatch(/remove-shard \[options\] <shard>/);
   }, 120_000);

@@ -2,38 +2,29 @@
 // the JetStream object store, then replays the log after it. Real nats-server, shard server processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ShardedCollection } from '@ragwire/client';
-import { SnapshotStore, WriteLog, bucketSetKey, bucketsOfMember, streamName } from '@ragwire/fleet';
-import { startNats } from '@ragwire/processes';
-import { replicaStates, startFleet, type TestFleet } from './fleet-harness';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ShardedCollection } from '@ragwire/client';
+import { SnapshotStore, bucketSetKey, bucketsOfMember, retryNats, streamName } from '@ragwire/fleet';
+import { replicaStates, startFleetSession, type FleetSession, type TestFleet } from './fleet-harness';
 import { killAll } from './processes';
 
 const DIM = 8;
 const collection = 'restore';
 
 describe('fleet: restore from the object store', () => {
-  let nats: Awaited<ReturnType<typeof startNats>>;
+  let session: FleetSession;
   let fleet: TestFleet;
   let nc: NatsConnection;
-  let log: WriteLog;
   let coll: ShardedCollection;
 
   beforeAll(async () => {
-    nats = await startNats();
-    nc = await connect({ servers: nats.url });
-    fleet = await startFleet({ nats: [nats.url], collection, shards: 1, replicas: 2, buckets: 64, snapshotEvery: 500 });
-    log = await WriteLog.connect({ servers: nats.url, buckets: 64 });
-    coll = new ShardedCollection({ shards: fleet.shardUrls(), collection, log, timeoutMs: 15_000, consistency: 'eventual' });
-    await coll.createCollection({ dim: DIM, metric: 'cosine', kind: 'flat', storage: 'f32' });
+    session = await startFleetSession({ collection, shards: 1, replicas: 2, dim: DIM, buckets: 64, snapshotEvery: 500, consistency: 'eventual' });
+    ({ fleet, nc } = session);
+    coll = session.open();
   }, 60_000);
 
   afterAll(async () => {
-    await coll?.close();
-    await log?.close();
-    await nc?.close();
-    await fleet?.close();
-    await nats?.cleanup();
+    await session?.close();
     killAll();
   });
 
@@ -53,8 +44,10 @@ describe('fleet: restore from the object store', () => {
     const snapshots = await SnapshotStore.open(nc);
     const key = bucketSetKey(bucketsOfMember(fleet.map, 's0r0'));
     let snapshot: Awaited<ReturnType<SnapshotStore['get']>>;
-    // Applying runs behind the acknowledgements: on a loaded machine the 500th message may take a while.
-    for (let i = 0; i < 1200 && (snapshot = await snapshots.get(collection, key))?.seq === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+    // Applying runs behind the acknowledgements: on a loaded machine the 500th message may take a while
+    // (and a busy server may time a read out).
+    for (let i = 0; i < 1200 && (snapshot = await retryNats(() => snapshots.get(collection, key), 10_000))?.seq === undefined; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect(snapshot!.seq).toBeGreaterThan(0);
     const jsm = await jetstreamManager(nc);
     await jsm.streams.purge(streamName('ragwire', collection), { seq: snapshot!.seq + 1 });

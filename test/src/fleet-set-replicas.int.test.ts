@@ -4,10 +4,9 @@
 // query fails or counts a document twice.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ShardClient, ShardedCollection } from '@ragwire/client';
-import { WriteLog, bucketOf } from '@ragwire/fleet';
-import { startNats } from '@ragwire/processes';
-import { fleetCli, numberedVectors, startFleet, type TestFleet } from './fleet-harness';
+import { ShardClient } from '@ragwire/client';
+import { bucketOf } from '@ragwire/fleet';
+import { fleetCli, numberedVectors, startFleetSession, writersAndQueriers, type FleetSession } from './fleet-harness';
 import { killAll } from './processes';
 
 const DIM = 8;
@@ -20,64 +19,29 @@ const collection = 'replicas';
 const vectorsFor = (ns: number[]): Float32Array => numberedVectors(ns, DIM);
 
 describe('fleet: adding a replica to a shard while clients write and query', () => {
-  let nats: Awaited<ReturnType<typeof startNats>>;
-  let fleet: TestFleet;
-  let log: WriteLog;
-  const colls: ShardedCollection[] = [];
-  const open = (): ShardedCollection => {
-    const c = new ShardedCollection({ shards: fleet.shardUrls(), collection, log, timeoutMs: 15_000 });
-    colls.push(c);
-    return c;
-  };
+  let session: FleetSession;
 
   beforeAll(async () => {
-    nats = await startNats();
-    fleet = await startFleet({ nats: [nats.url], collection, shards: 2, replicas: 1 });
-    log = await WriteLog.connect({ servers: nats.url });
-    await open().createCollection({ dim: DIM, metric: 'cosine', kind: 'flat', storage: 'f32' });
+    session = await startFleetSession({ collection, shards: 2, replicas: 1, dim: DIM });
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of colls) await c.close();
-    await log?.close();
-    await fleet?.close();
-    await nats?.cleanup();
+    await session?.close();
     killAll();
   });
 
   it('the new replica loads exactly its shard, with no write lost and no query failed', async () => {
-    const writer = open();
-    const readers = [open(), open()];
-    let next = 0;
+    const { nats, fleet } = session;
     let switchedAt = 0;
-    const deadline = Date.now() + 240_000;
-    const writing = (async () => {
-      // Writes go on after the switch: the new replica must apply them too.
-      while (!(switchedAt > 0 && Date.now() - switchedAt > 1500 && next >= MIN_DOCS)) {
-        if (Date.now() > deadline) throw new Error(`writer still running after 240 s (${next} written)`);
-        const ns = Array.from({ length: BATCH }, (_, i) => next + i);
-        await writer.upsert({ ids: ns.map((n) => `d${n}`), vectors: vectorsFor(ns), payloads: ns.map((n) => ({ metadata: { n } })) });
-        next += BATCH;
-        await sleep(WRITE_PAUSE_MS);
-      }
-    })();
-    let queries = 0;
-    let doubled = 0;
-    let stopReading = false;
-    const failures: string[] = [];
-    const reading = readers.map(async (coll, r) => {
-      for (let i = 0; !stopReading; i++) {
-        try {
-          const res = await coll.query({ vectors: vectorsFor([i * 7 + r]), k: 20 });
-          queries++;
-          if (new Set(res.ids).size !== res.ids.length) doubled++;
-        } catch (error) {
-          failures.push(String(error));
-        }
-        await sleep(5);
-      }
+    // Writes go on after the switch: the new replica must apply them too.
+    const load = writersAndQueriers(session, {
+      writers: 1,
+      readers: 2,
+      batch: BATCH,
+      pauseMs: WRITE_PAUSE_MS,
+      until: () => switchedAt > 0 && Date.now() - switchedAt > 1500 && load.next >= MIN_DOCS,
     });
-    while (next < MIN_DOCS / 3) await sleep(50);
+    await load.acknowledged(MIN_DOCS / 3);
     const joining = await fleet.startNewMember('s1r1');
     await sleep(2500); // its first heartbeat with a position
     const result = (await fleetCli(
@@ -94,12 +58,11 @@ describe('fleet: adding a replica to a shard while clients write and query', () 
       '--timeout-ms',
       '120000',
     )) as { epoch: number; shards: string[][]; catchUpMs: number; caughtUpTo: number };
-    const atSwitch = next;
+    const atSwitch = load.acked;
     switchedAt = Date.now();
-    await writing;
-    stopReading = true;
-    await Promise.all(reading);
-    const total = next;
+    await load.finish();
+    const { next: total, queries, failed, doubled, failures } = load;
+    expect(load.acked).toBe(total);
 
     expect(result).toMatchObject({ epoch: 2, shards: [['s0r0'], ['s1r0', 's1r1']] });
     expect(await fleetCli(nats.url, 'map-show', '--collection', collection)).toMatchObject({ epoch: 2, pending: null });
@@ -128,9 +91,10 @@ describe('fleet: adding a replica to a shard while clients write and query', () 
     console.log(
       `set-replicas: ${total} documents written (${atSwitch} before the switch), catch-up ${result.catchUpMs} ms to log position ${result.caughtUpTo}; ` +
         `docs per member ${JSON.stringify(docs)} vs ids per shard ${JSON.stringify(idsPerShard)}; writes s1r0 ${s1r0.writes}, s1r1 ${s1r1.writes}; ` +
-        `${queries} queries during the change, ${failures.length} failed${failures.length ? `: ${failures.slice(0, 3).join(' | ')}` : ''}`,
+        `${queries} queries during the change, ${failed} failed${failures.length ? `: ${failures.slice(0, 3).join(' | ')}` : ''}`,
     );
     expect(failures).toEqual([]);
+    expect(failed).toBe(0);
     expect(doubled).toBe(0);
     expect(queries).toBeGreaterThan(0);
     expect(docs).toEqual(want);
@@ -138,7 +102,7 @@ describe('fleet: adding a replica to a shard while clients write and query', () 
 
     // With the old replica gone, every id of shard 1 answers from the new one, each once.
     await fleet.kill9(1, 0);
-    const reader = open();
+    const reader = session.open();
     const missing: number[] = [];
     for (let start = 0; start < total; start += 100) {
       const ns = Array.from({ length: Math.min(100, total - start) }, (_, i) => start + i).filter(

@@ -5,11 +5,10 @@
 // snapshot to fall back on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { ShardedCollection } from '@ragwire/client';
-import { Membership, WriteLog, bucketOf, streamName } from '@ragwire/fleet';
-import { startNats } from '@ragwire/processes';
-import { replicaStates, startFleet, type TestFleet } from './fleet-harness';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ShardedCollection } from '@ragwire/client';
+import { Membership, type WriteLog, bucketOf, streamName } from '@ragwire/fleet';
+import { replicaStates, startFleetSession, type FleetSession, type TestFleet } from './fleet-harness';
 import { killAll } from './processes';
 
 const DIM = 4;
@@ -17,27 +16,20 @@ const BUCKETS = 64;
 const collection = 'trimmed';
 
 describe('fleet: a restart after a trim the replica had read past', () => {
-  let nats: Awaited<ReturnType<typeof startNats>>;
-  let nc: NatsConnection;
+  let session: FleetSession;
   let fleet: TestFleet;
+  let nc: NatsConnection;
   let log: WriteLog;
   let coll: ShardedCollection;
 
   beforeAll(async () => {
-    nats = await startNats();
-    nc = await connect({ servers: nats.url });
-    fleet = await startFleet({ nats: [nats.url], collection, shards: 2, replicas: 1, buckets: BUCKETS });
-    log = await WriteLog.connect({ servers: nats.url, buckets: BUCKETS });
-    coll = new ShardedCollection({ shards: fleet.shardUrls(), collection, log, timeoutMs: 15_000, consistency: 'eventual' });
-    await coll.createCollection({ dim: DIM, metric: 'cosine', kind: 'flat', storage: 'f32' });
+    session = await startFleetSession({ collection, shards: 2, replicas: 1, dim: DIM, buckets: BUCKETS, consistency: 'eventual' });
+    ({ fleet, nc, log } = session);
+    coll = session.open();
   }, 60_000);
 
   afterAll(async () => {
-    await coll?.close();
-    await log?.close();
-    await nc?.close();
-    await fleet?.close();
-    await nats?.cleanup();
+    await session?.close();
     killAll();
   });
 
@@ -99,6 +91,9 @@ describe('fleet: a restart after a trim the replica had read past', () => {
     expect(ready).toBe(200);
     const metrics = await (await fetch(`${admin}/metrics`)).text();
     expect(metrics).toMatch(/ragwire_fleet_log_trimmed\{collection="trimmed"\} 0/);
-    expect(await position('standby')).toMatchObject({ stored: 0 }); // still an empty member: it may be given buckets
+    // Its heartbeat names the collection from the beat after its feed started (every 2 s).
+    let standbyAt = await position('standby');
+    for (let i = 0; i < 50 && standbyAt === undefined; i++) await new Promise((r) => setTimeout(r, 100)), (standbyAt = await position('standby'));
+    expect(standbyAt).toMatchObject({ stored: 0 }); // still an empty member: it may be given buckets
   }, 60_000);
 });

@@ -25,7 +25,7 @@ export interface ShardProcess {
   /** Resolves with the exit code (or the signal name) once the process is gone. */
   readonly exited: Promise<number | string>;
   kill9(): Promise<void>;
-  /** SIGTERM, then the exit code. */
+  /** SIGTERM (SIGKILL after STOP_GRACE_MS), then the exit code. */
   stop(): Promise<number | string>;
 }
 
@@ -36,6 +36,9 @@ export interface ShardStartOptions {
   tokens?: string[];
   extra?: string[];
 }
+
+/** How long a SIGTERM'd shard server may take to close before it is killed. */
+const STOP_GRACE_MS = 20_000;
 
 /** Starts `ragwire-shard` as a child process on an ephemeral port and waits for its "listening" line. */
 export async function startShardProcess(options: ShardStartOptions): Promise<ShardProcess> {
@@ -53,7 +56,8 @@ export async function startShardProcess(options: ShardStartOptions): Promise<Sha
     exited: p.exited,
     kill9: p.kill9,
     async stop() {
-      await p.stop();
+      // A shard server snapshots its collections as it closes, which takes seconds on a loaded machine.
+      await p.stop(STOP_GRACE_MS);
       return p.exited;
     },
   };

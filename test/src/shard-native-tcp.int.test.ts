@@ -1,15 +1,16 @@
 // native+tcp:// end to end: a real ragwire-shard process whose TCP connections live on the native
 // data plane's epoll thread (docs/protocol.md §2.3), clients dialling it as tcp://. What only this
-// listener has: its loop walks every frame header (counted in /metrics), and an idle loop blocks in
-// epoll_wait. The suites every TCP listener passes (auth, bad input, deadlines, hostile peers) run
+// listener has: its loop walks every frame header (counted in /metrics), answers plain queries itself
+// once a connection authenticated, and an idle loop blocks in epoll_wait. The suites every TCP listener passes (auth, bad input, deadlines, hostile peers) run
 // over it from their own files (TCP_SCHEMES); here, large frames, pipelining, and peers killed
 // mid-request on either side.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
-import { encodeFrame, isRagwireError, type Request } from '@ragwire/protocol';
+import { FrameDecoder, encodeFrame, isRagwireError, type Message, type Request } from '@ragwire/protocol';
 import { metricValue, sleep } from './peer-memory';
 import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
 
@@ -49,11 +50,44 @@ describe('ragwire-shard over native+tcp://', () => {
     expect(url).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
     const framesBefore = await loopStat('frames');
     const queriesBefore = await loopStat('queries');
+    const answeredBefore = await loopStat('answered');
     const q = Float32Array.from({ length: 8 }, (_, i) => Math.sin(8 * 7 + i));
     for (let i = 0; i < 20; i++) expect((await client.query({ collection: 'docs', dim: 8, k: 1, vectors: q })).ids[0]).toBe('d7');
     expect((await loopStat('frames')) - framesBefore).toBe(20);
     expect((await loopStat('queries')) - queriesBefore).toBe(20);
+    // Plain dense queries of an authenticated connection: answered on the loop thread.
+    expect((await loopStat('answered')) - answeredBefore).toBe(20);
     expect(await loopStat('accepted')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('hands every frame to JavaScript until the connection authenticated, then marks it ready', async () => {
+    const readyBefore = await loopStat('ready');
+    const u = new URL(url);
+    const socket: Socket = connect(Number(u.port), u.hostname);
+    const decoder = new FrameDecoder();
+    const replies: Message[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      for (const e of decoder.push(chunk)) if (e.ok) replies.push(e.message);
+    });
+    const reply = async (count: number): Promise<Message> => {
+      for (let i = 0; i < 200 && replies.length < count; i++) await sleep(10);
+      return replies[count - 1]!;
+    };
+    const query: Request = { type: 'query', collection: 'docs', dim: 8, k: 1, vectors: new Float32Array(8) };
+    // Unauthenticated, then with a refused token: the same typed error as tcp://, and the loop keeps the connection on JavaScript.
+    socket.write(encodeFrame(query, 1));
+    expect(await reply(1)).toMatchObject({ type: 'error', code: 'RAGWIRE_ERR_UNAUTHORIZED' });
+    socket.write(encodeFrame({ type: 'hello', versions: [1], token: 'not-a-token' }, 2));
+    expect(await reply(2)).toMatchObject({ type: 'error', code: 'RAGWIRE_ERR_UNAUTHORIZED' });
+    socket.write(encodeFrame(query, 3));
+    expect(await reply(3)).toMatchObject({ type: 'error', code: 'RAGWIRE_ERR_UNAUTHORIZED' });
+    expect(await loopStat('ready')).toBe(readyBefore);
+    socket.write(encodeFrame({ type: 'hello', versions: [1], token: ADMIN }, 4));
+    expect(await reply(4)).toMatchObject({ type: 'hello_ok' });
+    expect(await loopStat('ready')).toBe(readyBefore + 1);
+    socket.write(encodeFrame(query, 5));
+    expect(await reply(5)).toMatchObject({ type: 'result' });
+    socket.destroy();
   });
 
   it('blocks in epoll_wait while idle (no busy core)', async () => {

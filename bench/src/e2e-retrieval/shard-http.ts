@@ -3,7 +3,11 @@
  * the native data plane (native+tcp://), a Unix socket, and ucx:// where built) and by a fastify HTTP/JSON search endpoint, the "traditional" path. Same process,
  * same store, same engine: only the wire differs.
  *
- *   shard-http.ts <data dir> <unix socket path>   prints one JSON line {tcp, unix, nativeTcp, ucx?, http, pid} when ready
+ * A second server on the same store listens on native+tcp:// with `nativeAnswers: false` (every frame
+ * to JavaScript), for the comparison with the native plane's own answers. POST /engine-latency times
+ * the engine's own search of the same index, in this process (no wire, no JavaScript around it).
+ *
+ *   shard-http.ts <data dir> <unix socket path>   prints one JSON line {tcp, unix, nativeTcp, nativeTcpJs, ucx?, http, pid} when ready
  */
 import Fastify from 'fastify';
 import { transports } from '@ragwire/native';
@@ -17,6 +21,7 @@ const withUcx = transports().ucx.available;
 // native+tcp:// is TCP read by the native data plane's thread; it announces itself as tcp://.
 const listen = ['tcp://127.0.0.1:0', `unix://${sock}`, 'native+tcp://127.0.0.1:0', ...(withUcx ? ['ucx://127.0.0.1:0'] : [])];
 const server = await startShardServer({ listen, store, logLevel: 'error' });
+const jsServer = await startShardServer({ listen: ['native+tcp://127.0.0.1:0'], store, logLevel: 'error', nativeAnswers: false });
 
 interface QueryBody {
   vector: number[];
@@ -42,15 +47,37 @@ app.post<{ Params: { name: string }; Body: QueryBody }>('/collections/:name/quer
   }
   return { hits };
 });
+app.post<{ Params: { name: string }; Body: { vectors: number[]; k: number; efSearch: number } }>('/collections/:name/engine-latency', async (req) => {
+  const { vectors, k, efSearch } = req.body;
+  const index = store.collection(req.params.name).index;
+  const q = Float32Array.from(vectors);
+  const n = q.length / index.dim;
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    index.searchSync(q.subarray(i * index.dim, (i + 1) * index.dim), k, { efSearch });
+    times.push((performance.now() - t) * 1000);
+  }
+  times.sort((a, b) => a - b);
+  return { p50Us: times[Math.floor(n / 2)]!, p99Us: times[Math.floor(n * 0.99)]!, count: n };
+});
 const http = await app.listen({ host: '127.0.0.1', port: 0 });
 
 process.stdout.write(
-  JSON.stringify({ tcp: server.addresses[0], unix: server.addresses[1], nativeTcp: server.addresses[2], ucx: server.addresses[3], http, pid: process.pid }) +
-    '\n',
+  JSON.stringify({
+    tcp: server.addresses[0],
+    unix: server.addresses[1],
+    nativeTcp: server.addresses[2],
+    nativeTcpJs: jsServer.addresses[0],
+    ucx: server.addresses[3],
+    http,
+    pid: process.pid,
+  }) + '\n',
 );
 process.once('SIGTERM', () => {
   void (async () => {
     await app.close();
+    await jsServer.close();
     await server.close();
     await store.close();
     process.exit(0);

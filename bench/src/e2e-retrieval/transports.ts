@@ -2,16 +2,18 @@
  * The transports side by side (issue 14 §5), a short run: a 64-byte round trip between two
  * processes over a bare Node TCP echo and over ucx:// (UCX picks shared memory on one host unless
  * UCX_TLS says otherwise), then one shard's k = 10 HNSW query at one client and at 16 over tcp://,
- * native+tcp:// (TCP read by the native data plane's thread), unix:// and ucx:// (every path today
- * wakes the shard's JavaScript: the native plane does not answer queries yet).
+ * native+tcp:// (TCP read by the native data plane's thread) with every frame handed to JavaScript and
+ * with the plane's fast path (the query answered on the loop thread, no JavaScript), unix:// and
+ * ucx://; beside them the engine's own search time for the same queries in the shard process.
  *
  *   pnpm --filter @ragwire/bench e2e-transports [--n 20000] [--dim 384] [--seconds 3] [--markdown]
  *   UCX_TLS=tcp pnpm --filter @ragwire/bench e2e-transports      (UCX over its tcp transport)
  *   RAGWIRE_UCX_POLL=1 ...                                         (UCX progress threads never sleep)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ShardClient } from '@ragwire/client';
 import { gaussianMixture } from '@ragwire/datasets';
 import { transports } from '@ragwire/native';
@@ -48,7 +50,7 @@ await stopChild(echo.child);
 
 // One shard, k = 10, HNSW at efSearch 64.
 const dir = mkdtempSync(join(tmpdir(), 'ragwire-transports-'));
-const shard = await startChild<{ tcp: string; unix: string; nativeTcp: string; ucx?: string; pid: number }>(
+const shard = await startChild<{ tcp: string; unix: string; nativeTcp: string; nativeTcpJs: string; ucx?: string; http: string; pid: number }>(
   'shard-http.ts',
   [join(dir, 'data'), join(dir, 'shard.sock')],
   {
@@ -72,7 +74,8 @@ await loader.close();
 
 const urls: [string, string | undefined][] = [
   ['tcp://', shard.tcp],
-  ['native+tcp:// (native epoll thread, frames to JS)', shard.nativeTcp],
+  ['native+tcp:// (native epoll thread, frames to JS)', shard.nativeTcpJs],
+  ['native+tcp:// fast path (answered on the loop thread)', shard.nativeTcp],
   ['unix://', shard.unix],
   [`ucx:// (UCX_TLS=${tls})`, shard.ucx],
 ];
@@ -103,10 +106,37 @@ for (const [name, url] of urls) {
   rows.push([`1 shard k=10 query, ${name}`, f(latency.p50Us, 1), f(latency.p99Us, 1), f(latency.p50Us / tcpEcho.p50Us, 2), f(qps.qps)]);
   await client.close();
 }
+// The engine's own time for the same queries, in the shard process (searchSync, no wire).
+const engine = (await (
+  await fetch(`${shard.http}/collections/bench/engine-latency`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ vectors: [...data.queries.subarray(0, 1000 * DIM)], k: 10, efSearch: 64 }),
+  })
+).json()) as { p50Us: number; p99Us: number };
+rows.push(['engine search alone (searchSync in the shard, 1000 queries)', f(engine.p50Us, 1), f(engine.p99Us, 1), f(engine.p50Us / tcpEcho.p50Us, 2), '-']);
 await stopChild(shard.child);
 rmSync(dir, { recursive: true, force: true });
 
 const table = renderTable(['path (2 processes, loopback)', 'p50 us', 'p99 us', 'p50 / TCP echo', 'QPS @16'], rows, markdown);
 console.log(
   `\nmachine: ${machineLine(machine)}\ndata: gmm ${N} x ${DIM}, HNSW M=16 efConstruction=100, efSearch=64, 1 engine thread\ncommand: ${process.env.UCX_TLS ? `UCX_TLS=${tls} ` : ''}pnpm --filter @ragwire/bench e2e-transports ${argv.join(' ')}\n\n${table}\n`,
+);
+
+const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
+mkdirSync(resultsDir, { recursive: true });
+writeFileSync(
+  join(resultsDir, `e2e-transports-${new Date().toISOString().slice(0, 10)}.json`),
+  JSON.stringify(
+    {
+      machine,
+      command: `pnpm --filter @ragwire/bench e2e-transports ${argv.join(' ')}`,
+      ucxTls: tls,
+      data: { name: 'gmm', n: N, dim: DIM, clusters: 100, seed: 42, hnsw: { M: 16, efConstruction: 100, efSearch: 64 }, k: 10, engineThreads: 1 },
+      columns: ['path', 'p50Us', 'p99Us', 'p50OverTcpEcho', 'qpsAt16'],
+      rows,
+    },
+    null,
+    2,
+  ),
 );

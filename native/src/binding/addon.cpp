@@ -11,6 +11,7 @@
 #include "ragwire/device.hpp"
 #include "ragwire/diagnostics.hpp"
 #include "ragwire/kernels.hpp"
+#include "registry_wrap.hpp"
 #include "tcp_loop_wrap.hpp"
 #include "ucx_wrap.hpp"
 
@@ -140,6 +141,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   define_ucx(env, exports);
   define_dataplane(env, exports);
   define_tcp_loop(env, exports);
+  define_registry(env, exports);
   return exports;
 }
 

@@ -14,6 +14,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   static Napi::Function define(Napi::Env env);
   static Napi::Value load(const Napi::CallbackInfo& info);
   explicit IndexWrap(const Napi::CallbackInfo& info);
+  // The open index (throws RAGWIRE_ERR_CLOSED once closed): shared with jobs and the data plane.
+  std::shared_ptr<Index> live(Napi::Env env) const;
 
  private:
   Napi::Value add(const Napi::CallbackInfo& info);
@@ -24,8 +26,6 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value save(const Napi::CallbackInfo& info);
   Napi::Value stats(const Napi::CallbackInfo& info);
   Napi::Value close(const Napi::CallbackInfo& info);
-
-  std::shared_ptr<Index> live(Napi::Env env) const;
 
   // Shared with running jobs, so close() during a search is safe.
   std::shared_ptr<Index> index_;

@@ -6,8 +6,11 @@
 #include <cstring>
 #include <map>
 
+#include "../dataplane/registry_answerer.hpp"
 #include "../dataplane/tcp_loop.hpp"
 #include "addon_state.hpp"
+#include "dataplane_wrap.hpp"
+#include "registry_wrap.hpp"
 
 namespace ragwire::binding {
 
@@ -65,7 +68,8 @@ void deliver(Napi::Env env, Napi::Function, void* data) {
       case dataplane::LoopEventKind::kAccept:
       case dataplane::LoopEventKind::kClosed: out.Set(j++, Napi::String::New(env, e.message)); break;
       case dataplane::LoopEventKind::kEnd:
-      case dataplane::LoopEventKind::kDrain: out.Set(j++, env.Undefined()); break;
+      case dataplane::LoopEventKind::kDrain:
+      case dataplane::LoopEventKind::kBarrier: out.Set(j++, env.Undefined()); break;
     }
   }
   h.on_events.Value().Call({out});
@@ -84,7 +88,8 @@ void cleanup(void* arg) {
   if (it != g_loops.end()) dispose(it->second);
 }
 
-// tcpLoopOpen(host, port, { maxFrameBytes, maxUnsentBytes, readWindowBytes }, onEvents) -> { id, port }
+// tcpLoopOpen(host, port, { maxFrameBytes, maxUnsentBytes, readWindowBytes, keepFrameBytes,
+// replyHighWaterBytes, closeLingerMs }, onEvents) -> { id, port }
 Napi::Value open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString() || !info[1].IsNumber() || !info[2].IsObject() || !info[3].IsFunction())
@@ -94,6 +99,10 @@ Napi::Value open(const Napi::CallbackInfo& info) {
   options.max_frame_bytes = size_arg(o, "maxFrameBytes", options.max_frame_bytes);
   options.max_unsent_bytes = size_arg(o, "maxUnsentBytes", options.max_unsent_bytes);
   options.read_window_bytes = size_arg(o, "readWindowBytes", options.read_window_bytes);
+  options.read_chunk_bytes = options.read_window_bytes;
+  options.keep_frame_bytes = size_arg(o, "keepFrameBytes", options.keep_frame_bytes);
+  options.reply_high_water_bytes = size_arg(o, "replyHighWaterBytes", options.reply_high_water_bytes);
+  options.linger_ms = (int64_t)size_arg(o, "closeLingerMs", (size_t)options.linger_ms);
   const uint32_t id = g_next_loop++;
   Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(
       env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "ragwire-tcp-loop", 0, 1);
@@ -162,6 +171,60 @@ Napi::Value close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// tcpLoopSetState(loop, conn, { ready, traceOn, readAny, readable: string[] }): what JavaScript
+// settled for the connection (HELLO, token, EXTENSIONS).
+Napi::Value set_state(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  LoopHandle* h = find(info);
+  const uint64_t conn = conn_arg(info, 1);
+  if (!info[2].IsObject()) throw Napi::TypeError::New(env, "tcpLoopSetState(loop, conn, state)");
+  Napi::Object o = info[2].As<Napi::Object>();
+  dataplane::ConnState state;
+  state.ready = o.Get("ready").ToBoolean();
+  state.trace_on = o.Get("traceOn").ToBoolean();
+  state.read_any = o.Get("readAny").ToBoolean();
+  Napi::Value readable = o.Get("readable");
+  if (!readable.IsArray()) throw Napi::TypeError::New(env, "tcpLoopSetState: readable must be an array of names");
+  Napi::Array names = readable.As<Napi::Array>();
+  for (uint32_t i = 0; i < names.Length(); i++) {
+    Napi::Value v = names.Get(i);
+    if (!v.IsString()) throw Napi::TypeError::New(env, "tcpLoopSetState: readable must be an array of names");
+    state.readable.insert(v.As<Napi::String>().Utf8Value());
+  }
+  if (h != nullptr) h->loop->set_state(conn, std::move(state));
+  return env.Undefined();
+}
+
+// tcpLoopAnswerFrom(loop, registry, protocolLimits, { maxK, maxEfSearch }): the loop answers the
+// QUERY frames of ready connections from that registry's collections, under the server's protocol
+// limits and the store's own caps.
+Napi::Value answer_from(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  LoopHandle* h = find(info);
+  auto registry = registry_arg(info, 1);
+  if (!info[2].IsObject() || !info[3].IsObject())
+    throw Napi::TypeError::New(env, "tcpLoopAnswerFrom(loop, registry, protocolLimits, storeCaps)");
+  const dataplane::ProtocolLimits limits = parse_protocol_limits(env, info[2].As<Napi::Object>());
+  Napi::Object caps_in = info[3].As<Napi::Object>();
+  dataplane::StoreCaps caps;
+  caps.max_k = size_arg(caps_in, "maxK", 0);
+  caps.max_ef_search = size_arg(caps_in, "maxEfSearch", 0);
+  if (h != nullptr)
+    h->loop->set_answerer(std::make_shared<dataplane::RegistryAnswerer>(std::move(registry), limits, caps));
+  return env.Undefined();
+}
+
+Napi::Value answered_bytes(const Napi::CallbackInfo& info) {
+  LoopHandle* h = find(info);
+  const uint64_t conn = conn_arg(info, 1);
+  return Napi::Number::New(info.Env(), h == nullptr ? 0 : (double)h->loop->answered_bytes(conn));
+}
+
+Napi::Value barrier(const Napi::CallbackInfo& info) {
+  if (LoopHandle* h = find(info)) h->loop->barrier();
+  return info.Env().Undefined();
+}
+
 Napi::Value stop_accepting(const Napi::CallbackInfo& info) {
   if (LoopHandle* h = find(info)) h->loop->stop_accepting();
   return info.Env().Undefined();
@@ -200,6 +263,9 @@ Napi::Value stats(const Napi::CallbackInfo& info) {
   out.Set("waits", (double)s.sleeps);
   out.Set("frames", (double)s.frames);
   out.Set("queries", (double)s.queries);
+  out.Set("answered", (double)s.answered);
+  out.Set("declined", (double)s.declined);
+  out.Set("ready", (double)s.ready);
   out.Set("accepted", (double)s.accepted);
   out.Set("open", (double)s.open);
   out.Set("unsentBytes", (double)s.unsent);
@@ -214,6 +280,10 @@ void define_tcp_loop(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpLoopAck", Napi::Function::New(env, ack, "tcpLoopAck"));
   exports.Set("tcpLoopFinish", Napi::Function::New(env, finish, "tcpLoopFinish"));
   exports.Set("tcpLoopClose", Napi::Function::New(env, close, "tcpLoopClose"));
+  exports.Set("tcpLoopAnswerFrom", Napi::Function::New(env, answer_from, "tcpLoopAnswerFrom"));
+  exports.Set("tcpLoopAnsweredBytes", Napi::Function::New(env, answered_bytes, "tcpLoopAnsweredBytes"));
+  exports.Set("tcpLoopBarrier", Napi::Function::New(env, barrier, "tcpLoopBarrier"));
+  exports.Set("tcpLoopSetState", Napi::Function::New(env, set_state, "tcpLoopSetState"));
   exports.Set("tcpLoopStopAccepting", Napi::Function::New(env, stop_accepting, "tcpLoopStopAccepting"));
   exports.Set("tcpLoopDispose", Napi::Function::New(env, dispose_loop, "tcpLoopDispose"));
   exports.Set("tcpLoopRef", Napi::Function::New(env, ref, "tcpLoopRef"));

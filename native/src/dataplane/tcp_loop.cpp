@@ -1,6 +1,5 @@
 #include "tcp_loop.hpp"
 
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -8,11 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <deque>
+
+#include "tcp_listen.hpp"
+#include "tcp_loop_conn.hpp"
 
 namespace ragwire::dataplane {
 
@@ -23,44 +24,7 @@ constexpr uint64_t kWakeId = UINT64_MAX;
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
-std::string peer_name(const sockaddr_storage& a) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  uint16_t port = 0;
-  if (a.ss_family == AF_INET) {
-    auto* in = reinterpret_cast<const sockaddr_in*>(&a);
-    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-    port = ntohs(in->sin_port);
-    return std::string(host) + ":" + std::to_string(port);
-  }
-  auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a);
-  inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-  port = ntohs(in6->sin6_port);
-  return "[" + std::string(host) + "]:" + std::to_string(port);
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
-
-struct LoopConn {
-  uint64_t id = 0;
-  int fd = -1;
-  FrameCursor cursor;
-  size_t unacked = 0;      // bytes handed to JavaScript and not yet consumed
-  bool read_done = false;  // the peer's FIN came, or a fatal header stopped reading
-  std::deque<std::vector<uint8_t>> out;
-  size_t out_offset = 0;  // bytes of out.front() already sent
-  size_t out_bytes = 0;   // bytes queued, the front's sent part excluded
-  bool drain_wanted = false;
-  bool finish_wanted = false;
-  bool finished = false;
-  int64_t linger_since = -1;  // closed by JavaScript with replies still queued: sent until flushed or timed out
-  uint32_t interest = 0;
-  bool registered = false;
-};
 
 Status TcpLoop::open(const std::string& host, uint16_t port, const LoopOptions& options, std::function<void()> wake,
                      std::unique_ptr<TcpLoop>* out) {
@@ -68,34 +32,7 @@ Status TcpLoop::open(const std::string& host, uint16_t port, const LoopOptions& 
   loop->options_ = options;
   loop->scratch_.resize(options.read_chunk_bytes);
   loop->wake_ = std::move(wake);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string service = std::to_string(port);
-  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0)
-    return Status(Code::kIo, "cannot resolve " + host + ": " + gai_strerror(rc));
-  std::string why = "no address for " + host;
-  for (addrinfo* a = found; a != nullptr && loop->listen_fd_ < 0; a = a->ai_next) {
-    int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
-      loop->listen_fd_ = fd;
-    } else {
-      why = errno_text(("cannot listen on " + host + ":" + service).c_str());
-      ::close(fd);
-    }
-  }
-  freeaddrinfo(found);
-  if (loop->listen_fd_ < 0) return Status(Code::kIo, why);
-  sockaddr_storage bound{};
-  socklen_t len = sizeof bound;
-  getsockname(loop->listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
-  loop->port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
-                                                 : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  if (Status st = listen_tcp(host, port, &loop->listen_fd_, &loop->port_); !st.is_ok()) return st;
   loop->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   loop->event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (loop->epoll_fd_ < 0 || loop->event_fd_ < 0) return Status(Code::kInternal, errno_text("epoll"));
@@ -159,6 +96,7 @@ void TcpLoop::run() {
         uint64_t count;
         ssize_t rc = read(event_fd_, &count, sizeof count);
         (void)rc;
+        if (barrier_.exchange(false)) emit({LoopEventKind::kBarrier, 0, nullptr, {}});
         if (stop_accepting_ && listen_fd_ >= 0) {
           epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
           ::close(listen_fd_);
@@ -186,7 +124,7 @@ void TcpLoop::run() {
       if (conns_.count(id) != 0 && (ev & EPOLLOUT)) flush(c);
     }
     if (lingering_.load() == 0) continue;
-    const int64_t now = now_ms();
+    const int64_t now = loop_now_ms();
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<uint64_t> expired;
     for (auto& [id, c] : conns_)
@@ -223,7 +161,7 @@ void TcpLoop::accept_all() {
 
 void TcpLoop::on_readable(LoopConn& c) {
   const uint64_t id = c.id;
-  while (!c.read_done && c.unacked < options_.read_window_bytes) {
+  while (!c.read_done && c.unacked < options_.read_window_bytes && c.out_bytes <= options_.reply_high_water_bytes) {
     // Read into the loop's scratch buffer, then keep exactly what came: a peer sending one byte at
     // a time holds one byte per read, not a read buffer's worth.
     const ssize_t n = recv(c.fd, scratch_.data(), scratch_.size(), 0);
@@ -238,19 +176,39 @@ void TcpLoop::on_readable(LoopConn& c) {
       emit({LoopEventKind::kEnd, id, nullptr, {}});
       break;
     }
-    // Every frame header is walked here: the seam where a QUERY frame will stay on this thread.
-    const size_t taken =
-        c.cursor.feed(scratch_.data(), (size_t)n, options_.max_frame_bytes, [this](const HeaderCheck& h) {
+    // Every frame header is walked here: a QUERY frame the answerer may take is kept whole, every
+    // other byte goes to JavaScript in stream order (a declined frame at its place among them).
+    to_js_.clear();
+    replies_.clear();
+    const size_t taken = c.splitter.feed(
+        scratch_.data(), (size_t)n, options_.max_frame_bytes,
+        [this, &c](const HeaderCheck& h) {
           frames_++;
-          if (h.fault == FrameFault::kNone && answered_natively(h.type)) queries_++;
+          const bool query = h.fault == FrameFault::kNone && answered_natively(h.type);
+          if (query) queries_++;
+          return query && keeps(c, h);
+        },
+        [this](const uint8_t* p, size_t bytes) { to_js_.insert(to_js_.end(), p, p + bytes); },
+        [this, &c](std::vector<uint8_t>& frame) {
+          if (answerer_->answer(frame.data(), frame.size(), c.state, replies_)) {
+            answered_++;
+          } else {
+            declined_++;
+            to_js_.insert(to_js_.end(), frame.begin(), frame.end());
+          }
+          // A kept frame is at most keep_frame_bytes: its buffer stays for the next one.
+          frame.clear();
         });
     // A fatal header: JavaScript gets the bytes up to it, whose decoder refuses the stream the same
     // way (and closes the connection); nothing after it is read.
-    if (c.cursor.broken) c.read_done = true;
-    if (taken == 0) break;
-    auto buf = std::make_shared<std::vector<uint8_t>>(scratch_.data(), scratch_.data() + taken);
-    c.unacked += taken;
-    emit({LoopEventKind::kData, id, std::move(buf), {}});
+    if (c.splitter.broken) c.read_done = true;
+    if (!to_js_.empty()) {
+      c.unacked += to_js_.size();
+      emit({LoopEventKind::kData, id, std::make_shared<std::vector<uint8_t>>(to_js_), {}});
+    }
+    c.answered_bytes += replies_.size();
+    if (!replies_.empty() && !queue_reply(c, replies_, SIZE_MAX)) return;  // closed at the unsent cap
+    if (taken < (size_t)n) break;
   }
   update_interest(c);
 }
@@ -292,7 +250,9 @@ void TcpLoop::flush(LoopConn& c) {
 
 void TcpLoop::update_interest(LoopConn& c) {
   uint32_t want = 0;
-  if (!c.read_done && c.linger_since < 0 && c.unacked < options_.read_window_bytes) want |= EPOLLIN;
+  if (!c.read_done && c.linger_since < 0 && c.unacked < options_.read_window_bytes &&
+      c.out_bytes <= options_.reply_high_water_bytes)
+    want |= EPOLLIN;
   if (!c.out.empty()) want |= EPOLLOUT;
   if (want == c.interest && c.registered) return;
   epoll_event ev{};
@@ -318,80 +278,31 @@ void TcpLoop::drop(uint64_t id, const std::string& why, bool tell) {
   if (tell) emit({LoopEventKind::kClosed, id, nullptr, why});
 }
 
-size_t TcpLoop::send(uint64_t conn, std::vector<uint8_t> bytes, size_t allowance) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = conns_.find(conn);
-  if (it == conns_.end() || it->second->linger_since >= 0) return 0;
-  LoopConn& c = *it->second;
-  if (bytes.empty()) return c.out_bytes;
+bool TcpLoop::keeps(const LoopConn& c, const HeaderCheck& h) const {
+  // Past the reply high-water mark (replies queued plus those built in this read) the frame goes to
+  // JavaScript, whose backpressure applies to it: what the loop builds stays bounded by the mark
+  // plus one reply.
+  return answerer_ != nullptr && c.state.ready && h.frame_bytes <= options_.keep_frame_bytes &&
+         c.out_bytes + replies_.size() <= options_.reply_high_water_bytes;
+}
+
+bool TcpLoop::queue_reply(LoopConn& c, std::vector<uint8_t> bytes, size_t allowance) {
+  const uint64_t conn = c.id;
   c.out_bytes += bytes.size();
   c.out.push_back(std::move(bytes));
   // Straight to the kernel when nothing waits before it (no hop through the loop thread).
   if (c.out.size() == 1) flush(c);
-  if (conns_.count(conn) == 0) return 0;
+  if (conns_.count(conn) == 0) return false;
   if (c.out_bytes > options_.max_unsent_bytes) {
     drop(conn,
          "RAGWIRE_ERR_SLOW_CONSUMER: " + std::to_string(c.out_bytes) + " bytes of replies unsent (limit " +
              std::to_string(options_.max_unsent_bytes) + ")",
          true);
-    return 0;
+    return false;
   }
   if (c.out_bytes > allowance) c.drain_wanted = true;
   update_interest(c);
-  return c.out_bytes;
-}
-
-void TcpLoop::ack(uint64_t conn, size_t bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = conns_.find(conn);
-  if (it == conns_.end()) return;
-  LoopConn& c = *it->second;
-  c.unacked -= std::min(bytes, c.unacked);
-  update_interest(c);
-}
-
-void TcpLoop::finish(uint64_t conn) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = conns_.find(conn);
-  if (it == conns_.end()) return;
-  LoopConn& c = *it->second;
-  c.finish_wanted = true;
-  if (c.out.empty() && !c.finished) {
-    c.finished = true;
-    shutdown(c.fd, SHUT_WR);
-  }
-}
-
-void TcpLoop::close(uint64_t conn, bool graceful) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = conns_.find(conn);
-  if (it == conns_.end()) return;
-  LoopConn& c = *it->second;
-  if (!graceful || c.out.empty()) {
-    drop(conn, "", false);
-    return;
-  }
-  c.linger_since = now_ms();
-  lingering_++;
-  update_interest(c);
-  wake_loop();  // so the loop starts checking the linger deadline
-}
-
-void TcpLoop::stop_accepting() {
-  stop_accepting_ = true;
-  wake_loop();
-}
-
-TcpLoop::Stats TcpLoop::stats() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stats s;
-  s.sleeps = sleeps_;
-  s.frames = frames_;
-  s.queries = queries_;
-  s.accepted = accepted_;
-  s.open = conns_.size();
-  for (auto& [id, c] : conns_) s.unsent += c->out_bytes;
-  return s;
+  return true;
 }
 
 }  // namespace ragwire::dataplane

@@ -1,12 +1,12 @@
-// The native data plane's TCP transport (docs/protocol.md §2.3): one epoll thread owns a listening
-// socket and every connection it accepts. It reads each connection into bounded buffers, walks the
-// frame headers (check_header) so it knows where every frame starts, and hands the bytes to
-// JavaScript in batches; replies come back through a bounded outbound queue per connection. Today
-// every frame goes to JavaScript (FrameCursor::on_frame is where a QUERY frame will be kept and
-// answered on this thread instead). Plain C++: no Node header; the binding
-// (src/binding/tcp_loop_wrap.cpp) turns events into JavaScript calls.
+// The native data plane's TCP transport (docs/protocol.md §2.3, docs/architecture.md "Data plane"):
+// one epoll thread owns a listening socket and every connection it accepts. It reads each
+// connection into bounded buffers and walks the frame headers (FrameSplitter). A QUERY frame of a
+// connection JavaScript marked ready (set_state) is kept whole and offered to the QueryAnswerer,
+// whose reply is queued on this thread without waking JavaScript; every other byte, and every frame
+// the answerer declines, goes to JavaScript in batches, in stream order. Replies from JavaScript come
+// back through the same bounded outbound queue per connection. Plain C++: no Node header; the
+// binding (src/binding/tcp_loop_wrap.cpp) turns events into JavaScript calls.
 #pragma once
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -18,16 +18,26 @@
 #include <vector>
 
 #include "frame_header.hpp"
+#include "frame_splitter.hpp"
+#include "query_answerer.hpp"
 #include "ragwire/status.hpp"
 
 namespace ragwire::dataplane {
 
+// Every value comes from the limits tables of packages/protocol/src/limits.ts (NATIVE_LOOP_LIMITS)
+// and the server's connection limits, through the binding; the defaults here serve the C++ tests.
 struct LoopOptions {
   // The protocol's frame limit (limits.maxFrameBytes): headers are checked against it.
   uint64_t max_frame_bytes = 64u << 20;
   // Bytes handed to JavaScript and not yet acknowledged, per connection, beyond which the loop
   // stops reading that connection (the kernel's buffers then push back on the peer).
   size_t read_window_bytes = 64u << 10;
+  // The largest QUERY frame kept whole for the answerer (at most max_frame_bytes): a larger one
+  // goes to JavaScript, whose partial-frame budget and frame deadline then apply to it.
+  size_t keep_frame_bytes = 64u << 10;
+  // Reply bytes queued on one connection above which the loop stops reading it until they drain
+  // (connectionLimits.replyHighWaterBytes).
+  size_t reply_high_water_bytes = 4u << 20;
   // Reply bytes queued on one connection and not yet taken by the kernel, beyond which the
   // connection is closed (connectionLimits.maxUnsentReplyBytes).
   size_t max_unsent_bytes = 128u << 20;
@@ -38,11 +48,12 @@ struct LoopOptions {
 };
 
 enum class LoopEventKind : uint8_t {
-  kAccept,  // a new connection (message: the peer's address)
-  kData,    // bytes of the connection's stream, in order
-  kEnd,     // the peer finished sending (after all its data)
-  kDrain,   // the outbound queue emptied after `send` said it was above its allowance
-  kClosed,  // the connection broke or was closed by the loop (message says why); nothing follows
+  kAccept,   // a new connection (message: the peer's address)
+  kData,     // bytes of the connection's stream, in order
+  kEnd,      // the peer finished sending (after all its data)
+  kDrain,    // the outbound queue emptied after `send` said it was above its allowance
+  kClosed,   // the connection broke or was closed by the loop (message says why); nothing follows
+  kBarrier,  // (conn 0) every read begun before barrier() was asked has been answered or emitted
 };
 
 struct LoopEvent {
@@ -50,19 +61,6 @@ struct LoopEvent {
   uint64_t conn;
   std::shared_ptr<std::vector<uint8_t>> data;  // kData
   std::string message;                         // kAccept, kClosed
-};
-
-// Where the frames of one connection's byte stream begin and end, fed the bytes in order.
-struct FrameCursor {
-  uint8_t header[kHeaderBytes] = {};
-  size_t header_fill = 0;
-  uint64_t body_left = 0;  // bytes of the current frame still to come
-  bool broken = false;     // a fatal header: no boundary after it can be trusted
-
-  // Consumes bytes [0, n) of `p`; calls on_frame(check) at each complete header. Returns the bytes
-  // consumed: n, or fewer when a fatal header stops the walk (the bytes up to and including it).
-  template <typename OnFrame>
-  size_t feed(const uint8_t* p, size_t n, uint64_t max_frame_bytes, OnFrame&& on_frame);
 };
 
 struct LoopConn;
@@ -91,15 +89,28 @@ class TcpLoop {
   void close(uint64_t conn, bool graceful);
   // Stops accepting new connections (open ones stay).
   void stop_accepting();
+  // Asks for a kBarrier event once the loop thread is past the read it may be in now: every frame
+  // read before it was answered (replies queued) or emitted to JavaScript before the event.
+  void barrier();
+  // What JavaScript settled for the connection: from its next whole frame on, a ready connection's
+  // QUERY frames are offered to the answerer.
+  void set_state(uint64_t conn, ConnState state);
+  // Reply bytes the loop answered on the connection itself (progress JavaScript does not see).
+  uint64_t answered_bytes(uint64_t conn);
+  // The answerer for every connection of this loop (null: every frame goes to JavaScript).
+  void set_answerer(std::shared_ptr<QueryAnswerer> answerer);
 
   std::vector<LoopEvent> drain();
 
   struct Stats {
     uint64_t sleeps = 0;    // times the thread blocked in epoll_wait
     uint64_t frames = 0;    // frame headers walked
-    uint64_t queries = 0;   // of which QUERY frames (the ones a fast path would keep)
+    uint64_t queries = 0;   // of which QUERY frames
+    uint64_t answered = 0;  // QUERY frames answered on the loop thread
+    uint64_t declined = 0;  // QUERY frames kept whole, then handed to JavaScript by the answerer
     uint64_t accepted = 0;  // connections accepted
     uint64_t open = 0;      // connections open now
+    uint64_t ready = 0;     // of which JavaScript marked ready (set_state)
     uint64_t unsent = 0;    // reply bytes queued over all connections
   };
   Stats stats();
@@ -114,6 +125,9 @@ class TcpLoop {
   void flush(LoopConn& c);
   void update_interest(LoopConn& c);
   void drop(uint64_t id, const std::string& why, bool tell);
+  // Queues reply bytes on a connection (mu_ held); false when that closed it.
+  bool queue_reply(LoopConn& c, std::vector<uint8_t> bytes, size_t allowance);
+  bool keeps(const LoopConn& c, const HeaderCheck& h) const;
 
   LoopOptions options_;
   uint16_t port_ = 0;
@@ -123,46 +137,25 @@ class TcpLoop {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> stop_accepting_{false};
+  std::atomic<bool> barrier_{false};
   std::atomic<uint64_t> sleeps_{0};
   std::atomic<uint64_t> frames_{0};
   std::atomic<uint64_t> queries_{0};
+  std::atomic<uint64_t> answered_{0};
+  std::atomic<uint64_t> declined_{0};
   std::atomic<int> lingering_{0};  // connections closed with replies still queued
   uint64_t next_conn_ = 1;
   uint64_t accepted_ = 0;
   // Connections, their queues and flags: shared by the loop thread and the JavaScript thread.
   std::mutex mu_;
   std::unordered_map<uint64_t, std::unique_ptr<LoopConn>> conns_;
+  std::shared_ptr<QueryAnswerer> answerer_;  // under mu_
   std::mutex events_mu_;
   std::vector<LoopEvent> events_;
   std::function<void()> wake_;
   std::vector<uint8_t> scratch_;  // the loop thread's read buffer
+  std::vector<uint8_t> to_js_;    // the loop thread's bytes for JavaScript from one read
+  std::vector<uint8_t> replies_;  // the loop thread's reply frames from one read
 };
-
-template <typename OnFrame>
-size_t FrameCursor::feed(const uint8_t* p, size_t n, uint64_t max_frame_bytes, OnFrame&& on_frame) {
-  size_t i = 0;
-  while (i < n && !broken) {
-    if (body_left > 0) {
-      const size_t take = (size_t)std::min<uint64_t>(body_left, n - i);
-      body_left -= take;
-      i += take;
-      continue;
-    }
-    const size_t take = std::min(kHeaderBytes - header_fill, n - i);
-    for (size_t j = 0; j < take; j++) header[header_fill + j] = p[i + j];
-    header_fill += take;
-    i += take;
-    if (header_fill < kHeaderBytes) break;
-    header_fill = 0;
-    const HeaderCheck h = check_header(header, max_frame_bytes);
-    on_frame(h);
-    if (h.fatal) {
-      broken = true;
-      return i;
-    }
-    body_left = h.frame_bytes - kHeaderBytes;
-  }
-  return broken ? 0 : n;
-}
 
 }  // namespace ragwire::dataplane

@@ -1,5 +1,5 @@
 // The native data plane's TCP loop (src/dataplane/tcp_loop.cpp) over real sockets on 127.0.0.1:
-// frame boundaries, batches of events, replies, the read window, the unsent-bytes cap, peer close.
+// batches of events, replies, the read window, the unsent-bytes cap, peer close.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -13,115 +13,12 @@
 #include <thread>
 #include <vector>
 
-#include "../../src/dataplane/tcp_loop.hpp"
+#include "loop_harness.hpp"
 
 namespace {
 
 using namespace ragwire::dataplane;
-
-// A QUERY request frame (type 0x20) of `frame_bytes` bytes, length prefix included.
-std::vector<uint8_t> frame(uint8_t type, uint32_t request_id, uint32_t frame_bytes) {
-  std::vector<uint8_t> f(frame_bytes, 0xab);
-  const uint32_t len = frame_bytes - 4;
-  std::memcpy(f.data(), &len, 4);
-  f[4] = kProtocolVersion;
-  f[5] = type;
-  f[6] = f[7] = 0;
-  std::memcpy(f.data() + 8, &request_id, 4);
-  return f;
-}
-
-void set_directions() {
-  set_direction(0x01, Direction::kRequest);  // HELLO
-  set_direction(0x20, Direction::kRequest);  // QUERY
-}
-
-TEST(FrameCursor, FindsEveryBoundaryWhateverTheChunks) {
-  set_directions();
-  std::vector<uint8_t> stream;
-  for (uint32_t i = 1; i <= 5; i++) {
-    auto f = frame(i % 2 ? 0x20 : 0x01, i, 12 + 4 * i);
-    stream.insert(stream.end(), f.begin(), f.end());
-  }
-  for (size_t chunk : {size_t(1), size_t(5), size_t(13), stream.size()}) {
-    FrameCursor cursor;
-    std::vector<uint32_t> ids;
-    for (size_t off = 0; off < stream.size(); off += chunk) {
-      const size_t n = std::min(chunk, stream.size() - off);
-      EXPECT_EQ(
-          cursor.feed(stream.data() + off, n, 1 << 20, [&](const HeaderCheck& h) { ids.push_back(h.request_id); }), n);
-    }
-    EXPECT_EQ(ids, (std::vector<uint32_t>{1, 2, 3, 4, 5})) << "chunk " << chunk;
-  }
-}
-
-TEST(FrameCursor, StopsAtAFatalHeader) {
-  set_directions();
-  auto good = frame(0x20, 1, 16);
-  auto bad = frame(0x20, 2, 16);
-  const uint32_t huge = 100u << 20;
-  std::memcpy(bad.data(), &huge, 4);  // past the frame limit: the length cannot be trusted
-  std::vector<uint8_t> stream(good);
-  stream.insert(stream.end(), bad.begin(), bad.end());
-  FrameCursor cursor;
-  std::vector<FrameFault> faults;
-  const size_t taken =
-      cursor.feed(stream.data(), stream.size(), 1 << 20, [&](const HeaderCheck& h) { faults.push_back(h.fault); });
-  EXPECT_EQ(taken, good.size() + kHeaderBytes);
-  EXPECT_TRUE(cursor.broken);
-  EXPECT_EQ(faults, (std::vector<FrameFault>{FrameFault::kNone, FrameFault::kFrameTooLarge}));
-}
-
-// A loop and a way to wait for its events.
-struct Harness {
-  std::mutex mu;
-  std::condition_variable cv;
-  int wakes = 0;
-  std::unique_ptr<TcpLoop> loop;
-  std::vector<LoopEvent> seen;
-
-  explicit Harness(LoopOptions options = {}) {
-    set_directions();
-    ragwire::Status st = TcpLoop::open(
-        "127.0.0.1", 0, options,
-        [this] {
-          std::lock_guard<std::mutex> lock(mu);
-          wakes++;
-          cv.notify_all();
-        },
-        &loop);
-    EXPECT_TRUE(st.is_ok()) << st.message();
-  }
-
-  // Waits until an event of `kind` arrived (within 5 s), keeping every event in `seen`.
-  bool wait_for(LoopEventKind kind) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    for (;;) {
-      for (auto& e : loop->drain()) seen.push_back(std::move(e));
-      for (auto& e : seen)
-        if (e.kind == kind) return true;
-      std::unique_lock<std::mutex> lock(mu);
-      if (cv.wait_until(lock, until) == std::cv_status::timeout) return false;
-    }
-  }
-
-  size_t data_bytes() {
-    size_t n = 0;
-    for (auto& e : seen)
-      if (e.kind == LoopEventKind::kData) n += e.data->size();
-    return n;
-  }
-
-  int connect_client() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(loop->port());
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    return fd;
-  }
-};
+using namespace ragwire::dataplane::testing;
 
 TEST(TcpLoop, AcceptsReadsFramesAndSendsReplies) {
   Harness h;

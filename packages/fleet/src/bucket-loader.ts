@@ -1,11 +1,12 @@
 // Loading the buckets a member is given (docs/operations.md "Rebalancing a fleet" and "Snapshots in the
 // object store, trimmed logs"), before it applies them from the log with the rest.
 //
-// - A member whose store holds other buckets at log position L (a remaining shard taking a removed shard's
-//   buckets) loads the new ones outside the position: it deletes what it holds of them, loads the
-//   snapshot their current owners uploaded when the stream no longer starts at 1, and replays their
-//   messages (and those of every bucket, restricted to them) up to L in order; the log after L applies
-//   them with its other buckets.
+// - A member whose store holds other buckets (a remaining shard taking a removed shard's buckets) loads
+//   the new ones outside its position while its read of the log goes on applying the others: it deletes
+//   what it holds of them, loads the snapshots their current owners uploaded when the stream no longer
+//   starts at 1, replays their messages (and those of every bucket, restricted to them) up to where the
+//   read is, then those the read passed over meanwhile; the read is held only for the last few, and
+//   applies the new buckets with the others from its next message.
 // - A member with nothing usable (an empty store behind a trimmed stream, or one stopped past the trim)
 //   replaces its documents by its buckets' documents from their owners' snapshots, records the oldest
 //   snapshot's sequence, and replays the log after it.
@@ -14,13 +15,16 @@
 // position at or before its snapshot's sequence + 1, ends in the same documents whatever the bucket held
 // at that position or later (an upsert replaces, a delete by id or filter applies to what is there when
 // replayed, and anything a too-early delete removed is upserted again further on). So a load cut short
-// (a restart, a changed map) simply starts again, and one snapshot per owning shard, each at its own
-// sequence, is enough.
+// (a restart, a changed map) simply starts again, one snapshot per owning shard, each at its own
+// sequence, is enough, and a delete of every bucket the read applies to the new buckets' documents
+// before the load reached it changes nothing either.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { LogTrimmedError, isRagwireError, type UpsertRequest } from '@ragwire/protocol';
+import { LogTrimmedError, type UpsertRequest } from '@ragwire/protocol';
 import { decodeLogWrite, type ApplyTarget } from './apply-target';
 import { EVERY_BUCKET, bucketOf, bucketOfSubject } from './buckets';
 import { bucketsOfMember, bucketsToFollow, type ShardMap } from './catalog';
+import { LoadBatch, subset } from './load-batch';
 import { bucketSetKey, type Snapshot, type SnapshotStore } from './snapshots';
 
 export interface LoadContext {
@@ -80,23 +84,6 @@ async function ownersSnapshots(ctx: LoadContext, map: ShardMap, load: Set<number
   return out;
 }
 
-/** The documents of `write` for which `keep` is true, or undefined when none. */
-function subset(write: UpsertRequest, keep: (id: string) => boolean): UpsertRequest | undefined {
-  const rows = write.ids.flatMap((id, i) => (keep(id) ? [i] : []));
-  if (rows.length === write.ids.length) return write;
-  if (rows.length === 0) return undefined;
-  const { dim } = write;
-  const vectors = new Float32Array(rows.length * dim);
-  rows.forEach((i, j) => vectors.set(write.vectors.subarray(i * dim, (i + 1) * dim), j * dim));
-  return {
-    ...write,
-    ids: rows.map((i) => write.ids[i]!),
-    vectors,
-    ...(write.payloads ? { payloads: rows.map((i) => write.payloads![i] ?? null) } : {}),
-    ...(write.sparse ? { sparse: rows.map((i) => write.sparse![i] ?? null) } : {}),
-  };
-}
-
 /**
  * Replaces the store's documents by those of `load` (every bucket the member follows) from their owners'
  * snapshots and records the oldest snapshot's sequence; the log is then read after it.
@@ -109,11 +96,11 @@ export async function restoreFromOwners(ctx: LoadContext, map: ShardMap, load: S
 }
 
 /**
- * Loads `load` (buckets the store holds none of yet) into a store at log position `through`: their
- * owners' snapshots when the stream starts past 1 (`first`), then their messages up to `through`.
+ * Loads `load` (buckets the store holds none of yet) up to log position `through`: their owners'
+ * snapshots when the stream starts past 1 (`first`), then their messages up to `through`.
  * Resolves false when `signal` stopped it first (the load is then started again).
  */
-export async function loadBuckets(
+async function loadBuckets(
   ctx: LoadContext,
   map: ShardMap,
   load: Set<number>,
@@ -121,18 +108,36 @@ export async function loadBuckets(
   signal: AbortSignal,
 ): Promise<{ loaded: boolean; documents: number; replayed: number }> {
   const { target, collection } = ctx;
-  const inLoad = (id: string): boolean => load.has(bucketOf(id, ctx.buckets));
-  await target.dropWhere(collection, inLoad);
+  await target.dropWhere(collection, (id) => load.has(bucketOf(id, ctx.buckets)));
   let at = new Map<number, number>([...load].map((b) => [b, 0]));
   let documents = 0;
   if (range.first > 1) {
     const snapshots = await ownersSnapshots(ctx, map, load, range.first);
-    for (const w of snapshots.writes) await target.load(collection, w, () => true);
+    const batch = new LoadBatch(target, collection, (error) => ctx.onProblem({ collection, error }));
+    for (const w of snapshots.writes) await batch.add(w, () => true);
+    await batch.flush();
     at = snapshots.at;
     documents = snapshots.documents;
   }
+  const replay = await replayBuckets(ctx, load, at, range.through, signal);
+  return { loaded: replay.complete, documents, replayed: replay.replayed };
+}
+
+/**
+ * Replays the messages of `load` after `at[b]` (bucket b's documents are at that position) up to
+ * `through`, restricted to those buckets, outside the store's position. `complete` is false when
+ * `signal` stopped it first. RAGWIRE_ERR_LOG_TRIMMED when the stream no longer holds them.
+ */
+async function replayBuckets(
+  ctx: LoadContext,
+  load: Set<number>,
+  at: Map<number, number>,
+  through: number,
+  signal: AbortSignal,
+): Promise<{ complete: boolean; replayed: number }> {
+  const { target, collection } = ctx;
   const start = Math.min(...at.values()) + 1;
-  if (start > range.through) return { loaded: !signal.aborted, documents, replayed: 0 };
+  if (start > through) return { complete: !signal.aborted, replayed: 0 };
   const consumer = await ctx.js.consumers.get(ctx.stream, { deliver_policy: 'by_start_sequence' as never, opt_start_seq: start });
   const messages = await consumer.consume({ max_messages: 512 });
   const stop = (): void => void messages.stop();
@@ -140,6 +145,7 @@ export async function loadBuckets(
   if (signal.aborted) stop();
   let expected = start;
   let replayed = 0;
+  const batch = new LoadBatch(target, collection, (error) => ctx.onProblem({ collection, error }));
   try {
     for await (const m of messages) {
       if (signal.aborted) break;
@@ -160,23 +166,82 @@ export async function loadBuckets(
       if (within) {
         const write = decodeLogWrite(m.data, collection, m.seq, ctx.onProblem);
         if (write) {
-          try {
-            await target.load(collection, write, within);
-            replayed++;
-          } catch (error) {
-            // A refusal by the store (its 4xx errors): passed over, as at its position on every replica.
-            if (!(isRagwireError(error) && error.status < 500)) throw error;
-            ctx.onProblem({ collection, seq: m.seq, error });
-          }
+          await batch.add(write, within);
+          replayed++;
         }
       }
-      if (m.seq >= range.through) break;
+      if (m.seq >= through) break;
     }
+    if (!signal.aborted) await batch.flush();
   } finally {
     signal.removeEventListener('abort', stop);
     stop();
   }
-  if (signal.aborted) return { loaded: false, documents, replayed };
-  if (expected <= range.through) throw new LogTrimmedError(`loading buckets of ${collection}: the log ended at ${expected - 1}, before ${range.through}`);
-  return { loaded: true, documents, replayed };
+  if (signal.aborted) return { complete: false, replayed };
+  if (expected <= through) throw new LogTrimmedError(`loading buckets of ${collection}: the log ended at ${expected - 1}, before ${through}`);
+  return { complete: true, replayed };
+}
+
+/** What loading buckets beside the log's application needs of a collection's feed (collection-feed.ts). */
+export interface LoadingFeed {
+  readonly map: ShardMap | null;
+  /** The buckets to load. */
+  readonly loading: Set<number>;
+  /** The last log message the running read decided on (it passed over the buckets being loaded up to here). */
+  readonly taken: number;
+  /** Holds the running read before its next message until the returned function is called. */
+  hold(): () => void;
+  /** The loaded buckets are applied by the running read from its next message on. */
+  finishLoading(loaded: Iterable<number>): void;
+}
+
+/** Messages the running read may still be ahead of a load when it is held for the hand-over. */
+const HANDOVER_GAP = 512; // messages
+
+/**
+ * Loads the buckets `feed` is given while the running read of the log goes on applying the others: the
+ * owners' snapshots and the log up to where the read is, then the messages it passed over meanwhile,
+ * until it is less than HANDOVER_GAP ahead; then the read is held for the last ones and applies the
+ * loaded buckets from its next message. A failure (a trim past the load) starts it again, from newer
+ * snapshots. Resolves when loaded, or when `signal` stopped it.
+ */
+export async function loadBesideApplying(
+  ctx: LoadContext & { streamStart(): Promise<number> },
+  feed: LoadingFeed,
+  signal: AbortSignal,
+  onLoad: (event: { collection: string; buckets: number; through: number; documents: number; replayed: number; ms: number }) => void,
+): Promise<void> {
+  const { collection } = ctx;
+  while (!signal.aborted && feed.map !== null && feed.loading.size > 0) {
+    const load = new Set(feed.loading);
+    const t0 = Date.now();
+    try {
+      let through = feed.taken;
+      const done = await loadBuckets(ctx, feed.map, load, { first: await ctx.streamStart(), through }, signal);
+      if (!done.loaded) return;
+      let { replayed } = done;
+      const passed = new Map([...load].map((b) => [b, through]));
+      const catchUp = async (to: number): Promise<boolean> => {
+        for (const b of load) passed.set(b, through);
+        const r = await replayBuckets(ctx, load, passed, to, signal);
+        replayed += r.replayed;
+        through = to;
+        return r.complete;
+      };
+      while (feed.taken - through > HANDOVER_GAP) if (!(await catchUp(feed.taken))) return;
+      const release = feed.hold();
+      try {
+        if (!(await catchUp(feed.taken))) return;
+        feed.finishLoading(load);
+      } finally {
+        release();
+      }
+      onLoad({ collection, buckets: load.size, through, documents: done.documents, replayed, ms: Date.now() - t0 });
+      return;
+    } catch (error) {
+      if (signal.aborted) return;
+      ctx.onProblem({ collection, error });
+      await sleep(500);
+    }
+  }
 }

@@ -21,6 +21,8 @@ export class CollectionFeed {
   last = 0;
   trimmed = false;
   snapshotAt = 0;
+  /** The snapshot upload in flight (one at a time; the read goes on meanwhile). */
+  uploading: Promise<void> | undefined;
   /** The buckets applied from the log; undefined: no shard map, every bucket. */
   owned: Set<number> | undefined;
   /** The buckets queries are answered for (the map's current layout); undefined: every bucket. */
@@ -32,6 +34,9 @@ export class CollectionFeed {
   #mapSeen = false;
   /** Buckets were being loaded that the map no longer gives this member: their documents go after the grace. */
   #dropLoaded = false;
+  /** The last log message the running read decided on (applied, or passed over for buckets being loaded). */
+  taken = 0;
+  #held: Promise<void> | undefined;
   /** Bumped when the followed buckets grow: the log is read again from the store's position, and positions of the run before are ignored. */
   generation = 0;
   #run = new AbortController();
@@ -128,7 +133,23 @@ export class CollectionFeed {
     this.#run = new AbortController();
   }
 
-  /** `loaded` were loaded up to the store's position: they are applied from the log from now on (those still followed). */
+  /** Set while a load hands its buckets over: the running read waits for it before its next message. */
+  get held(): Promise<void> | undefined {
+    return this.#held;
+  }
+
+  /** Holds the running read before its next message until the returned function is called. */
+  hold(): () => void {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    this.#held = held;
+    return () => {
+      if (this.#held === held) this.#held = undefined;
+      release();
+    };
+  }
+
+  /** `loaded` were loaded up to where the running read is: it applies them from its next message on (those still followed). */
   finishLoading(loaded: Iterable<number>): void {
     const wanted = this.map ? bucketsToFollow(this.map, this.applier.member) : undefined;
     const owned = new Set(this.owned ?? []);

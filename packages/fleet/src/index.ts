@@ -1,7 +1,7 @@
 export { DEFAULT_BUCKETS, DEFAULT_PREFIX, EVERY_BUCKET, bucketOf, bucketSubject, bucketOfSubject, streamName, collectionToken } from './buckets';
 export { WriteLog, type WriteLogOptions, type LogUpsert, type LogDelete, type LogPosition } from './write-log';
 export { connectNats, type NatsOptions } from './nats-connection';
-export { isRetryableNatsFailure } from './nats-errors';
+export { isRetryableNatsFailure, retryNats } from './nats-errors';
 export {
   FleetCatalog,
   evenShardMap,

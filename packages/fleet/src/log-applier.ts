@@ -1,23 +1,28 @@
 // The read side of a fleet on one shard server: for each collection in the catalog, an ordered consumer
 // over the collection's stream from the store's applied position + 1. A message of a bucket this member
 // holds (or of every bucket) is applied at its stream sequence, which the store commits in the same LMDB
-// transaction (exactly once across restarts and kill -9); other buckets' messages are passed over.
-// Consecutive messages read together are applied as one store write at the last one's sequence (apply-queue.ts).
-// Rebalancing (docs/operations.md "Rebalancing a fleet"): a member given buckets by a pending move
-// replays the log from its start for them when its store is empty, or loads them first (bucket-loader.ts)
-// when it holds others; collection-feed.ts keeps which buckets are followed and drops those that moved away.
+// transaction (exactly once across restarts and kill -9); other buckets' messages are passed over, and a
+// gap (the stream trimmed past the read) restarts it from a snapshot. Consecutive messages read together
+// are applied as one store write (apply-queue.ts). Rebalancing (docs/operations.md "Rebalancing a fleet"):
+// a member given buckets by a pending move replays the log from its start for them when its store is
+// empty, or loads them beside its read (bucket-loader.ts) when it holds others; collection-feed.ts keeps
+// which buckets are followed and drops those that moved away.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ReplicaBehindError, LogTrimmedError, StaleEpochError } from '@ragwire/protocol';
 import { decodeLogWrite, type ApplyTarget } from './apply-target';
 import { ApplyQueue } from './apply-queue';
-import { loadBuckets, restoreFromOwners, type LoadContext } from './bucket-loader';
+import { loadBesideApplying, restoreFromOwners, type LoadContext } from './bucket-loader';
 import { EVERY_BUCKET, bucketOf, bucketOfSubject, streamName, DEFAULT_PREFIX } from './buckets';
 import { FleetCatalog } from './catalog';
 import { CollectionFeed, type FeedHost } from './collection-feed';
 import { SnapshotStore, bucketSetKey } from './snapshots';
+import { retryNats } from './nats-errors';
 import { scanBucketLag, type BucketLag } from './bucket-lag';
+
+/** How long a snapshot upload that times out or finds no responder is tried again before the next pause of the log. */
+const SNAPSHOT_RETRY_MS = 10_000;
 
 export interface LogApplierOptions {
   connection: NatsConnection;
@@ -35,7 +40,7 @@ export interface LogApplierOptions {
   snapshotEvery?: number;
   /** Told of a snapshot uploaded or restored. */
   onSnapshot?: (event: { collection: string; seq: number; documents: number; restored: boolean }) => void;
-  /** Told of buckets loaded into a store that holds others (a move to an existing member), before the log applies them. */
+  /** Told of buckets loaded into a store that holds others (a move to an existing member), as the read of the log takes them over. */
   onLoad?: (event: { collection: string; buckets: number; through: number; documents: number; replayed: number; ms: number }) => void;
   /** Told of the documents of buckets that moved away, dropped after the map's grace. */
   onDrop?: (event: { collection: string; documents: number; epoch: number }) => void;
@@ -58,6 +63,11 @@ export interface FeedState {
   epoch: number;
   /** The pending move whose buckets were followed from the log's start up to `processed`. */
   move?: string;
+}
+
+/** Where a stream starts (an empty stream: after its last message). */
+function streamStart(state: { messages: number; first_seq: number; last_seq: number }): number {
+  return state.messages > 0 ? state.first_seq : state.last_seq + 1;
 }
 
 export class LogApplier implements FeedHost {
@@ -172,15 +182,9 @@ export class LogApplier implements FeedHost {
     });
   }
 
-  /** Reports a problem through the owner's hook. */
-  problem(event: { collection: string; seq?: number; error: unknown }): void {
-    this.#onProblem(event);
-  }
-
-  /** Reports documents dropped after a move through the owner's hook. */
-  dropped(event: { collection: string; documents: number; epoch: number }): void {
-    this.#onDrop(event);
-  }
+  /** Report a problem, or documents dropped after a move, through the owner's hooks. */
+  problem = (event: { collection: string; seq?: number; error: unknown }): void => this.#onProblem(event);
+  dropped = (event: { collection: string; documents: number; epoch: number }): void => this.#onDrop(event);
 
   /** True when every collection's feed is within `maxLag` messages of its stream's end (as last seen) and none is trimmed. */
   caughtUp(maxLag: number): boolean {
@@ -220,20 +224,25 @@ export class LogApplier implements FeedHost {
     }
   }
 
-  /** Uploads the collection's documents at the feed's position (nothing is being applied meanwhile). */
-  async #upload(feed: CollectionFeed): Promise<void> {
-    const { collection } = feed.spec;
-    const seq = feed.processed;
+  /** Exports the collection's documents at the feed's position (nothing is being applied now); the upload goes on beside the read. */
+  #upload(feed: CollectionFeed): void {
+    const { collection, buckets } = feed.spec;
+    const { processed: seq, snapshotAt: before, owned } = feed;
     feed.snapshotAt = seq;
-    try {
-      const owned = feed.owned;
-      const buckets = feed.spec.buckets;
-      const frames = this.target.exportFrames(collection, owned === undefined ? () => true : (id) => owned.has(bucketOf(id, buckets)));
-      await this.#snapshots!.put(collection, bucketSetKey(owned), seq, frames);
-      this.#onSnapshot({ collection, seq, documents: -1, restored: false });
-    } catch (error) {
+    const failed = (error: unknown): void => {
+      if (feed.snapshotAt === seq) feed.snapshotAt = before;
       this.#onProblem({ collection, seq, error });
+    };
+    let frames: Uint8Array[];
+    try {
+      frames = this.target.exportFrames(collection, owned === undefined ? () => true : (id) => owned.has(bucketOf(id, buckets)));
+    } catch (error) {
+      return failed(error);
     }
+    // A NATS node restarting or a busy server: the upload is tried again for a while, then at the next pause.
+    feed.uploading = retryNats(() => this.#snapshots!.put(collection, bucketSetKey(owned), seq, frames), SNAPSHOT_RETRY_MS)
+      .then(() => this.#onSnapshot({ collection, seq, documents: -1, restored: false }), failed)
+      .finally(() => (feed.uploading = undefined));
   }
 
   /** A collection with no shard map: the snapshot of every bucket (any replica's), then the log after it. */
@@ -294,8 +303,7 @@ export class LogApplier implements FeedHost {
     const from = this.target.appliedSeq(collection) + 1;
     const stream = streamName(this.#prefix, collection);
     const info = await this.#jsm!.streams.info(stream);
-    // Where the stream starts now (an empty stream: after its last message).
-    const first = info.state.messages > 0 ? info.state.first_seq : info.state.last_seq + 1;
+    const first = streamStart(info.state);
     // A member that follows no bucket applies nothing, so a trim loses it nothing.
     if (info.state.messages > 0 && first > from && feed.owns(EVERY_BUCKET)) {
       // Consuming now would skip the trimmed writes: load a snapshot of our buckets taken at or after
@@ -313,19 +321,33 @@ export class LogApplier implements FeedHost {
       }
       return this.#follow(feed);
     }
-    if (feed.loading.size > 0 && feed.map !== null) {
-      // Buckets given to a member that holds others: loaded up to its position before the log applies them.
-      const load = new Set(feed.loading);
-      const through = from - 1;
-      const t0 = Date.now();
-      const done = await loadBuckets(this.#loadContext(feed), feed.map, load, { first, through }, run);
-      if (!done.loaded) return;
-      feed.finishLoading(load);
-      this.#onLoad({ collection, buckets: load.size, through, documents: done.documents, replayed: done.replayed, ms: Date.now() - t0 });
-    }
     feed.trimmed = false;
+    feed.taken = from - 1;
+    // Buckets given to a member that holds others are loaded beside the read, which applies the others.
+    const loads = new AbortController();
+    const loader =
+      feed.loading.size > 0 && feed.map !== null
+        ? loadBesideApplying(
+            { ...this.#loadContext(feed), streamStart: async () => streamStart((await this.#jsm!.streams.info(stream)).state) },
+            feed,
+            AbortSignal.any([run, loads.signal]),
+            this.#onLoad,
+          )
+        : undefined;
+    try {
+      await this.#read(feed, generation, from);
+    } finally {
+      loads.abort();
+      await loader;
+    }
+  }
+
+  /** Reads the log from `from` and applies the messages of the buckets `feed` follows, until its run stops or a failure. */
+  async #read(feed: CollectionFeed, generation: number, from: number): Promise<void> {
+    const { collection } = feed.spec;
+    const run = feed.runSignal;
     // The stream holds only this collection's subjects: no filter (filter_subjects needs server 2.10).
-    const consumer = await this.#js.consumers.get(stream, {
+    const consumer = await this.#js.consumers.get(streamName(this.#prefix, collection), {
       deliver_policy: 'by_start_sequence' as never,
       opt_start_seq: from,
     });
@@ -344,18 +366,26 @@ export class LogApplier implements FeedHost {
       for await (const m of messages) {
         // Restarted (new buckets to follow from the log's start): this read's buffered messages are not applied.
         if (run.aborted) break;
+        // A load handing its buckets over: they are applied from the next message on.
+        if (feed.held) await feed.held;
+        if (run.aborted) break;
         if (queue.failure !== undefined) throw queue.failure;
         const seq = m.seq;
+        // A gap: the stream was trimmed past this read (a member that follows no bucket loses nothing by it).
+        if (seq !== feed.taken + 1 && feed.owns(EVERY_BUCKET))
+          throw new LogTrimmedError(`the log of ${collection} lost messages ${feed.taken + 1}..${seq - 1} before this member read them`);
+        feed.taken = seq;
         const bucket = bucketOfSubject(m.subject);
         // A message no replica can apply is passed over, and said.
         const write = feed.owns(bucket) ? decodeLogWrite(m.data, collection, seq, this.#onProblem) : undefined;
         await queue.add(seq, m.data.length, write);
         if (messages.getPending() <= 1) {
-          // this message is counted until the loop asks for the next
-          // Nothing waiting: apply what was read and let it settle, so positions (and read-your-writes) move without delay.
+          // Nothing waiting (this message counts until the loop asks for the next): apply what was read and
+          // let it settle, so positions (and read-your-writes) move without delay.
           await queue.settle();
           if (queue.failure === undefined && !run.aborted) await feed.recordPosition();
-          if (queue.failure === undefined && feed.owns(EVERY_BUCKET) && feed.processed - feed.snapshotAt >= this.#snapshotEvery) await this.#upload(feed);
+          if (queue.failure === undefined && !feed.uploading && feed.owns(EVERY_BUCKET) && feed.processed - feed.snapshotAt >= this.#snapshotEvery)
+            this.#upload(feed);
         }
       }
     } finally {

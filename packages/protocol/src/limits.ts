@@ -54,6 +54,19 @@ export const DEFAULT_LIMITS: ProtocolLimits = Object.freeze({
 });
 
 /**
+ * What the native data plane's TCP loop (native/src/dataplane/tcp_loop.cpp, native+tcp://) reads and
+ * holds per connection: passed to it when a listener opens, never written in C++.
+ */
+export const NATIVE_LOOP_LIMITS = Object.freeze({
+  /** Bytes handed to JavaScript and not yet read, per connection, beyond which the loop stops reading it (also its read size). */
+  readWindowBytes: 64 * 1024, // 64 KiB
+  /** The largest QUERY frame the loop keeps whole to answer natively; a larger one goes to JavaScript, whose partial-frame budget and deadlines then apply. */
+  keepFrameBytes: 64 * 1024, // 64 KiB
+  /** A connection closed with replies still queued keeps sending them this long at most. */
+  closeLingerMs: 10_000, // 10 s
+});
+
+/**
  * Index parameters a collection or an engine index may be created with, [min, max] inclusive. Above
  * the max is RAGWIRE_ERR_LIMIT, below the min or not an integer RAGWIRE_ERR_INVALID_ARGUMENT, from
  * every layer alike (the engine, the store, a shard server).

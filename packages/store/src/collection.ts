@@ -20,8 +20,9 @@ import {
   type SnapshotInfo,
   type StatValue,
 } from '@ragwire/protocol';
-import type { Index } from '@ragwire/native';
+import type { DataPlaneRegistry, Index } from '@ragwire/native';
 import { CollectionReader, type QueryHow, type QueryInput, type QueryResult } from './collection-reader';
+import { DataPlaneColumns } from './data-plane-column';
 import type { FilterIndex } from './filter-index';
 import { checkIds, checkVectors } from './input-checks';
 import { mergeLogGroup, type LogEntry, type RefusedEntry } from './log-group';
@@ -75,6 +76,8 @@ export class Collection {
   #applied: Promise<unknown> = Promise.resolve();
   #closed = false;
   #writes = 0;
+  /** Where native data planes answer this collection's plain queries from, once published. */
+  readonly #columns: DataPlaneColumns;
 
   constructor(
     readonly dbs: CollectionDbs,
@@ -93,11 +96,26 @@ export class Collection {
     this.#snapshotSeq = state.snapshotSeq;
     this.#indexedSeq = record.seq;
     this.#indexedLogWrites = record.logWrites ?? 0;
+    this.#columns = new DataPlaneColumns(record.settings.name);
     this.#reader = new CollectionReader({ ...state, settings: record.settings, dbs, nextLabel: () => record.nextLabel }, options);
   }
 
   get name(): string {
     return this.settings.name;
+  }
+
+  /**
+   * Publishes this collection to the native data plane: its index, its exact-scan threshold and every
+   * live document's id and payload; every write applied from now on updates it before it resolves.
+   */
+  publishTo(registry: DataPlaneRegistry): void {
+    this.#open();
+    this.#columns.publish(registry, this.index, this.#options.exactScanBytes, this.labelToId, (id) => this.#reader.encodedPayload(id));
+  }
+
+  /** Stops updating `registry` (its owner disposed it or is about to). */
+  unpublishFrom(registry: DataPlaneRegistry): void {
+    this.#columns.forget(registry);
   }
 
   /** Fleet: the write log sequence of the last write applied through applyAt (committed or about to be); 0 when none. */
@@ -225,6 +243,7 @@ export class Collection {
         if (p) this.text.add(labels[i]!, this.text.documentText(p.text, p.metadata));
         if (sparse?.[i]) this.sparse.add(labels[i]!, sparse[i]!);
       }
+      this.#columns.added(labels, ids, encoded);
       this.#indexedSeq = seq;
       this.#indexedLogWrites = record.logWrites ?? 0;
       return { upserted: n, seq };
@@ -337,6 +356,8 @@ export class Collection {
    */
   async drop(): Promise<void> {
     this.#open();
+    // Gone for the native data plane in the same turn the store forgot it.
+    this.#columns.unpublish();
     await this.#shutDown();
     await this.dbs.collections.remove(this.name);
     for (const db of [this.dbs.docs, this.dbs.vectors, this.dbs.log]) await db.drop();
@@ -347,6 +368,7 @@ export class Collection {
 
   async #shutDown(): Promise<void> {
     await this.#applied.catch(() => undefined);
+    this.#columns.unpublish();
     this.#closed = true;
     this.index.close();
   }
@@ -413,6 +435,7 @@ export class Collection {
       this.text.remove(label);
       this.sparse.remove(label);
     }
+    this.#columns.removed(labels);
   }
 
   #open(): void {

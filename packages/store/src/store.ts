@@ -17,7 +17,7 @@ import {
   DEFAULT_TEXT_SETTINGS,
   type TextSettings,
 } from '@ragwire/protocol';
-import { devices, type Device } from '@ragwire/native';
+import { devices, type DataPlaneRegistry, type Device } from '@ragwire/native';
 import { Collection } from './collection';
 import type { CollectionDbs, CollectionRecord } from './records';
 import { recover } from './recovery';
@@ -45,6 +45,7 @@ export class Store {
   readonly #collections = new Map<string, Collection>();
   readonly #options: ResolvedStoreOptions;
   #closed = false;
+  #dataPlanes: DataPlaneRegistry[] = [];
 
   private constructor(root: RootDatabase, options: ResolvedStoreOptions) {
     this.#root = root;
@@ -63,6 +64,22 @@ export class Store {
     const store = new Store(root, resolved);
     for (const { value } of store.#collectionsDb.getRange()) await store.#load(value);
     return store;
+  }
+
+  /**
+   * Publishes every collection, and each one created or opened later, to the native data plane
+   * (@ragwire/native's DataPlaneRegistry), kept current by every write before it resolves.
+   */
+  publishTo(registry: DataPlaneRegistry): void {
+    this.#open();
+    this.#dataPlanes.push(registry);
+    for (const c of this.#collections.values()) c.publishTo(registry);
+  }
+
+  /** Stops publishing to `registry` (disposed by its owner: a closing shard server). */
+  unpublishFrom(registry: DataPlaneRegistry): void {
+    this.#dataPlanes = this.#dataPlanes.filter((r) => r !== registry);
+    for (const c of this.#collections.values()) c.unpublishFrom(registry);
   }
 
   async createCollection(input: CreateCollectionInput): Promise<{ created: boolean; info: CollectionInfo }> {
@@ -152,6 +169,7 @@ export class Store {
       deviceMinWork: this.#options.deviceMinWork,
     });
     this.#collections.set(record.settings.name, c);
+    for (const registry of this.#dataPlanes) c.publishTo(registry);
     return c;
   }
 

@@ -66,6 +66,17 @@ export class Principal {
     return false;
   }
 
+  /** The collections this principal may read: every one, or those named. */
+  readable(): { any: boolean; names: string[] } {
+    const names = new Set<string>();
+    for (const g of this.grants) {
+      if (RANK[g.scope] < RANK.read) continue;
+      if (g.collection === '*') return { any: true, names: [] };
+      names.add(g.collection);
+    }
+    return { any: false, names: [...names] };
+  }
+
   /** Throws ForbiddenError unless `may(scope, collection)`. */
   check(scope: Scope, collection: string | undefined): void {
     if (!this.may(scope, collection)) {

@@ -119,6 +119,7 @@ export class ClientConnection {
     this.debug = ctx.log.isLevelEnabled('debug');
     this.meters = ctx.metrics.requestMeters;
     socket.setNoDelay(true);
+    this.pushNativeState();
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('end', () => {
       // The client finished sending: answer what is in flight, then close our side.
@@ -126,7 +127,11 @@ export class ClientConnection {
       this.readEnded = true;
       if (this.inFlight === 0) socket.end();
     });
-    socket.on('error', (error) => ctx.log.debug({ conn: id, err: error.message }, 'connection error'));
+    socket.on('error', (error) => {
+      ctx.log.debug({ conn: id, err: error.message }, 'connection error');
+      // A native loop closes a connection past its unsent-bytes cap itself (replies it answered count there too).
+      if (error.message.startsWith('RAGWIRE_ERR_SLOW_CONSUMER') && !this.closed) ctx.metrics.closedConnections.inc({ reason: 'slow_consumer' });
+    });
     socket.on('drain', () => this.resume(PAUSED_DRAIN));
     socket.on('close', () => {
       this.closed = true;
@@ -356,9 +361,11 @@ export class ClientConnection {
         this.principal = this.ctx.tokens.authenticate(request.token);
       } catch (error) {
         this.principal = undefined;
+        this.pushNativeState();
         return error as Error;
       }
       this.decoder.frameLimit = this.ctx.limits.maxFrameBytes;
+      this.pushNativeState();
       this.ctx.log.info({ conn: this.id, principal: this.principal.id, client: request.client }, 'authenticated');
     }
     return { type: 'hello_ok', version: PROTOCOL_VERSION, server: this.ctx.serverName, limits: advertisedLimits(this.ctx.limits) };
@@ -368,7 +375,24 @@ export class ClientConnection {
   private turnOn(request: ExtensionsRequest): ExtensionsReply {
     const names = EXTENSIONS.filter((name) => request.names.includes(name) && this.ctx.extensions.has(name));
     this.decoder.extensions = new Set(names);
+    this.pushNativeState();
     return { type: 'extensions_ok', names };
+  }
+
+  /**
+   * A native loop's socket learns what this connection settled (its principal, its extensions)
+   * before any reply says so, so the loop applies it from the client's next frame on; until the
+   * connection is authenticated every frame reaches this class.
+   */
+  private pushNativeState(): void {
+    if (!this.socket.setNativeState) return;
+    const readable = this.principal?.readable() ?? { any: false, names: [] };
+    this.socket.setNativeState({
+      ready: this.principal !== undefined,
+      traceOn: this.decoder.extensions.has('trace'),
+      readAny: readable.any,
+      readable: readable.names,
+    });
   }
 
   private finish(requestId: number, type: string, started: number, outcome: Response | unknown): void {

@@ -51,6 +51,12 @@ export interface ShardServerOptions {
   /** Connection caps, deadlines and reply buffers (docs/operations.md "Limits and timeouts"). Default: DEFAULT_CONNECTION_LIMITS. */
   connectionLimits?: Partial<ConnectionLimits>;
   /**
+   * native+tcp:// listeners answer the plain dense queries they can on their loop thread, from the
+   * store's collections (docs/architecture.md "Data plane"). False hands every frame to JavaScript
+   * (for comparison). Default true.
+   */
+  nativeAnswers?: boolean;
+  /**
    * With tokens, /metrics needs a token with read scope on '*' like /stats. True lets a scraper on a
    * loopback address read it without one. Default false.
    */
@@ -85,6 +91,7 @@ export interface ResolvedConfig {
   deviceMinWork: number | undefined;
   vectors: 'memory' | 'disk' | undefined;
   connectionLimits: ConnectionLimits;
+  nativeAnswers: boolean;
   metricsOpenOnLoopback: boolean;
   fleet: FleetOptions | undefined;
   tracing: TracingConfig;
@@ -137,7 +144,9 @@ function parseHostPort(value: string, field: string): { host: string; port: numb
 
 const positive = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER };
 
-const optionsSchema = configSchema<ShardServerOptions & { maxInFlightPerConnection: number; drainTimeoutMs: number; metricsOpenOnLoopback: boolean }>({
+const optionsSchema = configSchema<
+  ShardServerOptions & { maxInFlightPerConnection: number; drainTimeoutMs: number; metricsOpenOnLoopback: boolean; nativeAnswers: boolean }
+>({
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -170,6 +179,7 @@ const optionsSchema = configSchema<ShardServerOptions & { maxInFlightPerConnecti
     deviceMinWork: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, // floats compared
     vectors: { enum: ['memory', 'disk'] },
     connectionLimits: connectionLimitsSchema,
+    nativeAnswers: { type: 'boolean', default: true },
     metricsOpenOnLoopback: { type: 'boolean', default: false },
     fleet: {
       type: 'object',
@@ -236,6 +246,7 @@ export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedCon
       deviceMinWork: o.deviceMinWork,
       vectors: o.vectors,
       connectionLimits: resolveConnectionLimits(o.connectionLimits, limits, WHERE),
+      nativeAnswers: o.nativeAnswers,
       metricsOpenOnLoopback: o.metricsOpenOnLoopback,
       fleet: o.fleet,
       tracing: { ...TRACING_DEFAULTS, serviceName: 'ragwire-shard', ...o.tracing },

@@ -4,9 +4,8 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { LogApplier, Membership, connectNats, isRetryableNatsFailure, type BucketLag } from '@ragwire/fleet';
-import { hasCode, isRagwireError } from '@ragwire/protocol';
+import { LogApplier, Membership, connectNats, retryNats, type BucketLag } from '@ragwire/fleet';
+import { isRagwireError } from '@ragwire/protocol';
 import type { Store } from '@ragwire/store';
 import { storeApplyTarget } from './store-apply-target';
 import type { ShardMetrics } from './metrics';
@@ -72,45 +71,40 @@ export async function startFleetMember(
       ...(options.snapshotEvery !== undefined ? { snapshotEvery: options.snapshotEvery } : {}),
       ...(options.applyGroup !== undefined ? { group: { messages: options.applyGroup } } : {}),
       onSnapshot: (event) => log.info(event, event.restored ? 'fleet snapshot restored: replaying the log after it' : 'fleet snapshot uploaded'),
-      onLoad: (event) => log.info(event, 'fleet: buckets a move gave this member loaded up to its log position'),
+      onLoad: (event) => log.info(event, 'fleet: buckets a move gave this member loaded; its read of the log applies them from here'),
       onDrop: (event) => log.info(event, 'fleet: documents of buckets that moved away dropped after the grace'),
       onProblem: ({ collection, seq, error }) =>
         log.warn({ collection, seq, err: error, code: isRagwireError(error) ? error.code : undefined }, 'write log: entry refused or feed restarting'),
     });
-  let applier = newApplier();
-  let stopBeat: (() => void) | undefined;
-  let membership: Membership | undefined;
   // A member starting while a NATS node restarts (a leader being elected) waits for it, within a bound.
-  const retryUntil = Date.now() + START_RETRY_MS;
-  for (let attempt = 1; ; attempt++) {
+  const open = async (): Promise<{ applier: LogApplier; membership: Membership }> => {
+    const applier = newApplier();
     try {
       await applier.start();
-      membership = await Membership.open(nc, { prefix, ttlMs: heartbeatMs * 3 });
-      stopBeat = membership.heartbeat(
-        () => ({
-          id: member,
-          addresses: server.addresses,
-          ...(server.adminUrl ? { admin: server.adminUrl } : {}),
-          collections: Object.fromEntries(
-            applier.states().map((s) => [s.collection, { seq: s.processed, stored: s.stored, epoch: s.epoch, ...(s.move ? { move: s.move } : {}) }]),
-          ),
-        }),
-        heartbeatMs,
-        (error) => log.warn({ err: error }, 'membership heartbeat failed'),
-      );
-      break;
+      return { applier, membership: await Membership.open(nc, { prefix, ttlMs: heartbeatMs * 3 }) };
     } catch (error) {
       await applier.close();
-      const transient = isRetryableNatsFailure(error) || hasCode(error, 'RAGWIRE_ERR_LOG_UNAVAILABLE');
-      if (!transient || Date.now() >= retryUntil) {
-        await nc.close().catch(() => undefined);
-        throw error;
-      }
-      log.warn({ err: error, attempt }, 'fleet: NATS did not answer at start; retrying');
-      await sleep(Math.min(5_000, 250 * 2 ** attempt));
-      applier = newApplier();
+      throw error;
     }
-  }
+  };
+  const { applier, membership } = await retryNats(open, START_RETRY_MS, (error, attempt) =>
+    log.warn({ err: error, attempt }, 'fleet: NATS did not answer at start; retrying'),
+  ).catch(async (error: unknown) => {
+    await nc.close().catch(() => undefined);
+    throw error;
+  });
+  const stopBeat = membership.heartbeat(
+    () => ({
+      id: member,
+      addresses: server.addresses,
+      ...(server.adminUrl ? { admin: server.adminUrl } : {}),
+      collections: Object.fromEntries(
+        applier.states().map((s) => [s.collection, { seq: s.processed, stored: s.stored, epoch: s.epoch, ...(s.move ? { move: s.move } : {}) }]),
+      ),
+    }),
+    heartbeatMs,
+    (error) => log.warn({ err: error }, 'membership heartbeat failed'),
+  );
   const registers = [server.metrics.registry];
   new Gauge({
     name: 'ragwire_fleet_applied_seq',
@@ -207,8 +201,8 @@ export async function startFleetMember(
     waitFor: (collection, minSeq) => applier.waitFor(collection, minSeq, minSeqWaitMs),
     servedAt: (collection, epoch) => applier.servedAt(collection, epoch, minSeqWaitMs),
     async close() {
-      stopBeat?.();
-      await membership?.leave(member);
+      stopBeat();
+      await membership.leave(member);
       await applier.close();
       await nc.close().catch(() => undefined);
     },

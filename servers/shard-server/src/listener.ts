@@ -2,12 +2,15 @@
 // connected byte streams, whatever carries them, so auth, limits, backpressure and metrics
 // (client-connection.ts) are one code for tcp://, native+tcp://, unix:// and ucx://.
 import type { Duplex } from 'node:stream';
+import type { NativeAnswering, NativeConnectionState } from '@ragwire/native';
 
 /** What ClientConnection needs of a connection: net.Socket's shape (a UcxSocket has it too). */
 export interface FrameSocket extends Duplex {
   /** Bytes written so far (progress for the idle deadline). */
   readonly bytesWritten: number;
   setNoDelay(noDelay?: boolean): this;
+  /** A socket of a native loop (native+tcp://): what the server settled for the connection, for the loop to act on. */
+  setNativeState?(state: NativeConnectionState): void;
 }
 
 export interface Listener {
@@ -17,6 +20,8 @@ export interface Listener {
   close(): Promise<void>;
   /** A listener with a native loop thread: its counters (frames walked, connections, waits), for /metrics. */
   nativeStats?(): Record<string, number>;
+  /** A listener whose native loop answers queries: resolves once every frame it read was answered there or handed on. */
+  quiesce?(): Promise<void>;
 }
 
 export interface ListenOptions {
@@ -30,4 +35,8 @@ export interface ListenOptions {
   maxFrameBytes: number;
   /** connectionLimits.maxUnsentReplyBytes, for listeners that queue replies natively. */
   maxUnsentReplyBytes: number;
+  /** connectionLimits.replyHighWaterBytes, for listeners that answer requests natively. */
+  replyHighWaterBytes: number;
+  /** For listeners with a native loop: the store's published collections, to answer plain queries from. */
+  answering?: NativeAnswering;
 }

@@ -151,7 +151,7 @@ export class ShardMetrics {
   observeNativeLoops(loops: () => Record<string, number>[]): void {
     new Gauge({
       name: 'ragwire_shard_native_tcp',
-      help: "The native+tcp:// loop threads' counters, by name: frames and queries walked, connections accepted and open, unsent bytes, waits.",
+      help: "The native+tcp:// loop threads' counters, by name: frames and queries walked, queries answered natively and declined to JavaScript, connections accepted, open and ready, unsent bytes, waits.",
       labelNames: ['stat'],
       registers: [this.registry],
       collect() {

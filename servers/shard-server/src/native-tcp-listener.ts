@@ -13,13 +13,15 @@ export function listenNative(
   const listener = listenNativeTcp(
     address.host,
     address.port,
-    { maxFrameBytes: options.maxFrameBytes, maxUnsentReplyBytes: options.maxUnsentReplyBytes },
+    { maxFrameBytes: options.maxFrameBytes, maxUnsentReplyBytes: options.maxUnsentReplyBytes, replyHighWaterBytes: options.replyHighWaterBytes },
     onConnection,
+    options.answering,
   );
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
   return Promise.resolve({
     address: `tcp://${host}:${listener.port}`,
     close: () => listener.close(),
     nativeStats: () => ({ ...listener.stats() }),
+    quiesce: () => listener.quiesce(),
   });
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import { OverloadedError, encodeFrame, toErrorReply } from '@ragwire/protocol';
-import { isa } from '@ragwire/native';
+import { DataPlaneRegistry, isa } from '@ragwire/native';
 import { openStore, type Store } from '@ragwire/store';
 import { createTracing } from '@ragwire/tracing';
 import { startAdmin } from './admin';
@@ -115,12 +115,17 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
       metrics.connections.dec();
     });
   };
+  // native+tcp:// loops answer plain dense queries from the store's collections, published here.
+  const dataPlane = config.nativeAnswers && config.listen.some((a) => a.kind === 'native-tcp') ? new DataPlaneRegistry() : undefined;
+  if (dataPlane) store.publishTo(dataPlane);
   const listenOptions = {
     handshakeTimeoutMs: connectionLimits.helloTimeoutMs,
     maxPendingHandshakes: connectionLimits.maxConnections,
     onHandshakeError: (error: Error) => log.info({ err: error.message }, 'transport handshake failed'),
     maxFrameBytes: config.limits.maxFrameBytes,
     maxUnsentReplyBytes: connectionLimits.maxUnsentReplyBytes,
+    replyHighWaterBytes: connectionLimits.replyHighWaterBytes,
+    ...(dataPlane ? { answering: { registry: dataPlane, limits: config.limits } } : {}),
   };
   let admin: Awaited<ReturnType<typeof startAdmin>> | undefined;
   let fleet: FleetMember | undefined;
@@ -142,6 +147,10 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     }
     if (config.fleet) ctx.fleet = fleet = await startFleetMember(config.fleet, { store, addresses, adminUrl: admin?.url, log, metrics });
   } catch (error) {
+    if (dataPlane) {
+      dataPlane.dispose();
+      store.unpublishFrom(dataPlane);
+    }
     await Promise.all(listeners.map((l) => l.close()));
     await fleet?.close();
     await admin?.close();
@@ -175,6 +184,13 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       draining = true;
+      // From here on every query reaches JavaScript, which refuses it while draining.
+      if (dataPlane) {
+        dataPlane.dispose();
+        store.unpublishFrom(dataPlane);
+      }
+      // Frames a loop read meanwhile reach JavaScript before it waits for its connections to go idle.
+      await Promise.all(listeners.map((l) => l.quiesce?.()));
       log.info({ connections: connections.size }, 'draining');
       const stopped = Promise.all(listeners.map((l) => l.close()));
       let timer: NodeJS.Timeout | undefined;

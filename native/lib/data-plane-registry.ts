@@ -1,0 +1,67 @@
+// The collections a store publishes to the native data plane (src/dataplane/collection_registry.hpp):
+// each collection's engine index (the very object the store searches), its exact-scan threshold, and
+// a column of label -> document id and encoded payload. A native+tcp:// listener answers QUERY frames
+// from it on its loop thread (docs/architecture.md "Data plane"). The store keeps the column current
+// on every write it applies, before the write is acknowledged; LMDB stays the source of truth.
+import { native } from './binding';
+
+/** What publishing needs of an index (@ragwire/native's Index has it). */
+export interface PublishableIndex {
+  /** The addon's object behind the index. */
+  nativeHandle(): object;
+  stats(): { deviceKind: string };
+}
+
+/** The addon's registry surface (src/binding/registry_wrap.cpp). */
+interface RegistryAddon {
+  dataPlaneRegistryCreate(): number;
+  dataPlaneRegistryDispose(id: number): void;
+  dataPlaneRegistryPublish(id: number, name: string, index: object, plan: { exactScanBytes: number; searchesOnDevice: boolean }): void;
+  dataPlaneRegistryUnpublish(id: number, name: string): void;
+  dataPlaneRegistryPut(id: number, name: string, labels: Uint32Array, ids: string[], payloads: (Uint8Array | null)[]): void;
+  dataPlaneRegistryRemove(id: number, name: string, labels: Uint32Array): void;
+}
+
+export class DataPlaneRegistry {
+  /** The addon's number for it (what a listener's loop is told to answer from). */
+  readonly id: number;
+  readonly #addon: RegistryAddon;
+  #disposed = false;
+
+  constructor() {
+    this.#addon = native() as unknown as RegistryAddon;
+    this.id = this.#addon.dataPlaneRegistryCreate();
+  }
+
+  /**
+   * Publishes (or replaces) `name` with no documents yet. `exactScanBytes`: the store's planner
+   * threshold (StoreOptions.exactScanBytes). A flat index on a device is published as such and its
+   * queries stay with the store's placement (JavaScript).
+   */
+  publish(name: string, index: PublishableIndex, exactScanBytes: number): void {
+    if (this.#disposed) return;
+    const s = index.stats();
+    this.#addon.dataPlaneRegistryPublish(this.id, name, index.nativeHandle(), { exactScanBytes, searchesOnDevice: s.deviceKind !== 'cpu' });
+  }
+
+  unpublish(name: string): void {
+    if (!this.#disposed) this.#addon.dataPlaneRegistryUnpublish(this.id, name);
+  }
+
+  /** Documents whose labels were just added to the index: their ids and encoded payloads (null: none). */
+  put(name: string, labels: Uint32Array, ids: string[], payloads: (Uint8Array | null)[]): void {
+    if (!this.#disposed) this.#addon.dataPlaneRegistryPut(this.id, name, labels, ids, payloads);
+  }
+
+  /** Labels just removed from the index. */
+  remove(name: string, labels: Uint32Array): void {
+    if (!this.#disposed) this.#addon.dataPlaneRegistryRemove(this.id, name, labels);
+  }
+
+  /** Forgets every collection; loops answering from it decline every query from then on. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#addon.dataPlaneRegistryDispose(this.id);
+  }
+}

@@ -1,0 +1,125 @@
+// dataPlaneRegistry*: the collections a store publishes to the native data plane
+// (src/dataplane/collection_registry.hpp). Registries are numbered; a listener's loop answers from one.
+#include "registry_wrap.hpp"
+
+#include <map>
+
+#include "addon_state.hpp"
+#include "index_wrap.hpp"
+
+namespace ragwire::binding {
+
+namespace {
+
+std::map<uint32_t, std::shared_ptr<dataplane::CollectionRegistry>> g_registries;
+uint32_t g_next_registry = 1;
+
+std::string name_arg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsString()) throw Napi::TypeError::New(info.Env(), "a collection name must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+Napi::Uint32Array labels_arg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    throw Napi::TypeError::New(info.Env(), "labels must be a Uint32Array");
+  return info[i].As<Napi::Uint32Array>();
+}
+
+// dataPlaneRegistryCreate() -> id
+Napi::Value create(const Napi::CallbackInfo& info) {
+  const uint32_t id = g_next_registry++;
+  g_registries[id] = std::make_shared<dataplane::CollectionRegistry>();
+  return Napi::Number::New(info.Env(), id);
+}
+
+// dataPlaneRegistryDispose(id): unpublishes everything (a loop answering from it declines every
+// query from then on) and forgets it.
+Napi::Value dispose(const Napi::CallbackInfo& info) {
+  auto it = info[0].IsNumber() ? g_registries.find(info[0].As<Napi::Number>().Uint32Value()) : g_registries.end();
+  if (it == g_registries.end()) return info.Env().Undefined();
+  it->second->clear();
+  g_registries.erase(it);
+  return info.Env().Undefined();
+}
+
+// dataPlaneRegistryPublish(id, name, nativeIndex, { dim, kind, f32, exactScanBytes, searchesOnDevice })
+Napi::Value publish(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto registry = registry_arg(info, 0);
+  const std::string name = name_arg(info, 1);
+  if (!info[2].IsObject() || !info[3].IsObject())
+    throw Napi::TypeError::New(env, "dataPlaneRegistryPublish(id, name, nativeIndex, plan)");
+  std::shared_ptr<Index> index = IndexWrap::Unwrap(info[2].As<Napi::Object>())->live(env);
+  Napi::Object o = info[3].As<Napi::Object>();
+  const Napi::Value bytes = o.Get("exactScanBytes");
+  if (!bytes.IsNumber() || bytes.As<Napi::Number>().DoubleValue() < 0)
+    throw Napi::TypeError::New(env, "plan.exactScanBytes must be a non-negative number");
+  registry->publish(name, std::move(index), (uint64_t)bytes.As<Napi::Number>().Int64Value(),
+                    o.Get("searchesOnDevice").ToBoolean());
+  return env.Undefined();
+}
+
+Napi::Value unpublish(const Napi::CallbackInfo& info) {
+  registry_arg(info, 0)->unpublish(name_arg(info, 1));
+  return info.Env().Undefined();
+}
+
+// dataPlaneRegistryPut(id, name, labels: Uint32Array, ids: string[], payloads: (Uint8Array | null)[])
+Napi::Value put(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto registry = registry_arg(info, 0);
+  const std::string name = name_arg(info, 1);
+  Napi::Uint32Array labels = labels_arg(info, 2);
+  if (!info[3].IsArray() || !info[4].IsArray())
+    throw Napi::TypeError::New(env, "dataPlaneRegistryPut(id, name, labels, ids, payloads)");
+  Napi::Array ids = info[3].As<Napi::Array>();
+  Napi::Array payloads = info[4].As<Napi::Array>();
+  const size_t n = labels.ElementLength();
+  if (ids.Length() != n || payloads.Length() != n)
+    throw Napi::TypeError::New(env, "dataPlaneRegistryPut: one id and one payload (or null) per label");
+  std::vector<std::pair<uint32_t, dataplane::PublishedRow>> rows(n);
+  for (size_t i = 0; i < n; i++) {
+    Napi::Value id = ids.Get((uint32_t)i);
+    Napi::Value p = payloads.Get((uint32_t)i);
+    if (!id.IsString()) throw Napi::TypeError::New(env, "dataPlaneRegistryPut: ids must be strings");
+    rows[i].first = labels[i];
+    rows[i].second.id = id.As<Napi::String>().Utf8Value();
+    if (p.IsTypedArray()) {
+      Napi::Uint8Array b = p.As<Napi::Uint8Array>();
+      rows[i].second.payload.assign(reinterpret_cast<const char*>(b.Data()), b.ByteLength());
+      rows[i].second.has_payload = true;
+    } else if (!p.IsNull() && !p.IsUndefined()) {
+      throw Napi::TypeError::New(env, "dataPlaneRegistryPut: payloads must be Uint8Arrays or null");
+    }
+  }
+  registry->put(name, std::move(rows));
+  return env.Undefined();
+}
+
+// dataPlaneRegistryRemove(id, name, labels: Uint32Array)
+Napi::Value remove(const Napi::CallbackInfo& info) {
+  auto registry = registry_arg(info, 0);
+  const std::string name = name_arg(info, 1);
+  Napi::Uint32Array labels = labels_arg(info, 2);
+  registry->remove(name, labels.Data(), labels.ElementLength());
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+std::shared_ptr<dataplane::CollectionRegistry> registry_arg(const Napi::CallbackInfo& info, size_t i) {
+  auto it = info[i].IsNumber() ? g_registries.find(info[i].As<Napi::Number>().Uint32Value()) : g_registries.end();
+  if (it == g_registries.end()) throw Napi::TypeError::New(info.Env(), "no such data-plane registry");
+  return it->second;
+}
+
+void define_registry(Napi::Env env, Napi::Object exports) {
+  exports.Set("dataPlaneRegistryCreate", Napi::Function::New(env, create, "dataPlaneRegistryCreate"));
+  exports.Set("dataPlaneRegistryDispose", Napi::Function::New(env, dispose, "dataPlaneRegistryDispose"));
+  exports.Set("dataPlaneRegistryPublish", Napi::Function::New(env, publish, "dataPlaneRegistryPublish"));
+  exports.Set("dataPlaneRegistryUnpublish", Napi::Function::New(env, unpublish, "dataPlaneRegistryUnpublish"));
+  exports.Set("dataPlaneRegistryPut", Napi::Function::New(env, put, "dataPlaneRegistryPut"));
+  exports.Set("dataPlaneRegistryRemove", Napi::Function::New(env, remove, "dataPlaneRegistryRemove"));
+}
+
+}  // namespace ragwire::binding

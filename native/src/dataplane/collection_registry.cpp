@@ -1,0 +1,53 @@
+#include "collection_registry.hpp"
+
+namespace ragwire::dataplane {
+
+void CollectionRegistry::publish(const std::string& name, std::shared_ptr<Index> index, uint64_t exact_scan_bytes,
+                                 bool searches_on_device) {
+  auto c = std::make_shared<PublishedCollection>();
+  c->plan.dim = index->config().dim;
+  c->plan.kind = index->config().kind;
+  c->plan.f32 = index->config().storage == StorageKind::kF32;
+  c->plan.exact_scan_bytes = exact_scan_bytes;
+  c->plan.searches_on_device = searches_on_device;
+  c->index = std::move(index);
+  std::lock_guard<std::mutex> lock(mu_);
+  collections_[name] = std::move(c);
+}
+
+void CollectionRegistry::unpublish(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  collections_.erase(name);
+}
+
+void CollectionRegistry::put(const std::string& name, std::vector<std::pair<uint32_t, PublishedRow>> rows) {
+  std::shared_ptr<PublishedCollection> c = find(name);
+  if (!c) return;
+  std::unique_lock<std::shared_mutex> lock(c->mu);
+  for (auto& [label, row] : rows) c->rows[label] = std::move(row);
+}
+
+void CollectionRegistry::remove(const std::string& name, const uint32_t* labels, size_t n) {
+  std::shared_ptr<PublishedCollection> c = find(name);
+  if (!c) return;
+  std::unique_lock<std::shared_mutex> lock(c->mu);
+  for (size_t i = 0; i < n; i++) c->rows.erase(labels[i]);
+}
+
+void CollectionRegistry::clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  collections_.clear();
+}
+
+std::shared_ptr<PublishedCollection> CollectionRegistry::find(std::string_view name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = collections_.find(std::string(name));
+  return it == collections_.end() ? nullptr : it->second;
+}
+
+size_t CollectionRegistry::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return collections_.size();
+}
+
+}  // namespace ragwire::dataplane

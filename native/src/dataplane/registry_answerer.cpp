@@ -1,0 +1,95 @@
+#include "registry_answerer.hpp"
+
+#include <cmath>
+
+#include "ragwire/thread_pool.hpp"
+#include "result_encoder.hpp"
+
+namespace ragwire::dataplane {
+
+namespace {
+
+// What only JavaScript serves: filters, text and sparse parts, fusion, traces, consistency waits,
+// epochs and stored vectors (those come from LMDB).
+bool plain_dense(const QueryView& q) {
+  if (q.has_filter || q.has_text || q.has_sparse || q.prefetch || q.fusion || q.text_stats || q.trace) return false;
+  if (q.n == 0 || q.vectors == nullptr) return false;
+  if (!q.options) return true;
+  const QueryOptions& o = *q.options;
+  return !o.min_seq && !o.epoch && !o.with_vectors.value_or(false);
+}
+
+bool all_finite(const float* v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!std::isfinite(v[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+bool RegistryAnswerer::answer(const uint8_t* frame, size_t bytes, const ConnState& state, std::vector<uint8_t>& reply) {
+  const QueryDecode d = decode_query_frame(frame, bytes, limits_, state.trace_on, view_);
+  if (d.verdict != Verdict::kQuery) return false;  // a refusal's ERROR comes from JavaScript
+  const QueryView& q = view_;
+  if (!plain_dense(q)) return false;
+  name_.assign(q.collection.data(), q.collection.size());
+  if (!state.may_read(name_)) return false;
+  std::shared_ptr<PublishedCollection> c = registry_->find(name_);
+  if (!c) return false;
+  const CollectionPlan& plan = c->plan;
+  if (plan.searches_on_device || q.dim != plan.dim) return false;
+  const QueryOptions o = q.options.value_or(QueryOptions{});
+  if (q.k < 1 || q.k > caps_.max_k) return false;
+  if (o.ef_search && (*o.ef_search < 1 || *o.ef_search > caps_.max_ef_search)) return false;
+  if (!all_finite(q.vectors, (size_t)q.n * q.dim)) return false;
+
+  // search-placement.ts, unfiltered: a collection small enough is scanned exactly; a flat index is a scan.
+  uint64_t rows;
+  {
+    std::shared_lock<std::shared_mutex> rows_lock(c->mu);
+    rows = c->rows.size();
+  }
+  const bool exact_scan =
+      o.exact.value_or(false) || (plan.kind != IndexKind::kFlat && rows * plan.dim * 4 <= plan.exact_scan_bytes);
+  const bool exact = (exact_scan || plan.kind == IndexKind::kFlat) && plan.f32;
+  SearchOptions so;
+  so.ef_search = o.ef_search.value_or(0);
+  so.exact = exact_scan;
+  so.on_device = false;
+  const size_t slots = (size_t)q.n * q.k;
+  labels_.resize(slots);
+  scores_.resize(slots);
+  if (!c->index->search(q.vectors, q.n, q.k, so, labels_.data(), scores_.data(), ThreadPool::shared()).is_ok())
+    return false;
+  // The rows as of now: a label the search found whose row is gone (or not there yet) is skipped.
+  std::shared_lock<std::shared_mutex> rows_lock(c->mu);
+  counts_.assign(q.n, 0);
+  ids_.clear();
+  hit_scores_.clear();
+  payloads_.clear();
+  const bool with_payloads = o.with_payload.value_or(false);
+  for (uint32_t i = 0; i < q.n; i++) {
+    for (uint32_t j = 0; j < q.k; j++) {
+      const uint32_t label = labels_[(size_t)i * q.k + j];
+      if (label == kNoLabel) break;
+      auto row = c->rows.find(label);
+      if (row == c->rows.end()) continue;  // replaced or deleted while the search ran, as in JavaScript
+      ids_.push_back(row->second.id);
+      hit_scores_.push_back(scores_[(size_t)i * q.k + j]);
+      if (with_payloads) payloads_.push_back(row->second.has_payload ? std::string_view(row->second.payload) : "");
+      counts_[i]++;
+    }
+  }
+  ResultReply r;
+  r.k = q.k;
+  r.counts = counts_.data();
+  r.n = q.n;
+  r.ids = ids_.data();
+  r.scores = hit_scores_.data();
+  r.with_payloads = with_payloads;
+  r.payloads = payloads_.data();
+  r.exact = exact;
+  return encode_result_frame(r, d.request_id, limits_, reply) == FrameFault::kNone;
+}
+
+}  // namespace ragwire::dataplane

@@ -1,0 +1,149 @@
+// The native data plane's RegistryAnswerer (src/dataplane/registry_answerer.cpp) over a real flat
+// engine index: a plain dense query of a published collection the connection may read is answered
+// with the RESULT frame result_encoder writes for the expected hits (ids from the column, a label
+// without a row skipped, payloads, `exact`); everything else is declined with nothing written. The
+// answers against the TypeScript path's, byte for byte, are test/src/shard-native-answers.int.test.ts.
+#include "registry_answerer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "ragwire/thread_pool.hpp"
+#include "result_encoder.hpp"
+
+namespace ragwire::dataplane {
+namespace {
+
+ProtocolLimits limits() {
+  ProtocolLimits l;
+  l.max_frame_bytes = 1 << 20;
+  l.max_k = 100;
+  l.max_query_batch = 16;
+  l.max_dim = 64;
+  l.max_filter_conditions = 8;
+  l.max_filter_values = 8;
+  l.max_structured_nodes = 1000;
+  l.max_structured_depth = 8;
+  l.max_ef_search = 500;
+  l.max_query_text_bytes = 64;
+  l.max_sparse_entries = 16;
+  l.max_payload_bytes = 1024;
+  l.max_filter_key_bytes = 32;
+  l.max_filter_string_chars = 32;
+  return l;
+}
+
+void str(std::vector<uint8_t>& m, const std::string& s) {
+  m.push_back((uint8_t)(0xa0 | s.size()));
+  m.insert(m.end(), s.begin(), s.end());
+}
+
+// A QUERY of one 2-d vector: { collection, n: 1, dim, k, [filter on "lang"], [options: { withPayload: true }] }.
+std::vector<uint32_t> query(const std::string& collection, uint8_t dim, uint8_t k, const std::vector<float>& v,
+                            bool filter, bool with_payload) {
+  std::vector<uint8_t> m = {(uint8_t)(0x84 + (filter ? 1 : 0) + (with_payload ? 1 : 0))};
+  str(m, "collection"), str(m, collection);
+  str(m, "n"), m.push_back(1);
+  str(m, "dim"), m.push_back(dim);
+  str(m, "k"), m.push_back(k);
+  if (filter) {
+    str(m, "filter"), m.push_back(0x81), str(m, "must"), m.push_back(0x91), m.push_back(0x82);
+    str(m, "key"), str(m, "lang"), str(m, "eq"), str(m, "en");
+  }
+  if (with_payload) str(m, "options"), m.push_back(0x81), str(m, "withPayload"), m.push_back(0xc3);
+  const size_t head = (16 + m.size() + 3) & ~(size_t)3;
+  std::vector<uint32_t> words((head + v.size() * 4 + 3) / 4, 0);
+  auto* b = (uint8_t*)words.data();
+  const uint32_t length = (uint32_t)(words.size() * 4 - 4), meta = (uint32_t)m.size();
+  std::memcpy(b, &length, 4);
+  b[4] = kProtocolVersion;
+  b[5] = 0x20;
+  b[8] = 9;  // request id 9
+  std::memcpy(b + 12, &meta, 4);
+  std::memcpy(b + 16, m.data(), m.size());
+  std::memcpy(b + head, v.data(), v.size() * 4);
+  return words;
+}
+
+class RegistryAnswererTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    set_direction(0x20, Direction::kRequest);
+    set_direction(0x21, Direction::kResponse);
+    IndexConfig cfg;
+    cfg.dim = 2;
+    cfg.kind = IndexKind::kFlat;
+    std::unique_ptr<Index> index;
+    ASSERT_TRUE(Index::create(cfg, &index).is_ok());
+    const uint32_t labels[3] = {10, 11, 12};
+    const float rows[6] = {0, 0, 1, 0, 5, 5};
+    ThreadPool pool(1);
+    ASSERT_TRUE(index->add(labels, rows, 3, pool).is_ok());
+    engine = std::shared_ptr<Index>(std::move(index));
+    registry->publish("docs", engine, 1 << 20, false);
+    // Label 11 has no row (replaced meanwhile): a search that finds it skips it.
+    std::vector<std::pair<uint32_t, PublishedRow>> put;
+    put.push_back({10, PublishedRow{"a", std::string("\x81\xa4text\xa1x", 8), true}});
+    put.push_back({12, PublishedRow{"c", "", false}});
+    registry->put("docs", std::move(put));
+    state.ready = true;
+    state.readable = {"docs"};
+  }
+
+  bool ask(const std::vector<uint32_t>& frame, std::vector<uint8_t>& reply) {
+    return answerer.answer((const uint8_t*)frame.data(), frame.size() * 4, state, reply);
+  }
+
+  std::shared_ptr<Index> engine;
+  std::shared_ptr<CollectionRegistry> registry = std::make_shared<CollectionRegistry>();
+  RegistryAnswerer answerer{registry, limits(), StoreCaps{100, 500}};
+  ConnState state;
+};
+
+TEST_F(RegistryAnswererTest, AnswersAPlainQueryWithTheResultFrameOfItsHits) {
+  std::vector<uint8_t> reply;
+  ASSERT_TRUE(ask(query("docs", 2, 3, {0.9f, 0}, false, true), reply));
+  // The engine's own answer: label 11 (nearest, no row: skipped), then 10 and 12.
+  const float q[2] = {0.9f, 0};
+  uint32_t labels[3];
+  float engine_scores[3];
+  SearchOptions so;
+  ASSERT_TRUE(engine->search(q, 1, 3, so, labels, engine_scores, ThreadPool::shared()).is_ok());
+  ASSERT_EQ(std::vector<uint32_t>(labels, labels + 3), (std::vector<uint32_t>{11, 10, 12}));
+  const uint32_t counts[1] = {2};
+  const std::string_view ids[2] = {"a", "c"};
+  const float scores[2] = {engine_scores[1], engine_scores[2]};
+  const std::string_view payloads[2] = {std::string_view("\x81\xa4text\xa1x", 8), ""};
+  ResultReply want;
+  want.k = 3;
+  want.counts = counts;
+  want.n = 1;
+  want.ids = ids;
+  want.scores = scores;
+  want.with_payloads = true;
+  want.payloads = payloads;
+  want.exact = true;  // a flat index on f32
+  std::vector<uint8_t> expected;
+  ASSERT_EQ(encode_result_frame(want, 9, limits(), expected), FrameFault::kNone);
+  EXPECT_EQ(reply, expected);
+}
+
+TEST_F(RegistryAnswererTest, DeclinesWhatOnlyJavaScriptServesWritingNothing) {
+  std::vector<uint8_t> reply;
+  EXPECT_FALSE(ask(query("docs", 2, 3, {0, 0}, true, false), reply));               // a filter
+  EXPECT_FALSE(ask(query("other", 2, 3, {0, 0}, false, false), reply));             // not published
+  EXPECT_FALSE(ask(query("docs", 2, 3, {std::nanf(""), 0}, false, false), reply));  // not finite: JavaScript's error
+  state.readable.clear();
+  EXPECT_FALSE(ask(query("docs", 2, 3, {0, 0}, false, false), reply));  // not readable by the token
+  state.read_any = true;
+  registry->unpublish("docs");
+  EXPECT_FALSE(ask(query("docs", 2, 3, {0, 0}, false, false), reply));  // unpublished
+  EXPECT_TRUE(reply.empty());
+}
+
+}  // namespace
+}  // namespace ragwire::dataplane
