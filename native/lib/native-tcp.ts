@@ -4,7 +4,7 @@
 // NativeTcpSocket, a Duplex shaped like net.Socket, so the frame code that serves tcp:// (decoder,
 // pipelining, backpressure, connection limits) serves it unchanged.
 import { Duplex } from 'node:stream';
-import { DEFAULT_LIMITS, NATIVE_LOOP_LIMITS, type ProtocolLimits } from '@ragwire/protocol';
+import { DEFAULT_LIMITS, NATIVE_LOOP_LIMITS, errorFromCode, type ProtocolLimits } from '@ragwire/protocol';
 import { dataPlaneLimits, native, type DataPlaneLimits } from './binding';
 import type { DataPlaneRegistry } from './data-plane-registry';
 
@@ -157,7 +157,7 @@ export class NativeTcpSocket extends Duplex {
         return;
       }
       case LoopEvent.Closed:
-        this.destroy(new Error(payload as string));
+        this.destroy(closeReason(payload as string));
         return;
       case LoopEvent.Accept:
         throw new Error(`connection ${this.id} accepted twice`);
@@ -333,4 +333,10 @@ export function listenNativeTcp(
     quiesce: () => handle.quiesce(),
     close: () => handle.close(),
   };
+}
+
+/** Why the loop closed a connection: the typed error when its text names a code ("RAGWIRE_ERR_...: why"). */
+function closeReason(text: string): Error {
+  const named = /^(RAGWIRE_ERR_[A-Z_]+): (.*)$/s.exec(text);
+  return named ? errorFromCode(named[1]!, named[2]!) : new Error(text);
 }

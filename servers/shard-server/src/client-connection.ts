@@ -130,7 +130,7 @@ export class ClientConnection {
     socket.on('error', (error) => {
       ctx.log.debug({ conn: id, err: error.message }, 'connection error');
       // A native loop closes a connection past its unsent-bytes cap itself (replies it answered count there too).
-      if (error.message.startsWith('RAGWIRE_ERR_SLOW_CONSUMER') && !this.closed) ctx.metrics.closedConnections.inc({ reason: 'slow_consumer' });
+      if (hasCode(error, 'RAGWIRE_ERR_SLOW_CONSUMER') && !this.closed) ctx.metrics.closedConnections.inc({ reason: 'slow_consumer' });
     });
     socket.on('drain', () => this.resume(PAUSED_DRAIN));
     socket.on('close', () => {
