@@ -1,9 +1,10 @@
 // The collections a store publishes to the native data plane (src/dataplane/collection_registry.hpp):
 // each collection's engine index (the very object the store searches), its exact-scan threshold, and
 // a column of label -> document id and encoded payload. A native+tcp:// listener answers QUERY frames
-// from it on its loop thread (docs/architecture.md "Data plane"). The store keeps the column current
+// from it on its loop thread, a ucx:// listener on the UCX progress thread (docs/architecture.md "Data plane"). The store keeps the column current
 // on every write it applies, before the write is acknowledged; LMDB stays the source of truth.
-import { native } from './binding';
+import { DEFAULT_LIMITS, type ProtocolLimits } from '@ragwire/protocol';
+import { dataPlaneLimits, native, type DataPlaneLimits } from './binding';
 
 /** What publishing needs of an index (@ragwire/native's Index has it). */
 export interface PublishableIndex {
@@ -64,4 +65,19 @@ export class DataPlaneRegistry {
     this.#disposed = true;
     this.#addon.dataPlaneRegistryDispose(this.id);
   }
+}
+
+/** Where a listener answers QUERY frames from natively: a store's published collections, under the server's protocol limits. */
+export interface NativeAnswering {
+  registry: DataPlaneRegistry;
+  limits: ProtocolLimits;
+}
+
+/**
+ * The addon's arguments for an answerer (src/binding/registry_wrap.cpp, answerer_args): the registry,
+ * the server's protocol limits, and the store's own caps on k and efSearch (the store checks them
+ * against the default caps whatever the server's protocol limits).
+ */
+export function answererArgs(answering: NativeAnswering): [number, DataPlaneLimits, { maxK: number; maxEfSearch: number }] {
+  return [answering.registry.id, dataPlaneLimits(answering.limits), { maxK: DEFAULT_LIMITS.maxK, maxEfSearch: DEFAULT_LIMITS.maxEfSearch }];
 }

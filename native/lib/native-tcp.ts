@@ -4,9 +4,9 @@
 // NativeTcpSocket, a Duplex shaped like net.Socket, so the frame code that serves tcp:// (decoder,
 // pipelining, backpressure, connection limits) serves it unchanged.
 import { Duplex } from 'node:stream';
-import { DEFAULT_LIMITS, NATIVE_LOOP_LIMITS, errorFromCode, type ProtocolLimits } from '@ragwire/protocol';
-import { dataPlaneLimits, native, type DataPlaneLimits } from './binding';
-import type { DataPlaneRegistry } from './data-plane-registry';
+import { NATIVE_LOOP_LIMITS, errorFromCode } from '@ragwire/protocol';
+import { native, type DataPlaneLimits } from './binding';
+import { answererArgs, type NativeAnswering } from './data-plane-registry';
 
 const { readWindowBytes: READ_WINDOW_BYTES } = NATIVE_LOOP_LIMITS;
 /** Bytes a write may leave in the loop's queue before its callback waits for the kernel to take them. */
@@ -283,12 +283,6 @@ class LoopHandle {
   }
 }
 
-/** Where a listener's loop answers QUERY frames from: a store's published collections, under the server's protocol limits. */
-export interface NativeAnswering {
-  registry: DataPlaneRegistry;
-  limits: ProtocolLimits;
-}
-
 /**
  * Listens on host:port (0: ephemeral) on a native epoll thread; `onConnection` gets every accepted
  * socket. With `answering`, the loop answers the QUERY frames it can of connections marked ready
@@ -317,13 +311,7 @@ export function listenNativeTcp(
     (events) => loop?.onEvents(events, onConnection),
   );
   loop = new LoopHandle(addon, opened.id);
-  // The store checks k and efSearch against the default caps whatever the server's protocol limits.
-  if (answering) {
-    addon.tcpLoopAnswerFrom(opened.id, answering.registry.id, dataPlaneLimits(answering.limits), {
-      maxK: DEFAULT_LIMITS.maxK,
-      maxEfSearch: DEFAULT_LIMITS.maxEfSearch,
-    });
-  }
+  if (answering) addon.tcpLoopAnswerFrom(opened.id, ...answererArgs(answering));
   // An accepting listener keeps the process alive, as a listening net.Server does.
   addon.tcpLoopRef(opened.id, true);
   const handle = loop;

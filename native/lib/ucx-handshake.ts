@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { ConnectionTimeoutError, BadFrameError, ShardUnavailableError } from '@ragwire/protocol';
 import { UcxSocket } from './ucx-socket';
+import type { UcxServing } from './ucx-worker';
 
 const MAGIC = Buffer.from('RWUCX\x01\0\0', 'latin1');
 const PREFIX_BYTES = MAGIC.length + 12;
@@ -96,11 +97,14 @@ export function connectUcx(host: string, port: number, timeoutMs = 2000): UcxSoc
   return socket;
 }
 
-/** The server side of the handshake on an accepted control socket. */
-export async function acceptUcx(control: net.Socket, timeoutMs: number): Promise<UcxSocket> {
+/**
+ * The server side of the handshake on an accepted control socket. With `serving`, the connection's
+ * QUERY frames are answered natively once the server marks it ready (UcxSocket.setNativeState).
+ */
+export async function acceptUcx(control: net.Socket, timeoutMs: number, serving?: UcxServing): Promise<UcxSocket> {
   control.setNoDelay(true);
   const peer = await readHello(control, timeoutMs, () => new ConnectionTimeoutError(`no UCX handshake within ${timeoutMs} ms`));
-  const socket = new UcxSocket({ allowHalfOpen: true });
+  const socket = new UcxSocket({ allowHalfOpen: true, ...(serving ? { serving } : {}) });
   control.write(hello(socket));
   socket.attach(control, peer);
   return socket;

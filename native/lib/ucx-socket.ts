@@ -4,7 +4,8 @@
 // the handshake stays open and only tells when the peer is gone.
 import { Duplex } from 'node:stream';
 import type net from 'node:net';
-import { UcxEvent, ucxWorker, type UcxEndpoint, type UcxWorker } from './ucx-worker';
+import type { NativeConnectionState } from './native-tcp';
+import { UcxEvent, ucxWorker, type UcxEndpoint, type UcxServing, type UcxWorker } from './ucx-worker';
 
 /** Bytes a write may leave in the progress thread's queue before its callback waits for them. */
 const SEND_ALLOWANCE = 256 * 1024;
@@ -15,21 +16,40 @@ export class UcxSocket extends Duplex implements UcxEndpoint {
   readonly worker: UcxWorker;
   /** This side's connection id (the peer puts it in every message). */
   readonly id: number;
-  /** Bytes handed to UCX or queued for it, as net.Socket's bytesWritten. */
-  bytesWritten = 0;
   /** Bytes received, as net.Socket's bytesRead. */
   bytesRead = 0;
+  /** Bytes handed to UCX or queued for it from JavaScript. */
+  #written = 0;
+  /** The progress thread's answered bytes when last asked (kept once the socket is gone). */
+  #answered = 0;
+  readonly #served: boolean;
   private control: net.Socket | undefined;
   private connected = false;
   private heldAck = 0;
   private drainCallback: ((error?: Error | null) => void) | undefined;
   private waiting: (() => void)[] = [];
 
-  /** A socket not yet connected: `attach` connects it once the handshake is done. */
-  constructor(options: { allowHalfOpen: boolean }) {
+  /**
+   * A socket not yet connected: `attach` connects it once the handshake is done. With `serving` (a
+   * shard server's side), the progress thread answers the QUERY frames it can once the server
+   * marks the connection ready (setNativeState).
+   */
+  constructor(options: { allowHalfOpen: boolean; serving?: UcxServing }) {
     super({ allowHalfOpen: options.allowHalfOpen, readableHighWaterMark: 64 * 1024, writableHighWaterMark: 64 * 1024 });
     this.worker = ucxWorker();
-    this.id = this.worker.register(this);
+    this.id = this.worker.register(this, options.serving);
+    this.#served = options.serving !== undefined;
+  }
+
+  /** Bytes sent, as net.Socket's bytesWritten: JavaScript's and those the progress thread answered itself. */
+  get bytesWritten(): number {
+    if (this.#served && !this.destroyed) this.#answered = this.worker.addon.ucxAnsweredBytes(this.id);
+    return this.#written + this.#answered;
+  }
+
+  /** A served socket: what the server settled for the connection; it applies from the next whole frame on. */
+  setNativeState(state: NativeConnectionState): void {
+    if (this.#served && !this.destroyed) this.worker.addon.ucxSetState(this.id, state);
   }
 
   /** Connects to the peer's worker (its address and id came over `control`) and emits 'connect'. */
@@ -79,6 +99,8 @@ export class UcxSocket extends Duplex implements UcxEndpoint {
       case UcxEvent.Closed:
         this.destroy(new Error(payload as string));
         return;
+      case UcxEvent.Barrier:
+        throw new Error('a worker barrier addressed to a connection');
       default: {
         const never: never = kind;
         throw new Error(`unknown UCX event ${String(never)}`);
@@ -123,7 +145,7 @@ export class UcxSocket extends Duplex implements UcxEndpoint {
     if (!this.connected) return void this.waiting.push(() => this.sendChunks(chunks, callback));
     let bytes = 0;
     for (const c of chunks) bytes += c.length;
-    this.bytesWritten += bytes;
+    this.#written += bytes;
     const queued = this.worker.addon.ucxSend(this.id, chunks, SEND_ALLOWANCE);
     // Small writes complete at once; past the allowance the writer waits for UCX to take them,
     // so writableLength (what connection limits watch) counts what the peer has not taken.

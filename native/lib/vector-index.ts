@@ -278,10 +278,10 @@ export function measureReadBandwidth(bytes?: number): number {
   return native().measureReadBandwidth(bytes);
 }
 
-export { transports, type TransportsReport } from './ucx-worker';
+export { transports, ucxStats, ucxQuiesce, type TransportsReport, type UcxServing, type UcxStats } from './ucx-worker';
 export { UcxSocket } from './ucx-socket';
 export { connectUcx, acceptUcx } from './ucx-handshake';
-export { DataPlaneRegistry } from './data-plane-registry';
+export { DataPlaneRegistry, type NativeAnswering } from './data-plane-registry';
 export {
   listenNativeTcp,
   NativeTcpSocket,
@@ -289,5 +289,4 @@ export {
   type NativeTcpLimits,
   type NativeTcpStats,
   type NativeConnectionState,
-  type NativeAnswering,
 } from './native-tcp';

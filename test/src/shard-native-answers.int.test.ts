@@ -1,12 +1,14 @@
-// The native data plane's answers (native+tcp://, docs/architecture.md "Data plane") against the
-// JavaScript path's (tcp://) of the same ragwire-shard process and store: the same QUERY frames,
+// The native data plane's answers (native+tcp:// and ucx://, docs/architecture.md "Data plane")
+// against the JavaScript path's (tcp://) of the same ragwire-shard process and store: the same QUERY frames,
 // sent over both between writes, upserts that replace documents and deletes, must come back as the
 // same RESULT frames byte for byte (ids, scores, payloads, `exact`); an acknowledged write is seen by
 // the next native answer, a deleted document never again. Queries the native plane leaves to
-// JavaScript (filters, withVectors) still come back right, and the loop's counters say which path answered.
-import { connect, type Socket } from 'node:net';
+// JavaScript (filters, withVectors) still come back right, and the plane's counters say which path answered.
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
+import { connectUcx, transports } from '@ragwire/native';
 import { FrameDecoder, encodeFrame, type Request, type ResultReply } from '@ragwire/protocol';
 import { metricValue } from './peer-memory';
 import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
@@ -16,14 +18,14 @@ const DIM = 16;
 
 /** A raw protocol connection: sends frames, returns each reply frame's bytes by request id. */
 class RawConnection {
-  readonly #socket: Socket;
+  readonly #socket: Duplex;
   #buffered = Buffer.alloc(0);
   readonly #waiting = new Map<number, (frame: Buffer) => void>();
   #nextId = 1;
 
   constructor(url: string) {
     const u = new URL(url);
-    this.#socket = connect(Number(u.port), u.hostname);
+    this.#socket = u.protocol === 'ucx:' ? connectUcx(u.hostname, Number(u.port)) : connect(Number(u.port), u.hostname);
     this.#socket.on('data', (chunk: Buffer) => {
       this.#buffered = Buffer.concat([this.#buffered, chunk]);
       while (this.#buffered.length >= 4) {
@@ -57,7 +59,13 @@ function decoded(frame: Buffer): ResultReply {
   return e.message as ResultReply;
 }
 
-describe('native answers equal the JavaScript path, byte for byte', () => {
+const PLANES = [
+  { listen: 'native+tcp://127.0.0.1:0', transport: 'tcp', run: true },
+  // The UCX progress thread answers a served connection's queries (UCX_TLS as the environment sets it).
+  { listen: 'ucx://127.0.0.1:0', transport: 'ucx', run: transports().ucx.available },
+];
+
+describe.each(PLANES.filter((p) => p.run))('native answers over $listen equal the JavaScript path, byte for byte', ({ listen, transport }) => {
   const dir = tempDir('native-answers');
   let server: ShardProcess;
   let writer: ShardClient;
@@ -66,7 +74,7 @@ describe('native answers equal the JavaScript path, byte for byte', () => {
 
   const loopStat = async (stat: string) => {
     const text = await (await fetch(`${server.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
-    return metricValue(text, `ragwire_shard_native_tcp{stat="${stat}"}`);
+    return metricValue(text, `ragwire_shard_native_plane{transport="${transport}",stat="${stat}"}`);
   };
 
   let seed = 1;
@@ -77,7 +85,7 @@ describe('native answers equal the JavaScript path, byte for byte', () => {
   const vectors = (n: number) => Float32Array.from({ length: n * DIM }, random);
 
   async function start(): Promise<void> {
-    server = await startShardProcess({ dataDir: dir.path, listen: ['tcp://127.0.0.1:0', 'native+tcp://127.0.0.1:0'], admin: true, tokens: [ADMIN] });
+    server = await startShardProcess({ dataDir: dir.path, listen: ['tcp://127.0.0.1:0', listen], admin: true, tokens: [ADMIN] });
     writer = new ShardClient(server.addresses[0]!, { token: ADMIN });
     viaJs = new RawConnection(server.addresses[0]!);
     viaNative = new RawConnection(server.addresses[1]!);
@@ -156,7 +164,7 @@ describe('native answers equal the JavaScript path, byte for byte', () => {
     expect(all.exact).toBe(true);
     expect((await same({ type: 'query', collection: 'big', dim: DIM, k: 3, vectors: vectors(1) })).exact).toBe(false);
     asked++;
-    // Every one of those was answered on the loop thread.
+    // Every one of those was answered natively.
     expect((await loopStat('answered')) - answeredBefore).toBe(asked);
   });
 

@@ -26,7 +26,7 @@ describe('ragwire-shard over native+tcp://', () => {
     return (await fetch(`${server.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
   }
 
-  const loopStat = async (stat: string) => metricValue(await metrics(), `ragwire_shard_native_tcp{stat="${stat}"}`);
+  const loopStat = async (stat: string) => metricValue(await metrics(), `ragwire_shard_native_plane{transport="tcp",stat="${stat}"}`);
 
   beforeAll(async () => {
     server = await startShardProcess({ dataDir: dir.path, listen: ['native+tcp://127.0.0.1:0'], admin: true, tokens: [ADMIN] });

@@ -269,6 +269,11 @@ dataplane::ProtocolLimits parse_protocol_limits(Napi::Env env, const Napi::Objec
   return l;
 }
 
+size_t size_field(const Napi::Object& o, const char* name, size_t fallback) {
+  Napi::Value v = o.Get(name);
+  return v.IsNumber() ? (size_t)v.As<Napi::Number>().Int64Value() : fallback;
+}
+
 void define_dataplane(Napi::Env env, Napi::Object exports) {
   exports.Set("frameHeaderChecks", Napi::Function::New(env, frame_header_checks, "frameHeaderChecks"));
   exports.Set("frameFaultCodes", Napi::Function::New(env, fault_codes, "frameFaultCodes"));

@@ -12,4 +12,7 @@ void define_dataplane(Napi::Env env, Napi::Object exports);
 // maxFilterStringChars), each a non-negative integer; a TypeError names a missing one.
 dataplane::ProtocolLimits parse_protocol_limits(Napi::Env env, const Napi::Object& table);
 
+// A byte count or other size from an options object: `fallback` when the field is not a number.
+size_t size_field(const Napi::Object& o, const char* name, size_t fallback);
+
 }  // namespace ragwire::binding

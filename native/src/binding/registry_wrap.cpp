@@ -4,7 +4,9 @@
 
 #include <map>
 
+#include "../dataplane/registry_answerer.hpp"
 #include "addon_state.hpp"
+#include "dataplane_wrap.hpp"
 #include "index_wrap.hpp"
 
 namespace ragwire::binding {
@@ -111,6 +113,37 @@ std::shared_ptr<dataplane::CollectionRegistry> registry_arg(const Napi::Callback
   auto it = info[i].IsNumber() ? g_registries.find(info[i].As<Napi::Number>().Uint32Value()) : g_registries.end();
   if (it == g_registries.end()) throw Napi::TypeError::New(info.Env(), "no such data-plane registry");
   return it->second;
+}
+
+std::shared_ptr<dataplane::QueryAnswerer> answerer_args(const Napi::CallbackInfo& info, size_t first) {
+  Napi::Env env = info.Env();
+  auto registry = registry_arg(info, first);
+  if (!info[first + 1].IsObject() || !info[first + 2].IsObject())
+    throw Napi::TypeError::New(env, "answering needs (registry, protocolLimits, storeCaps)");
+  const dataplane::ProtocolLimits limits = parse_protocol_limits(env, info[first + 1].As<Napi::Object>());
+  Napi::Object caps_in = info[first + 2].As<Napi::Object>();
+  dataplane::StoreCaps caps;
+  caps.max_k = size_field(caps_in, "maxK", 0);
+  caps.max_ef_search = size_field(caps_in, "maxEfSearch", 0);
+  return std::make_shared<dataplane::RegistryAnswerer>(std::move(registry), limits, caps);
+}
+
+dataplane::ConnState conn_state_arg(Napi::Env env, const Napi::Value& value) {
+  if (!value.IsObject()) throw Napi::TypeError::New(env, "a connection state must be an object");
+  Napi::Object o = value.As<Napi::Object>();
+  dataplane::ConnState state;
+  state.ready = o.Get("ready").ToBoolean();
+  state.trace_on = o.Get("traceOn").ToBoolean();
+  state.read_any = o.Get("readAny").ToBoolean();
+  Napi::Value readable = o.Get("readable");
+  if (!readable.IsArray()) throw Napi::TypeError::New(env, "a connection state's readable must be an array of names");
+  Napi::Array names = readable.As<Napi::Array>();
+  for (uint32_t i = 0; i < names.Length(); i++) {
+    Napi::Value v = names.Get(i);
+    if (!v.IsString()) throw Napi::TypeError::New(env, "a connection state's readable must be an array of names");
+    state.readable.insert(v.As<Napi::String>().Utf8Value());
+  }
+  return state;
 }
 
 void define_registry(Napi::Env env, Napi::Object exports) {

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <map>
 
-#include "../dataplane/registry_answerer.hpp"
 #include "../dataplane/tcp_loop.hpp"
 #include "addon_state.hpp"
 #include "dataplane_wrap.hpp"
@@ -37,11 +36,6 @@ LoopHandle* find(const Napi::CallbackInfo& info) {
 uint64_t conn_arg(const Napi::CallbackInfo& info, size_t i) {
   if (!info[i].IsNumber()) throw_status(info.Env(), Code::kInvalidArgument, "a connection id must be a number");
   return (uint64_t)info[i].As<Napi::Number>().Int64Value();
-}
-
-size_t size_arg(const Napi::Object& o, const char* name, size_t fallback) {
-  Napi::Value v = o.Get(name);
-  return v.IsNumber() ? (size_t)v.As<Napi::Number>().Int64Value() : fallback;
 }
 
 void deliver(Napi::Env env, Napi::Function, void* data) {
@@ -96,13 +90,13 @@ Napi::Value open(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "tcpLoopOpen(host, port, options, onEvents)");
   Napi::Object o = info[2].As<Napi::Object>();
   dataplane::LoopOptions options;
-  options.max_frame_bytes = size_arg(o, "maxFrameBytes", options.max_frame_bytes);
-  options.max_unsent_bytes = size_arg(o, "maxUnsentBytes", options.max_unsent_bytes);
-  options.read_window_bytes = size_arg(o, "readWindowBytes", options.read_window_bytes);
+  options.max_frame_bytes = size_field(o, "maxFrameBytes", options.max_frame_bytes);
+  options.max_unsent_bytes = size_field(o, "maxUnsentBytes", options.max_unsent_bytes);
+  options.read_window_bytes = size_field(o, "readWindowBytes", options.read_window_bytes);
   options.read_chunk_bytes = options.read_window_bytes;
-  options.keep_frame_bytes = size_arg(o, "keepFrameBytes", options.keep_frame_bytes);
-  options.reply_high_water_bytes = size_arg(o, "replyHighWaterBytes", options.reply_high_water_bytes);
-  options.linger_ms = (int64_t)size_arg(o, "closeLingerMs", (size_t)options.linger_ms);
+  options.keep_frame_bytes = size_field(o, "keepFrameBytes", options.keep_frame_bytes);
+  options.reply_high_water_bytes = size_field(o, "replyHighWaterBytes", options.reply_high_water_bytes);
+  options.linger_ms = (int64_t)size_field(o, "closeLingerMs", (size_t)options.linger_ms);
   const uint32_t id = g_next_loop++;
   Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(
       env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "ragwire-tcp-loop", 0, 1);
@@ -174,44 +168,20 @@ Napi::Value close(const Napi::CallbackInfo& info) {
 // tcpLoopSetState(loop, conn, { ready, traceOn, readAny, readable: string[] }): what JavaScript
 // settled for the connection (HELLO, token, EXTENSIONS).
 Napi::Value set_state(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   LoopHandle* h = find(info);
   const uint64_t conn = conn_arg(info, 1);
-  if (!info[2].IsObject()) throw Napi::TypeError::New(env, "tcpLoopSetState(loop, conn, state)");
-  Napi::Object o = info[2].As<Napi::Object>();
-  dataplane::ConnState state;
-  state.ready = o.Get("ready").ToBoolean();
-  state.trace_on = o.Get("traceOn").ToBoolean();
-  state.read_any = o.Get("readAny").ToBoolean();
-  Napi::Value readable = o.Get("readable");
-  if (!readable.IsArray()) throw Napi::TypeError::New(env, "tcpLoopSetState: readable must be an array of names");
-  Napi::Array names = readable.As<Napi::Array>();
-  for (uint32_t i = 0; i < names.Length(); i++) {
-    Napi::Value v = names.Get(i);
-    if (!v.IsString()) throw Napi::TypeError::New(env, "tcpLoopSetState: readable must be an array of names");
-    state.readable.insert(v.As<Napi::String>().Utf8Value());
-  }
+  dataplane::ConnState state = conn_state_arg(info.Env(), info[2]);
   if (h != nullptr) h->loop->set_state(conn, std::move(state));
-  return env.Undefined();
+  return info.Env().Undefined();
 }
 
 // tcpLoopAnswerFrom(loop, registry, protocolLimits, { maxK, maxEfSearch }): the loop answers the
-// QUERY frames of ready connections from that registry's collections, under the server's protocol
-// limits and the store's own caps.
+// QUERY frames of ready connections from that registry's collections.
 Napi::Value answer_from(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   LoopHandle* h = find(info);
-  auto registry = registry_arg(info, 1);
-  if (!info[2].IsObject() || !info[3].IsObject())
-    throw Napi::TypeError::New(env, "tcpLoopAnswerFrom(loop, registry, protocolLimits, storeCaps)");
-  const dataplane::ProtocolLimits limits = parse_protocol_limits(env, info[2].As<Napi::Object>());
-  Napi::Object caps_in = info[3].As<Napi::Object>();
-  dataplane::StoreCaps caps;
-  caps.max_k = size_arg(caps_in, "maxK", 0);
-  caps.max_ef_search = size_arg(caps_in, "maxEfSearch", 0);
-  if (h != nullptr)
-    h->loop->set_answerer(std::make_shared<dataplane::RegistryAnswerer>(std::move(registry), limits, caps));
-  return env.Undefined();
+  auto answerer = answerer_args(info, 1);
+  if (h != nullptr) h->loop->set_answerer(std::move(answerer));
+  return info.Env().Undefined();
 }
 
 Napi::Value answered_bytes(const Napi::CallbackInfo& info) {

@@ -9,6 +9,8 @@
 
 #ifdef RAGWIRE_HAVE_UCX
 #include "../ucx/ucx_worker.hpp"
+#include "dataplane_wrap.hpp"
+#include "registry_wrap.hpp"
 #endif
 
 namespace ragwire::binding {
@@ -125,8 +127,41 @@ Napi::Value open(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// ucxConnection() -> id: a client's connection. ucxConnection(registry, protocolLimits, storeCaps,
+// { maxFrameBytes, keepFrameBytes, replyHighWaterBytes }) -> id: a served connection, whose QUERY
+// frames the progress thread answers from the registry once ucxSetState says it is ready.
 Napi::Value new_connection(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), (double)worker(info.Env()).new_connection());
+  Napi::Env env = info.Env();
+  std::shared_ptr<ucx::Serving> serving;
+  if (info.Length() > 0 && !info[0].IsUndefined()) {
+    if (!info[3].IsObject())
+      throw Napi::TypeError::New(env, "ucxConnection(registry, protocolLimits, storeCaps, serveLimits)");
+    serving = std::make_shared<ucx::Serving>();
+    serving->answerer = answerer_args(info, 0);
+    Napi::Object l = info[3].As<Napi::Object>();
+    serving->limits.max_frame_bytes = size_field(l, "maxFrameBytes", serving->limits.max_frame_bytes);
+    serving->limits.keep_frame_bytes = size_field(l, "keepFrameBytes", serving->limits.keep_frame_bytes);
+    serving->limits.reply_high_water_bytes =
+        size_field(l, "replyHighWaterBytes", serving->limits.reply_high_water_bytes);
+  }
+  return Napi::Number::New(env, (double)worker(env).new_connection(std::move(serving)));
+}
+
+// ucxSetState(id, { ready, traceOn, readAny, readable }): what the server settled for a served connection.
+Napi::Value set_state(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint64_t id = conn_arg(info, 0);
+  worker(env).set_state(id, conn_state_arg(env, info[1]));
+  return env.Undefined();
+}
+
+Napi::Value answered_bytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), (double)worker(info.Env()).answered_bytes(conn_arg(info, 0)));
+}
+
+Napi::Value barrier(const Napi::CallbackInfo& info) {
+  worker(info.Env()).barrier();
+  return info.Env().Undefined();
 }
 
 Napi::Value connect(const Napi::CallbackInfo& info) {
@@ -204,7 +239,13 @@ Napi::Value ref(const Napi::CallbackInfo& info) {
 Napi::Value stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
-  out.Set("sleeps", Napi::Number::New(env, (double)worker(env).sleeps()));
+  ucx::Worker& w = worker(env);
+  const dataplane::AnswerCounters& c = w.counters();
+  out.Set("sleeps", Napi::Number::New(env, (double)w.sleeps()));
+  out.Set("frames", Napi::Number::New(env, (double)c.frames.load()));
+  out.Set("queries", Napi::Number::New(env, (double)c.queries.load()));
+  out.Set("answered", Napi::Number::New(env, (double)c.answered.load()));
+  out.Set("declined", Napi::Number::New(env, (double)c.declined.load()));
   return out;
 }
 
@@ -223,6 +264,9 @@ void define_ucx(Napi::Env env, Napi::Object exports) {
   exports.Set("ucxFinish", Napi::Function::New(env, finish, "ucxFinish"));
   exports.Set("ucxClose", Napi::Function::New(env, close, "ucxClose"));
   exports.Set("ucxPeerGone", Napi::Function::New(env, peer_gone, "ucxPeerGone"));
+  exports.Set("ucxSetState", Napi::Function::New(env, set_state, "ucxSetState"));
+  exports.Set("ucxAnsweredBytes", Napi::Function::New(env, answered_bytes, "ucxAnsweredBytes"));
+  exports.Set("ucxBarrier", Napi::Function::New(env, barrier, "ucxBarrier"));
   exports.Set("ucxRef", Napi::Function::New(env, ref, "ucxRef"));
   exports.Set("ucxStats", Napi::Function::New(env, stats, "ucxStats"));
 #endif

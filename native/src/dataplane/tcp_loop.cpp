@@ -178,36 +178,19 @@ void TcpLoop::on_readable(LoopConn& c) {
     }
     // Every frame header is walked here: a QUERY frame the answerer may take is kept whole, every
     // other byte goes to JavaScript in stream order (a declined frame at its place among them).
-    to_js_.clear();
-    replies_.clear();
-    const size_t taken = c.splitter.feed(
-        scratch_.data(), (size_t)n, options_.max_frame_bytes,
-        [this, &c](const HeaderCheck& h) {
-          frames_++;
-          const bool query = h.fault == FrameFault::kNone && answered_natively(h.type);
-          if (query) queries_++;
-          return query && keeps(c, h);
-        },
-        [this](const uint8_t* p, size_t bytes) { to_js_.insert(to_js_.end(), p, p + bytes); },
-        [this, &c](std::vector<uint8_t>& frame) {
-          if (answerer_->answer(frame.data(), frame.size(), c.state, replies_)) {
-            answered_++;
-          } else {
-            declined_++;
-            to_js_.insert(to_js_.end(), frame.begin(), frame.end());
-          }
-          // A kept frame is at most keep_frame_bytes: its buffer stays for the next one.
-          frame.clear();
-        });
+    out_.clear();
+    const ServeLimits limits{options_.max_frame_bytes, options_.keep_frame_bytes, options_.reply_high_water_bytes};
+    const size_t taken =
+        c.stream.feed(scratch_.data(), (size_t)n, answerer_.get(), limits, c.out_bytes, counters_, out_);
     // A fatal header: JavaScript gets the bytes up to it, whose decoder refuses the stream the same
     // way (and closes the connection); nothing after it is read.
-    if (c.splitter.broken) c.read_done = true;
-    if (!to_js_.empty()) {
-      c.unacked += to_js_.size();
-      emit({LoopEventKind::kData, id, std::make_shared<std::vector<uint8_t>>(to_js_), {}});
+    if (c.stream.splitter.broken) c.read_done = true;
+    if (!out_.to_js.empty()) {
+      c.unacked += out_.to_js.size();
+      emit({LoopEventKind::kData, id, std::make_shared<std::vector<uint8_t>>(out_.to_js), {}});
     }
-    c.answered_bytes += replies_.size();
-    if (!replies_.empty() && !queue_reply(c, replies_, SIZE_MAX)) return;  // closed at the unsent cap
+    c.answered_bytes += out_.replies.size();
+    if (!out_.replies.empty() && !queue_reply(c, out_.replies, SIZE_MAX)) return;  // closed at the unsent cap
     if (taken < (size_t)n) break;
   }
   update_interest(c);
@@ -276,14 +259,6 @@ void TcpLoop::drop(uint64_t id, const std::string& why, bool tell) {
   ::close(it->second->fd);  // also leaves the epoll set
   conns_.erase(it);
   if (tell) emit({LoopEventKind::kClosed, id, nullptr, why});
-}
-
-bool TcpLoop::keeps(const LoopConn& c, const HeaderCheck& h) const {
-  // Past the reply high-water mark (replies queued plus those built in this read) the frame goes to
-  // JavaScript, whose backpressure applies to it: what the loop builds stays bounded by the mark
-  // plus one reply.
-  return answerer_ != nullptr && c.state.ready && h.frame_bytes <= options_.keep_frame_bytes &&
-         c.out_bytes + replies_.size() <= options_.reply_high_water_bytes;
 }
 
 bool TcpLoop::queue_reply(LoopConn& c, std::vector<uint8_t> bytes, size_t allowance) {

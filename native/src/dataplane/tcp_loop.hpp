@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "frame_header.hpp"
-#include "frame_splitter.hpp"
 #include "query_answerer.hpp"
 #include "ragwire/status.hpp"
+#include "served_stream.hpp"
 
 namespace ragwire::dataplane {
 
@@ -127,7 +127,6 @@ class TcpLoop {
   void drop(uint64_t id, const std::string& why, bool tell);
   // Queues reply bytes on a connection (mu_ held); false when that closed it.
   bool queue_reply(LoopConn& c, std::vector<uint8_t> bytes, size_t allowance);
-  bool keeps(const LoopConn& c, const HeaderCheck& h) const;
 
   LoopOptions options_;
   uint16_t port_ = 0;
@@ -139,10 +138,7 @@ class TcpLoop {
   std::atomic<bool> stop_accepting_{false};
   std::atomic<bool> barrier_{false};
   std::atomic<uint64_t> sleeps_{0};
-  std::atomic<uint64_t> frames_{0};
-  std::atomic<uint64_t> queries_{0};
-  std::atomic<uint64_t> answered_{0};
-  std::atomic<uint64_t> declined_{0};
+  AnswerCounters counters_;
   std::atomic<int> lingering_{0};  // connections closed with replies still queued
   uint64_t next_conn_ = 1;
   uint64_t accepted_ = 0;
@@ -154,8 +150,7 @@ class TcpLoop {
   std::vector<LoopEvent> events_;
   std::function<void()> wake_;
   std::vector<uint8_t> scratch_;  // the loop thread's read buffer
-  std::vector<uint8_t> to_js_;    // the loop thread's bytes for JavaScript from one read
-  std::vector<uint8_t> replies_;  // the loop thread's reply frames from one read
+  ServedStream::Output out_;      // the loop thread's bytes for JavaScript and replies from one read
 };
 
 }  // namespace ragwire::dataplane

@@ -58,7 +58,7 @@ void TcpLoop::close(uint64_t conn, bool graceful) {
 void TcpLoop::set_state(uint64_t conn, ConnState state) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = conns_.find(conn);
-  if (it != conns_.end()) it->second->state = std::move(state);
+  if (it != conns_.end()) it->second->stream.state = std::move(state);
 }
 
 uint64_t TcpLoop::answered_bytes(uint64_t conn) {
@@ -86,15 +86,15 @@ TcpLoop::Stats TcpLoop::stats() {
   std::lock_guard<std::mutex> lock(mu_);
   Stats s;
   s.sleeps = sleeps_;
-  s.frames = frames_;
-  s.queries = queries_;
-  s.answered = answered_;
-  s.declined = declined_;
+  s.frames = counters_.frames;
+  s.queries = counters_.queries;
+  s.answered = counters_.answered;
+  s.declined = counters_.declined;
   s.accepted = accepted_;
   s.open = conns_.size();
   for (auto& [id, c] : conns_) {
     s.unsent += c->out_bytes;
-    if (c->state.ready) s.ready++;
+    if (c->stream.state.ready) s.ready++;
   }
   return s;
 }

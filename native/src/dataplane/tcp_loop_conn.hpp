@@ -6,8 +6,7 @@
 #include <deque>
 #include <vector>
 
-#include "frame_splitter.hpp"
-#include "query_answerer.hpp"
+#include "served_stream.hpp"
 
 namespace ragwire::dataplane {
 
@@ -19,8 +18,7 @@ inline int64_t loop_now_ms() {
 struct LoopConn {
   uint64_t id = 0;
   int fd = -1;
-  FrameSplitter splitter;
-  ConnState state;
+  ServedStream stream;          // where its frames split, what JavaScript settled for it
   uint64_t answered_bytes = 0;  // reply bytes of frames answered on the loop thread
   size_t unacked = 0;           // bytes handed to JavaScript and not yet consumed
   bool read_done = false;       // the peer's FIN came, or a fatal header stopped reading

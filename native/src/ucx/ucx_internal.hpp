@@ -49,7 +49,8 @@ struct Connection {
   bool closing = false;  // ep close requested: drop whatever arrives
   bool broken = false;   // kClosed sent
   bool ended = false;    // kEnd sent
-  std::shared_ptr<std::atomic<size_t>> unsent;
+  std::shared_ptr<Ledger> ledger;
+  std::unique_ptr<dataplane::ServedStream> served;  // a served connection's frames and state
   bool want_drain = false;
   // Sending: chunks go out while sent - credited stays within the peer's window.
   std::deque<Queued> queue;
@@ -86,13 +87,14 @@ struct Worker::Impl {
 };
 
 struct Command {
-  enum Kind { kConnect, kSend, kAck, kFinish, kClose, kPeerGone } kind;
+  enum Kind { kConnect, kSend, kAck, kFinish, kClose, kPeerGone, kState, kBarrier } kind;
   uint64_t conn = 0;
   uint64_t arg = 0;
   uint64_t arg2 = 0;
   Command(Kind k, uint64_t c, uint64_t a = 0, uint64_t a2 = 0) : kind(k), conn(c), arg(a), arg2(a2) {}
   std::vector<uint8_t> bytes;
   std::string text;
+  dataplane::ConnState state;  // kState
 };
 
 }  // namespace ragwire::ucx

@@ -83,6 +83,13 @@ Connection* Worker::adopt(uint64_t id) {
   if (!slot) {
     slot = std::make_unique<Connection>();
     slot->id = id;
+    {
+      std::lock_guard<std::mutex> lock(ledgers_mu_);
+      auto it = ledgers_.find(id);
+      slot->ledger = it != ledgers_.end() ? it->second : std::make_shared<Ledger>();
+    }
+    // Walked from the first byte: the frame boundaries are known before JavaScript says it is ready.
+    if (slot->ledger->serving) slot->served = std::make_unique<dataplane::ServedStream>();
   }
   return slot.get();
 }
@@ -91,6 +98,11 @@ void Worker::execute(Command& cmd) {
   Impl& m = *impl_;
   if (cmd.kind == Command::kConnect && cmd.bytes.empty()) {
     adopt(cmd.conn);
+    return;
+  }
+  if (cmd.kind == Command::kBarrier) {
+    // Commands run between progress calls: every chunk received before this one was asked is past.
+    emit(Event{EventKind::kBarrier, 0, nullptr, {}});
     return;
   }
   Connection* c = find(cmd.conn);
@@ -153,7 +165,11 @@ void Worker::execute(Command& cmd) {
     case Command::kPeerGone:
       if (!c->ended) fail(*c, cmd.text);
       return;
-    case Command::kClose: return;  // handled above
+    case Command::kState:
+      if (c->served) c->served->state = std::move(cmd.state);
+      return;
+    case Command::kClose:
+    case Command::kBarrier: return;  // handled above
   }
 }
 
@@ -211,11 +227,7 @@ void Worker::pump(Connection& c) {
     c.sent += len;
     q.offset += len;
     if (q.fin || q.offset == q.data->size()) {
-      if (!q.fin) {
-        std::lock_guard<std::mutex> lock(counters_mu_);
-        auto it = unsent_.find(c.id);
-        if (it != unsent_.end()) it->second->fetch_sub(q.data->size());
-      }
+      if (!q.fin) c.ledger->unsent.fetch_sub(q.data->size());
       c.queue.pop_front();
     }
   }
@@ -229,9 +241,13 @@ void Worker::on_am_data(const DataHeader& h, void* data, size_t length, bool rnd
   Connection* c = find(h.conn);
   if (c == nullptr) {
     // The peer may write as soon as it has our hello, before this thread ran the command that
-    // registers the id: a live id (still in unsent_) is registered here.
-    std::lock_guard<std::mutex> lock(counters_mu_);
-    if (unsent_.count(h.conn) != 0) c = adopt(h.conn);
+    // registers the id: a live id (one with a ledger) is registered here.
+    bool live;
+    {
+      std::lock_guard<std::mutex> lock(ledgers_mu_);
+      live = ledgers_.count(h.conn) != 0;
+    }
+    if (live) c = adopt(h.conn);
   }
   if (c == nullptr || c->closing || c->broken) return;
   if (c->unacked + length > options_.window_bytes) {
@@ -291,10 +307,38 @@ void Worker::deliver(Connection& c) {
     if (chunk.fin) {
       c.ended = true;
       emit(Event{EventKind::kEnd, c.id, nullptr, {}});
+    } else if (c.served) {
+      serve(c, *chunk.data);
+      if (c.broken) return;
     } else if (!chunk.data->empty()) {
       emit(Event{EventKind::kData, c.id, std::move(chunk.data), {}});
     }
   }
+}
+
+void Worker::serve(Connection& c, const std::vector<uint8_t>& chunk) {
+  dataplane::ServedStream& stream = *c.served;
+  // After a fatal header JavaScript's decoder refuses the stream and closes it: nothing more goes on.
+  if (stream.splitter.broken) return;
+  const Serving& serving = *c.ledger->serving;
+  served_out_.clear();
+  stream.feed(chunk.data(), chunk.size(), serving.answerer.get(), serving.limits, c.ledger->unsent.load(), counters_,
+              served_out_);
+  if (!served_out_.to_js.empty())
+    emit(Event{EventKind::kData, c.id, std::make_shared<std::vector<uint8_t>>(served_out_.to_js), {}});
+  // Bytes of answered frames are consumed here: their credit goes back without JavaScript.
+  if (served_out_.answered_in > 0) {
+    c.unacked -= std::min(served_out_.answered_in, c.unacked);
+    c.credit_owed += served_out_.answered_in;
+    if (c.ep != nullptr && c.credit_owed >= options_.window_bytes / 4) send_credit(c);
+  }
+  if (served_out_.replies.empty()) return;
+  c.ledger->answered += served_out_.replies.size();
+  c.ledger->unsent += served_out_.replies.size();
+  Queued q;
+  q.data = std::make_shared<std::vector<uint8_t>>(std::move(served_out_.replies));
+  c.queue.push_back(std::move(q));
+  pump(c);
 }
 
 void Worker::on_credit(uint64_t conn, uint64_t bytes) {

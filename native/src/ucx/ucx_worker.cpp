@@ -149,10 +149,14 @@ Worker::~Worker() {
   delete commands_;
 }
 
-uint64_t Worker::new_connection() {
+uint64_t Worker::new_connection(std::shared_ptr<const Serving> serving) {
   uint64_t id = next_conn_.fetch_add(1);
-  std::lock_guard<std::mutex> lock(counters_mu_);
-  unsent_[id] = std::make_shared<std::atomic<size_t>>(0);
+  auto ledger = std::make_shared<Ledger>();
+  ledger->serving = std::move(serving);
+  {
+    std::lock_guard<std::mutex> lock(ledgers_mu_);
+    ledgers_[id] = std::move(ledger);
+  }
   Command c{Command::kConnect, id};
   c.arg = 0;  // registration only: the endpoint comes with connect()
   push(std::move(c));
@@ -166,27 +170,41 @@ void Worker::connect(uint64_t conn, std::vector<uint8_t> remote_address, uint64_
 }
 
 size_t Worker::send(uint64_t conn, std::vector<uint8_t> bytes, size_t allowance) {
-  std::shared_ptr<std::atomic<size_t>> unsent;
+  std::shared_ptr<Ledger> ledger;
   {
-    std::lock_guard<std::mutex> lock(counters_mu_);
-    auto it = unsent_.find(conn);
-    if (it == unsent_.end()) return 0;
-    unsent = it->second;
+    std::lock_guard<std::mutex> lock(ledgers_mu_);
+    auto it = ledgers_.find(conn);
+    if (it == ledgers_.end()) return 0;
+    ledger = it->second;
   }
-  size_t now = unsent->fetch_add(bytes.size()) + bytes.size();
+  size_t now = ledger->unsent.fetch_add(bytes.size()) + bytes.size();
   Command c{Command::kSend, conn, now > allowance ? 1u : 0u};
   c.bytes = std::move(bytes);
   push(std::move(c));
   return now;
 }
 
+void Worker::set_state(uint64_t conn, dataplane::ConnState state) {
+  Command c{Command::kState, conn};
+  c.state = std::move(state);
+  push(std::move(c));
+}
+
+uint64_t Worker::answered_bytes(uint64_t conn) {
+  std::lock_guard<std::mutex> lock(ledgers_mu_);
+  auto it = ledgers_.find(conn);
+  return it == ledgers_.end() ? 0 : it->second->answered.load();
+}
+
+void Worker::barrier() { push(Command{Command::kBarrier, 0}); }
+
 void Worker::ack(uint64_t conn, size_t bytes) { push(Command{Command::kAck, conn, bytes}); }
 void Worker::finish(uint64_t conn) { push(Command{Command::kFinish, conn}); }
 
 void Worker::close(uint64_t conn, bool graceful) {
   {
-    std::lock_guard<std::mutex> lock(counters_mu_);
-    unsent_.erase(conn);
+    std::lock_guard<std::mutex> lock(ledgers_mu_);
+    ledgers_.erase(conn);
   }
   push(Command{Command::kClose, conn, graceful ? 1u : 0u});
 }

@@ -1,7 +1,10 @@
 // One UCP context and worker per process, driven by one progress thread (docs/protocol.md §2.3).
 // Frames travel as UCP active messages in chunks, under a credit window per connection, so a
-// peer can never make this process hold more than `window_bytes` of its data. Plain C++: no
-// Node header; the binding (src/binding/ucx_wrap.cpp) converts events into JavaScript calls.
+// peer can never make this process hold more than `window_bytes` of its data. A served connection
+// (the shard server's side) runs its incoming bytes through the native data plane
+// (src/dataplane/served_stream.hpp): QUERY frames the answerer takes are answered on the progress
+// thread, without waking JavaScript. Plain C++: no Node header; the binding
+// (src/binding/ucx_wrap.cpp) converts events into JavaScript calls.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -13,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../dataplane/served_stream.hpp"
 #include "ragwire/status.hpp"
 
 namespace ragwire::ucx {
@@ -28,10 +32,11 @@ struct Options {
 };
 
 enum class EventKind : uint8_t {
-  kData,    // bytes of the connection's stream, in order
-  kEnd,     // the peer finished sending (after all its data)
-  kDrain,   // the connection's send queue fell to zero after `send` said it was above its allowance
-  kClosed,  // the connection broke (message says why); nothing follows
+  kData,     // bytes of the connection's stream, in order
+  kEnd,      // the peer finished sending (after all its data)
+  kDrain,    // the connection's send queue fell to zero after `send` said it was above its allowance
+  kClosed,   // the connection broke (message says why); nothing follows
+  kBarrier,  // (conn 0) every chunk received before barrier() was asked was answered or emitted
 };
 
 struct Event {
@@ -44,6 +49,19 @@ struct Event {
 struct Command;
 struct Connection;
 struct DataHeader;
+
+// What a served connection answers natively, and under which limits.
+struct Serving {
+  std::shared_ptr<dataplane::QueryAnswerer> answerer;
+  dataplane::ServeLimits limits;
+};
+
+// What the JavaScript thread and the progress thread both see of one connection.
+struct Ledger {
+  std::atomic<size_t> unsent{0};           // bytes queued and not yet handed to UCX
+  std::atomic<uint64_t> answered{0};       // reply bytes the progress thread answered itself
+  std::shared_ptr<const Serving> serving;  // null: a client's connection, every byte to JavaScript
+};
 
 class Worker {
  public:
@@ -58,8 +76,16 @@ class Worker {
   const std::vector<uint8_t>& address() const { return address_; }
   const Options& options() const { return options_; }
 
-  // A new connection id; the peer puts it in every message it sends to this side.
-  uint64_t new_connection();
+  // A new connection id; the peer puts it in every message it sends to this side. With `serving`,
+  // its frames are walked from the first byte and, once set_state says it is ready, the QUERY
+  // frames the answerer takes are answered here.
+  uint64_t new_connection(std::shared_ptr<const Serving> serving = nullptr);
+  // What JavaScript settled for a served connection: applies from its next whole frame on.
+  void set_state(uint64_t conn, dataplane::ConnState state);
+  // Reply bytes the progress thread answered on the connection itself.
+  uint64_t answered_bytes(uint64_t conn);
+  // Asks for a kBarrier event once the progress thread is past every chunk received so far.
+  void barrier();
   // Creates the endpoint to the peer's worker; `remote_id` is the peer's id for this connection.
   void connect(uint64_t conn, std::vector<uint8_t> remote_address, uint64_t remote_id, size_t remote_window);
   // Queues bytes to send. Returns the connection's bytes queued and not yet handed to UCX,
@@ -78,6 +104,8 @@ class Worker {
   std::vector<Event> drain();
   // Times the progress thread went to sleep (an idle worker sleeps rather than spins).
   uint64_t sleeps() const { return sleeps_.load(); }
+  // Frames walked and answered over every served connection.
+  const dataplane::AnswerCounters& counters() const { return counters_; }
 
   // Internal: called from UCX callbacks on the progress thread (ucx_stream.cpp).
   void on_am_data(const DataHeader& h, void* data, size_t length, bool rndv);
@@ -97,6 +125,7 @@ class Worker {
   void execute(Command& c);
   void pump(Connection& c);
   void deliver(Connection& c);
+  void serve(Connection& c, const std::vector<uint8_t>& chunk);
   void send_credit(Connection& c);
   void close_ep(Connection& c, bool force);
   void fail(Connection& c, const std::string& why);
@@ -112,8 +141,10 @@ class Worker {
   std::atomic<uint64_t> next_conn_{1};
   std::mutex commands_mu_;
   std::vector<Command>* commands_ = nullptr;
-  std::mutex counters_mu_;
-  std::unordered_map<uint64_t, std::shared_ptr<std::atomic<size_t>>> unsent_;  // bytes queued per connection
+  dataplane::AnswerCounters counters_;
+  dataplane::ServedStream::Output served_out_;  // the progress thread's output of one served chunk
+  std::mutex ledgers_mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<Ledger>> ledgers_;  // live connections
   std::mutex events_mu_;
   std::vector<Event> events_;
   std::function<void()> wake_;

@@ -51,9 +51,9 @@ export interface ShardServerOptions {
   /** Connection caps, deadlines and reply buffers (docs/operations.md "Limits and timeouts"). Default: DEFAULT_CONNECTION_LIMITS. */
   connectionLimits?: Partial<ConnectionLimits>;
   /**
-   * native+tcp:// listeners answer the plain dense queries they can on their loop thread, from the
-   * store's collections (docs/architecture.md "Data plane"). False hands every frame to JavaScript
-   * (for comparison). Default true.
+   * native+tcp:// listeners answer the plain dense queries they can on their loop thread, and ucx://
+   * listeners on the UCX progress thread, from the store's collections (docs/architecture.md "Data
+   * plane"). False hands every frame to JavaScript (for comparison). Default true.
    */
   nativeAnswers?: boolean;
   /**

@@ -9,7 +9,7 @@ export interface FrameSocket extends Duplex {
   /** Bytes written so far (progress for the idle deadline). */
   readonly bytesWritten: number;
   setNoDelay(noDelay?: boolean): this;
-  /** A socket of a native loop (native+tcp://): what the server settled for the connection, for the loop to act on. */
+  /** A socket of the native data plane (native+tcp://, a served ucx://): what the server settled for the connection, for the plane to act on. */
   setNativeState?(state: NativeConnectionState): void;
 }
 
@@ -18,10 +18,15 @@ export interface Listener {
   readonly address: string;
   /** Stops accepting; resolves once the listener is closed (open connections are the server's). */
   close(): Promise<void>;
-  /** A listener with a native loop thread: its counters (frames walked, connections, waits), for /metrics. */
-  nativeStats?(): Record<string, number>;
+  /** A listener of the native data plane: its transport and counters (frames walked, queries answered, ...), for /metrics. */
+  nativeStats?(): NativePlaneStats;
   /** A listener whose native loop answers queries: resolves once every frame it read was answered there or handed on. */
   quiesce?(): Promise<void>;
+}
+
+export interface NativePlaneStats {
+  transport: 'tcp' | 'ucx';
+  stats: Record<string, number>;
 }
 
 export interface ListenOptions {
@@ -37,6 +42,6 @@ export interface ListenOptions {
   maxUnsentReplyBytes: number;
   /** connectionLimits.replyHighWaterBytes, for listeners that answer requests natively. */
   replyHighWaterBytes: number;
-  /** For listeners with a native loop: the store's published collections, to answer plain queries from. */
+  /** For listeners of the native data plane (native+tcp://, ucx://): the store's published collections, to answer plain queries from. */
   answering?: NativeAnswering;
 }

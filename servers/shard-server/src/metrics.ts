@@ -2,6 +2,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '@ragwire/store';
 import type { ConnectionLimits } from './connection-limits';
+import type { NativePlaneStats } from './listener';
 
 /** Why the server closed a connection (docs/operations.md "Limits and timeouts"). */
 export type CloseReason = 'max_connections' | 'hello_timeout' | 'idle_timeout' | 'frame_timeout' | 'slow_consumer' | 'partial_frame_budget' | 'bad_stream';
@@ -148,15 +149,15 @@ export class ShardMetrics {
   }
 
   /** Exports the counters of the native data plane's loop threads (native+tcp:// listeners), summed. */
-  observeNativeLoops(loops: () => Record<string, number>[]): void {
+  observeNativePlane(planes: () => NativePlaneStats[]): void {
     new Gauge({
-      name: 'ragwire_shard_native_tcp',
-      help: "The native+tcp:// loop threads' counters, by name: frames and queries walked, queries answered natively and declined to JavaScript, connections accepted, open and ready, unsent bytes, waits.",
-      labelNames: ['stat'],
+      name: 'ragwire_shard_native_plane',
+      help: "The native data plane's counters by transport and name: frames and queries walked, queries answered natively and declined to JavaScript; native+tcp:// also connections accepted, open and ready, unsent bytes and waits; ucx:// the progress thread's sleeps.",
+      labelNames: ['transport', 'stat'],
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const stats of loops()) for (const [stat, value] of Object.entries(stats)) this.inc({ stat }, value);
+        for (const { transport, stats } of planes()) for (const [stat, value] of Object.entries(stats)) this.inc({ transport, stat }, value);
       },
     });
   }

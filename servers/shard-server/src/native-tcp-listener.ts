@@ -21,7 +21,7 @@ export function listenNative(
   return Promise.resolve({
     address: `tcp://${host}:${listener.port}`,
     close: () => listener.close(),
-    nativeStats: () => ({ ...listener.stats() }),
+    nativeStats: () => ({ transport: 'tcp', stats: { ...listener.stats() } }),
     quiesce: () => listener.quiesce(),
   });
 }

@@ -92,7 +92,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
 
   const listeners: Listener[] = [];
   const addresses: string[] = [];
-  metrics.observeNativeLoops(() => listeners.flatMap((l) => (l.nativeStats ? [l.nativeStats()] : [])));
+  metrics.observeNativePlane(() => listeners.flatMap((l) => (l.nativeStats ? [l.nativeStats()] : [])));
   const accept = (socket: FrameSocket): void => {
     if (draining) {
       socket.destroy();
@@ -115,8 +115,8 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
       metrics.connections.dec();
     });
   };
-  // native+tcp:// loops answer plain dense queries from the store's collections, published here.
-  const dataPlane = config.nativeAnswers && config.listen.some((a) => a.kind === 'native-tcp') ? new DataPlaneRegistry() : undefined;
+  // native+tcp:// loops and the UCX progress thread answer plain dense queries from the store's collections, published here.
+  const dataPlane = config.nativeAnswers && config.listen.some((a) => a.kind === 'native-tcp' || a.kind === 'ucx') ? new DataPlaneRegistry() : undefined;
   if (dataPlane) store.publishTo(dataPlane);
   const listenOptions = {
     handshakeTimeoutMs: connectionLimits.helloTimeoutMs,
