@@ -1,8 +1,9 @@
 // The collections a store publishes to the native data plane (src/dataplane/collection_registry.hpp):
 // each collection's engine index (the very object the store searches), its exact-scan threshold, and
-// a column of label -> document id and encoded payload. A native+tcp:// listener answers QUERY frames
-// from it on its loop thread, a ucx:// listener on the UCX progress thread (docs/architecture.md "Data plane"). The store keeps the column current
-// on every write it applies, before the write is acknowledged; LMDB stays the source of truth.
+// a column of label -> document id and encoded payload (a memory-mapped file beside the index). A
+// native+tcp:// listener answers QUERY frames from it on its loop thread, a ucx:// listener on the
+// UCX progress thread (docs/architecture.md "Data plane"). The store keeps the column current on
+// every write it applies, before the write is acknowledged; LMDB stays the source of truth.
 import { DEFAULT_LIMITS, type ProtocolLimits } from '@ragwire/protocol';
 import { dataPlaneLimits, native, type DataPlaneLimits } from './binding';
 
@@ -17,7 +18,7 @@ export interface PublishableIndex {
 interface RegistryAddon {
   dataPlaneRegistryCreate(): number;
   dataPlaneRegistryDispose(id: number): void;
-  dataPlaneRegistryPublish(id: number, name: string, index: object, plan: { exactScanBytes: number; searchesOnDevice: boolean }): void;
+  dataPlaneRegistryPublish(id: number, name: string, index: object, plan: { exactScanBytes: number; searchesOnDevice: boolean; columnDir: string }): void;
   dataPlaneRegistryUnpublish(id: number, name: string): void;
   dataPlaneRegistryPut(id: number, name: string, labels: Uint32Array, ids: string[], payloads: (Uint8Array | null)[]): void;
   dataPlaneRegistryRemove(id: number, name: string, labels: Uint32Array): void;
@@ -37,12 +38,14 @@ export class DataPlaneRegistry {
   /**
    * Publishes (or replaces) `name` with no documents yet. `exactScanBytes`: the store's planner
    * threshold (StoreOptions.exactScanBytes). A flat index on a device is published as such and its
-   * queries stay with the store's placement (JavaScript).
+   * queries stay with the store's placement (JavaScript). The column of ids and payloads is an
+   * unnamed memory-mapped file in `columnDir` (the collection's directory); where one cannot be
+   * made, the collection's queries stay with JavaScript.
    */
-  publish(name: string, index: PublishableIndex, exactScanBytes: number): void {
+  publish(name: string, index: PublishableIndex, exactScanBytes: number, columnDir: string): void {
     if (this.#disposed) return;
     const s = index.stats();
-    this.#addon.dataPlaneRegistryPublish(this.id, name, index.nativeHandle(), { exactScanBytes, searchesOnDevice: s.deviceKind !== 'cpu' });
+    this.#addon.dataPlaneRegistryPublish(this.id, name, index.nativeHandle(), { exactScanBytes, searchesOnDevice: s.deviceKind !== 'cpu', columnDir });
   }
 
   unpublish(name: string): void {

@@ -44,7 +44,7 @@ Napi::Value dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// dataPlaneRegistryPublish(id, name, nativeIndex, { dim, kind, f32, exactScanBytes, searchesOnDevice })
+// dataPlaneRegistryPublish(id, name, nativeIndex, { exactScanBytes, searchesOnDevice, columnDir })
 Napi::Value publish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto registry = registry_arg(info, 0);
@@ -56,8 +56,10 @@ Napi::Value publish(const Napi::CallbackInfo& info) {
   const Napi::Value bytes = o.Get("exactScanBytes");
   if (!bytes.IsNumber() || bytes.As<Napi::Number>().DoubleValue() < 0)
     throw Napi::TypeError::New(env, "plan.exactScanBytes must be a non-negative number");
+  const Napi::Value column_dir = o.Get("columnDir");
+  if (!column_dir.IsString()) throw Napi::TypeError::New(env, "plan.columnDir must be a directory path");
   registry->publish(name, std::move(index), (uint64_t)bytes.As<Napi::Number>().Int64Value(),
-                    o.Get("searchesOnDevice").ToBoolean());
+                    o.Get("searchesOnDevice").ToBoolean(), column_dir.As<Napi::String>().Utf8Value());
   return env.Undefined();
 }
 

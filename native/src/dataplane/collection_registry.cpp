@@ -3,7 +3,7 @@
 namespace ragwire::dataplane {
 
 void CollectionRegistry::publish(const std::string& name, std::shared_ptr<Index> index, uint64_t exact_scan_bytes,
-                                 bool searches_on_device) {
+                                 bool searches_on_device, const std::string& column_dir) {
   auto c = std::make_shared<PublishedCollection>();
   c->plan.dim = index->config().dim;
   c->plan.kind = index->config().kind;
@@ -11,6 +11,8 @@ void CollectionRegistry::publish(const std::string& name, std::shared_ptr<Index>
   c->plan.exact_scan_bytes = exact_scan_bytes;
   c->plan.searches_on_device = searches_on_device;
   c->index = std::move(index);
+  // Without its column the collection is published unanswerable: JavaScript answers its queries.
+  if (!PayloadColumn::open(column_dir, &c->column).is_ok()) c->column.reset();
   std::lock_guard<std::mutex> lock(mu_);
   collections_[name] = std::move(c);
 }
@@ -24,14 +26,23 @@ void CollectionRegistry::put(const std::string& name, std::vector<std::pair<uint
   std::shared_ptr<PublishedCollection> c = find(name);
   if (!c) return;
   std::unique_lock<std::shared_mutex> lock(c->mu);
-  for (auto& [label, row] : rows) c->rows[label] = std::move(row);
+  if (!c->answerable()) return;
+  for (auto& [label, row] : rows) {
+    const std::string_view payload(row.payload);
+    if (!c->column->put(label, row.id, row.has_payload ? &payload : nullptr).is_ok()) {
+      c->column_failed = true;
+      c->column.reset();  // its file goes at once
+      return;
+    }
+  }
 }
 
 void CollectionRegistry::remove(const std::string& name, const uint32_t* labels, size_t n) {
   std::shared_ptr<PublishedCollection> c = find(name);
   if (!c) return;
   std::unique_lock<std::shared_mutex> lock(c->mu);
-  for (size_t i = 0; i < n; i++) c->rows.erase(labels[i]);
+  if (!c->answerable()) return;
+  for (size_t i = 0; i < n; i++) c->column->remove(labels[i]);
 }
 
 void CollectionRegistry::clear() {

@@ -1,8 +1,9 @@
 // The collections a store publishes to the native data plane: for each, the engine index the store
 // searches (the same object), the store's rules for what a query means (dim, kind, the exact-scan
-// threshold), and a column of label -> document id and encoded payload (docs/protocol.md §7): derived
-// data beside the index, rebuilt from LMDB when the store opens the collection and kept current by
-// every applied write before it is acknowledged. LMDB stays the source of truth. Plain C++.
+// threshold), and a column of label -> document id and encoded payload (docs/protocol.md §7,
+// payload_column.hpp: a memory-mapped file in the collection's directory): derived data beside the
+// index, rebuilt from LMDB when the store opens the collection and kept current by every applied
+// write before it is acknowledged. LMDB stays the source of truth. Plain C++.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -14,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "payload_column.hpp"
 #include "ragwire/index.hpp"
 
 namespace ragwire::dataplane {
@@ -27,6 +29,7 @@ struct CollectionPlan {
   bool searches_on_device = false;  // a flat index on a device: the planner places it, so JavaScript answers
 };
 
+// A row as the store hands it over.
 struct PublishedRow {
   std::string id;
   std::string payload;  // encoded (§7); empty with has_payload false: none
@@ -36,16 +39,23 @@ struct PublishedRow {
 struct PublishedCollection {
   std::shared_ptr<Index> index;
   CollectionPlan plan;
-  // The live documents by label; readers take it shared, the store's writes exclusively.
+  // The live documents by label; readers take `mu` shared, the store's writes exclusively.
   mutable std::shared_mutex mu;
-  std::unordered_map<uint32_t, PublishedRow> rows;
+  std::unique_ptr<PayloadColumn> column;
+  // The column could not be opened or written (the disk is full, say): its rows are not all there,
+  // so the collection's queries go to JavaScript until the store publishes it again.
+  bool column_failed = false;
+
+  // A collection whose queries the native plane may answer (mu held).
+  bool answerable() const { return column != nullptr && !column_failed; }
 };
 
 class CollectionRegistry {
  public:
-  // Publishes (or replaces) a collection with no rows yet; the plan's dim, kind and storage are the index's.
+  // Publishes (or replaces) a collection with no rows yet; the plan's dim, kind and storage are the
+  // index's; its column is a file of `column_dir` (the collection's directory).
   void publish(const std::string& name, std::shared_ptr<Index> index, uint64_t exact_scan_bytes,
-               bool searches_on_device);
+               bool searches_on_device, const std::string& column_dir);
   void unpublish(const std::string& name);
   // Unpublishes every collection.
   void clear();

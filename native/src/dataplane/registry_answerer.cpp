@@ -47,7 +47,8 @@ bool RegistryAnswerer::answer(const uint8_t* frame, size_t bytes, const ConnStat
   uint64_t rows;
   {
     std::shared_lock<std::shared_mutex> rows_lock(c->mu);
-    rows = c->rows.size();
+    if (!c->answerable()) return false;
+    rows = c->column->rows();
   }
   const bool exact_scan =
       o.exact.value_or(false) || (plan.kind != IndexKind::kFlat && rows * plan.dim * 4 <= plan.exact_scan_bytes);
@@ -63,6 +64,7 @@ bool RegistryAnswerer::answer(const uint8_t* frame, size_t bytes, const ConnStat
     return false;
   // The rows as of now: a label the search found whose row is gone (or not there yet) is skipped.
   std::shared_lock<std::shared_mutex> rows_lock(c->mu);
+  if (!c->answerable()) return false;
   counts_.assign(q.n, 0);
   ids_.clear();
   hit_scores_.clear();
@@ -72,11 +74,11 @@ bool RegistryAnswerer::answer(const uint8_t* frame, size_t bytes, const ConnStat
     for (uint32_t j = 0; j < q.k; j++) {
       const uint32_t label = labels_[(size_t)i * q.k + j];
       if (label == kNoLabel) break;
-      auto row = c->rows.find(label);
-      if (row == c->rows.end()) continue;  // replaced or deleted while the search ran, as in JavaScript
-      ids_.push_back(row->second.id);
+      RowView row;
+      if (!c->column->find(label, &row)) continue;  // replaced or deleted while the search ran, as in JavaScript
+      ids_.push_back(row.id);
       hit_scores_.push_back(scores_[(size_t)i * q.k + j]);
-      if (with_payloads) payloads_.push_back(row->second.has_payload ? std::string_view(row->second.payload) : "");
+      if (with_payloads) payloads_.push_back(row.payload);
       counts_[i]++;
     }
   }

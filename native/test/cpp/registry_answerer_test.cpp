@@ -84,7 +84,7 @@ class RegistryAnswererTest : public ::testing::Test {
     ThreadPool pool(1);
     ASSERT_TRUE(index->add(labels, rows, 3, pool).is_ok());
     engine = std::shared_ptr<Index>(std::move(index));
-    registry->publish("docs", engine, 1 << 20, false);
+    registry->publish("docs", engine, 1 << 20, false, ::testing::TempDir());
     // Label 11 has no row (replaced meanwhile): a search that finds it skips it.
     std::vector<std::pair<uint32_t, PublishedRow>> put;
     put.push_back({10, PublishedRow{"a", std::string("\x81\xa4text\xa1x", 8), true}});
@@ -143,6 +143,20 @@ TEST_F(RegistryAnswererTest, DeclinesWhatOnlyJavaScriptServesWritingNothing) {
   registry->unpublish("docs");
   EXPECT_FALSE(ask(query("docs", 2, 3, {0, 0}, false, false), reply));  // unpublished
   EXPECT_TRUE(reply.empty());
+}
+
+TEST_F(RegistryAnswererTest, LeavesACollectionWithoutItsColumnToJavaScript) {
+  // No directory for the column file: published, but its rows cannot be kept, so never answered.
+  registry->publish("docs", engine, 1 << 20, false, "/nonexistent-ragwire-dir");
+  std::vector<std::pair<uint32_t, PublishedRow>> put;
+  put.push_back({10, PublishedRow{"a", "", false}});
+  registry->put("docs", std::move(put));
+  std::vector<uint8_t> reply;
+  EXPECT_FALSE(ask(query("docs", 2, 3, {0.9f, 0}, false, false), reply));
+  EXPECT_TRUE(reply.empty());
+  // Published again where the column can live: answered.
+  registry->publish("docs", engine, 1 << 20, false, ::testing::TempDir());
+  EXPECT_TRUE(ask(query("docs", 2, 3, {0.9f, 0}, false, false), reply));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 // snapshotEveryOps writes, on demand and on close), so a restart loads them
 // instead of rebuilding.
 import { rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   ClosedError,
   InvalidArgumentError,
@@ -110,7 +111,9 @@ export class Collection {
    */
   publishTo(registry: DataPlaneRegistry): void {
     this.#open();
-    this.#columns.publish(registry, this.index, this.#options.exactScanBytes, this.labelToId, (id) => this.#reader.encodedPayload(id));
+    this.#columns.publish(registry, this.index, this.#options.exactScanBytes, dirname(this.#options.snapshotPath), this.labelToId, (id) =>
+      this.#reader.encodedPayload(id),
+    );
   }
 
   /** Stops updating `registry` (its owner disposed it or is about to). */

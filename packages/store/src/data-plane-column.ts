@@ -1,6 +1,6 @@
 // A collection as the native data plane sees it (@ragwire/native's DataPlaneRegistry): its engine
-// index, its exact-scan threshold, and a column of label -> document id and encoded payload, derived
-// from LMDB when published and kept current by every write the collection applies, before the write
+// index, its exact-scan threshold, and a column of label -> document id and encoded payload (an
+// unnamed memory-mapped file in the collection's directory), derived from LMDB when published and kept current by every write the collection applies, before the write
 // resolves. A native+tcp:// listener answers plain dense queries from it without waking JavaScript
 // (docs/architecture.md "Data plane"); LMDB stays the source of truth.
 import type { EncodedPayload } from '@ragwire/protocol';
@@ -45,9 +45,18 @@ class DataPlaneColumn {
     readonly name: string,
   ) {}
 
-  /** Publishes the collection with every live document: ids from `labelToId`, payloads as LMDB holds them. */
-  publish(index: Index, exactScanBytes: number, labelToId: ReadonlyMap<number, string>, encodedPayload: (id: string) => EncodedPayload | null): void {
-    this.registry.publish(this.name, index, exactScanBytes);
+  /**
+   * Publishes the collection with every live document: ids from `labelToId`, payloads as LMDB holds
+   * them, into a column file in `columnDir`.
+   */
+  publish(
+    index: Index,
+    exactScanBytes: number,
+    columnDir: string,
+    labelToId: ReadonlyMap<number, string>,
+    encodedPayload: (id: string) => EncodedPayload | null,
+  ): void {
+    this.registry.publish(this.name, index, exactScanBytes, columnDir);
     let labels: number[] = [];
     let ids: string[] = [];
     const flush = () => {
