@@ -24,6 +24,7 @@ interface TcpLoopAddon {
       keepFrameBytes: number;
       replyHighWaterBytes: number;
       closeLingerMs: number;
+      beside?: number;
     },
     onEvents: (events: unknown[]) => void,
   ): { id: number; port: number };
@@ -92,7 +93,10 @@ export interface NativeConnectionState {
 export interface NativeTcpListener {
   /** The port bound (the one asked for, or the ephemeral one). */
   readonly port: number;
+  /** The counters of its loops, added up. */
   stats(): NativeTcpStats;
+  /** The counters of each loop (the first accepts every connection and hands them out in turn). */
+  statsByLoop(): NativeTcpStats[];
   /**
    * Resolves once every frame the loop read so far was answered by it or handed to JavaScript (and
    * its handlers ran): after the registry stops answering, what JavaScript holds is all there is.
@@ -283,44 +287,70 @@ class LoopHandle {
   }
 }
 
+/** How a native+tcp:// listener runs. */
+export interface NativeTcpListenOptions {
+  /** Answer the QUERY frames the loops can of connections marked ready (NativeTcpSocket.setNativeState) from this store's collections. */
+  answering?: NativeAnswering;
+  /** Loop threads: the first accepts and hands the connections to each in turn; each answers its own. Default 1. */
+  loops?: number;
+}
+
 /**
- * Listens on host:port (0: ephemeral) on a native epoll thread; `onConnection` gets every accepted
- * socket. With `answering`, the loop answers the QUERY frames it can of connections marked ready
- * (NativeTcpSocket.setNativeState) itself, and hands every other frame on.
+ * Listens on host:port (0: ephemeral) on native epoll threads; `onConnection` gets every accepted
+ * socket. With `answering`, the loops answer the QUERY frames they can themselves and hand every
+ * other frame on.
  */
 export function listenNativeTcp(
   host: string,
   port: number,
   limits: NativeTcpLimits,
   onConnection: (socket: NativeTcpSocket) => void,
-  answering?: NativeAnswering,
+  options: NativeTcpListenOptions = {},
 ): NativeTcpListener {
+  const loops = options.loops ?? 1;
+  if (!Number.isInteger(loops) || loops < 1) throw new RangeError(`loops must be a positive integer, got ${loops}`);
   const addon = native() as unknown as TcpLoopAddon;
-  let loop: LoopHandle | undefined;
-  const opened = addon.tcpLoopOpen(
-    host,
-    port,
-    {
-      maxFrameBytes: limits.maxFrameBytes,
-      maxUnsentBytes: limits.maxUnsentReplyBytes + SEND_ALLOWANCE,
-      readWindowBytes: READ_WINDOW_BYTES,
-      keepFrameBytes: Math.min(NATIVE_LOOP_LIMITS.keepFrameBytes, limits.maxFrameBytes),
-      replyHighWaterBytes: limits.replyHighWaterBytes,
-      closeLingerMs: NATIVE_LOOP_LIMITS.closeLingerMs,
-    },
-    (events) => loop?.onEvents(events, onConnection),
-  );
-  loop = new LoopHandle(addon, opened.id);
-  if (answering) addon.tcpLoopAnswerFrom(opened.id, ...answererArgs(answering));
-  // An accepting listener keeps the process alive, as a listening net.Server does.
-  addon.tcpLoopRef(opened.id, true);
-  const handle = loop;
-  return {
-    port: opened.port,
-    stats: () => handle.stats(),
-    quiesce: () => handle.quiesce(),
-    close: () => handle.close(),
+  const loopOptions = {
+    maxFrameBytes: limits.maxFrameBytes,
+    maxUnsentBytes: limits.maxUnsentReplyBytes + SEND_ALLOWANCE,
+    readWindowBytes: READ_WINDOW_BYTES,
+    keepFrameBytes: Math.min(NATIVE_LOOP_LIMITS.keepFrameBytes, limits.maxFrameBytes),
+    replyHighWaterBytes: limits.replyHighWaterBytes,
+    closeLingerMs: NATIVE_LOOP_LIMITS.closeLingerMs,
   };
+  const handles: LoopHandle[] = [];
+  let bound = 0;
+  try {
+    for (let i = 0; i < loops; i++) {
+      let handle: LoopHandle | undefined;
+      const opened = addon.tcpLoopOpen(host, port, i === 0 ? loopOptions : { ...loopOptions, beside: handles[0]!.id }, (events) =>
+        handle?.onEvents(events, onConnection),
+      );
+      handle = new LoopHandle(addon, opened.id);
+      handles.push(handle);
+      bound = opened.port;
+      if (options.answering) addon.tcpLoopAnswerFrom(opened.id, ...answererArgs(options.answering));
+      // An accepting listener keeps the process alive, as a listening net.Server does.
+      addon.tcpLoopRef(opened.id, true);
+    }
+  } catch (error) {
+    for (const h of handles) void h.close();
+    throw error;
+  }
+  return {
+    port: bound,
+    stats: () => sumStats(handles.map((h) => h.stats())),
+    statsByLoop: () => handles.map((h) => h.stats()),
+    quiesce: async () => void (await Promise.all(handles.map((h) => h.quiesce()))),
+    close: async () => void (await Promise.all(handles.map((h) => h.close()))),
+  };
+}
+
+/** The counters of a listener's loops, added up. */
+function sumStats(all: NativeTcpStats[]): NativeTcpStats {
+  const total = { ...all[0]! };
+  for (const s of all.slice(1)) for (const key of Object.keys(total) as (keyof NativeTcpStats)[]) total[key] += s[key];
+  return total;
 }
 
 /** Why the loop closed a connection: the typed error when its text names a code ("RAGWIRE_ERR_...: why"). */

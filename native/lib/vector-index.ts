@@ -286,6 +286,7 @@ export {
   listenNativeTcp,
   NativeTcpSocket,
   type NativeTcpListener,
+  type NativeTcpListenOptions,
   type NativeTcpLimits,
   type NativeTcpStats,
   type NativeConnectionState,

@@ -60,17 +60,19 @@ function decoded(frame: Buffer): ResultReply {
 }
 
 const PLANES = [
-  { listen: 'native+tcp://127.0.0.1:0', transport: 'tcp', run: true },
+  // Two loop threads: a first connection takes the first loop, so the compared one is the second's.
+  { listen: 'native+tcp://127.0.0.1:0', transport: 'tcp', extra: ['--native-loops', '2'], run: true },
   // The UCX progress thread answers a served connection's queries (UCX_TLS as the environment sets it).
-  { listen: 'ucx://127.0.0.1:0', transport: 'ucx', run: transports().ucx.available },
+  { listen: 'ucx://127.0.0.1:0', transport: 'ucx', extra: [], run: transports().ucx.available },
 ];
 
-describe.each(PLANES.filter((p) => p.run))('native answers over $listen equal the JavaScript path, byte for byte', ({ listen, transport }) => {
+describe.each(PLANES.filter((p) => p.run))('native answers over $listen equal the JavaScript path, byte for byte', ({ listen, transport, extra }) => {
   const dir = tempDir('native-answers');
   let server: ShardProcess;
   let writer: ShardClient;
   let viaJs: RawConnection;
   let viaNative: RawConnection;
+  let first: RawConnection;
 
   const loopStat = async (stat: string) => {
     const text = await (await fetch(`${server.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
@@ -85,15 +87,17 @@ describe.each(PLANES.filter((p) => p.run))('native answers over $listen equal th
   const vectors = (n: number) => Float32Array.from({ length: n * DIM }, random);
 
   async function start(): Promise<void> {
-    server = await startShardProcess({ dataDir: dir.path, listen: ['tcp://127.0.0.1:0', listen], admin: true, tokens: [ADMIN] });
+    server = await startShardProcess({ dataDir: dir.path, listen: ['tcp://127.0.0.1:0', listen], admin: true, tokens: [ADMIN], extra });
     writer = new ShardClient(server.addresses[0]!, { token: ADMIN });
     viaJs = new RawConnection(server.addresses[0]!);
+    first = new RawConnection(server.addresses[1]!);
     viaNative = new RawConnection(server.addresses[1]!);
-    for (const c of [viaJs, viaNative]) expect(decoded(await c.ask({ type: 'hello', versions: [1], token: ADMIN })).type).toBe('hello_ok');
+    for (const c of [viaJs, first, viaNative]) expect(decoded(await c.ask({ type: 'hello', versions: [1], token: ADMIN })).type).toBe('hello_ok');
   }
 
   async function stop(): Promise<void> {
     viaJs?.close();
+    first?.close();
     viaNative?.close();
     await writer?.close();
     if (server) expect(await server.stop()).toBe(0);

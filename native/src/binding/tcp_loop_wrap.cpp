@@ -83,7 +83,9 @@ void cleanup(void* arg) {
 }
 
 // tcpLoopOpen(host, port, { maxFrameBytes, maxUnsentBytes, readWindowBytes, keepFrameBytes,
-// replyHighWaterBytes, closeLingerMs }, onEvents) -> { id, port }
+// replyHighWaterBytes, closeLingerMs, beside? }, onEvents) -> { id, port }. With `beside` (a loop
+// id), the new loop joins that loop's listener: it is handed its share of the connections that
+// loop accepts (host and port are that loop's).
 Napi::Value open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString() || !info[1].IsNumber() || !info[2].IsObject() || !info[3].IsFunction())
@@ -102,9 +104,17 @@ Napi::Value open(const Napi::CallbackInfo& info) {
       env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "ragwire-tcp-loop", 0, 1);
   tsfn.Unref(env);
   std::unique_ptr<dataplane::TcpLoop> loop;
-  Status st = dataplane::TcpLoop::open(
-      info[0].As<Napi::String>().Utf8Value(), (uint16_t)info[1].As<Napi::Number>().Uint32Value(), options,
-      [tsfn, id]() mutable { tsfn.NonBlockingCall(reinterpret_cast<void*>((uintptr_t)id), deliver); }, &loop);
+  auto wake = [tsfn, id]() mutable { tsfn.NonBlockingCall(reinterpret_cast<void*>((uintptr_t)id), deliver); };
+  Status st;
+  if (o.Get("beside").IsNumber()) {
+    auto first = g_loops.find(o.Get("beside").As<Napi::Number>().Uint32Value());
+    st = first == g_loops.end() || !first->second->loop
+             ? Status(Code::kInvalidArgument, "tcpLoopOpen: no loop to open beside")
+             : dataplane::TcpLoop::open_beside(*first->second->loop, options, wake, &loop);
+  } else {
+    st = dataplane::TcpLoop::open(info[0].As<Napi::String>().Utf8Value(),
+                                  (uint16_t)info[1].As<Napi::Number>().Uint32Value(), options, wake, &loop);
+  }
   if (!st.is_ok()) {
     tsfn.Release();
     throw to_js_error(env, st);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -29,25 +30,50 @@ std::string errno_text(const char* what) { return std::string(what) + ": " + std
 Status TcpLoop::open(const std::string& host, uint16_t port, const LoopOptions& options, std::function<void()> wake,
                      std::unique_ptr<TcpLoop>* out) {
   std::unique_ptr<TcpLoop> loop(new TcpLoop());
-  loop->options_ = options;
-  loop->scratch_.resize(options.read_chunk_bytes);
-  loop->wake_ = std::move(wake);
   if (Status st = listen_tcp(host, port, &loop->listen_fd_, &loop->port_); !st.is_ok()) return st;
-  loop->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  loop->event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (loop->epoll_fd_ < 0 || loop->event_fd_ < 0) return Status(Code::kInternal, errno_text("epoll"));
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = kListenId;
-  epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, loop->listen_fd_, &ev);
-  ev.data.u64 = kWakeId;
-  epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, loop->event_fd_, &ev);
-  loop->thread_ = std::thread([l = loop.get()] { l->run(); });
+  loop->group_ = std::make_shared<LoopGroup>();
+  loop->group_->loops.push_back(loop.get());
+  RAGWIRE_RETURN_IF_ERROR(loop->start(options, std::move(wake)));
   *out = std::move(loop);
   return Status::ok();
 }
 
+Status TcpLoop::open_beside(TcpLoop& first, const LoopOptions& options, std::function<void()> wake,
+                            std::unique_ptr<TcpLoop>* out) {
+  std::unique_ptr<TcpLoop> loop(new TcpLoop());
+  loop->port_ = first.port_;
+  loop->group_ = first.group_;
+  RAGWIRE_RETURN_IF_ERROR(loop->start(options, std::move(wake)));
+  std::lock_guard<std::mutex> lock(loop->group_->mu);
+  loop->group_->loops.push_back(loop.get());
+  *out = std::move(loop);
+  return Status::ok();
+}
+
+Status TcpLoop::start(const LoopOptions& options, std::function<void()> wake) {
+  options_ = options;
+  scratch_.resize(options.read_chunk_bytes);
+  wake_ = std::move(wake);
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || event_fd_ < 0) return Status(Code::kInternal, errno_text("epoll"));
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenId;
+  if (listen_fd_ >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  ev.data.u64 = kWakeId;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, event_fd_, &ev);
+  thread_ = std::thread([this] { run(); });
+  return Status::ok();
+}
+
 TcpLoop::~TcpLoop() {
+  if (group_) {
+    // Out of the group first: the accepting loop hands this one no connection from here on.
+    std::lock_guard<std::mutex> lock(group_->mu);
+    auto& loops = group_->loops;
+    loops.erase(std::remove(loops.begin(), loops.end(), this), loops.end());
+  }
   stop_ = true;
   if (thread_.joinable()) {
     wake_loop();
@@ -146,17 +172,28 @@ void TcpLoop::accept_all() {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::lock_guard<std::mutex> lock(mu_);
-    auto c = std::make_unique<LoopConn>();
-    c->id = next_conn_++;
-    c->fd = fd;
-    accepted_++;
-    LoopConn& ref = *c;
-    conns_.emplace(c->id, std::move(c));
-    // The accept event goes first, so JavaScript has the socket before its first bytes.
-    emit({LoopEventKind::kAccept, ref.id, nullptr, peer_name(peer)});
-    update_interest(ref);
+    // The loops of the group take the connections in turn. The group's lock keeps the chosen loop
+    // alive until it owns the connection (a loop leaves the group before it goes).
+    std::lock_guard<std::mutex> lock(group_->mu);
+    if (group_->loops.empty()) {
+      ::close(fd);  // this loop is going too
+      continue;
+    }
+    group_->loops[group_->next++ % group_->loops.size()]->adopt(fd, peer_name(peer));
   }
+}
+
+void TcpLoop::adopt(int fd, std::string peer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto c = std::make_unique<LoopConn>();
+  c->id = next_conn_++;
+  c->fd = fd;
+  accepted_++;
+  LoopConn& ref = *c;
+  conns_.emplace(c->id, std::move(c));
+  // The accept event goes first, so JavaScript has the socket before its first bytes.
+  emit({LoopEventKind::kAccept, ref.id, nullptr, std::move(peer)});
+  update_interest(ref);
 }
 
 void TcpLoop::on_readable(LoopConn& c) {

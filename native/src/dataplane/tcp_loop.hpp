@@ -1,5 +1,6 @@
 // The native data plane's TCP transport (docs/protocol.md §2.3, docs/architecture.md "Data plane"):
-// one epoll thread owns a listening socket and every connection it accepts. It reads each
+// one epoll thread per loop owns the connections it was given; the first loop of a listener accepts
+// them and hands them to the loops of its group in turn (open_beside adds a loop). It reads each
 // connection into bounded buffers and walks the frame headers (FrameSplitter). A QUERY frame of a
 // connection JavaScript marked ready (set_state) is kept whole and offered to the QueryAnswerer,
 // whose reply is queued on this thread without waking JavaScript; every other byte, and every frame
@@ -64,6 +65,14 @@ struct LoopEvent {
 };
 
 struct LoopConn;
+class TcpLoop;
+
+// The loops of one listener: the first accepts and hands connections to each in turn.
+struct LoopGroup {
+  std::mutex mu;
+  std::vector<TcpLoop*> loops;  // a loop leaves as it is destroyed
+  uint64_t next = 0;
+};
 
 class TcpLoop {
  public:
@@ -71,6 +80,11 @@ class TcpLoop {
   // thread when events become available after a drain().
   static Status open(const std::string& host, uint16_t port, const LoopOptions& options, std::function<void()> wake,
                      std::unique_ptr<TcpLoop>* out);
+  // Another loop (thread) of `first`'s listener: `first` accepts, and hands each new connection to
+  // the loops of its group in turn, so a listener's connections, and the queries they send, spread
+  // over its loops. Only `first` listens: its stop_accepting stops the group's.
+  static Status open_beside(TcpLoop& first, const LoopOptions& options, std::function<void()> wake,
+                            std::unique_ptr<TcpLoop>* out);
   ~TcpLoop();  // stops the thread and closes every socket
   TcpLoop(const TcpLoop&) = delete;
   TcpLoop& operator=(const TcpLoop&) = delete;
@@ -117,10 +131,13 @@ class TcpLoop {
 
  private:
   TcpLoop() = default;
+  Status start(const LoopOptions& options, std::function<void()> wake);
   void run();
   void wake_loop();
   void emit(LoopEvent e);
   void accept_all();
+  // Takes an accepted socket as one of this loop's connections (from the accepting loop's thread).
+  void adopt(int fd, std::string peer);
   void on_readable(LoopConn& c);
   void flush(LoopConn& c);
   void update_interest(LoopConn& c);
@@ -129,6 +146,7 @@ class TcpLoop {
   bool queue_reply(LoopConn& c, std::vector<uint8_t> bytes, size_t allowance);
 
   LoopOptions options_;
+  std::shared_ptr<LoopGroup> group_;
   uint16_t port_ = 0;
   int listen_fd_ = -1;
   int epoll_fd_ = -1;

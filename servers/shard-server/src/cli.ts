@@ -50,6 +50,7 @@ const program = new Command('ragwire-shard')
     '--otlp-endpoint <url>',
     'trace queries that carry a trace context: export spans to this OTLP/HTTP traces endpoint (or set OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)',
   )
+  .option('--native-loops <n>', 'epoll threads of each native+tcp:// listener (default: cores - 1, at least 1, at most 8)', (v) => Number(v))
   .option('--drain-timeout <ms>', 'on SIGTERM, wait this long for requests in flight (default 10000)', (v) => Number(v))
   .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', 'info');
 
@@ -74,6 +75,7 @@ const opts = program.opts<{
   readyMaxLag?: number;
   fleetSnapshotEvery?: number;
   fleetApplyGroup?: number;
+  nativeLoops?: number;
 }>();
 /** `name=value` pairs into an object; the server validates names and values, naming the field. */
 function parsePairs(pairs: string[]): Record<string, number> {
@@ -103,6 +105,7 @@ try {
     ...(deviceMinWork !== undefined ? { deviceMinWork } : {}),
     ...(vectors !== undefined ? { vectors: vectors as 'memory' | 'disk' } : {}),
     ...(opts.drainTimeout !== undefined ? { drainTimeoutMs: opts.drainTimeout } : {}),
+    ...(opts.nativeLoops !== undefined ? { nativeLoops: opts.nativeLoops } : {}),
     ...(opts.connectionLimit ? { connectionLimits: parsePairs(opts.connectionLimit) } : {}),
     ...(opts.metricsOpenOnLoopback ? { metricsOpenOnLoopback: true } : {}),
     ...(otlpEndpoint !== undefined ? { tracing: { enabled: true, otlpEndpoint } } : {}),

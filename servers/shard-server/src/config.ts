@@ -1,4 +1,5 @@
 // The shard server's configuration: one schema, validated at start, then frozen.
+import { availableParallelism } from 'node:os';
 import net from 'node:net';
 import { levels, type Logger } from 'pino';
 import { ConfigError, configSchema, isRagwireError, parseConfig, PROTOCOL_LIMIT_RANGES, resolveLimits, type ProtocolLimits } from '@ragwire/protocol';
@@ -57,6 +58,12 @@ export interface ShardServerOptions {
    */
   nativeAnswers?: boolean;
   /**
+   * Epoll threads of each native+tcp:// listener: each owns the connections it accepts and answers
+   * their queries, so queries of many connections are answered on as many cores. Default: the
+   * host's cores less one (for the JavaScript thread), at least 1, at most 8.
+   */
+  nativeLoops?: number;
+  /**
    * With tokens, /metrics needs a token with read scope on '*' like /stats. True lets a scraper on a
    * loopback address read it without one. Default false.
    */
@@ -92,6 +99,7 @@ export interface ResolvedConfig {
   vectors: 'memory' | 'disk' | undefined;
   connectionLimits: ConnectionLimits;
   nativeAnswers: boolean;
+  nativeLoops: number;
   metricsOpenOnLoopback: boolean;
   fleet: FleetOptions | undefined;
   tracing: TracingConfig;
@@ -180,6 +188,7 @@ const optionsSchema = configSchema<
     vectors: { enum: ['memory', 'disk'] },
     connectionLimits: connectionLimitsSchema,
     nativeAnswers: { type: 'boolean', default: true },
+    nativeLoops: { type: 'integer', minimum: 1, maximum: 64 },
     metricsOpenOnLoopback: { type: 'boolean', default: false },
     fleet: {
       type: 'object',
@@ -247,6 +256,7 @@ export function resolveConfig(options: ShardServerOptions): Readonly<ResolvedCon
       vectors: o.vectors,
       connectionLimits: resolveConnectionLimits(o.connectionLimits, limits, WHERE),
       nativeAnswers: o.nativeAnswers,
+      nativeLoops: o.nativeLoops ?? Math.max(1, Math.min(availableParallelism() - 1, 8)),
       metricsOpenOnLoopback: o.metricsOpenOnLoopback,
       fleet: o.fleet,
       tracing: { ...TRACING_DEFAULTS, serviceName: 'ragwire-shard', ...o.tracing },

@@ -42,6 +42,8 @@ export interface ListenOptions {
   maxUnsentReplyBytes: number;
   /** connectionLimits.replyHighWaterBytes, for listeners that answer requests natively. */
   replyHighWaterBytes: number;
+  /** Epoll threads of a native+tcp:// listener. */
+  nativeLoops: number;
   /** For listeners of the native data plane (native+tcp://, ucx://): the store's published collections, to answer plain queries from. */
   answering?: NativeAnswering;
 }

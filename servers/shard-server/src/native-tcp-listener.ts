@@ -15,7 +15,7 @@ export function listenNative(
     address.port,
     { maxFrameBytes: options.maxFrameBytes, maxUnsentReplyBytes: options.maxUnsentReplyBytes, replyHighWaterBytes: options.replyHighWaterBytes },
     onConnection,
-    options.answering,
+    { loops: options.nativeLoops, ...(options.answering ? { answering: options.answering } : {}) },
   );
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
   return Promise.resolve({

@@ -125,6 +125,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
     maxFrameBytes: config.limits.maxFrameBytes,
     maxUnsentReplyBytes: connectionLimits.maxUnsentReplyBytes,
     replyHighWaterBytes: connectionLimits.replyHighWaterBytes,
+    nativeLoops: config.nativeLoops,
     ...(dataPlane ? { answering: { registry: dataPlane, limits: config.limits } } : {}),
   };
   let admin: Awaited<ReturnType<typeof startAdmin>> | undefined;
