@@ -7,6 +7,7 @@ import { Duplex } from 'node:stream';
 import { NATIVE_LOOP_LIMITS, errorFromCode } from '@ragwire/protocol';
 import { native, type DataPlaneLimits } from './binding';
 import { answererArgs, type NativeAnswering } from './data-plane-registry';
+import { spinMicros } from './polling';
 
 const { readWindowBytes: READ_WINDOW_BYTES } = NATIVE_LOOP_LIMITS;
 /** Bytes a write may leave in the loop's queue before its callback waits for the kernel to take them. */
@@ -24,6 +25,7 @@ interface TcpLoopAddon {
       keepFrameBytes: number;
       replyHighWaterBytes: number;
       closeLingerMs: number;
+      spinUs: number;
       beside?: number;
     },
     onEvents: (events: unknown[]) => void,
@@ -317,6 +319,7 @@ export function listenNativeTcp(
     keepFrameBytes: Math.min(NATIVE_LOOP_LIMITS.keepFrameBytes, limits.maxFrameBytes),
     replyHighWaterBytes: limits.replyHighWaterBytes,
     closeLingerMs: NATIVE_LOOP_LIMITS.closeLingerMs,
+    spinUs: spinMicros(),
   };
   const handles: LoopHandle[] = [];
   let bound = 0;

@@ -1,9 +1,9 @@
 // The process's one UCP worker (src/ucx/ucx_worker.cpp), opened on first use, and the routing of
 // its batched events to the sockets they belong to (docs/protocol.md §2.3).
-import { availableParallelism } from 'node:os';
 import { NATIVE_LOOP_LIMITS, ShardUnavailableError } from '@ragwire/protocol';
 import { native, type DataPlaneLimits } from './binding';
 import { answererArgs, type NativeAnswering } from './data-plane-registry';
+import { spinMicros } from './polling';
 import type { NativeConnectionState } from './native-tcp';
 
 /** What this build and machine have (`transports()`). */
@@ -99,19 +99,6 @@ export function transports(): TransportsReport {
   return { tcp: true, unix: true, ucx: { ...a, ...(tls !== undefined ? { tls } : {}) } };
 }
 
-/**
- * Microseconds the progress thread spins after the last activity before it sleeps on the worker's
- * event fd; -1 never sleeps (polling mode: lowest latency, one core busy). RAGWIRE_UCX_SPIN_US, else
- * 50 on hosts with more than 4 cores and 0 on smaller ones, where a spinning thread takes the core the
- * JavaScript thread needs (docs/benchmarks.md: on 2 cores a 50 us spin tripled the round trip);
- * RAGWIRE_UCX_POLL=1 means -1.
- */
-function spinFromEnv(): number | undefined {
-  if (process.env.RAGWIRE_UCX_POLL === '1') return -1;
-  const v = process.env.RAGWIRE_UCX_SPIN_US;
-  return v === undefined || v === '' ? undefined : Number(v);
-}
-
 /** The process's worker, opened on first use. Throws ShardUnavailableError when UCX is not there. */
 export function ucxWorker(): UcxWorker {
   if (worker !== undefined) return worker;
@@ -120,7 +107,7 @@ export function ucxWorker(): UcxWorker {
   if (!a.available) throw new ShardUnavailableError(`ucx:// is not available here: ${a.error ?? 'unknown reason'}`);
   const endpoints = new Map<number, UcxEndpoint>();
   let barriers: (() => void)[] = [];
-  const spinUs = spinFromEnv() ?? (availableParallelism() > 4 ? 50 : 0);
+  const spinUs = spinMicros();
   const opened = addon.ucxOpen({ spinUs }, (events) => {
     // One call for every event the progress thread queued since the last one.
     for (let i = 0; i < events.length; i += 3) {

@@ -54,6 +54,30 @@ describe('a native+tcp:// listener with several loops', () => {
     );
   });
 
+  it('never blocks in polling mode (RAGWIRE_POLL=1), and serves as usual', async () => {
+    process.env.RAGWIRE_POLL = '1';
+    const served: NativeTcpSocket[] = [];
+    let listener: ReturnType<typeof listenNativeTcp>;
+    try {
+      listener = listenNativeTcp('127.0.0.1', 0, LIMITS, (socket) => {
+        served.push(socket);
+        socket.on('data', (chunk: Buffer) => socket.write(chunk));
+      });
+    } finally {
+      delete process.env.RAGWIRE_POLL;
+    }
+    const client = net.connect(listener.port, '127.0.0.1');
+    const echoed = new Promise<Buffer>((resolve) => client.once('data', resolve));
+    client.write(encodeFrame({ type: 'describe' }, 7));
+    expect((await echoed).readUInt32LE(8)).toBe(7);
+    await new Promise((r) => setTimeout(r, 50));
+    // Polling: the thread never went to sleep, busy or idle.
+    expect(listener.stats().waits).toBe(0);
+    client.destroy();
+    for (const s of served) s.destroy();
+    await listener.close();
+  });
+
   it('refuses a loop count that is not a positive integer', () => {
     expect(() => listenNativeTcp('127.0.0.1', 0, LIMITS, () => undefined, { loops: 0 })).toThrow(RangeError);
     expect(() => listenNativeTcp('127.0.0.1', 0, LIMITS, () => undefined, { loops: 1.5 })).toThrow(RangeError);

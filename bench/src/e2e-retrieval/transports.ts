@@ -8,7 +8,7 @@
  *
  *   pnpm --filter @ragwire/bench e2e-transports [--n 20000] [--dim 384] [--seconds 3] [--markdown]
  *   UCX_TLS=tcp pnpm --filter @ragwire/bench e2e-transports      (UCX over its tcp transport)
- *   RAGWIRE_UCX_POLL=1 ...                                         (UCX progress threads never sleep)
+ *   RAGWIRE_POLL=1 ...                                             (native data-plane threads never sleep)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

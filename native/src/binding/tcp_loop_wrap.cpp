@@ -83,7 +83,7 @@ void cleanup(void* arg) {
 }
 
 // tcpLoopOpen(host, port, { maxFrameBytes, maxUnsentBytes, readWindowBytes, keepFrameBytes,
-// replyHighWaterBytes, closeLingerMs, beside? }, onEvents) -> { id, port }. With `beside` (a loop
+// replyHighWaterBytes, closeLingerMs, spinUs, beside? }, onEvents) -> { id, port }. With `beside` (a loop
 // id), the new loop joins that loop's listener: it is handed its share of the connections that
 // loop accepts (host and port are that loop's).
 Napi::Value open(const Napi::CallbackInfo& info) {
@@ -99,6 +99,7 @@ Napi::Value open(const Napi::CallbackInfo& info) {
   options.keep_frame_bytes = size_field(o, "keepFrameBytes", options.keep_frame_bytes);
   options.reply_high_water_bytes = size_field(o, "replyHighWaterBytes", options.reply_high_water_bytes);
   options.linger_ms = (int64_t)size_field(o, "closeLingerMs", (size_t)options.linger_ms);
+  if (o.Get("spinUs").IsNumber()) options.spin_us = o.Get("spinUs").As<Napi::Number>().Int64Value();
   const uint32_t id = g_next_loop++;
   Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(
       env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "ragwire-tcp-loop", 0, 1);

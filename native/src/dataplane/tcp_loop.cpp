@@ -25,6 +25,11 @@ constexpr uint64_t kWakeId = UINT64_MAX;
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 Status TcpLoop::open(const std::string& host, uint16_t port, const LoopOptions& options, std::function<void()> wake,
@@ -110,12 +115,16 @@ std::vector<LoopEvent> TcpLoop::drain() {
 
 void TcpLoop::run() {
   epoll_event events[64];
+  int64_t last_work = now_us();
   while (!stop_) {
     const bool lingering = lingering_.load() > 0;
-    // Idle: block until a socket is ready (no busy core); a lingering close is checked each second.
-    sleeps_++;
-    const int n = epoll_wait(epoll_fd_, events, 64, lingering ? 1000 : -1);
+    // Just busy: poll for spin_us. Idle: block until a socket is ready (no busy core); a lingering
+    // close is checked each second.
+    const bool spinning = options_.spin_us < 0 || now_us() - last_work < options_.spin_us;
+    if (!spinning) sleeps_++;
+    const int n = epoll_wait(epoll_fd_, events, 64, spinning ? 0 : lingering ? 1000 : -1);
     if (n < 0 && errno != EINTR) break;
+    if (n > 0) last_work = now_us();
     for (int i = 0; i < n; i++) {
       const uint64_t id = events[i].data.u64;
       if (id == kWakeId) {

@@ -46,6 +46,8 @@ struct LoopOptions {
   int64_t linger_ms = 10'000;
   // Bytes read from a socket at once.
   size_t read_chunk_bytes = 64u << 10;
+  // After its last activity the loop polls this long before it blocks in epoll_wait; -1 never blocks.
+  int64_t spin_us = 0;
 };
 
 enum class LoopEventKind : uint8_t {
