@@ -35,6 +35,11 @@ class QueryCodes {
   std::vector<int8_t> hi_, lo_;  // a_ as byte planes: a_i = 256 hi_i + lo_i
   Int16Query view_{};
   float scale_ = 0, bias_ = 0;
+  // The flat scan's coarser form (its candidates are reranked in f32): within +-127, hi plane zero.
+  std::vector<int16_t> a8_;
+  std::vector<int8_t> zero8_, lo8_;
+  Int16Query scan_view_{};
+  float scan_scale_ = 0;
   bool int_walk_ = false;
 };
 
@@ -86,6 +91,12 @@ class VectorStorage {
         scan_rows(f32_base_, begin, end, keep, fn, [&](const float* x, uint32_t) { return f32_fn_(q.f32, x, dim_); });
         break;
     }
+  }
+  // The sq8 flat scan's distance to row id (sq8 storage on the integer walk): the query's 8-bit
+  // form, coarser than approx()'s; the scan gives every row exactly this.
+  float scan_distance(const QueryCodes& q, uint32_t id) const {
+    return q.bias_ + q.scan_scale_ * (float)dot_fn_(sq8_.data() + (size_t)id * dim_, q.scan_view_, dim_) +
+           (l2_ ? norms_[id] : 0.f);
   }
   // Exact distance on the f32 rows.
   float exact(const float* q, uint32_t id) const { return f32_fn_(q, row(id), dim_); }
@@ -165,7 +176,8 @@ class VectorStorage {
       if (keep(id)) fn(id, dist(base + (size_t)id * dim_, id));
     }
   }
-  // The sq8 scan on the integer query, four rows per kernel call.
+  // The sq8 scan on the query's 8-bit form, four rows per kernel call (a flat search reranks what
+  // it keeps in f32).
   template <class Keep, class Fn>
   void scan_sq8(const QueryCodes& q, uint32_t begin, uint32_t end, Keep keep, Fn fn) const {
     const uint8_t* base = sq8_.data();
@@ -177,12 +189,12 @@ class VectorStorage {
         const char* p = (const char*)(base + (size_t)(id + ahead) * dim_);
         for (size_t off = 0; off < 4 * (size_t)dim_; off += 64) __builtin_prefetch(p + off);
       }
-      dot4_fn_(base + (size_t)id * dim_, dim_, q.view_, dim_, dots);
+      dot4_scan_fn_(base + (size_t)id * dim_, dim_, q.scan_view_, dim_, dots);
       for (uint32_t r = 0; r < 4; r++)
-        if (keep(id + r)) fn(id + r, q.bias_ + q.scale_ * (float)dots[r] + (l2_ ? norms_[id + r] : 0.f));
+        if (keep(id + r)) fn(id + r, q.bias_ + q.scan_scale_ * (float)dots[r] + (l2_ ? norms_[id + r] : 0.f));
     }
     for (; id < end; id++)
-      if (keep(id)) fn(id, sq8(q, base + (size_t)id * dim_, id));
+      if (keep(id)) fn(id, scan_distance(q, id));
   }
   bool encode(size_t first, size_t n);
   void rebase() { f32_base_ = file_ ? reinterpret_cast<const float*>(file_->data()) : f32_.data(); }
@@ -196,7 +208,7 @@ class VectorStorage {
   float (*f16_fn_)(const float*, const uint16_t*, size_t) = nullptr;
   float (*sq8_fn_)(const float*, const uint8_t*, const float*, const float*, size_t) = nullptr;
   int32_t (*dot_fn_)(const uint8_t*, const Int16Query&, size_t) = nullptr;
-  void (*dot4_fn_)(const uint8_t*, size_t, const Int16Query&, size_t, int32_t*) = nullptr;
+  void (*dot4_scan_fn_)(const uint8_t*, size_t, const Int16Query&, size_t, int32_t*) = nullptr;
   bool l2_ = false;        // the metric is l2 (else ip or cosine, or l1 when int_walk_ is false)
   bool int_walk_ = false;  // sq8 walks on the integer kernel (l2, ip, cosine; dim up to kIntWalkMaxDim)
   int32_t query_max_ =

@@ -345,6 +345,27 @@ __attribute__((target("avx512vnni"))) void dot4_u8_i16_vnni(const uint8_t* c, si
   for (int r = 0; r < 4; r++) out[r] = _mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_slli_epi32(hi[r], 8), lo[r]));
 }
 
+// Four rows against a query within +-127: its lo plane alone (the hi plane is zero), one
+// vpdpbusd per 64 codes and row.
+__attribute__((target("avx512vnni"))) void dot4_u8_i8_vnni(const uint8_t* c, size_t stride, const Int16Query& q,
+                                                           size_t n, int32_t* out) {
+  __m512i acc[4];
+  for (int r = 0; r < 4; r++) acc[r] = _mm512_setzero_si512();
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i ql = _mm512_loadu_si512((const void*)(q.lo + i));
+    for (int r = 0; r < 4; r++)
+      acc[r] = _mm512_dpbusd_epi32(acc[r], _mm512_loadu_si512((const void*)(c + r * stride + i)), ql);
+  }
+  if (i < n) {
+    const __mmask64 m = (~__mmask64(0)) >> (64 - (n - i));
+    const __m512i ql = _mm512_maskz_loadu_epi8(m, q.lo + i);
+    for (int r = 0; r < 4; r++)
+      acc[r] = _mm512_dpbusd_epi32(acc[r], _mm512_maskz_loadu_epi8(m, c + r * stride + i), ql);
+  }
+  for (int r = 0; r < 4; r++) out[r] = _mm512_reduce_add_epi32(acc[r]);
+}
+
 bool cpu_has_vnni() {
   unsigned a, b, c, d;
   return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & bit_AVX512VNNI);
@@ -423,9 +444,11 @@ const KernelTable* table() {
   static const bool vnni = cpu_has_vnni();
   static const auto dot = vnni ? dot_u8_i16_vnni : dot_u8_i16;
   static const auto dot4 = vnni ? dot4_u8_i16_vnni : dot4_u8_i16;
+  static const auto dot4_i8 = vnni ? dot4_u8_i8_vnni : dot4_u8_i16;
 #else
   static const auto dot = dot_u8_i16;
   static const auto dot4 = dot4_u8_i16;
+  static const auto dot4_i8 = dot4_u8_i16;
 #endif
   static const KernelTable t = {
       RAGWIRE_KERNEL_ISA,
@@ -440,6 +463,7 @@ const KernelTable* table() {
       dist_sq8<2, L1Op>,
       dot,
       dot4,
+      dot4_i8,
       hamming,
       f32_to_f16,
       f16_to_f32,

@@ -67,7 +67,7 @@ void VectorStorage::init(uint32_t dim, Metric metric, StorageKind storage) {
   }
   if (f32_fn_ == nullptr) unreachable_enum("Metric");
   dot_fn_ = k.dot_u8_i16;
-  dot4_fn_ = k.dot4_u8_i16;
+  dot4_scan_fn_ = k.dot4_u8_i8;
   l2_ = metric == Metric::kL2;
   int_walk_ = storage == StorageKind::kSq8 && metric != Metric::kL1 && dim <= kIntWalkMaxDim;
   query_max_ = (int32_t)std::min<int64_t>(kInt16QueryMax, INT32_MAX / (255 * (int64_t)dim));
@@ -86,7 +86,7 @@ void VectorStorage::prepare(const float* q, QueryCodes& out) const {
   double w = wmax / query_max_;
   // A range spanning most of the float range (or a loaded one that is not
   // finite) leaves no usable grid: decode the codes against the f32 query.
-  if (!std::isfinite((float)bias) || !std::isfinite((float)(2 * w))) return;
+  if (!std::isfinite((float)bias) || !std::isfinite((float)(2 * w)) || !std::isfinite((float)(2 * wmax / 127))) return;
   out.a_.resize(dim_);
   out.hi_.resize(dim_);
   out.lo_.resize(dim_);
@@ -102,6 +102,20 @@ void VectorStorage::prepare(const float* q, QueryCodes& out) const {
   }
   out.view_ = {out.a_.data(), out.hi_.data(), out.lo_.data()};
   out.scale_ = (float)(l2_ ? -2 * w : -w);
+  // The scan's 8-bit form on its own grid: w8 per unit, |a8_i| <= 127.
+  const double w8 = wmax / 127;
+  out.a8_.resize(dim_);
+  out.lo8_.resize(dim_);
+  out.zero8_.assign(dim_, 0);
+  for (uint32_t d = 0; d < dim_; d++) {
+    double x = l2_ ? (double)q[d] - lo_[d] : q[d];
+    double t = w8 > 0 ? x * step_[d] / w8 : 0;
+    const int32_t a = (int32_t)std::lrint(std::min(127.0, std::max(-127.0, t)));
+    out.a8_[d] = (int16_t)a;
+    out.lo8_[d] = (int8_t)a;
+  }
+  out.scan_view_ = {out.a8_.data(), out.zero8_.data(), out.lo8_.data()};
+  out.scan_scale_ = (float)(l2_ ? -2 * w8 : -w8);
   out.bias_ = (float)bias;
   out.int_walk_ = true;
 }

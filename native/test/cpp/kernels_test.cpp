@@ -217,6 +217,35 @@ TEST_P(KernelTest, IntegerDotProductEqualsTheReferenceExactly) {
               ragwire::kernel_tables::avx512_dot4_u8_i16_without_vnni(), "avx512 without vnni");
 }
 
+// The flat scan's form: a query within +-127 (hi plane zero), four rows, exact at every length,
+// unaligned, with every term at the bound.
+TEST_P(KernelTest, EightBitQueryDotProductEqualsTheReferenceExactly) {
+  std::mt19937_64 rng(22);
+  for (size_t n : lengths()) {
+    std::uniform_int_distribution<int> code(0, 255), qv(-127, 127);
+    for (int fill = 0; fill < 3; fill++) {
+      std::vector<uint8_t> rows(4 * n + 1);
+      std::vector<int16_t> words(n + 1);
+      std::vector<int8_t> hi(n + 1, 0), lo(n + 1);
+      for (size_t i = 1; i <= n; i++) {
+        words[i] = (int16_t)(fill == 0 ? qv(rng) : fill == 1 ? 127 : -127);
+        lo[i] = (int8_t)words[i];
+      }
+      int64_t want[4] = {0, 0, 0, 0};
+      for (size_t r = 0; r < 4; r++)
+        for (size_t i = 0; i < n; i++) {
+          rows[1 + r * n + i] = fill == 0 ? (uint8_t)code(rng) : 255;
+          want[r] += (int64_t)rows[1 + r * n + i] * words[1 + i];
+        }
+      ragwire::Int16Query q{words.data() + 1, hi.data() + 1, lo.data() + 1};
+      int32_t got[4];
+      k().dot4_u8_i8(rows.data() + 1, n, q, n, got);
+      for (size_t r = 0; r < 4; r++)
+        ASSERT_EQ((int64_t)got[r], want[r]) << GetParam().name << " row " << r << " n=" << n << " fill " << fill;
+    }
+  }
+}
+
 TEST_P(KernelTest, HammingCountsDifferingBits) {
   std::mt19937_64 rng(5);
   for (size_t words : {0, 1, 2, 3, 7, 8, 9, 16, 33}) {
