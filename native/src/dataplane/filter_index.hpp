@@ -1,0 +1,70 @@
+// A published collection's metadata filter index on the native side: the inverted index from
+// (field, value) to labels that packages/store/src/filter-index.ts keeps in JavaScript, over the same
+// (field, value) pairs (the store hands each document's pairs over as its FilterIndex derived them),
+// evaluated into the engine's allow-list bitset exactly as FilterIndex.evaluate does. Derived data
+// beside the collection's column, kept current by the same writes; LMDB stays the source of truth.
+// Plain C++.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "query_filter.hpp"
+
+namespace ragwire::dataplane {
+
+// One (field, value) pair a document is indexed under (filter-index.ts indexedFields).
+struct IndexedField {
+  enum class Kind : uint8_t {
+    kString,
+    kNumber,
+    kBool,
+    kPresent,  // present, its value too long to compare with: `exists` sees it, eq / in never match
+    kOpaque,   // present, its value one the store compares in a way this index cannot (a string that
+               // is not well-formed UTF-16): eq and in on the field are left to JavaScript
+  };
+  std::string key;
+  Kind kind = Kind::kPresent;
+  std::string str;
+  double number = 0;
+  bool boolean = false;
+};
+
+class FilterIndex {
+ public:
+  // The pairs of `label`'s metadata (none: the label is not indexed, as in filter-index.ts).
+  void add(uint32_t label, std::vector<IndexedField> fields);
+  void remove(uint32_t label);
+
+  // The allow-list of `filter`: bit (label & 7) of byte label >> 3, (label_bound >> 3) + 1 bytes.
+  // `fill_live` sets the bit of every live label (the universe of exists:false and of a filter
+  // without must or should). False: a condition this index cannot evaluate as the store would.
+  bool evaluate(const Filter& filter, uint32_t label_bound, const std::function<void(std::vector<uint8_t>&)>& fill_live,
+                std::vector<uint8_t>& out) const;
+
+  size_t fields() const { return fields_.size(); }
+  size_t labels() const { return by_label_.size(); }
+
+ private:
+  using Postings = std::unordered_set<uint32_t>;
+  struct Field {
+    Postings present;
+    std::unordered_map<std::string, Postings> strings;
+    Postings bools[2];                   // false, true
+    std::map<double, Postings> numbers;  // ordered, for ranges; 0 and -0 are one key, as in a JS Map
+    uint32_t opaque = 0;                 // pairs of kind kOpaque
+  };
+
+  // The bits of one condition; false: decline.
+  bool condition(const Condition& c, const Filter& filter, size_t bytes,
+                 const std::function<void(std::vector<uint8_t>&)>& fill_live, std::vector<uint8_t>& bits) const;
+
+  std::unordered_map<std::string, Field> fields_;
+  std::unordered_map<uint32_t, std::vector<IndexedField>> by_label_;
+};
+
+}  // namespace ragwire::dataplane
