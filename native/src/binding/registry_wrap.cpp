@@ -74,7 +74,7 @@ Napi::Value publish(const Napi::CallbackInfo& info) {
 }
 
 // A row's filter fields: [key, value, key, value, ...] with each value a string, a number, a
-// boolean, null (present, not value-indexed) or undefined (present, not comparable natively).
+// boolean, or null (present, not value-indexed).
 std::vector<dataplane::IndexedField> fields_arg(Napi::Env env, const Napi::Value& v) {
   std::vector<dataplane::IndexedField> out;
   if (v.IsNull() || v.IsUndefined()) return out;
@@ -101,11 +101,9 @@ std::vector<dataplane::IndexedField> fields_arg(Napi::Env env, const Napi::Value
       f.boolean = value.As<Napi::Boolean>().Value();
     } else if (value.IsNull()) {
       f.kind = Kind::kPresent;
-    } else if (value.IsUndefined()) {
-      f.kind = Kind::kOpaque;
     } else {
-      throw Napi::TypeError::New(
-          env, "dataPlaneRegistryPut: a field's value must be a string, number, boolean, null or undefined");
+      throw Napi::TypeError::New(env,
+                                 "dataPlaneRegistryPut: a field's value must be a string, number, boolean or null");
     }
   }
   return out;

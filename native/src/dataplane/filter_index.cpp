@@ -53,7 +53,6 @@ void FilterIndex::add(uint32_t label, std::vector<IndexedField> fields) {
       case IndexedField::Kind::kNumber: f.numbers[p.number].insert(label); break;
       case IndexedField::Kind::kBool: f.bools[p.boolean ? 1 : 0].insert(label); break;
       case IndexedField::Kind::kPresent: break;
-      case IndexedField::Kind::kOpaque: f.opaque++; break;
     }
   }
   by_label_[label] = std::move(fields);
@@ -72,14 +71,13 @@ void FilterIndex::remove(uint32_t label) {
       case IndexedField::Kind::kNumber: remove_from(f.numbers, p.number, label); break;
       case IndexedField::Kind::kBool: f.bools[p.boolean ? 1 : 0].erase(label); break;
       case IndexedField::Kind::kPresent: break;
-      case IndexedField::Kind::kOpaque: f.opaque--; break;
     }
     if (f.present.empty()) fields_.erase(fit);
   }
   by_label_.erase(it);
 }
 
-bool FilterIndex::evaluate(const Filter& filter, uint32_t label_bound,
+void FilterIndex::evaluate(const Filter& filter, uint32_t label_bound,
                            const std::function<void(std::vector<uint8_t>&)>& fill_live,
                            std::vector<uint8_t>& out) const {
   const size_t bytes = (label_bound >> 3) + 1;
@@ -88,7 +86,7 @@ bool FilterIndex::evaluate(const Filter& filter, uint32_t label_bound,
   // must: every condition; should: any of them (when there is one); must_not: none.
   for (const Condition& c : filter.conditions) {
     if (c.clause != Clause::kMust) continue;
-    if (!condition(c, filter, bytes, fill_live, bits)) return false;
+    condition(c, filter, bytes, fill_live, bits);
     if (!have) {
       out.swap(bits);
       have = true;
@@ -102,7 +100,7 @@ bool FilterIndex::evaluate(const Filter& filter, uint32_t label_bound,
     if (c.clause != Clause::kShould) continue;
     if (!has_should) any.assign(bytes, 0);
     has_should = true;
-    if (!condition(c, filter, bytes, fill_live, bits)) return false;
+    condition(c, filter, bytes, fill_live, bits);
     for (size_t i = 0; i < bytes; i++) any[i] |= bits[i];
   }
   if (has_should) {
@@ -119,13 +117,12 @@ bool FilterIndex::evaluate(const Filter& filter, uint32_t label_bound,
   }
   for (const Condition& c : filter.conditions) {
     if (c.clause != Clause::kMustNot) continue;
-    if (!condition(c, filter, bytes, fill_live, bits)) return false;
+    condition(c, filter, bytes, fill_live, bits);
     for (size_t i = 0; i < bytes; i++) out[i] &= (uint8_t)~bits[i];
   }
-  return true;
 }
 
-bool FilterIndex::condition(const Condition& c, const Filter& filter, size_t bytes,
+void FilterIndex::condition(const Condition& c, const Filter& filter, size_t bytes,
                             const std::function<void(std::vector<uint8_t>&)>& fill_live,
                             std::vector<uint8_t>& bits) const {
   auto fit = fields_.find(std::string(c.key));
@@ -136,13 +133,12 @@ bool FilterIndex::condition(const Condition& c, const Filter& filter, size_t byt
     fill_live(bits);
     if (f)
       for (uint32_t label : f->present) clear_bit(bits, label);
-    return true;
+    return;
   }
-  if (!f) return true;
+  if (!f) return;
   switch (c.op) {
     case FilterOp::kEq:
     case FilterOp::kIn: {
-      if (f->opaque > 0) return false;
       for (uint32_t i = 0; i < c.values_count; i++) {
         const FilterValue& v = filter.values[c.values_begin + i];
         switch (v.kind) {
@@ -159,22 +155,21 @@ bool FilterIndex::condition(const Condition& c, const Filter& filter, size_t byt
           case FilterValue::Kind::kBool: set_all(bits, &f->bools[v.boolean ? 1 : 0]); break;
         }
       }
-      return true;
+      return;
     }
     case FilterOp::kRange: {
       // Ascending from the lower bound; the first value past the upper bound ends it.
       auto it = f->numbers.begin();
       if (c.bounds & 1) it = f->numbers.upper_bound(c.bound[0]);
-      if ((c.bounds & 2) && (it == f->numbers.end() || it->first < c.bound[1])) it = f->numbers.lower_bound(c.bound[1]);
+      if ((c.bounds & 2) && it != f->numbers.end() && it->first < c.bound[1]) it = f->numbers.lower_bound(c.bound[1]);
       for (; it != f->numbers.end(); ++it) {
         if (!below_upper(c, it->first)) break;
         if (above_lower(c, it->first)) set_all(bits, &it->second);
       }
-      return true;
+      return;
     }
-    case FilterOp::kExists: set_all(bits, &f->present); return true;
+    case FilterOp::kExists: set_all(bits, &f->present); return;
   }
-  return false;
 }
 
 }  // namespace ragwire::dataplane

@@ -23,9 +23,9 @@ struct IndexedField {
     kString,
     kNumber,
     kBool,
-    kPresent,  // present, its value too long to compare with: `exists` sees it, eq / in never match
-    kOpaque,   // present, its value one the store compares in a way this index cannot (a string that
-               // is not well-formed UTF-16): eq and in on the field are left to JavaScript
+    // present, its value one no filter the native plane answers can equal: a string too long to
+    // compare with, or one that is not well-formed UTF-16 (the filters answered here are well-formed)
+    kPresent,
   };
   std::string key;
   Kind kind = Kind::kPresent;
@@ -42,8 +42,8 @@ class FilterIndex {
 
   // The allow-list of `filter`: bit (label & 7) of byte label >> 3, (label_bound >> 3) + 1 bytes.
   // `fill_live` sets the bit of every live label (the universe of exists:false and of a filter
-  // without must or should). False: a condition this index cannot evaluate as the store would.
-  bool evaluate(const Filter& filter, uint32_t label_bound, const std::function<void(std::vector<uint8_t>&)>& fill_live,
+  // without must or should). Every condition read_filter validates is evaluated.
+  void evaluate(const Filter& filter, uint32_t label_bound, const std::function<void(std::vector<uint8_t>&)>& fill_live,
                 std::vector<uint8_t>& out) const;
 
   size_t fields() const { return fields_.size(); }
@@ -56,11 +56,10 @@ class FilterIndex {
     std::unordered_map<std::string, Postings> strings;
     Postings bools[2];                   // false, true
     std::map<double, Postings> numbers;  // ordered, for ranges; 0 and -0 are one key, as in a JS Map
-    uint32_t opaque = 0;                 // pairs of kind kOpaque
   };
 
-  // The bits of one condition; false: decline.
-  bool condition(const Condition& c, const Filter& filter, size_t bytes,
+  // The bits of one condition.
+  void condition(const Condition& c, const Filter& filter, size_t bytes,
                  const std::function<void(std::vector<uint8_t>&)>& fill_live, std::vector<uint8_t>& bits) const;
 
   std::unordered_map<std::string, Field> fields_;

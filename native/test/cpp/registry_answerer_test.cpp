@@ -175,19 +175,6 @@ TEST_F(RegistryAnswererTest, AnswersAFilteredQueryFromItsFilterIndex) {
   EXPECT_EQ(reply, expected);
 }
 
-TEST_F(RegistryAnswererTest, DeclinesAFilterItsIndexCannotEvaluate) {
-  // A value the store compares in a way the native index cannot: eq on its field goes to JavaScript.
-  IndexedField opaque = lang("");
-  opaque.kind = IndexedField::Kind::kOpaque;
-  std::vector<std::pair<uint32_t, PublishedRow>> put;
-  put.push_back({12, PublishedRow{"c", "", false, {opaque}}});
-  registry->put("docs", std::move(put));
-  std::vector<uint8_t> reply;
-  EXPECT_FALSE(ask(query("docs", 2, 3, {0, 0}, true, false), reply));
-  EXPECT_TRUE(reply.empty());
-  EXPECT_TRUE(ask(query("docs", 2, 3, {0, 0}, false, false), reply));  // unfiltered: still answered
-}
-
 TEST_F(RegistryAnswererTest, LeavesACollectionWithoutItsColumnToJavaScript) {
   // No directory for the column file: published, but its rows cannot be kept, so never answered.
   registry->publish("docs", engine, PlanRules{1 << 20, 2, 0, 0, false}, "/nonexistent-ragwire-dir");
