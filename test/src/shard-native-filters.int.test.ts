@@ -1,5 +1,5 @@
-// Filtered queries on the native fast path (docs/architecture.md "The native fast path") against the
-// JavaScript path (tcp://) of the same ragwire-shard process and store: the same QUERY frames with
+// Filtered queries on the native fast path (docs/architecture.md "The native fast path": native+tcp://
+// and ucx://) against the JavaScript path (tcp://) of the same ragwire-shard process and store: the same QUERY frames with
 // filters (eq, in, range, exists; must, should, must_not together; selective and broad; nested keys,
 // array elements, values too long to compare, 0 and -0, booleans beside numbers), sent over both
 // between upserts that replace documents, deletes by id and by filter, and a restart, must come back
@@ -10,6 +10,7 @@
 // JavaScript path's typed errors), counted as `declined`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
+import { transports } from '@ragwire/native';
 import { resolveLimits, type ErrorReply, type Filter, type Request, type ResultReply } from '@ragwire/protocol';
 import { FrameConnection, decodedReply } from './frame-connection';
 import { metricValue } from './peer-memory';
@@ -55,11 +56,19 @@ const FILTERS: Filter[] = [
   { must: [{ key: 'rare', exists: false }] },
   { must: [{ key: 'body', exists: true }] },
   { must: [{ key: 'tags', eq: 'a' }], must_not: [{ key: 'draft', eq: true }] },
-  { should: [{ key: 'lang', eq: 'de' }, { key: 'author.name', eq: 'w3' }] },
+  {
+    should: [
+      { key: 'lang', eq: 'de' },
+      { key: 'author.name', eq: 'w3' },
+    ],
+  },
   { must_not: [{ key: 'lang', in: ['en', 'fr'] }] },
   {
     must: [{ key: 'lang', eq: 'en' }],
-    should: [{ key: 'year', range: { lte: 2003 } }, { key: 'draft', eq: true }],
+    should: [
+      { key: 'year', range: { lte: 2003 } },
+      { key: 'draft', eq: true },
+    ],
     must_not: [{ key: 'tags', eq: 'c' }],
   },
   {},
@@ -67,7 +76,12 @@ const FILTERS: Filter[] = [
   { must: [{ key: 'zero', eq: 0 }] },
   { must: [{ key: 'missing', eq: 1 }] },
   { must: [{ key: 'draft', eq: 1 }] },
-  { must: [{ key: 'serial', eq: 42 }, { key: 'lang', eq: 'en' }] },
+  {
+    must: [
+      { key: 'serial', eq: 42 },
+      { key: 'lang', eq: 'en' },
+    ],
+  },
   { must_not: [{ key: 'serial', in: [3, 9, 27] }] },
 ];
 
@@ -79,7 +93,13 @@ const SHAPES: { k: number; n: number; options?: Extract<Request, { type: 'query'
   { k: 5, n: 2, options: { exact: true, withPayload: true } },
 ];
 
-describe('filtered queries over native+tcp:// equal the JavaScript path, byte for byte', () => {
+const PLANES = [
+  { listen: 'native+tcp://127.0.0.1:0', transport: 'tcp', run: true },
+  // The UCX progress thread answers a served connection's queries (UCX_TLS as the environment sets it).
+  { listen: 'ucx://127.0.0.1:0', transport: 'ucx', run: transports().ucx.available },
+];
+
+describe.each(PLANES.filter((p) => p.run))('filtered queries over $listen equal the JavaScript path, byte for byte', ({ listen, transport }) => {
   const dir = tempDir('native-filters');
   let server: ShardProcess;
   let writer: ShardClient;
@@ -88,7 +108,7 @@ describe('filtered queries over native+tcp:// equal the JavaScript path, byte fo
 
   const loopStat = async (stat: string) => {
     const text = await (await fetch(`${server.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
-    return metricValue(text, `ragwire_shard_native_plane{transport="tcp",stat="${stat}"}`);
+    return metricValue(text, `ragwire_shard_native_plane{transport="${transport}",stat="${stat}"}`);
   };
 
   let seed = 7;
@@ -99,7 +119,7 @@ describe('filtered queries over native+tcp:// equal the JavaScript path, byte fo
   const vectors = (n: number, dim = DIM) => Float32Array.from({ length: n * dim }, random);
 
   async function start(): Promise<void> {
-    server = await startShardProcess({ dataDir: dir.path, listen: ['tcp://127.0.0.1:0', 'native+tcp://127.0.0.1:0'], admin: true, tokens: [ADMIN] });
+    server = await startShardProcess({ dataDir: dir.path, listen: ['tcp://127.0.0.1:0', listen], admin: true, tokens: [ADMIN] });
     writer = new ShardClient(server.addresses[0]!, { token: ADMIN });
     viaJs = new FrameConnection(server.addresses[0]!);
     viaNative = new FrameConnection(server.addresses[1]!);
@@ -118,7 +138,9 @@ describe('filtered queries over native+tcp:// equal the JavaScript path, byte fo
     const dim = collection === 'wide' ? WIDE_DIM : DIM;
     for (let s = from; s < to; s += 4000) {
       const ids = Array.from({ length: Math.min(4000, to - s) }, (_, i) => `d${s + i}`);
-      const payloads = ids.map((_, i) => ((s + i) % 17 === 0 ? null : (s + i) % 19 === 0 ? { text: 'no metadata' } : { text: `doc ${s + i}`, metadata: metadata(s + i, shift) }));
+      const payloads = ids.map((_, i) =>
+        (s + i) % 17 === 0 ? null : (s + i) % 19 === 0 ? { text: 'no metadata' } : { text: `doc ${s + i}`, metadata: metadata(s + i, shift) },
+      );
       await writer.upsert({ collection, dim, ids, vectors: vectors(ids.length, dim), payloads });
     }
   }
@@ -172,14 +194,23 @@ describe('filtered queries over native+tcp:// equal the JavaScript path, byte fo
         await upsert(collection, round * 500, round * 500 + 400, round);
         await upsert(collection, 40_000 + round * 100, 40_000 + round * 100 + 100);
         await writer.delete({ collection, ids: Array.from({ length: 50 }, (_, i) => `d${round * 37 + i * 7}`) });
-        await writer.delete({ collection, filter: { must: [{ key: 'year', eq: 2000 + round }, { key: 'lang', eq: 'fr' }] } });
+        await writer.delete({
+          collection,
+          filter: {
+            must: [
+              { key: 'year', eq: 2000 + round },
+              { key: 'lang', eq: 'fr' },
+            ],
+          },
+        });
       }
       asked += await askAll(round);
     }
     // The planner's choices, made natively as JavaScript makes them: a filter allowing under 2 MiB
     // of rows is scanned exactly, a broad one walked; at 256 dimensions a filter allowing half the
     // rows is over 2 MiB but cheaper to scan than to walk; the small collection is always scanned.
-    const ask = (collection: string, filter: Filter, dim = DIM) => same({ type: 'query', collection, dim, k: 10, vectors: vectors(1, dim), filter }) as Promise<ResultReply>;
+    const ask = (collection: string, filter: Filter, dim = DIM) =>
+      same({ type: 'query', collection, dim, k: 10, vectors: vectors(1, dim), filter }) as Promise<ResultReply>;
     const plans: [string, Filter, number, boolean][] = [
       ['big', { must: [{ key: 'serial', range: { gte: 100, lte: 180 } }] }, DIM, true],
       ['big', { must: [{ key: 'lang', eq: 'en' }] }, DIM, true],
@@ -193,7 +224,12 @@ describe('filtered queries over native+tcp:// equal the JavaScript path, byte fo
     expect(few.exact).toBe(true);
     expect([...few.ids].sort()).toEqual(['d1', 'd2', 'd4']);
     // Documents deleted by filter are gone from its answer.
-    const gone = await ask('small', { must: [{ key: 'year', eq: 2003 }, { key: 'lang', eq: 'fr' }] });
+    const gone = await ask('small', {
+      must: [
+        { key: 'year', eq: 2003 },
+        { key: 'lang', eq: 'fr' },
+      ],
+    });
     expect([...gone.counts]).toEqual([0]);
     asked += plans.length + 2;
     expect((await loopStat('answered')) - answeredBefore).toBe(asked);
@@ -203,8 +239,21 @@ describe('filtered queries over native+tcp:// equal the JavaScript path, byte fo
   it('leaves filtered withVectors and hybrid queries and bad filters to JavaScript: the same replies, its typed errors', async () => {
     const answeredBefore = await loopStat('answered');
     const declinedBefore = await loopStat('declined');
-    const filter: Filter = { must: [{ key: 'lang', eq: 'en' }, { key: 'year', range: { gte: 2010 } }] };
-    const query = (extra: Partial<Extract<Request, { type: 'query' }>> = {}): Request => ({ type: 'query', collection: 'small', dim: DIM, k: 5, vectors: vectors(1), filter, ...extra });
+    const filter: Filter = {
+      must: [
+        { key: 'lang', eq: 'en' },
+        { key: 'year', range: { gte: 2010 } },
+      ],
+    };
+    const query = (extra: Partial<Extract<Request, { type: 'query' }>> = {}): Request => ({
+      type: 'query',
+      collection: 'small',
+      dim: DIM,
+      k: 5,
+      vectors: vectors(1),
+      filter,
+      ...extra,
+    });
     let left = 0;
     expect((await same(query({ options: { withVectors: true } }))).type).toBe('result');
     await same(query({ text: ['doc 12'] }));

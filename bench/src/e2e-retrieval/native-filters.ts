@@ -43,7 +43,15 @@ const FILTERS: [string, Filter | undefined][] = [
   ['10 % (range)', { must: [{ key: 'bucket', range: { lt: 10 } }] }],
   ['20 % (range, must_not)', { must: [{ key: 'bucket', range: { gte: 20, lt: 60 } }], must_not: [{ key: 'half', eq: true }] }],
   ['50 % (eq bool)', { must: [{ key: 'half', eq: true }] }],
-  ['50 % (should of in)', { should: [{ key: 'lang', in: ['en', 'de'] }, { key: 'bucket', eq: 3 }] }],
+  [
+    '50 % (should of in)',
+    {
+      should: [
+        { key: 'lang', in: ['en', 'de'] },
+        { key: 'bucket', eq: 3 },
+      ],
+    },
+  ],
 ];
 
 const machine = describeMachine();
@@ -61,7 +69,13 @@ log(`loading ${N} x ${DIM} ...`);
 for (let s = 0; s < N; s += 2000) {
   const e = Math.min(N, s + 2000);
   const ids = Array.from({ length: e - s }, (_, i) => `d${s + i}`);
-  await loader.upsert({ collection: 'bench', dim: DIM, ids, vectors: data.base.subarray(s * DIM, e * DIM), payloads: ids.map((_, i) => ({ metadata: metadata(s + i) })) });
+  await loader.upsert({
+    collection: 'bench',
+    dim: DIM,
+    ids,
+    vectors: data.base.subarray(s * DIM, e * DIM),
+    payloads: ids.map((_, i) => ({ metadata: metadata(s + i) })),
+  });
 }
 
 const paths: [string, string][] = [
@@ -125,11 +139,22 @@ rmSync(dir, { recursive: true, force: true });
 
 const command = `pnpm --filter @ragwire/bench e2e-native-filters ${argv.join(' ')}`;
 const table = renderTable(['filter', 'plan', 'path', 'p50 us', 'p99 us', 'QPS @16', 'QPS / tcp://', 'recall@10', 'same ids'], rows, markdown);
-console.log(`\nmachine: ${machineLine(machine)}\ndata: gmm ${N} x ${DIM}, HNSW M=16 efConstruction=100, efSearch=64, k=10, 1 engine thread\ncommand: ${command}\n\n${table}\n`);
+console.log(
+  `\nmachine: ${machineLine(machine)}\ndata: gmm ${N} x ${DIM}, HNSW M=16 efConstruction=100, efSearch=64, k=10, 1 engine thread\ncommand: ${command}\n\n${table}\n`,
+);
 
 const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(
   join(resultsDir, `e2e-native-filters-${new Date().toISOString().slice(0, 10)}.json`),
-  JSON.stringify({ machine, command, data: { name: 'gmm', n: N, dim: DIM, clusters: 100, seed: 42, hnsw: { M: 16, efConstruction: 100, efSearch: 64 }, k: 10, engineThreads: 1 }, rows: json }, null, 2),
+  JSON.stringify(
+    {
+      machine,
+      command,
+      data: { name: 'gmm', n: N, dim: DIM, clusters: 100, seed: 42, hnsw: { M: 16, efConstruction: 100, efSearch: 64 }, k: 10, engineThreads: 1 },
+      rows: json,
+    },
+    null,
+    2,
+  ),
 );

@@ -33,9 +33,7 @@ void CollectionRegistry::put(const std::string& name, std::vector<std::pair<uint
       c->column.reset();  // its file goes at once
       return;
     }
-    c->filters.remove(label);
     c->filters.add(label, std::move(row.fields));
-    if (label >= c->label_bound) c->label_bound = label + 1;
   }
 }
 

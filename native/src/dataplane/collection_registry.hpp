@@ -45,8 +45,7 @@ struct PublishedCollection {
   // The live documents by label; readers take `mu` shared, the store's writes exclusively.
   mutable std::shared_mutex mu;
   std::unique_ptr<PayloadColumn> column;
-  FilterIndex filters;
-  uint32_t label_bound = 0;  // above every label put: the allow-list's length in bits
+  FilterIndex filters;  // the live labels and their metadata pairs
   // The column could not be opened or written (the disk is full, say): its rows are not all there,
   // so the collection's queries go to JavaScript until the store publishes it again.
   bool column_failed = false;

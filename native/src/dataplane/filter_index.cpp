@@ -1,5 +1,7 @@
 #include "filter_index.hpp"
 
+#include <algorithm>
+
 namespace ragwire::dataplane {
 
 namespace {
@@ -14,10 +16,8 @@ void clear_bit(std::vector<uint8_t>& bits, uint32_t label) {
   if (byte < bits.size()) bits[byte] &= (uint8_t) ~(1u << (label & 7));
 }
 
-template <class Set>
-void set_all(std::vector<uint8_t>& bits, const Set* labels) {
-  if (labels)
-    for (uint32_t label : *labels) set_bit(bits, label);
+void set_all(std::vector<uint8_t>& bits, const LabelSet* labels) {
+  if (labels) labels->for_each([&bits](uint32_t label) { set_bit(bits, label); });
 }
 
 template <class Map, class Key>
@@ -44,6 +44,10 @@ bool below_upper(const Condition& c, double v) {
 }  // namespace
 
 void FilterIndex::add(uint32_t label, std::vector<IndexedField> fields) {
+  remove(label);
+  if (label >= label_bound_) label_bound_ = label + 1;
+  if (live_.size() <= (label >> 3)) live_.resize(((size_t)label >> 3) + 1, 0);
+  live_[label >> 3] |= (uint8_t)(1u << (label & 7));
   if (fields.empty()) return;
   for (const IndexedField& p : fields) {
     Field& f = fields_[p.key];
@@ -59,6 +63,7 @@ void FilterIndex::add(uint32_t label, std::vector<IndexedField> fields) {
 }
 
 void FilterIndex::remove(uint32_t label) {
+  clear_bit(live_, label);
   auto it = by_label_.find(label);
   if (it == by_label_.end()) return;
   for (const IndexedField& p : it->second) {
@@ -77,16 +82,19 @@ void FilterIndex::remove(uint32_t label) {
   by_label_.erase(it);
 }
 
-void FilterIndex::evaluate(const Filter& filter, uint32_t label_bound,
-                           const std::function<void(std::vector<uint8_t>&)>& fill_live,
-                           std::vector<uint8_t>& out) const {
-  const size_t bytes = (label_bound >> 3) + 1;
+void FilterIndex::fill_live(std::vector<uint8_t>& bits, size_t bytes) const {
+  bits.assign(live_.begin(), live_.begin() + (ptrdiff_t)std::min(bytes, live_.size()));
+  bits.resize(bytes, 0);
+}
+
+void FilterIndex::evaluate(const Filter& filter, std::vector<uint8_t>& out) const {
+  const size_t bytes = (label_bound_ >> 3) + 1;
   std::vector<uint8_t> bits;
   bool have = false;
   // must: every condition; should: any of them (when there is one); must_not: none.
   for (const Condition& c : filter.conditions) {
     if (c.clause != Clause::kMust) continue;
-    condition(c, filter, bytes, fill_live, bits);
+    condition(c, filter, bytes, bits);
     if (!have) {
       out.swap(bits);
       have = true;
@@ -100,7 +108,7 @@ void FilterIndex::evaluate(const Filter& filter, uint32_t label_bound,
     if (c.clause != Clause::kShould) continue;
     if (!has_should) any.assign(bytes, 0);
     has_should = true;
-    condition(c, filter, bytes, fill_live, bits);
+    condition(c, filter, bytes, bits);
     for (size_t i = 0; i < bytes; i++) any[i] |= bits[i];
   }
   if (has_should) {
@@ -111,30 +119,24 @@ void FilterIndex::evaluate(const Filter& filter, uint32_t label_bound,
       for (size_t i = 0; i < bytes; i++) out[i] &= any[i];
     }
   }
-  if (!have) {
-    out.assign(bytes, 0);
-    fill_live(out);
-  }
+  if (!have) fill_live(out, bytes);
   for (const Condition& c : filter.conditions) {
     if (c.clause != Clause::kMustNot) continue;
-    condition(c, filter, bytes, fill_live, bits);
+    condition(c, filter, bytes, bits);
     for (size_t i = 0; i < bytes; i++) out[i] &= (uint8_t)~bits[i];
   }
 }
 
-void FilterIndex::condition(const Condition& c, const Filter& filter, size_t bytes,
-                            const std::function<void(std::vector<uint8_t>&)>& fill_live,
-                            std::vector<uint8_t>& bits) const {
+void FilterIndex::condition(const Condition& c, const Filter& filter, size_t bytes, std::vector<uint8_t>& bits) const {
   auto fit = fields_.find(std::string(c.key));
   const Field* f = fit == fields_.end() ? nullptr : &fit->second;
-  bits.assign(bytes, 0);
   if (c.op == FilterOp::kExists && !c.exists) {
     // documents lacking the field: every live one, less those that have it
-    fill_live(bits);
-    if (f)
-      for (uint32_t label : f->present) clear_bit(bits, label);
+    fill_live(bits, bytes);
+    if (f) f->present.for_each([&bits](uint32_t label) { clear_bit(bits, label); });
     return;
   }
+  bits.assign(bytes, 0);
   if (!f) return;
   switch (c.op) {
     case FilterOp::kEq:

@@ -6,13 +6,12 @@
 // Plain C++.
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
+#include "label_set.hpp"
 #include "query_filter.hpp"
 
 namespace ragwire::dataplane {
@@ -36,21 +35,24 @@ struct IndexedField {
 
 class FilterIndex {
  public:
-  // The pairs of `label`'s metadata (none: the label is not indexed, as in filter-index.ts).
+  // A live document and the pairs of its metadata (none: live, not indexed, as in filter-index.ts).
+  // A label already there is replaced.
   void add(uint32_t label, std::vector<IndexedField> fields);
+  // A document gone.
   void remove(uint32_t label);
 
-  // The allow-list of `filter`: bit (label & 7) of byte label >> 3, (label_bound >> 3) + 1 bytes.
-  // `fill_live` sets the bit of every live label (the universe of exists:false and of a filter
-  // without must or should). Every condition read_filter validates is evaluated.
-  void evaluate(const Filter& filter, uint32_t label_bound, const std::function<void(std::vector<uint8_t>&)>& fill_live,
-                std::vector<uint8_t>& out) const;
+  // The allow-list of `filter`: bit (label & 7) of byte label >> 3, over (label_bound() >> 3) + 1
+  // bytes. The live documents are the universe of exists:false and of a filter without must or
+  // should. Every condition read_filter validates is evaluated.
+  void evaluate(const Filter& filter, std::vector<uint8_t>& out) const;
 
+  // Above every label added: the allow-list's length in bits.
+  uint32_t label_bound() const { return label_bound_; }
   size_t fields() const { return fields_.size(); }
-  size_t labels() const { return by_label_.size(); }
+  size_t indexed() const { return by_label_.size(); }
 
  private:
-  using Postings = std::unordered_set<uint32_t>;
+  using Postings = LabelSet;
   struct Field {
     Postings present;
     std::unordered_map<std::string, Postings> strings;
@@ -59,9 +61,12 @@ class FilterIndex {
   };
 
   // The bits of one condition.
-  void condition(const Condition& c, const Filter& filter, size_t bytes,
-                 const std::function<void(std::vector<uint8_t>&)>& fill_live, std::vector<uint8_t>& bits) const;
+  void condition(const Condition& c, const Filter& filter, size_t bytes, std::vector<uint8_t>& bits) const;
+  // `bits` (bytes long) with every live label's bit set.
+  void fill_live(std::vector<uint8_t>& bits, size_t bytes) const;
 
+  std::vector<uint8_t> live_;  // one bit per label
+  uint32_t label_bound_ = 0;
   std::unordered_map<std::string, Field> fields_;
   std::unordered_map<uint32_t, std::vector<IndexedField>> by_label_;
 };

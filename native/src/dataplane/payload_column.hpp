@@ -38,11 +38,6 @@ class PayloadColumn {
   bool find(uint32_t label, RowView* out) const;
 
   size_t rows() const { return offsets_.size(); }
-  // Calls f(label) for every live row.
-  template <class F>
-  void for_each_label(F&& f) const {
-    for (const auto& row : offsets_) f(row.first);
-  }
   // Bytes of live rows, and bytes the file uses (live rows and garbage).
   uint64_t live_bytes() const { return live_; }
   uint64_t used_bytes() const { return end_; }

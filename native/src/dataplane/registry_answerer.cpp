@@ -58,11 +58,7 @@ bool RegistryAnswerer::answer(const uint8_t* frame, size_t bytes, const ConnStat
     rows = c->column->rows();
     allowed = rows;
     if (q.has_filter) {
-      const PayloadColumn& column = *c->column;
-      const auto fill_live = [&column](std::vector<uint8_t>& bits) {
-        column.for_each_label([&bits](uint32_t label) { bits[label >> 3] |= (uint8_t)(1u << (label & 7)); });
-      };
-      c->filters.evaluate(q.filter, c->label_bound, fill_live, allow_);
+      c->filters.evaluate(q.filter, allow_);
       allowed = popcount(allow_);
     }
   }
