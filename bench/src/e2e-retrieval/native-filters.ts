@@ -114,7 +114,7 @@ for (const [name, filter] of FILTERS) {
     const viaJs = await query(clients[0]!, filter, i);
     const viaNative = await query(clients[2]!, filter, i);
     if (viaJs.ids.join() !== viaNative.ids.join() || viaJs.exact !== viaNative.exact) same = false;
-    exactPlan = viaNative.exact;
+    exactPlan = viaNative.exact === true;
     found += viaNative.ids.filter((id) => truth.has(id)).length;
     wanted += truth.size;
   }

@@ -1,7 +1,8 @@
 // A set of labels in one flat array (open addressing, linear probing, backward-shift deletion), for
 // the filter index's postings: a query walks every label of the postings it names, and a walk over
-// one contiguous array is several times faster than over a node-based set's scattered nodes, at a
-// third of the memory. kNoLabel marks an empty slot (it is never a document's label). Plain C++.
+// one contiguous array reads it in order where a node-based set chases one allocation per label
+// (bench e2e-native-filters measured the difference on a broad must_not). kEmpty (kNoLabel's value,
+// never a document's label) marks an empty slot. Plain C++.
 #pragma once
 #include <cstddef>
 #include <cstdint>
