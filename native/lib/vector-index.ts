@@ -281,7 +281,7 @@ export function measureReadBandwidth(bytes?: number): number {
 export { transports, ucxStats, ucxQuiesce, type TransportsReport, type UcxServing, type UcxStats } from './ucx-worker';
 export { UcxSocket } from './ucx-socket';
 export { connectUcx, acceptUcx } from './ucx-handshake';
-export { DataPlaneRegistry, type NativeAnswering } from './data-plane-registry';
+export { DataPlaneRegistry, type FilterFields, type NativeAnswering, type PlanRules as DataPlanePlanRules } from './data-plane-registry';
 export {
   listenNativeTcp,
   NativeTcpSocket,

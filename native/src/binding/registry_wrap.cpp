@@ -44,7 +44,15 @@ Napi::Value dispose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// dataPlaneRegistryPublish(id, name, nativeIndex, { exactScanBytes, searchesOnDevice, columnDir })
+double non_negative(Napi::Env env, const Napi::Object& o, const char* name) {
+  const Napi::Value v = o.Get(name);
+  if (!v.IsNumber() || !(v.As<Napi::Number>().DoubleValue() >= 0))
+    throw Napi::TypeError::New(env, std::string("plan.") + name + " must be a non-negative number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+// dataPlaneRegistryPublish(id, name, nativeIndex,
+//   { exactScanBytes, walkCost, M, efSearch, searchesOnDevice, columnDir })
 Napi::Value publish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto registry = registry_arg(info, 0);
@@ -53,14 +61,52 @@ Napi::Value publish(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "dataPlaneRegistryPublish(id, name, nativeIndex, plan)");
   std::shared_ptr<Index> index = IndexWrap::Unwrap(info[2].As<Napi::Object>())->live(env);
   Napi::Object o = info[3].As<Napi::Object>();
-  const Napi::Value bytes = o.Get("exactScanBytes");
-  if (!bytes.IsNumber() || bytes.As<Napi::Number>().DoubleValue() < 0)
-    throw Napi::TypeError::New(env, "plan.exactScanBytes must be a non-negative number");
+  dataplane::PlanRules rules;
+  rules.exact_scan_bytes = (uint64_t)non_negative(env, o, "exactScanBytes");
+  rules.walk_cost = non_negative(env, o, "walkCost");
+  rules.m = (uint32_t)non_negative(env, o, "M");
+  rules.ef_search = (uint32_t)non_negative(env, o, "efSearch");
+  rules.searches_on_device = o.Get("searchesOnDevice").ToBoolean();
   const Napi::Value column_dir = o.Get("columnDir");
   if (!column_dir.IsString()) throw Napi::TypeError::New(env, "plan.columnDir must be a directory path");
-  registry->publish(name, std::move(index), (uint64_t)bytes.As<Napi::Number>().Int64Value(),
-                    o.Get("searchesOnDevice").ToBoolean(), column_dir.As<Napi::String>().Utf8Value());
+  registry->publish(name, std::move(index), rules, column_dir.As<Napi::String>().Utf8Value());
   return env.Undefined();
+}
+
+// A row's filter fields: [key, value, key, value, ...] with each value a string, a number, a
+// boolean, or null (present, not value-indexed).
+std::vector<dataplane::IndexedField> fields_arg(Napi::Env env, const Napi::Value& v) {
+  std::vector<dataplane::IndexedField> out;
+  if (v.IsNull() || v.IsUndefined()) return out;
+  if (!v.IsArray()) throw Napi::TypeError::New(env, "dataPlaneRegistryPut: fields must be arrays of key, value pairs");
+  Napi::Array a = v.As<Napi::Array>();
+  const uint32_t n = a.Length();
+  if (n % 2 != 0) throw Napi::TypeError::New(env, "dataPlaneRegistryPut: fields must be arrays of key, value pairs");
+  out.resize(n / 2);
+  for (uint32_t i = 0; i < n / 2; i++) {
+    Napi::Value key = a.Get(2 * i);
+    Napi::Value value = a.Get(2 * i + 1);
+    if (!key.IsString()) throw Napi::TypeError::New(env, "dataPlaneRegistryPut: a field's key must be a string");
+    dataplane::IndexedField& f = out[i];
+    f.key = key.As<Napi::String>().Utf8Value();
+    using Kind = dataplane::IndexedField::Kind;
+    if (value.IsString()) {
+      f.kind = Kind::kString;
+      f.str = value.As<Napi::String>().Utf8Value();
+    } else if (value.IsNumber()) {
+      f.kind = Kind::kNumber;
+      f.number = value.As<Napi::Number>().DoubleValue();
+    } else if (value.IsBoolean()) {
+      f.kind = Kind::kBool;
+      f.boolean = value.As<Napi::Boolean>().Value();
+    } else if (value.IsNull()) {
+      f.kind = Kind::kPresent;
+    } else {
+      throw Napi::TypeError::New(env,
+                                 "dataPlaneRegistryPut: a field's value must be a string, number, boolean or null");
+    }
+  }
+  return out;
 }
 
 Napi::Value unpublish(const Napi::CallbackInfo& info) {
@@ -68,19 +114,22 @@ Napi::Value unpublish(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// dataPlaneRegistryPut(id, name, labels: Uint32Array, ids: string[], payloads: (Uint8Array | null)[])
+// dataPlaneRegistryPut(id, name, labels: Uint32Array, ids: string[], payloads: (Uint8Array | null)[],
+//   fields: (unknown[] | null)[])
 Napi::Value put(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto registry = registry_arg(info, 0);
   const std::string name = name_arg(info, 1);
   Napi::Uint32Array labels = labels_arg(info, 2);
-  if (!info[3].IsArray() || !info[4].IsArray())
-    throw Napi::TypeError::New(env, "dataPlaneRegistryPut(id, name, labels, ids, payloads)");
+  if (!info[3].IsArray() || !info[4].IsArray() || !info[5].IsArray())
+    throw Napi::TypeError::New(env, "dataPlaneRegistryPut(id, name, labels, ids, payloads, fields)");
   Napi::Array ids = info[3].As<Napi::Array>();
   Napi::Array payloads = info[4].As<Napi::Array>();
+  Napi::Array fields = info[5].As<Napi::Array>();
   const size_t n = labels.ElementLength();
-  if (ids.Length() != n || payloads.Length() != n)
-    throw Napi::TypeError::New(env, "dataPlaneRegistryPut: one id and one payload (or null) per label");
+  if (ids.Length() != n || payloads.Length() != n || fields.Length() != n)
+    throw Napi::TypeError::New(
+        env, "dataPlaneRegistryPut: one id, one payload (or null) and one field list (or null) per label");
   std::vector<std::pair<uint32_t, dataplane::PublishedRow>> rows(n);
   for (size_t i = 0; i < n; i++) {
     Napi::Value id = ids.Get((uint32_t)i);
@@ -95,6 +144,7 @@ Napi::Value put(const Napi::CallbackInfo& info) {
     } else if (!p.IsNull() && !p.IsUndefined()) {
       throw Napi::TypeError::New(env, "dataPlaneRegistryPut: payloads must be Uint8Arrays or null");
     }
+    rows[i].second.fields = fields_arg(env, fields.Get((uint32_t)i));
   }
   registry->put(name, std::move(rows));
   return env.Undefined();

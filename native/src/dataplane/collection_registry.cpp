@@ -2,14 +2,13 @@
 
 namespace ragwire::dataplane {
 
-void CollectionRegistry::publish(const std::string& name, std::shared_ptr<Index> index, uint64_t exact_scan_bytes,
-                                 bool searches_on_device, const std::string& column_dir) {
+void CollectionRegistry::publish(const std::string& name, std::shared_ptr<Index> index, const PlanRules& rules,
+                                 const std::string& column_dir) {
   auto c = std::make_shared<PublishedCollection>();
   c->plan.dim = index->config().dim;
   c->plan.kind = index->config().kind;
   c->plan.f32 = index->config().storage == StorageKind::kF32;
-  c->plan.exact_scan_bytes = exact_scan_bytes;
-  c->plan.searches_on_device = searches_on_device;
+  c->plan.rules = rules;
   c->index = std::move(index);
   // Without its column the collection is published unanswerable: JavaScript answers its queries.
   if (!PayloadColumn::open(column_dir, &c->column).is_ok()) c->column.reset();
@@ -34,6 +33,7 @@ void CollectionRegistry::put(const std::string& name, std::vector<std::pair<uint
       c->column.reset();  // its file goes at once
       return;
     }
+    c->filters.add(label, std::move(row.fields));
   }
 }
 
@@ -42,7 +42,10 @@ void CollectionRegistry::remove(const std::string& name, const uint32_t* labels,
   if (!c) return;
   std::unique_lock<std::shared_mutex> lock(c->mu);
   if (!c->answerable()) return;
-  for (size_t i = 0; i < n; i++) c->column->remove(labels[i]);
+  for (size_t i = 0; i < n; i++) {
+    c->column->remove(labels[i]);
+    c->filters.remove(labels[i]);
+  }
 }
 
 void CollectionRegistry::clear() {

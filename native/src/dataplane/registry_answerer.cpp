@@ -9,14 +9,20 @@ namespace ragwire::dataplane {
 
 namespace {
 
-// What only JavaScript serves: filters, text and sparse parts, fusion, traces, consistency waits,
-// epochs and stored vectors (those come from LMDB).
+// What only JavaScript serves: text and sparse parts, fusion, traces, consistency waits, epochs and
+// stored vectors (those come from LMDB). A filter is answered when the filter index can evaluate it.
 bool plain_dense(const QueryView& q) {
-  if (q.has_filter || q.has_text || q.has_sparse || q.prefetch || q.fusion || q.text_stats || q.trace) return false;
+  if (q.has_text || q.has_sparse || q.prefetch || q.fusion || q.text_stats || q.trace) return false;
   if (q.n == 0 || q.vectors == nullptr) return false;
   if (!q.options) return true;
   const QueryOptions& o = *q.options;
   return !o.min_seq && !o.epoch && !o.with_vectors.value_or(false);
+}
+
+uint64_t popcount(const std::vector<uint8_t>& bits) {
+  uint64_t n = 0;
+  for (uint8_t b : bits) n += (uint64_t)__builtin_popcount(b);
+  return n;
 }
 
 bool all_finite(const float* v, size_t n) {
@@ -37,26 +43,36 @@ bool RegistryAnswerer::answer(const uint8_t* frame, size_t bytes, const ConnStat
   std::shared_ptr<PublishedCollection> c = registry_->find(name_);
   if (!c) return false;
   const CollectionPlan& plan = c->plan;
-  if (plan.searches_on_device || q.dim != plan.dim) return false;
+  if (plan.rules.searches_on_device || q.dim != plan.dim) return false;
   const QueryOptions o = q.options.value_or(QueryOptions{});
   if (q.k < 1 || q.k > caps_.max_k) return false;
   if (o.ef_search && (*o.ef_search < 1 || *o.ef_search > caps_.max_ef_search)) return false;
   if (!all_finite(q.vectors, (size_t)q.n * q.dim)) return false;
 
-  // search-placement.ts, unfiltered: a collection small enough is scanned exactly; a flat index is a scan.
-  uint64_t rows;
+  // collection-reader.ts: the allow-list's exact count is the filter's selectivity; search-placement.ts
+  // plans from it (a flat index is a scan).
+  uint64_t rows, allowed;
   {
     std::shared_lock<std::shared_mutex> rows_lock(c->mu);
     if (!c->answerable()) return false;
     rows = c->column->rows();
+    allowed = rows;
+    if (q.has_filter) {
+      c->filters.evaluate(q.filter, allow_);
+      allowed = popcount(allow_);
+    }
   }
-  const bool exact_scan =
-      o.exact.value_or(false) || (plan.kind != IndexKind::kFlat && rows * plan.dim * 4 <= plan.exact_scan_bytes);
-  const bool exact = (exact_scan || plan.kind == IndexKind::kFlat) && plan.f32;
+  const bool scan = o.exact.value_or(false) ||
+                    exact_scan(plan.rules, plan.kind, allowed, rows, plan.dim, q.k, o.ef_search.value_or(0));
+  const bool exact = (scan || plan.kind == IndexKind::kFlat) && plan.f32;
   SearchOptions so;
   so.ef_search = o.ef_search.value_or(0);
-  so.exact = exact_scan;
+  so.exact = scan;
   so.on_device = false;
+  if (q.has_filter) {
+    so.filter.bits = allow_.data();
+    so.filter.bits_len = allow_.size();
+  }
   const size_t slots = (size_t)q.n * q.k;
   labels_.resize(slots);
   scores_.resize(slots);

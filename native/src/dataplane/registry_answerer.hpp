@@ -1,8 +1,9 @@
 // The QueryAnswerer of the native data plane: answers a QUERY frame from the collections a store
 // published (collection_registry.hpp) exactly as the store's JavaScript path would, or declines it.
-// It answers only what it can answer the same way: a dense, unfiltered query of a published
-// collection the connection may read, without trace, minSeq, epoch or withVectors, valid in every
-// respect (else JavaScript gives the error). Plain C++, no Node header.
+// It answers only what it can answer the same way: a dense query of a published collection the
+// connection may read, unfiltered or with a filter its filter index evaluates (filter_index.hpp),
+// without trace, minSeq, epoch or withVectors, valid in every respect (else JavaScript gives the
+// error). Plain C++, no Node header.
 #pragma once
 #include <memory>
 #include <string>
@@ -34,6 +35,7 @@ class RegistryAnswerer : public QueryAnswerer {
   // Reused frame after frame (one loop thread calls answer at a time).
   QueryView view_;
   std::string name_;
+  std::vector<uint8_t> allow_;  // the query's allow-list
   std::vector<uint32_t> labels_;
   std::vector<float> scores_;
   std::vector<uint32_t> counts_;

@@ -69,6 +69,14 @@ std::vector<uint32_t> query(const std::string& collection, uint8_t dim, uint8_t 
   return words;
 }
 
+IndexedField lang(const std::string& value) {
+  IndexedField f;
+  f.key = "lang";
+  f.kind = IndexedField::Kind::kString;
+  f.str = value;
+  return f;
+}
+
 class RegistryAnswererTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -84,11 +92,11 @@ class RegistryAnswererTest : public ::testing::Test {
     ThreadPool pool(1);
     ASSERT_TRUE(index->add(labels, rows, 3, pool).is_ok());
     engine = std::shared_ptr<Index>(std::move(index));
-    registry->publish("docs", engine, 1 << 20, false, ::testing::TempDir());
+    registry->publish("docs", engine, PlanRules{1 << 20, 2, 0, 0, false}, ::testing::TempDir());
     // Label 11 has no row (replaced meanwhile): a search that finds it skips it.
     std::vector<std::pair<uint32_t, PublishedRow>> put;
-    put.push_back({10, PublishedRow{"a", std::string("\x81\xa4text\xa1x", 8), true}});
-    put.push_back({12, PublishedRow{"c", "", false}});
+    put.push_back({10, PublishedRow{"a", std::string("\x81\xa4text\xa1x", 8), true, {lang("en")}}});
+    put.push_back({12, PublishedRow{"c", "", false, {}}});
     registry->put("docs", std::move(put));
     state.ready = true;
     state.readable = {"docs"};
@@ -134,7 +142,6 @@ TEST_F(RegistryAnswererTest, AnswersAPlainQueryWithTheResultFrameOfItsHits) {
 
 TEST_F(RegistryAnswererTest, DeclinesWhatOnlyJavaScriptServesWritingNothing) {
   std::vector<uint8_t> reply;
-  EXPECT_FALSE(ask(query("docs", 2, 3, {0, 0}, true, false), reply));               // a filter
   EXPECT_FALSE(ask(query("other", 2, 3, {0, 0}, false, false), reply));             // not published
   EXPECT_FALSE(ask(query("docs", 2, 3, {std::nanf(""), 0}, false, false), reply));  // not finite: JavaScript's error
   state.readable.clear();
@@ -145,17 +152,40 @@ TEST_F(RegistryAnswererTest, DeclinesWhatOnlyJavaScriptServesWritingNothing) {
   EXPECT_TRUE(reply.empty());
 }
 
+TEST_F(RegistryAnswererTest, AnswersAFilteredQueryFromItsFilterIndex) {
+  std::vector<uint8_t> reply;
+  ASSERT_TRUE(ask(query("docs", 2, 3, {0.9f, 0}, true, false), reply));  // lang eq "en": label 10 only
+  const float q[2] = {0.9f, 0};
+  uint32_t labels[3];
+  float engine_scores[3];
+  SearchOptions so;
+  ASSERT_TRUE(engine->search(q, 1, 3, so, labels, engine_scores, ThreadPool::shared()).is_ok());
+  const uint32_t counts[1] = {1};
+  const std::string_view ids[1] = {"a"};
+  const float scores[1] = {engine_scores[1]};  // label 10's
+  ResultReply want;
+  want.k = 3;
+  want.counts = counts;
+  want.n = 1;
+  want.ids = ids;
+  want.scores = scores;
+  want.exact = true;
+  std::vector<uint8_t> expected;
+  ASSERT_EQ(encode_result_frame(want, 9, limits(), expected), FrameFault::kNone);
+  EXPECT_EQ(reply, expected);
+}
+
 TEST_F(RegistryAnswererTest, LeavesACollectionWithoutItsColumnToJavaScript) {
   // No directory for the column file: published, but its rows cannot be kept, so never answered.
-  registry->publish("docs", engine, 1 << 20, false, "/nonexistent-ragwire-dir");
+  registry->publish("docs", engine, PlanRules{1 << 20, 2, 0, 0, false}, "/nonexistent-ragwire-dir");
   std::vector<std::pair<uint32_t, PublishedRow>> put;
-  put.push_back({10, PublishedRow{"a", "", false}});
+  put.push_back({10, PublishedRow{"a", "", false, {}}});
   registry->put("docs", std::move(put));
   std::vector<uint8_t> reply;
   EXPECT_FALSE(ask(query("docs", 2, 3, {0.9f, 0}, false, false), reply));
   EXPECT_TRUE(reply.empty());
   // Published again where the column can live: answered.
-  registry->publish("docs", engine, 1 << 20, false, ::testing::TempDir());
+  registry->publish("docs", engine, PlanRules{1 << 20, 2, 0, 0, false}, ::testing::TempDir());
   EXPECT_TRUE(ask(query("docs", 2, 3, {0.9f, 0}, false, false), reply));
 }
 

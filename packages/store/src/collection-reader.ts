@@ -16,7 +16,7 @@ import {
   type ResultReply,
   type StatValue,
 } from '@ragwire/protocol';
-import type { Index } from '@ragwire/native';
+import type { DataPlanePlanRules, Index } from '@ragwire/native';
 import type { FilterIndex } from './filter-index';
 import { hybridQueryCount, hybridSearch, type HybridQuery } from './hybrid-search';
 import { checkVectors } from './input-checks';
@@ -178,6 +178,11 @@ export class CollectionReader {
     if (doc.payload !== undefined) return new EncodedPayload(Uint8Array.prototype.slice.call(doc.payload));
     const p = legacyPayload(doc);
     return p === null ? null : EncodedPayload.encode(p);
+  }
+
+  /** The planner's rules (for a native data plane to plan as this reader does). */
+  planRules(): DataPlanePlanRules {
+    return this.#placement.rules();
   }
 
   /** Query vectors answered, and the planner's and placement's counters. */

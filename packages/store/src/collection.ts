@@ -106,13 +106,20 @@ export class Collection {
   }
 
   /**
-   * Publishes this collection to the native data plane: its index, its exact-scan threshold and every
-   * live document's id and payload; every write applied from now on updates it before it resolves.
+   * Publishes this collection to the native data plane: its index, its planner's rules and every
+   * live document's id, payload and filter pairs; every write applied from now on updates it before
+   * it resolves.
    */
   publishTo(registry: DataPlaneRegistry): void {
     this.#open();
-    this.#columns.publish(registry, this.index, this.#options.exactScanBytes, dirname(this.#options.snapshotPath), this.labelToId, (id) =>
-      this.#reader.encodedPayload(id),
+    this.#columns.publish(
+      registry,
+      this.index,
+      this.#reader.planRules(),
+      dirname(this.#options.snapshotPath),
+      this.labelToId,
+      (id) => this.#reader.encodedPayload(id),
+      (label) => this.filters.fieldsOf(label),
     );
   }
 
@@ -246,7 +253,7 @@ export class Collection {
         if (p) this.text.add(labels[i]!, this.text.documentText(p.text, p.metadata));
         if (sparse?.[i]) this.sparse.add(labels[i]!, sparse[i]!);
       }
-      this.#columns.added(labels, ids, encoded);
+      this.#columns.added(labels, ids, encoded, (label) => this.filters.fieldsOf(label));
       this.#indexedSeq = seq;
       this.#indexedLogWrites = record.logWrites ?? 0;
       return { upserted: n, seq };

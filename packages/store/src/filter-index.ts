@@ -24,7 +24,7 @@ function valueKey(v: FilterValue): string {
 }
 
 /** A field's indexed value; `undefined`: the field is present, its value too long to compare with. */
-type IndexedValue = FilterValue | undefined;
+export type IndexedValue = FilterValue | undefined;
 
 /** The (field, value) pairs a metadata object is indexed under. */
 export function indexedFields(metadata: Record<string, unknown> | undefined): [string, IndexedValue][] {
@@ -61,6 +61,11 @@ export class FilterIndex {
       addTo(f.values, valueKey(value), label);
       if (typeof value === 'number') addTo(f.numbers, value, label);
     }
+  }
+
+  /** The (field, value) pairs `label` is indexed under; undefined: none. */
+  fieldsOf(label: number): readonly [string, IndexedValue][] | undefined {
+    return this.#byLabel.get(label);
   }
 
   remove(label: number): void {

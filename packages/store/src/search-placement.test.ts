@@ -37,4 +37,9 @@ describe('filtered search planner', () => {
     const off = placement('hnsw', 0);
     expect(off.exactScan(10, 100_000, 128, 10, undefined)).toBe(false);
   });
+
+  it('hands a native data plane the rules it decides from: the index M and efSearch, the walk cost', () => {
+    expect(placement('hnsw', 1234).rules()).toEqual({ exactScanBytes: 1234, walkCost: 2, M: 16, efSearch: 64 });
+    expect(placement('flat').rules()).toMatchObject({ M: 0, efSearch: 0 });
+  });
 });

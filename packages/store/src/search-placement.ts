@@ -16,7 +16,7 @@
 // The cut is the batch's work, queries x rows x dim, against StoreOptions.deviceMinWork
 // (bench/src/device-crossover.ts measures it; docs/benchmarks.md §6).
 import type { StatValue } from '@ragwire/protocol';
-import type { Index } from '@ragwire/native';
+import type { DataPlanePlanRules, Index } from '@ragwire/native';
 import type { CollectionSettings } from './settings';
 
 /** See StoreOptions.exactScanBytes: 2 MiB, the measured crossover where a scan of a whole collection costs what an HNSW walk does. */
@@ -56,6 +56,11 @@ export class SearchPlacement {
     this.#exactScanBytes = options.exactScanBytes;
     this.#M = s.M ?? 0;
     this.#efSearch = s.efSearch ?? 0;
+  }
+
+  /** The rules exactScan decides from, for a native data plane to decide the same (its search_plan.hpp). */
+  rules(): DataPlanePlanRules {
+    return { exactScanBytes: this.#exactScanBytes, walkCost: WALK_COST, M: this.#M, efSearch: this.#efSearch };
   }
 
   /**
