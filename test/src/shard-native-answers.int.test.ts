@@ -3,60 +3,20 @@
 // sent over both between writes, upserts that replace documents and deletes, must come back as the
 // same RESULT frames byte for byte (ids, scores, payloads, `exact`); an acknowledged write is seen by
 // the next native answer, a deleted document never again. Queries the native plane leaves to
-// JavaScript (filters, withVectors) still come back right, and the plane's counters say which path answered.
-import { connect } from 'node:net';
-import type { Duplex } from 'node:stream';
+// JavaScript (withVectors, wrong dims, unknown collections) still come back right, and the plane's counters say which path answered.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
-import { connectUcx, transports } from '@ragwire/native';
-import { FrameDecoder, encodeFrame, type Request, type ResultReply } from '@ragwire/protocol';
+import { transports } from '@ragwire/native';
+import type { Request, ResultReply } from '@ragwire/protocol';
+import { FrameConnection, decodedReply } from './frame-connection';
 import { metricValue } from './peer-memory';
 import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
 
 const ADMIN = 'admin-token-0001';
 const DIM = 16;
 
-/** A raw protocol connection: sends frames, returns each reply frame's bytes by request id. */
-class RawConnection {
-  readonly #socket: Duplex;
-  #buffered = Buffer.alloc(0);
-  readonly #waiting = new Map<number, (frame: Buffer) => void>();
-  #nextId = 1;
-
-  constructor(url: string) {
-    const u = new URL(url);
-    this.#socket = u.protocol === 'ucx:' ? connectUcx(u.hostname, Number(u.port)) : connect(Number(u.port), u.hostname);
-    this.#socket.on('data', (chunk: Buffer) => {
-      this.#buffered = Buffer.concat([this.#buffered, chunk]);
-      while (this.#buffered.length >= 4) {
-        const bytes = this.#buffered.readUInt32LE(0) + 4;
-        if (this.#buffered.length < bytes) break;
-        const frame = this.#buffered.subarray(0, bytes);
-        this.#buffered = this.#buffered.subarray(bytes);
-        this.#waiting.get(frame.readUInt32LE(8))?.(Buffer.from(frame));
-      }
-    });
-  }
-
-  /** The reply frame to `request`, as sent. */
-  ask(request: Request): Promise<Buffer> {
-    const id = this.#nextId++;
-    return new Promise((resolve) => {
-      this.#waiting.set(id, (frame) => (this.#waiting.delete(id), resolve(frame)));
-      this.#socket.write(encodeFrame(request, id));
-    });
-  }
-
-  close(): void {
-    this.#socket.destroy();
-  }
-}
-
 function decoded(frame: Buffer): ResultReply {
-  const events = new FrameDecoder().push(frame);
-  const e = events[0]!;
-  if (!e.ok) throw e.error;
-  return e.message as ResultReply;
+  return decodedReply(frame) as ResultReply;
 }
 
 const PLANES = [
@@ -70,9 +30,9 @@ describe.each(PLANES.filter((p) => p.run))('native answers over $listen equal th
   const dir = tempDir('native-answers');
   let server: ShardProcess;
   let writer: ShardClient;
-  let viaJs: RawConnection;
-  let viaNative: RawConnection;
-  let first: RawConnection;
+  let viaJs: FrameConnection;
+  let viaNative: FrameConnection;
+  let first: FrameConnection;
 
   const loopStat = async (stat: string) => {
     const text = await (await fetch(`${server.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
@@ -89,9 +49,9 @@ describe.each(PLANES.filter((p) => p.run))('native answers over $listen equal th
   async function start(): Promise<void> {
     server = await startShardProcess({ dataDir: dir.path, listen: ['tcp://127.0.0.1:0', listen], admin: true, tokens: [ADMIN], extra });
     writer = new ShardClient(server.addresses[0]!, { token: ADMIN });
-    viaJs = new RawConnection(server.addresses[0]!);
-    first = new RawConnection(server.addresses[1]!);
-    viaNative = new RawConnection(server.addresses[1]!);
+    viaJs = new FrameConnection(server.addresses[0]!);
+    first = new FrameConnection(server.addresses[1]!);
+    viaNative = new FrameConnection(server.addresses[1]!);
     for (const c of [viaJs, first, viaNative]) expect(decoded(await c.ask({ type: 'hello', versions: [1], token: ADMIN })).type).toBe('hello_ok');
   }
 
@@ -172,11 +132,19 @@ describe.each(PLANES.filter((p) => p.run))('native answers over $listen equal th
     expect((await loopStat('answered')) - answeredBefore).toBe(asked);
   });
 
-  it('leaves filtered, withVectors and unknown-collection queries to JavaScript, with the same replies', async () => {
+  it('leaves withVectors (filtered or not), wrong-dim and unknown-collection queries to JavaScript, with the same replies', async () => {
     const answeredBefore = await loopStat('answered');
     const declinedBefore = await loopStat('declined');
     const left: Request[] = [
-      { type: 'query', collection: 'walk', dim: DIM, k: 5, vectors: vectors(1), filter: { must: [{ key: 'tag', eq: 'odd' }] }, options: { withPayload: true } },
+      {
+        type: 'query',
+        collection: 'walk',
+        dim: DIM,
+        k: 5,
+        vectors: vectors(1),
+        filter: { must: [{ key: 'tag', eq: 'odd' }] },
+        options: { withPayload: true, withVectors: true },
+      },
       { type: 'query', collection: 'walk', dim: DIM, k: 5, vectors: vectors(2), options: { withVectors: true } },
       { type: 'query', collection: 'nope', dim: DIM, k: 5, vectors: vectors(1) },
       { type: 'query', collection: 'walk', dim: DIM + 1, k: 5, vectors: Float32Array.from({ length: DIM + 1 }, random) },
