@@ -24,5 +24,5 @@ for tls in sm,self tcp; do
   echo "asan-ucx: UCX_TLS=$tls"
   UCX_TLS=$tls npx vitest run --reporter=default --outputFile.json=.ci/out/vitest-asan-ucx.json \
     native/test/ucx-socket.test.ts native/test/ucx-frames.test.ts native/test/native-tcp-loops.test.ts \
-    test/src/shard-ucx.int.test.ts test/src/shard-native-answers.int.test.ts "$@"
+    test/src/shard-ucx.int.test.ts test/src/shard-native-answers.int.test.ts test/src/shard-native-filters.int.test.ts "$@"
 done
