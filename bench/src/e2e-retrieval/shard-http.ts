@@ -5,7 +5,8 @@
  *
  * A second server on the same store listens on native+tcp:// with `nativeAnswers: false` (every frame
  * to JavaScript), for the comparison with the native plane's own answers. POST /engine-latency times
- * the engine's own search of the same index, in this process (no wire, no JavaScript around it).
+ * the engine's own search of the same index, in this process (no wire, no JavaScript around it), and
+ * POST /engine-batch its batched search.
  *
  *   shard-http.ts <data dir> <unix socket path>   prints one JSON line {tcp, unix, nativeTcp, nativeTcpJs, ucx?, http, pid} when ready
  */
@@ -61,6 +62,21 @@ app.post<{ Params: { name: string }; Body: { vectors: number[]; k: number; efSea
   times.sort((a, b) => a - b);
   return { p50Us: times[Math.floor(n / 2)]!, p99Us: times[Math.floor(n * 0.99)]!, count: n };
 });
+// The engine's batched search of the same queries, in this process on its own threads: the QPS the
+// wire is measured against (`rounds` batches of all the queries).
+app.post<{ Params: { name: string }; Body: { vectors: number[]; k: number; efSearch: number; rounds: number } }>(
+  '/collections/:name/engine-batch',
+  async (req) => {
+    const { vectors, k, efSearch, rounds } = req.body;
+    const index = store.collection(req.params.name).index;
+    const q = Float32Array.from(vectors);
+    const n = q.length / index.dim;
+    await index.search(q, k, { efSearch });
+    const t = performance.now();
+    for (let r = 0; r < rounds; r++) await index.search(q, k, { efSearch });
+    return { qps: (n * rounds) / ((performance.now() - t) / 1000), queries: n * rounds };
+  },
+);
 const http = await app.listen({ host: '127.0.0.1', port: 0 });
 
 process.stdout.write(
