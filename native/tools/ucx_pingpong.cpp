@@ -8,6 +8,8 @@
 //
 //   ragwire_ucx_pingpong [--rounds 20000] [--warmup 2000] [--spin-us -1] [--bytes 64]
 //
+// --bytes sets the frame size (64 by default; 6,144,016 is a frame of 1,000 1536-d vectors).
+//
 // Prints one JSON line: {"ucx": {p50_us, p99_us, mean_us}, "tcp": {...}, rounds, bytes, spinUs, tls}.
 // UCX_TLS and the other UCX variables apply (unset: UCX picks shared memory between the processes).
 #include <netinet/in.h>
@@ -119,6 +121,8 @@ Summary summarize(std::vector<int64_t> ns, size_t warmup) {
 Summary ucx_side(int control, bool client, size_t rounds, size_t warmup, size_t bytes, int64_t spin_us) {
   ucx::Options options;
   options.spin_us = spin_us;
+  // A kept frame is held whole before it is answered: the credit window must take it.
+  options.window_bytes = std::max(options.window_bytes, 2 * bytes);
   std::unique_ptr<ucx::Worker> worker;
   if (Status st = ucx::Worker::open(
           options, [] {}, &worker);
@@ -130,6 +134,9 @@ Summary ucx_side(int control, bool client, size_t rounds, size_t warmup, size_t 
   pong->bytes = bytes;
   auto serving = std::make_shared<ucx::Serving>();
   serving->answerer = pong;
+  // Frames of any size this run sends are kept whole for the answerer.
+  serving->limits.keep_frame_bytes = std::max<size_t>(serving->limits.keep_frame_bytes, bytes);
+  serving->limits.max_frame_bytes = std::max<uint64_t>(serving->limits.max_frame_bytes, bytes);
   const uint64_t conn = worker->new_connection(serving);
   dataplane::ConnState ready;
   ready.ready = true;

@@ -62,7 +62,7 @@ const loadedMarker = join(root, 'loaded.json');
 const preloaded = reuse && existsSync(loadedMarker);
 mkdirSync(root, { recursive: true });
 
-type ShardInfo = { tcp: string; unix: string; ucx?: string; http: string; pid: number };
+type ShardInfo = { tcp: string; unix: string; nativeTcp: string; ucx?: string; http: string; pid: number };
 const shards = await Promise.all(
   Array.from({ length: SHARDS }, (_, i) =>
     startChild<ShardInfo>('shard-http.ts', [join(root, `shard-${i}`), join(root, `shard-${i}.sock`)], { RAGWIRE_THREADS: SHARD_THREADS }),
@@ -70,6 +70,8 @@ const shards = await Promise.all(
 );
 const tcp = new ShardedCollection({ shards: shards.map((s) => [s.tcp]), collection: 'bench', timeoutMs: 60_000 });
 const unix = new ShardedCollection({ shards: shards.map((s) => [s.unix]), collection: 'bench', timeoutMs: 60_000 });
+// native+tcp:// and ucx:// are answered by the shards' native data plane (no JavaScript on the shard side).
+const nativeTcp = new ShardedCollection({ shards: shards.map((s) => [s.nativeTcp]), collection: 'bench', timeoutMs: 60_000 });
 const ucx = shards[0]!.ucx ? new ShardedCollection({ shards: shards.map((s) => [s.ucx!]), collection: 'bench', timeoutMs: 60_000 }) : undefined;
 const transferClient = new ShardClient(shards[0]!.tcp, { timeoutMs: 60_000 });
 
@@ -134,8 +136,12 @@ const qv = (i: number) => data.queries.subarray((i % nq) * DIM, ((i % nq) + 1) *
 const paths: Record<string, (i: number) => Promise<unknown>> = {
   'ragwire binary, tcp://': (i) => tcp.query({ vectors: qv(i), k: K, options: { efSearch } }),
   'ragwire binary, unix://': (i) => unix.query({ vectors: qv(i), k: K, options: { efSearch } }),
+  'ragwire binary, native+tcp:// (answered natively)': (i) => nativeTcp.query({ vectors: qv(i), k: K, options: { efSearch } }),
   ...(ucx
-    ? { [`ragwire binary, ucx:// (UCX_TLS=${process.env.UCX_TLS ?? 'default'})`]: (i: number) => ucx.query({ vectors: qv(i), k: K, options: { efSearch } }) }
+    ? {
+        [`ragwire binary, ucx:// (answered natively, UCX_TLS=${process.env.UCX_TLS ?? 'default'})`]: (i: number) =>
+          ucx.query({ vectors: qv(i), k: K, options: { efSearch } }),
+      }
     : {}),
   'HTTP/JSON (fastify), undici': (i) => undici.query({ vector: Array.from(qv(i)), k: K, efSearch }),
   'HTTP/JSON (fastify), fetch': (i) => fetchFanout.query({ vector: Array.from(qv(i)), k: K, efSearch }),
@@ -196,6 +202,25 @@ const rows = [
     f(r.qps[2]!.p99Us),
   ]),
 ];
+// One shard's own search of the same queries (searchSync in its process, no wire): with the echo,
+// the floor a fan-out's p50 is read against.
+const engineOne = (await (
+  await fetch(`${shards[0]!.http}/collections/bench/engine-latency`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ vectors: [...data.queries.subarray(0, Math.min(nq, 1000) * DIM)], k: K, efSearch }),
+  })
+).json()) as { p50Us: number; p99Us: number };
+rows.push([
+  'engine search alone, one shard (searchSync in its process)',
+  f(engineOne.p50Us),
+  f(engineOne.p99Us),
+  f(engineOne.p50Us / floor.p50Us, 2),
+  '-',
+  '-',
+  '-',
+  '-',
+]);
 const table = renderTable(header, rows, markdown);
 const transferTable = renderTable(
   ['1536-d query + 10 hits with payloads', 'binary', 'HTTP/JSON', 'JSON / binary'],
@@ -264,6 +289,7 @@ writeFileSync(
       data: { name: dataName, n: N, dim: DIM, shards: SHARDS, shardThreads: Number(SHARD_THREADS), full },
       hnsw: { ...HNSW, efSearch, recall, httpRecall },
       floor,
+      engineOne,
       results,
       transfer: { codec, wireBinary, wireJson },
       targets,
@@ -293,5 +319,5 @@ if (markdown) {
   writeFileSync(join(here, '..', '..', 'results', 'e2e-retrieval.md'), doc); // pasted into docs/benchmarks.md
 }
 
-await Promise.all([tcp.close(), unix.close(), transferClient.close(), undici.close(), fetchFanout.close()]);
+await Promise.all([tcp.close(), unix.close(), nativeTcp.close(), transferClient.close(), undici.close(), fetchFanout.close()]);
 await Promise.all(shards.map((s) => stopChild(s.child)));

@@ -143,6 +143,9 @@ Napi::Value new_connection(const Napi::CallbackInfo& info) {
     serving->limits.keep_frame_bytes = size_field(l, "keepFrameBytes", serving->limits.keep_frame_bytes);
     serving->limits.reply_high_water_bytes =
         size_field(l, "replyHighWaterBytes", serving->limits.reply_high_water_bytes);
+    // A kept frame is held whole until answered, inside the peer's credit window: it must fit.
+    if (serving->limits.keep_frame_bytes > worker(env).options().window_bytes / 2)
+      throw Napi::RangeError::New(env, "ucxConnection: keepFrameBytes must be at most half the UCX window");
   }
   return Napi::Number::New(env, (double)worker(env).new_connection(std::move(serving)));
 }
