@@ -6,14 +6,11 @@
 // write sees it. The collection snapshots its derived indexes itself (every
 // snapshotEveryOps writes, on demand and on close), so a restart loads them
 // instead of rebuilding.
-import { rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   ClosedError,
-  InvalidArgumentError,
   LimitExceededError,
   NO_LABEL,
-  isEncodedPayload,
   type CollectionInfo,
   type EncodedPayload,
   type Filter,
@@ -23,20 +20,16 @@ import {
 } from '@ragwire/protocol';
 import type { DataPlaneRegistry, Index } from '@ragwire/native';
 import { CollectionReader, type QueryHow, type QueryInput, type QueryResult } from './collection-reader';
+import { removeSnapshotFiles, writeSnapshotFiles } from './collection-files';
 import { DataPlaneColumns } from './data-plane-column';
 import type { FilterIndex } from './filter-index';
-import { checkIds, checkVectors } from './input-checks';
-import { mergeLogGroup, type LogEntry, type RefusedEntry } from './log-group';
+import { checkLogSeq, entriesAfter, mergeLogGroup, type LogEntry, type RefusedEntry } from './log-group';
 import type { CollectionDbs, CollectionRecord } from './records';
-import { encodeTag } from './recovery';
-import { vectorsPath, type CollectionSettings } from './settings';
-import { encodePayload } from './stored-payload';
-import { textSnapshotPath } from './text/derive';
-import { checkSparse, type SparseIndex } from './text/sparse-index';
+import type { CollectionSettings } from './settings';
+import type { SparseIndex } from './text/sparse-index';
 import type { TextIndex } from './text/text-index';
-import { saveTextIndex } from './text/text-snapshot';
 import { commitDelete, commitUpsert } from './write-commit';
-import type { DeleteInput, UpsertInput } from './write-input';
+import { checkUpsert, deleteTargets, type DeleteInput, type UpsertInput } from './write-input';
 
 export type { QueryHow, QueryInput, QueryResult } from './collection-reader';
 export type { DeleteInput, UpsertInput } from './write-input';
@@ -162,13 +155,7 @@ export class Collection {
    */
   applyGroupAt(entries: readonly LogEntry[]): Promise<{ applied: number; refused: RefusedEntry[] }> {
     this.#open();
-    let previous = 0;
-    for (const { logSeq } of entries) {
-      checkLogSeq(logSeq);
-      if (logSeq <= previous) throw new InvalidArgumentError(`log entries must be in log order: ${logSeq} after ${previous}`);
-      previous = logSeq;
-    }
-    const fresh = entries.filter((e) => e.logSeq > this.logSeq);
+    const fresh = entriesAfter(entries, this.logSeq);
     if (fresh.length === 0) return Promise.resolve({ applied: 0, refused: [] });
     const last = fresh.at(-1)!.logSeq;
     const { upsert, remove, refused } = mergeLogGroup(fresh, this.settings);
@@ -191,12 +178,16 @@ export class Collection {
 
   /** A log write the store refused: its position is committed alone, then the store's error. */
   #consume(logSeq: number, error: unknown): Promise<never> {
-    this.record.logSeq = logSeq;
-    const committed = this.dbs.collections.put(this.name, { ...this.record });
-    return this.#serial(async () => {
-      await committed;
+    return this.#commitLogSeq(logSeq).then(() => {
       throw error;
     });
+  }
+
+  /** Commits the record at log position `logSeq`, with no write, after every write before it. */
+  #commitLogSeq(logSeq: number): Promise<unknown> {
+    this.record.logSeq = logSeq;
+    const committed = this.dbs.collections.put(this.name, { ...this.record });
+    return this.#serial(() => committed);
   }
 
   /**
@@ -209,12 +200,7 @@ export class Collection {
     this.#open();
     checkLogSeq(logSeq);
     if (logSeq <= this.logSeq) return Promise.resolve(false);
-    this.record.logSeq = logSeq;
-    const committed = this.dbs.collections.put(this.name, { ...this.record });
-    return this.#serial(async () => {
-      await committed;
-      return true;
-    });
+    return this.#commitLogSeq(logSeq).then(() => true);
   }
 
   /** Inserts or replaces documents. Resolves once committed to disk and searchable. */
@@ -226,15 +212,7 @@ export class Collection {
   #upsert(input: UpsertInput, logSeq: number | undefined, remove: readonly string[]): Promise<{ upserted: number; seq: number }> {
     this.#open();
     const { ids, vectors, payloads } = input;
-    const n = checkIds(ids);
-    checkVectors(vectors, this.settings, n, 'vectors');
-    if (payloads !== undefined && (!Array.isArray(payloads) || payloads.length !== n)) {
-      throw new InvalidArgumentError(`payloads must hold one entry (or null) per id: ${n}, got ${Array.isArray(payloads) ? payloads.length : typeof payloads}`);
-    }
-    // Encoded (and so checked) before anything changes: a bad payload fails the whole write.
-    const sparse = input.sparse?.map((v, i) => (v === null || v === undefined || v.indices.length === 0 ? null : checkSparse(v, `sparse[${i}]`)));
-    if (sparse !== undefined && sparse.length !== n) throw new InvalidArgumentError(`sparse must hold one entry (or null) per id: ${n}, got ${sparse.length}`);
-    const encoded = payloads?.map((p, i) => (p === null || p === undefined ? undefined : isEncodedPayload(p) ? p : encodePayload(p, `payloads[${i}]`)));
+    const { n, encoded, sparse } = checkUpsert(input, this.settings);
     if (this.record.nextLabel + n >= NO_LABEL) throw new LimitExceededError('the collection has used every engine label; re-create it');
     const dim = this.settings.dim;
     const labels = new Uint32Array(n);
@@ -266,18 +244,11 @@ export class Collection {
    */
   delete(input: DeleteInput, logSeq?: number): Promise<{ deleted: number; seq: number }> {
     this.#open();
-    const given = (input.ids !== undefined ? 1 : 0) + (input.filter !== undefined ? 1 : 0) + (input.all !== undefined ? 1 : 0);
-    if (given !== 1) throw new InvalidArgumentError('delete takes exactly one of ids, filter and all');
-    let ids: string[];
-    if (input.ids) {
-      checkIds(input.ids, true);
-      ids = input.ids;
-    } else if (input.filter !== undefined) {
-      ids = this.idsMatching(input.filter);
-    } else {
-      if (input.all !== true) throw new InvalidArgumentError(`delete.all must be true when given, got ${String(input.all)}`);
-      ids = [...this.labelToId.values()];
-    }
+    const ids = deleteTargets(
+      input,
+      (filter) => this.idsMatching(filter),
+      () => [...this.labelToId.values()],
+    );
     const seq = ++this.record.seq;
     const record = this.#recordAt(logSeq);
     const { committed, removed } = commitDelete(this.dbs, ids, seq, record);
@@ -371,9 +342,7 @@ export class Collection {
     await this.#shutDown();
     await this.dbs.collections.remove(this.name);
     for (const db of [this.dbs.docs, this.dbs.vectors, this.dbs.log]) await db.drop();
-    rmSync(this.#options.snapshotPath, { force: true });
-    rmSync(textSnapshotPath(this.#options.snapshotPath), { force: true });
-    rmSync(vectorsPath(this.#options.snapshotPath), { force: true });
+    removeSnapshotFiles(this.#options.snapshotPath);
   }
 
   async #shutDown(): Promise<void> {
@@ -424,16 +393,13 @@ export class Collection {
    */
   async #writeSnapshot(): Promise<SnapshotInfo> {
     const seq = this.#indexedSeq;
-    const path = this.#options.snapshotPath;
-    const s = this.index.stats();
-    if (s.deleted > 0 && s.deleted >= (s.count + s.deleted) * this.#options.compactRatio) await this.index.compact();
-    await this.index.save(path, { userData: encodeTag({ incarnation: this.record.incarnation, seq }) });
-    saveTextIndex(this.text, textSnapshotPath(path), this.record.incarnation);
+    const tag = { incarnation: this.record.incarnation, seq };
+    const bytes = await writeSnapshotFiles(this.index, this.text, this.#options.snapshotPath, tag, this.#options.compactRatio);
     this.#snapshotSeq = seq;
     await this.dbs.log.transaction(() => {
       for (const key of this.dbs.log.getKeys({ end: seq + 1 })) this.dbs.log.remove(key);
     });
-    return { collection: this.name, seq, bytes: statSync(path).size };
+    return { collection: this.name, seq, bytes };
   }
 
   async #unindex(labels: number[]): Promise<void> {
@@ -451,8 +417,4 @@ export class Collection {
   #open(): void {
     if (this.#closed) throw new ClosedError(`collection ${this.name} is closed`);
   }
-}
-
-function checkLogSeq(logSeq: number): void {
-  if (!Number.isSafeInteger(logSeq) || logSeq < 1) throw new InvalidArgumentError(`logSeq must be a positive integer, got ${logSeq}`);
 }

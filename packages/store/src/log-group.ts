@@ -2,11 +2,9 @@
 // has their effect applied one by one in log order: each id ends as its last entry left it (upserted
 // with that entry's vector and payload, or deleted). An entry the store would refuse is left out and
 // named, as applying it alone would have changed nothing. Collection.applyGroupAt commits the result.
-import { InvalidArgumentError, isEncodedPayload, type EncodedPayload, type SparseVector } from '@ragwire/protocol';
-import type { DeleteInput, UpsertInput } from './write-input';
-import { checkIds, checkVectors } from './input-checks';
-import { encodePayload } from './stored-payload';
-import { checkSparse } from './text/sparse-index';
+import { InvalidArgumentError, type EncodedPayload, type SparseVector } from '@ragwire/protocol';
+import { checkUpsert, type CheckedUpsert, type DeleteInput, type UpsertInput } from './write-input';
+import { checkIds } from './input-checks';
 
 /** One write-log entry at its position. */
 export interface LogEntry {
@@ -42,27 +40,17 @@ export function mergeLogGroup(entries: readonly LogEntry[], settings: { name: st
   let withSparse = false;
   for (const { logSeq, write } of entries) {
     if ('upsert' in write) {
-      const { ids, vectors, payloads, sparse } = write.upsert;
-      let encoded: (EncodedPayload | undefined)[] | undefined;
-      let checkedSparse: (SparseVector | undefined)[] | undefined;
+      const { ids, vectors } = write.upsert;
+      let checked: CheckedUpsert;
       try {
-        const n = checkIds(ids);
-        checkVectors(vectors, settings, n, 'vectors');
-        if (payloads !== undefined && (!Array.isArray(payloads) || payloads.length !== n))
-          throw new InvalidArgumentError(
-            `payloads must hold one entry (or null) per id: ${n}, got ${Array.isArray(payloads) ? payloads.length : typeof payloads}`,
-          );
-        if (sparse !== undefined && sparse.length !== n)
-          throw new InvalidArgumentError(`sparse must hold one entry (or null) per id: ${n}, got ${sparse.length}`);
-        encoded = payloads?.map((p, i) => (p === null || p === undefined ? undefined : isEncodedPayload(p) ? p : encodePayload(p, `payloads[${i}]`)));
-        checkedSparse = sparse?.map((v, i) => (v === null || v === undefined || v.indices.length === 0 ? undefined : checkSparse(v, `sparse[${i}]`)));
+        checked = checkUpsert(write.upsert, settings);
       } catch (error) {
         refused.push({ logSeq, error });
         continue;
       }
       ids.forEach((id, row) => {
-        const payload = encoded?.[row];
-        const sv = checkedSparse?.[row];
+        const payload = checked.encoded?.[row];
+        const sv = checked.sparse?.[row] ?? undefined;
         withPayloads ||= payload !== undefined;
         withSparse ||= sv !== undefined;
         last.delete(id); // re-inserted last: the upsert keeps log order
@@ -94,4 +82,20 @@ export function mergeLogGroup(entries: readonly LogEntry[], settings: { name: st
   if (withPayloads) upsert.payloads = kept.map(([, s]) => s.payload ?? null);
   if (withSparse) upsert.sparse = kept.map(([, s]) => s.sparse ?? null);
   return { upsert, remove, refused };
+}
+
+/** A log position: a positive safe integer. */
+export function checkLogSeq(logSeq: number): void {
+  if (!Number.isSafeInteger(logSeq) || logSeq < 1) throw new InvalidArgumentError(`logSeq must be a positive integer, got ${logSeq}`);
+}
+
+/** The entries past position `logSeq`, after checking that every position is valid and in log order. */
+export function entriesAfter(entries: readonly LogEntry[], logSeq: number): LogEntry[] {
+  let previous = 0;
+  for (const e of entries) {
+    checkLogSeq(e.logSeq);
+    if (e.logSeq <= previous) throw new InvalidArgumentError(`log entries must be in log order: ${e.logSeq} after ${previous}`);
+    previous = e.logSeq;
+  }
+  return entries.filter((e) => e.logSeq > logSeq);
 }
