@@ -1,6 +1,5 @@
 // One client connection: frames in (docs/protocol.md §9.1), pipelined requests, replies out of order (§2.2).
 import { performance } from 'node:perf_hooks';
-import type { Logger } from 'pino';
 import {
   hasCode,
   BadFrameError,
@@ -20,24 +19,19 @@ import {
   isRequest,
   toErrorReply,
   type DecodeEvent,
-  type Extension,
   type ExtensionsReply,
   type ExtensionsRequest,
-  type FrameBudget,
   type HelloRequest,
-  type ProtocolLimits,
   type RagwireError,
   type Request,
   type Response,
 } from '@ragwire/protocol';
-import type { Store, StoreRequest } from '@ragwire/store';
-import type { Tracing } from '@ragwire/tracing';
-import { LOOPBACK_PRINCIPAL, type Principal, type TokenTable } from './auth';
-import type { FleetMember } from './fleet-member';
+import type { StoreRequest } from '@ragwire/store';
+import { LOOPBACK_PRINCIPAL, type Principal } from './auth';
+import type { ConnectionContext } from './connection-context';
 import { advertisedLimits, dispatch } from './dispatch';
-import type { ConnectionLimits } from './connection-limits';
 import type { FrameSocket } from './listener';
-import type { CloseReason, RequestMeters, ShardMetrics } from './metrics';
+import type { CloseReason, RequestMeters } from './metrics';
 import { QuerySpan } from './query-span';
 
 /** A request decoded and waiting for, or holding, one of the connection's dispatch slots. */
@@ -52,29 +46,6 @@ interface Pending {
 /** Why reading is paused: too many requests (or request bytes) in flight, or replies the peer has not read. */
 const PAUSED_WINDOW = 1;
 const PAUSED_DRAIN = 2;
-
-/** What every connection of one server shares. */
-export interface ConnectionContext {
-  store: Store;
-  /** Undefined: no tokens configured (loopback only), every connection has full access. */
-  tokens: TokenTable | undefined;
-  limits: ProtocolLimits;
-  metrics: ShardMetrics;
-  log: Logger;
-  maxInFlight: number;
-  connectionLimits: ConnectionLimits;
-  /** Memory for partial frames, shared by every connection of the server. */
-  frameBudget: FrameBudget;
-  serverName: string;
-  /** True once the server is shutting down: new requests get RAGWIRE_ERR_CLOSED. */
-  draining(): boolean;
-  /** Fleet membership (--nats): writes come from the log, queries may wait for a log position. */
-  fleet: FleetMember | undefined;
-  /** Tracing (off: undefined); with it on, connections may turn the `trace` extension on (docs/protocol.md §5.12). */
-  tracing: Tracing | undefined;
-  /** The extensions this server serves. */
-  extensions: ReadonlySet<Extension>;
-}
 
 export class ClientConnection {
   readonly id: number;
