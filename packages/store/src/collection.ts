@@ -22,10 +22,12 @@ import type { DataPlaneRegistry, Index } from '@ragwire/native';
 import { CollectionReader, type QueryHow, type QueryInput, type QueryResult } from './collection-reader';
 import { removeSnapshotFiles, writeSnapshotFiles } from './collection-files';
 import { DataPlaneColumns } from './data-plane-column';
+import { indexDocuments, unindexDocuments, type DocumentIndexes } from './document-indexes';
 import type { FilterIndex } from './filter-index';
 import { checkLogSeq, entriesAfter, mergeLogGroup, type LogEntry, type RefusedEntry } from './log-group';
 import type { CollectionDbs, CollectionRecord } from './records';
 import type { CollectionSettings } from './settings';
+import type { CollectionOptions } from './store-options';
 import type { SparseIndex } from './text/sparse-index';
 import type { TextIndex } from './text/text-index';
 import { commitDelete, commitUpsert } from './write-commit';
@@ -34,21 +36,7 @@ import { checkUpsert, deleteTargets, type DeleteInput, type UpsertInput } from '
 export type { QueryHow, QueryInput, QueryResult } from './collection-reader';
 export type { DeleteInput, UpsertInput } from './write-input';
 
-/** How a collection snapshots and searches (the store's options, and where its snapshot lives). */
-export interface CollectionOptions {
-  /** The engine index's snapshot file; the text index's lies beside it (textSnapshotPath). */
-  snapshotPath: string;
-  /** Snapshot after this many writes since the last snapshot. */
-  snapshotEveryOps: number;
-  /** Compact the index before a snapshot when this share of its rows are deleted. */
-  compactRatio: number;
-  /** Collections (or allow-lists) with at most this many bytes of vectors are searched by an exact scan, whatever the index kind; 0: never planned. */
-  exactScanBytes: number;
-  /** A flat index on a device searches there only batches above this much work (queries x rows x dim). */
-  deviceMinWork: number;
-}
-
-export class Collection {
+export class Collection implements DocumentIndexes {
   readonly settings: CollectionSettings;
   readonly record: CollectionRecord;
   /** label -> document id, for the live documents. */
@@ -224,13 +212,7 @@ export class Collection {
     return this.#apply(committed, async () => {
       if (removed.length) await this.#unindex(removed);
       await this.index.add(labels, own);
-      for (let i = 0; i < n; i++) {
-        this.labelToId.set(labels[i]!, ids[i]!);
-        this.filters.add(labels[i]!, payloads?.[i]?.metadata);
-        const p = payloads?.[i];
-        if (p) this.text.add(labels[i]!, this.text.documentText(p.text, p.metadata));
-        if (sparse?.[i]) this.sparse.add(labels[i]!, sparse[i]!);
-      }
+      indexDocuments(this, labels, ids, payloads, sparse);
       this.#columns.added(labels, ids, encoded, (label) => this.filters.fieldsOf(label));
       this.#indexedSeq = seq;
       this.#indexedLogWrites = record.logWrites ?? 0;
@@ -405,12 +387,7 @@ export class Collection {
   async #unindex(labels: number[]): Promise<void> {
     if (labels.length === 0) return;
     await this.index.remove(Uint32Array.from(labels));
-    for (const label of labels) {
-      this.labelToId.delete(label);
-      this.filters.remove(label);
-      this.text.remove(label);
-      this.sparse.remove(label);
-    }
+    unindexDocuments(this, labels);
     this.#columns.removed(labels);
   }
 

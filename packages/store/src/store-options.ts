@@ -96,3 +96,17 @@ function warnRebuild(event: RebuildEvent): void {
 export function resolveStoreOptions(options: StoreOptions): ResolvedStoreOptions {
   return parseConfig(storeOptionsSchema, options, 'store option', (o) => ({ ...o, onRebuild: o.onRebuild ?? warnRebuild }));
 }
+
+/** How a collection snapshots and searches (the store's options, and where its snapshot lives). */
+export interface CollectionOptions {
+  /** The engine index's snapshot file; the text index's lies beside it (textSnapshotPath). */
+  snapshotPath: string;
+  /** Snapshot after this many writes since the last snapshot. */
+  snapshotEveryOps: number;
+  /** Compact the index before a snapshot when this share of its rows are deleted. */
+  compactRatio: number;
+  /** Collections (or allow-lists) with at most this many bytes of vectors are searched by an exact scan, whatever the index kind; 0: never planned. */
+  exactScanBytes: number;
+  /** A flat index on a device searches there only batches above this much work (queries x rows x dim). */
+  deviceMinWork: number;
+}

@@ -4,10 +4,8 @@ import {
   hasCode,
   BadFrameError,
   ClosedError,
-  ConnectionTimeoutError,
   FrameDecoder,
   FrameWriter,
-  HEADER_BYTES,
   SlowConsumerError,
   EXTENSIONS,
   PROTOCOL_VERSION,
@@ -29,6 +27,7 @@ import {
 import type { StoreRequest } from '@ragwire/store';
 import { LOOPBACK_PRINCIPAL, type Principal } from './auth';
 import type { ConnectionContext } from './connection-context';
+import { brokenDeadline } from './connection-deadlines';
 import { advertisedLimits, dispatch } from './dispatch';
 import type { FrameSocket } from './listener';
 import type { CloseReason, RequestMeters } from './metrics';
@@ -119,34 +118,19 @@ export class ClientConnection {
     return this.socket.writableLength;
   }
 
-  /**
-   * Enforces the deadlines (called by the server's sweep): HELLO in time, a started frame arriving
-   * above the bytes-per-second floor, and no idle connection past the idle timeout.
-   */
+  /** Enforces the deadlines of connection-deadlines.ts (called by the server's sweep). */
   checkDeadlines(now: number): void {
     if (this.closed) return;
-    const limits = this.ctx.connectionLimits;
     const written = this.socket.bytesWritten;
     if (written !== this.lastBytesWritten) {
       this.lastBytesWritten = written;
       this.lastProgressAt = now;
     }
-    if (this.principal === undefined && now - this.openedAt > limits.helloTimeoutMs) {
-      this.abort('hello_timeout', new ConnectionTimeoutError(`no successful HELLO within ${limits.helloTimeoutMs} ms`));
-    } else if (this.partialSince !== undefined && this.pausedBy === 0) {
-      const declared = this.decoder.pendingFrameBytes ?? HEADER_BYTES;
-      const allowedMs = limits.frameTimeoutMs + (declared * 1000) / limits.minFrameBytesPerSecond;
-      if (now - this.partialSince > allowedMs) {
-        this.abort(
-          'frame_timeout',
-          new ConnectionTimeoutError(
-            `a frame of ${declared} bytes did not arrive within ${Math.round(allowedMs)} ms (${this.decoder.bufferedBytes} bytes came)`,
-          ),
-        );
-      }
-    } else if (this.inFlight === 0 && now - this.lastProgressAt > limits.idleTimeoutMs) {
-      this.abort('idle_timeout', new ConnectionTimeoutError(`idle for ${limits.idleTimeoutMs} ms`));
-    }
+    const { principal, openedAt, partialSince, inFlight, lastProgressAt, decoder } = this;
+    const view = { authenticated: principal !== undefined, openedAt, partialSince, paused: this.pausedBy !== 0, inFlight, lastProgressAt };
+    const frame = { declaredFrameBytes: decoder.pendingFrameBytes, bufferedBytes: decoder.bufferedBytes };
+    const broken = brokenDeadline({ ...view, ...frame }, this.ctx.connectionLimits, now);
+    if (broken) this.abort(broken.reason, broken.error);
   }
 
   /**
