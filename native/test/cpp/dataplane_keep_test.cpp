@@ -227,14 +227,9 @@ TEST(TcpLoopAnswers, TheConnectionsStateReachesTheAnswerer) {
   ::close(fd);
 }
 
-TEST(TcpLoopAnswers, ReadingStopsWhileAnswersPileUpUnread) {
-  LoopOptions options;
-  options.max_unsent_bytes = 256u << 10;
-  options.reply_high_water_bytes = 64u << 10;
-  Harness h(options);
-  auto answerer = std::make_shared<EvenAnswerer>();
-  h.loop->set_answerer(answerer);
-  int fd = h.connect_client();
+// A client that reads slowly (a small receive buffer), on a connection ready to read anything.
+void connect_slow_reader(Harness& h, int& fd) {
+  fd = h.connect_client();
   int small = 4096;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
   ASSERT_TRUE(h.wait_for(LoopEventKind::kAccept));
@@ -242,6 +237,17 @@ TEST(TcpLoopAnswers, ReadingStopsWhileAnswersPileUpUnread) {
   state.ready = true;
   state.read_any = true;
   h.loop->set_state(h.seen.front().conn, state);
+}
+
+TEST(TcpLoopAnswers, ReadingStopsWhileAnswersPileUpUnread) {
+  LoopOptions options;
+  options.max_unsent_bytes = 256u << 10;
+  options.reply_high_water_bytes = 64u << 10;
+  Harness h(options);
+  auto answerer = std::make_shared<EvenAnswerer>();
+  h.loop->set_answerer(answerer);
+  int fd = -1;
+  ASSERT_NO_FATAL_FAILURE(connect_slow_reader(h, fd));
   // Small questions, never a reply read: the loop stops reading at the high-water mark, so the
   // queue stays bounded, and the peer's writes stall on the kernel's buffers.
   auto q = frame(0x20, 2, 16);
@@ -280,14 +286,8 @@ TEST(TcpLoopAnswers, PastTheReplyHighWaterMarkFramesGoToJavaScript) {
   options.max_unsent_bytes = 64u << 20;
   Harness h(options);
   h.loop->set_answerer(std::make_shared<BigAnswerer>());
-  int fd = h.connect_client();
-  int small = 4096;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  ASSERT_TRUE(h.wait_for(LoopEventKind::kAccept));
-  ConnState state;
-  state.ready = true;
-  state.read_any = true;
-  h.loop->set_state(h.seen.front().conn, state);
+  int fd = -1;
+  ASSERT_NO_FATAL_FAILURE(connect_slow_reader(h, fd));
   // 64 small questions in one write (one read): a reply of 1 MiB each would be 64 MiB; the loop
   // builds replies up to the mark, then hands the rest on.
   std::vector<uint8_t> many;

@@ -10,31 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "frame_builders.hpp"
+
 namespace ragwire::dataplane {
 namespace {
 
-ProtocolLimits test_limits() {
-  ProtocolLimits l;
-  l.max_frame_bytes = 1 << 20;
-  l.max_k = 100;
-  l.max_query_batch = 16;
-  l.max_dim = 64;
-  l.max_filter_conditions = 8;
-  l.max_filter_values = 8;
-  l.max_structured_nodes = 1000;
-  l.max_structured_depth = 8;
-  l.max_ef_search = 500;
-  l.max_query_text_bytes = 64;
-  l.max_sparse_entries = 16;
-  l.max_filter_key_bytes = 32;
-  l.max_filter_string_chars = 32;
-  return l;
-}
-
-void str(std::vector<uint8_t>& m, const std::string& s) {
-  m.push_back((uint8_t)(0xa0 | s.size()));
-  m.insert(m.end(), s.begin(), s.end());
-}
+using test::limits;
+using test::str;
 
 // { collection: "docs", n: 2, dim: 2, k: 3, filter: { must: [{ key: "lang", eq: "en" }] },
 //   options: { efSearch: 40 } } with 2 x 2 floats.
@@ -47,19 +29,7 @@ std::vector<uint32_t> query_frame() {
   str(m, "filter"), m.push_back(0x81), str(m, "must"), m.push_back(0x91), m.push_back(0x82);
   str(m, "key"), str(m, "lang"), str(m, "eq"), str(m, "en");
   str(m, "options"), m.push_back(0x81), str(m, "efSearch"), m.push_back(40);
-  const size_t head = (16 + m.size() + 3) & ~(size_t)3;
-  std::vector<uint32_t> words((head + 16) / 4, 0);
-  auto* b = (uint8_t*)words.data();
-  const uint32_t length = (uint32_t)(words.size() * 4 - 4), meta = (uint32_t)m.size();
-  std::memcpy(b, &length, 4);
-  b[4] = kProtocolVersion;
-  b[5] = 0x20;
-  b[8] = 7;
-  std::memcpy(b + 12, &meta, 4);
-  std::memcpy(b + 16, m.data(), m.size());
-  const float vectors[4] = {1, 2, 3, 4};
-  std::memcpy(b + head, vectors, 16);
-  return words;
+  return test::query_frame_words(m, {1, 2, 3, 4}, 7);
 }
 
 class QueryDecoderTest : public ::testing::Test {
@@ -70,7 +40,7 @@ class QueryDecoderTest : public ::testing::Test {
 TEST_F(QueryDecoderTest, DecodesAQueryWithViewsIntoTheFrame) {
   std::vector<uint32_t> words = query_frame();
   QueryView q;
-  const QueryDecode d = decode_query_frame((const uint8_t*)words.data(), words.size() * 4, test_limits(), false, q);
+  const QueryDecode d = decode_query_frame((const uint8_t*)words.data(), words.size() * 4, limits(), false, q);
   ASSERT_EQ(d.verdict, Verdict::kQuery) << fault_code(d.fault);
   EXPECT_EQ(d.request_id, 7u);
   EXPECT_EQ(q.collection, "docs");
@@ -90,7 +60,7 @@ TEST_F(QueryDecoderTest, DecodesAQueryWithViewsIntoTheFrame) {
 
 TEST_F(QueryDecoderTest, RefusesLimitsAndUnknownOptionsWithTheirCodes) {
   std::vector<uint32_t> words = query_frame();
-  ProtocolLimits small = test_limits();
+  ProtocolLimits small = limits();
   small.max_k = 2;
   QueryView q;
   EXPECT_EQ(decode_query_frame((const uint8_t*)words.data(), words.size() * 4, small, false, q).fault,
@@ -101,7 +71,7 @@ TEST_F(QueryDecoderTest, RefusesLimitsAndUnknownOptionsWithTheirCodes) {
     option = (uint8_t*)std::memchr(option + 1, 'e', b + words.size() * 4 - option - 1);
   ASSERT_NE(option, nullptr);
   option[0] = 'E';
-  EXPECT_EQ(decode_query_frame(b, words.size() * 4, test_limits(), false, q).fault, FrameFault::kUnknownOption);
+  EXPECT_EQ(decode_query_frame(b, words.size() * 4, limits(), false, q).fault, FrameFault::kUnknownOption);
 }
 
 TEST_F(QueryDecoderTest, EveryTruncationAndBitFlipGetsAVerdict) {
@@ -113,13 +83,13 @@ TEST_F(QueryDecoderTest, EveryTruncationAndBitFlipGetsAVerdict) {
     // A buffer of exactly `cut` bytes, so a read past it is a sanitizer finding.
     std::vector<uint32_t> words(original.begin(), original.begin() + (cut + 3) / 4);
     std::vector<uint8_t> frame((const uint8_t*)words.data(), (const uint8_t*)words.data() + cut);
-    const QueryDecode d = decode_query_frame(frame.data(), cut, test_limits(), false, q);
+    const QueryDecode d = decode_query_frame(frame.data(), cut, limits(), false, q);
     EXPECT_EQ(d.verdict, Verdict::kFault);
   }
   for (size_t bit = 0; bit < bytes * 8; bit++) {
     std::vector<uint32_t> words = original;
     ((uint8_t*)words.data())[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-    const QueryDecode d = decode_query_frame((const uint8_t*)words.data(), bytes, test_limits(), true, q);
+    const QueryDecode d = decode_query_frame((const uint8_t*)words.data(), bytes, limits(), true, q);
     (d.verdict == Verdict::kQuery ? decoded : refused)++;
   }
   EXPECT_GT(decoded, 0u);  // flips in the vectors leave a valid query

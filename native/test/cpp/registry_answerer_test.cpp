@@ -12,35 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "frame_builders.hpp"
 #include "ragwire/thread_pool.hpp"
 #include "result_encoder.hpp"
 
 namespace ragwire::dataplane {
 namespace {
 
-ProtocolLimits limits() {
-  ProtocolLimits l;
-  l.max_frame_bytes = 1 << 20;
-  l.max_k = 100;
-  l.max_query_batch = 16;
-  l.max_dim = 64;
-  l.max_filter_conditions = 8;
-  l.max_filter_values = 8;
-  l.max_structured_nodes = 1000;
-  l.max_structured_depth = 8;
-  l.max_ef_search = 500;
-  l.max_query_text_bytes = 64;
-  l.max_sparse_entries = 16;
-  l.max_payload_bytes = 1024;
-  l.max_filter_key_bytes = 32;
-  l.max_filter_string_chars = 32;
-  return l;
-}
-
-void str(std::vector<uint8_t>& m, const std::string& s) {
-  m.push_back((uint8_t)(0xa0 | s.size()));
-  m.insert(m.end(), s.begin(), s.end());
-}
+using test::limits;
+using test::str;
 
 // A QUERY of one 2-d vector: { collection, n: 1, dim, k, [filter on "lang"], [options: { withPayload: true }] }.
 std::vector<uint32_t> query(const std::string& collection, uint8_t dim, uint8_t k, const std::vector<float>& v,
@@ -55,18 +35,7 @@ std::vector<uint32_t> query(const std::string& collection, uint8_t dim, uint8_t 
     str(m, "key"), str(m, "lang"), str(m, "eq"), str(m, "en");
   }
   if (with_payload) str(m, "options"), m.push_back(0x81), str(m, "withPayload"), m.push_back(0xc3);
-  const size_t head = (16 + m.size() + 3) & ~(size_t)3;
-  std::vector<uint32_t> words((head + v.size() * 4 + 3) / 4, 0);
-  auto* b = (uint8_t*)words.data();
-  const uint32_t length = (uint32_t)(words.size() * 4 - 4), meta = (uint32_t)m.size();
-  std::memcpy(b, &length, 4);
-  b[4] = kProtocolVersion;
-  b[5] = 0x20;
-  b[8] = 9;  // request id 9
-  std::memcpy(b + 12, &meta, 4);
-  std::memcpy(b + 16, m.data(), m.size());
-  std::memcpy(b + head, v.data(), v.size() * 4);
-  return words;
+  return test::query_frame_words(m, v, 9);  // request id 9
 }
 
 IndexedField lang(const std::string& value) {
