@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MESSAGE_NAMES, decodeFrame, encodeFrame, encodeFrameParts, wireTypeOf } from './codec';
 import { fromErrorReply, toErrorReply } from './codec-admin';
-import { UnknownCollectionError, isRagwireError } from './errors';
+import { UnknownCollectionError } from './errors';
 import { FLAG_RESPONSE, HEADER_BYTES, MessageType, readHeader } from './header';
 import { DEFAULT_LIMITS, resolveLimits } from './limits';
 import type { Message, QueryRequest, ResultReply, UpsertRequest } from './messages';
 import { sampleMessages } from './testing/sample-messages';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (!isRagwireError(error)) throw error;
-    return error.code;
-  }
-  return undefined;
-}
+import { thrownCode } from './testing/thrown-code';
 
 describe('encodeFrame / decodeFrame', () => {
   it('round-trips every message type, requests and replies', () => {
@@ -134,16 +125,16 @@ describe('encoder validation', () => {
   const q = (over: Partial<QueryRequest>): Message => ({ type: 'query', collection: 'c', dim: 2, k: 1, vectors: new Float32Array(2), ...over });
 
   it('refuses malformed messages as argument errors before anything is sent', () => {
-    expect(codeOf(() => encodeFrame(q({ k: 0 }), 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
-    expect(codeOf(() => encodeFrame(q({ vectors: new Float32Array(3) }), 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
-    expect(codeOf(() => encodeFrame(q({ collection: '../etc' }), 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
-    expect(codeOf(() => encodeFrame({ ...q({}), extra: 1 } as unknown as Message, 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
-    expect(codeOf(() => encodeFrame({ type: 'nope' } as unknown as Message, 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
-    expect(codeOf(() => encodeFrame(q({}), 0))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
-    expect(codeOf(() => encodeFrame(q({}), 2 ** 32))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
-    expect(codeOf(() => encodeFrame({ type: 'delete', collection: 'c' }, 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(thrownCode(() => encodeFrame(q({ k: 0 }), 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(thrownCode(() => encodeFrame(q({ vectors: new Float32Array(3) }), 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(thrownCode(() => encodeFrame(q({ collection: '../etc' }), 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(thrownCode(() => encodeFrame({ ...q({}), extra: 1 } as unknown as Message, 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(thrownCode(() => encodeFrame({ type: 'nope' } as unknown as Message, 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(thrownCode(() => encodeFrame(q({}), 0))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(thrownCode(() => encodeFrame(q({}), 2 ** 32))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(thrownCode(() => encodeFrame({ type: 'delete', collection: 'c' }, 1))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
     expect(
-      codeOf(() =>
+      thrownCode(() =>
         encodeFrame(
           { type: 'upsert', collection: 'c', dim: 1, ids: ['a'], vectors: new Float32Array(1), payloads: [{ text: 'x', when: new Date() } as never] },
           1,
@@ -151,20 +142,20 @@ describe('encoder validation', () => {
       ),
     ).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
     expect(
-      codeOf(() =>
+      thrownCode(() =>
         encodeFrame({ type: 'upsert', collection: 'c', dim: 1, ids: ['a'], vectors: new Float32Array(1), payloads: [{ metadata: { at: new Date() } }] }, 1),
       ),
     ).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
   });
 
   it('applies the limits, and the filter and option checks', () => {
-    expect(codeOf(() => encodeFrame(q({ k: DEFAULT_LIMITS.maxK + 1 }), 1))).toBe('RAGWIRE_ERR_LIMIT');
-    expect(codeOf(() => encodeFrame(q({ filter: { must: [{ key: 'a', gt: 1 } as never] } }), 1))).toBe('RAGWIRE_ERR_INVALID_FILTER');
-    expect(codeOf(() => encodeFrame(q({ options: { efsearch: 10 } as never }), 1))).toBe('RAGWIRE_ERR_UNKNOWN_OPTION');
+    expect(thrownCode(() => encodeFrame(q({ k: DEFAULT_LIMITS.maxK + 1 }), 1))).toBe('RAGWIRE_ERR_LIMIT');
+    expect(thrownCode(() => encodeFrame(q({ filter: { must: [{ key: 'a', gt: 1 } as never] } }), 1))).toBe('RAGWIRE_ERR_INVALID_FILTER');
+    expect(thrownCode(() => encodeFrame(q({ options: { efsearch: 10 } as never }), 1))).toBe('RAGWIRE_ERR_UNKNOWN_OPTION');
     const small = resolveLimits({ maxFrameBytes: 1024 });
-    expect(codeOf(() => encodeFrame(q({ dim: 512, vectors: new Float32Array(512) }), 1, small))).toBe('RAGWIRE_ERR_FRAME_TOO_LARGE');
+    expect(thrownCode(() => encodeFrame(q({ dim: 512, vectors: new Float32Array(512) }), 1, small))).toBe('RAGWIRE_ERR_FRAME_TOO_LARGE');
     const big = { text: 'x'.repeat(DEFAULT_LIMITS.maxPayloadBytes) };
-    expect(codeOf(() => encodeFrame({ type: 'upsert', collection: 'c', dim: 1, ids: ['a'], vectors: new Float32Array(1), payloads: [big] }, 1))).toBe(
+    expect(thrownCode(() => encodeFrame({ type: 'upsert', collection: 'c', dim: 1, ids: ['a'], vectors: new Float32Array(1), payloads: [big] }, 1))).toBe(
       'RAGWIRE_ERR_LIMIT',
     );
   });

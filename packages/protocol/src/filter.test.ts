@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isRagwireError } from './errors';
 import { MAX_FILTER_STRING_CHARS, validateFilter } from './filter';
 import { resolveLimits } from './limits';
+import { thrownCode } from './testing/thrown-code';
 
 function codeOf(value: unknown, limits = resolveLimits()): string | undefined {
-  try {
-    validateFilter(value, limits);
-  } catch (error) {
-    if (!isRagwireError(error)) throw error;
-    return error.code;
-  }
-  return undefined;
+  return thrownCode(() => validateFilter(value, limits));
 }
 
 describe('validateFilter', () => {

@@ -1,21 +1,11 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { isRagwireError } from './errors';
 import { packValue, unpackChecked } from './msgpack';
+import { thrownCode } from './testing/thrown-code';
 
 function check(bytes: Uint8Array | number[], nodes = 1000, depth = 8): unknown {
   const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   return unpackChecked(b, 0, b.length, { nodes }, depth, 'meta');
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (!isRagwireError(error)) throw error;
-    return error.code;
-  }
-  return undefined;
 }
 
 describe('unpackChecked (the msgpack subset of §3.1)', () => {
@@ -43,25 +33,25 @@ describe('unpackChecked (the msgpack subset of §3.1)', () => {
     ['trailing bytes', [0xc0, 0xc0]],
     ['empty section', []],
   ])('refuses %s with BAD_FRAME', (_, bytes) => {
-    expect(codeOf(() => check(bytes))).toBe('RAGWIRE_ERR_BAD_FRAME');
+    expect(thrownCode(() => check(bytes))).toBe('RAGWIRE_ERR_BAD_FRAME');
   });
 
   it('bounds nesting depth without recursing past it', () => {
     const deep = new Uint8Array(100_000).fill(0x91); // [[[[...
     deep[deep.length - 1] = 0xc0;
-    expect(codeOf(() => check(deep, 1e9, 32))).toBe('RAGWIRE_ERR_BAD_FRAME');
+    expect(thrownCode(() => check(deep, 1e9, 32))).toBe('RAGWIRE_ERR_BAD_FRAME');
     expect(check([0x91, 0x91, 0xc0], 10, 3)).toEqual([[null]]);
-    expect(codeOf(() => check([0x91, 0x91, 0x91, 0xc0], 10, 3))).toBe('RAGWIRE_ERR_BAD_FRAME');
+    expect(thrownCode(() => check([0x91, 0x91, 0x91, 0xc0], 10, 3))).toBe('RAGWIRE_ERR_BAD_FRAME');
   });
 
   it('charges every value to the node budget', () => {
     const arrayOfEmpties = new Uint8Array([0xdc, 0x03, 0xe8, ...new Array(1000).fill(0x90)]);
-    expect(codeOf(() => check(arrayOfEmpties, 1000))).toBe('RAGWIRE_ERR_LIMIT');
+    expect(thrownCode(() => check(arrayOfEmpties, 1000))).toBe('RAGWIRE_ERR_LIMIT');
     expect((check(arrayOfEmpties, 1001) as unknown[]).length).toBe(1000);
   });
 
   it('refuses what a records-enabled msgpackr would emit', () => {
     const records = new Packr({ useRecords: true }).pack([{ a: 1 }, { a: 2 }]);
-    expect(codeOf(() => check(records))).toBe('RAGWIRE_ERR_BAD_FRAME');
+    expect(thrownCode(() => check(records))).toBe('RAGWIRE_ERR_BAD_FRAME');
   });
 });

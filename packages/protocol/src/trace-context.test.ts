@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame } from './codec';
 import { FrameDecoder } from './decoder';
-import { isRagwireError } from './errors';
 import type { QueryRequest } from './messages';
 import { formatTraceparent, parseTraceparent, TRACEPARENT_BYTES, type Extension } from './trace-context';
+import { thrownCode } from './testing/thrown-code';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN_ID = '00f067aa0ba902b7';
@@ -12,16 +12,6 @@ const TRACE_ON: ReadonlySet<Extension> = new Set(['trace']);
 
 function query(trace?: unknown): QueryRequest {
   return { type: 'query', collection: 'docs', dim: 2, k: 3, vectors: new Float32Array([1, 0]), ...(trace !== undefined ? { trace: trace as string } : {}) };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (!isRagwireError(error)) throw error;
-    return error.code;
-  }
-  return undefined;
 }
 
 const MALFORMED = [
@@ -54,7 +44,7 @@ describe('QUERY trace (docs/protocol.md §5.12)', () => {
 
   it('is an unknown field on a connection without the extension, as it is for a peer older than it', () => {
     const frame = encodeFrame(query(VALID), 5);
-    expect(codeOf(() => decodeFrame(frame))).toBe('RAGWIRE_ERR_BAD_FRAME');
+    expect(thrownCode(() => decodeFrame(frame))).toBe('RAGWIRE_ERR_BAD_FRAME');
     let message = '';
     try {
       decodeFrame(frame);
@@ -65,13 +55,13 @@ describe('QUERY trace (docs/protocol.md §5.12)', () => {
   });
 
   it.each(MALFORMED)('refuses %s: INVALID_ARGUMENT when sending, BAD_FRAME when received', (_, bad) => {
-    expect(codeOf(() => encodeFrame(query(bad), 5))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(thrownCode(() => encodeFrame(query(bad), 5))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
     // The frame a broken encoder would write: the valid one with the value swapped in meta.
     const frame = encodeFrame(query(VALID), 5);
     const text = Buffer.from(frame).toString('latin1');
     if (typeof bad === 'string' && bad.length === VALID.length) {
       const forged = Buffer.from(text.replace(VALID, bad), 'latin1');
-      expect(codeOf(() => decodeFrame(new Uint8Array(forged), undefined, TRACE_ON))).toBe('RAGWIRE_ERR_BAD_FRAME');
+      expect(thrownCode(() => decodeFrame(new Uint8Array(forged), undefined, TRACE_ON))).toBe('RAGWIRE_ERR_BAD_FRAME');
     }
   });
 
@@ -90,12 +80,12 @@ describe('EXTENSIONS (docs/protocol.md §5.12)', () => {
   it('keeps names a server does not know in a request, and refuses them in a reply', () => {
     const asked = decodeFrame(encodeFrame({ type: 'extensions', names: ['trace', 'newer'] }, 3)).message;
     expect(asked).toEqual({ type: 'extensions', names: ['trace', 'newer'] });
-    expect(codeOf(() => encodeFrame({ type: 'extensions_ok', names: ['newer' as Extension] }, 3))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(thrownCode(() => encodeFrame({ type: 'extensions_ok', names: ['newer' as Extension] }, 3))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
   });
 
   it('bounds the names', () => {
-    expect(codeOf(() => encodeFrame({ type: 'extensions', names: Array.from({ length: 17 }, (_, i) => `e${i}`) }, 3))).toBe('RAGWIRE_ERR_LIMIT');
-    expect(codeOf(() => encodeFrame({ type: 'extensions', names: ['x'.repeat(65)] }, 3))).toBe('RAGWIRE_ERR_LIMIT');
-    expect(codeOf(() => encodeFrame({ type: 'extensions', names: [''] }, 3))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
+    expect(thrownCode(() => encodeFrame({ type: 'extensions', names: Array.from({ length: 17 }, (_, i) => `e${i}`) }, 3))).toBe('RAGWIRE_ERR_LIMIT');
+    expect(thrownCode(() => encodeFrame({ type: 'extensions', names: ['x'.repeat(65)] }, 3))).toBe('RAGWIRE_ERR_LIMIT');
+    expect(thrownCode(() => encodeFrame({ type: 'extensions', names: [''] }, 3))).toBe('RAGWIRE_ERR_INVALID_ARGUMENT');
   });
 });
