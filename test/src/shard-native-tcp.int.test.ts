@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
 import { FrameDecoder, encodeFrame, isRagwireError, type Message, type Request } from '@ragwire/protocol';
 import { metricValue, sleep } from './peer-memory';
+import { expectKilledMidRequestIsTyped } from './killed-mid-request';
 import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';
 
 const ADMIN = 'admin-token-0001';
@@ -146,32 +147,6 @@ describe('ragwire-shard over native+tcp://', () => {
     expect(inFlight).toBe(0);
   });
 
-  it('a shard killed mid-request is a typed error for its client, not a hang', async () => {
-    const victimDir = tempDir('native-tcp-victim');
-    const victim = await startShardProcess({ dataDir: victimDir.path, listen: ['native+tcp://127.0.0.1:0'] });
-    const c = new ShardClient(victim.addresses[0]!, { timeoutMs: 10_000, backoff: { initialMs: 50, maxMs: 100 } });
-    await c.createCollection({ collection: 'big', dim: 64, metric: 'l2', kind: 'flat', storage: 'f32' });
-    await c.upsert({
-      collection: 'big',
-      dim: 64,
-      ids: Array.from({ length: 20_000 }, (_, i) => `b${i}`),
-      vectors: new Float32Array(20_000 * 64).map(Math.random),
-    });
-    const started = Date.now();
-    const pending = c.query({ collection: 'big', dim: 64, k: 10, vectors: new Float32Array(256 * 64).map(Math.random), options: { exact: true } }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    await sleep(5);
-    await victim.kill9();
-    const error = await pending;
-    // Answered before the kill, or failed with a typed error well before the timeout.
-    if (error !== undefined) {
-      expect(isRagwireError(error) ? error.code : String(error)).toMatch(/RAGWIRE_ERR_SHARD_UNAVAILABLE|RAGWIRE_ERR_SHARD_TIMEOUT/);
-      expect(Date.now() - started).toBeLessThan(5000);
-    }
-    await expect(c.query({ collection: 'big', dim: 64, k: 1, vectors: new Float32Array(64) })).rejects.toMatchObject({ code: 'RAGWIRE_ERR_SHARD_UNAVAILABLE' });
-    await c.close();
-    victimDir.cleanup();
-  });
+  it('a shard killed mid-request is a typed error for its client, not a hang', () =>
+    expectKilledMidRequestIsTyped('native+tcp://127.0.0.1:0', 'native-tcp-victim'));
 });
