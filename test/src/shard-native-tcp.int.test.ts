@@ -10,7 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
-import { FrameDecoder, encodeFrame, isRagwireError, type Message, type Request } from '@ragwire/protocol';
+import { FrameDecoder, encodeFrame, type Message, type Request } from '@ragwire/protocol';
 import { metricValue, sleep } from './peer-memory';
 import { expectKilledMidRequestIsTyped } from './killed-mid-request';
 import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
 import { transports } from '@ragwire/native';
-import { encodeFrame, isRagwireError, type Request } from '@ragwire/protocol';
+import { encodeFrame, type Request } from '@ragwire/protocol';
 import { connectNeverReading, metricValue, rssMiB, sampleRss, sleep } from './peer-memory';
 import { expectKilledMidRequestIsTyped } from './killed-mid-request';
 import { killAll, startShardProcess, tempDir, type ShardProcess } from './processes';

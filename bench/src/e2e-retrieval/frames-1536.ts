@@ -1,34 +1,19 @@
-/**
- * 1536-d transfer through a shard server (issue 14 §5): frames of 1,000 1536-d vectors (6 MB) sent
- * to one shard process over tcp://, native+tcp:// and ucx://, as an UPSERT frame (into a flat f32
- * collection, the same 1,000 ids each time) and as a batched QUERY frame (1,000 queries, k=1, against
- * a one-row flat collection, so that the search costs next to nothing and the frame is what is timed).
- * A frame this large always reaches the shard's JavaScript, on every transport.
- *
- *   pnpm --filter @ragwire/bench e2e-frames-1536 [--frames 60] [--pin] [--markdown]
- *
- * UCX_TLS defaults to sm,self (shared memory) for both processes unless set. --pin puts the shard
- * on core 1 and this process (the client) on core 0 (taskset).
- */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ShardClient } from '@ragwire/client';
 import { gaussianMixture } from '@ragwire/datasets';
 import { transports } from '@ragwire/native';
 import { describeMachine, machineLine } from '../machine';
 import { renderTable } from '../table';
 import { measureLatency } from './load';
-import { killChildren, startChild, stopChild } from './processes';
+import { killChildren, pinToCore, startChild, stopChild } from './processes';
+import { argValue } from '../args';
+import { datedResultsPath } from '../results';
 
 process.env.UCX_TLS ??= 'sm,self';
 const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : fallback;
-};
+const arg = argValue(argv);
 const DIM = 1536;
 const PER_FRAME = 1000;
 const FRAMES = Number(arg('frames', '60'));
@@ -46,8 +31,8 @@ const frameBytes = PER_FRAME * DIM * 4;
 type Shard = { tcp: string; nativeTcp: string; ucx?: string; pid: number };
 const shard = await startChild<Shard>('shard-http.ts', [join(root, 'data'), join(root, 'shard.sock')], { RAGWIRE_THREADS: '1' });
 if (pin) {
-  execFileSync('taskset', ['-apc', '1', String(shard.pid)], { stdio: 'ignore' });
-  execFileSync('taskset', ['-apc', '0', String(process.pid)], { stdio: 'ignore' });
+  pinToCore(shard.pid, 1);
+  pinToCore(process.pid, 0);
 }
 const setup = new ShardClient(shard.tcp, { timeoutMs: 120_000 });
 await setup.createCollection({ collection: 'up', dim: DIM, metric: 'l2', kind: 'flat', storage: 'f32' });
@@ -92,9 +77,7 @@ const command = `pnpm --filter @ragwire/bench e2e-frames-1536 ${argv.join(' ')}`
 console.log(
   `\nmachine: ${machineLine(machine)}\ndata: gmm 1000 x 1536 and 1000 queries, seed 42; frame ${f(frameBytes)} bytes of vectors; ${FRAMES} frames a row; ${pinning}\ncommand: ${command}\n\n${table}\n`,
 );
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
-mkdirSync(resultsDir, { recursive: true });
 writeFileSync(
-  join(resultsDir, `e2e-frames-1536-${new Date().toISOString().slice(0, 10)}.json`),
+  datedResultsPath('e2e-frames-1536'),
   JSON.stringify({ machine, command, pinning, ucxTls: process.env.UCX_TLS, dim: DIM, perFrame: PER_FRAME, frames: FRAMES, frameBytes, results }, null, 2),
 );

@@ -23,12 +23,10 @@ import { HttpFanout } from './http-search';
 import { echoLatency, ucxEchoLatency, measureLatency, measureThroughput, type LatencyReport, type ThroughputReport } from './load';
 import { killChildren, startChild, stopChild } from './processes';
 import { TRANSFER_DIM, TRANSFER_DOCS, measureCodecCost, measureWireCost, transferCalls, transferPayload } from './transfer';
+import { argValue } from '../args';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : fallback;
-};
+const arg = argValue(argv);
 const full = argv.includes('--full');
 const N = full ? 1_000_000 : Number(arg('n', '200000'));
 const DIM = Number(arg('dim', '384'));

@@ -8,10 +8,9 @@
  *
  *   pnpm --filter @ragwire/bench e2e-native-filters [--n 20000] [--dim 128] [--seconds 3] [--markdown]
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ShardClient } from '@ragwire/client';
 import { gaussianMixture } from '@ragwire/datasets';
 import type { Filter } from '@ragwire/protocol';
@@ -19,12 +18,11 @@ import { describeMachine, machineLine } from '../machine';
 import { renderTable } from '../table';
 import { measureLatency, measureThroughput } from './load';
 import { killChildren, startChild, stopChild } from './processes';
+import { argValue } from '../args';
+import { datedResultsPath } from '../results';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : fallback;
-};
+const arg = argValue(argv);
 const N = Number(arg('n', '20000'));
 const DIM = Number(arg('dim', '128'));
 const SECONDS = Number(arg('seconds', '3'));
@@ -143,10 +141,8 @@ console.log(
   `\nmachine: ${machineLine(machine)}\ndata: gmm ${N} x ${DIM}, HNSW M=16 efConstruction=100, efSearch=64, k=10, 1 engine thread\ncommand: ${command}\n\n${table}\n`,
 );
 
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
-mkdirSync(resultsDir, { recursive: true });
 writeFileSync(
-  join(resultsDir, `e2e-native-filters-${new Date().toISOString().slice(0, 10)}.json`),
+  datedResultsPath('e2e-native-filters'),
   JSON.stringify(
     {
       machine,

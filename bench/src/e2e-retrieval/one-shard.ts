@@ -1,36 +1,18 @@
-/**
- * One shard at scale (issue 14 §5): a k = 10 HNSW query at efSearch 64 over tcp:// (the JavaScript
- * path), native+tcp:// and ucx:// (both answered by the native data plane), at one client (p50, p99)
- * and at many (QPS), with recall@10 against exact search, beside the engine's own search in the shard
- * process: one query at a time (p50) and batched (QPS), on the same engine thread.
- *
- * Targets: the native paths' p50 within 1.2x of the engine's search plus one round trip of the Node
- * TCP echo (a client wake-up), and their QPS at `--clients` within 90% of the engine's batched QPS.
- *
- *   pnpm --filter @ragwire/bench e2e-one-shard [--n 1000000] [--dim 384] [--clients 100] [--seconds 5]
- *        [--data DIR] [--pin] [--markdown]
- *
- * --data keeps the shard's store in DIR: a later run with the same DIR and --n skips the load. --pin
- * puts the shard on core 1 and this process (the clients) on core 0 (taskset).
- */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ShardClient } from '@ragwire/client';
 import { gaussianMixture } from '@ragwire/datasets';
 import { transports } from '@ragwire/native';
 import { describeMachine, machineLine } from '../machine';
 import { renderTable } from '../table';
 import { echoLatency, measureLatency, measureThroughput } from './load';
-import { killChildren, startChild, stopChild } from './processes';
+import { killChildren, pinToCore, startChild, stopChild } from './processes';
+import { argValue } from '../args';
+import { datedResultsPath } from '../results';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : fallback;
-};
+const arg = argValue(argv);
 const N = Number(arg('n', '1000000'));
 const DIM = Number(arg('dim', '384'));
 const CLIENTS = Number(arg('clients', '100'));
@@ -78,8 +60,8 @@ if (!loaded) {
 
 const shard = await startShard('1');
 if (pin) {
-  execFileSync('taskset', ['-apc', '1', String(shard.pid)], { stdio: 'ignore' });
-  execFileSync('taskset', ['-apc', '0', String(process.pid)], { stdio: 'ignore' });
+  pinToCore(shard.pid, 1);
+  pinToCore(process.pid, 0);
 }
 const query = (i: number) => data.queries.subarray((i % 1000) * DIM, ((i % 1000) + 1) * DIM);
 
@@ -93,7 +75,7 @@ await exactClient.close();
 
 log('64-byte Node TCP echo ...');
 const echo = await startChild<{ port: number; pid: number }>('echo-server.ts', []);
-if (pin) execFileSync('taskset', ['-apc', '1', String(echo.pid)], { stdio: 'ignore' });
+if (pin) pinToCore(echo.pid, 1);
 const tcpEcho = await echoLatency(echo.port, 5000);
 await stopChild(echo.child);
 
@@ -144,10 +126,8 @@ const pinning = pin ? 'shard (engine, loop and progress threads) on core 1, clie
 console.log(
   `\nmachine: ${machineLine(machine)}\ndata: gmm ${N} x ${DIM}, 1000 clusters, seed 42, HNSW M=16 efConstruction=100, efSearch=${EF}, 1 engine thread; ${pinning}\ncommand: pnpm --filter @ragwire/bench e2e-one-shard ${argv.join(' ')}\n\n${table}\n`,
 );
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
-mkdirSync(resultsDir, { recursive: true });
 writeFileSync(
-  join(resultsDir, `e2e-one-shard-${new Date().toISOString().slice(0, 10)}.json`),
+  datedResultsPath('e2e-one-shard'),
   JSON.stringify(
     {
       machine,

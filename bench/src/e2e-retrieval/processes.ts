@@ -1,5 +1,5 @@
 // Child processes of the e2e-retrieval benchmark.
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { killAllProcesses, nodeArgsFor, startJsonProcess } from '@ragwire/processes';
@@ -30,4 +30,9 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 
 export function killChildren(): void {
   killAllProcesses();
+}
+
+/** Pins every thread of process `pid` (and the threads it starts later) to one core (taskset). */
+export function pinToCore(pid: number, core: number): void {
+  execFileSync('taskset', ['-apc', String(core), String(pid)], { stdio: 'ignore' });
 }

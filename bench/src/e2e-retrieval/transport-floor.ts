@@ -12,7 +12,7 @@
  *   UCX_TLS=sm,self pnpm --filter @ragwire/bench transport-floor     (shared memory only)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transports } from '@ragwire/native';
@@ -20,12 +20,11 @@ import { describeMachine, machineLine } from '../machine';
 import { renderTable } from '../table';
 import { echoLatency, ucxEchoLatency } from './load';
 import { killChildren, startChild, stopChild } from './processes';
+import { argValue } from '../args';
+import { datedResultsPath } from '../results';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : fallback;
-};
+const arg = argValue(argv);
 const ROUNDS = Number(arg('rounds', '20000'));
 const markdown = argv.includes('--markdown');
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -96,10 +95,8 @@ console.log(
   `\nmachine: ${machineLine(machine)}\nUCX ${ucx.version}, ${ROUNDS} round trips each\ncommand: ${process.env.UCX_TLS ? `UCX_TLS=${tls} ` : ''}pnpm --filter @ragwire/bench transport-floor ${argv.join(' ')}\n\n${table}\n\n${bigTable}\n`,
 );
 
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
-mkdirSync(resultsDir, { recursive: true });
 writeFileSync(
-  join(resultsDir, `transport-floor-${new Date().toISOString().slice(0, 10)}.json`),
+  datedResultsPath('transport-floor'),
   JSON.stringify(
     {
       machine,

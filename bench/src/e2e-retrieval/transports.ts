@@ -10,10 +10,9 @@
  *   UCX_TLS=tcp pnpm --filter @ragwire/bench e2e-transports      (UCX over its tcp transport)
  *   RAGWIRE_POLL=1 ...                                             (native data-plane threads never sleep)
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ShardClient } from '@ragwire/client';
 import { gaussianMixture } from '@ragwire/datasets';
 import { transports } from '@ragwire/native';
@@ -21,12 +20,11 @@ import { describeMachine, machineLine } from '../machine';
 import { renderTable } from '../table';
 import { echoLatency, measureLatency, measureThroughput, ucxEchoLatency, type LatencyReport } from './load';
 import { killChildren, startChild, stopChild } from './processes';
+import { argValue } from '../args';
+import { datedResultsPath } from '../results';
 
 const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : fallback;
-};
+const arg = argValue(argv);
 const N = Number(arg('n', '20000'));
 const DIM = Number(arg('dim', '384'));
 const SECONDS = Number(arg('seconds', '3'));
@@ -123,10 +121,8 @@ console.log(
   `\nmachine: ${machineLine(machine)}\ndata: gmm ${N} x ${DIM}, HNSW M=16 efConstruction=100, efSearch=64, 1 engine thread\ncommand: ${process.env.UCX_TLS ? `UCX_TLS=${tls} ` : ''}pnpm --filter @ragwire/bench e2e-transports ${argv.join(' ')}\n\n${table}\n`,
 );
 
-const resultsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results');
-mkdirSync(resultsDir, { recursive: true });
 writeFileSync(
-  join(resultsDir, `e2e-transports-${new Date().toISOString().slice(0, 10)}.json`),
+  datedResultsPath('e2e-transports'),
   JSON.stringify(
     {
       machine,
