@@ -71,6 +71,25 @@ class RegistryAnswererTest : public ::testing::Test {
     state.readable = {"docs"};
   }
 
+  // The RESULT frame the JavaScript path sends for one query (k 3, request 9) with these hits, from a
+  // flat f32 index (exact); `payloads` null: asked without payloads.
+  static std::vector<uint8_t> result_frame(std::vector<std::string_view> ids, std::vector<float> scores,
+                                           const std::vector<std::string_view>* payloads) {
+    const uint32_t counts[1] = {(uint32_t)ids.size()};
+    ResultReply want;
+    want.k = 3;
+    want.counts = counts;
+    want.n = 1;
+    want.ids = ids.data();
+    want.scores = scores.data();
+    want.with_payloads = payloads != nullptr;
+    want.payloads = payloads != nullptr ? payloads->data() : nullptr;
+    want.exact = true;
+    std::vector<uint8_t> frame;
+    EXPECT_EQ(encode_result_frame(want, 9, limits(), frame), FrameFault::kNone);
+    return frame;
+  }
+
   bool ask(const std::vector<uint32_t>& frame, std::vector<uint8_t>& reply) {
     return answerer.answer((const uint8_t*)frame.data(), frame.size() * 4, state, reply);
   }
@@ -91,22 +110,8 @@ TEST_F(RegistryAnswererTest, AnswersAPlainQueryWithTheResultFrameOfItsHits) {
   SearchOptions so;
   ASSERT_TRUE(engine->search(q, 1, 3, so, labels, engine_scores, ThreadPool::shared()).is_ok());
   ASSERT_EQ(std::vector<uint32_t>(labels, labels + 3), (std::vector<uint32_t>{11, 10, 12}));
-  const uint32_t counts[1] = {2};
-  const std::string_view ids[2] = {"a", "c"};
-  const float scores[2] = {engine_scores[1], engine_scores[2]};
-  const std::string_view payloads[2] = {std::string_view("\x81\xa4text\xa1x", 8), ""};
-  ResultReply want;
-  want.k = 3;
-  want.counts = counts;
-  want.n = 1;
-  want.ids = ids;
-  want.scores = scores;
-  want.with_payloads = true;
-  want.payloads = payloads;
-  want.exact = true;  // a flat index on f32
-  std::vector<uint8_t> expected;
-  ASSERT_EQ(encode_result_frame(want, 9, limits(), expected), FrameFault::kNone);
-  EXPECT_EQ(reply, expected);
+  const std::vector<std::string_view> payloads = {std::string_view("\x81\xa4text\xa1x", 8), ""};
+  EXPECT_EQ(reply, result_frame({"a", "c"}, {engine_scores[1], engine_scores[2]}, &payloads));
 }
 
 TEST_F(RegistryAnswererTest, DeclinesWhatOnlyJavaScriptServesWritingNothing) {
@@ -129,19 +134,7 @@ TEST_F(RegistryAnswererTest, AnswersAFilteredQueryFromItsFilterIndex) {
   float engine_scores[3];
   SearchOptions so;
   ASSERT_TRUE(engine->search(q, 1, 3, so, labels, engine_scores, ThreadPool::shared()).is_ok());
-  const uint32_t counts[1] = {1};
-  const std::string_view ids[1] = {"a"};
-  const float scores[1] = {engine_scores[1]};  // label 10's
-  ResultReply want;
-  want.k = 3;
-  want.counts = counts;
-  want.n = 1;
-  want.ids = ids;
-  want.scores = scores;
-  want.exact = true;
-  std::vector<uint8_t> expected;
-  ASSERT_EQ(encode_result_frame(want, 9, limits(), expected), FrameFault::kNone);
-  EXPECT_EQ(reply, expected);
+  EXPECT_EQ(reply, result_frame({"a"}, {engine_scores[1]}, nullptr));  // label 10's score
 }
 
 TEST_F(RegistryAnswererTest, LeavesACollectionWithoutItsColumnToJavaScript) {
