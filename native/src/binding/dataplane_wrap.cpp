@@ -274,6 +274,14 @@ size_t size_field(const Napi::Object& o, const char* name, size_t fallback) {
   return v.IsNumber() ? (size_t)v.As<Napi::Number>().Int64Value() : fallback;
 }
 
+dataplane::ServeLimits serve_limits_arg(const Napi::Object& o) {
+  dataplane::ServeLimits l;
+  l.max_frame_bytes = size_field(o, "maxFrameBytes", l.max_frame_bytes);
+  l.keep_frame_bytes = size_field(o, "keepFrameBytes", l.keep_frame_bytes);
+  l.reply_high_water_bytes = size_field(o, "replyHighWaterBytes", l.reply_high_water_bytes);
+  return l;
+}
+
 void define_dataplane(Napi::Env env, Napi::Object exports) {
   exports.Set("frameHeaderChecks", Napi::Function::New(env, frame_header_checks, "frameHeaderChecks"));
   exports.Set("frameFaultCodes", Napi::Function::New(env, fault_codes, "frameFaultCodes"));

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "../dataplane/query_decoder.hpp"
+#include "../dataplane/served_stream.hpp"
 
 namespace ragwire::binding {
 
@@ -14,5 +15,9 @@ dataplane::ProtocolLimits parse_protocol_limits(Napi::Env env, const Napi::Objec
 
 // A byte count or other size from an options object: `fallback` when the field is not a number.
 size_t size_field(const Napi::Object& o, const char* name, size_t fallback);
+
+// { maxFrameBytes, keepFrameBytes, replyHighWaterBytes }: a served connection's limits (the
+// defaults where a field is missing).
+dataplane::ServeLimits serve_limits_arg(const Napi::Object& o);
 
 }  // namespace ragwire::binding

@@ -92,12 +92,10 @@ Napi::Value open(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, "tcpLoopOpen(host, port, options, onEvents)");
   Napi::Object o = info[2].As<Napi::Object>();
   dataplane::LoopOptions options;
-  options.max_frame_bytes = size_field(o, "maxFrameBytes", options.max_frame_bytes);
+  options.serve = serve_limits_arg(o);
   options.max_unsent_bytes = size_field(o, "maxUnsentBytes", options.max_unsent_bytes);
   options.read_window_bytes = size_field(o, "readWindowBytes", options.read_window_bytes);
   options.read_chunk_bytes = options.read_window_bytes;
-  options.keep_frame_bytes = size_field(o, "keepFrameBytes", options.keep_frame_bytes);
-  options.reply_high_water_bytes = size_field(o, "replyHighWaterBytes", options.reply_high_water_bytes);
   options.linger_ms = (int64_t)size_field(o, "closeLingerMs", (size_t)options.linger_ms);
   if (o.Get("spinUs").IsNumber()) options.spin_us = o.Get("spinUs").As<Napi::Number>().Int64Value();
   const uint32_t id = g_next_loop++;

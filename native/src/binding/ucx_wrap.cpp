@@ -138,11 +138,7 @@ Napi::Value new_connection(const Napi::CallbackInfo& info) {
       throw Napi::TypeError::New(env, "ucxConnection(registry, protocolLimits, storeCaps, serveLimits)");
     serving = std::make_shared<ucx::Serving>();
     serving->answerer = answerer_args(info, 0);
-    Napi::Object l = info[3].As<Napi::Object>();
-    serving->limits.max_frame_bytes = size_field(l, "maxFrameBytes", serving->limits.max_frame_bytes);
-    serving->limits.keep_frame_bytes = size_field(l, "keepFrameBytes", serving->limits.keep_frame_bytes);
-    serving->limits.reply_high_water_bytes =
-        size_field(l, "replyHighWaterBytes", serving->limits.reply_high_water_bytes);
+    serving->limits = serve_limits_arg(info[3].As<Napi::Object>());
     // A kept frame is held whole until answered, inside the peer's credit window: it must fit.
     if (serving->limits.keep_frame_bytes > worker(env).options().window_bytes / 2)
       throw Napi::RangeError::New(env, "ucxConnection: keepFrameBytes must be at most half the UCX window");

@@ -87,7 +87,8 @@ Status PayloadColumn::append(uint32_t label, std::string_view id, const std::str
   if (id.size() >= kNoPayload || (payload && payload->size() >= kNoPayload))
     return Status(Code::kInvalidArgument, "payload column: a row of 4 GiB or more");
   RAGWIRE_RETURN_IF_ERROR(reserve(bytes));
-  std::vector<uint8_t> row(bytes);
+  std::vector<uint8_t>& row = row_;  // kept between rows: one allocation for a whole publish
+  row.resize(bytes);
   const uint32_t id_len = (uint32_t)id.size();
   const uint32_t payload_len = payload ? (uint32_t)payload->size() : kNoPayload;
   std::memcpy(row.data(), &id_len, 4);

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "ragwire/status.hpp"
 
@@ -55,6 +56,7 @@ class PayloadColumn {
   uint64_t end_ = 0;       // bytes written
   uint64_t live_ = 0;      // bytes of the rows `offsets_` points at
   std::unordered_map<uint32_t, uint64_t> offsets_;
+  std::vector<uint8_t> row_;  // the row being appended
 };
 
 }  // namespace ragwire::dataplane

@@ -207,7 +207,8 @@ void TcpLoop::adopt(int fd, std::string peer) {
 
 void TcpLoop::on_readable(LoopConn& c) {
   const uint64_t id = c.id;
-  while (!c.read_done && c.unacked < options_.read_window_bytes && c.out_bytes <= options_.reply_high_water_bytes) {
+  while (!c.read_done && c.unacked < options_.read_window_bytes &&
+         c.out_bytes <= options_.serve.reply_high_water_bytes) {
     // Read into the loop's scratch buffer, then keep exactly what came: a peer sending one byte at
     // a time holds one byte per read, not a read buffer's worth.
     const ssize_t n = recv(c.fd, scratch_.data(), scratch_.size(), 0);
@@ -225,9 +226,8 @@ void TcpLoop::on_readable(LoopConn& c) {
     // Every frame header is walked here: a QUERY frame the answerer may take is kept whole, every
     // other byte goes to JavaScript in stream order (a declined frame at its place among them).
     out_.clear();
-    const ServeLimits limits{options_.max_frame_bytes, options_.keep_frame_bytes, options_.reply_high_water_bytes};
     const size_t taken =
-        c.stream.feed(scratch_.data(), (size_t)n, answerer_.get(), limits, c.out_bytes, counters_, out_);
+        c.stream.feed(scratch_.data(), (size_t)n, answerer_.get(), options_.serve, c.out_bytes, counters_, out_);
     // A fatal header: JavaScript gets the bytes up to it, whose decoder refuses the stream the same
     // way (and closes the connection); nothing after it is read.
     if (c.stream.splitter.broken) c.read_done = true;
@@ -280,7 +280,7 @@ void TcpLoop::flush(LoopConn& c) {
 void TcpLoop::update_interest(LoopConn& c) {
   uint32_t want = 0;
   if (!c.read_done && c.linger_since < 0 && c.unacked < options_.read_window_bytes &&
-      c.out_bytes <= options_.reply_high_water_bytes)
+      c.out_bytes <= options_.serve.reply_high_water_bytes)
     want |= EPOLLIN;
   if (!c.out.empty()) want |= EPOLLOUT;
   if (want == c.interest && c.registered) return;

@@ -28,17 +28,12 @@ namespace ragwire::dataplane {
 // Every value comes from the limits tables of packages/protocol/src/limits.ts (NATIVE_LOOP_LIMITS)
 // and the server's connection limits, through the binding; the defaults here serve the C++ tests.
 struct LoopOptions {
-  // The protocol's frame limit (limits.maxFrameBytes): headers are checked against it.
-  uint64_t max_frame_bytes = 64u << 20;
+  // The frame limit, the largest QUERY frame kept whole for the answerer, and the reply high-water
+  // mark above which queries go to JavaScript (the loop also stops reading the connection then).
+  ServeLimits serve;
   // Bytes handed to JavaScript and not yet acknowledged, per connection, beyond which the loop
   // stops reading that connection (the kernel's buffers then push back on the peer).
   size_t read_window_bytes = 64u << 10;
-  // The largest QUERY frame kept whole for the answerer (at most max_frame_bytes): a larger one
-  // goes to JavaScript, whose partial-frame budget and frame deadline then apply to it.
-  size_t keep_frame_bytes = 64u << 10;
-  // Reply bytes queued on one connection above which the loop stops reading it until they drain
-  // (connectionLimits.replyHighWaterBytes).
-  size_t reply_high_water_bytes = 4u << 20;
   // Reply bytes queued on one connection and not yet taken by the kernel, beyond which the
   // connection is closed (connectionLimits.maxUnsentReplyBytes).
   size_t max_unsent_bytes = 128u << 20;

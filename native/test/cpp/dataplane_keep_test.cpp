@@ -162,7 +162,7 @@ TEST(TcpLoopAnswers, EveryFrameGoesToJavaScriptUntilTheConnectionIsReady) {
 
 TEST(TcpLoopAnswers, AnswersKeptFramesAndPassesTheRestInStreamOrder) {
   LoopOptions options;
-  options.keep_frame_bytes = 256;
+  options.serve.keep_frame_bytes = 256;
   Harness h(options);
   auto answerer = std::make_shared<EvenAnswerer>();
   h.loop->set_answerer(answerer);
@@ -242,7 +242,7 @@ void connect_slow_reader(Harness& h, int& fd) {
 TEST(TcpLoopAnswers, ReadingStopsWhileAnswersPileUpUnread) {
   LoopOptions options;
   options.max_unsent_bytes = 256u << 10;
-  options.reply_high_water_bytes = 64u << 10;
+  options.serve.reply_high_water_bytes = 64u << 10;
   Harness h(options);
   auto answerer = std::make_shared<EvenAnswerer>();
   h.loop->set_answerer(answerer);
@@ -266,7 +266,7 @@ TEST(TcpLoopAnswers, ReadingStopsWhileAnswersPileUpUnread) {
     }
   }
   const TcpLoop::Stats s = h.loop->stats();
-  EXPECT_LE(s.unsent, options.reply_high_water_bytes + 16 * (options.read_chunk_bytes / 16));
+  EXPECT_LE(s.unsent, options.serve.reply_high_water_bytes + 16 * (options.read_chunk_bytes / 16));
   EXPECT_GT(s.answered, 0u);
   EXPECT_LT(s.answered * 16, sent_total);  // reading stopped before every question was read
   ::close(fd);
@@ -282,7 +282,7 @@ struct BigAnswerer : QueryAnswerer {
 
 TEST(TcpLoopAnswers, PastTheReplyHighWaterMarkFramesGoToJavaScript) {
   LoopOptions options;
-  options.reply_high_water_bytes = 2u << 20;
+  options.serve.reply_high_water_bytes = 2u << 20;
   options.max_unsent_bytes = 64u << 20;
   Harness h(options);
   h.loop->set_answerer(std::make_shared<BigAnswerer>());
@@ -299,7 +299,7 @@ TEST(TcpLoopAnswers, PastTheReplyHighWaterMarkFramesGoToJavaScript) {
   ASSERT_TRUE(h.wait_for(LoopEventKind::kData));
   const TcpLoop::Stats s = h.loop->stats();
   EXPECT_GE(s.answered, 1u);
-  EXPECT_LE(s.answered << 20, options.reply_high_water_bytes + (1u << 20));
+  EXPECT_LE(s.answered << 20, options.serve.reply_high_water_bytes + (1u << 20));
   while (h.data_bytes() < 32 * (64 - s.answered)) ASSERT_TRUE(h.wait_for(LoopEventKind::kData));
   EXPECT_EQ(h.data_bytes(), 32 * (64 - s.answered));  // every other question reached JavaScript
   ::close(fd);
