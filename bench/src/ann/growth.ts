@@ -4,7 +4,7 @@
  * f32 rows in a mapped file) beside usearch and hnswlib-node, over the seeded synthetic mixture.
  *
  *   pnpm --filter @ragwire/bench ann-growth [--sizes 1m,2m] [--dim 128]
- *       [--engines ragwire,ragwire-sq8-disk,usearch,hnswlib] [--peers-up-to 1m] [--ef 96]
+ *       [--engines ragwire,ragwire-sq8-disk,usearch,hnswlib] [--peers-up-to 1m] [--ef 96,256]
  *       [--queries 1000] [--k 10] [--min-seconds 2] [--dir DIR] [--markdown] [--out FILE]
  *
  * Each engine runs in a fresh child process that reads the base, queries and ground truth the
@@ -12,10 +12,11 @@
  * from /proc/self/status on a worker thread during each build (peak) and read after it: RssAnon (private memory) apart from RssFile (mapped file pages, which the
  * kernel can drop under pressure and read back). usearch and hnswlib-node run at sizes up to
  * --peers-up-to (hnswlib-node builds one point at a time on the JS thread). Searches run with the
- * page cache warm (the machine's RAM holds the vector file).
+ * page cache warm (the machine's RAM holds the vector file). Each --ef in the list is one search
+ * row under the same build. Bases over 2 GiB (5M x 128 and up) are written and read in chunks.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -66,7 +67,7 @@ const dim = count(values.dim!);
 const engines = values.engines!.split(',').map((e) => e.trim()) as GrowthEngine[];
 for (const e of engines) if (!ENGINES.includes(e)) throw new Error(`unknown engine "${e}" (known: ${ENGINES.join(', ')})`);
 const peersUpTo = count(values['peers-up-to']!);
-const ef = count(values.ef!);
+const efs = values.ef!.split(',').map(count);
 const nq = count(values.queries!);
 const k = count(values.k!);
 const minSeconds = Number(values['min-seconds']);
@@ -85,10 +86,48 @@ interface GrowthRow {
   /** The engine's own account of its memory, and the bytes of f32 rows in its mapped file. */
   engineMiB: number | null;
   mappedMiB: number;
+  /** One search row per efSearch asked for. */
+  searches: SearchRow[];
+}
+
+interface SearchRow {
+  ef: number;
   recall: number;
   qps: number;
   p50us: number;
   batchQps: number | null;
+}
+
+/** Largest piece one read or write moves (a single call stops short of 2 GiB). */
+const IO_CHUNK = 1 << 30;
+
+/** Writes `data` to `file` in pieces, so bases over 2 GiB go through. */
+function writeArray(file: string, data: Float32Array | Uint32Array): void {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const fd = openSync(file, 'w');
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, Math.min(IO_CHUNK, bytes.length - at));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads `file` whole into a fresh array (in pieces: readFileSync stops at 2 GiB). */
+function readArray<T extends Float32Array | Uint32Array>(file: string, make: (length: number) => T): T {
+  const size = statSync(file).size;
+  const out = make(size / 4);
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  const fd = openSync(file, 'r');
+  try {
+    for (let at = 0; at < size; ) {
+      const got = readSync(fd, bytes, at, Math.min(IO_CHUNK, size - at), at);
+      if (got === 0) throw new Error(`${file}: short read at ${at} of ${size} bytes`);
+      at += got;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
 }
 
 function makeEngine(name: GrowthEngine, config: EngineConfig, chunkRows: number, n: number): AnnEngine & { mappedBytes?: () => number } {
@@ -124,9 +163,13 @@ async function runOne(name: GrowthEngine, base: Float32Array, queries: Float32Ar
     const engineBytes = engine.memoryBytes();
     const mapped = engine.mappedBytes?.() ?? 0;
     engine.prepareQueries(queries, nq);
-    await engine.setEfSearch!(ef, true);
-    const single = await withProgress(`${engine.name} ${n}: queries`, 1, () => measureSingle(engine, 'sync', nq, k, truth, minSeconds));
-    const batch = engine.searchBatch ? await measureBatch(engine, nq, k, truth, minSeconds) : null;
+    const searches: SearchRow[] = [];
+    for (const ef of efs) {
+      await engine.setEfSearch!(ef, true);
+      const single = await withProgress(`${engine.name} ${n}: queries at ef ${ef}`, 1, () => measureSingle(engine, 'sync', nq, k, truth, minSeconds));
+      const batch = engine.searchBatch ? await measureBatch(engine, nq, k, truth, minSeconds) : null;
+      searches.push({ ef, recall: single.recall, qps: single.qps, p50us: single.p50us, batchQps: batch?.qps ?? null });
+    }
     return {
       engine: engine.name,
       n,
@@ -136,10 +179,7 @@ async function runOne(name: GrowthEngine, base: Float32Array, queries: Float32Ar
       fileMiB: (after.fileBytes - before.fileBytes) / MiB,
       engineMiB: engineBytes === null ? null : engineBytes / MiB,
       mappedMiB: mapped / MiB,
-      recall: single.recall,
-      qps: single.qps,
-      p50us: single.p50us,
-      batchQps: batch?.qps ?? null,
+      searches,
     };
   } finally {
     engine.close();
@@ -158,26 +198,35 @@ function table(rows: GrowthRow[]): string {
     'mapped pages MiB',
     'mapped file MiB',
     'engine MiB',
+    'efSearch',
     `recall@${k}`,
     '1-query QPS',
     'p50 us',
     'batch QPS',
   ];
-  const cells = rows.map((r) => [
-    r.engine,
-    r.n.toLocaleString('en-US'),
-    fmt(r.buildSeconds, 1),
-    fmt(r.peakAnonMiB),
-    fmt(r.anonMiB),
-    fmt((r.anonMiB / r.n) * 1e6),
-    fmt(r.fileMiB),
-    fmt(r.mappedMiB),
-    r.engineMiB === null ? '-' : fmt(r.engineMiB),
-    r.recall.toFixed(3),
-    fmt(r.qps),
-    fmt(r.p50us),
-    r.batchQps === null ? '-' : fmt(r.batchQps),
-  ]);
+  // The build's cells on its first search row only; the later efSearch rows leave them blank.
+  const cells = rows.flatMap((r) =>
+    r.searches.map((s, i) => [
+      r.engine,
+      r.n.toLocaleString('en-US'),
+      ...(i === 0
+        ? [
+            fmt(r.buildSeconds, 1),
+            fmt(r.peakAnonMiB),
+            fmt(r.anonMiB),
+            fmt((r.anonMiB / r.n) * 1e6),
+            fmt(r.fileMiB),
+            fmt(r.mappedMiB),
+            r.engineMiB === null ? '-' : fmt(r.engineMiB),
+          ]
+        : ['', '', '', '', '', '', '']),
+      String(s.ef),
+      s.recall.toFixed(3),
+      fmt(s.qps),
+      fmt(s.p50us),
+      s.batchQps === null ? '-' : fmt(s.batchQps),
+    ]),
+  );
   if (md)
     return [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...cells.map((c) => `| ${c.join(' | ')} |`)].join(
       '\n',
@@ -188,14 +237,10 @@ function table(rows: GrowthRow[]): string {
 /** Child mode: one engine at one size, on the files the parent wrote; prints its row as JSON. */
 if (values.child) {
   const n = count(values.n!);
-  const floats = (file: string) => {
-    const b = readFileSync(join(dir, file));
-    return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-  };
+  const floats = (file: string) => readArray(join(dir, file), (length) => new Float32Array(length));
   const base = floats(`base-${n}.f32`);
   const queries = floats(`queries-${n}.f32`);
-  const t = readFileSync(join(dir, `truth-${n}.u32`));
-  const truth: Truth = { ids: new Uint32Array(t.buffer, t.byteOffset, t.byteLength / 4), stride: k };
+  const truth: Truth = { ids: readArray(join(dir, `truth-${n}.u32`), (length) => new Uint32Array(length)), stride: k };
   const sampler = new RssSampler();
   const row = await runOne(values.child as GrowthEngine, base, queries, n, truth, sampler);
   await sampler.stop();
@@ -215,7 +260,7 @@ function runChild(name: GrowthEngine, n: number): GrowthRow {
     '--dir',
     dir,
     '--ef',
-    String(ef),
+    efs.join(','),
     '--queries',
     String(nq),
     '--k',
@@ -231,7 +276,7 @@ function runChild(name: GrowthEngine, n: number): GrowthRow {
 
 const machine = describeMachine();
 process.stdout.write(
-  `ANN growth series on ${machineLine(machine)}\nM 16, efConstruction 200, efSearch ${ef}, k ${k}, ${nq} queries, sizes ${sizes.join(', ')} x ${dim}; ` +
+  `ANN growth series on ${machineLine(machine)}\nM 16, efConstruction 200, efSearch ${efs.join(' / ')}, k ${k}, ${nq} queries, sizes ${sizes.join(', ')} x ${dim}; ` +
     `vector files in ${dir}\n\n`,
 );
 const rows: GrowthRow[] = [];
@@ -240,10 +285,15 @@ const out =
 mkdirSync(dirname(out), { recursive: true });
 /** Written after every row, so a series cut short keeps what it measured. */
 function save(): void {
-  const params = { sizes, dim, engines, peersUpTo, ef, nq, k, minSeconds };
+  const params = { sizes, dim, engines, peersUpTo, efs, nq, k, minSeconds };
   writeFileSync(out, `${JSON.stringify({ benchmark: 'ann-growth', date: new Date().toISOString(), machine, params, rows }, null, 2)}\n`);
 }
-for (const n of sizes) {
+/**
+ * Generates the base at size n, its ground truth from ragwire's exact flat index, and writes the
+ * children's files; nothing of it stays referenced here, so the parent's copy is freed before the
+ * children build (at 10M x 128 the base alone is 4.8 GiB).
+ */
+async function writeInputs(n: number): Promise<string> {
   const data = loadData(`synth-${n}-${dim}`, 1, nq)!;
   const { set } = data;
   const truth = await withProgress(`exact top-${k} of ${n}`, 1, async () => {
@@ -253,15 +303,20 @@ for (const n of sizes) {
         Uint32Array.from({ length: n }, (_, i) => i),
         set.base,
       );
-      return { ids: (await flat.search(set.queries, k)).labels, stride: k } satisfies Truth;
+      return (await flat.search(set.queries, k)).labels;
     } finally {
       flat.close();
     }
   });
-  writeFileSync(join(dir, `base-${n}.f32`), set.base);
-  writeFileSync(join(dir, `queries-${n}.f32`), set.queries);
-  writeFileSync(join(dir, `truth-${n}.u32`), truth.ids);
-  process.stdout.write(`${data.description}\n`);
+  writeArray(join(dir, `base-${n}.f32`), set.base);
+  writeArray(join(dir, `queries-${n}.f32`), set.queries);
+  writeArray(join(dir, `truth-${n}.u32`), truth);
+  return data.description;
+}
+
+for (const n of sizes) {
+  process.stdout.write(`${await writeInputs(n)}\n`);
+  await settleMemory();
   const here: GrowthRow[] = [];
   for (const name of engines) {
     if (PEERS.includes(name) && n > peersUpTo) continue;
