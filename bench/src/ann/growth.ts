@@ -98,15 +98,19 @@ interface SearchRow {
   batchQps: number | null;
 }
 
-/** Largest piece one read or write moves (a single call stops short of 2 GiB). */
+/** Largest piece one read or write moves (a single call stops short of 2 GiB, and a byte view of a base over 4 GiB cannot be made whole). */
 const IO_CHUNK = 1 << 30;
+
+/** Byte views of `data`, IO_CHUNK bytes each. */
+function* pieces(data: Float32Array | Uint32Array): Generator<Uint8Array> {
+  for (let at = 0; at < data.byteLength; at += IO_CHUNK) yield new Uint8Array(data.buffer, data.byteOffset + at, Math.min(IO_CHUNK, data.byteLength - at));
+}
 
 /** Writes `data` to `file` in pieces, so bases over 2 GiB go through. */
 function writeArray(file: string, data: Float32Array | Uint32Array): void {
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const fd = openSync(file, 'w');
   try {
-    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, Math.min(IO_CHUNK, bytes.length - at));
+    for (const piece of pieces(data)) for (let at = 0; at < piece.length; ) at += writeSync(fd, piece, at, piece.length - at);
   } finally {
     closeSync(fd);
   }
@@ -116,14 +120,16 @@ function writeArray(file: string, data: Float32Array | Uint32Array): void {
 function readArray<T extends Float32Array | Uint32Array>(file: string, make: (length: number) => T): T {
   const size = statSync(file).size;
   const out = make(size / 4);
-  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   const fd = openSync(file, 'r');
   try {
-    for (let at = 0; at < size; ) {
-      const got = readSync(fd, bytes, at, Math.min(IO_CHUNK, size - at), at);
-      if (got === 0) throw new Error(`${file}: short read at ${at} of ${size} bytes`);
-      at += got;
-    }
+    let position = 0;
+    for (const piece of pieces(out))
+      for (let at = 0; at < piece.length; ) {
+        const got = readSync(fd, piece, at, piece.length - at, position);
+        if (got === 0) throw new Error(`${file}: short read at ${position} of ${size} bytes`);
+        at += got;
+        position += got;
+      }
   } finally {
     closeSync(fd);
   }

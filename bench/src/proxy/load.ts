@@ -146,14 +146,16 @@ async function one(pool: Pool, req: RequestSpec, origin: number, scheduledAt: nu
 }
 
 /**
- * Runs one open-loop schedule against `origin`. `request(i)` gives the i-th
- * request. Every request's answer is awaited before the report is built.
+ * Runs one open-loop schedule against `pool` (or the i-th request against `pool(i)`, to spread one
+ * schedule over several servers). `request(i)` gives the i-th request. Every request's answer is
+ * awaited before the report is built.
  */
 export async function runLoad(
-  pool: Pool,
+  pool: Pool | ((i: number) => Pool),
   spec: LoadSpec,
   request: (i: number) => RequestSpec,
 ): Promise<{ report: LoadReport; samples: Sample[]; elapsedS: number }> {
+  const poolOf = typeof pool === 'function' ? pool : () => pool;
   const offsets = schedule(spec);
   const origin = performance.now();
   const pending: Promise<Sample>[] = [];
@@ -162,7 +164,7 @@ export async function runLoad(
     const tick = () => {
       const now = performance.now() - origin;
       while (i < offsets.length && offsets[i]! <= now) {
-        pending.push(one(pool, request(i), origin, offsets[i]!));
+        pending.push(one(poolOf(i), request(i), origin, offsets[i]!));
         i++;
       }
       if (i >= offsets.length) return resolve();

@@ -166,14 +166,14 @@ function verdicts(rows: Row[]): Verdict[] {
     }
   }
   for (const scenario of new Set(rows.filter((r) => r.scenario.startsWith('tracing')).map((r) => r.scenario))) {
-    const tOff = rows.find((r) => r.scenario === scenario && r.variant.startsWith('tracing off'));
+    const tOff = rows.find((r) => r.scenario === scenario && r.variant === 'tracing off (default)');
     if (!tOff) continue;
-    for (const tOn of rows.filter((r) => r.scenario === scenario && r.variant.startsWith('tracing on'))) {
+    for (const tOn of rows.filter((r) => r.scenario === scenario && r !== tOff)) {
       const [a, b] = [Number(tOff.extra!.cpuUsPerRequest), Number(tOn.extra!.cpuUsPerRequest)];
       const [median, lo, hi, rounds] = ['medianRoundRatio', 'minRoundRatio', 'maxRoundRatio', 'rounds'].map((k) => Number(tOn.extra![k]));
       out.push({
         // The target is tracing's cost when it records; the other settings are context beside it.
-        target: `${tOn.variant.includes('every request') ? '' : '(context) '}${tOn.variant.replace(/^tracing on, /, 'tracing on (')}): at most 5% more CPU per request (${scenario.replace(/^tracing @\d+ RPS, /, '')}; median of ${rounds} rounds)`,
+        target: `${tOn.variant.includes('every request') ? '' : '(context) '}${tOn.variant.replace(/^tracing (on|off), /, 'tracing $1 (')}): at most 5% more CPU per request (${scenario.replace(/^tracing @\d+ RPS each, /, '')}; median of ${rounds} rounds)`,
         measured: `${pct(median!)} (rounds ${pct(lo!)} .. ${pct(hi!)}; pooled ${f(b, 0)} vs ${f(a, 0)} us)`,
         met: median! <= 1.05,
       });
