@@ -332,10 +332,11 @@ for (const n of sizes) {
     save();
     process.stdout.write(`${table([row])}\n`);
   }
-  process.stdout.write(`\n${table(here)}\n\n`);
+  // The size's table when it has more than one engine's rows, and the whole series' when it has more than one size.
+  if (here.length > 1) process.stdout.write(`\n${table(here)}\n\n`);
   for (const f of [`base-${n}.f32`, `queries-${n}.f32`, `truth-${n}.u32`]) rmSync(join(dir, f), { force: true });
 }
-process.stdout.write(`${table(rows)}\n`);
+if (sizes.length > 1) process.stdout.write(`${table(rows)}\n`);
 save();
 process.stdout.write(`\nwrote ${out}\n`);
 if (!values.dir) rmSync(dir, { recursive: true, force: true });
