@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { renderTable } from '../table';
 import { stopAll } from './processes';
 import { ragInProxy } from './rag';
-import { tracingCost } from './tracing-cost';
+import { TRACING_OFF, tracingCost } from './tracing-cost';
 import { completions, embeddings, overhead, overload, routing, sweep, type Options, type Row } from './scenarios';
 
 const argv = process.argv.slice(2);
@@ -166,7 +166,7 @@ function verdicts(rows: Row[]): Verdict[] {
     }
   }
   for (const scenario of new Set(rows.filter((r) => r.scenario.startsWith('tracing')).map((r) => r.scenario))) {
-    const tOff = rows.find((r) => r.scenario === scenario && r.variant === 'tracing off (default)');
+    const tOff = rows.find((r) => r.scenario === scenario && r.variant === TRACING_OFF);
     if (!tOff) continue;
     for (const tOn of rows.filter((r) => r.scenario === scenario && r !== tOff)) {
       const [a, b] = [Number(tOff.extra!.cpuUsPerRequest), Number(tOn.extra!.cpuUsPerRequest)];

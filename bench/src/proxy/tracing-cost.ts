@@ -34,6 +34,9 @@ const WARM_S = 4;
 /** Rounds per request shape; each starts every variant's proxy afresh. */
 const ROUNDS = 6;
 
+/** The variant every other is compared with (bench/src/proxy/main.ts's verdicts). */
+export const TRACING_OFF = 'tracing off (default)';
+
 /** A proxy's own CPU seconds so far (user + system, from process.cpuUsage(), as its /metrics reports). */
 function cpuSeconds(url: string): Promise<number> {
   return scrape(url, 'ragwire_proxy_process_cpu_seconds_total');
@@ -62,7 +65,7 @@ export async function tracingCost(o: Options): Promise<Row[]> {
     const sampledTraceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     // Off first: every ratio is against it. Each variant takes the same requests but for the caller's traceparent.
     const variants = [
-      { variant: 'tracing off (default)', args, env: {}, traceparent: sampledTraceparent },
+      { variant: TRACING_OFF, args, env: {}, traceparent: sampledTraceparent },
       { variant: 'tracing off, another process (control)', args, env: {}, traceparent: sampledTraceparent },
       { variant: 'tracing on, every request recorded (caller sampled)', args, env: on, traceparent: sampledTraceparent },
       { variant: 'tracing on, caller unsampled (hooks only)', args, env: on, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00' },
@@ -81,7 +84,7 @@ export async function tracingCost(o: Options): Promise<Row[]> {
         max_tokens: shape.maxTokens,
         stream: shape.stream,
       });
-      const request = (traceparent: string | undefined) => (): RequestSpec => ({
+      const request = (traceparent: string | undefined): RequestSpec => ({
         path: '/v1/chat/completions',
         body,
         stream: shape.stream,
@@ -100,7 +103,7 @@ export async function tracingCost(o: Options): Promise<Row[]> {
           // Request i goes to variant (i + round) mod n: the turns rotate each round.
           const variantOf = (i: number) => (i + round) % variants.length;
           const pool = (i: number) => pools[variantOf(i)]!;
-          const spec = (i: number) => request(variants[variantOf(i)]!.traceparent)();
+          const spec = (i: number) => request(variants[variantOf(i)]!.traceparent);
           await runLoad(pool, { arrival: 'constant', rate: WARM_RATE, durationS: WARM_S * o.scale }, spec);
           const before = await Promise.all(procs.map((p) => cpuSeconds(p.url)));
           const run = await runLoad(pool, { arrival: 'constant', rate: RATE, durationS: MEASURE_S * o.scale }, spec);
