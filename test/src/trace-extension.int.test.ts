@@ -70,14 +70,17 @@ describe('a shard server and the trace extension', () => {
   let dir: string;
   let receiver: HttpServer;
   let exports = 0;
+  const exported: string[] = [];
   const servers: ShardServer[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ragwire-trace-ext-'));
     receiver = createHttpServer((req, res) => {
-      req.resume();
+      let text = '';
+      req.on('data', (d: Buffer) => (text += d.toString()));
       req.on('end', () => {
         exports++;
+        exported.push(text);
         res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
@@ -142,5 +145,19 @@ describe('a shard server and the trace extension', () => {
     raw.close();
     for (let i = 0; i < 100 && exports === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(exports).toBeGreaterThan(0);
+  });
+
+  it('with tracing on answers a query whose trace is not sampled and exports nothing of it', async () => {
+    const server = await start('unsampled', true);
+    const traceId = '7bf92f3577b34da6a3ce929d0e0e4736';
+    const client = new ShardClient(server.addresses[0]!, { extensions: ['trace'] });
+    const sampled = { ...query, trace: `00-${traceId.replace('7b', '8b')}-00f067aa0ba902b7-01` };
+    expect((await client.query({ ...query, trace: `00-${traceId}-00f067aa0ba902b7-00` })).ids).toEqual(['a']);
+    // A sampled query after it: once its span is exported, the unsampled one's would have been too.
+    expect((await client.query(sampled)).ids).toEqual(['a']);
+    await client.close();
+    for (let i = 0; i < 100 && !exported.some((t) => t.includes(traceId.replace('7b', '8b'))); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(exported.some((t) => t.includes(traceId.replace('7b', '8b')))).toBe(true);
+    expect(exported.some((t) => t.includes(traceId))).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
  *
  *   pnpm --filter @ragwire/bench ann-growth [--sizes 1m,2m] [--dim 128]
  *       [--engines ragwire,ragwire-sq8-disk,usearch,hnswlib] [--peers-up-to 1m] [--ef 96,256]
- *       [--queries 1000] [--k 10] [--min-seconds 2] [--dir DIR] [--markdown] [--out FILE]
+ *       [--queries 1000] [--k 10] [--min-seconds 2] [--warm-only] [--dir DIR] [--markdown] [--out FILE]
  *
  * Each engine runs in a fresh child process that reads the base, queries and ground truth the
  * parent wrote to --dir, so no engine inherits another's freed heap. Resident memory is sampled
@@ -14,9 +14,16 @@
  * --peers-up-to (hnswlib-node builds one point at a time on the JS thread). Searches run with the
  * page cache warm (the machine's RAM holds the vector file). Each --ef in the list is one search
  * row under the same build. Bases over 2 GiB (5M x 128 and up) are written and read in chunks.
+ *
+ * With vectors on disk, each efSearch also gets a cold-cache row (unless --warm-only): the index is
+ * saved once and opened again from its snapshot (the process then maps none of the vector file's
+ * pages), the file's pages are dropped from the page cache (`dd iflag=nocache`: posix_fadvise
+ * DONTNEED, no root needed; `fincore` confirms what stayed), and the queries run once, single-query,
+ * so each rerank reads its rows from the device. The row gives the bytes this process read from
+ * storage per query (/proc/self/io).
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -48,6 +55,7 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '1000' },
     k: { type: 'string', default: '10' },
     'min-seconds': { type: 'string', default: '2' },
+    'warm-only': { type: 'boolean', default: false },
     dir: { type: 'string' },
     child: { type: 'string' },
     n: { type: 'string' },
@@ -71,6 +79,7 @@ const efs = values.ef!.split(',').map(count);
 const nq = count(values.queries!);
 const k = count(values.k!);
 const minSeconds = Number(values['min-seconds']);
+const warmOnly = values['warm-only']!;
 const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'ragwire-growth-'));
 const md = values.markdown!;
 
@@ -88,6 +97,8 @@ interface GrowthRow {
   mappedMiB: number;
   /** One search row per efSearch asked for. */
   searches: SearchRow[];
+  /** Vectors on disk: one cold-cache row per efSearch (empty in memory, or with --warm-only). */
+  cold?: ColdRow[];
 }
 
 interface SearchRow {
@@ -96,6 +107,19 @@ interface SearchRow {
   qps: number;
   p50us: number;
   batchQps: number | null;
+}
+
+/** One pass of single queries after the vector file's pages left the page cache. */
+interface ColdRow {
+  ef: number;
+  /** The vector file's pages still cached when the pass began (fincore). */
+  cachedMiB: number;
+  recall: number;
+  qps: number;
+  p50us: number;
+  p99us: number;
+  /** Bytes this process read from storage, per query. */
+  readKiBPerQuery: number;
 }
 
 /** Largest piece one read or write moves (a single call stops short of 2 GiB, and a byte view of a base over 4 GiB cannot be made whole). */
@@ -136,6 +160,46 @@ function readArray<T extends Float32Array | Uint32Array>(file: string, make: (le
   return out;
 }
 
+/** Drops `file`'s pages from the page cache (those no process maps) and returns the bytes still cached. */
+function evict(file: string): number {
+  execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
+  return Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file], { encoding: 'utf8' }).trim());
+}
+
+/** Bytes this process has read from storage (page faults and readahead included). */
+function storageReadBytes(): number {
+  return Number(/^read_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
+}
+
+/**
+ * The cold-cache rows of an index with vectors on disk: per efSearch, the index reopened from its
+ * snapshot, the vector file evicted, and one pass of the queries.
+ */
+async function coldRows(engine: RagwireEngine, rowsFile: string, snapshot: string, truth: Truth): Promise<ColdRow[]> {
+  const rows: ColdRow[] = [];
+  for (const ef of efs) {
+    await engine.reopen(snapshot);
+    engine.setEfSearch(ef);
+    const cached = evict(rowsFile);
+    const read0 = storageReadBytes();
+    const run = await withProgress(`${engine.name}: cold queries at ef ${ef}`, 1, () => measureSingle(engine, 'sync', nq, k, truth, 0));
+    rows.push({
+      ef,
+      cachedMiB: cached / MiB,
+      recall: run.recall,
+      qps: run.qps,
+      p50us: run.p50us,
+      p99us: run.p99us,
+      readKiBPerQuery: (storageReadBytes() - read0) / 1024 / run.queries,
+    });
+  }
+  return rows;
+}
+
+function rowsFile(n: number): string {
+  return join(dir, `rows-${n}.f32`);
+}
+
 function makeEngine(name: GrowthEngine, config: EngineConfig, chunkRows: number, n: number): AnnEngine & { mappedBytes?: () => number } {
   switch (name) {
     case 'ragwire':
@@ -143,7 +207,7 @@ function makeEngine(name: GrowthEngine, config: EngineConfig, chunkRows: number,
     case 'ragwire-sq8':
       return new RagwireEngine(config, chunkRows, 'sq8');
     case 'ragwire-sq8-disk':
-      return new RagwireEngine(config, chunkRows, 'sq8', join(dir, `rows-${n}.f32`));
+      return new RagwireEngine(config, chunkRows, 'sq8', rowsFile(n));
     case 'usearch':
       return new UsearchEngine(config, chunkRows);
     case 'hnswlib':
@@ -176,6 +240,8 @@ async function runOne(name: GrowthEngine, base: Float32Array, queries: Float32Ar
       const batch = engine.searchBatch ? await measureBatch(engine, nq, k, truth, minSeconds) : null;
       searches.push({ ef, recall: single.recall, qps: single.qps, p50us: single.p50us, batchQps: batch?.qps ?? null });
     }
+    const cold =
+      mapped > 0 && !warmOnly && engine instanceof RagwireEngine ? await coldRows(engine, rowsFile(n), join(dir, `index-${n}.snap`), truth) : undefined;
     return {
       engine: engine.name,
       n,
@@ -186,6 +252,7 @@ async function runOne(name: GrowthEngine, base: Float32Array, queries: Float32Ar
       engineMiB: engineBytes === null ? null : engineBytes / MiB,
       mappedMiB: mapped / MiB,
       searches,
+      ...(cold ? { cold } : {}),
     };
   } finally {
     engine.close();
@@ -233,11 +300,40 @@ function table(rows: GrowthRow[]): string {
       s.batchQps === null ? '-' : fmt(s.batchQps),
     ]),
   );
+  return render(head, cells);
+}
+
+/** The cold-cache rows of the engines that have them (vectors on disk). */
+function coldTable(rows: GrowthRow[]): string {
+  const head = ['engine', 'vectors', 'efSearch', 'file cached MiB', `recall@${k}`, '1-query QPS', 'p50 us', 'p99 us', 'read KiB / query'];
+  const cells = rows.flatMap((r) =>
+    (r.cold ?? []).map((c) => [
+      `${r.engine}, cold cache`,
+      r.n.toLocaleString('en-US'),
+      String(c.ef),
+      fmt(c.cachedMiB),
+      c.recall.toFixed(3),
+      fmt(c.qps),
+      fmt(c.p50us),
+      fmt(c.p99us),
+      fmt(c.readKiBPerQuery),
+    ]),
+  );
+  return cells.length > 0 ? render(head, cells) : '';
+}
+
+function render(head: string[], cells: string[][]): string {
   if (md)
     return [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...cells.map((c) => `| ${c.join(' | ')} |`)].join(
       '\n',
     );
   return [head.join('\t'), ...cells.map((c) => c.join('\t'))].join('\n');
+}
+
+/** A table and its cold-cache rows, where there are any. */
+function tables(rows: GrowthRow[]): string {
+  const cold = coldTable(rows);
+  return cold ? `${table(rows)}\n\n${cold}` : table(rows);
 }
 
 /** Child mode: one engine at one size, on the files the parent wrote; prints its row as JSON. */
@@ -250,7 +346,7 @@ if (values.child) {
   const sampler = new RssSampler();
   const row = await runOne(values.child as GrowthEngine, base, queries, n, truth, sampler);
   await sampler.stop();
-  rmSync(join(dir, `rows-${n}.f32`), { force: true });
+  for (const f of [rowsFile(n), join(dir, `index-${n}.snap`)]) rmSync(f, { force: true });
   process.stdout.write(`ROW ${JSON.stringify(row)}\n`);
   process.exit(0);
 }
@@ -263,6 +359,8 @@ function runChild(name: GrowthEngine, n: number): GrowthRow {
     name,
     '--n',
     String(n),
+    '--dim',
+    String(dim),
     '--dir',
     dir,
     '--ef',
@@ -330,13 +428,13 @@ for (const n of sizes) {
     rows.push(row);
     here.push(row);
     save();
-    process.stdout.write(`${table([row])}\n`);
+    process.stdout.write(`${tables([row])}\n`);
   }
   // The size's table when it has more than one engine's rows, and the whole series' when it has more than one size.
-  if (here.length > 1) process.stdout.write(`\n${table(here)}\n\n`);
+  if (here.length > 1) process.stdout.write(`\n${tables(here)}\n\n`);
   for (const f of [`base-${n}.f32`, `queries-${n}.f32`, `truth-${n}.u32`]) rmSync(join(dir, f), { force: true });
 }
-if (sizes.length > 1) process.stdout.write(`${table(rows)}\n`);
+if (sizes.length > 1) process.stdout.write(`${tables(rows)}\n`);
 save();
 process.stdout.write(`\nwrote ${out}\n`);
 if (!values.dir) rmSync(dir, { recursive: true, force: true });

@@ -3,9 +3,9 @@
  * default), a second proxy with tracing off (the control: what two processes differ by with no
  * tracing at all), and three with tracing on, exporting over OTLP/HTTP to a receiver in this
  * process: one recording every request (the caller's traceparent sampled), one whose caller marks its
- * trace unsampled (ragwire's hooks without the SDK's recording), one starting its own traces at
- * sampleRatio 0.1. CPU per request is each proxy's own process.cpuUsage() (its /metrics) over the
- * requests it served. Most of a request's CPU here is the proxy's wake-ups, whose cost moves with
+ * trace unsampled (ragwire parses and passes on its traceparent; nothing reaches the SDK), one
+ * starting its own traces at sampleRatio 0.1. CPU per request is each proxy's own
+ * process.cpuUsage() (its /metrics) over the requests it served. Most of a request's CPU here is the proxy's wake-ups, whose cost moves with
  * what else the two cores are doing; so all five proxies take turns on one request stream (request
  * i goes to proxy (i + round) mod 5, RATE requests/s in all, about one request in flight at a time)
  * and meet the same machine, rather than each taking its own load in its own window, or all taking
@@ -68,7 +68,7 @@ export async function tracingCost(o: Options): Promise<Row[]> {
       { variant: TRACING_OFF, args, env: {}, traceparent: sampledTraceparent },
       { variant: 'tracing off, another process (control)', args, env: {}, traceparent: sampledTraceparent },
       { variant: 'tracing on, every request recorded (caller sampled)', args, env: on, traceparent: sampledTraceparent },
-      { variant: 'tracing on, caller unsampled (hooks only)', args, env: on, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00' },
+      { variant: 'tracing on, caller unsampled (nothing recorded)', args, env: on, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00' },
       { variant: 'tracing on, no caller context, sampleRatio 0.1', args: [...args, '--config', sampled], env: on, traceparent: undefined },
     ];
     // The smallest request (the hop's own CPU is least, so tracing's share is largest) and a typical streamed answer.

@@ -1,1 +1,1 @@
-export { TraceSpan, Tracing, createTracing, TRACING_DEFAULTS, TRACING_SCHEMA_FIELDS, type TracingConfig } from './tracing';
+export { Tracing, createTracing, TRACING_DEFAULTS, TRACING_SCHEMA_FIELDS, type TraceSpan, type TracingConfig } from './tracing';

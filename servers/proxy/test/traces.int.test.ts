@@ -197,6 +197,19 @@ describe('traces', () => {
     }
   });
 
+  it("records nothing for a caller's unsampled trace and passes its traceparent upstream untouched", async () => {
+    const proxy = await proxyWith(true);
+    upstreamCalls.length = 0;
+    const unsampled = `00-${TRACE_ID.replace('4b', '6b')}-${CLIENT_SPAN}-00`;
+    const client = new OpenAI({ apiKey: 'x', baseURL: `${proxy.url}/v1`, maxRetries: 0, defaultHeaders: { traceparent: unsampled } });
+    await client.chat.completions.create({ model: 'rag/sim', messages: [{ role: 'user', content: 'doc a?' }], max_tokens: 4 });
+    await proxy.context.tracing!.flush();
+    expect(spans.filter((s) => s.traceId === TRACE_ID.replace('4b', '6b'))).toEqual([]);
+    const chat = upstreamCalls.find((c) => c.path === '/v1/chat/completions');
+    expect(chat?.headers.traceparent).toBe(unsampled);
+    expect(upstreamCalls.find((c) => c.path === '/v1/embeddings')?.headers.traceparent).toBe(unsampled);
+  });
+
   it('creates and sends nothing when off (the default)', async () => {
     const proxy = await proxyWith(false);
     expect(proxy.context.tracing).toBeUndefined();

@@ -1,4 +1,5 @@
-import { createIndex, type Index, type IndexOptions, type SearchResult } from '@ragwire/native';
+import { existsSync } from 'node:fs';
+import { createIndex, loadIndex, type Index, type IndexOptions, type SearchResult } from '@ragwire/native';
 import type { AnnEngine, EngineConfig } from './engine';
 
 /**
@@ -76,6 +77,16 @@ export class RagwireEngine implements AnnEngine {
 
   async searchBatch(k: number): Promise<Uint32Array> {
     return (await this.#index.search(this.#queries, k, { efSearch: this.#ef })).labels;
+  }
+
+  /**
+   * Saves the index to `snapshot` (once) and opens it again from there, as a restarted server would:
+   * with vectors on disk the process then holds none of the file's pages until a search reads them.
+   */
+  async reopen(snapshot: string): Promise<void> {
+    if (!existsSync(snapshot)) await this.#index.save(snapshot);
+    this.#index.close();
+    this.#index = await loadIndex(snapshot);
   }
 
   close(): void {

@@ -60,12 +60,15 @@ export class EmbeddingsBatcher {
     this.metrics.batchSize.observe({ kind: 'embeddings', model: first.model }, input.length);
     const body: Record<string, unknown> = { model: first.model, input, encoding_format: 'base64' };
     if (first.dimensions !== undefined) body.dimensions = first.dimensions;
+    // The batch's span is a child of a caller whose trace is recorded (unsampled callers' traces get nothing), linked to the others.
     const callers = batch.flatMap((p) => (p.request.trace ? [p.request.trace] : []));
-    const span = callers[0]?.child(
+    const recorded = callers.filter((c) => c.recorded);
+    const parent = recorded[0] ?? callers[0];
+    const span = parent?.child(
       'embed.batch',
       { 'ragwire.model': first.model, 'ragwire.batch.callers': batch.length, 'ragwire.batch.inputs': input.length },
       undefined,
-      callers.slice(1),
+      recorded.slice(1),
     );
     const answer = await traced(
       span,
