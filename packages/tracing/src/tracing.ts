@@ -1,6 +1,5 @@
 // W3C trace context across ragwire's hops (docs/operations.md "Traces"), exported with the
 // OpenTelemetry JS SDK over OTLP/HTTP. One setup for every server: the proxy and the shard server.
-import { randomBytes } from 'node:crypto';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -115,11 +114,15 @@ class UnsampledSpan implements TraceSpan {
   end(): void {}
 }
 
+/** Eight random lowercase hex digits (Math.random, as the SDK's own id generator: ids need not be secret). */
+function hex8(): string {
+  return ((Math.random() * 0x100000000) >>> 0).toString(16).padStart(8, '0');
+}
+
 /** A new trace's unsampled `traceparent`: random trace and span ids (neither all zeros). */
 function unsampledRoot(): string {
   for (;;) {
-    const ids = randomBytes(24).toString('hex');
-    const traceparent = formatTraceparent(ids.slice(0, 32), ids.slice(32), false);
+    const traceparent = formatTraceparent(hex8() + hex8() + hex8() + hex8(), hex8() + hex8(), false);
     if (parseTraceparent(traceparent)) return traceparent;
   }
 }
