@@ -172,11 +172,12 @@ function storageReadBytes(): number {
 }
 
 /**
- * The cold-cache rows of an index with vectors on disk: per efSearch, the index reopened from its
- * snapshot, the vector file evicted, and one pass of the queries.
+ * The cold-cache rows of an index with vectors on disk: the index saved once, then per efSearch
+ * reopened from that snapshot, the vector file evicted, and one pass of the queries.
  */
 async function coldRows(engine: RagwireEngine, rowsFile: string, snapshot: string, truth: Truth): Promise<ColdRow[]> {
   const rows: ColdRow[] = [];
+  await engine.save(snapshot);
   for (const ef of efs) {
     await engine.reopen(snapshot);
     engine.setEfSearch(ef);

@@ -5,8 +5,8 @@
  * process: one recording every request (the caller's traceparent sampled), one whose caller marks its
  * trace unsampled (ragwire parses and passes on its traceparent; nothing reaches the SDK), one
  * starting its own traces at sampleRatio 0.1. CPU per request is each proxy's own
- * process.cpuUsage() (its /metrics) over the requests it served. Most of a request's CPU here is the proxy's wake-ups, whose cost moves with
- * what else the two cores are doing; so all five proxies take turns on one request stream (request
+ * process.cpuUsage() (its /metrics) over the requests it served. Most of a request's CPU here is the
+ * proxy's wake-ups, whose cost moves with what else the two cores are doing; so all five proxies take turns on one request stream (request
  * i goes to proxy (i + round) mod 5, RATE requests/s in all, about one request in flight at a time)
  * and meet the same machine, rather than each taking its own load in its own window, or all taking
  * load at the same instants (side by side, a proxy's slot alone moved its CPU by up to 40% with

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { createIndex, loadIndex, type Index, type IndexOptions, type SearchResult } from '@ragwire/native';
 import type { AnnEngine, EngineConfig } from './engine';
 
@@ -79,12 +78,15 @@ export class RagwireEngine implements AnnEngine {
     return (await this.#index.search(this.#queries, k, { efSearch: this.#ef })).labels;
   }
 
+  save(snapshot: string): Promise<void> {
+    return this.#index.save(snapshot);
+  }
+
   /**
-   * Saves the index to `snapshot` (once) and opens it again from there, as a restarted server would:
+   * Closes the index and opens it again from `snapshot` (saved by save()), as a restarted server would:
    * with vectors on disk the process then holds none of the file's pages until a search reads them.
    */
   async reopen(snapshot: string): Promise<void> {
-    if (!existsSync(snapshot)) await this.#index.save(snapshot);
     this.#index.close();
     this.#index = await loadIndex(snapshot);
   }
