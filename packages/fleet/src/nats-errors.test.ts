@@ -1,3 +1,4 @@
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, StaleEpochError } from '@ragwire/protocol';
 import { isRetryableNatsFailure, logError, retryNats } from './nats-errors';
@@ -8,6 +9,11 @@ describe('NATS failures', () => {
   it('are retryable when passing, looking through a typed error to the NATS failure it wraps', () => {
     expect(isRetryableNatsFailure(timeout())).toBe(true);
     expect(isRetryableNatsFailure(new Error('503 no responders available'))).toBe(true);
+    // What a server answers while its JetStream starts: retried, where a refused request is not.
+    const starting = new JetStreamApiError({ code: 503, err_code: 10008, description: 'JetStream system temporarily unavailable' });
+    expect(isRetryableNatsFailure(starting)).toBe(true);
+    expect(isRetryableNatsFailure(logError('opening the fleet catalog', starting))).toBe(true);
+    expect(isRetryableNatsFailure(new JetStreamApiError({ code: 400, err_code: 10052, description: 'invalid stream config' }))).toBe(false);
     const wrapped = logError('opening the fleet catalog', timeout());
     expect(wrapped.code).toBe('RAGWIRE_ERR_LOG_UNAVAILABLE');
     expect(isRetryableNatsFailure(wrapped)).toBe(true);

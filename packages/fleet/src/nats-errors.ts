@@ -1,6 +1,7 @@
 // NATS client failures as ragwire's typed errors (packages/protocol/src/errors.ts): the caller matches on
 // `code`, never on a NATS message; and the one bounded retry of a call that failed for a passing reason.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { LogFullError, LogUnavailableError, isRagwireError, type RagwireError } from '@ragwire/protocol';
 
 /** Whether a publish failure says the stream refused the message for its limits (discard policy `new`). */
@@ -8,14 +9,18 @@ function isStreamFull(message: string): boolean {
   return /maximum (bytes|messages)( per subject)? exceeded|insufficient resources|storage limit/i.test(message);
 }
 
+/** JetStream's API error 10008, "JetStream system temporarily unavailable": a server whose JetStream is still starting, or a cluster without a meta leader yet. */
+const JETSTREAM_TEMPORARILY_UNAVAILABLE = 10008;
+
 /**
  * A JetStream call that may be retried (a publish with the same message id: the stream de-duplicates
- * it): no responders (a stream leader being elected, a node restarting), a timeout, a connection being
- * re-established. A typed error is retryable when the NATS failure it wraps (its `cause`) is, as
+ * it): no responders (a stream leader being elected, a node restarting), JetStream still starting, a
+ * timeout, a connection being re-established. A typed error is retryable when the NATS failure it wraps (its `cause`) is, as
  * RAGWIRE_ERR_LOG_UNAVAILABLE around a timeout.
  */
 export function isRetryableNatsFailure(error: unknown): boolean {
   if (isRagwireError(error)) return error.cause !== undefined && isRetryableNatsFailure(error.cause);
+  if (error instanceof JetStreamApiError && error.code === JETSTREAM_TEMPORARILY_UNAVAILABLE) return true;
   const message = error instanceof Error ? `${error.name} ${error.message}` : String(error);
   if (isStreamFull(message)) return false;
   return /no ?responders|timeout|timed out|disconnect|reconnect|503|stream not found|leader/i.test(message);
