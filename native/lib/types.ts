@@ -9,6 +9,12 @@ export interface HnswParams {
   efSearch?: number;
   /** Seed of the level generator, for reproducible graphs. Default 42. */
   seed?: number;
+  /**
+   * Layer 0 keeps a copy of each neighbour's codes beside the node's links, so a hop reads one block
+   * (docs/engine.md "Inline codes"). Storage 'sq8' with metric l2, ip or cosine only; it adds 2*M
+   * rows of codes per node. Default false.
+   */
+  inlineCodes?: boolean;
 }
 
 export interface BqParams {
@@ -138,6 +144,8 @@ export interface IndexStats {
   M?: number;
   efConstruction?: number;
   efSearch?: number;
+  /** HNSW only: whether layer 0 keeps its neighbours' codes inline. */
+  inlineCodes?: boolean;
   /** BQ only: candidates reranked per result. */
   rerankFactor?: number;
   isa: string;

@@ -37,6 +37,12 @@ export function checkInt(what: string, value: unknown, min: number, max: number)
   return value;
 }
 
+/** A boolean, or undefined when not given. */
+export function checkOptionalBoolean(what: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') throw new InvalidArgumentError(`${what} must be a boolean, got ${typeof value}`);
+  return value;
+}
+
 export function checkOneOf<T extends string>(what: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !allowed.includes(value as T)) {
     throw new InvalidArgumentError(`${what} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);

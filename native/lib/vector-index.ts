@@ -13,6 +13,7 @@ import {
   checkKind,
   checkLabels,
   checkMetric,
+  checkOptionalBoolean,
   checkParam,
   checkPath,
   checkPlacement,
@@ -39,7 +40,7 @@ export { DEVICES } from './validate';
 const INDEX_KEYS = ['dim', 'metric', 'kind', 'storage', 'hnsw', 'bq', 'device', 'deviceTileRows', 'inlineSearchBudget', 'vectors', 'vectorsPath'] as const;
 /** IndexOptions.inlineSearchBudget's default, in floats read. */
 const INLINE_SEARCH_BUDGET = 2_000_000;
-const HNSW_KEYS = ['M', 'efConstruction', 'efSearch', 'seed'] as const;
+const HNSW_KEYS = ['M', 'efConstruction', 'efSearch', 'seed', 'inlineCodes'] as const;
 const BQ_KEYS = ['rerankFactor'] as const;
 const SEARCH_KEYS = ['efSearch', 'rerankFactor', 'filter', 'filterScanThreshold', 'exact', 'onDevice'] as const;
 
@@ -172,13 +173,9 @@ export class Index {
     const ef = options.efSearch === undefined ? undefined : checkParam('efSearch', 'efSearch', options.efSearch);
     const rerank = options.rerankFactor === undefined ? undefined : checkParam('rerankFactor', 'rerankFactor', options.rerankFactor);
     const scan = options.filterScanThreshold === undefined ? undefined : checkInt('filterScanThreshold', options.filterScanThreshold, 0, 0xffffffff);
-    if (options.exact !== undefined && typeof options.exact !== 'boolean') {
-      throw new InvalidArgumentError(`exact must be a boolean, got ${typeof options.exact}`);
-    }
-    if (options.onDevice !== undefined && typeof options.onDevice !== 'boolean') {
-      throw new InvalidArgumentError(`onDevice must be a boolean, got ${typeof options.onDevice}`);
-    }
-    return [queries, k, ef, rerank, scan, checkFilter(options.filter), options.exact === true, options.onDevice !== false] as const;
+    const exact = checkOptionalBoolean('exact', options.exact) ?? false;
+    const onDevice = checkOptionalBoolean('onDevice', options.onDevice) ?? true;
+    return [queries, k, ef, rerank, scan, checkFilter(options.filter), exact, onDevice] as const;
   }
 }
 
@@ -199,6 +196,7 @@ export function createIndex(options: IndexOptions): Index {
     efConstruction: hnsw.efConstruction === undefined ? undefined : checkParam('hnsw.efConstruction', 'efConstruction', hnsw.efConstruction),
     efSearch: hnsw.efSearch === undefined ? undefined : checkParam('hnsw.efSearch', 'efSearch', hnsw.efSearch),
     seed: hnsw.seed === undefined ? undefined : checkParam('hnsw.seed', 'seed', hnsw.seed),
+    inlineCodes: checkOptionalBoolean('hnsw.inlineCodes', hnsw.inlineCodes),
     rerankFactor: bq.rerankFactor === undefined ? undefined : checkParam('bq.rerankFactor', 'rerankFactor', bq.rerankFactor),
     device: checkDevice(options.device ?? 'cpu'),
     deviceTileRows: options.deviceTileRows === undefined ? undefined : checkInt('deviceTileRows', options.deviceTileRows, 1, 0xffffffff),

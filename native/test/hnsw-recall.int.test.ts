@@ -2,7 +2,7 @@
  * Approximate kinds on real data, against the data sets' own ground truth.
  * Documented settings: M 16, efConstruction 200, efSearch 64 (the engine's
  * defaults), k 10. Floors: hnsw recall@10 >= 0.95; f16 and sq8 within 0.01 of
- * f32 after rerank; bq with its default rerank >= 0.90 on bge-m3.
+ * f32 after rerank (sq8 with inline codes too); bq with its default rerank >= 0.90 on bge-m3.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bruteForceTopK, loadBgeM3Sentence, loadBigann10k, recallAtK, type Dataset } from '@ragwire/datasets';
@@ -60,6 +60,12 @@ function suite(name: string, data: Dataset | null): void {
         const r = await recallOf(data!, { kind: 'hnsw', storage, hnsw: HNSW });
         expect(r).toBeGreaterThanOrEqual(f32 - 0.01);
       });
+
+      if (storage === 'sq8')
+        it('sq8 with inline codes on layer 0 stays within 0.01 of f32 after rerank', async () => {
+          const r = await recallOf(data!, { kind: 'hnsw', storage, hnsw: { ...HNSW, inlineCodes: true } });
+          expect(r).toBeGreaterThanOrEqual(f32 - 0.01);
+        });
 
       it(`flat ${storage} stays within 0.01 of exact after rerank`, async () => {
         const r = await recallOf(data!, { kind: 'flat', storage });

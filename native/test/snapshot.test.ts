@@ -33,6 +33,7 @@ const CONFIGS: Omit<IndexOptions, 'dim'>[] = [
   { metric: 'cosine', kind: 'hnsw', storage: 'f32', hnsw: { M: 8, efConstruction: 64, efSearch: 40 } },
   { metric: 'ip', kind: 'hnsw', storage: 'f16', hnsw: { M: 12, efConstruction: 80, efSearch: 50, seed: 7 } },
   { metric: 'l2', kind: 'hnsw', storage: 'sq8' },
+  { metric: 'ip', kind: 'hnsw', storage: 'sq8', hnsw: { M: 8, inlineCodes: true } },
   { metric: 'cosine', kind: 'bq', storage: 'f32', bq: { rerankFactor: 8 } },
 ];
 
@@ -61,7 +62,10 @@ describe('save and load', () => {
           storage: wantStats.storage,
           count: wantStats.count,
         });
-        if (config.kind === 'hnsw') expect(stats.maxLevel).toBe(wantStats.maxLevel);
+        if (config.kind === 'hnsw') {
+          expect(stats.maxLevel).toBe(wantStats.maxLevel);
+          expect(stats.inlineCodes).toBe(config.hnsw?.inlineCodes === true);
+        }
         const got = await again.search(data.queries, K);
         expect(got.labels).toEqual(want.labels);
         expect(got.scores).toEqual(want.scores);

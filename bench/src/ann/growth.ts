@@ -206,9 +206,9 @@ function makeEngine(name: GrowthEngine, config: EngineConfig, chunkRows: number,
     case 'ragwire':
       return new RagwireEngine(config, chunkRows);
     case 'ragwire-sq8':
-      return new RagwireEngine(config, chunkRows, 'sq8');
+      return new RagwireEngine(config, chunkRows, { storage: 'sq8' });
     case 'ragwire-sq8-disk':
-      return new RagwireEngine(config, chunkRows, 'sq8', rowsFile(n));
+      return new RagwireEngine(config, chunkRows, { storage: 'sq8', vectorsPath: rowsFile(n) });
     case 'usearch':
       return new UsearchEngine(config, chunkRows);
     case 'hnswlib':

@@ -11,7 +11,8 @@
  * --full runs the issue's full sizes, 1M x 128 and 200k x 768 (an hour or more: hnswlib-node builds one
  * point at a time on the JS thread). --scale multiplies every synthetic size. --device adds, per data set,
  * batched exact search and an HNSW build on that device vs the CPU engine (on PoCL: correctness only).
- * Engines ragwire-f16 and ragwire-sq8 are ragwire's graph walked on f16 / sq8 codes (not in the default list).
+ * Engines ragwire-f16 and ragwire-sq8 are ragwire's graph walked on f16 / sq8 codes, ragwire-sq8-inline the sq8 walk
+ * on codes copied beside each layer-0 link list (none in the default list).
  * --flat-storages times one exact query on a flat index of each storage against the bandwidth bound of the
  * bytes that storage scans.
  */
@@ -29,7 +30,7 @@ import { parseFlatStorages, runFlatScans } from './flat-scan';
 import { renderDataset, renderSummary, type AnnReport, type DatasetResult } from './report';
 import { runEngine, type EngineResult, type RunOptions } from './run-engine';
 
-const ENGINES: EngineName[] = ['ragwire', 'ragwire-f16', 'ragwire-sq8', 'usearch', 'hnswlib', 'langchain'];
+const ENGINES: EngineName[] = ['ragwire', 'ragwire-f16', 'ragwire-sq8', 'ragwire-sq8-inline', 'usearch', 'hnswlib', 'langchain'];
 const DEFAULT_ENGINES: EngineName[] = ['ragwire', 'usearch', 'hnswlib', 'langchain'];
 const EFS = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
 

@@ -101,14 +101,22 @@ function flatScanTable(scans: FlatScan[], k: number, md: boolean): string {
 function storageLines(d: DatasetResult): string[] {
   const f32 = exactly(d, 'ragwire');
   const hn = byName(d, 'hnswlib');
-  return ['ragwire-f16', 'ragwire-sq8'].flatMap((name) => {
+  const sq8 = exactly(d, 'ragwire-sq8');
+  const inline = exactly(d, 'ragwire-sq8-inline');
+  const lines = ['ragwire-f16', 'ragwire-sq8', 'ragwire-sq8-inline'].flatMap((name) => {
     const e = exactly(d, name);
-    if (!e) return [];
+    if (!e || (!f32 && !hn)) return [];
     return [
       `${name} vs ragwire (f32): single ${ratio(e.single?.qps, f32?.single?.qps)}, async 1-query ${ratio(e.singleAsync?.qps, f32?.singleAsync?.qps)}, ` +
         `batched ${ratio(e.batch?.qps, f32?.batch?.qps)}; async 1-query vs hnswlib-node single ${ratio(e.singleAsync?.qps, hn?.single?.qps)}`,
     ];
   });
+  if (sq8 && inline)
+    lines.push(
+      `ragwire-sq8-inline vs ragwire-sq8: single ${ratio(inline.single?.qps, sq8.single?.qps)}, batched ${ratio(inline.batch?.qps, sq8.batch?.qps)}, ` +
+        `engine memory ${ratio(inline.engineMiB ?? undefined, sq8.engineMiB ?? undefined)}`,
+    );
+  return lines;
 }
 
 function curveTable(d: DatasetResult, md: boolean): string {

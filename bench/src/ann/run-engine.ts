@@ -45,9 +45,11 @@ function makeEngine(name: EngineName, config: EngineConfig, chunkRows: number): 
     case 'ragwire':
       return new RagwireEngine(config, chunkRows);
     case 'ragwire-f16':
-      return new RagwireEngine(config, chunkRows, 'f16');
+      return new RagwireEngine(config, chunkRows, { storage: 'f16' });
     case 'ragwire-sq8':
-      return new RagwireEngine(config, chunkRows, 'sq8');
+      return new RagwireEngine(config, chunkRows, { storage: 'sq8' });
+    case 'ragwire-sq8-inline':
+      return new RagwireEngine(config, chunkRows, { storage: 'sq8', inlineCodes: true });
     case 'usearch':
       return new UsearchEngine(config, chunkRows);
     case 'hnswlib':

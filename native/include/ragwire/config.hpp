@@ -45,6 +45,10 @@ struct HnswParams {
   uint32_t ef_construction = 200;
   uint32_t ef_search = 64;
   uint64_t seed = 42;
+  // Layer 0 keeps a copy of each neighbour's sq8 codes (and l2 norm) beside the node's link list, so a
+  // hop reads one contiguous block instead of one row per neighbour (Qdrant's inline storage). It costs
+  // 2M rows of codes per node: for sq8 with the integer walk (l2, ip, cosine) only.
+  bool inline_codes = false;
 };
 
 struct BqParams {

@@ -55,9 +55,22 @@ class HnswIndex final : public Index {
     return level == 0 ? links0(id) : upper_[id].data() + (size_t)(level - 1) * (M_ + 1);
   }
   uint32_t max_links(int level) const { return level == 0 ? M0_ : M_; }
+  // The inline copies of node id's layer-0 neighbours' codes, in the order of its link list
+  // (HnswParams::inline_codes): M0_ rows of vectors_.inline_row_bytes().
+  const uint8_t* inline0(uint32_t id) const { return inline0_.data() + (size_t)id * M0_ * vectors_.inline_row_bytes(); }
+  uint8_t* inline0(uint32_t id) { return inline0_.data() + (size_t)id * M0_ * vectors_.inline_row_bytes(); }
   std::mutex& lock_of(uint32_t id) const { return stripes_[id & (kStripes - 1)]; }
 
   int random_level();
+  // Inserts rows [first, first + n) on the CPU (index_rows without a device build).
+  Status insert_rows(uint32_t first, size_t n, ThreadPool& pool);
+  // During an add with inline codes: node id's layer-0 list changed, its inline copies must follow.
+  void touch(uint32_t id) {
+    if (touched_) touched_[id >> 3].fetch_or((uint8_t)(1u << (id & 7)), std::memory_order_relaxed);
+  }
+  // Brings the inline copies of nodes [0, total) up to date after an add of rows [first, total): the
+  // new nodes, the touched ones, or every node when the codes were re-encoded. Serial without a pool.
+  Status update_inline(uint32_t first, size_t total, ThreadPool* pool);
   // Links a node into layers min(level, top) .. bottom (a device build inserts its upper layers only).
   void insert(uint32_t id, int level, int bottom = 0);
   // Builds every layer of the graph over rows [0, total) from device kNN lists.
@@ -110,6 +123,10 @@ class HnswIndex final : public Index {
   std::unique_ptr<VisitedPool> visited_;
   // One bit per row during an add: dropped from some layer-0 list by pruning.
   std::unique_ptr<std::atomic<uint8_t>[]> dropped_;
+  // One bit per row during an add with inline codes: its layer-0 list changed.
+  std::unique_ptr<std::atomic<uint8_t>[]> touched_;
+  PodArray<uint8_t> inline0_;           // inline codes, per node (empty unless HnswParams::inline_codes)
+  uint64_t inline_encodings_ = 0;       // vectors_.encodings() when inline0_ was last brought up to date
   std::unique_ptr<DeviceFlat> device_;  // null: the CPU builds
   std::string device_name_;             // the device that built the graph, for stats()
 };

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -115,6 +116,21 @@ class VectorStorage {
   const uint8_t* sq8_row(uint32_t id) const { return sq8_.data() + (size_t)id * dim_; }
   const float* sq8_lo() const { return lo_.data(); }
   const float* sq8_step() const { return step_.data(); }
+  // The inline copy of a row's codes that a graph keeps beside a link list (HnswParams::inline_codes; sq8
+  // on the integer walk only): the codes, then the l2 walk's row norm (4 bytes, unaligned).
+  size_t inline_row_bytes() const { return dim_ + (l2_ ? sizeof(float) : 0); }
+  void copy_inline(uint32_t id, uint8_t* dst) const {
+    std::memcpy(dst, sq8_row(id), dim_);
+    if (l2_) std::memcpy(dst + dim_, norms_.data() + id, sizeof(float));
+  }
+  // approx() on an inline copy: the same value as approx(q, id) for the row it copies.
+  float approx_inline(const QueryCodes& q, const uint8_t* row) const {
+    float norm = 0.f;
+    if (l2_) std::memcpy(&norm, row + dim_, sizeof(float));
+    return q.bias_ + q.scale_ * (float)dot_fn_(row, q.view_, dim_) + norm;
+  }
+  // Counts the times every row was re-encoded (the sq8 grid widened): copies of older codes are stale.
+  uint64_t encodings() const { return encodings_; }
   // The f16 codes of row id (f16 storage only).
   const uint16_t* f16_row(uint32_t id) const { return f16_.data() + (size_t)id * dim_; }
 
@@ -218,6 +234,7 @@ class VectorStorage {
   std::unique_ptr<RowFile> file_;    // or on disk
   const float* f32_base_ = nullptr;  // where row(0) is
   size_t rows_ = 0;
+  uint64_t encodings_ = 0;
   PodArray<uint16_t> f16_;
   PodArray<uint8_t> sq8_;
   PodArray<float> lo_, step_, hi_;  // sq8: per-dimension range

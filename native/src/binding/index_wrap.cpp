@@ -139,6 +139,7 @@ IndexConfig parse_config(Napi::Env env, const Napi::Object& o) {
       get_in(env, o.Get("efConstruction"), "hnsw.efConstruction", limits.ef_construction, c.hnsw.ef_construction);
   c.hnsw.ef_search = get_in(env, o.Get("efSearch"), "hnsw.efSearch", limits.ef_search, c.hnsw.ef_search);
   c.hnsw.seed = get_u32(env, o.Get("seed"), "seed", (uint32_t)c.hnsw.seed);
+  c.hnsw.inline_codes = o.Get("inlineCodes").IsBoolean() && o.Get("inlineCodes").As<Napi::Boolean>().Value();
   c.bq.rerank_factor = get_in(env, o.Get("rerankFactor"), "bq.rerankFactor", limits.rerank_factor, c.bq.rerank_factor);
   return c;
 }
@@ -329,6 +330,7 @@ Napi::Value IndexWrap::stats(const Napi::CallbackInfo& info) {
     o.Set("M", c.hnsw.M);
     o.Set("efConstruction", c.hnsw.ef_construction);
     o.Set("efSearch", c.hnsw.ef_search);
+    o.Set("inlineCodes", c.hnsw.inline_codes);
   }
   if (c.kind == IndexKind::kBq) o.Set("rerankFactor", c.bq.rerank_factor);
   o.Set("isa", isa());

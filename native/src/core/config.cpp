@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include "ragwire/vector_storage.hpp"
 
 namespace ragwire {
 
@@ -147,6 +148,11 @@ Status IndexConfig::validate() const {
       return Status(Code::kInvalidArgument, "vectors 'disk' runs on the CPU (device 'cpu')");
   }
   RAGWIRE_RETURN_IF_ERROR(kGuards.dim.check("dim", dim));
+  if (hnsw.inline_codes && (kind != IndexKind::kHnsw || storage != StorageKind::kSq8 || metric == Metric::kL1 ||
+                            dim > VectorStorage::kIntWalkMaxDim))
+    return Status(Code::kInvalidArgument,
+                  "hnsw.inlineCodes is for kind 'hnsw' with storage 'sq8' and metric l2, ip or cosine (dim up to " +
+                      std::to_string(VectorStorage::kIntWalkMaxDim) + ")");
   RAGWIRE_RETURN_IF_ERROR(kGuards.M.check("hnsw.M", hnsw.M));
   RAGWIRE_RETURN_IF_ERROR(kGuards.ef_construction.check("hnsw.efConstruction", hnsw.ef_construction));
   RAGWIRE_RETURN_IF_ERROR(kGuards.ef_search.check("hnsw.efSearch", hnsw.ef_search));

@@ -26,7 +26,37 @@ int HnswIndex::random_level() {
 
 Status HnswIndex::index_rows(uint32_t first, size_t n, ThreadPool& pool) {
   size_t total = (size_t)first + n;
-  if (device_ && first == 0 && entry_ == kNone) return build_on_device(total, pool);
+  if (cfg_.hnsw.inline_codes) touched_.reset(new std::atomic<uint8_t>[(total + 7) / 8]());
+  Status st = device_ && first == 0 && entry_ == kNone ? build_on_device(total, pool) : insert_rows(first, n, pool);
+  if (st.is_ok() && cfg_.hnsw.inline_codes) st = update_inline(first, total, &pool);
+  touched_.reset();
+  return st;
+}
+
+Status HnswIndex::update_inline(uint32_t first, size_t total, ThreadPool* pool) {
+  const size_t row = vectors_.inline_row_bytes();
+  if (!inline0_.resize(total * M0_ * row, 0))
+    return Status(Code::kLimit, "out of memory while growing the inline codes");
+  const bool every = vectors_.encodings() != inline_encodings_;
+  auto refresh = [&](size_t b, size_t e) {
+    for (size_t id = b; id < e; id++) {
+      bool touched = touched_ && (touched_[id >> 3].load(std::memory_order_relaxed) >> (id & 7)) & 1;
+      if (!every && id < first && !touched) continue;
+      const uint32_t* l = links0((uint32_t)id);
+      uint8_t* out = inline0((uint32_t)id);
+      for (uint32_t j = 1; j <= l[0]; j++) vectors_.copy_inline(l[j], out + (size_t)(j - 1) * row);
+    }
+  };
+  if (pool)
+    pool->parallel_for(total, 1024, [&](size_t b, size_t e, size_t) { refresh(b, e); });
+  else
+    refresh(0, total);
+  inline_encodings_ = vectors_.encodings();
+  return Status::ok();
+}
+
+Status HnswIndex::insert_rows(uint32_t first, size_t n, ThreadPool& pool) {
+  size_t total = (size_t)first + n;
   if (!links0_.resize(total * (M0_ + 1), 0) || !levels_.resize(total, 0))
     return Status(Code::kLimit, "out of memory while growing the graph");
   upper_.resize(total);
@@ -87,6 +117,7 @@ void HnswIndex::relink_orphans(size_t total) {
         if (l[0] < M0_) {
           l[1 + l[0]] = x;
           l[0]++;
+          touch(h.id);
           break;
         }
       }
@@ -158,6 +189,7 @@ void HnswIndex::connect(uint32_t from, uint32_t to, int level) {
   // `to` while building its own lists): a second copy would waste a slot.
   for (uint32_t j = 1; j <= l[0]; j++)
     if (l[j] == to) return;
+  if (level == 0) touch(from);
   uint32_t cap = max_links(level);
   if (l[0] < cap) {
     l[1 + l[0]] = to;
@@ -230,6 +262,7 @@ Status HnswIndex::rebuild(ThreadPool& pool) {
   links0_.clear();
   levels_.clear();
   upper_.clear();
+  inline0_.clear();
   entry_ = kNone;
   max_level_ = -1;
   visited_->clear();

@@ -12,6 +12,9 @@ constexpr uint32_t kGraph = section_tag("HNSW");
 constexpr uint32_t kLinks0 = section_tag("HNL0");
 constexpr uint32_t kLevels = section_tag("HNLV");
 constexpr uint32_t kUpper = section_tag("HNUP");
+// Present (one uint32, 1) when layer 0 keeps inline codes: they are derived from the links and codes,
+// so the snapshot records the choice, not the copies.
+constexpr uint32_t kInlineCodes = section_tag("HNIC");
 
 struct GraphMeta {
   uint32_t entry;
@@ -29,6 +32,10 @@ void HnswIndex::save_structure(SnapshotWriter& w) const {
   w.add_array(kLinks0, links0_, rows() * (M0_ + 1));
   w.add_array(kLevels, levels_, rows());
   w.add_copy(kUpper, flat.data(), flat.size() * sizeof(uint32_t));
+  if (cfg_.hnsw.inline_codes) {
+    uint32_t on = 1;
+    w.add_copy(kInlineCodes, &on, sizeof on);
+  }
 }
 
 Status HnswIndex::load_structure(const SnapshotReader& r) {
@@ -75,11 +82,22 @@ Status HnswIndex::load_structure(const SnapshotReader& r) {
     }
   entry_ = meta->entry;
   max_level_ = meta->max_level;
+  if (r.has(kInlineCodes)) {
+    uint32_t* on;
+    RAGWIRE_RETURN_IF_ERROR(r.view(kInlineCodes, &on, &n));
+    if (n != 1 || *on != 1) return corrupt("bad inline-codes section");
+    IndexConfig inline_cfg = cfg_;
+    inline_cfg.hnsw.inline_codes = true;
+    if (!inline_cfg.validate().is_ok()) return corrupt("inline codes on a storage without them");
+    cfg_.hnsw.inline_codes = true;
+    inline_encodings_ = vectors_.encodings();
+    return update_inline(0, total, nullptr);
+  }
   return Status::ok();
 }
 
 size_t HnswIndex::structure_bytes() const {
-  size_t b = links0_.bytes() + levels_.bytes() + upper_.capacity() * sizeof(std::vector<uint32_t>);
+  size_t b = links0_.bytes() + inline0_.bytes() + levels_.bytes() + upper_.capacity() * sizeof(std::vector<uint32_t>);
   for (const auto& u : upper_) b += u.capacity() * sizeof(uint32_t);
   return b;
 }

@@ -70,7 +70,12 @@ void HnswIndex::search_one(const float* q, size_t k, uint32_t ef, const Acceptor
   std::vector<Hit> cand;
   cand.reserve(ef * 4);
   TopK top(ef);
-  uint32_t todo[kMaxLinks];
+  uint32_t todo[kMaxLinks], slot[kMaxLinks];
+  // With inline codes a neighbour's codes are read from the node's block (one fetch per hop), at its
+  // slot in the link list; else from its own row.
+  const bool in_block = cfg_.hnsw.inline_codes;
+  const size_t row = in_block ? vectors_.inline_row_bytes() : 0;
+  const size_t row_lines = (row + 63) / 64;
   float d = vectors_.approx(pq, entry);
   visited->test_and_set(entry);
   cand.push_back({d, entry});
@@ -87,12 +92,18 @@ void HnswIndex::search_one(const float* q, size_t k, uint32_t ef, const Acceptor
     uint32_t cnt = l[0], fresh = 0;
     for (uint32_t j = 1; j <= cnt; j++) __builtin_prefetch(&visited->tags[l[j]]);
     for (uint32_t j = 1; j <= cnt; j++)
-      if (!visited->test_and_set(l[j])) todo[fresh++] = l[j];
-    for (uint32_t j = 0; j < fresh && j < kPrefetchAhead; j++) vectors_.prefetch(todo[j]);
+      if (!visited->test_and_set(l[j])) slot[fresh] = j - 1, todo[fresh++] = l[j];
+    const uint8_t* block = in_block ? inline0(c.id) : nullptr;
+    auto fetch = [&](uint32_t j) {
+      if (!in_block) return vectors_.prefetch(todo[j]);
+      const char* p = (const char*)(block + slot[j] * row);
+      for (size_t i = 0; i < row_lines; i++) __builtin_prefetch(p + i * 64);
+    };
+    for (uint32_t j = 0; j < fresh && j < kPrefetchAhead; j++) fetch(j);
     for (uint32_t j = 0; j < fresh; j++) {
-      if (j + kPrefetchAhead < fresh) vectors_.prefetch(todo[j + kPrefetchAhead]);
+      if (j + kPrefetchAhead < fresh) fetch(j + kPrefetchAhead);
       uint32_t nb = todo[j];
-      float dn = vectors_.approx(pq, nb);
+      float dn = in_block ? vectors_.approx_inline(pq, block + slot[j] * row) : vectors_.approx(pq, nb);
       if (!top.full() || dn < top.bound()) {
         cand.push_back({dn, nb});
         std::push_heap(cand.begin(), cand.end(), hnsw::Farther());

@@ -145,7 +145,9 @@ Status VectorStorage::append(const float* rows, size_t n) {
   }
   rows_ = first + n;
   rebase();
-  bool ok = storage_ == StorageKind::kSq8 && widen_sq8_range(rows, n) ? encode(0, first + n) : encode(first, n);
+  bool widened = storage_ == StorageKind::kSq8 && widen_sq8_range(rows, n);
+  encodings_ += widened;
+  bool ok = widened ? encode(0, first + n) : encode(first, n);
   return ok ? Status::ok() : oom();
 }
 

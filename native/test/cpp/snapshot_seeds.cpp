@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     StorageKind storage;
     Metric metric;
     size_t rows;
+    bool inline_codes = false;
   };
   const Seed seeds[] = {
       {"hnsw-f32", IndexKind::kHnsw, StorageKind::kF32, Metric::kL2, 40},
@@ -29,11 +30,13 @@ int main(int argc, char** argv) {
       {"flat-f16", IndexKind::kFlat, StorageKind::kF16, Metric::kIp, 12},
       {"bq-f32", IndexKind::kBq, StorageKind::kF32, Metric::kL1, 20},
       {"hnsw-empty", IndexKind::kHnsw, StorageKind::kF16, Metric::kL2, 0},
+      {"hnsw-sq8-inline", IndexKind::kHnsw, StorageKind::kSq8, Metric::kL2, 30, true},
   };
   for (const Seed& s : seeds) {
     IndexConfig cfg = config(8, s.metric, s.kind, s.storage);
     cfg.hnsw.M = 4;
     cfg.hnsw.ef_construction = 16;
+    cfg.hnsw.inline_codes = s.inline_codes;
     std::unique_ptr<Index> index;
     Status st = Index::create(cfg, &index);
     std::vector<float> rows = gaussian_rows(s.rows, 8, 7, 3);

@@ -39,5 +39,8 @@ export interface AnnEngine {
 
 export const MISSING = 0xffffffff;
 
-/** Every engine in benchmark order: ragwire-f16 and ragwire-sq8 walk the graph on f16 / sq8 codes (f32 rerank). */
-export type EngineName = 'ragwire' | 'ragwire-f16' | 'ragwire-sq8' | 'usearch' | 'hnswlib' | 'langchain';
+/**
+ * Every engine in benchmark order: ragwire-f16 and ragwire-sq8 walk the graph on f16 / sq8 codes (f32
+ * rerank); ragwire-sq8-inline reads the sq8 codes from copies beside each layer-0 link list.
+ */
+export type EngineName = 'ragwire' | 'ragwire-f16' | 'ragwire-sq8' | 'ragwire-sq8-inline' | 'usearch' | 'hnswlib' | 'langchain';

@@ -4,7 +4,8 @@ import type { AnnEngine, EngineConfig } from './engine';
 /**
  * ragwire's embedded hnsw index, M and efConstruction as configured; `storage` f16 or sq8 walks the
  * graph on those codes and reranks the beam on f32 (named ragwire-f16, ragwire-sq8). With
- * `vectorsPath` the f32 rows live in that mapped file (vectors 'disk', named ragwire-sq8-disk).
+ * `vectorsPath` the f32 rows live in that mapped file (vectors 'disk', named ragwire-sq8-disk); with
+ * `inlineCodes` layer 0 keeps its neighbours' codes beside each link list (named ragwire-sq8-inline).
  */
 export class RagwireEngine implements AnnEngine {
   readonly name: string;
@@ -15,8 +16,12 @@ export class RagwireEngine implements AnnEngine {
   #dim: number;
   #ef = 64;
 
-  constructor(config: EngineConfig, chunkRows: number, storage: NonNullable<IndexOptions['storage']> = 'f32', vectorsPath?: string) {
-    this.name = (storage === 'f32' ? 'ragwire' : `ragwire-${storage}`) + (vectorsPath ? '-disk' : '');
+  constructor(
+    config: EngineConfig,
+    chunkRows: number,
+    { storage = 'f32', vectorsPath, inlineCodes = false }: { storage?: NonNullable<IndexOptions['storage']>; vectorsPath?: string; inlineCodes?: boolean } = {},
+  ) {
+    this.name = (storage === 'f32' ? 'ragwire' : `ragwire-${storage}`) + (vectorsPath ? '-disk' : '') + (inlineCodes ? '-inline' : '');
     this.#dim = config.dim;
     this.#chunkRows = chunkRows;
     this.#index = createIndex({
@@ -24,7 +29,7 @@ export class RagwireEngine implements AnnEngine {
       metric: config.metric,
       kind: 'hnsw',
       storage,
-      hnsw: { M: config.M, efConstruction: config.efConstruction, seed: config.seed },
+      hnsw: { M: config.M, efConstruction: config.efConstruction, seed: config.seed, ...(inlineCodes ? { inlineCodes } : {}) },
       ...(vectorsPath ? { vectors: 'disk' as const, vectorsPath } : {}),
     });
   }
