@@ -160,6 +160,15 @@ export class ClientConnection {
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
+  /**
+   * The server drains: reading goes on where a pause held it back, so the requests the peer sent
+   * before the drain are read and refused (RAGWIRE_ERR_CLOSED) rather than dropped at the close. A
+   * peer that does not read its replies pauses the connection again (write) and is bounded as before.
+   */
+  drain(): void {
+    this.resume(PAUSED_WINDOW | PAUSED_DRAIN);
+  }
+
   /** Resolves once no request of this connection is in flight. */
   idle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();

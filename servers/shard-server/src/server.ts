@@ -194,10 +194,17 @@ export async function startShardServer(options: ShardServerOptions): Promise<Sha
       // Frames a loop read meanwhile reach JavaScript before it waits for its connections to go idle.
       await Promise.all(listeners.map((l) => l.quiesce?.()));
       log.info({ connections: connections.size }, 'draining');
+      for (const c of connections) c.drain();
       const stopped = Promise.all(listeners.map((l) => l.close()));
       let timer: NodeJS.Timeout | undefined;
+      const idle = () => Promise.all([...connections].map((c) => c.idle()));
       const drained = await Promise.race([
-        Promise.all([...connections].map((c) => c.idle())).then(() => true),
+        // Frames a native loop read while the last requests ran reach JavaScript (and are refused)
+        // before the connections close: idle, then the loops' barrier, then idle again.
+        idle()
+          .then(() => Promise.all(listeners.map((l) => l.quiesce?.())))
+          .then(idle)
+          .then(() => true),
         new Promise<boolean>((r) => (timer = setTimeout(() => r(false), config.drainTimeoutMs))),
       ]);
       clearTimeout(timer);
