@@ -11,7 +11,7 @@ export interface HnswParams {
   seed?: number;
   /**
    * Layer 0 keeps a copy of each neighbour's codes beside the node's links, so a hop reads one block
-   * (docs/engine.md "Inline codes"). Storage 'sq8' with metric l2, ip or cosine only; it adds 2*M
+   * (docs/engine.md "Inline codes on layer 0"). Storage 'sq8' with metric l2, ip or cosine only; it adds 2*M
    * rows of codes per node. Default false.
    */
   inlineCodes?: boolean;
