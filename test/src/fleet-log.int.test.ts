@@ -2,7 +2,8 @@
 // a kill -9 of shard servers while writing. Real nats-server, real shard server processes, real LMDB.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { ShardedCollection } from '@ragwire/client';
+import { ShardClient, ShardedCollection } from '@ragwire/client';
+import { FleetCatalog } from '@ragwire/fleet';
 import { startFleetSession, waitConverged, type FleetSession, type TestFleet } from './fleet-harness';
 import { killAll } from './processes';
 
@@ -38,7 +39,6 @@ describe('fleet: writes through the JetStream log', () => {
   });
 
   it('refuses a direct write on a fleet member', async () => {
-    const { ShardClient } = await import('@ragwire/client');
     const c = new ShardClient(fleet.members[0]![0]!.url!);
     await expect(c.upsert({ collection, dim: DIM, ids: ['x'], vectors: new Float32Array(DIM).fill(1) })).rejects.toMatchObject({
       code: 'RAGWIRE_ERR_INVALID_ARGUMENT',
@@ -139,5 +139,35 @@ describe('fleet: writes through the JetStream log', () => {
     // Read-your-writes after the delete: none of group 0 answers.
     const r = await coll.query({ vectors: vectorsFor(['doc-0']), k: 10, filter: { must: [{ key: 'group', eq: 0 }] }, options: { exact: true } });
     expect(r.ids).toEqual([]);
+  }, 60_000);
+
+  it('puts a collection in the catalog only once the shards accept its settings (inline codes on sq8: yes; on f32: no)', async () => {
+    const open = (name: string) => new ShardedCollection({ shards: fleet.shardUrls(), collection: name, log: session.log, timeoutMs: 15_000 });
+    const refused = open('docs.refused');
+    await expect(refused.createCollection({ dim: DIM, metric: 'l2', kind: 'hnsw', storage: 'f32', params: { inlineCodes: 1 } })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_INVALID_ARGUMENT',
+    });
+    await refused.close();
+    const inline = open('docs.inline');
+    const { info } = await inline.createCollection({ dim: DIM, metric: 'l2', kind: 'hnsw', storage: 'sq8', params: { inlineCodes: 1 } });
+    expect(info.params).toEqual({ inlineCodes: 1 });
+    // What the catalog lists: every member follows these.
+    const listed = new Set<string>();
+    const stop = new AbortController();
+    const catalog = await FleetCatalog.open(nc);
+    await catalog.watchCollections((name, spec) => void (spec ? listed.add(name) : listed.delete(name)), stop.signal);
+    await expect.poll(() => listed.has('docs.inline'), { timeout: 10_000 }).toBe(true);
+    stop.abort();
+    expect(listed.has('docs.refused')).toBe(false);
+    const ids = ['a', 'b', 'c'];
+    await inline.upsert({ ids, vectors: vectorsFor(ids) });
+    for (const url of fleet.shardUrls().flat()) {
+      const c = new ShardClient(url, { timeoutMs: 5000 });
+      expect((await c.request({ type: 'stats', collection: 'docs.inline' })).stats['index.inlineCodes']).toBe(true);
+      await c.close();
+    }
+    expect((await inline.query({ vectors: vectorsFor(['b']), k: 1 })).ids).toEqual(['b']);
+    await inline.drop();
+    await inline.close();
   }, 60_000);
 });

@@ -169,9 +169,10 @@ export class ShardedCollection {
   /** Creates the collection on every replica of every shard. */
   async createCollection(spec: Omit<CreateRequest, 'type' | 'collection'>): Promise<{ created: boolean; info: CollectionInfo }> {
     this.invalidate();
-    // A fleet learns of the collection from its catalog (a server started later creates it too).
-    if (this.log) await this.log.register({ ...spec, collection: this.collection });
     const replies = await this.everyReplica((c) => c.createCollection({ ...spec, collection: this.collection, ...(this.log ? { ifNotExists: true } : {}) }));
+    // A fleet learns of the collection from its catalog (a server started later creates it too), once
+    // the replicas have accepted its settings: settings a server refuses never reach the catalog.
+    if (this.log) await this.log.register({ ...spec, collection: this.collection });
     this.dim = spec.dim;
     return { created: replies.some((r) => r.created), info: { ...replies[0]!.info, count: 0 } };
   }

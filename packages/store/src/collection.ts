@@ -291,6 +291,7 @@ export class Collection implements DocumentIndexes {
       'snapshot.seq': this.#snapshotSeq,
       'index.kind': s.kind,
       'index.storage': s.storage,
+      'index.inlineCodes': s.inlineCodes ?? false,
       'index.deleted': s.deleted,
       'index.bytes': s.memoryBytes,
       'writes.total': this.#writes,

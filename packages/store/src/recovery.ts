@@ -124,7 +124,8 @@ async function loadSnapshot(
     index.dim !== s.dim ||
     index.metric !== s.metric ||
     index.kind !== s.kind ||
-    index.storage !== s.storage
+    index.storage !== s.storage ||
+    (index.stats().inlineCodes ?? false) !== indexOptions(s).hnsw?.inlineCodes
   ) {
     index.close();
     const detail = !tag

@@ -14,7 +14,7 @@ import {
   type TextSettings,
 } from '@ragwire/protocol';
 import { validateTextSettings } from './text/text-settings';
-import type { IndexOptions } from '@ragwire/native';
+import { createIndex, type IndexOptions } from '@ragwire/native';
 
 export interface CollectionSettings {
   name: string;
@@ -22,7 +22,7 @@ export interface CollectionSettings {
   metric: Metric;
   kind: IndexKind;
   storage: Storage;
-  /** Index parameters: M, efConstruction, efSearch, seed (hnsw); rerankFactor (bq, quantized flat). */
+  /** Index parameters: M, efConstruction, efSearch, seed, inlineCodes (hnsw); rerankFactor (bq, quantized flat). */
   params: Record<string, number>;
   /** The text index's tokenizer and BM25 parameters (docs/search.md §1). Absent in collections made before it: the defaults. */
   text?: TextSettings;
@@ -30,6 +30,12 @@ export interface CollectionSettings {
 
 const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const PARAMS: Readonly<Record<string, readonly [number, number]>> = INDEX_PARAM_RANGES;
+/**
+ * Parameters that switch an engine option on (1) or leave it off (0, the default), numbers so that
+ * `params` stays a map of numbers on the wire: inlineCodes is the engine's `hnsw.inlineCodes`
+ * (docs/engine.md, "Inline codes on layer 0").
+ */
+const SWITCHES: readonly string[] = ['inlineCodes'];
 
 export function validateSettings(input: {
   name: unknown;
@@ -56,8 +62,13 @@ export function validateSettings(input: {
   const raw = input.params ?? {};
   if (typeof raw !== 'object' || raw === null) throw new InvalidArgumentError('params must be an object');
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (SWITCHES.includes(key)) {
+      if (value !== 0 && value !== 1) throw new InvalidArgumentError(`params.${key} must be 0 (off) or 1 (on), got ${String(value)}`);
+      params[key] = value;
+      continue;
+    }
     const range = PARAMS[key];
-    if (!range) throw new UnknownOptionError(`unknown index parameter ${key}; expected one of ${Object.keys(PARAMS).join(', ')}`);
+    if (!range) throw new UnknownOptionError(`unknown index parameter ${key}; expected one of ${[...Object.keys(PARAMS), ...SWITCHES].join(', ')}`);
     if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0]) {
       throw new InvalidArgumentError(`params.${key} must be an integer of at least ${range[0]}, got ${String(value)}`);
     }
@@ -97,7 +108,16 @@ export function indexOptions(s: CollectionSettings): IndexOptions {
     metric: s.metric,
     kind: s.kind,
     storage: s.storage,
-    hnsw: { M, efConstruction, efSearch, seed },
+    hnsw: { M, efConstruction, efSearch, seed, inlineCodes: s.params.inlineCodes === 1 },
     bq: { rerankFactor },
   };
+}
+
+/**
+ * Refuses settings the engine would not build (inlineCodes on f32 storage, say) before the store
+ * records the collection: the engine is the one place that knows which combinations it builds, and an
+ * empty index allocates nothing.
+ */
+export function checkEngineAccepts(s: CollectionSettings): void {
+  createIndex(indexOptions(s)).close();
 }

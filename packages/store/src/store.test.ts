@@ -227,6 +227,50 @@ describe('store', () => {
     });
   });
 
+  it('builds a collection with inline codes when its params ask, keeps them across a reopen, and refuses what the engine cannot build before recording it', async () => {
+    const d = data(600);
+    const ids = Array.from({ length: 600 }, (_, i) => `doc-${i}`);
+    for (const [name, params] of [
+      ['inline', { inlineCodes: 1 }],
+      ['plain', { inlineCodes: 0 }],
+    ] as const) {
+      const { info } = await store.createCollection({ name, dim: DIM, metric: 'l2', storage: 'sq8', params: { ...params, seed: 7 } });
+      expect(info.params).toEqual({ ...params, seed: 7 });
+      await store.collection(name).upsert({ ids, vectors: d.base });
+    }
+    expect(store.collection('inline').stats()['index.inlineCodes']).toBe(true);
+    expect(store.collection('plain').stats()['index.inlineCodes']).toBe(false);
+    // The same graph (one seed, one build order) walked over copies of the codes: the same answers.
+    const query = { vectors: d.queries.subarray(0, DIM), k: 10 };
+    const plain = await store.collection('plain').query(query);
+    expect((await store.collection('inline').query(query)).ids).toEqual(plain.ids);
+
+    // Refused with the engine's reason (f32 storage), and not recorded: a reopened store does not know it.
+    await expect(store.createCollection({ name: 'f32', dim: DIM, metric: 'l2', params: { inlineCodes: 1 } })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_INVALID_ARGUMENT',
+      message: expect.stringContaining('inlineCodes'),
+    });
+    await expect(store.createCollection({ name: 'l1', dim: DIM, metric: 'l1', storage: 'sq8', params: { inlineCodes: 1 } })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_INVALID_ARGUMENT',
+    });
+    await expect(store.createCollection({ name: 'two', dim: DIM, metric: 'l2', storage: 'sq8', params: { inlineCodes: 2 } })).rejects.toMatchObject({
+      code: 'RAGWIRE_ERR_INVALID_ARGUMENT',
+      message: expect.stringContaining('0 (off) or 1 (on)'),
+    });
+    await store.close();
+    const rebuilt: string[] = [];
+    store = await openStore({ path: dir, onRebuild: (e) => rebuilt.push(e.collection) });
+    expect(
+      store
+        .describe()
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['inline', 'plain']);
+    expect(rebuilt).toEqual([]); // both from their snapshots
+    expect(store.collection('inline').stats()['index.inlineCodes']).toBe(true);
+    expect((await store.collection('inline').query(query)).ids).toEqual(plain.ids);
+  });
+
   it('drops a collection and starts clean under the same name', async () => {
     await fill('a', 100, 'flat');
     expect((await store.dropCollection('a')).dropped).toBe(true);

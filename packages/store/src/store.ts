@@ -21,7 +21,7 @@ import { devices, type DataPlaneRegistry, type Device } from '@ragwire/native';
 import { Collection } from './collection';
 import type { CollectionDbs, CollectionRecord } from './records';
 import { recover } from './recovery';
-import { sameSettings, validateSettings, type CollectionSettings } from './settings';
+import { checkEngineAccepts, sameSettings, validateSettings, type CollectionSettings } from './settings';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './store-options';
 
 export { DEFAULT_EXACT_SCAN_BYTES, type RebuildEvent, type StoreOptions } from './store-options';
@@ -90,6 +90,7 @@ export class Store {
       if (input.ifNotExists && sameSettings(existing.settings, settings)) return { created: false, info: existing.info() };
       throw new CollectionExistsError(`collection ${settings.name} exists` + (input.ifNotExists ? ' with other settings' : ''));
     }
+    checkEngineAccepts(settings);
     const record: CollectionRecord = { settings, incarnation: randomUUID(), seq: 0, nextLabel: 0 };
     await this.#collectionsDb.put(settings.name, record);
     const c = await this.#load(record);
