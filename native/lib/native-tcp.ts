@@ -5,6 +5,7 @@
 // pipelining, backpressure, connection limits) serves it unchanged.
 import { Duplex } from 'node:stream';
 import { NATIVE_LOOP_LIMITS, errorFromCode } from '@ragwire/protocol';
+import { ANSWER_TIME_BOUNDS_NS, answerTimes, sumAnswerTimes, type AnswerTimes } from './answer-times';
 import { native, type DataPlaneLimits } from './binding';
 import { answererArgs, type NativeAnswering } from './data-plane-registry';
 import { spinMicros } from './polling';
@@ -24,6 +25,7 @@ interface TcpLoopAddon {
       readWindowBytes: number;
       keepFrameBytes: number;
       replyHighWaterBytes: number;
+      answerTimeBoundsNs: readonly number[];
       closeLingerMs: number;
       spinUs: number;
       beside?: number;
@@ -70,6 +72,8 @@ export interface NativeTcpStats {
   ready: number;
   /** Reply bytes queued in the loop over all connections. */
   unsentBytes: number;
+  /** The answered queries by time taken. */
+  answerTimes: AnswerTimes;
 }
 
 export interface NativeTcpLimits {
@@ -278,12 +282,17 @@ class LoopHandle {
   }
 
   stats(): NativeTcpStats {
-    return this.final ?? this.addon.tcpLoopStats(this.id);
+    return this.final ?? this.read();
+  }
+
+  private read(): NativeTcpStats {
+    const s = this.addon.tcpLoopStats(this.id);
+    return { ...s, answerTimes: answerTimes(s.answerTimes) };
   }
 
   private dispose(): void {
     if (this.final) return;
-    this.final = this.addon.tcpLoopStats(this.id);
+    this.final = this.read();
     this.addon.tcpLoopDispose(this.id);
     this.closing?.();
   }
@@ -318,6 +327,7 @@ export function listenNativeTcp(
     readWindowBytes: READ_WINDOW_BYTES,
     keepFrameBytes: Math.min(NATIVE_LOOP_LIMITS.keepFrameBytes, limits.maxFrameBytes),
     replyHighWaterBytes: limits.replyHighWaterBytes,
+    answerTimeBoundsNs: ANSWER_TIME_BOUNDS_NS,
     closeLingerMs: NATIVE_LOOP_LIMITS.closeLingerMs,
     spinUs: spinMicros(),
   };
@@ -351,9 +361,10 @@ export function listenNativeTcp(
 
 /** The counters of a listener's loops, added up. */
 function sumStats(all: NativeTcpStats[]): NativeTcpStats {
-  const total = { ...all[0]! };
-  for (const s of all.slice(1)) for (const key of Object.keys(total) as (keyof NativeTcpStats)[]) total[key] += s[key];
-  return total;
+  const { answerTimes: _, ...counters } = all[0]!;
+  const total: Omit<NativeTcpStats, 'answerTimes'> = counters;
+  for (const s of all.slice(1)) for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += s[key];
+  return { ...total, answerTimes: sumAnswerTimes(all.map((s) => s.answerTimes)) };
 }
 
 /** Why the loop closed a connection: the typed error when its text names a code ("RAGWIRE_ERR_...: why"). */

@@ -1,6 +1,7 @@
 // The process's one UCP worker (src/ucx/ucx_worker.cpp), opened on first use, and the routing of
 // its batched events to the sockets they belong to (docs/protocol.md §2.3).
 import { NATIVE_LOOP_LIMITS, ShardUnavailableError } from '@ragwire/protocol';
+import { ANSWER_TIME_BOUNDS_NS, answerTimes, noAnswerTimes, type AnswerTimes } from './answer-times';
 import { native, type DataPlaneLimits } from './binding';
 import { answererArgs, type NativeAnswering } from './data-plane-registry';
 import { spinMicros } from './polling';
@@ -41,6 +42,8 @@ export interface UcxStats {
   /** QUERY frames answered on the progress thread, and those kept whole but handed to JavaScript. */
   answered: number;
   declined: number;
+  /** The answered queries by time taken. */
+  answerTimes: AnswerTimes;
 }
 
 /** The native data plane's limits for one served connection (src/dataplane/served_stream.hpp). */
@@ -48,6 +51,7 @@ interface ServeLimits {
   maxFrameBytes: number;
   keepFrameBytes: number;
   replyHighWaterBytes: number;
+  answerTimeBoundsNs: readonly number[];
 }
 
 /** What a served connection (a shard server's side of ucx://) answers on the progress thread. */
@@ -134,6 +138,7 @@ export function ucxWorker(): UcxWorker {
             maxFrameBytes: serving.maxFrameBytes,
             keepFrameBytes: Math.min(NATIVE_LOOP_LIMITS.keepFrameBytes, serving.maxFrameBytes),
             replyHighWaterBytes: serving.replyHighWaterBytes,
+            answerTimeBoundsNs: ANSWER_TIME_BOUNDS_NS,
           })
         : addon.ucxConnection();
       endpoints.set(id, endpoint);
@@ -145,7 +150,10 @@ export function ucxWorker(): UcxWorker {
       addon.ucxClose(id, graceful);
       if (endpoints.size === 0) addon.ucxRef(false);
     },
-    stats: () => addon.ucxStats(),
+    stats: () => {
+      const s = addon.ucxStats();
+      return { ...s, answerTimes: answerTimes(s.answerTimes) };
+    },
     quiesce: () =>
       new Promise((resolve) => {
         barriers.push(resolve);
@@ -157,7 +165,7 @@ export function ucxWorker(): UcxWorker {
 
 /** The progress thread's counters (zeros before the worker opened). */
 export function ucxStats(): UcxStats {
-  return worker?.stats() ?? { sleeps: 0, frames: 0, queries: 0, answered: 0, declined: 0 };
+  return worker?.stats() ?? { sleeps: 0, frames: 0, queries: 0, answered: 0, declined: 0, answerTimes: noAnswerTimes() };
 }
 
 /** UcxWorker.quiesce of the process's worker; at once when none was opened (nothing was received). */

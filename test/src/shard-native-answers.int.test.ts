@@ -34,9 +34,18 @@ describe.each(PLANES.filter((p) => p.run))('native answers over $listen equal th
   let viaNative: FrameConnection;
   let first: FrameConnection;
 
-  const loopStat = async (stat: string) => {
-    const text = await (await fetch(`${server.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
-    return metricValue(text, `ragwire_shard_native_plane{transport="${transport}",stat="${stat}"}`);
+  const metrics = async () => (await fetch(`${server.adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+  const loopStat = async (stat: string) => metricValue(await metrics(), `ragwire_shard_native_plane{transport="${transport}",stat="${stat}"}`);
+  /** The server's query count and latency histogram, native answers included. */
+  const queryMeters = async () => {
+    const text = await metrics();
+    return {
+      ok: metricValue(text, 'ragwire_shard_requests_total{type="query",code="ok"}'),
+      timed: metricValue(text, 'ragwire_shard_request_duration_seconds_count{type="query"}'),
+      all: metricValue(text, 'ragwire_shard_request_duration_seconds_bucket{le="+Inf",type="query"}'),
+      withinTenSeconds: metricValue(text, 'ragwire_shard_request_duration_seconds_bucket{le="10",type="query"}'),
+      seconds: metricValue(text, 'ragwire_shard_request_duration_seconds_sum{type="query"}'),
+    };
   };
 
   let seed = 1;
@@ -92,6 +101,7 @@ describe.each(PLANES.filter((p) => p.run))('native answers over $listen equal th
 
   it('across upserts, replacements and deletes, with payloads, efSearch and exact', async () => {
     const answeredBefore = await loopStat('answered');
+    const metersBefore = await queryMeters();
     let asked = 0;
     const live = new Map<string, Float32Array>();
     for (let round = 0; round < 12; round++) {
@@ -130,6 +140,13 @@ describe.each(PLANES.filter((p) => p.run))('native answers over $listen equal th
     asked++;
     // Every one of those was answered natively.
     expect((await loopStat('answered')) - answeredBefore).toBe(asked);
+    // And counted and timed as the server's queries, beside the same queries answered by JavaScript.
+    const meters = await queryMeters();
+    expect(meters.ok - metersBefore.ok).toBe(2 * asked);
+    expect(meters.timed - metersBefore.timed).toBe(2 * asked);
+    expect(meters.all).toBe(meters.timed);
+    expect(meters.withinTenSeconds).toBe(meters.timed);
+    expect(meters.seconds).toBeGreaterThan(metersBefore.seconds);
   });
 
   it('leaves withVectors (filtered or not), wrong-dim and unknown-collection queries to JavaScript, with the same replies', async () => {

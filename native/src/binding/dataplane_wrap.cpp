@@ -279,7 +279,31 @@ dataplane::ServeLimits serve_limits_arg(const Napi::Object& o) {
   l.max_frame_bytes = size_field(o, "maxFrameBytes", l.max_frame_bytes);
   l.keep_frame_bytes = size_field(o, "keepFrameBytes", l.keep_frame_bytes);
   l.reply_high_water_bytes = size_field(o, "replyHighWaterBytes", l.reply_high_water_bytes);
+  Napi::Value bounds = o.Get("answerTimeBoundsNs");
+  if (bounds.IsArray()) {
+    Napi::Array a = bounds.As<Napi::Array>();
+    if (a.Length() > dataplane::kMaxAnswerTimeBounds)
+      throw Napi::RangeError::New(
+          o.Env(), "answerTimeBoundsNs holds at most " + std::to_string(dataplane::kMaxAnswerTimeBounds) + " bounds");
+    for (uint32_t i = 0; i < a.Length(); i++) {
+      Napi::Value v = a.Get(i);
+      const double ns = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+      if (!(ns >= 0 && ns <= 9007199254740991.0) ||
+          (!l.answer_time_bounds_ns.empty() && ns <= (double)l.answer_time_bounds_ns.back()))
+        throw Napi::RangeError::New(o.Env(), "answerTimeBoundsNs must be ascending non-negative integers");
+      l.answer_time_bounds_ns.push_back((uint64_t)ns);
+    }
+  }
   return l;
+}
+
+Napi::Object answer_times_object(Napi::Env env, const std::vector<uint64_t>& counts, uint64_t ns) {
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array a = Napi::Array::New(env, counts.size());
+  for (uint32_t i = 0; i < counts.size(); i++) a.Set(i, Napi::Number::New(env, (double)counts[i]));
+  out.Set("counts", a);
+  out.Set("seconds", Napi::Number::New(env, (double)ns / 1e9));
+  return out;
 }
 
 void define_dataplane(Napi::Env env, Napi::Object exports) {

@@ -16,8 +16,12 @@ dataplane::ProtocolLimits parse_protocol_limits(Napi::Env env, const Napi::Objec
 // A byte count or other size from an options object: `fallback` when the field is not a number.
 size_t size_field(const Napi::Object& o, const char* name, size_t fallback);
 
-// { maxFrameBytes, keepFrameBytes, replyHighWaterBytes }: a served connection's limits (the
-// defaults where a field is missing).
+// { maxFrameBytes, keepFrameBytes, replyHighWaterBytes, answerTimeBoundsNs }: a served connection's
+// limits (the defaults where a field is missing; a RangeError for bounds not ascending or too many).
 dataplane::ServeLimits serve_limits_arg(const Napi::Object& o);
+
+// { counts, seconds }: the native answers by time bucket (AnswerCounters::answer_times) and their
+// total time, as a loop's or worker's stats report them.
+Napi::Object answer_times_object(Napi::Env env, const std::vector<uint64_t>& counts, uint64_t ns);
 
 }  // namespace ragwire::binding

@@ -248,6 +248,7 @@ Napi::Value stats(const Napi::CallbackInfo& info) {
   out.Set("accepted", (double)s.accepted);
   out.Set("open", (double)s.open);
   out.Set("unsentBytes", (double)s.unsent);
+  out.Set("answerTimes", answer_times_object(env, s.answer_times, s.answer_ns));
   return out;
 }
 

@@ -245,6 +245,7 @@ Napi::Value stats(const Napi::CallbackInfo& info) {
   out.Set("queries", Napi::Number::New(env, (double)c.queries.load()));
   out.Set("answered", Napi::Number::New(env, (double)c.answered.load()));
   out.Set("declined", Napi::Number::New(env, (double)c.declined.load()));
+  out.Set("answerTimes", answer_times_object(env, c.answer_time_counts(), c.answer_ns.load()));
   return out;
 }
 

@@ -4,7 +4,9 @@
 // pass every other byte, and every frame the answerer declines, on to JavaScript in stream order.
 // Plain C++, no Node header.
 #pragma once
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -26,7 +28,12 @@ struct ServeLimits {
   // backpressure then applies (connectionLimits.replyHighWaterBytes): what the native side queues
   // stays bounded by the mark plus one reply.
   size_t reply_high_water_bytes = 4u << 20;
+  // The shard server's request-latency bounds (REQUEST_LATENCY_BUCKETS, in ns, ascending, at most
+  // kMaxAnswerTimeBounds): each native answer's time is counted in the first bucket that holds it.
+  std::vector<uint64_t> answer_time_bounds_ns;
 };
+
+constexpr size_t kMaxAnswerTimeBounds = 31;
 
 // Counters over every connection of a loop or worker.
 struct AnswerCounters {
@@ -34,6 +41,25 @@ struct AnswerCounters {
   std::atomic<uint64_t> queries{0};   // of which QUERY frames
   std::atomic<uint64_t> answered{0};  // QUERY frames answered natively
   std::atomic<uint64_t> declined{0};  // QUERY frames kept whole, then handed to JavaScript by the answerer
+  // Answers by time taken, from the whole frame to its reply: [i] counts those within bound i and
+  // above bound i - 1, the entry after the last bound those above it. Not cumulative.
+  std::array<std::atomic<uint64_t>, kMaxAnswerTimeBounds + 1> answer_times{};
+  std::atomic<uint64_t> answer_ns{0};  // the answers' times added up
+
+  void record_answer(uint64_t ns, const std::vector<uint64_t>& bounds) {
+    size_t i = 0;
+    while (i < bounds.size() && ns > bounds[i]) i++;
+    answer_times[i].fetch_add(1, std::memory_order_relaxed);
+    answer_ns.fetch_add(ns, std::memory_order_relaxed);
+    answered.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // answer_times as plain counts: every entry (those past the bounds a caller gave stay 0).
+  std::vector<uint64_t> answer_time_counts() const {
+    std::vector<uint64_t> out(answer_times.size());
+    for (size_t i = 0; i < out.size(); i++) out[i] = answer_times[i].load(std::memory_order_relaxed);
+    return out;
+  }
 };
 
 struct ServedStream {
@@ -69,8 +95,11 @@ struct ServedStream {
         },
         [&](const uint8_t* bytes, size_t count) { out.to_js.insert(out.to_js.end(), bytes, bytes + count); },
         [&](std::vector<uint8_t>& frame) {
+          const auto start = std::chrono::steady_clock::now();
           if (answerer != nullptr && answerer->answer(frame.data(), frame.size(), state, out.replies)) {
-            counters.answered++;
+            const auto took = std::chrono::steady_clock::now() - start;
+            counters.record_answer((uint64_t)std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(),
+                                   limits.answer_time_bounds_ns);
             out.answered_in += frame.size();
           } else {
             counters.declined++;

@@ -123,6 +123,9 @@ class TcpLoop {
     uint64_t open = 0;      // connections open now
     uint64_t ready = 0;     // of which JavaScript marked ready (set_state)
     uint64_t unsent = 0;    // reply bytes queued over all connections
+    // Native answers by time (AnswerCounters::answer_times) and their total ns.
+    std::vector<uint64_t> answer_times;
+    uint64_t answer_ns = 0;
   };
   Stats stats();
 

@@ -90,6 +90,8 @@ TcpLoop::Stats TcpLoop::stats() {
   s.queries = counters_.queries;
   s.answered = counters_.answered;
   s.declined = counters_.declined;
+  s.answer_times = counters_.answer_time_counts();
+  s.answer_ns = counters_.answer_ns;
   s.accepted = accepted_;
   s.open = conns_.size();
   for (auto& [id, c] : conns_) {

@@ -207,6 +207,44 @@ TEST(TcpLoopAnswers, AnswersKeptFramesAndPassesTheRestInStreamOrder) {
   ::close(fd);
 }
 
+// EvenAnswerer that takes 10 ms over each id divisible by 4.
+struct SlowFourthsAnswerer : EvenAnswerer {
+  bool answer(const uint8_t* f, size_t bytes, const ConnState& state, std::vector<uint8_t>& reply) override {
+    uint32_t id;
+    std::memcpy(&id, f + 8, 4);
+    if (id % 4 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return EvenAnswerer::answer(f, bytes, state, reply);
+  }
+};
+
+TEST(TcpLoopAnswers, TimesEachAnswerIntoTheGivenBuckets) {
+  LoopOptions options;
+  options.serve.answer_time_bounds_ns = {4'000'000, 1'000'000'000};  // 4 ms, 1 s
+  Harness h(options);
+  auto answerer = std::make_shared<SlowFourthsAnswerer>();
+  h.loop->set_answerer(answerer);
+  int fd = h.connect_client();
+  ASSERT_TRUE(h.wait_for(LoopEventKind::kAccept));
+  ConnState state;
+  state.ready = true;
+  state.readable = {"docs"};
+  h.loop->set_state(h.seen.front().conn, state);
+  std::vector<std::vector<uint8_t>> frames;
+  for (uint32_t i = 1; i <= 16; i++) frames.push_back(frame(0x20, i, 32));  // 8 answered, 4 of them slow
+  const auto all = concat(frames);
+  ASSERT_EQ(write(fd, all.data(), all.size()), (ssize_t)all.size());
+  ASSERT_EQ(read_exactly(fd, 16 * 8).size(), 16u * 8);
+  const TcpLoop::Stats s = h.loop->stats();
+  EXPECT_EQ(s.answered, 8u);
+  ASSERT_GE(s.answer_times.size(), 3u);
+  EXPECT_EQ(s.answer_times[0], 4u);  // the quick ones: within 4 ms
+  EXPECT_EQ(s.answer_times[1], 4u);  // the slow ones: above 4 ms, within 1 s
+  for (size_t i = 2; i < s.answer_times.size(); i++) EXPECT_EQ(s.answer_times[i], 0u);
+  EXPECT_GE(s.answer_ns, 4u * 10'000'000);
+  EXPECT_LT(s.answer_ns, 4u * 1'000'000'000ull);
+  ::close(fd);
+}
+
 TEST(TcpLoopAnswers, TheConnectionsStateReachesTheAnswerer) {
   Harness h;
   auto answerer = std::make_shared<EvenAnswerer>();

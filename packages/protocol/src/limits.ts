@@ -67,6 +67,15 @@ export const NATIVE_LOOP_LIMITS = Object.freeze({
 });
 
 /**
+ * The bounds (seconds) of a shard server's request-latency histogram, for the requests JavaScript
+ * answers and the queries the native data plane answers alike: passed to the native loops when a
+ * listener opens (they time each answer into these buckets), never written in C++.
+ */
+export const REQUEST_LATENCY_BUCKETS: readonly number[] = Object.freeze([
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+]);
+
+/**
  * Index parameters a collection or an engine index may be created with, [min, max] inclusive. Above
  * the max is RAGWIRE_ERR_LIMIT, below the min or not an integer RAGWIRE_ERR_INVALID_ARGUMENT, from
  * every layer alike (the engine, the store, a shard server).

@@ -2,7 +2,7 @@
 // connected byte streams, whatever carries them, so auth, limits, backpressure and metrics
 // (client-connection.ts) are one code for tcp://, native+tcp://, unix:// and ucx://.
 import type { Duplex } from 'node:stream';
-import type { NativeAnswering, NativeConnectionState } from '@ragwire/native';
+import type { AnswerTimes, NativeAnswering, NativeConnectionState } from '@ragwire/native';
 
 /** What ClientConnection needs of a connection: net.Socket's shape (a UcxSocket has it too). */
 export interface FrameSocket extends Duplex {
@@ -27,6 +27,8 @@ export interface Listener {
 export interface NativePlaneStats {
   transport: 'tcp' | 'ucx';
   stats: Record<string, number>;
+  /** The queries it answered, by time taken. */
+  answerTimes: AnswerTimes;
 }
 
 export interface ListenOptions {

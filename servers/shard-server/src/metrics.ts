@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Store } from '@ragwire/store';
 import type { ConnectionLimits } from './connection-limits';
 import type { NativePlaneStats } from './listener';
+import { RequestLatency } from './request-latency';
 
 /** Why the server closed a connection (docs/operations.md "Limits and timeouts"). */
 export type CloseReason = 'max_connections' | 'hello_timeout' | 'idle_timeout' | 'frame_timeout' | 'slow_consumer' | 'partial_frame_budget' | 'bad_stream';
@@ -29,24 +30,25 @@ export interface ConnectionBytes {
   unsentReplyBytes: number;
 }
 
-const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
-
 export class ShardMetrics {
   readonly registry = new Registry();
 
+  /** The native data plane's listeners, read when /metrics is scraped (observeNativePlane). */
+  #nativePlanes: () => NativePlaneStats[] = () => [];
+  /** Native answers already counted in `requests`. */
+  #nativeAnswersCounted = 0;
   readonly requests = new Counter({
     name: 'ragwire_shard_requests_total',
-    help: 'Requests answered, by message type and outcome (ok or the error code).',
+    help: 'Requests answered, by message type and outcome (ok or the error code); queries the native data plane answered count as query ok.',
     labelNames: ['type', 'code'],
     registers: [this.registry],
+    collect: () => {
+      const answered = this.#nativePlanes().reduce((n, p) => n + (p.stats.answered ?? 0), 0);
+      if (answered > this.#nativeAnswersCounted) this.requests.labels('query', 'ok').inc(answered - this.#nativeAnswersCounted);
+      this.#nativeAnswersCounted = Math.max(this.#nativeAnswersCounted, answered);
+    },
   });
-  readonly latency = new Histogram({
-    name: 'ragwire_shard_request_duration_seconds',
-    help: 'Time from a decoded request to its reply being written, by message type.',
-    labelNames: ['type'],
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly latency = new RequestLatency(this.registry);
   readonly inFlight = new Gauge({
     name: 'ragwire_shard_inflight_requests',
     help: 'Requests decoded and not yet answered (the server queue depth).',
@@ -148,8 +150,13 @@ export class ShardMetrics {
     });
   }
 
-  /** Exports the counters of the native data plane's loop threads (native+tcp:// listeners), summed. */
+  /**
+   * Exports the counters of the native data plane's loop threads (native+tcp:// and ucx:// listeners),
+   * summed, and counts the queries they answered in `requests` and `latency` too.
+   */
   observeNativePlane(planes: () => NativePlaneStats[]): void {
+    this.#nativePlanes = planes;
+    this.latency.addNativeAnswers(() => planes().map((p) => p.answerTimes));
     new Gauge({
       name: 'ragwire_shard_native_plane',
       help: "The native data plane's counters by transport and name: frames and queries walked, queries answered natively and declined to JavaScript; native+tcp:// also connections accepted, open and ready, unsent bytes and waits; ucx:// the progress thread's sleeps.",

@@ -21,7 +21,10 @@ export function listenNative(
   return Promise.resolve({
     address: `tcp://${host}:${listener.port}`,
     close: () => listener.close(),
-    nativeStats: () => ({ transport: 'tcp', stats: { ...listener.stats() } }),
+    nativeStats: () => {
+      const { answerTimes, ...stats } = listener.stats();
+      return { transport: 'tcp', stats, answerTimes };
+    },
     quiesce: () => listener.quiesce(),
   });
 }

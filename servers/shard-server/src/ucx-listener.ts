@@ -47,7 +47,10 @@ export async function listenUcx(
     ...(serving
       ? {
           // The process's one worker: its counters cover every ucx:// listener of the process.
-          nativeStats: () => ({ transport: 'ucx', stats: { ...ucxStats() } }),
+          nativeStats: () => {
+            const { answerTimes, ...stats } = ucxStats();
+            return { transport: 'ucx', stats, answerTimes };
+          },
           quiesce: ucxQuiesce,
         }
       : {}),
