@@ -277,7 +277,7 @@ export function measureReadBandwidth(bytes?: number): number {
 }
 
 export { transports, ucxStats, ucxQuiesce, type TransportsReport, type UcxServing, type UcxStats } from './ucx-worker';
-export type { AnswerTimes } from './answer-times';
+export { sumAnswerTimes, type AnswerTimes } from './answer-times';
 export { UcxSocket } from './ucx-socket';
 export { connectUcx, acceptUcx } from './ucx-handshake';
 export { DataPlaneRegistry, type FilterFields, type NativeAnswering, type PlanRules as DataPlanePlanRules } from './data-plane-registry';

@@ -127,7 +127,7 @@ class VectorStorage {
   float approx_inline(const QueryCodes& q, const uint8_t* row) const {
     float norm = 0.f;
     if (l2_) std::memcpy(&norm, row + dim_, sizeof(float));
-    return q.bias_ + q.scale_ * (float)dot_fn_(row, q.view_, dim_) + norm;
+    return int_walk(q, row, norm);
   }
   // Counts the times every row was re-encoded (the sq8 grid widened): copies of older codes are stale.
   uint64_t encodings() const { return encodings_; }
@@ -175,8 +175,12 @@ class VectorStorage {
 
  private:
   // The sq8 distance: the integer kernel on a prepared query, else the codes decoded against the f32 query.
+  // The integer walk's distance to sq8 codes `x` whose norm term is `norm` (0 but under l2).
+  float int_walk(const QueryCodes& q, const uint8_t* x, float norm) const {
+    return q.bias_ + q.scale_ * (float)dot_fn_(x, q.view_, dim_) + norm;
+  }
   float sq8(const QueryCodes& q, const uint8_t* x, uint32_t id) const {
-    if (q.int_walk_) return q.bias_ + q.scale_ * (float)dot_fn_(x, q.view_, dim_) + (l2_ ? norms_[id] : 0.f);
+    if (q.int_walk_) return int_walk(q, x, l2_ ? norms_[id] : 0.f);
     return sq8_fn_(q.f32, x, lo_.data(), step_.data(), dim_);
   }
   template <class T, class Keep, class Fn, class Dist>

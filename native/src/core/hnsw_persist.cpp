@@ -90,7 +90,6 @@ Status HnswIndex::load_structure(const SnapshotReader& r) {
     inline_cfg.hnsw.inline_codes = true;
     if (!inline_cfg.validate().is_ok()) return corrupt("inline codes on a storage without them");
     cfg_.hnsw.inline_codes = true;
-    inline_encodings_ = vectors_.encodings();
     return update_inline(0, total, nullptr);
   }
   return Status::ok();

@@ -2,7 +2,7 @@
 // answered, and the queries the native data plane answered itself, added in from the loops' own
 // counts in the same buckets (REQUEST_LATENCY_BUCKETS) whenever the histogram is read.
 import { Histogram, type Registry } from 'prom-client';
-import type { AnswerTimes } from '@ragwire/native';
+import { sumAnswerTimes, type AnswerTimes } from '@ragwire/native';
 import { REQUEST_LATENCY_BUCKETS } from '@ragwire/protocol';
 
 /** One exported sample: prom-client's get() puts the `type` label in `labels`, its text exposition keeps it in `sharedLabels`. */
@@ -51,10 +51,11 @@ export class RequestLatency extends Histogram<'type'> {
   #addNative(values: Sample[]): void {
     const times = this.#native();
     if (times.length === 0) return;
+    const { counts, seconds } = sumAnswerTimes(times);
     // Per bound, the native answers within it (cumulative, as the exported buckets are).
-    const within = REQUEST_LATENCY_BUCKETS.map((_, i) => times.reduce((n, t) => n + t.counts.slice(0, i + 1).reduce((a, b) => a + b, 0), 0));
-    const count = times.reduce((n, t) => n + t.counts.reduce((a, b) => a + b, 0), 0);
-    const seconds = times.reduce((n, t) => n + t.seconds, 0);
+    let running = 0;
+    const within = counts.map((c) => (running += c));
+    const count = running;
     for (const v of values) {
       if ((v.sharedLabels?.type ?? v.labels.type) !== 'query') continue;
       if (v.metricName?.endsWith('_sum')) v.value += seconds;
