@@ -1,4 +1,4 @@
 import { defineConfig } from 'tsup';
 import { packagePreset } from '../../config/tsup';
 
-export default defineConfig(packagePreset());
+export default defineConfig(packagePreset(['src/index.ts', 'src/receiver.ts']));

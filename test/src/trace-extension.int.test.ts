@@ -1,7 +1,6 @@
 // docs/protocol.md §5.12: the `trace` extension is negotiated per connection. A server older than
 // EXTENSIONS never receives the QUERY `trace` field; a shard server gives the extension only with
 // tracing on, and until a connection turns it on the field is refused like any unknown field.
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
 import { FrameDecoder, UnknownMessageTypeError, encodeFrame, toErrorReply, type ErrorReply, type QueryRequest } from '@ragwire/protocol';
 import { startShardServer, type ShardServer } from '@ragwire/shard-server';
+import { OtlpReceiver } from '@ragwire/tracing/receiver';
 import { RawConnection } from './raw-connection';
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -68,38 +68,26 @@ describe('a client asking for the trace extension from a server older than EXTEN
 
 describe('a shard server and the trace extension', () => {
   let dir: string;
-  let receiver: HttpServer;
-  let exports = 0;
-  const exported: string[] = [];
+  let receiver: OtlpReceiver;
   const servers: ShardServer[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ragwire-trace-ext-'));
-    receiver = createHttpServer((req, res) => {
-      let text = '';
-      req.on('data', (d: Buffer) => (text += d.toString()));
-      req.on('end', () => {
-        exports++;
-        exported.push(text);
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    receiver = await OtlpReceiver.start();
   });
 
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
-    receiver.close();
+    await receiver.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   async function start(name: string, tracing: boolean): Promise<ShardServer> {
-    const port = (receiver.address() as net.AddressInfo).port;
     const server = await startShardServer({
       listen: ['tcp://127.0.0.1:0'],
       dataDir: join(dir, name),
       logLevel: 'silent',
-      ...(tracing ? { tracing: { enabled: true, otlpEndpoint: `http://127.0.0.1:${port}/v1/traces`, exportDelayMs: 20 } } : {}),
+      ...(tracing ? { tracing: { enabled: true, otlpEndpoint: receiver.endpoint, exportDelayMs: 20 } } : {}),
     });
     servers.push(server);
     const client = new ShardClient(server.addresses[0]!);
@@ -143,8 +131,8 @@ describe('a shard server and the trace extension', () => {
     raw.send({ type: 'query', ...query }, 6);
     expect((await raw.reply(6)).type).toBe('result');
     raw.close();
-    for (let i = 0; i < 100 && exports === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(exports).toBeGreaterThan(0);
+    // The two answered queries were exported, each a shard span of the query's own trace.
+    expect(await receiver.waitFor((spans) => spans.filter((s) => s.name === 'ragwire.shard.query').length >= 2)).toBe(true);
   });
 
   it('with tracing on answers a query whose trace is not sampled and exports nothing of it', async () => {
@@ -156,8 +144,7 @@ describe('a shard server and the trace extension', () => {
     // A sampled query after it: once its span is exported, the unsampled one's would have been too.
     expect((await client.query(sampled)).ids).toEqual(['a']);
     await client.close();
-    for (let i = 0; i < 100 && !exported.some((t) => t.includes(traceId.replace('7b', '8b'))); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(exported.some((t) => t.includes(traceId.replace('7b', '8b')))).toBe(true);
-    expect(exported.some((t) => t.includes(traceId))).toBe(false);
+    expect(await receiver.waitFor((spans) => spans.some((s) => s.traceId === traceId.replace('7b', '8b')))).toBe(true);
+    expect(receiver.spans.filter((s) => s.traceId === traceId)).toEqual([]);
   });
 });

@@ -1,46 +1,25 @@
 // Sampling and propagation of @ragwire/tracing, exported over OTLP/HTTP to a real receiver in this
 // process: a sampled caller's trace is recorded and continued, an unsampled one is passed on
 // untouched and never reaches the SDK, and sampleRatio picks the share of new traces recorded.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseTraceparent } from '@ragwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OtlpReceiver, attribute } from './receiver';
 import { Tracing, TRACING_DEFAULTS } from './tracing';
 
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  links?: { traceId: string; spanId: string }[];
-}
-
-let receiver: Server;
-let endpoint: string;
-const spans: OtlpSpan[] = [];
+let receiver: OtlpReceiver;
 const tracings: Tracing[] = [];
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    let text = '';
-    req.on('data', (d: Buffer) => (text += d.toString()));
-    req.on('end', () => {
-      const body = JSON.parse(text) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] };
-      for (const rs of body.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
-  endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
+  receiver = await OtlpReceiver.start();
 });
 
 afterAll(async () => {
   await Promise.all(tracings.map((t) => t.close()));
-  receiver?.close();
+  await receiver?.close();
 });
 
 function tracing(sampleRatio = 1): Tracing {
-  const t = new Tracing({ ...TRACING_DEFAULTS, enabled: true, otlpEndpoint: endpoint, serviceName: 'test', exportDelayMs: 10_000, sampleRatio });
+  const t = new Tracing({ ...TRACING_DEFAULTS, enabled: true, otlpEndpoint: receiver.endpoint, serviceName: 'test', exportDelayMs: 10_000, sampleRatio });
   tracings.push(t);
   return t;
 }
@@ -60,9 +39,11 @@ describe('tracing', () => {
     stage.end();
     span.end();
     await t.flush();
-    const mine = spans.filter((s) => s.traceId === TRACE_ID);
+    const mine = receiver.spans.filter((s) => s.traceId === TRACE_ID);
     const root = mine.find((s) => s.name === 'GET /x');
     expect(root?.parentSpanId).toBe(CALLER);
+    expect(root?.service).toBe('test');
+    expect(attribute(root!, 'http.route')).toBe('/x');
     const child = mine.find((s) => s.name === 'stage');
     expect(child?.parentSpanId).toBe(root?.spanId);
     expect(child?.spanId).toBe(next.spanId);
@@ -71,7 +52,7 @@ describe('tracing', () => {
   it("passes an unsampled caller's traceparent on untouched and records nothing", async () => {
     const t = tracing();
     const caller = `00-${TRACE_ID.replace('4b', '5b')}-${CALLER}-00`;
-    const before = spans.length;
+    const before = receiver.spans.length;
     const span = t.request('GET /x', caller, {});
     expect(span.recorded).toBe(false);
     const stage = span.child('stage', { n: 1 });
@@ -82,7 +63,7 @@ describe('tracing', () => {
     stage.end('failed');
     span.end();
     await t.flush();
-    expect(spans.length).toBe(before);
+    expect(receiver.spans.length).toBe(before);
   });
 
   it('records the share sampleRatio asks of the traces it starts; the rest carry a new unsampled traceparent', async () => {
@@ -104,7 +85,7 @@ describe('tracing', () => {
     expect(recorded).toBeLessThan(1000 + 6 * 27);
     expect(ids.size).toBe(n);
     await t.flush();
-    const exported = spans.filter((s) => s.name === 'GET /ratio');
+    const exported = receiver.spans.filter((s) => s.name === 'GET /ratio');
     expect(exported).toHaveLength(recorded);
     for (const s of exported) expect(s.parentSpanId ?? '').toBe('');
   });
@@ -118,7 +99,7 @@ describe('tracing', () => {
     batch.end();
     for (const s of [a, b, c]) s.end();
     await t.flush();
-    const exported = spans.find((s) => s.name === 'batch' && s.traceId === 'a'.repeat(32));
+    const exported = receiver.spans.find((s) => s.name === 'batch' && s.traceId === 'a'.repeat(32));
     expect(exported?.links?.map((l) => l.traceId)).toEqual(['b'.repeat(32)]);
   });
 });

@@ -2,70 +2,29 @@
 // (docs/protocol.md §5.12) to two ragwire-shard processes, all exporting over OTLP/HTTP to one real
 // receiver in this process: one RAG request is one trace, each shard's span the child of its
 // retrieve.shard span in the proxy.
-import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ShardedCollection } from '@ragwire/client';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OtlpReceiver, attribute as attr, type ReceivedSpan } from '@ragwire/tracing/receiver';
 import { startProxy, type RunningProxy } from '../src/index';
 import { CHAT_MODEL, EMBED_MODEL } from './chat-ab';
 import { startShardProcess, startSimProcess, type ShardProcess, type SimProcess } from './processes';
 
-interface OtlpValue {
-  stringValue?: string;
-  intValue?: string | number;
-  doubleValue?: number;
-  boolValue?: boolean;
-}
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind?: number;
-  attributes?: { key: string; value: OtlpValue }[];
-}
-interface Exported extends OtlpSpan {
-  service: string;
-}
-
 let sim: SimProcess;
-let receiver: Server;
+let receiver: OtlpReceiver;
 let proxy: RunningProxy;
 let dir: string;
 const shards: ShardProcess[] = [];
-const spans: Exported[] = [];
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const CLIENT_SPAN = 'b7ad6b7169203331';
 
-function attr(span: OtlpSpan, key: string): unknown {
-  const v = span.attributes?.find((a) => a.key === key)?.value;
-  if (v === undefined) return undefined;
-  if (v.intValue !== undefined) return Number(v.intValue);
-  return v.stringValue ?? v.doubleValue ?? v.boolValue;
-}
-
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    let text = '';
-    req.on('data', (d: Buffer) => (text += d.toString()));
-    req.on('end', () => {
-      const body = JSON.parse(text) as {
-        resourceSpans: { resource?: { attributes?: { key: string; value: OtlpValue }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
-      };
-      for (const rs of body.resourceSpans) {
-        const service = rs.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
-        for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, service });
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const otlp = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/v1/traces`;
+  receiver = await OtlpReceiver.start();
+  const otlp = receiver.endpoint;
   dir = mkdtempSync(join(tmpdir(), 'ragwire-shard-traces-'));
   sim = await startSimProcess();
   for (const i of [0, 1]) shards.push(await startShardProcess(join(dir, `shard-${i}`), ['--otlp-endpoint', otlp]));
@@ -91,7 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
   await Promise.all([sim?.stop(), ...shards.map((s) => s.stop())]);
-  receiver?.close();
+  await receiver?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -102,12 +61,12 @@ describe('one RAG request over two shard processes', () => {
     expect(answer.choices[0]?.message.content).toBeTruthy();
     await proxy.context.tracing!.flush();
     // The shard processes export on their own schedule (1 s batches by default).
-    const shardSpans = () => spans.filter((s) => s.traceId === TRACE_ID && s.name === 'ragwire.shard.query');
-    for (let i = 0; i < 150 && shardSpans().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    const shardSpans = () => receiver.spans.filter((s) => s.traceId === TRACE_ID && s.name === 'ragwire.shard.query');
+    await receiver.waitFor(() => shardSpans().length >= 2, 7_500);
 
-    const mine = spans.filter((s) => s.traceId === TRACE_ID);
+    const mine = receiver.spans.filter((s) => s.traceId === TRACE_ID);
     const named = (name: string) => mine.filter((s) => s.name === name);
-    const childrenOf = (s: OtlpSpan) => mine.filter((c) => c.parentSpanId === s.spanId);
+    const childrenOf = (s: ReceivedSpan) => mine.filter((c) => c.parentSpanId === s.spanId);
     const [root] = named('POST /v1/chat/completions');
     expect(root, JSON.stringify(mine.map((s) => s.name))).toBeDefined();
     expect(root!.parentSpanId).toBe(CLIENT_SPAN);

@@ -10,25 +10,15 @@ import { join } from 'node:path';
 import { ShardedCollection, closeEmbeddedStores } from '@ragwire/client';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OtlpReceiver, attribute, type ReceivedSpan } from '@ragwire/tracing/receiver';
 import { startProxy, type RunningProxy } from '../src/index';
 import { CHAT_MODEL, EMBED_MODEL } from './chat-ab';
 import { startSimProcess, type SimProcess } from './processes';
 
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes?: { key: string; value: Record<string, unknown> }[];
-  events?: { name: string }[];
-}
-
 let sim: SimProcess;
-let receiver: Server;
+let receiver: OtlpReceiver;
 let recorder: Server;
-let receiverUrl: string;
 let recorderUrl: string;
-const spans: OtlpSpan[] = [];
 const upstreamCalls: { path: string | undefined; headers: IncomingHttpHeaders }[] = [];
 let dir: string;
 const proxies: RunningProxy[] = [];
@@ -38,17 +28,7 @@ const listen = (server: Server) =>
 
 beforeAll(async () => {
   sim = await startSimProcess();
-  // A real OTLP/HTTP receiver: it takes the JSON export requests the SDK's exporter sends.
-  receiver = createServer((req, res) => {
-    let text = '';
-    req.on('data', (d: Buffer) => (text += d.toString()));
-    req.on('end', () => {
-      const body = JSON.parse(text) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] };
-      for (const rs of body.resourceSpans) for (const ss of rs.scopeSpans) spans.push(...ss.spans);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  receiverUrl = await listen(receiver);
+  receiver = await OtlpReceiver.start();
   // An upstream hop that records what the proxy sends (headers), then forwards to the simulator.
   const target = new URL(sim.urls[0]!);
   recorder = createServer((req, res) => {
@@ -73,7 +53,7 @@ afterAll(async () => {
   await Promise.all(proxies.map((p) => p.close()));
   await closeEmbeddedStores();
   await sim?.stop();
-  receiver?.close();
+  await receiver?.close();
   recorder?.closeAllConnections();
   recorder?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -84,7 +64,7 @@ async function proxyWith(tracing: boolean): Promise<RunningProxy> {
     upstreams: [recorderUrl],
     port: 0,
     logLevel: 'silent',
-    tracing: { enabled: tracing, otlpEndpoint: `${receiverUrl}/v1/traces`, exportDelayMs: 50 },
+    tracing: { enabled: tracing, otlpEndpoint: receiver.endpoint, exportDelayMs: 50 },
     rag: {
       collections: { docs: { shards: [0, 1].map((i) => [`embedded://${encodeURI(join(dir, `shard-${i}`))}`]), embeddingModel: EMBED_MODEL } },
       aliases: { 'rag/sim': { model: CHAT_MODEL, collection: 'docs', k: 2 } },
@@ -107,14 +87,14 @@ describe('traces', () => {
       /* drain */
     }
     await proxy.context.tracing!.flush();
-    for (let i = 0; i < 40 && !spans.some((s) => s.name === 'POST /v1/chat/completions'); i++) await new Promise((r) => setTimeout(r, 50));
+    await receiver.waitFor((spans) => spans.some((s) => s.name === 'POST /v1/chat/completions'));
 
-    const mine = spans.filter((s) => s.traceId === TRACE_ID);
+    const mine = receiver.spans.filter((s) => s.traceId === TRACE_ID);
     const byName = (name: string) => mine.filter((s) => s.name === name);
     const [root] = byName('POST /v1/chat/completions');
-    expect(root, JSON.stringify(spans.map((s) => s.name))).toBeDefined();
+    expect(root, JSON.stringify(receiver.spans.map((s) => s.name))).toBeDefined();
     expect(root!.parentSpanId).toBe(CLIENT_SPAN);
-    const childrenOf = (s: OtlpSpan) =>
+    const childrenOf = (s: ReceivedSpan) =>
       mine
         .filter((c) => c.parentSpanId === s.spanId)
         .map((c) => c.name)
@@ -126,8 +106,8 @@ describe('traces', () => {
     // Admitted at once and answered on the first attempt: no wait span, the attempt is the generate span itself.
     expect(childrenOf(generate!)).toEqual([]);
     expect(generate!.events?.map((e) => e.name)).toContain('first_token');
-    expect(generate!.attributes?.find((a) => a.key === 'ragwire.ttft_ms')).toBeDefined();
-    expect(generate!.attributes?.find((a) => a.key === 'server.address')?.value).toEqual({ stringValue: recorderUrl });
+    expect(attribute(generate!, 'ragwire.ttft_ms')).toBeGreaterThanOrEqual(0);
+    expect(attribute(generate!, 'server.address')).toBe(recorderUrl);
     // The chat call upstream carried the generate span as its parent.
     const chat = upstreamCalls.find((c) => c.path === '/v1/chat/completions');
     expect(chat?.headers.traceparent).toBe(`00-${TRACE_ID}-${generate!.spanId}-01`);
@@ -160,7 +140,7 @@ describe('traces', () => {
       logLevel: 'silent',
       admission: { maxConcurrencyPerUpstream: 1, minConcurrencyPerUpstream: 1 },
       retries: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
-      tracing: { enabled: true, otlpEndpoint: `${receiverUrl}/v1/traces`, exportDelayMs: 50 },
+      tracing: { enabled: true, otlpEndpoint: receiver.endpoint, exportDelayMs: 50 },
     });
     proxies.push(proxy);
     try {
@@ -177,7 +157,7 @@ describe('traces', () => {
         }),
       );
       await proxy.context.tracing!.flush();
-      const ofTrace = (traceId: string, name: string) => spans.filter((s) => s.traceId === traceId && s.name === name);
+      const ofTrace = (traceId: string, name: string) => receiver.spans.filter((s) => s.traceId === traceId && s.name === name);
       const waits = traceIds.flatMap((t) => ofTrace(t, 'admission.wait'));
       const attempts = traceIds.flatMap((t) => ofTrace(t, 'upstream.attempt'));
       // Only one upstream slot: at least one of the two calls queued (the retried one queues again behind the other).
@@ -186,11 +166,11 @@ describe('traces', () => {
       // retry span, numbered 2, under a request span that records the failed first attempt.
       for (const t of traceIds) expect(ofTrace(t, 'generate')).toEqual([]);
       expect(attempts).toHaveLength(1);
-      expect(attempts[0]!.attributes?.find((a) => a.key === 'ragwire.attempt')?.value).toEqual({ intValue: 2 });
-      const parent = spans.find((s) => s.spanId === attempts[0]!.parentSpanId);
+      expect(attribute(attempts[0]!, 'ragwire.attempt')).toBe(2);
+      const parent = receiver.spans.find((s) => s.spanId === attempts[0]!.parentSpanId);
       expect(parent?.name).toBe('POST /v1/chat/completions');
       expect(parent?.events?.map((e) => e.name)).toContain('upstream.attempt.failed');
-      for (const w of waits) expect(spans.find((s) => s.spanId === w.parentSpanId)?.name).toBe('POST /v1/chat/completions');
+      for (const w of waits) expect(receiver.spans.find((s) => s.spanId === w.parentSpanId)?.name).toBe('POST /v1/chat/completions');
     } finally {
       flaky.closeAllConnections();
       flaky.close();
@@ -204,7 +184,7 @@ describe('traces', () => {
     const client = new OpenAI({ apiKey: 'x', baseURL: `${proxy.url}/v1`, maxRetries: 0, defaultHeaders: { traceparent: unsampled } });
     await client.chat.completions.create({ model: 'rag/sim', messages: [{ role: 'user', content: 'doc a?' }], max_tokens: 4 });
     await proxy.context.tracing!.flush();
-    expect(spans.filter((s) => s.traceId === TRACE_ID.replace('4b', '6b'))).toEqual([]);
+    expect(receiver.spans.filter((s) => s.traceId === TRACE_ID.replace('4b', '6b'))).toEqual([]);
     const chat = upstreamCalls.find((c) => c.path === '/v1/chat/completions');
     expect(chat?.headers.traceparent).toBe(unsampled);
     expect(upstreamCalls.find((c) => c.path === '/v1/embeddings')?.headers.traceparent).toBe(unsampled);
@@ -214,11 +194,11 @@ describe('traces', () => {
     const proxy = await proxyWith(false);
     expect(proxy.context.tracing).toBeUndefined();
     upstreamCalls.length = 0;
-    const before = spans.length;
+    const before = receiver.spans.length;
     const client = new OpenAI({ apiKey: 'x', baseURL: `${proxy.url}/v1`, maxRetries: 0, defaultHeaders: { traceparent: `00-${TRACE_ID}-${CLIENT_SPAN}-01` } });
     await client.chat.completions.create({ model: CHAT_MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
     await new Promise((r) => setTimeout(r, 200));
-    expect(spans.length).toBe(before);
+    expect(receiver.spans.length).toBe(before);
     expect(upstreamCalls.some((c) => c.path === '/v1/chat/completions')).toBe(true);
     expect(upstreamCalls.some((c) => c.headers.traceparent !== undefined)).toBe(false);
   });
