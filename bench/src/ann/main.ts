@@ -70,7 +70,11 @@ function positive(name: string, text: string | undefined): number {
   return v;
 }
 
-const engines = values.engines!.split(',').map((e) => e.trim()) as EngineName[];
+// An empty list (`--engines ''`) times only the exact side (and --flat-storages).
+const engines = values
+  .engines!.split(',')
+  .map((e) => e.trim())
+  .filter(Boolean) as EngineName[];
 for (const e of engines) if (!ENGINES.includes(e)) throw new Error(`unknown engine "${e}" (known: ${ENGINES.join(', ')})`);
 const defaultData = values.full ? 'bigann10k,bge-m3,synth-1m-128,synth-200k-768' : 'bigann10k,bge-m3,synth-100k-128,synth-20k-768';
 const specs = (values.data ?? defaultData)

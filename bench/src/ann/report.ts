@@ -78,20 +78,35 @@ function engineRows(d: DatasetResult, target: number): string[][] {
 }
 
 function flatScanTable(scans: FlatScan[], k: number, md: boolean): string {
+  const pct = (f: number): string => `${(f * 100).toFixed(0)}%`;
+  const spread = (fs: number[]): string => `${pct(Math.min(...fs))}-${pct(Math.max(...fs))}`;
   const rows = scans.map((x) => [
     x.storage,
     fmt(x.scanBytes / 2 ** 20, 1),
-    fmt(x.bandwidthGBs, 1),
+    `${fmt(x.bandwidthGBs, 1)} (${fmt(x.bandwidthRangeGBs[0], 1)}-${fmt(x.bandwidthRangeGBs[1], 1)})`,
     fmt(x.boundUs, 0),
     fmt(x.syncP50us, 0),
     fmt(x.scanBytes / x.syncP50us / 1e3, 1),
-    `${(x.syncFractionOfBound * 100).toFixed(0)}%`,
+    `${pct(x.syncFractionOfBound)} (${spread(x.syncRoundFractions)})`,
     fmt(x.asyncP50us, 0),
-    `${(x.asyncFractionOfBound * 100).toFixed(0)}%`,
+    `${pct(x.asyncFractionOfBound)} (${spread(x.asyncRoundFractions)})`,
+    String(x.syncRoundFractions.length),
     x.recall.toFixed(3),
   ]);
   return renderTable(
-    ['flat storage', 'scanned MiB', 'read GB/s', 'bound us', 'sync p50 us', 'sync GB/s', 'sync of bound', 'async p50 us', 'async of bound', `recall@${k}`],
+    [
+      'flat storage',
+      'scanned MiB',
+      'read GB/s (range)',
+      'bound us',
+      'sync p50 us',
+      'sync GB/s',
+      'sync of bound (rounds)',
+      'async p50 us',
+      'async of bound (rounds)',
+      'rounds',
+      `recall@${k}`,
+    ],
     rows,
     md,
   );
