@@ -46,8 +46,6 @@ export function attribute(span: Pick<ReceivedSpan, 'attributes'>, key: string): 
 export class OtlpReceiver {
   /** Every span received, in order of arrival. */
   readonly spans: ReceivedSpan[] = [];
-  /** Export requests taken (a batch each). */
-  exports = 0;
 
   private constructor(
     private readonly server: Server,
@@ -76,7 +74,6 @@ export class OtlpReceiver {
   }
 
   private take(body: ExportRequest): void {
-    this.exports++;
     for (const rs of body.resourceSpans ?? []) {
       const service = String(attribute(rs.resource ?? {}, 'service.name') ?? '');
       for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) this.spans.push({ ...s, service });
