@@ -5,7 +5,7 @@
  *
  *   pnpm --filter @ragwire/bench ann-growth [--sizes 1m,2m] [--dim 128]
  *       [--engines ragwire,ragwire-sq8-disk,usearch,hnswlib] [--peers-up-to 1m] [--ef 96,256]
- *       [--queries 1000] [--k 10] [--min-seconds 2] [--warm-only] [--dir DIR] [--markdown] [--out FILE]
+ *       [--queries 1000] [--k 10] [--min-seconds 2] [--warm-only] [--dir DIR] [--leg-minutes M] [--markdown] [--out FILE]
  *
  * Each engine runs in a fresh child process that reads the base, queries and ground truth the
  * parent wrote to --dir, so no engine inherits another's freed heap. Resident memory is sampled
@@ -15,6 +15,13 @@
  * page cache warm (the machine's RAM holds the vector file). Each --ef in the list is one search
  * row under the same build. Bases over 2 GiB (5M x 128 and up) are written and read in chunks.
  *
+ * Builds longer than one sitting (usearch at 10M: over two hours) run in legs: with --leg-minutes
+ * and a --dir that lasts, a peer's build pauses between chunks once the next chunk would pass the
+ * leg's minutes, its index is saved in --dir and the series stops there. The same command again
+ * loads it and goes on; the inputs and the rows already measured are kept in --dir meanwhile. The
+ * build time is the sum of the legs' build times (loading and saving between legs not counted), and
+ * the row lists each leg's.
+ *
  * With vectors on disk, each efSearch also gets a cold-cache row (unless --warm-only): the index is
  * saved once and opened again from its snapshot (the process then maps none of the vector file's
  * pages), the file's pages are dropped from the page cache (`dd iflag=nocache`: posix_fadvise
@@ -23,7 +30,20 @@
  * storage per query (/proc/self/io).
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,7 +54,7 @@ import { describeMachine, machineLine } from '../machine';
 import { startProgress, withProgress } from '../progress';
 import { MiB, fmt, settleMemory } from '../stats';
 import { loadData } from './data';
-import type { AnnEngine, EngineConfig } from './engines/engine';
+import { type AnnEngine, type EngineConfig, isResumable, type ResumableBuild } from './engines/engine';
 import { HnswlibEngine } from './engines/hnswlib';
 import { RagwireEngine } from './engines/ragwire';
 import { UsearchEngine } from './engines/usearch';
@@ -57,6 +77,7 @@ const { values } = parseArgs({
     'min-seconds': { type: 'string', default: '2' },
     'warm-only': { type: 'boolean', default: false },
     dir: { type: 'string' },
+    'leg-minutes': { type: 'string' },
     child: { type: 'string' },
     n: { type: 'string' },
     markdown: { type: 'boolean', default: false },
@@ -82,6 +103,9 @@ const minSeconds = Number(values['min-seconds']);
 const warmOnly = values['warm-only']!;
 const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'ragwire-growth-'));
 const md = values.markdown!;
+const legMinutes = values['leg-minutes'] === undefined ? null : Number(values['leg-minutes']);
+if (legMinutes !== null && !(legMinutes > 0)) throw new Error(`bad --leg-minutes "${values['leg-minutes']}" (expected minutes > 0)`);
+if (legMinutes !== null && values.dir === undefined) throw new Error('--leg-minutes needs a --dir that lasts until the last leg');
 
 interface GrowthRow {
   engine: string;
@@ -99,6 +123,18 @@ interface GrowthRow {
   searches: SearchRow[];
   /** Vectors on disk: one cold-cache row per efSearch (empty in memory, or with --warm-only). */
   cold?: ColdRow[];
+  /** A build run in legs (--leg-minutes): each leg's build seconds, which buildSeconds sums. */
+  legSeconds?: number[];
+}
+
+/** A build paused between legs: what the next leg goes on from. */
+interface Leg {
+  rowsDone: number;
+  /** The saved index, a file in --dir. */
+  index: string;
+  legSeconds: number[];
+  /** The highest peak of the legs so far, over the private memory before each leg's index. */
+  peakAnonMiB: number;
 }
 
 interface SearchRow {
@@ -201,6 +237,55 @@ function rowsFile(n: number): string {
   return join(dir, `rows-${n}.f32`);
 }
 
+/** Files of a build in legs: the paused state, the index saved at `rowsDone` rows, and the row once measured. */
+function legFiles(name: GrowthEngine, n: number): { state: string; index: (rowsDone: number) => string; row: string } {
+  return {
+    state: join(dir, `${name}-${n}.leg.json`),
+    index: (rowsDone) => `${name}-${n}.leg-${rowsDone}.index`,
+    row: join(dir, `${name}-${n}.row.json`),
+  };
+}
+
+/**
+ * Records a paused build. The index goes to a file of its own and the state is replaced whole
+ * (write, then rename) before the last leg's index is removed, so a process killed at any point
+ * leaves a state and the index it names.
+ */
+function savePause(engine: ResumableBuild, files: ReturnType<typeof legFiles>, leg: Leg, before: Leg | null): void {
+  engine.saveBuild(join(dir, leg.index));
+  writeFileSync(`${files.state}.part`, `${JSON.stringify(leg)}\n`);
+  renameSync(`${files.state}.part`, files.state);
+  if (before) rmSync(join(dir, before.index), { force: true });
+}
+
+function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/**
+ * Builds rows [from, n). Under --leg-minutes an engine that can pause is asked after each chunk,
+ * and pauses once the next chunk (taken to last as long as the one before) would pass the leg's end.
+ */
+async function build(engine: AnnEngine, base: Float32Array, n: number, from: number, onProgress: (rowsDone: number) => void): Promise<number> {
+  if (legMinutes === null || !isResumable(engine)) {
+    await engine.build(base, n, onProgress);
+    return n;
+  }
+  const end = performance.now() + legMinutes * 60_000;
+  let chunkStart = performance.now();
+  return engine.buildRange(base, n, from, onProgress, () => {
+    const now = performance.now();
+    const next = 2 * now - chunkStart;
+    chunkStart = now;
+    return next > end;
+  });
+}
+
 function makeEngine(name: GrowthEngine, config: EngineConfig, chunkRows: number, n: number): AnnEngine & { mappedBytes?: () => number } {
   switch (name) {
     case 'ragwire':
@@ -216,19 +301,32 @@ function makeEngine(name: GrowthEngine, config: EngineConfig, chunkRows: number,
   }
 }
 
-async function runOne(name: GrowthEngine, base: Float32Array, queries: Float32Array, n: number, truth: Truth, sampler: RssSampler): Promise<GrowthRow> {
+async function runOne(name: GrowthEngine, base: Float32Array, queries: Float32Array, n: number, truth: Truth, sampler: RssSampler): Promise<GrowthRow | Leg> {
   const config: EngineConfig = { dim, metric: 'l2', M: 16, efConstruction: 200, seed: 42 };
   await settleMemory();
   const before = rssNow();
   sampler.reset();
   const engine = makeEngine(name, config, Math.max(10_000, Math.ceil(n / 20)), n);
   try {
-    const bar = startProgress(`${engine.name} ${n}: build`, n);
+    const files = legFiles(name, n);
+    const paused = legMinutes === null ? null : readJson<Leg>(files.state);
+    if (paused && isResumable(engine))
+      await withProgress(`${engine.name} ${n}: load the build paused at ${paused.rowsDone}`, 1, () => engine.loadBuild(join(dir, paused.index)));
+    const from = paused?.rowsDone ?? 0;
+    const bar = startProgress(`${engine.name} ${n}: build${from > 0 ? ` from ${from}` : ''}`, n);
     const t0 = performance.now();
-    await engine.build(base, n, (done) => bar.update(done));
-    const buildSeconds = (performance.now() - t0) / 1000;
+    const rowsDone = await build(engine, base, n, from, (done) => bar.update(done));
+    const legSeconds = [...(paused?.legSeconds ?? []), (performance.now() - t0) / 1000];
     bar.stop();
-    const peak = sampler.peak();
+    const peakAnonMiB = Math.max(paused?.peakAnonMiB ?? 0, (sampler.peak().anonBytes - before.anonBytes) / MiB);
+    if (rowsDone < n && isResumable(engine)) {
+      const leg: Leg = { rowsDone, index: files.index(rowsDone), legSeconds, peakAnonMiB };
+      await withProgress(`${engine.name} ${n}: save the build at ${rowsDone}`, 1, () => savePause(engine, files, leg, paused));
+      return leg;
+    }
+    rmSync(files.state, { force: true });
+    if (paused) rmSync(join(dir, paused.index), { force: true });
+    const buildSeconds = legSeconds.reduce((a, b) => a + b, 0);
     await settleMemory();
     const after = rssNow();
     const engineBytes = engine.memoryBytes();
@@ -247,13 +345,14 @@ async function runOne(name: GrowthEngine, base: Float32Array, queries: Float32Ar
       engine: engine.name,
       n,
       buildSeconds,
-      peakAnonMiB: (peak.anonBytes - before.anonBytes) / MiB,
+      peakAnonMiB,
       anonMiB: (after.anonBytes - before.anonBytes) / MiB,
       fileMiB: (after.fileBytes - before.fileBytes) / MiB,
       engineMiB: engineBytes === null ? null : engineBytes / MiB,
       mappedMiB: mapped / MiB,
       searches,
       ...(cold ? { cold } : {}),
+      ...(legSeconds.length > 1 ? { legSeconds } : {}),
     };
   } finally {
     engine.close();
@@ -345,15 +444,15 @@ if (values.child) {
   const queries = floats(`queries-${n}.f32`);
   const truth: Truth = { ids: readArray(join(dir, `truth-${n}.u32`), (length) => new Uint32Array(length)), stride: k };
   const sampler = new RssSampler();
-  const row = await runOne(values.child as GrowthEngine, base, queries, n, truth, sampler);
+  const result = await runOne(values.child as GrowthEngine, base, queries, n, truth, sampler);
   await sampler.stop();
   for (const f of [rowsFile(n), join(dir, `index-${n}.snap`)]) rmSync(f, { force: true });
-  process.stdout.write(`ROW ${JSON.stringify(row)}\n`);
+  process.stdout.write(`${'rowsDone' in result ? 'LEG' : 'ROW'} ${JSON.stringify(result)}\n`);
   process.exit(0);
 }
 
 const tsx = createRequire(import.meta.url).resolve('tsx');
-function runChild(name: GrowthEngine, n: number): GrowthRow {
+function runChild(name: GrowthEngine, n: number): GrowthRow | Leg {
   const args = ['--conditions=ragwire-source', '--expose-gc', '--import', tsx, fileURLToPath(import.meta.url)];
   const flags = [
     '--child',
@@ -372,11 +471,12 @@ function runChild(name: GrowthEngine, n: number): GrowthRow {
     String(k),
     '--min-seconds',
     String(minSeconds),
+    ...(legMinutes === null ? [] : ['--leg-minutes', String(legMinutes)]),
   ];
   const text = execFileSync(process.execPath, [...args, ...flags], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
-  const line = text.split('\n').find((l) => l.startsWith('ROW '));
+  const line = text.split('\n').find((l) => l.startsWith('ROW ') || l.startsWith('LEG '));
   if (!line) throw new Error(`${name} at ${n}: the child printed no result`);
-  return JSON.parse(line.slice(4)) as GrowthRow;
+  return JSON.parse(line.slice(4)) as GrowthRow | Leg;
 }
 
 const machine = describeMachine();
@@ -390,7 +490,7 @@ const out =
 mkdirSync(dirname(out), { recursive: true });
 /** Written after every row, so a series cut short keeps what it measured. */
 function save(): void {
-  const params = { sizes, dim, engines, peersUpTo, efs, nq, k, minSeconds };
+  const params = { sizes, dim, engines, peersUpTo, efs, nq, k, minSeconds, legMinutes };
   writeFileSync(out, `${JSON.stringify({ benchmark: 'ann-growth', date: new Date().toISOString(), machine, params, rows }, null, 2)}\n`);
 }
 /**
@@ -399,6 +499,8 @@ function save(): void {
  * children build (at 10M x 128 the base alone is 4.8 GiB).
  */
 async function writeInputs(n: number): Promise<string> {
+  const kept = legMinutes === null ? null : readJson<string>(inputsWritten(n));
+  if (kept !== null) return `${kept} (inputs kept from an earlier leg)`;
   const data = loadData(`synth-${n}-${dim}`, 1, nq)!;
   const { set } = data;
   const truth = await withProgress(`exact top-${k} of ${n}`, 1, async () => {
@@ -416,26 +518,59 @@ async function writeInputs(n: number): Promise<string> {
   writeArray(join(dir, `base-${n}.f32`), set.base);
   writeArray(join(dir, `queries-${n}.f32`), set.queries);
   writeArray(join(dir, `truth-${n}.u32`), truth);
+  // Under --leg-minutes the inputs outlast the process; the mark says they were written whole.
+  if (legMinutes !== null) writeFileSync(inputsWritten(n), `${JSON.stringify(data.description)}\n`);
   return data.description;
 }
 
-for (const n of sizes) {
-  process.stdout.write(`${await writeInputs(n)}\n`);
+function inputsWritten(n: number): string {
+  return join(dir, `inputs-${n}.done`);
+}
+
+/** Under --leg-minutes a row measured in an earlier run of the series is read back, not run again. */
+function measure(name: GrowthEngine, n: number): GrowthRow | Leg {
+  if (legMinutes === null) return runChild(name, n);
+  const file = legFiles(name, n).row;
+  const kept = readJson<GrowthRow>(file);
+  if (kept !== null) return kept;
+  const result = runChild(name, n);
+  if (!('rowsDone' in result)) writeFileSync(file, `${JSON.stringify(result)}\n`);
+  return result;
+}
+
+let paused: { name: GrowthEngine; n: number; leg: Leg } | null = null;
+series: for (const n of sizes) {
+  const names = engines.filter((name) => !(PEERS.includes(name) && n > peersUpTo));
+  const measured = legMinutes !== null && names.every((name) => existsSync(legFiles(name, n).row));
+  if (!measured) process.stdout.write(`${await writeInputs(n)}\n`);
   await settleMemory();
   const here: GrowthRow[] = [];
-  for (const name of engines) {
-    if (PEERS.includes(name) && n > peersUpTo) continue;
-    const row = runChild(name, n);
-    rows.push(row);
-    here.push(row);
+  for (const name of names) {
+    const result = measure(name, n);
+    if ('rowsDone' in result) {
+      paused = { name, n, leg: result };
+      break series;
+    }
+    rows.push(result);
+    here.push(result);
     save();
-    process.stdout.write(`${tables([row])}\n`);
+    process.stdout.write(`${tables([result])}\n`);
   }
   // The size's table when it has more than one engine's rows, and the whole series' when it has more than one size.
   if (here.length > 1) process.stdout.write(`\n${tables(here)}\n\n`);
-  for (const f of [`base-${n}.f32`, `queries-${n}.f32`, `truth-${n}.u32`]) rmSync(join(dir, f), { force: true });
+  for (const f of [`base-${n}.f32`, `queries-${n}.f32`, `truth-${n}.u32`, `inputs-${n}.done`]) rmSync(join(dir, f), { force: true });
 }
-if (sizes.length > 1) process.stdout.write(`${tables(rows)}\n`);
 save();
-process.stdout.write(`\nwrote ${out}\n`);
-if (!values.dir) rmSync(dir, { recursive: true, force: true });
+if (paused) {
+  const { name, n, leg } = paused;
+  const seconds = leg.legSeconds.reduce((a, b) => a + b, 0);
+  process.stdout.write(
+    `\n${name} ${n}: build paused at ${leg.rowsDone} of ${n} rows after ${fmt(seconds)} s in ${leg.legSeconds.length} leg(s), saved in ${dir}; ` +
+      `the same command again goes on from there\nwrote ${out}\n`,
+  );
+} else {
+  if (sizes.length > 1) process.stdout.write(`${tables(rows)}\n`);
+  if (legMinutes !== null) for (const n of sizes) for (const name of engines) rmSync(legFiles(name, n).row, { force: true });
+  process.stdout.write(`\nwrote ${out}\n`);
+  if (!values.dir) rmSync(dir, { recursive: true, force: true });
+}

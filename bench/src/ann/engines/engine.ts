@@ -37,6 +37,22 @@ export interface AnnEngine {
   close(): void;
 }
 
+/**
+ * A build that can pause between chunks and go on in another process, for builds that outlast one
+ * sitting (the growth series' peers at 10M). `buildRange` adds rows [from, n) with labels equal to
+ * their rows, asks `pause()` after each chunk and resolves to the rows done when it says yes (n when
+ * it never does); `saveBuild` / `loadBuild` carry the index from one process to the next.
+ */
+export interface ResumableBuild {
+  buildRange(base: Float32Array, n: number, from: number, onProgress: (rowsDone: number) => void, pause: () => boolean): Promise<number>;
+  saveBuild(file: string): void;
+  loadBuild(file: string): void;
+}
+
+export function isResumable<T extends AnnEngine>(engine: T): engine is T & ResumableBuild {
+  return 'buildRange' in engine;
+}
+
 export const MISSING = 0xffffffff;
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
-import type { AnnEngine, EngineConfig } from './engine';
+import type { AnnEngine, EngineConfig, ResumableBuild } from './engine';
 import { MISSING } from './engine';
 
 type Hnsw = InstanceType<typeof hnswlib.HierarchicalNSW>;
@@ -14,7 +14,7 @@ interface Knn {
  * hnswlib-node 3.x: one point per addPoint call (as number[]), on the JS thread;
  * searchKnn is its only search (one query, synchronous).
  */
-export class HnswlibEngine implements AnnEngine {
+export class HnswlibEngine implements AnnEngine, ResumableBuild {
   readonly name = 'hnswlib-node';
   readonly exact = false;
   readonly memorySource = 'writeIndexSync size';
@@ -29,18 +29,33 @@ export class HnswlibEngine implements AnnEngine {
   }
 
   async build(base: Float32Array, n: number, onProgress: (rowsDone: number) => void): Promise<void> {
+    await this.buildRange(base, n, 0, onProgress, () => false);
+  }
+
+  /** A chunk is a hundredth of n; a resumed build draws its levels from a fresh generator (hnswlib saves none). */
+  async buildRange(base: Float32Array, n: number, from: number, onProgress: (rowsDone: number) => void, pause: () => boolean): Promise<number> {
     const { dim, M, efConstruction, seed } = this.#config;
-    this.#index.initIndex(n, M, efConstruction, seed);
+    if (from === 0) this.#index.initIndex(n, M, efConstruction, seed);
     const every = Math.max(1, Math.floor(n / 100));
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < n; i++) {
       this.#index.addPoint(Array.from(base.subarray(i * dim, (i + 1) * dim)), i);
-      if (i % every === every - 1) {
+      if (i % every === every - 1 && i + 1 < n) {
         onProgress(i + 1);
         // Let a progress bar redraw; hnswlib-node has no asynchronous add.
         await new Promise<void>((r) => setImmediate(r));
+        if (pause()) return i + 1;
       }
     }
     onProgress(n);
+    return n;
+  }
+
+  saveBuild(file: string): void {
+    this.#index.writeIndexSync(file);
+  }
+
+  loadBuild(file: string): void {
+    this.#index.readIndexSync(file);
   }
 
   memoryBytes(): number {

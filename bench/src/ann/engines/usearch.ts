@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Index, MetricKind, ScalarKind, type BatchMatches, type Matches } from 'usearch';
 import type { Metric } from '@ragwire/datasets';
-import type { AnnEngine, EngineConfig } from './engine';
+import type { AnnEngine, EngineConfig, ResumableBuild } from './engine';
 import { MISSING } from './engine';
 
 const METRICS: Record<Metric, MetricKind | null> = { l2: MetricKind.L2sq, ip: MetricKind.IP, cosine: MetricKind.Cos, l1: null };
@@ -14,7 +14,7 @@ const METRICS: Record<Metric, MetricKind | null> = { l2: MetricKind.L2sq, ip: Me
  * in a new Index: mapped (view) during the sweep, loaded into memory for the
  * timed runs.
  */
-export class UsearchEngine implements AnnEngine {
+export class UsearchEngine implements AnnEngine, ResumableBuild {
   readonly name = 'usearch';
   readonly exact = false;
   readonly memorySource = 'saved index size';
@@ -49,15 +49,30 @@ export class UsearchEngine implements AnnEngine {
   }
 
   async build(base: Float32Array, n: number, onProgress: (rowsDone: number) => void): Promise<void> {
+    await this.buildRange(base, n, 0, onProgress, () => false);
+  }
+
+  async buildRange(base: Float32Array, n: number, from: number, onProgress: (rowsDone: number) => void, pause: () => boolean): Promise<number> {
     const dim = this.#config.dim;
-    for (let start = 0; start < n; start += this.#chunkRows) {
+    for (let start = from; start < n; start += this.#chunkRows) {
       const end = Math.min(n, start + this.#chunkRows);
       const keys = new BigUint64Array(end - start);
       for (let i = start; i < end; i++) keys[i - start] = BigInt(i);
       this.#index.add(keys, base.subarray(start * dim, end * dim), 0);
       onProgress(end);
       await new Promise<void>((r) => setImmediate(r));
+      if (end < n && pause()) return end;
     }
+    return n;
+  }
+
+  saveBuild(file: string): void {
+    this.#index.save(file);
+  }
+
+  loadBuild(file: string): void {
+    this.#index = this.#open(64);
+    this.#index.load(file);
   }
 
   #saved = false;
