@@ -485,13 +485,15 @@ process.stdout.write(
     `vector files in ${dir}\n\n`,
 );
 const rows: GrowthRow[] = [];
+let paused: { name: GrowthEngine; n: number; leg: Leg } | null = null;
 const out =
   values.out ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results', `ann-growth-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 mkdirSync(dirname(out), { recursive: true });
-/** Written after every row, so a series cut short keeps what it measured. */
+/** Written after every row, so a series cut short keeps what it measured, and a paused build says how far it got. */
 function save(): void {
   const params = { sizes, dim, engines, peersUpTo, efs, nq, k, minSeconds, legMinutes };
-  writeFileSync(out, `${JSON.stringify({ benchmark: 'ann-growth', date: new Date().toISOString(), machine, params, rows }, null, 2)}\n`);
+  const pause = paused === null ? {} : { paused: { engine: paused.name, size: paused.n, ...paused.leg } };
+  writeFileSync(out, `${JSON.stringify({ benchmark: 'ann-growth', date: new Date().toISOString(), machine, params, rows, ...pause }, null, 2)}\n`);
 }
 /**
  * Generates the base at size n, its ground truth from ragwire's exact flat index, and writes the
@@ -538,7 +540,6 @@ function measure(name: GrowthEngine, n: number): GrowthRow | Leg {
   return result;
 }
 
-let paused: { name: GrowthEngine; n: number; leg: Leg } | null = null;
 series: for (const n of sizes) {
   const names = engines.filter((name) => !(PEERS.includes(name) && n > peersUpTo));
   const measured = legMinutes !== null && names.every((name) => existsSync(legFiles(name, n).row));
