@@ -1,42 +1,18 @@
 /**
  * The exact side of the benchmark: ragwire's flat index gives the ground truth
- * of synthetic sets and its single-query scan time is compared with the
- * memory-bandwidth bound (n * dim * 4 bytes / read bandwidth).
+ * of synthetic sets, and its single-query scan time is compared with the
+ * memory-bandwidth bound of streaming n * dim * 4 bytes (bound.ts).
  */
 import type { VectorSet } from '@ragwire/datasets';
-import { createIndex, measureReadBandwidth, type Index } from '@ragwire/native';
-import { quantile } from '../stats';
+import { createIndex, type Index } from '@ragwire/native';
 import { withProgress } from '../progress';
+import { timeAgainstBound, type BoundTiming } from './bound';
 import type { Truth } from './measure';
 
-export interface ExactResult {
+export interface ExactResult extends BoundTiming {
   flatBuildSeconds: number;
   groundTruthSeconds: number | null;
-  bandwidthGBs: number;
-  /** Time to stream the base once at the measured bandwidth. */
-  boundUs: number;
-  syncP50us: number;
-  asyncP50us: number;
-  /** boundUs / p50: 1.0 means a single query scans at full memory bandwidth. */
-  syncFractionOfBound: number;
-  asyncFractionOfBound: number;
   batchQps: number;
-}
-
-async function latencies(run: (i: number) => unknown, nq: number, minSeconds: number): Promise<number[]> {
-  const out: number[] = [];
-  let elapsed = 0;
-  for (let pass = 0; pass === 0 || (elapsed < minSeconds * 1000 && pass < 100); pass++) {
-    for (let i = 0; i < nq; i++) {
-      const t0 = performance.now();
-      await run(i);
-      const dt = performance.now() - t0;
-      out.push(dt);
-      elapsed += dt;
-      if (elapsed > 5 * minSeconds * 1000) return out;
-    }
-  }
-  return out;
 }
 
 /** Builds a flat index, takes the ground truth from it when `truth` is null, and times exact search. */
@@ -59,28 +35,9 @@ export async function runExact(set: VectorSet, k: number, truth: Truth | null, m
       groundTruthSeconds = batchMs / 1000;
     }
 
-    const bandwidthGBs = measureReadBandwidth();
-    const boundUs = ((nBase * dim * 4) / (bandwidthGBs * 1e9)) * 1e6;
     const query = (i: number): Float32Array => set.queries.subarray(i * dim, (i + 1) * dim);
-    const nTimed = Math.min(nQueries, 200);
-    const sync = await latencies((i) => flat.searchSync(query(i), k), nTimed, minSeconds);
-    const async = await latencies((i) => flat.search(query(i), k), nTimed, minSeconds);
-    const syncP50us = quantile(sync, 0.5) * 1000;
-    const asyncP50us = quantile(async, 0.5) * 1000;
-    return {
-      truth,
-      exact: {
-        flatBuildSeconds,
-        groundTruthSeconds,
-        bandwidthGBs,
-        boundUs,
-        syncP50us,
-        asyncP50us,
-        syncFractionOfBound: boundUs / syncP50us,
-        asyncFractionOfBound: boundUs / asyncP50us,
-        batchQps,
-      },
-    };
+    const timing = await timeAgainstBound(flat, query, Math.min(nQueries, 200), k, nBase * dim * 4, minSeconds);
+    return { truth, exact: { flatBuildSeconds, groundTruthSeconds, batchQps, ...timing } };
   } finally {
     flat.close();
   }

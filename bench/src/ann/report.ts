@@ -8,6 +8,8 @@ import type { ExactResult } from './exact';
 import type { FlatScan } from './flat-scan';
 import type { EngineResult, RunOptions } from './run-engine';
 
+const pct = (f: number): string => `${(f * 100).toFixed(0)}%`;
+
 export interface DatasetResult {
   name: string;
   description: string;
@@ -78,7 +80,6 @@ function engineRows(d: DatasetResult, target: number): string[][] {
 }
 
 function flatScanTable(scans: FlatScan[], k: number, md: boolean): string {
-  const pct = (f: number): string => `${(f * 100).toFixed(0)}%`;
   const spread = (fs: number[]): string => `${pct(Math.min(...fs))}-${pct(Math.max(...fs))}`;
   const rows = scans.map((x) => [
     x.storage,
@@ -180,11 +181,11 @@ export function renderDataset(d: DatasetResult, params: AnnReport['params'], md 
     ...storageLines(d),
     '',
     `exact search (ragwire flat): 1-query p50 ${fmt(x.syncP50us, 0)} us sync / ${fmt(x.asyncP50us, 0)} us async; ` +
-      `bandwidth bound ${fmt(x.boundUs, 0)} us (${fmt((d.nBase * d.dim * 4) / 2 ** 20, 1)} MiB at ${fmt(x.bandwidthGBs, 1)} GB/s) -> ` +
-      `${(x.syncFractionOfBound * 100).toFixed(0)}% sync, ${(x.asyncFractionOfBound * 100).toFixed(0)}% async of the bound; batched ${fmt(x.batchQps, 0)} QPS` +
+      `bandwidth bound ${fmt(x.boundUs, 0)} us (${fmt(x.scanBytes / 2 ** 20, 1)} MiB at ${fmt(x.bandwidthGBs, 1)} GB/s) -> ` +
+      `${pct(x.syncFractionOfBound)} sync, ${pct(x.asyncFractionOfBound)} async of the bound (median of ${x.syncRoundFractions.length} rounds); batched ${fmt(x.batchQps, 0)} QPS` +
       (x.groundTruthSeconds !== null ? `; ground truth from it in ${fmt(x.groundTruthSeconds, 2)} s` : ''),
-    d.nBase * d.dim * 4 < CACHE_RESIDENT_BYTES
-      ? `  (a ${fmt((d.nBase * d.dim * 4) / 2 ** 20, 1)} MiB base can stay in CPU caches, so it may beat the DRAM bound; the bound speaks of bases far larger than the caches)`
+    x.scanBytes < CACHE_RESIDENT_BYTES
+      ? `  (a ${fmt(x.scanBytes / 2 ** 20, 1)} MiB base can stay in CPU caches, so it may beat the DRAM bound; the bound speaks of bases far larger than the caches)`
       : '',
     d.flatScans ? flatScanTable(d.flatScans, params.k, md) : '',
     lc?.singleAsync
@@ -200,7 +201,7 @@ export function renderDataset(d: DatasetResult, params: AnnReport['params'], md 
 export function renderSummary(report: AnnReport, md = false): string {
   const rows = report.datasets.map((d) => {
     const r = ratios(d);
-    return [d.name, r.singleVsHnswlib, r.singleVsUsearch, r.batchVsHnswlib, r.batchVsUsearch, `${(d.exact.syncFractionOfBound * 100).toFixed(0)}%`];
+    return [d.name, r.singleVsHnswlib, r.singleVsUsearch, r.batchVsHnswlib, r.batchVsUsearch, pct(d.exact.syncFractionOfBound)];
   });
   return [
     md ? '### Summary' : '=== summary: ragwire QPS / peer QPS at recall@10 >= target ===',
