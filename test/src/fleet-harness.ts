@@ -376,3 +376,60 @@ export function writersAndQueriers(
   });
   return state;
 }
+
+/**
+ * Polls the STATS `docs` of each member in `want` (listening at `urls.get(id)`) until every count
+ * equals its wanted one, or `timeoutMs` passed; returns the last reading.
+ */
+export async function settleDocs(
+  session: FleetSession,
+  urls: ReadonlyMap<string, string>,
+  want: Record<string, number>,
+  timeoutMs = 60_000,
+): Promise<Record<string, number>> {
+  const settleBy = Date.now() + timeoutMs;
+  for (;;) {
+    const docs = Object.fromEntries(await Promise.all(Object.keys(want).map(async (id) => [id, await session.docsOf(urls.get(id)!)] as const)));
+    if (JSON.stringify(docs) === JSON.stringify(want) || Date.now() > settleBy) return docs;
+    await sleep(250);
+  }
+}
+
+/** What looking each numbered document up by its number found (lookUpEach). */
+export interface Lookup {
+  /** Live documents answered once each. */
+  found: number;
+  /** Live documents not answered. */
+  missing: number[];
+  /** Answers that should not be there: a document answered twice, or one `live` says is gone. */
+  unexpected: number[];
+}
+
+/**
+ * Looks documents d<n> up through `reader`: exact queries filtered on metadata.n, 100 numbers at a
+ * time (k 200, so every match answers). A partial answer throws.
+ */
+export async function lookUpEach(reader: ShardedCollection, ns: number[], dim: number, live: (n: number) => boolean = () => true): Promise<Lookup> {
+  const lookup: Lookup = { found: 0, missing: [], unexpected: [] };
+  for (let start = 0; start < ns.length; start += 100) {
+    const page = ns.slice(start, start + 100);
+    const res = await reader.query({
+      vectors: numberedVectors(page.slice(0, 1), dim),
+      k: 200,
+      filter: { must: [{ key: 'n', in: page }] },
+      options: { exact: true },
+    });
+    if (res.partial) throw new Error(`the lookup of d${page[0]} .. d${page.at(-1)} was answered in part`);
+    const seen = new Set<number>();
+    for (const n of res.ids.map((id) => Number(id.slice(1)))) {
+      if (seen.has(n) || !live(n)) lookup.unexpected.push(n);
+      seen.add(n);
+    }
+    for (const n of page) {
+      if (!live(n)) continue;
+      if (seen.has(n)) lookup.found++;
+      else lookup.missing.push(n);
+    }
+  }
+  return lookup;
+}

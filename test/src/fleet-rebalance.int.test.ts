@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardClient } from '@ragwire/client';
 import { bucketOf } from '@ragwire/fleet';
-import { fleetCli, numberedVectors, startFleetSession, writersAndQueriers, type FleetSession } from './fleet-harness';
+import { fleetCli, lookUpEach, numberedVectors, settleDocs, startFleetSession, writersAndQueriers, type FleetSession } from './fleet-harness';
 import { killAll } from './processes';
 
 const DIM = 8;
@@ -74,29 +74,13 @@ describe('fleet: adding a shard while clients write and query', () => {
 
     // Every member converges to exactly the documents of its shard's buckets: the old owners dropped the
     // moved ones after the grace, the new ones loaded them, nothing is lost or held twice.
-    const members = [...fleet.members.flat(), ...['s3r0', 's3r1'].map((id) => ({ id }))];
     const urls = new Map<string, string>([...fleet.members.flat().map((m) => [m.id, m.url!] as const)]);
     for (const m of await log.members()) if (!urls.has(m.id)) urls.set(m.id, m.addresses[0]!);
     const map = await session.currentMap();
     const idsPerShard = new Array<number>(4).fill(0);
     for (let n = 0; n < total; n++) idsPerShard[map.owner[bucketOf(`d${n}`, map.buckets)]!]!++;
-    const docsOf = async (id: string): Promise<number> => {
-      const c = new ShardClient(urls.get(id)!, { timeoutMs: 5000 });
-      try {
-        return Number((await c.request({ type: 'stats', collection })).stats.docs);
-      } finally {
-        await c.close();
-      }
-    };
-    const settleBy = Date.now() + 60_000;
-    let docs: Record<string, number> = {};
-    for (;;) {
-      docs = Object.fromEntries(await Promise.all(members.map(async (m) => [m.id, await docsOf(m.id)] as const)));
-      const shardOfMember = (id: string): number => map.shards.findIndex((ms) => ms.includes(id));
-      if (members.every((m) => docs[m.id] === idsPerShard[shardOfMember(m.id)])) break;
-      if (Date.now() > settleBy) break;
-      await sleep(250);
-    }
+    const want = { s0r0: idsPerShard[0]!, s1r0: idsPerShard[1]!, s2r0: idsPerShard[2]!, s3r0: idsPerShard[3]!, s3r1: idsPerShard[3]! };
+    const docs = await settleDocs(session, urls, want);
     console.log(
       `rebalance: ${total} writes acknowledged (${ackedAtSwitch} before the switch), ${result.moved} buckets moved, catch-up ${result.catchUpMs} ms to log position ${result.caughtUpTo}; ` +
         `buckets per shard ${JSON.stringify(result.buckets)}; docs per member ${JSON.stringify(docs)} vs ids per shard ${JSON.stringify(idsPerShard)}; ` +
@@ -105,23 +89,13 @@ describe('fleet: adding a shard while clients write and query', () => {
     expect(failed).toBe(0);
     expect(doubled).toBe(0);
     expect(queries).toBeGreaterThan(0);
-    expect(docs).toEqual({ s0r0: idsPerShard[0], s1r0: idsPerShard[1], s2r0: idsPerShard[2], s3r0: idsPerShard[3], s3r1: idsPerShard[3] });
+    expect(docs).toEqual(want);
     expect(idsPerShard.reduce((a, b) => a + b, 0)).toBe(total);
 
     // Per-id lookup through a client that learns the 4th shard from the map: each id answers exactly once.
     const reader = session.open();
-    let found = 0;
-    const missing: number[] = [];
-    for (let start = 0; start < total; start += 100) {
-      const ns = Array.from({ length: Math.min(100, total - start) }, (_, i) => start + i);
-      const res = await reader.query({ vectors: vectorsFor([start]), k: 200, filter: { must: [{ key: 'n', in: ns }] }, options: { exact: true } });
-      expect(res.partial).toBe(false);
-      const got = res.ids.map((id) => Number(id.slice(1))).sort((a, b) => a - b);
-      if (JSON.stringify(got) === JSON.stringify(ns)) found += ns.length;
-      else missing.push(...ns.filter((n) => !got.includes(n)));
-    }
-    expect(missing).toEqual([]);
-    expect(found).toBe(total);
+    const all = Array.from({ length: total }, (_, n) => n);
+    expect(await lookUpEach(reader, all, DIM)).toEqual({ found: total, missing: [], unexpected: [] });
     expect(reader.shardCount).toBe(4);
   }, 420_000);
 

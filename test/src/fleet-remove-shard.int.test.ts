@@ -6,11 +6,10 @@
 // the removed member holds nothing after the grace, and the map no longer names it.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FleetCatalog, bucketOf } from '@ragwire/fleet';
-import { fleetCli, numberedVectors, startFleetSession, writersAndQueriers, type FleetSession } from './fleet-harness';
+import { fleetCli, lookUpEach, settleDocs, startFleetSession, writersAndQueriers, type FleetSession } from './fleet-harness';
 import { REPO_ROOT, TS_NODE_ARGS, killAll } from './processes';
 
 const DIM = 8;
@@ -23,8 +22,6 @@ const REMOVED = 1;
 // d0 .. d(DELETED - 1) are deleted before the move.
 const DELETED = 200;
 const collection = 'drain';
-
-const vectorsFor = (ns: number[]): Float32Array => numberedVectors(ns, DIM);
 
 describe('fleet: removing a shard while clients write and query', () => {
   let session: FleetSession;
@@ -90,14 +87,7 @@ describe('fleet: removing a shard while clients write and query', () => {
     const idsPerShard = new Array<number>(3).fill(0);
     for (let n = DELETED; n < total; n++) idsPerShard[map.owner[bucketOf(`d${n}`, map.buckets)]!]!++;
     const expected: Record<string, number> = { s0r0: idsPerShard[0]!, s1r0: 0, s2r0: idsPerShard[1]!, s3r0: idsPerShard[2]! };
-    const members = fleet.members.flat();
-    const settleBy = Date.now() + 60_000;
-    let docs: Record<string, number> = {};
-    for (;;) {
-      docs = Object.fromEntries(await Promise.all(members.map(async (m) => [m.id, await session.docsOf(m.url!)] as const)));
-      if (JSON.stringify(docs) === JSON.stringify(expected) || Date.now() > settleBy) break;
-      await sleep(250);
-    }
+    const docs = await settleDocs(session, new Map(fleet.members.flat().map((m) => [m.id, m.url!] as const)), expected);
     console.log(
       `remove-shard: ${total} writes acknowledged (${ackedAtSwitch} before the switch), ${result.moved} buckets moved, catch-up ${result.catchUpMs} ms to log position ${result.caughtUpTo}; ` +
         `buckets per shard ${JSON.stringify(result.buckets)}; docs per member ${JSON.stringify(docs)} vs expected ${JSON.stringify(expected)}; ` +
@@ -112,20 +102,9 @@ describe('fleet: removing a shard while clients write and query', () => {
     // The drained member can be stopped: a client that learns the 3-shard map finds each id exactly once.
     await fleet.kill9(REMOVED, 0);
     const reader = session.open();
-    let found = 0;
-    const missing: number[] = [];
-    for (let start = 0; start < total; start += 100) {
-      const ns = Array.from({ length: Math.min(100, total - start) }, (_, i) => start + i);
-      const res = await reader.query({ vectors: vectorsFor([start]), k: 200, filter: { must: [{ key: 'n', in: ns }] }, options: { exact: true } });
-      expect(res.partial).toBe(false);
-      const got = res.ids.map((id) => Number(id.slice(1))).sort((a, b) => a - b);
-      const live = ns.filter((n) => n >= DELETED);
-      if (JSON.stringify(got) === JSON.stringify(live)) found += live.length;
-      else missing.push(...live.filter((n) => !got.includes(n)), ...got.filter((n) => n < DELETED).map((n) => -n));
-    }
-    // (a deleted id found again would be listed negated)
-    expect(missing).toEqual([]);
-    expect(found).toBe(total - DELETED);
+    const all = Array.from({ length: total }, (_, n) => n);
+    // (a deleted id answered again is `unexpected`)
+    expect(await lookUpEach(reader, all, DIM, (n) => n >= DELETED)).toEqual({ found: total - DELETED, missing: [], unexpected: [] });
     expect(reader.shardCount).toBe(3);
   }, 420_000);
 
